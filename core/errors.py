@@ -1,0 +1,61 @@
+"""Errors that magfw reports to users as one line: the file (or thing) and the problem.
+
+Every error a user can cause (bad input, missing calibration, HTTP failure, bad usage) is a
+:class:`MagfwError`. The CLI prints ``str(error)`` on one line and exits with ``exit_code``;
+the traceback goes to the log only.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class MagfwError(Exception):
+    """A failure with a one-line explanation naming the file (or object) and the problem."""
+
+    exit_code = 1
+
+    def __init__(self, where: str | PathLike[str] | None, problem: str) -> None:
+        self.where = None if where is None else str(where)
+        self.problem = " ".join(str(problem).split())  # one line, always
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return self.problem if self.where is None else f"{self.where}: {self.problem}"
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self):  # keep the class and fields across process boundaries
+        return (self.__class__, (self.where, self.problem))
+
+
+class UsageError(MagfwError):
+    """The command line or configuration asked for something that cannot be done (exit 2)."""
+
+    exit_code = 2
+
+
+class InputError(MagfwError):
+    """An input file is unreadable, truncated, or does not hold what it should."""
+
+
+class MissingInputError(InputError):
+    """A required input (data, calibration, kernel) could not be found."""
+
+
+class FetchError(MagfwError):
+    """Bringing an input from its source failed (HTTP error, time-out, checksum mismatch)."""
+
+
+class DefinitionError(MagfwError):
+    """A product definition (YAML) is invalid, or a product does not match its definition."""
+
+
+class KernelError(MagfwError):
+    """SPICE kernels are missing, or a time lies outside their coverage."""
+
+
+class PluginError(MagfwError):
+    """A plugin is broken: unknown hook, bad registration, a hook that returned nothing."""
