@@ -1,0 +1,130 @@
+"""PERIOD strings and units of work.
+
+PERIOD is ``YYYY`` (a year), ``YYYY-MM`` (a month), ``YYYY-MM-DD`` (a day) or ``START..END``
+(inclusive days, each side any of the three forms). A level processes its period in units: one
+UTC day per unit unless the level says ``month`` or ``year``; units are clipped to the period.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from magfw.errors import UsageError
+
+UnitKind = Literal["day", "month", "year"]
+
+_FORMS = (
+    (re.compile(r"(\d{4})"), "year"),
+    (re.compile(r"(\d{4})-(\d{2})"), "month"),
+    (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "day"),
+)
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """An inclusive range of UTC days, with the text it was given as."""
+
+    start: date
+    end: date
+    text: str = ""
+
+    def days(self) -> Iterator[date]:
+        d = self.start
+        while d <= self.end:
+            yield d
+            d += timedelta(days=1)
+
+    @property
+    def n_days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def __str__(self) -> str:
+        return self.text or f"{self.start}..{self.end}"
+
+
+@dataclass(frozen=True, order=True)
+class Unit:
+    """One unit of work: a day, or a month or year clipped to the period.
+
+    ``key`` names it in logs and the ledger (``2024-01-05``, ``2024-01``, ``2024``); ``start``
+    and ``end`` are the first and last UTC day it covers (inclusive).
+    """
+
+    start: date
+    end: date
+    kind: UnitKind = "day"
+    key: str = ""
+
+    @property
+    def period(self) -> Period:
+        return Period(self.start, self.end, self.key)
+
+    def days(self) -> Iterator[date]:
+        return self.period.days()
+
+    @property
+    def day(self) -> date:
+        """The unit's day (day units) or its first day."""
+        return self.start
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def _side(text: str, *, first: bool, whole: str) -> date:
+    for pattern, kind in _FORMS:
+        m = pattern.fullmatch(text)
+        if not m:
+            continue
+        nums = [int(g) for g in m.groups()]
+        try:
+            if kind == "year":
+                return date(nums[0], 1, 1) if first else date(nums[0], 12, 31)
+            if kind == "month":
+                last = calendar.monthrange(nums[0], nums[1])[1]
+                return date(nums[0], nums[1], 1 if first else last)
+            return date(*nums)
+        except ValueError as exc:
+            raise UsageError(None, f"PERIOD {whole!r}: {exc}") from None
+    raise UsageError(
+        None, f"PERIOD {whole!r} is not YYYY, YYYY-MM, YYYY-MM-DD or START..END"
+    )
+
+
+def parse_period(text: str) -> Period:
+    """Parse a PERIOD string; a malformed or reversed one is a :class:`UsageError`."""
+    text = text.strip()
+    if ".." in text:
+        a, _, b = text.partition("..")
+        start, end = _side(a, first=True, whole=text), _side(b, first=False, whole=text)
+    else:
+        start, end = _side(text, first=True, whole=text), _side(text, first=False, whole=text)
+    if end < start:
+        raise UsageError(None, f"PERIOD {text!r} ends before it starts")
+    return Period(start, end, text)
+
+
+def plan_units(period: Period, kind: UnitKind = "day") -> list[Unit]:
+    """Split a period into units of ``kind``, clipped to the period, in time order."""
+    units: list[Unit] = []
+    if kind == "day":
+        return [Unit(d, d, "day", d.isoformat()) for d in period.days()]
+    cursor = period.start
+    while cursor <= period.end:
+        if kind == "month":
+            last = date(cursor.year, cursor.month, calendar.monthrange(cursor.year, cursor.month)[1])
+            key = f"{cursor.year:04d}-{cursor.month:02d}"
+        elif kind == "year":
+            last = date(cursor.year, 12, 31)
+            key = f"{cursor.year:04d}"
+        else:
+            raise UsageError(None, f"unknown unit kind {kind!r}")
+        end = min(last, period.end)
+        units.append(Unit(cursor, end, kind, key))
+        cursor = end + timedelta(days=1)
+    return units

@@ -1,0 +1,349 @@
+"""Product definitions: pydantic models for what a product file holds, loaded from YAML.
+
+A product definition says, as data, how a product is named (a file-name template with named,
+width-checked fields), which variables it holds (dtype, dimensions, units, fill, valid range,
+ISTP/CF attributes), its global attributes, cadence, time convention and versioning policy.
+Writers (:mod:`magfw.io`) and ``magfw check`` are driven by these models; missions ship them as
+YAML under ``schemas/<mission>/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+import string
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from magfw.errors import DefinitionError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+#: dtypes a variable may declare. ``tt2000`` is int64 TT2000 ns (CDF_TIME_TT2000 in CDF),
+#: ``cdf_epoch`` float64 ms since 0000-01-01 (CDF_EPOCH), ``str`` fixed-width text.
+DType = Literal[
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+    "float32", "float64", "tt2000", "cdf_epoch", "str",
+]
+VarType = Literal["data", "support_data", "metadata", "ignore_data"]
+Format = Literal["cdf", "netcdf", "flatfile", "png", "bytes"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# File names
+# ---------------------------------------------------------------------------------------------
+
+
+class NameField(_Model):
+    """One named field of a file-name template.
+
+    Exactly how a field may look: a fixed ``width`` (characters), a set of ``choices``, or a
+    regular expression ``pattern`` (combinable). ``kind: int`` fields are zero-padded to
+    ``width`` when formatted and parsed back to ``int``.
+    """
+
+    kind: Literal["str", "int"] = "str"
+    width: Annotated[int, Field(ge=1)] | None = None
+    choices: list[str] | None = None
+    pattern: str | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> NameField:
+        if self.width is None and self.choices is None and self.pattern is None:
+            raise ValueError("a name field needs a width, choices or a pattern")
+        if self.choices is not None and self.width is not None:
+            bad = [c for c in self.choices if len(c) != self.width]
+            if bad:
+                raise ValueError(f"choices {bad} do not have width {self.width}")
+        if self.pattern is not None:
+            re.compile(self.pattern)
+        return self
+
+    def regex(self) -> str:
+        if self.choices is not None:
+            return "(?:" + "|".join(re.escape(c) for c in self.choices) + ")"
+        if self.pattern is not None:
+            return f"(?:{self.pattern})"
+        cls = r"\d" if self.kind == "int" else r"[A-Za-z0-9\-]"
+        return f"{cls}{{{self.width}}}"
+
+    def format(self, name: str, value: Any) -> str:
+        if self.kind == "int":
+            text = f"{int(value):0{self.width or 1}d}"
+        else:
+            text = str(value)
+        if self.width is not None and len(text) != self.width:
+            raise DefinitionError(None, f"name field {name}={text!r} is not {self.width} wide")
+        if self.choices is not None and text not in self.choices:
+            raise DefinitionError(None, f"name field {name}={text!r} not one of {self.choices}")
+        if self.pattern is not None and not re.fullmatch(self.pattern, text):
+            raise DefinitionError(None, f"name field {name}={text!r} does not match {self.pattern}")
+        return text
+
+
+class FileName(_Model):
+    """A file-name template: literal text with ``{field}`` placeholders, ``/`` for directories.
+
+    Example (Aditya-L1 L1, the ICD name of the seed's Table 1)::
+
+        L1_{payload}{station}{pacq}{strip}{vcid}{apid}{yy}{doy}{hh}{mi}{ss}{ms}_{obsid}_V{version}.nc
+
+    with ``payload: {width: 5, choices: [MAG91]}``, ``yy: {kind: int, width: 2}`` and so on.
+    """
+
+    template: str
+    fields: dict[str, NameField]
+
+    @model_validator(mode="after")
+    def _check(self) -> FileName:
+        used = self.placeholders()
+        missing = [u for u in used if u not in self.fields]
+        if missing:
+            raise ValueError(f"template uses undefined fields {missing}")
+        unused = [f for f in self.fields if f not in used]
+        if unused:
+            raise ValueError(f"fields {unused} are not used by the template")
+        return self
+
+    def placeholders(self) -> list[str]:
+        return [f for _, f, _, _ in string.Formatter().parse(self.template) if f]
+
+    @functools.cached_property
+    def _regex(self) -> re.Pattern[str]:
+        parts: list[str] = []
+        seen: set[str] = set()
+        for literal, name, _, _ in string.Formatter().parse(self.template):
+            parts.append(re.escape(literal))
+            if name:
+                if name in seen:  # a field used twice must repeat the same text
+                    parts.append(f"(?P={name})")
+                else:
+                    parts.append(f"(?P<{name}>{self.fields[name].regex()})")
+                    seen.add(name)
+        return re.compile("".join(parts))
+
+    def format(self, **values: Any) -> str:
+        """The relative path for these field values; checks every field's width and form."""
+        missing = [f for f in self.placeholders() if f not in values]
+        if missing:
+            raise DefinitionError(None, f"file name {self.template!r} needs fields {missing}")
+        texts = {k: self.fields[k].format(k, values[k]) for k in self.placeholders()}
+        return self.template.format(**texts)
+
+    def parse(self, name: str) -> dict[str, Any] | None:
+        """Field values of a relative path (or its trailing part), or None if it does not fit.
+
+        ``name`` may be a longer path: the template is matched against its last path components.
+        """
+        depth = self.template.count("/") + 1
+        tail = "/".join(Path(name).as_posix().split("/")[-depth:])
+        m = self._regex.fullmatch(tail)
+        if m is None:
+            return None
+        out: dict[str, Any] = {}
+        for k, v in m.groupdict().items():
+            out[k] = int(v) if self.fields[k].kind == "int" else v
+        return out
+
+    def glob(self, **values: Any) -> str:
+        """A glob pattern with the given fields filled and the others as ``*``."""
+        texts = {
+            k: (self.fields[k].format(k, values[k]) if k in values else "*")
+            for k in self.placeholders()
+        }
+        return self.template.format(**texts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Variables
+# ---------------------------------------------------------------------------------------------
+
+
+class Variable(_Model):
+    """One variable (or, for flat files, one column) of a product.
+
+    ``dims`` name the dimensions, first the record dimension (usually ``time``); sizes of the
+    other dimensions are in :attr:`ProductDefinition.dims`. ``fill``, ``valid_min`` and
+    ``valid_max`` are in the variable's units. ``depend`` maps ``DEPEND_0``/``DEPEND_1``/...
+    to other variable names; ``labl_ptr`` maps ``LABL_PTR_1``/... likewise. ``attrs`` holds
+    further attributes written verbatim (``FORMAT``, ``SCALETYP``, ``long_name``, ...).
+    """
+
+    name: str
+    dtype: DType
+    dims: list[str] = Field(default_factory=list)
+    units: str | None = None
+    description: str = ""
+    fill: float | int | str | None = None
+    valid_min: float | int | None = None
+    valid_max: float | int | None = None
+    var_type: VarType = "data"
+    depend: dict[str, str] = Field(default_factory=dict)
+    labl_ptr: dict[str, str] = Field(default_factory=dict)
+    field_name: str | None = None
+    display_type: str | None = None
+    record_varying: bool = True
+    optional: bool = False
+    attrs: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("depend", "labl_ptr")
+    @classmethod
+    def _keys(cls, v: dict[str, str], info: Any) -> dict[str, str]:
+        prefix = "DEPEND_" if info.field_name == "depend" else "LABL_PTR_"
+        for k in v:
+            if not re.fullmatch(prefix + r"\d", k):
+                raise ValueError(f"{k!r} is not {prefix}<n>")
+        return v
+
+    @property
+    def numpy_dtype(self) -> str:
+        return {"tt2000": "int64", "cdf_epoch": "float64", "str": "U"}.get(self.dtype, self.dtype)
+
+
+class VersionPolicy(_Model):
+    """How the product version is chosen.
+
+    ``increment``: the first product is ``start``; a regeneration with changed inputs or
+    versions gets the previous version + 1 (Aditya ``V00``, ``V01``...). ``fixed``: always
+    ``start`` (a processing release such as STEREO ``V06``); a regeneration overwrites it.
+    """
+
+    policy: Literal["increment", "fixed"] = "fixed"
+    start: Annotated[int, Field(ge=0)] = 0
+    field: str = "version"
+
+
+class Provenance(_Model):
+    """Global-attribute names the runner fills with provenance; None to leave one out."""
+
+    inputs: str | None = "Parents"
+    software: str | None = "Software_version"
+    created: str | None = "Generation_date"
+    calibration: str | None = "Calibration_version"
+    kernels: str | None = "SPICE_kernels"
+    simulated: str | None = "Data_source"
+    reason: str | None = None
+
+
+class ProductDefinition(_Model):
+    """One product of a mission: name, format, variables, attributes, cadence, versioning."""
+
+    id: str = Field(description="unique within the mission, e.g. 'l1_sc_8hz'")
+    mission: str
+    level: str
+    description: str = ""
+    format: Format
+    filename: FileName
+    cadence_s: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="nominal sample interval in seconds; None if irregular")
+    time_convention: Literal["start", "centre", "end", "instant"] = "instant"
+    time_variable: str | None = "Epoch"
+    dims: dict[str, int | None] = Field(default_factory=lambda: {"time": None})
+    variables: list[Variable] = Field(default_factory=list)
+    global_attrs: dict[str, Any] = Field(default_factory=dict)
+    required_global_attrs: list[str] = Field(default_factory=list)
+    version: VersionPolicy = Field(default_factory=VersionPolicy)
+    provenance: Provenance = Field(default_factory=Provenance)
+    compression: Annotated[int, Field(ge=0, le=9)] = Field(
+        default=0, description="CDF/netCDF deflate level; 0 = none (fastest writes)")
+    flatfile_epoch: Literal["Y1966", "Y1970", "Y2000", "J2000"] = "Y1966"
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> ProductDefinition:
+        names = [v.name for v in self.variables]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"duplicate variables {dup}")
+        known = set(names)
+        for v in self.variables:
+            for d in v.dims:
+                if d not in self.dims:
+                    raise ValueError(f"variable {v.name} uses undeclared dimension {d!r}")
+            for ref in [*v.depend.values(), *v.labl_ptr.values()]:
+                if ref not in known:
+                    raise ValueError(f"variable {v.name} refers to unknown variable {ref!r}")
+        if self.version.field not in self.filename.fields and self.format != "png":
+            raise ValueError(f"file name has no version field {self.version.field!r}")
+        if self.format in ("cdf", "netcdf", "flatfile"):
+            if self.time_variable is not None and self.time_variable not in known:
+                raise ValueError(f"time variable {self.time_variable!r} is not a variable")
+        return self
+
+    def variable(self, name: str) -> Variable:
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    @property
+    def key(self) -> str:
+        return f"{self.mission}/{self.id}"
+
+    def digest(self) -> str:
+        """A short hash of the definition: a changed definition means a changed product."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------------------------
+
+
+def load_definition(path: str | Path, text: str | None = None) -> ProductDefinition:
+    """Load and validate one YAML product definition; a bad one is a one-line DefinitionError."""
+    try:
+        raw = yaml.safe_load(text if text is not None else Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise DefinitionError(path, f"cannot read YAML: {exc}") from exc
+    if not isinstance(raw, Mapping):
+        raise DefinitionError(path, "a product definition must be a YAML mapping")
+    try:
+        return ProductDefinition.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "(top)"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise DefinitionError(path, f"invalid definition at {loc}: {first['msg']}{more}") from exc
+
+
+def load_definitions(folder: Path | resources.abc.Traversable) -> list[ProductDefinition]:
+    """Every ``*.yaml`` definition in a folder (a path or an importlib.resources traversable)."""
+    entries = sorted(
+        (e for e in folder.iterdir() if e.name.endswith((".yaml", ".yml"))), key=lambda e: e.name
+    )
+    return [load_definition(str(e), e.read_text()) for e in entries]
+
+
+def shipped_definitions(mission: str) -> list[ProductDefinition]:
+    """The definitions shipped in the magfw wheel under ``schemas/<mission>/``."""
+    return load_definitions(resources.files("magfw_schemas") / mission)
+
+
+def product_json_schema() -> dict[str, Any]:
+    """JSON Schema of :class:`ProductDefinition`, exported to ``schemas/product.schema.json``."""
+    schema = ProductDefinition.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "magfw product definition"
+    return schema
+
+
+def find_definition(
+    name: str, definitions: Iterable[ProductDefinition]
+) -> tuple[ProductDefinition, dict[str, Any]] | None:
+    """The definition whose file-name template matches ``name``, with the parsed fields."""
+    for d in definitions:
+        fields = d.filename.parse(name)
+        if fields is not None:
+            return d, fields
+    return None
