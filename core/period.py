@@ -117,7 +117,8 @@ def plan_units(period: Period, kind: UnitKind = "day") -> list[Unit]:
     cursor = period.start
     while cursor <= period.end:
         if kind == "month":
-            last = date(cursor.year, cursor.month, calendar.monthrange(cursor.year, cursor.month)[1])
+            n_days = calendar.monthrange(cursor.year, cursor.month)[1]
+            last = date(cursor.year, cursor.month, n_days)
             key = f"{cursor.year:04d}-{cursor.month:02d}"
         elif kind == "year":
             last = date(cursor.year, 12, 31)
