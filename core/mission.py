@@ -1,0 +1,173 @@
+"""Missions, their levels and products, and the registry plugins add them to.
+
+A plugin's ``register_missions`` hook adds :class:`Mission` objects; the registry records which
+plugin registered each, and the core dispatches every hook of a mission to exactly that plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from magfw.errors import PluginError, UsageError
+from magfw.products import ProductDefinition
+
+
+class LevelOption(BaseModel):
+    """A level-specific option, given on the command line as ``--name value`` (``--name``
+    alone for booleans); ``affects_output`` options are part of the ledger's versions."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: Literal["str", "int", "float", "bool"] = "str"
+    default: Any = None
+    choices: list[str] | None = None
+    help: str = ""
+    affects_output: bool = True
+
+    def parse(self, text: str | None) -> Any:
+        if self.type == "bool":
+            return True if text is None else text.lower() in ("1", "true", "yes", "on")
+        if text is None:
+            raise UsageError(None, f"option --{self.flag} needs a value")
+        if self.choices is not None and text not in self.choices:
+            raise UsageError(None, f"option --{self.flag}: {text!r} is not one of {self.choices}")
+        try:
+            return {"str": str, "int": int, "float": float}[self.type](text)
+        except ValueError:
+            raise UsageError(None, f"option --{self.flag}: {text!r} is not a {self.type}") from None
+
+    @property
+    def flag(self) -> str:
+        return self.name.replace("_", "-")
+
+
+class Level(BaseModel):
+    """A processing level of a mission (``l1``, ``l2``, ``prep``...).
+
+    ``unit`` is the unit of work; ``products`` the ids of the product definitions it writes;
+    ``needs`` other levels (``mission/level``) whose products it reads; ``implemented: False``
+    marks a level that is registered but not yet available (it fails with a clear message).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    unit: Literal["day", "month", "year"] = "day"
+    products: list[str] = Field(default_factory=list)
+    needs: list[str] = Field(default_factory=list)
+    options: list[LevelOption] = Field(default_factory=list)
+    implemented: bool = True
+
+    def option(self, flag_or_name: str) -> LevelOption | None:
+        key = flag_or_name.lstrip("-").replace("-", "_")
+        return next((o for o in self.options if o.name == key), None)
+
+
+class Mission(BaseModel):
+    """A mission: its spacecraft, levels and product definitions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    description: str = ""
+    spacecraft: list[str] = Field(default_factory=list)
+    default_spacecraft: str | None = None
+    levels: dict[str, Level]
+    products: list[ProductDefinition] = Field(default_factory=list)
+    plugin: str = ""  # set by the registry: the registering plugin's name
+
+    @model_validator(mode="after")
+    def _check(self) -> Mission:
+        ids = {p.id for p in self.products}
+        for level in self.levels.values():
+            missing = [p for p in level.products if p not in ids]
+            if missing:
+                raise ValueError(f"level {level.name} names unknown products {missing}")
+        for p in self.products:
+            if p.mission != self.id:
+                raise ValueError(f"product {p.id} belongs to mission {p.mission!r}, not {self.id!r}")
+        if self.default_spacecraft is not None and self.default_spacecraft not in self.spacecraft:
+            raise ValueError(f"default spacecraft {self.default_spacecraft!r} not in spacecraft")
+        return self
+
+    def level(self, name: str) -> Level:
+        try:
+            return self.levels[name]
+        except KeyError:
+            raise UsageError(
+                None, f"mission {self.id!r} has no level {name!r} (levels: {', '.join(self.levels)})"
+            ) from None
+
+    def product(self, product_id: str) -> ProductDefinition:
+        for p in self.products:
+            if p.id == product_id:
+                return p
+        raise UsageError(None, f"mission {self.id!r} has no product {product_id!r}")
+
+    def level_products(self, level: str) -> list[ProductDefinition]:
+        return [self.product(p) for p in self.level(level).products]
+
+    def resolve_spacecraft(self, spacecraft: str | None) -> str | None:
+        if not self.spacecraft:
+            if spacecraft is not None:
+                raise UsageError(None, f"mission {self.id!r} takes no --spacecraft")
+            return None
+        sc = spacecraft or self.default_spacecraft
+        if sc is None:
+            raise UsageError(None, f"mission {self.id!r} needs --spacecraft {'|'.join(self.spacecraft)}")
+        sc = sc.upper() if sc.upper() in self.spacecraft else sc
+        if sc not in self.spacecraft:
+            raise UsageError(
+                None, f"mission {self.id!r} has no spacecraft {spacecraft!r} ({'|'.join(self.spacecraft)})"
+            )
+        return sc
+
+
+class MissionRegistry:
+    """All registered missions by id. A duplicate id is a plugin error, never silently shadowed."""
+
+    def __init__(self) -> None:
+        self._missions: dict[str, Mission] = {}
+
+    def add(self, mission: Mission, *, plugin: str) -> None:
+        if mission.id in self._missions:
+            other = self._missions[mission.id].plugin
+            raise PluginError(None, f"mission {mission.id!r} registered by both {other!r} and {plugin!r}")
+        mission.plugin = plugin
+        self._missions[mission.id] = mission
+
+    def get(self, mission_id: str) -> Mission:
+        try:
+            return self._missions[mission_id]
+        except KeyError:
+            known = ", ".join(sorted(self._missions)) or "none installed"
+            raise UsageError(None, f"unknown mission {mission_id!r} (missions: {known})") from None
+
+    def __iter__(self) -> Iterator[Mission]:
+        return iter(sorted(self._missions.values(), key=lambda m: m.id))
+
+    def __contains__(self, mission_id: object) -> bool:
+        return mission_id in self._missions
+
+    def __len__(self) -> int:
+        return len(self._missions)
+
+    def definitions(self) -> list[ProductDefinition]:
+        return [p for m in self for p in m.products]
+
+
+class PluginRegistrar:
+    """The object a plugin's ``register_missions`` receives: ``add(mission)`` on its behalf."""
+
+    def __init__(self, registry: MissionRegistry, plugin: str) -> None:
+        self._registry = registry
+        self.plugin = plugin
+
+    def add(self, mission: Mission) -> None:
+        self._registry.add(mission, plugin=self.plugin)
