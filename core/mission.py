@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from magfw.errors import PluginError, UsageError
 from magfw.products import ProductDefinition
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class LevelOption(BaseModel):
@@ -78,6 +77,8 @@ class Mission(BaseModel):
     description: str = ""
     spacecraft: list[str] = Field(default_factory=list)
     default_spacecraft: str | None = None
+    default_source: str | None = Field(
+        default=None, description="archive used when --source is not given (URL or directory)")
     levels: dict[str, Level]
     products: list[ProductDefinition] = Field(default_factory=list)
     plugin: str = ""  # set by the registry: the registering plugin's name

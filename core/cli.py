@@ -1,0 +1,307 @@
+"""The ``magfw`` command line: generic commands dispatched through the mission registry.
+
+Exit codes: 0 success; 1 processing failure (bad or missing input, a unit failed); 2 usage
+error. Every failure prints one line naming the file and the problem; tracebacks go to the log
+(``<out>/.magfw/logs/magfw.log`` for runs, else ``$MAGFW_LOG`` or the user cache directory).
+Plugins add sub-commands through the ``register_commands`` hook.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from magfw import __version__
+from magfw.config import load_config, mission_setting, resolve_out_dir, state_dir
+from magfw.errors import MagfwError, UsageError
+from magfw.mission import Level
+from magfw.period import parse_period
+from magfw.plugins import get_hooks
+from rich.console import Console
+from rich.table import Table
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+log = logging.getLogger("magfw")
+
+
+def setup_logging(path: Path | None = None) -> Path:
+    """Send magfw's log (with tracebacks) to a file; return its path."""
+    if path is None:
+        env = os.environ.get("MAGFW_LOG")
+        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+        path = Path(env) if env else cache / "magfw" / "magfw.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for h in list(log.handlers):
+        if isinstance(h, logging.FileHandler):
+            log.removeHandler(h)
+            h.close()
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG if os.environ.get("MAGFW_DEBUG") else logging.INFO)
+    return path
+
+
+def parse_level_options(level: Level, args: list[str]) -> dict[str, Any]:
+    """``--name value`` / ``--name=value`` / ``--flag`` against the level's declared options."""
+    values = {o.name: o.default for o in level.options}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--"):
+            raise UsageError(None, f"unexpected argument {arg!r}")
+        name, eq, text = arg[2:].partition("=")
+        option = level.option(name)
+        if option is None:
+            known = ", ".join(f"--{o.flag}" for o in level.options) or "none"
+            raise UsageError(None, f"no such option --{name} for level {level.name} "
+                             f"(level options: {known})")
+        if eq:
+            values[option.name] = option.parse(text)
+        elif option.type == "bool":
+            values[option.name] = True
+        else:
+            if i + 1 >= len(args):
+                raise UsageError(None, f"option --{option.flag} needs a value")
+            i += 1
+            values[option.name] = option.parse(args[i])
+        i += 1
+    return values
+
+
+app = typer.Typer(
+    name="magfw", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+    help="Turn spacecraft magnetometer telemetry into science products.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"magfw {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """magfw: mission-agnostic magnetometer processing."""
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(
+    ctx: typer.Context,
+    mission: Annotated[str, typer.Argument(help="mission id (see `magfw missions`)")],
+    level: Annotated[str, typer.Argument(help="processing level, e.g. l1")],
+    period: Annotated[str, typer.Argument(help="YYYY, YYYY-MM, YYYY-MM-DD or START..END")],
+    spacecraft: Annotated[str | None, typer.Option("--spacecraft", "-s")] = None,
+    source: Annotated[str | None, typer.Option(
+        help="archive directory, URL, or 'simulated'")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="output tree")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="processes for units")] = 1,
+    force: Annotated[bool, typer.Option(help="redo units even if unchanged")] = False,
+    dry_run: Annotated[bool, typer.Option(help="list the units, process nothing")] = False,
+    seed: Annotated[int, typer.Option(help="simulator seed for --source simulated")] = 0,
+) -> None:
+    """Process MISSION LEVEL over PERIOD. Level-specific options follow as --name value."""
+    from magfw.runner import Runner, RunRequest
+
+    hooks = get_hooks()
+    m = hooks.registry.get(mission)
+    lvl = m.level(level)
+    options = parse_level_options(lvl, list(ctx.args))
+    config = load_config()
+    out_path = resolve_out_dir(out_dir, config)
+    log_path = setup_logging(state_dir(out_path) / "logs" / "magfw.log")
+    src = source or mission_setting(config, m.id, "source") or m.default_source
+    request = RunRequest(mission=m.id, level=lvl.name, period=parse_period(period),
+                         out_dir=out_path, source=src, spacecraft=spacecraft, options=options,
+                         force=force, dry_run=dry_run, workers=workers, seed=seed)
+    summary = _run_with_progress(Runner(hooks), request)
+    _print_summary(summary, request)
+    if not summary.ok:
+        err.print(f"details of failures: {log_path}")
+        raise typer.Exit(1)
+
+
+def _run_with_progress(runner: Any, request: Any) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    n_units = request.period.n_days  # an upper bound for month/year units, refined below
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err,
+                        disable=not err.is_terminal, transient=True)
+    with progress:
+        task = progress.add_task(f"{request.mission} {request.level}", total=n_units, rate="")
+        state = {"vectors": 0, "done": 0, "failed": 0}
+        import time
+
+        t0 = time.perf_counter()
+
+        def on_result(result: Any) -> None:
+            state["vectors"] += result.vectors
+            state["done"] += 1
+            state["failed"] += result.status == "failed"
+            rate = state["vectors"] / max(time.perf_counter() - t0, 1e-9)
+            progress.update(task, completed=state["done"],
+                            rate=f"{rate:,.0f} vectors/s, {state['failed']} failed")
+
+        jobs_total = None
+        try:
+            jobs_total = len(runner.plan(request)[0])
+        finally:
+            if jobs_total is not None:
+                progress.update(task, total=jobs_total)
+        return runner.run(request, on_result=on_result)
+
+
+def _print_summary(summary: Any, request: Any) -> None:
+    table = Table(title=f"{request.mission} {request.level} {request.period}", show_lines=False)
+    for col in ("unit", "status", "vectors", "seconds", "detail"):
+        table.add_column(col, justify="right" if col in ("vectors", "seconds") else "left")
+    style = {"ok": "green", "failed": "red", "skipped": "yellow"}
+    for r in summary.results:
+        table.add_row(r.unit.key, f"[{style[r.status]}]{r.status}[/]", f"{r.vectors:,}",
+                      f"{r.duration_s:.2f}", r.message)
+    out.print(table)
+    out.print(f"{summary.count('ok')} ok, {summary.count('failed')} failed, "
+              f"{summary.count('skipped')} skipped; {summary.vectors:,} vectors in "
+              f"{summary.wall_s:.1f} s ({summary.vectors_per_s:,.0f} vectors/s)")
+    for r in summary.results:
+        if r.status == "failed":
+            err.print(f"magfw: {r.unit.key}: {r.message}")
+
+
+@app.command()
+def simulate(
+    mission: Annotated[str, typer.Argument(help="mission id")],
+    period: Annotated[str, typer.Argument(help="YYYY, YYYY-MM, YYYY-MM-DD or START..END")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="archive directory to write")],
+    spacecraft: Annotated[str | None, typer.Option("--spacecraft", "-s")] = None,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+) -> None:
+    """Write a simulated raw-input archive (with its truth) for MISSION over PERIOD."""
+    hooks = get_hooks()
+    m = hooks.registry.get(mission)
+    sc = m.resolve_spacecraft(spacecraft)
+    setup_logging()
+    root = hooks.simulate(m.id, parse_period(period), out_dir, sc, seed)
+    out.print(f"simulated {m.id} {period} into {root}")
+
+
+@app.command()
+def missions() -> None:
+    """List missions, their levels and products, and the plugin behind each."""
+    hooks = get_hooks()
+    table = Table(title="magfw missions")
+    for col in ("mission", "title", "plugin", "spacecraft", "level", "unit", "products"):
+        table.add_column(col)
+    for m in hooks.registry:
+        for i, lvl in enumerate(m.levels.values()):
+            products = ", ".join(lvl.products) or "-"
+            if not lvl.implemented:
+                products = "not implemented yet"
+            table.add_row(m.id if i == 0 else "", m.title if i == 0 else "",
+                          m.plugin if i == 0 else "", "/".join(m.spacecraft) if i == 0 else "",
+                          lvl.name, lvl.unit, products)
+    if not len(hooks.registry):
+        out.print("no missions installed")
+        return
+    out.print(table)
+
+
+@app.command()
+def plugins() -> None:
+    """List plugins: distribution, version, the hooks each implements, its missions."""
+    hooks = get_hooks()
+    table = Table(title="magfw plugins")
+    for col in ("plugin", "distribution", "version", "missions", "hooks"):
+        table.add_column(col)
+    for info in hooks.plugin_infos():
+        table.add_row(info.name, info.distribution or "-", info.version or "-",
+                      ", ".join(info.missions) or "-", ", ".join(info.hooks))
+    out.print(table)
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help="product files to validate")],
+) -> None:
+    """Validate product files against their definitions (and ISTP/CF rules)."""
+    from magfw.check import check_file, format_report
+
+    definitions = get_hooks().registry.definitions()
+    bad = 0
+    for path in files:
+        report = check_file(path, definitions)
+        out.print(format_report(report))
+        bad += not report.ok
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def plot(
+    file: Annotated[Path, typer.Argument(help="product file")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="PNG to write")] = None,
+) -> None:
+    """Write a quicklook PNG of a product file (B components and |B| against time)."""
+    from magfw.plot import quicklook
+
+    png = quicklook(file, output or file.with_suffix(".png"))
+    out.print(f"wrote {png}")
+
+
+def build_app() -> typer.Typer:
+    """The CLI with every plugin's sub-commands added (once per process)."""
+    if not getattr(app, "_magfw_plugins_added", False):
+        get_hooks().register_commands(app)
+        app._magfw_plugins_added = True  # type: ignore[attr-defined]
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: one line per failure on stderr, exit 0/1/2, tracebacks to the log."""
+    try:
+        command = typer.main.get_command(build_app())
+        rv = command.main(args=argv, prog_name="magfw", standalone_mode=False)
+        code = rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        err.print("magfw: interrupted")
+        code = 130
+    except click.ClickException as exc:  # bad usage found by click: exit 2
+        exc.show(file=sys.stderr)
+        code = exc.exit_code
+    except MagfwError as exc:
+        log.debug("error", exc_info=True)
+        err.print(f"magfw: error: {exc}", markup=False)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        err.print("magfw: interrupted; rerun to resume (finished units are kept)")
+        code = 130
+    except Exception as exc:
+        path = setup_logging() if not log.handlers else None
+        log.exception("internal error")
+        err.print(f"magfw: internal error: {type(exc).__name__}: {exc} (traceback in "
+                  f"{path or 'the log'})", markup=False)
+        code = 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
