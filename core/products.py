@@ -326,8 +326,9 @@ def load_definitions(folder: Path | resources.abc.Traversable) -> list[ProductDe
 
 
 def shipped_definitions(mission: str) -> list[ProductDefinition]:
-    """The definitions shipped in the magfw wheel under ``schemas/<mission>/``."""
-    return load_definitions(resources.files("magfw_schemas") / mission)
+    """The definitions shipped in the magfw wheel under ``schemas/<mission>/`` ([] if none)."""
+    folder = resources.files("magfw_schemas") / mission
+    return load_definitions(folder) if folder.is_dir() else []
 
 
 def product_json_schema() -> dict[str, Any]:
