@@ -348,3 +348,14 @@ def find_definition(
         if fields is not None:
             return d, fields
     return None
+
+
+def write_json_schema(path: str | Path) -> None:
+    """Write the JSON Schema of product definitions (``python -m magfw.products PATH``)."""
+    Path(path).write_text(json.dumps(product_json_schema(), indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_json_schema(sys.argv[1] if len(sys.argv) > 1 else "schemas/product.schema.json")

@@ -1,0 +1,1 @@
+"""A toy magnetometer mission for magfw, packaged as a third party would package one."""
