@@ -16,20 +16,18 @@ import importlib
 import logging
 import os
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import distribution, entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
-
 from magfw import hookspecs
 from magfw.errors import PluginError
 from magfw.mission import MissionRegistry, PluginRegistrar
 
 if TYPE_CHECKING:
     import typer
-
     from magfw.context import Inputs, Product, UnitContext
     from magfw.period import Period
 
@@ -227,7 +225,32 @@ class Hooks:
         return name
 
 
+    def plugin_spec(self) -> tuple[tuple[str, object, str | None], ...]:
+        """A picklable description of the loaded plugins, to rebuild the same set in a worker
+        process: (name, module name or the plugin object itself, distribution name)."""
+        dists = {id(p): d.metadata["Name"] for p, d in self.pm.list_plugin_distinfo()}
+        return tuple(
+            (name, plugin.__name__ if isinstance(plugin, ModuleType) else plugin, dists.get(id(plugin)))
+            for name, plugin in self.pm.list_name_plugin()
+        )
+
+
 _cached: Hooks | None = None
+_by_spec: dict[tuple[str, ...], Hooks] = {}
+
+
+def hooks_from_spec(spec: tuple[tuple[str, object, str | None], ...]) -> Hooks:
+    """The facade over exactly the plugins of ``spec`` (see :meth:`Hooks.plugin_spec`), built
+    once per process: how worker processes get the caller's plugins, not the environment's."""
+    key = tuple(name for name, _, _ in spec)
+    if key not in _by_spec:
+        pm = build_plugin_manager(autoload=False, allow=[], extra=[
+            (name, importlib.import_module(p) if isinstance(p, str) else p) for name, p, _ in spec])
+        for name, _, dist_name in spec:
+            if dist_name:
+                pm._plugin_distinfo.append((pm.get_plugin(name), distribution(dist_name)))
+        _by_spec[key] = Hooks(pm)
+    return _by_spec[key]
 
 
 def get_hooks(*, refresh: bool = False) -> Hooks:

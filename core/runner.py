@@ -31,7 +31,7 @@ from magfw.errors import MagfwError, UsageError
 from magfw.io.checksum import sha256_file
 from magfw.ledger import Ledger, LedgerEntry, describe_changes
 from magfw.period import Period, Unit, plan_units
-from magfw.plugins import Hooks, get_hooks
+from magfw.plugins import Hooks, get_hooks, hooks_from_spec
 
 log = logging.getLogger("magfw.runner")
 Status = Literal["ok", "failed", "skipped"]
@@ -269,6 +269,11 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
                      [f.record() for f in inputs.files], None)
 
 
+def _process_in_worker(job: UnitJob, spec: tuple[tuple[str, object, str | None], ...]) -> UnitResult:
+    """:func:`process_unit` in a worker process, over the caller's plugins."""
+    return process_unit(job, hooks_from_spec(spec))
+
+
 def _done(job: UnitJob, status: Status, message: str, t0: float, started: float,
           versions: dict[str, Any], inputs: list[dict[str, Any]], digest: str | None, *,
           vectors: int = 0, product_version: int | None = None, reason: str | None = None,
@@ -338,7 +343,8 @@ class Runner:
                 finish(process_unit(job, self.hooks))
         else:
             with ProcessPoolExecutor(max_workers=request.workers) as pool:
-                futures = {pool.submit(process_unit, job): job for job in jobs}
+                spec = self.hooks.plugin_spec()
+                futures = {pool.submit(_process_in_worker, job, spec): job for job in jobs}
                 for fut in as_completed(futures):
                     try:
                         finish(fut.result())

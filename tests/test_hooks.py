@@ -1,0 +1,144 @@
+"""One test per hook (tests/test_docs.py checks every hook has a ``test_hook_<name>``)."""
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+from magfw import hookimpl
+from magfw.errors import PluginError
+from magfw.mission import Level, Mission
+from magfw.period import parse_period
+from magfw.testing import make_hooks, run_cli, run_level
+from toyplugin import Toy
+
+PIPELINE = ["read", "calibrate", "correct", "transform", "average", "quality"]
+
+
+@pytest.fixture
+def toy():
+    return Toy()
+
+
+@pytest.fixture
+def hooks(toy):
+    return make_hooks(toy, names=["toy"])
+
+
+def _product(out: Path, day: str = "20240101", version: int = 0) -> dict:
+    return json.loads((out / f"toy/TOY_{day}_V{version:02d}.json").read_text())
+
+
+def test_hook_register_missions(hooks, toy):
+    mission = hooks.registry.get("toy")
+    assert mission.plugin == "toy" and list(mission.levels) == ["l1"]
+    assert toy.calls == ["register_missions"]
+
+
+def test_hook_register_commands(toy):
+    class WithCommand(Toy):
+        @hookimpl
+        def register_commands(self, app: typer.Typer) -> None:
+            sub = typer.Typer(help="toy tools")
+
+            @sub.command("hello")
+            def hello(name: str) -> None:
+                typer.echo(f"hello {name}")
+
+            app.add_typer(sub, name="toytools")
+
+    hooks = make_hooks(WithCommand("withcmd"))
+    app = typer.Typer()
+    hooks.register_commands(app)
+    result = CliRunner().invoke(app, ["toytools", "hello", "world"])
+    assert result.exit_code == 0 and result.output.strip() == "hello world"
+
+
+def test_hook_simulate(hooks, toy, tmp_path):
+    root = hooks.simulate("toy", parse_period("2024-01-01..2024-01-02"), tmp_path / "sim", None, 5)
+    assert sorted(p.name for p in root.iterdir()) == ["20240101.txt", "20240102.txt"]
+    assert (root / "20240101.txt").read_text().split()[0] == "5"
+
+
+def test_hook_fetch(hooks, toy, tmp_path):
+    summary = run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
+    entry = summary.results[0].entry
+    assert entry.inputs[0]["name"] == "20240101.txt" and len(entry.inputs[0]["sha256"]) == 64
+    assert toy.calls.count("fetch") == 1
+
+
+def test_hook_fetch_skip_reason(hooks, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    summary = run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out", source=str(empty))
+    assert summary.results[0].status == "skipped" and "no file" in summary.results[0].message
+
+
+def test_hook_read(hooks, tmp_path):
+    summary = run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
+    assert summary.vectors == 10  # read counts what it decoded
+    assert _product(tmp_path / "out")["steps"][0] == "read"
+
+
+def test_hook_calibrate(hooks, tmp_path):
+    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out", options={"gain": 2.0})
+    assert _product(tmp_path / "out")["mean"] == pytest.approx(2 * 4.5)
+
+
+def test_hook_correct(hooks, tmp_path):
+    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
+    assert _product(tmp_path / "out")["steps"].index("correct") == 2
+
+
+def test_hook_transform(hooks, tmp_path):
+    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
+    assert _product(tmp_path / "out")["steps"].index("transform") == 3
+
+
+def test_hook_average(hooks, tmp_path):
+    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
+    assert _product(tmp_path / "out")["mean"] == pytest.approx(4.5)
+
+
+def test_hook_quality(hooks, tmp_path):
+    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
+    assert _product(tmp_path / "out")["steps"] == PIPELINE  # all steps, in order
+
+
+def test_hook_write(hooks, tmp_path):
+    summary = run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
+    (path,) = summary.results[0].outputs
+    assert path == tmp_path / "out" / "toy/TOY_20240101_V00.json"
+    assert _product(tmp_path / "out")["version"] == 0
+
+
+def test_hook_write_must_return_products(tmp_path):
+    class Silent(Toy):
+        @hookimpl
+        def write(self, ctx, data):
+            return None
+
+    hooks = make_hooks(Silent("silent"))
+    summary = run_level(hooks, "silent", "l1", "2024-01-01", tmp_path / "out")
+    assert summary.results[0].status == "failed"
+    assert "hook write returned nothing" in summary.results[0].message
+
+
+def test_level_options_reach_steps_through_cli(hooks, tmp_path):
+    res = run_cli(["run", "toy", "l1", "2024-01-01", "--source", "simulated", "--out",
+                   str(tmp_path / "o"), "--gain", "3"], hooks)
+    assert res.exit_code == 0, res.stderr
+    assert _product(tmp_path / "o")["mean"] == pytest.approx(13.5)
+    res = run_cli(["run", "toy", "l1", "2024-01-01", "--source", "simulated", "--colour", "x"], hooks)
+    assert res.exit_code == 2 and "no such option --colour" in res.stderr
+
+
+def test_plugin_error_class_is_one_line():
+    err = PluginError(None, "a\nb")
+    assert str(err) == "a b"
+
+
+def test_registering_unknown_product_in_level_fails():
+    with pytest.raises(ValueError, match="unknown products"):
+        Mission(id="m", title="M", levels={"l1": Level(name="l1", products=["nope"])})

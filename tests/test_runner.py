@@ -1,0 +1,106 @@
+"""The runner and ledger: failures isolated, reruns skipped, regenerations versioned, no partial output."""
+
+import json
+import os
+
+from magfw.ledger import Ledger
+from magfw.period import parse_period
+from magfw.testing import make_hooks, run_level
+from toyplugin import Toy
+
+
+def test_failed_unit_does_not_stop_the_others(tmp_path):
+    hooks = make_hooks(Toy(fail_days=("2024-01-02",)), names=["toy"])
+    s = run_level(hooks, "toy", "l1", "2024-01-01..2024-01-03", tmp_path / "out")
+    assert [r.status for r in s.results] == ["ok", "failed", "ok"]
+    msg = s.results[1].message
+    assert "20240102.txt" in msg and "deliberately unreadable" in msg and "\n" not in msg
+    assert not list((tmp_path / "out").rglob("TOY_20240102*"))  # nothing partial
+    assert (s.count("ok"), s.count("failed"), s.vectors) == (2, 1, 20)
+
+
+def test_rerun_skips_unchanged_units_and_force_redoes_them(tmp_path):
+    toy = Toy()
+    hooks = make_hooks(toy, names=["toy"])
+    out = tmp_path / "out"
+    run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out)
+    toy.calls.clear()
+    s = run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out)
+    assert [r.status for r in s.results] == ["skipped", "skipped"]
+    assert "unchanged since" in s.results[0].message
+    assert "read" not in toy.calls  # skipped before any processing
+    s = run_level(hooks, "toy", "l1", "2024-01-01", out, force=True)
+    assert s.results[0].status == "ok"
+    assert json.loads((out / "toy/TOY_20240101_V00.json").read_text())["reason"] == "rerun forced"
+
+
+def test_changed_input_regenerates_with_higher_version(tmp_path):
+    hooks = make_hooks(Toy(), names=["toy"])
+    out = tmp_path / "out"
+    archive = tmp_path / "archive"
+    hooks.simulate("toy", parse_period("2024-01-01"),
+                   archive, None, 0)
+    run_level(hooks, "toy", "l1", "2024-01-01", out, source=str(archive))
+    (archive / "20240101.txt").write_text("1 2 3")
+    s = run_level(hooks, "toy", "l1", "2024-01-01", out, source=str(archive))
+    assert s.results[0].status == "ok"
+    v1 = json.loads((out / "toy/TOY_20240101_V01.json").read_text())
+    assert v1["version"] == 1 and "input changed 20240101.txt" in v1["reason"]
+    assert (out / "toy/TOY_20240101_V00.json").exists()  # earlier product untouched
+    history = Ledger(out / ".magfw/ledger.sqlite").history("toy/l1/-/2024-01-01")
+    assert [(e.status, e.product_version) for e in history] == [("ok", 0), ("ok", 1)]
+    assert history[1].inputs[0]["sha256"] != history[0].inputs[0]["sha256"]
+
+
+def test_changed_option_is_a_version_change(tmp_path):
+    hooks = make_hooks(Toy(), names=["toy"])
+    out = tmp_path / "out"
+    run_level(hooks, "toy", "l1", "2024-01-01", out, options={"gain": 1.0})
+    s = run_level(hooks, "toy", "l1", "2024-01-01", out, options={"gain": 2.0})
+    assert s.results[0].status == "ok"
+    assert "options" in json.loads((out / "toy/TOY_20240101_V01.json").read_text())["reason"]
+
+
+def test_deleted_output_is_regenerated(tmp_path):
+    hooks = make_hooks(Toy(), names=["toy"])
+    out = tmp_path / "out"
+    run_level(hooks, "toy", "l1", "2024-01-01", out)
+    os.remove(out / "toy/TOY_20240101_V00.json")
+    s = run_level(hooks, "toy", "l1", "2024-01-01", out)
+    assert s.results[0].status == "ok" and (out / "toy/TOY_20240101_V00.json").exists()
+
+
+def test_ledger_records_outputs_with_checksums(tmp_path):
+    hooks = make_hooks(Toy(), names=["toy"])
+    out = tmp_path / "out"
+    run_level(hooks, "toy", "l1", "2024-01-01", out)
+    (entry,) = Ledger(out / ".magfw/ledger.sqlite").history()
+    assert entry.outputs[0]["path"] == "toy/TOY_20240101_V00.json"
+    import hashlib
+
+    assert entry.outputs[0]["sha256"] == hashlib.sha256(
+        (out / entry.outputs[0]["path"]).read_bytes()).hexdigest()
+    assert entry.versions["magfw"] and "definitions" in entry.versions
+    assert entry.duration_s > 0 and entry.vectors == 10
+
+
+def test_products_say_they_are_simulated(tmp_path, example_hooks):
+    s = run_level(example_hooks, "example", "l1", "2024-03-01", tmp_path / "out")
+    assert s.ok, s.results[0].message
+    import cdflib
+
+    attrs = cdflib.CDF(str(s.results[0].outputs[0])).globalattsget()
+    assert "SIMULATED" in str(attrs["Data_source"])
+
+
+def test_workers_give_the_same_products(tmp_path, example_hooks):
+    """Two processes produce byte-identical data to one (creation time aside)."""
+    import cdflib
+    import numpy as np
+
+    a = run_level(example_hooks, "example", "l1", "2024-03-01..2024-03-02", tmp_path / "a")
+    b = run_level(example_hooks, "example", "l1", "2024-03-01..2024-03-02", tmp_path / "b", workers=2)
+    assert a.ok and b.ok, [r.message for r in b.results]
+    for ra, rb in zip(a.results, b.results, strict=True):
+        ca, cb = cdflib.CDF(str(ra.outputs[0])), cdflib.CDF(str(rb.outputs[0]))
+        assert np.array_equal(ca.varget("B"), cb.varget("B"))
