@@ -1,0 +1,364 @@
+"""Write and read product files of any format, driven by their :class:`ProductDefinition`.
+
+:func:`write_product` serialises a mission's in-memory :class:`~magfw.context.Product` with
+the writer its definition's ``format`` names (CDF, netCDF, flat file, PNG or raw bytes);
+:func:`read_product` opens any CDF, netCDF or flat file into one :class:`ProductData`.
+
+Flat files. A flat-file definition's variables are its columns: the time variable (dtype
+``tt2000``) becomes the ``T`` column, in seconds since ``definition.flatfile_epoch``; every
+other record-varying numeric variable becomes one ``R`` (float32) column, or, if it is
+``[N, k]``, ``k`` columns named by the variable's ``attrs["columns"]`` list (a 1-D variable
+may rename its column the same way). A column's SOURCE is ``attrs["source"]`` or the mission
+name. Fill values (the variable's ``fill``) and NaN become the flat-file flag 1e34.
+Non-record-varying and text variables (labels) have no column. Integer flags are written as
+float32, exact up to 2**24. Global attributes go into the abstract as ``KEY = value`` records.
+
+The helpers here (:func:`conform`, :func:`expected_fill`, :func:`effective_depend`,
+:func:`full_dims`) are shared by the writers and by ``magfw check`` so both read a definition
+the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from magfw.errors import DefinitionError, InputError
+
+if TYPE_CHECKING:
+    from magfw.context import Product
+    from magfw.products import ProductDefinition, Variable
+
+#: Keys of ``Variable.attrs`` that steer writers and are not written as attributes.
+WRITER_KEYS = frozenset({"columns", "source", "CDF_DATA_TYPE"})
+
+#: ISTP fill values by numpy dtype (used when a record-varying variable declares no fill).
+ISTP_FILL: dict[str, int | float] = {
+    "int8": -128, "int16": -32768, "int32": -2147483648, "int64": -9223372036854775808,
+    "uint8": 255, "uint16": 65535, "uint32": 4294967295,
+    "float32": -1e31, "float64": -1e31,
+}
+
+#: The flat-file fill flag.
+FLATFILE_FILL = 1e34
+
+_NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".h5")
+_FLATFILE_SUFFIXES = (".ffh", ".ffd")
+
+
+@dataclass(frozen=True)
+class VarInfo:
+    """How a variable is stored.
+
+    ``data_type`` is the CDF type name (``CDF_REAL4``) for CDF files and the numpy dtype name
+    (``float32``, ``str``) otherwise. ``dims`` are the sizes of the non-record dimensions;
+    ``dim_names`` all dimension names (netCDF only). ``num_elements`` is the string length of
+    CDF_CHAR variables. ``attr_types`` maps numeric attribute names to their stored type.
+    """
+
+    data_type: str
+    dims: tuple[int, ...]
+    record_varying: bool
+    dim_names: tuple[str, ...] = ()
+    num_elements: int = 1
+    attr_types: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ProductData:
+    """The content of a product file: raw arrays (fill not masked), attributes, storage info."""
+
+    path: Path
+    format: str  # "cdf", "netcdf" or "flatfile"
+    variables: dict[str, np.ndarray]
+    var_attrs: dict[str, dict[str, Any]]
+    global_attrs: dict[str, Any]
+    info: dict[str, VarInfo]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a definition the same way everywhere
+# ---------------------------------------------------------------------------------------------
+
+
+def record_dim(definition: ProductDefinition) -> str:
+    """The record (unlimited) dimension: the first declared dimension of size None."""
+    for name, size in definition.dims.items():
+        if size is None:
+            return name
+    return "time"
+
+
+def full_dims(definition: ProductDefinition, var: Variable) -> list[str]:
+    """All dimension names of ``var``, the record dimension first if it is record-varying.
+
+    A record-varying variable may omit its record dimension from ``dims``; it is added here.
+    """
+    dims = list(var.dims)
+    if var.record_varying:
+        rec = record_dim(definition)
+        if not dims or definition.dims.get(dims[0], 0) is not None:
+            dims.insert(0, rec)
+    return dims
+
+
+def fixed_shape(definition: ProductDefinition, var: Variable) -> tuple[int | None, ...]:
+    """Expected shape of ``var`` (None for the record dimension)."""
+    return tuple(definition.dims.get(d) for d in full_dims(definition, var))
+
+
+def expected_fill(var: Variable) -> Any:
+    """The fill value of ``var`` as a numpy scalar of its dtype, or None.
+
+    A record-varying numeric variable without a declared fill gets the ISTP fill of its type.
+    """
+    if var.dtype == "str":
+        return None if var.fill is None else str(var.fill)
+    npdt = np.dtype(var.numpy_dtype)
+    value = var.fill
+    if value is None:
+        if not var.record_varying:
+            return None
+        value = ISTP_FILL[npdt.name]
+    return npdt.type(value)
+
+
+def typed(var: Variable, value: Any) -> Any:
+    """``value`` (a fill, valid_min, ...) as a numpy scalar of ``var``'s dtype."""
+    if value is None or var.dtype == "str":
+        return value
+    return np.dtype(var.numpy_dtype).type(value)
+
+
+def effective_depend(definition: ProductDefinition, var: Variable) -> dict[str, str]:
+    """``DEPEND_n`` of ``var``: as declared, plus ``DEPEND_0`` on the time variable for every
+    record-varying variable other than the time variable itself."""
+    dep = dict(var.depend)
+    tv = definition.time_variable
+    if var.record_varying and tv is not None and var.name != tv and "DEPEND_0" not in dep:
+        dep["DEPEND_0"] = tv
+    return dict(sorted(dep.items()))
+
+
+def writable_attrs(var: Variable) -> dict[str, Any]:
+    """``var.attrs`` without the writer-steering keys (:data:`WRITER_KEYS`)."""
+    return {k: v for k, v in var.attrs.items() if k not in WRITER_KEYS}
+
+
+def conform(
+    definition: ProductDefinition, variables: Mapping[str, Any], where: str | Path
+) -> dict[str, np.ndarray]:
+    """Check ``variables`` against the definition and cast them to the declared dtypes.
+
+    Returns the arrays in definition order. A missing required variable, an unknown one, a
+    lossy cast (e.g. float to int) or a shape that contradicts the declared dimensions is a
+    :class:`DefinitionError`; a missing optional variable is left out.
+    """
+    known = {v.name for v in definition.variables}
+    unknown = sorted(set(variables) - known)
+    if unknown:
+        raise DefinitionError(where, f"variables {unknown} are not in definition "
+                                     f"{definition.key}")
+    out: dict[str, np.ndarray] = {}
+    nrec: int | None = None
+    for var in definition.variables:
+        if var.name not in variables:
+            if var.optional:
+                continue
+            raise DefinitionError(where, f"required variable {var.name!r} is missing")
+        arr = np.asarray(variables[var.name])
+        if var.dtype == "str":
+            if arr.dtype.kind == "S":
+                arr = np.char.decode(arr, "ascii")
+            elif arr.dtype.kind != "U":
+                arr = arr.astype(str)
+        else:
+            target = np.dtype(var.numpy_dtype)
+            if arr.dtype != target:
+                if not np.can_cast(arr.dtype, target, "same_kind"):
+                    raise DefinitionError(where, f"variable {var.name!r} is {arr.dtype}, "
+                                                 f"cannot be stored as {var.dtype}")
+                arr = arr.astype(target)
+        shape = fixed_shape(definition, var)
+        if arr.ndim != len(shape) or any(
+            s is not None and a != s for a, s in zip(arr.shape, shape, strict=False)
+        ):
+            want = "[" + ", ".join("N" if s is None else str(s) for s in shape) + "]"
+            raise DefinitionError(where, f"variable {var.name!r} has shape {list(arr.shape)}, "
+                                         f"expected {want} ({', '.join(full_dims(definition, var))})")
+        if var.record_varying:
+            if nrec is not None and arr.shape[0] != nrec:
+                raise DefinitionError(where, f"variable {var.name!r} has {arr.shape[0]} records,"
+                                             f" others have {nrec}")
+            nrec = arr.shape[0]
+        out[var.name] = np.ascontiguousarray(arr)
+    return out
+
+
+def merged_globals(definition: ProductDefinition, global_attrs: Mapping[str, Any]) -> dict:
+    """Definition global attributes overridden by ``global_attrs``; None values dropped."""
+    merged = {**definition.global_attrs, **global_attrs}
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+# ---------------------------------------------------------------------------------------------
+# Dispatch
+# ---------------------------------------------------------------------------------------------
+
+
+def write_product(product: Product, target: Path, extra_attrs: Mapping[str, Any]) -> list[Path]:
+    """Write ``product`` to ``target`` in its definition's format; return the files written.
+
+    ``extra_attrs`` (provenance) override ``product.attrs``, which override the definition's
+    global attributes. A flat file's ``target`` is its ``.ffh`` or ``.ffd``; both are written.
+    """
+    d = product.definition
+    target = Path(target)
+    attrs = {**product.attrs, **extra_attrs}
+    if d.format == "cdf":
+        from magfw.io.cdf import write_cdf
+
+        return [write_cdf(target, d, product.variables, attrs, product.variable_attrs)]
+    if d.format == "netcdf":
+        from magfw.io.netcdf import write_netcdf
+
+        return [write_netcdf(target, d, product.variables, attrs, product.variable_attrs)]
+    if d.format == "flatfile":
+        return _write_flatfile_product(product, target, attrs)
+    if d.format == "png":
+        if product.plot is None:
+            raise DefinitionError(target, f"png product {d.key} has no plot")
+        from magfw.plot import render
+
+        return [render(product.plot, target)]
+    if d.format == "bytes":
+        if product.payload is None:
+            raise DefinitionError(target, f"bytes product {d.key} has no payload")
+        from magfw.io.atomic import write_bytes_atomic
+
+        return [write_bytes_atomic(target, product.payload)]
+    raise DefinitionError(target, f"unknown product format {d.format!r}")
+
+
+def _column_names(var: Variable, width: int, where: Path) -> list[str]:
+    names = var.attrs.get("columns")
+    if names is None:
+        if width != 1:
+            raise DefinitionError(where, f"variable {var.name!r} has {width} columns but no "
+                                         f"attrs['columns'] naming them")
+        return [var.name]
+    names = [str(n) for n in names]
+    if len(names) != width:
+        raise DefinitionError(where, f"variable {var.name!r}: attrs['columns'] names "
+                                     f"{len(names)} columns, the data have {width}")
+    return names
+
+
+def _write_flatfile_product(product: Product, target: Path, attrs: Mapping[str, Any]) -> list[Path]:
+    from magfw.io.flatfile import write_flatfile
+
+    d = product.definition
+    arrays = conform(d, product.variables, target)
+    tv = d.time_variable
+    if tv is None or d.variable(tv).dtype != "tt2000":
+        raise DefinitionError(target, f"flat-file product {d.key} needs a tt2000 time variable")
+    time_var = d.variable(tv)
+    columns: list[tuple[str, str, str]] = []
+    blocks: list[np.ndarray] = []
+    for var in d.variables:
+        if var.name == tv or var.name not in arrays or not var.record_varying:
+            continue
+        if var.dtype in ("str", "tt2000", "cdf_epoch"):
+            continue
+        arr = arrays[var.name]
+        block = arr.reshape(arr.shape[0], -1).astype(np.float64)
+        bad = ~np.isfinite(block)
+        if var.fill is not None:
+            bad |= block == float(typed(var, var.fill))
+        block[bad] = FLATFILE_FILL
+        source = str(var.attrs.get("source", d.mission))
+        for name in _column_names(var, block.shape[1], target):
+            columns.append((name, var.units or "", source))
+        blocks.append(block)
+    n = arrays[tv].shape[0]
+    data = np.concatenate(blocks, axis=1) if blocks else np.empty((n, 0))
+    merged = merged_globals(d, attrs)
+    abstract = ([d.description] if d.description else []) + [
+        f"{k} = {_text(v)}" for k, v in merged.items()
+    ]
+    time_name = _column_names(time_var, 1, target)[0]
+    ffh, ffd = write_flatfile(
+        target.with_suffix(""), arrays[tv], data, columns, epoch=d.flatfile_epoch,
+        fill=FLATFILE_FILL, time_name=time_name, abstract=abstract,
+    )
+    return [Path(ffh), Path(ffd)]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def read_product(path: str | Path, variables: list[str] | None = None) -> ProductData:
+    """Read a CDF (``.cdf``), netCDF (``.nc``) or flat file (``.ffh``/``.ffd``) by extension."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".cdf":
+        from magfw.io.cdf import read_cdf
+
+        return read_cdf(path, variables)
+    if suffix in _NETCDF_SUFFIXES:
+        from magfw.io.netcdf import read_netcdf
+
+        return read_netcdf(path, variables)
+    if suffix in _FLATFILE_SUFFIXES:
+        return _read_flatfile_product(path, variables)
+    raise InputError(path, f"unknown product file type {path.suffix!r} "
+                           f"(expected .cdf, .nc, .ffh or .ffd)")
+
+
+def _col_field(col: Any, name: str, index: int) -> str:
+    value = getattr(col, name, None)
+    if value is None and isinstance(col, (tuple, list)):
+        value = col[index]
+    return "" if value is None else str(value).strip()
+
+
+def _read_flatfile_product(path: Path, variables: list[str] | None) -> ProductData:
+    """A flat file as ProductData: the time column (int64 TT2000) and one float variable per
+    column, each with ``UNITS``, ``FILLVAL`` and ``DEPEND_0`` on the time column."""
+    from magfw.io.flatfile import read_flatfile
+
+    ff = read_flatfile(path)
+    names = [_col_field(c, "name", 0) for c in ff.columns]
+    units = [_col_field(c, "units", 1) for c in ff.columns]
+    tname = names[0] if names else "TIME"
+    data = np.asarray(ff.data)
+    time = np.asarray(ff.time, dtype=np.int64)
+    out: dict[str, np.ndarray] = {tname: time}
+    var_attrs: dict[str, dict[str, Any]] = {tname: {"UNITS": "ns", "VAR_TYPE": "support_data"}}
+    info: dict[str, VarInfo] = {tname: VarInfo("int64", (), True)}
+    for i, (name, unit) in enumerate(zip(names[1:], units[1:], strict=False)):
+        col = data[:, i]
+        out[name] = col
+        var_attrs[name] = {"UNITS": unit, "FILLVAL": col.dtype.type(ff.fill),
+                           "DEPEND_0": tname, "VAR_TYPE": "data"}
+        info[name] = VarInfo(col.dtype.name, (), True)
+    if variables is not None:
+        missing = [v for v in variables if v not in out]
+        if missing:
+            raise InputError(path, f"variable {missing[0]!r} not found (has: {', '.join(out)})")
+        keep = set(variables) | {tname}
+        out = {k: v for k, v in out.items() if k in keep}
+    gattrs: dict[str, Any] = dict(getattr(ff, "keywords", {}) or {})
+    for line in getattr(ff, "abstract", ()) or ():
+        key, sep, value = str(line).partition("=")
+        if sep and key.strip():
+            gattrs.setdefault(key.strip(), value.strip())
+    gattrs.setdefault("EPOCH", getattr(ff, "epoch", ""))
+    return ProductData(path, "flatfile", out, {k: var_attrs[k] for k in out}, gattrs,
+                       {k: info[k] for k in out})
