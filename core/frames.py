@@ -1,0 +1,478 @@
+"""Frame rotations and positions for magnetometer data, SPICE-backed and vectorised.
+
+Frame names accepted by :func:`rotate`, :func:`rotation_matrices` and :func:`positions`:
+
+- ``"GSE"``, ``"HEE"``, ``"HEEQ"``, ``"HCI"``, ``"ECLIPDATE"``: the heliospheric.tf definitions
+  (W. Thompson), loaded as ``MAGFW_*`` frames from ``magfw/data/magfw_frames.tf``;
+- ``"GSM"``: X Earth->Sun, Z the component of the IGRF-14 dipole axis of date perpendicular to
+  X (computed here; the dipole is interpolated in time by :mod:`magfw.igrf`);
+- ``"GSM_FIXED2000"``: the same with the fixed 2000.0 pole of the Aditya-L1 frames kernel;
+- ``"RTN"`` with ``observer``: heliographic RTN (X Sun->observer, Z the solar rotation axis
+  component perpendicular to X), as STAHGRTN, for any body SPICE can locate;
+- ``"J2000"``, ``"ECLIPJ2000"`` and any frame SPICE knows from a loaded kernel, e.g. a
+  spacecraft body frame whose orientation comes from a CK.
+
+Speed without a Python loop over samples: exact rotations are computed with SPICE's vectorised
+calls (``spiceypy.cyice``) on a uniform grid of nodes and interpolated to the samples
+(component-wise cubic Lagrange interpolation of quaternions over four nodes, renormalised,
+which keeps every matrix exactly orthonormal). The rule:
+
+- legs that follow ephemerides and planetary constants (GSE, HEE, HEEQ, RTN, GSM, PCK
+  body-fixed frames) use a grid of ``SLOW_GRID_S`` (60 s for Earth-fixed frames and GSM,
+  300 s for the rest); inertial legs are constant;
+- any other leg (CK attitude, TK frames on top of it, mission dynamic frames) uses a grid of
+  ``ATTITUDE_GRID_S`` (10 s) or ``grid_s``; the grid is laid per segment, and segments end at
+  the CK's own interpolation-interval boundaries (so an attitude jump there is never smoothed
+  over) and at data gaps; each cell is checked at its midpoint against an exact evaluation and
+  the samples of any cell whose error exceeds ``INTERP_TOL_RAD`` are evaluated exactly, per
+  sample (still vectorised);
+- ``grid_s=0`` evaluates every sample exactly.
+
+All functions need an active :func:`magfw.kernels.kernel_pool` in the calling thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import spiceypy as sp
+from magfw import igrf
+from magfw.errors import KernelError
+from magfw.kernels import KernelPool, body_code, require_coverage, require_pool
+from magfw.time import tt2000_to_et
+from numpy.typing import ArrayLike, NDArray
+from spiceypy import cyice
+
+#: Default grid (s) for legs driven by attitude (CK) data.
+ATTITUDE_GRID_S = 10.0
+#: Grids (s) for ephemeris/constant-driven legs: Earth-rotation-driven, and the others.
+SLOW_GRID_S = {"earth": 60.0, "sun": 300.0}
+#: Largest interpolation error (rad) accepted at a cell midpoint before exact evaluation.
+INTERP_TOL_RAD = 1e-7
+#: A gap longer than this many grid steps starts a new segment.
+GAP_FACTOR = 4.0
+
+_ALIASES = {
+    "GSE": "MAGFW_GSE", "HEE": "MAGFW_HEE", "HEEQ": "MAGFW_HEEQ", "HCI": "MAGFW_HCI",
+    "ECLIPDATE": "MAGFW_ECLIPDATE", "GSM_FIXED2000": "MAGFW_GSM_FIXED2000",
+}
+_CONSTANT = {"MAGFW_HCI"}  # frozen at J2000
+_EARTH_DRIVEN = {"MAGFW_GSM_FIXED2000"}
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A resolved frame: its SPICE name (None for GSM), rate class, slow grid and CK ids."""
+
+    label: str
+    spice: str | None
+    rate: str  # "const" | "slow" | "fast"
+    grid: float
+    ck_ids: tuple[int, ...] = ()
+    observer: int | None = None
+
+
+def _classify_spice(name: str, depth: int = 0) -> tuple[str, float, tuple[int, ...]]:
+    """Rate class, grid and CK ids of a SPICE frame, following TK frames to their base."""
+    up = name.upper()
+    if up in _CONSTANT:
+        return "const", np.inf, ()
+    if up.startswith("MAGFW_"):
+        return "slow", SLOW_GRID_S["earth" if up in _EARTH_DRIVEN else "sun"], ()
+    code = sp.namfrm(up)
+    _, cls, cls_id = sp.frinfo(code)
+    if cls == 1:
+        return "const", np.inf, ()
+    if cls == 2:
+        return "slow", SLOW_GRID_S["earth"], ()
+    if cls == 3:
+        return "fast", ATTITUDE_GRID_S, (int(cls_id),)
+    if cls == 4 and depth < 10:
+        for key in (f"TKFRAME_{code}_RELATIVE", f"TKFRAME_{up}_RELATIVE"):
+            if sp.expool(key):
+                rel = sp.gcpool(key, 0, 1)[0]
+                return _classify_spice(rel, depth + 1)
+    return "fast", ATTITUDE_GRID_S, ()
+
+
+def _resolve(pool: KernelPool, frame: str, observer: str | int | None) -> _Frame:
+    up = frame.strip().upper()
+    if up == "GSM":
+        return _Frame("GSM", None, "slow", SLOW_GRID_S["earth"])
+    if up == "RTN":
+        if observer is None:
+            raise ValueError("frame RTN needs an observer (NAIF name or ID of the spacecraft)")
+        code = body_code(observer)
+        return _Frame(f"RTN({code})", pool.rtn_frame(code), "slow", SLOW_GRID_S["sun"],
+                      observer=code)
+    name = _ALIASES.get(up, up)
+    if sp.namfrm(name) == 0:
+        raise KernelError(frame, "unknown frame: not a magfw frame and not defined by any "
+                                 "loaded kernel")
+    rate, grid, cks = _classify_spice(name)
+    return _Frame(up, name, rate, grid, cks)
+
+
+# ----------------------------------------------------------------------------------------
+# Quaternions (SPICE convention: q = (w, x, y, z), q2m(q) is the rotation matrix)
+# ----------------------------------------------------------------------------------------
+
+
+def q2m(q: ArrayLike) -> FloatArray:
+    """Rotation matrices (N,3,3) of unit quaternions (N,4) in SPICE's (w, x, y, z) convention
+    (same result as ``spiceypy.q2m``)."""
+    q = np.asarray(q, dtype=np.float64)
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    xx, yy, zz = x * x, y * y, z * z
+    xy, xz, yz, wx, wy, wz = x * y, x * z, y * z, w * x, w * y, w * z
+    m = np.empty(q.shape[:-1] + (3, 3))
+    m[..., 0, 0] = 1 - 2 * (yy + zz)
+    m[..., 0, 1] = 2 * (xy - wz)
+    m[..., 0, 2] = 2 * (xz + wy)
+    m[..., 1, 0] = 2 * (xy + wz)
+    m[..., 1, 1] = 1 - 2 * (xx + zz)
+    m[..., 1, 2] = 2 * (yz - wx)
+    m[..., 2, 0] = 2 * (xz - wy)
+    m[..., 2, 1] = 2 * (yz + wx)
+    m[..., 2, 2] = 1 - 2 * (xx + yy)
+    return m
+
+
+def m2q(m: ArrayLike) -> FloatArray:
+    """Unit quaternions (N,4), SPICE (w, x, y, z) convention, of rotation matrices (N,3,3);
+    ``q2m(m2q(m)) == m``. Shepperd's method (largest component first), vectorised."""
+    m = np.asarray(m, dtype=np.float64).reshape(-1, 3, 3)
+    m00, m11, m22 = m[:, 0, 0], m[:, 1, 1], m[:, 2, 2]
+    k = np.argmax(np.stack([m00 + m11 + m22, m00, m11, m22]), axis=0)
+    q = np.empty((m.shape[0], 4))
+    d21, d02, d10 = m[:, 2, 1] - m[:, 1, 2], m[:, 0, 2] - m[:, 2, 0], m[:, 1, 0] - m[:, 0, 1]
+    s01, s02, s12 = m[:, 0, 1] + m[:, 1, 0], m[:, 0, 2] + m[:, 2, 0], m[:, 1, 2] + m[:, 2, 1]
+    diag = {0: (1, 1, 1), 1: (1, -1, -1), 2: (-1, 1, -1), 3: (-1, -1, 1)}
+    others = {0: (d21, d02, d10), 1: (d21, s01, s02), 2: (d02, s01, s12), 3: (d10, s02, s12)}
+    slots = {0: (1, 2, 3), 1: (0, 2, 3), 2: (0, 1, 3), 3: (0, 1, 2)}
+    for b in range(4):
+        sel = k == b
+        if not sel.any():
+            continue
+        a, bb, c = diag[b]
+        big = 0.5 * np.sqrt(np.maximum(1 + a * m00[sel] + bb * m11[sel] + c * m22[sel], 0.0))
+        q[sel, b] = big
+        for slot, num in zip(slots[b], others[b], strict=True):
+            q[sel, slot] = num[sel] / (4 * big)
+    return q
+
+
+def _matvec(m: FloatArray, v: FloatArray) -> FloatArray:
+    """Apply (N,3,3) matrices to (N,3) vectors."""
+    return np.einsum("nij,nj->ni", m, v)
+
+
+# ----------------------------------------------------------------------------------------
+# Exact evaluation (vectorised SPICE calls)
+# ----------------------------------------------------------------------------------------
+
+
+def _spice_call(what: str, fn: Callable[[], FloatArray]) -> FloatArray:
+    try:
+        return fn()
+    except sp.utils.exceptions.SpiceyError as exc:
+        raise KernelError(what, f"SPICE cannot evaluate it: {exc.short or exc.value}") from exc
+
+
+def _j2000_to_gsm(et: FloatArray) -> FloatArray:
+    """Matrices (N,3,3) from J2000 to GSM with the IGRF-14 dipole of date."""
+    s, _ = _spice_call("GSM (Earth->Sun)", lambda: cyice.spkpos_v("SUN", et, "J2000", "NONE",
+                                                                  "EARTH"))
+    x = s / np.linalg.norm(s, axis=1, keepdims=True)
+    earth = _spice_call("GSM (IAU_EARTH)", lambda: cyice.pxform_v("IAU_EARTH", "J2000", et))
+    d = _matvec(earth, igrf.dipole_axis_geo(et))
+    z = d - np.sum(d * x, axis=1, keepdims=True) * x
+    z /= np.linalg.norm(z, axis=1, keepdims=True)
+    y = np.cross(z, x)
+    return np.stack([x, y, z], axis=1)
+
+
+def _to_j2000(f: _Frame, et: FloatArray) -> FloatArray:
+    """Matrices rotating vectors from frame ``f`` to J2000 at ``et``."""
+    if f.spice is None:
+        return _j2000_to_gsm(et).transpose(0, 2, 1)
+    name = f.spice
+    return _spice_call(f"{f.label}->J2000", lambda: cyice.pxform_v(name, "J2000", et))
+
+
+def _exact_pair(a: _Frame, b: _Frame, et: FloatArray) -> FloatArray:
+    """Exact matrices from ``a`` to ``b`` at ``et``."""
+    if et.size == 0:
+        return np.empty((0, 3, 3))
+    if a.spice is not None and b.spice is not None:
+        fa, fb = a.spice, b.spice
+        return _spice_call(f"{a.label}->{b.label}", lambda: cyice.pxform_v(fa, fb, et))
+    return np.matmul(_to_j2000(b, et).transpose(0, 2, 1), _to_j2000(a, et))
+
+
+# ----------------------------------------------------------------------------------------
+# Grid interpolation
+# ----------------------------------------------------------------------------------------
+
+
+def _lagrange4(x: FloatArray) -> FloatArray:
+    """Cubic Lagrange weights (N,4) for nodes 0, 1, 2, 3 at positions ``x`` (in node units)."""
+    x0, x1, x2, x3 = x, x - 1.0, x - 2.0, x - 3.0
+    return np.stack([-x1 * x2 * x3 / 6.0, x0 * x2 * x3 / 2.0, -x0 * x1 * x3 / 2.0,
+                     x0 * x1 * x2 / 6.0], axis=1)
+
+
+@dataclass
+class _Grid:
+    """Uniform nodes per segment: start ``a``, step ``h``, node count ``n``, first node ``off``."""
+
+    a: FloatArray
+    h: FloatArray
+    n: NDArray[np.int64]
+    off: NDArray[np.int64]
+
+    def nodes(self) -> FloatArray:
+        total = int(self.n.sum())
+        seg = np.repeat(np.arange(self.n.size), self.n)
+        local = np.arange(total) - self.off[seg]
+        return self.a[seg] + self.h[seg] * local
+
+    def midpoints(self) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.int64]]:
+        """Cell midpoints, their segment and their cell (= index of the cell's first node)."""
+        cells = self.n - 1
+        seg = np.repeat(np.arange(self.n.size), cells)
+        local = np.arange(int(cells.sum())) - np.repeat(np.r_[0, np.cumsum(cells)[:-1]], cells)
+        return self.a[seg] + self.h[seg] * (local + 0.5), seg, self.off[seg] + local
+
+    def evaluate(self, t: FloatArray, seg: NDArray[np.int64], q: FloatArray
+                 ) -> tuple[FloatArray, NDArray[np.int64]]:
+        """Interpolated unit quaternions at times ``t`` of segments ``seg``, and each time's
+        cell (index of the node that starts it)."""
+        n = self.n[seg]
+        u = (t - self.a[seg]) / self.h[seg]
+        i = np.clip(np.floor(u).astype(np.int64), 0, n - 2)
+        s = np.clip(i - 1, 0, n - 4)
+        w = _lagrange4(u - s)
+        base = self.off[seg] + s
+        out = w[:, 0:1] * q[base]
+        for j in (1, 2, 3):
+            out += w[:, j:j + 1] * q[base + j]
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        return out, self.off[seg] + i
+
+
+def _segments(et: FloatArray, h: float, windows: FloatArray | None
+              ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Start and end (exclusive) sample indices of segments of sorted ``et``: split at gaps
+    longer than GAP_FACTOR * h and at the boundaries of ``windows`` (CK intervals)."""
+    brk = np.diff(et) > GAP_FACTOR * h
+    if windows is not None and windows.size:
+        win = np.searchsorted(windows[:, 0], et, side="right")
+        brk |= np.diff(win) != 0
+    starts = np.r_[0, np.flatnonzero(brk) + 1]
+    return starts, np.r_[starts[1:], et.size]
+
+
+def _interpolated(
+    et: FloatArray,
+    exact: Callable[[FloatArray], FloatArray],
+    h: float,
+    *,
+    windows: FloatArray | None = None,
+    check: bool = False,
+) -> FloatArray:
+    """Matrices at ``et`` (any order) by interpolation of ``exact`` on a grid of step ``h``."""
+    if et.size == 0:
+        return np.empty((0, 3, 3))
+    if not np.all(np.diff(et) >= 0):
+        order = np.argsort(et, kind="stable")
+        out = np.empty((et.size, 3, 3))
+        out[order] = _interpolated(et[order], exact, h, windows=windows, check=check)
+        return out
+    starts, stops = _segments(et, h, windows)
+    a, b, cnt = et[starts], et[stops - 1], stops - starts
+    n = np.maximum(4, np.ceil((b - a) / h).astype(np.int64) + 1)
+    gridded = (cnt > n) & (b > a)
+    sample_seg = np.repeat(np.arange(starts.size), cnt)
+    direct = ~gridded[sample_seg]
+    out = np.empty((et.size, 3, 3))
+    if gridded.any():
+        gi = np.flatnonzero(gridded)
+        gn = n[gi]
+        grid = _Grid(a[gi], (b[gi] - a[gi]) / (gn - 1), gn, np.r_[0, np.cumsum(gn)[:-1]])
+        seg_map = np.full(starts.size, -1)
+        seg_map[gi] = np.arange(gi.size)
+        nodes = grid.nodes()
+        if check:
+            mids, mid_seg, mid_cell = grid.midpoints()
+            m_all = exact(np.concatenate([nodes, mids]))
+            m_nodes, m_mids = m_all[: nodes.size], m_all[nodes.size:]
+        else:
+            m_nodes = exact(nodes)
+        q = m2q(m_nodes)
+        flip = np.sign(np.sum(q[1:] * q[:-1], axis=1))
+        flip[flip == 0] = 1.0
+        q *= np.cumprod(np.r_[1.0, flip])[:, None]
+        sel = ~direct
+        gseg = seg_map[sample_seg[sel]]
+        qs, cell = grid.evaluate(et[sel], gseg, q)
+        out[sel] = q2m(qs)
+        if check:
+            qm, _ = grid.evaluate(mids, mid_seg, q)
+            qe = m2q(m_mids)
+            dot = np.abs(np.sum(qm * qe, axis=1))
+            err = 2.0 * np.arccos(np.clip(dot, 0.0, 1.0))
+            bad_cell = np.zeros(nodes.size, dtype=bool)
+            bad_cell[mid_cell[err > INTERP_TOL_RAD]] = True
+            bad = np.zeros(et.size, dtype=bool)
+            bad[np.flatnonzero(sel)[bad_cell[cell]]] = True
+            direct |= bad
+    if direct.any():
+        out[direct] = exact(et[direct])
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Public API
+# ----------------------------------------------------------------------------------------
+
+
+def _prepare(tt2000: ArrayLike) -> tuple[NDArray[np.int64], FloatArray]:
+    tt = np.asarray(tt2000)
+    if tt.ndim != 1 or not np.issubdtype(tt.dtype, np.integer):
+        raise ValueError("tt2000 must be a 1-D int64 array of TT2000 nanoseconds")
+    tt = tt.astype(np.int64, copy=False)
+    et = np.asarray(tt2000_to_et(tt), dtype=np.float64)
+    if np.isnan(et).any():
+        raise ValueError("tt2000 holds fill values; drop or mask them before rotating")
+    return tt, et
+
+
+def _check_coverage(pool: KernelPool, frames: tuple[_Frame, ...], tt: NDArray[np.int64]) -> None:
+    for f in frames:
+        for ck in f.ck_ids:
+            require_coverage(pool, ck, tt, kind="ck")
+        if f.observer is not None:
+            require_coverage(pool, f.observer, tt, kind="spk")
+
+
+def rotation_matrices(
+    tt2000: ArrayLike,
+    from_frame: str,
+    to_frame: str,
+    *,
+    observer: str | int | None = None,
+    grid_s: float | None = None,
+) -> FloatArray:
+    """Matrices (N,3,3) that rotate vectors from ``from_frame`` to ``to_frame`` at TT2000 times.
+
+    ``observer`` names the spacecraft for ``"RTN"``. ``grid_s`` overrides the grid step (s) of
+    the interpolation (0: exact evaluation at every sample); see the module docstring for the
+    default rule. Raises KernelError when a kernel is missing or a time lies outside CK or
+    observer SPK coverage.
+    """
+    pool = require_pool("magfw.frames.rotation_matrices")
+    tt, et = _prepare(tt2000)
+    a = _resolve(pool, from_frame, observer)
+    b = _resolve(pool, to_frame, observer)
+    if (a.spice, a.label) == (b.spice, b.label):
+        return np.broadcast_to(np.eye(3), (et.size, 3, 3)).copy()
+    _check_coverage(pool, (a, b), tt)
+    if et.size == 0:
+        return np.empty((0, 3, 3))
+    if grid_s is not None and grid_s <= 0:
+        return _exact_pair(a, b, et)
+    if a.rate == "const" and b.rate == "const":
+        m = _exact_pair(a, b, et[:1])[0]
+        return np.broadcast_to(m, (et.size, 3, 3)).copy()
+    if "fast" not in (a.rate, b.rate):
+        h = grid_s or min(a.grid, b.grid)
+        return _interpolated(et, lambda e: _exact_pair(a, b, e), h)
+
+    h = grid_s or ATTITUDE_GRID_S
+    cks = tuple(sorted(set(a.ck_ids + b.ck_ids)))
+    parts = [pool.windows(c, "ck") for c in cks]
+    windows = None
+    if parts:
+        allw = np.concatenate(parts)
+        windows = allw[np.argsort(allw[:, 0], kind="stable")]
+
+    if a.rate == "fast" and b.rate == "slow":
+        slow_b = _Frame(b.label, b.spice, b.rate, b.grid)
+        j2000 = _Frame("J2000", "J2000", "const", np.inf)
+
+        def exact(e: FloatArray) -> FloatArray:
+            s = _interpolated(e, lambda x: _exact_pair(j2000, slow_b, x), grid_s or b.grid)
+            return np.matmul(s, _exact_pair(a, j2000, e))
+    elif b.rate == "fast" and a.rate == "slow":
+        j2000 = _Frame("J2000", "J2000", "const", np.inf)
+
+        def exact(e: FloatArray) -> FloatArray:
+            s = _interpolated(e, lambda x: _exact_pair(a, j2000, x), grid_s or a.grid)
+            return np.matmul(_exact_pair(j2000, b, e), s)
+    else:
+
+        def exact(e: FloatArray) -> FloatArray:
+            return _exact_pair(a, b, e)
+
+    return _interpolated(et, exact, h, windows=windows, check=True)
+
+
+def rotate(
+    vectors: ArrayLike,
+    tt2000: ArrayLike,
+    from_frame: str,
+    to_frame: str,
+    *,
+    observer: str | int | None = None,
+    grid_s: float | None = None,
+) -> FloatArray:
+    """Rotate vectors (N,3) given in ``from_frame`` at TT2000 times (N,) into ``to_frame``.
+
+    Units are kept (nT in, nT out). NaN vectors stay NaN. See :func:`rotation_matrices`.
+    """
+    v = np.asarray(vectors, dtype=np.float64)
+    n = np.asarray(tt2000).shape[0] if np.ndim(tt2000) == 1 else -1
+    if v.ndim != 2 or v.shape[1] != 3 or v.shape[0] != n:
+        raise ValueError(f"vectors must be (N, 3) with N = len(tt2000); got {v.shape}")
+    m = rotation_matrices(tt2000, from_frame, to_frame, observer=observer, grid_s=grid_s)
+    return _matvec(m, v)
+
+
+def positions(
+    tt2000: ArrayLike,
+    target: str | int,
+    frame: str,
+    *,
+    center: str | int = "EARTH",
+    observer: str | int | None = None,
+    grid_s: float | None = None,
+) -> FloatArray:
+    """Geometric position (N,3) in km of ``target`` relative to ``center`` in ``frame``.
+
+    The J2000 position comes from SPICE (``spkpos``, vectorised) at every sample; the frame
+    rotation follows :func:`rotation_matrices` (``observer`` is needed for ``"RTN"``).
+    """
+    pool = require_pool("magfw.frames.positions")
+    tt, et = _prepare(tt2000)
+    t, c = body_code(target), body_code(center)
+    for body in (t, c):
+        if pool.files_with(body, "spk"):
+            require_coverage(pool, body, tt, kind="spk")
+    p, _ = _spice_call(f"position of {target} from {center}",
+                       lambda: cyice.spkpos_v(str(t), et, "J2000", "NONE", str(c)))
+    p = np.asarray(p, dtype=np.float64)
+    if frame.strip().upper() == "J2000":
+        return p
+    m = rotation_matrices(tt, "J2000", frame, observer=observer, grid_s=grid_s)
+    return _matvec(m, p)
+
+
+def gse_to_gsm_angle(tt2000: ArrayLike, gsm: str = "GSM") -> FloatArray:
+    """Angle (deg) of the rotation about X from GSE to ``gsm`` ("GSM" or "GSM_FIXED2000"):
+    ``atan2(M[2,1], M[1,1])`` of the GSE->GSM matrix M."""
+    m = rotation_matrices(tt2000, "GSE", gsm)
+    return np.degrees(np.arctan2(m[:, 2, 1], m[:, 1, 1]))
