@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from magfw import __version__
 from magfw.config import load_config, mission_setting, resolve_out_dir, state_dir
@@ -279,22 +278,19 @@ def main(argv: list[str] | None = None) -> int:
         command = typer.main.get_command(build_app())
         rv = command.main(args=argv, prog_name="magfw", standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.exceptions.Abort:
-        err.print("magfw: interrupted")
-        code = 130
-    except click.ClickException as exc:  # bad usage found by click: exit 2
-        exc.show(file=sys.stderr)
-        code = exc.exit_code
     except MagfwError as exc:
         log.debug("error", exc_info=True)
         err.print(f"magfw: error: {exc}", markup=False)
         code = exc.exit_code
-    except KeyboardInterrupt:
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
         err.print("magfw: interrupted; rerun to resume (finished units are kept)")
         code = 130
     except Exception as exc:
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a usage error found by the parser
+            exc.show(file=sys.stderr)
+            return int(exc.exit_code)
         path = setup_logging() if not log.handlers else None
         log.exception("internal error")
         err.print(f"magfw: internal error: {type(exc).__name__}: {exc} (traceback in "

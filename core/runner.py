@@ -298,9 +298,9 @@ class Runner:
         """The jobs of a request (and the resolved spacecraft); usage errors raise here."""
         mission = self.hooks.registry.get(request.mission)
         level = mission.level(request.level)
+        spacecraft = mission.resolve_spacecraft(request.spacecraft)  # usage errors first
         if not level.implemented:
             raise MagfwError(None, f"{mission.id} {level.name}: not implemented yet")
-        spacecraft = mission.resolve_spacecraft(request.spacecraft)
         source, simulated = request.source, False
         if source is None:
             raise UsageError(None, f"no --source for {mission.id}: give an archive directory, "

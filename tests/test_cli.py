@@ -1,0 +1,194 @@
+"""The command line: exit codes 0/1/2, one-line errors, nothing partial left behind."""
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+from magfw.period import parse_period
+from magfw.testing import run_cli
+
+
+def _files(out: Path) -> list[Path]:
+    """Product files in an output tree (the .magfw state folder aside)."""
+    return sorted(p for p in out.rglob("*") if p.is_file() and ".magfw" not in p.parts)
+
+
+def _one_error_line(stderr: str) -> str:
+    lines = [ln for ln in stderr.splitlines() if ln.startswith("magfw:")]
+    assert lines, stderr
+    return lines[0]
+
+
+def test_help_missions_plugins():
+    res = run_cli(["--help"])
+    assert res.exit_code == 0 and "run" in res.stdout and "missions" in res.stdout
+    res = run_cli(["missions"])
+    assert res.exit_code == 0 and "stereo" in res.stdout and "not implemented yet" in res.stdout
+    res = run_cli(["plugins"])
+    assert res.exit_code == 0 and "register_missions" in res.stdout
+    assert run_cli(["--version"]).stdout.startswith("magfw ")
+
+
+@pytest.mark.parametrize(("args", "text"), [
+    (["run", "nope", "l1", "2024-01"], "unknown mission 'nope'"),
+    (["run", "stereo", "l9", "2024-01"], "no level 'l9'"),
+    (["run", "stereo", "l1", "2024-13"], "PERIOD '2024-13'"),
+    (["run", "stereo", "l1", "2024-01", "--spacecraft", "C"], "no spacecraft 'C'"),
+    (["run", "stereo", "l1"], "Missing argument"),
+    (["frobnicate"], "No such command"),
+])
+def test_usage_errors_exit_2(args, text):
+    res = run_cli(args)
+    assert res.exit_code == 2, res
+    assert text in res.stderr
+
+
+def test_unimplemented_level_exits_1():
+    res = run_cli(["run", "aditya", "l2", "2024-08-01", "--source", "simulated"])
+    assert res.exit_code == 1
+    assert _one_error_line(res.stderr) == "magfw: error: aditya l2: not implemented yet"
+
+
+def test_run_simulated_then_rerun_skips(example_hooks, tmp_path):
+    args = ["run", "example", "l1", "2024-03-01..2024-03-02", "--source", "simulated",
+            "--out", str(tmp_path)]
+    res = run_cli(args, example_hooks)
+    assert res.exit_code == 0, res.stderr
+    assert "2 ok, 0 failed, 0 skipped" in res.stdout and "vectors/s" in res.stdout
+    res = run_cli(args, example_hooks)
+    assert res.exit_code == 0 and "0 ok, 0 failed, 2 skipped" in res.stdout
+
+
+def test_dry_run_writes_nothing(example_hooks, tmp_path):
+    res = run_cli(["run", "example", "l1", "2024-03", "--source", "simulated", "--out",
+                   str(tmp_path), "--dry-run"], example_hooks)
+    assert res.exit_code == 0 and "31 skipped" in res.stdout
+    assert _files(tmp_path) == []
+
+
+def _simulate(hooks, root: Path, period: str) -> None:
+    hooks.simulate("example", parse_period(period), root, None, 0)
+
+
+def test_missing_day_fails_that_unit_only(example_hooks, tmp_path):
+    archive = tmp_path / "archive"
+    _simulate(example_hooks, archive, "2024-03-01..2024-03-03")
+    (archive / "raw/2024/EX_RAW_20240302.dat").unlink()
+    res = run_cli(["run", "example", "l1", "2024-03-01..2024-03-03", "--source", str(archive),
+                   "--out", str(tmp_path / "out")], example_hooks)
+    assert res.exit_code == 1
+    line = _one_error_line(res.stderr)
+    assert "EX_RAW_20240302.dat" in line and "no raw file" in line
+    assert [p.name for p in _files(tmp_path / "out")] == [
+        "EX_L1_MAG_20240301_V00.cdf", "EX_L1_MAG_20240303_V00.cdf"]
+
+
+def test_truncated_input_fails_cleanly_and_input_untouched(example_hooks, tmp_path):
+    archive = tmp_path / "archive"
+    _simulate(example_hooks, archive, "2024-03-01")
+    raw = archive / "raw/2024/EX_RAW_20240301.dat"
+    raw.write_bytes(raw.read_bytes()[:-7])
+    before = raw.read_bytes()
+    res = run_cli(["run", "example", "l1", "2024-03-01", "--source", str(archive), "--out",
+                   str(tmp_path / "out")], example_hooks)
+    assert res.exit_code == 1
+    assert "truncated" in _one_error_line(res.stderr) and str(raw) in res.stderr
+    assert _files(tmp_path / "out") == [] and raw.read_bytes() == before
+    assert "Traceback" not in res.stderr
+
+
+def test_bad_calibration_table(example_hooks, tmp_path):
+    archive = tmp_path / "archive"
+    _simulate(example_hooks, archive, "2024-03-01")
+    (archive / "cal/EX_CAL_V02.txt").write_text("0.01 1 2\n")  # highest version wins, and is bad
+    res = run_cli(["run", "example", "l1", "2024-03-01", "--source", str(archive), "--out",
+                   str(tmp_path / "out")], example_hooks)
+    assert res.exit_code == 1
+    assert "EX_CAL_V02.txt: bad calibration table" in _one_error_line(res.stderr)
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    broken: set[str] = set()
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_GET(self):
+        if any(b in self.path for b in self.broken):
+            self.send_error(500, "Internal Server Error")
+            return
+        super().do_GET()
+
+    def do_HEAD(self):
+        if any(b in self.path for b in self.broken):
+            self.send_error(500, "Internal Server Error")
+            return
+        super().do_HEAD()
+
+
+@pytest.fixture
+def http_archive(example_hooks, tmp_path):
+    root = tmp_path / "served"
+    _simulate(example_hooks, root, "2024-03-01..2024-03-02")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_Handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    _Handler.broken = set()
+
+
+def test_run_from_http_archive(example_hooks, http_archive, tmp_path):
+    res = run_cli(["run", "example", "l1", "2024-03-01..2024-03-02", "--source", http_archive,
+                   "--out", str(tmp_path / "out")], example_hooks)
+    assert res.exit_code == 0, res.stderr
+    assert len(_files(tmp_path / "out")) == 2
+
+
+def test_http_500_fails_that_unit_with_one_line(example_hooks, http_archive, tmp_path):
+    _Handler.broken = {"EX_RAW_20240302"}
+    res = run_cli(["run", "example", "l1", "2024-03-01..2024-03-02", "--source", http_archive,
+                   "--out", str(tmp_path / "out")], example_hooks)
+    assert res.exit_code == 1
+    line = _one_error_line(res.stderr)
+    assert "EX_RAW_20240302.dat" in line and "500" in line
+    assert [p.name for p in _files(tmp_path / "out")] == ["EX_L1_MAG_20240301_V00.cdf"]
+    cache = tmp_path / "out" / ".magfw" / "cache"
+    assert not [p for p in cache.rglob("*") if "EX_RAW_20240302" in p.name]  # no partial download
+
+
+def test_check_reports_problems_and_exits_1(example_hooks, tmp_path):
+    run_cli(["run", "example", "l1", "2024-03-01", "--source", "simulated", "--out",
+             str(tmp_path)], example_hooks)
+    (good,) = tmp_path.rglob("EX_L1_MAG_20240301_V00.cdf")
+    assert run_cli(["check", str(good)], example_hooks).exit_code == 0
+    renamed = good.with_name("EX_L1_MAG_2024031_V00.cdf")
+    renamed.write_bytes(good.read_bytes())
+    res = run_cli(["check", str(renamed)], example_hooks)
+    assert res.exit_code == 1 and "does not match any product definition" in res.stdout
+    truncated = good.with_name("EX_L1_MAG_20240302_V00.cdf")
+    truncated.write_bytes(good.read_bytes()[:5000])
+    res = run_cli(["check", str(truncated)], example_hooks)
+    assert res.exit_code == 1 and "not a readable CDF" in res.stdout
+
+
+def test_plot_missing_and_truncated_files(example_hooks, tmp_path):
+    res = run_cli(["plot", str(tmp_path / "nope.cdf")], example_hooks)
+    assert res.exit_code == 1 and "nope.cdf" in _one_error_line(res.stderr)
+    bad = tmp_path / "bad.cdf"
+    bad.write_bytes(b"\xcd\xf3\x00\x01" + b"\0" * 100)
+    res = run_cli(["plot", str(bad), "-o", str(tmp_path / "bad.png")], example_hooks)
+    assert res.exit_code == 1 and "bad.cdf" in _one_error_line(res.stderr)
+    assert not (tmp_path / "bad.png").exists()
+
+
+def test_plot_quicklook(example_hooks, tmp_path):
+    run_cli(["run", "example", "l1", "2024-03-01", "--source", "simulated", "--out",
+             str(tmp_path)], example_hooks)
+    (good,) = tmp_path.rglob("EX_L1_MAG_20240301_V00.cdf")
+    res = run_cli(["plot", str(good), "-o", str(tmp_path / "q.png")], example_hooks)
+    assert res.exit_code == 0, res.stderr
+    assert (tmp_path / "q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
