@@ -43,6 +43,7 @@ __all__ = [
     "day_bounds_tt2000",
     "leap_seconds",
     "lsk_path",
+    "read_lsk",
     "tt2000_breakdown",
     "tt2000_from_cdf_epoch",
     "tt2000_from_datetime64",
