@@ -12,12 +12,15 @@ turns a float32 FILLVAL of -1e31 into a double that no longer equals the stored 
 
 Compression follows ``definition.compression`` (gzip level per variable; file-level
 compression is never used, so attributes stay readable without inflating the whole file).
-cdflib itself compresses every variable at level 6 unless told otherwise. magfw's default is
-0 (none). Measured by ``benchmarks/bench_io.py`` for one day of 8 Hz ``[N, 4]`` float32
-(691 200 records, 11.1 MB of vectors plus TT2000 times): level 0 writes in 0.03 s and
-16.6 MB; level 6 writes in 0.95 s and 15.3 MB (8 % smaller, 30x slower). Calibrated float32
-vectors have noise in every mantissa bit, so gzip gains little; a product whose data do
-compress (quantised counts, long fill runs) can set ``compression`` in its definition.
+cdflib itself would compress every variable at level 6; magfw's default is 0 (none), the
+definition's default. ``benchmarks/bench_io.py``, one day of 8 Hz ``[N, 4]`` float32 plus
+TT2000 Epoch (691 200 records, 16.6 MB raw): level 0 writes in 0.007 s, reads in 0.01 s,
+16.6 MB; level 6 writes in 0.60 s (~80x slower), reads in 0.06 s, 12.5 MB (25 % smaller;
+level 1 gives 12.6 MB in 0.30 s). Calibrated float32 vectors carry noise in every mantissa
+bit (they shrink only to ~87 %); most of the gain is the regular time variable. Uncompressed
+writes keep reprocessing I/O-bound rather than CPU-bound; a product whose archive size
+matters (or whose data compress well: counts, long fill runs) sets ``compression`` in its
+definition.
 
 Files are written atomically (:func:`magfw.io.atomic.atomic_path`).
 """
@@ -286,6 +289,26 @@ def _scalarise(value: Any) -> Any:
     return value
 
 
+def _damage(path: Path, exc: Exception) -> InputError:
+    """The one-line error for an unreadable CDF, naming truncation when that is the cause."""
+    detail = f"{type(exc).__name__}: {exc}"
+    try:  # uncompressed CDF 3: CDR at byte 8 holds the GDR offset; the GDR holds the EOF
+        with open(path, "rb") as fh:
+            head = fh.read(28)
+            if head[:4] == bytes.fromhex("cdf30001") and head[4:8] == bytes.fromhex("0000ffff"):
+                fh.seek(int.from_bytes(head[20:28], "big") + 36)
+                raw = fh.read(8)
+                size = path.stat().st_size
+                eof = int.from_bytes(raw, "big")
+                if len(raw) < 8:
+                    detail = f"truncated ({size} bytes, header incomplete)"
+                elif 0 < size < eof:
+                    detail = f"truncated ({size} of {eof} bytes)"
+    except OSError:
+        pass
+    return InputError(path, f"not a readable CDF: {detail}")
+
+
 def read_cdf(path: str | Path, variables: list[str] | None = None) -> ProductData:
     """Read a CDF: raw arrays (fill not masked; TT2000 as int64 ns, CDF_EPOCH as float64 ms),
     variable and global attributes, and each variable's CDF type, dims and record variance.
@@ -301,7 +324,7 @@ def read_cdf(path: str | Path, variables: list[str] | None = None) -> ProductDat
         cinfo = cdf.cdf_info()
         names = list(cinfo.zVariables) + list(cinfo.rVariables)
     except Exception as exc:  # cdflib raises many types for a damaged file
-        raise InputError(path, f"not a readable CDF: {type(exc).__name__}: {exc}") from exc
+        raise _damage(path, exc) from exc
     if variables is not None:
         for v in variables:
             if v not in names:
@@ -335,7 +358,7 @@ def read_cdf(path: str | Path, variables: list[str] | None = None) -> ProductDat
             vals = [_scalarise(e) for e in entries]
             gattrs[k] = vals[0] if len(vals) == 1 else vals
     except Exception as exc:
-        raise InputError(path, f"not a readable CDF: {type(exc).__name__}: {exc}") from exc
+        raise _damage(path, exc) from exc
     return ProductData(path, "cdf", out, var_attrs, gattrs, info)
 
 

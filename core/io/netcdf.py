@@ -148,8 +148,10 @@ def _write_variable(
             kwargs["fillvalue"] = fill
     if arr.ndim and arr.size:
         if var.record_varying:
+            # about 1 MiB per chunk, evenly split so the last chunk wastes no space
             row = max(1, int(np.prod(arr.shape[1:])) * arr.itemsize)
-            kwargs["chunks"] = (max(1, min(arr.shape[0], _CHUNK_BYTES // row)), *arr.shape[1:])
+            nchunks = -(-arr.shape[0] // max(1, _CHUNK_BYTES // row))
+            kwargs["chunks"] = (-(-arr.shape[0] // nchunks), *arr.shape[1:])
         if level > 0 and var.dtype != "str":
             kwargs.update(compression="gzip", compression_opts=level)
     v = nc.create_variable(var.name, dims, dtype, **kwargs)
