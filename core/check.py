@@ -147,7 +147,7 @@ def _check_variables(d: ProductDefinition, data: ProductData, problems: list[str
         if data.format == "cdf":
             _check_istp(d, var, data, problems)
         else:
-            _check_cf(var, data, problems)
+            _check_cf(d, var, data, problems)
         _check_range(var, data, problems)
     if data.format != "flatfile":
         for name in data.variables:
@@ -241,7 +241,9 @@ def _check_istp(d: ProductDefinition, var: Variable, data: ProductData, problems
         need(key, target)
 
 
-def _check_cf(var: Variable, data: ProductData, problems: list[str]) -> None:
+def _check_cf(d: ProductDefinition, var: Variable, data: ProductData, problems: list[str]) -> None:
+    from magfw.io.netcdf import netcdf_fill
+
     attrs = data.var_attrs[var.name]
     types = data.info[var.name].attr_types
     n = var.name
@@ -250,7 +252,7 @@ def _check_cf(var: Variable, data: ProductData, problems: list[str]) -> None:
             problems.append(f"variable {n!r}: missing units (expected {var.units!r})")
         elif not _same(attrs["units"], var.units):
             problems.append(f"variable {n!r}: units is {attrs['units']!r}, expected {var.units!r}")
-    fill = expected_fill(var)
+    fill = netcdf_fill(d, var)
     if fill is not None and var.dtype != "str":
         if "_FillValue" not in attrs:
             problems.append(f"variable {n!r}: missing _FillValue (expected {fill!r})")

@@ -3,7 +3,8 @@ attributes.
 
 Dimensions come from ``definition.dims`` (the size-None one is unlimited, normally
 ``time``). Each variable gets ``long_name`` (its description), ``units``, ``_FillValue`` and
-``valid_min``/``valid_max`` in its own dtype, then its ``attrs`` verbatim. Globals are the
+``valid_min``/``valid_max`` in its own dtype (the time variable has no ``_FillValue`` unless
+its definition declares a fill), then its ``attrs`` verbatim. Globals are the
 definition's ``global_attrs`` overridden by those passed in, with ``Conventions`` defaulting
 to ``CF-1.8, ACDD-1.3``.
 
@@ -55,6 +56,14 @@ _CLASSIC_MAGIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05")
 # ---------------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------------
+
+
+def netcdf_fill(definition: ProductDefinition, var: Variable) -> Any:
+    """The ``_FillValue`` of ``var``: as :func:`expected_fill`, except that the time variable
+    gets none unless the definition declares one (CF coordinates have no missing values)."""
+    if var.name == definition.time_variable and var.fill is None:
+        return None
+    return expected_fill(var)
 
 
 def _cf_attrs(var: Variable) -> dict[str, Any]:
@@ -143,7 +152,7 @@ def _write_variable(
     else:
         dtype = np.dtype(var.numpy_dtype)
         data = arr
-        fill = expected_fill(var)
+        fill = netcdf_fill(definition, var)
         if fill is not None:
             kwargs["fillvalue"] = fill
     if arr.ndim and arr.size:
@@ -302,4 +311,4 @@ def _read_classic(path: Path, variables: list[str] | None) -> ProductData:
     return ProductData(path, "netcdf", out, var_attrs, gattrs, info)
 
 
-__all__ = ["read_netcdf", "write_netcdf"]
+__all__ = ["netcdf_fill", "read_netcdf", "write_netcdf"]
