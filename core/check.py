@@ -10,6 +10,7 @@ attributes). An unreadable file is one problem, not a crash.
 
 from __future__ import annotations
 
+import contextlib
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from magfw.products import FileName, ProductDefinition, Variable
 
 #: How many offending records a message names at most.
 _SHOW = 3
+#: ISTP attributes whose CDF type must be the variable's.
+TYPED = ("FILLVAL", "VALIDMIN", "VALIDMAX")
 
 
 @dataclass
@@ -197,6 +200,13 @@ def _check_type_and_shape(
                         f"expected {names}")
 
 
+def _show(value: Any) -> str:
+    """An attribute value for a message: numbers in their own precision, text quoted."""
+    if isinstance(value, np.generic) and not isinstance(value, np.str_ | np.bytes_):
+        return str(value)  # shortest repr of its own dtype: float32 -1e31 shows as -1e+31
+    return repr(value)
+
+
 def _same(a: Any, b: Any) -> bool:
     """Attribute value equality that tolerates numpy scalars and one-element arrays."""
     if isinstance(a, str) or isinstance(b, str):
@@ -208,7 +218,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _check_istp(d: ProductDefinition, var: Variable, data: ProductData, problems: list[str]) -> None:
-    from magfw.io.cdf import accepted_cdf_types
+    from magfw.io.cdf import CDF_TYPES, accepted_cdf_types
 
     attrs = data.var_attrs[var.name]
     types = data.info[var.name].attr_types
@@ -216,9 +226,15 @@ def _check_istp(d: ProductDefinition, var: Variable, data: ProductData, problems
 
     def need(key: str, want: Any) -> None:
         if key not in attrs:
-            problems.append(f"variable {n!r}: missing {key} (expected {want!r})")
-        elif not _same(attrs[key], want):
-            problems.append(f"variable {n!r}: {key} is {attrs[key]!r}, expected {want!r}")
+            problems.append(f"variable {n!r}: missing {key} (expected {_show(want)})")
+            return
+        got = attrs[key]
+        if key in TYPED and var.dtype != "str" and not isinstance(got, str):
+            with contextlib.suppress(TypeError, ValueError, OverflowError):
+                got = np.asarray(got).astype(var.numpy_dtype)  # the type is checked apart
+        if not _same(got, want):
+            problems.append(f"variable {n!r}: {key} is {_show(attrs[key])}, "
+                            f"expected {_show(want)}")
 
     for key in ("CATDESC", "FIELDNAM"):
         if key not in attrs:
@@ -230,10 +246,10 @@ def _check_istp(d: ProductDefinition, var: Variable, data: ProductData, problems
     if fill is not None:
         need("FILLVAL", fill)
     ok_types = accepted_cdf_types(var)
-    for key in ("FILLVAL", "VALIDMIN", "VALIDMAX"):
+    for key in TYPED:
         if key in types and var.dtype != "str" and types[key] not in ok_types:
-            problems.append(f"variable {n!r}: {key} has type {types[key]}, expected the "
-                            f"variable's type {sorted(ok_types)[0]}")
+            problems.append(f"variable {n!r}: {key} has type {types[key]}, expected "
+                            f"{CDF_TYPES[var.dtype]} like the variable")
     for key, want in (("VALIDMIN", var.valid_min), ("VALIDMAX", var.valid_max)):
         if want is not None:
             need(key, typed(var, want))
@@ -255,10 +271,10 @@ def _check_cf(d: ProductDefinition, var: Variable, data: ProductData, problems: 
     fill = netcdf_fill(d, var)
     if fill is not None and var.dtype != "str":
         if "_FillValue" not in attrs:
-            problems.append(f"variable {n!r}: missing _FillValue (expected {fill!r})")
+            problems.append(f"variable {n!r}: missing _FillValue (expected {_show(fill)})")
         elif not _same(attrs["_FillValue"], fill):
-            problems.append(f"variable {n!r}: _FillValue is {attrs['_FillValue']!r}, "
-                            f"expected {fill!r}")
+            problems.append(f"variable {n!r}: _FillValue is {_show(attrs['_FillValue'])}, "
+                            f"expected {_show(fill)}")
         elif types.get("_FillValue") != var.numpy_dtype:
             problems.append(f"variable {n!r}: _FillValue has dtype {types.get('_FillValue')}, "
                             f"expected {var.numpy_dtype}")
@@ -266,10 +282,10 @@ def _check_cf(d: ProductDefinition, var: Variable, data: ProductData, problems: 
         if want is None:
             continue
         if key not in attrs:
-            problems.append(f"variable {n!r}: missing {key} (expected {typed(var, want)!r})")
+            problems.append(f"variable {n!r}: missing {key} (expected {_show(typed(var, want))})")
         elif not _same(attrs[key], typed(var, want)):
-            problems.append(f"variable {n!r}: {key} is {attrs[key]!r}, expected "
-                            f"{typed(var, want)!r}")
+            problems.append(f"variable {n!r}: {key} is {_show(attrs[key])}, expected "
+                            f"{_show(typed(var, want))}")
 
 
 def _records(mask: np.ndarray) -> str:
