@@ -173,14 +173,8 @@ def _ylabel(label: str, units: str) -> str:
     return f"{label}\n[{units}]" if units else label
 
 
-def quicklook(path: str | Path, out_png: str | Path, size_px: tuple[int, int] = (1200, 800)) -> Path:
-    """A quicklook PNG of any product file :func:`~magfw.io.products.read_product` reads.
-
-    Plots the record-varying float variables that depend on the time variable (the
-    ``VAR_TYPE=data`` ones when any are marked), fill masked. An ``[N, 3]`` vector gets a
-    components panel and a computed magnitude panel; an ``[N, 4]`` vector (xyz + total,
-    e.g. STEREO ``BFIELD``) gets the three components and its stored total.
-    """
+def quicklook_spec(path: str | Path, size_px: tuple[int, int] = (1200, 800)) -> PlotSpec:
+    """The :class:`PlotSpec` :func:`quicklook` draws for a product file (see there)."""
     from magfw.io.products import read_product
 
     path = Path(path)
@@ -205,9 +199,8 @@ def quicklook(path: str | Path, out_png: str | Path, size_px: tuple[int, int] = 
                 and data.info[name].record_varying and arr.shape[0] == n and depends):
             candidates.append(name)
     data_vars = [c for c in candidates if data.var_attrs[c].get("VAR_TYPE") == "data"]
-    chosen = data_vars or candidates
     panels: list[PlotPanel] = []
-    for name in chosen:
+    for name in data_vars or candidates:
         attrs = data.var_attrs[name]
         arr = data.variables[name].astype(np.float64)
         arr[_fill_mask(arr, attrs)] = np.nan
@@ -226,13 +219,27 @@ def quicklook(path: str | Path, out_png: str | Path, size_px: tuple[int, int] = 
             panels.append(PlotPanel({tlabel: total}, _ylabel(tlabel, units), colors=["black"]))
         else:
             panels.append(PlotPanel({labels[i]: arr[:, i] for i in range(k)}, ylabel))
+    if not panels:
+        raise InputError(path, f"no float variables depending on {tname!r} to plot")
     title = path.name
     if len(panels) > MAX_PANELS:
         title += f" (first {MAX_PANELS} of {len(panels)} panels)"
         panels = panels[:MAX_PANELS]
-    if not panels:
-        raise InputError(path, f"no float variables depending on {tname!r} to plot")
-    return render(PlotSpec(time=tt, panels=panels, title=title, size_px=size_px), out_png)
+    return PlotSpec(time=tt, panels=panels, title=title, size_px=size_px)
 
 
-__all__ = ["quicklook", "render", "time_as_tt2000"]
+def quicklook(
+    path: str | Path, out_png: str | Path, size_px: tuple[int, int] = (1200, 800)
+) -> Path:
+    """A quicklook PNG of any product file :func:`~magfw.io.products.read_product` reads.
+
+    Plots the record-varying float variables that depend on the time variable (the
+    ``VAR_TYPE=data`` ones when any are marked), fill masked. An ``[N, 3]`` vector gets a
+    components panel and a computed magnitude panel; an ``[N, 4]`` vector (xyz + total,
+    e.g. STEREO ``BFIELD``) gets the three components and its stored total. At most
+    :data:`MAX_PANELS` panels. Used by ``magfw plot FILE [-o PNG]``.
+    """
+    return render(quicklook_spec(path, size_px), out_png)
+
+
+__all__ = ["quicklook", "quicklook_spec", "render", "time_as_tt2000"]
