@@ -80,7 +80,7 @@ def _classify_spice(name: str, depth: int = 0) -> tuple[str, float, tuple[int, .
     up = name.upper()
     if up in _CONSTANT:
         return "const", np.inf, ()
-    if up.startswith("MAGFW_"):
+    if up in _ALIASES.values() or up.startswith("MAGFW_RTN_"):
         return "slow", SLOW_GRID_S["earth" if up in _EARTH_DRIVEN else "sun"], ()
     code = sp.namfrm(up)
     _, cls, cls_id = sp.frinfo(code)
