@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from magfw.errors import InputError
+from magfw.errors import DefinitionError, InputError
 from magfw.io.products import (
+    FLATFILE_FILL,
     ProductData,
     effective_depend,
     expected_fill,
     fixed_shape,
+    flatfile_layout,
     full_dims,
     read_product,
     typed,
@@ -131,8 +133,11 @@ def check_file(path: str | Path, definitions: Iterable[ProductDefinition]) -> Ch
     if data.format != fmt:
         report.problems.append(f"file is {data.format}, definition says {fmt}")
         return report
-    _check_variables(definition, data, report.problems)
-    _check_time(definition, data, report.problems)
+    if data.format == "flatfile":
+        _check_flatfile(definition, data, report.problems)
+    else:
+        _check_variables(definition, data, report.problems)
+        _check_time(definition.time_variable, data, report.problems)
     _check_globals(definition, data, report.problems)
     return report
 
@@ -144,18 +149,15 @@ def _check_variables(d: ProductDefinition, data: ProductData, problems: list[str
             if not var.optional:
                 problems.append(f"missing required variable {var.name!r}")
             continue
-        if data.format == "flatfile":
-            continue  # columns carry no types or attributes beyond their units
         _check_type_and_shape(d, var, data, problems)
         if data.format == "cdf":
             _check_istp(d, var, data, problems)
         else:
             _check_cf(d, var, data, problems)
         _check_range(var, data, problems)
-    if data.format != "flatfile":
-        for name in data.variables:
-            if name not in declared:
-                problems.append(f"unexpected variable {name!r} (not in the definition)")
+    for name in data.variables:
+        if name not in declared:
+            problems.append(f"unexpected variable {name!r} (not in the definition)")
     # pointers in the file (declared or not) must name existing variables
     for name, attrs in data.var_attrs.items():
         for key, target in attrs.items():
@@ -320,8 +322,53 @@ def _check_range(var: Variable, data: ProductData, problems: list[str]) -> None:
                         f"(at {_records(bad)})")
 
 
-def _check_time(d: ProductDefinition, data: ProductData, problems: list[str]) -> None:
-    tv = d.time_variable
+def _check_flatfile(d: ProductDefinition, data: ProductData, problems: list[str]) -> None:
+    """Columns of a flat file against the definition's layout (see magfw.io.products)."""
+    try:
+        time_var, tname, layout = flatfile_layout(d)
+    except DefinitionError as exc:
+        problems.append(exc.problem)
+        return
+    expected = [tname]
+    if tname not in data.variables:
+        problems.append(f"time column is {next(iter(data.variables), '?')!r}, expected "
+                        f"{tname!r} (variable {time_var.name!r})")
+    for var, names in layout:
+        expected += names
+        for name in names:
+            if name not in data.variables:
+                if not var.optional:
+                    problems.append(f"missing column {name!r} (variable {var.name!r})")
+                continue
+            units = str(data.var_attrs[name].get("UNITS", "")).strip()
+            if var.units is not None and units != var.units.strip():
+                problems.append(f"column {name!r}: units {units!r}, expected {var.units!r}")
+            _check_column_range(var, name, data, problems)
+    for name in data.variables:
+        if name not in expected and name != next(iter(data.variables)):
+            problems.append(f"unexpected column {name!r} (not in the definition)")
+    _check_time(next(iter(data.variables), None), data, problems)
+
+
+def _check_column_range(var: Variable, name: str, data: ProductData, problems: list[str]) -> None:
+    if var.valid_min is None and var.valid_max is None:
+        return
+    arr = data.variables[name].astype(np.float64)
+    fill = float(data.var_attrs[name].get("FILLVAL", FLATFILE_FILL))
+    good = ~np.isnan(arr) & ~(np.abs(arr - fill) <= 1e-6 * abs(fill))
+    bad = np.zeros(arr.shape, dtype=bool)
+    if var.valid_min is not None:
+        bad |= good & (arr < var.valid_min)
+    if var.valid_max is not None:
+        bad |= good & (arr > var.valid_max)
+    count = int(bad.sum())
+    if count:
+        problems.append(f"column {name!r}: {count} value{'s' if count > 1 else ''} outside "
+                        f"[{var.valid_min}, {var.valid_max}] that are not fill "
+                        f"(at {_records(bad)})")
+
+
+def _check_time(tv: str | None, data: ProductData, problems: list[str]) -> None:
     if tv is None or tv not in data.variables:
         return
     t = np.asarray(data.variables[tv])

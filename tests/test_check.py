@@ -231,3 +231,62 @@ def test_real_file_with_dangling_depend_0() -> None:
     assert ("variable 'proton_density': DEPEND_0 points at missing variable 'epoch_for_cdf'"
             in report.problems)
     assert "unexpected variable 'alpha_density' (not in the definition)" in report.problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Flat files: the definition's variables are columns (written through write_product)
+# ---------------------------------------------------------------------------------------------
+
+
+def flatfile_definition(units_bfield: str = "nT") -> ProductDefinition:
+    raw = definition().model_dump()
+    raw["format"] = "flatfile"
+    raw["flatfile_epoch"] = "Y2000"
+    raw["filename"]["template"] = "ST{sc}_L1_MAG_RTN_{date}_V{version}.ffh"
+    columns = {"BFIELD": ["BR", "BT", "BN", "BTOTAL"], "MAGFLAGUC": ["FLAGS"],
+               "FILTER_VALUE": ["FILTER"]}
+    for v in raw["variables"]:
+        if v["name"] in columns:
+            v["attrs"] = {"columns": columns[v["name"]]}
+        if v["name"] == "BFIELD":
+            v["units"] = units_bfield
+    return ProductDefinition.model_validate(raw)
+
+
+def test_flatfile_product_round_trip_and_check(tmp_path: Path) -> None:
+    from magfw.context import Product
+    from magfw.io.products import read_product, write_product
+
+    v = variables()
+    v["BFIELD"][5, 1] = np.nan
+    product = Product(flatfile_definition(), {}, variables=v, attrs={"PI_name": "J. Luhmann"})
+    ffh, ffd = write_product(product, tmp_path / "STA_L1_MAG_RTN_20230715_V06.ffd",
+                             {**PROVENANCE, "Logical_file_id": "STA_L1_MAG_RTN_20230715_V06"})
+    assert (ffh.name, ffd.name) == ("STA_L1_MAG_RTN_20230715_V06.ffh",
+                                    "STA_L1_MAG_RTN_20230715_V06.ffd")
+    data = read_product(ffd)
+    assert list(data.variables) == ["Epoch", "BR", "BT", "BN", "BTOTAL", "FLAGS", "FILTER"]
+    np.testing.assert_array_equal(data.variables["Epoch"], v["Epoch"])
+    np.testing.assert_array_equal(data.variables["BT"][3:5], v["BFIELD"][3:5, 1])
+    assert data.variables["BR"][2] == np.float32(1e34)  # -1e31 fill became the flat-file flag
+    assert data.variables["BT"][5] == np.float32(1e34)  # NaN too
+    assert data.var_attrs["BR"]["UNITS"] == "nT"
+    assert data.global_attrs["EPOCH"] == "Y2000"
+    assert data.global_attrs["Software_version"] == "magfw 0.1.0"  # abstract KEY = value
+    assert check_file(ffh, [flatfile_definition()]).problems == []
+    assert check_file(ffh, [flatfile_definition(units_bfield="gamma")]).problems == [
+        f"column {c!r}: units 'nT', expected 'gamma'" for c in ("BR", "BT", "BN", "BTOTAL")]
+
+
+def test_flatfile_missing_column(tmp_path: Path) -> None:
+    from magfw.context import Product
+    from magfw.io.products import write_product
+
+    raw = flatfile_definition().model_dump()
+    raw["variables"] = [x for x in raw["variables"] if x["name"] != "FILTER_VALUE"]
+    product = Product(ProductDefinition.model_validate(raw), {},
+                      variables=variables(drop="FILTER_VALUE"))
+    [ffh, _] = write_product(product, tmp_path / "STA_L1_MAG_RTN_20230715_V06.ffh",
+                             {**PROVENANCE, "PI_name": "x", "Logical_file_id": "x"})
+    assert check_file(ffh, [flatfile_definition()]).problems == [
+        "missing column 'FILTER' (variable 'FILTER_VALUE')"]

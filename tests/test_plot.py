@@ -193,3 +193,14 @@ def test_quicklook_of_real_files(tmp_path: Path) -> None:
     assert not (vx <= -99999).any()  # missing_value masked to NaN
     assert -800 < np.nanmin(vx) and np.nanmax(vx) < 0  # anti-sunward solar wind
     assert png_size(quicklook(dscovr[0], tmp_path / "d.png")) == (1200, 800)
+
+
+@pytest.mark.realdata
+def test_quicklook_of_a_real_flat_file(tmp_path: Path) -> None:
+    ffh = REALDATA / "flatfile" / "isee1_77nov10.ffh"
+    if not ffh.is_file():
+        pytest.skip(f"real data file {ffh} is not present")
+    s = quicklook_spec(ffh)
+    assert len(s.panels) == 7  # B (3 + total) and position (3) columns
+    assert all(np.nanmax(np.abs(next(iter(p.series.values())))) < 1e30 for p in s.panels)
+    assert png_size(quicklook(ffh, tmp_path / "ff.png")) == (1200, 800)

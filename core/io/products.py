@@ -243,7 +243,7 @@ def write_product(product: Product, target: Path, extra_attrs: Mapping[str, Any]
     raise DefinitionError(target, f"unknown product format {d.format!r}")
 
 
-def _column_names(var: Variable, width: int, where: Path) -> list[str]:
+def _column_names(var: Variable, width: int, where: str | Path | None) -> list[str]:
     names = var.attrs.get("columns")
     if names is None:
         if width != 1:
@@ -257,21 +257,37 @@ def _column_names(var: Variable, width: int, where: Path) -> list[str]:
     return names
 
 
+def flatfile_layout(
+    definition: ProductDefinition, where: str | Path | None = None
+) -> tuple[Variable, str, list[tuple[Variable, list[str]]]]:
+    """How a flat-file definition maps onto columns: the time variable, its column name, and
+    each data variable with its column names (see the module notes)."""
+    tv = definition.time_variable
+    if tv is None or definition.variable(tv).dtype != "tt2000":
+        raise DefinitionError(where, f"flat-file product {definition.key} needs a tt2000 "
+                                     f"time variable")
+    time_var = definition.variable(tv)
+    cols: list[tuple[Variable, list[str]]] = []
+    for var in definition.variables:
+        if var.name == tv or not var.record_varying:
+            continue
+        if var.dtype in ("str", "tt2000", "cdf_epoch"):
+            continue
+        width = int(np.prod([s or 1 for s in fixed_shape(definition, var)[1:]]))
+        cols.append((var, _column_names(var, width, where)))
+    return time_var, _column_names(time_var, 1, where)[0], cols
+
+
 def _write_flatfile_product(product: Product, target: Path, attrs: Mapping[str, Any]) -> list[Path]:
     from magfw.io.flatfile import write_flatfile
 
     d = product.definition
     arrays = conform(d, product.variables, target)
-    tv = d.time_variable
-    if tv is None or d.variable(tv).dtype != "tt2000":
-        raise DefinitionError(target, f"flat-file product {d.key} needs a tt2000 time variable")
-    time_var = d.variable(tv)
+    time_var, time_name, layout = flatfile_layout(d, target)
     columns: list[tuple[str, str, str]] = []
     blocks: list[np.ndarray] = []
-    for var in d.variables:
-        if var.name == tv or var.name not in arrays or not var.record_varying:
-            continue
-        if var.dtype in ("str", "tt2000", "cdf_epoch"):
+    for var, names in layout:
+        if var.name not in arrays:
             continue
         arr = arrays[var.name]
         block = arr.reshape(arr.shape[0], -1).astype(np.float64)
@@ -279,19 +295,17 @@ def _write_flatfile_product(product: Product, target: Path, attrs: Mapping[str, 
         if var.fill is not None:
             bad |= block == float(typed(var, var.fill))
         block[bad] = FLATFILE_FILL
-        source = str(var.attrs.get("source", d.mission))
-        for name in _column_names(var, block.shape[1], target):
-            columns.append((name, var.units or "", source))
+        source = str(var.attrs.get("source", d.mission)).strip()
+        columns += [(name, (var.units or "").strip(), source) for name in names]
         blocks.append(block)
-    n = arrays[tv].shape[0]
+    n = arrays[time_var.name].shape[0]
     data = np.concatenate(blocks, axis=1) if blocks else np.empty((n, 0))
     merged = merged_globals(d, attrs)
     abstract = ([d.description] if d.description else []) + [
         f"{k} = {_text(v)}" for k, v in merged.items()
     ]
-    time_name = _column_names(time_var, 1, target)[0]
     ffh, ffd = write_flatfile(
-        target.with_suffix(""), arrays[tv], data, columns, epoch=d.flatfile_epoch,
+        target, arrays[time_var.name], data, columns, epoch=d.flatfile_epoch,
         fill=FLATFILE_FILL, time_name=time_name, abstract=abstract,
     )
     return [Path(ffh), Path(ffd)]
@@ -321,44 +335,37 @@ def read_product(path: str | Path, variables: list[str] | None = None) -> Produc
                            f"(expected .cdf, .nc, .ffh or .ffd)")
 
 
-def _col_field(col: Any, name: str, index: int) -> str:
-    value = getattr(col, name, None)
-    if value is None and isinstance(col, (tuple, list)):
-        value = col[index]
-    return "" if value is None else str(value).strip()
-
-
 def _read_flatfile_product(path: Path, variables: list[str] | None) -> ProductData:
-    """A flat file as ProductData: the time column (int64 TT2000) and one float variable per
-    column, each with ``UNITS``, ``FILLVAL`` and ``DEPEND_0`` on the time column."""
+    """A flat file as ProductData: the time column (int64 TT2000) and one variable per data
+    column (values as stored, fill not masked), each with ``UNITS``, ``FILLVAL``,
+    ``DEPEND_0`` on the time column; ``KEY = value`` abstract records become global
+    attributes, after the header keywords."""
     from magfw.io.flatfile import read_flatfile
 
     ff = read_flatfile(path)
-    names = [_col_field(c, "name", 0) for c in ff.columns]
-    units = [_col_field(c, "units", 1) for c in ff.columns]
-    tname = names[0] if names else "TIME"
-    data = np.asarray(ff.data)
-    time = np.asarray(ff.time, dtype=np.int64)
-    out: dict[str, np.ndarray] = {tname: time}
-    var_attrs: dict[str, dict[str, Any]] = {tname: {"UNITS": "ns", "VAR_TYPE": "support_data"}}
+    tname = ff.time_column.name
+    out: dict[str, np.ndarray] = {tname: np.asarray(ff.time, dtype=np.int64)}
+    var_attrs: dict[str, dict[str, Any]] = {
+        tname: {"UNITS": "ns", "VAR_TYPE": "support_data", "FLATFILE_UNITS": ff.time_column.units}
+    }
     info: dict[str, VarInfo] = {tname: VarInfo("int64", (), True)}
-    for i, (name, unit) in enumerate(zip(names[1:], units[1:], strict=False)):
-        col = data[:, i]
-        out[name] = col
-        var_attrs[name] = {"UNITS": unit, "FILLVAL": col.dtype.type(ff.fill),
-                           "DEPEND_0": tname, "VAR_TYPE": "data"}
-        info[name] = VarInfo(col.dtype.name, (), True)
+    data = np.asarray(ff.data)
+    for i, col in enumerate(ff.data_columns):
+        values = data[:, i]
+        out[col.name] = values
+        var_attrs[col.name] = {"UNITS": col.units, "FILLVAL": values.dtype.type(ff.fill),
+                               "DEPEND_0": tname, "VAR_TYPE": "data", "SOURCE": col.source}
+        info[col.name] = VarInfo(values.dtype.name, (), True)
     if variables is not None:
         missing = [v for v in variables if v not in out]
         if missing:
             raise InputError(path, f"variable {missing[0]!r} not found (has: {', '.join(out)})")
-        keep = set(variables) | {tname}
-        out = {k: v for k, v in out.items() if k in keep}
-    gattrs: dict[str, Any] = dict(getattr(ff, "keywords", {}) or {})
-    for line in getattr(ff, "abstract", ()) or ():
+        out = {k: v for k, v in out.items() if k in set(variables) | {tname}}
+    gattrs: dict[str, Any] = dict(ff.keywords)
+    for line in ff.abstract:
         key, sep, value = str(line).partition("=")
         if sep and key.strip():
             gattrs.setdefault(key.strip(), value.strip())
-    gattrs.setdefault("EPOCH", getattr(ff, "epoch", ""))
-    return ProductData(path, "flatfile", out, {k: var_attrs[k] for k in out}, gattrs,
+    gattrs.setdefault("EPOCH", ff.epoch)
+    return ProductData(Path(path), "flatfile", out, {k: var_attrs[k] for k in out}, gattrs,
                        {k: info[k] for k in out})
