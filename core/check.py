@@ -83,16 +83,21 @@ def match_definition(
     """The definition whose file-name template matches ``path`` (its trailing components, or,
     for a file outside its directory tree, its name against the template's last part)."""
     defs = list(definitions)
-    text = Path(path).as_posix()
-    for d in defs:
-        if d.filename.parse(text) is not None:
-            return d
-    name = Path(path).name
-    for d in defs:
-        if "/" in d.filename.template:
-            seg = _last_segment(d.filename)
-            if seg is not None and seg.parse(name) is not None:
+    path = Path(path)
+    candidates = [path]
+    if path.suffix.lower() in (".ffh", ".ffd"):  # a flat file is named by either half
+        other = ".ffd" if path.suffix.lower() == ".ffh" else ".ffh"
+        candidates.append(path.with_suffix(other))
+    for p in candidates:
+        for d in defs:
+            if d.filename.parse(p.as_posix()) is not None:
                 return d
+    for p in candidates:
+        for d in defs:
+            if "/" in d.filename.template:
+                seg = _last_segment(d.filename)
+                if seg is not None and seg.parse(p.name) is not None:
+                    return d
     return None
 
 

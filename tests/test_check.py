@@ -290,3 +290,37 @@ def test_flatfile_missing_column(tmp_path: Path) -> None:
                              {**PROVENANCE, "PI_name": "x", "Logical_file_id": "x"})
     assert check_file(ffh, [flatfile_definition()]).problems == [
         "missing column 'FILTER' (variable 'FILTER_VALUE')"]
+
+
+def test_flatfile_with_tick_time_variable_and_keywords(tmp_path: Path) -> None:
+    """A definition whose time variable holds Y1966 ticks (float64 s), as UCLA files do."""
+    from magfw.context import Product
+    from magfw.io.products import read_product, write_product
+    from magfw.time import tt2000_from_flatfile
+
+    d = ProductDefinition.model_validate({
+        "id": "ff", "mission": "stereo", "level": "l1", "format": "flatfile",
+        "filename": {"template": "STA_{date}_V{version}.ffh",
+                     "fields": {"date": {"kind": "int", "width": 8},
+                                "version": {"kind": "int", "width": 2}}},
+        "time_variable": "TIME", "flatfile_epoch": "Y1966", "dims": {"time": None, "cart": 3},
+        "variables": [
+            {"name": "TIME", "dtype": "float64", "units": "SEC"},
+            {"name": "B", "dtype": "float32", "dims": ["time", "cart"], "units": "nT",
+             "fill": 1e34, "attrs": {"columns": ["BR", "BT", "BN"]}},
+        ],
+        "global_attrs": {"OWNER": "magfw test", "AVERAGE INTERVAL": "HIGH RESOLUTION"},
+        "provenance": {"software": "Software_version", "inputs": None, "created": None,
+                       "calibration": None, "kernels": None, "simulated": None},
+    })
+    ticks = 1_815_609_600.0 + 0.125 * np.arange(16)  # 2023-07-15 in Y1966 seconds
+    b = np.ones((16, 3), np.float32)
+    [ffh, ffd] = write_product(Product(d, {}, variables={"TIME": ticks, "B": b}),
+                               tmp_path / "STA_20230715_V06.ffh", {"Software_version": "0.1"})
+    header = ffh.read_text()
+    assert "OWNER              = magfw test" in header  # an aligned keyword record
+    assert "001 TIME      SEC" in header
+    data = read_product(ffh)
+    np.testing.assert_array_equal(data.variables["TIME"], tt2000_from_flatfile(ticks, "Y1966"))
+    assert data.global_attrs["OWNER"] == "magfw test"
+    assert check_file(ffd, [d]).problems == []

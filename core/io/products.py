@@ -5,13 +5,17 @@ the writer its definition's ``format`` names (CDF, netCDF, flat file, PNG or raw
 :func:`read_product` opens any CDF, netCDF or flat file into one :class:`ProductData`.
 
 Flat files. A flat-file definition's variables are its columns: the time variable (dtype
-``tt2000``) becomes the ``T`` column, in seconds since ``definition.flatfile_epoch``; every
+``tt2000``, or ``float64`` ticks already in seconds of ``definition.flatfile_epoch``) becomes
+the ``T`` column, in seconds since ``definition.flatfile_epoch`` (its name and units from the
+variable; units default ``SEC``); every
 other record-varying numeric variable becomes one ``R`` (float32) column, or, if it is
 ``[N, k]``, ``k`` columns named by the variable's ``attrs["columns"]`` list (a 1-D variable
 may rename its column the same way). A column's SOURCE is ``attrs["source"]`` or the mission
 name. Fill values (the variable's ``fill``) and NaN become the flat-file flag 1e34.
 Non-record-varying and text variables (labels) have no column. Integer flags are written as
-float32, exact up to 2**24. Global attributes go into the abstract as ``KEY = value`` records.
+float32, exact up to 2**24. Global attributes go into the abstract as ``KEY = value`` records
+(upper-case keys that fit one record as aligned flat-file keywords, the rest as text lines).
+Reading gives the time column as int64 TT2000 (``UNITS`` ``ns``).
 
 The helpers here (:func:`conform`, :func:`expected_fill`, :func:`effective_depend`,
 :func:`full_dims`) are shared by the writers and by ``magfw check`` so both read a definition
@@ -20,6 +24,7 @@ the same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -263,9 +268,9 @@ def flatfile_layout(
     """How a flat-file definition maps onto columns: the time variable, its column name, and
     each data variable with its column names (see the module notes)."""
     tv = definition.time_variable
-    if tv is None or definition.variable(tv).dtype != "tt2000":
-        raise DefinitionError(where, f"flat-file product {definition.key} needs a tt2000 "
-                                     f"time variable")
+    if tv is None or definition.variable(tv).dtype not in ("tt2000", "float64"):
+        raise DefinitionError(where, f"flat-file product {definition.key} needs a tt2000 (or "
+                                     f"float64 ticks) time variable")
     time_var = definition.variable(tv)
     cols: list[tuple[Variable, list[str]]] = []
     for var in definition.variables:
@@ -298,17 +303,35 @@ def _write_flatfile_product(product: Product, target: Path, attrs: Mapping[str, 
         source = str(var.attrs.get("source", d.mission)).strip()
         columns += [(name, (var.units or "").strip(), source) for name in names]
         blocks.append(block)
-    n = arrays[time_var.name].shape[0]
-    data = np.concatenate(blocks, axis=1) if blocks else np.empty((n, 0))
-    merged = merged_globals(d, attrs)
-    abstract = ([d.description] if d.description else []) + [
-        f"{k} = {_text(v)}" for k, v in merged.items()
-    ]
+    time = arrays[time_var.name]
+    if time_var.dtype == "float64":  # ticks: seconds in the definition's flat-file epoch
+        from magfw.time import tt2000_from_flatfile
+
+        time = np.asarray(tt2000_from_flatfile(time, d.flatfile_epoch), dtype=np.int64)
+    data = np.concatenate(blocks, axis=1) if blocks else np.empty((time.shape[0], 0))
+    keywords: dict[str, str] = {}
+    abstract = [d.description] if d.description else []
+    for key, value in merged_globals(d, attrs).items():
+        text = _text(value)
+        if _FF_KEY.fullmatch(key) and key not in _FF_RESERVED and "=" not in text and (
+            len(f"{key:<19}= {text}") <= 72 and text.isascii()
+        ):
+            keywords[key] = text
+        else:
+            abstract.append(f"{key} = {text}")
     ffh, ffd = write_flatfile(
-        target, arrays[time_var.name], data, columns, epoch=d.flatfile_epoch,
-        fill=FLATFILE_FILL, time_name=time_name, abstract=abstract,
+        target, time, data, columns, epoch=d.flatfile_epoch, fill=FLATFILE_FILL,
+        time_name=time_name, time_units=(time_var.units or "SEC").strip() or "SEC",
+        abstract=abstract, keywords=keywords,
     )
     return [Path(ffh), Path(ffd)]
+
+
+#: Attribute names the flat-file writer takes as header keywords (``KEY = value``, key padded).
+_FF_KEY = re.compile(r"[A-Z][A-Z0-9 _.()/&-]*")
+_FF_RESERVED = frozenset({"DATA", "CDATE", "RECL", "NCOLS", "NROWS", "OPSYS", "EPOCH",
+                          "FIRST TIME", "LAST TIME", "MISSING DATA FLAG", "ERROR FLAG",
+                          "ABSTRACT", "END"})
 
 
 def _text(value: Any) -> str:
