@@ -362,13 +362,4 @@ def read_cdf(path: str | Path, variables: list[str] | None = None) -> ProductDat
     return ProductData(path, "cdf", out, var_attrs, gattrs, info)
 
 
-def cdf_variable_names(path: str | Path) -> list[str]:
-    """The zVariable and rVariable names of a CDF (without reading any data)."""
-    try:
-        cinfo = cdflib.CDF(Path(path)).cdf_info()
-    except Exception as exc:
-        raise InputError(path, f"not a readable CDF: {type(exc).__name__}: {exc}") from exc
-    return list(cinfo.zVariables) + list(cinfo.rVariables)
-
-
 __all__ = ["CDF_TYPES", "CdfData", "accepted_cdf_types", "cdf_type", "read_cdf", "write_cdf"]

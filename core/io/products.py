@@ -6,11 +6,11 @@ the writer its definition's ``format`` names (CDF, netCDF, flat file, PNG or raw
 
 Flat files. A flat-file definition's variables are its columns: the time variable (dtype
 ``tt2000``, or ``float64`` ticks already in seconds of ``definition.flatfile_epoch``) becomes
-the ``T`` column, in seconds since ``definition.flatfile_epoch`` (its name and units from the
-variable; units default ``SEC``); every
-other record-varying numeric variable becomes one ``R`` (float32) column, or, if it is
-``[N, k]``, ``k`` columns named by the variable's ``attrs["columns"]`` list (a 1-D variable
-may rename its column the same way). A column's SOURCE is ``attrs["source"]`` or the mission
+the ``T`` column, in seconds since ``definition.flatfile_epoch`` (name and units from the
+variable; units default ``SEC``); every other record-varying numeric variable becomes one
+``R`` (float32) column, or, if it is ``[N, k]``, ``k`` columns named by the variable's
+``attrs["columns"]`` list (a 1-D variable may rename its column the same way; flat-file
+names have at most 9 characters). A column's SOURCE is ``attrs["source"]`` or the mission
 name. Fill values (the variable's ``fill``) and NaN become the flat-file flag 1e34.
 Non-record-varying and text variables (labels) have no column. Integer flags are written as
 float32, exact up to 2**24. Global attributes go into the abstract as ``KEY = value`` records
