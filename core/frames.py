@@ -35,12 +35,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import comb
 
 import numpy as np
 import spiceypy as sp
 from magfw import igrf
 from magfw.errors import KernelError
-from magfw.kernels import KernelPool, body_code, require_coverage, require_pool
+from magfw.kernels import KernelPool, body_code, covered_mask, require_coverage, require_pool
 from magfw.time import tt2000_to_et
 from numpy.typing import ArrayLike, NDArray
 from spiceypy import cyice
@@ -218,16 +219,28 @@ def _exact_pair(a: _Frame, b: _Frame, et: FloatArray) -> FloatArray:
 # ----------------------------------------------------------------------------------------
 
 
-def _lagrange4(x: FloatArray) -> FloatArray:
-    """Cubic Lagrange weights (N,4) for nodes 0, 1, 2, 3 at positions ``x`` (in node units)."""
-    x0, x1, x2, x3 = x, x - 1.0, x - 2.0, x - 3.0
-    return np.stack([-x1 * x2 * x3 / 6.0, x0 * x2 * x3 / 2.0, -x0 * x1 * x3 / 2.0,
-                     x0 * x1 * x2 / 6.0], axis=1)
+def _cell_polynomials() -> FloatArray:
+    """Matrices (3,4,4) turning the values of a quantity at four uniform nodes 0..3 into the
+    monomial coefficients (in tau = offset from node d, in node units) of the cubic through
+    them, for a cell that starts at node d = 0, 1 or 2 of the stencil."""
+    vinv = np.linalg.inv(np.vander(np.arange(4.0), 4, increasing=True))
+    out = np.empty((3, 4, 4))
+    for d in range(3):
+        shift = np.array([[comb(k, m) * d ** (k - m) if k >= m else 0.0 for k in range(4)]
+                          for m in range(4)])
+        out[d] = shift @ vinv
+    return out
+
+
+_CELL_POLY = _cell_polynomials()
 
 
 @dataclass
 class _Grid:
-    """Uniform nodes per segment: start ``a``, step ``h``, node count ``n``, first node ``off``."""
+    """Uniform nodes per segment: start ``a``, step ``h``, node count ``n``, first node ``off``.
+
+    Each cell (between consecutive nodes) carries the cubic through the four nearest nodes of
+    its segment, as monomial coefficients in the offset from the cell start."""
 
     a: FloatArray
     h: FloatArray
@@ -240,28 +253,59 @@ class _Grid:
         local = np.arange(total) - self.off[seg]
         return self.a[seg] + self.h[seg] * local
 
-    def midpoints(self) -> tuple[FloatArray, NDArray[np.int64], NDArray[np.int64]]:
-        """Cell midpoints, their segment and their cell (= index of the cell's first node)."""
+    def midpoints(self) -> tuple[FloatArray, NDArray[np.int64]]:
+        """Cell midpoints and their segment."""
         cells = self.n - 1
         seg = np.repeat(np.arange(self.n.size), cells)
         local = np.arange(int(cells.sum())) - np.repeat(np.r_[0, np.cumsum(cells)[:-1]], cells)
-        return self.a[seg] + self.h[seg] * (local + 0.5), seg, self.off[seg] + local
+        return self.a[seg] + self.h[seg] * (local + 0.5), seg
 
-    def evaluate(self, t: FloatArray, seg: NDArray[np.int64], q: FloatArray
+    def coefficients(self, q: FloatArray) -> FloatArray:
+        """Cubic coefficients (16, n_nodes) of every cell from node quaternions (n_nodes, 4):
+        row 4k + c is the tau**k coefficient of component c (cells are indexed by their first
+        node; the last node of each segment has an unused column)."""
+        seg = np.repeat(np.arange(self.n.size), self.n)
+        i = np.arange(q.shape[0]) - self.off[seg]
+        s = np.clip(i - 1, 0, self.n[seg] - 4)
+        d = np.clip(i - s, 0, 2)
+        stencil = q[(self.off[seg] + s)[:, None] + np.arange(4)]  # (nodes, 4 nodes, 4 comps)
+        coef = np.einsum("nkj,njc->nkc", _CELL_POLY[d], stencil)
+        return np.ascontiguousarray(coef.reshape(-1, 16).T)
+
+    def evaluate(self, t: FloatArray, seg: NDArray[np.int64], coef: FloatArray
                  ) -> tuple[FloatArray, NDArray[np.int64]]:
-        """Interpolated unit quaternions at times ``t`` of segments ``seg``, and each time's
-        cell (index of the node that starts it)."""
-        n = self.n[seg]
+        """Interpolated (unnormalised) quaternions (4, N) at times ``t`` of segments ``seg``,
+        and each time's cell (index of the node that starts it)."""
         u = (t - self.a[seg]) / self.h[seg]
-        i = np.clip(np.floor(u).astype(np.int64), 0, n - 2)
-        s = np.clip(i - 1, 0, n - 4)
-        w = _lagrange4(u - s)
-        base = self.off[seg] + s
-        out = w[:, 0:1] * q[base]
-        for j in (1, 2, 3):
-            out += w[:, j:j + 1] * q[base + j]
-        out /= np.linalg.norm(out, axis=1, keepdims=True)
-        return out, self.off[seg] + i
+        i = np.clip(np.floor(u).astype(np.int64), 0, self.n[seg] - 2)
+        tau = u - i
+        cell = self.off[seg] + i
+        c = np.take(coef, cell, axis=1)
+        out = c[12:16] * tau
+        out += c[8:12]
+        out *= tau
+        out += c[4:8]
+        out *= tau
+        out += c[0:4]
+        return out, cell
+
+
+def _q2m_rows(q: FloatArray) -> FloatArray:
+    """Rotation matrices (N,3,3) of unnormalised quaternions given as rows (4, N)."""
+    w, x, y, z = q
+    s = 2.0 / (w * w + x * x + y * y + z * z)
+    xs, ys, zs = x * s, y * s, z * s
+    m = np.empty((w.size, 3, 3))
+    m[:, 0, 0] = 1 - (y * ys + z * zs)
+    m[:, 0, 1] = x * ys - w * zs
+    m[:, 0, 2] = x * zs + w * ys
+    m[:, 1, 0] = x * ys + w * zs
+    m[:, 1, 1] = 1 - (x * xs + z * zs)
+    m[:, 1, 2] = y * zs - w * xs
+    m[:, 2, 0] = x * zs - w * ys
+    m[:, 2, 1] = y * zs + w * xs
+    m[:, 2, 2] = 1 - (x * xs + y * ys)
+    return m
 
 
 def _segments(et: FloatArray, h: float, windows: FloatArray | None
@@ -307,7 +351,7 @@ def _interpolated(
         seg_map[gi] = np.arange(gi.size)
         nodes = grid.nodes()
         if check:
-            mids, mid_seg, mid_cell = grid.midpoints()
+            mids, mid_seg = grid.midpoints()
             m_all = exact(np.concatenate([nodes, mids]))
             m_nodes, m_mids = m_all[: nodes.size], m_all[nodes.size:]
         else:
@@ -316,14 +360,14 @@ def _interpolated(
         flip = np.sign(np.sum(q[1:] * q[:-1], axis=1))
         flip[flip == 0] = 1.0
         q *= np.cumprod(np.r_[1.0, flip])[:, None]
+        coef = grid.coefficients(q)
         sel = ~direct
-        gseg = seg_map[sample_seg[sel]]
-        qs, cell = grid.evaluate(et[sel], gseg, q)
-        out[sel] = q2m(qs)
+        qs, cell = grid.evaluate(et[sel], seg_map[sample_seg[sel]], coef)
+        out[sel] = _q2m_rows(qs)
         if check:
-            qm, _ = grid.evaluate(mids, mid_seg, q)
-            qe = m2q(m_mids)
-            dot = np.abs(np.sum(qm * qe, axis=1))
+            qm, mid_cell = grid.evaluate(mids, mid_seg, coef)
+            qm /= np.sqrt(np.sum(qm * qm, axis=0))
+            dot = np.abs(np.sum(qm.T * m2q(m_mids), axis=1))
             err = 2.0 * np.arccos(np.clip(dot, 0.0, 1.0))
             bad_cell = np.zeros(nodes.size, dtype=bool)
             bad_cell[mid_cell[err > INTERP_TOL_RAD]] = True
@@ -351,12 +395,17 @@ def _prepare(tt2000: ArrayLike) -> tuple[NDArray[np.int64], FloatArray]:
     return tt, et
 
 
-def _check_coverage(pool: KernelPool, frames: tuple[_Frame, ...], tt: NDArray[np.int64]) -> None:
+def _check_coverage(pool: KernelPool, frames: tuple[_Frame, ...], tt: NDArray[np.int64],
+                    et: FloatArray) -> None:
+    """KernelError (from require_coverage) when a CK of the chain or an RTN observer's SPK
+    does not cover every sample; the fast path reuses ``et``."""
     for f in frames:
-        for ck in f.ck_ids:
-            require_coverage(pool, ck, tt, kind="ck")
+        needs = [(ck, "ck") for ck in f.ck_ids]
         if f.observer is not None:
-            require_coverage(pool, f.observer, tt, kind="spk")
+            needs.append((f.observer, "spk"))
+        for code, kind in needs:
+            if not covered_mask(pool.windows(code, kind), et).all():
+                require_coverage(pool, code, tt, kind=kind)
 
 
 def rotation_matrices(
@@ -380,7 +429,7 @@ def rotation_matrices(
     b = _resolve(pool, to_frame, observer)
     if (a.spice, a.label) == (b.spice, b.label):
         return np.broadcast_to(np.eye(3), (et.size, 3, 3)).copy()
-    _check_coverage(pool, (a, b), tt)
+    _check_coverage(pool, (a, b), tt, et)
     if et.size == 0:
         return np.empty((0, 3, 3))
     if grid_s is not None and grid_s <= 0:
@@ -460,7 +509,7 @@ def positions(
     tt, et = _prepare(tt2000)
     t, c = body_code(target), body_code(center)
     for body in (t, c):
-        if pool.files_with(body, "spk"):
+        if pool.files_with(body, "spk") and not covered_mask(pool.windows(body, "spk"), et).all():
             require_coverage(pool, body, tt, kind="spk")
     p, _ = _spice_call(f"position of {target} from {center}",
                        lambda: cyice.spkpos_v(str(t), et, "J2000", "NONE", str(c)))
