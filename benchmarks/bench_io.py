@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from magfw.io.cdf import read_cdf, write_cdf
 from magfw.io.netcdf import read_netcdf, write_netcdf
 from magfw.products import ProductDefinition

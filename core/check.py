@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from magfw.errors import DefinitionError, InputError
 from magfw.io.products import (
     FLATFILE_FILL,

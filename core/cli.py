@@ -15,14 +15,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
 from magfw import __version__
 from magfw.config import load_config, mission_setting, resolve_out_dir, state_dir
 from magfw.errors import MagfwError, UsageError
 from magfw.mission import Level
 from magfw.period import parse_period
 from magfw.plugins import get_hooks
-from rich.console import Console
-from rich.table import Table
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from magfw.period import Unit
 
 if TYPE_CHECKING:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from magfw.errors import PluginError, UsageError
 from magfw.products import ProductDefinition
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class LevelOption(BaseModel):

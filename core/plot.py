@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from magfw.context import PlotPanel, PlotSpec
 from magfw.errors import InputError
 from magfw.io.atomic import atomic_path
@@ -46,10 +47,11 @@ def _with_gaps(t: np.ndarray, ys: list[np.ndarray]) -> tuple[np.ndarray, list[np
 def render(spec: PlotSpec, path: str | Path) -> Path:
     """Draw ``spec`` (one panel per :class:`PlotPanel`, shared UTC time axis) to a PNG of
     exactly ``spec.size_px`` pixels at ``spec.dpi``; written atomically. Returns ``path``."""
-    from magfw.time import tt2000_to_datetime64
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
+
+    from magfw.time import tt2000_to_datetime64
 
     path = Path(path)
     width, height = spec.size_px

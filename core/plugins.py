@@ -22,12 +22,14 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
+
 from magfw import hookspecs
 from magfw.errors import PluginError
 from magfw.mission import MissionRegistry, PluginRegistrar
 
 if TYPE_CHECKING:
     import typer
+
     from magfw.context import Inputs, Product, UnitContext
     from magfw.period import Period
 

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from magfw.errors import DefinitionError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from magfw.errors import DefinitionError
 
 #: dtypes a variable may declare. ``tt2000`` is int64 TT2000 ns (CDF_TIME_TT2000 in CDF),
 #: ``cdf_epoch`` float64 ms since 0000-01-01 (CDF_EPOCH), ``str`` fixed-width text.

@@ -32,7 +32,7 @@ import pytest
 from magfw import plugins as _plugins
 from magfw.period import parse_period
 from magfw.plugins import Hooks, build_plugin_manager
-from magfw.runner import RunRequest, Runner, RunSummary
+from magfw.runner import Runner, RunRequest, RunSummary
 
 
 def make_hooks(*plugins: object, names: list[str] | None = None, autoload: bool = False) -> Hooks:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cdflib.cdfwrite import CDF as CdfWriter
+
 from magfw.check import CheckReport, check_file, format_report, required_globals
 from magfw.io.cdf import read_cdf, write_cdf
 from magfw.io.netcdf import write_netcdf

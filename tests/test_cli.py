@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+
 from magfw.period import parse_period
 from magfw.testing import run_cli
 

@@ -15,6 +15,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
 from magfw.errors import FetchError, MissingInputError, UsageError
 from magfw.fetch import (
     FetchedFile,

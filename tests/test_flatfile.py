@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from magfw import time as T
 from magfw.errors import InputError, MissingInputError, UsageError
 from magfw.io import flatfile as F

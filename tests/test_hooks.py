@@ -5,13 +5,14 @@ from pathlib import Path
 
 import pytest
 import typer
+from toyplugin import Toy
 from typer.testing import CliRunner
+
 from magfw import hookimpl
 from magfw.errors import PluginError
 from magfw.mission import Level, Mission
 from magfw.period import parse_period
 from magfw.testing import make_hooks, run_cli, run_level
-from toyplugin import Toy
 
 PIPELINE = ["read", "calibrate", "correct", "transform", "average", "quality"]
 

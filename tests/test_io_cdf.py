@@ -8,6 +8,7 @@ from pathlib import Path
 import cdflib
 import numpy as np
 import pytest
+
 from magfw.context import Product
 from magfw.errors import DefinitionError, InputError
 from magfw.io import cdf as cdf_module

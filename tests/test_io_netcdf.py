@@ -8,6 +8,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
+
 from magfw.context import Product
 from magfw.errors import InputError
 from magfw.io import netcdf as netcdf_module

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from magfw.errors import UsageError
 from magfw.period import Period, parse_period, plan_units
 

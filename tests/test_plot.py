@@ -11,6 +11,7 @@ from pathlib import Path
 import cdflib
 import numpy as np
 import pytest
+
 from magfw.context import PlotPanel, PlotSpec, Product
 from magfw.io.atomic import TMP_PREFIX
 from magfw.io.cdf import write_cdf

@@ -2,12 +2,13 @@
 
 import pluggy
 import pytest
+from toyplugin import Toy
+
 from magfw import hookimpl
 from magfw.errors import PluginError, UsageError
 from magfw.period import parse_period
 from magfw.plugins import Hooks, build_plugin_manager
 from magfw.testing import make_hooks
-from toyplugin import Toy
 
 
 def _missions(pm) -> list[str]:

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from magfw.errors import DefinitionError
 from magfw.products import (
     FileName,

@@ -3,10 +3,11 @@
 import json
 import os
 
+from toyplugin import Toy
+
 from magfw.ledger import Ledger
 from magfw.period import parse_period
 from magfw.testing import make_hooks, run_level
-from toyplugin import Toy
 
 
 def test_failed_unit_does_not_stop_the_others(tmp_path):

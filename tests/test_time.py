@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import spiceypy
 from cdflib import cdfepoch
+
 from magfw import time as T
 from magfw.errors import InputError
 

@@ -36,6 +36,7 @@ from typing import Any
 import cdflib
 import numpy as np
 from cdflib.cdfwrite import CDF as CdfWriter
+
 from magfw.errors import DefinitionError, InputError
 from magfw.io.atomic import atomic_path
 from magfw.io.products import (

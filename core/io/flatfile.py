@@ -41,6 +41,8 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib import recfunctions
+
 from magfw.errors import InputError, MissingInputError, UsageError
 from magfw.io.atomic import atomic_path
 from magfw.time import (
@@ -51,7 +53,6 @@ from magfw.time import (
     tt2000_from_flatfile,
     tt2000_to_flatfile,
 )
-from numpy.lib import recfunctions
 
 __all__ = [
     "DEFAULT_FILL",

@@ -30,6 +30,7 @@ from typing import Any
 import h5netcdf
 import h5py
 import numpy as np
+
 from magfw.errors import DefinitionError, InputError
 from magfw.io.atomic import atomic_path
 from magfw.io.products import (

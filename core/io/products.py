@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from magfw.errors import DefinitionError, InputError
 
 if TYPE_CHECKING:

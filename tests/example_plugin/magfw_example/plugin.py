@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from magfw import hookimpl
 from magfw.context import InputFile, Inputs, Product, UnitContext
 from magfw.errors import InputError, MissingInputError

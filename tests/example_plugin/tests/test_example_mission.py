@@ -1,6 +1,7 @@
 """The example plugin's own tests, written with magfw.testing as a mission author would."""
 
 import numpy as np
+
 from magfw.io.cdf import read_cdf
 from magfw.testing import assert_valid_product
 from magfw_example import plugin
