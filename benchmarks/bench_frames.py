@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import spiceypy as sp
+from spiceypy import cyice
+
 from magfw import frames, kernels
 from magfw.time import tt2000_to_et
-from spiceypy import cyice
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import test_frames as synthetic  # noqa: E402  (the synthetic kernel builder of the tests)

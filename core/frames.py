@@ -39,12 +39,13 @@ from math import comb
 
 import numpy as np
 import spiceypy as sp
+from numpy.typing import ArrayLike, NDArray
+from spiceypy import cyice
+
 from magfw import igrf
 from magfw.errors import KernelError
 from magfw.kernels import KernelPool, body_code, covered_mask, require_coverage, require_pool
 from magfw.time import tt2000_to_et
-from numpy.typing import ArrayLike, NDArray
-from spiceypy import cyice
 
 #: Default grid (s) for legs driven by attitude (CK) data.
 ATTITUDE_GRID_S = 10.0

@@ -19,8 +19,9 @@ from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
-from magfw.errors import InputError
 from numpy.typing import ArrayLike, NDArray
+
+from magfw.errors import InputError
 
 #: The shipped degree-1 table (SHC format).
 IGRF14_DEGREE1 = Path(str(files("magfw") / "data" / "igrf14_degree1.shc"))

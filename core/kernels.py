@@ -28,12 +28,13 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 import spiceypy as sp
+from numpy.typing import ArrayLike, NDArray
+from spiceypy import cyice
+
 from magfw.errors import KernelError, MissingInputError
 from magfw.io.atomic import atomic_path
 from magfw.io.checksum import sha256_file
 from magfw.time import tt2000_to_et, tt2000_to_iso
-from numpy.typing import ArrayLike, NDArray
-from spiceypy import cyice
 
 Kind = Literal["lsk", "spk", "ck", "sclk", "fk", "pck", "ik"]
 KINDS: tuple[str, ...] = get_args(Kind)
@@ -301,6 +302,7 @@ class KernelPool:
     files: list[KernelFile]
     _windows: dict[tuple[str, int], NDArray[np.float64]] = field(default_factory=dict)
     _rtn: dict[int, str] = field(default_factory=dict)
+    _objects: dict[tuple[str, Path], frozenset[int]] = field(default_factory=dict)
     cache: dict[Any, Any] = field(default_factory=dict)
 
     def provenance(self) -> list[dict[str, str]]:
@@ -336,7 +338,14 @@ class KernelPool:
     def files_with(self, code: int, kind: Literal["spk", "ck"]) -> list[str]:
         """Names of loaded SPKs or CKs that hold data for ``code``."""
         obj = sp.spkobj if kind == "spk" else sp.ckobj
-        return [k.name for k in self.kernels(kind) if int(code) in {int(x) for x in obj(str(k.path))}]
+        names = []
+        for k in self.kernels(kind):
+            key = (kind, k.path)
+            if key not in self._objects:
+                self._objects[key] = frozenset(int(x) for x in obj(str(k.path)))
+            if int(code) in self._objects[key]:
+                names.append(k.name)
+        return names
 
     def rtn_frame(self, observer: str | int) -> str:
         """Name of the heliographic RTN frame of ``observer``, defined in the pool on first use
@@ -588,7 +597,11 @@ def write_ck(
     avs = None if av is None else np.ascontiguousarray(av, dtype=np.float64)
     extra = [KernelFile.from_path(sclk_kernel, "sclk")] if sclk_kernel else []
     with _spice_session(extra):
-        ticks = np.ascontiguousarray(cyice.sce2c_v(int(sclk_id), et_a))
+        try:
+            ticks = np.ascontiguousarray(cyice.sce2c_v(int(sclk_id), et_a))
+        except sp.utils.exceptions.SpiceyError as exc:
+            raise KernelError(path, f"cannot encode ET with SCLK {sclk_id} (load its SCLK "
+                                    f"kernel or pass sclk_kernel): {exc.short}") from exc
     start_idx = {0}
     if interval_starts is not None:
         idx = np.searchsorted(et_a, np.asarray(interval_starts, dtype=np.float64))

@@ -23,10 +23,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import spiceypy as sp
+from spiceypy import cyice
+
 from magfw import frames, igrf, kernels
 from magfw.errors import KernelError
 from magfw.time import tt2000_from_iso, tt2000_to_et
-from spiceypy import cyice
 
 DAY = "2024-10-30"
 AU_KM = 149_597_870.7

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import spiceypy as sp
+
 from magfw import frames, kernels
 from magfw.time import tt2000_from_iso, tt2000_from_unix, tt2000_to_et
 

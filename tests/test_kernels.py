@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import spiceypy as sp
+
 from magfw import frames, kernels
 from magfw.errors import KernelError, MissingInputError
 from magfw.io.checksum import sha256_file
@@ -256,4 +257,6 @@ def test_writers_reject_bad_input(tmp_path: Path) -> None:
         kernels.write_spk(tmp_path / "a.bsp", -1, 10, "J2000", et, np.zeros((3, 6)))
     with pytest.raises(KernelError, match="increasing epochs"):
         kernels.write_ck(tmp_path / "a.bc", -1000, "J2000", -1, et, np.zeros((3, 4)))
+    with pytest.raises(KernelError, match=r"a\.bc: cannot encode ET with SCLK -1 "):
+        kernels.write_ck(tmp_path / "a.bc", -1000, "J2000", -1, et[:2], np.ones((2, 4)) / 2)
     assert not list(tmp_path.iterdir())
