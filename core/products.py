@@ -92,9 +92,12 @@ class NameField(_Model):
 
 
 class FileName(_Model):
-    """A file-name template: literal text with ``{field}`` placeholders, ``/`` for directories.
+    """Where a product is kept and what it is called: templates with ``{field}`` placeholders.
 
-    Example (Aditya-L1 L1, the ICD name of the seed's Table 1)::
+    ``template`` is the file name; ``directory`` (optional) the folder it is kept in, relative
+    to the output tree (``L1_rtn/{sc}fgy{yyyy}``). Both may use the same fields. A file is
+    recognised by its full relative path, or by its name alone (so ``magfw check`` knows a
+    product wherever it lies). Example (Aditya-L1 L1, the ICD name of the seed's Table 1)::
 
         L1_{payload}{station}{pacq}{strip}{vcid}{apid}{yy}{doy}{hh}{mi}{ss}{ms}_{obsid}_V{version}.nc
 
@@ -102,6 +105,7 @@ class FileName(_Model):
     """
 
     template: str
+    directory: str = ""
     fields: dict[str, NameField]
 
     @model_validator(mode="after")
@@ -113,16 +117,22 @@ class FileName(_Model):
         unused = [f for f in self.fields if f not in used]
         if unused:
             raise ValueError(f"fields {unused} are not used by the template")
+        if self.directory.startswith("/") or self.directory.endswith("/"):
+            raise ValueError("directory must be relative, without a leading or trailing '/'")
         return self
 
-    def placeholders(self) -> list[str]:
-        return [f for _, f, _, _ in string.Formatter().parse(self.template) if f]
+    @property
+    def path_template(self) -> str:
+        return f"{self.directory}/{self.template}" if self.directory else self.template
 
-    @functools.cached_property
-    def _regex(self) -> re.Pattern[str]:
+    def placeholders(self) -> list[str]:
+        names = [f for _, f, _, _ in string.Formatter().parse(self.path_template) if f]
+        return list(dict.fromkeys(names))
+
+    def _compile(self, text: str) -> re.Pattern[str]:
         parts: list[str] = []
         seen: set[str] = set()
-        for literal, name, _, _ in string.Formatter().parse(self.template):
+        for literal, name, _, _ in string.Formatter().parse(text):
             parts.append(re.escape(literal))
             if name:
                 if name in seen:  # a field used twice must repeat the same text
@@ -132,36 +142,43 @@ class FileName(_Model):
                     seen.add(name)
         return re.compile("".join(parts))
 
-    def format(self, **values: Any) -> str:
-        """The relative path for these field values; checks every field's width and form."""
-        missing = [f for f in self.placeholders() if f not in values]
-        if missing:
-            raise DefinitionError(None, f"file name {self.template!r} needs fields {missing}")
-        texts = {k: self.fields[k].format(k, values[k]) for k in self.placeholders()}
-        return self.template.format(**texts)
-
-    def parse(self, name: str) -> dict[str, Any] | None:
-        """Field values of a relative path (or its trailing part), or None if it does not fit.
-
-        ``name`` may be a longer path: the template is matched against its last path components.
-        """
-        depth = self.template.count("/") + 1
-        tail = "/".join(Path(name).as_posix().split("/")[-depth:])
-        m = self._regex.fullmatch(tail)
-        if m is None:
-            return None
-        out: dict[str, Any] = {}
-        for k, v in m.groupdict().items():
-            out[k] = int(v) if self.fields[k].kind == "int" else v
+    @functools.cached_property
+    def _regexes(self) -> list[tuple[int, re.Pattern[str]]]:
+        """(path depth, regex) for the full relative path, then for the name alone."""
+        out = [(self.path_template.count("/") + 1, self._compile(self.path_template))]
+        if self.directory:
+            out.append((self.template.count("/") + 1, self._compile(self.template)))
         return out
 
+    def format(self, **values: Any) -> str:
+        """The relative path (directory/name) for these field values; checks every field."""
+        missing = [f for f in self.placeholders() if f not in values]
+        if missing:
+            raise DefinitionError(None, f"file name {self.path_template!r} needs fields {missing}")
+        texts = {k: self.fields[k].format(k, values[k]) for k in self.placeholders()}
+        return self.path_template.format(**texts)
+
+    def parse(self, name: str) -> dict[str, Any] | None:
+        """Field values of a path, or None if it does not fit.
+
+        The full template (directory and name) is matched against the path's last components;
+        failing that, the name template alone (directory fields are then absent).
+        """
+        parts = Path(name).as_posix().split("/")
+        for depth, regex in self._regexes:
+            m = regex.fullmatch("/".join(parts[-depth:]))
+            if m is not None:
+                return {k: int(v) if self.fields[k].kind == "int" else v
+                        for k, v in m.groupdict().items()}
+        return None
+
     def glob(self, **values: Any) -> str:
-        """A glob pattern with the given fields filled and the others as ``*``."""
+        """A glob pattern of the relative path, given fields filled and the others ``*``."""
         texts = {
             k: (self.fields[k].format(k, values[k]) if k in values else "*")
             for k in self.placeholders()
         }
-        return self.template.format(**texts)
+        return self.path_template.format(**texts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,8 +290,8 @@ class ProductDefinition(_Model):
             for ref in [*v.depend.values(), *v.labl_ptr.values()]:
                 if ref not in known:
                     raise ValueError(f"variable {v.name} refers to unknown variable {ref!r}")
-        if self.version.field not in self.filename.fields and self.format != "png":
-            raise ValueError(f"file name has no version field {self.version.field!r}")
+        if self.version.policy == "increment" and self.version.field not in self.filename.fields:
+            raise ValueError(f"versions count up but the file name has no field {self.version.field!r}")
         if self.format in ("cdf", "netcdf", "flatfile"):
             if self.time_variable is not None and self.time_variable not in known:
                 raise ValueError(f"time variable {self.time_variable!r} is not a variable")

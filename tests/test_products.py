@@ -166,3 +166,28 @@ def test_json_schema_is_current():
     current = json.loads(path.read_text())
     assert current == product_json_schema(), (
         "schemas/product.schema.json is stale: run `python -m magfw.products schemas/product.schema.json`")
+
+
+def test_directory_is_kept_but_name_alone_is_recognised():
+    fn = FileName(template="ST{sc}_L1_MAG_{frame}_{yyyy}{mm}{dd}_V{version}.cdf",
+                  directory="{frame_dir}/{sc}fgy{yyyy}",
+                  fields={"sc": {"choices": ["A", "B"]}, "frame": {"choices": ["SC", "RTN"]},
+                          "frame_dir": {"choices": ["sc", "rtn"]},
+                          "yyyy": {"kind": "int", "width": 4}, "mm": {"kind": "int", "width": 2},
+                          "dd": {"kind": "int", "width": 2}, "version": {"kind": "int", "width": 2}})
+    rel = fn.format(sc="A", frame="RTN", frame_dir="rtn", yyyy=2024, mm=1, dd=5, version=6)
+    assert rel == "rtn/Afgy2024/STA_L1_MAG_RTN_20240105_V06.cdf"
+    assert fn.parse("/out/" + rel)["frame_dir"] == "rtn"
+    alone = fn.parse("/tmp/STA_L1_MAG_RTN_20240105_V06.cdf")
+    assert alone is not None and "frame_dir" not in alone and alone["dd"] == 5
+    assert fn.glob(sc="A", frame_dir="rtn") == "rtn/Afgy*/STA_L1_MAG_*_***_V*.cdf"
+    with pytest.raises(ValueError, match="relative"):
+        FileName(template="x", directory="/abs", fields={})
+
+
+def test_unversioned_products_are_allowed_only_with_fixed_versions():
+    plain = _minimal(filename={"template": "M_{yyyy}.asc",
+                               "fields": {"yyyy": {"kind": "int", "width": 4}}})
+    ProductDefinition.model_validate(plain)
+    with pytest.raises(ValueError, match="versions count up"):
+        ProductDefinition.model_validate({**plain, "version": {"policy": "increment"}})
