@@ -265,6 +265,28 @@ def plot(
     out.print(f"wrote {png}")
 
 
+@app.command()
+def publish(
+    mission: Annotated[str, typer.Argument(help="mission id")],
+    level: Annotated[str, typer.Argument(help="processing level")],
+    period: Annotated[str, typer.Argument(help="YYYY, YYYY-MM, YYYY-MM-DD or START..END")],
+    to: Annotated[Path, typer.Option("--to", help="web-serving tree to copy into")],
+    spacecraft: Annotated[str | None, typer.Option("--spacecraft", "-s")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="output tree")] = None,
+    formats: Annotated[list[str] | None, typer.Option(
+        "--format", help="product formats to copy (repeatable)")] = None,
+) -> None:
+    """Copy a level's products (flat files by default) into DIR: only newer, never delete."""
+    from magfw.publish import publish as do_publish
+
+    m = get_hooks().registry.get(mission)
+    report = do_publish(m, level, parse_period(period), spacecraft, resolve_out_dir(out_dir),
+                        to, tuple(formats or ["flatfile"]))
+    out.print(f"copied {len(report.copied)} files, {len(report.up_to_date)} already up to date")
+    if report.units_missing:
+        err.print(f"magfw: not processed yet, nothing to publish: {', '.join(report.units_missing)}")
+
+
 def build_app() -> typer.Typer:
     """The CLI with every plugin's sub-commands added (once per process)."""
     if not getattr(app, "_magfw_plugins_added", False):
