@@ -105,7 +105,11 @@ def run(
     source: Annotated[str | None, typer.Option(
         help="archive directory, URL, or 'simulated'")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="output tree")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="processes for units")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="worker processes (default: the number of cores)")] = None,
+    executor: Annotated[str, typer.Option(help="local (process pool) or dask")] = "local",
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address (default: a LocalCluster)")] = None,
     force: Annotated[bool, typer.Option(help="redo units even if unchanged")] = False,
     dry_run: Annotated[bool, typer.Option(help="list the units, process nothing")] = False,
     seed: Annotated[int, typer.Option(help="simulator seed for --source simulated")] = 0,
@@ -121,9 +125,12 @@ def run(
     out_path = resolve_out_dir(out_dir, config)
     log_path = setup_logging(state_dir(out_path) / "logs" / "magfw.log")
     src = source or mission_setting(config, m.id, "source") or m.default_source
+    from magfw.executors import validate
+
     request = RunRequest(mission=m.id, level=lvl.name, period=parse_period(period),
                          out_dir=out_path, source=src, spacecraft=spacecraft, options=options,
-                         force=force, dry_run=dry_run, workers=workers, seed=seed)
+                         force=force, dry_run=dry_run, workers=workers or os.cpu_count() or 1,
+                         seed=seed, executor=validate(executor, scheduler), scheduler=scheduler)
     summary = _run_with_progress(Runner(hooks), request)
     _print_summary(summary, request)
     if not summary.ok:
@@ -159,12 +166,7 @@ def _run_with_progress(runner: Any, request: Any) -> Any:
             progress.update(task, completed=state["done"],
                             rate=f"{rate:,.0f} vectors/s, {state['failed']} failed")
 
-        jobs_total = None
-        try:
-            jobs_total = len(runner.plan(request)[0])
-        finally:
-            if jobs_total is not None:
-                progress.update(task, total=jobs_total)
+        progress.update(task, total=len(runner.plan_graph(request)[0]))
         return runner.run(request, on_result=on_result)
 
 
@@ -174,7 +176,9 @@ def _print_summary(summary: Any, request: Any) -> None:
         table.add_column(col, justify="right" if col in ("vectors", "seconds") else "left")
     style = {"ok": "green", "failed": "red", "skipped": "yellow"}
     for r in summary.results:
-        table.add_row(r.unit.key, f"[{style[r.status]}]{r.status}[/]", f"{r.vectors:,}",
+        own = (r.mission, r.level) in (("", ""), (request.mission, request.level))
+        label = r.unit.key if own else f"{r.mission} {r.level} {r.unit.key}"
+        table.add_row(label, f"[{style[r.status]}]{r.status}[/]", f"{r.vectors:,}",
                       f"{r.duration_s:.2f}", r.message)
     out.print(table)
     out.print(f"{summary.count('ok')} ok, {summary.count('failed')} failed, "

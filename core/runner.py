@@ -11,6 +11,7 @@ picklable arguments so executors can run units in other processes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -18,14 +19,13 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from magfw import __version__
-from magfw.config import state_dir
+from magfw.config import load_config, mission_setting, state_dir
 from magfw.context import Inputs, Product, UnitContext
 from magfw.errors import MagfwError, UsageError
 from magfw.io.checksum import sha256_file
@@ -53,6 +53,8 @@ class RunRequest:
     dry_run: bool = False
     workers: int = 1
     seed: int = 0
+    executor: str = "local"
+    scheduler: str | None = None
 
 
 @dataclass
@@ -66,6 +68,8 @@ class UnitResult:
     vectors: int = 0
     duration_s: float = 0.0
     entry: LedgerEntry | None = None
+    mission: str = ""
+    level: str = ""
 
 
 @dataclass
@@ -118,13 +122,14 @@ def simulated_root(out_dir: Path, mission: str, spacecraft: str | None, seed: in
     return state_dir(out_dir) / "simulated" / mission / (spacecraft or "all") / f"seed{seed}"
 
 
-def ensure_simulated(hooks: Hooks, request: RunRequest, spacecraft: str | None) -> Path:
-    """Simulate the request's period once (a marker records each period done); return root."""
-    root = simulated_root(request.out_dir, request.mission, spacecraft, request.seed)
-    marker = root / ".magfw-simulated" / f"{request.period.start}..{request.period.end}"
+def ensure_simulated(hooks: Hooks, mission: str, period: Period, out_dir: Path,
+                     spacecraft: str | None, seed: int) -> Path:
+    """Simulate a mission's period once (a marker records each period done); return the root."""
+    root = simulated_root(out_dir, mission, spacecraft, seed)
+    marker = root / ".magfw-simulated" / f"{period.start}..{period.end}"
     if not marker.exists():
-        log.info("simulating %s %s into %s", request.mission, request.period, root)
-        hooks.simulate(request.mission, request.period, root, spacecraft, request.seed)
+        log.info("simulating %s %s into %s", mission, period, root)
+        hooks.simulate(mission, period, root, spacecraft, seed)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
     return root
@@ -270,7 +275,17 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
 
 
 def _process_in_worker(job: UnitJob, spec: tuple[tuple[str, object, str | None], ...]) -> UnitResult:
-    """:func:`process_unit` in a worker process, over the caller's plugins."""
+    """:func:`process_unit` in a worker process, over the caller's plugins; the worker logs to
+    the output tree's log like the coordinator."""
+    logger = logging.getLogger("magfw")
+    if not any(isinstance(h, logging.FileHandler) for h in logger.handlers):
+        path = state_dir(job.out_dir) / "logs" / "magfw.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path)
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     return process_unit(job, hooks_from_spec(spec))
 
 
@@ -285,49 +300,113 @@ def _done(job: UnitJob, status: Status, message: str, t0: float, started: float,
                         error=message if status == "failed" else None, vectors=vectors,
                         started=started, duration_s=duration)
     paths = [job.out_dir / o["path"] for o in outputs or []]
-    return UnitResult(job.unit, status, message, paths, vectors, duration, entry)
+    return UnitResult(job.unit, status, message, paths, vectors, duration, entry, job.mission,
+                      job.level)
+
+
+@dataclass
+class PlannedJob:
+    """A job and the indices (in the plan) of the jobs it must wait for."""
+
+    job: UnitJob
+    after: list[int] = field(default_factory=list)
 
 
 class Runner:
-    """Plans and runs a request; records every unit in the ledger of the output tree."""
+    """Plans and runs a request; records every unit in the ledger of the output tree.
+
+    Levels a level ``needs`` (``mission/level``) are planned too, for the same spacecraft and
+    period, and each unit waits for the needed units it overlaps (finished, whatever their
+    status: a product with a missing day marks it as fill). Units already done are skipped by
+    the ledger, so this costs little when the needed products exist.
+    """
 
     def __init__(self, hooks: Hooks | None = None) -> None:
         self.hooks = hooks or get_hooks()
 
+    def _source(self, mission_id: str, request: RunRequest) -> str | None:
+        if mission_id == request.mission or request.source == SIMULATED_SOURCE:
+            return request.source
+        return (mission_setting(load_config(), mission_id, "source")
+                or self.hooks.registry.get(mission_id).default_source)
+
     def plan(self, request: RunRequest) -> tuple[list[UnitJob], str | None]:
-        """The jobs of a request (and the resolved spacecraft); usage errors raise here."""
+        """The jobs of the requested level alone (and the resolved spacecraft)."""
+        graph, spacecraft = self.plan_graph(request)
+        top = [p.job for p in graph if (p.job.mission, p.job.level) == (request.mission,
+                                                                           request.level)]
+        return top, spacecraft
+
+    def plan_graph(self, request: RunRequest) -> tuple[list[PlannedJob], str | None]:
+        """Every job of the request and of the levels it needs, dependencies first."""
         mission = self.hooks.registry.get(request.mission)
         level = mission.level(request.level)
         spacecraft = mission.resolve_spacecraft(request.spacecraft)  # usage errors first
         if not level.implemented:
             raise MagfwError(None, f"{mission.id} {level.name}: not implemented yet")
-        source, simulated = request.source, False
-        if source is None:
+        if request.source is None:
             raise UsageError(None, f"no --source for {mission.id}: give an archive directory, "
                              "a URL, or 'simulated'")
-        if source == SIMULATED_SOURCE:
-            simulated = True
-            source = str(simulated_root(request.out_dir, mission.id, spacecraft, request.seed))
         ledger = Ledger(state_dir(request.out_dir) / "ledger.sqlite")
-        jobs = []
-        for unit in plan_units(request.period, level.unit):
-            uid = unit_id(mission.id, level.name, spacecraft, unit)
-            jobs.append(UnitJob(mission.id, level.name, unit, spacecraft, source,
-                                request.out_dir, dict(request.options), simulated, request.force,
-                                ledger.last_ok(uid), uid))
-        return jobs, spacecraft
+        planned: list[PlannedJob] = []
+        by_level: dict[tuple[str, str], list[int]] = {}
+
+        def add(mission_id: str, level_name: str, chain: tuple[str, ...]) -> None:
+            key = (mission_id, level_name)
+            if key in by_level:
+                return
+            if f"{mission_id}/{level_name}" in chain:
+                raise UsageError(None, f"levels need each other in a cycle: {' -> '.join(chain)}")
+            m = self.hooks.registry.get(mission_id)
+            lvl = m.level(level_name)
+            source = self._source(mission_id, request)
+            needed: list[int] = []
+            for need in lvl.needs:
+                dep_mission, _, dep_level = need.partition("/")
+                dep = self.hooks.registry.get(dep_mission).level(dep_level)
+                if dep.implemented and self._source(dep_mission, request) is not None:
+                    add(dep_mission, dep_level, (*chain, f"{mission_id}/{level_name}"))
+                    needed += by_level.get((dep_mission, dep_level), [])
+            if source is None:  # a needed level with no archive: use what is already there
+                log.info("%s %s not planned: no source configured", mission_id, level_name)
+                return
+            simulated = source == SIMULATED_SOURCE
+            sc = m.resolve_spacecraft(spacecraft if m.spacecraft else None)
+            root = str(simulated_root(request.out_dir, mission_id, sc, request.seed)) if simulated \
+                else source
+            options = dict(request.options) if mission_id == request.mission else {}
+            if mission_id == request.mission and level_name != request.level:
+                options = {o.name: o.default for o in lvl.options}
+            indices = []
+            for unit in plan_units(request.period, lvl.unit):
+                uid = unit_id(mission_id, level_name, sc, unit)
+                after = [i for i in needed if planned[i].job.unit.start <= unit.end
+                         and planned[i].job.unit.end >= unit.start]
+                job = UnitJob(mission_id, level_name, unit, sc, root, request.out_dir, options,
+                              simulated, request.force and key == (request.mission, request.level),
+                              ledger.last_ok(uid), uid)
+                indices.append(len(planned))
+                planned.append(PlannedJob(job, after))
+            by_level[key] = indices
+
+        add(mission.id, level.name, ())
+        return planned, spacecraft
 
     def run(self, request: RunRequest,
             on_result: Callable[[UnitResult], None] | None = None) -> RunSummary:
         t0 = time.perf_counter()
-        jobs, spacecraft = self.plan(request)
+        graph, _ = self.plan_graph(request)
         if request.dry_run:
-            results = [UnitResult(j.unit, "skipped", "dry run: would process" if j.previous is None
-                                  else "dry run: processed before, would check for changes")
-                       for j in jobs]
+            results = [UnitResult(p.job.unit, "skipped", "dry run: would process"
+                                  if p.job.previous is None else
+                                  "dry run: processed before, would check for changes",
+                                  mission=p.job.mission, level=p.job.level) for p in graph]
             return RunSummary(results, time.perf_counter() - t0)
-        if jobs and jobs[0].simulated:
-            ensure_simulated(self.hooks, request, spacecraft)
+        for mission_id, sc in dict.fromkeys((p.job.mission, p.job.spacecraft) for p in graph
+                                            if p.job.simulated):
+            ensure_simulated(self.hooks, mission_id, request.period, request.out_dir, sc,
+                             request.seed)
+        clean_stale_staging(request.out_dir)
         ledger = Ledger(state_dir(request.out_dir) / "ledger.sqlite")
         results: list[UnitResult] = []
 
@@ -338,19 +417,84 @@ class Runner:
             if on_result:
                 on_result(result)
 
-        if request.workers <= 1 or len(jobs) <= 1:
-            for job in jobs:
-                finish(process_unit(job, self.hooks))
+        if request.executor == "local" and (request.workers <= 1 or len(graph) <= 1):
+            for p in graph:  # planned dependencies first
+                finish(process_unit(p.job, self.hooks))
         else:
-            with ProcessPoolExecutor(max_workers=request.workers) as pool:
-                spec = self.hooks.plugin_spec()
-                futures = {pool.submit(_process_in_worker, job, spec): job for job in jobs}
-                for fut in as_completed(futures):
-                    try:
-                        finish(fut.result())
-                    except Exception as exc:  # the worker process died
-                        job = futures[fut]
-                        finish(UnitResult(job.unit, "failed", f"unit {job.unit.key}: worker "
-                                          f"died: {type(exc).__name__}: {exc}"))
-        results.sort(key=lambda r: r.unit)
+            _run_graph(graph, request, self.hooks.plugin_spec(), finish)
+        results.sort(key=lambda r: (r.mission != request.mission or r.level != request.level,
+                                    r.mission, r.level, r.unit))
         return RunSummary(results, time.perf_counter() - t0)
+
+
+def _run_graph(graph: list[PlannedJob], request: RunRequest,
+               spec: tuple[tuple[str, object, str | None], ...],
+               finish: Callable[[UnitResult], None]) -> None:
+    """Submit jobs whose dependencies have finished; retry a job once if its worker died."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from magfw.executors import LocalPool, dask_executor
+
+    done: set[int] = set()
+    attempts = dict.fromkeys(range(len(graph)), 0)
+    waiting = list(range(len(graph)))
+    running: dict[Any, int] = {}
+    with contextlib.ExitStack() as stack:
+        pool: LocalPool | None = None
+        if request.executor == "dask":
+            executor = stack.enter_context(dask_executor(request.workers, request.scheduler))
+        else:
+            pool = LocalPool(request.workers)
+            stack.callback(pool.shutdown)
+            executor = pool.executor
+
+        def submit(i: int) -> None:
+            attempts[i] += 1
+            running[executor.submit(_process_in_worker, graph[i].job, spec)] = i
+
+        while waiting or running:
+            for i in [i for i in waiting if all(d in done for d in graph[i].after)]:
+                waiting.remove(i)
+                submit(i)
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in finished:
+                i = running.pop(fut)
+                job = graph[i].job
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    result = None
+                except Exception as exc:  # the worker died (Dask: KilledWorker) or the job broke
+                    result = UnitResult(job.unit, "failed", f"unit {job.unit.key}: worker died: "
+                                        f"{type(exc).__name__}: {exc}", mission=job.mission,
+                                        level=job.level)
+                if result is None:
+                    if attempts[i] < 2:
+                        waiting.insert(0, i)
+                        continue
+                    result = UnitResult(job.unit, "failed", f"unit {job.unit.key}: its worker "
+                                        "process died twice", mission=job.mission, level=job.level)
+                done.add(i)
+                finish(result)
+            if broken and pool is not None:  # every job in the broken pool is retried once
+                for fut, i in list(running.items()):
+                    running.pop(fut)
+                    waiting.insert(0, i)
+                executor = pool.rebuild()
+
+
+def clean_stale_staging(out_dir: Path, older_than_s: float = 3600.0) -> None:
+    """Remove staging folders left by killed runs (older than an hour: not a live run's)."""
+    staging = state_dir(out_dir) / "staging"
+    if not staging.is_dir():
+        return
+    now = time.time()
+    for d in staging.iterdir():
+        try:
+            if now - d.stat().st_mtime > older_than_s:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass

@@ -47,7 +47,7 @@ def run_level(hooks: Hooks, mission: str, level: str, period: str, out_dir: Path
               source: str = "simulated", **kwargs: Any) -> RunSummary:
     """Run ``mission level period`` with ``hooks`` into ``out_dir`` (simulated by default)."""
     request = RunRequest(mission=mission, level=level, period=parse_period(period),
-                         out_dir=out_dir, source=source, **kwargs)
+                         out_dir=Path(out_dir), source=source, **kwargs)
     return Runner(hooks).run(request)
 
 
