@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import resource
 import shutil
 import time
 import traceback
@@ -70,6 +71,7 @@ class UnitResult:
     entry: LedgerEntry | None = None
     mission: str = ""
     level: str = ""
+    peak_rss_mb: float = 0.0  # the processing process's peak resident memory so far
 
 
 @dataclass
@@ -300,8 +302,9 @@ def _done(job: UnitJob, status: Status, message: str, t0: float, started: float,
                         error=message if status == "failed" else None, vectors=vectors,
                         started=started, duration_s=duration)
     paths = [job.out_dir / o["path"] for o in outputs or []]
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
     return UnitResult(job.unit, status, message, paths, vectors, duration, entry, job.mission,
-                      job.level)
+                      job.level, rss_mb)
 
 
 @dataclass
