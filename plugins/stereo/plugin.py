@@ -9,6 +9,7 @@ from __future__ import annotations
 from magfw import hookimpl
 from magfw.mission import Level, Mission, PluginRegistrar
 from magfw.products import shipped_definitions
+from magfw_stereo.commands import register_commands  # noqa: F401
 
 LEVELS = {
     "prep": "1-s averages of Berkeley's unvalidated L1 as flat files, input to the offset work",

@@ -1,0 +1,123 @@
+"""``magfw stereo ...``: the monthly STEREO tools, added to the CLI by ``register_commands``.
+
+- ``magfw stereo offsets import FILE``: the researcher's monthly offsets file → the month's
+  Counts table (``counts_table``), a new revision in the output tree where ``magfw run
+  stereo l1`` finds it.
+- ``magfw stereo offsets estimate YYYY-MM``: a proposed offsets file from the month's 1-s
+  averages (``prep_1s``), for the researcher to review; never applied by itself.
+- ``magfw stereo merge YYYY-MM``: the monthly review CDFs (``monthly_review``).
+- ``magfw stereo package YYYY-MM``: the delivery zip (``delivery_zip``), AES-encrypted when
+  ``MAGFW_ZIP_PASSWORD`` is set.
+
+Every command works on the output tree (``--out``, else ``MAGFW_DATA``, ``magfw.toml``,
+``./magfw-data``), finds products through their definitions, writes atomically and reports a
+user error as one line (exit 1; 2 for usage).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from magfw import hookimpl
+from magfw.errors import UsageError
+from magfw.mission import Mission
+
+MISSION = "stereo"
+
+stereo_app = typer.Typer(name=MISSION, no_args_is_help=True, rich_markup_mode=None,
+                         help="STEREO IMPACT/MAG monthly tools: offsets, merge, package.")
+offsets_app = typer.Typer(name="offsets", no_args_is_help=True, rich_markup_mode=None,
+                          help="Zero offsets: import the researcher's file, or estimate one.")
+stereo_app.add_typer(offsets_app, name="offsets")
+
+OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="output tree")]
+ScOption = Annotated[str | None, typer.Option("--spacecraft", "-s", help="A or B")]
+MonthArg = Annotated[str, typer.Argument(help="the month, YYYY-MM")]
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    """Add ``magfw stereo ...``."""
+    app.add_typer(stereo_app, name=MISSION)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared plumbing
+# ---------------------------------------------------------------------------------------------
+
+
+def _mission() -> Mission:
+    from magfw.plugins import get_hooks
+
+    return get_hooks().registry.get(MISSION)
+
+
+def _plugin_version() -> str:
+    from magfw.plugins import get_hooks
+
+    return get_hooks().plugin_version(MISSION)
+
+
+def _month(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    if m is None or not 1 <= int(m[2]) <= 12:
+        raise UsageError(None, f"month {text!r} is not YYYY-MM")
+    return int(m[1]), int(m[2])
+
+
+def _setup(out: Path | None) -> Path:
+    """The output tree, with magfw's log inside it."""
+    from magfw.cli import setup_logging
+    from magfw.config import load_config, resolve_out_dir, state_dir
+
+    out_dir = resolve_out_dir(out, load_config())
+    setup_logging(state_dir(out_dir) / "logs" / "magfw.log")
+    return out_dir
+
+
+def _say(text: str) -> None:
+    from magfw import cli
+
+    cli.out.print(text, markup=False)
+
+
+def _warn(text: str) -> None:
+    from magfw import cli
+
+    cli.err.print(f"magfw: warning: {text}", markup=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# merge
+# ---------------------------------------------------------------------------------------------
+
+
+@stereo_app.command("merge")
+def merge_cmd(month: MonthArg, spacecraft: ScOption = None, out: OutOption = None) -> None:
+    """Merge the month's daily L1 CDFs into review CDFs (MAG/MAGB x SC/RTN), data only."""
+    import logging
+
+    from magfw_stereo.merge import day_ranges, merge_month
+
+    year, mm = _month(month)
+    mission = _mission()
+    sc = mission.resolve_spacecraft(spacecraft) or "A"
+    out_dir = _setup(out)
+    report = merge_month(mission, out_dir, year, mm, sc, _plugin_version())
+    log = logging.getLogger("magfw.stereo")
+    for p in report.products:
+        if p.path is None:
+            if p.burst:
+                _say(f"ST{sc} MAG{p.burst} {p.frame}: no burst files this month")
+            continue
+        _say(f"wrote {p.path} ({p.records:,} records from {len(p.days)} day(s))")
+        log.info("merge %s: %s records from %s days", p.path.name, p.records, len(p.days))
+    for product_id, days in report.missing_days.items():
+        text = day_ranges(days)
+        _warn(f"{product_id}: {len(days)} day(s) of {year:04d}-{mm:02d} missing, "
+              f"merged the rest: {text}")
+        log.warning("merge %s: missing days %s", product_id, text)
