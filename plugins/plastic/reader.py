@@ -1,0 +1,262 @@
+"""Readers of the UNH PLASTIC Level-2 proton moments: daily ASCII tables and beacon CDFs.
+
+ASCII (``ST{A,B}_L2_PLA_1DMax_{1min,10min,1hr}_YYYYMMDD_DDD_Vnn.txt``, research/stereo.md 3.2):
+line 1 is a title ("1D Maxwellian Proton Moments for Spacecraft A[ 10 minute averages]"),
+line 2 the tab-separated column names, then tab-separated rows. Columns are found by their
+header name, never by position (the 1-min, 10-min and 1-hr files have different layouts and
+the distance column is spelled "Heliocentric" in one and "Heliospheric" in the others).
+
+Fill: float columns hold ``-1.0E+31`` (anything <= -1e30 is taken as fill: the beacon CDFs store
+the float32 fill in doubles as -9.99999985e30); flag and cycle-count columns hold ``-1``. Both
+become NaN. ``millisec`` is a *fraction of a second* (``0.332`` = 332 ms), added to the
+``date and time`` stamp, which is the start of the 1-min cycle (or of the average).
+
+Parsing is vectorised: the text is split once and converted column by column with numpy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from magfw.errors import InputError
+from magfw.time import tt2000_from_datetime64, tt2000_to_cdf_epoch
+
+#: A value at or below this is fill (the files write -1.0E+31).
+FILL_THRESHOLD = -1e30
+
+#: File-name pattern of the daily ASCII files (the version group is the "Vnn" number).
+ASCII_NAME = re.compile(
+    r"^ST(?P<sc>[AB])_L2_PLA_1DMax_(?P<res>1min|10min|1hr)_(?P<yyyy>\d{4})(?P<mm>\d{2})(?P<dd>\d{2})"
+    r"_(?P<doy>\d{3})_V(?P<version>\d{2})\.txt$"
+)
+
+#: Our short keys -> accepted header names (first found wins). Matching ignores case and runs
+#: of white space.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "date_time": ("date and time",),
+    "millisec": ("millisec",),
+    "np": ("Np [1/cc]",),
+    "vp": ("Bulk Speed [km/s]",),
+    "tp": ("Tkin [deg K]",),
+    "vth": ("v_th [km/s]",),
+    "vr_rtn": ("Vr RTN [km/s]",),
+    "vt_rtn": ("Vt RTN [km/s]",),
+    "vn_rtn": ("Vn RTN [km/s]",),
+    "error": ("Error Code",),
+    "caution": ("Caution",),
+    "carr_rot": ("Carr.Rot",),
+    "dist_km": ("Heliocentric Distance [km]", "Heliospheric Distance [km]"),
+    "lon_carr": ("Spcrft. Long. [Carr, degrees]",),
+    "lon_hee": ("Spcrft. Long. [HEE, degrees]",),
+    "lat_hee": ("Spcrft. Lat. [HEE, degrees]",),
+    "lon_heeq": ("Spcrft. Long. [HEEQ, degrees]",),
+    "lat_heeq": ("Spcrft. Lat. [HEEQ, degrees]",),
+    "lon_hci": ("Spcrft. Long. [HCI, degrees]",),
+    "lat_hci": ("Spcrft. Lat. [HCI, degrees]",),
+}
+
+#: Columns the merge cannot do without (checked when a file is read for merging).
+MERGE_COLUMNS = ("date_time", "np", "vp", "tp", "vth", "vr_rtn", "vt_rtn", "vn_rtn", "error",
+                 "caution", "dist_km", "lon_carr", "lon_hee", "lat_hee", "lon_heeq", "lat_heeq",
+                 "lon_hci", "lat_hci")
+
+#: Text columns, normalised names (everything else is numeric).
+TEXT_COLUMNS = ("date and time", "1 kev/q time")
+
+_FLAG = re.compile(r"^(error code|caution|attitude flag.*|e/w source flag|e/w missed peak flag|"
+                   r"num cycles.*)$")
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.split()).lower()
+
+
+@dataclass
+class PlasticTable:
+    """One PLASTIC ASCII file: times (CDF_EPOCH ms, UTC, start of the cycle or average),
+    numeric columns by header name (float64, NaN = fill), text columns, title facts."""
+
+    path: Path
+    title: str
+    spacecraft: str | None
+    resolution: str  # "1min", "10min" or "1hr"
+    header: list[str]
+    time_ms: np.ndarray
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    text: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.time_ms.shape[0])
+
+    def column_name(self, key: str) -> str | None:
+        """The header name of our key ``key`` (see :data:`COLUMNS`), or None if absent."""
+        wanted = {_norm(n) for n in COLUMNS.get(key, (key,))}
+        return next((h for h in self.header if _norm(h) in wanted), None)
+
+    def get(self, key: str) -> np.ndarray:
+        """Numeric column by our key or header name (NaN for fill); InputError if absent."""
+        name = self.column_name(key)
+        if name is None or name not in self.values:
+            raise InputError(self.path, f"no column {COLUMNS.get(key, (key,))[0]!r} in the header")
+        return self.values[name]
+
+
+def _resolution(title: str, path: Path) -> str:
+    t = title.lower()
+    if "10 minute" in t:
+        return "10min"
+    if "1 hour" in t:
+        return "1hr"
+    m = ASCII_NAME.match(path.name)
+    return m.group("res") if m else "1min"
+
+
+def _parse_stamps(stamps: np.ndarray, path: Path) -> np.ndarray:
+    """``YYYY-MM-DD/hh:mm:ss`` strings -> CDF_EPOCH ms (vectorised, via datetime64)."""
+    iso = np.char.replace(np.char.strip(stamps.astype(str)), "/", "T")
+    try:
+        dt = iso.astype("datetime64[ms]")
+    except ValueError as exc:
+        raise InputError(path, f"bad 'date and time' value: {exc}") from None
+    return np.asarray(tt2000_to_cdf_epoch(tt2000_from_datetime64(dt)), dtype=np.float64)
+
+
+def parse_plastic_text(text: str, path: Path) -> PlasticTable:
+    """Parse the content of one PLASTIC ASCII file (see the module notes)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) < 2:
+        raise InputError(path, "too short: no title and column-name lines")
+    title = lines[0].strip()
+    header = [h.strip() for h in lines[1].split("\t")]
+    while header and not header[-1]:
+        header.pop()
+    if "date and time" not in {_norm(h) for h in header}:
+        raise InputError(path, "line 2 is not a PLASTIC column header (no 'date and time' column)")
+    if len(set(header)) != len(header):
+        raise InputError(path, "column names repeat in the header")
+    rows = np.array(lines[2:], dtype=str)
+    rows = rows[np.char.str_len(np.char.strip(rows)) > 0]
+    ncol = len(header)
+    if rows.size:
+        # strip trailing tabs, then check every row has the header's number of fields
+        stripped = np.char.rstrip(rows, "\t ")
+        counts = np.char.count(stripped, "\t") + 1
+        bad = np.flatnonzero(counts != ncol)
+        if bad.size:
+            i = int(bad[0])
+            raise InputError(path, f"line {i + 3} has {counts[i]} fields, the header has {ncol}")
+        cells = np.array("\t".join(stripped.tolist()).split("\t"), dtype=str).reshape(-1, ncol)
+    else:
+        cells = np.empty((0, ncol), dtype=str)
+    m = re.search(r"Spacecraft\s+([AB])\b", title)
+    table = PlasticTable(path=path, title=title, spacecraft=m.group(1) if m else None,
+                         resolution=_resolution(title, path), header=header,
+                         time_ms=np.empty(0))
+    for j, name in enumerate(header):
+        col = cells[:, j]
+        if _norm(name) in TEXT_COLUMNS:
+            table.text[name] = np.char.strip(col)
+            continue
+        try:
+            values = col.astype(np.float64)
+        except ValueError:
+            bad_i = next(i for i, c in enumerate(col) if not _is_number(c))
+            raise InputError(path, f"line {bad_i + 3}, column {name!r}: {str(col[bad_i])!r} is not a "
+                                   f"number") from None
+        fill = values <= FILL_THRESHOLD
+        if _FLAG.match(_norm(name)):
+            fill |= values == -1.0
+        values[fill] = np.nan
+        table.values[name] = values
+    stamp_name = table.column_name("date_time")
+    time_ms = _parse_stamps(table.text[stamp_name], path)
+    frac = table.column_name("millisec")
+    if frac is not None:
+        f = table.values[frac]
+        if np.any(np.nan_to_num(f) >= 1.0) or np.any(np.nan_to_num(f) < 0.0):
+            raise InputError(path, "'millisec' is expected to hold a fraction of a second (0 <= x < 1)")
+        time_ms = time_ms + np.round(np.nan_to_num(f) * 1000.0)
+    table.time_ms = time_ms
+    return table
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_plastic_ascii(path: str | Path, require: tuple[str, ...] = ()) -> PlasticTable:
+    """Read one PLASTIC ASCII file; ``require`` lists keys (:data:`COLUMNS`) that must exist."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    table = parse_plastic_text(text, path)
+    for key in require:
+        if table.column_name(key) is None:
+            raise InputError(path, f"no column {COLUMNS[key][0]!r} in the header")
+    return table
+
+
+def check_day(table: PlasticTable, day: date) -> None:
+    """Refuse a file whose rows lie outside its day (a renamed or mixed-up file)."""
+    if not len(table):
+        return
+    start = float(tt2000_to_cdf_epoch(tt2000_from_datetime64(np.datetime64(day.isoformat(), "ms"))))
+    inside = (table.time_ms >= start) & (table.time_ms < start + 86_400_000.0)
+    if not inside.all():
+        i = int(np.flatnonzero(~inside)[0])
+        raise InputError(table.path, f"row {i + 1} is not on {day.isoformat()} "
+                                     f"({table.text[table.column_name('date_time')][i]})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Beacon (real-time) PLASTIC CDFs
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PlasticBeacon:
+    """A beacon PLASTIC browse CDF (``ST{A,B}_LB_PLA_BROWSE_YYYYMMDD_Vnn.cdf``): times (CDF_EPOCH
+    ms, start of the 1-min interval) and moments (NaN = fill). Preliminary, not validated."""
+
+    path: Path
+    time_ms: np.ndarray
+    values: dict[str, np.ndarray]
+
+
+BEACON_VARIABLES = ("Density", "Bulk_Speed", "Vr_RTN", "Vt_RTN", "Vn_RTN", "Vr_HERTN", "Vt_HERTN",
+                    "Vn_HERTN", "Temperature_Inst")
+
+
+def read_plastic_beacon(path: str | Path) -> PlasticBeacon:
+    """Read a beacon PLASTIC CDF with the core reader; fill (<= -1e30) becomes NaN."""
+    from magfw.io.cdf import read_cdf
+
+    data = read_cdf(Path(path))
+    if "Epoch1" not in data.variables:
+        raise InputError(path, "no Epoch1 variable: not a PLASTIC beacon CDF")
+    time_ms = np.asarray(data.variables["Epoch1"], dtype=np.float64)
+    values = {}
+    for name in BEACON_VARIABLES:
+        if name in data.variables:
+            v = np.asarray(data.variables[name], dtype=np.float64).copy()
+            v[v <= FILL_THRESHOLD] = np.nan
+            values[name] = v
+    bad_t = time_ms <= FILL_THRESHOLD
+    return PlasticBeacon(Path(path), np.where(bad_t, np.nan, time_ms), values)
