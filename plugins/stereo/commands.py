@@ -121,3 +121,59 @@ def merge_cmd(month: MonthArg, spacecraft: ScOption = None, out: OutOption = Non
         _warn(f"{product_id}: {len(days)} day(s) of {year:04d}-{mm:02d} missing, "
               f"merged the rest: {text}")
         log.warning("merge %s: missing days %s", product_id, text)
+
+
+# ---------------------------------------------------------------------------------------------
+# offsets
+# ---------------------------------------------------------------------------------------------
+
+
+@offsets_app.command("import")
+def offsets_import_cmd(
+    file: Annotated[Path, typer.Argument(help="the researcher's monthly offsets file")],
+    spacecraft: ScOption = None,
+    out: OutOption = None,
+) -> None:
+    """Import the researcher's offsets file as the month's Counts table (a new revision)."""
+    import logging
+
+    from magfw_stereo.merge import day_ranges
+    from magfw_stereo.offsets import import_offsets
+
+    mission = _mission()
+    sc = mission.resolve_spacecraft(spacecraft) if spacecraft else None
+    out_dir = _setup(out)
+    res = import_offsets(mission, out_dir, file, sc, _plugin_version())
+    of = res.offsets
+    month = f"{of.year:04d}-{of.month:02d}"
+    log = logging.getLogger("magfw.stereo")
+    if res.written:
+        _say(f"wrote {res.path} (ST{of.spacecraft} {month}: {len(of.days)} days; "
+             f"{res.k_source})")
+        log.info("offsets import %s -> %s", file, res.path)
+    else:
+        _say(f"unchanged: {res.path} already holds these offsets (ST{of.spacecraft} {month})")
+    if res.rounded:
+        _warn(f"{file}: offsets rounded to 0.001 nT, the precision of the Counts table")
+    if res.missing_days:
+        _warn(f"{file}: no offsets for {len(res.missing_days)} day(s) of {month}: "
+              f"{day_ranges(res.missing_days)} (magfw run stereo l1 refuses those days)")
+
+
+@offsets_app.command("table")
+def offsets_table_cmd(
+    year: Annotated[int, typer.Argument(help="the year, YYYY")],
+    spacecraft: ScOption = None,
+    out: OutOption = None,
+) -> None:
+    """Print the year's offsets table (the newest imported revision of each month)."""
+    from magfw_stereo.counts import format_counts
+    from magfw_stereo.offsets import yearly_table
+
+    mission = _mission()
+    sc = mission.resolve_spacecraft(spacecraft) or "A"
+    out_dir = _setup(out)
+    table = yearly_table(mission, out_dir, sc, year)
+    from magfw import cli
+
+    cli.out.print(format_counts(table).decode("ascii"), markup=False, end="")

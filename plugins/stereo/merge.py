@@ -126,6 +126,27 @@ def month_days(year: int, month: int) -> list[date]:
     return [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
 
 
+def find_products(out_dir: Path, definition: ProductDefinition, **given: Any
+                  ) -> list[tuple[Path, dict[str, Any]]]:
+    """Files of ``definition`` under ``out_dir`` whose name fields match ``given``, with all
+    their parsed fields: found through the definition's file name (and directory), never a
+    hard-coded path. (``FileName.glob`` leaves ``**`` for two adjacent open fields, which
+    pathlib refuses; runs of ``*`` are collapsed here.)"""
+    import re
+
+    out_dir = Path(out_dir)
+    pattern = re.sub(r"\*{2,}", "*", definition.filename.glob(**given))
+    found = []
+    for path in out_dir.glob(pattern):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        fields = definition.filename.parse(path.relative_to(out_dir).as_posix())
+        if fields is None or any(fields.get(k) != v for k, v in given.items()):
+            continue
+        found.append((path, fields))
+    return sorted(found)
+
+
 def find_daily_files(
     out_dir: Path, definition: ProductDefinition, spacecraft: str, year: int, month: int
 ) -> dict[date, DailyFile]:
@@ -134,16 +155,9 @@ def find_daily_files(
     Files are found and parsed through the definition's file name (with its directory, if it
     has one), never by a hard-coded path.
     """
-    fn = definition.filename
-    pattern = fn.glob(sc=spacecraft, yyyy=year, mm=month)
     vf = definition.version.field
     found: dict[date, DailyFile] = {}
-    for path in out_dir.glob(pattern):
-        if not path.is_file() or path.name.startswith("."):
-            continue
-        fields = fn.parse(path.relative_to(out_dir).as_posix())
-        if fields is None or fields.get("sc") != spacecraft:
-            continue
+    for path, fields in find_products(out_dir, definition, sc=spacecraft, yyyy=year, mm=month):
         try:
             day = date(int(fields["yyyy"]), int(fields["mm"]), int(fields["dd"]))
         except (KeyError, ValueError):
@@ -333,5 +347,5 @@ def merge_month(
     return report
 
 
-__all__ = ["DAILY_PRODUCTS", "DailyFile", "day_ranges", "MergeReport", "MergedProduct", "find_daily_files",
-           "merge_month", "month_days"]
+__all__ = ["DAILY_PRODUCTS", "DailyFile", "MergeReport", "MergedProduct", "day_ranges",
+           "find_daily_files", "find_products", "merge_month", "month_days"]

@@ -40,14 +40,24 @@ from __future__ import annotations
 import calendar
 import math
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from magfw.errors import InputError
+from magfw import __version__
+from magfw.config import state_dir
+from magfw.errors import InputError, MissingInputError
+from magfw.io.checksum import sha256_file
+from magfw.ledger import Ledger, LedgerEntry
+
+if TYPE_CHECKING:
+    from magfw.mission import Mission
+    from magfw_stereo.counts import CountsTable
 
 #: Three-letter lower-case month names as the seed's file names use them.
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -210,11 +220,12 @@ def format_offsets_file(
     month: int,
     offsets: Mapping[date, Sequence[float]],
     comments: Sequence[str] = (),
-    decimals: int = 4,
+    decimals: int = 3,
 ) -> bytes:
     """A researcher's offsets file (layout 1) for ``offsets`` = {day: (O_X, O_Y, O_Z) nT}.
 
-    ``comments`` become ``#`` lines after the header (method, uncertainties...). Raises
+    ``comments`` become ``#`` lines after the header (method, uncertainties...). ``decimals``
+    defaults to 3, the precision of the Counts table (0.001 nT). Raises
     ValueError for a day outside the month or a non-finite offset: the writer never produces
     a file the reader would refuse.
     """
@@ -233,5 +244,167 @@ def format_offsets_file(
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
-__all__ = ["MONTHS", "OffsetsFile", "format_offsets_file", "offsets_file_name",
-           "read_offsets_file"]
+# ---------------------------------------------------------------------------------------------
+# Import: researcher's file -> the month's Counts table (product counts_table)
+# ---------------------------------------------------------------------------------------------
+
+#: K (nT/count, range 0) used when no earlier table gives one: the constant values of the
+#: public 2018 STEREO-A tables (research note 4.1). Documented choice, also for STEREO-B (no
+#: StereoBCounts file is public). The L1 chain records K but does not re-apply it.
+DEFAULT_K = (0.0146328, 0.0144910, 0.0142581)
+
+#: Precision of O in the Counts table (``%10.3f``).
+COUNTS_DECIMALS = 3
+
+COUNTS_PRODUCT = "counts_table"
+
+
+@dataclass
+class TableRevision:
+    """One counts_table file in the output tree."""
+
+    path: Path
+    spacecraft: str
+    year: int
+    month: int
+    version: int
+
+
+@dataclass
+class ImportResult:
+    """What :func:`import_offsets` did."""
+
+    offsets: OffsetsFile
+    path: Path
+    version: int | None
+    written: bool  # False when the newest revision already holds exactly these offsets
+    k_source: str
+    rounded: bool  # offsets had more decimals than the table keeps
+    missing_days: list[date]
+
+
+def table_revisions(mission: Mission, out_dir: Path, spacecraft: str,
+                    year: int | None = None, month: int | None = None) -> list[TableRevision]:
+    """Imported Counts tables of ``spacecraft`` in the output tree (optionally one month),
+    oldest month and revision first; found through the counts_table definition."""
+    from magfw_stereo.merge import find_products
+
+    d = mission.product(COUNTS_PRODUCT)
+    given: dict[str, object] = {"sc": spacecraft}
+    if year is not None:
+        given["yyyy"] = year
+    if month is not None:
+        given["mm"] = month
+    out = [TableRevision(p, spacecraft, int(f["yyyy"]), int(f["mm"]),
+                         int(f.get(d.version.field, 0)))
+           for p, f in find_products(out_dir, d, **given)]
+    return sorted(out, key=lambda r: (r.year, r.month, r.version))
+
+
+def latest_tables(mission: Mission, out_dir: Path, spacecraft: str,
+                  year: int | None = None) -> list[TableRevision]:
+    """The newest revision of each month (of one year, or all), in month order."""
+    newest: dict[tuple[int, int], TableRevision] = {}
+    for r in table_revisions(mission, out_dir, spacecraft, year):
+        newest[(r.year, r.month)] = r
+    return [newest[k] for k in sorted(newest)]
+
+
+def yearly_table(mission: Mission, out_dir: Path, spacecraft: str, year: int) -> CountsTable:
+    """The year's offsets table: the newest imported revision of each month, day by day.
+
+    This is the seed's "yearly offsets table": magfw keeps one Counts table per month (the
+    public layout, the one delivered) and the year is their union.
+    """
+    from magfw_stereo.counts import CountsTable, read_counts
+
+    tables = [read_counts(r.path) for r in latest_tables(mission, out_dir, spacecraft, year)]
+    if not tables:
+        raise MissingInputError(out_dir, f"no imported offsets for ST{spacecraft} {year:04d}: "
+                                         "run `magfw stereo offsets import FILE`")
+    return CountsTable(days=[d for t in tables for d in t.days],
+                       k=np.concatenate([t.k for t in tables]),
+                       offsets=np.concatenate([t.offsets for t in tables]),
+                       counts=np.concatenate([t.counts for t in tables]))
+
+
+def _k_for(mission: Mission, out_dir: Path, spacecraft: str, year: int, month: int
+           ) -> tuple[np.ndarray, str]:
+    """K per axis: the last row of the newest table of this spacecraft at or before the
+    month, else :data:`DEFAULT_K`; with a note saying where it came from."""
+    from magfw_stereo.counts import read_counts
+
+    earlier = [r for r in latest_tables(mission, out_dir, spacecraft)
+               if (r.year, r.month) <= (year, month)]
+    if earlier:
+        table = read_counts(earlier[-1].path)
+        return table.k[-1].copy(), f"K from {earlier[-1].path.relative_to(out_dir)}"
+    return np.array(DEFAULT_K), "K default (public 2018 STEREO-A values)"
+
+
+def import_offsets(mission: Mission, out_dir: Path, path: str | Path,
+                   spacecraft: str | None = None, plugin_version: str = "") -> ImportResult:
+    """Turn a researcher's offsets file into the month's Counts table in ``out_dir``.
+
+    The file is validated completely before anything is written (a bad one is one
+    :class:`InputError` and leaves the tree untouched). The table gets the next revision of
+    the counts_table product (V00, V01...) unless the newest revision already holds exactly
+    these rows; it is written atomically and recorded in the ledger (unit
+    ``stereo/offsets/{sc}/{yyyy-mm}``). ``magfw run stereo l1`` then finds it through the
+    counts_table definition.
+    """
+    from magfw_stereo.counts import CountsTable, format_counts, read_counts
+
+    out_dir = Path(out_dir)
+    t0, started = time.perf_counter(), time.time()
+    of = read_offsets_file(path, spacecraft)
+    sc, year, month = of.spacecraft, of.year, of.month
+    k, k_source = _k_for(mission, out_dir, sc, year, month)
+    # O as the table's text will hold it (a handful of values: one row per day)
+    kept = np.array([[float(f"{v:.{COUNTS_DECIMALS}f}") for v in row] for row in of.offsets])
+    rounded = bool(np.any(kept != of.offsets))
+    table = CountsTable(days=list(of.days), k=np.tile(k, (len(of.days), 1)),
+                        offsets=kept.reshape(-1, 3), counts=None)
+    payload = format_counts(table)
+
+    d = mission.product(COUNTS_PRODUCT)
+    vf = d.version.field
+    revisions = table_revisions(mission, out_dir, sc, year, month)
+    if revisions and revisions[-1].path.read_bytes() == payload:
+        last = revisions[-1]
+        return ImportResult(of, last.path, last.version, False, k_source, rounded,
+                            of.missing_days)
+    fields: dict[str, object] = {"sc": sc, "yyyy": year, "mm": month}
+    version: int | None = None
+    if vf in d.filename.fields:
+        version = (revisions[-1].version + 1 if revisions and d.version.policy == "increment"
+                   else d.version.start)
+        fields[vf] = version
+    rel = d.filename.format(**fields)
+    target = out_dir / rel
+    from magfw.context import Product
+    from magfw.io.products import write_product
+
+    write_product(Product(definition=d, fields=fields, payload=payload), target, {})
+    back = read_counts(target)  # what the L1 chain will read: must be the researcher's rows
+    if back.days != table.days or not np.array_equal(back.offsets, table.offsets):
+        target.unlink()
+        raise InputError(target, "the written table does not read back as imported (removed)")
+    src = Path(path)
+    Ledger(state_dir(out_dir) / "ledger.sqlite").record(LedgerEntry(
+        unit=f"{mission.id}/offsets/{sc}/{year:04d}-{month:02d}", status="ok",
+        versions={"magfw": __version__, "plugin": plugin_version,
+                  "definitions": {d.id: d.digest()}, "tables": {"k_source": k_source}},
+        inputs=[{"role": "calibration", "name": src.name, "sha256": sha256_file(src),
+                 "size": src.stat().st_size, "version": None}],
+        outputs=[{"path": rel, "product": d.id, "sha256": sha256_file(target),
+                  "size": target.stat().st_size}],
+        product_version=version, reason=None if not revisions else
+        f"new revision of {year:04d}-{month:02d} from {src.name}",
+        started=started, duration_s=time.perf_counter() - t0))
+    return ImportResult(of, target, version, True, k_source, rounded, of.missing_days)
+
+
+__all__ = ["DEFAULT_K", "MONTHS", "ImportResult", "OffsetsFile", "TableRevision",
+           "format_offsets_file", "import_offsets", "latest_tables", "offsets_file_name",
+           "read_offsets_file", "table_revisions", "yearly_table"]
