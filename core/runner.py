@@ -12,6 +12,7 @@ picklable arguments so executors can run units in other processes.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import resource
@@ -19,7 +20,7 @@ import shutil
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -405,6 +406,11 @@ class Runner:
                                   "dry run: processed before, would check for changes",
                                   mission=p.job.mission, level=p.job.level) for p in graph]
             return RunSummary(results, time.perf_counter() - t0)
+        with run_lock(request.out_dir):
+            return self._run_locked(request, graph, on_result, t0)
+
+    def _run_locked(self, request: RunRequest, graph: list[PlannedJob],
+                    on_result: Callable[[UnitResult], None] | None, t0: float) -> RunSummary:
         for mission_id, sc in dict.fromkeys((p.job.mission, p.job.spacecraft) for p in graph
                                             if p.job.simulated):
             ensure_simulated(self.hooks, mission_id, request.period, request.out_dir, sc,
@@ -489,15 +495,32 @@ def _run_graph(graph: list[PlannedJob], request: RunRequest,
                 executor = pool.rebuild()
 
 
-def clean_stale_staging(out_dir: Path, older_than_s: float = 3600.0) -> None:
-    """Remove staging folders left by killed runs (older than an hour: not a live run's)."""
+def clean_stale_staging(out_dir: Path) -> None:
+    """Remove staging folders left by killed runs (called under the run lock: none is live)."""
     staging = state_dir(out_dir) / "staging"
-    if not staging.is_dir():
-        return
-    now = time.time()
-    for d in staging.iterdir():
+    if staging.is_dir():
+        for d in staging.iterdir():
+            shutil.rmtree(d, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def run_lock(out_dir: Path) -> Iterator[None]:
+    """Exclusive use of an output tree by one run (an OS lock: released if the run is killed)."""
+    path = state_dir(out_dir) / "run.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as fh:
         try:
-            if now - d.stat().st_mtime > older_than_s:
-                shutil.rmtree(d, ignore_errors=True)
-        except OSError:
-            pass
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "unknown"
+            raise MagfwError(out_dir, f"another magfw run (pid {holder}) is writing this output "
+                             "tree; wait for it or use another --out") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)

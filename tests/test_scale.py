@@ -105,3 +105,14 @@ def test_kill_and_resume(tmp_path):
     assert len(list((out / "chain").glob("DAY_*.json"))) == 12
     for name, content in kept.items():  # finished days untouched
         assert (out / "chain" / name).read_bytes() == content
+
+
+def test_one_run_per_output_tree(tmp_path):
+    from magfw.errors import MagfwError
+    from magfw.runner import run_lock
+
+    hooks = make_hooks(Chain(), names=["chain"])
+    with run_lock(tmp_path / "out"):
+        with pytest.raises(MagfwError, match="another magfw run"):
+            run_level(hooks, "chain", "l1", "2024-01-01", tmp_path / "out")
+    assert run_level(hooks, "chain", "l1", "2024-01-01", tmp_path / "out").ok
