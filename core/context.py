@@ -42,6 +42,16 @@ class InputFile:
     def from_fetched(cls, f: FetchedFile, role: str, version: str | None = None) -> InputFile:
         return cls(role, f.name, f.path, f.sha256, f.size, version, f.source)
 
+    @classmethod
+    def from_path(cls, path: Path, role: str, version: str | None = None,
+                  name: str | None = None) -> InputFile:
+        """An input that is a local file (a product of another level, a generic kernel)."""
+        from magfw.io.checksum import sha256_file
+
+        path = Path(path)
+        return cls(role, name or path.name, path, sha256_file(path), path.stat().st_size, version,
+                   str(path.resolve()))
+
     def record(self) -> dict[str, Any]:
         return {"role": self.role, "name": self.name, "sha256": self.sha256, "size": self.size,
                 "version": self.version}

@@ -61,10 +61,7 @@ class Chain:
             return Inputs(files=[InputFile.from_fetched(f, "data")])
         days = [p for d in ctx.unit.days()
                 for p in ctx.find_products("chain", "day", key=str(d))]
-        from magfw.io.checksum import sha256_file
-
-        return Inputs(files=[InputFile("data", p.name, p, sha256_file(p), p.stat().st_size)
-                             for p in days])
+        return Inputs(files=[InputFile.from_path(p, "data") for p in days])
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> Any:
