@@ -177,3 +177,36 @@ def offsets_table_cmd(
     from magfw import cli
 
     cli.out.print(format_counts(table).decode("ascii"), markup=False, end="")
+
+
+# ---------------------------------------------------------------------------------------------
+# package
+# ---------------------------------------------------------------------------------------------
+
+
+@stereo_app.command("package")
+def package_cmd(month: MonthArg, spacecraft: ScOption = None, out: OutOption = None) -> None:
+    """Build the delivery zip stereo_MAG_MAGB_CDF_{yyyy}{mmm}.zip (AES-encrypted when
+    MAGFW_ZIP_PASSWORD is set)."""
+    import logging
+
+    from magfw_stereo.merge import day_ranges
+    from magfw_stereo.package import PASSWORD_ENV, package_month, password_from_env
+
+    year, mm = _month(month)
+    mission = _mission()
+    sc = [mission.resolve_spacecraft(spacecraft)] if spacecraft else None
+    password = password_from_env()
+    out_dir = _setup(out)
+    report = package_month(mission, out_dir, year, mm, sc, password, _plugin_version())
+    n_cdf = sum(e.endswith(".cdf") for e in report.entries)
+    state = "AES-256 encrypted" if report.encrypted else "NOT encrypted"
+    _say(f"wrote {report.path} ({state}; ST{'+ST'.join(report.spacecraft)}: {n_cdf} CDFs, "
+         f"Counts table, checksum list)")
+    logging.getLogger("magfw.stereo").info("package %s: %s entries, %s", report.path,
+                                           len(report.entries), state)
+    if not report.encrypted:
+        _warn(f"{PASSWORD_ENV} is not set: the zip is not encrypted")
+    for what, days in report.missing_days.items():
+        _warn(f"{what}: {len(days)} day(s) of {year:04d}-{mm:02d} missing, packaged the rest: "
+              f"{day_ranges(days)}")
