@@ -439,59 +439,65 @@ class Runner:
 def _run_graph(graph: list[PlannedJob], request: RunRequest,
                spec: tuple[tuple[str, object, str | None], ...],
                finish: Callable[[UnitResult], None]) -> None:
-    """Submit jobs whose dependencies have finished; retry a job once if its worker died."""
+    """Submit jobs whose dependencies have finished, and collect their results.
+
+    A local worker that dies breaks the whole process pool, and every unit it held fails with
+    it without telling which one killed it. Those units are retried once each, alone, in a
+    one-worker pool: a bystander then succeeds and the culprit is reported. (On Dask the
+    scheduler retries a unit whose worker died once, then raises ``KilledWorker``.)
+    """
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
     from magfw.executors import LocalPool, dask_executor
 
     done: set[int] = set()
-    attempts = dict.fromkeys(range(len(graph)), 0)
     waiting = list(range(len(graph)))
+    suspects: list[int] = []
     running: dict[Any, int] = {}
+    isolated: dict[Any, int] = {}
     with contextlib.ExitStack() as stack:
-        pool: LocalPool | None = None
+        pool = alone = None
         if request.executor == "dask":
             executor = stack.enter_context(dask_executor(request.workers, request.scheduler))
         else:
-            pool = LocalPool(request.workers)
+            pool, alone = LocalPool(request.workers), LocalPool(1)
             stack.callback(pool.shutdown)
+            stack.callback(alone.shutdown)
             executor = pool.executor
 
-        def submit(i: int) -> None:
-            attempts[i] += 1
-            running[executor.submit(_process_in_worker, graph[i].job, spec)] = i
+        def failed(i: int, why: str) -> UnitResult:
+            job = graph[i].job
+            return UnitResult(job.unit, "failed", f"unit {job.unit.key}: {why}",
+                              mission=job.mission, level=job.level)
 
-        while waiting or running:
+        while waiting or running or isolated or suspects:
             for i in [i for i in waiting if all(d in done for d in graph[i].after)]:
                 waiting.remove(i)
-                submit(i)
-            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                running[executor.submit(_process_in_worker, graph[i].job, spec)] = i
+            if suspects and not isolated and alone is not None:
+                i = suspects.pop(0)
+                isolated[alone.executor.submit(_process_in_worker, graph[i].job, spec)] = i
+            finished, _ = wait([*running, *isolated], return_when=FIRST_COMPLETED)
             broken = False
             for fut in finished:
-                i = running.pop(fut)
-                job = graph[i].job
+                alone_run = fut in isolated
+                i = isolated.pop(fut) if alone_run else running.pop(fut)
                 try:
                     result = fut.result()
                 except BrokenProcessPool:
-                    broken = True
-                    result = None
-                except Exception as exc:  # the worker died (Dask: KilledWorker) or the job broke
-                    result = UnitResult(job.unit, "failed", f"unit {job.unit.key}: worker died: "
-                                        f"{type(exc).__name__}: {exc}", mission=job.mission,
-                                        level=job.level)
-                if result is None:
-                    if attempts[i] < 2:
-                        waiting.insert(0, i)
+                    if not alone_run:
+                        broken = True
+                        suspects.append(i)
                         continue
-                    result = UnitResult(job.unit, "failed", f"unit {job.unit.key}: its worker "
-                                        "process died twice", mission=job.mission, level=job.level)
+                    result = failed(i, "its worker process died (twice; the second time alone)")
+                    alone.rebuild()  # type: ignore[union-attr]
+                except Exception as exc:  # Dask: KilledWorker after its retry; a broken job
+                    result = failed(i, f"worker died: {type(exc).__name__}: {exc}")
                 done.add(i)
                 finish(result)
-            if broken and pool is not None:  # every job in the broken pool is retried once
-                for fut, i in list(running.items()):
-                    running.pop(fut)
-                    waiting.insert(0, i)
+            if broken and pool is not None:  # the pool is gone: its other units are suspects too
+                suspects += [running.pop(f) for f in list(running)]
                 executor = pool.rebuild()
 
 
