@@ -210,3 +210,48 @@ def package_cmd(month: MonthArg, spacecraft: ScOption = None, out: OutOption = N
     for what, days in report.missing_days.items():
         _warn(f"{what}: {len(days)} day(s) of {year:04d}-{mm:02d} missing, packaged the rest: "
               f"{day_ranges(days)}")
+
+
+@offsets_app.command("estimate")
+def offsets_estimate_cmd(
+    month: MonthArg,
+    spacecraft: ScOption = None,
+    out: OutOption = None,
+    to: Annotated[Path | None, typer.Option(
+        "--to", help="file to write (default: OUT/input_offsets/STEREO_{sc}_offset_"
+                     "{yyyy}{mon}_estimate.txt)")] = None,
+) -> None:
+    """Propose a month's offsets from the 1-s prep averages (Davis-Smith method), as a
+    researcher's offsets file to review; nothing is applied."""
+    import logging
+
+    from magfw.errors import InputError
+    from magfw.io.atomic import write_bytes_atomic
+    from magfw_stereo.offsets import estimate_month, format_estimate, offsets_file_name
+
+    year, mm = _month(month)
+    mission = _mission()
+    sc = mission.resolve_spacecraft(spacecraft) or "A"
+    out_dir = _setup(out)
+    est = estimate_month(mission, out_dir, sc, year, mm)
+    proposed = est.proposed()
+    if not proposed:
+        m = est.month_estimate
+        raise InputError(est.inputs[0].parent, f"no offsets can be proposed for ST{sc} "
+                         f"{year:04d}-{mm:02d}: too few Alfvenic intervals ({m.windows} selected, "
+                         f"condition {m.condition:.3f})")
+    target = to or out_dir / "input_offsets" / offsets_file_name(sc, year, mm, "estimate")
+    write_bytes_atomic(target, format_estimate(est))
+    m = est.month_estimate
+    n_day = sum(src == "day" for _, src in proposed.values())
+    _say(f"wrote {target}: proposed offsets for {len(proposed)} of {len(est.days)} days "
+         f"({n_day} from their own intervals); month O = "
+         f"({', '.join(f'{v:+.3f}' for v in m.offsets)}) nT +- "
+         f"({', '.join(f'{v:.3f}' for v in m.sigma)}) from {m.windows} intervals. "
+         "Not applied: review it, then `magfw stereo offsets import` it.")
+    logging.getLogger("magfw.stereo").info("offsets estimate %s -> %s", month, target)
+    missing = [d for d in est.days if d not in proposed]
+    if missing:
+        from magfw_stereo.merge import day_ranges
+
+        _warn(f"no proposal for {day_ranges(missing)}: the researcher must supply these days")
