@@ -77,16 +77,17 @@ def test_ids_unique_and_the_plugins_ids_present(mission):
 
 A, B = "A", "B"
 NAMES = [
-    # STEREO L1 CDFs (the first three are real names quoted in research/stereo.md)
-    ("stereo", "l1_mag_rtn", "STA_L1_MAG_RTN_20180101_V06.cdf",
+    # STEREO L1 CDFs (the first three are real names quoted in research/stereo.md), kept under
+    # cdf/{sc,rtn}/{A,B}[b]fgy{yyyy}/ (FileName.directory); the bare names parse too
+    ("stereo", "l1_mag_rtn", "cdf/rtn/Afgy2018/STA_L1_MAG_RTN_20180101_V06.cdf",
      dict(sc=A, yyyy=2018, mm=1, dd=1, version=6)),
-    ("stereo", "l1_magb_rtn", "STA_L1_MAGB_RTN_20200102_V06.cdf",
+    ("stereo", "l1_magb_rtn", "cdf/rtn/Abfgy2020/STA_L1_MAGB_RTN_20200102_V06.cdf",
      dict(sc=A, yyyy=2020, mm=1, dd=2, version=6)),
-    ("stereo", "l1_mag_rtn", "STA_L1_MAG_RTN_20240105_V06.cdf",
+    ("stereo", "l1_mag_rtn", "cdf/rtn/Afgy2024/STA_L1_MAG_RTN_20240105_V06.cdf",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=6)),
-    ("stereo", "l1_magb_sc", "STB_L1_MAGB_SC_20140101_V06.cdf",
+    ("stereo", "l1_magb_sc", "cdf/sc/Bbfgy2014/STB_L1_MAGB_SC_20140101_V06.cdf",
      dict(sc=B, yyyy=2014, mm=1, dd=1, version=6)),
-    ("stereo", "l1_mag_sc", "STB_L1_MAG_SC_20140927_V06.cdf",
+    ("stereo", "l1_mag_sc", "cdf/sc/Bfgy2014/STB_L1_MAG_SC_20140927_V06.cdf",
      dict(sc=B, yyyy=2014, mm=9, dd=27, version=6)),
     # STEREO flat files in the UCLA directory scheme
     ("stereo", "l1_mag_rtn_1s", "L1_rtn/Afgy2024/STA_L1_MAG_RTN_1S_20240105_V06.ffh",
@@ -135,9 +136,9 @@ NAMES = [
     ("aditya", "l2_metadata", "L2_AL1_MAG_20240801_V01.xml", dict(yyyy=2024, mm=8, dd=1, version=1)),
     ("aditya", "l2_outreach", "L2_AL1_MAG_20240801_V00.png", dict(yyyy=2024, mm=8, dd=1, version=0)),
     # PLASTIC + MAG merge (the yearly name is the real SPDF one)
-    ("plastic", "merged_yearly", "sta_l2_magplasma_1m_20100101_v07.cdf",
+    ("plastic", "merged_yearly", "yearly_cdf/sta_l2_magplasma_1m_20100101_v07.cdf",
      dict(sc="a", yyyy=2010, version=7)),
-    ("plastic", "merged_daily", "STA_L2_MAGPLASMA_1M_DAILY_20240105_V07.cdf",
+    ("plastic", "merged_daily", "daily_cdf/Afgy2024/STA_L2_MAGPLASMA_1M_DAILY_20240105_V07.cdf",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=7)),
     ("plastic", "merged_daily_ff", "daily_flatfile/Afgy2024/STA_L2_MAGPLASMA_1M_20240105_V07.ffh",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=7)),
@@ -176,7 +177,7 @@ def test_stereo_fixed_versions_give_v06_names():
             assert d[pid].global_attrs["Data_version"] == "6", pid
     rtn = d["l1_mag_rtn"]
     name = rtn.filename.format(sc="A", yyyy=2024, mm=1, dd=5, version=rtn.version.start)
-    assert name == "STA_L1_MAG_RTN_20240105_V06.cdf"
+    assert name == "cdf/rtn/Afgy2024/STA_L1_MAG_RTN_20240105_V06.cdf"
     assert (d["prep_1s"].version.policy, d["prep_1s"].version.start) == ("fixed", 1)
     assert (d["counts_table"].version.policy, d["counts_table"].version.start) == ("increment", 0)
     for pid, p in defs("plastic").items():

@@ -1,0 +1,66 @@
+"""Reading Berkeley's unvalidated daily L1 CDFs (``ST{A,B}_L1_MAG[B]_YYYYMMDD_Vnn.cdf``).
+
+What is used: ``Epoch`` (CDF_EPOCH ms, or CDF_TIME_TT2000 ns: both are accepted), ``B_SC``
+(nT, spacecraft axes, [N, 3] or [N, 4] with the magnitude last, which is recomputed) and
+``MAGFLAGUC`` (status bits, optional: zeros when absent). Records keep their file order (the
+timing corrections need it). Fill values (-1e31, |B| > 1e30) become NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from magfw.errors import InputError
+from magfw.io.cdf import read_cdf
+from magfw.time import tt2000_from_cdf_epoch
+
+
+@dataclass
+class RawSeries:
+    """One input file's records in file order: TT2000 ns, B (N, 3) nT SC axes, flags."""
+
+    path: Path
+    time: np.ndarray
+    b: np.ndarray
+    flags: np.ndarray
+    burst: bool
+
+    def __len__(self) -> int:
+        return int(self.time.size)
+
+
+def read_uv(path: Path, burst: bool) -> RawSeries:
+    """Read one unvalidated file; anything missing or malformed is one InputError line."""
+    data = read_cdf(path)
+    for name in ("Epoch", "B_SC"):
+        if name not in data.variables:
+            raise InputError(path, f"variable {name!r} not found (has: "
+                                   f"{', '.join(sorted(data.variables))}): not a Berkeley "
+                                   f"unvalidated L1 file")
+    epoch = np.asarray(data.variables["Epoch"])
+    kind = data.info["Epoch"].data_type
+    if kind == "CDF_EPOCH":
+        tt = np.asarray(tt2000_from_cdf_epoch(epoch.astype(np.float64)), dtype=np.int64)
+    elif kind == "CDF_TIME_TT2000":
+        tt = epoch.astype(np.int64)
+    else:
+        raise InputError(path, f"Epoch is {kind}, expected CDF_EPOCH or CDF_TIME_TT2000")
+    b = np.asarray(data.variables["B_SC"], dtype=np.float64)
+    if b.ndim != 2 or b.shape[1] not in (3, 4) or b.shape[0] != tt.size:
+        raise InputError(path, f"B_SC has shape {list(b.shape)}, expected [{tt.size}, 3] or "
+                               f"[{tt.size}, 4]")
+    b = b[:, :3].copy()
+    b[np.abs(b) > 1e30] = np.nan
+    flags = data.variables.get("MAGFLAGUC")
+    flags = (np.zeros(tt.size, np.uint32) if flags is None
+             else np.asarray(flags).astype(np.uint32).reshape(-1))
+    if flags.size != tt.size:
+        raise InputError(path, f"MAGFLAGUC has {flags.size} records, Epoch {tt.size}")
+    bad_t = (epoch <= 0) if kind == "CDF_EPOCH" else (tt == np.iinfo(np.int64).min)
+    if bad_t.any():
+        keep = ~bad_t
+        tt, b, flags = tt[keep], b[keep], flags[keep]
+    return RawSeries(Path(path), tt, b, flags, burst)

@@ -1,0 +1,95 @@
+"""Finding a day's inputs: Berkeley's files (highest version wins), the Counts table and the
+SPICE kernels covering the day (``layout`` gives the tree).
+
+- Normal file: required (MissingInputError naming the folder and day). Burst file: optional.
+  A day listed twice (two versions) counts once: :func:`magfw.fetch.pick_highest_version`.
+- Counts table: an imported table in the output tree first (``magfw stereo offsets import``
+  writes ``offsets/Vnn/...``; the highest revision wins), else ``offsets/`` in the archive.
+- Kernels: ``gen/`` and the spacecraft's ``sclk/`` (all), ``epm/`` (all, predictive),
+  ``depm/`` and ``ah/`` of the day and its neighbours (by the ``YYYY_DDD`` in their names);
+  then :func:`magfw.kernels.select_kernels` keeps what covers the day. They are inputs, so the
+  ledger sees a new kernel.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+
+from magfw import kernels
+from magfw.context import InputFile, UnitContext
+from magfw.errors import MissingInputError
+from magfw.fetch import pick_highest_version
+from magfw.io.checksum import sha256_file
+from magfw.time import day_bounds_tt2000, tt2000_to_et
+from magfw_stereo import layout
+from magfw_stereo.counts import counts_file_name
+
+MARGIN_S = 120.0  # kernels must cover the day +- this
+
+
+def uv_file(ctx: UnitContext, sc: str, day: date, burst: bool) -> InputFile | None:
+    """The day's highest-version Berkeley file (None when absent)."""
+    folder = layout.uv_dir(sc)
+    prefix = f"ST{sc}_L1_MAG{'B' if burst else ''}_{day:%Y%m%d}_V*.cdf"
+    names = ctx.archive.glob(folder, prefix)
+    best = pick_highest_version(names, layout.uv_pattern(sc, burst))
+    key = f"{day:%Y%m%d}"
+    if key not in best:
+        return None
+    name = best[key]
+    if len(names) > 1:
+        ctx.log.info("%s: %d versions listed, using %s", key, len(names), name.rsplit("/", 1)[-1])
+    version = layout.uv_pattern(sc, burst).search(name.rsplit("/", 1)[-1]).group("version")
+    return InputFile.from_fetched(ctx.archive.get(name), "burst" if burst else "data",
+                                  version=f"V{version}")
+
+
+def require_normal(ctx: UnitContext, sc: str, day: date) -> InputFile:
+    f = uv_file(ctx, sc, day, burst=False)
+    if f is None:
+        raise MissingInputError(f"{ctx.archive.root}/{layout.uv_dir(sc)}",
+                                f"no file ST{sc}_L1_MAG_{day:%Y%m%d}_Vnn.cdf for {day}")
+    return f
+
+
+def counts_table(ctx: UnitContext, sc: str, day: date) -> InputFile:
+    """The month's Counts table: imported revision in the output tree, else the archive's."""
+    found = ctx.find_products("stereo", "counts_table", yyyy=day.year, mm=day.month, sc=sc)
+    if found:
+        p = found[-1]
+        rel = p.relative_to(ctx.out_dir).as_posix()
+        return InputFile("calibration", rel, p, sha256_file(p), p.stat().st_size,
+                         version=p.parent.name, source=str(p))
+    name = f"{layout.OFFSETS_DIR}/{counts_file_name(sc, day.year, day.month)}"
+    if not ctx.archive.exists(name):
+        raise MissingInputError(f"{ctx.archive.root}/{name}",
+                                "no Counts table for this month (import the researcher's offsets "
+                                "with `magfw stereo offsets import`)")
+    return InputFile.from_fetched(ctx.archive.get(name), "calibration", version="archive")
+
+
+def _day_of(name: str) -> date | None:
+    m = layout.KERNEL_DAY.match(name)
+    if m is None:
+        return None
+    return date(int(m["yyyy"]), 1, 1) + timedelta(days=int(m["doy"]) - 1)
+
+
+def day_kernels(ctx: UnitContext, sc: str, day: date) -> list[InputFile]:
+    """The kernels that cover ``day`` (selected by coverage), as inputs."""
+    near = {day - timedelta(days=1), day, day + timedelta(days=1)}
+    names = ctx.archive.glob(layout.spice_dir("gen"), "*.tf")
+    names += ctx.archive.glob(layout.spice_dir("sclk", sc), "*.sclk")
+    names += ctx.archive.glob(layout.spice_dir("epm", sc), "*.bsp")
+    for kind, pattern in (("depm", "*.bsp"), ("ah", "*.bc")):
+        names += [n for n in ctx.archive.glob(layout.spice_dir(kind, sc), pattern)
+                  if _day_of(n.rsplit("/", 1)[-1]) in near]
+    fetched = [ctx.archive.get(n) for n in names]
+    t0, t1 = day_bounds_tt2000(day)
+    et0, et1 = (float(x) for x in tt2000_to_et(np.array([t0, t1], dtype=np.int64)))
+    chosen = kernels.select_kernels([f.path for f in fetched], et0 - MARGIN_S, et1 + MARGIN_S,
+                                    bodies=[layout.NAIF_ID[sc]], ck_ids=[layout.CK_ID[sc]])
+    by_path = {f.path.resolve(): f for f in fetched}
+    return [InputFile.from_fetched(by_path[k.path], "kernel", version=k.name) for k in chosen]
