@@ -210,6 +210,9 @@ def package_cmd(month: MonthArg, spacecraft: ScOption = None, out: OutOption = N
     for what, days in report.missing_days.items():
         _warn(f"{what}: {len(days)} day(s) of {year:04d}-{mm:02d} missing, packaged the rest: "
               f"{day_ranges(days)}")
+    for what, days in report.other_table.items():
+        _warn(f"{what}: {len(days)} day(s) were processed with another offsets table than the "
+              f"one packaged: {day_ranges(days)}; rerun `magfw run stereo l1` for them")
 
 
 @offsets_app.command("estimate")

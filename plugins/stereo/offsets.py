@@ -632,11 +632,15 @@ class MonthEstimate:
     month_estimate: OffsetEstimate
     days: dict[date, OffsetEstimate]  # the day's own solution (may be undetermined)
     inputs: list[Path]
+    covered: set[date] = field(default_factory=set)  # days with 1-s data
 
     def proposed(self) -> dict[date, tuple[np.ndarray, str]]:
-        """O per day (table convention) and where it came from ("day" or "month")."""
+        """O per day (table convention) and where it came from ("day" or "month"); a day
+        without any 1-s data gets no proposal (the month's value would be extrapolation)."""
         out: dict[date, tuple[np.ndarray, str]] = {}
         for d, est in self.days.items():
+            if d not in self.covered:
+                continue
             if est.determined:
                 out[d] = (est.offsets, "day")
             elif self.month_estimate.determined:
@@ -711,7 +715,11 @@ def estimate_month(mission: Mission, out_dir: Path, spacecraft: str, year: int, 
     tt, b, paths = read_prep_month(mission, out_dir, spacecraft, year, month)
     days = [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
     month_est, per_day = estimate_from_series(tt, b, days, settings)
-    return MonthEstimate(spacecraft, year, month, month_est, per_day, paths)
+    from magfw.time import utc_day_of
+
+    ok = np.isfinite(b).all(axis=1)
+    covered = {date.fromisoformat(str(d)) for d in np.unique(utc_day_of(tt[ok]))}
+    return MonthEstimate(spacecraft, year, month, month_est, per_day, paths, covered)
 
 
 def format_estimate(est: MonthEstimate, settings: EstimateSettings = EstimateSettings()) -> bytes:
@@ -737,7 +745,7 @@ def format_estimate(est: MonthEstimate, settings: EstimateSettings = EstimateSet
     ]
     proposed = est.proposed()
     for d, e in sorted(est.days.items()):
-        src = proposed.get(d, (None, "none"))[1]
+        src = proposed.get(d, (None, "none"))[1] if d in est.covered else "none (no 1-s data)"
         detail = (f"{e.windows} intervals, 1-sigma ({vec(e.sigma)}) nT" if e.windows
                   else "no usable intervals")
         comments.append(f"{d}: from {src}; own fit {detail}"

@@ -24,6 +24,9 @@ Documented choices (the seed zips the folder it made, so the folder is the zip's
 - Daily CDFs are found through their definitions (highest version per day); every one is read
   whole with the core reader first, so a damaged file stops the package with one line and no
   zip. Days of the month without a normal-mode file are reported and the rest is packaged.
+- The Counts table is the newest imported revision of the month (``magfw stereo offsets
+  import``); days whose L1 run (per the ledger) used another table are reported, since the
+  delivery would pair them with offsets they were not processed with.
 - Encryption: WinZip AES-256 (AE-2) through ``pyzipper`` when ``MAGFW_ZIP_PASSWORD`` is set
   (an empty value is refused); otherwise a plain zip and a warning. The password is taken from
   the environment at call time and handed only to the zip library: it is never written to a
@@ -79,6 +82,8 @@ class PackageReport:
     entries: list[str] = field(default_factory=list)  # paths inside the zip, checksum list last
     missing_days: dict[str, list[date]] = field(default_factory=dict)  # "STA l1_mag_sc" -> days
     spacecraft: list[str] = field(default_factory=list)
+    #: days whose L1 run (ledger) used another offsets table than the one packaged, per "STA"
+    other_table: dict[str, list[date]] = field(default_factory=dict)
 
 
 def password_from_env() -> str | None:
@@ -143,6 +148,11 @@ def package_month(
         report.spacecraft.append(sc)
         entries += files
         entries.append((tables[-1].path.name, tables[-1].path))
+        days = sorted({f.day for pid in NORMAL for f in
+                       find_daily_files(out_dir, mission.product(pid), sc, year, month).values()})
+        other = _processed_with_other_table(mission, out_dir, sc, days, tables[-1].path)
+        if other:
+            report.other_table[f"ST{sc}"] = other
     if not entries:
         wanted = "/".join(spacecraft or mission.spacecraft)
         raise MissingInputError(out_dir, f"no daily L1 CDFs of ST{wanted} for "
@@ -173,6 +183,28 @@ def package_month(
                   "size": target.stat().st_size}],
         started=started, duration_s=time.perf_counter() - t0))
     return report
+
+
+def _processed_with_other_table(mission: Mission, out_dir: Path, sc: str, days: list[date],
+                                table: Path) -> list[date]:
+    """Days whose last successful L1 run (ledger) read a Counts table other than ``table``:
+    the delivery would pair those CDFs with offsets they were not made with."""
+    from magfw.period import Unit
+    from magfw.runner import unit_id
+
+    path = state_dir(out_dir) / "ledger.sqlite"
+    if not path.exists():
+        return []
+    ledger = Ledger(path)
+    digest = sha256_file(table)
+    other = []
+    for day in days:
+        entry = ledger.last_ok(unit_id(mission.id, "l1", sc, Unit(day, day, "day",
+                                                                   day.isoformat())))
+        used = [i["sha256"] for i in entry.inputs if i["role"] == "calibration"] if entry else []
+        if used and digest not in used:
+            other.append(day)
+    return other
 
 
 def _write_zip(path: Path, top: str, entries: list[tuple[str, Path]], checksums: bytes,
