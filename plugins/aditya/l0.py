@@ -25,7 +25,6 @@ import numpy as np
 
 from magfw.errors import InputError, MissingInputError
 from magfw.products import ProductDefinition
-
 from magfw_aditya.packets import Layout, decode, engineering
 from magfw_aditya.tct import TimeCorrelation, parse_tct
 

@@ -21,8 +21,8 @@ from magfw.context import InputFile, Inputs, PlotPanel, PlotSpec, Product, UnitC
 from magfw.errors import MissingInputError
 from magfw.fetch import pick_highest_version
 from magfw.time import tt2000_to_iso, tt2000_to_unix, utc_day_of
-
 from magfw_aditya import calibration, config, despike
+from magfw_aditya.gti import quality_factor
 from magfw_aditya.l0 import TAR_PATTERN, L0Data, day_dir, read_l0, stem_date, stem_fields
 from magfw_aditya.packets import DEFAULT_LAYOUT, load_layout
 
@@ -48,19 +48,6 @@ def iso_z(tt: np.ndarray | np.int64) -> str:
 
 def product_version(version: int) -> str:
     return f"V_{version:02d}"
-
-
-def quality_factor(bad_percent: float) -> int:
-    """Table 4: < 10 % bad or missing -> 10, 10-25 % -> 9, 25-50 % -> 8, > 50 % -> 7 at 50 %
-    down to 1 at 100 % (linear, rounded; the split of 1-7 is ours)."""
-    p = float(bad_percent)
-    if p < 10:
-        return 10
-    if p < 25:
-        return 9
-    if p <= 50:
-        return 8
-    return int(np.clip(round(7 - 6 * (p - 50) / 50), 1, 7))
 
 
 # ------------------------------------------------------------------------------------------ fetch

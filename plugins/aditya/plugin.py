@@ -12,7 +12,6 @@ from magfw.context import Inputs, Product, UnitContext
 from magfw.mission import Level, LevelOption, Mission, PluginRegistrar
 from magfw.period import Period
 from magfw.products import shipped_definitions
-
 from magfw_aditya import l1, l2
 from magfw_aditya import simulate as sim
 

@@ -47,7 +47,6 @@ from magfw import frames, igrf, kernels
 from magfw.io.atomic import write_bytes_atomic
 from magfw.period import Period
 from magfw.time import tt2000_breakdown, tt2000_from_iso, tt2000_to_et, utc_day_of
-
 from magfw_aditya import calibration, spice
 from magfw_aditya.l0 import day_dir
 from magfw_aditya.packets import encode, load_layout
