@@ -41,9 +41,10 @@ def grid_phase(t: np.ndarray, day_start: int, step: int = DT8_NS) -> int:
 
 def to_125ms(t: np.ndarray, b: np.ndarray, day_start: int, phase: int
              ) -> tuple[np.ndarray, np.ndarray]:
-    """Trapezoid means of 32 Hz samples on the 8 Hz grid: (stamps, (M, 3) field)."""
+    """Trapezoid means of 32 Hz samples (N, k) on the 8 Hz grid: (stamps, (M, k) means)."""
+    k_cols = b.shape[1]
     if t.size == 0:
-        return np.empty(0, np.int64), np.empty((0, 3))
+        return np.empty(0, np.int64), np.empty((0, k_cols))
     u = (t - day_start - phase) / DT8_NS
     lo = np.floor(u).astype(np.int64)
     frac = u - lo
@@ -55,12 +56,13 @@ def to_125ms(t: np.ndarray, b: np.ndarray, day_start: int, phase: int
     good = np.isfinite(vals).all(axis=1)
     idx, w, vals = idx[good], w[good], vals[good]
     if idx.size == 0:
-        return np.empty(0, np.int64), np.empty((0, 3))
+        return np.empty(0, np.int64), np.empty((0, k_cols))
     base = idx.min()
     j = idx - base
     wsum = np.bincount(j, w)
     used = wsum > 0
-    sums = np.stack([np.bincount(j, w * vals[:, c], minlength=wsum.size) for c in range(3)], 1)
+    sums = np.stack([np.bincount(j, w * vals[:, c], minlength=wsum.size)
+                     for c in range(k_cols)], 1)
     k = np.flatnonzero(used) + base
     return day_start + phase + k * DT8_NS, sums[used] / wsum[used, None]
 

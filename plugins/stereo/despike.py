@@ -29,7 +29,11 @@ SPIKE_NT = 2.0
 SPIKE_MAX_LEN = 3
 GLITCH_NT = 0.25
 GLITCH_RATIO = 0.4
-PAIR_TOL = 0.5
+EDGE_NT = 0.12
+EDGE_RATIO = 0.6
+PAIR_TOL = 0.6
+SHARP = 0.5
+FLAT = 0.5
 FILTER_MIN_NT = 100.0
 FILTER_FACTOR = 10.0
 
@@ -44,23 +48,36 @@ class Despiked:
 
 def _pulses(e: np.ndarray, ok: np.ndarray, max_len: int) -> tuple[np.ndarray, np.ndarray]:
     """Start/end record indices (inclusive) of pulses: steps e[i] (x[i+1]-x[i]) and e[i+m],
-    both candidates (``ok``), opposite sign, near-equal size, 1 <= m <= max_len."""
+    both candidates (``ok``), opposite sign, sizes within ``PAIR_TOL`` of the larger,
+    1 <= m <= max_len (shortest first)."""
     starts, ends = [], []
     taken = np.zeros(e.size, dtype=bool)
-    for m in range(1, max_len + 1):  # shortest pulse first
+    for m in range(1, max_len + 1):
         if e.size <= m:
             break
         a, b = e[:-m], e[m:]
-        pair = ok[:-m] & ok[m:] & (np.sign(a) == -np.sign(b)) & ~taken[:-m]
-        pair &= np.abs(a + b) <= PAIR_TOL * np.minimum(np.abs(a), np.abs(b))
+        pair = ok[:-m] & ok[m:] & (np.sign(a) == -np.sign(b)) & ~taken[:-m] & ~taken[m:]
+        pair &= np.abs(a + b) <= PAIR_TOL * np.maximum(np.abs(a), np.abs(b))
         i = np.flatnonzero(pair)
         if i.size:
             taken[i] = True
+            taken[i + m] = True
             starts.append(i + 1)
             ends.append(i + m)
     if not starts:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     return np.concatenate(starts), np.concatenate(ends)
+
+
+def _plateau(b: np.ndarray, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(P, 3) mean offset of records s..t from the line through the two records on each side."""
+    n = b.shape[0]
+    cs = np.vstack([np.zeros((1, 3)), np.cumsum(np.where(np.isfinite(b), b, 0.0), axis=0)])
+    inside = (cs[t + 1] - cs[s]) / (t - s + 1)[:, None]
+    lo0, lo1 = np.clip(s - 2, 0, n - 1), np.clip(s - 1, 0, n - 1)
+    hi0, hi1 = np.clip(t + 1, 0, n - 1), np.clip(t + 2, 0, n - 1)
+    base = 0.25 * (b[lo0] + b[lo1] + b[hi0] + b[hi1])
+    return inside - base
 
 
 def _mark(n: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -91,8 +108,22 @@ def despike(b: np.ndarray, max_glitch: int) -> Despiked:
     e = np.diff(b, axis=0)
     e = np.where(np.isfinite(e), e, 0.0)
     ax = np.abs(e[:, 0])
-    quiet = np.maximum(np.abs(e[:, 1]), np.abs(e[:, 2])) < GLITCH_RATIO * ax
-    s, t = _pulses(e[:, 0], (ax > GLITCH_NT) & quiet, max_glitch)
+    quiet = np.maximum(np.abs(e[:, 1]), np.abs(e[:, 2])) < EDGE_RATIO * ax
+    s, t = _pulses(e[:, 0], (ax > EDGE_NT) & quiet, max_glitch)
+    if s.size:  # confirm: X sits on a plateau off the line through its neighbours, Y and Z not
+        dev = _plateau(b, s, t)
+        keep = (np.abs(dev[:, 0]) > GLITCH_NT) & (
+            np.maximum(np.abs(dev[:, 1]), np.abs(dev[:, 2])) < GLITCH_RATIO * np.abs(dev[:, 0]))
+        keep &= (s >= 2) & (t <= n - 3)
+        # sharp edges (each at least SHARP of the plateau) and a flat top (inner steps at
+        # most FLAT of the smaller edge): a smooth bump of the field rises over several records
+        edge = np.minimum(np.abs(e[s - 1, 0]), np.abs(e[t, 0]))
+        keep &= edge >= SHARP * np.abs(dev[:, 0])
+        span = np.arange(max_glitch)
+        inner_idx = np.minimum(s[:, None] + span, e.shape[0] - 1)
+        inner = np.where(s[:, None] + span < t[:, None], np.abs(e[inner_idx, 0]), 0.0)
+        keep &= inner.max(axis=1, initial=0.0) <= FLAT * edge
+        s, t = s[keep], t[keep]
     if s.size:
         order = np.argsort(s)
         s, t = s[order], t[order]

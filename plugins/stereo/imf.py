@@ -55,8 +55,12 @@ def day_field(rng: np.random.Generator, n: int, dt: float, r_au: float
         cur = base[min(int(t0 / dt), n - 1)]
         axis = np.cross(cur, rng.normal(size=3))
         axis /= np.linalg.norm(axis)
-        frac = _smooth_step(t, t0, width)
-        base[:] = np.einsum("nij,nj->ni", rodrigues(np.outer(frac * angle, axis)), base)
+        lo, hi = np.searchsorted(t, [t0 - 12 * width, t0 + 12 * width])
+        full = rodrigues((angle * axis)[None, :])[0]
+        base[hi:] = base[hi:] @ full.T  # tanh is 1 (to 1e-10) there, 0 before lo
+        frac = _smooth_step(t[lo:hi], t0, width)
+        base[lo:hi] = np.einsum("nij,nj->ni", rodrigues(np.outer(frac * angle, axis)),
+                                base[lo:hi])
 
     for t0 in np.sort(rng.uniform(0.05, 0.95, 3) * day_s):
         rotate(t0, rng.uniform(5, 120), np.radians(rng.uniform(40, 150)))

@@ -94,18 +94,18 @@ def write_uv_cdf(path: Path, sc: str, tt: np.ndarray, b: np.ndarray, flags: np.n
         with CdfWriter(tmp, cdf_spec={"Compressed": 0, "Majority": "row_major"}) as cdf:
             cdf.write_globalattrs(gattrs)
             cdf.write_var({"Variable": "Epoch", "Data_Type": 31, "Num_Elements": 1,
-                           "Rec_Vary": True, "Dim_Sizes": []},
+                           "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0},
                           var_attrs={"CATDESC": "Time tag", "VAR_TYPE": "support_data",
                                      "UNITS": "ms", "FILLVAL": [-1e31, "CDF_EPOCH"]},
                           var_data=_cdf_epoch(tt))
             cdf.write_var({"Variable": "B_SC", "Data_Type": 21, "Num_Elements": 1,
-                           "Rec_Vary": True, "Dim_Sizes": [4]},
+                           "Rec_Vary": True, "Dim_Sizes": [4], "Compress": 0},
                           var_attrs={"CATDESC": "Magnetic field, spacecraft coordinates",
                                      "VAR_TYPE": "data", "UNITS": "nT", "DEPEND_0": "Epoch",
                                      "LABL_PTR_1": "B_SC_LABL", **fill},
                           var_data=b4)
             cdf.write_var({"Variable": "MAGFLAGUC", "Data_Type": 14, "Num_Elements": 1,
-                           "Rec_Vary": True, "Dim_Sizes": []},
+                           "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0},
                           var_attrs={"CATDESC": "MAG status flags", "VAR_TYPE": "support_data",
                                      "DEPEND_0": "Epoch",
                                      "FILLVAL": [4294967295, "CDF_UINT4"]},
@@ -151,13 +151,13 @@ def write_spk(path: Path, sc: str, t_start: int, t_end: int, step_s: float) -> N
 
 
 def write_day_kernels(root: Path, sc: str, day: date, sclk: Path) -> None:
-    """Definitive SPK (day +- 2 h, 10 min states) and attitude CK (day +- 60 s, 10 s)."""
+    """Definitive SPK (day +- 2 h, 10 min states) and attitude CK (day +- 60 s, 1 s)."""
     t0, t1 = (int(x) for x in day_bounds_tt2000(day))
     hour = 3600 * 1_000_000_000
     write_spk(root / layout.spice_dir("depm", sc) / layout.kernel_day_name(sc, day, "depm.bsp"),
               sc, t0 - 2 * hour, t1 + 2 * hour, 600.0)
     et0, et1 = (float(x) for x in tt2000_to_et(np.array([t0, t1], dtype=np.int64)))
-    et = np.arange(et0 - 60.0, et1 + 60.0 + 1e-6, 10.0)
+    et = np.arange(et0 - 60.0, et1 + 60.0 + 1e-6, 1.0)
     q = _m2q(geometry.c_matrices(sc, et))
     kernels.write_ck(root / layout.spice_dir("ah", sc) / layout.kernel_day_name(sc, day, "ah.bc"),
                      layout.CK_ID[sc], "J2000", layout.NAIF_ID[sc], et, q, sclk_kernel=sclk,

@@ -1,0 +1,65 @@
+"""In-memory products of a day (what ``write`` returns): V06 CDFs and UCLA flat files.
+
+CDF (``l1_mag{,b}_{sc,rtn}``): Epoch CDF_EPOCH (the record's own time: 8 Hz and 32 Hz records
+are interval-centred), BFIELD [N, 4] (3 components + BTotal, fill -1e31), MAGFLAGUC,
+FILTER_VALUE (the day's spike-filter limit on every record), CART_LABL_1.
+Flat files: TIME, B [N, 4] (BX BY BZ BTOTAL or BR BT BN BTOTAL; fill 1e34 by the writer) and,
+for the 1 s and 1 min averages, NPTS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from magfw.context import Product, UnitContext
+from magfw.time import tt2000_to_cdf_epoch
+from magfw_stereo.averaging import Averages
+
+CDF_FILL = np.float32(-1e31)
+LABELS = {"sc": ["BX", "BY", "BZ", "BTotal"], "rtn": ["BR", "BT", "BN", "BTotal"]}
+SOURCE_NAME = {"A": "Ahead>STEREO Ahead", "B": "Behind>STEREO Behind"}
+
+
+def _fields(sc: str, day: Any) -> dict[str, Any]:
+    return {"sc": sc, "yyyy": day.year, "mm": day.month, "dd": day.day}
+
+
+def _b4(b: np.ndarray, btot: np.ndarray) -> np.ndarray:
+    out = np.column_stack([b, btot]).astype(np.float32)
+    bad = ~np.isfinite(out).all(axis=1)
+    out[bad] = np.nan
+    return out
+
+
+def cdf_product(ctx: UnitContext, pid: str, sc: str, frame: str, t: np.ndarray, b: np.ndarray,
+                btot: np.ndarray, flags: np.ndarray, filter_value: float) -> Product:
+    d = ctx.product(pid)
+    b4 = _b4(b, btot)
+    b4[np.isnan(b4)] = CDF_FILL
+    burst = "MAGB" if "magb" in pid else "MAG"
+    return Product(
+        definition=d, fields=_fields(sc, ctx.day),
+        variables={
+            "Epoch": np.asarray(tt2000_to_cdf_epoch(t), dtype=np.float64),
+            "BFIELD": b4,
+            "MAGFLAGUC": flags.astype(np.uint32),
+            "FILTER_VALUE": np.full(t.size, filter_value, dtype=np.float32),
+            "CART_LABL_1": np.array(LABELS[frame]),
+        },
+        attrs={"Source_name": SOURCE_NAME[sc],
+               "Logical_source": f"ST{sc}_L1_{burst}_{frame.upper()}"},
+    )
+
+
+def flat_product(ctx: UnitContext, pid: str, sc: str, t: np.ndarray, b: np.ndarray,
+                 btot: np.ndarray) -> Product:
+    return Product(definition=ctx.product(pid), fields=_fields(sc, ctx.day),
+                   variables={"TIME": t.astype(np.int64), "B": _b4(b, btot)})
+
+
+def average_product(ctx: UnitContext, pid: str, sc: str, avg: Averages) -> Product:
+    return Product(definition=ctx.product(pid), fields=_fields(sc, ctx.day),
+                   variables={"TIME": avg.time, "B": _b4(avg.b, avg.btotal),
+                              "NPTS": avg.npts.astype(np.float32)})
