@@ -26,7 +26,7 @@ from magfw.plugins import get_hooks
 from magfw.products import shipped_definitions
 from magfw.testing import run_cli
 from magfw.time import day_bounds_tt2000, tt2000_to_cdf_epoch
-from magfw_stereo.counts import read_counts
+from magfw_stereo.counts import CountsTable, format_counts, read_counts
 from magfw_stereo.merge import find_products
 from magfw_stereo.offsets import (
     EstimateSettings,
@@ -167,6 +167,17 @@ def test_offsets_import_gives_the_counts_table_exactly(tmp_path):
     tables = find_products(out, DEFS["counts_table"], sc="A", yyyy=2024, mm=1)
     assert [f["version"] for _, f in tables] == [0, 1]
     assert read_counts(tables[-1][0]).for_day(date(2024, 1, 5))[1].tolist() == [1.0, 2.0, 3.0]
+
+    # K from a given table (e.g. the public one of the month before)
+    ref = tmp_path / "202312StereoBCounts.asc"
+    ref.write_bytes(format_counts(CountsTable([date(2023, 12, 31)], k=[[0.0145, 0.0146, 0.0143]],
+                                              offsets=[[1.0, 2.0, 3.0]], counts=None)))
+    b_file = researcher_file(tmp_path, january_rows(1), sc="B")
+    res = run_cli(["stereo", "offsets", "import", str(b_file), "--k-from", str(ref),
+                   "--out", str(out)])
+    assert res.exit_code == 0, res.stderr
+    b_table = read_counts(find_products(out, DEFS["counts_table"], sc="B")[0][0])
+    assert np.array_equal(b_table.k[3], [0.0145, 0.0146, 0.0143])
 
     res = run_cli(["stereo", "offsets", "table", "2024", "--out", str(out)])
     assert res.exit_code == 0 and res.stdout.startswith("% year, Day")

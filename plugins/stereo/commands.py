@@ -133,6 +133,10 @@ def offsets_import_cmd(
     file: Annotated[Path, typer.Argument(help="the researcher's monthly offsets file")],
     spacecraft: ScOption = None,
     out: OutOption = None,
+    k_from: Annotated[Path | None, typer.Option(
+        "--k-from", help="Counts table to take K (nT/count) from (its last row); default: the "
+                         "newest imported table up to this month, else the 2018 STEREO-A "
+                         "values")] = None,
 ) -> None:
     """Import the researcher's offsets file as the month's Counts table (a new revision)."""
     import logging
@@ -143,7 +147,7 @@ def offsets_import_cmd(
     mission = _mission()
     sc = mission.resolve_spacecraft(spacecraft) if spacecraft else None
     out_dir = _setup(out)
-    res = import_offsets(mission, out_dir, file, sc, _plugin_version())
+    res = import_offsets(mission, out_dir, file, sc, _plugin_version(), k_from)
     of = res.offsets
     month = f"{of.year:04d}-{of.month:02d}"
     log = logging.getLogger("magfw.stereo")

@@ -343,7 +343,8 @@ def _k_for(mission: Mission, out_dir: Path, spacecraft: str, year: int, month: i
 
 
 def import_offsets(mission: Mission, out_dir: Path, path: str | Path,
-                   spacecraft: str | None = None, plugin_version: str = "") -> ImportResult:
+                   spacecraft: str | None = None, plugin_version: str = "",
+                   k_from: str | Path | None = None) -> ImportResult:
     """Turn a researcher's offsets file into the month's Counts table in ``out_dir``.
 
     The file is validated completely before anything is written (a bad one is one
@@ -351,7 +352,8 @@ def import_offsets(mission: Mission, out_dir: Path, path: str | Path,
     the counts_table product (V00, V01...) unless the newest revision already holds exactly
     these rows; it is written atomically and recorded in the ledger (unit
     ``stereo/offsets/{sc}/{yyyy-mm}``). ``magfw run stereo l1`` then finds it through the
-    counts_table definition.
+    counts_table definition. K comes from ``k_from`` (any Counts table, e.g. the public one
+    of the month before: its last row) when given, else as :func:`_k_for` says.
     """
     from magfw_stereo.counts import CountsTable, format_counts, read_counts
 
@@ -359,7 +361,11 @@ def import_offsets(mission: Mission, out_dir: Path, path: str | Path,
     t0, started = time.perf_counter(), time.time()
     of = read_offsets_file(path, spacecraft)
     sc, year, month = of.spacecraft, of.year, of.month
-    k, k_source = _k_for(mission, out_dir, sc, year, month)
+    if k_from is not None:
+        ref = read_counts(k_from)
+        k, k_source = ref.k[-1].copy(), f"K from {Path(k_from).name}"
+    else:
+        k, k_source = _k_for(mission, out_dir, sc, year, month)
     # O as the table's text will hold it (a handful of values: one row per day)
     kept = np.array([[float(f"{v:.{COUNTS_DECIMALS}f}") for v in row] for row in of.offsets])
     rounded = bool(np.any(kept != of.offsets))
