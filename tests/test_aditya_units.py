@@ -1,0 +1,169 @@
+"""Aditya-L1 MAG building blocks on small synthetic arrays: packet layout, TCT, caldb,
+despiking, the dual-magnetometer model, GTI rules and the quality factor. Fast (< 5 s)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from magfw.errors import InputError, MissingInputError
+from magfw.time import tt2000_from_iso
+
+from magfw_aditya import calibration, despike, dualmag, gti, spice
+from magfw_aditya import simulate as sim
+from magfw_aditya.packets import decode, encode, load_layout
+from magfw_aditya.tct import format_tct, parse_tct
+
+
+def _science(n: int = 50) -> tuple[bytes, np.ndarray]:
+    layout = load_layout()
+    pt = layout.packets["science"]
+    rng = np.random.default_rng(1)
+    counts = rng.integers(-32767, 32767, size=(n, 16, 2, 3)).astype(np.int16)
+    coarse, fine = layout.obt_fields(2.048 * np.arange(n) + 1000.0)
+    blob = encode(pt, {"sequence_count": np.arange(n), "obt_coarse": coarse, "obt_fine": fine,
+                       "counts": counts}, n)
+    return blob, counts
+
+
+def test_packet_layout_is_declarative_and_consistent():
+    layout = load_layout()
+    sci = layout.packets["science"]
+    assert sci.dtype.itemsize == sci.length == 208
+    assert layout.packets["housekeeping"].dtype.itemsize == 22
+    assert sci.extra["sample_period_s"] * sci.extra["samples_per_packet"] == pytest.approx(2.048)
+
+
+def test_packets_round_trip_vectorised_and_bad_packets_dropped():
+    blob, counts = _science()
+    pt = load_layout().packets["science"]
+    dec = decode(pt, blob, "test.pld")
+    assert dec.records.size == 50 and dec.n_dropped == 0
+    assert np.array_equal(dec.records["counts"], counts)
+    assert np.allclose(load_layout().obt_seconds(dec.records), 2.048 * np.arange(50) + 1000.0,
+                       atol=1 / 65536)
+    bad = bytearray(blob)
+    bad[3 * 208 + 50] ^= 0xFF  # payload byte: checksum fails
+    bad[7 * 208 + 1] ^= 0x01  # APID bit: header check fails
+    dec = decode(pt, bytes(bad), "test.pld")
+    assert dec.records.size == 48 and dec.dropped == {"word0": 1, "checksum": 1}
+
+
+def test_truncated_payload_is_one_clear_error():
+    blob, _ = _science(3)
+    pt = load_layout().packets["science"]
+    with pytest.raises(InputError, match=r"x.pld: truncated: 600 bytes is not a whole number of "
+                                         r"208-byte science packets"):
+        decode(pt, blob[:600], "x.pld")
+
+
+def test_tct_interpolates_and_refuses_extrapolation():
+    obt = np.array([0.0, 600.0, 1200.0])
+    tt = sim.tt_of_obt(obt + 3.0e7)
+    table = parse_tct(format_tct(obt, tt), "t.tct")
+    mid = table.to_tt2000(np.array([300.0]), 900.0)
+    assert abs(int(mid[0]) - int((tt[0] + tt[1]) // 2)) < 2_000  # 1 us text precision
+    with pytest.raises(InputError, match="outside the table"):
+        table.to_tt2000(np.array([5000.0]), 900.0)
+    with pytest.raises(InputError, match="needs 2 or more"):
+        parse_tct("# empty\n", "t.tct")
+
+
+def test_caldb_model_inverts_and_missing_date_is_clear(tmp_path):
+    path = tmp_path / "AL1_MAG_CALDB_V00.yaml"
+    path.write_text(calibration.dump_caldb("V00", sim.default_caldb()))
+    db = calibration.load_caldb(path)
+    e = db.entry_for("MAG1", date(2024, 8, 1))
+    rng = np.random.default_rng(3)
+    b = rng.normal(0, 20, (100, 3))
+    ts, te = rng.uniform(0, 30, 100), rng.uniform(20, 35, 100)
+    assert np.abs(e.apply(e.counts_of(b, ts, te), ts, te) - b).max() < 1e-9
+    with pytest.raises(MissingInputError, match=r"no MAG2 calibration valid for 2030-01-01 "
+                                                r"\(entries cover 2024-01-06..2024-06-30"):
+        db.entry_for("MAG2", date(2030, 1, 1))
+
+
+def test_running_median_matches_numpy_and_ignores_nan():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(200, 3))
+    ref = np.stack([np.median(x[i - 4:i + 5], axis=0) for i in range(4, 196)])
+    assert np.allclose(despike.running_median(x, 9)[4:196], ref)
+    x[10] = np.nan
+    m = despike.running_median(x, 9)
+    assert np.isfinite(m).all()
+    assert np.allclose(m[10], np.median(np.r_[x[6:10], x[11:15]], axis=0))
+
+
+def test_spikes_found_steps_kept():
+    b = np.zeros((500, 3))
+    b[250:] += 12.0  # a 12 nT discontinuity is IMF, not a spike
+    b[100, 1] += 40.0
+    s = despike.spikes(b, 9, 3.0)
+    assert np.flatnonzero(s).tolist() == [100]
+
+
+def test_dual_magnetometer_model_on_a_centre_dipole():
+    """A centre dipole seen at 6 m and 3 m (r^-3, same direction) is removed exactly; the
+    truth field comes back to rounding error."""
+    rng = np.random.default_rng(5)
+    imf = rng.normal(0, 5, (1000, 3))
+    moment = rng.normal(0, 1, 3)  # direction of B_sc on the boom line
+    strength = 30.0 * (1 + 0.3 * np.sin(np.linspace(0, 6, 1000)))[:, None]  # nT at 1 m
+    b_sc_1, b_sc_2 = strength * moment / 6.0**3, strength * moment / 3.0**3
+    q = dualmag.ratio(6.0, 3.0, 3.0)
+    assert q == 8.0
+    est, sc1 = dualmag.remove_spacecraft_field(imf + b_sc_1, imf + b_sc_2, q)
+    assert np.abs(est - imf).max() < 1e-12 and np.abs(sc1 - b_sc_1).max() < 1e-12
+
+
+def test_dual_magnetometer_on_the_simulators_fields():
+    """The simulator's slow spacecraft field (a centre dipole) is removed to < 1e-12 nT; its
+    near-MAG2 disturbances (MAG1 sees 0.35, not 1/8) are not: that is what the GTI is for."""
+    t0 = int(tt2000_from_iso(np.array(["2024-08-01T00:00:00"]))[0])
+    tt = t0 + np.arange(0, 86400 * 10**9, 128_000_000 * 50, dtype=np.int64)
+    sc2 = sim.sc_field_mag2(tt, 0)
+    imf = sim.imf_gse(tt, 0)
+    est, _ = dualmag.remove_spacecraft_field(imf + sim.R_RATIO * sc2, imf + sc2, 8.0)
+    assert np.abs(est - imf).max() < 1e-12
+    d1, d2 = sim.disturbances(tt, 0)
+    est, _ = dualmag.remove_spacecraft_field(imf + d1, imf + d2, 8.0)
+    hit = np.abs(d2).max(axis=1) > 1.0
+    assert hit.any() and np.abs(est - imf)[hit].max() > 0.3
+
+
+def test_gti_ratio_flags_disturbance_not_imf():
+    cadence = 0.128
+    t = np.arange(0, 3600, cadence)
+    imf = np.stack([3 * np.sin(2 * np.pi * t / 300), np.zeros_like(t), np.zeros_like(t)], 1)
+    imf[t > 1800] += [6.0, -4.0, 2.0]  # a discontinuity: both sensors alike
+    dist = np.zeros_like(imf)
+    on = (t > 1000) & (t < 1300)
+    dist[on, 1] = 3 * np.sin(2 * np.pi * t[on] / 30)
+    cfg = {"smooth_s": 2.048, "lag_s": 4.096, "min_change_nT": 0.4, "ratio_range": [0.7, 1.4],
+           "dilate_s": 30.0}
+    bad = gti.ratio_flags(t, imf + 0.35 * dist, imf + dist, cfg, cadence)
+    assert bad[(t > 1010) & (t < 1290)].all()
+    assert not bad[(t < 900) | (t > 1400)].any()
+
+
+@pytest.mark.parametrize(("percent", "factor"), [
+    (0, 10), (9.99, 10), (10, 9), (24.9, 9), (25, 8), (50, 8), (50.1, 7), (75, 4), (100, 1)])
+def test_quality_factor_table4(percent, factor):
+    assert gti.quality_factor(percent) == factor
+
+
+def test_shipped_frames_kernel_is_what_the_writer_makes(tmp_path):
+    fresh = spice.write_mission_fk(tmp_path / "fk.tf")
+    assert fresh.read_text() == spice.FK_PATH.read_text()
+
+
+def test_kernel_names_follow_the_archive_manual():
+    assert spice.kernel_name("eph", *spice.month_span(2024, 8, "eph"), 1) == \
+        "al1_eph_29Jul2024_03Sep2024_v1.bsp"
+    assert spice.kernel_name("att", *spice.month_span(2024, 8, "att"), 1) == \
+        "al1_att_28Jul2024_03Sep2024_v1.bc"
+    assert spice.candidates_for(["al1_att_28Jul2024_03Sep2024_v1.bc",
+                                 "al1_att_27Jun2024_03Aug2024_v1.bc"], date(2024, 8, 20)) == \
+        ["al1_att_28Jul2024_03Sep2024_v1.bc"]
