@@ -182,6 +182,9 @@ def test_offsets_import_gives_the_counts_table_exactly(tmp_path):
     res = run_cli(["stereo", "offsets", "table", "2024", "--out", str(out)])
     assert res.exit_code == 0 and res.stdout.startswith("% year, Day")
     assert len(res.stdout.splitlines()) == 32  # header + the year's 31 imported days
+    yearly = tmp_path / "2024StereoACounts.asc"
+    res = run_cli(["stereo", "offsets", "table", "2024", "--to", str(yearly), "--out", str(out)])
+    assert res.exit_code == 0 and read_counts(yearly).days == table.days
 
 
 def test_offsets_import_partial_month_warns(tmp_path):
@@ -529,6 +532,40 @@ def test_package_without_password_is_plain_and_says_so(tmp_path):
     assert "2024-01-03..2024-01-31" in res.stderr  # missing days named, the rest packaged
 
 
+def test_merge_and_package_stereo_b(tmp_path):
+    """STEREO-B alone (merge --spacecraft B), then one zip holding both spacecraft."""
+    out = tmp_path / "out"
+    write_month(out, days=(1, 2), sc="A")
+    write_month(out, days=(1,), burst_days=(), sc="B")
+    res = run_cli(["stereo", "merge", "2024-01", "--spacecraft", "B", "--out", str(out)])
+    assert res.exit_code == 0, res.stderr
+    merged = find_products(out, DEFS["monthly_review"], sc="B")
+    assert sorted(p.name for p, _ in merged) == ["STB_L1_MAG_RTN_202401_REVIEW_V06.cdf",
+                                                 "STB_L1_MAG_SC_202401_REVIEW_V06.cdf"]
+    assert find_products(out, DEFS["monthly_review"], sc="A") == []
+    for sc in ("A", "B"):
+        src = researcher_file(tmp_path, january_rows(), sc=sc)
+        assert run_cli(["stereo", "offsets", "import", str(src), "--out", str(out)]).exit_code == 0
+    res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
+    assert res.exit_code == 0, res.stderr
+    with zipfile.ZipFile(find_products(out, DEFS["delivery_zip"])[0][0]) as zf:
+        names = set(zf.namelist())
+        _verify_checksums_any(zf)
+    top = "stereo_MAG_MAGB_CDF_2024jan/"
+    assert set(EXPECTED_TREE) <= names
+    assert {top + "202401StereoBCounts.asc",
+            top + "sc/Bfgy2024/STB_L1_MAG_SC_20240101_V06.cdf",
+            top + "rtn/Bfgy2024/STB_L1_MAG_RTN_20240101_V06.cdf"} <= names
+    assert len(names) == len(EXPECTED_TREE) + 3
+
+
+def _verify_checksums_any(zf: zipfile.ZipFile) -> None:
+    top = "stereo_MAG_MAGB_CDF_2024jan/"
+    for line in zf.read(top + "SHA256SUMS").decode("ascii").splitlines():
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256(zf.read(top + name)).hexdigest() == digest, name
+
+
 def test_package_refuses_damaged_input_and_missing_table(tmp_path, monkeypatch):
     monkeypatch.setenv("MAGFW_ZIP_PASSWORD", PASSWORD)
     out = tmp_path / "out"
@@ -590,10 +627,7 @@ def test_end_to_end_l1_then_merge_and_package(tmp_path, monkeypatch):
         names = zf.namelist()
         assert sum("/sc/Afgy2024/" in n for n in names) == 3
         assert sum("/rtn/Afgy2024/" in n for n in names) == 3
-        top = "stereo_MAG_MAGB_CDF_2024jan/"
-        for line in zf.read(top + "SHA256SUMS").decode("ascii").splitlines():
-            digest, name = line.split("  ", 1)
-            assert hashlib.sha256(zf.read(top + name)).hexdigest() == digest, name
+        _verify_checksums_any(zf)
     for p in out.rglob("*"):
         if p.is_file():
             assert PASSWORD.encode() not in p.read_bytes(), p

@@ -169,18 +169,26 @@ def offsets_table_cmd(
     year: Annotated[int, typer.Argument(help="the year, YYYY")],
     spacecraft: ScOption = None,
     out: OutOption = None,
+    to: Annotated[Path | None, typer.Option("--to", help="write it to this file (atomically) "
+                                                         "instead of printing it")] = None,
 ) -> None:
-    """Print the year's offsets table (the newest imported revision of each month)."""
+    """The year's offsets table (the newest imported revision of each month, in the Counts
+    layout): printed, or written with --to."""
+    from magfw.io.atomic import write_bytes_atomic
     from magfw_stereo.counts import format_counts
     from magfw_stereo.offsets import yearly_table
 
     mission = _mission()
     sc = mission.resolve_spacecraft(spacecraft) or "A"
     out_dir = _setup(out)
-    table = yearly_table(mission, out_dir, sc, year)
+    text = format_counts(yearly_table(mission, out_dir, sc, year))
+    if to is not None:
+        write_bytes_atomic(to, text)
+        _say(f"wrote {to}")
+        return
     from magfw import cli
 
-    cli.out.print(format_counts(table).decode("ascii"), markup=False, end="")
+    cli.out.print(text.decode("ascii"), markup=False, end="")
 
 
 # ---------------------------------------------------------------------------------------------
