@@ -43,7 +43,7 @@ HALF_CYCLE_MS = 30_000.0
 #: A minute gets a position when PLASTIC rows with positions lie within this of it on both
 #: sides (interpolated) ...
 POSITION_GAP_MS = 6 * 3_600_000.0
-#: ... or within this on one side at the ends of the data (nearest value).
+#: ... or within this on one side at the ends of the data (extrapolated linearly).
 POSITION_EDGE_MS = 3_600_000.0
 
 PLASTIC_SCALARS = ("np", "vp", "tp", "vth")
@@ -58,7 +58,7 @@ def minute_grid(start_ms: float, n: int) -> np.ndarray:
 def interpolate_positions(t_rows: np.ndarray, pos: dict[str, np.ndarray], t_out: np.ndarray
                           ) -> dict[str, np.ndarray]:
     """Positions (``R`` [N], vectors [N, 3]) at rows ``t_rows`` -> at ``t_out``, linear in
-    Cartesian coordinates across gaps up to :data:`POSITION_GAP_MS`, held for up to
+    Cartesian coordinates across gaps up to :data:`POSITION_GAP_MS`, extrapolated for up to
     :data:`POSITION_EDGE_MS` beyond the first/last row, NaN elsewhere."""
     ok = np.isfinite(t_rows) & np.isfinite(pos["R"])
     t, order = t_rows[ok], np.argsort(t_rows[ok], kind="stable")
@@ -82,6 +82,12 @@ def interpolate_positions(t_rows: np.ndarray, pos: dict[str, np.ndarray], t_out:
         v = np.asarray(pos[name], dtype=np.float64)[ok][order]
         cols = v.reshape(v.shape[0], -1)
         res = np.stack([np.interp(t_out, t, cols[:, j]) for j in range(cols.shape[1])], axis=1)
+        if t.size > 1:  # linear extrapolation beyond the ends (positions move ~1 deg/day)
+            lo, hi = t_out < t[0], t_out > t[-1]
+            s0 = (cols[1] - cols[0]) / (t[1] - t[0]) if t[1] > t[0] else 0.0 * cols[0]
+            s1 = (cols[-1] - cols[-2]) / (t[-1] - t[-2]) if t[-1] > t[-2] else 0.0 * cols[0]
+            res[lo] = cols[0] + (t_out[lo] - t[0])[:, None] * s0
+            res[hi] = cols[-1] + (t_out[hi] - t[-1])[:, None] * s1
         res[~good] = np.nan
         out[name] = res.reshape((t_out.size, *v.shape[1:]))
     return out

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +88,7 @@ class DayModel:
     turb: np.ndarray = field(default_factory=lambda: np.zeros((0, 5)))  # [period s, 3 phases, amp]
     cycle_offset_s: float = 4.332
     cycle_len_s: float = 60.0
+    seed: int | None = None  # set when drawn by day_model: the next day's wind is drawn too
 
     @property
     def start(self) -> float:
@@ -110,7 +111,8 @@ def day_model(day: date, sc: str, seed: int) -> DayModel:
         reversal_ms=start + float(rng.uniform(0, DAY_MS)) if rng.random() < 0.3 else None,
         shock_ms=start + float(rng.uniform(0.1, 0.9) * DAY_MS) if rng.random() < 0.7 else None,
         shock_ratio=float(rng.uniform(1.5, 3.0)), slow=slow, turb=turb,
-        cycle_offset_s=float(rng.uniform(0.0, 59.9)), cycle_len_s=60.0 - float(rng.uniform(0, 2e-3)))
+        cycle_offset_s=float(rng.uniform(0.0, 59.9)), cycle_len_s=60.0 - float(rng.uniform(0, 2e-3)),
+        seed=seed)
 
 
 def truth_at(m: DayModel, t_ms: np.ndarray) -> dict[str, np.ndarray]:
@@ -216,6 +218,11 @@ def plastic_rows(m: DayModel, seed: int, *, defects: bool = True) -> dict[str, n
     starts = cycle_starts(m)
     k = starts.size
     c = cycle_means(m, starts)
+    late = starts + 30_000.0 >= m.start + DAY_MS  # belongs to the next day's first minute:
+    if late.any() and m.seed is not None:  # its wind is the next day's (days are independent)
+        nxt = cycle_means(day_model(m.day + timedelta(days=1), m.sc, m.seed), starts[late])
+        for key in c:
+            c[key][late] = nxt[key]
     rows: dict[str, np.ndarray] = {"time_ms": starts, **c}
     rows["vth"] = np.sqrt(2 * KB * c["tp"] / MP) / 1e3
     rows["error"] = np.zeros(k)
@@ -496,7 +503,7 @@ def write_day(root: Path, m: DayModel, seed: int, *, mag_rate_hz: float = 1.0,
     truth = truth_minutes(m, mag)
     truth.update({"cycle_start_ms": rows["time_ms"], "cycle_keep": rows["keep"],
                   "cycle_fill": rows["fill_row"], "cycle_error": rows["error"],
-                  "cycle_np": rows["np"]})
+                  "cycle_np": rows["np"], "cycle_vp": rows["vp"], "cycle_tp": rows["tp"]})
     buf = io.BytesIO()
     np.savez(buf, **truth)
     with atomic_path(root / "truth" / f"ST{m.sc}_MAGPLASMA_TRUTH_{m.day:%Y%m%d}.npz") as tmp:
