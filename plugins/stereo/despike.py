@@ -1,22 +1,24 @@
 """Spike and X-sensor glitch removal on a uniform-rate series (8 Hz or 32 Hz), vectorised.
 
-Both defects are *pulses*: the field jumps at one record and jumps back a few records later,
-which a smooth field (turbulence, rotations, discontinuities, shocks: all monotonic or slowly
-curving at the sample scale) never does. A pulse is a pair of one-record steps on one
-component, of opposite sign and nearly equal size (within ``PAIR_TOL`` of the smaller), at
-most ``max_len`` records apart.
+Both defects are *pulses*: the field jumps at one record and jumps back a few records later.
+A pulse is a pair of one-record steps on one component, of opposite sign and sizes within
+``PAIR_TOL`` of the larger, at most ``max_len`` records apart (shortest pairs first).
 
 - **Spikes**: a pulse of at most 3 records whose steps exceed ``SPIKE_NT`` (2 nT) on any
   component; the records become fill (NaN). Also any record whose |B| exceeds the day's
-  ``FILTER_VALUE`` (10 x the median |B|, at least 100 nT).
-- **X-sensor glitches** (~0.5 nT, sub-second, STEREO-A): a pulse on X whose steps exceed
-  ``GLITCH_NT`` (0.25 nT) while Y and Z step by less than ``GLITCH_RATIO`` (0.4) of it at both
-  edges, at most 1 s long (8 records at 8 Hz, 32 at 32 Hz). X is replaced by the straight line
-  between the records just before and after the glitch; Y and Z are kept.
+  ``FILTER_VALUE`` (10 x the median |B|, at least 100 nT), the limit written in the CDFs.
+- **X-sensor glitches** (~0.5 nT, sub-second, STEREO-A): a pulse on X with steps of at least
+  ``EDGE_NT`` (0.12 nT) while Y and Z step by less than ``EDGE_RATIO`` of it, at most 1 s long
+  (8 records at 8 Hz, 32 at 32 Hz), confirmed when (a) X sits on a plateau at least
+  ``GLITCH_NT`` (0.25 nT) off the line through the two records on each side while Y and Z stay
+  within ``GLITCH_RATIO`` of that, (b) both edges are sharp (each at least ``SHARP`` of the
+  plateau) and (c) the top is flat (inner steps at most ``FLAT`` of the smaller edge). A smooth
+  bump of the field (turbulence, a rotation) rises over several records and fails (b) or (c).
+  X is replaced by the straight line between the records just before and after; Y and Z kept.
 
-Thresholds (documented choice): noise plus turbulence give one-record steps of ~0.05 nT RMS at
-8 Hz in the solar wind, so 0.25 nT is ~5 sigma and two such steps of opposite sign within 1 s
-essentially never occur by chance; the simulator's measured false-positive rate is in the tests.
+Thresholds are documented choices: in the simulated solar wind one-record steps are ~0.05 nT
+RMS at 8 Hz (noise + turbulence); the recall and false-positive rate they give are measured in
+``tests/test_stereo_l1.py`` (docs/stereo.md quotes them).
 """
 
 from __future__ import annotations
