@@ -512,13 +512,19 @@ def write_day(root: Path, m: DayModel, seed: int, *, mag_rate_hz: float = 1.0,
 
 def simulate_archive(period: Period, out_dir: Path, spacecraft: str | None, seed: int,
                      mag_rate_hz: float = 1.0) -> Path:
-    """The ``simulate`` hook's work: every day of ``period`` for the spacecraft (both if None).
+    """The ``simulate`` hook's work: every day of ``period`` for the spacecraft (both if None),
+    and the PLASTIC 1-min files of the day before and after (their edge cycles belong to the
+    period's first and last minutes; identical to what simulating those days writes).
     Days whose ordinal is a multiple of 5 also get an older PLASTIC version (V10)."""
     out_dir = Path(out_dir)
     for sc in ([spacecraft] if spacecraft else ["A", "B"]):
         for day in period.days():
             write_day(out_dir, day_model(day, sc, seed), seed, mag_rate_hz=mag_rate_hz,
                       old_version=day.toordinal() % 5 == 0)
+        for day in (period.start - timedelta(days=1), period.end + timedelta(days=1)):
+            m = day_model(day, sc, seed)
+            write_bytes_atomic(out_dir / plastic_name(sc, "1min", day, PLASTIC_VERSION),
+                               format_1min(m, plastic_rows(m, seed)).encode("ascii"))
     return out_dir
 
 
