@@ -44,6 +44,31 @@ def _with_gaps(t: np.ndarray, ys: list[np.ndarray]) -> tuple[np.ndarray, list[np
     return t2, [np.insert(y.astype(np.float64), cut, np.nan) for y in ys]
 
 
+def _envelope(t: np.ndarray, ys: list[np.ndarray], n_bins: int
+              ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Min/max of each series in ``n_bins`` equal time bins (two points per bin, NaN for an
+    empty bin, i.e. a gap): what a pixel column can show, at a fraction of the points."""
+    ok = t != np.int64(-9223372036854775808)
+    t, ys = t[ok], [y[ok] for y in ys]
+    edges = np.linspace(t.min(), t.max(), n_bins + 1)
+    idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, n_bins - 1)
+    order = np.argsort(idx, kind="stable")
+    idx_s = idx[order]
+    starts = np.flatnonzero(np.r_[True, idx_s[1:] != idx_s[:-1]])
+    bins = idx_s[starts]
+    width = edges[1] - edges[0]
+    t_out = np.repeat(edges[:-1], 2) + np.tile([0.25, 0.75], n_bins) * width
+    out = []
+    for y in ys:
+        y_s = y[order]
+        env = np.full(2 * n_bins, np.nan)
+        with np.errstate(invalid="ignore"):
+            env[2 * bins] = np.fmin.reduceat(y_s, starts)
+            env[2 * bins + 1] = np.fmax.reduceat(y_s, starts)
+        out.append(env)
+    return t_out.astype(np.int64), out
+
+
 def render(spec: PlotSpec, path: str | Path) -> Path:
     """Draw ``spec`` (one panel per :class:`PlotPanel`, shared UTC time axis) to a PNG of
     exactly ``spec.size_px`` pixels at ``spec.dpi``; written atomically. Returns ``path``."""
@@ -57,13 +82,20 @@ def render(spec: PlotSpec, path: str | Path) -> Path:
     width, height = spec.size_px
     fig = Figure(figsize=(width / spec.dpi, height / spec.dpi), dpi=spec.dpi)
     FigureCanvasAgg(fig)
-    t = tt2000_to_datetime64(np.asarray(spec.time, dtype=np.int64))
+    t_ns = np.asarray(spec.time, dtype=np.int64)
+    dense = t_ns.size > 4 * width  # more points than pixels: draw each column's min/max
+    t = tt2000_to_datetime64(t_ns)
     panels = spec.panels or [PlotPanel(series={})]
     axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
     utc = _dt.UTC
     for ax, panel in zip(axes, panels, strict=True):
         labels = list(panel.series)
-        tt, ys = _with_gaps(t, [np.asarray(panel.series[k], dtype=np.float64) for k in labels])
+        ys = [np.asarray(panel.series[k], dtype=np.float64) for k in labels]
+        if dense and labels:
+            env_t, ys = _envelope(t_ns, ys, width)
+            tt = tt2000_to_datetime64(env_t)
+        else:
+            tt, ys = _with_gaps(t, ys)
         colors = panel.colors or _DEFAULT_COLORS
         for i, (label, y) in enumerate(zip(labels, ys, strict=True)):
             ax.plot(tt, y, lw=0.7, color=colors[i % len(colors)], label=label)

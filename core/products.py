@@ -178,7 +178,8 @@ class FileName(_Model):
             k: (self.fields[k].format(k, values[k]) if k in values else "*")
             for k in self.placeholders()
         }
-        return self.path_template.format(**texts)
+        # adjacent unfilled fields would give "**", which glob reads as "any directories"
+        return re.sub(r"\*{2,}", "*", self.path_template.format(**texts))
 
 
 # ---------------------------------------------------------------------------------------------

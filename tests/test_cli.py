@@ -26,7 +26,7 @@ def test_help_missions_plugins():
     res = run_cli(["--help"])
     assert res.exit_code == 0 and "run" in res.stdout and "missions" in res.stdout
     res = run_cli(["missions"])
-    assert res.exit_code == 0 and "stereo" in res.stdout and "not implemented yet" in res.stdout
+    assert res.exit_code == 0 and "stereo" in res.stdout and "aditya" in res.stdout
     res = run_cli(["plugins"])
     assert res.exit_code == 0 and "register_missions" in res.stdout
     assert run_cli(["--version"]).stdout.startswith("magfw ")
@@ -47,9 +47,20 @@ def test_usage_errors_exit_2(args, text):
 
 
 def test_unimplemented_level_exits_1():
-    res = run_cli(["run", "aditya", "l2", "2024-08-01", "--source", "simulated"])
+    from magfw import hookimpl
+    from magfw.mission import Level, Mission
+    from magfw.testing import make_hooks
+
+    class Shell:
+        @hookimpl
+        def register_missions(self, registry):
+            registry.add(Mission(id="shell", title="Shell", levels={
+                "l1": Level(name="l1", implemented=False)}))
+
+    res = run_cli(["run", "shell", "l1", "2024-08-01", "--source", "simulated"],
+                  make_hooks(Shell()))
     assert res.exit_code == 1
-    assert _one_error_line(res.stderr) == "magfw: error: aditya l2: not implemented yet"
+    assert _one_error_line(res.stderr) == "magfw: error: shell l1: not implemented yet"
 
 
 def test_run_simulated_then_rerun_skips(example_hooks, tmp_path):

@@ -205,3 +205,21 @@ def test_quicklook_of_a_real_flat_file(tmp_path: Path) -> None:
     assert len(s.panels) == 7  # B (3 + total) and position (3) columns
     assert all(np.nanmax(np.abs(next(iter(p.series.values())))) < 1e30 for p in s.panels)
     assert png_size(quicklook(ffh, tmp_path / "ff.png")) == (1200, 800)
+
+
+def test_dense_series_are_drawn_as_min_max_envelopes():
+    """More samples than pixel columns: each column keeps its extremes (a one-sample spike
+    survives) and an empty column stays a gap."""
+    from magfw.plot import _envelope
+
+    n = 100_000
+    t = np.arange(n, dtype=np.int64) * 1_000_000_000
+    y = np.zeros(n)
+    y[12_345] = 50.0  # a single-sample spike
+    y[50_000:60_000] = np.nan  # a gap
+    t_env, (env,) = _envelope(t, [y], 200)
+    assert t_env.size == env.size == 400
+    assert np.nanmax(env) == 50.0
+    gap_cols = (t_env > 50_500 * 1e9) & (t_env < 59_500 * 1e9)
+    assert np.isnan(env[gap_cols]).all()
+    assert np.isfinite(env[~gap_cols & (t_env < 49_000 * 1e9)]).all()

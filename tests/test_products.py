@@ -83,7 +83,7 @@ def test_ucla_directory_scheme():
 
 
 def test_glob_fills_given_fields():
-    assert STEREO_L1.glob(sc="A", frame="SC", burst="") == "STA_L1_MAG_SC_***_V*.cdf"
+    assert STEREO_L1.glob(sc="A", frame="SC", burst="") == "STA_L1_MAG_SC_*_V*.cdf"
 
 
 def test_template_must_define_its_fields():
@@ -180,7 +180,8 @@ def test_directory_is_kept_but_name_alone_is_recognised():
     assert fn.parse("/out/" + rel)["frame_dir"] == "rtn"
     alone = fn.parse("/tmp/STA_L1_MAG_RTN_20240105_V06.cdf")
     assert alone is not None and "frame_dir" not in alone and alone["dd"] == 5
-    assert fn.glob(sc="A", frame_dir="rtn") == "rtn/Afgy*/STA_L1_MAG_*_***_V*.cdf"
+    assert fn.glob(sc="A", frame_dir="rtn") == "rtn/Afgy*/STA_L1_MAG_*_*_V*.cdf"
+    assert list(Path("/nonexistent").glob(fn.glob())) == []  # a valid pattern: no "**"
     with pytest.raises(ValueError, match="relative"):
         FileName(template="x", directory="/abs", fields={})
 
