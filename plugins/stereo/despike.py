@@ -51,35 +51,40 @@ class Despiked:
 def _pulses(e: np.ndarray, ok: np.ndarray, max_len: int) -> tuple[np.ndarray, np.ndarray]:
     """Start/end record indices (inclusive) of pulses: steps e[i] (x[i+1]-x[i]) and e[i+m],
     both candidates (``ok``), opposite sign, sizes within ``PAIR_TOL`` of the larger,
-    1 <= m <= max_len (shortest first)."""
+    1 <= m <= max_len (shortest first). Works on the (sparse) candidate steps only."""
+    cand = np.flatnonzero(ok)
     starts, ends = [], []
-    taken = np.zeros(e.size, dtype=bool)
+    taken = np.zeros(cand.size, dtype=bool)
     for m in range(1, max_len + 1):
-        if e.size <= m:
-            break
-        a, b = e[:-m], e[m:]
-        pair = ok[:-m] & ok[m:] & (np.sign(a) == -np.sign(b)) & ~taken[:-m] & ~taken[m:]
-        pair &= np.abs(a + b) <= PAIR_TOL * np.maximum(np.abs(a), np.abs(b))
-        i = np.flatnonzero(pair)
+        j = np.searchsorted(cand, cand + m)
+        hit = j < cand.size
+        hit[hit] = cand[j[hit]] == cand[hit] + m
+        i = np.flatnonzero(hit)
+        k = j[i]
+        ea, eb = e[cand[i]], e[cand[k]]
+        pair = (np.sign(ea) == -np.sign(eb)) & ~taken[i] & ~taken[k]
+        pair &= np.abs(ea + eb) <= PAIR_TOL * np.maximum(np.abs(ea), np.abs(eb))
+        i, k = i[pair], k[pair]
         if i.size:
             taken[i] = True
-            taken[i + m] = True
-            starts.append(i + 1)
-            ends.append(i + m)
+            taken[k] = True
+            starts.append(cand[i] + 1)
+            ends.append(cand[i] + m)
     if not starts:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     return np.concatenate(starts), np.concatenate(ends)
 
 
-def _plateau(b: np.ndarray, s: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """(P, 3) mean offset of records s..t from the line through the two records on each side."""
+def _plateau(b: np.ndarray, s: np.ndarray, t: np.ndarray, max_len: int) -> np.ndarray:
+    """(P, 3) mean offset of records s..t from the mean of the two records on each side."""
     n = b.shape[0]
-    cs = np.vstack([np.zeros((1, 3)), np.cumsum(np.where(np.isfinite(b), b, 0.0), axis=0)])
-    inside = (cs[t + 1] - cs[s]) / (t - s + 1)[:, None]
+    idx = s[:, None] + np.arange(max_len)
+    inside = idx <= t[:, None]
+    vals = np.where(inside[..., None], b[np.minimum(idx, n - 1)], 0.0)
+    mean = vals.sum(axis=1) / inside.sum(axis=1)[:, None]
     lo0, lo1 = np.clip(s - 2, 0, n - 1), np.clip(s - 1, 0, n - 1)
     hi0, hi1 = np.clip(t + 1, 0, n - 1), np.clip(t + 2, 0, n - 1)
-    base = 0.25 * (b[lo0] + b[lo1] + b[hi0] + b[hi1])
-    return inside - base
+    return mean - 0.25 * (b[lo0] + b[lo1] + b[hi0] + b[hi1])
 
 
 def _mark(n: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -113,7 +118,7 @@ def despike(b: np.ndarray, max_glitch: int) -> Despiked:
     quiet = np.maximum(np.abs(e[:, 1]), np.abs(e[:, 2])) < EDGE_RATIO * ax
     s, t = _pulses(e[:, 0], (ax > EDGE_NT) & quiet, max_glitch)
     if s.size:  # confirm: X sits on a plateau off the line through its neighbours, Y and Z not
-        dev = _plateau(b, s, t)
+        dev = _plateau(b, s, t, max_glitch)
         keep = (np.abs(dev[:, 0]) > GLITCH_NT) & (
             np.maximum(np.abs(dev[:, 1]), np.abs(dev[:, 2])) < GLITCH_RATIO * np.abs(dev[:, 0]))
         keep &= (s >= 2) & (t <= n - 3)
