@@ -25,8 +25,8 @@ from pathlib import Path
 
 from magfw.io.cdf import read_cdf
 from magfw.period import Period, parse_period
-from magfw.runner import Runner, RunRequest
 from magfw.plugins import get_hooks
+from magfw.runner import Runner, RunRequest
 from magfw_plastic import simulate as sim
 from magfw_plastic.reader import read_plastic_ascii
 

@@ -298,3 +298,18 @@ def test_bad_input_fails_the_unit_with_one_line_and_writes_nothing(hooks, magfw_
     assert r.status == "failed" and bad.name in r.message and expect in r.message
     assert "\n" not in r.message
     assert not any(p.is_file() for p in out.rglob("*") if ".magfw" not in p.parts)
+
+
+def test_a_period_with_mag_only_is_all_plasma_fill(hooks, magfw_run, archive, tmp_path):
+    root = tmp_path / "archive"
+    shutil.copytree(archive, root)
+    shutil.rmtree(root / "ASCII")
+    out = tmp_path / "out"
+    summary = run(hooks, magfw_run, "2024-03-01", root, out)
+    assert summary.ok, summary.results[0].message
+    d = daily(out, date(2024, 3, 1))
+    assert np.isnan(nan(d["Np"])).all() and np.isnan(nan(d["R"])).all()
+    assert np.all((d["Quality_Flag"] & 0xF) == QF_NO_PLASTIC)
+    assert np.isfinite(nan(d["BTOTAL"])).sum() > 1300
+    year = read_cdf(out / "yearly_cdf/sta_l2_magplasma_1m_20240101_v07.cdf")
+    assert year.global_attrs["PLASTIC_missing_days"] == "2024-03-01"

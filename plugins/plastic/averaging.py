@@ -28,7 +28,7 @@ def nanmean_bins(idx: np.ndarray, values: np.ndarray, nbins: int, weights_ok: np
     """Mean of the finite ``values`` (``[N]`` or ``[N, k]``) per bin and their count; NaN where
     a bin holds none. ``weights_ok`` (bool ``[N]``) further limits which samples count."""
     v = np.asarray(values, dtype=np.float64)
-    flat = v.reshape(v.shape[0], -1)
+    flat = v.reshape(v.shape[0], int(np.prod(v.shape[1:])))
     ok = np.isfinite(flat).all(axis=1)
     if weights_ok is not None:
         ok &= weights_ok
