@@ -6,7 +6,8 @@ SPICE kernels covering the day (``layout`` gives the tree).
 - Counts table: an imported table in the output tree first (``magfw stereo offsets import``
   writes ``offsets/Vnn/...``; the highest revision wins), else ``offsets/`` in the archive.
 - Kernels: ``gen/`` and the spacecraft's ``sclk/`` (all), ``epm/`` (all, predictive),
-  ``depm/`` and ``ah/`` of the day and its neighbours (by the ``YYYY_DDD`` in their names);
+  ``ah/`` of the day and its neighbours and the ``depm/`` files of the last three start days
+  up to the day after (by the ``YYYY_DDD`` in their names: a definitive SPK may span weeks);
   then :func:`magfw.kernels.select_kernels` keeps what covers the day. They are inputs, so the
   ledger sees a new kernel.
 """
@@ -83,9 +84,14 @@ def day_kernels(ctx: UnitContext, sc: str, day: date) -> list[InputFile]:
     names = ctx.archive.glob(layout.spice_dir("gen"), "*.tf")
     names += ctx.archive.glob(layout.spice_dir("sclk", sc), "*.sclk")
     names += ctx.archive.glob(layout.spice_dir("epm", sc), "*.bsp")
-    for kind, pattern in (("depm", "*.bsp"), ("ah", "*.bc")):
-        names += [n for n in ctx.archive.glob(layout.spice_dir(kind, sc), pattern)
-                  if _day_of(n.rsplit("/", 1)[-1]) in near]
+    names += [n for n in ctx.archive.glob(layout.spice_dir("ah", sc), "*.bc")
+              if _day_of(n.rsplit("/", 1)[-1]) in near]
+    # definitive SPKs are named for the first day they cover and may span weeks: the last
+    # three start days up to the day after (select_kernels then keeps what covers the day)
+    depm = [(d, n) for n in ctx.archive.glob(layout.spice_dir("depm", sc), "*.bsp")
+            if (d := _day_of(n.rsplit("/", 1)[-1])) is not None and d <= day + timedelta(days=1)]
+    starts = sorted({d for d, _ in depm})[-3:]
+    names += [n for d, n in depm if d in starts]
     fetched = [ctx.archive.get(n) for n in names]
     t0, t1 = day_bounds_tt2000(day)
     et0, et1 = (float(x) for x in tt2000_to_et(np.array([t0, t1], dtype=np.int64)))
