@@ -10,7 +10,6 @@ import pytest
 
 from magfw.errors import InputError, MissingInputError
 from magfw.time import tt2000_from_iso
-
 from magfw_aditya import calibration, despike, dualmag, gti, spice
 from magfw_aditya import simulate as sim
 from magfw_aditya.packets import decode, encode, load_layout

@@ -1,0 +1,426 @@
+"""Aditya-L1 MAG end to end on a simulated archive, checked against the simulator's truth.
+
+One command, ``magfw run aditya l2 2024-07-31..2024-08-01 --source simulated``, simulates two
+days (2 L0 tars a day, each ~12 h and crossing midnight), makes L1 for both days (the level L2
+needs) and L2 for both. 2024-08-01 is complete (its first 3 h come from the 07-31 evening tar);
+2024-07-31 lacks its first ~3 h (the 07-30 tar was not simulated), which checks the quality
+factor on a partial day. Then: regeneration, bad inputs. Two simulated days keep the module
+near 60 s on the 2-core CI machine.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import tarfile
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import magfw_aditya.plugin as aditya_plugin
+from magfw import frames, kernels
+from magfw.io.checksum import sha256_file
+from magfw.io.netcdf import read_netcdf
+from magfw.plugins import Hooks
+from magfw.runner import RunSummary, simulated_root
+from magfw.testing import assert_valid_product, make_hooks, run_level
+from magfw.time import tt2000_from_unix, tt2000_to_et
+from magfw_aditya import calibration, gti, spice
+from magfw_aditya import simulate as sim
+
+PERIOD = "2024-07-31..2024-08-01"
+DAY = "20240801"
+NS = 10**9
+
+
+@dataclass
+class Run:
+    out: Path
+    root: Path
+    hooks: Hooks
+    summary: RunSummary
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    out = tmp_path_factory.mktemp("aditya") / "out"
+    hooks = make_hooks(aditya_plugin)
+    summary = run_level(hooks, "aditya", "l2", PERIOD, out, source="simulated")
+    return Run(out, simulated_root(out, "aditya", None, 0), hooks, summary)
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR"
+    return struct.unpack(">II", head[16:24])
+
+
+def _truth_day(run: Run) -> dict[str, np.ndarray]:
+    return dict(np.load(run.root / "truth" / f"AL1_MAG_TRUTH_{DAY}.npz"))
+
+
+def _l2(run: Run, version: str = "V00") -> Path:
+    return run.out / f"L2_AL1_MAG_{DAY}_{version}.nc"
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def test_one_command_makes_l1_and_l2_named_by_the_icd_and_valid(run: Run) -> None:
+    s = run.summary
+    assert s.ok, [r.message for r in s.results]
+    assert sorted((r.level, str(r.unit)) for r in s.results) == [
+        ("l1", "2024-07-31"), ("l1", "2024-08-01"), ("l2", "2024-07-31"), ("l2", "2024-08-01")]
+    tars = sorted(run.root.glob("l0/*/*/*/*.tar"))
+    assert len(tars) == 4
+    l1 = sorted(run.out.glob("L1_*.nc"))
+    # L1 name = "L1_" + the payload (.pld) name + "_Vmn.nc"
+    stems = [tarfile.open(t).getnames()[0].removesuffix(".pld") for t in tars]
+    assert [p.name for p in l1] == [f"L1_{s}_V00.nc" for s in stems]
+    l1_def = run.hooks.registry.get("aditya").product("l1")
+    assert all(l1_def.filename.parse(p.name)["payload"] == "MAG91" for p in l1)
+    products = l1 + sorted(run.out.glob("L1_*.png")) + sorted(run.out.glob("L2_*"))
+    assert len(products) == 4 + 4 + 6
+    for p in products:
+        assert_valid_product(p, run.hooks)
+
+
+def test_l1_matches_truth(run: Run) -> None:
+    """Calibrated MAG1/MAG2 in SCCS against the simulator's true field at each sensor.
+    Tolerance: the simulated sensor noise is 0.03 nT; quantisation (0.0078 nT/count) and the
+    temperature correction add < 0.003 nT, so 0.035 nT RMS; UT from the TCT within 5 us."""
+    for path in sorted(run.out.glob("L1_*.nc")):
+        d = read_netcdf(path)
+        stem = path.name[3:-7]
+        t = np.load(run.root / "truth" / f"{stem}.npz")
+        tt = np.asarray(tt2000_from_unix(d.variables["time"]), dtype=np.int64)
+        i = np.clip(np.searchsorted(t["tt"], tt - 64_000_000), 0, t["tt"].size - 1)
+        assert np.abs(t["tt"][i] - tt).max() < 5_000, "UT error"
+        assert tt.size == t["sent"].sum()
+        for sensor in ("mag1", "mag2"):
+            b = np.stack([d.variables[f"B_{a}_{sensor}"] for a in ("yaw", "roll", "pitch")], 1)
+            good = (b != -9999.0).all(axis=1)
+            err = b[good].astype(float) - t[f"b_{sensor}"][i][good]
+            rms = np.sqrt(np.mean(err**2, axis=0))
+            assert (rms < 0.035).all(), (path.name, sensor, rms)
+            spikes = t[f"spikes_{sensor}"]
+            spikes = spikes[t["sent"][spikes]]
+            assert np.isin(spikes, i[~good]).all(), "a spike was kept"
+            assert (~good).sum() < 200  # spikes + saturations only, not the IMF's jumps
+        assert float(d.global_attrs["missing_data_percentage"]) > 0
+
+
+def _bad_bins(t: dict[str, np.ndarray], min_overlap_s: float, margin_s: float = 0.0
+              ) -> np.ndarray:
+    start = t["bin_start"]
+    end = start + 10 * NS
+    bad = np.zeros(start.size, dtype=bool)
+    for kind in ("disturbances", "saturations", "hk_gaps", "data_gaps"):
+        for a, b in t[kind]:
+            a, b = a - margin_s * NS, b + margin_s * NS
+            overlap = np.minimum(end, b) - np.maximum(start, a)
+            bad |= overlap >= min_overlap_s * NS if min_overlap_s > 0 else overlap > 0
+    return bad
+
+
+def test_l2_gse_gsm_and_positions_match_truth(run: Run) -> None:
+    """Tolerance 0.02 nT RMS (aim 0.1): dual-magnetometer noise 0.03 * 1.15 nT per sample
+    averaged over 78 samples is 0.004 nT; attitude interpolation (30-s CK) adds < 1e-4 nT.
+    Positions within 1 km (float32 storage of 1.5e6 km steps 0.125 km)."""
+    import xarray as xr
+
+    t = _truth_day(run)
+    ds = xr.open_dataset(_l2(run), decode_times=False)
+    flag = ds["Quality_flag_10s_data"].values == 1
+    assert flag.sum() > 7500
+    for frame in ("gse", "gsm"):
+        b = np.stack([ds[f"B{c}_{frame}"].values for c in "xyz"], 1).astype(float)
+        err = b[flag] - t[f"b_{frame}"][flag]
+        rms = np.sqrt(np.mean(err**2, axis=0))
+        print(f"L2 {frame.upper()} RMS vs truth (nT): {np.round(rms, 4)}, max {np.abs(err).max():.4f}")
+        assert (rms < 0.02).all() and np.abs(err).max() < 0.1
+        pos = np.stack([ds[f"{c}_{frame}"].values for c in "xyz"], 1).astype(float)
+        assert np.abs(pos - t[f"pos_{frame}"]).max() < 1.0
+        assert ((b == -9999.0) == (ds[f"Bx_{frame}_error"].values[:, None] == -9999.0)).all()
+    r = np.linalg.norm(np.stack([ds[f"{c}_gse"].values for c in "xyz"], 1), axis=1)
+    assert (1.2e6 < r).all() and (r < 1.8e6).all()  # around L1, sunward
+    assert (ds["x_gse"].values > 1.2e6).all()
+
+
+def test_flags_catch_the_injected_bad_stretches(run: Run) -> None:
+    """Recall on bins at least half inside an injected stretch (spacecraft disturbances, HK
+    gaps, telemetry gaps) or touching a saturation; false positives on bins more than 40 s
+    from any stretch (the GTI widens bad samples by 30 s)."""
+    t = _truth_day(run)
+    flag = read_netcdf(_l2(run)).variables["Quality_flag_10s_data"] == 1
+    must = _bad_bins(t, 5.0)
+    start = t["bin_start"]
+    for a, b in t["saturations"]:
+        must |= (start + 10 * NS > a) & (start < b)
+    clean = ~_bad_bins(t, 0.0, margin_s=40.0)
+    recall = float(np.mean(~flag[must]))
+    fp = float(np.mean(~flag[clean]))
+    print(f"GTI recall {recall:.4f} on {must.sum()} bins, false-positive rate {fp:.5f} on "
+          f"{clean.sum()} clean bins")
+    assert recall == 1.0
+    assert fp <= 0.005
+
+
+def test_missing_percentage_and_quality_factor_agree_with_the_injection(run: Run) -> None:
+    t = _truth_day(run)
+    d = read_netcdf(_l2(run))
+    mdp = float(d.global_attrs["missing_data_percentage"])
+    lo = 100 * _bad_bins(t, 5.0).mean()
+    hi = 100 * _bad_bins(t, 0.0, margin_s=40.0).mean()
+    print(f"missing_data_percentage {mdp} (injected: {lo:.3f} .. {hi:.3f})")
+    assert lo <= mdp <= hi
+    xml = ET.parse(run.out / f"L2_AL1_MAG_{DAY}_V00.xml").getroot()
+    q = xml.find("quality")
+    assert int(q.get("factor")) == gti.quality_factor(mdp) == gti.quality_factor(lo) == 10
+    assert float(q.get("missing_data_percentage")) == pytest.approx(mdp, abs=1e-3)
+    # 2024-07-31: no L1 before its first tar (02:51:40 UT), so those bins are missing too
+    d31 = read_netcdf(run.out / "L2_AL1_MAG_20240731_V00.nc")
+    first = float(np.min(read_netcdf(sorted(run.out.glob("L1_*24213*.nc"))[0]).variables["time"]))
+    head = int((first - d31.variables["time"][0]) // 10)
+    assert (d31.variables["Quality_flag_10s_data"][:head] == 0).all()
+    mdp31 = float(d31.global_attrs["missing_data_percentage"])
+    assert 100 * head / 8640 < mdp31 < 100 * head / 8640 + 8
+    factor31 = int(ET.parse(run.out / "L2_AL1_MAG_20240731_V00.xml").find("quality").get("factor"))
+    assert factor31 == gti.quality_factor(mdp31) == 9
+
+
+def test_l2_reads_like_the_public_notebooks(run: Run) -> None:
+    import xarray as xr
+
+    ds = xr.open_dataset(_l2(run), decode_times=False)
+    assert ds["Bx_gse"].shape == (8640,) and ds["Bx_gse"].dims == ("Bx",)
+    assert ds["time"].values[0] == 1722470400.0 and ds["time"].values[-1] == 1722470400.0 + 86390
+    assert ds.attrs["Fill_value"] == -9999.0 and ds.attrs["product_version"] == "V_00"
+    assert ds.attrs["time_coverage_start"] == "2024-08-01T00:00:00.000Z"
+    assert ds.attrs["time_coverage_end"] == "2024-08-01T23:59:50.000Z"
+    assert ds.attrs["number_of_samples"] == 8640
+    assert ds.attrs["comment"].startswith("SIMULATED")
+    # the real files' per-component dimensions: readers align the arrays by index
+    good = ds["Quality_flag_10s_data"].values == 1
+    valid = np.where(good, ds["Bx_gse"].values, np.nan)
+    assert np.isfinite(valid).sum() == good.sum()  # -9999 decoded as NaN by xarray
+
+
+def test_xml_lists_every_input_with_version_and_checksum(run: Run) -> None:
+    root = ET.parse(run.out / f"L2_AL1_MAG_{DAY}_V00.xml").getroot()
+    files = {el.text: el for el in root.find("inputs")}
+    l1 = [n for n in files if n.startswith("L1_")]
+    assert len(l1) == 3  # the 07-31 evening tar crosses into the day, plus the day's two
+    for name in l1:
+        assert files[name].get("version") == "V00"
+        assert files[name].get("sha256") == sha256_file(run.out / name)
+    kernel_names = sorted(Path(n).name for n in files if files[n].get("role") == "kernel")
+    # both monthly files cover 2024-08-01 (the July ones run to 3 August)
+    assert kernel_names == ["al1_att_27Jun2024_03Aug2024_v1.bc", "al1_att_28Jul2024_03Sep2024_v1.bc",
+                            "al1_eph_28Jun2024_03Aug2024_v1.bsp", "al1_eph_29Jul2024_03Sep2024_v1.bsp",
+                            "al1_magfw_frames_v01.tf", "al1_sclk_v1.tsc"]
+    assert root.find("remarks").text == "first version"
+
+
+def test_images_are_pngs_of_the_stated_size(run: Run) -> None:
+    previews = sorted(run.out.glob("L1_*.png"))
+    assert len(previews) == 4 and all(_png_size(p) == (1200, 800) for p in previews)
+    outreach = sorted(run.out.glob("L2_*.png"))
+    assert len(outreach) == 2 and all(_png_size(p) == (1200, 900) for p in outreach)
+
+
+# --------------------------------------------------------------------------------- regeneration
+
+
+def _copy(run: Run, dest: Path) -> Run:
+    shutil.copytree(run.out, dest, ignore=shutil.ignore_patterns("truth", "*.log"))
+    root = simulated_root(dest, "aditya", None, 0)
+    (root / ".magfw-simulated" / "2024-08-01..2024-08-01").touch()  # already simulated
+    return Run(dest, root, run.hooks, run.summary)
+
+
+def _by_level(summary: RunSummary) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for r in summary.results:
+        out.setdefault(r.level, []).append(r)
+    return out
+
+
+def test_regeneration_makes_the_next_version_with_the_reason(run: Run, tmp_path: Path) -> None:
+    c = _copy(run, tmp_path / "out")
+    hooks = c.hooks
+
+    def l2_run(**options: object) -> dict[str, list]:
+        s = run_level(hooks, "aditya", "l2", "2024-08-01", c.out, source="simulated",
+                      options=dict(options))
+        assert s.ok, [r.message for r in s.results]
+        return _by_level(s)
+
+    before = sorted(p.name for p in c.out.iterdir())
+    res = l2_run()
+    assert [r.status for r in res["l1"] + res["l2"]] == ["skipped", "skipped"]
+    assert sorted(p.name for p in c.out.iterdir()) == before
+
+    # a new calibration: L1 V01 for the day, then L2 V01, reasons recorded
+    db = calibration.load_caldb(c.root / "caldb" / "AL1_MAG_CALDB_V00.yaml")
+    entries = sim.default_caldb()
+    entries["MAG1"][1]["offset_nT"][0] += 0.2
+    (c.root / "caldb" / "AL1_MAG_CALDB_V01.yaml").write_text(
+        calibration.dump_caldb("V01", entries, "offset update"))
+    assert db.version == "V00"
+    res = l2_run()
+    assert "AL1_MAG_CALDB_V01.yaml" in res["l1"][0].message
+    new_l1 = sorted(c.out.glob("L1_*24214*_V01.nc"))
+    assert len(new_l1) == 2
+    assert "caldb/AL1_MAG_CALDB_V01.yaml" in read_netcdf(new_l1[0]).global_attrs["remarks"]
+    l2 = read_netcdf(_l2(c, "V01"))
+    assert "new input L1_" in l2.global_attrs["remarks"] and l2.global_attrs["product_version"] == "V_01"
+    xml = ET.parse(c.out / f"L2_AL1_MAG_{DAY}_V01.xml").getroot()
+    assert xml.find("remarks").text == l2.global_attrs["remarks"]
+    old = read_netcdf(_l2(c, "V00")).variables
+    assert old["Bx_gse"].shape == (8640,)  # earlier versions stay untouched
+
+    # a new L0 version of one tar: next L1 version (V02), then L2 V02
+    tar = sorted((c.root / "l0" / "2024" / "08" / "01").glob("*_V00.tar"))[0]
+    shutil.copy(tar, tar.with_name(tar.name.replace("_V00.tar", "_V01.tar")))
+    res = l2_run()
+    assert "_V01.tar" in res["l1"][0].message
+    assert len(sorted(c.out.glob("L1_*24214*_V02.nc"))) == 2 and _l2(c, "V02").exists()
+
+    # new kernels (a v2 attitude kernel): L2 V03, L1 untouched
+    ck = next((c.root / "spice" / "ck").glob("al1_att_28Jul2024_*_v1.bc"))
+    shutil.copy(ck, ck.with_name(ck.name.replace("_v1.bc", "_v2.bc")))
+    res = l2_run()
+    assert res["l1"][0].status == "skipped" and "_v2.bc" in res["l2"][0].message
+    assert _l2(c, "V03").exists()
+
+    # unchanged: nothing new
+    n = len(list(c.out.iterdir()))
+    res = l2_run()
+    assert res["l2"][0].status == "skipped" and len(list(c.out.iterdir())) == n
+
+    # the fixed 2000.0 pole: a new version whose GSM differs from the IGRF GSM by the angle
+    # between the two definitions (up to ~1.3 deg, varying over the day), GSE unchanged
+    res = l2_run(gsm_dipole="fixed2000")
+    assert "gsm_dipole" in res["l2"][0].message
+    a, b = read_netcdf(_l2(c, "V03")).variables, read_netcdf(_l2(c, "V04")).variables
+    assert np.array_equal(a["Bx_gse"], b["Bx_gse"])
+    assert "GSM_FIXED2000" in read_netcdf(_l2(c, "V04")).global_attrs["gsm_definition"]
+    ok = (a["Quality_flag_10s_data"] == 1) & (np.hypot(a["By_gsm"], a["Bz_gsm"]) > 2)
+    ang_a = np.degrees(np.arctan2(a["Bz_gsm"][ok], a["By_gsm"][ok]))
+    ang_b = np.degrees(np.arctan2(b["Bz_gsm"][ok], b["By_gsm"][ok]))
+    tt = np.asarray(tt2000_from_unix(a["time"][ok] + 5.0), dtype=np.int64)
+    with kernels.kernel_pool():
+        expected = frames.gse_to_gsm_angle(tt, "GSM") - frames.gse_to_gsm_angle(tt, "GSM_FIXED2000")
+    diff = (ang_a - ang_b + 180) % 360 - 180
+    assert 0.5 < np.abs(diff).max() < 1.5
+    assert np.abs(diff - expected).max() < 0.05
+
+
+# ---------------------------------------------------------------------------------- bad inputs
+
+
+def _archive_with(run: Run, dest: Path, tar_members: dict[str, bytes] | None = None,
+                  tar_bytes: bytes | None = None, caldb: str | None = None) -> Path:
+    src = sorted((run.root / "l0" / "2024" / "08" / "01").glob("*.tar"))[0]
+    target = dest / src.relative_to(run.root)
+    target.parent.mkdir(parents=True)
+    if tar_bytes is not None:
+        target.write_bytes(tar_bytes)
+    elif tar_members is not None:
+        target.write_bytes(sim._tar(tar_members))
+    else:
+        shutil.copy(src, target)
+    (dest / "caldb").mkdir()
+    cal = run.root / "caldb" / "AL1_MAG_CALDB_V00.yaml"
+    (dest / "caldb" / cal.name).write_text(caldb if caldb is not None else cal.read_text())
+    return target
+
+
+def _members(run: Run) -> dict[str, bytes]:
+    src = sorted((run.root / "l0" / "2024" / "08" / "01").glob("*.tar"))[0]
+    with tarfile.open(src) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+
+
+def _fails_cleanly(run: Run, archive: Path, out: Path, level: str = "l1") -> str:
+    s = run_level(run.hooks, "aditya", level, "2024-08-01", out, source=str(archive))
+    r = [x for x in s.results if x.level == level][0]
+    assert r.status == "failed"
+    assert "\n" not in r.message and "internal error" not in r.message, r.message
+    assert not [p for p in out.iterdir() if p.name != ".magfw"], "partial products left"
+    return r.message
+
+
+def test_corrupt_tar(run: Run, tmp_path: Path) -> None:
+    src = sorted((run.root / "l0" / "2024" / "08" / "01").glob("*.tar"))[0]
+    tar = _archive_with(run, tmp_path / "a", tar_bytes=src.read_bytes()[:700] + b"\x00garbage" * 64)
+    msg = _fails_cleanly(run, tmp_path / "a", tmp_path / "out")
+    assert msg.startswith(str(tar)) and "corrupt L0 tar" in msg
+
+
+def test_truncated_payload(run: Run, tmp_path: Path) -> None:
+    m = _members(run)
+    pld = next(k for k in m if k.endswith(".pld"))
+    m[pld] = m[pld][:-100]
+    _archive_with(run, tmp_path / "a", tar_members=m)
+    msg = _fails_cleanly(run, tmp_path / "a", tmp_path / "out")
+    assert f"[{pld}]: truncated:" in msg and "208-byte science packets" in msg
+
+
+def test_missing_time_correlation_table(run: Run, tmp_path: Path) -> None:
+    m = {k: v for k, v in _members(run).items() if not k.endswith(".tct")}
+    _archive_with(run, tmp_path / "a", tar_members=m)
+    msg = _fails_cleanly(run, tmp_path / "a", tmp_path / "out")
+    assert "no time-correlation table" in msg and ".tct" in msg
+
+
+def test_missing_calibration_for_the_date(run: Run, tmp_path: Path) -> None:
+    entries = sim.default_caldb()
+    for sensor in entries:
+        entries[sensor] = entries[sensor][:1]  # valid only until 2024-06-30
+    _archive_with(run, tmp_path / "a", caldb=calibration.dump_caldb("V00", entries))
+    msg = _fails_cleanly(run, tmp_path / "a", tmp_path / "out")
+    assert "AL1_MAG_CALDB_V00.yaml: no MAG1 calibration valid for 2024-08-01" in msg
+
+
+def test_missing_housekeeping_lowers_quality_without_failing(run: Run, tmp_path: Path) -> None:
+    m = {k: v for k, v in _members(run).items() if not k.endswith(".hk")}
+    _archive_with(run, tmp_path / "a", tar_members=m)
+    s = run_level(run.hooks, "aditya", "l1", "2024-08-01", tmp_path / "out",
+                  source=str(tmp_path / "a"))
+    assert s.ok
+    nc = next((tmp_path / "out").glob("L1_*.nc"))
+    attrs = read_netcdf(nc).global_attrs
+    assert float(attrs["missing_data_percentage"]) == 100.0 and int(attrs["quality_factor"]) == 1
+
+
+def test_kernel_gap(run: Run, tmp_path: Path) -> None:
+    """An attitude kernel with a one-hour hole: L2 fails with the CK coverage line, nothing
+    is written; the L1 products it would read are left as they were."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for p in run.out.glob("L1_*.nc"):
+        shutil.copy(p, out / p.name)
+    arch = tmp_path / "a"
+    for kind in ("spk", "sclk"):
+        shutil.copytree(run.root / spice.DIRS[kind], arch / spice.DIRS[kind])
+    sclk = arch / spice.DIRS["sclk"] / "al1_sclk_v1.tsc"
+    t0 = float(tt2000_to_et(np.array([sim.day_start_tt(sim.date(2024, 8, 1))]))[0])
+    et = np.arange(t0 - 86400, t0 + 2 * 86400, 30.0)
+    et = et[(et < t0 + 5 * 3600) | (et > t0 + 6 * 3600)]
+    with kernels.kernel_pool([]):
+        p, sun = sim.orbit_j2000(et)
+        q = frames.m2q(sim.attitude(et, sun - p, 0))
+        kernels.write_ck(arch / spice.DIRS["ck"] / "al1_att_28Jul2024_03Sep2024_v1.bc",
+                         spice.CK_ID, "J2000", spice.SPACECRAFT, et, q, sclk_kernel=sclk,
+                         max_gap_s=60.0)
+    before = sorted(p.name for p in out.iterdir())
+    s = run_level(run.hooks, "aditya", "l2", "2024-08-01", out, source=str(arch))
+    r = [x for x in s.results if x.level == "l2"][0]
+    assert r.status == "failed" and "internal error" not in r.message
+    assert r.message.startswith("CK for ADITYA (-156001): no coverage 2024-08-01T04:59:30")
+    assert sorted(p.name for p in out.iterdir() if p.name != ".magfw") == before
