@@ -67,12 +67,15 @@ def to_125ms(t: np.ndarray, b: np.ndarray, day_start: int, phase: int
     return day_start + phase + k * DT8_NS, sums[used] / wsum[used, None]
 
 
-def _binned(idx: np.ndarray, b: np.ndarray, nbins: int) -> tuple[np.ndarray, ...]:
-    good = np.isfinite(b).all(axis=1) & (idx >= 0) & (idx < nbins)
-    i, v = idx[good], b[good]
+def _binned(idx: np.ndarray, b: np.ndarray, btot: np.ndarray | None, nbins: int
+            ) -> tuple[np.ndarray, ...]:
+    """Per bin: samples, component sums, |B| sums (``btot`` per sample, else |b|)."""
+    mag = np.linalg.norm(b, axis=1) if btot is None else btot
+    good = np.isfinite(b).all(axis=1) & np.isfinite(mag) & (idx >= 0) & (idx < nbins)
+    i = idx[good]
     n = np.bincount(i, minlength=nbins)
-    s = np.stack([np.bincount(i, v[:, c], minlength=nbins) for c in range(3)], 1)
-    m = np.bincount(i, np.linalg.norm(v, axis=1), minlength=nbins)
+    s = np.stack([np.bincount(i, b[good, c], minlength=nbins) for c in range(3)], 1)
+    m = np.bincount(i, mag[good], minlength=nbins)
     return n, s, m
 
 
@@ -81,22 +84,23 @@ def _finish(stamps: np.ndarray, n: np.ndarray, s: np.ndarray, m: np.ndarray) -> 
         return Averages(stamps, s / n[:, None], m / n, n)
 
 
-def average_bins(t: np.ndarray, b: np.ndarray, day_start: int, day_end: int, width_s: int
-                 ) -> Averages:
-    """Non-overlapping bins [k w, (k + 1) w) over the day, stamped at the centres."""
+def average_bins(t: np.ndarray, b: np.ndarray, day_start: int, day_end: int, width_s: int,
+                 btot: np.ndarray | None = None) -> Averages:
+    """Non-overlapping bins [k w, (k + 1) w) over the day, stamped at the centres; BTOTAL the
+    mean of ``btot`` (the high-rate |B|; |b| when not given)."""
     w = width_s * NS
     nbins = int((day_end - day_start) // w)
     idx = np.floor_divide(t - day_start, w)
-    n, s, m = _binned(idx, b, nbins)
+    n, s, m = _binned(idx, b, btot, nbins)
     return _finish(day_start + np.arange(nbins, dtype=np.int64) * w + w // 2, n, s, m)
 
 
-def average_1s_overlapped(t: np.ndarray, b: np.ndarray, day_start: int, day_end: int
-                          ) -> Averages:
-    """2-s windows centred on k + 0.5 s, stepped by 1 s (each sample in two windows)."""
+def average_1s_overlapped(t: np.ndarray, b: np.ndarray, day_start: int, day_end: int,
+                          btot: np.ndarray | None = None) -> Averages:
+    """2-s windows centred on k + 0.5 s, stepped by 1 s (each sample in two windows): the sums
+    of the half-second-shifted 1-s bins k and k + 1."""
     nbins = int((day_end - day_start) // NS)
     v = np.floor_divide(t - day_start + NS // 2, NS)  # window k holds v in {k, k + 1}
-    n1, s1, m1 = _binned(v, b, nbins)
-    n0, s0, m0 = _binned(v - 1, b, nbins)
+    n, s, m = _binned(v, b, btot, nbins + 1)
     return _finish(day_start + np.arange(nbins, dtype=np.int64) * NS + NS // 2,
-                   n0 + n1, s0 + s1, m0 + m1)
+                   n[:-1] + n[1:], s[:-1] + s[1:], m[:-1] + m[1:])

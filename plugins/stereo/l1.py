@@ -142,8 +142,8 @@ def average(data: L1Day) -> L1Day:
     assert s is not None and s.b_rtn is not None
     out = {}
     for frame, b in (("sc", s.b_sc), ("rtn", s.b_rtn)):
-        out[f"{frame}_1s"] = average_1s_overlapped(s.time, b, data.t0, data.t1)
-        out[f"{frame}_1min"] = average_bins(s.time, b, data.t0, data.t1, 60)
+        out[f"{frame}_1s"] = average_1s_overlapped(s.time, b, data.t0, data.t1, s.btot)
+        out[f"{frame}_1min"] = average_bins(s.time, b, data.t0, data.t1, 60, s.btot)
     return replace(data, averages=out)
 
 
