@@ -26,6 +26,7 @@ true plasma over the minute), positions ``R HAE HEE HEEQ CARR`` (AU), and the cy
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -135,8 +136,9 @@ def truth_at(m: DayModel, t_ms: np.ndarray) -> dict[str, np.ndarray]:
     b = np.stack([pol * bmag * np.cos(psi), -pol * bmag * np.sin(psi), np.zeros_like(t)], axis=1)
     if m.turb.size:
         arg = 2 * np.pi * t[:, None] / m.turb[:, 0][None, :]
-        db = np.stack([np.sin(arg + m.turb[:, 1 + k][None, :]) @ m.turb[:, 4] for k in range(3)],
-                      axis=1) * bmag[:, None] * 0.35
+        sa, ca = np.sin(arg), np.cos(arg)  # sin(a + p) = sin a cos p + cos a sin p
+        amp, ph = m.turb[:, 4], m.turb[:, 1:4]
+        db = (sa @ (np.cos(ph) * amp[:, None]) + ca @ (np.sin(ph) * amp[:, None])) * bmag[:, None] * 0.35
         b = b + db
         dv = 12.0 * db  # Alfvenic: dV = dB / sqrt(mu0 rho), ~12 km/s per nT at these densities
     else:
@@ -390,6 +392,7 @@ def plastic_name(sc: str, res: str, day: date, version: int) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+@functools.cache
 def mag_definition() -> ProductDefinition:
     """The STEREO MAG L1 RTN product definition (the shipped stereo YAML; never the plugin)."""
     return next(d for d in shipped_definitions("stereo") if d.id == "l1_mag_rtn")
