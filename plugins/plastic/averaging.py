@@ -80,9 +80,18 @@ def bin_mag_minutes(epoch_ms: np.ndarray, bfield: np.ndarray, filter_value: np.n
     b = np.asarray(bfield, dtype=np.float64)
     idx, inside = bin_index(epoch_ms, day_start_ms, MINUTE_MS, nbins)
     comp_ok = inside & np.isfinite(b[:, :3]).all(axis=1)
-    mean, n = nanmean_bins(idx, b[:, :3], nbins, comp_ok)
-    mag = np.where(np.isfinite(b[:, 3]), b[:, 3], np.sqrt(np.sum(b[:, :3] ** 2, axis=1)))
-    btotal, _ = nanmean_bins(idx, mag, nbins, comp_ok)
+    i, g = idx[comp_ok], b[comp_ok]
+    mag = g[:, 3]
+    bad_mag = ~np.isfinite(mag)
+    if bad_mag.any():
+        mag = np.where(bad_mag, np.sqrt(np.sum(g[:, :3] ** 2, axis=1)), mag)
+    n = np.bincount(i, minlength=nbins)[:nbins]
+    sums = np.stack([np.bincount(i, g[:, 0], minlength=nbins), np.bincount(i, g[:, 1], minlength=nbins),
+                     np.bincount(i, g[:, 2], minlength=nbins), np.bincount(i, mag, minlength=nbins)],
+                    axis=1)[:nbins]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sums = np.where(n[:, None] > 0, sums / n[:, None], np.nan)
+    mean, btotal = sums[:, :3], sums[:, 3]
     t = np.asarray(epoch_ms, dtype=np.float64)[comp_ok]
     step = np.diff(t)
     step = step[step > 0]
