@@ -112,7 +112,7 @@ NAMES = [
      dict(sc=A, burst="B", frame="RTN", yyyy=2024, mm=1, version=6)),
     ("stereo", "monthly_review", "STA_L1_MAG_SC_202401_REVIEW_V06.cdf",
      dict(sc=A, burst="", frame="SC", yyyy=2024, mm=1, version=6)),
-    ("stereo", "beacon_rtn", "STA_LB_MAG_RTN_20150101_V06.cdf",
+    ("stereo", "beacon_rtn", "cdf/beacon/Afgy2015/STA_LB_MAG_RTN_20150101_V06.cdf",
      dict(sc=A, yyyy=2015, mm=1, dd=1, version=6)),
     ("stereo", "counts_table", "offsets/V00/202401StereoACounts.asc",
      dict(version=0, yyyy=2024, mm=1, sc=A)),

@@ -55,6 +55,18 @@ def require_normal(ctx: UnitContext, sc: str, day: date) -> InputFile:
     return f
 
 
+def require_beacon(ctx: UnitContext, sc: str, day: date) -> InputFile:
+    """The day's beacon file, highest version (MissingInputError when absent)."""
+    folder = layout.beacon_dir(sc)
+    names = ctx.archive.glob(folder, f"ST{sc}_LB_MAG_{day:%Y%m%d}_V*.cdf")
+    best = pick_highest_version(names, layout.beacon_pattern(sc)).get(f"{day:%Y%m%d}")
+    if best is None:
+        raise MissingInputError(f"{ctx.archive.root}/{folder}",
+                                f"no beacon file ST{sc}_LB_MAG_{day:%Y%m%d}_Vnn.cdf for {day}")
+    version = layout.beacon_pattern(sc).search(best.rsplit("/", 1)[-1]).group("version")
+    return InputFile.from_fetched(ctx.archive.get(best), "data", version=f"V{version}")
+
+
 def counts_table(ctx: UnitContext, sc: str, day: date) -> InputFile:
     """The month's Counts table: imported revision in the output tree, else the archive's."""
     found = ctx.find_products("stereo", "counts_table", yyyy=day.year, mm=day.month, sc=sc)

@@ -12,9 +12,12 @@ tree and the offsets folder. Shared by the simulator (which writes this layout) 
     stereo/gen/data/spice/ah/{ahead,behind}/ahead_YYYY_DDD_NN.ah.bc        attitude CK, one per day
     offsets/YYYYMMStereo{A,B}Counts.asc                               public Counts table
     offsets/input_offsets/STEREO_{A,B}_offset_YYYYmon_avg.txt         the researcher's file
+    impact/beacon/{ahead,behind}/mag/ST{A,B}_LB_MAG_YYYYMMDD_Vnn.cdf  beacon (10 s), 2014-15
 
 The Berkeley path is the one of the IDL loader's ``/unvalidated`` switch (research note 1.2),
-one flat folder per spacecraft. The SPICE sub-tree is SolarSoft's (research note 2.1).
+one flat folder per spacecraft. The SPICE sub-tree is SolarSoft's (research note 2.1). The
+beacon folder follows the SSC path of the seed (``.../impact/beacon/{ahead,behind}/mag/``); the
+daily file name is a documented choice (the real one is not in our sources).
 """
 
 from __future__ import annotations
@@ -31,6 +34,21 @@ UV_ROOT = "impact/misc/uv"
 SPICE_ROOT = "stereo/gen/data/spice"
 OFFSETS_DIR = "offsets"
 INPUT_OFFSETS_DIR = "offsets/input_offsets"
+
+
+BEACON_ROOT = "impact/beacon"
+
+
+def beacon_dir(sc: str) -> str:
+    return f"{BEACON_ROOT}/{SC_DIR[sc]}/mag"
+
+
+def beacon_name(sc: str, day: date, version: int) -> str:
+    return f"ST{sc}_LB_MAG_{day:%Y%m%d}_V{version:02d}.cdf"
+
+
+def beacon_pattern(sc: str) -> re.Pattern[str]:
+    return re.compile(rf"^ST{sc}_LB_MAG_(?P<key>\d{{8}})_V(?P<version>\d+)\.cdf$")
 
 
 def uv_dir(sc: str) -> str:

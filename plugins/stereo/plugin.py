@@ -1,7 +1,7 @@
 """Registers the STEREO IMPACT/MAG mission with magfw (entry point ``magfw.missions: stereo``)
 and implements its hooks, dispatching on the level: ``prep`` (1-s averages of Berkeley's
-unvalidated files) and ``l1`` (the daily chain, :mod:`magfw_stereo.l1`). The beacon chain is
-registered but not implemented (it says so and exits 1).
+unvalidated files), ``l1`` (the daily chain, :mod:`magfw_stereo.l1`) and ``beacon`` (the
+10-s beacon chain, :mod:`magfw_stereo.beacon`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from magfw.mission import Level, Mission, PluginRegistrar
 from magfw.period import Period
 from magfw.products import shipped_definitions
 from magfw.time import day_bounds_tt2000
+from magfw_stereo import beacon, l1, prep
 from magfw_stereo import fetch as fetching
-from magfw_stereo import l1, prep
 from magfw_stereo import products as P
 from magfw_stereo import simulate as simulator
 from magfw_stereo.commands import register_commands  # noqa: F401
@@ -48,6 +48,7 @@ LEVEL_PRODUCTS = {
     "l1": ["l1_mag_sc", "l1_mag_rtn", "l1_magb_sc", "l1_magb_rtn", "l1_mag_sc_ff",
            "l1_mag_rtn_ff", "l1_magb_sc_ff", "l1_magb_rtn_ff", "l1_mag_sc_1s", "l1_mag_rtn_1s",
            "l1_mag_sc_1min", "l1_mag_rtn_1min"],
+    "beacon": ["beacon_rtn"],
 }
 
 
@@ -71,6 +72,11 @@ def simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None
 @hookimpl
 def fetch(ctx: UnitContext) -> Inputs:
     sc, day = _sc(ctx), ctx.day
+    if ctx.level == "beacon":
+        data = fetching.require_beacon(ctx, sc, day)
+        table = fetching.counts_table(ctx, sc, day)
+        return Inputs(files=[data, table, *fetching.day_kernels(ctx, sc, day)],
+                      versions={"counts_table": f"{table.name} {table.version}"})
     normal = fetching.require_normal(ctx, sc, day)
     if ctx.level == "prep":
         return Inputs(files=[normal], versions={"berkeley": normal.version or ""})
@@ -87,6 +93,10 @@ def fetch(ctx: UnitContext) -> Inputs:
 @hookimpl
 def read(ctx: UnitContext, inputs: Inputs) -> Any:
     t0, t1 = _bounds(ctx)
+    if ctx.level == "beacon":
+        bd = beacon.read(ctx, _sc(ctx), t0, t1, inputs)
+        ctx.vectors += int(bd.time.size)
+        return bd
     if ctx.level == "prep":
         data = prep.read(inputs, t0, t1)
         ctx.vectors += int(data.time.size)
@@ -98,6 +108,8 @@ def read(ctx: UnitContext, inputs: Inputs) -> Any:
 
 @hookimpl
 def correct(ctx: UnitContext, data: Any) -> Any:
+    if ctx.level == "beacon":
+        return beacon.correct(data)
     if ctx.level != "l1":
         return data
     data = l1.correct(data)
@@ -114,6 +126,8 @@ def transform(ctx: UnitContext, data: Any) -> Any:
 def average(ctx: UnitContext, data: Any) -> Any:
     if ctx.level == "prep":
         return prep.average(data)
+    if ctx.level == "beacon":
+        return beacon.transform_and_average(data)
     return l1.average(data)
 
 
@@ -122,6 +136,8 @@ def write(ctx: UnitContext, data: Any) -> list[Product]:
     sc = _sc(ctx)
     if ctx.level == "prep":
         return [P.average_product(ctx, "prep_1s", sc, data.averages)]
+    if ctx.level == "beacon":
+        return [beacon.product(ctx, data)]
     out: list[Product] = []
     s = data.n8
     for frame, b in (("sc", s.b_sc), ("rtn", s.b_rtn)):

@@ -16,7 +16,10 @@ identical files; monthly files are always written for the whole month):
   the next day spilling over with an unphysical +22/+31/+13 nT step;
 - burst days ((ordinal + seed) % 3 == 0): a 20-60 min 32 Hz stretch in the MAGB file (lag,
   five spikes and five X glitches of 8-24 records); the normal file has no records then;
-- the 2nd of each month is listed twice: V01 (first 12 h only) and V02 (the full day).
+- the 2nd of each month is listed twice: V01 (first 12 h only) and V02 (the full day);
+- beacon days (2014-08-01 .. 2015-11-30): ``ST{sc}_LB_MAG_YYYYMMDD_V02.cdf``, 10-s means of the
+  measured field (no offsets), quantised to 0.1 nT (compression), three spikes, stamped at the
+  10-s centres.
 
 Truth (``truth/``): ``ST{sc}_TRUTH_YYYYMMDD.npz`` (8 Hz, burst and 1-min field in SC and RTN,
 K and O) and ``ST{sc}_DEFECTS_YYYYMMDD.json`` (times of every injected defect).
@@ -43,6 +46,7 @@ from magfw_stereo.imf import day_field
 from magfw_stereo.offsets import format_offsets_file, offsets_file_name
 
 MS = 1_000_000
+NS_ = 1_000_000_000
 DT8 = 125 * MS
 DT32 = 31_250_000
 LAG_NS = 6 * MS
@@ -54,6 +58,9 @@ O_BASE = {"A": np.array([22.0, -17.0, -30.0]), "B": np.array([-8.0, 12.0, 5.0])}
 SPILL_STEP = np.array([22.0, 31.0, 13.0])
 BASE_FLAGS = 1 << 16  # calibration "new"; range 0 (bit 15 clear)
 SCLK_START = "2006-10-26T00:00:00"
+#: Days with beacon files (the reprocessed beacon product's span, research note 1.4).
+BEACON_DAYS = (date(2014, 8, 1), date(2015, 11, 30))
+BEACON_STEP_NT = 0.1  # beacon compression: field quantised to 0.1 nT
 
 
 def day_offsets(sc: str, day: date, seed: int) -> np.ndarray:
@@ -350,6 +357,20 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
                    "b_rtn_burst": rb.astype(np.float32)}
         defects_b = {"spikes": [int(tb[i]) for i in sp_b], "xglitches": gl_b}
 
+    # beacon: 10-s means of the measured field, quantised, three spikes (2014-08 .. 2015-11)
+    if BEACON_DAYS[0] <= day <= BEACON_DAYS[1]:
+        n10 = n8 // 80
+        mb = (b_sc8[: n10 * 80] - o + rng.normal(0, NOISE_NT, (n10 * 80, 3))).reshape(
+            n10, 80, 3).mean(axis=1)
+        mb = np.round(mb / BEACON_STEP_NT) * BEACON_STEP_NT
+        sp_10 = _free_starts(rng, n10, 3, 1, np.zeros(n10, bool), 10)
+        mb[sp_10, rng.integers(0, 3, len(sp_10))] += rng.uniform(20, 300, len(sp_10))
+        t10 = t0 + np.arange(n10, dtype=np.int64) * 10 * NS_ + 5 * NS_
+        write_uv_cdf(root / layout.beacon_dir(sc) / layout.beacon_name(sc, day, 2), sc, t10, mb,
+                     np.full(n10, BASE_FLAGS, np.uint32), False, 2)
+        truth_b |= {"t_10s": t10, "b_rtn_10s": b_rtn8[: n10 * 80].reshape(n10, 80, 3).mean(axis=1)}
+        defects_b["beacon_spikes"] = [int(t10[i]) for i in sp_10]
+
     # truth: 8 Hz, burst, 1 min
     n1m = n8 // 480
     m_sc = b_sc8[: n1m * 480].reshape(n1m, 480, 3).mean(axis=1)
@@ -375,6 +396,7 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
         "burst": burst_span,
         "burst_spikes": defects_b["spikes"],
         "burst_xglitches": defects_b["xglitches"],
+        "beacon_spikes": defects_b.get("beacon_spikes", []),
         "listed_twice": day.day == 2,
         "events_s": events,
     }
