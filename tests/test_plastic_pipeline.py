@@ -98,13 +98,15 @@ def test_end_to_end_against_truth(hooks, magfw_run, archive, tmp_path):
     for day in days:
         tr, d = truth(archive, day), daily(out, day)
         assert np.array_equal(d["Epoch"], tr["epoch_ms"])  # centred minute stamps
-        # MAG: 1-Hz samples with 0.05 nT noise -> the 1-min mean errs by 0.05/sqrt(60) =
-        # 0.0065 nT (1 sigma); 0.045 nT is 7 sigma over ~4300 values
+        # MAG: 1-Hz samples with 0.05 nT noise -> a mean of n samples errs by 0.05/sqrt(n)
+        # (0.0065 nT for a full minute); 6 sigma over ~17000 values (a simulated year reaches
+        # 5.1 sigma over 1.5 million). Minutes at gap edges hold few samples (flag bit 7).
         b, bt = nan(d["BFIELDRTN"]), nan(d["BTOTAL"])
         ok = tr["n_mag"] > 0
         assert np.isfinite(b[ok]).all() and np.isnan(b[~ok]).all()
-        assert np.abs(b[ok] - tr["b_rtn"][ok]).max() < 0.045
-        assert np.abs(bt[ok] - tr["btotal"][ok]).max() < 0.045
+        sigma = 0.05 / np.sqrt(tr["n_mag"][ok])
+        assert np.all(np.abs(b[ok] - tr["b_rtn"][ok]) < 6 * sigma[:, None])
+        assert np.all(np.abs(bt[ok] - tr["btotal"][ok]) < 6 * sigma)
         # Plasma: a cycle averages [start, start + 60 s), the truth the UTC minute: up to 30 s
         # apart (the speed carries Alfvenic fluctuations of tens of km/s on minute scales),
         # plus the ASCII rounding (Np 0.01, Tkin 3 digits). Minutes next to the day's shock
