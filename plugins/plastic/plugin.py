@@ -82,7 +82,7 @@ def fetch(ctx: UnitContext) -> Inputs:
     files: list[InputFile] = []
     plastic = arc.find_plastic(ctx.archive, sc, around, vnum)
     for day, rel in plastic.items():
-        role = "plastic" if day in set(days) else "plastic_edge"
+        role = "plastic" if ctx.unit.start <= day <= ctx.unit.end else "plastic_edge"
         files.append(InputFile.from_fetched(ctx.archive.get(rel), role,
                                             version=ASCII_NAME.match(rel.rsplit("/", 1)[1])["version"]))
     mag_def = arc.mag_definition(ctx)
@@ -103,7 +103,8 @@ def fetch(ctx: UnitContext) -> Inputs:
                                 f"({arc.plastic_dirs(sc, '1min', days[0].year)[0]}/...) and no MAG "
                                 f"L1 RTN for ST{sc} {days[0]}..{days[-1]}")
     missing_pla = [d for d in days if d not in plastic]
-    missing_mag = [d for d in days if not any(f.role == "mag" and _day_of(f) == d for f in files)]
+    mag_days = {_day_of(f) for f in files if f.role == "mag"}
+    missing_mag = [d for d in days if d not in mag_days]
     notes = []
     if missing_pla:
         notes.append(f"PLASTIC missing for {_days_text(missing_pla)}")
