@@ -387,8 +387,15 @@ def test_missing_calibration_for_the_date(run: Run, tmp_path: Path) -> None:
     assert "AL1_MAG_CALDB_V00.yaml: no MAG1 calibration valid for 2024-08-01" in msg
 
 
-def test_missing_housekeeping_lowers_quality_without_failing(run: Run, tmp_path: Path) -> None:
-    m = {k: v for k, v in _members(run).items() if not k.endswith(".hk")}
+@pytest.mark.parametrize("how", ["absent", "truncated"])
+def test_missing_housekeeping_lowers_quality_without_failing(run: Run, tmp_path: Path,
+                                                             how: str) -> None:
+    m = _members(run)
+    hk = next(k for k in m if k.endswith(".hk"))
+    if how == "absent":
+        del m[hk]
+    else:
+        m[hk] = m[hk][:-5]
     _archive_with(run, tmp_path / "a", tar_members=m)
     s = run_level(run.hooks, "aditya", "l1", "2024-08-01", tmp_path / "out",
                   source=str(tmp_path / "a"))

@@ -86,7 +86,8 @@ def _read(tar: tarfile.TarFile, m: tarfile.TarInfo, path: Path) -> bytes:
 
 def read_l0(path: Path, name: str, layout: Layout) -> L0Data:
     """Decode one L0 tar. A corrupt tar, a missing or truncated payload, or a missing TCT is an
-    InputError naming the file; a missing HK member is a note (the samples then lack HK)."""
+    InputError naming the file; a missing or unusable HK member is a note (the samples then lack
+    HK and count as bad)."""
     stem = TAR_PATTERN.search(Path(name).name)
     if stem is None:
         raise InputError(path, "not an L0 tar name <stem>_Vnn.tar")
@@ -125,11 +126,18 @@ def read_l0(path: Path, name: str, layout: Layout) -> L0Data:
             temps = np.empty((0, 3))
             hk_dropped: dict[str, int] = {}
         else:
-            hk = decode(hk_pt, _read(tar, hk_m, path), f"{path}[{hk_m.name}]")
-            hk_obt = layout.obt_seconds(hk.records)
-            temps = np.stack([engineering(hk_pt, hk.records, k)
-                              for k in ("t_mag1", "t_mag2", "t_electronics")], axis=1)
-            hk_dropped = {f"hk_{k}": v for k, v in hk.dropped.items()}
+            try:
+                hk = decode(hk_pt, _read(tar, hk_m, path), f"{path}[{hk_m.name}]")
+            except InputError as exc:  # unusable HK: like missing HK, lowers the quality
+                notes.append(f"{exc}: housekeeping not used, quality lowered")
+                hk = None
+            if hk is None:
+                hk_obt, temps, hk_dropped = np.empty(0), np.empty((0, 3)), {"hk_unusable": 1}
+            else:
+                hk_obt = layout.obt_seconds(hk.records)
+                temps = np.stack([engineering(hk_pt, hk.records, k)
+                                  for k in ("t_mag1", "t_mag2", "t_electronics")], axis=1)
+                hk_dropped = {f"hk_{k}": v for k, v in hk.dropped.items()}
     rec = sci.records
     n = int(sci_pt.extra["samples_per_packet"])
     dt = float(sci_pt.extra["sample_period_s"])
