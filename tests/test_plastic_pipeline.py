@@ -315,3 +315,30 @@ def test_a_period_with_mag_only_is_all_plasma_fill(hooks, magfw_run, archive, tm
     assert np.isfinite(nan(d["BTOTAL"])).sum() > 1300
     year = read_cdf(out / "yearly_cdf/sta_l2_magplasma_1m_20240101_v07.cdf")
     assert year.global_attrs["PLASTIC_missing_days"] == "2024-03-01"
+
+
+def test_archive_served_over_http(hooks, magfw_run, archive, tmp_path):
+    """The same merge from the simulated archive served on loopback (directory indexes, the
+    core's HttpArchive: download into the cache, checksums)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(archive)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        http_out, local_out = tmp_path / "http", tmp_path / "local"
+        assert run(hooks, magfw_run, "2024-02-01", url, http_out).ok
+        assert run(hooks, magfw_run, "2024-02-01", archive, local_out).ok
+    finally:
+        server.shutdown()
+        server.server_close()
+    a, b = daily(http_out, date(2024, 2, 1)), daily(local_out, date(2024, 2, 1))
+    for name in ("Epoch", "BFIELDRTN", "Np", "Quality_Flag", "HAE"):
+        assert np.array_equal(a[name], b[name]), name
