@@ -169,3 +169,12 @@ def test_missing_required_column_and_not_a_plastic_file(tmp_path):
     t = parse_plastic_text(HEAD + "2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t1\t0\n", p)
     with pytest.raises(InputError, match="not on 2024-01-03"):
         check_day(t, date(2024, 1, 3))
+
+
+def test_a_cycle_starting_in_a_leap_second_folds_onto_second_59():
+    text = ("1D Maxwellian Proton Moments for Spacecraft A\n"
+            "date and time\tmillisec\tNp [1/cc]\n"
+            "2016-12-31/23:59:59\t0.250\t1.0\n2016-12-31/23:59:60\t0.250\t2.0\n")
+    t = parse_plastic_text(text, Path("x.txt"))
+    assert [iso(x)[11:23] for x in t.time_ms] == ["23:59:59.250", "23:59:59.250"]
+    check_day(t, date(2016, 12, 31))

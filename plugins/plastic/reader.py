@@ -9,7 +9,9 @@ the distance column is spelled "Heliocentric" in one and "Heliospheric" in the o
 Fill: float columns hold ``-1.0E+31`` (anything <= -1e30 is taken as fill: the beacon CDFs store
 the float32 fill in doubles as -9.99999985e30); flag and cycle-count columns hold ``-1``. Both
 become NaN. ``millisec`` is a *fraction of a second* (``0.332`` = 332 ms), added to the
-``date and time`` stamp, which is the start of the 1-min cycle (or of the average).
+``date and time`` stamp, which is the start of the 1-min cycle (or of the average). Times are
+kept as CDF_EPOCH ms (UTC, no leap seconds): a stamp inside a leap second (``23:59:60``) folds
+onto ``23:59:59``, as in the MAG L1 CDFs.
 
 Parsing is vectorised: the text is split once and converted column by column with numpy.
 """
@@ -119,6 +121,10 @@ def _resolution(title: str, path: Path) -> str:
 def _parse_stamps(stamps: np.ndarray, path: Path) -> np.ndarray:
     """``YYYY-MM-DD/hh:mm:ss`` strings -> CDF_EPOCH ms (vectorised, via datetime64)."""
     iso = np.char.replace(np.char.strip(stamps.astype(str)), "/", "T")
+    # a cycle starting inside a leap second (hh:mm:60) folds onto hh:mm:59, as CDF_EPOCH does
+    leap = np.strings.slice(iso, 17, 19) == "60"
+    if leap.any():
+        iso = np.where(leap, np.char.add(np.strings.slice(iso, 0, 17), "59"), iso)
     try:
         dt = iso.astype("datetime64[ms]")
     except ValueError as exc:
