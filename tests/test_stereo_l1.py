@@ -406,3 +406,28 @@ def test_simulator_output_depends_only_on_day_spacecraft_and_seed(run_a, tmp_pat
         other = run_a.archive / p.relative_to(alone)
         assert hashlib.sha256(p.read_bytes()).digest() == \
             hashlib.sha256(other.read_bytes()).digest(), p.relative_to(alone)
+
+
+def test_an_imported_counts_table_takes_precedence_and_regenerates(run_a, hooks, tmp_path):
+    """A Counts table revision in the output tree (what `magfw stereo offsets import` writes)
+    wins over the archive's; its offsets are added as they are."""
+    from magfw_stereo.counts import format_counts, read_counts
+
+    arch = _copy_archive(run_a.archive, tmp_path / "arch")
+    out = tmp_path / "out"
+    assert run_level(hooks, "stereo", "l1", "2024-01-01", out, spacecraft="A",
+                     source=str(arch)).ok
+    before = read_cdf(next(out.glob("cdf/sc/*/STA_L1_MAG_SC_20240101_V06.cdf")))
+    table = read_counts(arch / "offsets" / "202401StereoACounts.asc")
+    table.offsets = table.offsets + np.array([1.0, -2.0, 0.5])
+    imported = out / "offsets" / "V00" / "202401StereoACounts.asc"
+    imported.parent.mkdir(parents=True)
+    imported.write_bytes(format_counts(table))
+    s = run_level(hooks, "stereo", "l1", "2024-01-01", out, spacecraft="A", source=str(arch))
+    (res,) = s.results
+    assert res.status == "ok" and "offsets/V00/202401StereoACounts.asc" in res.message
+    after = read_cdf(next(out.glob("cdf/sc/*/STA_L1_MAG_SC_20240101_V06.cdf")))
+    a, b = after.variables["BFIELD"][:, :3], before.variables["BFIELD"][:, :3]
+    ok = (a > -1e30).all(axis=1) & (b > -1e30).all(axis=1)
+    assert np.abs((a[ok] - b[ok]) - [1.0, -2.0, 0.5]).max() < 1e-4
+    assert "202401StereoACounts.asc" in " ".join(after.global_attrs["Calibration_version"])
