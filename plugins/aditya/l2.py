@@ -22,7 +22,6 @@ import numpy as np
 from magfw import __version__, frames, kernels
 from magfw.context import InputFile, Inputs, PlotPanel, PlotSpec, Product, UnitContext
 from magfw.errors import InputError, MissingInputError
-from magfw.io.checksum import sha256_file
 from magfw.io.netcdf import read_netcdf
 from magfw.time import day_bounds_tt2000, tt2000_from_iso, tt2000_from_unix, tt2000_to_et, tt2000_to_unix
 from magfw_aditya import config, dualmag, gti, spice
@@ -54,11 +53,6 @@ def _l1_span(path: Path) -> tuple[float, float]:
         raise InputError(path, f"not a readable L1 netCDF: {type(exc).__name__}: {exc}") from exc
 
 
-def _local_input(ctx: UnitContext, path: Path, role: str, version: str) -> InputFile:
-    rel = path.relative_to(ctx.out_dir).as_posix() if path.is_relative_to(ctx.out_dir) else path.name
-    return InputFile(role, rel, path, sha256_file(path), path.stat().st_size, version, str(path))
-
-
 def find_l1(ctx: UnitContext) -> list[tuple[Path, int]]:
     """(path, version) of the highest-version L1 file of each L0 stem that touches the day."""
     d = ctx.product("l1")
@@ -66,12 +60,8 @@ def find_l1(ctx: UnitContext) -> list[tuple[Path, int]]:
     best: dict[str, tuple[Path, int]] = {}
     for day in (ctx.day - timedelta(days=1), ctx.day):
         yy, doy = day.year % 100, day.timetuple().tm_yday
-        # ctx.find_products(MISSION, "l1", yy=yy, doy=doy) would be the call, but the glob it
-        # builds from this template has adjacent '*' ('**'), which pathlib refuses.
-        for p in sorted(ctx.out_dir.glob(f"L1_*{yy:02d}{doy:03d}*_V*.nc")):
-            fields = d.filename.parse(p.name)
-            if fields is None or (fields["yy"], fields["doy"]) != (yy, doy):
-                continue
+        for p in ctx.find_products(MISSION, "l1", yy=yy, doy=doy):
+            fields = d.filename.parse(p.name) or {}
             version = int(fields.pop(vf, 0))
             key = "|".join(str(fields[k]) for k in sorted(fields))
             if key not in best or version > best[key][1]:
@@ -111,9 +101,7 @@ def _kernel_inputs(ctx: UnitContext) -> list[InputFile]:
     v = max(sclks)
     files.append(InputFile.from_fetched(ctx.archive.get(f"{spice.DIRS['sclk']}/{sclks[v]}"),
                                         "kernel", f"v{v}"))
-    fk = spice.FK_PATH
-    files.append(InputFile("kernel", fk.name, fk, sha256_file(fk), fk.stat().st_size, "v01",
-                           str(fk)))
+    files.append(InputFile.from_path(spice.FK_PATH, "kernel", "v01"))
     return files
 
 
@@ -123,7 +111,8 @@ def fetch(ctx: UnitContext) -> Inputs:
         prev = ctx.day - timedelta(days=1)
         raise MissingInputError(ctx.out_dir, f"no L1 file touches {ctx.day}: run 'magfw run aditya "
                                              f"l1 {prev}..{ctx.day}' first")
-    files = [_local_input(ctx, p, "l1", f"V{v:02d}") for p, v in found]
+    files = [InputFile.from_path(p, "l1", f"V{v:02d}", p.relative_to(ctx.out_dir).as_posix())
+             for p, v in found]
     files += _kernel_inputs(ctx)
     versions = {"processing": config.digest(config.PROCESSING),
                 "kernels": ", ".join(f.name for f in files if f.role == "kernel")}
