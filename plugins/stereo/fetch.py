@@ -22,7 +22,6 @@ from magfw import kernels
 from magfw.context import InputFile, UnitContext
 from magfw.errors import MissingInputError
 from magfw.fetch import pick_highest_version
-from magfw.io.checksum import sha256_file
 from magfw.time import day_bounds_tt2000, tt2000_to_et
 from magfw_stereo import layout
 from magfw_stereo.counts import counts_file_name
@@ -72,9 +71,8 @@ def counts_table(ctx: UnitContext, sc: str, day: date) -> InputFile:
     found = ctx.find_products("stereo", "counts_table", yyyy=day.year, mm=day.month, sc=sc)
     if found:
         p = found[-1]
-        rel = p.relative_to(ctx.out_dir).as_posix()
-        return InputFile("calibration", rel, p, sha256_file(p), p.stat().st_size,
-                         version=p.parent.name, source=str(p))
+        return InputFile.from_path(p, "calibration", version=p.parent.name,
+                                   name=p.relative_to(ctx.out_dir).as_posix())
     name = f"{layout.OFFSETS_DIR}/{counts_file_name(sc, day.year, day.month)}"
     if not ctx.archive.exists(name):
         raise MissingInputError(f"{ctx.archive.root}/{name}",
