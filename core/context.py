@@ -111,7 +111,8 @@ class Product:
     ``variables`` maps variable names to arrays (time as int64 TT2000 for ``tt2000``
     variables). ``attrs`` adds or overrides global attributes; ``variable_attrs`` adds
     per-variable attributes. ``payload`` is the content of a ``bytes`` product (XML, text,
-    zip); ``plot`` that of a ``png`` product.
+    zip); ``plot`` that of a ``png`` product. ``inputs`` names the unit's inputs this file was
+    made from, for its provenance (default: all the unit's data inputs).
     """
 
     definition: ProductDefinition
@@ -121,6 +122,7 @@ class Product:
     variable_attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
     payload: bytes | None = None
     plot: PlotSpec | None = None
+    inputs: list[str] | None = None  # names of the unit's inputs this file came from (None: all)
 
 
 @dataclass

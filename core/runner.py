@@ -22,7 +22,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -127,14 +127,24 @@ def simulated_root(out_dir: Path, mission: str, spacecraft: str | None, seed: in
 
 def ensure_simulated(hooks: Hooks, mission: str, period: Period, out_dir: Path,
                      spacecraft: str | None, seed: int) -> Path:
-    """Simulate a mission's period once (a marker records each period done); return the root."""
+    """Simulate the days of ``period`` not simulated before (a marker per day), in contiguous
+    stretches; return the simulated archive's root."""
     root = simulated_root(out_dir, mission, spacecraft, seed)
-    marker = root / ".magfw-simulated" / f"{period.start}..{period.end}"
-    if not marker.exists():
-        log.info("simulating %s %s into %s", mission, period, root)
-        hooks.simulate(mission, period, root, spacecraft, seed)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
+    markers = root / ".magfw-simulated"
+    todo = [d for d in period.days() if not (markers / d.isoformat()).exists()]
+    stretches: list[list[date]] = []
+    for d in todo:
+        if stretches and (d - stretches[-1][-1]).days == 1:
+            stretches[-1].append(d)
+        else:
+            stretches.append([d])
+    for days in stretches:
+        part = Period(days[0], days[-1])
+        log.info("simulating %s %s into %s", mission, part, root)
+        hooks.simulate(mission, part, root, spacecraft, seed)
+        markers.mkdir(parents=True, exist_ok=True)
+        for d in days:
+            (markers / d.isoformat()).touch()
     return root
 
 
@@ -164,6 +174,8 @@ def _provenance_attrs(ctx: UnitContext, product: Product, inputs: Inputs, hooks:
     names = product.definition.provenance
     attrs: dict[str, Any] = {}
     data_inputs = [f.name for f in inputs.files if f.role not in ("kernel", "calibration")]
+    if product.inputs is not None:  # the product says which of the unit's inputs it came from
+        data_inputs = list(product.inputs)
     if names.inputs:
         attrs[names.inputs] = data_inputs or ["none"]
     if names.software:
@@ -262,6 +274,8 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
         products = hooks.write(ctx, data)
         outputs = _write_products(ctx, products, inputs, hooks)
         msg = f"{len(outputs)} files" + (f" (v{ctx.version}: {ctx.reason})" if prev else "")
+        if inputs.notes:
+            msg += "; " + "; ".join(inputs.notes)
         return _done(job, "ok", msg, t0, started, versions, records, digest,
                      vectors=ctx.vectors, product_version=ctx.version, reason=ctx.reason,
                      outputs=outputs)
@@ -367,6 +381,10 @@ class Runner:
             needed: list[int] = []
             for need in lvl.needs:
                 dep_mission, _, dep_level = need.partition("/")
+                if dep_mission not in self.hooks.registry:  # not installed/loaded: use files
+                    log.info("%s %s needs %s, which is not loaded: existing products are used",
+                             mission_id, level_name, need)
+                    continue
                 dep = self.hooks.registry.get(dep_mission).level(dep_level)
                 if dep.implemented and self._source(dep_mission, request) is not None:
                     add(dep_mission, dep_level, (*chain, f"{mission_id}/{level_name}"))

@@ -105,3 +105,52 @@ def test_workers_give_the_same_products(tmp_path, example_hooks):
     for ra, rb in zip(a.results, b.results, strict=True):
         ca, cb = cdflib.CDF(str(ra.outputs[0])), cdflib.CDF(str(rb.outputs[0]))
         assert np.array_equal(ca.varget("B"), cb.varget("B"))
+
+
+def test_simulation_is_done_once_per_day(tmp_path):
+    toy = Toy()
+    hooks = make_hooks(toy, names=["toy"])
+    out = tmp_path / "out"
+    run_level(hooks, "toy", "l1", "2024-01-02..2024-01-03", out)
+    run_level(hooks, "toy", "l1", "2024-01-01..2024-01-04", out)
+    run_level(hooks, "toy", "l1", "2024-01-03", out)
+    assert toy.calls.count("simulate") == 3  # 02..03, then 01 and 04 (two stretches), then none
+
+
+def test_notes_reach_the_user_and_products_name_their_own_inputs(tmp_path):
+    class Noted(Toy):
+        def fetch(self, ctx):
+            inputs = super().fetch(ctx)
+            inputs.notes.append("day listed twice on the server; used V06")
+            return inputs
+
+    from magfw import hookimpl
+    from magfw.context import InputFile, Inputs, Product
+    from magfw.runner import _provenance_attrs
+
+    Noted.fetch = hookimpl(Noted.fetch)
+    hooks = make_hooks(Noted("noted"), names=["noted"])
+    s = run_level(hooks, "noted", "l1", "2024-01-01", tmp_path / "out")
+    assert "day listed twice on the server; used V06" in s.results[0].message
+
+    d = example_definition()
+    inputs = Inputs(files=[InputFile("data", n, tmp_path / n, "0" * 64, 1) for n in ("a", "b")])
+
+    class Ctx:
+        mission = type("M", (), {"id": "example"})()
+        simulated, reason = False, None
+
+    from magfw_example import plugin as example
+
+    hooks = make_hooks(example, names=["example"])
+    whole = _provenance_attrs(Ctx(), Product(d, {}), inputs, hooks)
+    own = _provenance_attrs(Ctx(), Product(d, {}, inputs=["b"]), inputs, hooks)
+    assert whole["Parents"] == ["a", "b"] and own["Parents"] == ["b"]
+
+
+def example_definition():
+    from pathlib import Path
+
+    from magfw.products import load_definition
+
+    return load_definition(Path(__file__).parent / "example_plugin/magfw_example/schemas/l1.yaml")
