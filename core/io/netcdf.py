@@ -252,18 +252,24 @@ def read_netcdf(path: str | Path, variables: list[str] | None = None) -> Product
                 rv = bool(v.dimensions) and v.dimensions[0] in unlimited
                 out[name] = arr
                 var_attrs[name] = attrs
-                info[name] = VarInfo(
-                    data_type=_type_name(arr), dims=tuple(arr.shape[1:] if rv else arr.shape),
-                    record_varying=rv, dim_names=tuple(v.dimensions),
-                    attr_types={k: np.asarray(a).dtype.name for k, a in attrs.items()
-                                if not isinstance(a, str | list)},
-                )
+                info[name] = _var_info(arr, rv, tuple(v.dimensions), attrs)
             gattrs = {k: _plain(a) for k, a in nc.attrs.items()}
     except InputError:
         raise
     except Exception as exc:  # h5py raises OSError, KeyError, ValueError for damaged files
         raise InputError(path, f"not a readable netCDF: {type(exc).__name__}: {exc}") from exc
     return ProductData(path, "netcdf", out, var_attrs, gattrs, info)
+
+
+def _var_info(arr: np.ndarray, record_varying: bool, dim_names: tuple[str, ...],
+              attrs: dict[str, Any]) -> VarInfo:
+    """How a variable read from a netCDF file (either reader) is stored."""
+    return VarInfo(
+        data_type=_type_name(arr), dims=tuple(arr.shape[1:] if record_varying else arr.shape),
+        record_varying=record_varying, dim_names=dim_names,
+        attr_types={k: np.asarray(a).dtype.name for k, a in attrs.items()
+                    if not isinstance(a, str | list)},
+    )
 
 
 def _require(path: Path, wanted: list[str], names: list[str]) -> None:
@@ -298,12 +304,7 @@ def _read_classic(path: Path, variables: list[str] | None) -> ProductData:
                 attrs = {k: _plain(a) for k, a in v._attributes.items()}
                 out[name] = arr
                 var_attrs[name] = attrs
-                info[name] = VarInfo(
-                    data_type=_type_name(arr), dims=tuple(arr.shape[1:] if rv else arr.shape),
-                    record_varying=rv, dim_names=tuple(v.dimensions),
-                    attr_types={k: np.asarray(a).dtype.name for k, a in attrs.items()
-                                if not isinstance(a, str | list)},
-                )
+                info[name] = _var_info(arr, rv, tuple(v.dimensions), attrs)
             gattrs = {k: _plain(a) for k, a in nc._attributes.items()}
     except InputError:
         raise
