@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 from magfw.config import state_dir
@@ -30,7 +31,9 @@ from magfw.period import parse_period
 from magfw.plugins import Hooks, build_plugin_manager
 from magfw.runner import Runner, RunRequest, ensure_simulated
 
-START = "2024-01-01"
+#: First simulated day per mission (inside each simulator's calibration coverage).
+START = {"aditya": "2024-08-01"}
+DEFAULT_START = "2024-01-01"
 
 
 def _levels(hooks: Hooks, only: list[str]) -> list[tuple[str, str]]:
@@ -88,14 +91,13 @@ def main() -> int:
     args = ap.parse_args()
 
     hooks = Hooks(build_plugin_manager())
-    end = parse_period(START).start.toordinal() + args.days - 1
-    from datetime import date
-
-    period = f"{START}..{date.fromordinal(end)}"
     rows = []
     with tempfile.TemporaryDirectory(prefix="magfw-bench-") as tmp_s:
         tmp = Path(tmp_s)
         for mission, level in _levels(hooks, args.only):
+            start = START.get(mission, DEFAULT_START)
+            first = parse_period(start).start
+            period = f"{first}..{date.fromordinal(first.toordinal() + args.days - 1)}"
             m = hooks.registry.get(mission)
             sc = m.resolve_spacecraft(None)
             sim = tmp / f"sim-{mission}"
@@ -113,7 +115,7 @@ def main() -> int:
                 link.symlink_to(state_dir(sim) / "simulated")
                 return out
 
-            one_day = f"{START}..{START}"
+            one_day = f"{first}..{first}"
             _, _, rss_1day, _ = _run(hooks, mission, level, one_day, out_for("d1"), 1)
             t1, vectors, rss_ndays, ok1 = _run(hooks, mission, level, period, out_for("w1"), 1)
             floor = _floor(tmp / f"{mission}-{level}-w1", root)
