@@ -343,3 +343,23 @@ def test_real_files_spot_checks() -> None:
     assert aditya.var_attrs["proton_density"]["DEPEND_0"] == "epoch_for_cdf"
     assert "epoch_for_cdf" not in aditya.variables
     assert aditya.variables["epoch_for_cdf_mod"].shape == (17275,)
+
+
+def test_nan_is_written_as_the_declared_fill(tmp_path):
+    """Steps keep missing values as NaN; the writer stores the definition's fill."""
+    import cdflib
+
+    from magfw.io.cdf import write_cdf
+    from magfw.products import ProductDefinition
+
+    d = ProductDefinition.model_validate({
+        "id": "p", "mission": "m", "level": "l1", "format": "cdf",
+        "filename": {"template": "P_V{version}.cdf", "fields": {"version": {"kind": "int", "width": 2}}},
+        "dims": {"time": None},
+        "variables": [{"name": "Epoch", "dtype": "tt2000", "dims": ["time"], "var_type": "support_data"},
+                      {"name": "B", "dtype": "float32", "dims": ["time"], "fill": -1e31,
+                       "depend": {"DEPEND_0": "Epoch"}}]})
+    path = write_cdf(tmp_path / "P_V00.cdf", d, {"Epoch": np.arange(3, dtype=np.int64) * 10**9,
+                                                 "B": np.array([1.0, np.nan, 3.0])}, {})
+    b = cdflib.CDF(str(path)).varget("B")
+    assert b[1] == np.float32(-1e31) and b[0] == 1.0 and b[2] == 3.0

@@ -159,9 +159,10 @@ def conform(
 ) -> dict[str, np.ndarray]:
     """Check ``variables`` against the definition and cast them to the declared dtypes.
 
-    Returns the arrays in definition order. A missing required variable, an unknown one, a
-    lossy cast (e.g. float to int) or a shape that contradicts the declared dimensions is a
-    :class:`DefinitionError`; a missing optional variable is left out.
+    Returns the arrays in definition order, NaN in a float variable replaced by its declared
+    fill. A missing required variable, an unknown one, a lossy cast (e.g. float to int) or a
+    shape that contradicts the declared dimensions is a :class:`DefinitionError`; a missing
+    optional variable is left out.
     """
     known = {v.name for v in definition.variables}
     unknown = sorted(set(variables) - known)
@@ -188,6 +189,9 @@ def conform(
                     raise DefinitionError(where, f"variable {var.name!r} is {arr.dtype}, "
                                                  f"cannot be stored as {var.dtype}")
                 arr = arr.astype(target)
+            if target.kind == "f" and var.fill is not None and np.isnan(arr).any():
+                # missing values are NaN in magfw; on disk they are the definition's fill
+                arr = np.where(np.isnan(arr), target.type(var.fill), arr)
         shape = fixed_shape(definition, var)
         if arr.ndim != len(shape) or any(
             s is not None and a != s for a, s in zip(arr.shape, shape, strict=False)

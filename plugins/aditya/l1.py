@@ -28,7 +28,7 @@ from magfw_aditya.packets import DEFAULT_LAYOUT, load_layout
 
 SENSORS = ("mag1", "mag2")
 AXES = ("yaw", "roll", "pitch")
-FILL = -9999.0
+FILL = -9999.0  # the L1 definition's fill, as read back from L1 files (writes use NaN)
 NS = 1_000_000_000
 
 
@@ -215,11 +215,11 @@ def write(ctx: UnitContext, data: dict[str, Any]) -> list[Product]:
             b = f.b[sensor]
             bad = np.isnan(b).any(axis=1)
             for k, axis in enumerate(AXES):
-                variables[f"B_{axis}_{sensor}"] = np.where(bad, FILL, b[:, k]).astype(np.float32)
+                variables[f"B_{axis}_{sensor}"] = np.where(bad, np.nan, b[:, k]).astype(np.float32)
         for sensor in SENSORS:
             bad = np.isnan(f.b[sensor]).any(axis=1)
             for axis in AXES:
-                variables[f"B_{axis}_{sensor}_error"] = np.where(bad, FILL, err).astype(np.float32)
+                variables[f"B_{axis}_{sensor}_error"] = np.where(bad, np.nan, err).astype(np.float32)
         expected, missing = file_stats(f, d.cadence_s or 0.128)
         attrs = {
             "number_of_samples": int(f.tt.size),

@@ -267,7 +267,7 @@ def quality(ctx: UnitContext, data: L2Data) -> L2Data:
 
 
 def _f32(x: np.ndarray) -> np.ndarray:
-    return np.where(np.isnan(x), FILL, x).astype(np.float32)
+    return np.asarray(x, dtype=np.float32)  # NaN: the writer stores the definition's fill
 
 
 def write(ctx: UnitContext, data: L2Data) -> list[Product]:
@@ -283,7 +283,7 @@ def write(ctx: UnitContext, data: L2Data) -> list[Product]:
             variables[f"B{c}_{frame}"] = _f32(b[frame][:, k])
     for frame in ("gse", "gsm"):
         for k, c in enumerate("xyz"):
-            variables[f"B{c}_{frame}_error"] = np.where(np.isnan(b[frame][:, k]), FILL,
+            variables[f"B{c}_{frame}_error"] = np.where(np.isnan(b[frame][:, k]), np.nan,
                                                         err).astype(np.float32)
     for frame in ("gse", "gsm"):
         for k, c in enumerate("xyz"):

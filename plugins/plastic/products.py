@@ -15,7 +15,6 @@ from magfw.time import tt2000_from_cdf_epoch
 from magfw_plastic.averaging import average_table
 from magfw_plastic.merge import POSITION_NAMES, add_derived
 
-FILL = -1e31
 LABELS = {"B_RTN_LABL_1": ["BR", "BT", "BN"], "CART_LABL_1": ["X", "Y", "Z"],
           **{f"{p}_LABL_1": [f"{c}_{p}" for c in "XYZ"] for p in POSITION_NAMES}}
 SCALARS = ("FILTER_VALUE", "BTOTAL", "R", "Np", "Vp", "Tp", "Vth", "Vr_Over_V_RTN", "Vt_Over_V_RTN",
@@ -26,7 +25,8 @@ COSINES = ("Vr_Over_V_RTN", "Vt_Over_V_RTN", "Vn_Over_V_RTN")
 
 
 def _f32(x: np.ndarray) -> np.ndarray:
-    return np.where(np.isfinite(x), x, FILL).astype(np.float32)
+    """float32 with every non-finite value NaN (the writer stores the definition's fill)."""
+    return np.where(np.isfinite(x), x, np.nan).astype(np.float32)
 
 
 def cdf_variables(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

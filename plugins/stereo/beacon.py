@@ -78,7 +78,7 @@ def product(ctx: UnitContext, data: BeaconDay) -> Product:
     a = data.rtn
     assert a is not None and data.bin_flags is not None
     b4 = np.column_stack([a.b, a.btotal]).astype(np.float32)
-    b4[~np.isfinite(b4).all(axis=1)] = np.float32(-1e31)
+    b4[~np.isfinite(b4).all(axis=1)] = np.nan  # written as the definition's fill
     day = ctx.day
     return Product(
         definition=ctx.product("beacon_rtn"),

@@ -17,7 +17,6 @@ from magfw.context import Product, UnitContext
 from magfw.time import tt2000_to_cdf_epoch
 from magfw_stereo.averaging import Averages
 
-CDF_FILL = np.float32(-1e31)
 LABELS = {"sc": ["BX", "BY", "BZ", "BTotal"], "rtn": ["BR", "BT", "BN", "BTotal"]}
 SOURCE_NAME = {"A": "Ahead>STEREO Ahead", "B": "Behind>STEREO Behind"}
 
@@ -36,8 +35,7 @@ def _b4(b: np.ndarray, btot: np.ndarray) -> np.ndarray:
 def cdf_product(ctx: UnitContext, pid: str, sc: str, frame: str, t: np.ndarray, b: np.ndarray,
                 btot: np.ndarray, flags: np.ndarray, filter_value: float) -> Product:
     d = ctx.product(pid)
-    b4 = _b4(b, btot)
-    b4[np.isnan(b4)] = CDF_FILL
+    b4 = _b4(b, btot)  # NaN: the writer stores the definition's fill
     burst = "MAGB" if "magb" in pid else "MAG"
     return Product(
         definition=d, fields=_fields(sc, ctx.day),
