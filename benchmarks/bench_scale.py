@@ -7,7 +7,8 @@ LocalCluster of W workers, each into a fresh output tree. Printed as a table and
 - vectors/s end to end (1 worker) and per core;
 - the raw I/O floor measured in the same run: reading every input byte the ledger recorded and
   writing as many output bytes as the run wrote, with no processing (ratio = run / floor);
-- peak resident memory of a worker, for 1 day and for N days (it must not grow with days);
+- peak resident memory of a one-worker run, for 1 day and for N days (it must not grow with
+  the number of days);
 - speed-up from 1 to W workers, local pool and Dask.
 
 Usage: ``python benchmarks/bench_scale.py [--days 4] [--workers 2] [--only stereo/l1] [--json]``
@@ -19,6 +20,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,11 +31,30 @@ from magfw.config import state_dir
 from magfw.ledger import Ledger
 from magfw.period import parse_period
 from magfw.plugins import Hooks, build_plugin_manager
-from magfw.runner import Runner, RunRequest, ensure_simulated
+from magfw.runner import ensure_simulated
 
-#: First simulated day per mission (inside each simulator's calibration coverage).
-START = {"aditya": "2024-08-01"}
+#: First simulated day per mission or level (inside each simulator's coverage: the Aditya
+#: calibration starts in 2024, the simulated STEREO beacon files cover 2014-08..2015-11).
+START = {"aditya": "2024-08-01", "stereo/beacon": "2015-01-01"}
 DEFAULT_START = "2024-01-01"
+
+#: Runs one measurement in a fresh process, so its peak RSS is that run's alone.
+CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from magfw.period import parse_period
+from magfw.runner import RunRequest, Runner
+mission, level, period, out, workers, executor = sys.argv[1:7]
+req = RunRequest(mission=mission, level=level, period=parse_period(period), out_dir=Path(out),
+                 source="simulated", workers=int(workers), executor=executor)
+t0 = time.perf_counter()
+s = Runner().run(req)
+wall = time.perf_counter() - t0
+rss = max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]
+          + [r.peak_rss_mb for r in s.results])
+print(json.dumps({"wall": wall, "vectors": s.vectors, "rss": rss, "ok": s.ok,
+                  "failed": [r.message for r in s.results if r.status == "failed"][:3]}))
+"""
 
 
 def _levels(hooks: Hooks, only: list[str]) -> list[tuple[str, str]]:
@@ -53,10 +74,15 @@ def _floor(out: Path, sim_root: Path) -> float:
     entries = [e for e in Ledger(state_dir(out) / "ledger.sqlite").history() if e.status == "ok"]
     inputs = {i["name"] for e in entries for i in e.inputs}
     out_bytes = sum(o["size"] for e in entries for o in e.outputs)
-    paths = [p for p in sim_root.rglob("*") if p.is_file() and p.relative_to(sim_root).as_posix()
-             in inputs or p.name in inputs]
+    found: dict[str, Path] = {}
+    for root in (sim_root, out):  # archive inputs, and other levels' products in the tree
+        for p in root.rglob("*"):
+            if p.is_file():
+                for key in (p.relative_to(root).as_posix(), p.name):
+                    if key in inputs:
+                        found.setdefault(key, p)
     t0 = time.perf_counter()
-    for p in paths:
+    for p in set(found.values()):
         with open(p, "rb") as fh:
             while fh.read(1 << 22):
                 pass
@@ -71,15 +97,17 @@ def _floor(out: Path, sim_root: Path) -> float:
     return time.perf_counter() - t0
 
 
-def _run(hooks: Hooks, mission: str, level: str, period: str, out: Path, workers: int,
+def _run(mission: str, level: str, period: str, out: Path, workers: int,
          executor: str = "local") -> tuple[float, int, float, bool]:
-    req = RunRequest(mission=mission, level=level, period=parse_period(period), out_dir=out,
-                     source="simulated", workers=workers, executor=executor)
-    t0 = time.perf_counter()
-    summary = Runner(hooks).run(req)
-    wall = time.perf_counter() - t0
-    rss = max((r.peak_rss_mb for r in summary.results), default=0.0)
-    return wall, summary.vectors, rss, summary.ok
+    """(wall s, vectors, peak RSS MiB of the run's processes, all units ok), in a new process."""
+    res = subprocess.run([sys.executable, "-c", CHILD, mission, level, period, str(out),
+                          str(workers), executor], capture_output=True, text=True, timeout=3600)
+    if res.returncode != 0:
+        raise RuntimeError(f"{mission} {level}: {res.stderr.strip().splitlines()[-1:]}")
+    r = json.loads(res.stdout.strip().splitlines()[-1])
+    if r["failed"]:
+        print(f"{mission} {level}: failed units: {r['failed']}", file=sys.stderr)
+    return r["wall"], r["vectors"], r["rss"], r["ok"]
 
 
 def main() -> int:
@@ -95,12 +123,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="magfw-bench-") as tmp_s:
         tmp = Path(tmp_s)
         for mission, level in _levels(hooks, args.only):
-            start = START.get(mission, DEFAULT_START)
+            start = START.get(f"{mission}/{level}", START.get(mission, DEFAULT_START))
             first = parse_period(start).start
             period = f"{first}..{date.fromordinal(first.toordinal() + args.days - 1)}"
             m = hooks.registry.get(mission)
             sc = m.resolve_spacecraft(None)
-            sim = tmp / f"sim-{mission}"
+            sim = tmp / f"sim-{mission}-{start}"
             t_sim = time.perf_counter()
             root = ensure_simulated(hooks, mission, parse_period(period), sim, sc, 0)
             t_sim = time.perf_counter() - t_sim
@@ -116,14 +144,14 @@ def main() -> int:
                 return out
 
             one_day = f"{first}..{first}"
-            _, _, rss_1day, _ = _run(hooks, mission, level, one_day, out_for("d1"), 1)
-            t1, vectors, rss_ndays, ok1 = _run(hooks, mission, level, period, out_for("w1"), 1)
+            _, _, rss_1day, _ = _run(mission, level, one_day, out_for("d1"), 1)
+            t1, vectors, rss_ndays, ok1 = _run(mission, level, period, out_for("w1"), 1)
             floor = _floor(tmp / f"{mission}-{level}-w1", root)
-            tw, _, _, okw = _run(hooks, mission, level, period, out_for("wn"), args.workers)
+            tw, _, _, okw = _run(mission, level, period, out_for("wn"), args.workers)
             try:
                 import distributed  # noqa: F401
 
-                td, _, _, okd = _run(hooks, mission, level, period, out_for("dask"),
+                td, _, _, okd = _run(mission, level, period, out_for("dask"),
                                      args.workers, "dask")
             except ImportError:
                 td, okd = float("nan"), False
