@@ -40,18 +40,17 @@ DEFAULT_START = "2024-01-01"
 
 #: Runs one measurement in a fresh process, so its peak RSS is that run's alone.
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from magfw.period import parse_period
-from magfw.runner import RunRequest, Runner
+from magfw.runner import RunRequest, Runner, peak_rss_mb
 mission, level, period, out, workers, executor = sys.argv[1:7]
 req = RunRequest(mission=mission, level=level, period=parse_period(period), out_dir=Path(out),
                  source="simulated", workers=int(workers), executor=executor)
 t0 = time.perf_counter()
 s = Runner().run(req)
 wall = time.perf_counter() - t0
-rss = max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024]
-          + [r.peak_rss_mb for r in s.results])
+rss = max([peak_rss_mb()] + [r.peak_rss_mb for r in s.results])
 print(json.dumps({"wall": wall, "vectors": s.vectors, "rss": rss, "ok": s.ok,
                   "failed": [r.message for r in s.results if r.status == "failed"][:3]}))
 """

@@ -306,6 +306,19 @@ def _process_in_worker(job: UnitJob, spec: tuple[tuple[str, object, str | None],
     return process_unit(job, hooks_from_spec(spec))
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (MiB). Linux's VmHWM, which starts afresh in a new
+    program; ``ru_maxrss`` would carry the parent's peak across fork and exec."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _done(job: UnitJob, status: Status, message: str, t0: float, started: float,
           versions: dict[str, Any], inputs: list[dict[str, Any]], digest: str | None, *,
           vectors: int = 0, product_version: int | None = None, reason: str | None = None,
@@ -317,7 +330,7 @@ def _done(job: UnitJob, status: Status, message: str, t0: float, started: float,
                         error=message if status == "failed" else None, vectors=vectors,
                         started=started, duration_s=duration)
     paths = [job.out_dir / o["path"] for o in outputs or []]
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    rss_mb = peak_rss_mb()
     return UnitResult(job.unit, status, message, paths, vectors, duration, entry, job.mission,
                       job.level, rss_mb)
 
