@@ -101,7 +101,9 @@ def test_kill_and_resume(tmp_path):
                            sleep=0.0, out=str(out))], env=env, capture_output=True, text=True,
                            timeout=120)
     ok, skipped = map(int, rerun.stdout.split())
-    assert skipped >= len(kept) and ok + skipped == 12
+    # every recorded day is skipped; a day killed after its product was renamed into place but
+    # before the ledger recorded it is redone (identically): at most the one unit in flight
+    assert skipped >= len(kept) - 1 and ok + skipped == 12
     assert len(list((out / "chain").glob("DAY_*.json"))) == 12
     for name, content in kept.items():  # finished days untouched
         assert (out / "chain" / name).read_bytes() == content
