@@ -167,6 +167,18 @@ def m2q(m: ArrayLike) -> FloatArray:
     return q
 
 
+def rodrigues(rv: ArrayLike) -> FloatArray:
+    """Rotation matrices (N,3,3) of rotation vectors (N,3): an active rotation by |rv| radians
+    about rv (Rodrigues' formula), vectorised; used by simulators for attitudes and rotations."""
+    rv = np.asarray(rv, dtype=np.float64)
+    th = np.linalg.norm(rv, axis=1)[:, None, None]
+    k = np.zeros((rv.shape[0], 3, 3))
+    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -rv[:, 2], rv[:, 1], -rv[:, 0]
+    k = k - k.transpose(0, 2, 1)
+    safe = np.where(th == 0, 1.0, th)
+    return np.eye(3) + np.sin(th) / safe * k + (1 - np.cos(th)) / safe**2 * (k @ k)
+
+
 def _matvec(m: FloatArray, v: FloatArray) -> FloatArray:
     """Apply (N,3,3) matrices to (N,3) vectors."""
     return np.einsum("nij,nj->ni", m, v)

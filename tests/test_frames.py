@@ -27,6 +27,7 @@ from spiceypy import cyice
 
 from magfw import frames, igrf, kernels
 from magfw.errors import KernelError
+from magfw.frames import rodrigues
 from magfw.time import tt2000_from_iso, tt2000_to_et
 
 DAY = "2024-10-30"
@@ -51,16 +52,6 @@ def day_tt(n: int = N_DAY, start: str = f"{DAY}T00:00:00", step_ns: int = 125_00
 def rotation_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Angle (rad) of the rotation a^T b, accurate for small angles (||a - b||_F / sqrt 2)."""
     return np.linalg.norm(a - b, axis=(-2, -1)) / np.sqrt(2.0)
-
-
-def rodrigues(rv: np.ndarray) -> np.ndarray:
-    """Rotation matrices (N,3,3) of rotation vectors (N,3) (active rotation by |rv| about rv)."""
-    th = np.linalg.norm(rv, axis=1)[:, None, None]
-    k = np.zeros((rv.shape[0], 3, 3))
-    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -rv[:, 2], rv[:, 1], -rv[:, 0]
-    k = k - k.transpose(0, 2, 1)
-    safe = np.where(th == 0, 1.0, th)
-    return np.eye(3) + np.sin(th) / safe * k + (1 - np.cos(th)) / safe**2 * (k @ k)
 
 
 def wobble(et: np.ndarray, t0: float, amplitude: float = WOBBLE_RAD,
@@ -480,3 +471,12 @@ def test_igrf_table_matches_ppigrf_source() -> None:
     ours = igrf.igrf14()
     for name in ("epochs", "g10", "g11", "h11"):
         assert np.array_equal(getattr(full, name), getattr(ours, name))
+
+
+def test_rodrigues_matches_spice_axisar() -> None:
+    """magfw.frames.rodrigues equals SPICE's axisar (active rotation), to 1e-14."""
+    rv = np.random.default_rng(4).normal(0, 1.0, (50, 3))
+    rv[0] = 0.0  # the identity
+    ours = rodrigues(rv)
+    ref = np.array([sp.axisar(v, np.linalg.norm(v)) if np.any(v) else np.eye(3) for v in rv])
+    assert np.abs(ours - ref).max() < 1e-14

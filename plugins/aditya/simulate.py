@@ -44,6 +44,7 @@ import spiceypy as sp
 from spiceypy import cyice
 
 from magfw import frames, igrf, kernels
+from magfw.frames import rodrigues
 from magfw.io.atomic import write_bytes_atomic
 from magfw.period import Period
 from magfw.time import tt2000_breakdown, tt2000_from_iso, tt2000_to_et, utc_day_of
@@ -257,15 +258,6 @@ def orbit_j2000(et: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, sun
 
 
-def _rodrigues(rv: np.ndarray) -> np.ndarray:
-    th = np.linalg.norm(rv, axis=1)[:, None, None]
-    k = np.zeros((rv.shape[0], 3, 3))
-    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -rv[:, 2], rv[:, 1], -rv[:, 0]
-    k = k - k.transpose(0, 2, 1)
-    safe = np.where(th == 0, 1.0, th)
-    return np.eye(3) + np.sin(th) / safe * k + (1 - np.cos(th)) / safe**2 * (k @ k)
-
-
 def attitude(et: np.ndarray, sun_from_sc: np.ndarray, seed: int) -> np.ndarray:
     """C-matrices (N,3,3) J2000 -> SCCS: rows yaw (Sun), roll (~ecliptic north), pitch."""
     u = _unit(sun_from_sc)
@@ -280,7 +272,7 @@ def attitude(et: np.ndarray, sun_from_sc: np.ndarray, seed: int) -> np.ndarray:
     ph = rng.uniform(0, 2 * np.pi, 3)
     rv = np.stack([WOBBLE_RAD * np.sin(2 * np.pi * et / p + f) for p, f in zip(WOBBLE_P, ph,
                                                                                  strict=True)], 1)
-    return _rodrigues(rv) @ c
+    return rodrigues(rv) @ c
 
 
 def _grid_interp(et: np.ndarray, et_nodes: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -373,7 +365,7 @@ def default_caldb() -> dict[str, list[dict[str, object]]]:
     """The simulated instrument's calibration (caldb V01): two validity periods per sensor."""
 
     def rot(ax: list[float], deg: float) -> np.ndarray:
-        return _rodrigues(np.radians(deg) * np.asarray([ax], float) / np.linalg.norm(ax))[0]
+        return rodrigues(np.radians(deg) * np.asarray([ax], float) / np.linalg.norm(ax))[0]
 
     def entry(scale, off, tc, m, t0, f, to) -> dict[str, object]:  # noqa: ANN001
         return {"valid_from": f, "valid_to": to,

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from magfw.frames import rodrigues
+
 AU_KM = 149_597_870.7
 GM_SUN = 1.32712440018e11  # km^3 s^-2
 OBLIQUITY_RAD = np.radians(84381.448 / 3600.0)  # SPICE ECLIPJ2000
@@ -59,16 +61,6 @@ def rtn_axes(sc: str, et: np.ndarray) -> np.ndarray:
     n /= np.linalg.norm(n, axis=1, keepdims=True)
     t = np.cross(n, r)
     return np.stack([r, t, n], axis=2)
-
-
-def rodrigues(rv: np.ndarray) -> np.ndarray:
-    """(N, 3, 3) rotation matrices of rotation vectors (N, 3)."""
-    th = np.linalg.norm(rv, axis=1)[:, None, None]
-    k = np.zeros((rv.shape[0], 3, 3))
-    k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -rv[:, 2], rv[:, 1], -rv[:, 0]
-    k = k - k.transpose(0, 2, 1)
-    safe = np.where(th == 0, 1.0, th)
-    return np.eye(3) + np.sin(th) / safe * k + (1 - np.cos(th)) / safe**2 * (k @ k)
 
 
 def wobble(et: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from magfw_stereo.geometry import rodrigues
+from magfw.frames import rodrigues
 
 
 def _smooth_step(t: np.ndarray, t0: float, width: float) -> np.ndarray:
