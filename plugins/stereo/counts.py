@@ -97,18 +97,24 @@ def _row_day(year: float, day: float) -> date:
     return d
 
 
-def read_counts(path: str | Path) -> CountsTable:
-    """Read a Counts table; a malformed one is one InputError naming the line and the problem."""
-    path = Path(path)
+def read_ascii(path: Path, what: str) -> str:
+    """The text of an ASCII table (the Counts table, a researcher's offsets file); unreadable or
+    non-ASCII is one InputError naming the file, and the line of the first bad byte."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(path, f"cannot read the Counts table: {exc.strerror or exc}") from exc
+        raise InputError(path, f"cannot read the {what}: {exc.strerror or exc}") from exc
     try:
-        text = raw.decode("ascii")
+        return raw.decode("ascii")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(path, f"line {line}: not ASCII text") from None
+        raise InputError(path, f"line {line}: not ASCII text (byte {raw[exc.start]:#04x})") from None
+
+
+def read_counts(path: str | Path) -> CountsTable:
+    """Read a Counts table; a malformed one is one InputError naming the line and the problem."""
+    path = Path(path)
+    text = read_ascii(path, "Counts table")
     days: list[date] = []
     rows: list[list[float]] = []
     seen: dict[date, int] = {}

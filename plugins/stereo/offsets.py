@@ -110,16 +110,10 @@ def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> Offset
     when those say one. Returns the rows sorted by date. Anything wrong is one
     :class:`InputError` naming the file, the line and the problem.
     """
+    from magfw_stereo.counts import read_ascii
+
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, f"cannot read the offsets file: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("ascii")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(path, f"line {line}: not ASCII text (byte {raw[exc.start]:#04x})") from None
+    text = read_ascii(path, "offsets file")
 
     name = _NAME.fullmatch(path.name)
     sc_name = name["sc"].upper() if name else None
