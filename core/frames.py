@@ -421,6 +421,9 @@ def _check_coverage(pool: KernelPool, frames: tuple[_Frame, ...], tt: NDArray[np
                 require_coverage(pool, code, tt, kind=kind)
 
 
+_J2000 = _Frame("J2000", "J2000", "const", np.inf)
+
+
 def rotation_matrices(
     tt2000: ArrayLike,
     from_frame: str,
@@ -464,17 +467,15 @@ def rotation_matrices(
 
     if a.rate == "fast" and b.rate == "slow":
         slow_b = _Frame(b.label, b.spice, b.rate, b.grid)
-        j2000 = _Frame("J2000", "J2000", "const", np.inf)
 
         def exact(e: FloatArray) -> FloatArray:
-            s = _interpolated(e, lambda x: _exact_pair(j2000, slow_b, x), grid_s or b.grid)
-            return np.matmul(s, _exact_pair(a, j2000, e))
+            s = _interpolated(e, lambda x: _exact_pair(_J2000, slow_b, x), grid_s or b.grid)
+            return np.matmul(s, _exact_pair(a, _J2000, e))
     elif b.rate == "fast" and a.rate == "slow":
-        j2000 = _Frame("J2000", "J2000", "const", np.inf)
 
         def exact(e: FloatArray) -> FloatArray:
-            s = _interpolated(e, lambda x: _exact_pair(a, j2000, x), grid_s or a.grid)
-            return np.matmul(_exact_pair(j2000, b, e), s)
+            s = _interpolated(e, lambda x: _exact_pair(a, _J2000, x), grid_s or a.grid)
+            return np.matmul(_exact_pair(_J2000, b, e), s)
     else:
 
         def exact(e: FloatArray) -> FloatArray:
