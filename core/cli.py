@@ -21,6 +21,7 @@ from rich.table import Table
 from magfw import __version__
 from magfw.config import load_config, mission_setting, resolve_out_dir, state_dir
 from magfw.errors import MagfwError, UsageError
+from magfw.jobs import RunRequest
 from magfw.mission import Level
 from magfw.period import parse_period
 from magfw.plugins import get_hooks
@@ -45,6 +46,24 @@ def setup_logging(path: Path | None = None) -> Path:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.DEBUG if os.environ.get("MAGFW_DEBUG") else logging.INFO)
+    return path
+
+
+def say(text: str) -> None:
+    """Print a line of a command's output (stdout), no markup."""
+    out.print(text, markup=False)
+
+
+def warn(text: str) -> None:
+    """Print ``magfw: warning: TEXT`` on stderr, no markup."""
+    err.print(f"magfw: warning: {text}", markup=False)
+
+
+def output_tree(out_dir: Path | None) -> Path:
+    """The output tree a command works on (``--out``, ``MAGFW_DATA``, ``magfw.toml``,
+    ``./magfw-data``), with magfw's log inside it."""
+    path = resolve_out_dir(out_dir, load_config())
+    setup_logging(state_dir(path) / "logs" / "magfw.log")
     return path
 
 
@@ -115,27 +134,47 @@ def run(
     seed: Annotated[int, typer.Option(help="simulator seed for --source simulated")] = 0,
 ) -> None:
     """Process MISSION LEVEL over PERIOD. Level-specific options follow as --name value."""
-    from magfw.runner import Runner, RunRequest
+    lvl = get_hooks().registry.get(mission).level(level)
+    options = parse_level_options(lvl, list(ctx.args))
+    run_level_command(mission, level, period, spacecraft=spacecraft, source=source,
+                      out_dir=out_dir, options=options, workers=workers, executor=executor,
+                      scheduler=scheduler, force=force, dry_run=dry_run, seed=seed)
+
+
+def run_level_command(
+    mission: str, level: str, period: str, *, spacecraft: str | None = None,
+    source: str | None = None, out_dir: Path | None = None,
+    options: dict[str, Any] | None = None, workers: int | None = None,
+    executor: str = "local", scheduler: str | None = None, force: bool = False,
+    dry_run: bool = False, seed: int = 0,
+) -> Any:
+    """What ``magfw run`` does, for plugin commands that run a level (``magfw stereo merge``):
+    resolve the output tree and source, log into the tree, run with a progress bar, print the
+    summary and warnings, and exit 1 if a unit failed. Returns the :class:`RunSummary`."""
+    from magfw.executors import validate
+    from magfw.runner import Runner
 
     hooks = get_hooks()
     m = hooks.registry.get(mission)
     lvl = m.level(level)
-    options = parse_level_options(lvl, list(ctx.args))
+    if options is None:
+        options = {o.name: o.default for o in lvl.options}
     config = load_config()
     out_path = resolve_out_dir(out_dir, config)
     log_path = setup_logging(state_dir(out_path) / "logs" / "magfw.log")
     src = source or mission_setting(config, m.id, "source") or m.default_source
-    from magfw.executors import validate
-
     request = RunRequest(mission=m.id, level=lvl.name, period=parse_period(period),
                          out_dir=out_path, source=src, spacecraft=spacecraft, options=options,
                          force=force, dry_run=dry_run, workers=workers or os.cpu_count() or 1,
                          seed=seed, executor=validate(executor, scheduler), scheduler=scheduler)
     summary = _run_with_progress(Runner(hooks), request)
     _print_summary(summary, request)
+    for warning in summary.warnings:
+        err.print(f"magfw: warning: {warning}", markup=False)
     if not summary.ok:
-        err.print(f"details of failures: {log_path}")
+        err.print(f"details of failures: {log_path}", markup=False)
         raise typer.Exit(1)
+    return summary
 
 
 def _run_with_progress(runner: Any, request: Any) -> Any:
@@ -198,11 +237,12 @@ def simulate(
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
 ) -> None:
     """Write a simulated raw-input archive (with its truth) for MISSION over PERIOD."""
+    from magfw.simulation import simulate_archive
+
     hooks = get_hooks()
     m = hooks.registry.get(mission)
     sc = m.resolve_spacecraft(spacecraft)
-    setup_logging()
-    root = hooks.simulate(m.id, parse_period(period), out_dir, sc, seed)
+    root = simulate_archive(hooks, m.id, parse_period(period), out_dir, sc, seed)
     out.print(f"simulated {m.id} {period} into {root}")
 
 

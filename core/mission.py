@@ -46,22 +46,31 @@ class LevelOption(BaseModel):
 
 
 class Level(BaseModel):
-    """A processing level of a mission (``l1``, ``l2``, ``prep``...).
+    """A processing level of a mission (``l1``, ``l2``, ``prep``, ``merge``...).
 
-    ``unit`` is the unit of work; ``products`` the ids of the product definitions it writes;
-    ``needs`` other levels (``mission/level``) whose products it reads; ``implemented: False``
-    marks a level that is registered but not yet available (it fails with a clear message).
+    ``unit`` is the unit of work: a UTC ``day``, or a whole calendar ``month`` or ``year``
+    (a PERIOD selects which months or years; the unit always covers all of it). ``products``
+    are the ids of the product definitions it writes; ``needs`` other levels
+    (``mission/level``) whose products it reads: the runner plans them first, over the
+    requested period. ``pipeline`` is the level object whose ``@hookimpl`` methods
+    (``fetch``, ``read``, ``calibrate``... ``write``) process one unit; a level without one
+    is listed but not runnable ("not implemented yet").
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str = ""
     unit: Literal["day", "month", "year"] = "day"
     products: list[str] = Field(default_factory=list)
     needs: list[str] = Field(default_factory=list)
     options: list[LevelOption] = Field(default_factory=list)
-    implemented: bool = True
+    pipeline: object | None = Field(default=None, exclude=True, repr=False)
+
+    @property
+    def implemented(self) -> bool:
+        """Whether the level has a level object (can be run)."""
+        return self.pipeline is not None
 
     def option(self, flag_or_name: str) -> LevelOption | None:
         key = flag_or_name.lstrip("-").replace("-", "_")
@@ -96,6 +105,13 @@ class Mission(BaseModel):
                 raise ValueError(f"product {p.id} belongs to mission {p.mission!r}, not {self.id!r}")
         if self.default_spacecraft is not None and self.default_spacecraft not in self.spacecraft:
             raise ValueError(f"default spacecraft {self.default_spacecraft!r} not in spacecraft")
+        return self
+
+    @model_validator(mode="after")
+    def _level_names(self) -> Mission:
+        for key, level in self.levels.items():
+            if key != level.name:
+                raise ValueError(f"level key {key!r} differs from its name {level.name!r}")
         return self
 
     def level(self, name: str) -> Level:
@@ -165,11 +181,22 @@ class MissionRegistry:
 
 
 class PluginRegistrar:
-    """The object a plugin's ``register_missions`` receives: ``add(mission)`` on its behalf."""
+    """The object a plugin's ``register_missions`` receives: ``add(mission)`` on its behalf.
+
+    Missions are collected and handed to the registry only once the hook has returned
+    without error, so a plugin that fails half-way registers nothing.
+    """
 
     def __init__(self, registry: MissionRegistry, plugin: str) -> None:
         self._registry = registry
         self.plugin = plugin
+        self.missions: list[Mission] = []
 
     def add(self, mission: Mission) -> None:
-        self._registry.add(mission, plugin=self.plugin)
+        """Register ``mission`` (with its levels' level objects) for this plugin."""
+        if mission.id in self._registry or any(m.id == mission.id for m in self.missions):
+            other = self._registry.get(mission.id).plugin if mission.id in self._registry \
+                else self.plugin
+            raise PluginError(None, f"mission {mission.id!r} registered by both {other!r} "
+                              f"and {self.plugin!r}")
+        self.missions.append(mission)

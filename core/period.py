@@ -2,7 +2,8 @@
 
 PERIOD is ``YYYY`` (a year), ``YYYY-MM`` (a month), ``YYYY-MM-DD`` (a day) or ``START..END``
 (inclusive days, each side any of the three forms). A level processes its period in units: one
-UTC day per unit unless the level says ``month`` or ``year``; units are clipped to the period.
+UTC day per unit unless the level says ``month`` or ``year``. A month or year unit always
+covers the whole calendar month or year: the period only selects which ones.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Period:
 
 @dataclass(frozen=True, order=True)
 class Unit:
-    """One unit of work: a day, or a month or year clipped to the period.
+    """One unit of work: a UTC day, a calendar month or a calendar year.
 
     ``key`` names it in logs and the ledger (``2024-01-05``, ``2024-01``, ``2024``); ``start``
     and ``end`` are the first and last UTC day it covers (inclusive).
@@ -110,7 +111,7 @@ def parse_period(text: str) -> Period:
 
 
 def plan_units(period: Period, kind: UnitKind = "day") -> list[Unit]:
-    """Split a period into units of ``kind``, clipped to the period, in time order."""
+    """The units of ``kind`` that the period touches, in time order (whole months/years)."""
     units: list[Unit] = []
     if kind == "day":
         return [Unit(d, d, "day", d.isoformat()) for d in period.days()]
@@ -125,7 +126,7 @@ def plan_units(period: Period, kind: UnitKind = "day") -> list[Unit]:
             key = f"{cursor.year:04d}"
         else:
             raise UsageError(None, f"unknown unit kind {kind!r}")
-        end = min(last, period.end)
-        units.append(Unit(cursor, end, kind, key))
-        cursor = end + timedelta(days=1)
+        first = date(cursor.year, cursor.month if kind == "month" else 1, 1)
+        units.append(Unit(first, last, kind, key))
+        cursor = last + timedelta(days=1)
     return units

@@ -19,7 +19,6 @@ import numpy as np
 
 from magfw.context import PlotPanel, PlotSpec
 from magfw.errors import InputError
-from magfw.io.atomic import atomic_path
 
 #: A time step larger than this many median steps is drawn as a gap.
 GAP_FACTOR = 3.0
@@ -72,6 +71,15 @@ def _envelope(t: np.ndarray, ys: list[np.ndarray], n_bins: int
 def render(spec: PlotSpec, path: str | Path) -> Path:
     """Draw ``spec`` (one panel per :class:`PlotPanel`, shared UTC time axis) to a PNG of
     exactly ``spec.size_px`` pixels at ``spec.dpi``; written atomically. Returns ``path``."""
+    from magfw.io.atomic import write_bytes_atomic
+
+    return write_bytes_atomic(path, render_png(spec))
+
+
+def render_png(spec: PlotSpec) -> bytes:
+    """The PNG of :func:`render`, in memory."""
+    import io
+
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
@@ -117,9 +125,9 @@ def render(spec: PlotSpec, path: str | Path) -> Path:
     if spec.title:
         fig.suptitle(spec.title)
     fig.set_layout_engine("constrained")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=spec.dpi)
-    return path
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=spec.dpi)
+    return buf.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------

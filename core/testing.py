@@ -7,15 +7,22 @@ Enable in a plugin's ``conftest.py``::
 then::
 
     def test_my_mission_end_to_end(magfw_hooks, magfw_run):
-        hooks = magfw_hooks(my_plugin)               # only this plugin, no autoload
+        hooks = magfw_hooks(my_plugin)               # only this plugin, no autoload, strict
         summary = magfw_run(hooks, "mymission", "l1", "2024-08-01")
         assert summary.ok
-        for path in summary.results[0].outputs:
+        for path in summary.outputs:
             assert_valid_product(path, hooks)
+        truth = simulated_archive(summary) / "truth"  # what the simulator wrote beside it
 
-Fixtures: ``magfw_hooks`` (a factory of :class:`magfw.plugins.Hooks` over chosen plugins),
-``magfw_run`` (run a level on a simulated archive in a temporary output tree), ``magfw_cli``
-(run the ``magfw`` command in-process over chosen plugins, capturing exit code and output).
+Fixtures: ``magfw_hooks`` (a factory of :class:`magfw.plugins.Hooks` over chosen plugins, in
+strict mode: an unknown hook or argument is an error with a "did you mean"), ``magfw_run``
+(run a level on a simulated archive in a temporary output tree), ``magfw_cli`` (run the
+``magfw`` command in-process over chosen plugins, capturing exit code and output).
+
+Where things land: ``magfw_run`` writes into ``tmp_path / "out"``; with ``source="simulated"``
+(the default) the simulated archive is at
+``out/.magfw/simulated/<mission>/<spacecraft or "all">/seed<seed>/`` (the simulator's
+``truth/`` folder inside it), which :func:`simulated_archive` returns.
 """
 
 from __future__ import annotations
@@ -30,17 +37,32 @@ from typing import Any
 import pytest
 
 from magfw import plugins as _plugins
+from magfw.jobs import RunRequest, RunSummary
 from magfw.period import parse_period
 from magfw.plugins import Hooks, build_plugin_manager
-from magfw.runner import Runner, RunRequest, RunSummary
+from magfw.runner import Runner
+from magfw.simulation import simulated_root
 
 
-def make_hooks(*plugins: object, names: list[str] | None = None, autoload: bool = False) -> Hooks:
-    """A :class:`Hooks` facade over exactly ``plugins`` (modules or objects), no autoload."""
+def make_hooks(*plugins: object, names: list[str] | None = None, autoload: bool = False,
+               strict: bool = True) -> Hooks:
+    """A :class:`Hooks` facade over exactly ``plugins`` (modules or objects), no autoload.
+
+    ``strict`` (the default here): a plugin with an unknown hook, an argument a hook does not
+    take, or a failing ``register_missions`` raises :class:`magfw.errors.PluginError` instead
+    of being left out with a warning."""
     names = names or [getattr(p, "__name__", type(p).__name__) for p in plugins]
-    pm = build_plugin_manager(autoload=autoload, allow=[], extra=list(zip(names, plugins,
-                                                                          strict=True)))
-    return Hooks(pm)
+    pm = build_plugin_manager(autoload=autoload, allow=[], strict=strict,
+                              extra=list(zip(names, plugins, strict=True)))
+    return Hooks(pm, strict=strict)
+
+
+def simulated_archive(summary: RunSummary) -> Path:
+    """The simulated archive a ``source="simulated"`` run read (its ``truth/`` inside)."""
+    request = summary.request
+    assert request is not None, "a dry run or a summary without its request"
+    sc = next((r.spacecraft for r in summary.results if r.mission == request.mission), None)
+    return simulated_root(request.out_dir, request.mission, sc, request.seed)
 
 
 def run_level(hooks: Hooks, mission: str, level: str, period: str, out_dir: Path, *,
@@ -57,6 +79,7 @@ def assert_valid_product(path: Path, hooks: Hooks) -> None:
 
     report = check_file(path, hooks.registry.definitions())
     assert report.ok, format_report(report)
+    assert report.definition is not None, f"{path}: no product definition recognises it"
 
 
 @dataclass

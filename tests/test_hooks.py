@@ -1,4 +1,7 @@
-"""One test per hook (tests/test_docs.py checks every hook has a ``test_hook_<name>``)."""
+"""One test per hook (tests/test_docs.py checks every hook has a ``test_hook_<name>``).
+
+Each step test checks the value the step produced, not only that it ran.
+"""
 
 import json
 from pathlib import Path
@@ -8,10 +11,7 @@ import typer
 from toyplugin import Toy
 from typer.testing import CliRunner
 
-from magfw import hookimpl
-from magfw.errors import PluginError
-from magfw.mission import Level, Mission
-from magfw.period import parse_period
+from magfw.api import Level, Mission, PluginError, hookimpl, parse_period
 from magfw.testing import make_hooks, run_cli, run_level
 
 PIPELINE = ["read", "calibrate", "correct", "transform", "average", "quality"]
@@ -84,27 +84,35 @@ def test_hook_read(hooks, tmp_path):
 
 def test_hook_calibrate(hooks, tmp_path):
     run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out", options={"gain": 2.0})
-    assert _product(tmp_path / "out")["mean"] == pytest.approx(2 * 4.5)
+    # gain 2, then the transform's sign change: -(2 * (0..9))
+    assert _product(tmp_path / "out")["values"] == [-2.0 * x for x in range(10)]
 
 
 def test_hook_correct(hooks, tmp_path):
-    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
-    assert _product(tmp_path / "out")["steps"].index("correct") == 2
+    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out", options={"offset": 3.0})
+    product = _product(tmp_path / "out")
+    assert product["values"] == [-(x - 3.0) for x in range(10)]  # offset removed before transform
+    assert product["steps"].index("correct") == 2
 
 
 def test_hook_transform(hooks, tmp_path):
-    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
-    assert _product(tmp_path / "out")["steps"].index("transform") == 3
+    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out", options={"gain": 2.0,
+                                                                           "offset": 1.0})
+    product = _product(tmp_path / "out")
+    assert product["values"] == [-(2.0 * x - 1.0) for x in range(10)]
+    assert product["steps"].index("transform") == 3
 
 
 def test_hook_average(hooks, tmp_path):
     run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
-    assert _product(tmp_path / "out")["mean"] == pytest.approx(4.5)
+    assert _product(tmp_path / "out")["mean"] == pytest.approx(-4.5)
 
 
 def test_hook_quality(hooks, tmp_path):
-    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
-    assert _product(tmp_path / "out")["steps"] == PIPELINE  # all steps, in order
+    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out", options={"limit": 6.5})
+    product = _product(tmp_path / "out")
+    assert product["flagged"] == 3  # |-7|, |-8|, |-9|
+    assert product["steps"] == PIPELINE  # all steps, in order
 
 
 def test_hook_write(hooks, tmp_path):
@@ -115,22 +123,55 @@ def test_hook_write(hooks, tmp_path):
 
 
 def test_hook_write_must_return_products(tmp_path):
-    class Silent(Toy):
-        @hookimpl
-        def write(self, ctx, data):
-            return None
-
-    hooks = make_hooks(Silent("silent"))
+    toy = Toy("silent")
+    toy.level.write = hookimpl(lambda ctx, data: None)  # type: ignore[method-assign]
+    hooks = make_hooks(toy)
     summary = run_level(hooks, "silent", "l1", "2024-01-01", tmp_path / "out")
     assert summary.results[0].status == "failed"
     assert "hook write returned nothing" in summary.results[0].message
+
+
+def test_hook_magfw_product_written(tmp_path):
+    seen: list[tuple[str, str, str, int]] = []
+
+    class Watcher:
+        @hookimpl
+        def magfw_product_written(self, ctx, path, definition):
+            seen.append((ctx.mission, ctx.unit.key, definition.id, path.stat().st_size))
+
+    hooks = make_hooks(Toy(), Watcher(), names=["toy", "watcher"])
+    summary = run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", tmp_path / "out")
+    assert summary.ok
+    sizes = [p.stat().st_size for p in summary.outputs]
+    assert seen == [("toy", "2024-01-01", "summary", sizes[0]),
+                    ("toy", "2024-01-02", "summary", sizes[1])]  # committed, in place
+
+
+def test_hook_magfw_run_finished(tmp_path):
+    got = []
+
+    class Watcher:
+        @hookimpl
+        def magfw_run_finished(self, summary):
+            got.append((summary.request.level, summary.count("ok"),
+                        [p.name for p in summary.outputs]))
+
+    class Broken:
+        @hookimpl
+        def magfw_run_finished(self, summary):
+            raise RuntimeError("mail server down")
+
+    hooks = make_hooks(Toy(), Broken(), Watcher(), names=["toy", "broken", "watcher"])
+    summary = run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
+    assert got == [("l1", 1, ["TOY_20240101_V00.json"])]  # called after the broken one too
+    assert summary.ok and any("mail server down" in w for w in summary.warnings)
 
 
 def test_level_options_reach_steps_through_cli(hooks, tmp_path):
     res = run_cli(["run", "toy", "l1", "2024-01-01", "--source", "simulated", "--out",
                    str(tmp_path / "o"), "--gain", "3"], hooks)
     assert res.exit_code == 0, res.stderr
-    assert _product(tmp_path / "o")["mean"] == pytest.approx(13.5)
+    assert _product(tmp_path / "o")["mean"] == pytest.approx(-13.5)
     res = run_cli(["run", "toy", "l1", "2024-01-01", "--source", "simulated", "--colour", "x"], hooks)
     assert res.exit_code == 2 and "no such option --colour" in res.stderr
 
@@ -138,6 +179,21 @@ def test_level_options_reach_steps_through_cli(hooks, tmp_path):
 def test_plugin_error_class_is_one_line():
     err = PluginError(None, "a\nb")
     assert str(err) == "a b"
+
+
+def test_a_failing_hook_names_mission_level_hook_and_plugin(tmp_path):
+    toy = Toy("boom")
+
+    def transform(ctx, data):
+        raise ZeroDivisionError("division by zero")
+
+    toy.level.transform = hookimpl(transform)  # type: ignore[method-assign]
+    summary = run_level(make_hooks(toy, names=["boomplugin"]), "boom", "l1", "2024-01-01",
+                        tmp_path / "out")
+    (result,) = summary.results
+    assert result.status == "failed" and "\n" not in result.message
+    assert "boom l1: hook transform of" in result.message
+    assert "boomplugin" in result.message and "ZeroDivisionError" in result.message
 
 
 def test_registering_unknown_product_in_level_fails():

@@ -1,14 +1,12 @@
-"""Plugin loading, environment controls, check_pending, and dispatch by mission id."""
+"""Plugin loading, environment controls, strict checks, isolation, and dispatch."""
 
 import pluggy
 import pytest
-from toyplugin import Toy
+from toyplugin import Toy, ToyData, ToyL1
 
-from magfw import hookimpl
-from magfw.errors import PluginError, UsageError
-from magfw.period import parse_period
+from magfw.api import Level, Mission, PluginError, UsageError, hookimpl, parse_period
 from magfw.plugins import Hooks, build_plugin_manager
-from magfw.testing import make_hooks
+from magfw.testing import make_hooks, run_level
 
 
 def _missions(pm) -> list[str]:
@@ -55,9 +53,11 @@ def test_check_pending_rejects_unknown_hook():
             return data
 
     warnings: list[str] = []
-    pm = build_plugin_manager(autoload=False, extra=[("typo", Typo())], warn=warnings.append)
+    pm = build_plugin_manager(autoload=False, extra=[("typo", Typo())], warn=warnings.append,
+                              strict=False)
     assert pm.get_plugin("typo") is None
-    assert "typo" in warnings[0] and "calibrat" in warnings[0]
+    assert len(warnings) == 1 and "typo" in warnings[0] and "\n" not in warnings[0]
+    assert "unknown hook 'calibrat' (did you mean 'calibrate'?)" in warnings[0]
 
 
 def test_check_pending_is_real_pluggy_validation():
@@ -102,19 +102,121 @@ def test_unknown_mission_and_level_are_usage_errors():
         hooks.registry.get("toy").level("l9")
 
 
-def test_unimplemented_step_passes_data_through():
-    class Partial:
+def test_unimplemented_step_passes_data_through(tmp_path):
+    class NoTransform(ToyL1):
+        transform = None  # type: ignore[assignment]
+
+    toy = Toy("partial")
+    toy.level = NoTransform(toy)
+    hooks = make_hooks(toy)
+    assert not hooks.implements("partial", "l1", "transform")
+    assert hooks.implements("partial", "l1", "correct")
+    summary = run_level(hooks, "partial", "l1", "2024-01-01", tmp_path / "out")
+    assert summary.ok and "transform" not in toy.calls and "average" in toy.calls
+
+
+def _strict_problem(plugin: object) -> str:
+    with pytest.raises(PluginError) as info:
+        make_hooks(plugin, names=["bad"])
+    assert "\n" not in str(info.value)
+    return str(info.value)
+
+
+def test_strict_mode_unknown_step_on_a_level_object_says_did_you_mean():
+    toy = Toy("typo")
+
+    class Typo(ToyL1):
+        @hookimpl
+        def calibrat(self, ctx, data):
+            return data
+
+    toy.level = Typo(toy)
+    message = _strict_problem(toy)
+    assert "level typo.l1" in message and "unknown hook 'calibrat'" in message
+    assert "did you mean 'calibrate'?" in message
+
+
+def test_strict_mode_wrong_argument_says_did_you_mean():
+    toy = Toy("args")
+
+    class WrongArg(ToyL1):
+        @hookimpl
+        def correct(self, context, data):
+            return data
+
+    toy.level = WrongArg(toy)
+    message = _strict_problem(toy)
+    assert "hook 'correct' has argument 'context'" in message
+    assert "did you mean 'ctx'?" in message and "correct takes (ctx, data)" in message
+
+
+def test_strict_mode_is_set_by_the_environment(monkeypatch):
+    class Typo:
+        @hookimpl
+        def registr_missions(self, registry):
+            pass
+
+    monkeypatch.setenv("MAGFW_STRICT_PLUGINS", "1")
+    with pytest.raises(PluginError, match="did you mean 'register_missions'"):
+        build_plugin_manager(autoload=False, extra=[("typo", Typo())])
+    monkeypatch.setenv("MAGFW_STRICT_PLUGINS", "0")
+    warnings: list[str] = []
+    build_plugin_manager(autoload=False, extra=[("typo", Typo())], warn=warnings.append)
+    assert len(warnings) == 1
+
+
+def test_step_hooks_on_a_plugin_module_are_refused():
+    class Flat:
+        @hookimpl
+        def fetch(self, ctx):
+            return None
+
+    message = _strict_problem(Flat())
+    assert "hook 'fetch' does not belong on a plugin module: steps go on a level object" in message
+
+
+def test_level_steps_whose_types_do_not_chain_are_refused():
+    toy = Toy("chain")
+
+    class Other:
+        pass
+
+    class BadChain(ToyL1):
+        @hookimpl
+        def correct(self, ctx, data: Other) -> ToyData:  # read returns ToyData
+            return data  # type: ignore[return-value]
+
+    toy.level = BadChain(toy)
+    assert "step 'calibrate' returns ToyData but 'correct' takes Other" in _strict_problem(toy)
+
+
+def test_a_plugin_whose_registration_fails_is_left_out_and_others_work(tmp_path):
+    class Broken:
         @hookimpl
         def register_missions(self, registry):
-            Toy("partial").register_missions(registry)
+            registry.add(Mission(id="half", title="Half", levels={}))
+            raise ValueError("definition l2.yaml: invalid")
 
-    hooks = make_hooks(Partial())
-    assert not hooks.implements("partial", "transform")
-    sentinel = object()
+    warnings: list[str] = []
+    pm = build_plugin_manager(autoload=False, strict=False, warn=warnings.append,
+                              extra=[("broken", Broken()), ("toy", Toy())])
+    hooks = Hooks(pm, strict=False, warn=warnings.append)
+    assert [m.id for m in hooks.registry] == ["toy"]  # nothing of "half" registered
+    assert len(warnings) == 1 and "broken" in warnings[0] and "l2.yaml" in warnings[0]
+    assert run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out").ok
+    with pytest.raises(PluginError, match="register_missions failed"):
+        make_hooks(Broken(), Toy(), names=["broken", "toy"])
 
-    class Ctx:
-        mission = hooks.registry.get("partial")
 
-    assert hooks.transform(Ctx(), sentinel) is sentinel
-    with pytest.raises(PluginError, match="does not implement fetch"):
-        hooks.fetch(Ctx())
+def test_a_level_without_a_level_object_is_listed_but_not_runnable(tmp_path):
+    class Listed:
+        @hookimpl
+        def register_missions(self, registry):
+            registry.add(Mission(id="later", title="Later", levels={"l3": Level(name="l3")}))
+
+    hooks = make_hooks(Listed())
+    assert not hooks.registry.get("later").level("l3").implemented
+    from magfw.errors import MagfwError
+
+    with pytest.raises(MagfwError, match="not implemented yet"):
+        run_level(hooks, "later", "l3", "2024-01-01", tmp_path / "out", source=str(tmp_path))

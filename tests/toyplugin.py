@@ -1,35 +1,118 @@
-"""A minimal in-test mission plugin that records every hook call (used by the hook tests)."""
+"""A minimal in-test mission plugin whose level object records every hook call.
+
+The toy day is ten numbers ``0..9 + seed``. Its steps do small, checkable things: ``calibrate``
+multiplies by ``--gain``, ``correct`` subtracts ``--offset``, ``transform`` reverses the sign
+(a "frame change"), ``average`` takes the mean, ``quality`` flags values above ``--limit``.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from magfw import hookimpl
-from magfw.context import InputFile, Inputs, Product, UnitContext
-from magfw.errors import InputError
-from magfw.mission import Level, LevelOption, Mission, PluginRegistrar
-from magfw.period import Period
-from magfw.products import ProductDefinition
+from magfw.api import (
+    InputError,
+    InputFile,
+    Inputs,
+    Level,
+    LevelOption,
+    Mission,
+    Period,
+    PluginRegistrar,
+    Product,
+    ProductDefinition,
+    UnitContext,
+    hookimpl,
+)
 
 DEFINITION = ProductDefinition.model_validate({
     "id": "summary", "mission": "toy", "level": "l1", "format": "bytes",
-    "filename": {"template": "toy/TOY_{day}_V{version}.json",
-                 "fields": {"day": {"kind": "int", "width": 8}, "version": {"kind": "int", "width": 2}}},
+    "filename": {"template": "toy/TOY_{yyyy}{mm}{dd}_V{version}.json",
+                 "fields": {"yyyy": {"kind": "int", "width": 4}, "mm": {"kind": "int", "width": 2},
+                            "dd": {"kind": "int", "width": 2},
+                            "version": {"kind": "int", "width": 2}}},
     "time_variable": None, "variables": [], "version": {"policy": "increment", "start": 0},
 })
 
 
+@dataclass(frozen=True)
+class ToyData:
+    """The toy's one stage type: values, the steps applied so far, and the results."""
+
+    values: np.ndarray
+    steps: tuple[str, ...]
+    mean: float = float("nan")
+    flagged: int = 0
+
+
+class ToyL1:
+    """The toy's level object: every step appends its name to ``calls`` of its plugin."""
+
+    def __init__(self, plugin: Toy) -> None:
+        self.plugin = plugin
+
+    def _step(self, name: str, data: ToyData, **changes: object) -> ToyData:
+        self.plugin.calls.append(name)
+        return replace(data, steps=(*data.steps, name), **changes)  # type: ignore[arg-type]
+
+    @hookimpl
+    def fetch(self, ctx: UnitContext) -> Inputs:
+        self.plugin.calls.append("fetch")
+        name = f"{ctx.day:%Y%m%d}.txt"
+        if not ctx.archive.exists(name):
+            return Inputs(skip_reason=f"no file {name}")
+        return Inputs(files=[InputFile.from_fetched(ctx.archive.get(name), "data")])
+
+    @hookimpl
+    def read(self, ctx: UnitContext, inputs: Inputs) -> ToyData:
+        self.plugin.calls.append("read")
+        f = inputs.files[0]
+        if ctx.unit.key in self.plugin.fail_days:
+            raise InputError(f.path, "deliberately unreadable")
+        values = np.array(f.path.read_text().split(), dtype=float)
+        ctx.vectors += len(values)
+        return ToyData(values, ("read",))
+
+    @hookimpl
+    def calibrate(self, ctx: UnitContext, data: ToyData) -> ToyData:
+        return self._step("calibrate", data, values=data.values * ctx.options.get("gain", 1.0))
+
+    @hookimpl
+    def correct(self, ctx: UnitContext, data: ToyData) -> ToyData:
+        return self._step("correct", data, values=data.values - ctx.options.get("offset", 0.0))
+
+    @hookimpl
+    def transform(self, ctx: UnitContext, data: ToyData) -> ToyData:
+        return self._step("transform", data, values=-data.values)
+
+    @hookimpl
+    def average(self, ctx: UnitContext, data: ToyData) -> ToyData:
+        return self._step("average", data, mean=float(np.mean(data.values)))
+
+    @hookimpl
+    def quality(self, ctx: UnitContext, data: ToyData) -> ToyData:
+        limit = ctx.options.get("limit", 1e9)
+        return self._step("quality", data, flagged=int((np.abs(data.values) > limit).sum()))
+
+    @hookimpl
+    def write(self, ctx: UnitContext, data: ToyData) -> list[Product]:
+        self.plugin.calls.append("write")
+        body = {"mean": data.mean, "steps": list(data.steps), "values": data.values.tolist(),
+                "flagged": data.flagged, "version": ctx.version, "reason": ctx.reason}
+        return [Product(definition=ctx.product("summary"), payload=json.dumps(body).encode())]
+
+
 class Toy:
-    """Each step appends its name to ``data["steps"]`` and to ``self.calls``."""
+    """The toy plugin: registers mission ``mission_id`` with one level, ``l1``."""
 
     def __init__(self, mission_id: str = "toy", fail_days: tuple[str, ...] = ()) -> None:
         self.mission_id = mission_id
         self.fail_days = fail_days
         self.calls: list[str] = []
+        self.level = ToyL1(self)
 
     @hookimpl
     def register_missions(self, registry: PluginRegistrar) -> None:
@@ -37,8 +120,11 @@ class Toy:
         definition = DEFINITION.model_copy(update={"mission": self.mission_id})
         registry.add(Mission(
             id=self.mission_id, title="Toy",
-            levels={"l1": Level(name="l1", products=["summary"], options=[
-                LevelOption(name="gain", type="float", default=1.0, help="multiplier")])},
+            levels={"l1": Level(name="l1", products=["summary"], pipeline=self.level, options=[
+                LevelOption(name="gain", type="float", default=1.0, help="multiplier"),
+                LevelOption(name="offset", type="float", default=0.0, help="subtracted"),
+                LevelOption(name="limit", type="float", default=1e9, help="flag above"),
+            ])},
             products=[definition],
         ))
 
@@ -51,56 +137,3 @@ class Toy:
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(" ".join(str(x) for x in np.arange(10) + seed))
         return out_dir
-
-    @hookimpl
-    def fetch(self, ctx: UnitContext) -> Inputs:
-        self.calls.append("fetch")
-        name = f"{ctx.day:%Y%m%d}.txt"
-        if not ctx.archive.exists(name):
-            return Inputs(skip_reason=f"no file {name}")
-        return Inputs(files=[InputFile.from_fetched(ctx.archive.get(name), "data")])
-
-    @hookimpl
-    def read(self, ctx: UnitContext, inputs: Inputs) -> dict[str, Any]:
-        self.calls.append("read")
-        f = inputs.files[0]
-        if ctx.unit.key in self.fail_days:
-            raise InputError(f.path, "deliberately unreadable")
-        values = np.array(f.path.read_text().split(), dtype=float)
-        ctx.vectors += len(values)
-        return {"values": values, "steps": ["read"]}
-
-    def _step(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
-        self.calls.append(name)
-        return {**data, "steps": [*data["steps"], name]}
-
-    @hookimpl
-    def calibrate(self, ctx: UnitContext, data: dict[str, Any]) -> dict[str, Any]:
-        out = self._step("calibrate", data)
-        return {**out, "values": out["values"] * ctx.options.get("gain", 1.0)}
-
-    @hookimpl
-    def correct(self, ctx: UnitContext, data: dict[str, Any]) -> dict[str, Any]:
-        return self._step("correct", data)
-
-    @hookimpl
-    def transform(self, ctx: UnitContext, data: dict[str, Any]) -> dict[str, Any]:
-        return self._step("transform", data)
-
-    @hookimpl
-    def average(self, ctx: UnitContext, data: dict[str, Any]) -> dict[str, Any]:
-        out = self._step("average", data)
-        return {**out, "mean": float(np.mean(out["values"]))}
-
-    @hookimpl
-    def quality(self, ctx: UnitContext, data: dict[str, Any]) -> dict[str, Any]:
-        return self._step("quality", data)
-
-    @hookimpl
-    def write(self, ctx: UnitContext, data: dict[str, Any]) -> list[Product]:
-        self.calls.append("write")
-        body = {"mean": data["mean"], "steps": data["steps"], "version": ctx.version,
-                "reason": ctx.reason}
-        return [Product(definition=ctx.product("summary"),
-                        fields={"day": int(f"{ctx.day:%Y%m%d}")},
-                        payload=json.dumps(body).encode())]

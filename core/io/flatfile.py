@@ -32,6 +32,7 @@ Writer choices
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -470,6 +471,7 @@ def write_flatfile(
     *,
     time_source: str = "",
     created: _dt.datetime | None = None,
+    digests: dict[Path, str] | None = None,
 ) -> tuple[Path, Path]:
     """Write ``base.ffh`` and ``base.ffd`` (legacy UCLA layout, big-endian) and return both paths.
 
@@ -571,4 +573,7 @@ def write_flatfile(
         with atomic_path(ffd) as tmp_d:
             _write_ffd(tmp_d, records)
         # the .ffd is in place; the .ffh follows when this block ends
+    if digests is not None:  # hashed from the buffers just written, not read back
+        digests[Path(ffh)] = hashlib.sha256(header).hexdigest()
+        digests[Path(ffd)] = hashlib.sha256(np.ascontiguousarray(records).data).hexdigest()
     return ffh, ffd

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from magfw.errors import DefinitionError, InputError
+from magfw.io.checksum import WrittenFile, sha256_bytes
 
 if TYPE_CHECKING:
     from magfw.context import Product
@@ -225,31 +226,54 @@ def write_product(product: Product, target: Path, extra_attrs: Mapping[str, Any]
     ``extra_attrs`` (provenance) override ``product.attrs``, which override the definition's
     global attributes. A flat file's ``target`` is its ``.ffh`` or ``.ffd``; both are written.
     """
+    return [w.path for w in write_product_files(product, target, extra_attrs)]
+
+
+def write_product_files(product: Product, target: Path, extra_attrs: Mapping[str, Any]
+                        ) -> list[WrittenFile]:
+    """:func:`write_product`, returning each file with the SHA-256 of what was written.
+
+    Flat files, PNGs and byte payloads are hashed from the buffers as they are written; CDF
+    and netCDF writers seek back into their files, so those are hashed right after closing
+    (from the page cache).
+    """
+    from magfw.io.atomic import write_bytes_atomic
+
     d = product.definition
     target = Path(target)
     attrs = {**product.attrs, **extra_attrs}
     if d.format == "cdf":
         from magfw.io.cdf import write_cdf
 
-        return [write_cdf(target, d, product.variables, attrs, product.variable_attrs)]
+        return [WrittenFile.of(write_cdf(target, d, product.variables, attrs,
+                                         product.variable_attrs))]
     if d.format == "netcdf":
         from magfw.io.netcdf import write_netcdf
 
-        return [write_netcdf(target, d, product.variables, attrs, product.variable_attrs)]
+        return [WrittenFile.of(write_netcdf(target, d, product.variables, attrs,
+                                            product.variable_attrs))]
     if d.format == "flatfile":
-        return _write_flatfile_product(product, target, attrs)
+        digests: dict[Path, str] = {}
+        paths = _write_flatfile_product(product, target, attrs, digests)
+        return [WrittenFile(p, digests[p], p.stat().st_size) for p in paths]
     if d.format == "png":
         if product.plot is None:
             raise DefinitionError(target, f"png product {d.key} has no plot")
-        from magfw.plot import render
+        from magfw.plot import render_png
 
-        return [render(product.plot, target)]
+        data = render_png(product.plot)
+        return [WrittenFile(write_bytes_atomic(target, data), sha256_bytes(data), len(data))]
     if d.format == "bytes":
+        if product.stream is not None:
+            from magfw.io.atomic import atomic_path
+
+            with atomic_path(target) as tmp:
+                product.stream(tmp)
+            return [WrittenFile.of(target)]
         if product.payload is None:
             raise DefinitionError(target, f"bytes product {d.key} has no payload")
-        from magfw.io.atomic import write_bytes_atomic
-
-        return [write_bytes_atomic(target, product.payload)]
+        data = product.payload
+        return [WrittenFile(write_bytes_atomic(target, data), sha256_bytes(data), len(data))]
     raise DefinitionError(target, f"unknown product format {d.format!r}")
 
 
@@ -288,7 +312,8 @@ def flatfile_layout(
     return time_var, _column_names(time_var, 1, where)[0], cols
 
 
-def _write_flatfile_product(product: Product, target: Path, attrs: Mapping[str, Any]) -> list[Path]:
+def _write_flatfile_product(product: Product, target: Path, attrs: Mapping[str, Any],
+                            digests: dict[Path, str] | None = None) -> list[Path]:
     from magfw.io.flatfile import write_flatfile
 
     d = product.definition
@@ -327,7 +352,7 @@ def _write_flatfile_product(product: Product, target: Path, attrs: Mapping[str, 
     ffh, ffd = write_flatfile(
         target, time, data, columns, epoch=d.flatfile_epoch, fill=FLATFILE_FILL,
         time_name=time_name, time_units=(time_var.units or "SEC").strip() or "SEC",
-        abstract=abstract, keywords=keywords,
+        abstract=abstract, keywords=keywords, digests=digests,
     )
     return [Path(ffh), Path(ffd)]
 

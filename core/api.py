@@ -1,0 +1,140 @@
+"""The plugin API: the one import a mission plugin needs.
+
+Everything a plugin uses comes from here::
+
+    from magfw.api import Inputs, Level, Mission, Product, UnitContext, hookimpl
+
+Names not listed in ``__all__`` (and modules other than this one) are magfw's own and may
+change without notice. The reference of every name here is ``docs/api.md``, generated from
+the docstrings by ``python -m magfw.apidoc`` and checked by a test.
+
+The services (time conversions, SPICE frames and kernels, readers) are reached as modules:
+``api.time`` (:mod:`magfw.time`), ``api.frames`` (:mod:`magfw.frames`), ``api.kernels``
+(:mod:`magfw.kernels`), loaded on first use so that ``import magfw.api`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from magfw import __version__
+from magfw.context import (
+    CALIBRATION_ROLE,
+    KERNEL_ROLE,
+    InputFile,
+    Inputs,
+    PlotPanel,
+    PlotSpec,
+    Product,
+    UnitContext,
+    UnitInfo,
+)
+from magfw.errors import (
+    DefinitionError,
+    FetchError,
+    InputError,
+    KernelError,
+    MagfwError,
+    MissingInputError,
+    PluginError,
+    UsageError,
+)
+from magfw.fetch import Archive, FetchedFile, pick_highest_version
+from magfw.finder import FoundProduct, date_fields, find_products, highest, newest_products
+from magfw.hookspecs import hookimpl
+from magfw.jobs import RunRequest, RunSummary, UnitResult
+from magfw.mission import Level, LevelOption, Mission, PluginRegistrar
+from magfw.period import Period, Unit, parse_period
+from magfw.products import ProductDefinition, load_definitions, shipped_definitions
+
+if TYPE_CHECKING:
+    from magfw import frames, kernels, time
+    from magfw.cli import output_tree, run_level_command, say, warn
+    from magfw.io.atomic import write_bytes_atomic
+    from magfw.io.cdf import read_cdf
+    from magfw.io.netcdf import read_netcdf
+    from magfw.io.products import ProductData, read_product
+
+#: Lazily imported services: name -> (module, attribute or None for the module itself).
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "time": ("magfw.time", None),
+    "frames": ("magfw.frames", None),
+    "kernels": ("magfw.kernels", None),
+    "read_cdf": ("magfw.io.cdf", "read_cdf"),
+    "read_netcdf": ("magfw.io.netcdf", "read_netcdf"),
+    "read_product": ("magfw.io.products", "read_product"),
+    "ProductData": ("magfw.io.products", "ProductData"),
+    "write_bytes_atomic": ("magfw.io.atomic", "write_bytes_atomic"),
+    "run_level_command": ("magfw.cli", "run_level_command"),
+    "output_tree": ("magfw.cli", "output_tree"),
+    "say": ("magfw.cli", "say"),
+    "warn": ("magfw.cli", "warn"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        mod: ModuleType = importlib.import_module(module)
+        value = mod if attr is None else getattr(mod, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'magfw.api' has no attribute {name!r}")
+
+
+__all__ = [
+    "CALIBRATION_ROLE",
+    "KERNEL_ROLE",
+    "Archive",
+    "DefinitionError",
+    "FetchError",
+    "FetchedFile",
+    "FoundProduct",
+    "InputError",
+    "InputFile",
+    "Inputs",
+    "KernelError",
+    "Level",
+    "LevelOption",
+    "MagfwError",
+    "Mission",
+    "MissingInputError",
+    "Period",
+    "PlotPanel",
+    "PlotSpec",
+    "PluginError",
+    "PluginRegistrar",
+    "Product",
+    "ProductData",
+    "ProductDefinition",
+    "RunRequest",
+    "RunSummary",
+    "Unit",
+    "UnitContext",
+    "UnitInfo",
+    "UnitResult",
+    "UsageError",
+    "__version__",
+    "date_fields",
+    "find_products",
+    "frames",
+    "highest",
+    "hookimpl",
+    "kernels",
+    "load_definitions",
+    "newest_products",
+    "parse_period",
+    "pick_highest_version",
+    "read_cdf",
+    "read_netcdf",
+    "output_tree",
+    "read_product",
+    "run_level_command",
+    "say",
+    "shipped_definitions",
+    "time",
+    "warn",
+    "write_bytes_atomic",
+]
