@@ -331,6 +331,20 @@ def publish(
         err.print(f"magfw: not processed yet, nothing to publish: {', '.join(report.units_missing)}")
 
 
+@app.command("new-plugin")
+def new_plugin(
+    name: Annotated[str, typer.Argument(help="mission id of the new plugin, e.g. acme")],
+    directory: Annotated[Path, typer.Option("--dir", help="folder to create it in")] = Path("."),
+) -> None:
+    """Write a working mission plugin package NAME (a level, a product definition, a
+    simulator and tests) to start a mission from: pip install -e NAME && pytest NAME."""
+    from magfw.scaffold import new_plugin as make
+
+    path = make(name, directory)
+    out.print(f"wrote {path}: pip install -e {path} && pytest {path}; then "
+              f"magfw run {name} l1 2024-01-01 --source simulated", markup=False)
+
+
 def build_app() -> typer.Typer:
     """The CLI with every plugin's sub-commands added (once per process)."""
     if not getattr(app, "_magfw_plugins_added", False):

@@ -17,9 +17,10 @@ its new ones, never a mixture:
 renamed back, new files removed), a ``done`` one rolled forward (backups removed). It runs at
 the start of every run and before each unit is processed, for commits whose run is dead.
 
-Earlier versions of a product with an ``increment`` version policy stay in the tree (their
-names differ); an earlier output of the unit that the new commit does not rewrite is removed
-with the commit, so that the newest version of a unit is always one complete set.
+Earlier versions of a file stay in the tree when the new commit writes a newer version of
+the same file (an ``increment`` version policy: the names differ only in the version); any
+other earlier output of the unit that the new commit does not rewrite is *retired* (removed
+with the commit), so that the newest version of a unit is always one complete set.
 """
 
 from __future__ import annotations
@@ -78,13 +79,14 @@ def _oserror(exc: OSError, path: Path | str) -> MagfwError:
 
 
 def commit_outputs(out_dir: Path, ledger: Ledger, commit_dir: Path, staged: list[StagedFile],
-                   entry: LedgerEntry, previous: LedgerEntry | None) -> list[dict[str, Any]]:
+                   entry: LedgerEntry, retired: list[str] | None = None) -> list[dict[str, Any]]:
     """Move a unit's staged files into place and record ``entry`` (see the module notes).
 
-    ``commit_dir`` is the unit's folder inside the run's staging folder; ``previous`` the
-    unit's last successful run (its outputs not rewritten now are retired). Returns the
-    output records (path, product, sha256, size) now in the ledger. On failure everything is
-    rolled back and a :class:`MagfwError` names the file and the problem.
+    ``commit_dir`` is the unit's folder inside the run's staging folder; ``retired`` the
+    relative paths of the unit's earlier outputs that the new commit supersedes without
+    rewriting (removed with it). Returns the output records (path, product, sha256, size) now
+    in the ledger. On failure everything is rolled back and a :class:`MagfwError` names the
+    file and the problem.
     """
     out_dir = Path(out_dir)
     old = commit_dir / ".old"
@@ -92,8 +94,8 @@ def commit_outputs(out_dir: Path, ledger: Ledger, commit_dir: Path, staged: list
     moves = [{"staged": s.staged.relative_to(out_dir).as_posix(), "final": s.rel,
               "backup": (old / s.rel).relative_to(out_dir).as_posix(),
               "sha256": s.sha256, "size": s.size} for s in staged]
-    retire = [{"final": o["path"], "backup": (old / o["path"]).relative_to(out_dir).as_posix()}
-              for o in (previous.outputs if previous else []) if o["path"] not in new_rels]
+    retire = [{"final": rel, "backup": (old / rel).relative_to(out_dir).as_posix()}
+              for rel in retired or [] if rel not in new_rels]
     plan = {"moves": moves, "retire": retire}
     commit_id = commit_dir.relative_to(out_dir).as_posix()
     ledger.begin_commit(commit_id, entry.unit, plan)

@@ -115,7 +115,7 @@ class _Coordinator:
         try:
             if result.commit_dir is not None and result.staged:
                 commit_outputs(job.out_dir, self.ledger, result.commit_dir, result.staged,
-                               result.entry, job.previous)
+                               result.entry, self._retired(job, result))
             else:  # a unit that legitimately wrote nothing
                 self.ledger.record(result.entry)
         except MagfwError as exc:
@@ -127,6 +127,29 @@ class _Coordinator:
             return
         result.outputs = [job.out_dir / o["path"] for o in result.entry.outputs]
         result.staged, result.commit_dir = [], None
+
+    def _retired(self, job: UnitJob, result: UnitResult) -> list[str]:
+        """Earlier outputs of the unit the new commit supersedes without a newer version of
+        the same file (see :mod:`magfw.commit`)."""
+        if job.previous is None:
+            return []
+        mission = self.hooks.registry.get(job.mission)
+
+        def key(product_id: str, rel: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+            try:
+                d = mission.product(product_id)
+            except MagfwError:
+                return None
+            fields = d.filename.parse(rel)
+            if fields is None:
+                return None
+            return product_id, tuple(sorted((k, str(v)) for k, v in fields.items()
+                                            if k != d.version.field))
+
+        successors = {key(s.product, s.rel) for s in result.staged}
+        return [o["path"] for o in job.previous.outputs
+                if key(o["product"], o["path"]) not in successors or key(o["product"],
+                                                                         o["path"]) is None]
 
     def release_all(self) -> None:
         for lock in self._locks.values():

@@ -1,0 +1,1 @@
+"""magfw mission plugin for the __Mission__ magnetometer (made by ``magfw new-plugin``)."""

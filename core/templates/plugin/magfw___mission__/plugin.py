@@ -1,0 +1,32 @@
+"""Registers the __Mission__ mission with magfw (entry point ``magfw.missions: __mission__``).
+
+A plugin module registers missions and may add a simulator and CLI sub-commands; each level's
+processing is a level object (:mod:`magfw___mission__.l1`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from magfw.api import Level, Mission, Period, PluginRegistrar, hookimpl, load_definitions
+from magfw___mission__ import simulate as simulator
+from magfw___mission__.l1 import L1
+
+SCHEMAS = Path(__file__).parent / "schemas"
+
+
+@hookimpl
+def register_missions(registry: PluginRegistrar) -> None:
+    registry.add(Mission(
+        id="__mission__",
+        title="__Mission__ magnetometer",
+        levels={"l1": Level(name="l1", description="10-s calibrated, despiked field",
+                            products=["l1"], pipeline=L1())},
+        products=load_definitions(SCHEMAS),
+    ))
+
+
+@hookimpl
+def simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None,
+             seed: int) -> Path:
+    return simulator.simulate(period, out_dir, seed)
