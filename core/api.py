@@ -8,9 +8,10 @@ Names not listed in ``__all__`` (and modules other than this one) are magfw's ow
 change without notice. The reference of every name here is ``docs/api.md``, generated from
 the docstrings by ``python -m magfw.apidoc`` and checked by a test.
 
-The services (time conversions, SPICE frames and kernels, readers) are reached as modules:
-``api.time`` (:mod:`magfw.time`), ``api.frames`` (:mod:`magfw.frames`), ``api.kernels``
-(:mod:`magfw.kernels`), loaded on first use so that ``import magfw.api`` stays light.
+The services (time conversions, SPICE frames and kernels, the IGRF dipole) are reached as
+modules: ``api.time`` (:mod:`magfw.time`), ``api.frames`` (:mod:`magfw.frames`),
+``api.kernels`` (:mod:`magfw.kernels`), ``api.igrf`` (:mod:`magfw.igrf`). They, the readers
+and writers are loaded on first use, so that ``import magfw.api`` stays light.
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ from magfw.period import Period, Unit, parse_period
 from magfw.products import ProductDefinition, load_definitions, shipped_definitions
 
 if TYPE_CHECKING:
-    from magfw import frames, kernels, time
+    from magfw import frames, igrf, kernels, time
+    from magfw.config import setting as mission_setting
+    from magfw.io.atomic import atomic_path
+    from magfw.io.products import write_product
     from magfw.cli import output_tree, run_level_command, say, warn
     from magfw.io.atomic import write_bytes_atomic
     from magfw.io.cdf import read_cdf
@@ -62,6 +66,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "time": ("magfw.time", None),
     "frames": ("magfw.frames", None),
     "kernels": ("magfw.kernels", None),
+    "igrf": ("magfw.igrf", None),
+    "atomic_path": ("magfw.io.atomic", "atomic_path"),
+    "write_product": ("magfw.io.products", "write_product"),
+    "mission_setting": ("magfw.config", "setting"),
     "read_cdf": ("magfw.io.cdf", "read_cdf"),
     "read_netcdf": ("magfw.io.netcdf", "read_netcdf"),
     "read_product": ("magfw.io.products", "read_product"),
@@ -117,13 +125,16 @@ __all__ = [
     "UnitResult",
     "UsageError",
     "__version__",
+    "atomic_path",
     "date_fields",
     "find_products",
     "frames",
     "highest",
     "hookimpl",
+    "igrf",
     "kernels",
     "load_definitions",
+    "mission_setting",
     "newest_products",
     "parse_period",
     "pick_highest_version",
@@ -137,4 +148,5 @@ __all__ = [
     "time",
     "warn",
     "write_bytes_atomic",
+    "write_product",
 ]

@@ -50,3 +50,10 @@ def mission_setting(config: dict[str, Any], mission: str, key: str) -> Any:
 
 def state_dir(out_dir: Path) -> Path:
     return out_dir / STATE_DIR
+
+
+def setting(mission: str, key: str, default: Any = None) -> Any:
+    """``[missions.<mission>] <key>`` of ``./magfw.toml``, or ``default`` (a mission's own
+    settings, e.g. the creator e-mail Aditya products carry)."""
+    value = mission_setting(load_config(), mission, key)
+    return default if value is None else value
