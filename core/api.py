@@ -47,19 +47,18 @@ from magfw.finder import FoundProduct, date_fields, find_products, highest, newe
 from magfw.hookspecs import hookimpl
 from magfw.jobs import RunRequest, RunSummary, UnitResult
 from magfw.mission import Level, LevelOption, Mission, PluginRegistrar
-from magfw.period import Period, Unit, parse_period
+from magfw.period import Period, Unit, day_ranges, parse_period
 from magfw.products import ProductDefinition, load_definitions, shipped_definitions
 
 if TYPE_CHECKING:
     from magfw import frames, igrf, kernels, time
-    from magfw.config import setting as mission_setting
-    from magfw.io.atomic import atomic_path
-    from magfw.io.products import write_product
     from magfw.cli import output_tree, run_level_command, say, warn
-    from magfw.io.atomic import write_bytes_atomic
-    from magfw.io.cdf import read_cdf
+    from magfw.config import setting as mission_setting
+    from magfw.io.atomic import atomic_path, write_bytes_atomic
+    from magfw.io.cdf import check_cdf, read_cdf
     from magfw.io.netcdf import read_netcdf
-    from magfw.io.products import ProductData, read_product
+    from magfw.io.products import ProductData, read_product, write_product
+    from magfw.plugins import mission_registry
 
 #: Lazily imported services: name -> (module, attribute or None for the module itself).
 _LAZY: dict[str, tuple[str, str | None]] = {
@@ -70,7 +69,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "atomic_path": ("magfw.io.atomic", "atomic_path"),
     "write_product": ("magfw.io.products", "write_product"),
     "mission_setting": ("magfw.config", "setting"),
+    "mission_registry": ("magfw.plugins", "mission_registry"),
     "read_cdf": ("magfw.io.cdf", "read_cdf"),
+    "check_cdf": ("magfw.io.cdf", "check_cdf"),
     "read_netcdf": ("magfw.io.netcdf", "read_netcdf"),
     "read_product": ("magfw.io.products", "read_product"),
     "ProductData": ("magfw.io.products", "ProductData"),
@@ -126,7 +127,9 @@ __all__ = [
     "UsageError",
     "__version__",
     "atomic_path",
+    "check_cdf",
     "date_fields",
+    "day_ranges",
     "find_products",
     "frames",
     "highest",
@@ -134,6 +137,7 @@ __all__ = [
     "igrf",
     "kernels",
     "load_definitions",
+    "mission_registry",
     "mission_setting",
     "newest_products",
     "parse_period",

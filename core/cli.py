@@ -146,11 +146,13 @@ def run_level_command(
     source: str | None = None, out_dir: Path | None = None,
     options: dict[str, Any] | None = None, workers: int | None = None,
     executor: str = "local", scheduler: str | None = None, force: bool = False,
-    dry_run: bool = False, seed: int = 0,
+    dry_run: bool = False, seed: int = 0, show_outputs: bool = False,
 ) -> Any:
     """What ``magfw run`` does, for plugin commands that run a level (``magfw stereo merge``):
     resolve the output tree and source, log into the tree, run with a progress bar, print the
-    summary and warnings, and exit 1 if a unit failed. Returns the :class:`RunSummary`."""
+    summary and warnings, and exit 1 if a unit failed. ``show_outputs`` also prints a
+    ``wrote PATH`` line for each file of the requested level. Returns the
+    :class:`RunSummary`."""
     from magfw.executors import validate
     from magfw.runner import Runner
 
@@ -169,6 +171,11 @@ def run_level_command(
                          seed=seed, executor=validate(executor, scheduler), scheduler=scheduler)
     summary = _run_with_progress(Runner(hooks), request)
     _print_summary(summary, request)
+    if show_outputs:
+        for r in summary.results:
+            if (r.mission, r.level) == (request.mission, request.level):
+                for path in r.outputs:
+                    out.print(f"wrote {path}", markup=False)
     for warning in summary.warnings:
         err.print(f"magfw: warning: {warning}", markup=False)
     if not summary.ok:
@@ -225,7 +232,9 @@ def _print_summary(summary: Any, request: Any) -> None:
               f"{summary.wall_s:.1f} s ({summary.vectors_per_s:,.0f} vectors/s)")
     for r in summary.results:
         if r.status == "failed":
-            err.print(f"magfw: {r.unit.key}: {r.message}")
+            sc = f" ST{r.spacecraft}" if r.spacecraft else ""
+            err.print(f"magfw: {r.mission} {r.level}{sc} {r.unit.key}: {r.message}",
+                      markup=False)
 
 
 @app.command()
@@ -345,6 +354,12 @@ def new_plugin(
               f"magfw run {name} l1 2024-01-01 --source simulated", markup=False)
 
 
+def _plugin_warning(text: str) -> None:
+    """A plugin left out: one line on the terminal and in the log."""
+    log.warning("%s", text)
+    warn(text)
+
+
 def build_app() -> typer.Typer:
     """The CLI with every plugin's sub-commands added (once per process)."""
     if not getattr(app, "_magfw_plugins_added", False):
@@ -356,6 +371,7 @@ def build_app() -> typer.Typer:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: one line per failure on stderr, exit 0/1/2, tracebacks to the log."""
     try:
+        get_hooks(warn=_plugin_warning)
         command = typer.main.get_command(build_app())
         rv = command.main(args=argv, prog_name="magfw", standalone_mode=False)
         code = rv if isinstance(rv, int) else 0

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from magfw.errors import MissingInputError, UsageError
+from magfw.errors import InputError, MissingInputError, UsageError
 from magfw.period import Unit
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ class UnitContext:
     ``vectors`` is incremented by steps (usually ``read``) for the run's throughput summary.
     ``simulated`` is true when the inputs come from a simulated archive. ``log`` is the
     logger whose records go to ``<out>/.magfw/logs/magfw.log``; ``cache_dir`` a folder the
-    level may keep derived, re-creatable files in.
+    level may keep derived, re-creatable files in; ``notes`` what :meth:`note` collected.
     """
 
     mission: Mission
@@ -227,11 +227,18 @@ class UnitContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("magfw"))
     archives: dict[str, Archive] = field(default_factory=dict)
     run_id: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def day(self) -> date:
         """The unit's day (day units) or its first day (month and year units)."""
         return self.unit.start
+
+    def note(self, text: str) -> None:
+        """Tell the user something about this unit (shown in the run's summary line for it
+        and in the log); for what is worth knowing but is no failure."""
+        self.notes.append(" ".join(text.split()))
+        self.log.info("%s %s %s: %s", self.mission.id, self.level, self.unit.key, text)
 
     def archive_for(self, role: str) -> Archive:
         """The archive given for ``role`` (``--source ROLE=...``), else the default one."""
@@ -259,19 +266,48 @@ class UnitContext:
                                **fields)
 
     def product_input(self, found: FoundProduct | Path, role: str) -> InputFile:
-        """An input that is a product of the output tree: hashed once now, named by its path
-        in the tree, and simulated when the ledger says the unit that made it was."""
+        """An input that is a product of the output tree, named by its path in the tree.
+
+        Its SHA-256 is the one the ledger recorded when magfw wrote it (no read now), and it
+        is simulated when the run that made it was. A file whose size differs from that
+        record was changed outside magfw: an :class:`InputError`. A file no run recorded
+        (put there by hand) is hashed now."""
         from magfw.config import state_dir
         from magfw.ledger import Ledger
 
         path = found if isinstance(found, Path) else found.path
         rel = Path(path).resolve().relative_to(Path(self.out_dir).resolve()).as_posix()
-        ledger_path = state_dir(self.out_dir) / "ledger.sqlite"
-        simulated = ledger_path.exists() and Ledger(ledger_path).output_simulated(rel)
         version = None
-        if not isinstance(found, Path) and found.version:
+        if not isinstance(found, Path) and found.version is not None:
             version = f"V{found.version:02d}"
-        return InputFile.from_path(path, role, version, name=rel, simulated=simulated)
+        ledger_path = state_dir(self.out_dir) / "ledger.sqlite"
+        record = Ledger(ledger_path).output_record(rel) if ledger_path.exists() else None
+        if record is None:
+            return InputFile.from_path(path, role, version, name=rel)
+        sha256, size, simulated = record
+        try:
+            actual = Path(path).stat().st_size
+        except FileNotFoundError:
+            raise MissingInputError(path, "recorded in the ledger but gone") from None
+        if actual != size:
+            raise InputError(path, f"changed since magfw wrote it ({actual} bytes, the ledger "
+                             f"says {size}): rerun the level that makes it")
+        return InputFile(role, rel, Path(path), sha256, size, version, str(Path(path).resolve()),
+                         simulated)
+
+    def inputs_of(self, mission: str, level: str, spacecraft: str | None, unit_key: str
+                  ) -> list[dict[str, Any]] | None:
+        """The inputs (role, name, sha256, size, version) of the last successful run of
+        another unit, from the ledger, or None if it never ran (e.g. which Counts table the
+        L1 day that a delivery packages was made with)."""
+        from magfw.config import state_dir
+        from magfw.ledger import Ledger
+
+        path = state_dir(self.out_dir) / "ledger.sqlite"
+        if not path.exists():
+            return None
+        entry = Ledger(path).last_ok(f"{mission}/{level}/{spacecraft or '-'}/{unit_key}")
+        return None if entry is None else entry.inputs
 
     def shipped_input(self, package: str, relpath: str, role: str = CALIBRATION_ROLE,
                       version: str | None = None) -> InputFile:

@@ -50,7 +50,7 @@ class FoundProduct:
     path: Path
     rel: str  # path relative to the output tree, "/"-separated
     fields: dict[str, Any] = field(hash=False)
-    version: int  # the version field's value (0 when the name has none)
+    version: int | None  # the version field's value (None when the name has none)
 
     @property
     def day(self) -> date | None:
@@ -81,8 +81,9 @@ def find_products(out_dir: Path, definition: ProductDefinition, **given: Any) ->
         fields = fn.parse(rel)
         if fields is None or any(fields.get(k) != _norm(fn, k, v) for k, v in given.items()):
             continue
-        version = fields.get(vf, 0)
-        found.append(FoundProduct(path, rel, fields, int(version) if isinstance(version, int) else 0))
+        version = fields.get(vf)
+        found.append(FoundProduct(path, rel, fields,
+                                  int(version) if isinstance(version, int) else None))
     return sorted(found, key=lambda f: f.rel)
 
 
@@ -97,15 +98,19 @@ def newest_products(out_dir: Path, definition: ProductDefinition, **given: Any
     vf = definition.version.field
     best = highest(find_products(out_dir, definition, **given),
                    key=lambda f: tuple(sorted((k, str(v)) for k, v in f.fields.items() if k != vf)),
-                   version=lambda f: f.version, tie=lambda f: f.rel)
+                   version=_version, tie=lambda f: f.rel)
     return sorted(best.values(), key=lambda f: f.rel)
+
+
+def _version(f: FoundProduct) -> int:
+    return -1 if f.version is None else f.version
 
 
 def newest_by_day(out_dir: Path, definition: ProductDefinition, **given: Any
                   ) -> dict[date, FoundProduct]:
     """The highest version of each day's file of ``definition`` (names with a date), by day."""
     return highest((f for f in find_products(out_dir, definition, **given) if f.day is not None),
-                   key=lambda f: f.day, version=lambda f: f.version,  # type: ignore[arg-type, return-value]
+                   key=lambda f: f.day, version=_version,  # type: ignore[arg-type, return-value]
                    tie=lambda f: f.rel)
 
 

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS runs (
     started REAL NOT NULL,          -- UNIX seconds
     duration_s REAL NOT NULL,
     simulated INTEGER NOT NULL DEFAULT 0,
-    run_id TEXT NOT NULL DEFAULT ''
+    run_id TEXT NOT NULL DEFAULT '',
+    message TEXT NOT NULL DEFAULT ''   -- the unit's one-line summary (notes, missing days)
 );
 CREATE INDEX IF NOT EXISTS runs_unit ON runs(unit, id);
 CREATE TABLE IF NOT EXISTS inputs (
@@ -66,7 +67,8 @@ CREATE TABLE IF NOT EXISTS commits (
 """
 
 #: Columns added after the first release, with their definitions (migrated on open).
-_ADDED = {"runs": {"simulated": "INTEGER NOT NULL DEFAULT 0", "run_id": "TEXT NOT NULL DEFAULT ''"}}
+_ADDED = {"runs": {"simulated": "INTEGER NOT NULL DEFAULT 0", "run_id": "TEXT NOT NULL DEFAULT ''",
+                   "message": "TEXT NOT NULL DEFAULT ''"}}
 
 
 @dataclass
@@ -87,6 +89,7 @@ class LedgerEntry:
     duration_s: float = 0.0
     simulated: bool = False
     run_id: str = ""
+    message: str = ""
     id: int | None = None
 
 
@@ -132,12 +135,12 @@ class Ledger:
     def _insert(self, db: sqlite3.Connection, entry: LedgerEntry) -> int:
         cur = db.execute(
             "INSERT INTO runs (unit, status, inputs_digest, versions, product_version, reason,"
-            " error, vectors, started, duration_s, simulated, run_id)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " error, vectors, started, duration_s, simulated, run_id, message)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (entry.unit, entry.status, entry.inputs_digest,
              json.dumps(entry.versions, sort_keys=True), entry.product_version, entry.reason,
              entry.error, entry.vectors, entry.started, entry.duration_s, int(entry.simulated),
-             entry.run_id),
+             entry.run_id, entry.message),
         )
         run_id = int(cur.lastrowid or 0)
         db.executemany(
@@ -159,7 +162,7 @@ class Ledger:
 
     def _entry(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> LedgerEntry:
         (run_id, unit, status, digest, versions, pver, reason, error, vectors, started, dur,
-         simulated, rid) = row
+         simulated, rid, message) = row
         inputs = [dict(zip(("role", "name", "sha256", "size", "version"), r, strict=True))
                   for r in db.execute("SELECT role, name, sha256, size, version FROM inputs"
                                       " WHERE run_id=?", (run_id,))]
@@ -169,10 +172,11 @@ class Ledger:
         return LedgerEntry(unit=unit, status=status, versions=json.loads(versions), inputs=inputs,
                            outputs=outputs, inputs_digest=digest, product_version=pver,
                            reason=reason, error=error, vectors=vectors, started=started,
-                           duration_s=dur, simulated=bool(simulated), run_id=rid, id=run_id)
+                           duration_s=dur, simulated=bool(simulated), run_id=rid,
+                           message=message, id=run_id)
 
     _COLS = ("id, unit, status, inputs_digest, versions, product_version, reason, error,"
-             " vectors, started, duration_s, simulated, run_id")
+             " vectors, started, duration_s, simulated, run_id, message")
 
     def last_ok(self, unit: str) -> LedgerEntry | None:
         """The unit's most recent successful run, or None."""
@@ -201,13 +205,14 @@ class Ledger:
                 (prefix.replace("%", "\\%").replace("_", "\\_") + "%",)).fetchall()
             return [self._entry(db, r) for r in rows]
 
-    def output_simulated(self, rel_path: str) -> bool:
-        """Whether the run that last wrote ``rel_path`` worked on simulated inputs."""
+    def output_record(self, rel_path: str) -> tuple[str, int, bool] | None:
+        """(sha256, size, simulated) of ``rel_path`` as the run that last wrote it recorded,
+        or None if no run did."""
         with self._connect() as db:
-            row = db.execute("SELECT r.simulated FROM outputs o JOIN runs r ON r.id = o.run_id"
-                             " WHERE o.path=? AND r.status='ok' ORDER BY r.id DESC LIMIT 1",
-                             (rel_path,)).fetchone()
-            return bool(row and row[0])
+            row = db.execute("SELECT o.sha256, o.size, r.simulated FROM outputs o JOIN runs r"
+                             " ON r.id = o.run_id WHERE o.path=? AND r.status='ok'"
+                             " ORDER BY r.id DESC LIMIT 1", (rel_path,)).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]), bool(row[2]))
 
     # -- commit journal ----------------------------------------------------------------------
 

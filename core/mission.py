@@ -55,6 +55,13 @@ class Level(BaseModel):
     requested period. ``pipeline`` is the level object whose ``@hookimpl`` methods
     (``fetch``, ``read``, ``calibrate``... ``write``) process one unit; a level without one
     is listed but not runnable ("not implemented yet").
+
+    ``inputs_from``: ``archive`` (the default) reads a ``--source``; ``output`` reads only
+    products already in the output tree (a monthly merge, a package), runs without
+    ``--source`` and gets the output tree as its read-only ``ctx.archive``.
+    ``per_spacecraft``: False for a level whose unit covers every spacecraft of the mission
+    (``ctx.spacecraft`` is None; ``--spacecraft`` then only picks the spacecraft whose needed
+    levels are planned).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -65,6 +72,8 @@ class Level(BaseModel):
     products: list[str] = Field(default_factory=list)
     needs: list[str] = Field(default_factory=list)
     options: list[LevelOption] = Field(default_factory=list)
+    inputs_from: Literal["archive", "output"] = "archive"
+    per_spacecraft: bool = True
     pipeline: object | None = Field(default=None, exclude=True, repr=False)
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -130,3 +130,19 @@ def plan_units(period: Period, kind: UnitKind = "day") -> list[Unit]:
         units.append(Unit(first, last, kind, key))
         cursor = last + timedelta(days=1)
     return units
+
+
+def day_ranges(days: Iterable[date]) -> str:
+    """Days as short ranges, for messages: ``2024-01-03, 2024-01-05..2024-01-31``."""
+    out: list[str] = []
+    run: list[date] = []
+    for d in sorted(set(days)):
+        if run and (d - run[-1]).days == 1:
+            run.append(d)
+            continue
+        if run:
+            out.append(run[0].isoformat() if len(run) == 1 else f"{run[0]}..{run[-1]}")
+        run = [d]
+    if run:
+        out.append(run[0].isoformat() if len(run) == 1 else f"{run[0]}..{run[-1]}")
+    return ", ".join(out)

@@ -31,7 +31,9 @@ class PlannedJob:
     after: list[int] = field(default_factory=list)
 
 
-def _source(hooks: Hooks, mission_id: str, request: RunRequest) -> str | None:
+def _source(hooks: Hooks, mission_id: str, level: str, request: RunRequest) -> str | None:
+    if hooks.registry.get(mission_id).level(level).inputs_from == "output":
+        return str(request.out_dir)
     if mission_id == request.mission or request.source == SIMULATED_SOURCE:
         return request.source
     return (mission_setting(load_config(), mission_id, "source")
@@ -46,7 +48,7 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
     spacecraft = mission.resolve_spacecraft(request.spacecraft)  # usage errors first
     if not level.implemented:
         raise MagfwError(None, f"{mission.id} {level.name}: not implemented yet")
-    if request.source is None:
+    if request.source is None and level.inputs_from == "archive":
         raise UsageError(None, f"no --source for {mission.id}: give an archive directory, "
                          "a URL, or 'simulated'")
     planned: list[PlannedJob] = []
@@ -62,7 +64,7 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
                              f"{' -> '.join((*chain, f'{mission_id}/{level_name}'))}")
         m = hooks.registry.get(mission_id)
         lvl = m.level(level_name)
-        source = _source(hooks, mission_id, request)
+        source = _source(hooks, mission_id, level_name, request)
         needed: list[int] = []
         for need in lvl.needs:
             dep_mission, _, dep_level = need.partition("/")
@@ -71,14 +73,15 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
                          mission_id, level_name, need)
                 continue
             dep = hooks.registry.get(dep_mission).level(dep_level)
-            if dep.implemented and _source(hooks, dep_mission, request) is not None:
+            if dep.implemented and _source(hooks, dep_mission, dep_level, request) is not None:
                 add(dep_mission, dep_level, (*chain, f"{mission_id}/{level_name}"))
                 needed += by_level.get((dep_mission, dep_level), [])
         if source is None:  # a needed level with no archive: use what is already there
             log.info("%s %s not planned: no source configured", mission_id, level_name)
             return
         simulated = source == SIMULATED_SOURCE
-        sc = m.resolve_spacecraft(spacecraft if m.spacecraft else None)
+        sc = m.resolve_spacecraft(spacecraft if m.spacecraft else None) \
+            if lvl.per_spacecraft else None
         root = str(simulated_root(request.out_dir, mission_id, sc, request.seed)) if simulated \
             else source
         top = key == (request.mission, request.level)

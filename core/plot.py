@@ -86,7 +86,6 @@ def render_png(spec: PlotSpec) -> bytes:
 
     from magfw.time import tt2000_to_datetime64
 
-    path = Path(path)
     width, height = spec.size_px
     fig = Figure(figsize=(width / spec.dpi, height / spec.dpi), dpi=spec.dpi)
     FigureCanvasAgg(fig)

@@ -499,9 +499,17 @@ def hooks_from_spec(spec: tuple[tuple[str, object, str | None], ...], *,
     return _by_spec[key]
 
 
-def get_hooks(*, refresh: bool = False) -> Hooks:
-    """The process-wide facade over the environment's plugins (built once per process)."""
+def get_hooks(*, refresh: bool = False, warn: Warn | None = None) -> Hooks:
+    """The process-wide facade over the environment's plugins (built once per process).
+
+    ``warn`` receives each one-line warning about a plugin left out (default: the log)."""
     global _cached
     if _cached is None or refresh:
-        _cached = Hooks(build_plugin_manager())
+        _cached = Hooks(build_plugin_manager(warn=warn), warn=warn)
     return _cached
+
+
+def mission_registry() -> MissionRegistry:
+    """The missions of the environment's plugins (for plugin commands that need a
+    definition outside a run)."""
+    return get_hooks().registry

@@ -143,8 +143,8 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
         software = software_text(__version__, hooks.plugin_version(job.mission))
         staged = stage_products(ctx, products, inputs, software, commit_dir)
         msg = f"{len(staged)} files" + (f" (v{ctx.version}: {ctx.reason})" if prev else "")
-        if inputs.notes:
-            msg += "; " + "; ".join(inputs.notes)
+        if inputs.notes or ctx.notes:
+            msg += "; " + "; ".join([*inputs.notes, *ctx.notes])
         return done("ok", msg, product_version=ctx.version, reason=ctx.reason, staged=staged,
                     commit_dir=commit_dir)
     except MagfwError as exc:
@@ -191,7 +191,8 @@ def _result(job: UnitJob, status: Status, message: str, t0: float, started: floa
                         product_version=product_version, reason=reason,
                         error=message if status == "failed" else None,
                         vectors=ctx.vectors if ctx else 0, started=started,
-                        duration_s=duration, simulated=simulated, run_id=job.run_id)
+                        duration_s=duration, simulated=simulated, run_id=job.run_id,
+                        message=message if status != "failed" else "")
     return UnitResult(job.unit, status, message, [], entry.vectors, duration, entry,
                       job.mission, job.level, peak_rss_mb(), staged or [], job.spacecraft,
                       product_version, reason, simulated, commit_dir)

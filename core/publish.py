@@ -31,7 +31,7 @@ class PublishReport:
 def publish(mission: Mission, level: str, period: Period, spacecraft: str | None, out_dir: Path,
             to: Path, formats: tuple[str, ...] = ("flatfile",)) -> PublishReport:
     """Copy the newer products of ``mission level period`` from ``out_dir`` to ``to``."""
-    from magfw.runner import unit_id
+    from magfw.jobs import unit_id
 
     lvl = mission.level(level)
     sc = mission.resolve_spacecraft(spacecraft)

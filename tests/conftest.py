@@ -1,4 +1,9 @@
-"""Shared test fixtures: the example third-party plugin, real data, an isolated environment."""
+"""Shared test fixtures: the example third-party plugin, real data, an isolated environment.
+
+The example plugin is what ``magfw new-plugin example`` writes (the shipped template), made
+once per session in a temporary folder and importable as ``magfw_example``: the plugin a
+newcomer starts from is the one the tests exercise.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,30 @@ import pytest
 pytest_plugins = ["magfw.testing"]
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_DIR = ROOT / "tests" / "example_plugin"
 REALDATA = ROOT.parent / "shared" / "realdata"
 
-if str(EXAMPLE_DIR) not in sys.path:
-    sys.path.insert(0, str(EXAMPLE_DIR))
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Write the example plugin (``magfw new-plugin example``) and make it importable."""
+    import shutil
+    import tempfile
+
+    from magfw.scaffold import new_plugin
+
+    parent = Path(tempfile.mkdtemp(prefix="magfw-example-plugin-"))
+    config.add_cleanup(lambda: shutil.rmtree(parent, ignore_errors=True))
+    path = new_plugin("example", parent)
+    sys.path.insert(0, str(path))
+    config.stash[EXAMPLE_KEY] = path
+
+
+EXAMPLE_KEY = pytest.StashKey[Path]()
+
+
+@pytest.fixture(scope="session")
+def example_dir(pytestconfig: pytest.Config) -> Path:
+    """The example plugin package's folder (pyproject, magfw_example/, tests/)."""
+    return pytestconfig.stash[EXAMPLE_KEY]
 
 
 def realdata(*parts: str) -> Path:
@@ -37,7 +61,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def example_plugin():
-    """The example mission plugin module (tests/example_plugin), imported from source."""
+    """The example mission plugin module (``magfw new-plugin example``), from source."""
     from magfw_example import plugin
 
     return plugin

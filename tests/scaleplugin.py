@@ -6,13 +6,19 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
 
-from magfw import hookimpl
-from magfw.context import InputFile, Inputs, Product, UnitContext
-from magfw.mission import Level, Mission, PluginRegistrar
-from magfw.period import Period
-from magfw.products import ProductDefinition
+from magfw.api import (
+    InputFile,
+    Inputs,
+    Level,
+    Mission,
+    Period,
+    PluginRegistrar,
+    Product,
+    ProductDefinition,
+    UnitContext,
+    hookimpl,
+)
 
 
 def _definition(pid: str, level: str, template: str) -> ProductDefinition:
@@ -22,6 +28,54 @@ def _definition(pid: str, level: str, template: str) -> ProductDefinition:
                      "fields": {"key": {"pattern": r"[0-9-]+"}}},
         "time_variable": None, "variables": [],
     })
+
+
+class DayLevel:
+    """``chain l1``: one number a day (the day of the month), slow or dying on request."""
+
+    def __init__(self, plugin: Chain) -> None:
+        self.plugin = plugin
+
+    @hookimpl
+    def fetch(self, ctx: UnitContext) -> Inputs:
+        return Inputs(files=[InputFile.from_fetched(ctx.archive.get(f"{ctx.day}.txt"), "data")])
+
+    @hookimpl
+    def read(self, ctx: UnitContext, inputs: Inputs) -> list[int]:
+        p = self.plugin
+        if ctx.unit.key in p.die_on:
+            marker = ctx.out_dir / f"died-{ctx.unit.key}"
+            if p.die_always or not marker.exists():
+                marker.touch()
+                os._exit(3)  # the worker process dies abruptly
+        time.sleep(p.sleep_s)
+        return [int(inputs.files[0].path.read_text())]
+
+    @hookimpl
+    def write(self, ctx: UnitContext, data: list[int]) -> list[Product]:
+        body = json.dumps({"value": sum(data), "n": len(data)}).encode()
+        return [Product(definition=ctx.product("day"), fields={"key": ctx.unit.key},
+                        payload=body)]
+
+
+class MonthLevel:
+    """``chain month``: the sum of the month's day numbers present in the tree."""
+
+    @hookimpl
+    def fetch(self, ctx: UnitContext) -> Inputs:
+        days = [f for d in ctx.unit.days()
+                for f in ctx.find_products("chain", "day", key=str(d))]
+        return Inputs(files=[ctx.product_input(f, "data") for f in days])
+
+    @hookimpl
+    def read(self, ctx: UnitContext, inputs: Inputs) -> list[int]:
+        return [json.loads(f.path.read_text())["value"] for f in inputs.files]
+
+    @hookimpl
+    def write(self, ctx: UnitContext, data: list[int]) -> list[Product]:
+        body = json.dumps({"value": sum(data), "n": len(data)}).encode()
+        return [Product(definition=ctx.product("month"), fields={"key": ctx.unit.key},
+                        payload=body)]
 
 
 class Chain:
@@ -39,9 +93,9 @@ class Chain:
     def register_missions(self, registry: PluginRegistrar) -> None:
         registry.add(Mission(
             id="chain", title="Chain",
-            levels={"l1": Level(name="l1", products=["day"]),
+            levels={"l1": Level(name="l1", products=["day"], pipeline=DayLevel(self)),
                     "month": Level(name="month", unit="month", products=["month"],
-                                   needs=["chain/l1"])},
+                                   needs=["chain/l1"], pipeline=MonthLevel())},
             products=[_definition("day", "l1", "DAY_{key}.json"),
                       _definition("month", "month", "MONTH_{key}.json")],
         ))
@@ -53,30 +107,3 @@ class Chain:
         for day in period.days():
             (out_dir / f"{day}.txt").write_text(str(day.day))
         return out_dir
-
-    @hookimpl
-    def fetch(self, ctx: UnitContext) -> Inputs:
-        if ctx.level == "l1":
-            f = ctx.archive.get(f"{ctx.day}.txt")
-            return Inputs(files=[InputFile.from_fetched(f, "data")])
-        days = [p for d in ctx.unit.days()
-                for p in ctx.find_products("chain", "day", key=str(d))]
-        return Inputs(files=[InputFile.from_path(p, "data") for p in days])
-
-    @hookimpl
-    def read(self, ctx: UnitContext, inputs: Inputs) -> Any:
-        if ctx.level == "l1":
-            if ctx.unit.key in self.die_on:
-                marker = ctx.out_dir / f"died-{ctx.unit.key}"
-                if self.die_always or not marker.exists():
-                    marker.touch()
-                    os._exit(3)  # the worker process dies abruptly
-            time.sleep(self.sleep_s)
-            return [int(inputs.files[0].path.read_text())]
-        return [json.loads(f.path.read_text())["value"] for f in inputs.files]
-
-    @hookimpl
-    def write(self, ctx: UnitContext, data: Any) -> list[Product]:
-        pid = "day" if ctx.level == "l1" else "month"
-        body = json.dumps({"value": sum(data), "n": len(data)}).encode()
-        return [Product(definition=ctx.product(pid), fields={"key": ctx.unit.key}, payload=body)]

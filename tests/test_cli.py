@@ -55,12 +55,27 @@ def test_unimplemented_level_exits_1():
         @hookimpl
         def register_missions(self, registry):
             registry.add(Mission(id="shell", title="Shell", levels={
-                "l1": Level(name="l1", implemented=False)}))
+                "l1": Level(name="l1")}))  # a level without a level object
 
     res = run_cli(["run", "shell", "l1", "2024-08-01", "--source", "simulated"],
                   make_hooks(Shell()))
     assert res.exit_code == 1
     assert _one_error_line(res.stderr) == "magfw: error: shell l1: not implemented yet"
+
+
+def test_plugin_warnings_reach_the_terminal_as_one_line_each(monkeypatch, tmp_path):
+    """A broken plugin outside strict mode: one warning line, and every command works."""
+    import magfw_example.plugin  # noqa: F401  (importable: the session's example plugin)
+
+    monkeypatch.setenv("MAGFW_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("MAGFW_PLUGINS", "magfw_example.plugin,no_such_plugin_module")
+    from magfw import plugins
+
+    monkeypatch.setattr(plugins, "_cached", None)
+    res = run_cli(["missions"])
+    assert res.exit_code == 0 and "example" in res.stdout
+    lines = [ln for ln in res.stderr.splitlines() if "no_such_plugin_module" in ln]
+    assert len(lines) == 1 and lines[0].startswith("magfw: warning: plugin 'no_such_plugin_module'")
 
 
 def test_run_simulated_then_rerun_skips(example_hooks, tmp_path):
@@ -87,20 +102,20 @@ def _simulate(hooks, root: Path, period: str) -> None:
 def test_missing_day_fails_that_unit_only(example_hooks, tmp_path):
     archive = tmp_path / "archive"
     _simulate(example_hooks, archive, "2024-03-01..2024-03-03")
-    (archive / "raw/2024/EX_RAW_20240302.dat").unlink()
+    (archive / "raw/2024/EXAMPLE_RAW_20240302.dat").unlink()
     res = run_cli(["run", "example", "l1", "2024-03-01..2024-03-03", "--source", str(archive),
                    "--out", str(tmp_path / "out")], example_hooks)
     assert res.exit_code == 1
     line = _one_error_line(res.stderr)
-    assert "EX_RAW_20240302.dat" in line and "no raw file" in line
+    assert "EXAMPLE_RAW_20240302.dat" in line and "no raw file" in line
     assert [p.name for p in _files(tmp_path / "out")] == [
-        "EX_L1_MAG_20240301_V00.cdf", "EX_L1_MAG_20240303_V00.cdf"]
+        "EXAMPLE_L1_MAG_20240301_V00.cdf", "EXAMPLE_L1_MAG_20240303_V00.cdf"]
 
 
 def test_truncated_input_fails_cleanly_and_input_untouched(example_hooks, tmp_path):
     archive = tmp_path / "archive"
     _simulate(example_hooks, archive, "2024-03-01")
-    raw = archive / "raw/2024/EX_RAW_20240301.dat"
+    raw = archive / "raw/2024/EXAMPLE_RAW_20240301.dat"
     raw.write_bytes(raw.read_bytes()[:-7])
     before = raw.read_bytes()
     res = run_cli(["run", "example", "l1", "2024-03-01", "--source", str(archive), "--out",
@@ -114,11 +129,11 @@ def test_truncated_input_fails_cleanly_and_input_untouched(example_hooks, tmp_pa
 def test_bad_calibration_table(example_hooks, tmp_path):
     archive = tmp_path / "archive"
     _simulate(example_hooks, archive, "2024-03-01")
-    (archive / "cal/EX_CAL_V02.txt").write_text("0.01 1 2\n")  # highest version wins, and is bad
+    (archive / "cal/EXAMPLE_CAL_V02.txt").write_text("0.01 1 2\n")  # highest version wins, and is bad
     res = run_cli(["run", "example", "l1", "2024-03-01", "--source", str(archive), "--out",
                    str(tmp_path / "out")], example_hooks)
     assert res.exit_code == 1
-    assert "EX_CAL_V02.txt: bad calibration table" in _one_error_line(res.stderr)
+    assert "EXAMPLE_CAL_V02.txt: bad calibration table" in _one_error_line(res.stderr)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -161,27 +176,27 @@ def test_run_from_http_archive(example_hooks, http_archive, tmp_path):
 
 
 def test_http_500_fails_that_unit_with_one_line(example_hooks, http_archive, tmp_path):
-    _Handler.broken = {"EX_RAW_20240302"}
+    _Handler.broken = {"EXAMPLE_RAW_20240302"}
     res = run_cli(["run", "example", "l1", "2024-03-01..2024-03-02", "--source", http_archive,
                    "--out", str(tmp_path / "out")], example_hooks)
     assert res.exit_code == 1
     line = _one_error_line(res.stderr)
-    assert "EX_RAW_20240302.dat" in line and "500" in line
-    assert [p.name for p in _files(tmp_path / "out")] == ["EX_L1_MAG_20240301_V00.cdf"]
+    assert "EXAMPLE_RAW_20240302.dat" in line and "500" in line
+    assert [p.name for p in _files(tmp_path / "out")] == ["EXAMPLE_L1_MAG_20240301_V00.cdf"]
     cache = tmp_path / "out" / ".magfw" / "cache"
-    assert not [p for p in cache.rglob("*") if "EX_RAW_20240302" in p.name]  # no partial download
+    assert not [p for p in cache.rglob("*") if "EXAMPLE_RAW_20240302" in p.name]  # no partial download
 
 
 def test_check_reports_problems_and_exits_1(example_hooks, tmp_path):
     run_cli(["run", "example", "l1", "2024-03-01", "--source", "simulated", "--out",
              str(tmp_path)], example_hooks)
-    (good,) = tmp_path.rglob("EX_L1_MAG_20240301_V00.cdf")
+    (good,) = tmp_path.rglob("EXAMPLE_L1_MAG_20240301_V00.cdf")
     assert run_cli(["check", str(good)], example_hooks).exit_code == 0
-    renamed = good.with_name("EX_L1_MAG_2024031_V00.cdf")
+    renamed = good.with_name("EXAMPLE_L1_MAG_2024031_V00.cdf")
     renamed.write_bytes(good.read_bytes())
     res = run_cli(["check", str(renamed)], example_hooks)
     assert res.exit_code == 1 and "does not match any product definition" in res.stdout
-    truncated = good.with_name("EX_L1_MAG_20240302_V00.cdf")
+    truncated = good.with_name("EXAMPLE_L1_MAG_20240302_V00.cdf")
     truncated.write_bytes(good.read_bytes()[:5000])
     res = run_cli(["check", str(truncated)], example_hooks)
     assert res.exit_code == 1 and "not a readable CDF" in res.stdout
@@ -200,7 +215,7 @@ def test_plot_missing_and_truncated_files(example_hooks, tmp_path):
 def test_plot_quicklook(example_hooks, tmp_path):
     run_cli(["run", "example", "l1", "2024-03-01", "--source", "simulated", "--out",
              str(tmp_path)], example_hooks)
-    (good,) = tmp_path.rglob("EX_L1_MAG_20240301_V00.cdf")
+    (good,) = tmp_path.rglob("EXAMPLE_L1_MAG_20240301_V00.cdf")
     res = run_cli(["plot", str(good), "-o", str(tmp_path / "q.png")], example_hooks)
     assert res.exit_code == 0, res.stderr
     assert (tmp_path / "q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

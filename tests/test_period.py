@@ -33,10 +33,13 @@ def test_plan_units_days_months_years():
     p = parse_period("2023-12-30..2024-01-02")
     assert [u.key for u in plan_units(p)] == ["2023-12-30", "2023-12-31", "2024-01-01", "2024-01-02"]
     months = plan_units(p, "month")
-    assert [(u.key, u.start, u.end) for u in months] == [
-        ("2023-12", date(2023, 12, 30), date(2023, 12, 31)),
-        ("2024-01", date(2024, 1, 1), date(2024, 1, 2)),
+    assert [(u.key, u.start, u.end) for u in months] == [  # whole months, not clipped
+        ("2023-12", date(2023, 12, 1), date(2023, 12, 31)),
+        ("2024-01", date(2024, 1, 1), date(2024, 1, 31)),
     ]
+    years = plan_units(parse_period("2024-03-05"), "year")
+    assert [(u.key, u.start, u.end) for u in years] == [
+        ("2024", date(2024, 1, 1), date(2024, 12, 31))]
     years = plan_units(parse_period("2023..2024"), "year")
     assert [(u.key, u.start, u.end) for u in years] == [
         ("2023", date(2023, 1, 1), date(2023, 12, 31)), ("2024", date(2024, 1, 1), date(2024, 12, 31))]

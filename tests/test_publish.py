@@ -14,7 +14,7 @@ def test_publish_copies_only_newer_and_never_deletes(example_hooks, tmp_path):
     res = run_cli(args, example_hooks)
     assert res.exit_code == 0, res.stderr
     assert "copied 2 files" in res.stdout and "2024-03-03" in res.stderr  # not processed yet
-    (src,) = out.rglob("EX_L1_MAG_20240301_V00.cdf")
+    (src,) = out.rglob("EXAMPLE_L1_MAG_20240301_V00.cdf")
     dst = web / src.relative_to(out)
     assert dst.read_bytes() == src.read_bytes()
     assert dst.stat().st_mtime_ns == src.stat().st_mtime_ns  # times preserved (cp -p)

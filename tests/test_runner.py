@@ -5,6 +5,7 @@ import os
 
 from toyplugin import Toy
 
+from magfw.api import hookimpl
 from magfw.ledger import Ledger
 from magfw.period import parse_period
 from magfw.testing import make_hooks, run_level
@@ -118,39 +119,42 @@ def test_simulation_is_done_once_per_day(tmp_path):
 
 
 def test_notes_reach_the_user_and_products_name_their_own_inputs(tmp_path):
-    class Noted(Toy):
+    from toyplugin import ToyL1
+
+    from magfw.context import InputFile, Inputs, Product
+    from magfw.provenance import provenance_attrs
+
+    class Noted(ToyL1):
+        @hookimpl
         def fetch(self, ctx):
             inputs = super().fetch(ctx)
             inputs.notes.append("day listed twice on the server; used V06")
             return inputs
 
-    from magfw import hookimpl
-    from magfw.context import InputFile, Inputs, Product
-    from magfw.runner import _provenance_attrs
+        @hookimpl
+        def average(self, ctx, data):
+            ctx.note("3 samples above the range")
+            return super().average(ctx, data)
 
-    Noted.fetch = hookimpl(Noted.fetch)
-    hooks = make_hooks(Noted("noted"), names=["noted"])
-    s = run_level(hooks, "noted", "l1", "2024-01-01", tmp_path / "out")
-    assert "day listed twice on the server; used V06" in s.results[0].message
-
-    d = example_definition()
-    inputs = Inputs(files=[InputFile("data", n, tmp_path / n, "0" * 64, 1) for n in ("a", "b")])
-
-    class Ctx:
-        mission = type("M", (), {"id": "example"})()
-        simulated, reason = False, None
+    toy = Toy("noted")
+    toy.level = Noted(toy)
+    s = run_level(make_hooks(toy), "noted", "l1", "2024-01-01", tmp_path / "out")
+    message = s.results[0].message
+    assert "day listed twice on the server; used V06" in message
+    assert "3 samples above the range" in message
+    entry = Ledger(tmp_path / "out/.magfw/ledger.sqlite").last_ok("noted/l1/-/2024-01-01")
+    assert entry is not None and entry.message == message  # kept for the review pages
 
     from magfw_example import plugin as example
 
-    hooks = make_hooks(example, names=["example"])
-    whole = _provenance_attrs(Ctx(), Product(d, {}), inputs, hooks)
-    own = _provenance_attrs(Ctx(), Product(d, {}, inputs=["b"]), inputs, hooks)
+    d = example.load_definitions(example.SCHEMAS)[0]
+    inputs = Inputs(files=[InputFile("data", n, tmp_path / n, "0" * 64, 1) for n in ("a", "b")])
+
+    class Ctx:
+        simulated, reason = False, None
+
+    whole = provenance_attrs(Ctx(), Product(d, {}), inputs, "sw")  # type: ignore[arg-type]
+    own = provenance_attrs(Ctx(), Product(d, {}, inputs=["b"]), inputs, "sw")  # type: ignore[arg-type]
     assert whole["Parents"] == ["a", "b"] and own["Parents"] == ["b"]
 
 
-def example_definition():
-    from pathlib import Path
-
-    from magfw.products import load_definition
-
-    return load_definition(Path(__file__).parent / "example_plugin/magfw_example/schemas/l1.yaml")

@@ -109,12 +109,32 @@ def test_kill_and_resume(tmp_path):
         assert (out / "chain" / name).read_bytes() == content
 
 
-def test_one_run_per_output_tree(tmp_path):
-    from magfw.errors import MagfwError
-    from magfw.runner import run_lock
+def test_runs_share_a_tree_unit_by_unit(tmp_path):
+    """A second run waits for a unit another run holds, does the others meanwhile, then finds
+    the held unit done (here: still to do, as the holder did nothing) and completes."""
+    import threading
+
+    from magfw.locks import UnitLock
 
     hooks = make_hooks(Chain(), names=["chain"])
-    with run_lock(tmp_path / "out"):
-        with pytest.raises(MagfwError, match="another magfw run"):
-            run_level(hooks, "chain", "l1", "2024-01-01", tmp_path / "out")
-    assert run_level(hooks, "chain", "l1", "2024-01-01", tmp_path / "out").ok
+    out = tmp_path / "out"
+    held = UnitLock(out, "chain/l1/-/2024-01-01")
+    assert held.acquire(wait=False)
+    result = {}
+    worker = threading.Thread(target=lambda: result.setdefault(
+        "s", run_level(hooks, "chain", "l1", "2024-01-01..2024-01-03", out, workers=2)))
+    worker.start()
+    deadline = time.time() + 30
+    while time.time() < deadline and len(list(out.glob("chain/DAY_*.json"))) < 2:
+        time.sleep(0.05)
+    assert sorted(p.name for p in out.glob("chain/DAY_*.json")) == [
+        "DAY_2024-01-02.json", "DAY_2024-01-03.json"]  # the free units did not wait
+    assert worker.is_alive()  # the held one does
+    held.release()
+    worker.join(timeout=60)
+    assert result["s"].ok and result["s"].count("ok") == 3
+    # a second UnitLock on a unit in flight is refused without waiting
+    lock = UnitLock(out, "chain/l1/-/2024-01-05")
+    assert lock.acquire(wait=False)
+    assert not UnitLock(out, "chain/l1/-/2024-01-05").acquire(wait=False)
+    lock.release()

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from magfw.io.cdf import read_cdf
-from magfw.runner import simulated_root
+from magfw.simulation import simulated_root
 from magfw.testing import assert_valid_product, make_hooks, run_cli
 from magfw.time import tt2000_from_cdf_epoch
 from magfw_stereo import flags as F

@@ -22,8 +22,9 @@ from spiceypy import cyice
 from magfw import kernels
 from magfw.io.cdf import read_cdf
 from magfw.io.products import read_product
+from magfw.jobs import RunSummary
 from magfw.period import parse_period
-from magfw.runner import RunSummary, simulated_root
+from magfw.simulation import simulated_root
 from magfw.testing import assert_valid_product, make_hooks, run_cli, run_level
 from magfw.time import tt2000_from_cdf_epoch, tt2000_to_et
 from magfw_stereo import flags as F
@@ -430,4 +431,5 @@ def test_an_imported_counts_table_takes_precedence_and_regenerates(run_a, hooks,
     a, b = after.variables["BFIELD"][:, :3], before.variables["BFIELD"][:, :3]
     ok = (a > -1e30).all(axis=1) & (b > -1e30).all(axis=1)
     assert np.abs((a[ok] - b[ok]) - [1.0, -2.0, 0.5]).max() < 1e-4
-    assert "202401StereoACounts.asc" in " ".join(after.global_attrs["Calibration_version"])
+    assert "counts_table=offsets/V00/202401StereoACounts.asc V00" in \
+        np.atleast_1d(after.global_attrs["Calibration_version"])

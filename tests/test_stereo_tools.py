@@ -19,6 +19,7 @@ import pytest
 
 from magfw.check import check_file, format_report
 from magfw.context import Product
+from magfw.finder import find_products
 from magfw.io.cdf import read_cdf
 from magfw.io.products import write_product
 from magfw.ledger import Ledger
@@ -27,14 +28,8 @@ from magfw.products import shipped_definitions
 from magfw.testing import run_cli
 from magfw.time import day_bounds_tt2000, tt2000_to_cdf_epoch
 from magfw_stereo.counts import CountsTable, format_counts, read_counts
-from magfw_stereo.merge import find_products
-from magfw_stereo.offsets import (
-    EstimateSettings,
-    estimate_from_series,
-    format_offsets_file,
-    offsets_file_name,
-    read_offsets_file,
-)
+from magfw_stereo.estimate import EstimateSettings, estimate_from_series
+from magfw_stereo.researcher import format_offsets_file, offsets_file_name, read_offsets_file
 
 DEFS = {d.id: d for d in shipped_definitions("stereo")}
 LABELS = {"SC": ["BX", "BY", "BZ", "BTotal"], "RTN": ["BR", "BT", "BN", "BTotal"]}
@@ -111,7 +106,10 @@ def products(out: Path) -> list[Path]:
 
 
 def one_error(stderr: str) -> str:
-    lines = [ln for ln in stderr.splitlines() if ln.startswith("magfw: error:")]
+    """The one failure line: a command's ``magfw: error: ...`` or a unit's
+    ``magfw: <unit>: ...``."""
+    lines = [ln for ln in stderr.splitlines()
+             if ln.startswith("magfw: ") and not ln.startswith("magfw: warning")]
     assert len(lines) == 1, stderr
     return lines[0]
 
@@ -147,9 +145,9 @@ def test_offsets_import_gives_the_counts_table_exactly(tmp_path):
     res = run_cli(["stereo", "offsets", "import", str(src), "--out", str(out)])
     assert res.exit_code == 0, res.stderr
     tables = find_products(out, DEFS["counts_table"], sc="A", yyyy=2024, mm=1)
-    assert [f["version"] for _, f in tables] == [0]
-    path = tables[0][0]
-    assert path.name == "202401StereoACounts.asc" and str(path) in res.stdout
+    assert [f.version for f in tables] == [0]
+    path = tables[0].path
+    assert path.name == "202401StereoACounts.asc" and f"wrote {path}" in res.stdout
     table = read_counts(path)  # the L1 chain's own reader
     assert table.days == sorted(rows)
     assert np.array_equal(table.offsets, np.array([rows[d] for d in table.days]))  # exact
@@ -165,8 +163,8 @@ def test_offsets_import_gives_the_counts_table_exactly(tmp_path):
     src.write_bytes(format_offsets_file("A", 2024, 1, rows))
     assert run_cli(["stereo", "offsets", "import", str(src), "--out", str(out)]).exit_code == 0
     tables = find_products(out, DEFS["counts_table"], sc="A", yyyy=2024, mm=1)
-    assert [f["version"] for _, f in tables] == [0, 1]
-    assert read_counts(tables[-1][0]).for_day(date(2024, 1, 5))[1].tolist() == [1.0, 2.0, 3.0]
+    assert [f.version for f in tables] == [0, 1]
+    assert read_counts(tables[-1].path).for_day(date(2024, 1, 5))[1].tolist() == [1.0, 2.0, 3.0]
 
     # K from a given table (e.g. the public one of the month before)
     ref = tmp_path / "202312StereoBCounts.asc"
@@ -176,7 +174,7 @@ def test_offsets_import_gives_the_counts_table_exactly(tmp_path):
     res = run_cli(["stereo", "offsets", "import", str(b_file), "--k-from", str(ref),
                    "--out", str(out)])
     assert res.exit_code == 0, res.stderr
-    b_table = read_counts(find_products(out, DEFS["counts_table"], sc="B")[0][0])
+    b_table = read_counts(find_products(out, DEFS["counts_table"], sc="B")[0].path)
     assert np.array_equal(b_table.k[3], [0.0145, 0.0146, 0.0143])
 
     res = run_cli(["stereo", "offsets", "table", "2024", "--out", str(out)])
@@ -192,7 +190,7 @@ def test_offsets_import_partial_month_warns(tmp_path):
     res = run_cli(["stereo", "offsets", "import", str(researcher_file(tmp_path, rows)),
                    "--out", str(tmp_path / "out")])
     assert res.exit_code == 0
-    assert "no offsets for 21 day(s) of 2024-01: 2024-01-11..2024-01-31" in res.stderr
+    assert "no offsets for 21 day(s): 2024-01-11..2024-01-31" in res.stdout
 
 
 GOOD = "2024-01-01   22.100  -17.000  -30.000\n2024-01-02   22.110  -17.010  -30.020\n"
@@ -342,11 +340,11 @@ def test_offsets_estimate_command_writes_a_proposal_only(tmp_path):
     res = run_cli(["stereo", "offsets", "estimate", "2024-01", "--out", str(out)])
     assert res.exit_code == 0, res.stderr
     proposal = out / "input_offsets" / "STEREO_A_offset_2024jan_estimate.txt"
-    assert str(proposal) in res.stdout and "Not applied" in res.stdout
+    assert f"wrote {proposal}" in res.stdout and "Not applied" in res.stdout
     f = read_offsets_file(proposal)  # a valid researcher's file
     assert f.days == [date(2024, 1, d) for d in (1, 2, 3)]
     assert np.all(np.abs(f.offsets + zero) < DAY_TOL_NT), f.offsets + zero
-    assert "2024-01-04..2024-01-31" in res.stderr  # days without prep data: no proposal
+    assert "2024-01-04..2024-01-31" in res.stdout  # days without prep data: no proposal
     assert find_products(out, DEFS["counts_table"], sc="A") == []  # never applied
     assert "Davis-Smith" in proposal.read_text()
     # the researcher accepts it: it imports
@@ -377,15 +375,16 @@ def test_merge_concatenates_the_daily_records_exactly(tmp_path):
     res = run_cli(["stereo", "merge", "2024-01", "--out", str(out)])
     assert res.exit_code == 0, res.stderr
     # the missing normal-mode days are named; burst days are not expected every day
-    assert "l1_mag_sc: 28 day(s) of 2024-01 missing, merged the rest: 2024-01-03, " \
-           "2024-01-05..2024-01-31" in res.stderr
-    assert "l1_magb" not in res.stderr
+    assert "l1_mag_sc: 28 day(s) missing, merged the rest: 2024-01-03, " \
+           "2024-01-05..2024-01-31" in res.stdout
+    assert "l1_magb" not in res.stdout
     review = DEFS["monthly_review"]
-    merged = {(f["burst"], f["frame"]): p for p, f in find_products(out, review, sc="A")}
+    merged = {(f.fields["burst"], f.fields["frame"]): f.path
+              for f in find_products(out, review, sc="A")}
     assert sorted(merged) == [("", "RTN"), ("", "SC"), ("B", "RTN"), ("B", "SC")]
     for (burst, frame), path in merged.items():
         pid = f"l1_mag{'b' if burst else ''}_{frame.lower()}"
-        dailies = [p for p, _ in find_products(out, DEFS[pid], sc="A", yyyy=2024, mm=1)]
+        dailies = [f.path for f in find_products(out, DEFS[pid], sc="A", yyyy=2024, mm=1)]
         parts = [read_cdf(p) for p in sorted(dailies)]
         monthly = read_cdf(path)
         for var in ("Epoch", "BFIELD", "MAGFLAGUC", "FILTER_VALUE"):
@@ -404,7 +403,7 @@ def test_merge_concatenates_the_daily_records_exactly(tmp_path):
     assert _png_size(ql) == (1200, 800)
     entry = Ledger(out / ".magfw" / "ledger.sqlite").last_ok("stereo/merge/A/2024-01")
     assert entry is not None and len(entry.inputs) == 8 and len(entry.outputs) == 4
-    assert "2024-01-05..2024-01-31" in (entry.reason or "")
+    assert "2024-01-05..2024-01-31" in entry.message
 
 
 def _merge_fails(out: Path, text: str) -> None:
@@ -498,8 +497,9 @@ def test_package_encrypted_with_the_password_from_the_environment(tmp_path, monk
     assert res.exit_code == 0, res.stderr
     zips = find_products(out, DEFS["delivery_zip"], yyyy=2024, mmm="jan")
     assert len(zips) == 1
-    path = zips[0][0]
-    assert path.name == "stereo_MAG_MAGB_CDF_2024jan.zip" and "AES-256 encrypted" in res.stdout
+    path = zips[0].path
+    assert path.name == "stereo_MAG_MAGB_CDF_2024jan.zip" and "encrypted with WinZip AES-256" \
+        in res.stdout
     with pyzipper.AESZipFile(path) as zf:
         assert sorted(zf.namelist()) == EXPECTED_TREE
         assert all(i.flag_bits & 0x1 for i in zf.infolist())  # every entry encrypted
@@ -508,28 +508,28 @@ def test_package_encrypted_with_the_password_from_the_environment(tmp_path, monk
         zf.setpassword(PASSWORD.encode())
         _verify_checksums(zf)
         assert zf.read("stereo_MAG_MAGB_CDF_2024jan/202401StereoACounts.asc") == \
-            find_products(out, DEFS["counts_table"], sc="A")[-1][0].read_bytes()
+            find_products(out, DEFS["counts_table"], sc="A")[-1].path.read_bytes()
     # the password is nowhere: output tree (ledger, logs, staging), test log, terminal
     needle = PASSWORD.encode()
     for p in [*out.rglob("*"), tmp_path / "magfw-test.log"]:
         if p.is_file():
             assert needle not in p.read_bytes(), p
     assert PASSWORD not in res.stdout + res.stderr
-    entry = Ledger(out / ".magfw" / "ledger.sqlite").last_ok("stereo/package/A/2024-01")
-    assert entry is not None and entry.versions["options"]["encryption"] == "WinZip AES-256"
+    entry = Ledger(out / ".magfw" / "ledger.sqlite").last_ok("stereo/package/-/2024-01")
+    assert entry is not None and entry.versions["selection"]["encryption"] == "WinZip AES-256"
 
 
 def test_package_without_password_is_plain_and_says_so(tmp_path):
     out = _packaged_month(tmp_path)
     res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
     assert res.exit_code == 0, res.stderr
-    assert "MAGFW_ZIP_PASSWORD is not set: the zip is not encrypted" in res.stderr
-    path = find_products(out, DEFS["delivery_zip"])[0][0]
+    assert "NOT encrypted: MAGFW_ZIP_PASSWORD is not set" in res.stdout
+    path = find_products(out, DEFS["delivery_zip"])[0].path
     with zipfile.ZipFile(path) as zf:  # the standard library reads it: no encryption
         assert sorted(zf.namelist()) == EXPECTED_TREE
         assert not any(i.flag_bits & 0x1 for i in zf.infolist())
         _verify_checksums(zf)
-    assert "2024-01-03..2024-01-31" in res.stderr  # missing days named, the rest packaged
+    assert "2024-01-03..2024-01-31" in res.stdout  # missing days named, the rest packaged
 
 
 def test_merge_and_package_stereo_b(tmp_path):
@@ -540,15 +540,15 @@ def test_merge_and_package_stereo_b(tmp_path):
     res = run_cli(["stereo", "merge", "2024-01", "--spacecraft", "B", "--out", str(out)])
     assert res.exit_code == 0, res.stderr
     merged = find_products(out, DEFS["monthly_review"], sc="B")
-    assert sorted(p.name for p, _ in merged) == ["STB_L1_MAG_RTN_202401_REVIEW_V06.cdf",
-                                                 "STB_L1_MAG_SC_202401_REVIEW_V06.cdf"]
+    assert sorted(f.path.name for f in merged) == ["STB_L1_MAG_RTN_202401_REVIEW_V06.cdf",
+                                                   "STB_L1_MAG_SC_202401_REVIEW_V06.cdf"]
     assert find_products(out, DEFS["monthly_review"], sc="A") == []
     for sc in ("A", "B"):
         src = researcher_file(tmp_path, january_rows(), sc=sc)
         assert run_cli(["stereo", "offsets", "import", str(src), "--out", str(out)]).exit_code == 0
     res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
     assert res.exit_code == 0, res.stderr
-    with zipfile.ZipFile(find_products(out, DEFS["delivery_zip"])[0][0]) as zf:
+    with zipfile.ZipFile(find_products(out, DEFS["delivery_zip"])[0].path) as zf:
         names = set(zf.namelist())
         _verify_checksums_any(zf)
     top = "stereo_MAG_MAGB_CDF_2024jan/"
@@ -579,7 +579,8 @@ def test_package_refuses_damaged_input_and_missing_table(tmp_path, monkeypatch):
     bad.write_bytes(bad.read_bytes()[:2000])
     res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
     assert res.exit_code == 1
-    assert one_error(res.stderr).startswith(f"magfw: error: {bad}: not a readable CDF")
+    (line,) = [ln for ln in res.stderr.splitlines() if ln.startswith("magfw: stereo package")]
+    assert f"2024-01: {bad}: not a readable CDF: truncated (2000 of" in line
     assert find_products(out, DEFS["delivery_zip"]) == []
     assert not [p for p in out.rglob("*") if ".magfw-tmp-" in p.name]
     monkeypatch.setenv("MAGFW_ZIP_PASSWORD", "")
@@ -598,9 +599,6 @@ def test_end_to_end_l1_then_merge_and_package(tmp_path, monkeypatch):
     L1 used."""
     import pyzipper
 
-    mission = get_hooks().registry.get("stereo")
-    if not mission.level("l1").implemented:
-        pytest.skip("magfw run stereo l1 is not implemented yet (plugins/stereo level l1)")
     out, sim = tmp_path / "out", tmp_path / "sim"
     res = run_cli(["simulate", "stereo", "2024-01-01..2024-01-03", "--out", str(sim)])
     assert res.exit_code == 0, res.stderr
@@ -613,16 +611,16 @@ def test_end_to_end_l1_then_merge_and_package(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.stdout + res.stderr
     res = run_cli(["stereo", "merge", "2024-01", "--out", str(out)])
     assert res.exit_code == 0, res.stderr
-    assert "2024-01-04..2024-01-31" in res.stderr
+    assert "2024-01-04..2024-01-31" in res.stdout
     reviews = find_products(out, DEFS["monthly_review"], sc="A")
-    assert {(f["burst"], f["frame"]) for _, f in reviews} >= {("", "SC"), ("", "RTN")}
-    for path, _ in reviews:
-        check_ok(path)
+    assert {(f.fields["burst"], f.fields["frame"]) for f in reviews} >= {("", "SC"), ("", "RTN")}
+    for f in reviews:
+        check_ok(f.path)
     monkeypatch.setenv("MAGFW_ZIP_PASSWORD", PASSWORD)
     res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
     assert res.exit_code == 0, res.stderr
-    assert "another offsets table" not in res.stderr
-    with pyzipper.AESZipFile(find_products(out, DEFS["delivery_zip"])[0][0]) as zf:
+    assert "another offsets table" not in res.stdout + res.stderr
+    with pyzipper.AESZipFile(find_products(out, DEFS["delivery_zip"])[0].path) as zf:
         zf.setpassword(PASSWORD.encode())
         names = zf.namelist()
         assert sum("/sc/Afgy2024/" in n for n in names) == 3

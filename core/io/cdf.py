@@ -42,9 +42,13 @@ from magfw.io.atomic import atomic_path
 from magfw.io.products import (
     ProductData,
     VarInfo,
+    check_names,
+    check_records,
     conform,
+    conform_one,
     effective_depend,
     expected_fill,
+    materialise,
     merged_globals,
     typed,
     writable_attrs,
@@ -213,11 +217,19 @@ def write_cdf(
 
     ``global_attrs`` override the definition's global attributes (``Logical_file_id``
     defaults to the file's stem); ``variable_attrs`` add to or override a variable's
-    attributes (None removes one). A product that does not match its definition is a
-    :class:`DefinitionError`; nothing is left on disk when writing fails.
+    attributes (None removes one). A variable may be given lazily (a function yielding its
+    record chunks): it is then read, written and dropped before the next variable, so a
+    long product (a month of 8 Hz data) is held one variable at a time. A product that does
+    not match its definition is a :class:`DefinitionError`; nothing is left on disk when
+    writing fails.
     """
     path = Path(path)
-    arrays = conform(definition, variables, path)
+    check_names(definition, variables, path)
+    eager = {k: v for k, v in variables.items() if not callable(v)}
+    arrays: dict[str, Any] = conform(
+        definition.model_copy(update={"variables": [v for v in definition.variables
+                                                    if v.name in eager]}), eager, path)
+    arrays.update({k: v for k, v in variables.items() if callable(v)})
     variable_attrs = dict(variable_attrs or {})
     stray = sorted(set(variable_attrs) - set(arrays))
     if stray:
@@ -230,13 +242,21 @@ def write_cdf(
         # cdflib insists on a ".cdf" suffix; write there and rename onto the temporary
         cdf_tmp = tmp if tmp.suffix == ".cdf" else tmp.with_name(tmp.name + ".cdf")
         try:
+            nrec = next((int(a.shape[0]) for v in definition.variables if v.record_varying
+                         and not callable(a := arrays.get(v.name)) and a is not None), None)
             with CdfWriter(cdf_tmp, cdf_spec={"Compressed": 0, "Majority": "row_major"}) as cdf:
                 cdf.write_globalattrs(_global_entries(gattrs))
                 for var in definition.variables:
                     if var.name not in arrays:
                         continue
-                    _write_variable(cdf, definition, var, arrays[var.name], level,
+                    arr = arrays.pop(var.name)
+                    if callable(arr):  # lazy: read now, write, let go
+                        arr = conform_one(definition, var, materialise({"x": arr})["x"], path)
+                        if var.record_varying:
+                            nrec = check_records(var, arr, nrec, path)
+                    _write_variable(cdf, definition, var, arr, level,
                                     variable_attrs.get(var.name, {}))
+                    del arr
             if cdf_tmp != tmp:
                 os.replace(cdf_tmp, tmp)
         finally:
@@ -290,32 +310,64 @@ def _scalarise(value: Any) -> Any:
     return value
 
 
+def _truncation(path: Path) -> str | None:
+    """What the header says about truncation: "truncated (N of M bytes)", or None.
+
+    Uncompressed CDF 3 (the magic ``cdf30001``, ``0000ffff``): the CDR at byte 8 holds the
+    GDR's offset; the GDR holds the file's end (``eof``). A few bytes are read, not the data.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(28)
+        if head[:4] != bytes.fromhex("cdf30001") or head[4:8] != bytes.fromhex("0000ffff"):
+            return None
+        fh.seek(int.from_bytes(head[20:28], "big") + 36)
+        raw = fh.read(8)
+    size = path.stat().st_size
+    eof = int.from_bytes(raw, "big")
+    if len(raw) < 8:
+        return f"truncated ({size} bytes, header incomplete)"
+    if 0 < size < eof:
+        return f"truncated ({size} of {eof} bytes)"
+    return None
+
+
+def check_cdf(path: str | Path) -> None:
+    """Refuse, with one :class:`InputError` line, a file that is not a CDF or whose header
+    says it is truncated. Reads a few header bytes only (for tools that pass CDFs on
+    without decoding them, e.g. a delivery zip)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+        problem = _truncation(path)
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from exc
+    if magic[:4] not in (bytes.fromhex("cdf30001"), bytes.fromhex("cdf26002"),
+                         bytes.fromhex("0000ffff")):
+        raise InputError(path, "not a readable CDF: no CDF magic number")
+    if problem:
+        raise InputError(path, f"not a readable CDF: {problem}")
+
+
 def _damage(path: Path, exc: Exception) -> InputError:
     """The one-line error for an unreadable CDF, naming truncation when that is the cause."""
     detail = f"{type(exc).__name__}: {exc}"
-    try:  # uncompressed CDF 3: CDR at byte 8 holds the GDR offset; the GDR holds the EOF
-        with open(path, "rb") as fh:
-            head = fh.read(28)
-            if head[:4] == bytes.fromhex("cdf30001") and head[4:8] == bytes.fromhex("0000ffff"):
-                fh.seek(int.from_bytes(head[20:28], "big") + 36)
-                raw = fh.read(8)
-                size = path.stat().st_size
-                eof = int.from_bytes(raw, "big")
-                if len(raw) < 8:
-                    detail = f"truncated ({size} bytes, header incomplete)"
-                elif 0 < size < eof:
-                    detail = f"truncated ({size} of {eof} bytes)"
+    try:
+        detail = _truncation(path) or detail
     except OSError:
         pass
     return InputError(path, f"not a readable CDF: {detail}")
 
 
-def read_cdf(path: str | Path, variables: list[str] | None = None) -> ProductData:
+def read_cdf(path: str | Path, variables: list[str] | None = None, *,
+             data: bool = True) -> ProductData:
     """Read a CDF: raw arrays (fill not masked; TT2000 as int64 ns, CDF_EPOCH as float64 ms),
     variable and global attributes, and each variable's CDF type, dims and record variance.
 
-    ``variables`` limits what is read. An unreadable or truncated file, or a requested
-    variable that is missing, is a one-line :class:`InputError`.
+    ``variables`` limits what is read; ``data=False`` reads the attributes and storage
+    information of every (or each named) variable but no records. An unreadable or
+    truncated file, or a requested variable that is missing, is a one-line
+    :class:`InputError`.
     """
     path = Path(path)
     if not path.is_file():
@@ -339,16 +391,17 @@ def read_cdf(path: str | Path, variables: list[str] | None = None) -> ProductDat
             vinq = cdf.varinq(name)
             dims = tuple(int(d) for d in vinq.Dim_Sizes)
             rv = bool(vinq.Rec_Vary)
-            data = np.asarray(cdf.varget(name))
-            if rv:
-                data = data.reshape((-1, *dims)) if data.size or dims else data.reshape(0)
-            elif data.ndim != len(dims):
-                data = data.reshape(dims)
+            if data:
+                arr = np.asarray(cdf.varget(name))
+                if rv:
+                    arr = arr.reshape((-1, *dims)) if arr.size or dims else arr.reshape(0)
+                elif arr.ndim != len(dims):
+                    arr = arr.reshape(dims)
+                out[name] = arr
             attrs = {k: _scalarise(v) for k, v in (cdf.varattsget(name) or {}).items()}
             attr_types = {
                 k: cdf.attget(k, name).Data_Type for k, v in attrs.items() if not isinstance(v, str)
             }
-            out[name] = data
             var_attrs[name] = attrs
             info[name] = VarInfo(
                 data_type=vinq.Data_Type_Description, dims=dims, record_varying=rv,

@@ -25,7 +25,7 @@ the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -155,6 +155,20 @@ def writable_attrs(var: Variable) -> dict[str, Any]:
     return {k: v for k, v in var.attrs.items() if k not in WRITER_KEYS}
 
 
+#: A record-varying variable given lazily: a function yielding its records in chunks, in order.
+LazyVariable = Callable[[], Iterable[np.ndarray]]
+
+
+def materialise(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """``variables`` with every lazy variable (:data:`LazyVariable`) concatenated."""
+    return {k: _concat(v) if callable(v) else v for k, v in variables.items()}
+
+
+def _concat(lazy: LazyVariable) -> np.ndarray:
+    parts = list(lazy())
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
 def conform(
     definition: ProductDefinition, variables: Mapping[str, Any], where: str | Path
 ) -> dict[str, np.ndarray]:
@@ -163,50 +177,70 @@ def conform(
     Returns the arrays in definition order, NaN in a float variable replaced by its declared
     fill. A missing required variable, an unknown one, a lossy cast (e.g. float to int) or a
     shape that contradicts the declared dimensions is a :class:`DefinitionError`; a missing
-    optional variable is left out.
+    optional variable is left out. Lazy variables are concatenated first.
     """
+    variables = materialise(variables)
+    check_names(definition, variables, where)
+    out: dict[str, np.ndarray] = {}
+    nrec: int | None = None
+    for var in definition.variables:
+        if var.name not in variables:
+            continue
+        arr = conform_one(definition, var, variables[var.name], where)
+        if var.record_varying:
+            nrec = check_records(var, arr, nrec, where)
+        out[var.name] = arr
+    return out
+
+
+def check_names(definition: ProductDefinition, variables: Mapping[str, Any],
+                where: str | Path) -> None:
+    """Unknown variables, or missing required ones, are a :class:`DefinitionError`."""
     known = {v.name for v in definition.variables}
     unknown = sorted(set(variables) - known)
     if unknown:
         raise DefinitionError(where, f"variables {unknown} are not in definition "
                                      f"{definition.key}")
-    out: dict[str, np.ndarray] = {}
-    nrec: int | None = None
     for var in definition.variables:
-        if var.name not in variables:
-            if var.optional:
-                continue
+        if var.name not in variables and not var.optional:
             raise DefinitionError(where, f"required variable {var.name!r} is missing")
-        arr = np.asarray(variables[var.name])
-        if var.dtype == "str":
-            if arr.dtype.kind == "S":
-                arr = np.char.decode(arr, "ascii")
-            elif arr.dtype.kind != "U":
-                arr = arr.astype(str)
-        else:
-            target = np.dtype(var.numpy_dtype)
-            if arr.dtype != target:
-                if not np.can_cast(arr.dtype, target, "same_kind"):
-                    raise DefinitionError(where, f"variable {var.name!r} is {arr.dtype}, "
-                                                 f"cannot be stored as {var.dtype}")
-                arr = arr.astype(target)
-            if target.kind == "f" and var.fill is not None and np.isnan(arr).any():
-                # missing values are NaN in magfw; on disk they are the definition's fill
-                arr = np.where(np.isnan(arr), target.type(var.fill), arr)
-        shape = fixed_shape(definition, var)
-        if arr.ndim != len(shape) or any(
-            s is not None and a != s for a, s in zip(arr.shape, shape, strict=False)
-        ):
-            want = "[" + ", ".join("N" if s is None else str(s) for s in shape) + "]"
-            raise DefinitionError(where, f"variable {var.name!r} has shape {list(arr.shape)}, "
-                                         f"expected {want} ({', '.join(full_dims(definition, var))})")
-        if var.record_varying:
-            if nrec is not None and arr.shape[0] != nrec:
-                raise DefinitionError(where, f"variable {var.name!r} has {arr.shape[0]} records,"
-                                             f" others have {nrec}")
-            nrec = arr.shape[0]
-        out[var.name] = np.ascontiguousarray(arr)
-    return out
+
+
+def check_records(var: Variable, arr: np.ndarray, nrec: int | None, where: str | Path) -> int:
+    """The record count, checked against the other record-varying variables'."""
+    if nrec is not None and arr.shape[0] != nrec:
+        raise DefinitionError(where, f"variable {var.name!r} has {arr.shape[0]} records,"
+                                     f" others have {nrec}")
+    return int(arr.shape[0])
+
+
+def conform_one(definition: ProductDefinition, var: Variable, value: Any, where: str | Path
+                ) -> np.ndarray:
+    """One variable checked and cast as :func:`conform` does."""
+    arr = np.asarray(value)
+    if var.dtype == "str":
+        if arr.dtype.kind == "S":
+            arr = np.char.decode(arr, "ascii")
+        elif arr.dtype.kind != "U":
+            arr = arr.astype(str)
+    else:
+        target = np.dtype(var.numpy_dtype)
+        if arr.dtype != target:
+            if not np.can_cast(arr.dtype, target, "same_kind"):
+                raise DefinitionError(where, f"variable {var.name!r} is {arr.dtype}, "
+                                             f"cannot be stored as {var.dtype}")
+            arr = arr.astype(target)
+        if target.kind == "f" and var.fill is not None and np.isnan(arr).any():
+            # missing values are NaN in magfw; on disk they are the definition's fill
+            arr = np.where(np.isnan(arr), target.type(var.fill), arr)
+    shape = fixed_shape(definition, var)
+    if arr.ndim != len(shape) or any(
+        s is not None and a != s for a, s in zip(arr.shape, shape, strict=False)
+    ):
+        want = "[" + ", ".join("N" if s is None else str(s) for s in shape) + "]"
+        raise DefinitionError(where, f"variable {var.name!r} has shape {list(arr.shape)}, "
+                                     f"expected {want} ({', '.join(full_dims(definition, var))})")
+    return np.ascontiguousarray(arr)
 
 
 def merged_globals(definition: ProductDefinition, global_attrs: Mapping[str, Any]) -> dict:

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from magfw.errors import InputError
-from magfw.io.cdf import read_cdf
-from magfw.time import tt2000_from_cdf_epoch
+from magfw.api import InputError, read_cdf, time
 
 
 @dataclass
@@ -43,7 +41,7 @@ def read_uv(path: Path, burst: bool) -> RawSeries:
     epoch = np.asarray(data.variables["Epoch"])
     kind = data.info["Epoch"].data_type
     if kind == "CDF_EPOCH":
-        tt = np.asarray(tt2000_from_cdf_epoch(epoch.astype(np.float64)), dtype=np.int64)
+        tt = np.asarray(time.tt2000_from_cdf_epoch(epoch.astype(np.float64)), dtype=np.int64)
     elif kind == "CDF_TIME_TT2000":
         tt = epoch.astype(np.int64)
     else:

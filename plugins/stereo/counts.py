@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from magfw.errors import InputError, MissingInputError
+from magfw.api import InputError, MissingInputError
 
 HEADER = ("% year, Day, Kx (Range 0), O1 (nT), Counts @ O, Ky (Range 0), O2 (nT), Counts @ O, "
           "Kz (Range 0), O3 (nT), Counts @ O")
@@ -114,7 +114,11 @@ def read_ascii(path: Path, what: str) -> str:
 def read_counts(path: str | Path) -> CountsTable:
     """Read a Counts table; a malformed one is one InputError naming the line and the problem."""
     path = Path(path)
-    text = read_ascii(path, "Counts table")
+    return parse_counts(read_ascii(path, "Counts table"), path)
+
+
+def parse_counts(text: str, path: Path | str) -> CountsTable:
+    """A Counts table from its text (``path`` names it in errors)."""
     days: list[date] = []
     rows: list[list[float]] = []
     seen: dict[date, int] = {}
@@ -156,7 +160,8 @@ def read_counts(path: str | Path) -> CountsTable:
     arr = np.array(rows, dtype=np.float64)
     order = np.argsort(np.array([d.toordinal() for d in days]), kind="stable")
     return CountsTable(days=[days[i] for i in order], k=arr[order][:, 2::3],
-                       offsets=arr[order][:, 3::3], counts=arr[order][:, 4::3], path=path)
+                       offsets=arr[order][:, 3::3], counts=arr[order][:, 4::3],
+                       path=Path(path))
 
 
 def _is_float(text: str) -> bool:
@@ -184,4 +189,4 @@ def format_counts(table: CountsTable) -> bytes:
 
 
 __all__ = ["HEADER", "CountsTable", "counts_at", "counts_file_name", "format_counts",
-           "read_counts"]
+           "parse_counts", "read_counts"]

@@ -18,11 +18,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from magfw import kernels
-from magfw.context import InputFile, UnitContext
-from magfw.errors import MissingInputError
-from magfw.fetch import pick_highest_version
-from magfw.time import day_bounds_tt2000, tt2000_to_et
+from magfw.api import InputFile, MissingInputError, UnitContext, kernels, pick_highest_version, time
 from magfw_stereo import layout
 from magfw_stereo.counts import counts_file_name
 
@@ -68,11 +64,9 @@ def require_beacon(ctx: UnitContext, sc: str, day: date) -> InputFile:
 
 def counts_table(ctx: UnitContext, sc: str, day: date) -> InputFile:
     """The month's Counts table: imported revision in the output tree, else the archive's."""
-    found = ctx.find_products("stereo", "counts_table", yyyy=day.year, mm=day.month, sc=sc)
+    found = ctx.newest_products("stereo", "counts_table", yyyy=day.year, mm=day.month, sc=sc)
     if found:
-        p = found[-1]
-        return InputFile.from_path(p, "calibration", version=p.parent.name,
-                                   name=p.relative_to(ctx.out_dir).as_posix())
+        return ctx.product_input(found[-1], "calibration")
     name = f"{layout.OFFSETS_DIR}/{counts_file_name(sc, day.year, day.month)}"
     if not ctx.archive.exists(name):
         raise MissingInputError(f"{ctx.archive.root}/{name}",
@@ -103,8 +97,8 @@ def day_kernels(ctx: UnitContext, sc: str, day: date) -> list[InputFile]:
     starts = sorted({d for d, _ in depm})[-3:]
     names += [n for d, n in depm if d in starts]
     fetched = [ctx.archive.get(n) for n in names]
-    t0, t1 = day_bounds_tt2000(day)
-    et0, et1 = (float(x) for x in tt2000_to_et(np.array([t0, t1], dtype=np.int64)))
+    t0, t1 = time.day_bounds_tt2000(day)
+    et0, et1 = (float(x) for x in time.tt2000_to_et(np.array([t0, t1], dtype=np.int64)))
     chosen = kernels.select_kernels([f.path for f in fetched], et0 - MARGIN_S, et1 + MARGIN_S,
                                     bodies=[layout.NAIF_ID[sc]], ck_ids=[layout.CK_ID[sc]])
     by_path = {f.path.resolve(): f for f in fetched}

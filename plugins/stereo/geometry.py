@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from magfw.frames import rodrigues
+from magfw.api import frames
 
 AU_KM = 149_597_870.7
 GM_SUN = 1.32712440018e11  # km^3 s^-2
@@ -68,7 +68,7 @@ def wobble(et: np.ndarray) -> np.ndarray:
     et = np.asarray(et, dtype=np.float64)
     rv = np.stack([WOBBLE_RAD * np.sin(2 * np.pi * et / p + k)
                    for k, p in enumerate(WOBBLE_PERIODS_S)], axis=1)
-    return rodrigues(rv)
+    return frames.rodrigues(rv)
 
 
 def sc_from_rtn(sc: str, et: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from magfw.frames import rodrigues
+from magfw.api import frames
 
 
 def _smooth_step(t: np.ndarray, t0: float, width: float) -> np.ndarray:
@@ -56,10 +56,10 @@ def day_field(rng: np.random.Generator, n: int, dt: float, r_au: float
         axis = np.cross(cur, rng.normal(size=3))
         axis /= np.linalg.norm(axis)
         lo, hi = np.searchsorted(t, [t0 - 12 * width, t0 + 12 * width])
-        full = rodrigues((angle * axis)[None, :])[0]
+        full = frames.rodrigues((angle * axis)[None, :])[0]
         base[hi:] = base[hi:] @ full.T  # tanh is 1 (to 1e-10) there, 0 before lo
         frac = _smooth_step(t[lo:hi], t0, width)
-        base[lo:hi] = np.einsum("nij,nj->ni", rodrigues(np.outer(frac * angle, axis)),
+        base[lo:hi] = np.einsum("nij,nj->ni", frames.rodrigues(np.outer(frac * angle, axis)),
                                 base[lo:hi])
 
     for t0 in np.sort(rng.uniform(0.05, 0.95, 3) * day_s):

@@ -21,9 +21,11 @@ Documented choices (the seed zips the folder it made, so the folder is the zip's
 - Both spacecraft go into the one monthly zip when both have data (``sc/Bfgy{yyyy}``... and
   ``{yyyy}{mm}StereoBCounts.asc``), as the ``delivery_zip`` definition notes; ``--spacecraft``
   limits it to one.
-- Daily CDFs are found through their definitions (highest version per day); every one is read
-  whole with the core reader first, so a damaged file stops the package with one line and no
-  zip. Days of the month without a normal-mode file are reported and the rest is packaged.
+- Daily CDFs are found through their definitions (highest version per day). Each is read
+  once, into the zip, and its SHA-256 is computed as it is read and compared with the one
+  recorded when it was written (the ledger): a file damaged or changed since stops the
+  package with one line and no zip. Days of the month without a normal-mode file are
+  reported and the rest is packaged.
 - The Counts table is the newest imported revision of the month (``magfw stereo offsets
   import``); days whose L1 run (per the ledger) used another table are reported, since the
   delivery would pair them with offsets they were not processed with.
@@ -34,33 +36,39 @@ Documented choices (the seed zips the folder it made, so the folder is the zip's
 - Deflate level 1: CDFs of calibrated float32 data barely compress (research and
   ``magfw.io.cdf`` notes: ~85-90 %), and level 6 would cost several times the time for a few
   per cent.
-- The zip is written to a temporary name beside its target and renamed into place.
+- It is the level ``package`` (unit: the month, covering every spacecraft; it reads only the
+  output tree), so the runner stages the zip, commits it and records it in the ledger.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from magfw import __version__
-from magfw.config import state_dir
-from magfw.errors import MissingInputError, UsageError
-from magfw.io.atomic import atomic_path
-from magfw.io.checksum import sha256_file
-from magfw.ledger import Ledger, LedgerEntry
-from magfw.mission import Mission
-from magfw_stereo.merge import find_daily_files, month_days
-from magfw_stereo.offsets import MONTHS, latest_tables
+from magfw.api import (
+    InputError,
+    Inputs,
+    MissingInputError,
+    Product,
+    UnitContext,
+    UsageError,
+    check_cdf,
+    day_ranges,
+    hookimpl,
+)
+from magfw_stereo.merge import month_days
+from magfw_stereo.researcher import MONTHS
+from magfw_stereo.tables import COUNTS_PRODUCT
 
 PASSWORD_ENV = "MAGFW_ZIP_PASSWORD"
 ZIP_PRODUCT = "delivery_zip"
 CHECKSUM_NAME = "SHA256SUMS"
 COMPRESSLEVEL = 1
+CHUNK = 1 << 20
 
 #: Folder inside the zip of each daily product (fields sc, yyyy), from the seed.
 FOLDERS: dict[str, str] = {
@@ -71,19 +79,6 @@ FOLDERS: dict[str, str] = {
 }
 #: Normal-mode products: a day of the month without one is reported.
 NORMAL = ("l1_mag_sc", "l1_mag_rtn")
-
-
-@dataclass
-class PackageReport:
-    """What :func:`package_month` put into the zip."""
-
-    path: Path
-    encrypted: bool
-    entries: list[str] = field(default_factory=list)  # paths inside the zip, checksum list last
-    missing_days: dict[str, list[date]] = field(default_factory=dict)  # "STA l1_mag_sc" -> days
-    spacecraft: list[str] = field(default_factory=list)
-    #: days whose L1 run (ledger) used another offsets table than the one packaged, per "STA"
-    other_table: dict[str, list[date]] = field(default_factory=dict)
 
 
 def password_from_env() -> str | None:
@@ -97,119 +92,33 @@ def password_from_env() -> str | None:
     return value
 
 
-def _check_cdf(path: Path) -> None:
-    """Read the whole file with the core reader: a damaged CDF is one InputError line."""
-    from magfw.io.cdf import read_cdf
+@dataclass(frozen=True)
+class Entry:
+    """One file of the delivery: its path inside the top folder, where it is, its digest."""
 
-    read_cdf(path)
-
-
-def package_month(
-    mission: Mission, out_dir: Path, year: int, month: int,
-    spacecraft: list[str] | None = None, password: str | None = None,
-    plugin_version: str = "",
-) -> PackageReport:
-    """Build the month's delivery zip in ``out_dir`` (see the module notes); return a report.
-
-    Raises :class:`MissingInputError` when no spacecraft has daily CDFs for the month or a
-    spacecraft with data has no imported Counts table, :class:`~magfw.errors.InputError` for
-    an unreadable daily CDF (no zip is written then).
-    """
-    out_dir = Path(out_dir)
-    t0, started = time.perf_counter(), time.time()
-    mmm = MONTHS[month - 1]
-    top = f"stereo_MAG_MAGB_CDF_{year:04d}{mmm}"
-    d = mission.product(ZIP_PRODUCT)
-    zfields: dict[str, Any] = {"yyyy": year, "mmm": mmm}
-    if d.version.field in d.filename.fields:
-        zfields[d.version.field] = d.version.start
-    target = out_dir / d.filename.format(**zfields)
-
-    entries: list[tuple[str, Path]] = []
-    report = PackageReport(target, password is not None)
-    all_days = month_days(year, month)
-    for sc in spacecraft or list(mission.spacecraft):
-        files: list[tuple[str, Path]] = []
-        for pid, folder in FOLDERS.items():
-            found = find_daily_files(out_dir, mission.product(pid), sc, year, month)
-            sub = folder.format(sc=sc, yyyy=f"{year:04d}")
-            files += [(f"{sub}/{f.path.name}", f.path) for f in found.values()]
-            if pid in NORMAL and found:
-                missing = [x for x in all_days if x not in found]
-                if missing:
-                    report.missing_days[f"ST{sc} {pid}"] = missing
-        if not files:
-            continue
-        tables = [r for r in latest_tables(mission, out_dir, sc, year) if r.month == month]
-        if not tables:
-            raise MissingInputError(out_dir, f"no imported offsets (Counts table) for ST{sc} "
-                                             f"{year:04d}-{month:02d}: run `magfw stereo offsets "
-                                             f"import FILE` first")
-        report.spacecraft.append(sc)
-        entries += files
-        entries.append((tables[-1].path.name, tables[-1].path))
-        days = sorted({f.day for pid in NORMAL for f in
-                       find_daily_files(out_dir, mission.product(pid), sc, year, month).values()})
-        other = _processed_with_other_table(mission, out_dir, sc, days, tables[-1].path)
-        if other:
-            report.other_table[f"ST{sc}"] = other
-    if not entries:
-        wanted = "/".join(spacecraft or mission.spacecraft)
-        raise MissingInputError(out_dir, f"no daily L1 CDFs of ST{wanted} for "
-                                         f"{year:04d}-{month:02d}; run `magfw run stereo l1 "
-                                         f"{year:04d}-{month:02d}` first")
-    for _, path in entries:
-        if path.suffix.lower() == ".cdf":
-            _check_cdf(path)
-
-    sums = [(sha256_file(p), name) for name, p in entries]
-    checksum_text = "".join(f"{h}  {name}\n" for h, name in sums).encode("ascii")
-    with atomic_path(target) as tmp:
-        _write_zip(tmp, top, entries, checksum_text, password)
-    report.entries = [f"{top}/{name}" for name, _ in entries] + [f"{top}/{CHECKSUM_NAME}"]
-
-    rel = target.relative_to(out_dir).as_posix()
-    Ledger(state_dir(out_dir) / "ledger.sqlite").record(LedgerEntry(
-        unit=f"{mission.id}/package/{'+'.join(report.spacecraft)}/{year:04d}-{month:02d}",
-        status="ok",
-        versions={"magfw": __version__, "plugin": plugin_version,
-                  "definitions": {d.id: d.digest()},
-                  "options": {"encryption": "WinZip AES-256" if password else "none"}},
-        inputs=[{"role": "calibration" if p.suffix == ".asc" else "data",
-                 "name": p.relative_to(out_dir).as_posix(), "sha256": h,
-                 "size": p.stat().st_size, "version": None}
-                for (h, _), (_, p) in zip(sums, entries, strict=True)],
-        outputs=[{"path": rel, "product": d.id, "sha256": sha256_file(target),
-                  "size": target.stat().st_size}],
-        started=started, duration_s=time.perf_counter() - t0))
-    return report
+    arcname: str
+    path: Path
+    sha256: str
 
 
-def _processed_with_other_table(mission: Mission, out_dir: Path, sc: str, days: list[date],
-                                table: Path) -> list[date]:
-    """Days whose last successful L1 run (ledger) read a Counts table other than ``table``:
-    the delivery would pair those CDFs with offsets they were not made with."""
-    from magfw.period import Unit
-    from magfw.runner import unit_id
+@dataclass(frozen=True)
+class Delivery:
+    """``read``: what goes into the month's zip (in order), and what is missing."""
 
-    path = state_dir(out_dir) / "ledger.sqlite"
-    if not path.exists():
-        return []
-    ledger = Ledger(path)
-    digest = sha256_file(table)
-    other = []
-    for day in days:
-        entry = ledger.last_ok(unit_id(mission.id, "l1", sc, Unit(day, day, "day",
-                                                                   day.isoformat())))
-        used = [i["sha256"] for i in entry.inputs if i["role"] == "calibration"] if entry else []
-        if used and digest not in used:
-            other.append(day)
-    return other
+    top: str  #: the top folder, stereo_MAG_MAGB_CDF_{yyyy}{mmm}
+    entries: list[Entry]
+    spacecraft: list[str]
+    missing_days: dict[str, list[date]] = field(default_factory=dict)
+    other_table: dict[str, list[date]] = field(default_factory=dict)
+
+    def checksums(self) -> bytes:
+        """``SHA256SUMS`` in ``sha256sum`` format (from the recorded digests: no re-read)."""
+        return "".join(f"{e.sha256}  {e.arcname}\n" for e in self.entries).encode("ascii")
 
 
-def _write_zip(path: Path, top: str, entries: list[tuple[str, Path]], checksums: bytes,
-               password: str | None) -> None:
-    """Write the zip at ``path``: every entry under ``top/``, the checksum list last."""
+def write_zip(path: Path, delivery: Delivery, password: str | None) -> None:
+    """Write the zip at ``path``: every entry under the top folder, the checksum list last.
+    Each file is read once, into the zip, hashed as it goes and compared with its digest."""
     import pyzipper
 
     if password is not None:
@@ -221,10 +130,105 @@ def _write_zip(path: Path, top: str, entries: list[tuple[str, Path]], checksums:
         zf = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED,
                              compresslevel=COMPRESSLEVEL)
     with zf:
-        for name, src in entries:
-            zf.write(src, f"{top}/{name}")
-        zf.writestr(f"{top}/{CHECKSUM_NAME}", checksums)
+        for e in delivery.entries:
+            h = hashlib.sha256()
+            info_cls = getattr(zf, "zipinfo_cls", zipfile.ZipInfo)  # pyzipper's own kind
+            info = info_cls.from_file(e.path, f"{delivery.top}/{e.arcname}")
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info._compresslevel = COMPRESSLEVEL  # type: ignore[attr-defined]  # 3.11 name
+            with open(e.path, "rb") as src, zf.open(info, "w") as dst:
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    dst.write(chunk)
+            if h.hexdigest() != e.sha256:
+                raise InputError(e.path, "changed since it was written (SHA-256 differs from "
+                                 "the ledger's): rerun the level that makes it")
+        zf.writestr(f"{delivery.top}/{CHECKSUM_NAME}", delivery.checksums())
 
 
-__all__ = ["CHECKSUM_NAME", "FOLDERS", "PASSWORD_ENV", "PackageReport", "package_month",
-           "password_from_env"]
+class Package:
+    """The ``package`` level object (``stereo.package``): the month's delivery zip."""
+
+    @hookimpl
+    def fetch(self, ctx: UnitContext) -> Inputs:
+        """Every spacecraft's daily L1 CDFs of the month and its newest Counts table."""
+        y, m = ctx.unit.start.year, ctx.unit.start.month
+        files, notes = [], []
+        for sc in ctx.mission.spacecraft:
+            sc_files = []
+            for pid in FOLDERS:
+                by_day = {f.day: f for f in ctx.newest_products("stereo", pid, sc=sc, yyyy=y,
+                                                                 mm=m) if f.day is not None}
+                sc_files += [ctx.product_input(f, pid) for _, f in sorted(by_day.items())]
+                missing = [d for d in month_days(y, m) if d not in by_day]
+                if pid in NORMAL and by_day and missing:
+                    notes.append(f"ST{sc} {pid}: {len(missing)} day(s) missing, packaged the "
+                                 f"rest: {day_ranges(missing)}")
+            if not sc_files:
+                continue
+            tables = ctx.newest_products("stereo", COUNTS_PRODUCT, sc=sc, yyyy=y, mm=m)
+            if not tables:
+                raise MissingInputError(ctx.out_dir, f"no imported offsets (Counts table) for "
+                                        f"ST{sc} {y:04d}-{m:02d}: run `magfw stereo offsets "
+                                        "import FILE` first")
+            files += sc_files + [ctx.product_input(tables[-1], "calibration")]
+        if not files:
+            raise MissingInputError(ctx.out_dir, f"no daily L1 CDFs for {y:04d}-{m:02d}; run "
+                                    f"`magfw run stereo l1 {y:04d}-{m:02d}` first")
+        encrypted = password_from_env() is not None
+        return Inputs(files=files, notes=notes,
+                      selection={"encryption": "WinZip AES-256" if encrypted else "none"})
+
+    @hookimpl
+    def read(self, ctx: UnitContext, inputs: Inputs) -> Delivery:
+        y, m = ctx.unit.start.year, ctx.unit.start.month
+        entries: list[Entry] = []
+        spacecraft: list[str] = []
+        other: dict[str, list[date]] = {}
+        for f in inputs.files:  # a few header bytes each: a truncated CDF stops the package
+            if f.path.suffix.lower() == ".cdf":
+                check_cdf(f.path)
+        for sc in ctx.mission.spacecraft:
+            days: set[date] = set()
+            for pid, folder in FOLDERS.items():
+                sub = folder.format(sc=sc, yyyy=f"{y:04d}")
+                for f in inputs.by_role(pid):
+                    fields = ctx.product(pid).filename.parse(f.name) or {}
+                    if fields.get("sc") != sc:
+                        continue
+                    entries.append(Entry(f"{sub}/{f.path.name}", f.path, f.sha256))
+                    if pid in NORMAL:
+                        days.add(date(y, m, int(fields["dd"])))
+            table = next((t for t in inputs.by_role("calibration")
+                          if (ctx.product(COUNTS_PRODUCT).filename.parse(t.name) or {}).get("sc")
+                          == sc), None)
+            if table is None:
+                continue
+            spacecraft.append(sc)
+            entries.append(Entry(table.path.name, table.path, table.sha256))
+            used = {d: ctx.inputs_of("stereo", "l1", sc, d.isoformat()) for d in sorted(days)}
+            late = [d for d, ins in used.items() if ins and table.sha256 not in
+                    [i["sha256"] for i in ins if i["role"] == "calibration"]]
+            if late:
+                other[f"ST{sc}"] = late
+                ctx.note(f"ST{sc}: {len(late)} day(s) were processed with another offsets table "
+                         f"than the one packaged: {day_ranges(late)}; rerun `magfw run stereo l1`"
+                         " for them")
+        ctx.vectors += len(entries)
+        return Delivery(f"stereo_MAG_MAGB_CDF_{y:04d}{MONTHS[m - 1]}", entries, spacecraft,
+                        other_table=other)
+
+    @hookimpl
+    def write(self, ctx: UnitContext, data: Delivery) -> list[Product]:
+        password = password_from_env()
+        ctx.note("encrypted with WinZip AES-256" if password is not None
+                 else f"NOT encrypted: {PASSWORD_ENV} is not set")
+
+        def stream(path: Path) -> None:
+            write_zip(path, data, password)
+
+        return [Product(definition=ctx.product(ZIP_PRODUCT), fields={}, stream=stream)]
+
+
+__all__ = ["CHECKSUM_NAME", "FOLDERS", "PASSWORD_ENV", "Delivery", "Entry", "Package",
+           "password_from_env", "write_zip"]

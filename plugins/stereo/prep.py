@@ -1,4 +1,4 @@
-"""The ``prep`` level: 1-s averages of Berkeley's unvalidated B_SC, the input of the offset work.
+"""Level ``prep``: 1-s averages of Berkeley's unvalidated B_SC, the input of the offset work.
 
 Step 1 of the UCLA chain makes them "directly from these files": no magfw correction is
 applied (no lag, glitch or offset correction). Records outside the UTC day (spill-over) and
@@ -12,27 +12,55 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from magfw.context import Inputs
+from magfw.api import Inputs, Product, UnitContext, hookimpl, time
+from magfw_stereo import fetch as fetching
+from magfw_stereo import products as P
 from magfw_stereo.averaging import Averages, average_bins
 from magfw_stereo.berkeley import read_uv
 from magfw_stereo.timing import drop_exact_duplicates
 
 
-@dataclass
-class PrepDay:
-    time: np.ndarray
-    b: np.ndarray
+@dataclass(frozen=True)
+class PrepRecords:
+    """``read``: the day's unvalidated records (duplicates and spill-over left out)."""
+
+    time: np.ndarray  #: int64 TT2000
+    b: np.ndarray  #: (N, 3) nT, SC axes
     t0: int
     t1: int
-    averages: Averages | None = None
 
 
-def read(inputs: Inputs, t0: int, t1: int) -> PrepDay:
-    raw = read_uv(inputs.by_role("data")[0].path, burst=False)
-    keep = drop_exact_duplicates(raw.time, raw.b) & (raw.time >= t0) & (raw.time < t1)
-    return PrepDay(raw.time[keep], raw.b[keep], t0, t1)
+def read_records(path_records: tuple[np.ndarray, np.ndarray], t0: int, t1: int) -> PrepRecords:
+    t, b = path_records
+    keep = drop_exact_duplicates(t, b) & (t >= t0) & (t < t1)
+    return PrepRecords(t[keep], b[keep], t0, t1)
 
 
-def average(data: PrepDay) -> PrepDay:
-    data.averages = average_bins(data.time, data.b, data.t0, data.t1, 1)
-    return data
+def average(data: PrepRecords) -> Averages:
+    """Plain 1-s bins of the day."""
+    return average_bins(data.time, data.b, data.t0, data.t1, 1)
+
+
+class Prep:
+    """The ``prep`` level object (``stereo.prep``)."""
+
+    @hookimpl
+    def fetch(self, ctx: UnitContext) -> Inputs:
+        normal = fetching.require_normal(ctx, ctx.spacecraft or "A", ctx.day)
+        return Inputs(files=[normal], selection={"berkeley": normal.version or ""})
+
+    @hookimpl
+    def read(self, ctx: UnitContext, inputs: Inputs) -> PrepRecords:
+        raw = read_uv(inputs.one("data").path, burst=False)
+        t0, t1 = time.day_bounds_tt2000(ctx.day)
+        data = read_records((raw.time, raw.b), int(t0), int(t1))
+        ctx.vectors += int(data.time.size)
+        return data
+
+    @hookimpl
+    def average(self, ctx: UnitContext, data: PrepRecords) -> Averages:
+        return average(data)
+
+    @hookimpl
+    def write(self, ctx: UnitContext, data: Averages) -> list[Product]:
+        return [P.average_product(ctx, "prep_1s", ctx.spacecraft or "A", data)]

@@ -9,20 +9,13 @@ for the 1 s and 1 min averages, NPTS.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from magfw.context import Product, UnitContext
-from magfw.time import tt2000_to_cdf_epoch
+from magfw.api import Product, UnitContext, time
 from magfw_stereo.averaging import Averages
 
 LABELS = {"sc": ["BX", "BY", "BZ", "BTotal"], "rtn": ["BR", "BT", "BN", "BTotal"]}
 SOURCE_NAME = {"A": "Ahead>STEREO Ahead", "B": "Behind>STEREO Behind"}
-
-
-def _fields(sc: str, day: Any) -> dict[str, Any]:
-    return {"sc": sc, "yyyy": day.year, "mm": day.month, "dd": day.day}
 
 
 def _b4(b: np.ndarray, btot: np.ndarray) -> np.ndarray:
@@ -38,9 +31,9 @@ def cdf_product(ctx: UnitContext, pid: str, sc: str, frame: str, t: np.ndarray, 
     b4 = _b4(b, btot)  # NaN: the writer stores the definition's fill
     burst = "MAGB" if "magb" in pid else "MAG"
     return Product(
-        definition=d, fields=_fields(sc, ctx.day),
+        definition=d, fields={"sc": sc},
         variables={
-            "Epoch": np.asarray(tt2000_to_cdf_epoch(t), dtype=np.float64),
+            "Epoch": np.asarray(time.tt2000_to_cdf_epoch(t), dtype=np.float64),
             "BFIELD": b4,
             "MAGFLAGUC": flags.astype(np.uint32),
             "FILTER_VALUE": np.full(t.size, filter_value, dtype=np.float32),
@@ -53,11 +46,11 @@ def cdf_product(ctx: UnitContext, pid: str, sc: str, frame: str, t: np.ndarray, 
 
 def flat_product(ctx: UnitContext, pid: str, sc: str, t: np.ndarray, b: np.ndarray,
                  btot: np.ndarray) -> Product:
-    return Product(definition=ctx.product(pid), fields=_fields(sc, ctx.day),
+    return Product(definition=ctx.product(pid), fields={"sc": sc},
                    variables={"TIME": t.astype(np.int64), "B": _b4(b, btot)})
 
 
 def average_product(ctx: UnitContext, pid: str, sc: str, avg: Averages) -> Product:
-    return Product(definition=ctx.product(pid), fields=_fields(sc, ctx.day),
+    return Product(definition=ctx.product(pid), fields={"sc": sc},
                    variables={"TIME": avg.time, "B": _b4(avg.b, avg.btotal),
                               "NPTS": avg.npts.astype(np.float32)})

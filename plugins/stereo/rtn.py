@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import spiceypy as sp
 
-from magfw import frames, kernels
+from magfw.api import frames, kernels
 from magfw_stereo.layout import CK_ID, NAIF_ID, NAIF_NAME
 
 

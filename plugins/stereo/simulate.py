@@ -36,14 +36,11 @@ from typing import Any
 import numpy as np
 from cdflib.cdfwrite import CDF as CdfWriter
 
-from magfw import kernels
-from magfw.io.atomic import atomic_path, write_bytes_atomic
-from magfw.period import Period
-from magfw.time import day_bounds_tt2000, tt2000_from_iso, tt2000_to_cdf_epoch, tt2000_to_et
+from magfw.api import Period, atomic_path, kernels, time, write_bytes_atomic
 from magfw_stereo import geometry, layout
 from magfw_stereo.counts import CountsTable, counts_file_name, format_counts
 from magfw_stereo.imf import day_field
-from magfw_stereo.offsets import format_offsets_file, offsets_file_name
+from magfw_stereo.researcher import format_offsets_file, offsets_file_name
 
 MS = 1_000_000
 NS_ = 1_000_000_000
@@ -76,7 +73,7 @@ def is_burst_day(day: date, seed: int) -> bool:
 
 
 def _cdf_epoch(tt: np.ndarray) -> np.ndarray:
-    return np.asarray(tt2000_to_cdf_epoch(np.asarray(tt, dtype=np.int64)), dtype=np.float64)
+    return np.asarray(time.tt2000_to_cdf_epoch(np.asarray(tt, dtype=np.int64)), dtype=np.float64)
 
 
 def write_uv_cdf(path: Path, sc: str, tt: np.ndarray, b: np.ndarray, flags: np.ndarray,
@@ -137,7 +134,7 @@ def write_static_kernels(root: Path, sc: str) -> Path:
     """SCLK and the frames kernel stereo_rtn.tf (STAHGRTN/STBHGRTN)."""
     sclk = _sclk_path(root, sc)
     if not sclk.exists():
-        start = float(tt2000_to_et(np.array([tt2000_from_iso(SCLK_START)]))[0])
+        start = float(time.tt2000_to_et(np.array([time.tt2000_from_iso(SCLK_START)]))[0])
         kernels.write_sclk(sclk, layout.NAIF_ID[sc], start_et=start,
                            comment="SIMULATED by magfw: linear STEREO science clock.")
     fk = root / layout.spice_dir("gen") / "stereo_rtn.tf"
@@ -151,7 +148,7 @@ def write_static_kernels(root: Path, sc: str) -> Path:
 
 
 def write_spk(path: Path, sc: str, t_start: int, t_end: int, step_s: float) -> None:
-    et0, et1 = (float(x) for x in tt2000_to_et(np.array([t_start, t_end], dtype=np.int64)))
+    et0, et1 = (float(x) for x in time.tt2000_to_et(np.array([t_start, t_end], dtype=np.int64)))
     et = np.arange(et0, et1 + step_s, step_s)
     kernels.write_spk(path, layout.NAIF_ID[sc], 10, "J2000", et, geometry.states_j2000(sc, et),
                       spk_type=13, degree=7, segment_id="magfw simulated")
@@ -159,11 +156,11 @@ def write_spk(path: Path, sc: str, t_start: int, t_end: int, step_s: float) -> N
 
 def write_day_kernels(root: Path, sc: str, day: date, sclk: Path) -> None:
     """Definitive SPK (day +- 2 h, 10 min states) and attitude CK (day +- 60 s, 1 s)."""
-    t0, t1 = (int(x) for x in day_bounds_tt2000(day))
+    t0, t1 = (int(x) for x in time.day_bounds_tt2000(day))
     hour = 3600 * 1_000_000_000
     write_spk(root / layout.spice_dir("depm", sc) / layout.kernel_day_name(sc, day, "depm.bsp"),
               sc, t0 - 2 * hour, t1 + 2 * hour, 600.0)
-    et0, et1 = (float(x) for x in tt2000_to_et(np.array([t0, t1], dtype=np.int64)))
+    et0, et1 = (float(x) for x in time.tt2000_to_et(np.array([t0, t1], dtype=np.int64)))
     et = np.arange(et0 - 60.0, et1 + 60.0 + 1e-6, 1.0)
     q = _m2q(geometry.c_matrices(sc, et))
     kernels.write_ck(root / layout.spice_dir("ah", sc) / layout.kernel_day_name(sc, day, "ah.bc"),
@@ -172,9 +169,9 @@ def write_day_kernels(root: Path, sc: str, day: date, sclk: Path) -> None:
 
 
 def _m2q(m: np.ndarray) -> np.ndarray:
-    from magfw.frames import m2q
+    from magfw.api import frames
 
-    return m2q(m)
+    return frames.m2q(m)
 
 
 def write_month_epm(root: Path, sc: str, year: int, month: int) -> None:
@@ -183,8 +180,8 @@ def write_month_epm(root: Path, sc: str, year: int, month: int) -> None:
     if path.exists():
         return
     last = date(year, month, calendar.monthrange(year, month)[1])
-    t0 = int(day_bounds_tt2000(first - timedelta(days=1))[0])
-    t1 = int(day_bounds_tt2000(last + timedelta(days=1))[1])
+    t0 = int(time.day_bounds_tt2000(first - timedelta(days=1))[0])
+    t1 = int(time.day_bounds_tt2000(last + timedelta(days=1))[1])
     write_spk(path, sc, t0, t1, 3600.0)
 
 
@@ -236,14 +233,14 @@ def _measure(rng: np.random.Generator, b_sc: np.ndarray, o: np.ndarray, k: np.nd
 def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> dict[str, Any]:
     """Write the day's normal (and burst) files and truth; return the defect list."""
     rng = np.random.default_rng([seed, SC_INDEX[sc], day.toordinal()])
-    t0, t1 = (int(x) for x in day_bounds_tt2000(day))
+    t0, t1 = (int(x) for x in time.day_bounds_tt2000(day))
     n8 = (t1 - t0) // DT8
     t8 = t0 + np.arange(n8, dtype=np.int64) * DT8
     b_rtn8, events = day_field(rng, n8, DT8 / 1e9, geometry.ORBIT_AU[sc])
     o, k = day_offsets(sc, day, seed), K_NT[sc]
 
     def to_sc(tt: np.ndarray, b: np.ndarray) -> np.ndarray:
-        et = np.asarray(tt2000_to_et(tt), dtype=np.float64)
+        et = np.asarray(time.tt2000_to_et(tt), dtype=np.float64)
         return np.einsum("nij,nj->ni", geometry.sc_from_rtn(sc, et), b)
 
     def rtn_at(tt: np.ndarray) -> np.ndarray:

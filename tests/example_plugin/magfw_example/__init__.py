@@ -1,1 +1,0 @@
-"""A toy magnetometer mission for magfw, packaged as a third party would package one."""
