@@ -1,16 +1,22 @@
-"""Every hook is documented in docs/plugins.md with its exact signature, and every hook has a test."""
+"""The plugin documentation matches the code: every hook documented with its exact signature
+and tested; the API reference regenerated and compared; the annotated definition and the
+example level in docs/plugins.md are the template's, and load; plugins import only magfw.api."""
 
+import ast
 import inspect
 import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from magfw import hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = {name: f for name, f in inspect.getmembers(hookspecs, inspect.isfunction)
          if hasattr(f, "magfw_spec")}
+PLUGINS_MD = ROOT / "docs" / "plugins.md"
+TEMPLATE = ROOT / "core" / "templates" / "plugin" / "magfw___mission__"
 
 
 def _typed_signature(name: str, f) -> str:
@@ -19,14 +25,21 @@ def _typed_signature(name: str, f) -> str:
     return f"{name}({params}) -> {sig.return_annotation}"
 
 
+def _blocks(text: str, lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", text, flags=re.S)
+
+
 def test_the_hooks_are_the_ones_we_document():
     assert set(HOOKS) == {"register_missions", "register_commands", "simulate", "fetch", "read",
-                          "calibrate", "correct", "transform", "average", "quality", "write"}
+                          "calibrate", "correct", "transform", "average", "quality", "write",
+                          "magfw_product_written", "magfw_run_finished"}
+    assert set(hookspecs.LEVEL_HOOKS) | set(hookspecs.PLUGIN_HOOKS) | set(
+        hookspecs.NOTIFY_HOOKS) == set(HOOKS)
 
 
 @pytest.mark.parametrize("name", sorted(HOOKS))
 def test_hook_is_documented_with_exact_signature(name):
-    doc = (ROOT / "docs" / "plugins.md").read_text()
+    doc = PLUGINS_MD.read_text()
     f = HOOKS[name]
     heading = f"### {name}({', '.join(inspect.signature(f).parameters)})"
     assert heading in doc.splitlines(), f"docs/plugins.md lacks the heading {heading!r}"
@@ -39,3 +52,70 @@ def test_hook_has_a_test(name):
     pattern = re.compile(rf"def test_hook_{name}\b")
     found = [p for p in (ROOT / "tests").rglob("test_*.py") if pattern.search(p.read_text())]
     assert found, f"no test named test_hook_{name}"
+
+
+def test_api_reference_is_current():
+    from magfw.apidoc import render
+
+    current = (ROOT / "docs" / "api.md").read_text()
+    assert render() == current, "docs/api.md is stale: run `python -m magfw.apidoc`"
+
+
+def test_every_api_name_is_documented_in_the_reference():
+    import magfw.api as api
+
+    reference = (ROOT / "docs" / "api.md").read_text()
+    for name in api.__all__:
+        assert f"## `{name}" in reference, name
+        getattr(api, name)  # and importable (lazy names too)
+
+
+def test_the_annotated_definition_in_the_guide_is_the_templates_and_loads():
+    from magfw.products import load_definition
+    from magfw.scaffold import render
+
+    (block,) = _blocks(PLUGINS_MD.read_text(), "yaml")
+    assert block == render((TEMPLATE / "schemas" / "l1.yaml").read_text(), "acme")
+    definition = load_definition("docs/plugins.md", block)  # loads as written
+    assert definition.id == "l1" and definition.mission == "acme"
+    raw = yaml.safe_load(block)
+    assert set(raw) >= {"filename", "variables", "global_attrs", "version", "provenance"}
+
+
+def test_the_example_level_in_the_guide_is_the_templates():
+    from magfw.scaffold import render
+
+    blocks = _blocks(PLUGINS_MD.read_text(), "python")
+    assert render((TEMPLATE / "l1.py").read_text(), "acme").rstrip() + "\n" in blocks
+
+
+def _magfw_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and (
+                node.module == "magfw" or node.module.startswith("magfw.")):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name == "magfw" or
+                      a.name.startswith("magfw.")}
+    return found
+
+
+@pytest.mark.parametrize("plugin", ["stereo", "aditya", "plastic"])
+def test_bundled_plugins_use_only_the_public_api(plugin):
+    bad = {p.relative_to(ROOT).as_posix(): sorted(m for m in _magfw_imports(p) if m != "magfw.api")
+           for p in (ROOT / "plugins" / plugin).rglob("*.py")}
+    assert not {k: v for k, v in bad.items() if v}, "import magfw.api only"
+
+
+def test_the_template_uses_only_the_public_api():
+    for p in TEMPLATE.parent.rglob("*.py"):
+        assert _magfw_imports(p) <= {"magfw.api", "magfw.testing"}, p
+
+
+def test_no_level_dispatch_in_the_plugins():
+    hits = [f"{p}:{i}" for p in (ROOT / "plugins").rglob("*.py")
+            for i, line in enumerate(p.read_text().splitlines(), 1)
+            if re.search(r"ctx\.level\s*(==|!=|in\b)", line)]
+    assert hits == []
