@@ -629,3 +629,42 @@ def test_end_to_end_l1_then_merge_and_package(tmp_path, monkeypatch):
     for p in out.rglob("*"):
         if p.is_file():
             assert PASSWORD.encode() not in p.read_bytes(), p
+
+
+@pytest.mark.slow
+def test_merge_runs_while_another_run_processes_another_month(tmp_path):
+    """One output tree, two runs at once: `magfw run stereo l1` on February while `magfw stereo
+    merge` merges January. Both complete; nothing is lost; both are in the ledger."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    res = run_cli(["run", "stereo", "l1", "2024-01-01..2024-01-02", "--source", "simulated",
+                   "--out", str(out), "--workers", "1"])
+    assert res.exit_code == 0, res.stderr
+    january = {p: p.read_bytes() for p in products(out)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAGFW_")}
+    env["MAGFW_LOG"] = str(tmp_path / "log.txt")
+    feb = subprocess.Popen([sys.executable, "-m", "magfw", "run", "stereo", "l1",
+                            "2024-02-01..2024-02-02", "--source", "simulated", "--out", str(out),
+                            "--workers", "1"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120  # merge once February is under way (its simulation done)
+    while time.time() < deadline and not list(out.glob(".magfw/staging/*/*")):
+        time.sleep(0.05)
+    merge = subprocess.run([sys.executable, "-m", "magfw", "stereo", "merge", "2024-01", "--out",
+                            str(out)], env=env, capture_output=True, text=True, timeout=300)
+    assert feb.poll() is None, "the February run had finished: the test proves nothing"
+    stdout, stderr = feb.communicate(timeout=300)
+    assert merge.returncode == 0, merge.stdout + merge.stderr
+    assert feb.returncode == 0, stdout + stderr
+    after = {p: p.read_bytes() for p in products(out)}
+    assert all(after[p] == b for p, b in january.items())  # nothing lost or changed
+    assert len([p for p in after if "REVIEW" in p.name]) == 2  # MAG SC and RTN (no burst)
+    assert len([p for p in after if "_202402" in p.name and p.suffix == ".cdf"]) >= 4
+    ledger = Ledger(out / ".magfw" / "ledger.sqlite")
+    assert ledger.last_ok("stereo/merge/A/2024-01") is not None
+    assert all(ledger.last_ok(f"stereo/l1/A/2024-02-0{d}") is not None for d in (1, 2))
+    assert ledger.commits() == [] and not list(out.glob(".magfw/staging/*/*/*"))
