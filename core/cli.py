@@ -31,22 +31,42 @@ out = Console(highlight=False, soft_wrap=True)
 log = logging.getLogger("magfw")
 
 
-def setup_logging(path: Path | None = None) -> Path:
-    """Send magfw's log (with tracebacks) to a file; return its path."""
-    if path is None:
-        env = os.environ.get("MAGFW_LOG")
-        cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-        path = Path(env) if env else cache / "magfw" / "magfw.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
+def default_log_path() -> Path:
+    """Where commands without an output tree log: ``$MAGFW_LOG``, else
+    ``$XDG_CACHE_HOME/magfw/magfw.log`` (``~/.cache/magfw/magfw.log``)."""
+    env = os.environ.get("MAGFW_LOG")
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return Path(env) if env else cache / "magfw" / "magfw.log"
+
+
+def setup_logging(path: Path | None = None) -> Path | None:
+    """Send magfw's log (with tracebacks) to a file; return its path, or None when it cannot
+    be written (then nothing is logged, and no logging error ever reaches the terminal)."""
+    path = path or default_log_path()
+    logging.raiseExceptions = False  # a log that fails mid-run must not print tracebacks
     for h in list(log.handlers):
         if isinstance(h, logging.FileHandler):
             log.removeHandler(h)
             h.close()
-    handler = logging.FileHandler(path)
+    log.setLevel(logging.DEBUG if os.environ.get("MAGFW_DEBUG") else logging.INFO)
+    if not any(isinstance(h, logging.NullHandler) for h in log.handlers):
+        log.addHandler(logging.NullHandler())  # never Python's last-resort stderr handler
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path)
+    except OSError:
+        return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
-    log.setLevel(logging.DEBUG if os.environ.get("MAGFW_DEBUG") else logging.INFO)
     return path
+
+
+def log_path() -> Path | None:
+    """The file magfw is logging to now, if any."""
+    for h in log.handlers:
+        if isinstance(h, logging.FileHandler):
+            return Path(h.baseFilename)
+    return None
 
 
 def say(text: str) -> None:
@@ -163,7 +183,7 @@ def run_level_command(
         options = {o.name: o.default for o in lvl.options}
     config = load_config()
     out_path = resolve_out_dir(out_dir, config)
-    log_path = setup_logging(state_dir(out_path) / "logs" / "magfw.log")
+    setup_logging(state_dir(out_path) / "logs" / "magfw.log")
     src = source or mission_setting(config, m.id, "source") or m.default_source
     request = RunRequest(mission=m.id, level=lvl.name, period=parse_period(period),
                          out_dir=out_path, source=src, spacecraft=spacecraft, options=options,
@@ -171,6 +191,7 @@ def run_level_command(
                          seed=seed, executor=validate(executor, scheduler), scheduler=scheduler)
     summary = _run_with_progress(Runner(hooks), request)
     _print_summary(summary, request)
+    log_file = log_path()
     if show_outputs:
         for r in summary.results:
             if (r.mission, r.level) == (request.mission, request.level):
@@ -179,7 +200,8 @@ def run_level_command(
     for warning in summary.warnings:
         err.print(f"magfw: warning: {warning}", markup=False)
     if not summary.ok:
-        err.print(f"details of failures: {log_path}", markup=False)
+        if log_file is not None:
+            err.print(f"details of failures: {log_file}", markup=False)
         raise typer.Exit(1)
     return summary
 
@@ -369,14 +391,18 @@ def build_app() -> typer.Typer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: one line per failure on stderr, exit 0/1/2, tracebacks to the log."""
+    """Entry point: one line per failure on stderr, exit 0/1/2, tracebacks to the log.
+
+    The log is :func:`default_log_path` from the start (plugin loading included); a command
+    that works on an output tree moves it to ``<out>/.magfw/logs/magfw.log``."""
+    setup_logging()
     try:
         get_hooks(warn=_plugin_warning)
         command = typer.main.get_command(build_app())
         rv = command.main(args=argv, prog_name="magfw", standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
     except MagfwError as exc:
-        log.debug("error", exc_info=True)
+        log.warning("error: %s", exc, exc_info=exc.__cause__ is not None)
         err.print(f"magfw: error: {exc}", markup=False)
         code = exc.exit_code
     except typer.Exit as exc:
@@ -388,10 +414,10 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a usage error found by the parser
             exc.show(file=sys.stderr)
             return int(exc.exit_code)
-        path = setup_logging() if not log.handlers else None
         log.exception("internal error")
-        err.print(f"magfw: internal error: {type(exc).__name__}: {exc} (traceback in "
-                  f"{path or 'the log'})", markup=False)
+        path = log_path()
+        where = f"traceback in {path}" if path else "the log cannot be written"
+        err.print(f"magfw: internal error: {type(exc).__name__}: {exc} ({where})", markup=False)
         code = 1
     return code
 

@@ -87,12 +87,38 @@ def test_ledger_records_outputs_with_checksums(tmp_path):
 
 
 def test_products_say_they_are_simulated(tmp_path, example_hooks):
-    s = run_level(example_hooks, "example", "l1", "2024-03-01", tmp_path / "out")
-    assert s.ok, s.results[0].message
+    """However a simulated archive is given (``--source simulated``, its path, or a copy of
+    it served over HTTP), its products say so: the simulator's marker travels with it."""
+    import shutil
+
     import cdflib
 
-    attrs = cdflib.CDF(str(s.results[0].outputs[0])).globalattsget()
-    assert "SIMULATED" in str(attrs["Data_source"])
+    from magfw.fetch import SIMULATED_MARKER
+    from magfw.testing import run_cli
+
+    def source_of(path):
+        return str(cdflib.CDF(str(path)).globalattsget()["Data_source"])
+
+    s = run_level(example_hooks, "example", "l1", "2024-03-01", tmp_path / "out")
+    assert s.ok, s.results[0].message
+    assert "SIMULATED" in source_of(s.outputs[0])
+
+    sim = tmp_path / "sim"  # `magfw simulate` into a folder, then that folder as --source
+    assert run_cli(["simulate", "example", "2024-03-02", "--out", str(sim)],
+                   example_hooks).exit_code == 0
+    assert (sim / SIMULATED_MARKER).is_file()
+    s = run_level(example_hooks, "example", "l1", "2024-03-02", tmp_path / "b", source=str(sim))
+    assert s.ok and "SIMULATED" in source_of(s.outputs[0])
+    # the L1 of the simulated archive, as input of another unit's ledger record
+    entry = Ledger(tmp_path / "b/.magfw/ledger.sqlite").last_ok("example/l1/-/2024-03-02")
+    assert entry is not None and entry.simulated
+
+    real = tmp_path / "real"  # the same files without the marker: observed
+    shutil.copytree(sim, real)
+    (real / SIMULATED_MARKER).unlink()
+    s = run_level(example_hooks, "example", "l1", "2024-03-02", tmp_path / "c", source=str(real))
+    assert s.ok and "SIMULATED" not in source_of(s.outputs[0])
+    assert "observed" in source_of(s.outputs[0])
 
 
 def test_workers_give_the_same_products(tmp_path, example_hooks):
