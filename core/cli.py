@@ -53,7 +53,11 @@ def setup_logging(path: Path | None = None) -> Path | None:
         log.addHandler(logging.NullHandler())  # never Python's last-resort stderr handler
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(path)
+        writable = os.access(path, os.W_OK) if path.exists() else os.access(path.parent,
+                                                                              os.W_OK)
+        if not writable:
+            return None
+        handler = logging.FileHandler(path, delay=True)  # created at the first record
     except OSError:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
