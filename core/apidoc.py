@@ -130,7 +130,6 @@ def _class(name: str, cls: type) -> list[str]:
     if rows:
         out += ["| field | type | default | |", "|---|---|---|---|"]
         for fname, ftype, default, comment in rows:
-            cell = lambda s: s.replace("|", "\\|")  # noqa: E731
             out.append(f"| `{fname}` | `{cell(ftype)}` | {f'`{cell(default)}`' if default else ''}"
                        f" | {cell(comment)} |")
         out.append("")
@@ -140,6 +139,11 @@ def _class(name: str, cls: type) -> list[str]:
             out.append(f"- {kind_} `{sig}`" + (f": {text}" if text else ""))
         out.append("")
     return out
+
+
+def cell(text: str) -> str:
+    """Text safe in a Markdown table cell."""
+    return text.replace("|", "\\|")
 
 
 def _function(name: str, func: Callable[..., Any]) -> list[str]:

@@ -91,12 +91,12 @@ def commit_outputs(out_dir: Path, ledger: Ledger, commit_dir: Path, staged: list
     out_dir = Path(out_dir)
     old = commit_dir / ".old"
     new_rels = {s.rel for s in staged}
-    moves = [{"staged": s.staged.relative_to(out_dir).as_posix(), "final": s.rel,
+    moves: list[dict[str, Any]] = [{"staged": s.staged.relative_to(out_dir).as_posix(), "final": s.rel,
               "backup": (old / s.rel).relative_to(out_dir).as_posix(),
               "sha256": s.sha256, "size": s.size} for s in staged]
-    retire = [{"final": rel, "backup": (old / rel).relative_to(out_dir).as_posix()}
+    retire: list[dict[str, Any]] = [{"final": rel, "backup": (old / rel).relative_to(out_dir).as_posix()}
               for rel in retired or [] if rel not in new_rels]
-    plan = {"moves": moves, "retire": retire}
+    plan: dict[str, list[dict[str, Any]]] = {"moves": moves, "retire": retire}
     commit_id = commit_dir.relative_to(out_dir).as_posix()
     ledger.begin_commit(commit_id, entry.unit, plan)
     _checkpoint("journalled")

@@ -27,7 +27,8 @@ class MagfwError(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def __reduce__(self):  # keep the class and fields across process boundaries
+    def __reduce__(self) -> tuple[type[MagfwError], tuple[str | None, str]]:
+        # keep the class and fields across process boundaries
         return (self.__class__, (self.where, self.problem))
 
 

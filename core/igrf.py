@@ -113,7 +113,7 @@ def dipole_axis_geo(et: ArrayLike, table: DipoleTable | None = None) -> NDArray[
     """
     g10, g11, h11, _ = dipole_coefficients(et_to_decimal_year(et), table)
     axis = -np.stack([g11, h11, g10], axis=-1)
-    return axis / np.linalg.norm(axis, axis=-1, keepdims=True)
+    return np.asarray(axis / np.linalg.norm(axis, axis=-1, keepdims=True), dtype=np.float64)
 
 
 def dipole_pole_latlon(year: float, table: DipoleTable | None = None) -> tuple[float, float]:

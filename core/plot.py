@@ -13,12 +13,15 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from magfw.context import PlotPanel, PlotSpec
 from magfw.errors import InputError
+
+if TYPE_CHECKING:
+    from magfw.io.products import ProductData
 
 #: A time step larger than this many median steps is drawn as a gap.
 GAP_FACTOR = 3.0
@@ -152,7 +155,7 @@ def time_as_tt2000(values: np.ndarray, data_type: str, attrs: dict[str, Any]) ->
     if data_type == "CDF_TIME_TT2000":
         return values.astype(np.int64)
     if data_type == "CDF_EPOCH":
-        return tt2000_from_cdf_epoch(values.astype(np.float64))
+        return np.asarray(tt2000_from_cdf_epoch(values.astype(np.float64)), dtype=np.int64)
     units = str(attrs.get("units", attrs.get("UNITS", ""))).strip()
     if values.dtype == np.int64 and units == "ns":
         return values  # magfw netCDF / flat-file reading: TT2000 already
@@ -160,11 +163,11 @@ def time_as_tt2000(values: np.ndarray, data_type: str, attrs: dict[str, Any]) ->
                      r"\s*(?:Z|UTC|\+00:?00)?", units, flags=re.IGNORECASE)
     if m and m.group(1).lower() in _UNIT_SECONDS:
         epoch = np.datetime64(m.group(2) + "T" + (m.group(3) or "00:00"), "ns")
-        offset = (epoch - np.datetime64("1970-01-01T00:00", "ns")).astype(np.int64) / 1e9
+        offset = (epoch - np.datetime64("1970-01-01T00:00", "ns")) / np.timedelta64(1, "s")
         unix = values.astype(np.float64) * _UNIT_SECONDS[m.group(1).lower()] + offset
-        return tt2000_from_unix(unix)
+        return np.asarray(tt2000_from_unix(unix), dtype=np.int64)
     if "unix" in units.lower() and values.dtype.kind in "iuf":
-        return tt2000_from_unix(values.astype(np.float64))
+        return np.asarray(tt2000_from_unix(values.astype(np.float64)), dtype=np.int64)
     return None
 
 
@@ -178,10 +181,10 @@ def _fill_mask(arr: np.ndarray, attrs: dict[str, Any]) -> np.ndarray:
             continue
         f = float(np.asarray(fill).ravel()[0])
         bad |= (np.abs(arr) >= 0.99 * abs(f)) if abs(f) >= 1e30 else (arr == f)
-    return bad
+    return np.asarray(bad, dtype=bool)
 
 
-def _pick_time(data: Any) -> str | None:
+def _pick_time(data: ProductData) -> str | None:
     """The time variable most float variables depend on (DEPEND_0, or same record count)."""
     votes: dict[str, int] = {}
     for attrs in data.var_attrs.values():
@@ -193,7 +196,7 @@ def _pick_time(data: Any) -> str | None:
     for name, arr in data.variables.items():  # netCDF: a variable that reads as time
         info = data.info[name]
         if arr.ndim == 1 and time_as_tt2000(arr[:1], info.data_type, data.var_attrs[name]) is not None:
-            return name
+            return str(name)
     return None
 
 

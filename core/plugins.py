@@ -494,7 +494,8 @@ def hooks_from_spec(spec: tuple[tuple[str, object, str | None], ...], *,
             (name, importlib.import_module(p) if isinstance(p, str) else p) for name, p, _ in spec])
         for name, _, dist_name in spec:
             if dist_name:
-                pm._plugin_distinfo.append((pm.get_plugin(name), distribution(dist_name)))
+                pm._plugin_distinfo.append(  # as load_setuptools_entrypoints does
+                    (pm.get_plugin(name), distribution(dist_name)))  # type: ignore[arg-type]
         _by_spec[key] = Hooks(pm, strict=strict)
     return _by_spec[key]
 

@@ -253,6 +253,10 @@ class Provenance(_Model):
     reason: str | None = None
 
 
+def _record_dims() -> dict[str, int | None]:
+    return {"time": None}
+
+
 class ProductDefinition(_Model):
     """One product of a mission: name, format, variables, attributes, cadence, versioning."""
 
@@ -266,7 +270,7 @@ class ProductDefinition(_Model):
         default=None, description="nominal sample interval in seconds; None if irregular")
     time_convention: Literal["start", "centre", "end", "instant"] = "instant"
     time_variable: str | None = "Epoch"
-    dims: dict[str, int | None] = Field(default_factory=lambda: {"time": None})
+    dims: dict[str, int | None] = Field(default_factory=lambda: _record_dims())
     variables: list[Variable] = Field(default_factory=list)
     global_attrs: dict[str, Any] = Field(default_factory=dict)
     required_global_attrs: list[str] = Field(default_factory=list)

@@ -118,7 +118,8 @@ def _tai_utc_ns(day: np.ndarray) -> np.ndarray:
 def _day_start(day: np.ndarray) -> np.ndarray:
     """TT2000 of 00:00:00 UTC on ``day`` (days since 2000-01-01)."""
     day = np.asarray(day, dtype=np.int64)
-    return day * DAY_NS - _HALF_DAY_NS + _tai_utc_ns(day) + _TT_MINUS_TAI_NS
+    return np.asarray(day * DAY_NS - _HALF_DAY_NS + _tai_utc_ns(day) + _TT_MINUS_TAI_NS,
+                      dtype=np.int64)
 
 
 def _split_utc(tt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,13 +135,13 @@ def _split_utc(tt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _day_length(day: np.ndarray) -> np.ndarray:
     """Length of UTC ``day`` in ns (86 401e9 on a leap-second day)."""
-    return _day_start(day + 1) - _day_start(day)
+    return np.asarray(_day_start(day + 1) - _day_start(day), dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- calendar helpers
 
 
-def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray | int) -> np.ndarray:
     """Days since 2000-01-01 of proleptic Gregorian dates (vectorised)."""
     y = np.asarray(y, dtype=np.int64) - (np.asarray(m) <= 2)
     era = np.floor_divide(y, 400)
@@ -148,7 +149,7 @@ def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
     mp = (np.asarray(m, dtype=np.int64) + 9) % 12
     doy = (153 * mp + 2) // 5 + np.asarray(d, dtype=np.int64) - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146_097 + doe - 719_468 - _DAYS_1970_TO_2000
+    return np.asarray(era * 146_097 + doe - 719_468 - _DAYS_1970_TO_2000, dtype=np.int64)
 
 
 def _civil_from_days(day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -167,7 +168,7 @@ def _civil_from_days(day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
     ny = np.where(m == 12, y + 1, y)
     nm = np.where(m == 12, 1, m + 1)
-    return _days_from_civil(ny, nm, 1) - _days_from_civil(y, m, 1)
+    return np.asarray(_days_from_civil(ny, nm, 1) - _days_from_civil(y, m, 1), dtype=np.int64)
 
 
 _LEAP_DAY, _LEAP_TAI_UTC, _LEAP_MJD, _LEAP_DRIFT, _LEAP_PRE1972 = _load_table()
@@ -217,7 +218,7 @@ def _folded_ns_since_2000(tt: np.ndarray) -> np.ndarray:
     """Calendar ns since 2000-01-01T00:00 UTC (86 400 s days), a leap second folded onto :59."""
     day, sod = _split_utc(tt)
     sod = np.where(sod >= DAY_NS, sod - NS, sod)
-    return day * DAY_NS + sod
+    return np.asarray(day * DAY_NS + sod, dtype=np.int64)
 
 
 def _tt_from_calendar_ns(ns2000: np.ndarray) -> np.ndarray:

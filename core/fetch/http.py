@@ -210,7 +210,8 @@ class HttpArchive(Archive):
             url, method=method, headers={"User-Agent": self.user_agent}
         )
         try:
-            return self._opener.open(request, timeout=self.timeout_s)
+            response: http.client.HTTPResponse = self._opener.open(request, timeout=self.timeout_s)
+            return response
         except Exception as exc:
             translated = self._translate(exc, url)
             if translated is None:

@@ -149,8 +149,8 @@ class FlatFile:
         """Where ``values`` equal the fill value (it is stored as float32, so compared to 1e-6)."""
         v = np.asarray(values, dtype=np.float64)
         if self.fill == 0:
-            return v == 0
-        return np.abs(v - self.fill) <= 1e-6 * abs(self.fill)
+            return np.asarray(v == 0)
+        return np.asarray(np.abs(v - self.fill) <= 1e-6 * abs(self.fill))
 
     def column(self, name: str, fill_to_nan: bool = True) -> np.ndarray:
         """Values of column ``name``: the raw ticks for the time column, else a copy of the data
@@ -422,7 +422,7 @@ def parse_abstract_time(text: str) -> np.int64:
     hh, mm, ss = m.group(5).split(":")
     si, _, frac = ss.partition(".")
     clock = f"{int(hh):02d}:{int(mm):02d}:{int(si):02d}" + (f".{frac}" if frac else "")
-    return tt2000_from_iso(f"{year:04d}-{month:02d}-{day:02d}T{clock}")
+    return np.int64(tt2000_from_iso(f"{year:04d}-{month:02d}-{day:02d}T{clock}"))
 
 
 # ------------------------------------------------------------------------------------ writing

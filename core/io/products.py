@@ -243,7 +243,8 @@ def conform_one(definition: ProductDefinition, var: Variable, value: Any, where:
     return np.ascontiguousarray(arr)
 
 
-def merged_globals(definition: ProductDefinition, global_attrs: Mapping[str, Any]) -> dict:
+def merged_globals(definition: ProductDefinition, global_attrs: Mapping[str, Any]
+                   ) -> dict[str, Any]:
     """Definition global attributes overridden by ``global_attrs``; None values dropped."""
     merged = {**definition.global_attrs, **global_attrs}
     return {k: v for k, v in merged.items() if v is not None}
