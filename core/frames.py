@@ -44,7 +44,14 @@ from spiceypy import cyice
 
 from magfw import igrf
 from magfw.errors import KernelError
-from magfw.kernels import KernelPool, body_code, covered_mask, require_coverage, require_pool
+from magfw.kernels import (
+    KernelPool,
+    body_code,
+    covered_mask,
+    require_coverage,
+    require_pool,
+    spice_error_text,
+)
 from magfw.time import tt2000_to_et
 
 #: Default grid (s) for legs driven by attitude (CK) data.
@@ -193,7 +200,7 @@ def _spice_call(what: str, fn: Callable[[], FloatArray]) -> FloatArray:
     try:
         return fn()
     except sp.utils.exceptions.SpiceyError as exc:
-        raise KernelError(what, f"SPICE cannot evaluate it: {exc.short or exc.value}") from exc
+        raise KernelError(what, f"SPICE cannot evaluate it: {spice_error_text(exc)}") from exc
 
 
 def _j2000_to_gsm(et: FloatArray) -> FloatArray:
