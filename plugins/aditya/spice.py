@@ -18,7 +18,7 @@ import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from magfw import kernels
+from magfw.api import kernels
 
 SPACECRAFT = -156
 CK_ID = -156001
