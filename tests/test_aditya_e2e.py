@@ -59,7 +59,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         for var in ("MAGFW_DATA", "MAGFW_PLUGINS", "MAGFW_DISABLE_PLUGIN_AUTOLOAD"):
             mp.delenv(var, raising=False)
         mp.setenv("MAGFW_LOG", str(base / "magfw-test.log"))
-        mp.chdir(base)  # no magfw.toml
+        mp.chdir(base)  # no magfw.toml: no creator_email
         hooks = make_hooks(aditya_plugin)
         summary = run_level(hooks, "aditya", "l2", PERIOD, base / "out", source="simulated")
     return Run(base / "out", simulated_archive(summary), hooks, summary)
@@ -99,6 +99,9 @@ def test_one_command_makes_l1_and_l2_named_by_the_icd_and_valid(run: Run) -> Non
     assert len(products) == 4 + 4 + 6
     for p in products:
         assert_valid_product(p, run.hooks)
+    # no creator_email configured: the attribute is left out, never a placeholder
+    for p in l1 + sorted(run.out.glob("L2_*.nc")):
+        assert "creator_email" not in read_netcdf(p).global_attrs
 
 
 def test_inputs_name_what_they_are(run: Run) -> None:

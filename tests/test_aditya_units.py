@@ -11,11 +11,14 @@ import numpy as np
 import pytest
 
 import magfw_aditya.plugin as aditya_plugin
+from magfw.api import shipped_definitions
+from magfw.check import required_globals
 from magfw.errors import DefinitionError, InputError, MissingInputError
 from magfw.plugins import plugin_problems
 from magfw.time import tt2000_from_iso
 from magfw_aditya import calibration, config, despike, dualmag, gti, l1, l2, spice
 from magfw_aditya import simulate as sim
+from magfw_aditya.common import creator_email
 from magfw_aditya.packets import decode, encode, load_layout
 from magfw_aditya.tct import format_tct, parse_tct
 
@@ -194,6 +197,24 @@ def test_levels_are_typed_objects_and_the_module_only_registers():
     assert plugin_problems(aditya_plugin, level_object=False) == []
     hooks = {n for n in dir(aditya_plugin) if hasattr(getattr(aditya_plugin, n), "magfw_impl")}
     assert hooks == {"register_missions", "simulate"}
+
+
+def test_creator_email_only_when_configured(tmp_path: Path):
+    """No magfw.toml (the tests run in an empty directory), or one without the setting: no
+    creator_email attribute, and the definitions do not require it; configured: its value."""
+    assert creator_email() is None
+    setup = l2.DaySetup(date(2024, 8, 1), 0, 86400 * 10**9, (), (), "GSM")
+    averaged = l2.average_day(_transformed(setup), 0.75)
+    assert "creator_email" not in l2.l2_attrs(l2.qualify(averaged), 0, creator_email())
+    (tmp_path / "magfw.toml").write_text('[missions.aditya]\ncreator_email = "mag@example.org"\n')
+    assert creator_email() == "mag@example.org"
+    assert l2.l2_attrs(l2.qualify(averaged), 0, creator_email())["creator_email"] == \
+        "mag@example.org"
+    (tmp_path / "magfw.toml").write_text("[missions.aditya\n")  # broken: products still made
+    assert creator_email() is None
+    defs = {d.id: d for d in shipped_definitions("aditya")}
+    assert "creator_email" not in required_globals(defs["l1"])
+    assert "creator_email" not in required_globals(defs["l2"])
 
 
 def _transformed(setup: l2.DaySetup) -> l2.L2Transformed:

@@ -15,12 +15,13 @@ NS = 1_000_000_000
 
 
 def creator_email() -> str | None:
-    """``[missions.aditya] creator_email`` of magfw.toml, else a placeholder."""
+    """``[missions.aditya] creator_email`` of magfw.toml; None when it is not configured (the
+    products then carry no creator_email) or magfw.toml cannot be read."""
     try:
         value = mission_setting(MISSION, "creator_email")
     except MagfwError:  # a broken magfw.toml must not fail products
-        value = None
-    return str(value) if value else "not configured (set [missions.aditya] creator_email)"
+        return None
+    return str(value) if value else None
 
 
 def iso_z(tt: np.ndarray | np.int64) -> str:
