@@ -58,7 +58,7 @@ def main() -> int:
                 ("STEREO-like SC -> RTN", synthetic.STEREO_FRAME, "RTN", synthetic.STEREO, rtn),
                 ("Aditya-like SC -> GSE", synthetic.ADITYA_FRAME, "GSE", None, "MAGFW_GSE"),
                 ("Aditya-like SC -> GSM", synthetic.ADITYA_FRAME, "GSM", None,
-                 "MAGFW_GSM_FIXED2000"),
+                 "GSM_FIXED2000"),
             ]
             sub = np.linspace(0, n - 1, args.loop_samples).astype(np.int64)
             et_sub = tt2000_to_et(tt[sub])
@@ -85,7 +85,8 @@ def main() -> int:
     meta = {"python": platform.python_version(), "machine": platform.machine(),
             "spice": sp.tkvrsn("TOOLKIT"), "loop_samples": int(sub.size),
             "note": "pxform loop timed on loop_samples spread over the day, scaled to 691,200; "
-                    "the GSM loop uses the fixed-pole SPICE GSM frame (same SPICE cost class, "
+                    "the GSM loop uses the fixed-pole SPICE GSM frame of the Aditya plugin's "
+                    "kernel (same SPICE cost class, "
                     "the IGRF GSM is not a SPICE frame); max_error_rad is the API against its "
                     "exact per-sample evaluation at the loop samples"}
     if args.json:

@@ -6,11 +6,11 @@ Frame names accepted by :func:`rotate`, :func:`rotation_matrices` and :func:`pos
   (W. Thompson), loaded as ``MAGFW_*`` frames from ``magfw/data/magfw_frames.tf``;
 - ``"GSM"``: X Earth->Sun, Z the component of the IGRF-14 dipole axis of date perpendicular to
   X (computed here; the dipole is interpolated in time by :mod:`magfw.igrf`);
-- ``"GSM_FIXED2000"``: the same with the fixed 2000.0 pole of the Aditya-L1 frames kernel;
 - ``"RTN"`` with ``observer``: heliographic RTN (X Sun->observer, Z the solar rotation axis
   component perpendicular to X), as STAHGRTN, for any body SPICE can locate;
 - ``"J2000"``, ``"ECLIPJ2000"`` and any frame SPICE knows from a loaded kernel, e.g. a
-  spacecraft body frame whose orientation comes from a CK.
+  spacecraft body frame whose orientation comes from a CK, or a mission's dynamic frame (a
+  GSM with a fixed dipole pole, shipped in the mission plugin's frames kernel).
 
 Speed without a Python loop over samples: exact rotations are computed with SPICE's vectorised
 calls (``spiceypy.cyice``) on a uniform grid of nodes and interpolated to the samples
@@ -19,8 +19,14 @@ which keeps every matrix exactly orthonormal). The rule:
 
 - legs that follow ephemerides and planetary constants (GSE, HEE, HEEQ, RTN, GSM, PCK
   body-fixed frames) use a grid of ``SLOW_GRID_S`` (60 s for Earth-fixed frames and GSM,
-  300 s for the rest); inertial legs are constant;
-- any other leg (CK attitude, TK frames on top of it, mission dynamic frames) uses a grid of
+  300 s for the rest); inertial legs are constant. Which a frame is comes from its definition
+  in the kernel pool (:func:`_classify_spice`), never from its name: a dynamic frame frozen at
+  an epoch is constant; one built from of-date equator/ecliptic models, or from two vectors
+  that are each an observer->target position between the Sun, planets or barycentres or a
+  constant vector in such a frame, follows ephemerides, on the finest grid of what it refers
+  to (60 s when a frame that rotates fast, such as IAU_EARTH, is among them);
+- any other leg (CK attitude, TK frames on top of it, mission dynamic frames defined by
+  anything else) uses a grid of
   ``ATTITUDE_GRID_S`` (10 s) or ``grid_s``; the grid is laid per segment, and segments end at
   the CK's own interpolation-interval boundaries (so an attitude jump there is never smoothed
   over) and at data gaps; each cell is checked at its midpoint against an exact evaluation and
@@ -44,7 +50,14 @@ from spiceypy import cyice
 
 from magfw import igrf
 from magfw.errors import KernelError
-from magfw.kernels import KernelPool, body_code, covered_mask, require_coverage, require_pool
+from magfw.kernels import (
+    KernelPool,
+    body_code,
+    covered_mask,
+    require_coverage,
+    require_pool,
+    spice_error_text,
+)
 from magfw.time import tt2000_to_et
 
 #: Default grid (s) for legs driven by attitude (CK) data.
@@ -56,12 +69,17 @@ INTERP_TOL_RAD = 1e-7
 #: A gap longer than this many grid steps starts a new segment.
 GAP_FACTOR = 4.0
 
+#: A PCK (body-fixed) frame turning faster than this (deg/day) is sampled on the "earth" grid,
+#: a slower one (IAU_SUN: 14.2 deg/day) on the "sun" grid.
+FAST_ROTATION_DEG_PER_DAY = 36.0
+
 _ALIASES = {
     "GSE": "MAGFW_GSE", "HEE": "MAGFW_HEE", "HEEQ": "MAGFW_HEEQ", "HCI": "MAGFW_HCI",
-    "ECLIPDATE": "MAGFW_ECLIPDATE", "GSM_FIXED2000": "MAGFW_GSM_FIXED2000",
+    "ECLIPDATE": "MAGFW_ECLIPDATE",
 }
-_CONSTANT = {"MAGFW_HCI"}  # frozen at J2000
-_EARTH_DRIVEN = {"MAGFW_GSM_FIXED2000"}
+#: Dynamic-frame families that follow precession/nutation models only (slowly rotating).
+_OF_DATE_FAMILIES = {"MEAN_EQUATOR_AND_EQUINOX_OF_DATE", "MEAN_ECLIPTIC_AND_EQUINOX_OF_DATE",
+                     "TRUE_EQUATOR_AND_EQUINOX_OF_DATE"}
 FloatArray = NDArray[np.float64]
 
 
@@ -78,26 +96,107 @@ class _Frame:
 
 
 def _classify_spice(name: str, depth: int = 0) -> tuple[str, float, tuple[int, ...]]:
-    """Rate class, grid and CK ids of a SPICE frame, following TK frames to their base."""
+    """Rate class, grid and CK ids of a SPICE frame, from its definition in the kernel pool:
+    TK frames are followed to their base, PCK frames go by their body's rotation rate, and
+    dynamic frames by what they are built from (:func:`_classify_dynamic`)."""
     up = name.upper()
-    if up in _CONSTANT:
-        return "const", np.inf, ()
-    if up in _ALIASES.values() or up.startswith("MAGFW_RTN_"):
-        return "slow", SLOW_GRID_S["earth" if up in _EARTH_DRIVEN else "sun"], ()
+    if up.startswith("MAGFW_RTN_"):  # magfw's own run-time RTN frames (Sun -> spacecraft)
+        return "slow", SLOW_GRID_S["sun"], ()
     code = sp.namfrm(up)
     _, cls, cls_id = sp.frinfo(code)
     if cls == 1:
         return "const", np.inf, ()
     if cls == 2:
-        return "slow", SLOW_GRID_S["earth"], ()
+        return "slow", SLOW_GRID_S["earth" if _rotates_fast(int(cls_id)) else "sun"], ()
     if cls == 3:
         return "fast", ATTITUDE_GRID_S, (int(cls_id),)
     if cls == 4 and depth < 10:
-        for key in (f"TKFRAME_{code}_RELATIVE", f"TKFRAME_{up}_RELATIVE"):
-            if sp.expool(key):
-                rel = sp.gcpool(key, 0, 1)[0]
-                return _classify_spice(rel, depth + 1)
+        rel = _pool_text(code, up, "RELATIVE", prefix="TKFRAME")
+        if rel is not None:
+            return _classify_spice(rel, depth + 1)
+    if cls == 5 and depth < 10:
+        derived = _classify_dynamic(code, up, depth)
+        if derived is not None:
+            return derived[0], derived[1], ()
     return "fast", ATTITUDE_GRID_S, ()
+
+
+def _pool_text(code: int, name: str, item: str, prefix: str = "FRAME") -> str | None:
+    """The value of ``<prefix>_<id or name>_<item>`` in the kernel pool, as text (None when
+    absent); numbers (body codes) come back as their integer text."""
+    for key in (f"{prefix}_{code}_{item}", f"{prefix}_{name}_{item}"):
+        kind = _pool_kind(key)
+        if kind is None:
+            continue
+        if kind == "C":
+            return str(sp.gcpool(key, 0, 1)[0]).strip()
+        return str(int(sp.gdpool(key, 0, 1)[0]))
+    return None
+
+
+def _pool_kind(key: str) -> str | None:
+    """"C" or "N" for a kernel-pool variable, None when it is absent (``expool`` sees only
+    numeric variables)."""
+    try:
+        _, kind = sp.dtpool(key)
+    except sp.utils.exceptions.NotFoundError:
+        return None
+    return str(kind)
+
+
+def _rotates_fast(body: int) -> bool:
+    """Whether the PCK frame of ``body`` turns faster than FAST_ROTATION_DEG_PER_DAY (unknown
+    rates, e.g. of binary-PCK frames such as ITRF93, count as fast)."""
+    key = f"BODY{body}_PM"
+    if _pool_kind(key) != "N" or sp.dtpool(key)[0] < 2:
+        return True
+    return abs(float(sp.gdpool(key, 1, 1)[0])) > FAST_ROTATION_DEG_PER_DAY
+
+
+def _natural_body(body: str) -> bool:
+    """Whether ``body`` (name or code) is a barycentre, the Sun or a planet's centre: a body
+    whose position follows the planetary ephemeris only."""
+    try:
+        code = body_code(int(body)) if body.lstrip("+-").isdigit() else body_code(body)
+    except KernelError:
+        return False
+    return 0 <= code <= 10 or (199 <= code <= 999 and code % 100 == 99)
+
+
+def _classify_dynamic(code: int, name: str, depth: int) -> tuple[str, float] | None:
+    """Rate class and grid of a dynamic (class 5) frame from its definition, or None when it
+    is built from anything that may move fast (then it is treated as an attitude leg)."""
+
+    def item(key: str) -> str | None:
+        return _pool_text(code, name, key)
+
+    if item("FREEZE_EPOCH") is not None:
+        return "const", np.inf
+    family = (item("FAMILY") or "").upper()
+    if family in _OF_DATE_FAMILIES:
+        return "slow", SLOW_GRID_S["sun"]
+    if family != "TWO-VECTOR":
+        return None
+    grids = [SLOW_GRID_S["sun"]]
+    refs = [item("RELATIVE") or "J2000"]
+    for axis in ("PRI", "SEC"):
+        kind = (item(f"{axis}_VECTOR_DEF") or "").upper()
+        if kind == "OBSERVER_TARGET_POSITION":
+            ends = (item(f"{axis}_OBSERVER"), item(f"{axis}_TARGET"))
+            if not all(e is not None and _natural_body(e) for e in ends):
+                return None
+        elif kind == "CONSTANT":
+            refs.append(item(f"{axis}_FRAME") or "J2000")
+        else:
+            return None
+    for ref in refs:
+        if sp.namfrm(ref.upper()) == 0:
+            return None
+        rate, grid, _ = _classify_spice(ref, depth + 1)
+        if rate == "fast":
+            return None
+        grids.append(grid)
+    return "slow", min(grids)
 
 
 def _resolve(pool: KernelPool, frame: str, observer: str | int | None) -> _Frame:
@@ -193,7 +292,7 @@ def _spice_call(what: str, fn: Callable[[], FloatArray]) -> FloatArray:
     try:
         return fn()
     except sp.utils.exceptions.SpiceyError as exc:
-        raise KernelError(what, f"SPICE cannot evaluate it: {exc.short or exc.value}") from exc
+        raise KernelError(what, f"SPICE cannot evaluate it: {spice_error_text(exc)}") from exc
 
 
 def _j2000_to_gsm(et: FloatArray) -> FloatArray:
@@ -535,7 +634,7 @@ def positions(
 
 
 def gse_to_gsm_angle(tt2000: ArrayLike, gsm: str = "GSM") -> FloatArray:
-    """Angle (deg) of the rotation about X from GSE to ``gsm`` ("GSM" or "GSM_FIXED2000"):
-    ``atan2(M[2,1], M[1,1])`` of the GSE->GSM matrix M."""
+    """Angle (deg) of the rotation about X from GSE to ``gsm`` ("GSM", or a GSM-like frame of
+    a loaded kernel): ``atan2(M[2,1], M[1,1])`` of the GSE->GSM matrix M."""
     m = rotation_matrices(tt2000, "GSE", gsm)
     return np.degrees(np.arctan2(m[:, 2, 1], m[:, 1, 1]))

@@ -359,12 +359,22 @@ class KernelPool:
         return self._rtn[code]
 
 
+def spice_error_text(exc: Exception) -> str:
+    """One line for a SPICE error: its short message (``SPICE(NOSUCHFILE)``) and long message
+    (SpiceyError has ``short``, ``explain``, ``long``; no ``value``)."""
+    short = str(getattr(exc, "short", "") or "")
+    long = " ".join(str(getattr(exc, "long", "") or "").split())
+    if short and long:
+        return f"{short}: {long}"
+    return short or long or " ".join(str(exc).split())
+
+
 def _furnsh(k: KernelFile) -> None:
     try:
         sp.furnsh(str(k.path))
     except sp.utils.exceptions.SpiceyError as exc:
         raise KernelError(k.path, f"{k.kind.upper()} cannot be loaded: "
-                                  f"{exc.short or exc.value}") from exc
+                                  f"{spice_error_text(exc)}") from exc
 
 
 def _check_owner(where: str) -> KernelPool:

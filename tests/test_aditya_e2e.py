@@ -6,6 +6,10 @@ needs) and L2 for both. 2024-08-01 is complete (its first 3 h come from the 07-3
 2024-07-31 lacks its first ~3 h (the 07-30 tar was not simulated), which checks the quality
 factor on a partial day. Then: regeneration, bad inputs. Two simulated days keep the module
 near 60 s on the 2-core CI machine.
+
+Every test here is ``slow``: ``pytest -m "not slow"`` leaves them out. The simulated archive and
+the processed tree are made once per session (:func:`run`) and only read; tests that change
+things work on copies or on archives of their own.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ import magfw_aditya.plugin as aditya_plugin
 from magfw import frames, kernels
 from magfw.io.checksum import sha256_file
 from magfw.io.netcdf import read_netcdf
+from magfw.jobs import RunSummary
 from magfw.plugins import Hooks
-from magfw.runner import RunSummary, simulated_root
-from magfw.testing import assert_valid_product, make_hooks, run_level
+from magfw.simulation import simulated_root
+from magfw.testing import assert_valid_product, make_hooks, run_level, simulated_archive
 from magfw.time import tt2000_from_unix, tt2000_to_et
 from magfw_aditya import calibration, gti, spice
 from magfw_aditya import simulate as sim
@@ -35,8 +40,10 @@ PERIOD = "2024-07-31..2024-08-01"
 DAY = "20240801"
 NS = 10**9
 
+pytestmark = pytest.mark.slow
 
-@dataclass
+
+@dataclass(frozen=True)
 class Run:
     out: Path
     root: Path
@@ -44,12 +51,18 @@ class Run:
     summary: RunSummary
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    out = tmp_path_factory.mktemp("aditya") / "out"
-    hooks = make_hooks(aditya_plugin)
-    summary = run_level(hooks, "aditya", "l2", PERIOD, out, source="simulated")
-    return Run(out, simulated_root(out, "aditya", None, 0), hooks, summary)
+    """L1 and L2 of PERIOD from one simulated archive, once per session (read only)."""
+    base = tmp_path_factory.mktemp("aditya")
+    with pytest.MonkeyPatch.context() as mp:  # as tests/conftest.py isolates each test
+        for var in ("MAGFW_DATA", "MAGFW_PLUGINS", "MAGFW_DISABLE_PLUGIN_AUTOLOAD"):
+            mp.delenv(var, raising=False)
+        mp.setenv("MAGFW_LOG", str(base / "magfw-test.log"))
+        mp.chdir(base)  # no magfw.toml: no creator_email
+        hooks = make_hooks(aditya_plugin)
+        summary = run_level(hooks, "aditya", "l2", PERIOD, base / "out", source="simulated")
+    return Run(base / "out", simulated_archive(summary), hooks, summary)
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -86,6 +99,34 @@ def test_one_command_makes_l1_and_l2_named_by_the_icd_and_valid(run: Run) -> Non
     assert len(products) == 4 + 4 + 6
     for p in products:
         assert_valid_product(p, run.hooks)
+    # no creator_email configured: the attribute is left out, never a placeholder
+    for p in l1 + sorted(run.out.glob("L2_*.nc")):
+        assert "creator_email" not in read_netcdf(p).global_attrs
+
+
+def test_inputs_name_what_they_are(run: Run) -> None:
+    """Calibration, kernel sets and input selection are recorded apart: the caldb version and
+    processing digest in calibration_version, the kernels in spice_kernels (L2), and L2's L1
+    inputs are the L1 products of the tree (simulated, so L2 says so)."""
+    l1 = read_netcdf(sorted(run.out.glob("L1_*.nc"))[0]).global_attrs
+    cal = list(l1["calibration_version"])
+    assert cal[0] == "caldb=AL1_MAG_CALDB_V00" and cal[1].startswith("processing=")
+    assert cal[2:] == ["caldb/AL1_MAG_CALDB_V00.yaml"]
+    l2 = read_netcdf(_l2(run)).global_attrs
+    cal = l2["calibration_version"]  # one string: netCDF reads a one-item list back as it
+    assert (cal if isinstance(cal, str) else cal[0]).startswith("processing=")
+    assert "al1_magfw_frames_v01.tf" in list(l2["spice_kernels"])
+    assert all(n.startswith("L1_") for n in l2["input_files"])
+    assert l2["comment"].startswith("SIMULATED")
+    results = {(r.level, str(r.unit)): r for r in run.summary.results}
+    assert all(r.simulated for r in results.values())
+    l1_versions = results["l1", "2024-08-01"].entry.versions
+    assert l1_versions["calibration"]["caldb"] == "AL1_MAG_CALDB_V00"
+    assert set(l1_versions["selection"]) == {"l0", "caldb", "packet_layout"}
+    l2_versions = results["l2", "2024-08-01"].entry.versions
+    assert set(l2_versions["kernels"]) == {"spk", "ck", "sclk", "fk"}
+    assert l2_versions["kernels"]["fk"] == "al1_magfw_frames_v01.tf"
+    assert "l1" in l2_versions["selection"]
 
 
 def test_l1_matches_truth(run: Run) -> None:
@@ -238,6 +279,7 @@ def test_images_are_pngs_of_the_stated_size(run: Run) -> None:
 def _copy(run: Run, dest: Path) -> Run:
     shutil.copytree(run.out, dest, ignore=shutil.ignore_patterns("truth", "*.log"))
     root = simulated_root(dest, "aditya", None, 0)
+    assert root.relative_to(dest) == run.root.relative_to(run.out)
     (root / ".magfw-simulated" / "2024-08-01").touch()  # already simulated (one marker a day)
     return Run(dest, root, run.hooks, run.summary)
 
@@ -313,7 +355,10 @@ def test_regeneration_makes_the_next_version_with_the_reason(run: Run, tmp_path:
     ang_a = np.degrees(np.arctan2(a["Bz_gsm"][ok], a["By_gsm"][ok]))
     ang_b = np.degrees(np.arctan2(b["Bz_gsm"][ok], b["By_gsm"][ok]))
     tt = np.asarray(tt2000_from_unix(a["time"][ok] + 5.0), dtype=np.int64)
-    with kernels.kernel_pool():
+    kernel_names = [el.text for el in ET.parse(c.out / f"L2_AL1_MAG_{DAY}_V04.xml").getroot()
+                    .find("inputs") if el.get("role") == "kernel"]
+    assert "magfw_aditya/data/al1_magfw_gsm_v01.tf" in kernel_names  # the frame's kernel
+    with kernels.kernel_pool([spice.GSM_FK_PATH]):
         expected = frames.gse_to_gsm_angle(tt, "GSM") - frames.gse_to_gsm_angle(tt, "GSM_FIXED2000")
     diff = (ang_a - ang_b + 180) % 360 - 180
     assert 0.5 < np.abs(diff).max() < 1.5
@@ -403,6 +448,25 @@ def test_missing_housekeeping_lowers_quality_without_failing(run: Run, tmp_path:
     nc = next((tmp_path / "out").glob("L1_*.nc"))
     attrs = read_netcdf(nc).global_attrs
     assert float(attrs["missing_data_percentage"]) == 100.0 and int(attrs["quality_factor"]) == 1
+
+
+def test_l2_of_simulated_l1_says_simulated(run: Run, tmp_path: Path) -> None:
+    """L2 made from an archive that is not marked simulated still says SIMULATED when its L1
+    inputs are simulated products (the ledger of the output tree says so)."""
+    out = tmp_path / "out"
+    (out / ".magfw").mkdir(parents=True)
+    for p in run.out.glob("L1_*.nc"):
+        shutil.copy(p, out / p.name)
+    for p in (run.out / ".magfw").glob("ledger.sqlite*"):
+        shutil.copy(p, out / ".magfw" / p.name)
+    arch = tmp_path / "a"
+    for kind in ("spk", "ck", "sclk"):
+        shutil.copytree(run.root / spice.DIRS[kind], arch / spice.DIRS[kind])
+    s = run_level(run.hooks, "aditya", "l2", "2024-08-01", out, source=str(arch))
+    r = next(x for x in s.results if x.level == "l2")
+    assert r.status == "ok", r.message
+    assert r.simulated and read_netcdf(_l2(Run(out, arch, run.hooks, s))).global_attrs[
+        "comment"].startswith("SIMULATED")
 
 
 def test_kernel_gap(run: Run, tmp_path: Path) -> None:

@@ -1,17 +1,24 @@
 """Aditya-L1 MAG building blocks on small synthetic arrays: packet layout, TCT, caldb,
-despiking, the dual-magnetometer model, GTI rules and the quality factor. Fast (< 5 s)."""
+despiking, the dual-magnetometer model, GTI rules, the quality factor, the typed processing
+configuration, the level objects and their pure L2 steps. Fast (< 5 s)."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from magfw.errors import InputError, MissingInputError
+import magfw_aditya.plugin as aditya_plugin
+from magfw.api import shipped_definitions
+from magfw.check import required_globals
+from magfw.errors import DefinitionError, InputError, MissingInputError
+from magfw.plugins import plugin_problems
 from magfw.time import tt2000_from_iso
-from magfw_aditya import calibration, despike, dualmag, gti, spice
+from magfw_aditya import calibration, config, despike, dualmag, gti, l1, l2, spice
 from magfw_aditya import simulate as sim
+from magfw_aditya.common import creator_email
 from magfw_aditya.packets import decode, encode, load_layout
 from magfw_aditya.tct import format_tct, parse_tct
 
@@ -140,8 +147,8 @@ def test_gti_ratio_flags_disturbance_not_imf():
     dist = np.zeros_like(imf)
     on = (t > 1000) & (t < 1300)
     dist[on, 1] = 3 * np.sin(2 * np.pi * t[on] / 30)
-    cfg = {"smooth_s": 2.048, "lag_s": 4.096, "min_change_nT": 0.4, "ratio_range": [0.7, 1.4],
-           "dilate_s": 30.0}
+    cfg = config.GtiConfig(smooth_s=2.048, lag_s=4.096, min_change_nt=0.4, ratio_range=(0.7, 1.4),
+                           dilate_s=30.0)
     bad = gti.ratio_flags(t, imf + 0.35 * dist, imf + dist, cfg, cadence)
     assert bad[(t > 1010) & (t < 1290)].all()
     assert not bad[(t < 900) | (t > 1400)].any()
@@ -166,3 +173,70 @@ def test_kernel_names_follow_the_archive_manual():
     assert spice.candidates_for(["al1_att_28Jul2024_03Sep2024_v1.bc",
                                  "al1_att_27Jun2024_03Aug2024_v1.bc"], date(2024, 8, 20)) == \
         ["al1_att_28Jul2024_03Sep2024_v1.bc"]
+
+
+def test_processing_configuration_is_typed_and_checked(tmp_path: Path):
+    c1, c2 = config.l1_config(), config.l2_config()
+    assert (c1.despike_window, c1.despike_threshold_nt, c1.hk_max_gap_s, c1.error_nt) == \
+        (9, 3.0, 48.0, 0.3)
+    assert c2.gti == config.GtiConfig(2.048, 4.096, 0.4, (0.7, 1.4), 30.0)
+    assert (c2.r_mag1_m, c2.r_mag2_m, c2.median_window, c2.bin_s, c2.error_nt) == \
+        (6.0, 3.0, 5, 10.0, 0.5)
+    bad = tmp_path / "processing.yaml"
+    bad.write_text(config.PROCESSING.read_text().replace("threshold_nT: 3.0", "threshold_nT: x"))
+    with pytest.raises(DefinitionError, match=r"processing.yaml: .*l1.despike.threshold_nT must "
+                                              r"be a number"):
+        config.l1_config(bad)
+
+
+def test_levels_are_typed_objects_and_the_module_only_registers():
+    """The core's strict checks accept both level objects (their stage types chain); the
+    plugin module keeps only register_missions and simulate."""
+    assert plugin_problems(l1.L1(), level_object=True) == []
+    assert plugin_problems(l2.L2(), level_object=True) == []
+    assert plugin_problems(aditya_plugin, level_object=False) == []
+    hooks = {n for n in dir(aditya_plugin) if hasattr(getattr(aditya_plugin, n), "magfw_impl")}
+    assert hooks == {"register_missions", "simulate"}
+
+
+def test_creator_email_only_when_configured(tmp_path: Path):
+    """No magfw.toml (the tests run in an empty directory), or one without the setting: no
+    creator_email attribute, and the definitions do not require it; configured: its value."""
+    assert creator_email() is None
+    setup = l2.DaySetup(date(2024, 8, 1), 0, 86400 * 10**9, (), (), "GSM")
+    averaged = l2.average_day(_transformed(setup), 0.75)
+    assert "creator_email" not in l2.l2_attrs(l2.qualify(averaged), 0, creator_email())
+    (tmp_path / "magfw.toml").write_text('[missions.aditya]\ncreator_email = "mag@example.org"\n')
+    assert creator_email() == "mag@example.org"
+    assert l2.l2_attrs(l2.qualify(averaged), 0, creator_email())["creator_email"] == \
+        "mag@example.org"
+    (tmp_path / "magfw.toml").write_text("[missions.aditya\n")  # broken: products still made
+    assert creator_email() is None
+    defs = {d.id: d for d in shipped_definitions("aditya")}
+    assert "creator_email" not in required_globals(defs["l1"])
+    assert "creator_email" not in required_globals(defs["l2"])
+
+
+def _transformed(setup: l2.DaySetup) -> l2.L2Transformed:
+    """Two bins of samples at 128 ms: bin 0 complete, bin 1 with its second half GTI-bad."""
+    tt = np.arange(0, 20 * 10**9, 128_000_000, dtype=np.int64)
+    gse = np.tile([1.0, 2.0, 3.0], (tt.size, 1))
+    gse[tt >= 10 * 10**9] = [4.0, 5.0, 6.0]
+    bad = (tt >= 15 * 10**9)
+    starts = l2.bin_starts(0, 10.0)
+    pos = np.zeros((starts.size, 3))
+    return l2.L2Transformed(setup, tt, gse, -gse, bad, np.zeros(tt.size, bool), starts, pos, pos)
+
+
+def test_l2_average_and_quality_are_pure_functions_of_arrays():
+    setup = l2.DaySetup(date(2024, 8, 1), 0, 86400 * 10**9, (), (), "GSM")
+    data = _transformed(setup)
+    before = data.gse.copy()
+    avg = l2.average_day(data, 0.75)
+    assert np.array_equal(data.gse, before)
+    assert avg.n_good[:2].tolist() == [79, 39] and avg.flag[:2].tolist() == [True, False]
+    assert np.allclose(avg.gse[:2], [[1, 2, 3], [4, 5, 6]]) and np.allclose(avg.gsm[0], [-1, -2, -3])
+    assert np.isnan(avg.gse[2:]).all() and avg.start.size == 8640
+    q = l2.qualify(avg)
+    assert q.missing_percent == pytest.approx(100 * 8639 / 8640)
+    assert l2.l2_variables(avg, 0.5)["Bx_gse_error"][:2].tolist() == [0.5, 0.5]

@@ -11,6 +11,10 @@ Two synthetic spacecraft, one UTC day (2024-10-30) of 8 Hz samples:
 The reference everywhere is SPICE itself on the same kernels: ``spiceypy.pxform`` evaluated at
 each sample (its vectorised twin ``cyice.pxform_v`` gives identical matrices, see
 ``test_pxform_v_equals_pxform``), and ``spkpos``.
+
+``GSM_FIXED2000`` (GSM with the fixed 2000.0 pole) is not a magfw frame: it comes from the
+Aditya-L1 plugin's frames kernel, loaded beside the synthetic kernels, and checks that a
+mission's dynamic frame is classified from its definition alone.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from magfw import frames, igrf, kernels
 from magfw.errors import KernelError
 from magfw.frames import rodrigues
 from magfw.time import tt2000_from_iso, tt2000_to_et
+from magfw_aditya.spice import GSM_FK_PATH
 
 DAY = "2024-10-30"
 AU_KM = 149_597_870.7
@@ -137,7 +142,7 @@ def build_scenario(directory: Path, *, ck_rate_hz: float = 1.0, jump: bool = Tru
         c_b = wobble(et_c, t0, periods=(700.0, 1100.0, 1300.0)) @ frame_rows(-al, north, "Y")
         ck_b = kernels.write_ck(directory / "al1_att_20241030_v01.bc", ADITYA_CK, "J2000",
                                 ADITYA, et_c, frames.m2q(c_b))
-    return Scenario(directory, [sclk_a, sclk_b, fk, spk_a, spk_b, ck_a, ck_b], t0)
+    return Scenario(directory, [sclk_a, sclk_b, fk, spk_a, spk_b, ck_a, ck_b, GSM_FK_PATH], t0)
 
 
 @pytest.fixture(scope="module")
@@ -227,8 +232,41 @@ def test_spacecraft_to_dynamic_frames(pool, day, to, observer) -> None:
     """Spacecraft -> dynamic frame (two legs on two grids) vs pxform at 5,000 samples."""
     m = frames.rotation_matrices(day, ADITYA_FRAME, to, observer=observer)
     sub = np.linspace(0, day.size - 1, 5000).astype(int)
-    target = pool.rtn_frame(observer) if to == "RTN" else frames._ALIASES[to]
+    target = pool.rtn_frame(observer) if to == "RTN" else frames._ALIASES.get(to, to)
     assert rotation_angle(m[sub], reference(day[sub], ADITYA_FRAME, target)).max() < TOL_RAD
+
+
+@pytest.mark.parametrize(("frame", "rate", "grid"), [
+    ("J2000", "const", np.inf), ("HCI", "const", np.inf), ("GSE", "slow", 300.0),
+    ("HEEQ", "slow", 300.0), ("ECLIPDATE", "slow", 300.0), ("IAU_EARTH", "slow", 60.0),
+    ("IAU_SUN", "slow", 300.0), ("GSM_FIXED2000", "slow", 60.0), ("GSM", "slow", 60.0),
+    (ADITYA_FRAME, "fast", 10.0),
+])
+def test_frames_are_classified_from_their_definitions(pool, frame, rate, grid) -> None:
+    """Frozen dynamic frames are constant; frames built from ephemerides and constant vectors
+    in slow frames follow the ephemeris grid (60 s when IAU_EARTH is among them), whatever
+    their name; CK frames are attitude legs."""
+    f = frames._resolve(pool, frame, None)
+    assert (f.rate, f.grid) == (rate, grid)
+
+
+def test_unknown_dynamic_frames_are_attitude_legs(pool) -> None:
+    """A TWO-VECTOR frame built on a spacecraft's position is not assumed slow: it is
+    interpolated on the attitude grid with the midpoint check."""
+    p = "FRAME_1499998_"
+    sp.lmpool(["FRAME_TEST_SC_SUN = 1499998", f"{p}NAME = 'TEST_SC_SUN'", f"{p}CLASS = 5",
+               f"{p}CLASS_ID = 1499998", f"{p}CENTER = 399", f"{p}RELATIVE = 'J2000'",
+               f"{p}DEF_STYLE = 'PARAMETERIZED'", f"{p}FAMILY = 'TWO-VECTOR'",
+               f"{p}PRI_AXIS = 'X'", f"{p}PRI_VECTOR_DEF = 'OBSERVER_TARGET_POSITION'",
+               f"{p}PRI_OBSERVER = '{ADITYA}'", f"{p}PRI_TARGET = 'SUN'",
+               f"{p}PRI_ABCORR = 'NONE'", f"{p}SEC_AXIS = 'Z'",
+               f"{p}SEC_VECTOR_DEF = 'CONSTANT'", f"{p}SEC_FRAME = 'ECLIPJ2000'",
+               f"{p}SEC_SPEC = 'RECTANGULAR'", f"{p}SEC_VECTOR = ( 0, 0, 1 )"])
+    f = frames._resolve(pool, "TEST_SC_SUN", None)
+    assert (f.rate, f.grid) == ("fast", 10.0)
+    tt = day_tt(8 * 600)
+    m = frames.rotation_matrices(tt, "TEST_SC_SUN", "GSE")
+    assert rotation_angle(m, reference(tt, "TEST_SC_SUN", "MAGFW_GSE")).max() < TOL_RAD
 
 
 def test_attitude_jump_is_not_smoothed(pool) -> None:

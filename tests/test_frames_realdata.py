@@ -16,6 +16,7 @@ import spiceypy as sp
 
 from magfw import frames, kernels
 from magfw.time import tt2000_from_iso, tt2000_from_unix, tt2000_to_et
+from magfw_aditya.spice import GSM_FK_PATH
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 MODEL_SPREAD_DEG = 0.05
@@ -91,7 +92,8 @@ def test_mms1_gse_gsm(pool) -> None:
     rm = cdf.varget("mms1_fgm_r_gsm_brst_l2")[:, :3].astype(np.float64)
     assert np.abs(angle_about_x(rm, frames.rotate(rg, ts, "GSE", "GSM"))).max() \
         < MODEL_SPREAD_DEG
-    # the fixed 2000.0 pole is clearly not what MMS used (0.52 deg off in 2015)
+    # the fixed 2000.0 pole (Aditya-L1's GSM) is clearly not what MMS used (0.52 deg off in 2015)
+    pool.load([GSM_FK_PATH])
     fixed = angle_about_x(gsm, frames.rotate(gse, tt, "GSE", "GSM_FIXED2000"))[strong]
     assert np.abs(fixed).min() > 0.3
 
@@ -158,10 +160,11 @@ RESEARCH_TABLE = [  # UTC, Aditya FK fixed-2000 GSM angle, IMAP_GSM (IGRF-14) an
 
 def test_gsm_against_imap_kernel_and_aditya_fk(pool) -> None:
     """GSM (IGRF-14 of date) vs IMAP_GSM of imap_science_130.tf (an Euler fit to IGRF-14,
-    <= 0.01 deg by its own account): within 0.02 deg. GSM_FIXED2000 vs the angles measured
-    with the Aditya-L1 FK in the research note (same definition, pck00011): within 0.005 deg.
-    (The research table counts the angle the other way round: GSM -> GSE.)"""
-    pool.load([realfile("spice", "imap_science_130.tf")])
+    <= 0.01 deg by its own account): within 0.02 deg. GSM_FIXED2000 (the Aditya plugin's
+    frames kernel) vs the angles measured with the Aditya-L1 FK in the research note (same
+    definition, pck00011): within 0.005 deg. (The research table counts the angle the other
+    way round: GSM -> GSE.)"""
+    pool.load([realfile("spice", "imap_science_130.tf"), GSM_FK_PATH])
     tt = tt2000_from_iso(np.array([r[0] for r in RESEARCH_TABLE]))
     et = tt2000_to_et(tt)
     imap = np.array([sp.pxform("IMAP_GSE", "IMAP_GSM", e) for e in et])

@@ -19,12 +19,7 @@ magfw dynamic frames kernel
       [2] W. Thompson, stereo_rtn.tf (SolarSoft stereo/gen/data/spice/gen/):
           STAHGRTN/STBHGRTN, the heliographic RTN frames. magfw defines the
           same TWO-VECTOR frame for any observer at run time (see "RTN").
-      [3] Aditya-L1 frames kernel ADITYA_frame_kernel_v04.tf (public copy
-          in the repository janmejoysarkar/suit_pangle): GSM with a fixed
-          dipole pole at 79.54 deg N, 288.43 deg E in IAU_EARTH, which is
-          the IGRF/DGRF 2000.0 dipole (g10 = -29619.4, g11 = -1728.2,
-          h11 = 5186.1 nT). Reproduced here as MAGFW_GSM_FIXED2000.
-      [4] NAIF, Frames Required Reading (frames.req), dynamic frames.
+      [3] NAIF, Frames Required Reading (frames.req), dynamic frames.
 
    ID codes
       14ccple, following the 18ccple pattern of [1] with the prefix 14
@@ -47,7 +42,9 @@ magfw dynamic frames kernel
       GSM with a time-varying IGRF-14 dipole is computed by magfw.frames
       (X = Earth->Sun, Z = component of the IGRF dipole axis perpendicular
       to X), because a dipole that moves with time cannot be written as a
-      constant vector in a TWO-VECTOR frame.
+      constant vector in a TWO-VECTOR frame. Mission frames (a GSM with a
+      fixed dipole pole, spacecraft frames) come with the mission plugin's
+      own frames kernels.
 
    RTN (heliographic, [2])
       X from the Sun centre to the observer (position in IAU_SUN), Z the
@@ -124,40 +121,6 @@ Geocentric Solar Ecliptic (MAGFW_GSE), from [1] GSE
    FRAME_1403311_SEC_FRAME      = 'MAGFW_ECLIPDATE'
    FRAME_1403311_SEC_SPEC       = 'RECTANGULAR'
    FRAME_1403311_SEC_VECTOR     = ( 0, 0, 1 )
-
-\begintext
-
-
-Geocentric Solar Magnetospheric, fixed 2000.0 dipole (MAGFW_GSM_FIXED2000), from [3]
----------------------------------------------------------------------------
-
-   X from the Earth to the Sun; Z the component of a constant dipole axis,
-   79.54 deg N 288.43 deg E in IAU_EARTH (the IGRF 2000.0 pole), perpendicular
-   to X; Y = Z x X. This reproduces the Aditya-L1 archive's GSM; it differs
-   from GSM with the dipole of date by 0.5-1.3 deg in 2024-2026.
-
-\begindata
-
-   FRAME_MAGFW_GSM_FIXED2000    =  1403211
-   FRAME_1403211_NAME           = 'MAGFW_GSM_FIXED2000'
-   FRAME_1403211_CLASS          =  5
-   FRAME_1403211_CLASS_ID       =  1403211
-   FRAME_1403211_CENTER         =  399
-   FRAME_1403211_RELATIVE       = 'J2000'
-   FRAME_1403211_DEF_STYLE      = 'PARAMETERIZED'
-   FRAME_1403211_FAMILY         = 'TWO-VECTOR'
-   FRAME_1403211_PRI_AXIS       = 'X'
-   FRAME_1403211_PRI_VECTOR_DEF = 'OBSERVER_TARGET_POSITION'
-   FRAME_1403211_PRI_OBSERVER   = 'EARTH'
-   FRAME_1403211_PRI_TARGET     = 'SUN'
-   FRAME_1403211_PRI_ABCORR     = 'NONE'
-   FRAME_1403211_SEC_AXIS       = 'Z'
-   FRAME_1403211_SEC_VECTOR_DEF = 'CONSTANT'
-   FRAME_1403211_SEC_FRAME      = 'IAU_EARTH'
-   FRAME_1403211_SEC_SPEC       = 'LATITUDINAL'
-   FRAME_1403211_SEC_UNITS      = 'DEGREES'
-   FRAME_1403211_SEC_LONGITUDE  =  288.43
-   FRAME_1403211_SEC_LATITUDE   =  79.54
 
 \begintext
 

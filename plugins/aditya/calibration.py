@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from magfw.errors import InputError, MissingInputError
+from magfw.api import InputError, MissingInputError
 
 CALDB_DIR = "caldb"
 CALDB_PATTERN = re.compile(r"(?P<key>AL1_MAG_CALDB)_V(?P<version>\d{2})\.yaml$")
@@ -63,7 +63,8 @@ class CalEntry:
         dte = (te - self.te_ref)[:, None]
         b = counts * self.scale * (1.0 + self.scale_tc * dts)
         b -= self.offset + self.offset_tc * dts + self.electronics_offset_tc * dte
-        return b @ self.misalignment.T
+        out: np.ndarray = b @ self.misalignment.T
+        return out
 
     def counts_of(self, b_sccs: np.ndarray, ts: np.ndarray, te: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`apply` (float counts, before rounding): used by the simulator."""

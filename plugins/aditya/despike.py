@@ -27,7 +27,7 @@ def running_median(x: np.ndarray, window: int) -> np.ndarray:
     hi = np.clip(n // 2, 0, window - 1)
     a = np.take_along_axis(w, lo[..., None], axis=-1)[..., 0]
     b = np.take_along_axis(w, hi[..., None], axis=-1)[..., 0]
-    out = 0.5 * (a + b)
+    out: np.ndarray = 0.5 * (a + b)
     out[n == 0] = np.nan
     return out
 
@@ -37,13 +37,15 @@ def spikes(b: np.ndarray, window: int, threshold: float) -> np.ndarray:
     ``threshold`` (same units)."""
     med = running_median(b, window)
     with np.errstate(invalid="ignore"):
-        return np.any(np.abs(b - med) > threshold, axis=1)
+        out: np.ndarray = np.any(np.abs(b - med) > threshold, axis=1)
+    return out
 
 
 def saturated(counts: np.ndarray, limit: int) -> np.ndarray:
     """True where any axis of ``counts`` (N,...,3) reaches +-``limit`` (the ADC range)."""
     c = np.abs(np.asarray(counts, dtype=np.int32))
-    return np.any(c.reshape(c.shape[0], -1) >= limit, axis=1)
+    out: np.ndarray = np.any(c.reshape(c.shape[0], -1) >= limit, axis=1)
+    return out
 
 
 def boxcar(x: np.ndarray, window: int) -> np.ndarray:

@@ -20,7 +20,7 @@ def ratio(r_mag1_m: float, r_mag2_m: float, exponent: float = 3.0) -> float:
     """q = B_sc(MAG2) / B_sc(MAG1) = (r1 / r2) ** exponent."""
     if r_mag1_m <= r_mag2_m or r_mag2_m <= 0:
         raise ValueError("MAG1 must be farther out on the boom than MAG2")
-    return (r_mag1_m / r_mag2_m) ** exponent
+    return float((r_mag1_m / r_mag2_m) ** exponent)
 
 
 def remove_spacecraft_field(b1: np.ndarray, b2: np.ndarray, q: float

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from magfw_aditya.config import GtiConfig
 from magfw_aditya.despike import boxcar, dilate
 
 
@@ -36,20 +37,20 @@ def derivative(tt_s: np.ndarray, b: np.ndarray, smooth: int, lag: int, cadence_s
     return out
 
 
-def ratio_flags(tt_s: np.ndarray, b1: np.ndarray, b2: np.ndarray, cfg: dict, cadence_s: float
-                ) -> np.ndarray:
+def ratio_flags(tt_s: np.ndarray, b1: np.ndarray, b2: np.ndarray, cfg: GtiConfig,
+                cadence_s: float) -> np.ndarray:
     """True where the derivative-ratio rule marks a sample bad (dilated)."""
-    smooth = max(1, int(round(float(cfg["smooth_s"]) / cadence_s)))
-    lag = max(2, int(round(float(cfg["lag_s"]) / cadence_s)))
+    smooth = max(1, int(round(cfg.smooth_s / cadence_s)))
+    lag = max(2, int(round(cfg.lag_s / cadence_s)))
     d1 = derivative(tt_s, b1, smooth, lag, cadence_s)
     d2 = derivative(tt_s, b2, smooth, lag, cadence_s)
-    lo, hi = (float(x) for x in cfg["ratio_range"])
+    lo, hi = cfg.ratio_range
     with np.errstate(invalid="ignore", divide="ignore"):
-        big = np.abs(d2) > float(cfg["min_change_nT"])
+        big = np.abs(d2) > cfg.min_change_nt
         r = d1 / d2
         bad_axis = big & ((r < lo) | (r > hi))
     bad = np.any(bad_axis, axis=1)
-    return dilate(bad, tt_s, float(cfg["dilate_s"]))
+    return dilate(bad, tt_s, cfg.dilate_s)
 
 
 def in_intervals(tt: np.ndarray, intervals: np.ndarray) -> np.ndarray:

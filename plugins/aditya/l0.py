@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from magfw.errors import InputError, MissingInputError
-from magfw.products import ProductDefinition
+from magfw.api import InputError, MissingInputError, ProductDefinition
 from magfw_aditya.packets import Layout, decode, engineering
 from magfw_aditya.tct import TimeCorrelation, parse_tct
 

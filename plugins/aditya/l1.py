@@ -3,132 +3,108 @@ preview PNG per L0 tar.
 
 Unit of work: the L0 tars whose stem date (first frame, Table 1) is the day; such a tar may
 run past midnight, and its L1 file then does too (L2 combines every L1 file touching a day).
-Steps: ``read`` decodes the tars; ``calibrate`` converts OBT to UT with each tar's TCT and
-counts to nT with the caldb entry valid on each sample's date, at the HK temperatures;
-``correct`` removes saturated samples and spikes; ``write`` builds the products.
+
+The level object :class:`L1` implements the steps this level needs; each is a pure function of
+the previous stage's object::
+
+    fetch -> Inputs -> read -> L1Raw -> calibrate -> L1Calibrated -> correct -> L1Corrected
+          -> write -> [Product]
+
+``read`` decodes the tars; ``calibrate`` converts OBT to UT with each tar's TCT and counts to
+nT with the caldb entry valid on each sample's date, at the HK temperatures; ``correct``
+removes saturated samples and spikes; ``write`` builds the products.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 
-from magfw.config import load_config, mission_setting
-from magfw.context import InputFile, Inputs, PlotPanel, PlotSpec, Product, UnitContext
-from magfw.errors import MissingInputError
-from magfw.fetch import pick_highest_version
-from magfw.time import tt2000_to_iso, tt2000_to_unix, utc_day_of
+from magfw.api import (
+    InputFile,
+    Inputs,
+    MissingInputError,
+    PlotPanel,
+    PlotSpec,
+    Product,
+    ProductDefinition,
+    UnitContext,
+    hookimpl,
+    pick_highest_version,
+    time,
+)
 from magfw_aditya import calibration, config, despike
+from magfw_aditya.common import AXES, NS, SENSORS, creator_email, iso_z, product_version
+from magfw_aditya.config import L1Config
 from magfw_aditya.gti import quality_factor
 from magfw_aditya.l0 import TAR_PATTERN, L0Data, day_dir, read_l0, stem_date, stem_fields
-from magfw_aditya.packets import DEFAULT_LAYOUT, load_layout
+from magfw_aditya.packets import DEFAULT_LAYOUT, Layout, load_layout
 
-SENSORS = ("mag1", "mag2")
-AXES = ("yaw", "roll", "pitch")
-FILL = -9999.0  # the L1 definition's fill, as read back from L1 files (writes use NaN)
-NS = 1_000_000_000
+CADENCE_S = 0.128  #: nominal sample period, when the definition does not give one
 
-
-def creator_email() -> str:
-    """``[missions.aditya] creator_email`` of magfw.toml, else a placeholder."""
-    try:
-        value = mission_setting(load_config(), "aditya", "creator_email")
-    except Exception:  # noqa: BLE001 - a broken magfw.toml must not fail products
-        value = None
-    return str(value) if value else "not configured (set [missions.aditya] creator_email)"
+# ------------------------------------------------------------------------------------- stages
 
 
-def iso_z(tt: np.ndarray | np.int64) -> str:
-    """ISO 8601 UTC with milliseconds and Z, as the real files' time_coverage_*."""
-    return str(tt2000_to_iso(np.array([tt], dtype=np.int64), precision_ns=1_000_000)[0]) + "Z"
-
-
-def product_version(version: int) -> str:
-    return f"V_{version:02d}"
-
-
-# ------------------------------------------------------------------------------------------ fetch
-
-
-def fetch(ctx: UnitContext) -> Inputs:
-    """The day's L0 tars (highest L0 version per stem) and the highest caldb version."""
-    l1 = ctx.product("l1")
-    folder = day_dir(ctx.day)
-    names = [f"{folder}/{n}" for n in ctx.archive.list(folder)]
-    best = pick_highest_version(names, TAR_PATTERN)
-    files: list[InputFile] = []
-    notes: list[str] = []
-    for stem, name in best.items():
-        fields = stem_fields(l1, stem)
-        if fields is None or stem_date(fields) != ctx.day:
-            notes.append(f"{name}: not an L0 name of {ctx.day} (ignored)")
-            continue
-        version = TAR_PATTERN.search(name).group("version")
-        files.append(InputFile.from_fetched(ctx.archive.get(name), "data", f"V{version}"))
-    if not files:
-        raise MissingInputError(f"{ctx.archive.root}/{folder}",
-                                f"no L0 tar (<stem>_Vnn.tar) for {ctx.day}")
-    cal = _fetch_caldb(ctx)
-    files.append(cal)
-    return Inputs(files=files, versions=_versions(cal), notes=notes)
-
-
-def _fetch_caldb(ctx: UnitContext) -> InputFile:
-    names = ctx.archive.list(calibration.CALDB_DIR)
-    best = pick_highest_version(names, calibration.CALDB_PATTERN)
-    if not best:
-        raise MissingInputError(f"{ctx.archive.root}/{calibration.CALDB_DIR}",
-                                "no calibration database AL1_MAG_CALDB_Vnn.yaml")
-    name = best["AL1_MAG_CALDB"]
-    version = calibration.CALDB_PATTERN.search(name).group("version")
-    return InputFile.from_fetched(ctx.archive.get(f"{calibration.CALDB_DIR}/{name}"),
-                                  "calibration", f"V{version}")
-
-
-def _versions(cal: InputFile) -> dict[str, str]:
-    return {"calibration": f"AL1_MAG_CALDB_{cal.version}",
-            "processing": config.digest(config.PROCESSING),
-            "packet_layout": config.digest(DEFAULT_LAYOUT)}
-
-
-# ------------------------------------------------------------------------------------------- read
-
-
-@dataclass
-class L1File:
-    """One L0 tar on its way to an L1 file."""
+@dataclass(frozen=True)
+class L0File:
+    """One decoded L0 tar and its L0 version (``V00``)."""
 
     l0: L0Data
     version: str
-    tt: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    b: dict[str, np.ndarray] = field(default_factory=dict)  # sensor -> (N,3) nT, NaN removed
-    hk_missing: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
-    removed: dict[str, np.ndarray] = field(default_factory=dict)  # sensor -> (N,) bool
-    saturated: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def read(ctx: UnitContext, inputs: Inputs) -> dict[str, Any]:
-    layout = load_layout()
-    files = [L1File(read_l0(f.path, f.name, layout), f.version or "V00")
-             for f in inputs.by_role("data")]
-    cal_file = inputs.by_role("calibration")[0]
-    caldb = calibration.load_caldb(cal_file.path)
-    ctx.vectors += sum(2 * f.l0.obt.size for f in files)
-    for f in files:
-        for note in f.l0.notes:
-            ctx.log.warning(note)
-    return {"files": files, "caldb": caldb, "layout": layout,
-            "inputs": [i.record() for i in inputs.files]}
+@dataclass(frozen=True)
+class L1Raw:
+    """What ``read`` gives: the day's decoded tars, the calibration database and the packet
+    layout they were decoded with."""
+
+    files: list[L0File]
+    caldb: calibration.CalDB
+    layout: Layout
 
 
-# -------------------------------------------------------------------------------------- calibrate
+@dataclass(frozen=True)
+class CalibratedFile:
+    """One tar in UT and nT (spacecraft frame), before any sample is removed."""
+
+    l0: L0Data
+    version: str
+    tt: np.ndarray  #: (N,) int64 TT2000 of every sample (TCT applied)
+    b: dict[str, np.ndarray]  #: sensor ("mag1", "mag2") -> (N, 3) nT in SCCS
+    saturated: dict[str, np.ndarray]  #: sensor -> (N,) bool, an axis at the ADC limit
+    hk_missing: np.ndarray  #: (N,) bool, no housekeeping around the sample
 
 
-def _hk_at(f: L0Data, max_gap: float, refs: tuple[float, float, float]
-           ) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class L1Calibrated:
+    files: list[CalibratedFile]
+
+
+@dataclass(frozen=True)
+class CorrectedFile:
+    """One tar with saturated samples and spikes removed (NaN)."""
+
+    l0: L0Data
+    version: str
+    tt: np.ndarray  #: (N,) int64 TT2000
+    b: dict[str, np.ndarray]  #: sensor -> (N, 3) nT in SCCS, NaN where removed
+    saturated: dict[str, np.ndarray]  #: sensor -> (N,) bool
+    removed: dict[str, np.ndarray]  #: sensor -> (N,) bool, saturated or spike
+    hk_missing: np.ndarray  #: (N,) bool
+
+
+@dataclass(frozen=True)
+class L1Corrected:
+    files: list[CorrectedFile]
+
+
+# ------------------------------------------------------------------------------ pure steps
+
+
+def hk_at(f: L0Data, max_gap: float, refs: tuple[float, float, float]
+          ) -> tuple[np.ndarray, np.ndarray]:
     """Temperatures (N,3) at every sample (linear in OBT between HK packets) and the mask of
     samples without housekeeping (HK packets around them further apart than ``max_gap``)."""
     obt = f.obt
@@ -143,48 +119,43 @@ def _hk_at(f: L0Data, max_gap: float, refs: tuple[float, float, float]
     return temps, (missing & ~np.isinf(prev) & ~np.isinf(nxt)) | edge
 
 
-def calibrate(ctx: UnitContext, data: dict[str, Any]) -> dict[str, Any]:
-    """OBT -> UT (TCT) and counts -> nT (caldb entry of each sample's date, HK temperatures)."""
-    cfg = config.processing()["l1"]
-    layout = data["layout"]
-    caldb: calibration.CalDB = data["caldb"]
+def calibrate_file(f: L0File, caldb: calibration.CalDB, layout: Layout, cfg: L1Config
+                   ) -> CalibratedFile:
+    """OBT -> UT (the tar's TCT) and counts -> nT (caldb entry of each sample's date, HK
+    temperatures); saturated samples are marked, not yet removed."""
     max_extra = float(layout.time_correlation.get("max_extrapolation_s", 900.0))
     limit = int(layout.packets["science"].extra["saturation_counts"])
-    for f in data["files"]:
-        f.tt = f.l0.tct.to_tt2000(f.l0.obt, max_extra)
-        days = utc_day_of(f.tt)
-        first = days[0].astype(object)
-        e1 = caldb.entry_for("MAG1", first)
-        refs = (e1.t_ref, caldb.entry_for("MAG2", first).t_ref, e1.te_ref)
-        temps, f.hk_missing = _hk_at(f.l0, float(cfg["housekeeping"]["max_gap_s"]), refs)
-        for k, sensor in enumerate(SENSORS):
-            counts = f.l0.counts[:, k, :]
-            f.saturated[sensor] = despike.saturated(counts, limit)
-            f.b[sensor] = calibration.calibrate_counts(caldb, sensor.upper(), days, counts,
-                                                        temps[:, k], temps[:, 2])
-    return data
+    tt = f.l0.tct.to_tt2000(f.l0.obt, max_extra)
+    days = time.utc_day_of(tt)
+    first = days[0].astype(object)
+    e1 = caldb.entry_for("MAG1", first)
+    refs = (e1.t_ref, caldb.entry_for("MAG2", first).t_ref, e1.te_ref)
+    temps, hk_missing = hk_at(f.l0, cfg.hk_max_gap_s, refs)
+    b: dict[str, np.ndarray] = {}
+    saturated: dict[str, np.ndarray] = {}
+    for k, sensor in enumerate(SENSORS):
+        counts = f.l0.counts[:, k, :]
+        saturated[sensor] = despike.saturated(counts, limit)
+        b[sensor] = calibration.calibrate_counts(caldb, sensor.upper(), days, counts,
+                                                 temps[:, k], temps[:, 2])
+    return CalibratedFile(f.l0, f.version, tt, b, saturated, hk_missing)
 
 
-# ---------------------------------------------------------------------------------------- correct
+def correct_file(f: CalibratedFile, cfg: L1Config) -> CorrectedFile:
+    """Remove saturated samples, then spikes (running-median test) of each sensor."""
+    b: dict[str, np.ndarray] = {}
+    removed: dict[str, np.ndarray] = {}
+    for sensor in SENSORS:
+        bs = f.b[sensor].copy()
+        bs[f.saturated[sensor]] = np.nan
+        spike = despike.spikes(bs, cfg.despike_window, cfg.despike_threshold_nt)
+        bs[spike] = np.nan
+        b[sensor] = bs
+        removed[sensor] = f.saturated[sensor] | spike
+    return CorrectedFile(f.l0, f.version, f.tt, b, f.saturated, removed, f.hk_missing)
 
 
-def correct(ctx: UnitContext, data: dict[str, Any]) -> dict[str, Any]:
-    """Remove saturated samples, then spikes (running median test) of each sensor."""
-    cfg = config.processing()["l1"]["despike"]
-    for f in data["files"]:
-        for sensor in SENSORS:
-            b = f.b[sensor]
-            b[f.saturated[sensor]] = np.nan
-            spike = despike.spikes(b, int(cfg["window"]), float(cfg["threshold_nT"]))
-            b[spike] = np.nan
-            f.removed[sensor] = f.saturated[sensor] | spike
-    return data
-
-
-# ------------------------------------------------------------------------------------------ write
-
-
-def _intervals(tt: np.ndarray, mask: np.ndarray) -> list[str]:
+def intervals(tt: np.ndarray, mask: np.ndarray) -> list[str]:
     """Runs of True in ``mask`` as 'start/end' ISO strings (UT of the first and last sample)."""
     if not mask.any():
         return []
@@ -194,7 +165,7 @@ def _intervals(tt: np.ndarray, mask: np.ndarray) -> list[str]:
     return [f"{iso_z(tt[a])}/{iso_z(tt[b])}" for a, b in zip(starts, ends, strict=True)]
 
 
-def file_stats(f: L1File, cadence_s: float) -> tuple[int, float]:
+def file_stats(f: CorrectedFile, cadence_s: float) -> tuple[int, float]:
     """(expected samples over the file's span, percent missing, removed or without HK)."""
     span = (f.tt[-1] - f.tt[0]) / NS
     expected = int(round(span / cadence_s)) + 1
@@ -203,47 +174,50 @@ def file_stats(f: L1File, cadence_s: float) -> tuple[int, float]:
     return expected, 100.0 * bad / expected
 
 
-def write(ctx: UnitContext, data: dict[str, Any]) -> list[Product]:
-    d = ctx.product("l1")
-    preview = ctx.product("l1_preview")
-    err = float(config.processing()["l1"]["error_nT"])
-    products: list[Product] = []
-    for f in data["files"]:
-        fields = stem_fields(d, f.l0.stem)
-        variables: dict[str, np.ndarray] = {"time": tt2000_to_unix(f.tt)}
-        for sensor in SENSORS:
-            b = f.b[sensor]
-            bad = np.isnan(b).any(axis=1)
-            for k, axis in enumerate(AXES):
-                variables[f"B_{axis}_{sensor}"] = np.where(bad, np.nan, b[:, k]).astype(np.float32)
-        for sensor in SENSORS:
-            bad = np.isnan(f.b[sensor]).any(axis=1)
-            for axis in AXES:
-                variables[f"B_{axis}_{sensor}_error"] = np.where(bad, np.nan, err).astype(np.float32)
-        expected, missing = file_stats(f, d.cadence_s or 0.128)
-        attrs = {
-            "number_of_samples": int(f.tt.size),
-            "time_coverage_start": iso_z(f.tt[0]),
-            "time_coverage_end": iso_z(f.tt[-1]),
-            "product_version": product_version(ctx.version),
-            "creator_email": creator_email(),
-            "missing_data_percentage": round(missing, 3),
-            "quality_factor": quality_factor(missing),
-            "expected_number_of_samples": expected,
-            "l0_file": f"{f.l0.name} ({f.version})",
-            "housekeeping_gaps": _intervals(f.tt, f.hk_missing) or ["none"],
-            "removed_samples": (f"saturated MAG1 {int(f.saturated['mag1'].sum())}, MAG2 "
-                                f"{int(f.saturated['mag2'].sum())}; spikes MAG1 "
-                                f"{int((f.removed['mag1'] & ~f.saturated['mag1']).sum())}, MAG2 "
-                                f"{int((f.removed['mag2'] & ~f.saturated['mag2']).sum())}"),
-            "dropped_packets": ", ".join(f"{k} {v}" for k, v in f.l0.dropped.items()) or "none",
-        }
-        products.append(Product(definition=d, fields=fields, variables=variables, attrs=attrs))
-        products.append(Product(definition=preview, fields=fields, plot=_preview(f)))
-    return products
+def l1_variables(f: CorrectedFile, error_nt: float) -> dict[str, np.ndarray]:
+    """Table 2: time (UNIX s), B per sensor and axis (NaN where removed), their errors."""
+    variables: dict[str, np.ndarray] = {"time": time.tt2000_to_unix(f.tt)}
+    for sensor in SENSORS:
+        b = f.b[sensor]
+        bad = np.isnan(b).any(axis=1)
+        for k, axis in enumerate(AXES):
+            variables[f"B_{axis}_{sensor}"] = np.where(bad, np.nan, b[:, k]).astype(np.float32)
+    for sensor in SENSORS:
+        bad = np.isnan(f.b[sensor]).any(axis=1)
+        for axis in AXES:
+            variables[f"B_{axis}_{sensor}_error"] = np.where(bad, np.nan,
+                                                              error_nt).astype(np.float32)
+    return variables
 
 
-def _preview(f: L1File) -> PlotSpec:
+def l1_attrs(f: CorrectedFile, version: int, cadence_s: float, email: str | None
+             ) -> dict[str, object]:
+    """The per-file global attributes (creator_email only when configured)."""
+    expected, missing = file_stats(f, cadence_s)
+    attrs: dict[str, object] = {
+        "number_of_samples": int(f.tt.size),
+        "time_coverage_start": iso_z(f.tt[0]),
+        "time_coverage_end": iso_z(f.tt[-1]),
+        "product_version": product_version(version),
+    }
+    if email:
+        attrs["creator_email"] = email
+    attrs.update({
+        "missing_data_percentage": round(missing, 3),
+        "quality_factor": quality_factor(missing),
+        "expected_number_of_samples": expected,
+        "l0_file": f"{f.l0.name} ({f.version})",
+        "housekeeping_gaps": intervals(f.tt, f.hk_missing) or ["none"],
+        "removed_samples": (f"saturated MAG1 {int(f.saturated['mag1'].sum())}, MAG2 "
+                            f"{int(f.saturated['mag2'].sum())}; spikes MAG1 "
+                            f"{int((f.removed['mag1'] & ~f.saturated['mag1']).sum())}, MAG2 "
+                            f"{int((f.removed['mag2'] & ~f.saturated['mag2']).sum())}"),
+        "dropped_packets": ", ".join(f"{k} {v}" for k, v in f.l0.dropped.items()) or "none",
+    })
+    return attrs
+
+
+def preview(f: CorrectedFile) -> PlotSpec:
     """MAG1 yaw/roll/pitch against UT, as 1.024-s means (8 samples) for a light image."""
     n = f.tt.size // 8 * 8
     b = f.b["mag1"][:n].reshape(-1, 8, 3)
@@ -256,3 +230,94 @@ def _preview(f: L1File) -> PlotSpec:
               enumerate(zip(AXES, ("tab:blue", "tab:orange", "tab:green"), strict=True))]
     title = f"Aditya-L1 MAG1 Level 1 (spacecraft frame)  {f.l0.stem}"
     return PlotSpec(time=t, panels=panels, title=title, size_px=(1200, 800))
+
+
+def l1_products(files: list[CorrectedFile], l1: ProductDefinition, l1_preview: ProductDefinition,
+                version: int, cfg: L1Config, email: str | None) -> list[Product]:
+    """One L1 netCDF and one preview PNG per tar, named by the tar's stem."""
+    products: list[Product] = []
+    for f in files:
+        fields = stem_fields(l1, f.l0.stem) or {}
+        attrs = l1_attrs(f, version, l1.cadence_s or CADENCE_S, email)
+        products.append(Product(definition=l1, fields=fields,
+                                variables=l1_variables(f, cfg.error_nt), attrs=attrs))
+        products.append(Product(definition=l1_preview, fields=fields, plot=preview(f)))
+    return products
+
+
+# -------------------------------------------------------------------------------- the level
+
+
+def _caldb_input(ctx: UnitContext) -> InputFile:
+    """The highest version of the calibration database."""
+    names = ctx.archive.list(calibration.CALDB_DIR)
+    best = pick_highest_version(names, calibration.CALDB_PATTERN)
+    if not best:
+        raise MissingInputError(f"{ctx.archive.root}/{calibration.CALDB_DIR}",
+                                "no calibration database AL1_MAG_CALDB_Vnn.yaml")
+    name = best["AL1_MAG_CALDB"]
+    match = calibration.CALDB_PATTERN.search(name)
+    version = f"V{match.group('version')}" if match else None
+    return InputFile.from_fetched(ctx.archive.get(f"{calibration.CALDB_DIR}/{name}"),
+                                  "calibration", version)
+
+
+class L1:
+    """The ``l1`` level object (registered by magfw as ``aditya.l1``)."""
+
+    @hookimpl
+    def fetch(self, ctx: UnitContext) -> Inputs:
+        """The day's L0 tars (highest L0 version per stem) and the highest caldb version."""
+        l1 = ctx.product("l1")
+        folder = day_dir(ctx.day)
+        names = [f"{folder}/{n}" for n in ctx.archive.list(folder)]
+        best = pick_highest_version(names, TAR_PATTERN)
+        files: list[InputFile] = []
+        notes: list[str] = []
+        for stem, name in best.items():
+            fields = stem_fields(l1, stem)
+            match = TAR_PATTERN.search(name)
+            if fields is None or match is None or stem_date(fields) != ctx.day:
+                notes.append(f"{name}: not an L0 name of {ctx.day} (ignored)")
+                continue
+            files.append(InputFile.from_fetched(ctx.archive.get(name), "data",
+                                                f"V{match.group('version')}"))
+        if not files:
+            raise MissingInputError(f"{ctx.archive.root}/{folder}",
+                                    f"no L0 tar (<stem>_Vnn.tar) for {ctx.day}")
+        cal = _caldb_input(ctx)
+        return Inputs(
+            files=[*files, cal],
+            calibration={"caldb": f"AL1_MAG_CALDB_{cal.version}",
+                         "processing": config.digest(config.PROCESSING)},
+            selection={"l0": "highest version of each stem dated the day",
+                       "caldb": "highest version",
+                       "packet_layout": config.digest(DEFAULT_LAYOUT)},
+            notes=notes)
+
+    @hookimpl
+    def read(self, ctx: UnitContext, inputs: Inputs) -> L1Raw:
+        layout = load_layout()
+        files = [L0File(read_l0(f.path, f.name, layout), f.version or "V00")
+                 for f in inputs.by_role("data")]
+        caldb = calibration.load_caldb(inputs.one("calibration").path)
+        ctx.vectors += sum(2 * f.l0.obt.size for f in files)
+        for f in files:
+            for note in f.l0.notes:
+                ctx.log.warning(note)
+        return L1Raw(files, caldb, layout)
+
+    @hookimpl
+    def calibrate(self, ctx: UnitContext, data: L1Raw) -> L1Calibrated:
+        cfg = config.l1_config()
+        return L1Calibrated([calibrate_file(f, data.caldb, data.layout, cfg) for f in data.files])
+
+    @hookimpl
+    def correct(self, ctx: UnitContext, data: L1Calibrated) -> L1Corrected:
+        cfg = config.l1_config()
+        return L1Corrected([correct_file(f, cfg) for f in data.files])
+
+    @hookimpl
+    def write(self, ctx: UnitContext, data: L1Corrected) -> list[Product]:
+        return l1_products(data.files, ctx.product("l1"), ctx.product("l1_preview"),
+                           ctx.version, config.l1_config(), creator_email())

@@ -19,8 +19,10 @@ Layout (ours; the manual removed the XML details in v1.1)::
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+
+from magfw.api import InputFile
 
 FORMAT = "magfw-aditya-l2-metadata/1"
 TABLE4 = ("Table 4 of the MAG data product description: < 10 % bad or missing samples -> 10, "
@@ -29,8 +31,8 @@ TABLE4 = ("Table 4 of the MAG data product description: < 10 % bad or missing sa
 
 def l2_metadata_xml(*, product_name: str, version: int, day: date, quality_factor: int,
                     missing_percent: float, remarks: str, software: str, gsm: str,
-                    simulated: bool, inputs: list[dict[str, Any]]) -> bytes:
-    """The XML document (UTF-8 bytes)."""
+                    simulated: bool, inputs: Sequence[InputFile]) -> bytes:
+    """The XML document (UTF-8 bytes); ``inputs`` every input of the unit, in fetch order."""
     root = ET.Element("aditya_mag_l2_metadata", format=FORMAT)
     ET.SubElement(root, "product", name=product_name, version=f"V{version:02d}",
                   date=day.isoformat())
@@ -41,9 +43,10 @@ def l2_metadata_xml(*, product_name: str, version: int, day: date, quality_facto
                   created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), gsm=gsm,
                   source="SIMULATED by magfw: not real data" if simulated else "observed")
     files = ET.SubElement(root, "inputs")
-    for rec in inputs:
-        el = ET.SubElement(files, "file", role=str(rec["role"]), version=str(rec.get("version") or ""),
-                           sha256=str(rec["sha256"]), size=str(rec["size"]))
-        el.text = str(rec["name"])
+    for f in inputs:
+        el = ET.SubElement(files, "file", role=f.role, version=f.version or "", sha256=f.sha256,
+                           size=str(f.size))
+        el.text = f.name
     ET.indent(root)
-    return ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
+    text: bytes = ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return text + b"\n"

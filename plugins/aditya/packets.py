@@ -10,14 +10,16 @@ packets. The simulator encodes with the same description.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
+from numpy.typing import ArrayLike
 
-from magfw.errors import DefinitionError, InputError
+from magfw.api import DefinitionError, InputError
 
 DEFAULT_LAYOUT = Path(__file__).parent / "data" / "l0_packets.yaml"
 
@@ -82,7 +84,8 @@ class Layout:
         """OBT (float64 s) of decoded records, from the coarse and fine fields."""
         coarse = rec[self.obt["coarse"]].astype(np.float64)
         fine = rec[self.obt["fine"]].astype(np.float64)
-        return coarse + fine / float(self.obt["fine_per_second"])
+        out: np.ndarray = coarse + fine / float(self.obt["fine_per_second"])
+        return out
 
     def obt_fields(self, obt_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(coarse, fine) integers of OBT seconds, fine rounded to the nearest tick."""
@@ -139,7 +142,8 @@ class Decoded:
 
 def _sum16(packed: np.ndarray, length: int) -> np.ndarray:
     """Sum of the first ``length - 2`` bytes of each packet, modulo 65536."""
-    return (packed[:, : length - 2].sum(axis=1, dtype=np.uint64) % 65536).astype(np.uint16)
+    out: np.ndarray = (packed[:, : length - 2].sum(axis=1, dtype=np.uint64) % 65536).astype(np.uint16)
+    return out
 
 
 def bit_value(pt: PacketType, rec: np.ndarray, sub: str) -> np.ndarray:
@@ -194,7 +198,7 @@ def decode(pt: PacketType, blob: bytes, where: str | Path) -> Decoded:
     return Decoded(rec[good], dropped)
 
 
-def encode(pt: PacketType, values: dict[str, np.ndarray], n: int) -> bytes:
+def encode(pt: PacketType, values: Mapping[str, ArrayLike], n: int) -> bytes:
     """Pack ``n`` packets: bit sub-fields and fields from ``values``, ``expect`` values where
     not given, checksums computed. Used by the simulator (and tests)."""
     rec = np.zeros(n, dtype=pt.dtype)
@@ -202,7 +206,7 @@ def encode(pt: PacketType, values: dict[str, np.ndarray], n: int) -> bytes:
         if f.bits:
             word = np.zeros(n, dtype=np.uint64)
             for sub, (first, width) in f.bits.items():
-                v = values.get(sub)
+                v: ArrayLike | None = values.get(sub)
                 if v is None and isinstance(f.expect, dict):
                     v = f.expect.get(sub)
                 if v is None:

@@ -38,16 +38,13 @@ import tarfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import spiceypy as sp
 from spiceypy import cyice
 
-from magfw import frames, igrf, kernels
-from magfw.frames import rodrigues
-from magfw.io.atomic import write_bytes_atomic
-from magfw.period import Period
-from magfw.time import tt2000_breakdown, tt2000_from_iso, tt2000_to_et, utc_day_of
+from magfw.api import Period, frames, igrf, kernels, time, write_bytes_atomic
 from magfw_aditya import calibration, spice
 from magfw_aditya.l0 import day_dir
 from magfw_aditya.packets import encode, load_layout
@@ -55,7 +52,7 @@ from magfw_aditya.tct import format_tct
 
 NS = 1_000_000_000
 DAY_S = 86400.0
-TT_BOOT = int(tt2000_from_iso(np.array(["2023-07-01T00:00:00"]))[0])  # OBT 0
+TT_BOOT = int(time.tt2000_from_iso(np.array(["2023-07-01T00:00:00"]))[0])  # OBT 0
 DRIFT = 2.5e-6
 WANDER_S, WANDER_P = 0.015, 3 * DAY_S
 FILE_OFFSETS_S = (10300.104, 10300.104 + 43200.0)  # file starts: 02:51:40.104 and 14:51:40.104
@@ -84,7 +81,7 @@ def seconds(tt: np.ndarray) -> np.ndarray:
 
 
 def day_start_tt(day: date) -> int:
-    return int(tt2000_from_iso(np.array([f"{day.isoformat()}T00:00:00"]))[0])
+    return int(time.tt2000_from_iso(np.array([f"{day.isoformat()}T00:00:00"]))[0])
 
 
 def obt_of_tt(tt: np.ndarray) -> np.ndarray:
@@ -145,7 +142,8 @@ def imf_gse(tt: np.ndarray, seed: int) -> np.ndarray:
     b = vec[i - 1] + (vec[i] - vec[i - 1]) * sig[:, None]
     f, a, ph, e = _modes(seed)
     b += (np.sin(2 * np.pi * s[:, None] * f[None, :] + ph[None, :]) * a[None, :]) @ e
-    return b
+    out: np.ndarray = b
+    return out
 
 
 def sc_field_mag2(tt: np.ndarray, seed: int) -> np.ndarray:
@@ -238,7 +236,8 @@ def temperatures(tt: np.ndarray) -> np.ndarray:
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+    out: np.ndarray = v / np.linalg.norm(v, axis=-1, keepdims=True)
+    return out
 
 
 def _north() -> np.ndarray:
@@ -272,7 +271,8 @@ def attitude(et: np.ndarray, sun_from_sc: np.ndarray, seed: int) -> np.ndarray:
     ph = rng.uniform(0, 2 * np.pi, 3)
     rv = np.stack([WOBBLE_RAD * np.sin(2 * np.pi * et / p + f) for p, f in zip(WOBBLE_P, ph,
                                                                                  strict=True)], 1)
-    return rodrigues(rv) @ c
+    out: np.ndarray = frames.rodrigues(rv) @ c
+    return out
 
 
 def _grid_interp(et: np.ndarray, et_nodes: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -316,7 +316,8 @@ def gse_to_sccs(et: np.ndarray, seed: int) -> np.ndarray:
     nodes = _nodes(et)
     p, sun = orbit_j2000(nodes)
     sun_sc = _grid_interp(et, nodes, sun - p)
-    return attitude(et, sun_sc, seed) @ gse_to_j2000(et)
+    out: np.ndarray = attitude(et, sun_sc, seed) @ gse_to_j2000(et)
+    return out
 
 
 # ------------------------------------------------------------------------------------ the files
@@ -350,11 +351,12 @@ def packet_obt(p: np.ndarray, per: int = 65536) -> np.ndarray:
 
 
 def sample_obt(p: np.ndarray) -> np.ndarray:
-    return (packet_obt(p)[:, None] + 0.128 * np.arange(16)[None, :]).reshape(-1)
+    out: np.ndarray = (packet_obt(p)[:, None] + 0.128 * np.arange(16)[None, :]).reshape(-1)
+    return out
 
 
 def stem_of(spec: FileSpec, first_tt: int) -> str:
-    br = tt2000_breakdown(np.array([first_tt], dtype=np.int64))[0]
+    br = time.tt2000_breakdown(np.array([first_tt], dtype=np.int64))[0]
     yy, doy = br[0] % 100, (date(int(br[0]), int(br[1]), int(br[2])) - date(int(br[0]), 1, 1)).days + 1
     strip = (spec.day - date(2023, 7, 1)).days * 2 + spec.index
     return (f"MAG91{STATION}{PACQ}AL1{strip % 100000:05d}{VCID}{APID}{yy:02d}{doy:03d}"
@@ -365,9 +367,12 @@ def default_caldb() -> dict[str, list[dict[str, object]]]:
     """The simulated instrument's calibration (caldb V01): two validity periods per sensor."""
 
     def rot(ax: list[float], deg: float) -> np.ndarray:
-        return rodrigues(np.radians(deg) * np.asarray([ax], float) / np.linalg.norm(ax))[0]
+        out: np.ndarray = frames.rodrigues(np.radians(deg) * np.asarray([ax], float)
+                                           / np.linalg.norm(ax))[0]
+        return out
 
-    def entry(scale, off, tc, m, t0, f, to) -> dict[str, object]:  # noqa: ANN001
+    def entry(scale: list[float], off: list[float], tc: tuple[list[float], ...], m: np.ndarray,
+              t0: float, f: str, to: str) -> dict[str, object]:
         return {"valid_from": f, "valid_to": to,
                 "scale_nT_per_count": [float(x) for x in scale],
                 "scale_tc_per_C": [float(x) for x in tc[0]],
@@ -394,7 +399,8 @@ def default_caldb() -> dict[str, list[dict[str, object]]]:
 
 def _npz(path: Path, **arrays: np.ndarray) -> None:
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    named: dict[str, Any] = dict(arrays)
+    np.savez(buf, **named)
     write_bytes_atomic(path, buf.getvalue())
 
 
@@ -422,7 +428,7 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
     p = np.arange(spec.first_packet, spec.end_packet)
     obt = sample_obt(p)
     tt = tt_of_obt(obt)
-    et = np.asarray(tt2000_to_et(tt), dtype=np.float64)
+    et = np.asarray(time.tt2000_to_et(tt), dtype=np.float64)
     m = gse_to_sccs(et, seed)
     b_gse = imf_gse(tt, seed)
     b_imf = np.einsum("nij,nj->ni", m, b_gse)
@@ -431,7 +437,7 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
     true1 = b_imf + R_RATIO * sc2 + d1
     true2 = b_imf + sc2 + d2
     temps = temperatures(tt)
-    days = utc_day_of(tt)
+    days = time.utc_day_of(tt)
     rng = np.random.default_rng([seed, 1001, spec.key])
     counts = np.empty((tt.size, 2, 3))
     spike_idx = {}
@@ -504,7 +510,7 @@ def write_day_truth(out: Path, day: date, seed: int) -> None:
     p1 = int(np.ceil(obt_of_tt(np.array([t1]))[0] / 2.048)) + 1
     tt = tt_of_obt(sample_obt(np.arange(p0, p1)))
     tt = tt[(tt >= t0) & (tt < t1)]
-    et = np.asarray(tt2000_to_et(tt), dtype=np.float64)
+    et = np.asarray(time.tt2000_to_et(tt), dtype=np.float64)
     b_gse = imf_gse(tt, seed)
     b_gsm = np.einsum("nij,nj->ni", gse_to_gsm(et), b_gse)
     idx = ((tt - t0) // (10 * NS)).astype(np.int64)
@@ -512,7 +518,7 @@ def write_day_truth(out: Path, day: date, seed: int) -> None:
     mean_gse = np.stack([np.bincount(idx, b_gse[:, k], 8640) for k in range(3)], 1) / n[:, None]
     mean_gsm = np.stack([np.bincount(idx, b_gsm[:, k], 8640) for k in range(3)], 1) / n[:, None]
     start = t0 + np.arange(8640, dtype=np.int64) * 10 * NS
-    et_c = np.asarray(tt2000_to_et(start + 5 * NS), dtype=np.float64)
+    et_c = np.asarray(time.tt2000_to_et(start + 5 * NS), dtype=np.float64)
     p, _ = orbit_j2000(et_c)
     pos_gse = np.einsum("nji,nj->ni", np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000", et_c)), p)
     pos_gsm = np.einsum("nij,nj->ni", j2000_to_gsm_exact(et_c), p)
@@ -526,12 +532,12 @@ def write_day_truth(out: Path, day: date, seed: int) -> None:
 def write_kernels(out: Path, months: set[tuple[int, int]], seed: int) -> None:
     """SCLK, and per month the SPK (hourly Hermite states) and CK (30-s quaternions)."""
     sclk = out / spice.DIRS["sclk"] / "al1_sclk_v1.tsc"
-    kernels.write_sclk(sclk, spice.SPACECRAFT, start_et=float(tt2000_to_et(np.array([TT_BOOT]))[0]),
+    kernels.write_sclk(sclk, spice.SPACECRAFT, start_et=float(time.tt2000_to_et(np.array([TT_BOOT]))[0]),
                        comment="Simulated Aditya-L1 spacecraft clock (magfw).")
     for year, month in sorted(months):
         start, end = spice.month_span(year, month, "eph")
-        a = float(tt2000_to_et(np.array([day_start_tt(start)]))[0])
-        b = float(tt2000_to_et(np.array([day_start_tt(end + timedelta(days=1))]))[0])
+        a = float(time.tt2000_to_et(np.array([day_start_tt(start)]))[0])
+        b = float(time.tt2000_to_et(np.array([day_start_tt(end + timedelta(days=1))]))[0])
         et = np.arange(a, b + SPK_STEP_S / 2, SPK_STEP_S)
         p, _ = orbit_j2000(et)
         v = (orbit_j2000(et + 1.0)[0] - orbit_j2000(et - 1.0)[0]) / 2.0
@@ -539,8 +545,8 @@ def write_kernels(out: Path, months: set[tuple[int, int]], seed: int) -> None:
                           spice.SPACECRAFT, 399, "J2000", et, np.hstack([p, v]), spk_type=13,
                           degree=7, segment_id="magfw simulated halo")
         start, end = spice.month_span(year, month, "att")
-        a = float(tt2000_to_et(np.array([day_start_tt(start)]))[0])
-        b = float(tt2000_to_et(np.array([day_start_tt(end + timedelta(days=1))]))[0])
+        a = float(time.tt2000_to_et(np.array([day_start_tt(start)]))[0])
+        b = float(time.tt2000_to_et(np.array([day_start_tt(end + timedelta(days=1))]))[0])
         et = np.arange(a, b + CK_STEP_S / 2, CK_STEP_S)
         p, sun = orbit_j2000(et)
         c = attitude(et, sun - p, seed)

@@ -18,7 +18,7 @@ import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from magfw import kernels
+from magfw.api import kernels
 
 SPACECRAFT = -156
 CK_ID = -156001
@@ -26,6 +26,10 @@ FRAME = "ADITYA"
 MAG_FRAME = "ADITYA_MAG"
 MAG_FRAME_ID = -156566
 FK_PATH = Path(__file__).parent / "data" / "al1_magfw_frames_v01.tf"
+#: GSM with the fixed 2000.0 dipole pole of the public Aditya FK (frame ``GSM_FIXED2000``).
+GSM_FK = "data/al1_magfw_gsm_v01.tf"
+GSM_FK_PATH = Path(__file__).parent / GSM_FK
+GSM_FIXED_FRAME = "GSM_FIXED2000"
 DIRS = {"spk": "spice/spk", "ck": "spice/ck", "sclk": "spice/sclk"}
 NAME = re.compile(r"^al1_(?P<kind>eph|att)_(?P<start>\d{2}[A-Za-z]{3}\d{4})_"
                   r"(?P<end>\d{2}[A-Za-z]{3}\d{4})_v(?P<version>\d+)\.(?:bsp|bc)$")

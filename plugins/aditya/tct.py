@@ -14,8 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from magfw.errors import InputError
-from magfw.time import tt2000_from_iso, tt2000_to_iso
+from magfw.api import InputError, time
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,8 @@ class TimeCorrelation:
         t0 = self.tt[i]
         dt = (self.tt[i + 1] - t0).astype(np.float64)
         frac = (obt - x0) / (x1 - x0)
-        return t0 + np.round(frac * dt).astype(np.int64)
+        out: np.ndarray = t0 + np.round(frac * dt).astype(np.int64)
+        return out
 
 
 def parse_tct(text: str, where: str | Path) -> TimeCorrelation:
@@ -53,7 +53,7 @@ def parse_tct(text: str, where: str | Path) -> TimeCorrelation:
         raise InputError(where, "time-correlation table rows must be 'OBT_seconds UTC'")
     try:
         obt = np.array([r[0] for r in rows], dtype=np.float64)
-        tt = np.asarray(tt2000_from_iso(np.array([r[1] for r in rows])), dtype=np.int64)
+        tt = np.asarray(time.tt2000_from_iso(np.array([r[1] for r in rows])), dtype=np.int64)
     except Exception as exc:  # noqa: BLE001 - any parse failure is the table's fault
         raise InputError(where, f"time-correlation table: unreadable row ({exc})") from exc
     if np.any(np.diff(obt) <= 0) or np.any(np.diff(tt) <= 0):
@@ -63,7 +63,7 @@ def parse_tct(text: str, where: str | Path) -> TimeCorrelation:
 
 def format_tct(obt: np.ndarray, tt: np.ndarray, header: str = "") -> str:
     """Text of a TCT (the simulator writes its tables with this)."""
-    iso = tt2000_to_iso(np.asarray(tt, dtype=np.int64), precision_ns=1000)
+    iso = time.tt2000_to_iso(np.asarray(tt, dtype=np.int64), precision_ns=1000)
     lines = [f"# {h}" for h in header.splitlines()] + ["# obt_s utc"]
     lines += [f"{o:.6f} {u}Z" for o, u in zip(np.asarray(obt), iso, strict=True)]
     return "\n".join(lines) + "\n"
