@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from math import comb
+from typing import Literal
 
 import numpy as np
 import spiceypy as sp
@@ -275,12 +276,13 @@ def rodrigues(rv: ArrayLike) -> FloatArray:
     k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -rv[:, 2], rv[:, 1], -rv[:, 0]
     k = k - k.transpose(0, 2, 1)
     safe = np.where(th == 0, 1.0, th)
-    return np.eye(3) + np.sin(th) / safe * k + (1 - np.cos(th)) / safe**2 * (k @ k)
+    return np.asarray(np.eye(3) + np.sin(th) / safe * k + (1 - np.cos(th)) / safe**2 * (k @ k),
+                      dtype=np.float64)
 
 
 def _matvec(m: FloatArray, v: FloatArray) -> FloatArray:
     """Apply (N,3,3) matrices to (N,3) vectors."""
-    return np.einsum("nij,nj->ni", m, v)
+    return np.asarray(np.einsum("nij,nj->ni", m, v), dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------------------
@@ -323,7 +325,8 @@ def _exact_pair(a: _Frame, b: _Frame, et: FloatArray) -> FloatArray:
     if a.spice is not None and b.spice is not None:
         fa, fb = a.spice, b.spice
         return _spice_call(f"{a.label}->{b.label}", lambda: cyice.pxform_v(fa, fb, et))
-    return np.matmul(_to_j2000(b, et).transpose(0, 2, 1), _to_j2000(a, et))
+    return np.asarray(np.matmul(_to_j2000(b, et).transpose(0, 2, 1), _to_j2000(a, et)),
+                      dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------------------
@@ -512,7 +515,7 @@ def _check_coverage(pool: KernelPool, frames: tuple[_Frame, ...], tt: NDArray[np
     """KernelError (from require_coverage) when a CK of the chain or an RTN observer's SPK
     does not cover every sample; the fast path reuses ``et``."""
     for f in frames:
-        needs = [(ck, "ck") for ck in f.ck_ids]
+        needs: list[tuple[int, Literal["spk", "ck"]]] = [(ck, "ck") for ck in f.ck_ids]
         if f.observer is not None:
             needs.append((f.observer, "spk"))
         for code, kind in needs:
@@ -569,12 +572,12 @@ def rotation_matrices(
 
         def exact(e: FloatArray) -> FloatArray:
             s = _interpolated(e, lambda x: _exact_pair(_J2000, slow_b, x), grid_s or b.grid)
-            return np.matmul(s, _exact_pair(a, _J2000, e))
+            return np.asarray(np.matmul(s, _exact_pair(a, _J2000, e)), dtype=np.float64)
     elif b.rate == "fast" and a.rate == "slow":
 
         def exact(e: FloatArray) -> FloatArray:
             s = _interpolated(e, lambda x: _exact_pair(a, _J2000, x), grid_s or a.grid)
-            return np.matmul(_exact_pair(_J2000, b, e), s)
+            return np.asarray(np.matmul(_exact_pair(_J2000, b, e), s), dtype=np.float64)
     else:
 
         def exact(e: FloatArray) -> FloatArray:

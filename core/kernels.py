@@ -493,7 +493,7 @@ def covered_mask(windows: NDArray[np.float64], et: NDArray[np.float64]) -> NDArr
     if windows.size == 0:
         return np.zeros(et.shape, dtype=bool)
     i = np.searchsorted(windows[:, 0], et, side="right") - 1
-    return (i >= 0) & (et <= windows[np.clip(i, 0, None), 1])
+    return np.asarray((i >= 0) & (et <= windows[np.clip(i, 0, None), 1]), dtype=bool)
 
 
 def require_coverage(

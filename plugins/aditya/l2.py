@@ -21,7 +21,7 @@ the plugin's frames kernel ``data/al1_magfw_gsm_v01.tf``, which is then a kernel
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -300,13 +300,6 @@ def find_l1(ctx: UnitContext) -> list[FoundProduct]:
     return out
 
 
-def l1_input(ctx: UnitContext, found: FoundProduct) -> InputFile:
-    """An L1 product as the input (role ``l1``, version ``Vnn``; simulated when the ledger
-    says the L1 unit was)."""
-    # ctx.product_input leaves version 0 unnamed; every L1 file has one (V00 included)
-    return replace(ctx.product_input(found, "l1"), version=f"V{found.version:02d}")
-
-
 def kernel_inputs(ctx: UnitContext, gsm_frame: str) -> tuple[list[InputFile], dict[str, str]]:
     """The day's SPK and CK (highest version of each monthly series), the SCLK, our FK, and
     the GSM_FIXED2000 frames kernel when that GSM is used; and the kernel set by kind."""
@@ -362,7 +355,7 @@ class L2:
             prev = ctx.day - timedelta(days=1)
             raise MissingInputError(ctx.out_dir, f"no L1 file touches {ctx.day}: run 'magfw run "
                                                  f"aditya l1 {prev}..{ctx.day}' first")
-        files = [l1_input(ctx, f) for f in found]
+        files = [ctx.product_input(f, "l1") for f in found]
         kernel_files, kernel_set = kernel_inputs(ctx, gsm_frame(ctx))
         return Inputs(
             files=files + kernel_files,

@@ -66,6 +66,13 @@ class CountsTable:
         if not len(self.days) == len(self.k) == len(self.offsets) == len(self.counts):
             raise ValueError("days, K, O and counts must have one row per day")
 
+    @classmethod
+    def of(cls, days: list[date], k: np.ndarray, offsets: np.ndarray) -> CountsTable:
+        """A table of K and O per day, the counts at O computed (``round(-O / K)``)."""
+        k = np.asarray(k, dtype=np.float64).reshape(-1, 3)
+        offsets = np.asarray(offsets, dtype=np.float64).reshape(-1, 3)
+        return cls(days, k, offsets, counts_at(k, offsets))
+
     def for_day(self, day: date) -> tuple[np.ndarray, np.ndarray]:
         """(K[3] nT/count, O[3] nT) of ``day``; MissingInputError when the table has no row."""
         for i, d in enumerate(self.days):

@@ -14,6 +14,7 @@ SPICE kernels covering the day (``layout`` gives the tree).
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import numpy as np
@@ -37,9 +38,14 @@ def uv_file(ctx: UnitContext, sc: str, day: date, burst: bool) -> InputFile | No
     name = best[key]
     if len(names) > 1:
         ctx.log.info("%s: %d versions listed, using %s", key, len(names), name.rsplit("/", 1)[-1])
-    version = layout.uv_pattern(sc, burst).search(name.rsplit("/", 1)[-1]).group("version")
     return InputFile.from_fetched(ctx.archive.get(name), "burst" if burst else "data",
-                                  version=f"V{version}")
+                                  version=_version(layout.uv_pattern(sc, burst), name))
+
+
+def _version(pattern: re.Pattern[str], name: str) -> str | None:
+    """``Vnn`` of a file name the pattern picked (None if it has no version)."""
+    m = pattern.search(name.rsplit("/", 1)[-1])
+    return f"V{m['version']}" if m else None
 
 
 def require_normal(ctx: UnitContext, sc: str, day: date) -> InputFile:
@@ -58,8 +64,8 @@ def require_beacon(ctx: UnitContext, sc: str, day: date) -> InputFile:
     if best is None:
         raise MissingInputError(f"{ctx.archive.root}/{folder}",
                                 f"no beacon file ST{sc}_LB_MAG_{day:%Y%m%d}_Vnn.cdf for {day}")
-    version = layout.beacon_pattern(sc).search(best.rsplit("/", 1)[-1]).group("version")
-    return InputFile.from_fetched(ctx.archive.get(best), "data", version=f"V{version}")
+    return InputFile.from_fetched(ctx.archive.get(best), "data",
+                                  version=_version(layout.beacon_pattern(sc), best))
 
 
 def counts_table(ctx: UnitContext, sc: str, day: date) -> InputFile:

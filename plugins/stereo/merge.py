@@ -106,7 +106,7 @@ class MergeMonth:
 
 
 def day_files(found: dict[date, FoundProduct]) -> list[DailyFile]:
-    return [DailyFile(d, f.path, f.version) for d, f in sorted(found.items())]
+    return [DailyFile(d, f.path, f.version or 0) for d, f in sorted(found.items())]
 
 
 def _union(values: Iterable[Any]) -> list[str]:

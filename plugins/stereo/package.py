@@ -48,6 +48,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
 from magfw.api import (
     InputError,
@@ -135,7 +136,7 @@ def write_zip(path: Path, delivery: Delivery, password: str | None) -> None:
             info_cls = getattr(zf, "zipinfo_cls", zipfile.ZipInfo)  # pyzipper's own kind
             info = info_cls.from_file(e.path, f"{delivery.top}/{e.arcname}")
             info.compress_type = zipfile.ZIP_DEFLATED
-            info._compresslevel = COMPRESSLEVEL  # type: ignore[attr-defined]  # 3.11 name
+            cast(Any, info)._compresslevel = COMPRESSLEVEL  # the 3.11 name of the level
             with open(e.path, "rb") as src, zf.open(info, "w") as dst:
                 while chunk := src.read(CHUNK):
                     h.update(chunk)

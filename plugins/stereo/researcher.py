@@ -202,7 +202,7 @@ def format_offsets_file(
     spacecraft: str,
     year: int,
     month: int,
-    offsets: Mapping[date, Sequence[float]],
+    offsets: Mapping[date, Sequence[float] | np.ndarray],
     comments: Sequence[str] = (),
     decimals: int = 3,
 ) -> bytes:

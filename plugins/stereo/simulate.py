@@ -31,7 +31,7 @@ import calendar
 import json
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from cdflib.cdfwrite import CDF as CdfWriter
@@ -195,8 +195,7 @@ def write_month_offsets(root: Path, sc: str, year: int, month: int, seed: int) -
     n = calendar.monthrange(year, month)[1]
     days = [date(year, month, d) for d in range(1, n + 1)]
     o = {d: day_offsets(sc, d, seed) for d in days}
-    table = CountsTable(days=days, k=np.tile(K_NT[sc], (n, 1)), offsets=[o[d] for d in days],
-                        counts=None)
+    table = CountsTable.of(days, np.tile(K_NT[sc], (n, 1)), np.array([o[d] for d in days]))
     write_bytes_atomic(root / layout.OFFSETS_DIR / counts_file_name(sc, year, month),
                        format_counts(table))
     write_bytes_atomic(root / layout.INPUT_OFFSETS_DIR / offsets_file_name(sc, year, month),
@@ -380,7 +379,7 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
         with open(tmp, "wb") as fh:
             np.savez(fh, t=t8, b_sc=b_sc8.astype(np.float32), b_rtn=b_rtn8.astype(np.float32),
                      t_1min=t1m, b_sc_1min=m_sc, b_rtn_1min=m_rtn, btot_1min=m_tot,
-                     offsets=o, k=k, **truth_b)
+                     offsets=o, k=k, **cast(dict[str, Any], truth_b))
     defects = {
         "day": day.isoformat(), "spacecraft": sc, "lag_ns": LAG_NS,
         "spikes": [int(t_rec[i]) for i in spikes],

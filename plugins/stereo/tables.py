@@ -99,8 +99,7 @@ def counts_from_offsets(imp: OffsetsImport) -> CountsTable:
     """The month's Counts table: one row per day of the file, O at the table's precision."""
     of = imp.offsets
     kept = table_precision(of.offsets)
-    return CountsTable(days=list(of.days), k=np.tile(imp.k, (len(of.days), 1)),
-                       offsets=kept.reshape(-1, 3), counts=None)
+    return CountsTable.of(list(of.days), np.tile(imp.k, (len(of.days), 1)), kept)
 
 
 class Offsets:

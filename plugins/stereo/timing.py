@@ -66,7 +66,7 @@ def fix_second_glitches(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     moved = np.zeros(t.size, dtype=bool)
     d = np.diff(t)
     back = np.flatnonzero(d < 0)
-    for j in back:  # one iteration per backward step: a handful per day
+    for j in back.tolist():  # one iteration per backward step: a handful per day
         dj = int(d[j]) + NS
         dt = DT8_NS if _near(np.array([dj]), DT8_NS)[0] else (
             DT32_NS if _near(np.array([dj]), DT32_NS)[0] else None)
