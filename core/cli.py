@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from magfw import __version__
-from magfw.config import load_config, mission_setting, resolve_out_dir, state_dir
+from magfw.config import load_config, resolve_out_dir, resolve_sources, state_dir
 from magfw.errors import MagfwError, UsageError
 from magfw.jobs import RunRequest
 from magfw.mission import Level
@@ -145,8 +145,9 @@ def run(
     level: Annotated[str, typer.Argument(help="processing level, e.g. l1")],
     period: Annotated[str, typer.Argument(help="YYYY, YYYY-MM, YYYY-MM-DD or START..END")],
     spacecraft: Annotated[str | None, typer.Option("--spacecraft", "-s")] = None,
-    source: Annotated[str | None, typer.Option(
-        help="archive directory, URL, or 'simulated'")] = None,
+    source: Annotated[list[str] | None, typer.Option(
+        help="archive directory, URL, or 'simulated'; ROLE=DIR|URL adds a source for one "
+             "role (repeatable), e.g. --source spice=https://...")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="output tree")] = None,
     workers: Annotated[int | None, typer.Option(
         min=1, help="worker processes (default: the number of cores)")] = None,
@@ -167,7 +168,7 @@ def run(
 
 def run_level_command(
     mission: str, level: str, period: str, *, spacecraft: str | None = None,
-    source: str | None = None, out_dir: Path | None = None,
+    source: str | list[str] | None = None, out_dir: Path | None = None,
     options: dict[str, Any] | None = None, workers: int | None = None,
     executor: str = "local", scheduler: str | None = None, force: bool = False,
     dry_run: bool = False, seed: int = 0, show_outputs: bool = False,
@@ -188,9 +189,11 @@ def run_level_command(
     config = load_config()
     out_path = resolve_out_dir(out_dir, config)
     setup_logging(state_dir(out_path) / "logs" / "magfw.log")
-    src = source or mission_setting(config, m.id, "source") or m.default_source
+    given = [source] if isinstance(source, str) else list(source or [])
+    src, sources = resolve_sources(given, config, m.id, m.default_source)
     request = RunRequest(mission=m.id, level=lvl.name, period=parse_period(period),
-                         out_dir=out_path, source=src, spacecraft=spacecraft, options=options,
+                         out_dir=out_path, source=src, sources=sources,
+                         spacecraft=spacecraft, options=options,
                          force=force, dry_run=dry_run, workers=workers or os.cpu_count() or 1,
                          seed=seed, executor=validate(executor, scheduler), scheduler=scheduler)
     summary = _run_with_progress(Runner(hooks), request)

@@ -6,11 +6,14 @@ The output directory is, in order: ``--out``; ``MAGFW_DATA``; ``out`` in ``./mag
     out = "/data/magfw"
     [missions.stereo]
     source = "/archive/berkeley"      # default --source for this mission
+    [missions.stereo.sources]         # sources by role (--source ROLE=...)
+    spice = "https://soho.nascom.nasa.gov/solarsoft/stereo/gen/data/spice"
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,41 @@ def resolve_out_dir(out: str | Path | None, config: dict[str, Any] | None = None
 def mission_setting(config: dict[str, Any], mission: str, key: str) -> Any:
     """``[missions.<mission>] <key>`` from the configuration, or None."""
     return config.get("missions", {}).get(mission, {}).get(key)
+
+
+_ROLE = re.compile(r"^([a-z][a-z0-9_]*)=(.+)$")
+
+
+def resolve_sources(given: list[str], config: dict[str, Any], mission: str,
+                    default: str | None = None) -> tuple[str | None, dict[str, str]]:
+    """The default source and the sources by role of a run.
+
+    ``given`` are the ``--source`` values: a plain directory, URL or ``simulated`` (at most
+    one), or ``ROLE=DIR|URL`` for one role (``spice=https://...``). What is not given comes
+    from ``magfw.toml`` (``[missions.<id>] source`` and ``[missions.<id>.sources] ROLE``),
+    then the mission's ``default_source``. With roles but no plain source, the first role's
+    source is also the default.
+    """
+    plain: list[str] = []
+    roles: dict[str, str] = {}
+    for item in given:
+        m = _ROLE.match(item)
+        if m and "://" not in m.group(1):
+            if m.group(1) in roles:
+                raise UsageError(None, f"--source {m.group(1)}= given twice")
+            roles[m.group(1)] = m.group(2)
+        else:
+            plain.append(item)
+    if len(plain) > 1:
+        raise UsageError(None, f"more than one --source without a role: {', '.join(plain)} "
+                         "(name the others ROLE=...)")
+    configured = config.get("missions", {}).get(mission, {}).get("sources", {})
+    if not isinstance(configured, dict):
+        raise UsageError(CONFIG_FILE, f"[missions.{mission}.sources] must be a table")
+    merged = {**{str(k): str(v) for k, v in configured.items()}, **roles}
+    source = (plain[0] if plain else None) or mission_setting(config, mission, "source") \
+        or default or next(iter(merged.values()), None)
+    return source, merged
 
 
 def state_dir(out_dir: Path) -> Path:

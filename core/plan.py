@@ -86,7 +86,8 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
             else source
         top = key == (request.mission, request.level)
         options = dict(request.options) if top else {o.name: o.default for o in lvl.options}
-        sources = dict(request.sources) if mission_id == request.mission else {}
+        sources = dict(request.sources) if mission_id == request.mission and not simulated \
+            else {}
         indices = []
         for unit in plan_units(period, lvl.unit):
             uid = unit_id(mission_id, level_name, sc, unit)

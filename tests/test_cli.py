@@ -219,3 +219,50 @@ def test_plot_quicklook(example_hooks, tmp_path):
     res = run_cli(["plot", str(good), "-o", str(tmp_path / "q.png")], example_hooks)
     assert res.exit_code == 0, res.stderr
     assert (tmp_path / "q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sources_by_role(tmp_path, monkeypatch):
+    from magfw.config import resolve_sources
+    from magfw.errors import UsageError
+
+    assert resolve_sources(["/a"], {}, "m") == ("/a", {})
+    assert resolve_sources(["/a", "spice=https://x/y", "offsets=/o"], {}, "m") == (
+        "/a", {"spice": "https://x/y", "offsets": "/o"})
+    # roles only: the first is also the default; a URL is never taken for a role
+    assert resolve_sources(["berkeley=/b", "spice=/s"], {}, "m") == (
+        "/b", {"berkeley": "/b", "spice": "/s"})
+    assert resolve_sources(["https://host/x=1"], {}, "m") == ("https://host/x=1", {})
+    config = {"missions": {"m": {"source": "/conf", "sources": {"spice": "/conf-spice"}}}}
+    assert resolve_sources(["spice=/cli"], config, "m") == ("/conf", {"spice": "/cli"})
+    with pytest.raises(UsageError, match="more than one --source without a role"):
+        resolve_sources(["/a", "/b"], {}, "m")
+
+
+def test_a_level_reads_its_sources_by_role(tmp_path):
+    from toyplugin import Toy, ToyL1
+
+    from magfw.api import InputFile, Inputs, hookimpl
+    from magfw.testing import make_hooks
+
+    class TwoSources(ToyL1):
+        @hookimpl
+        def fetch(self, ctx):
+            main = ctx.archive.get(f"{ctx.day:%Y%m%d}.txt")
+            extra = ctx.archive_for("extra").get("extra.txt")
+            return Inputs(files=[InputFile.from_fetched(main, "data"),
+                                 InputFile.from_fetched(extra, "calibration")])
+
+    toy = Toy("roles")
+    toy.level = TwoSources(toy)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "20240101.txt").write_text("1 2 3")
+    (b / "extra.txt").write_text("x")
+    res = run_cli(["run", "roles", "l1", "2024-01-01", "--source", str(a), "--source",
+                   f"extra={b}", "--out", str(tmp_path / "out")], make_hooks(toy))
+    assert res.exit_code == 0, res.stdout + res.stderr
+    (a / "20240102.txt").write_text("1 2 3")
+    res = run_cli(["run", "roles", "l1", "2024-01-02", "--source", str(a), "--out",
+                   str(tmp_path / "out")], make_hooks(toy))
+    assert res.exit_code == 1 and "a/extra.txt" in res.stderr  # no role: the default archive
