@@ -203,8 +203,10 @@ class UnitContext:
 
     ``archive`` is the default source (``--source``); ``archives`` holds every source by role
     (``--source spice=URL`` adds ``archives["spice"]``): :meth:`archive_for` picks one.
-    ``version`` and ``reason`` are set by the runner before ``read``: the product version to
-    give increment-policy products, and why this is a regeneration (None the first time).
+    ``version``, ``reason`` and ``revision`` are set by the runner before ``read``: the
+    product version to give increment and major_minor products, why this is a regeneration
+    (None the first time), and whether it is a ``major`` or ``minor`` revision (major_minor
+    products only).
     ``vectors`` is incremented by steps (usually ``read``) for the run's throughput summary.
     ``simulated`` is true when the inputs come from a simulated archive. ``log`` is the
     logger whose records go to ``<out>/.magfw/logs/magfw.log``; ``cache_dir`` a folder the
@@ -228,6 +230,7 @@ class UnitContext:
     archives: dict[str, Archive] = field(default_factory=dict)
     run_id: str = ""
     notes: list[str] = field(default_factory=list)
+    revision: str | None = None
 
     @property
     def day(self) -> date:

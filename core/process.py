@@ -45,6 +45,24 @@ def unit_versions(hooks: Hooks, job: UnitJob, inputs: Inputs) -> dict[str, Any]:
     }
 
 
+#: Ledger version keys whose change is a *major* revision (a new calibration or algorithm);
+#: any other change (input files, kernels, selection) is *minor*.
+MAJOR_KEYS = ("calibration", "definitions", "plugin", "magfw", "options")
+
+
+def revision_kind(previous: dict[str, Any], current: dict[str, Any]) -> str:
+    """``major`` or ``minor``: what kind of revision regenerating with ``current`` is."""
+    changed = any(previous.get(k) != current.get(k) for k in MAJOR_KEYS)
+    return "major" if changed else "minor"
+
+
+def next_version(version: int, kind: str) -> int:
+    """The ``Vmn`` after ``version`` (m = version // 10) for a ``major``/``minor`` revision."""
+    if kind == "major" or version % 10 == 9:
+        return (version // 10 + 1) * 10
+    return version + 1
+
+
 def _outputs_intact(out_dir: Path, entry: LedgerEntry) -> bool:
     for o in entry.outputs:
         p = out_dir / o["path"]
@@ -67,7 +85,7 @@ def stage_products(ctx: UnitContext, products: list[Product], inputs: Inputs, so
         fields = {k: v for k, v in dates.items() if k in d.filename.fields}
         fields.update(product.fields)
         if d.version.field in d.filename.fields:
-            fields[d.version.field] = (ctx.version if d.version.policy == "increment"
+            fields[d.version.field] = (ctx.version if d.version.policy != "fixed"
                                        else d.version.start)
         rel = d.filename.format(**fields)
         if rel in seen:
@@ -116,6 +134,8 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
             return done("skipped", inputs.skip_reason)
         prev = job.previous
         records = [f.record() for f in inputs.files]
+        policies = {p.version.policy: p.version.start
+                    for p in hooks.registry.get(job.mission).level_products(job.level)}
         if prev is not None:
             reason = describe_changes(prev, records, versions)
             unchanged = reason is None and prev.inputs_digest == inputs.digest()
@@ -124,12 +144,15 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
                 return done("skipped", f"unchanged since {when} UTC",
                             product_version=prev.product_version)
             base = prev.product_version if prev.product_version is not None else 0
-            ctx.version = base + (1 if reason else 0)
+            if reason and "major_minor" in policies:
+                ctx.revision = revision_kind(prev.versions, versions)
+                ctx.version = next_version(base, ctx.revision)
+                reason = f"{ctx.revision} revision: {reason}"
+            else:
+                ctx.version = base + (1 if reason else 0)
             ctx.reason = reason or ("rerun forced" if job.force else "earlier outputs missing")
         else:
-            mission = hooks.registry.get(job.mission)
-            starts = [p.version.start for p in mission.level_products(job.level)
-                      if p.version.policy == "increment"]
+            starts = [start for policy, start in policies.items() if policy != "fixed"]
             ctx.version = max(starts, default=0)
 
         data = hooks.read(ctx, inputs)

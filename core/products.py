@@ -232,11 +232,16 @@ class VersionPolicy(_Model):
     """How the product version is chosen.
 
     ``increment``: the first product is ``start``; a regeneration with changed inputs or
-    versions gets the previous version + 1 (Aditya ``V00``, ``V01``...). ``fixed``: always
-    ``start`` (a processing release such as STEREO ``V06``); a regeneration overwrites it.
+    versions gets the previous version + 1 (``V00``, ``V01``...). ``major_minor``: a two-digit
+    ``Vmn``: a *major* revision (changed calibration, product definitions, software or an
+    option that affects the output: a new calibration or algorithm) makes ``m`` + 1 and
+    ``n`` = 0; a *minor* one (changed input files, kernels or input selection) makes ``n`` + 1
+    (after ``n`` = 9 the next minor revision starts the next ``m``); the ledger's reason says
+    which (Aditya ``V00``, ``V01``, ``V10``...). ``fixed``: always ``start`` (a processing
+    release such as STEREO ``V06``); a regeneration overwrites it.
     """
 
-    policy: Literal["increment", "fixed"] = "fixed"
+    policy: Literal["increment", "major_minor", "fixed"] = "fixed"
     start: Annotated[int, Field(ge=0)] = 0
     field: str = "version"
 
@@ -295,7 +300,7 @@ class ProductDefinition(_Model):
             for ref in [*v.depend.values(), *v.labl_ptr.values()]:
                 if ref not in known:
                     raise ValueError(f"variable {v.name} refers to unknown variable {ref!r}")
-        if self.version.policy == "increment" and self.version.field not in self.filename.fields:
+        if self.version.policy != "fixed" and self.version.field not in self.filename.fields:
             raise ValueError(f"versions count up but the file name has no field {self.version.field!r}")
         if self.format in ("cdf", "netcdf", "flatfile"):
             if self.time_variable is not None and self.time_variable not in known:

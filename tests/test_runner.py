@@ -184,3 +184,30 @@ def test_notes_reach_the_user_and_products_name_their_own_inputs(tmp_path):
     assert whole["Parents"] == ["a", "b"] and own["Parents"] == ["b"]
 
 
+
+
+def test_major_minor_versions(tmp_path):
+    """Vmn: a changed input file is a minor revision (n + 1); a changed calibration a major
+    one (m + 1, n = 0); the ledger's reason says which."""
+    from commitplugin import Commit
+
+    from magfw.process import next_version, revision_kind
+
+    assert [next_version(v, k) for v, k in [(0, "minor"), (3, "major"), (19, "minor")]] == \
+        [1, 10, 20]
+    assert revision_kind({"calibration": {"a": "1"}}, {"calibration": {"a": "2"}}) == "major"
+    assert revision_kind({"selection": {"a": "1"}}, {"selection": {"a": "2"}}) == "minor"
+
+    plugin = Commit()
+    hooks = make_hooks(plugin, names=["commit"])
+    d = hooks.registry.get("commit").product("inc_i")
+    hooks.registry.get("commit").products[1] = d.model_copy(
+        update={"version": d.version.model_copy(update={"policy": "major_minor"})})
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "2024-01-01.txt").write_text("1")
+    assert run_level(hooks, "commit", "l1", "2024-01-01", out, source=str(src)).ok
+    (src / "2024-01-01.txt").write_text("2")
+    s = run_level(hooks, "commit", "l1", "2024-01-01", out, source=str(src))
+    assert s.results[0].version == 1 and s.results[0].reason.startswith("minor revision: input")
+    assert (out / "inc/I_20240101_V01.txt").is_file()
