@@ -34,7 +34,9 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from magfw.config import state_dir
 from magfw.errors import MagfwError
+from magfw.io.atomic import clean_stale_temporaries
 from magfw.jobs import StagedFile
 from magfw.ledger import Ledger, LedgerEntry, PendingCommit
 from magfw.locks import UnitLock, clean_dead_staging, owner_alive
@@ -177,6 +179,8 @@ def recover(out_dir: Path, ledger: Ledger, unit: str | None = None) -> list[str]
     if unit is None:
         keep = {Path(c.id).parts[-2] for c in ledger.commits()}
         clean_dead_staging(out_dir, keep)
+        # downloads and simulations interrupted by a kill leave temporaries in the cache
+        clean_stale_temporaries(state_dir(out_dir))
     return done
 
 

@@ -546,3 +546,25 @@ def test_local_file_untouched_after_failed_checks(local_root: Path) -> None:
         arc.get("a/b.cdf", sha256="0" * 64)
     assert path.stat().st_mtime_ns == 1_700_000_000_000_000_000
     assert path.read_bytes() == FILES["a/b.cdf"]
+
+
+def test_an_interrupted_download_leaves_a_temporary_that_the_next_run_removes(tmp_path):
+    """A download killed mid-way leaves ``.magfw-tmp-<pid>-...`` in the cache; the next run's
+    recovery removes it (its process is dead) but never a live process's."""
+    import subprocess
+    import sys
+
+    from magfw.commit import recover
+    from magfw.ledger import Ledger
+
+    out = tmp_path / "out"
+    cache = out / ".magfw" / "cache" / "host_80" / "x"
+    cache.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    stale = cache / f"{TMP_PREFIX}{dead}-abc.cdf"
+    stale.write_bytes(b"partial")
+    live = cache / f"{TMP_PREFIX}{os.getpid()}-def.cdf"
+    live.write_bytes(b"being written")
+    recover(out, Ledger(out / ".magfw" / "ledger.sqlite"))
+    assert not stale.exists() and live.exists()

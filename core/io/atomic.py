@@ -24,7 +24,8 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=target.suffix, dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=target.suffix,
+                                    dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # writers that refuse to overwrite (cdflib) need the name free
@@ -49,11 +50,34 @@ def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> Path:
     return Path(target)
 
 
+def _owner_alive(name: str) -> bool:
+    """Whether the process that made temporary ``name`` (``.magfw-tmp-<pid>-...``) lives."""
+    pid_text = name[len(TMP_PREFIX):].split("-", 1)[0]
+    if not pid_text.isdigit():
+        return False  # a temporary of an older magfw, without its owner: nobody writes it
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
 def clean_stale_temporaries(directory: str | os.PathLike[str]) -> int:
-    """Remove temporaries left by a killed run under ``directory``; return how many."""
+    """Remove temporaries left under ``directory`` by processes that died (a killed download,
+    an interrupted simulation); a live process's temporaries are left alone. Returns how
+    many were removed."""
     n = 0
     for p in Path(directory).rglob(f"{TMP_PREFIX}*"):
+        if _owner_alive(p.name):
+            continue
         with contextlib.suppress(OSError):
-            p.unlink()
+            if p.is_dir():
+                import shutil
+
+                shutil.rmtree(p)
+            else:
+                p.unlink()
             n += 1
     return n
