@@ -67,6 +67,7 @@ def states(tmp_path_factory) -> tuple[dict[str, bytes], dict[str, bytes]]:
     return before, _tree(out)
 
 
+@pytest.mark.slow
 def test_reference_versions(states):
     before, after = states
     assert set(before) == {"fixed/F_20240101_V01.txt", "inc/I_20240101_V00.txt",

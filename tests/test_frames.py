@@ -215,6 +215,7 @@ def test_ephemeris_frames_match_pxform(pool, day, a, b, observer) -> None:
     assert np.abs(m @ m.transpose(0, 2, 1) - np.eye(3)).max() < 1e-12
 
 
+@pytest.mark.slow
 def test_attitude_day_within_1e6_rad_everywhere(pool, day) -> None:
     """The default attitude grid on a wobbling CK (0.1 deg per axis, 10-25 min periods, 1 Hz
     quaternions): every one of the 691,200 samples of the day agrees with pxform to 1e-6 rad

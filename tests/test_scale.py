@@ -39,6 +39,7 @@ def test_needed_level_runs_first_and_month_waits_for_its_days(tmp_path):
     assert s.count("skipped") == 6
 
 
+@pytest.mark.slow
 def test_dead_worker_is_retried_once_then_reported(tmp_path):
     once = make_hooks(Chain(die_on=("2024-01-02",)), names=["chain"])
     s = run_level(once, "chain", "l1", "2024-01-01..2024-01-03", tmp_path / "a", workers=2)
@@ -51,6 +52,7 @@ def test_dead_worker_is_retried_once_then_reported(tmp_path):
     assert status["2024-01-02"][0] == "failed" and "died (twice" in status["2024-01-02"][1]
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_products_as_the_local_pool(tmp_path, example_hooks):
     pytest.importorskip("distributed")
     import cdflib
@@ -72,6 +74,7 @@ def test_dask_local_cluster_gives_the_same_products_as_the_local_pool(tmp_path, 
         assert ga == gb
 
 
+@pytest.mark.slow
 def test_kill_and_resume(tmp_path):
     """Kill a long run midway (SIGKILL): finished days are kept and skipped on the rerun, the
     rest are redone, and no partial product is ever left in the output tree."""

@@ -31,6 +31,7 @@ EXPECTED_IDS = {
         "l1_mag_sc_ff", "l1_mag_rtn_ff", "l1_magb_sc_ff", "l1_magb_rtn_ff",
         "l1_mag_sc_1s", "l1_mag_rtn_1s", "l1_mag_sc_1min", "l1_mag_rtn_1min",
         "prep_1s", "monthly_review", "beacon_rtn", "counts_table", "delivery_zip",
+        "offsets_estimate",
     },
     "aditya": {"l1", "l1_preview", "l2", "l2_metadata", "l2_outreach"},
     "plastic": {"merged_daily", "merged_yearly", "merged_daily_ff", "merged_monthly_ff",
@@ -118,6 +119,8 @@ NAMES = [
      dict(version=0, yyyy=2024, mm=1, sc=A)),
     ("stereo", "delivery_zip", "delivery/V06/stereo_MAG_MAGB_CDF_2024jan.zip",
      dict(version=6, yyyy=2024, mmm="jan")),
+    ("stereo", "offsets_estimate", "input_offsets/STEREO_A_offset_2024jan_estimate.txt",
+     dict(sc=A, yyyy=2024, mmm="jan")),
     # Aditya-L1: the two real L1 names on PRADAN, real and realistic L2 names
     ("aditya", "l1", "L1_MAG91N18P1AL10017109024026100025140104_N00_0000_000842_V00.nc",
      dict(payload="MAG91", station="N18", pacq="P1", sat="AL1", strip="00171", vcid="09",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from magfw.io.cdf import read_cdf
 from magfw.simulation import simulated_root
@@ -13,6 +14,7 @@ from magfw.time import tt2000_from_cdf_epoch
 from magfw_stereo import flags as F
 from magfw_stereo import plugin
 
+pytestmark = pytest.mark.slow  # end to end on the simulator
 
 def test_beacon_day_matches_the_truth(tmp_path):
     hooks = make_hooks(plugin, names=["stereo"])

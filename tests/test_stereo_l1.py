@@ -31,6 +31,8 @@ from magfw_stereo import flags as F
 from magfw_stereo import geometry, layout, plugin, rtn
 from magfw_stereo import simulate as sim
 
+pytestmark = pytest.mark.slow  # end to end on the simulator
+
 NS = 1_000_000_000
 
 

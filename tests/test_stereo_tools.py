@@ -593,6 +593,7 @@ def test_package_refuses_damaged_input_and_missing_table(tmp_path, monkeypatch):
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_end_to_end_l1_then_merge_and_package(tmp_path, monkeypatch):
     """The seed's chain on three simulated days: the researcher's file (the simulator writes
     it) is imported, L1 runs with it, then merge and package; the zip's Counts table is the one

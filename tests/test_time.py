@@ -353,6 +353,7 @@ def test_shapes_scalars_and_dtypes():
     assert T.utc_day_of(np.int64(LEAP)) == np.datetime64("2016-12-31")
 
 
+@pytest.mark.slow
 def test_large_array_is_vectorised():
     tt = np.arange(TT_1972, TT_2040, (TT_2040 - TT_1972) // 1_000_000, dtype=np.int64)
     np.testing.assert_array_equal(T.tt2000_from_iso(T.tt2000_to_iso(tt)), tt)
