@@ -110,6 +110,10 @@ def match_definition(
 def check_file(path: str | Path, definitions: Iterable[ProductDefinition]) -> CheckReport:
     """Check ``path`` against the matching definition; never raises for a bad file."""
     path = Path(path)
+    if not path.exists():
+        return CheckReport(path, None, ["no such file"])
+    if path.is_dir():
+        return CheckReport(path, None, ["is a directory, not a product file"])
     definition = match_definition(path, definitions)
     if definition is None:
         return CheckReport(path, None, ["file name does not match any product definition"])

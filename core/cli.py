@@ -91,6 +91,25 @@ def output_tree(out_dir: Path | None) -> Path:
     return path
 
 
+def check_request(request: RunRequest) -> None:
+    """Usage problems of a run that can be seen before it starts: an output tree that is a
+    file, a source that does not exist or has an unknown URL scheme."""
+    from magfw.fetch import open_archive
+    from magfw.jobs import SIMULATED_SOURCE
+
+    out_path = Path(request.out_dir)
+    if out_path.exists() and not out_path.is_dir():
+        raise UsageError(out_path, "--out is a file, not an output tree (a directory)")
+    for role, src in [("", request.source), *request.sources.items()]:
+        if src is None or src == SIMULATED_SOURCE:
+            continue
+        try:
+            open_archive(src, out_path / ".magfw" / "cache")  # validates; creates nothing
+        except MagfwError as exc:
+            what = f"--source {role}=" if role else "--source "
+            raise UsageError(None, f"{what}{exc}") from None
+
+
 def parse_level_options(level: Level, args: list[str]) -> dict[str, Any]:
     """``--name value`` / ``--name=value`` / ``--flag`` against the level's declared options."""
     values = {o.name: o.default for o in level.options}
@@ -188,7 +207,6 @@ def run_level_command(
         options = {o.name: o.default for o in lvl.options}
     config = load_config()
     out_path = resolve_out_dir(out_dir, config)
-    setup_logging(state_dir(out_path) / "logs" / "magfw.log")
     given = [source] if isinstance(source, str) else list(source or [])
     src, sources = resolve_sources(given, config, m.id, m.default_source)
     request = RunRequest(mission=m.id, level=lvl.name, period=parse_period(period),
@@ -196,7 +214,12 @@ def run_level_command(
                          spacecraft=spacecraft, options=options,
                          force=force, dry_run=dry_run, workers=workers or os.cpu_count() or 1,
                          seed=seed, executor=validate(executor, scheduler), scheduler=scheduler)
-    summary = _run_with_progress(Runner(hooks), request)
+    # usage problems are found before anything is written (exit 2, no output tree made)
+    check_request(request)
+    runner = Runner(hooks)
+    runner.plan_graph(request)
+    setup_logging(state_dir(out_path) / "logs" / "magfw.log")
+    summary = _run_with_progress(runner, request)
     _print_summary(summary, request)
     log_file = log_path()
     if show_outputs:

@@ -26,7 +26,6 @@ with the commit), so that the newest version of a unit is always one complete se
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import shutil
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from magfw.config import state_dir
-from magfw.errors import MagfwError
+from magfw.errors import os_error
 from magfw.io.atomic import clean_stale_temporaries
 from magfw.jobs import StagedFile
 from magfw.ledger import Ledger, LedgerEntry, PendingCommit
@@ -69,15 +68,6 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def _oserror(exc: OSError, path: Path | str) -> MagfwError:
-    """A file-system failure as one line naming the file."""
-    why = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
-           errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
-           errno.EPERM: "operation not permitted", errno.EFBIG: "file too large"}
-    problem = why.get(exc.errno or 0, exc.strerror or str(exc))
-    return MagfwError(exc.filename or path, f"{problem} while committing")
 
 
 def commit_outputs(out_dir: Path, ledger: Ledger, commit_dir: Path, staged: list[StagedFile],
@@ -128,7 +118,7 @@ def commit_outputs(out_dir: Path, ledger: Ledger, commit_dir: Path, staged: list
         ledger.forget_commit(commit_id)
         shutil.rmtree(commit_dir, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise _oserror(exc, out_dir) from exc
+            raise os_error(exc, out_dir, "committing") from exc
         raise
     _checkpoint("recorded")
     shutil.rmtree(commit_dir, ignore_errors=True)

@@ -231,6 +231,7 @@ class UnitContext:
     run_id: str = ""
     notes: list[str] = field(default_factory=list)
     revision: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def day(self) -> date:
@@ -242,6 +243,13 @@ class UnitContext:
         and in the log); for what is worth knowing but is no failure."""
         self.notes.append(" ".join(text.split()))
         self.log.info("%s %s %s: %s", self.mission.id, self.level, self.unit.key, text)
+
+    def warn(self, text: str) -> None:
+        """Warn about this unit: it still succeeds, but the run's summary repeats the warning
+        on the terminal (``magfw: warning: ...``), e.g. a day whose field is all fill."""
+        line = " ".join(text.split())
+        self.warnings.append(line)
+        self.log.warning("%s %s %s: %s", self.mission.id, self.level, self.unit.key, line)
 
     def archive_for(self, role: str) -> Archive:
         """The archive given for ``role`` (``--source ROLE=...``), else the default one."""

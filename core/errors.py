@@ -60,3 +60,24 @@ class KernelError(MagfwError):
 
 class PluginError(MagfwError):
     """A plugin is broken: unknown hook, bad registration, a hook that returned nothing."""
+
+
+#: What an errno means, in the words a user expects.
+_ERRNO_TEXT = {
+    "ENOSPC": "no space left on device", "EDQUOT": "disk quota exceeded",
+    "EROFS": "read-only file system", "EACCES": "permission denied",
+    "EPERM": "operation not permitted", "EFBIG": "file too large (file-size limit)",
+    "ENOENT": "no such file or directory", "EISDIR": "is a directory",
+    "ENOTDIR": "not a directory", "EIO": "input/output error",
+}
+
+
+def os_error(exc: OSError, path: str | PathLike[str] | None = None,
+             doing: str = "writing") -> MagfwError:
+    """A file-system failure as one line: ``no space left on device writing FILE``."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    problem = _ERRNO_TEXT.get(name, exc.strerror or str(exc))
+    where = exc.filename if exc.filename is not None else path
+    return MagfwError(None, f"{problem} {doing} {where}" if where is not None else problem)

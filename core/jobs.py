@@ -97,6 +97,7 @@ class UnitResult:
     reason: str | None = None
     simulated: bool = False
     commit_dir: Path | None = None  #: where the staged files wait (None once committed)
+    warnings: list[str] = field(default_factory=list)  #: what ``ctx.warn`` said
 
 
 @dataclass

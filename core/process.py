@@ -21,7 +21,7 @@ from typing import Any
 from magfw import __version__
 from magfw.config import state_dir
 from magfw.context import Inputs, Product, UnitContext
-from magfw.errors import MagfwError
+from magfw.errors import MagfwError, os_error
 from magfw.finder import date_fields
 from magfw.jobs import StagedFile, Status, UnitJob, UnitResult
 from magfw.ledger import LedgerEntry, describe_changes
@@ -175,6 +175,11 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
                     exc_info=exc.__cause__ is not None)
         _discard(commit_dir)
         return done("failed", str(exc))
+    except OSError as exc:  # disk full, a file-size limit, a read-only folder...
+        line = str(os_error(exc))
+        log.warning("unit %s failed: %s", job.unit_id, line, exc_info=True)
+        _discard(commit_dir)
+        return done("failed", line)
     except Exception as exc:  # a bug in a step: report it, keep the traceback in the log
         log.error("unit %s: internal error\n%s", job.unit_id, traceback.format_exc())
         _discard(commit_dir)
@@ -218,4 +223,5 @@ def _result(job: UnitJob, status: Status, message: str, t0: float, started: floa
                         message=message if status != "failed" else "")
     return UnitResult(job.unit, status, message, [], entry.vectors, duration, entry,
                       job.mission, job.level, peak_rss_mb(), staged or [], job.spacecraft,
-                      product_version, reason, simulated, commit_dir)
+                      product_version, reason, simulated, commit_dir,
+                      list(ctx.warnings) if ctx else [])

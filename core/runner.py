@@ -101,6 +101,9 @@ class _Coordinator:
         finally:
             self._release(job)
         self.results.append(result)
+        sc = f" ST{job.spacecraft}" if job.spacecraft else ""
+        self.warnings += [f"{job.mission} {job.level}{sc} {job.unit.key}: {w}"
+                          for w in result.warnings]
         if result.status == "ok" and result.entry is not None:
             info = _info(job, result)
             for out in result.entry.outputs:

@@ -266,3 +266,27 @@ def test_a_level_reads_its_sources_by_role(tmp_path):
     res = run_cli(["run", "roles", "l1", "2024-01-02", "--source", str(a), "--out",
                    str(tmp_path / "out")], make_hooks(toy))
     assert res.exit_code == 1 and "a/extra.txt" in res.stderr  # no role: the default archive
+
+
+@pytest.mark.parametrize(("args", "text"), [
+    (["--source", "/no/such/archive"], "--source /no/such/archive: no such directory"),
+    (["--source", "ftp://host/x"], "unsupported URL scheme"),
+    (["--source", "spice=/no/such/kernels", "--source", "simulated"], "--source spice="),
+    (["--source", "simulated", "--out", "FILE"], "--out is a file"),
+])
+def test_usage_problems_exit_2_before_anything_is_written(args, text, example_hooks, tmp_path):
+    out = tmp_path / "out"
+    args = [a if a != "FILE" else str(tmp_path / "afile") for a in args]
+    (tmp_path / "afile").write_text("not a tree")
+    if "--out" not in args:
+        args += ["--out", str(out)]
+    res = run_cli(["run", "example", "l1", "2024-03-01", *args], example_hooks)
+    assert res.exit_code == 2, res.stdout + res.stderr
+    assert text in _one_error_line(res.stderr)
+    assert not out.exists()  # no output tree, no log inside it
+    assert (tmp_path / "afile").read_text() == "not a tree"
+
+
+def test_check_on_a_missing_path_says_so(tmp_path):
+    res = run_cli(["check", str(tmp_path / "nope.cdf")])
+    assert res.exit_code == 1 and "no such file" in res.stdout

@@ -136,6 +136,20 @@ class _Handler(SimpleHTTPRequestHandler):
             if self.command == "GET":
                 self.wfile.write(b"64\r\n" + b"y" * 40)
             self.close_connection = True
+        elif head == "drip":  # a few bytes a second: each read is quick, the whole never ends
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            if self.command == "GET":
+                try:
+                    for _ in range(200):
+                        self.wfile.write(b"z" * 8)
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+            self.close_connection = True
         elif head == "nohead" and self.command == "HEAD":
             self.send_error(405)
         elif head in ("flaky", "slow", "nohead"):
@@ -568,3 +582,29 @@ def test_an_interrupted_download_leaves_a_temporary_that_the_next_run_removes(tm
     live.write_bytes(b"being written")
     recover(out, Ledger(out / ".magfw" / "ledger.sqlite"))
     assert not stale.exists() and live.exists()
+
+
+def test_a_dripping_server_fails_at_the_total_deadline_with_one_line(http):
+    """Each read returns within the per-read time-out, but the whole download never ends:
+    the total deadline stops it, with one line, and nothing is left in the cache."""
+    archive = http.archive(timeout_s=2.0, deadline_s=0.5)
+    t0 = time.monotonic()
+    with pytest.raises(FetchError) as info:
+        archive.get("drip/x.cdf")
+    assert time.monotonic() - t0 < 3.0
+    assert "did not finish within 0.5 s" in str(info.value) and "\n" not in str(info.value)
+    assert http.server.counts.get("/drip/x.cdf") == 1  # not retried
+    assert not cache_files(http.cache)
+
+
+def test_fetch_settings_come_from_magfw_toml(tmp_path, monkeypatch):
+    from magfw.errors import UsageError
+    from magfw.fetch import open_archive
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "magfw.toml").write_text("[fetch]\ndeadline_s = 42\nretries = 5\n")
+    archive = open_archive("http://127.0.0.1:9/x/", tmp_path / "cache")
+    assert (archive.deadline_s, archive.retries) == (42.0, 5)  # type: ignore[attr-defined]
+    (tmp_path / "magfw.toml").write_text("[fetch]\ndeadline_s = 'soon'\n")
+    with pytest.raises(UsageError, match="deadline_s"):
+        open_archive("http://127.0.0.1:9/x/", tmp_path / "cache")

@@ -147,6 +147,27 @@ class LocalArchive(Archive):
         return FetchedFile(path=path, name=name, sha256=digest, size=got_size, source=str(path))
 
 
+#: ``[fetch]`` keys of magfw.toml and the HttpArchive settings they give.
+FETCH_SETTINGS = {"timeout_s": float, "retries": int, "backoff_s": float, "deadline_s": float}
+
+
+def http_settings() -> dict[str, float | int]:
+    """Download settings from the ``[fetch]`` table of ``./magfw.toml`` (``timeout_s``,
+    ``retries``, ``backoff_s``, ``deadline_s``); absent keys keep their defaults."""
+    from magfw.config import load_config
+
+    table = load_config().get("fetch", {})
+    out: dict[str, float | int] = {}
+    for key, kind in FETCH_SETTINGS.items():
+        if key in table:
+            try:
+                out[key] = kind(table[key])
+            except (TypeError, ValueError):
+                raise UsageError("magfw.toml", f"[fetch] {key} = {table[key]!r} is not a "
+                                 f"{kind.__name__}") from None
+    return out
+
+
 def open_archive(source: str | Path, cache_dir: Path) -> Archive:
     """The archive for ``source``: an http(s) URL (cached in ``cache_dir``) or a directory.
 
@@ -156,7 +177,7 @@ def open_archive(source: str | Path, cache_dir: Path) -> Archive:
 
     text = str(source)
     if isinstance(source, str) and re.match(r"^https?://", text, re.IGNORECASE):
-        return HttpArchive(text, cache_dir)
+        return HttpArchive(text, cache_dir, **http_settings())
     if isinstance(source, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
         raise UsageError(
             redact(text), "unsupported URL scheme (use http://, https:// or a directory)"

@@ -116,6 +116,10 @@ class HttpArchive(Archive):
     429, and truncated bodies are retried; 404/410 raise MissingInputError at once, other 4xx
     raise FetchError at once. Credentials in ``base_url`` (``https://user:pw@host/``) are used
     for HTTP basic auth and removed from ``root``, ``source``, messages, logs and the cache path.
+
+    ``timeout_s`` bounds each wait for the server (connect, each read); ``deadline_s`` bounds a
+    whole download or listing, so a server that sends a few bytes a second cannot hold a unit
+    for ever: past it the file fails with one line (not retried: it would take as long again).
     """
 
     def __init__(
@@ -126,6 +130,7 @@ class HttpArchive(Archive):
         timeout_s: float = 30.0,
         retries: int = 3,
         backoff_s: float = 0.5,
+        deadline_s: float = 900.0,
         user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
         parts = urllib.parse.urlsplit(base_url)
@@ -145,7 +150,10 @@ class HttpArchive(Archive):
         self.cache_dir = Path(cache_dir)
         self._cache_root = self.cache_dir / cache_key(self.base_url)
         self._cache_root = self._cache_root.joinpath(*_split_relpath(urllib.parse.unquote(path)))
+        if deadline_s <= 0:
+            raise ValueError(f"deadline_s must be > 0, got {deadline_s}")
         self.timeout_s = float(timeout_s)
+        self.deadline_s = float(deadline_s)
         self.retries = int(retries)
         self.backoff_s = float(backoff_s)
         self.user_agent = user_agent
@@ -219,8 +227,10 @@ class HttpArchive(Archive):
             raise translated from exc
 
     def _read(self, response: http.client.HTTPResponse, url: str, amount: int) -> bytes:
+        """Up to ``amount`` bytes, as soon as some have arrived (``read1``: a slow server is
+        seen at once, so the download's deadline can stop it)."""
         try:
-            return response.read(amount)
+            return response.read1(amount)
         except Exception as exc:
             translated = self._translate(exc, url)
             if translated is None:
@@ -255,13 +265,21 @@ class HttpArchive(Archive):
         except ValueError:
             return None
 
+    def _past_deadline(self, url: str, started: float, got: int) -> None:
+        if time.monotonic() - started > self.deadline_s:
+            raise FetchError(url, f"did not finish within {self.deadline_s:g} s ({got} bytes "
+                             "received; the server is too slow): [fetch] deadline_s in "
+                             "magfw.toml sets the limit")
+
     def _read_all(self, response: http.client.HTTPResponse, url: str) -> bytes:
         length = self._content_length(response)
         chunks = []
         got = 0
+        started = time.monotonic()
         while chunk := self._read(response, url, CHUNK):
             chunks.append(chunk)
             got += len(chunk)
+            self._past_deadline(url, started, got)
         if length is not None and got < length:
             raise _Retryable(f"truncated body: got {got} of {length} bytes")
         return b"".join(chunks)
@@ -376,6 +394,7 @@ class HttpArchive(Archive):
         self, url: str, target: Path, sha256: str | None, size: int | None
     ) -> tuple[str, int]:
         """One GET into a temporary beside ``target``, renamed into place only if verified."""
+        started = time.monotonic()
         with self._open(url, "GET") as response:
             final = response.geturl()
             if final.endswith("/") and not url.endswith("/"):
@@ -393,6 +412,7 @@ class HttpArchive(Archive):
                         fh.write(chunk)
                         digest.update(chunk)
                         got += len(chunk)
+                        self._past_deadline(url, started, got)
                     fh.flush()
                     os.fsync(fh.fileno())
                 if length is not None and got < length:
