@@ -20,6 +20,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
 from magfw.errors import FetchError, MissingInputError, UsageError
 from magfw.io.checksum import sha256_file
@@ -147,17 +148,26 @@ class LocalArchive(Archive):
         return FetchedFile(path=path, name=name, sha256=digest, size=got_size, source=str(path))
 
 
-#: ``[fetch]`` keys of magfw.toml and the HttpArchive settings they give.
-FETCH_SETTINGS = {"timeout_s": float, "retries": int, "backoff_s": float, "deadline_s": float}
+class HttpSettings(TypedDict, total=False):
+    """The ``[fetch]`` keys of magfw.toml: HttpArchive's settings."""
+
+    timeout_s: float
+    retries: int
+    backoff_s: float
+    deadline_s: float
 
 
-def http_settings() -> dict[str, float | int]:
+FETCH_SETTINGS: dict[str, type] = {"timeout_s": float, "retries": int, "backoff_s": float,
+                                   "deadline_s": float}
+
+
+def http_settings() -> HttpSettings:
     """Download settings from the ``[fetch]`` table of ``./magfw.toml`` (``timeout_s``,
     ``retries``, ``backoff_s``, ``deadline_s``); absent keys keep their defaults."""
     from magfw.config import load_config
 
     table = load_config().get("fetch", {})
-    out: dict[str, float | int] = {}
+    out: dict[str, Any] = {}
     for key, kind in FETCH_SETTINGS.items():
         if key in table:
             try:
@@ -165,7 +175,7 @@ def http_settings() -> dict[str, float | int]:
             except (TypeError, ValueError):
                 raise UsageError("magfw.toml", f"[fetch] {key} = {table[key]!r} is not a "
                                  f"{kind.__name__}") from None
-    return out
+    return cast(HttpSettings, out)
 
 
 def open_archive(source: str | Path, cache_dir: Path) -> Archive:
