@@ -28,13 +28,13 @@ from magfw.kernels.pool import (
     active_pool,
     kernel_pool,
     require_pool,
-    spice_error_text,
 )
 from magfw.kernels.selection import (
     body_code,
     kernel_series,
     select_kernels,
 )
+from magfw.kernels.spice_errors import spice_error_text
 from magfw.kernels.writers import (
     ck_frame_definition,
     fk_lines,

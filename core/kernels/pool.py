@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from magfw.errors import KernelError
 from magfw.kernels.files import RTN_FRAME_ID0, KernelFile, Kind, _as_kernel, generic_kernels
 from magfw.kernels.selection import _ck_windows, _merge_windows, _spk_windows, body_code
+from magfw.kernels.spice_errors import spice_error_text
 from magfw.kernels.writers import fk_lines, rtn_frame_definition
 
 _LOCK = threading.Lock()
@@ -107,16 +108,6 @@ class KernelPool:
             sp.lmpool(fk_lines(rtn_frame_definition(name, frame_id, code)))
             self._rtn[code] = name
         return self._rtn[code]
-
-
-def spice_error_text(exc: Exception) -> str:
-    """One line for a SPICE error: its short message (``SPICE(NOSUCHFILE)``) and long message
-    (SpiceyError has ``short``, ``explain``, ``long``; no ``value``)."""
-    short = str(getattr(exc, "short", "") or "")
-    long = " ".join(str(getattr(exc, "long", "") or "").split())
-    if short and long:
-        return f"{short}: {long}"
-    return short or long or " ".join(str(exc).split())
 
 
 def _furnsh(k: KernelFile) -> None:

@@ -21,6 +21,7 @@ from magfw.kernels.files import (
     KernelFile,
     _as_kernel,
 )
+from magfw.kernels.spice_errors import SpiceyError, spice_error_text
 
 
 def kernel_series(name: str, version_pattern: str | re.Pattern[str] = DEFAULT_VERSION_PATTERN
@@ -76,6 +77,14 @@ def _ck_windows(path: Path, ids: Iterable[int] | None) -> dict[int, NDArray[np.f
     return out
 
 
+def _covers(windows: list[NDArray[np.float64]], start: float, end: float) -> bool:
+    """Whether the union of ``windows`` covers [start, end] without a gap."""
+    if not windows:
+        return False
+    merged = _merge_windows(np.concatenate(windows))
+    return bool(np.any((merged[:, 0] <= start) & (merged[:, 1] >= end)))
+
+
 def body_code(body: str | int) -> int:
     """NAIF ID code of a body given by name or code (KernelError when unknown)."""
     if isinstance(body, (int, np.integer)):
@@ -117,6 +126,11 @@ def select_kernels(
 
     Computing CK coverage needs the candidates' SCLK kernels: they are loaded for the call
     (so call this before entering :func:`kernel_pool`, or inside it with the SCLKs loaded).
+
+    A candidate SPICE cannot read (a damaged file, a CK whose SCLK is missing) is left out
+    when the readable kernels cover the span for the wanted objects without it; otherwise a
+    :class:`KernelError` names that file and what SPICE said, in one line. So a damaged
+    kernel fails only the units that need it.
     """
     from magfw.kernels.pool import _spice_session  # (pool imports this module)
     kfs = [_as_kernel(c) for c in candidates]
@@ -135,17 +149,38 @@ def select_kernels(
                    for w in windows.values())
 
     keep: list[KernelFile] = []
+    unreadable: list[tuple[KernelFile, str]] = []
+    covered: dict[tuple[str, int], list[NDArray[np.float64]]] = {}
+
+    def consider(k: KernelFile, read: Any, ids: set[int] | None) -> None:
+        try:
+            windows = read(k.path, ids)
+        except SpiceyError as exc:
+            unreadable.append((k, spice_error_text(exc)))
+            return
+        if overlaps(windows):
+            keep.append(k)
+            for code, w in windows.items():
+                covered.setdefault((k.kind, code), []).append(w)
+
     cks = [k for k in chosen if k.kind == "ck"]
     for k in chosen:
         if k.kind == "spk":
-            if overlaps(_spk_windows(k.path, body_ids)):
-                keep.append(k)
+            consider(k, _spk_windows, body_ids)
         elif k.kind != "ck":
             keep.append(k)
     if cks:
         sclks = [k for k in chosen if k.kind in ("sclk", "fk")]
         with _spice_session(sclks):
-            keep += [k for k in cks if overlaps(_ck_windows(k.path, ck_set))]
+            for k in cks:
+                consider(k, _ck_windows, ck_set)
+    for k, why in unreadable:
+        wanted = body_ids if k.kind == "spk" else ck_set
+        if not wanted or not all(_covers(covered.get((k.kind, code), []), start_et, end_et)
+                                 for code in wanted):
+            hint = " (no SCLK kernel for it?)" if k.kind == "ck" and "SCLK" in why.upper() \
+                else ""
+            raise KernelError(k.path, f"SPICE cannot read this {k.kind.upper()}{hint}: {why}")
     pred = re.compile(predictive_pattern, re.IGNORECASE) if isinstance(predictive_pattern, str) \
         else predictive_pattern
 

@@ -1,5 +1,9 @@
 """Reading Berkeley's unvalidated daily L1 CDFs (``ST{A,B}_L1_MAG[B]_YYYYMMDD_Vnn.cdf``).
 
+A normal-mode file with no records, with every Epoch fill, or with every B_SC value fill is
+an input error naming the file (the day fails with that one line: an all-fill day is never
+processed silently); a burst file without records is as if there were none.
+
 What is used: ``Epoch`` (CDF_EPOCH ms, or CDF_TIME_TT2000 ns: both are accepted), ``B_SC``
 (nT, spacecraft axes, [N, 3] or [N, 4] with the magnitude last, which is recomputed) and
 ``MAGFLAGUC`` (status bits, optional: zeros when absent). Records keep their file order (the
@@ -61,4 +65,12 @@ def read_uv(path: Path, burst: bool) -> RawSeries:
     if bad_t.any():
         keep = ~bad_t
         tt, b, flags = tt[keep], b[keep], flags[keep]
+    if tt.size == 0 and burst:
+        return RawSeries(Path(path), tt, b, flags, burst)  # no burst data: as if absent
+    if tt.size == 0:
+        raise InputError(path, "no records" if epoch.size == 0 else
+                         f"every Epoch of its {epoch.size} records is fill: no usable records")
+    if not np.isfinite(b).any() and not burst:
+        raise InputError(path, f"every B_SC value of its {tt.size} records is fill: no field "
+                               "on this day (docs/stereo.md: an all-fill day fails)")
     return RawSeries(Path(path), tt, b, flags, burst)
