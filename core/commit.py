@@ -7,8 +7,10 @@ its new ones, never a mixture:
 
 1. journal: a ``pending`` row in the ledger's ``commits`` table lists every move;
 2. back up: each file about to be replaced, and each earlier output of the unit that the new
-   version no longer has, is renamed into ``<commit>/.old/`` (same file system: a rename);
-3. place: each staged file is renamed to its final path;
+   version no longer has, is renamed to ``.magfw-old-<commit>-<name>`` beside it (the same
+   folder, so always a rename);
+3. place: each staged file is renamed to its final path (copied, then renamed, when the
+   product folder is on another file system);
 4. record: the run is inserted into the ledger and the journal row marked ``done`` in one
    SQLite transaction -- the commit point;
 5. clean: the backups and the journal row are removed.
@@ -26,6 +28,7 @@ with the commit), so that the newest version of a unit is always one complete se
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -81,13 +84,13 @@ def commit_outputs(out_dir: Path, ledger: Ledger, commit_dir: Path, staged: list
     file and the problem.
     """
     out_dir = Path(out_dir)
-    old = commit_dir / ".old"
+    tag = commit_dir.name[:12]
     new_rels = {s.rel for s in staged}
-    moves: list[dict[str, Any]] = [{"staged": s.staged.relative_to(out_dir).as_posix(), "final": s.rel,
-              "backup": (old / s.rel).relative_to(out_dir).as_posix(),
-              "sha256": s.sha256, "size": s.size} for s in staged]
-    retire: list[dict[str, Any]] = [{"final": rel, "backup": (old / rel).relative_to(out_dir).as_posix()}
-              for rel in retired or [] if rel not in new_rels]
+    moves: list[dict[str, Any]] = [{"staged": s.staged.relative_to(out_dir).as_posix(),
+                                    "final": s.rel, "backup": _backup_name(s.rel, tag),
+                                    "sha256": s.sha256, "size": s.size} for s in staged]
+    retire: list[dict[str, Any]] = [{"final": rel, "backup": _backup_name(rel, tag)}
+                                    for rel in retired or [] if rel not in new_rels]
     plan: dict[str, list[dict[str, Any]]] = {"moves": moves, "retire": retire}
     commit_id = commit_dir.relative_to(out_dir).as_posix()
     ledger.begin_commit(commit_id, entry.unit, plan)
@@ -96,15 +99,13 @@ def commit_outputs(out_dir: Path, ledger: Ledger, commit_dir: Path, staged: list
         for item in [*moves, *retire]:
             final = out_dir / item["final"]
             if final.exists():
-                backup = out_dir / item["backup"]
-                backup.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(final, backup)
+                os.replace(final, out_dir / item["backup"])  # same folder: a rename
         _checkpoint("backed_up")
         parents: set[Path] = set()
         for m in moves:
             final = out_dir / m["final"]
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(out_dir / m["staged"], final)
+            _place(out_dir / m["staged"], final)
             parents.add(final.parent)
             _checkpoint("placed")
         for p in parents:
@@ -118,13 +119,50 @@ def commit_outputs(out_dir: Path, ledger: Ledger, commit_dir: Path, staged: list
         ledger.forget_commit(commit_id)
         shutil.rmtree(commit_dir, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise os_error(exc, out_dir, "committing") from exc
+            raise os_error(exc, None, "committing") from exc
         raise
     _checkpoint("recorded")
+    _remove_backups(out_dir, plan)
     shutil.rmtree(commit_dir, ignore_errors=True)
     ledger.forget_commit(commit_id)
     _checkpoint("cleaned")
     return outputs
+
+
+#: Prefix of the backups a commit keeps beside the files it replaces until its commit point.
+BACKUP_PREFIX = ".magfw-old-"
+
+
+def _backup_name(rel: str, tag: str) -> str:
+    """Where a file the commit replaces waits: beside it (same folder, same file system, so
+    moving it there is always a rename), hidden, named for the commit."""
+    folder, _, name = rel.rpartition("/")
+    backup = f"{BACKUP_PREFIX}{tag}-{name}"
+    return f"{folder}/{backup}" if folder else backup
+
+
+def _place(staged: Path, final: Path) -> None:
+    """Move a staged file to its final path: a rename, or, when the product folder is on
+    another file system (a folder mounted or linked elsewhere), a copy into a temporary
+    beside the final path, then a rename there."""
+    try:
+        os.replace(staged, final)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        from magfw.io.atomic import atomic_path
+
+        with atomic_path(final) as tmp:
+            shutil.copyfile(staged, tmp)
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        staged.unlink()
+
+
+def _remove_backups(out_dir: Path, plan: dict[str, Any]) -> None:
+    for item in [*plan["moves"], *plan["retire"]]:
+        with contextlib.suppress(FileNotFoundError):
+            (out_dir / item["backup"]).unlink()
 
 
 def _roll_back(out_dir: Path, plan: dict[str, Any]) -> None:
@@ -176,6 +214,7 @@ def recover(out_dir: Path, ledger: Ledger, unit: str | None = None) -> list[str]
 
 def _recover_one(out_dir: Path, ledger: Ledger, c: PendingCommit) -> str:
     if c.state == "done":
+        _remove_backups(out_dir, c.plan)
         what = f"commit of {c.unit} completed (backups removed)"
     else:
         _roll_back(out_dir, c.plan)

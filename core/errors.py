@@ -74,10 +74,11 @@ _ERRNO_TEXT = {
 
 def os_error(exc: OSError, path: str | PathLike[str] | None = None,
              doing: str = "writing") -> MagfwError:
-    """A file-system failure as one line: ``no space left on device writing FILE``."""
+    """A file-system failure as one line: ``no space left on device writing FILE``; FILE is
+    ``path`` when given (the product being written), else the file the error names."""
     import errno
 
     name = errno.errorcode.get(exc.errno or 0, "")
     problem = _ERRNO_TEXT.get(name, exc.strerror or str(exc))
-    where = exc.filename if exc.filename is not None else path
+    where = path if path is not None else exc.filename
     return MagfwError(None, f"{problem} {doing} {where}" if where is not None else problem)

@@ -92,7 +92,11 @@ def stage_products(ctx: UnitContext, products: list[Product], inputs: Inputs, so
             raise MagfwError(rel, f"written twice in one unit (products {seen[rel]} and {d.id})")
         seen[rel] = d.id
         attrs = provenance_attrs(ctx, product, inputs, software)
-        for w in write_product_files(product, commit_dir / rel, attrs):
+        try:
+            written = write_product_files(product, commit_dir / rel, attrs)
+        except OSError as exc:  # disk full, a file-size limit: name the product, not staging
+            raise os_error(exc, ctx.out_dir / rel) from exc
+        for w in written:
             staged.append(StagedFile(w.path, w.path.relative_to(commit_dir).as_posix(), d.id,
                                      w.sha256, w.size))
     return staged

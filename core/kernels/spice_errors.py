@@ -12,6 +12,7 @@ def spice_error_text(exc: Exception) -> str:
     (SpiceyError has ``short``, ``explain``, ``long``; no ``value``)."""
     short = str(getattr(exc, "short", "") or "")
     long = " ".join(str(getattr(exc, "long", "") or "").split())
+    long = long.split(". ")[0].rstrip(".")  # the first sentence says what is wrong
     if short and long:
         return f"{short}: {long}"
     return short or long or " ".join(str(exc).split())
