@@ -106,7 +106,16 @@ def leap_seconds() -> list[tuple[np.datetime64, int]]:
 
 
 def _tai_utc_ns(day: np.ndarray) -> np.ndarray:
-    """TAI-UTC (ns, int64) at 00:00 UTC of ``day`` (days since 2000-01-01), as cdflib computes it."""
+    """TAI-UTC (ns, int64) at 00:00 UTC of ``day`` (days since 2000-01-01), as cdflib computes it.
+
+    Fast path: when every day lies between the same two leap seconds after 1972 (a day or a
+    month of samples, nearly always), the offset is one number: no table look-up per sample.
+    """
+    day = np.asarray(day)
+    if day.size > 16:
+        lo, hi = np.searchsorted(_LEAP_DAY, [day.min(), day.max()], side="right") - 1
+        if lo == hi and lo >= 0 and not _LEAP_PRE1972[lo]:
+            return np.full(day.shape, np.int64(_LEAP_TAI_UTC[lo] * 1e9), dtype=np.int64)
     j = np.searchsorted(_LEAP_DAY, day, side="right") - 1
     jj = np.clip(j, 0, None)
     # cdflib: da = TAI-UTC + ((JD(noon) - 2400000.5) - MJDref) * drift, then int(da * 1e9).
