@@ -16,10 +16,18 @@ from magfw.testing import make_hooks, run_level
 from magfw_plastic import plugin as plastic_plugin
 from magfw_plastic import products as pr
 from magfw_plastic.averaging import day_start_ms
-from magfw_plastic.collect import Coverage, DayStack, days_text, parse_days, read_daily
+from magfw_plastic.collect import (
+    Coverage,
+    DayStack,
+    days_text,
+    parse_days,
+    read_daily,
+    read_daily_flatfile,
+)
 from magfw_plastic.yearly import YearRecords, day_averages
 
-DAILY = {d.id: d for d in shipped_definitions("plastic")}["merged_daily"]
+DEFINITIONS = {d.id: d for d in shipped_definitions("plastic")}
+DAILY, DAILY_FF = DEFINITIONS["merged_daily"], DEFINITIONS["merged_daily_ff"]
 
 
 def test_days_as_ranges_and_back():
@@ -86,43 +94,59 @@ def test_averages_made_a_day_at_a_time_equal_those_of_the_whole_year(width_s):
 
 
 def write_daily(out: Path, day: date, **attrs: str) -> Path:
-    """A merged daily CDF of ``day`` in the tree (a synthetic table)."""
-    rel = DAILY.filename.format(sc="A", yyyy=day.year, mm=day.month, dd=day.day, version=7)
-    product = Product(DAILY, variables=pr.cdf_variables(synthetic_table([day])),
-                      attrs={"Source_name": "Ahead>STEREO Ahead",
-                             "Logical_source": "STA_L2_MAGPLASMA_1M", **attrs})
-    write_product(product, out / rel, {})
-    return out / rel
+    """A merged daily CDF of ``day`` in the tree (a synthetic table), and its flat file."""
+    table = synthetic_table([day])
+    gaps = {"Source_name": "Ahead>STEREO Ahead", "Logical_source": "STA_L2_MAGPLASMA_1M", **attrs}
+    fields = {"sc": "A", "yyyy": day.year, "mm": day.month, "dd": day.day, "version": 7}
+    ff = Product(DAILY_FF, variables=pr.flatfile_variables(table),
+                 attrs={k.upper().replace("_", " "): v for k, v in attrs.items()})
+    write_product(ff, out / DAILY_FF.filename.format(**fields), {})
+    product = Product(DAILY, variables=pr.cdf_variables(table), attrs=gaps)
+    write_product(product, out / DAILY.filename.format(**fields), {})
+    return out / DAILY.filename.format(**fields)
 
 
 def test_a_daily_cdf_read_back_is_checked(tmp_path):
     day = date(2024, 3, 2)
     path = write_daily(tmp_path, day, PLASTIC_missing_days="2024-03-02", MAG_missing_days="none")
     rec = read_daily(path, day)
-    assert (rec.has_plastic, rec.has_mag) == (False, True) and rec.table["Epoch"].size == 1440
+    assert (rec.has_plastic, rec.has_mag) == (False, True) and rec.columns["Epoch"].size == 1440
+    ff = tmp_path / DAILY_FF.filename.format(sc="A", yyyy=2024, mm=3, dd=2, version=7)
+    rec = read_daily_flatfile(ff, day, DAILY_FF)
+    assert (rec.has_plastic, rec.has_mag) == (False, True)
+    assert rec.columns["B"].shape == (1440, 3) and rec.columns["TIME"].dtype == np.int64
     with pytest.raises(InputError, match="not the 1440 minute centres of 2024-03-03") as exc:
         read_daily(path, date(2024, 3, 3))
     assert str(exc.value).startswith(str(path))
+    with pytest.raises(InputError, match="not the 1440 minute centres of 2024-03-03"):
+        read_daily_flatfile(ff, date(2024, 3, 3), DAILY_FF)
     path.write_bytes(path.read_bytes()[:3000])
     with pytest.raises(InputError) as exc:
         read_daily(path, day)
     assert str(exc.value).startswith(str(path)) and "\n" not in str(exc.value)
 
 
-def test_a_damaged_daily_product_is_left_out_of_its_month(tmp_path, caplog):
+def test_a_damaged_daily_product_is_left_out_of_its_month_and_year(tmp_path, caplog):
     out, empty = tmp_path / "out", tmp_path / "empty"
     empty.mkdir()
     write_daily(out, date(2024, 3, 1), PLASTIC_missing_days="none", MAG_missing_days="2024-03-01")
     bad = write_daily(out, date(2024, 3, 2))
-    bad.write_bytes(bad.read_bytes()[:3000])
+    bad.write_bytes(bad.read_bytes()[:3000])  # the CDF, read by the year
+    bad_ff = out / DAILY_FF.filename.format(sc="A", yyyy=2024, mm=3, dd=2, version=7)
+    ffd = bad_ff.with_suffix(".ffd")
+    ffd.write_bytes(ffd.read_bytes()[:1000])  # the flat file, read by the month
     hooks = make_hooks(plastic_plugin, names=["plastic"])  # stereo not loaded: MAG from files
     with caplog.at_level("WARNING", logger="magfw"):
-        summary = run_level(hooks, "plastic", "monthly", "2024-03", out, source=str(empty),
+        summary = run_level(hooks, "plastic", "l2", "2024-03", out, source=str(empty),
                             spacecraft="A", options={})
     assert summary.ok, [r.message for r in summary.results]
     assert {r.status for r in summary.results if r.level == "daily"} == {"skipped"}  # no inputs
-    assert f"day 2024-03-02 left out: {bad}" in caplog.text
+    assert "2024-03: day 2024-03-02 left out: " in caplog.text
+    assert f"2024: day 2024-03-02 left out: {bad}" in caplog.text
     month = read_product(out / "monthly_flatfile/Afgy2024/mar_STA_L2_MAGPLASMA_1M_2024_V07.ffh")
     assert month.variables["TIME"].size == 1440
     assert month.global_attrs["DAYS WITHOUT INPUTS"] == "2024-03-02..2024-03-31"
     assert month.global_attrs["MAG MISSING DAYS"] == "2024-03-01"
+    year = read_product(out / "yearly_cdf/sta_l2_magplasma_1m_20240101_v07.cdf")
+    assert year.global_attrs["Days_in_file"] == "2024-03-01"
+    assert year.global_attrs["MAG_missing_days"] == "2024-03-01"

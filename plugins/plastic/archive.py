@@ -33,8 +33,6 @@ from magfw.api import (
 from magfw_plastic.reader import ASCII_NAME
 
 MAG_MISSION, MAG_PRODUCT = "stereo", "l1_mag_rtn"
-#: The merged daily CDF: what the monthly and yearly products are built from.
-DAILY_PRODUCT = "merged_daily"
 
 
 def plastic_dirs(sc: str, res: str, year: int) -> list[str]:
@@ -128,13 +126,13 @@ def find_mag_in_archive(archive: Archive, definition: ProductDefinition, sc: str
     return max(hits, key=lambda h: (_version(definition, h), h))
 
 
-def find_dailies(ctx: UnitContext, sc: str) -> dict[date, FoundProduct]:
-    """The merged daily CDFs of the unit's month or year in the output tree: the highest
-    version of each day, by day."""
+def find_dailies(ctx: UnitContext, sc: str, product_id: str) -> dict[date, FoundProduct]:
+    """The merged daily products ``product_id`` (``merged_daily`` or ``merged_daily_ff``) of
+    the unit's month or year in the output tree: the highest version of each day, by day."""
     fields: dict[str, object] = {"sc": sc, "yyyy": ctx.unit.start.year}
     if ctx.unit.kind == "month":
         fields["mm"] = ctx.unit.start.month
-    found = ctx.newest_products(ctx.mission.id, DAILY_PRODUCT, **fields)
+    found = ctx.newest_products(ctx.mission.id, product_id, **fields)
     out: dict[date, FoundProduct] = {}
     for f in found:
         day = f.day

@@ -1,5 +1,6 @@
-"""Monthly and yearly products are collected from the merged daily CDFs in the output tree, one
-day at a time.
+"""Monthly and yearly products are collected from the merged daily products in the output tree,
+one day at a time (the monthly flat file from the daily flat files, the yearly CDF and averages
+from the daily CDFs).
 
 :class:`DayStack` holds the output's columns, allocated once for the number of days and filled
 day by day, so a month or a year never holds more than its own output plus one day's file.
@@ -9,14 +10,14 @@ and turns that into the gap attributes. Days are written as compact ranges (:fun
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from magfw.api import InputError, Inputs, UnitContext
+from magfw.api import InputError, Inputs, ProductDefinition, UnitContext
 from magfw_plastic import archive as arc
 from magfw_plastic import products as pr
 from magfw_plastic.averaging import MINUTE_MS, MINUTES_PER_DAY, day_start_ms
@@ -113,18 +114,35 @@ class DayStack:
 
 @dataclass(frozen=True)
 class DailyRecord:
-    """One merged daily CDF read back: its day, its 1-min table (names of the CDF variables,
-    float64, NaN = fill) and whether the day had PLASTIC and MAG."""
+    """One merged daily product read back: its day, its columns (the merged table of the CDF,
+    or the flat file's variables; float64/float32, NaN = fill) and whether the day had PLASTIC
+    and MAG (the file's gap attributes, else its quality flags)."""
 
     day: date
-    table: dict[str, np.ndarray]
+    columns: dict[str, np.ndarray]
     has_plastic: bool
     has_mag: bool
 
 
+def _said_missing(text: object, day: date, fallback: bool) -> bool:
+    """Whether a gap attribute (a :func:`days_text` string) names ``day``."""
+    try:
+        return day in parse_days(text) if isinstance(text, str) else fallback
+    except ValueError:  # not a list of days: judge by the flags
+        return fallback
+
+
+def _check_minutes(path: Path, day: date, n: int, first_ms: float, last_ms: float,
+                   tol_ms: float = 0.0) -> None:
+    start = day_start_ms(day)
+    if (n != MINUTES_PER_DAY or abs(first_ms - (start + MINUTE_MS / 2)) > tol_ms
+            or abs(last_ms - (start + (MINUTES_PER_DAY - 0.5) * MINUTE_MS)) > tol_ms):
+        raise InputError(path, f"holds {n} records, not the 1440 minute centres of {day}")
+
+
 def read_daily(path: Path, day: date) -> DailyRecord:
-    """Read the merged daily CDF of ``day``; InputError if it is unreadable or does not hold
-    the day's 1440 minutes."""
+    """Read the merged daily CDF of ``day`` as a merged table; InputError if it is unreadable
+    or does not hold the day's 1440 minutes."""
     from magfw.api import read_cdf
 
     data = read_cdf(path, variables=list(pr.CDF_NEEDED))
@@ -135,35 +153,50 @@ def read_daily(path: Path, day: date) -> DailyRecord:
     table = pr.table_from_cdf(data)
     g = data.global_attrs
     qf = table["Quality_Flag"]
-
-    def said_missing(key: str, fallback: bool) -> bool:
-        text = g.get(key)
-        try:
-            return day in parse_days(text) if isinstance(text, str) else fallback
-        except ValueError:  # not a list of days: judge by the flags
-            return fallback
-
-    no_plastic = said_missing("PLASTIC_missing_days", bool(np.all((qf & 0xF) == 15)))
-    no_mag = said_missing("MAG_missing_days", bool(np.all((qf & (1 << 6)) != 0)))
+    no_plastic = _said_missing(g.get("PLASTIC_missing_days"), day, bool(np.all((qf & 0xF) == 15)))
+    no_mag = _said_missing(g.get("MAG_missing_days"), day, bool(np.all((qf & (1 << 6)) != 0)))
     return DailyRecord(day, table, not no_plastic, not no_mag)
 
 
-def daily_folder(ctx: UnitContext) -> Path:
-    """Where the unit's merged daily CDFs are (for messages)."""
-    pattern = ctx.product(arc.DAILY_PRODUCT).filename.glob(sc=ctx.spacecraft or "A",
-                                                            yyyy=ctx.unit.start.year)
+def read_daily_flatfile(path: Path, day: date, definition: ProductDefinition) -> DailyRecord:
+    """Read the merged daily flat file of ``day`` as its definition's variables; InputError if
+    it is unreadable, lacks a column or does not hold the day's 1440 minutes."""
+    from magfw.api import read_product
+    from magfw.api import time as magtime
+
+    data = read_product(path)
+    try:
+        columns = pr.flatfile_variables_from_columns(definition, data.variables)
+    except KeyError as exc:
+        raise InputError(path, f"no column {exc.args[0]!r}") from None
+    tt = columns[definition.time_variable or "TIME"]
+    ends = np.asarray(magtime.tt2000_to_cdf_epoch(tt[[0, -1]] if tt.size else tt[:0]),
+                      dtype=np.float64)
+    _check_minutes(path, day, int(tt.size), float(ends[0]) if tt.size else np.nan,
+                   float(ends[-1]) if tt.size else np.nan, tol_ms=1.0)
+    g = data.global_attrs
+    qf = np.nan_to_num(columns["QUALITY"], nan=0.0).astype(np.uint16)
+    no_plastic = _said_missing(g.get("PLASTIC MISSING DAYS"), day, bool(np.all((qf & 0xF) == 15)))
+    no_mag = _said_missing(g.get("MAG MISSING DAYS"), day, bool(np.all((qf & (1 << 6)) != 0)))
+    return DailyRecord(day, columns, not no_plastic, not no_mag)
+
+
+def daily_folder(ctx: UnitContext, product_id: str) -> Path:
+    """Where the unit's merged daily products are (for messages)."""
+    pattern = ctx.product(product_id).filename.glob(sc=ctx.spacecraft or "A",
+                                                    yyyy=ctx.unit.start.year)
     return ctx.out_dir / pattern.rpartition("/")[0]
 
 
-def daily_inputs(ctx: UnitContext) -> Inputs:
-    """The unit's merged daily CDFs in the output tree (highest version of each day) as inputs;
-    the days without one are noted. A unit without any is skipped."""
+def daily_inputs(ctx: UnitContext, product_id: str) -> Inputs:
+    """The unit's merged daily products ``product_id`` in the output tree (highest version of
+    each day) as inputs; the days without one are noted. A unit without any is skipped."""
     sc = ctx.spacecraft or "A"
-    selection = {"merged_daily": "highest version of each day"}
-    found = arc.find_dailies(ctx, sc)
+    selection = {product_id: "highest version of each day"}
+    found = arc.find_dailies(ctx, sc, product_id)
     if not found:
         return Inputs(selection=selection, skip_reason=f"no merged daily product of ST{sc} "
-                                                       f"{ctx.unit.key} in {daily_folder(ctx)}")
+                                                       f"{ctx.unit.key} in {daily_folder(ctx, product_id)}")
     cov = Coverage(ctx.unit.start, ctx.unit.end, present=list(found))
     absent = cov.absent()
     notes = [f"no merged daily product for {days_text(absent)}"] if absent else []
@@ -171,21 +204,24 @@ def daily_inputs(ctx: UnitContext) -> Inputs:
                   selection=selection, notes=notes)
 
 
-def input_day(ctx: UnitContext, name: str) -> date:
-    """The day of a merged daily CDF from its name in the tree."""
-    fields = ctx.product(arc.DAILY_PRODUCT).filename.parse(name) or {}
+def input_day(definition: ProductDefinition, name: str) -> date:
+    """The day of a merged daily product from its name in the tree."""
+    fields = definition.filename.parse(name) or {}
     return date(int(fields["yyyy"]), int(fields["mm"]), int(fields["dd"]))
 
 
-def read_dailies(ctx: UnitContext, inputs: Inputs, coverage: Coverage) -> Iterator[DailyRecord]:
-    """The unit's merged daily CDFs read one at a time, in day order, each recorded in
-    ``coverage``. One that cannot be read is left out with a warning naming it (it is then a
-    day without inputs in the product's attributes): one bad file never loses a month."""
-    files = sorted(inputs.by_role(MERGED), key=lambda f: input_day(ctx, f.name))
+def read_dailies(ctx: UnitContext, inputs: Inputs, coverage: Coverage,
+                 read: Callable[[Path, date], DailyRecord], definition: ProductDefinition
+                 ) -> Iterator[DailyRecord]:
+    """The unit's merged daily products (of ``definition``) read with ``read`` one at a time,
+    in day order, each recorded in ``coverage``. One that cannot be read is left out with a
+    warning naming it (it is then a day without inputs in the product's attributes): one bad
+    file never loses a month or a year."""
+    files = sorted(inputs.by_role(MERGED), key=lambda f: input_day(definition, f.name))
     for f in files:
-        day = input_day(ctx, f.name)
+        day = input_day(definition, f.name)
         try:
-            rec = read_daily(f.path, day)
+            rec = read(f.path, day)
         except InputError as exc:
             ctx.log.warning("plastic ST%s %s: day %s left out: %s", ctx.spacecraft or "A",
                             ctx.unit.key, day, exc)

@@ -1,5 +1,6 @@
 """Level ``monthly``: the monthly merged flat file of one calendar month, from the month's merged
-daily CDFs in the output tree (the highest version of each day), read one day at a time.
+daily flat files in the output tree (the highest version of each day; the same columns), read
+one day at a time.
 
     fetch -> Inputs -> read -> MonthFile -> write -> [merged_monthly_ff]
 
@@ -12,11 +13,11 @@ PLASTIC or MAG. A month without any daily product is skipped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from magfw.api import InputError, Inputs, Product, UnitContext, hookimpl
-from magfw_plastic import products as pr
 from magfw_plastic.collect import (
     MERGED,
     Coverage,
@@ -25,7 +26,11 @@ from magfw_plastic.collect import (
     daily_inputs,
     flatfile_attrs,
     read_dailies,
+    read_daily_flatfile,
 )
+
+#: What the month is made of: the daily flat files (their columns are the month's).
+DAILY = "merged_daily_ff"
 
 
 @dataclass(frozen=True)
@@ -42,20 +47,22 @@ class Monthly:
 
     @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
-        """The month's merged daily CDFs in the output tree."""
-        return daily_inputs(ctx)
+        """The month's merged daily flat files in the output tree."""
+        return daily_inputs(ctx, DAILY)
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> MonthFile:
-        """Each day's CDF read in turn, its flat-file columns copied into the month's."""
+        """Each day's flat file read in turn, its columns copied into the month's."""
         coverage = Coverage(ctx.unit.start, ctx.unit.end)
         stack = DayStack(len(inputs.by_role(MERGED)))
-        for rec in read_dailies(ctx, inputs, coverage):
-            stack.add(pr.flatfile_variables(rec.table))
-            ctx.vectors += int(rec.table["Epoch"].size)
+        definition = ctx.product(DAILY)
+        read = partial(read_daily_flatfile, definition=definition)
+        for rec in read_dailies(ctx, inputs, coverage, read, definition):
+            stack.add(rec.columns)
+            ctx.vectors += int(next(iter(rec.columns.values())).shape[0])
         if not coverage.present:
-            raise InputError(daily_folder(ctx), f"no readable merged daily product for "
-                                                f"{ctx.unit.key} (see the warnings in the log)")
+            raise InputError(daily_folder(ctx, DAILY), f"no readable merged daily product for "
+                                                       f"{ctx.unit.key} (see the warnings in the log)")
         return MonthFile(ctx.spacecraft or "A", stack.columns(), coverage)
 
     @hookimpl

@@ -17,7 +17,7 @@ from magfw_plastic.averaging import average_table
 from magfw_plastic.merge import POSITION_NAMES, add_derived
 
 if TYPE_CHECKING:
-    from magfw.api import ProductData
+    from magfw.api import ProductData, ProductDefinition
 
 LABELS = {"B_RTN_LABL_1": ["BR", "BT", "BN"], "CART_LABL_1": ["X", "Y", "Z"],
           **{f"{p}_LABL_1": [f"{c}_{p}" for c in "XYZ"] for p in POSITION_NAMES}}
@@ -96,6 +96,27 @@ def flatfile_variables(t: dict[str, np.ndarray], with_quality: bool = True) -> d
     if with_quality:
         out["QUALITY"] = np.asarray(t["Quality_Flag"], dtype=np.float32)
     return {k: (v if k == "TIME" else np.asarray(v, dtype=np.float32)) for k, v in out.items()}
+
+
+#: A flat-file value at or above this is the flat files' fill (1e34).
+FLATFILE_FILL_THRESHOLD = 1e33
+
+
+def flatfile_variables_from_columns(definition: ProductDefinition,
+                                    columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A flat file's columns as read (one per column, fill 1e34) back into its definition's
+    variables (``B`` from ``BR BT BN`` ...), fill -> NaN; a missing column is a KeyError."""
+    out: dict[str, np.ndarray] = {}
+    for var in definition.variables:
+        if not var.record_varying:
+            continue
+        names = var.attrs.get("columns")
+        arr = (np.stack([columns[str(n)] for n in names], axis=1) if names
+               else np.asarray(columns[var.name]))
+        if arr.dtype.kind == "f":
+            arr = np.where(arr >= FLATFILE_FILL_THRESHOLD, np.nan, arr).astype(arr.dtype)
+        out[var.name] = arr
+    return out
 
 
 AVERAGED = ("BFIELDRTN", "BTOTAL", "Np", "Vp", "Tp", "Vth", "V_RTN", "R", "HEEQ")

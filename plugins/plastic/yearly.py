@@ -31,8 +31,12 @@ from magfw_plastic.collect import (
     days_text,
     flatfile_attrs,
     read_dailies,
+    read_daily,
 )
 from magfw_plastic.daily import SOURCE_NAME
+
+#: What the year is made of: the daily CDFs (every variable of the yearly CDF).
+DAILY = "merged_daily"
 
 #: Average products and their bin widths (s).
 AVERAGES = {"merged_10min": 600, "merged_1hr": 3600}
@@ -72,9 +76,9 @@ class Yearly:
     @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The year's merged daily CDFs in the output tree."""
-        inputs = daily_inputs(ctx)
+        inputs = daily_inputs(ctx, DAILY)
         if inputs.skip_reason:  # not one day of the year: fail, do not skip
-            raise MissingInputError(daily_folder(ctx), f"no merged daily product of "
+            raise MissingInputError(daily_folder(ctx, DAILY), f"no merged daily product of "
                                     f"ST{ctx.spacecraft or 'A'} {ctx.unit.key}: no day of the "
                                     "year had PLASTIC or MAG inputs, or every day failed")
         return inputs
@@ -84,12 +88,12 @@ class Yearly:
         """Each day's CDF read in turn, its records copied into the year's."""
         coverage = Coverage(ctx.unit.start, ctx.unit.end)
         stack = DayStack(len(inputs.by_role(MERGED)))
-        for rec in read_dailies(ctx, inputs, coverage):
-            stack.add(pr.record_variables(rec.table))
-            ctx.vectors += int(rec.table["Epoch"].size)
+        for rec in read_dailies(ctx, inputs, coverage, read_daily, ctx.product(DAILY)):
+            stack.add(pr.record_variables(rec.columns))
+            ctx.vectors += int(rec.columns["Epoch"].size)
         if not coverage.present:
-            raise InputError(daily_folder(ctx), f"no readable merged daily product for "
-                                                f"{ctx.unit.key} (see the warnings in the log)")
+            raise InputError(daily_folder(ctx, DAILY), f"no readable merged daily product for "
+                                                       f"{ctx.unit.key} (see the warnings in the log)")
         return YearRecords(ctx.spacecraft or "A", stack.columns(), coverage)
 
     @hookimpl
