@@ -197,3 +197,17 @@ def test_a_cycle_starting_in_a_leap_second_folds_onto_second_59():
     t = parse_plastic_text(text, Path("x.txt"))
     assert [iso(x)[11:23] for x in t.time_ms] == ["23:59:59.250", "23:59:59.250"]
     check_day(t, date(2016, 12, 31))
+
+
+def test_only_the_rows_wanted_are_parsed_and_checked():
+    """The daily level reads a neighbour day's file for its rows next to midnight only."""
+    body = ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t1.5\t0\n"
+            "2024\t002\t03\t05\t05\t0.5\t2024-01-02/03:05:05\tabc\t0\n"
+            "2024\t002\t03\t06\t05\t0.5\t2024-01-02/03:06:05\t3.5\t0\n")
+    path = Path("/a/STB_L2_PLA_1DMax_1min_20240102_002_V11.txt")
+    t = parse_plastic_text(HEAD + body, path, rows_wanted=slice(-1, None))
+    assert len(t) == 1 and t.get("np").tolist() == [3.5]
+    assert iso(t.time_ms[0]).startswith("2024-01-02T03:06:05.500")
+    assert parse_plastic_text(HEAD + body, path, rows_wanted=slice(0, 1)).get("np").tolist() == [1.5]
+    with pytest.raises(InputError, match="line 4, column 'Np"):
+        parse_plastic_text(HEAD + body, path, rows_wanted=slice(0, 2))

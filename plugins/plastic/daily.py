@@ -5,8 +5,9 @@ the 1-min grid -> the daily merged CDF and flat file.
           -> write -> [merged_daily, merged_daily_ff]
 
 Inputs: the day's PLASTIC 1-min file (role ``plastic``), the files of the day before and after
-(``plastic_edge``: a cycle that starts before midnight belongs to the next day's first minute,
-and their positions bridge the day's edges), and the day's MAG L1 RTN (``mag``; the output
+(``plastic_edge``, of which only the rows next to midnight are read: a cycle that starts before
+midnight belongs to the next day's first minute, and their positions bridge the day's edges),
+and the day's MAG L1 RTN (``mag``; the output
 tree first, through the registry, else the archive). A damaged file of the day (PLASTIC or MAG)
 fails this day only, with one line naming the file; a damaged neighbour only loses its edge
 cycles (a warning in the log), since it fails its own day. A day with neither PLASTIC nor MAG
@@ -39,6 +40,10 @@ from magfw_plastic.positions import positions
 from magfw_plastic.reader import ASCII_NAME, FILL_THRESHOLD, MERGE_COLUMNS, check_day, read_plastic_ascii
 
 PLASTIC, PLASTIC_EDGE, MAG = "plastic", "plastic_edge", "mag"
+#: Rows of a neighbour's file that are read: its last (day before) or first (day after) ones.
+#: Only they matter to the day: a cycle whose middle crosses midnight, and the row that
+#: brackets the day's first or last minute for the position interpolation (merge notes).
+EDGE_ROWS = 10
 SOURCE_NAME = {"A": "Ahead>STEREO Ahead", "B": "Behind>STEREO Behind"}
 #: PLASTIC columns carried from the files to the merge (keys of ``reader.COLUMNS``).
 ROW_KEYS = ("np", "vp", "tp", "vth", "error", "caution", "dist_km", "lon_hee", "lat_hee",
@@ -91,10 +96,12 @@ def file_day(f: InputFile) -> date | None:
     return date(int(m["yyyy"]), int(m["mm"]), int(m["dd"])) if m else None
 
 
-def plastic_rows(f: InputFile, sc: str) -> dict[str, np.ndarray]:
-    """The merge's columns of one PLASTIC 1-min file, checked (columns present, rows on the
-    file's day, the spacecraft of its title); InputError naming the file otherwise."""
-    t = read_plastic_ascii(f.path, require=MERGE_COLUMNS)
+def plastic_rows(f: InputFile, sc: str, rows_wanted: slice | None = None
+                 ) -> dict[str, np.ndarray]:
+    """The merge's columns of one PLASTIC 1-min file (``rows_wanted`` of its rows), checked
+    (columns present, rows on the file's day, the spacecraft of its title); InputError naming
+    the file otherwise."""
+    t = read_plastic_ascii(f.path, require=MERGE_COLUMNS, rows_wanted=rows_wanted)
     day = file_day(f)
     if day is not None:
         check_day(t, day)
@@ -211,8 +218,10 @@ class Daily:
             parts.append(rows)
         has_plastic = bool(parts)
         for f in inputs.by_role(PLASTIC_EDGE):  # a neighbour's problem fails its own day
+            before = (file_day(f) or day) < day
+            rows_wanted = slice(-EDGE_ROWS, None) if before else slice(0, EDGE_ROWS)
             try:
-                parts.append(plastic_rows(f, sc))
+                parts.append(plastic_rows(f, sc, rows_wanted))
             except InputError as exc:
                 ctx.log.warning("plastic daily ST%s %s: edge cycles not used: %s", sc, day, exc)
         rows = ({k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts

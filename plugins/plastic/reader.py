@@ -139,8 +139,9 @@ def _parse_stamps(stamps: np.ndarray, path: Path) -> np.ndarray:
     return np.asarray(magtime.tt2000_to_cdf_epoch(magtime.tt2000_from_datetime64(dt)), dtype=np.float64)
 
 
-def parse_plastic_text(text: str, path: Path) -> PlasticTable:
-    """Parse the content of one PLASTIC ASCII file (see the module notes)."""
+def parse_plastic_text(text: str, path: Path, rows_wanted: slice | None = None) -> PlasticTable:
+    """Parse the content of one PLASTIC ASCII file (see the module notes); ``rows_wanted``
+    parses only those data rows (``slice(-10, None)``: the last ten), the others unchecked."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
@@ -160,6 +161,8 @@ def parse_plastic_text(text: str, path: Path) -> PlasticTable:
     rows = rows[nonblank]
     if not rows.size:
         raise InputError(path, "header only: no data rows")
+    if rows_wanted is not None:
+        rows, lineno = rows[rows_wanted], lineno[rows_wanted]
     ncol = len(header)
     # strip trailing tabs, then check every row has the header's number of fields
     stripped = np.char.rstrip(rows, "\t ")
@@ -208,8 +211,10 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def read_plastic_ascii(path: str | Path, require: tuple[str, ...] = ()) -> PlasticTable:
-    """Read one PLASTIC ASCII file; ``require`` lists keys (:data:`COLUMNS`) that must exist."""
+def read_plastic_ascii(path: str | Path, require: tuple[str, ...] = (),
+                       rows_wanted: slice | None = None) -> PlasticTable:
+    """Read one PLASTIC ASCII file; ``require`` lists keys (:data:`COLUMNS`) that must exist;
+    ``rows_wanted`` limits the data rows parsed (see :func:`parse_plastic_text`)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -221,7 +226,7 @@ def read_plastic_ascii(path: str | Path, require: tuple[str, ...] = ()) -> Plast
         text = raw.decode("ascii")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
-    table = parse_plastic_text(text, path)
+    table = parse_plastic_text(text, path, rows_wanted)
     for key in require:
         if table.column_name(key) is None:
             raise InputError(path, f"no column {COLUMNS[key][0]!r} in the header")
