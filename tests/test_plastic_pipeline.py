@@ -460,6 +460,14 @@ def test_vnum_selects_one_plastic_version(hooks, archive, tmp_path):
     assert any("V10" in i["name"] for i in entry.inputs)
     assert entry.versions["selection"] == {"plastic_version": "V10"}
     assert "(no V10 file)" in result(summary, "daily", "2024-01-31").message
+    # pinned in magfw.toml, the version reaches the days an l2 run plans (it takes no --vnum)
+    (tmp_path / "magfw.toml").write_text("[missions.plastic]\nvnum = 10\n")  # cwd is tmp_path
+    pinned = run(hooks, "2024-01-30", archive, tmp_path / "pinned")
+    assert pinned.ok
+    entry = result(pinned, "daily", "2024-01-30").entry
+    assert entry.versions["selection"] == {"plastic_version": "V10"}
+    assert np.array_equal(daily(tmp_path / "pinned", date(2024, 1, 30))["Np"],
+                          daily(out, date(2024, 1, 30))["Np"])
 
 
 def _damage(path: Path, how: str) -> None:
