@@ -83,3 +83,47 @@ def test_positions_from_the_real_file():
     hae = p["HAE"][0]
     assert np.degrees(np.arctan2(hae[1], hae[0])) % 360 == pytest.approx(250.75, abs=0.05)
     assert np.degrees(np.arcsin(hae[2] / p["R"][0])) == pytest.approx(0.0735, abs=0.01)
+
+
+def test_the_daily_merge_step_applies_the_formulas():
+    """The ``daily`` level's merge (its ``transform`` and ``average`` steps on arrays): one
+    PLASTIC cycle of Np 5, Tp 1e5 K, Vp 400 km/s, V_RTN (300, 400, 0), starting at 00:09:40
+    (middle 00:10:10: minute 10), and a MAG minute 10 of B (3, 4, 0) nT, |B| 5 nT -> the
+    numbers of test_pressures_beta_entropy_by_hand in that minute, fill elsewhere."""
+    from datetime import date
+
+    from magfw_plastic.averaging import MagMinutes, day_start_ms
+    from magfw_plastic.daily import DayLocated, DayRead, empty_rows, merge_day
+
+    day = date(2024, 3, 5)
+    start = day_start_ms(day)
+    rows = {k: np.array([v]) for k, v in {
+        "time_ms": start + 580_000.0, "np": 5.0, "vp": 400.0, "tp": 1e5, "vth": 40.631,
+        "error": 0.0, "caution": 1.0, "dist_km": 1.43438e8, "lon_hee": 150.0, "lat_hee": 0.0,
+        "lon_heeq": 10.0, "lat_heeq": 7.0, "lon_hci": 20.0, "lat_hci": 7.0, "lon_carr": 30.0,
+    }.items()}
+    rows["v_rtn"] = np.array([[300.0, 400.0, 0.0]])
+    mag = MagMinutes.empty()
+    mag.b[10], mag.btotal[10], mag.n[10] = [3.0, 4.0, 0.0], 5.0, 60
+    read = DayRead("A", day, rows, True, MagMinutes(mag.b, mag.btotal, mag.n, 60.0,
+                                                   mag.filter_value), True)
+    t = merge_day(DayLocated(read, positions(rows))).table
+    assert t["Epoch"][10] == start + 630_000.0  # 00:10:30, the minute's centre
+    assert (t["Np"][10], t["Vp"][10], t["Tp"][10]) == (5.0, 400.0, 1e5)
+    assert t["Beta"][10] == pytest.approx(0.6939899, rel=1e-6)
+    assert t["Magnetic_Pressure"][10] == pytest.approx(9.947184, rel=1e-6)
+    assert t["Total_Pressure"][10] == pytest.approx(16.850429, rel=1e-6)
+    assert t["Dynamic_Pressure"][10] == pytest.approx(1.3380975, rel=1e-6)
+    assert t["Entropy"][10] == pytest.approx(1e5 / 5.0 ** (2 / 3))
+    assert t["Cone_Angle"][10] == pytest.approx(53.13010235) and t["Clock_Angle"][10] == 90.0
+    assert [t[f"V{c}_Over_V_RTN"][10] for c in "rtn"] == pytest.approx([0.6, 0.8, 0.0])
+    assert t["Vp_RTN"][10] == 500.0
+    assert t["Quality_Flag"][10] == 1 << 4  # error 0, caution 1, MAG complete
+    assert t["R"][10] == pytest.approx(1.43438e8 / 149_597_870.7)
+    others = np.arange(1440) != 10
+    assert np.isnan(t["Np"][others]).all() and np.isnan(t["Beta"][others]).all()
+    assert np.all(t["Quality_Flag"][others] == 15 | (3 << 4) | (1 << 6))  # no cycle, no MAG
+    # no PLASTIC at all: every minute fill and flagged, the field kept
+    empty = DayRead("A", day, empty_rows(), False, read.mag, True)
+    t = merge_day(DayLocated(empty, positions(empty.rows))).table
+    assert np.isnan(t["Np"]).all() and np.isnan(t["R"]).all() and t["BTOTAL"][10] == 5.0

@@ -1,36 +1,52 @@
-"""End to end: simulated PLASTIC + MAG -> daily, monthly and yearly merged products, compared
-with the simulator's truth; the time alignment proven by a sharp step; missing MAG / PLASTIC
-days; ``--vnum``; bad inputs.
+"""End to end: simulated PLASTIC + MAG -> daily, monthly and yearly merged products (levels
+``daily``, ``monthly``, ``l2``), compared with the simulator's truth; the time alignment proven
+by a sharp step; missing MAG / PLASTIC days; ``--vnum``; one damaged input failing its day only;
+the plan of the three levels.
 
 The hooks are the PLASTIC plugin plus a stand-in that registers only the STEREO product
-definitions (level l1 not implemented), so these tests never run or import the STEREO plugin:
-the MAG L1 RTN inputs are written by the PLASTIC simulator with the core writers and the
-shipped stereo definition. Periods are short (CI): 2024-01-30..2024-02-02 (two months; 01-30
-also has an older V10 file; 01-31 is a mostly-fill PLASTIC day) and one day in March to show
-the yearly products growing from the daily products already in the tree.
+definitions (level l1 without a level object: not runnable), so these tests never run or import
+the STEREO plugin: the MAG L1 RTN inputs are written by the PLASTIC simulator with the core
+writers and the shipped stereo definition, into the PLASTIC archive, where fetch falls back to.
+Periods are short: 2024-01-30..2024-02-02 (two months; 01-30 also has an older V10 file; 01-31
+is a mostly-fill PLASTIC day) and one day in March to show the yearly products growing from the
+daily products already in the tree. The main run is made once per module and only read by the
+tests that share it.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from magfw import hookimpl
-from magfw.io.cdf import read_cdf
-from magfw.io.products import read_product
-from magfw.mission import Level, Mission
-from magfw.period import parse_period
-from magfw.products import shipped_definitions
-from magfw.testing import assert_valid_product
+from magfw.api import (
+    Level,
+    Mission,
+    RunSummary,
+    hookimpl,
+    parse_period,
+    read_cdf,
+    read_product,
+    shipped_definitions,
+)
+from magfw.plugins import Hooks
+from magfw.runner import Runner
+from magfw.testing import assert_valid_product, make_hooks, run_level
 from magfw_plastic import plugin as plastic_plugin
 from magfw_plastic import simulate as sim
 from magfw_plastic.merge import QF_MAG_PARTIAL, QF_NO_MAG, QF_NO_PLASTIC
 
 SC = "A"
+DAYS = [date(2024, 1, 30), date(2024, 1, 31), date(2024, 2, 1), date(2024, 2, 2)]
+YEARLY = "yearly_cdf/sta_l2_magplasma_1m_20240101_v07.cdf"
+JAN = "monthly_flatfile/Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffh"
+FEB = "monthly_flatfile/Afgy2024/feb_STA_L2_MAGPLASMA_1M_2024_V07.ffh"
+TEN_MIN = "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_10MIN_2024_V07.ffh"
 
 
 class StereoDefinitions:
@@ -40,13 +56,27 @@ class StereoDefinitions:
     def register_missions(self, registry):
         registry.add(Mission(id="stereo", title="STEREO MAG definitions (test stand-in)",
                              spacecraft=["A", "B"], default_spacecraft="A",
-                             levels={"l1": Level(name="l1", implemented=False)},
+                             levels={"l1": Level(name="l1")},
                              products=shipped_definitions("stereo")))
 
 
+def plastic_hooks() -> Hooks:
+    return make_hooks(plastic_plugin, StereoDefinitions(), names=["plastic", "stereo_defs"])
+
+
 @pytest.fixture
-def hooks(magfw_hooks):
-    return magfw_hooks(plastic_plugin, StereoDefinitions(), names=["plastic", "stereo_defs"])
+def hooks() -> Hooks:
+    return plastic_hooks()
+
+
+@pytest.fixture(scope="module")
+def quiet_env(tmp_path_factory) -> Iterator[None]:
+    """Module fixtures run outside the per-test isolation: no user configuration for them."""
+    with pytest.MonkeyPatch.context() as mp:
+        for var in ("MAGFW_DATA", "MAGFW_PLUGINS", "MAGFW_DISABLE_PLUGIN_AUTOLOAD"):
+            mp.delenv(var, raising=False)
+        mp.chdir(tmp_path_factory.mktemp("cwd"))
+        yield
 
 
 def nan(x) -> np.ndarray:
@@ -58,105 +88,236 @@ def truth(root: Path, day: date) -> dict[str, np.ndarray]:
     return dict(np.load(root / "truth" / f"ST{SC}_MAGPLASMA_TRUTH_{day:%Y%m%d}.npz"))
 
 
+def daily_path(out: Path, day: date) -> Path:
+    return out / f"daily_cdf/{SC}fgy{day.year}/ST{SC}_L2_MAGPLASMA_1M_DAILY_{day:%Y%m%d}_V07.cdf"
+
+
 def daily(out: Path, day: date) -> dict[str, np.ndarray]:
-    return read_cdf(out / f"daily_cdf/{SC}fgy{day.year}/ST{SC}_L2_MAGPLASMA_1M_DAILY_{day:%Y%m%d}_V07.cdf"
-                    ).variables
+    return read_cdf(daily_path(out, day)).variables
+
+
+def result(summary: RunSummary, level: str, key: str | None = None):
+    return next(r for r in summary.results if r.level == level and (key is None or r.unit.key == key))
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory) -> Path:
-    """Simulated archive for 2024-01-29..2024-02-03 and 2024-03-01 (the run uses 01-30..02-02;
-    the neighbours give the edge cycles)."""
+def archive(tmp_path_factory, quiet_env) -> Path:
+    """Simulated archive for 2024-01-29..2024-02-03 and 2024-03-01 (the runs use 01-30..02-02;
+    the neighbours give the edge cycles). Read only: tests that damage it copy it first."""
     root = tmp_path_factory.mktemp("plastic_archive")
     for text in ("2024-01-29..2024-02-03", "2024-03-01"):
         sim.simulate_archive(parse_period(text), root, SC, seed=3)
     return root
 
 
-def run(hooks, magfw_run, period: str, source: Path, out: Path, **options):
-    return magfw_run(hooks, "plastic", "l2", period, source=str(source), out_dir=out,
-                     spacecraft=SC, options=options)
+def run(hooks: Hooks, period: str, source: Path | str, out: Path, level: str = "l2",
+        **options) -> RunSummary:
+    """``magfw run plastic LEVEL PERIOD``: options default as on the command line."""
+    defaults = {o.name: o.default for o in hooks.registry.get("plastic").level(level).options}
+    return run_level(hooks, "plastic", level, period, out, source=str(source), spacecraft=SC,
+                     options={**defaults, **options})
 
 
-def test_end_to_end_against_truth(hooks, magfw_run, archive, tmp_path):
-    out = tmp_path / "out"
-    summary = run(hooks, magfw_run, "2024-01-30..2024-02-02", archive, out)
+@pytest.fixture(scope="module")
+def merged(archive, tmp_path_factory) -> tuple[Path, RunSummary]:
+    """``magfw run plastic l2 2024-01-30..2024-02-02`` once, for the tests that only read it."""
+    out = tmp_path_factory.mktemp("plastic_out")
+    summary = run(plastic_hooks(), "2024-01-30..2024-02-02", archive, out)
     assert summary.ok, [r.message for r in summary.results]
-    outputs = summary.results[0].outputs
-    rel = sorted(p.relative_to(out).as_posix() for p in outputs)
-    assert "yearly_cdf/sta_l2_magplasma_1m_20240101_v07.cdf" in rel
-    assert "monthly_flatfile/Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffh" in rel
-    assert "monthly_flatfile/Afgy2024/feb_STA_L2_MAGPLASMA_1M_2024_V07.ffh" in rel
-    assert "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_10MIN_2024_V07.ffh" in rel
+    return out, summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast: the levels and their plan
+# ---------------------------------------------------------------------------------------------
+
+
+def test_three_levels_day_month_year(hooks):
+    levels = hooks.registry.get("plastic").levels
+    assert {k: (v.unit, v.needs) for k, v in levels.items()} == {
+        "daily": ("day", ["stereo/l1"]), "monthly": ("month", ["plastic/daily"]),
+        "l2": ("year", ["plastic/monthly"])}
+    assert levels["daily"].products == ["merged_daily", "merged_daily_ff"]
+    assert levels["monthly"].products == ["merged_monthly_ff"]
+    assert levels["l2"].products == ["merged_yearly", "merged_10min", "merged_1hr"]
+    assert [o.name for o in levels["daily"].options] == ["vnum"]
+
+
+def test_a_month_of_l2_plans_its_days_its_month_and_the_year(hooks, tmp_path):
+    from magfw.api import RunRequest
+
+    request = RunRequest(mission="plastic", level="l2", period=parse_period("2024-03"),
+                         out_dir=tmp_path, source=str(tmp_path), spacecraft=SC)
+    graph, _ = Runner(hooks).plan_graph(request)
+    keys = [(p.job.level, p.job.unit.key) for p in graph]
+    assert keys[:31] == [("daily", f"2024-03-{d:02d}") for d in range(1, 32)]
+    assert keys[31:] == [("monthly", "2024-03"), ("l2", "2024")]
+    assert graph[31].after == list(range(31))  # the month waits for its days
+    assert graph[32].after == [31]  # the year for the month
+    request = RunRequest(mission="plastic", level="daily", period=parse_period("2024-03-05"),
+                         out_dir=tmp_path, source=str(tmp_path), spacecraft=SC)
+    assert [(p.job.level, p.job.unit.key) for p in Runner(hooks).plan_graph(request)[0]] == [
+        ("daily", "2024-03-05")]
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end (one shared run)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_every_level_writes_its_products(merged, hooks):
+    out, summary = merged
+    assert [(r.level, r.unit.key, r.status) for r in summary.results] == [
+        ("l2", "2024", "ok"), *[("daily", str(d), "ok") for d in DAYS],
+        ("monthly", "2024-01", "ok"), ("monthly", "2024-02", "ok")]
+    rel = sorted(p.relative_to(out).as_posix() for p in summary.outputs)
+    assert [r for r in rel if not r.startswith(("daily_", "monthly_"))] == [
+        "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_10MIN_2024_V07.ffd",
+        "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_10MIN_2024_V07.ffh",
+        "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_1HR_2024_V07.ffd",
+        "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_1HR_2024_V07.ffh", YEARLY]
+    assert JAN in rel and FEB in rel
     assert sum(r.startswith("daily_cdf/") for r in rel) == 4
     assert sum(r.startswith("daily_flatfile/") and r.endswith(".ffh") for r in rel) == 4
-    for p in outputs:
+    for p in summary.outputs:
         if p.suffix != ".ffd":
             assert_valid_product(p, hooks)
 
-    days = [date(2024, 1, 30), date(2024, 1, 31), date(2024, 2, 1), date(2024, 2, 2)]
-    for day in days:
-        tr, d = truth(archive, day), daily(out, day)
-        assert np.array_equal(d["Epoch"], tr["epoch_ms"])  # centred minute stamps
-        # MAG: 1-Hz samples with 0.05 nT noise -> a mean of n samples errs by 0.05/sqrt(n)
-        # (0.0065 nT for a full minute); 6 sigma over ~17000 values (a simulated year reaches
-        # 5.1 sigma over 1.5 million). Minutes at gap edges hold few samples (flag bit 7).
-        b, bt = nan(d["BFIELDRTN"]), nan(d["BTOTAL"])
-        ok = tr["n_mag"] > 0
-        assert np.isfinite(b[ok]).all() and np.isnan(b[~ok]).all()
-        sigma = 0.05 / np.sqrt(tr["n_mag"][ok])
-        assert np.all(np.abs(b[ok] - tr["b_rtn"][ok]) < 6 * sigma[:, None])
-        assert np.all(np.abs(bt[ok] - tr["btotal"][ok]) < 6 * sigma)
-        # Plasma: a cycle averages [start, start + 60 s), the truth the UTC minute: up to 30 s
-        # apart (the speed carries Alfvenic fluctuations of tens of km/s on minute scales),
-        # plus the ASCII rounding (Np 0.01, Tkin 3 digits). Minutes next to the day's shock
-        # (a real jump) are left to the step test.
-        near = np.abs(tr["epoch_ms"] - tr["shock_ms"]) < 120_000
-        for var, key, median_tol, max_tol in (("Np", "np", 0.005, 0.02), ("Vp", "vp", 0.015, 0.08),
-                                              ("Tp", "tp", 0.008, 0.03), ("Vth", "vth", 0.004, 0.015)):
-            rel_err = np.abs(nan(d[var]) / tr[key] - 1)[~near]
-            got = np.isfinite(rel_err)
-            assert got.sum() > 100, (day, var)  # 2024-01-31 is a mostly-fill day (132 cycles)
-            assert np.median(rel_err[got]) < median_tol, (day, var)
-            assert rel_err[got].max() < max_tol, (day, var, rel_err[got].max())
-        # positions: distance written as %12.5E km (3.3e-6 AU), angles to 1e-4 deg;
-        # CARR turns 13 deg/day, so linear interpolation over data gaps costs a little more
-        for frame, tol in (("R", 1e-5), ("HAE", 1e-5), ("HEE", 1e-5), ("HEEQ", 1e-5), ("CARR", 5e-5)):
-            assert np.nanmax(np.abs(nan(d[frame]) - tr[frame])) < tol, (day, frame)
-        # flags: minutes without MAG say so; minutes with a fill row carry error code 5
-        qf = d["Quality_Flag"]
-        assert np.all(((qf & QF_NO_MAG) != 0) == ~ok)
-        assert np.all(np.isnan(nan(d["Np"])[(qf & 0xF) == QF_NO_PLASTIC]))
-        assert ((qf & 0xF) == 5).sum() >= 10
-        assert set(np.unique(qf & 0xF)) <= {0, 4, 5, 6, 7, QF_NO_PLASTIC}
 
-        # and exactly: each cycle in the minute of its middle (start + 30 s), values as the
-        # file rounds them (Np to 0.01, speed to 0.1 km/s, Tkin to 3 digits)
-        kept = tr["cycle_keep"] & ~tr["cycle_fill"]
-        k = np.floor((tr["cycle_start_ms"] + 30_000.0 - sim.day_start_ms(day)) / 60_000.0).astype(int)
-        inday = kept & (k >= 0) & (k < 1440)
-        assert np.abs(nan(d["Np"])[k[inday]] - tr["cycle_np"][inday]).max() <= 0.0051
-        assert np.abs(nan(d["Vp"])[k[inday]] - tr["cycle_vp"][inday]).max() <= 0.051
-        assert np.abs(nan(d["Tp"])[k[inday]] / tr["cycle_tp"][inday] - 1).max() <= 0.0051
+@pytest.mark.slow
+@pytest.mark.parametrize("day", DAYS, ids=str)
+def test_daily_products_against_truth(merged, archive, day):
+    out, _ = merged
+    tr, d = truth(archive, day), daily(out, day)
+    assert np.array_equal(d["Epoch"], tr["epoch_ms"])  # centred minute stamps
+    # MAG: 1-Hz samples with 0.05 nT noise -> a mean of n samples errs by 0.05/sqrt(n)
+    # (0.0065 nT for a full minute); 6 sigma over ~17000 values (a simulated year reaches
+    # 5.1 sigma over 1.5 million). Minutes at gap edges hold few samples (flag bit 7).
+    b, bt = nan(d["BFIELDRTN"]), nan(d["BTOTAL"])
+    ok = tr["n_mag"] > 0
+    assert np.isfinite(b[ok]).all() and np.isnan(b[~ok]).all()
+    sigma = 0.05 / np.sqrt(tr["n_mag"][ok])
+    assert np.all(np.abs(b[ok] - tr["b_rtn"][ok]) < 6 * sigma[:, None])
+    assert np.all(np.abs(bt[ok] - tr["btotal"][ok]) < 6 * sigma)
+    # Plasma: a cycle averages [start, start + 60 s), the truth the UTC minute: up to 30 s
+    # apart (the speed carries Alfvenic fluctuations of tens of km/s on minute scales), plus
+    # the ASCII rounding (Np 0.01, Tkin 3 digits). Minutes next to the day's shock (a real
+    # jump) are left to the step test.
+    near = np.abs(tr["epoch_ms"] - tr["shock_ms"]) < 120_000
+    for var, key, median_tol, max_tol in (("Np", "np", 0.005, 0.02), ("Vp", "vp", 0.015, 0.08),
+                                          ("Tp", "tp", 0.008, 0.03), ("Vth", "vth", 0.004, 0.015)):
+        rel_err = np.abs(nan(d[var]) / tr[key] - 1)[~near]
+        got = np.isfinite(rel_err)
+        assert got.sum() > 100, (day, var)  # 2024-01-31 is a mostly-fill day (132 cycles)
+        assert np.median(rel_err[got]) < median_tol, (day, var)
+        assert rel_err[got].max() < max_tol, (day, var, rel_err[got].max())
+    # positions: distance written as %12.5E km (3.3e-6 AU), angles to 1e-4 deg;
+    # CARR turns 13 deg/day, so linear interpolation over data gaps costs a little more
+    for frame, tol in (("R", 1e-5), ("HAE", 1e-5), ("HEE", 1e-5), ("HEEQ", 1e-5), ("CARR", 5e-5)):
+        assert np.nanmax(np.abs(nan(d[frame]) - tr[frame])) < tol, (day, frame)
+    # flags: minutes without MAG say so; minutes with a fill row carry error code 5
+    qf = d["Quality_Flag"]
+    assert np.all(((qf & QF_NO_MAG) != 0) == ~ok)
+    assert np.all(np.isnan(nan(d["Np"])[(qf & 0xF) == QF_NO_PLASTIC]))
+    assert ((qf & 0xF) == 5).sum() >= 10
+    assert set(np.unique(qf & 0xF)) <= {0, 4, 5, 6, 7, QF_NO_PLASTIC}
+    # and exactly: each cycle in the minute of its middle (start + 30 s), values as the file
+    # rounds them (Np to 0.01, speed to 0.1 km/s, Tkin to 3 digits); the cycles of the day
+    # before whose middle falls after midnight (edge cycles) included
+    kept = tr["cycle_keep"] & ~tr["cycle_fill"]
+    k = np.floor((tr["cycle_start_ms"] + 30_000.0 - sim.day_start_ms(day)) / 60_000.0).astype(int)
+    inday = kept & (k >= 0) & (k < 1440)
+    assert np.abs(nan(d["Np"])[k[inday]] - tr["cycle_np"][inday]).max() <= 0.0051
+    assert np.abs(nan(d["Vp"])[k[inday]] - tr["cycle_vp"][inday]).max() <= 0.051
+    assert np.abs(nan(d["Tp"])[k[inday]] / tr["cycle_tp"][inday] - 1).max() <= 0.0051
 
+
+@pytest.mark.slow
+def test_the_day_before_gives_the_first_minute_its_edge_cycle(hooks, tmp_path, caplog):
+    """05-13's cycles start at hh:mm:45, so its last one, [23:59:45, 00:00:45), has its middle
+    after midnight: it is minute 0 of 05-14 (whose own cycles, also at hh:mm:45, start with
+    minute 1). Damaged, 05-13's file costs 05-14 only that cycle, with a warning."""
+    day, before = date(2024, 5, 14), date(2024, 5, 13)
+    root = tmp_path / "archive"
+    for d, n0 in ((before, 8.0), (day, 3.0)):
+        m = replace(sim.quiet_model(d, SC, cycle_offset_s=45.0, cycle_len_s=60.0), n0=n0)
+        path = root / sim.plastic_name(SC, "1min", d, 11)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(sim.format_1min(m, sim.plastic_rows(m, 0, defects=False)))
+    m = sim.quiet_model(day, SC)
+    sim.write_mag(root, SC, day, sim.mag_samples(m, 0, 1.0, defects=False, noise_nt=0.0))
+    out = tmp_path / "out"
+    summary = run(hooks, day.isoformat(), root, out, level="daily")
+    assert summary.ok
+    d = daily(out, day)
+    assert nan(d["Np"])[0] == pytest.approx(8.0, abs=0.006)  # the day before's last cycle
+    assert nan(d["Np"])[1] == pytest.approx(3.0, abs=0.006)
+    assert (d["Quality_Flag"][:2] & 0xF).tolist() == [0, 0]
+    names = [i["name"] for i in summary.results[0].entry.inputs]
+    assert any("_20240513_" in n for n in names)  # the day before, as plastic_edge
+
+    (root / sim.plastic_name(SC, "1min", before, 11)).write_text("garbage\n")
+    with caplog.at_level("WARNING", logger="magfw"):
+        again = run(hooks, day.isoformat(), root, out, level="daily")
+    assert again.ok and again.results[0].status == "ok"  # redone: an input changed
+    assert "edge cycles not used" in caplog.text and "_20240513_" in caplog.text
+    d = daily(out, day)
+    assert np.isnan(nan(d["Np"])[0]) and (d["Quality_Flag"][0] & 0xF) == QF_NO_PLASTIC
+    assert nan(d["Np"])[1] == pytest.approx(3.0, abs=0.006)
+
+
+@pytest.mark.slow
+def test_the_highest_plastic_version_wins(merged, archive):
     # 2024-01-30 (ordinal divisible by 5) also has a V10 file with half the density: V11 won
-    tr, d = truth(archive, days[0]), daily(out, days[0])
+    out, summary = merged
+    tr, d = truth(archive, DAYS[0]), daily(out, DAYS[0])
     assert np.nanmedian(nan(d["Np"]) / tr["np"]) == pytest.approx(1.0, abs=0.01)
+    names = [i["name"] for i in result(summary, "daily", "2024-01-30").entry.inputs]
+    assert any(n.endswith("_20240130_030_V11.txt") for n in names)
+    assert not any("V10" in n for n in names)
 
-    # monthly flat file of January = the January daily values, in order
-    jan = read_product(out / "monthly_flatfile/Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffh")
-    np_jan = np.concatenate([nan(daily(out, x)["Np"]) for x in days[:2]])
+
+@pytest.mark.slow
+def test_monthly_flat_files_are_the_days_of_their_month(merged):
+    out, _ = merged
+    jan = read_product(out / JAN)
+    np_jan = np.concatenate([nan(daily(out, x)["Np"]) for x in DAYS[:2]])
     assert np.allclose(nan(jan.variables["NP"]), np_jan, equal_nan=True)
-    assert jan.variables["TIME"].size == 2 * 1440
-    # yearly CDF = the four days
-    year = read_cdf(out / "yearly_cdf/sta_l2_magplasma_1m_20240101_v07.cdf")
+    assert jan.variables["TIME"].size == 2 * 1440 and np.all(np.diff(jan.variables["TIME"]) > 0)
+    assert jan.global_attrs["DAYS WITHOUT INPUTS"] == "2024-01-01..2024-01-29"
+    assert jan.global_attrs["PLASTIC MISSING DAYS"] == "none"
+    feb = read_product(out / FEB)
+    assert feb.variables["TIME"].size == 2 * 1440
+    assert feb.global_attrs["DAYS WITHOUT INPUTS"] == "2024-02-03..2024-02-29"
+
+
+@pytest.mark.slow
+def test_yearly_cdf_is_the_days_of_the_year(merged):
+    out, _ = merged
+    year = read_cdf(out / YEARLY)
     assert year.variables["Epoch"].size == 4 * 1440
-    assert year.global_attrs["Logical_source"] == "STA_L2_MAGPLASMA_1M"
-    assert year.global_attrs["Data_source"] == "observed"  # a directory source, not --source simulated
+    assert np.all(np.diff(year.variables["Epoch"]) > 0)
+    for i, day in enumerate(DAYS):
+        d = daily(out, day)
+        for name in ("Epoch", "BFIELDRTN", "Np", "Quality_Flag", "HAE", "Beta"):
+            assert np.array_equal(year.variables[name][i * 1440:(i + 1) * 1440], d[name]), name
+    g = year.global_attrs
+    assert g["Logical_source"] == "STA_L2_MAGPLASMA_1M"
+    assert g["Data_source"] == "observed"  # a directory source, not --source simulated
+    assert g["Days_in_file"] == "2024-01-30..2024-02-02"
+    assert g["Period_merged"] == "2024-01-01..2024-12-31"
+    assert g["Days_without_inputs"] == "2024-01-01..2024-01-29, 2024-02-03..2024-12-31"
+    assert (g["PLASTIC_missing_days"], g["MAG_missing_days"]) == ("none", "none")
+
+
+@pytest.mark.slow
+def test_averages_against_truth(merged, archive):
+    out, _ = merged
     # 10-min averages: means of the 1-min Np truth over each bin within 1.5 % where full
-    ten = read_product(out / "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_10MIN_2024_V07.ffh")
+    ten = read_product(out / TEN_MIN)
     assert ten.variables["TIME"].size == 4 * 144
-    tr_np = np.concatenate([truth(archive, x)["np"] for x in days]).reshape(-1, 10).mean(axis=1)
+    tr_np = np.concatenate([truth(archive, x)["np"] for x in DAYS]).reshape(-1, 10).mean(axis=1)
     full = nan(ten.variables["N_PLA"]) == 10
     assert full.sum() > 300  # of 576 bins (01-31 is mostly fill)
     assert np.median(np.abs(nan(ten.variables["NP"])[full] / tr_np[full] - 1)) < 0.005
@@ -164,26 +325,52 @@ def test_end_to_end_against_truth(hooks, magfw_run, archive, tmp_path):
     b = np.stack([nan(ten.variables[c]) for c in ("BR", "BT", "BN")], axis=1)
     cone = np.degrees(np.arccos(b[:, 0] / np.linalg.norm(b, axis=1)))
     assert np.nanmax(np.abs(cone - nan(ten.variables["CONE"]))) < 1e-3
+    # bins centred on the UTC grid: 00:05:00 of 01-30 first
+    first_minutes = read_product(out / JAN).variables["TIME"][:10]
+    assert abs(int(ten.variables["TIME"][0]) - int(first_minutes.mean())) < 1_000_000
+    hour = read_product(out / "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_1HR_2024_V07.ffh")
+    assert hour.variables["TIME"].size == 4 * 24
 
 
-def test_yearly_products_grow_from_the_daily_products_in_the_tree(hooks, magfw_run, archive,
-                                                                  tmp_path):
+@pytest.mark.slow
+def test_partial_mag_minutes_are_flagged(merged, archive):
+    out, _ = merged
+    d, tr = daily(out, date(2024, 2, 1)), truth(archive, date(2024, 2, 1))
+    partial = (tr["n_mag"] > 0) & (tr["n_mag"] < 30)
+    assert np.all((d["Quality_Flag"][partial] & QF_MAG_PARTIAL) != 0)
+    assert np.all((d["Quality_Flag"][tr["n_mag"] == 60] & QF_MAG_PARTIAL) == 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end (runs of their own)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_yearly_products_grow_from_the_daily_products_in_the_tree(hooks, archive, tmp_path):
     out = tmp_path / "out"
-    assert run(hooks, magfw_run, "2024-01-31", archive, out).ok
-    jan = out / "monthly_flatfile/Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffh"
+    first = run(hooks, "2024-03-01", archive, out, level="daily")  # the day alone
+    assert first.ok and [r.level for r in first.results] == ["daily"]
+    assert not (out / "yearly_cdf").exists() and not (out / "monthly_flatfile").exists()
+    assert run(hooks, "2024-01-31", archive, out).ok
+    jan = out / JAN
     before = jan.read_bytes()
-    second = run(hooks, magfw_run, "2024-03-01", archive, out)
+    second = run(hooks, "2024-03-01", archive, out)
     assert second.ok
+    assert result(second, "daily").status == "skipped"  # made by the first run, unchanged
     assert jan.read_bytes() == before  # January was not touched by a March run
-    year = read_cdf(out / "yearly_cdf/sta_l2_magplasma_1m_20240101_v07.cdf")
+    year = read_cdf(out / YEARLY)
     assert year.variables["Epoch"].size == 2 * 1440  # 01-31 (from the tree) + 03-01
     assert np.all(np.diff(year.variables["Epoch"]) > 0)
     assert np.array_equal(year.variables["Epoch"][:1440], daily(out, date(2024, 1, 31))["Epoch"])
-    # a rerun with nothing changed is skipped by the ledger
-    assert run(hooks, magfw_run, "2024-03-01", archive, out).results[0].status == "skipped"
+    assert year.global_attrs["Days_in_file"] == "2024-01-31, 2024-03-01"
+    # a rerun with nothing changed is skipped by the ledger, at every level
+    again = run(hooks, "2024-03-01", archive, out)
+    assert {r.status for r in again.results} == {"skipped"}
 
 
-def test_step_in_b_and_np_lands_in_the_right_minute(hooks, magfw_run, tmp_path):
+@pytest.mark.slow
+def test_step_in_b_and_np_lands_in_the_right_minute(hooks, tmp_path):
     """A jump of B and Np at 10:16:45.000; PLASTIC cycles start at hh:mm:45 (so a cycle covers
     [10:16:45, 10:17:45) and belongs to the minute of its middle, 10:17), MAG at 8 Hz with
     interval-centred stamps and no noise. Expected: Np of minute 10:16 all before the jump,
@@ -199,7 +386,7 @@ def test_step_in_b_and_np_lands_in_the_right_minute(hooks, magfw_run, tmp_path):
     (root / sim.plastic_name(SC, "1min", day, 11)).write_text(sim.format_1min(m, rows))
     sim.write_mag(root, SC, day, sim.mag_samples(m, 0, 8.0, defects=False, noise_nt=0.0))
     out = tmp_path / "out"
-    assert run(hooks, magfw_run, day.isoformat(), root, out).ok
+    assert run(hooks, day.isoformat(), root, out, level="daily").ok
     d = daily(out, day)
     k = 10 * 60 + 16  # index of minute 10:16
     before = sim.truth_at(m, np.array([step - 1.0]))
@@ -219,7 +406,8 @@ def test_step_in_b_and_np_lands_in_the_right_minute(hooks, magfw_run, tmp_path):
     assert d["Quality_Flag"][k] == 0
 
 
-def test_missing_mag_and_plastic_days_complete_as_fill(hooks, magfw_run, archive, tmp_path, caplog):
+@pytest.mark.slow
+def test_missing_mag_and_plastic_days_complete_as_fill(hooks, archive, tmp_path, caplog):
     """MAG of 01-31 and PLASTIC of 02-01 removed, both inputs of 02-02 removed."""
     root = tmp_path / "archive"
     shutil.copytree(archive, root)
@@ -232,94 +420,165 @@ def test_missing_mag_and_plastic_days_complete_as_fill(hooks, magfw_run, archive
             p.unlink()
     out = tmp_path / "out"
     with caplog.at_level("WARNING", logger="magfw"):
-        summary = run(hooks, magfw_run, "2024-01-30..2024-02-02", root, out)
-    assert summary.ok, summary.results[0].message
+        summary = run(hooks, "2024-01-30..2024-02-02", root, out)
+    assert summary.ok, [r.message for r in summary.results]
     said = caplog.text
-    assert "PLASTIC missing for 2024-02-01..2024-02-02" in said
-    assert "MAG L1 RTN missing for 2024-01-31, 2024-02-02" in said
+    assert "2024-02-01: PLASTIC missing for 2024-02-01" in said
+    assert "2024-01-31: MAG L1 RTN missing for 2024-01-31" in said
+    assert result(summary, "daily", "2024-02-02").status == "skipped"
+    assert "no PLASTIC 1-min file" in result(summary, "daily", "2024-02-02").message
     d = daily(out, date(2024, 1, 31))
     assert np.isnan(nan(d["BFIELDRTN"])).all() and np.all((d["Quality_Flag"] & QF_NO_MAG) != 0)
     assert np.isfinite(nan(d["Np"])).sum() > 100  # PLASTIC still there (a mostly-fill day)
     d = daily(out, date(2024, 2, 1))
     assert np.isfinite(nan(d["BTOTAL"])).sum() > 1300
     assert np.isfinite(nan(d["Np"])).sum() <= 1  # minute 0 may hold 01-31's last cycle
-    assert not (out / "daily_cdf/Afgy2024/STA_L2_MAGPLASMA_1M_DAILY_20240202_V07.cdf").exists()
-    year = read_cdf(out / "yearly_cdf/sta_l2_magplasma_1m_20240101_v07.cdf")
+    assert not daily_path(out, date(2024, 2, 2)).exists()
+    year = read_cdf(out / YEARLY)
     assert year.variables["Epoch"].size == 3 * 1440
     g = year.global_attrs
     assert (g["MAG_missing_days"], g["PLASTIC_missing_days"], g["Days_without_inputs"]) == (
-        "2024-01-31", "2024-02-01", "2024-02-02")
-    feb = read_product(out / "monthly_flatfile/Afgy2024/feb_STA_L2_MAGPLASMA_1M_2024_V07.ffh")
+        "2024-01-31", "2024-02-01", "2024-01-01..2024-01-29, 2024-02-02..2024-12-31")
+    feb = read_product(out / FEB)
     assert feb.global_attrs["PLASTIC MISSING DAYS"] == "2024-02-01"
-    for p in summary.results[0].outputs:
+    assert feb.global_attrs["DAYS WITHOUT INPUTS"] == "2024-02-02..2024-02-29"
+    assert read_product(out / JAN).global_attrs["MAG MISSING DAYS"] == "2024-01-31"
+    for p in summary.outputs:
         if p.suffix != ".ffd":
             assert_valid_product(p, hooks)
 
 
-def test_vnum_selects_one_plastic_version(hooks, magfw_run, archive, tmp_path):
+@pytest.mark.slow
+def test_vnum_selects_one_plastic_version(hooks, archive, tmp_path):
     out = tmp_path / "out"
-    summary = run(hooks, magfw_run, "2024-01-30..2024-01-31", archive, out, vnum=10)
+    summary = run(hooks, "2024-01-30..2024-01-31", archive, out, level="daily", vnum=10)
     assert summary.ok
     d, tr = daily(out, date(2024, 1, 30)), truth(archive, date(2024, 1, 30))
     assert np.nanmedian(nan(d["Np"]) / tr["np"]) == pytest.approx(0.5, abs=0.01)  # V10 is halved
     assert np.isnan(nan(daily(out, date(2024, 1, 31))["Np"])).sum() >= 1439  # no V10 that day
-    assert "V10" in summary.results[0].entry.inputs[0]["name"]
+    entry = result(summary, "daily", "2024-01-30").entry
+    assert any("V10" in i["name"] for i in entry.inputs)
+    assert entry.versions["selection"] == {"plastic_version": "V10"}
+    assert "(no V10 file)" in result(summary, "daily", "2024-01-31").message
+    # pinned in magfw.toml, the version reaches the days an l2 run plans (it takes no --vnum)
+    (tmp_path / "magfw.toml").write_text("[missions.plastic]\nvnum = 10\n")  # cwd is tmp_path
+    pinned = run(hooks, "2024-01-30", archive, tmp_path / "pinned")
+    assert pinned.ok
+    entry = result(pinned, "daily", "2024-01-30").entry
+    assert entry.versions["selection"] == {"plastic_version": "V10"}
+    assert np.array_equal(daily(tmp_path / "pinned", date(2024, 1, 30))["Np"],
+                          daily(out, date(2024, 1, 30))["Np"])
 
 
-def test_partial_mag_minutes_are_flagged(hooks, magfw_run, archive, tmp_path):
-    out = tmp_path / "out"
-    assert run(hooks, magfw_run, "2024-02-01", archive, out).ok
-    d, tr = daily(out, date(2024, 2, 1)), truth(archive, date(2024, 2, 1))
-    partial = (tr["n_mag"] > 0) & (tr["n_mag"] < 30)
-    assert np.all((d["Quality_Flag"][partial] & QF_MAG_PARTIAL) != 0)
-    assert np.all((d["Quality_Flag"][tr["n_mag"] == 60] & QF_MAG_PARTIAL) == 0)
-
-
-@pytest.mark.parametrize("damage", ["plastic", "mag"])
-def test_bad_input_fails_the_unit_with_one_line_and_writes_nothing(hooks, magfw_run, archive,
-                                                                   tmp_path, damage):
-    root = tmp_path / "archive"
-    shutil.copytree(archive, root)
-    day = date(2024, 2, 1)
-    if damage == "plastic":
-        bad = root / sim.plastic_name(SC, "1min", day, 11)
-        lines = bad.read_text().split("\n")
+def _damage(path: Path, how: str) -> None:
+    if how == "truncated MAG":
+        path.write_bytes(path.read_bytes()[:5000])
+        return
+    lines = path.read_text().split("\n")
+    if how == "header only":
+        path.write_text("\n".join(lines[:2]) + "\n")
+    elif how == "garbage number":
         cells = lines[5].split("\t")
         cells[8] = "x"  # the Np column
         lines[5] = "\t".join(cells)
-        bad.write_text("\n".join(lines))
-        expect = "column 'Np [1/cc]': 'x' is not a number"
-    else:
+        path.write_text("\n".join(lines))
+    elif how == "short row":
+        lines[7] = "\t".join(lines[7].split("\t")[:20])
+        path.write_text("\n".join(lines))
+    elif how == "zero bytes":
+        path.write_bytes(b"")
+    else:  # a row of another day
+        lines[6] = lines[6].replace("2024-02-01/", "2024-02-02/", 1)
+        path.write_text("\n".join(lines))
+
+
+DAMAGE = {"header only": "header only: no data rows",
+          "garbage number": "column 'Np [1/cc]': 'x' is not a number",
+          "short row": "line 8 has 20 fields, the header has 42",
+          "zero bytes": "empty file (0 bytes)",
+          "row of another day": "is not on 2024-02-01",
+          "truncated MAG": ""}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", list(DAMAGE))
+def test_one_damaged_input_fails_its_day_only(hooks, archive, tmp_path, caplog, how):
+    """02-01's PLASTIC file (or MAG CDF) damaged: 02-01 fails with one line naming the file;
+    02-02 is made (02-01's file is only its neighbour: at worst its edge cycle is left out); the
+    monthly and yearly products are built from 02-02 and name 02-01 as missing. Repaired, a
+    rerun makes 02-01 and the month and year again."""
+    root = tmp_path / "archive"
+    shutil.copytree(archive, root)
+    day = date(2024, 2, 1)
+    if how == "truncated MAG":
         d = sim.mag_definition()
         bad = root / d.filename.format(sc=SC, yyyy=2024, mm=2, dd=1, version=6)
-        bad.write_bytes(bad.read_bytes()[:5000])
-        expect = bad.name
+    else:
+        bad = root / sim.plastic_name(SC, "1min", day, 11)
+    good = bad.read_bytes()
+    _damage(bad, how)
     out = tmp_path / "out"
-    summary = run(hooks, magfw_run, "2024-02-01", root, out)
-    r = summary.results[0]
-    assert r.status == "failed" and bad.name in r.message and expect in r.message
-    assert "\n" not in r.message
-    assert not any(p.is_file() for p in out.rglob("*") if ".magfw" not in p.parts)
+    with caplog.at_level("WARNING", logger="magfw"):
+        summary = run(hooks, "2024-02-01..2024-02-02", root, out)
+    # 02-02 reads the last rows of 02-01's file for its edge cycle: a whole damaged file costs
+    # it that cycle (a warning); damage early in the file is not read there at all
+    warned = f"2024-02-02: edge cycles not used: {bad}" in caplog.text
+    assert warned == (how in ("header only", "zero bytes"))
+    failed = [r for r in summary.results if r.status == "failed"]
+    assert [(r.level, r.unit.key) for r in failed] == [("daily", "2024-02-01")]
+    message = failed[0].message
+    assert message.startswith(str(bad) + ": ") and DAMAGE[how] in message
+    assert "\n" not in message
+    assert not daily_path(out, day).exists()
+    assert daily_path(out, date(2024, 2, 2)).exists()
+    feb = read_product(out / FEB)
+    assert feb.variables["TIME"].size == 1440
+    assert feb.global_attrs["DAYS WITHOUT INPUTS"] == "2024-02-01, 2024-02-03..2024-02-29"
+    year = read_cdf(out / YEARLY)
+    assert year.variables["Epoch"].size == 1440
+    assert "2024-02-01, 2024-02-03" in year.global_attrs["Days_without_inputs"]
+    assert year.global_attrs["Days_in_file"] == "2024-02-02"
+
+    bad.write_bytes(good)  # repaired: the day is made, the month and the year follow
+    again = run(hooks, "2024-02-01..2024-02-02", root, out)
+    assert again.ok, [r.message for r in again.results]
+    assert result(again, "daily", "2024-02-01").status == "ok"
+    assert daily_path(out, day).exists()
+    assert read_product(out / FEB).global_attrs["DAYS WITHOUT INPUTS"] == "2024-02-03..2024-02-29"
+    assert read_cdf(out / YEARLY).global_attrs["Days_in_file"] == "2024-02-01..2024-02-02"
 
 
-def test_a_period_with_mag_only_is_all_plasma_fill(hooks, magfw_run, archive, tmp_path):
+@pytest.mark.slow
+def test_a_period_with_mag_only_is_all_plasma_fill(hooks, archive, tmp_path):
     root = tmp_path / "archive"
     shutil.copytree(archive, root)
     shutil.rmtree(root / "ASCII")
     out = tmp_path / "out"
-    summary = run(hooks, magfw_run, "2024-03-01", root, out)
-    assert summary.ok, summary.results[0].message
+    summary = run(hooks, "2024-03-01", root, out)
+    assert summary.ok, [r.message for r in summary.results]
     d = daily(out, date(2024, 3, 1))
     assert np.isnan(nan(d["Np"])).all() and np.isnan(nan(d["R"])).all()
     assert np.all((d["Quality_Flag"] & 0xF) == QF_NO_PLASTIC)
     assert np.isfinite(nan(d["BTOTAL"])).sum() > 1300
-    year = read_cdf(out / "yearly_cdf/sta_l2_magplasma_1m_20240101_v07.cdf")
+    year = read_cdf(out / YEARLY)
     assert year.global_attrs["PLASTIC_missing_days"] == "2024-03-01"
 
 
-def test_archive_served_over_http(hooks, magfw_run, archive, tmp_path):
-    """The same merge from the simulated archive served on loopback (directory indexes, the
-    core's HttpArchive: download into the cache, checksums)."""
+@pytest.mark.slow
+def test_a_year_without_any_day_fails_naming_the_tree(hooks, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    summary = run(hooks, "2024-03-01", empty, tmp_path / "out")
+    assert [(r.level, r.status) for r in summary.results] == [
+        ("l2", "failed"), ("daily", "skipped"), ("monthly", "skipped")]
+    assert "no merged daily product of STA 2024" in summary.results[0].message
+    assert "daily_cdf/Afgy2024" in summary.results[0].message
+
+
+@pytest.mark.slow
+def test_archive_served_over_http(hooks, merged, archive, tmp_path):
+    """The same day merged from the simulated archive served on loopback (directory indexes,
+    the core's HttpArchive: download into the cache, checksums)."""
     import functools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -333,12 +592,11 @@ def test_archive_served_over_http(hooks, magfw_run, archive, tmp_path):
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
-        http_out, local_out = tmp_path / "http", tmp_path / "local"
-        assert run(hooks, magfw_run, "2024-02-01", url, http_out).ok
-        assert run(hooks, magfw_run, "2024-02-01", archive, local_out).ok
+        http_out = tmp_path / "http"
+        assert run(hooks, "2024-02-01", url, http_out, level="daily").ok
     finally:
         server.shutdown()
         server.server_close()
-    a, b = daily(http_out, date(2024, 2, 1)), daily(local_out, date(2024, 2, 1))
+    a, b = daily(http_out, date(2024, 2, 1)), daily(merged[0], date(2024, 2, 1))
     for name in ("Epoch", "BFIELDRTN", "Np", "Quality_Flag", "HAE"):
         assert np.array_equal(a[name], b[name]), name

@@ -1,6 +1,7 @@
 """PLASTIC readers on every real file in ../shared/realdata/stereo/, values spot-checked against
 the text (copied by eye from the files), and the bad cases: a missing column, a short row, text
-in a number column, a file whose rows are not on its day."""
+in a number column, a file whose rows are not on its day, a header without rows, an empty file.
+Each is one InputError line naming the file (the ``daily`` level fails that day with it)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from magfw.errors import InputError
-from magfw.time import tt2000_from_cdf_epoch, tt2000_to_iso
+from magfw.api import InputError
+from magfw.api import time as magtime
 from magfw_plastic.reader import (
     ASCII_NAME,
     MERGE_COLUMNS,
@@ -22,13 +23,15 @@ from magfw_plastic.reader import (
 )
 from tests.conftest import realdata
 
-pytestmark = pytest.mark.realdata
+realdata_only = pytest.mark.realdata
 
 
 def iso(ms: float) -> str:
-    return str(tt2000_to_iso(tt2000_from_cdf_epoch(np.float64(ms)), precision_ns=1_000_000))
+    return str(magtime.tt2000_to_iso(magtime.tt2000_from_cdf_epoch(np.float64(ms)),
+                                     precision_ns=1_000_000))
 
 
+@realdata_only
 def test_one_minute_file_values_by_header_name():
     t = read_plastic_ascii(realdata("stereo", "STA_L2_PLA_1DMax_1min_20140101_001_V09.txt"),
                            require=MERGE_COLUMNS)
@@ -58,6 +61,7 @@ def test_one_minute_file_values_by_header_name():
     assert np.all(np.diff(t.time_ms) > 0)
 
 
+@realdata_only
 def test_ten_minute_file_with_fill_rows():
     t = read_plastic_ascii(realdata("stereo", "STA_L2_PLA_1DMax_10min_20140101_001_V09.txt"))
     assert (t.resolution, len(t)) == ("10min", 49)
@@ -74,6 +78,7 @@ def test_ten_minute_file_with_fill_rows():
     assert t.get("dist_km")[i] == 1.43432e8 and t.get("lon_hci")[i] == 175.5694  # position kept
 
 
+@realdata_only
 def test_one_hour_files_including_the_mostly_fill_days():
     t = read_plastic_ascii(realdata("stereo", "STA_L2_PLA_1DMax_1hr_20140101_001_V09.txt"))
     assert (t.resolution, len(t)) == ("1hr", 7) and "min" not in t.header
@@ -106,6 +111,7 @@ def test_one_hour_files_including_the_mostly_fill_days():
                                                              "17:00:28"]
 
 
+@realdata_only
 @pytest.mark.parametrize("name", ["STA_L2_PLA_1DMax_1min_20140101_001_V09.txt",
                                   "STA_L2_PLA_1DMax_10min_20140101_001_V09.txt",
                                   "STA_L2_PLA_1DMax_1hr_20140101_001_V09.txt",
@@ -121,6 +127,7 @@ def test_every_real_ascii_file_is_on_its_day_and_named_as_expected(name):
     assert t.resolution == m.group("res")
 
 
+@realdata_only
 def test_beacon_cdf():
     b = read_plastic_beacon(realdata("stereo", "STA_LB_PLA_BROWSE_20230715_V14.cdf"))
     assert b.time_ms.shape == (1439,)
@@ -146,8 +153,13 @@ def test_columns_are_found_by_name_in_any_order():
 
 
 @pytest.mark.parametrize(("body", "problem"), [
-    ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t3.5\n", "has 8 fields, the header has 9"),
-    ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\tabc\t0\n", "'abc' is not a number"),
+    ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t3.5\n", "line 3 has 8 fields, the header has 9"),
+    ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t3.5\t0\n\n"
+     "2024\t002\t03\t04\t06\t0.5\t2024-01-02/03:04:06\t3.5\n", "line 5 has 8 fields"),
+    ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\tabc\t0\n",
+     r"line 3, column 'Np \[1/cc\]': 'abc' is not a number"),
+    ("", "header only: no data rows"),
+    ("\n\n", "header only: no data rows"),
     ("2024\t002\t03\t04\t05\t0.5\t2024-13-02/03:04:05\t1\t0\n", "bad 'date and time'"),
     ("2024\t002\t03\t04\t05\t332\t2024-01-02/03:04:05\t1\t0\n", "fraction of a second"),
 ])
@@ -166,6 +178,13 @@ def test_missing_required_column_and_not_a_plastic_file(tmp_path):
     p.write_text("hello\nworld\n")
     with pytest.raises(InputError, match="not a PLASTIC column header"):
         read_plastic_ascii(p)
+    p.write_bytes(b"")
+    with pytest.raises(InputError, match=r"empty file \(0 bytes\)") as exc:
+        read_plastic_ascii(p)
+    assert str(exc.value).startswith(f"{p}: ")
+    p.write_text(HEAD.split("\n")[0])
+    with pytest.raises(InputError, match="too short"):
+        read_plastic_ascii(p)
     t = parse_plastic_text(HEAD + "2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t1\t0\n", p)
     with pytest.raises(InputError, match="not on 2024-01-03"):
         check_day(t, date(2024, 1, 3))
@@ -178,3 +197,17 @@ def test_a_cycle_starting_in_a_leap_second_folds_onto_second_59():
     t = parse_plastic_text(text, Path("x.txt"))
     assert [iso(x)[11:23] for x in t.time_ms] == ["23:59:59.250", "23:59:59.250"]
     check_day(t, date(2016, 12, 31))
+
+
+def test_only_the_rows_wanted_are_parsed_and_checked():
+    """The daily level reads a neighbour day's file for its rows next to midnight only."""
+    body = ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t1.5\t0\n"
+            "2024\t002\t03\t05\t05\t0.5\t2024-01-02/03:05:05\tabc\t0\n"
+            "2024\t002\t03\t06\t05\t0.5\t2024-01-02/03:06:05\t3.5\t0\n")
+    path = Path("/a/STB_L2_PLA_1DMax_1min_20240102_002_V11.txt")
+    t = parse_plastic_text(HEAD + body, path, rows_wanted=slice(-1, None))
+    assert len(t) == 1 and t.get("np").tolist() == [3.5]
+    assert iso(t.time_ms[0]).startswith("2024-01-02T03:06:05.500")
+    assert parse_plastic_text(HEAD + body, path, rows_wanted=slice(0, 1)).get("np").tolist() == [1.5]
+    with pytest.raises(InputError, match="line 4, column 'Np"):
+        parse_plastic_text(HEAD + body, path, rows_wanted=slice(0, 2))

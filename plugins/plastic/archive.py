@@ -1,5 +1,5 @@
 """Where the merge finds its inputs: PLASTIC ASCII in the archive, MAG L1 RTN products (output
-tree first, then the archive), and earlier merged daily products in the output tree.
+tree first, then the archive), and the merged daily products in the output tree.
 
 PLASTIC layout under the ``--source`` root (the SSC tree ``.../plastic/level2/Protons/
 Derived_from_1D_Maxwellian/`` is such a root; research/stereo.md 3.2)::
@@ -10,20 +10,26 @@ and, as a second place, the seed's copy ``unh/1DMax_ascii/{A,B}/YYYY/`` (give
 ``--source .../unh/1DMax_ascii``): ``{A,B}/YYYY/ST..._1min_...txt``. The highest version of a
 day wins; ``--vnum N`` takes version N only (a day without it is a missing day).
 
-MAG L1 RTN is found through the stereo mission's definition ``l1_mag_rtn`` (the registry's,
-else the shipped YAML): the newest version in the output tree, else in the archive at the
-definition's relative path. Nothing here imports the STEREO plugin.
+MAG L1 RTN is the stereo mission's product ``l1_mag_rtn``: the newest version in the output
+tree, found through the registry (``ctx.newest_products``; the shipped stereo definition when
+the stereo mission is not loaded), else the archive at the definition's relative path (the
+PLASTIC simulator writes MAG there). Nothing here imports the STEREO plugin.
 """
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
+import functools
+from datetime import date, timedelta
 
-from magfw.context import UnitContext
-from magfw.errors import MagfwError
-from magfw.fetch import Archive
-from magfw.products import ProductDefinition, shipped_definitions
+from magfw.api import (
+    Archive,
+    FoundProduct,
+    MagfwError,
+    ProductDefinition,
+    UnitContext,
+    newest_products,
+    shipped_definitions,
+)
 from magfw_plastic.reader import ASCII_NAME
 
 MAG_MISSION, MAG_PRODUCT = "stereo", "l1_mag_rtn"
@@ -60,39 +66,51 @@ def find_plastic(archive: Archive, sc: str, days: list[date], vnum: int | None,
     return {d: best[d][1] for d in sorted(best)}
 
 
-def mag_definition(ctx: UnitContext) -> ProductDefinition:
-    """The MAG L1 RTN definition: the registered stereo mission's, else the shipped YAML."""
-    if MAG_MISSION in ctx.registry:
-        return ctx.registry.get(MAG_MISSION).product(MAG_PRODUCT)
+def plastic_version(rel: str) -> str | None:
+    """``V11`` from a PLASTIC file's name, or None."""
+    m = ASCII_NAME.match(rel.rsplit("/", 1)[-1])
+    return f"V{m['version']}" if m else None
+
+
+def neighbours(day: date) -> list[date]:
+    """The day before, the day, the day after (edge cycles cross midnight)."""
+    return [day - timedelta(days=1), day, day + timedelta(days=1)]
+
+
+@functools.cache
+def shipped_mag_definition() -> ProductDefinition:
+    """The MAG L1 RTN definition shipped with magfw (loaded once per process)."""
     for d in shipped_definitions(MAG_MISSION):
         if d.id == MAG_PRODUCT:
             return d
     raise MagfwError(None, f"no product definition {MAG_MISSION}/{MAG_PRODUCT} installed")
 
 
-def _version(definition: ProductDefinition, rel: str) -> int:
-    parsed = definition.filename.parse(rel) or {}
-    v = parsed.get(definition.version.field, 0)
-    return int(v) if isinstance(v, int) else 0
+def mag_definition(ctx: UnitContext) -> ProductDefinition:
+    """The MAG L1 RTN definition: the registered stereo mission's, else the shipped YAML."""
+    if MAG_MISSION in ctx.registry:
+        return ctx.registry.get(MAG_MISSION).product(MAG_PRODUCT)
+    return shipped_mag_definition()
 
 
 def _day_fields(sc: str, day: date) -> dict[str, object]:
     return {"sc": sc, "yyyy": day.year, "mm": day.month, "dd": day.day}
 
 
-def find_mag_in_tree(ctx: UnitContext, definition: ProductDefinition, sc: str, day: date
-                     ) -> Path | None:
+def find_mag_in_tree(ctx: UnitContext, sc: str, day: date) -> FoundProduct | None:
     """The newest MAG L1 RTN product of ``day`` in the output tree, or None."""
     fields = _day_fields(sc, day)
     if MAG_MISSION in ctx.registry:
-        found = ctx.find_products(MAG_MISSION, MAG_PRODUCT, **fields)
-    else:
-        pattern = definition.filename.glob(**fields)
-        found = sorted((p for p in ctx.out_dir.glob(pattern)
-                        if definition.filename.parse(p.relative_to(ctx.out_dir).as_posix())),
-                       key=lambda p: (_version(definition, p.relative_to(ctx.out_dir).as_posix()),
-                                      p.name))
-    return found[-1] if found else None
+        found = ctx.newest_products(MAG_MISSION, MAG_PRODUCT, **fields)
+    else:  # the stereo plugin is not loaded: its shipped definition names the files
+        found = newest_products(ctx.out_dir, mag_definition(ctx), **fields)
+    return max(found, key=lambda f: (f.version, f.rel)) if found else None
+
+
+def _version(definition: ProductDefinition, rel: str) -> int:
+    parsed = definition.filename.parse(rel) or {}
+    v = parsed.get(definition.version.field, 0)
+    return int(v) if isinstance(v, int) else 0
 
 
 def find_mag_in_archive(archive: Archive, definition: ProductDefinition, sc: str, day: date
@@ -108,24 +126,19 @@ def find_mag_in_archive(archive: Archive, definition: ProductDefinition, sc: str
     return max(hits, key=lambda h: (_version(definition, h), h))
 
 
-def find_merged_dailies(ctx: UnitContext, sc: str, year: int) -> dict[date, Path]:
-    """The merged daily CDFs of ``year`` already in the output tree (newest version per day).
-
-    Lists the product's folder and parses names with the definition (``ctx.find_products``
-    cannot be used for a whole year: its glob puts two wildcards side by side, ``2024**``,
-    which pathlib rejects)."""
-    d = ctx.product("merged_daily")
-    folder = d.filename.glob(sc=sc, yyyy=year, mm=1, dd=1).rpartition("/")[0]
-    root = ctx.out_dir / folder
-    best: dict[date, tuple[int, Path]] = {}
-    if not root.is_dir():
-        return {}
-    for p in sorted(root.iterdir()):
-        fields = d.filename.parse(p.relative_to(ctx.out_dir).as_posix())
-        if not fields or fields.get("sc") != sc or fields.get("yyyy") != year:
+def find_dailies(ctx: UnitContext, sc: str, product_id: str) -> dict[date, FoundProduct]:
+    """The merged daily products ``product_id`` (``merged_daily`` or ``merged_daily_ff``) of
+    the unit's month or year in the output tree: the highest version of each day, by day."""
+    fields: dict[str, object] = {"sc": sc, "yyyy": ctx.unit.start.year}
+    if ctx.unit.kind == "month":
+        fields["mm"] = ctx.unit.start.month
+    found = ctx.newest_products(ctx.mission.id, product_id, **fields)
+    out: dict[date, FoundProduct] = {}
+    for f in found:
+        day = f.day
+        if day is None or not ctx.unit.start <= day <= ctx.unit.end:
             continue
-        day = date(fields["yyyy"], fields["mm"], fields["dd"])
-        v = int(fields.get(d.version.field, 0))
-        if day not in best or v > best[day][0]:
-            best[day] = (v, p)
-    return {k: v[1] for k, v in sorted(best.items())}
+        cur = out.get(day)
+        if cur is None or (f.version, f.rel) > (cur.version, cur.rel):
+            out[day] = f
+    return dict(sorted(out.items()))

@@ -8,12 +8,18 @@ day. Bins are ``[k T, (k + 1) T)`` from ``t0`` and stamped at their centre ``t0 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
 MINUTE_MS = 60_000.0
 DAY_MS = 86_400_000.0
 MINUTES_PER_DAY = 1440
+
+
+def day_start_ms(day: date) -> float:
+    """CDF_EPOCH ms of 00:00 UTC of ``day``."""
+    return float((day.toordinal() + 365) * 86_400_000)  # year 0 has 366 days; ordinal 1 = 0001-01-01
 
 
 def bin_index(t_ms: np.ndarray, t0_ms: float, width_ms: float, nbins: int) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,8 @@ MU_0 = 1.25663706212e-6  #: vacuum permeability, N/A^2
 def magnitude(v: np.ndarray) -> np.ndarray:
     """|v| = sqrt(v1^2 + v2^2 + v3^2) of ``[N, 3]`` vectors (same units as v)."""
     v = np.asarray(v, dtype=np.float64)
-    return np.sqrt(np.sum(v * v, axis=-1))
+    out: np.ndarray = np.sqrt(np.sum(v * v, axis=-1))
+    return out
 
 
 def cone_angle(b_rtn: np.ndarray) -> np.ndarray:
@@ -25,7 +26,8 @@ def cone_angle(b_rtn: np.ndarray) -> np.ndarray:
     b = np.asarray(b_rtn, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         c = b[..., 0] / magnitude(b)
-    return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
+    out: np.ndarray = np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
+    return out
 
 
 def clock_angle(b_rtn: np.ndarray) -> np.ndarray:
@@ -57,7 +59,8 @@ def dynamic_pressure(np_cc: np.ndarray, vp_kms: np.ndarray) -> np.ndarray:
 def total_pressure(b_nt: np.ndarray, np_cc: np.ndarray, tp_k: np.ndarray) -> np.ndarray:
     """Total pressure in pPa: magnetic + proton thermal, B^2/(2 mu0) + Np k Tp (the dynamic
     pressure is not included; electrons and alphas are not measured here)."""
-    return magnetic_pressure(b_nt) + thermal_pressure(np_cc, tp_k)
+    out: np.ndarray = magnetic_pressure(b_nt) + thermal_pressure(np_cc, tp_k)
+    return out
 
 
 def beta(b_nt: np.ndarray, np_cc: np.ndarray, tp_k: np.ndarray) -> np.ndarray:

@@ -127,7 +127,8 @@ def quality_flag(pla: dict[str, np.ndarray], mag: MagMinutes, expected: np.ndarr
     partial = (mag.n > 0) & np.isfinite(expected) & (mag.n < 0.5 * expected)
     flag |= np.where(partial, QF_MAG_PARTIAL, 0).astype(np.uint16)
     flag |= np.where(n_cycles > 1, QF_TWO_CYCLES, 0).astype(np.uint16)
-    return flag.astype(np.uint16)
+    out: np.ndarray = flag.astype(np.uint16)
+    return out
 
 
 def merge(pla: dict[str, np.ndarray], mag: MagMinutes, expected: np.ndarray, start_ms: float

@@ -44,7 +44,8 @@ HAE_TO_HCI = _rot(0, SOLAR_INCLINATION_DEG) @ _rot(2, SOLAR_NODE_J2000_DEG)
 
 def hci_to_hae(v_hci: np.ndarray) -> np.ndarray:
     """HCI vectors ``[N, 3]`` -> HAE of J2000 (the transpose of :data:`HAE_TO_HCI`)."""
-    return np.asarray(v_hci, dtype=np.float64) @ HAE_TO_HCI
+    out: np.ndarray = np.asarray(v_hci, dtype=np.float64) @ HAE_TO_HCI
+    return out
 
 
 def positions(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

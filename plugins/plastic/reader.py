@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from magfw.errors import InputError
-from magfw.time import tt2000_from_datetime64, tt2000_to_cdf_epoch
+from magfw.api import InputError
+from magfw.api import time as magtime
 
 #: A value at or below this is fill (the files write -1.0E+31).
 FILL_THRESHOLD = -1e30
@@ -100,6 +100,13 @@ class PlasticTable:
         wanted = {_norm(n) for n in COLUMNS.get(key, (key,))}
         return next((h for h in self.header if _norm(h) in wanted), None)
 
+    def stamps(self) -> np.ndarray:
+        """The ``date and time`` texts (the header is checked to have the column)."""
+        name = self.column_name("date_time")
+        if name is None or name not in self.text:
+            raise InputError(self.path, "no column 'date and time' in the header")
+        return self.text[name]
+
     def get(self, key: str) -> np.ndarray:
         """Numeric column by our key or header name (NaN for fill); InputError if absent."""
         name = self.column_name(key)
@@ -129,11 +136,12 @@ def _parse_stamps(stamps: np.ndarray, path: Path) -> np.ndarray:
         dt = iso.astype("datetime64[ms]")
     except ValueError as exc:
         raise InputError(path, f"bad 'date and time' value: {exc}") from None
-    return np.asarray(tt2000_to_cdf_epoch(tt2000_from_datetime64(dt)), dtype=np.float64)
+    return np.asarray(magtime.tt2000_to_cdf_epoch(magtime.tt2000_from_datetime64(dt)), dtype=np.float64)
 
 
-def parse_plastic_text(text: str, path: Path) -> PlasticTable:
-    """Parse the content of one PLASTIC ASCII file (see the module notes)."""
+def parse_plastic_text(text: str, path: Path, rows_wanted: slice | None = None) -> PlasticTable:
+    """Parse the content of one PLASTIC ASCII file (see the module notes); ``rows_wanted``
+    parses only those data rows (``slice(-10, None)``: the last ten), the others unchecked."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and not lines[-1].strip():
         lines.pop()
@@ -148,19 +156,22 @@ def parse_plastic_text(text: str, path: Path) -> PlasticTable:
     if len(set(header)) != len(header):
         raise InputError(path, "column names repeat in the header")
     rows = np.array(lines[2:], dtype=str)
-    rows = rows[np.char.str_len(np.char.strip(rows)) > 0]
+    nonblank = np.char.str_len(np.char.strip(rows)) > 0
+    lineno = np.flatnonzero(nonblank) + 3  # 1-based line numbers in the file
+    rows = rows[nonblank]
+    if not rows.size:
+        raise InputError(path, "header only: no data rows")
+    if rows_wanted is not None:
+        rows, lineno = rows[rows_wanted], lineno[rows_wanted]
     ncol = len(header)
-    if rows.size:
-        # strip trailing tabs, then check every row has the header's number of fields
-        stripped = np.char.rstrip(rows, "\t ")
-        counts = np.char.count(stripped, "\t") + 1
-        bad = np.flatnonzero(counts != ncol)
-        if bad.size:
-            i = int(bad[0])
-            raise InputError(path, f"line {i + 3} has {counts[i]} fields, the header has {ncol}")
-        cells = np.array("\t".join(stripped.tolist()).split("\t"), dtype=str).reshape(-1, ncol)
-    else:
-        cells = np.empty((0, ncol), dtype=str)
+    # strip trailing tabs, then check every row has the header's number of fields
+    stripped = np.char.rstrip(rows, "\t ")
+    counts = np.char.count(stripped, "\t") + 1
+    bad = np.flatnonzero(counts != ncol)
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(path, f"line {lineno[i]} has {counts[i]} fields, the header has {ncol}")
+    cells = np.array("\t".join(stripped.tolist()).split("\t"), dtype=str).reshape(-1, ncol)
     m = re.search(r"Spacecraft\s+([AB])\b", title)
     table = PlasticTable(path=path, title=title, spacecraft=m.group(1) if m else None,
                          resolution=_resolution(title, path), header=header,
@@ -174,15 +185,14 @@ def parse_plastic_text(text: str, path: Path) -> PlasticTable:
             values = col.astype(np.float64)
         except ValueError:
             bad_i = next(i for i, c in enumerate(col) if not _is_number(c))
-            raise InputError(path, f"line {bad_i + 3}, column {name!r}: {str(col[bad_i])!r} is not a "
+            raise InputError(path, f"line {lineno[bad_i]}, column {name!r}: {str(col[bad_i])!r} is not a "
                                    f"number") from None
         fill = values <= FILL_THRESHOLD
         if _FLAG.match(_norm(name)):
             fill |= values == -1.0
         values[fill] = np.nan
         table.values[name] = values
-    stamp_name = table.column_name("date_time")
-    time_ms = _parse_stamps(table.text[stamp_name], path)
+    time_ms = _parse_stamps(table.stamps(), path)
     frac = table.column_name("millisec")
     if frac is not None:
         f = table.values[frac]
@@ -201,18 +211,22 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def read_plastic_ascii(path: str | Path, require: tuple[str, ...] = ()) -> PlasticTable:
-    """Read one PLASTIC ASCII file; ``require`` lists keys (:data:`COLUMNS`) that must exist."""
+def read_plastic_ascii(path: str | Path, require: tuple[str, ...] = (),
+                       rows_wanted: slice | None = None) -> PlasticTable:
+    """Read one PLASTIC ASCII file; ``require`` lists keys (:data:`COLUMNS`) that must exist;
+    ``rows_wanted`` limits the data rows parsed (see :func:`parse_plastic_text`)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not raw:
+        raise InputError(path, "empty file (0 bytes)")
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
-    table = parse_plastic_text(text, path)
+    table = parse_plastic_text(text, path, rows_wanted)
     for key in require:
         if table.column_name(key) is None:
             raise InputError(path, f"no column {COLUMNS[key][0]!r} in the header")
@@ -223,12 +237,13 @@ def check_day(table: PlasticTable, day: date) -> None:
     """Refuse a file whose rows lie outside its day (a renamed or mixed-up file)."""
     if not len(table):
         return
-    start = float(tt2000_to_cdf_epoch(tt2000_from_datetime64(np.datetime64(day.isoformat(), "ms"))))
+    start = float(magtime.tt2000_to_cdf_epoch(
+        magtime.tt2000_from_datetime64(np.datetime64(day.isoformat(), "ms"))))
     inside = (table.time_ms >= start) & (table.time_ms < start + 86_400_000.0)
     if not inside.all():
         i = int(np.flatnonzero(~inside)[0])
         raise InputError(table.path, f"row {i + 1} is not on {day.isoformat()} "
-                                     f"({table.text[table.column_name('date_time')][i]})")
+                                     f"({table.stamps()[i]})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,7 +267,7 @@ BEACON_VARIABLES = ("Density", "Bulk_Speed", "Vr_RTN", "Vt_RTN", "Vn_RTN", "Vr_H
 
 def read_plastic_beacon(path: str | Path) -> PlasticBeacon:
     """Read a beacon PLASTIC CDF with the core reader; fill (<= -1e30) becomes NaN."""
-    from magfw.io.cdf import read_cdf
+    from magfw.api import read_cdf
 
     data = read_cdf(Path(path))
     if "Epoch1" not in data.variables:

@@ -28,16 +28,15 @@ from __future__ import annotations
 
 import functools
 import io
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 
-from magfw.context import Product
-from magfw.io.atomic import atomic_path, write_bytes_atomic
-from magfw.period import Period
-from magfw.products import ProductDefinition, shipped_definitions
+from magfw.api import Period, Product, ProductDefinition, shipped_definitions
+from magfw.api import time as magtime
+from magfw_plastic.averaging import day_start_ms
 from magfw_plastic.positions import AU_KM, HAE_TO_HCI
 from magfw_plastic.reader import FILL_THRESHOLD
 
@@ -65,11 +64,6 @@ _FLAGS = HEADER_1MIN[24:31]
 _POSITION = HEADER_1MIN[33:]
 NUM_CYCLES = ["Num Cycles (Np, v_therm, temp)", "Num Cycles (Speed)", "Num Cycles (NS_inst)",
               "Num Cycles (Vel. Com., Other Angles)"]
-
-
-def day_start_ms(day: date) -> float:
-    """CDF_EPOCH ms of 00:00 UTC of ``day``."""
-    return float((day.toordinal() + 365) * 86_400_000)  # year 0 has 366 days; ordinal 1 = 0001-01-01
 
 
 @dataclass
@@ -201,7 +195,8 @@ def _lonlat(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def cycle_starts(m: DayModel) -> np.ndarray:
     """Start times of the day's 1-min cycles (CDF_EPOCH ms, truncated to whole ms)."""
     n = int(np.floor((86_400.0 - m.cycle_offset_s) / m.cycle_len_s - 1e-9)) + 1
-    return np.floor(m.start + (m.cycle_offset_s + np.arange(n) * m.cycle_len_s) * 1000.0)
+    out: np.ndarray = np.floor(m.start + (m.cycle_offset_s + np.arange(n) * m.cycle_len_s) * 1000.0)
+    return out
 
 
 def cycle_means(m: DayModel, starts: np.ndarray, step_s: float = 1.0) -> dict[str, np.ndarray]:
@@ -267,9 +262,8 @@ def _f(values: np.ndarray, fmt: str, fill: str = "-1.0E+31") -> np.ndarray:
 
 def _stamp(t_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(``YYYY-MM-DD/hh:mm:ss`` strings, fraction of a second) of CDF_EPOCH ms."""
-    from magfw.time import tt2000_from_cdf_epoch, tt2000_to_datetime64
-
-    dt = tt2000_to_datetime64(tt2000_from_cdf_epoch(np.asarray(t_ms, np.float64))).astype("datetime64[ms]")
+    dt = magtime.tt2000_to_datetime64(magtime.tt2000_from_cdf_epoch(np.asarray(t_ms, np.float64))
+                                      ).astype("datetime64[ms]")
     sec = dt.astype("datetime64[s]")
     frac = (dt - sec).astype(np.int64) / 1000.0
     return np.char.replace(sec.astype(str), "T", "/"), frac
@@ -291,7 +285,10 @@ def format_1min(m: DayModel, rows: dict[str, np.ndarray], *, density_scale: floa
     speed = np.sqrt(np.sum(v * v, axis=1))
     ns = np.degrees(np.arcsin(v[:, 2] / speed))
     ew = np.degrees(np.arctan2(v[:, 1], v[:, 0]))
-    flag = lambda x: np.where(fill, "-1", np.char.mod("%8d", x.astype(np.int64)))  # noqa: E731
+
+    def flag(x: np.ndarray) -> np.ndarray:
+        return np.where(fill, "-1", np.char.mod("%8d", x.astype(np.int64)))
+
     cols = [
         year, doy, hh, mi, ss, np.char.mod("%.3f", frac), stamp, kev,
         _f(r["np"] * density_scale * nanf, "%.2f"), _f(r["vp"] * nanf, "%.1f"),
@@ -350,7 +347,10 @@ def format_average(m: DayModel, rows: dict[str, np.ndarray], width_min: int) -> 
     orb = orbit_at(m.sc, t)
     none = cnt == 0
     count = np.where(none, "-1", np.char.mod("%16.6f", cnt.astype(np.float64)))
-    code = lambda x: np.where(none, "-1", np.char.mod("%8d", x))  # noqa: E731
+
+    def code(x: np.ndarray) -> np.ndarray:
+        return np.where(none, "-1", np.char.mod("%8d", x))
+
     cols = [np.full(nb, f"{m.day.year}"), np.full(nb, f"{m.day.timetuple().tm_yday:03d}"), hh]
     head = ["YEAR", "DOY", "hour"]
     if width_min == 10:
@@ -441,7 +441,7 @@ def mag_product(sc: str, day: date, samples: dict[str, np.ndarray], definition: 
 def write_mag(root: Path, sc: str, day: date, samples: dict[str, np.ndarray],
               definition: ProductDefinition | None = None) -> Path:
     """Write a MAG L1 RTN CDF under ``root`` at the definition's relative path."""
-    from magfw.io.products import write_product
+    from magfw.api import write_product
 
     d = definition or mag_definition()
     product = mag_product(sc, day, samples, d)
@@ -490,6 +490,8 @@ def write_day(root: Path, m: DayModel, seed: int, *, mag_rate_hz: float = 1.0,
               defects: bool = True, with_mag: bool = True, with_plastic: bool = True,
               old_version: bool = False) -> None:
     """Write one day of the simulated archive (PLASTIC 1min/10min/1hr, MAG, truth)."""
+    from magfw.api import atomic_path, write_bytes_atomic
+
     rows = plastic_rows(m, seed, defects=defects)
     if with_plastic:
         write_bytes_atomic(root / plastic_name(m.sc, "1min", m.day, PLASTIC_VERSION),
@@ -508,7 +510,7 @@ def write_day(root: Path, m: DayModel, seed: int, *, mag_rate_hz: float = 1.0,
                   "cycle_fill": rows["fill_row"], "cycle_error": rows["error"],
                   "cycle_np": rows["np"], "cycle_vp": rows["vp"], "cycle_tp": rows["tp"]})
     buf = io.BytesIO()
-    np.savez(buf, **truth)
+    np.savez(buf, **truth)  # type: ignore[arg-type]  # numpy's stub: a key could be allow_pickle
     with atomic_path(root / "truth" / f"ST{m.sc}_MAGPLASMA_TRUTH_{m.day:%Y%m%d}.npz") as tmp:
         tmp.write_bytes(buf.getvalue())
 
@@ -519,6 +521,8 @@ def simulate_archive(period: Period, out_dir: Path, spacecraft: str | None, seed
     and the PLASTIC 1-min files of the day before and after (their edge cycles belong to the
     period's first and last minutes; identical to what simulating those days writes).
     Days whose ordinal is a multiple of 5 also get an older PLASTIC version (V10)."""
+    from magfw.api import write_bytes_atomic
+
     out_dir = Path(out_dir)
     for sc in ([spacecraft] if spacecraft else ["A", "B"]):
         for day in period.days():
@@ -531,6 +535,9 @@ def simulate_archive(period: Period, out_dir: Path, spacecraft: str | None, seed
     return out_dir
 
 
-def quiet_model(day: date, sc: str = "A", **kw: float) -> DayModel:
+def quiet_model(day: date, sc: str = "A", *, shock_ms: float | None = None,
+                shock_ratio: float = 2.5, cycle_offset_s: float = 4.332,
+                cycle_len_s: float = 60.0) -> DayModel:
     """A day with no variation but an optional step (tests of the alignment)."""
-    return replace(DayModel(day=day, sc=sc), **kw)
+    return DayModel(day=day, sc=sc, shock_ms=shock_ms, shock_ratio=shock_ratio,
+                    cycle_offset_s=cycle_offset_s, cycle_len_s=cycle_len_s)

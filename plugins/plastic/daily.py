@@ -1,0 +1,259 @@
+"""Level ``daily``: one UTC day of PLASTIC 1-min moments merged with that day's MAG L1 RTN onto
+the 1-min grid -> the daily merged CDF and flat file.
+
+    fetch -> Inputs -> read -> DayRead -> transform -> DayLocated -> average -> MergedDay
+          -> write -> [merged_daily, merged_daily_ff]
+
+Inputs: the day's PLASTIC 1-min file (role ``plastic``), the files of the day before and after
+(``plastic_edge``, of which only the rows next to midnight are read: a cycle that starts before
+midnight belongs to the next day's first minute, and their positions bridge the day's edges),
+and the day's MAG L1 RTN (``mag``; the output
+tree first, through the registry, else the archive). A damaged file of the day (PLASTIC or MAG)
+fails this day only, with one line naming the file; a damaged neighbour only loses its edge
+cycles (a warning in the log), since it fails its own day. A day with neither PLASTIC nor MAG
+is skipped; a day with one of them is written with the other as fill (and flagged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from magfw.api import (
+    InputError,
+    InputFile,
+    Inputs,
+    LevelOption,
+    Product,
+    UnitContext,
+    hookimpl,
+    mission_setting,
+)
+from magfw_plastic import archive as arc
+from magfw_plastic import merge as mg
+from magfw_plastic import products as pr
+from magfw_plastic.averaging import MINUTES_PER_DAY, MagMinutes, bin_mag_minutes, day_start_ms
+from magfw_plastic.collect import Coverage, flatfile_attrs
+from magfw_plastic.positions import positions
+from magfw_plastic.reader import ASCII_NAME, FILL_THRESHOLD, MERGE_COLUMNS, check_day, read_plastic_ascii
+
+PLASTIC, PLASTIC_EDGE, MAG = "plastic", "plastic_edge", "mag"
+#: Rows of a neighbour's file that are read: its last (day before) or first (day after) ones.
+#: Only they matter to the day: a cycle whose middle crosses midnight, and the row that
+#: brackets the day's first or last minute for the position interpolation (merge notes).
+EDGE_ROWS = 10
+SOURCE_NAME = {"A": "Ahead>STEREO Ahead", "B": "Behind>STEREO Behind"}
+#: PLASTIC columns carried from the files to the merge (keys of ``reader.COLUMNS``).
+ROW_KEYS = ("np", "vp", "tp", "vth", "error", "caution", "dist_km", "lon_hee", "lat_hee",
+            "lon_heeq", "lat_heeq", "lon_hci", "lat_hci", "lon_carr")
+
+VNUM = LevelOption(name="vnum", type="int", default=None,
+                   help="use PLASTIC files of this version only (e.g. 11); default: "
+                        "[missions.plastic] vnum of magfw.toml, else the highest version of each day")
+
+
+@dataclass(frozen=True)
+class DayRead:
+    """What ``read`` decodes: the PLASTIC rows (the day's and its neighbours', cycle-start
+    times in CDF_EPOCH ms, NaN = fill) and the day's MAG reduced to 1-min bins."""
+
+    sc: str
+    day: date
+    rows: dict[str, np.ndarray]  #: ``time_ms``, ROW_KEYS [R], ``v_rtn`` [R, 3]
+    has_plastic: bool  #: the day's own PLASTIC file was there
+    mag: MagMinutes
+    has_mag: bool
+
+
+@dataclass(frozen=True)
+class DayLocated:
+    """The rows with the spacecraft position of each (AU: ``R``, ``HAE HEE HEEQ CARR RTN``)."""
+
+    read: DayRead
+    positions: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class MergedDay:
+    """The day's merged 1-min table (merged CDF variable names; NaN = fill)."""
+
+    sc: str
+    day: date
+    table: dict[str, np.ndarray]
+    has_plastic: bool
+    has_mag: bool
+
+
+def spacecraft(ctx: UnitContext) -> str:
+    return ctx.spacecraft or "A"
+
+
+def file_day(f: InputFile) -> date | None:
+    """The day in a PLASTIC file's name, or None."""
+    m = ASCII_NAME.match(f.name.rsplit("/", 1)[-1])
+    return date(int(m["yyyy"]), int(m["mm"]), int(m["dd"])) if m else None
+
+
+def plastic_rows(f: InputFile, sc: str, rows_wanted: slice | None = None
+                 ) -> dict[str, np.ndarray]:
+    """The merge's columns of one PLASTIC 1-min file (``rows_wanted`` of its rows), checked
+    (columns present, rows on the file's day, the spacecraft of its title); InputError naming
+    the file otherwise."""
+    t = read_plastic_ascii(f.path, require=MERGE_COLUMNS, rows_wanted=rows_wanted)
+    day = file_day(f)
+    if day is not None:
+        check_day(t, day)
+    if t.spacecraft is not None and t.spacecraft != sc:
+        raise InputError(f.path, f"title says spacecraft {t.spacecraft}, expected {sc}")
+    rows = {k: t.get(k) for k in ROW_KEYS}
+    rows["time_ms"] = t.time_ms
+    rows["v_rtn"] = np.stack([t.get("vr_rtn"), t.get("vt_rtn"), t.get("vn_rtn")], axis=1)
+    return rows
+
+
+def empty_rows() -> dict[str, np.ndarray]:
+    rows = {k: np.zeros(0) for k in (*ROW_KEYS, "time_ms")}
+    rows["v_rtn"] = np.zeros((0, 3))
+    return rows
+
+
+def mag_minutes(f: InputFile, day: date) -> tuple[MagMinutes, int]:
+    """The day's MAG L1 RTN file reduced to 1-min bins, and the number of good samples."""
+    from magfw.api import read_cdf
+
+    data = read_cdf(f.path)
+    for name in ("Epoch", "BFIELD"):
+        if name not in data.variables:
+            raise InputError(f.path, f"no variable {name!r}: not a MAG L1 RTN product")
+    epoch = np.asarray(data.variables["Epoch"], dtype=np.float64)
+    bfield = np.asarray(data.variables["BFIELD"], dtype=np.float64)
+    if bfield.ndim != 2 or bfield.shape[1] != 4 or bfield.shape[0] != epoch.shape[0]:
+        raise InputError(f.path, f"BFIELD has shape {list(bfield.shape)}, expected "
+                                 f"[{epoch.shape[0]}, 4]")
+    bfield = np.where(bfield <= FILL_THRESHOLD, np.nan, bfield)
+    good_t = epoch > FILL_THRESHOLD
+    fv = data.variables.get("FILTER_VALUE")
+    filt = None
+    if fv is not None:
+        x = np.asarray(fv, np.float64)
+        filt = np.where(x <= FILL_THRESHOLD, np.nan, x)[good_t]
+    return (bin_mag_minutes(epoch[good_t], bfield[good_t], filt, day_start_ms(day)),
+            int(good_t.sum()))
+
+
+def merge_day(located: DayLocated) -> MergedDay:
+    """PLASTIC cycles by their middle and MAG minutes on the day's 1-min grid, with the
+    derived quantities."""
+    r = located.read
+    start = day_start_ms(r.day)
+    pla = mg.plastic_minutes({**r.rows, **located.positions}, start, MINUTES_PER_DAY)
+    expected = np.full(MINUTES_PER_DAY, r.mag.expected)
+    table = mg.merge(pla, r.mag, expected, start)
+    return MergedDay(r.sc, r.day, table, r.has_plastic, r.has_mag)
+
+
+class Daily:
+    """The ``daily`` level object (registered as ``plastic.daily``)."""
+
+    @staticmethod
+    def vnum(ctx: UnitContext) -> int | None:
+        """The PLASTIC version asked for: ``--vnum``, else ``[missions.plastic] vnum``."""
+        value = ctx.options.get("vnum")
+        if value is None:
+            value = mission_setting(ctx.mission.id, "vnum")
+        return None if value is None else int(value)
+
+    @staticmethod
+    def mag_input(ctx: UnitContext, sc: str, day: date) -> InputFile | None:
+        """The day's MAG L1 RTN: the newest in the output tree, else in the archive."""
+        found = arc.find_mag_in_tree(ctx, sc, day)
+        if found is not None:
+            return ctx.product_input(found, MAG)
+        definition = arc.mag_definition(ctx)
+        rel = arc.find_mag_in_archive(ctx.archive, definition, sc, day)
+        if rel is None:
+            return None
+        parsed = definition.filename.parse(rel) or {}
+        v = parsed.get(definition.version.field)
+        return InputFile.from_fetched(ctx.archive.get(rel), MAG,
+                                      version=f"V{v:02d}" if isinstance(v, int) else None)
+
+    @hookimpl
+    def fetch(self, ctx: UnitContext) -> Inputs:
+        """The day's PLASTIC 1-min file and its neighbours', and the day's MAG L1 RTN."""
+        sc, day = spacecraft(ctx), ctx.day
+        vnum = self.vnum(ctx)
+        selection = {"plastic_version": "highest" if vnum is None else f"V{vnum:02d}"}
+        plastic = arc.find_plastic(ctx.archive, sc, arc.neighbours(day), vnum)
+        mag = self.mag_input(ctx, sc, day)
+        if day not in plastic and mag is None:
+            where = arc.plastic_dirs(sc, "1min", day.year)[0]
+            return Inputs(selection=selection, skip_reason=(
+                f"no PLASTIC 1-min file ({ctx.archive.root}/{where}/...) and no MAG L1 RTN "
+                f"for ST{sc} {day}"))
+        files = [InputFile.from_fetched(ctx.archive.get(rel), PLASTIC if d == day else PLASTIC_EDGE,
+                                        version=arc.plastic_version(rel))
+                 for d, rel in plastic.items()]
+        notes = []
+        if mag is not None:
+            files.append(mag)
+        else:
+            notes.append(f"MAG L1 RTN missing for {day}")
+        if day not in plastic:
+            notes.append(f"PLASTIC missing for {day}"
+                         + ("" if vnum is None else f" (no V{vnum:02d} file)"))
+        for n in notes:
+            ctx.log.warning("plastic daily ST%s %s: %s", sc, day, n)
+        return Inputs(files=files, selection=selection, notes=notes)
+
+    @hookimpl
+    def read(self, ctx: UnitContext, inputs: Inputs) -> DayRead:
+        sc, day = spacecraft(ctx), ctx.day
+        parts = []
+        for f in inputs.by_role(PLASTIC):  # the day's own file: any problem fails the day
+            rows = plastic_rows(f, sc)
+            ctx.vectors += int(rows["time_ms"].size)
+            parts.append(rows)
+        has_plastic = bool(parts)
+        for f in inputs.by_role(PLASTIC_EDGE):  # a neighbour's problem fails its own day
+            before = (file_day(f) or day) < day
+            rows_wanted = slice(-EDGE_ROWS, None) if before else slice(0, EDGE_ROWS)
+            try:
+                parts.append(plastic_rows(f, sc, rows_wanted))
+            except InputError as exc:
+                ctx.log.warning("plastic daily ST%s %s: edge cycles not used: %s", sc, day, exc)
+        rows = ({k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts
+                else empty_rows())
+        mag_files = inputs.by_role(MAG)
+        if mag_files:
+            mag, n = mag_minutes(mag_files[0], day)
+            ctx.vectors += n
+        else:
+            mag = MagMinutes.empty()
+        return DayRead(sc, day, rows, has_plastic, mag, bool(mag_files))
+
+    @hookimpl
+    def transform(self, ctx: UnitContext, data: DayRead) -> DayLocated:
+        """Spacecraft positions (AU, HAE/HEE/HEEQ/CARR/RTN) from the PLASTIC position columns."""
+        return DayLocated(data, positions(data.rows))
+
+    @hookimpl
+    def average(self, ctx: UnitContext, data: DayLocated) -> MergedDay:
+        """Merge onto the day's 1-min grid (PLASTIC cycles by their middle, MAG by its stamps)."""
+        return merge_day(data)
+
+    @hookimpl
+    def write(self, ctx: UnitContext, data: MergedDay) -> list[Product]:
+        """The daily merged CDF and flat file; the runner fills the date fields of their names."""
+        sc, day = data.sc, data.day
+        gaps = Coverage(day, day, [day], [] if data.has_plastic else [day],
+                        [] if data.has_mag else [day]).attrs()
+        attrs = {"Source_name": SOURCE_NAME[sc], "Logical_source": f"ST{sc}_L2_MAGPLASMA_1M"}
+        return [
+            Product(ctx.product("merged_daily"), {"sc": sc}, pr.cdf_variables(data.table),
+                    attrs={**attrs, **gaps}),
+            Product(ctx.product("merged_daily_ff"), {"sc": sc}, pr.flatfile_variables(data.table),
+                    attrs=flatfile_attrs(gaps)),
+        ]
