@@ -85,7 +85,11 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
         root = str(simulated_root(request.out_dir, mission_id, sc, request.seed)) if simulated \
             else source
         top = key == (request.mission, request.level)
-        options = dict(request.options) if top else {o.name: o.default for o in lvl.options}
+        # every level gets its own options' defaults, then what the request gives for an
+        # option of that name (``plastic l2 --vnum 11`` reaches the ``daily`` level it needs)
+        options = {o.name: o.default for o in lvl.options}
+        given = request.options if mission_id == request.mission else {}
+        options.update({k: v for k, v in given.items() if top or k in options})
         sources = dict(request.sources) if mission_id == request.mission and not simulated \
             else {}
         indices = []

@@ -28,7 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
     parent = Path(tempfile.mkdtemp(prefix="magfw-example-plugin-"))
     config.add_cleanup(lambda: shutil.rmtree(parent, ignore_errors=True))
     path = new_plugin("example", parent)
-    sys.path.insert(0, str(path))
+    sys.path.append(str(path))  # after the project: its tests/ must not shadow ours
     config.stash[EXAMPLE_KEY] = path
 
 

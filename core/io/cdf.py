@@ -360,12 +360,14 @@ def _damage(path: Path, exc: Exception) -> InputError:
 
 
 def read_cdf(path: str | Path, variables: list[str] | None = None, *,
-             data: bool = True) -> ProductData:
+             data: bool = True, attributes: bool = True) -> ProductData:
     """Read a CDF: raw arrays (fill not masked; TT2000 as int64 ns, CDF_EPOCH as float64 ms),
     variable and global attributes, and each variable's CDF type, dims and record variance.
 
     ``variables`` limits what is read; ``data=False`` reads the attributes and storage
-    information of every (or each named) variable but no records. An unreadable or
+    information of every (or each named) variable but no records; ``attributes=False`` skips
+    the variable attributes (cdflib reads them one by one: most of the time of a small
+    file; the global attributes are always read). An unreadable or
     truncated file, or a requested variable that is missing, is a one-line
     :class:`InputError`.
     """
@@ -398,7 +400,8 @@ def read_cdf(path: str | Path, variables: list[str] | None = None, *,
                 elif arr.ndim != len(dims):
                     arr = arr.reshape(dims)
                 out[name] = arr
-            attrs = {k: _scalarise(v) for k, v in (cdf.varattsget(name) or {}).items()}
+            attrs = ({k: _scalarise(v) for k, v in (cdf.varattsget(name) or {}).items()}
+                     if attributes else {})
             attr_types = {
                 k: cdf.attget(k, name).Data_Type for k, v in attrs.items() if not isinstance(v, str)
             }

@@ -145,7 +145,7 @@ def read_daily(path: Path, day: date) -> DailyRecord:
     or does not hold the day's 1440 minutes."""
     from magfw.api import read_cdf
 
-    data = read_cdf(path, variables=list(pr.CDF_NEEDED))
+    data = read_cdf(path, variables=list(pr.CDF_NEEDED), attributes=False)
     epoch = np.asarray(data.variables["Epoch"], dtype=np.float64)
     expected = day_start_ms(day) + (np.arange(MINUTES_PER_DAY) + 0.5) * MINUTE_MS
     if epoch.shape != expected.shape or not np.array_equal(epoch, expected):
