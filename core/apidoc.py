@@ -40,9 +40,12 @@ def _first_paragraph(text: str) -> str:
 
 def _sig(func: Callable[..., Any], name: str) -> str:
     try:
-        sig = str(inspect.signature(func))
-    except (TypeError, ValueError):
-        return f"{name}(...)"
+        sig = str(inspect.signature(func, eval_str=True))
+    except (NameError, AttributeError, TypeError, ValueError):
+        try:  # annotations naming TYPE_CHECKING-only types stay as written, unquoted
+            sig = str(inspect.signature(func)).replace("'", "")
+        except (TypeError, ValueError):
+            return f"{name}(...)"
     return f"{name}{sig}"
 
 
