@@ -41,6 +41,7 @@ from magfw.api import (
     __version__,
     date_fields,
     frames,
+    highest,
     hookimpl,
     kernels,
     read_netcdf,
@@ -307,15 +308,10 @@ def kernel_inputs(ctx: UnitContext, gsm_frame: str) -> tuple[list[InputFile], di
     for kind in ("spk", "ck"):
         folder = spice.DIRS[kind]
         names = spice.candidates_for(ctx.archive.list(folder), ctx.day)
-        best: dict[tuple[str, str], tuple[int, str]] = {}
-        for n in names:
-            m = spice.NAME.match(n)
-            if m is None:
-                continue
-            key = (m.group("start"), m.group("end"))
-            v = int(m.group("version"))
-            if key not in best or v > best[key][0]:
-                best[key] = (v, n)
+        parsed = [(n, m) for n in names if (m := spice.NAME.match(n)) is not None]
+        best = {k: (int(m.group("version")), n) for k, (n, m) in highest(
+            parsed, key=lambda nm: (nm[1].group("start"), nm[1].group("end")),
+            version=lambda nm: int(nm[1].group("version")), tie=lambda nm: nm[0]).items()}
         if not best:
             what = "ephemeris SPK al1_eph_*.bsp" if kind == "spk" else "attitude CK al1_att_*.bc"
             raise MissingInputError(f"{ctx.archive.root}/{folder}", f"no {what} for {ctx.day}")

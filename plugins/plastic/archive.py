@@ -27,6 +27,7 @@ from magfw.api import (
     MagfwError,
     ProductDefinition,
     UnitContext,
+    highest,
     newest_products,
     shipped_definitions,
 )
@@ -45,25 +46,23 @@ def find_plastic(archive: Archive, sc: str, days: list[date], vnum: int | None,
     """The PLASTIC file (archive-relative path) of each day that has one: highest version, or
     version ``vnum``. One directory listing per year and layout."""
     wanted = {d.strftime("%Y%m%d"): d for d in days}
-    best: dict[date, tuple[int, str]] = {}
+    found: dict[date, str] = {}
     for year in sorted({d.year for d in days}):
         for folder in plastic_dirs(sc, res, year):
+            files: dict[str, tuple[date, int]] = {}
             for name in archive.list(folder):
                 m = ASCII_NAME.match(name)
                 if m is None or m.group("sc") != sc or m.group("res") != res:
                     continue
                 day = wanted.get(m.group("yyyy") + m.group("mm") + m.group("dd"))
-                if day is None:
-                    continue
-                version = int(m.group("version"))
-                if vnum is not None and version != vnum:
-                    continue
-                cur = best.get(day)
-                if cur is None or version > cur[0]:
-                    best[day] = (version, f"{folder}/{name}")
-            if best and all(d in best for d in days if d.year == year):
+                if day is not None and (vnum is None or int(m.group("version")) == vnum):
+                    files[f"{folder}/{name}"] = (day, int(m.group("version")))
+            best = highest(files.items(), key=lambda it: it[1][0], version=lambda it: it[1][1],
+                           tie=lambda it: it[0])
+            found.update({d: it[0] for d, it in best.items() if d not in found})
+            if found and all(d in found for d in days if d.year == year):
                 break
-    return {d: best[d][1] for d in sorted(best)}
+    return dict(sorted(found.items()))
 
 
 def plastic_version(rel: str) -> str | None:
@@ -104,7 +103,7 @@ def find_mag_in_tree(ctx: UnitContext, sc: str, day: date) -> FoundProduct | Non
         found = ctx.newest_products(MAG_MISSION, MAG_PRODUCT, **fields)
     else:  # the stereo plugin is not loaded: its shipped definition names the files
         found = newest_products(ctx.out_dir, mag_definition(ctx), **fields)
-    return max(found, key=lambda f: (f.version, f.rel)) if found else None
+    return found[-1] if found else None  # one product a day: its newest version
 
 
 def _version(definition: ProductDefinition, rel: str) -> int:
@@ -121,9 +120,9 @@ def find_mag_in_archive(archive: Archive, definition: ProductDefinition, sc: str
     if "*" in folder:  # a directory field other than sc/yyyy/mm/dd: cannot be listed
         return None
     hits = [h for h in archive.glob(folder, name) if definition.filename.parse(h)]
-    if not hits:
-        return None
-    return max(hits, key=lambda h: (_version(definition, h), h))
+    best = highest(hits, key=lambda h: day, version=lambda h: _version(definition, h),
+                   tie=lambda h: h)
+    return best.get(day)
 
 
 def find_dailies(ctx: UnitContext, sc: str, product_id: str) -> dict[date, FoundProduct]:
