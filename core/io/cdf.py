@@ -48,6 +48,7 @@ from magfw.io.products import (
     conform_one,
     effective_depend,
     expected_fill,
+    fixed_shape,
     materialise,
     merged_globals,
     typed,
@@ -250,12 +251,16 @@ def write_cdf(
                     if var.name not in arrays:
                         continue
                     arr = arrays.pop(var.name)
-                    if callable(arr):  # lazy: read now, write, let go
+                    extra = variable_attrs.get(var.name, {})
+                    if callable(arr) and var.record_varying and var.dtype != "str":
+                        n = _write_streamed(cdf, definition, var, arr, extra, path)
+                        nrec = check_records(var, np.empty((n,)), nrec, path)
+                        continue
+                    if callable(arr):
                         arr = conform_one(definition, var, materialise({"x": arr})["x"], path)
                         if var.record_varying:
                             nrec = check_records(var, arr, nrec, path)
-                    _write_variable(cdf, definition, var, arr, level,
-                                    variable_attrs.get(var.name, {}))
+                    _write_variable(cdf, definition, var, arr, level, extra)
                     del arr
             if cdf_tmp != tmp:
                 os.replace(cdf_tmp, tmp)
@@ -264,6 +269,68 @@ def write_cdf(
                 with contextlib.suppress(FileNotFoundError):
                     cdf_tmp.unlink()
     return path
+
+
+def _write_streamed(cdf: CdfWriter, definition: ProductDefinition, var: Variable,
+                    lazy: Any, extra: Mapping[str, Any], where: Path) -> int:
+    """Write a lazy record-varying variable chunk by chunk, one VVR per chunk, so a month of
+    records never sits in memory; return its record count.
+
+    cdflib writes a variable's records in one call; this follows its own uncompressed layout
+    (VDR, then VVRs indexed by VXRs, a VXR tree when they are many) through its record-level
+    methods, so the file is what cdflib would write with the records given at once, cut into
+    several VVRs (the CDF format allows any number). Checked against cdflib's reader in the
+    tests."""
+    ctype = cdf_type(var)
+    first: np.ndarray | None = None
+    chunks = iter(lazy())
+    for chunk in chunks:  # the first non-empty chunk fixes the record shape
+        first = conform_one(definition, var, chunk, where)
+        if first.shape[0]:
+            break
+    dims = list(fixed_shape(definition, var)[1:]) if first is None else list(first.shape[1:])
+    attrs = _istp_attrs(definition, var, ctype, 1)
+    _with_extra(attrs, writable_attrs(var), var, ctype)
+    _with_extra(attrs, extra, var, ctype)
+    spec = {"Variable": var.name, "Data_Type": _TYPE_CODES[ctype], "Num_Elements": 1,
+            "Rec_Vary": True, "Dim_Sizes": [int(d or 1) for d in dims], "Compress": 0}
+    cdf.write_var(spec, var_attrs=attrs, var_data=None)
+    num = cdf.zvars.index(var.name)
+    vdr = cdf.zvarsinfo[num][1]
+    values = cdf._num_values(True, num)
+    rec = 0
+    vxr = head = -1
+    used = n_vxr = 0
+    with cdf.path.open("rb+") as f:
+        pending = [] if first is None or not first.shape[0] else [first]
+        for chunk in [*pending, *(conform_one(definition, var, c, where) for c in chunks)]:
+            n = int(chunk.shape[0])
+            if n == 0:
+                continue
+            f.seek(0, 2)
+            _, data = cdf._convert_data(_TYPE_CODES[ctype], 1, values, chunk)
+            offset = cdf._write_vvr(f, data)
+            del data
+            if vxr < 0:
+                vxr = head = cdf._write_vxr(f)
+                n_vxr = 1
+                cdf._update_vdr_vxrheadtail(f, vdr, vxr)
+            if used >= cdf.NUM_VXR_ENTRIES:  # a new VXR, chained after the full one
+                full = vxr
+                vxr = cdf._write_vxr(f)
+                n_vxr += 1
+                used = 0
+                cdf._update_offset_value(f, full + 12, 8, vxr)  # VXR's VXRnext
+                cdf._update_offset_value(f, vdr + 36, 8, vxr)  # VDR's VXRtail
+            used = cdf._use_vxrentry(f, vxr, rec, rec + n - 1, offset)
+            rec += n
+        if n_vxr > cdf.NUM_VXRlvl_ENTRIES:
+            new_head, new_tail = cdf._add_vxr_levels_r(f, head, n_vxr)
+            cdf._update_offset_value(f, vdr + 28, 8, new_head)
+            cdf._update_offset_value(f, vdr + 36, 8, new_tail)
+        if rec:
+            cdf._update_offset_value(f, vdr + 24, 4, rec - 1)  # VDR's MaxRec
+    return rec
 
 
 def _write_variable(
