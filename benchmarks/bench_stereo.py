@@ -27,7 +27,8 @@ import numpy as np
 from magfw.context import Product
 from magfw.io.products import write_product
 from magfw.period import parse_period
-from magfw.runner import Runner, RunRequest
+from magfw.jobs import RunRequest
+from magfw.runner import Runner
 from magfw.testing import make_hooks
 from magfw_stereo import layout, plugin
 from magfw_stereo.averaging import average_1s_overlapped, average_bins
