@@ -26,8 +26,8 @@ import numpy as np
 
 from magfw.context import Product
 from magfw.io.products import write_product
-from magfw.period import parse_period
 from magfw.jobs import RunRequest
+from magfw.period import parse_period
 from magfw.runner import Runner
 from magfw.testing import make_hooks
 from magfw_stereo import layout, plugin
