@@ -293,6 +293,8 @@ class Hooks:
                     problems = plugin_problems(level.pipeline, level_object=True)
                     if problems:
                         raise PluginError(None, f"level {lname}: {'; '.join(problems)}")
+                    if self.pm.get_plugin(lname) is not None:  # an earlier facade's
+                        self.pm.unregister(name=lname)
                     self.pm.register(level.pipeline, name=lname)
                     added.append(lname)
         except Exception as exc:
