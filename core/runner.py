@@ -132,13 +132,14 @@ class _Coordinator:
         result.staged, result.commit_dir = [], None
 
     def _retired(self, job: UnitJob, result: UnitResult) -> list[str]:
-        """Earlier outputs of the unit the new commit supersedes without a newer version of
-        the same file (see :mod:`magfw.commit`)."""
+        """Earlier outputs of the unit that the new commit supersedes without writing a newer
+        version of the same file (see :mod:`magfw.commit`): they are removed with it."""
         if job.previous is None:
             return []
         mission = self.hooks.registry.get(job.mission)
 
-        def key(product_id: str, rel: str) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+        def same_file(product_id: str, rel: str) -> tuple[str, str] | None:
+            """The file's identity across versions: its product and name without version."""
             try:
                 d = mission.product(product_id)
             except MagfwError:
@@ -146,13 +147,12 @@ class _Coordinator:
             fields = d.filename.parse(rel)
             if fields is None:
                 return None
-            return product_id, tuple(sorted((k, str(v)) for k, v in fields.items()
-                                            if k != d.version.field))
+            return product_id, repr(sorted((k, str(v)) for k, v in fields.items()
+                                           if k != d.version.field))
 
-        successors = {key(s.product, s.rel) for s in result.staged}
+        kept = {same_file(s.product, s.rel) for s in result.staged} - {None}
         return [o["path"] for o in job.previous.outputs
-                if key(o["product"], o["path"]) not in successors or key(o["product"],
-                                                                         o["path"]) is None]
+                if same_file(o["product"], o["path"]) not in kept]
 
     def release_all(self) -> None:
         for lock in self._locks.values():
