@@ -488,6 +488,7 @@ def _verify_checksums(zf: zipfile.ZipFile) -> None:
         assert hashlib.sha256(zf.read(top + name)).hexdigest() == digest, name
 
 
+@pytest.mark.slow
 def test_package_encrypted_with_the_password_from_the_environment(tmp_path, monkeypatch):
     import pyzipper
 
@@ -519,6 +520,7 @@ def test_package_encrypted_with_the_password_from_the_environment(tmp_path, monk
     assert entry is not None and entry.versions["selection"]["encryption"] == "WinZip AES-256"
 
 
+@pytest.mark.slow
 def test_package_without_password_is_plain_and_says_so(tmp_path):
     out = _packaged_month(tmp_path)
     res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
@@ -532,6 +534,7 @@ def test_package_without_password_is_plain_and_says_so(tmp_path):
     assert "2024-01-03..2024-01-31" in res.stdout  # missing days named, the rest packaged
 
 
+@pytest.mark.slow
 def test_merge_and_package_stereo_b(tmp_path):
     """STEREO-B alone (merge --spacecraft B), then one zip holding both spacecraft."""
     out = tmp_path / "out"
@@ -566,6 +569,7 @@ def _verify_checksums_any(zf: zipfile.ZipFile) -> None:
         assert hashlib.sha256(zf.read(top + name)).hexdigest() == digest, name
 
 
+@pytest.mark.slow
 def test_package_refuses_damaged_input_and_missing_table(tmp_path, monkeypatch):
     monkeypatch.setenv("MAGFW_ZIP_PASSWORD", PASSWORD)
     out = tmp_path / "out"
