@@ -142,8 +142,10 @@ class Review:
         if not nxt.startswith("/") or nxt.startswith("//"):
             nxt = "/"
         if request.method == "POST":
-            form = await request.form()
-            token = str(form.get("token", ""))
+            from urllib.parse import parse_qs
+
+            body = (await request.body())[:4096].decode("utf-8", "replace")
+            token = (parse_qs(body).get("token") or [""])[0]
             if self.settings.token and hmac.compare_digest(token.encode(),
                                                            self.settings.token.encode()):
                 resp = RedirectResponse(nxt, 303)
