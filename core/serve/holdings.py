@@ -301,7 +301,11 @@ class Holdings:
         while current is not None:
             chosen = current
             main = self.path(chosen.main)
-            got = self.read_verified(chosen.files, lambda main=main: reader(main))
+
+            def read_main(path: Path = main) -> T:
+                return reader(path)
+
+            got = self.read_verified(chosen.files, read_main)
             if got is not None:
                 return got
             if time.monotonic() > deadline:

@@ -133,7 +133,7 @@ def read_block(ds: Dataset, path: Path, params: list[Parameter], start_tt: int, 
         ok = tt > np.iinfo(np.int64).min + 1
         names = [c.name for c in ff.data_columns]
         data = np.asarray(ff.data)
-        raw_values = []
+        raw_values: list[tuple[np.ndarray, float | None]] = []
         for p in params:
             try:
                 cols = [names.index(c) for c in p.columns]

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from magfw.time import day_bounds_tt2000, tt2000_from_iso, tt2000_to_iso, utc_day_of
+from magfw.time import TimeError, day_bounds_tt2000, tt2000_from_iso, tt2000_to_iso, utc_day_of
 
 NS_PER_S = 1_000_000_000
 HOUR_NS = 3600 * NS_PER_S
@@ -67,7 +67,7 @@ def parse_hapi_time(text: str) -> int:
     iso = f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}.{frac}"
     try:
         return int(tt2000_from_iso(iso))
-    except ValueError as exc:  # TimeError: :60 outside a leap second
+    except (ValueError, TimeError) as exc:  # :60 outside a leap second
         raise HapiTimeError(text) from exc
 
 
