@@ -21,6 +21,7 @@ from __future__ import annotations
 import calendar
 import hmac
 import html
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -53,6 +54,16 @@ class DayCell:
     reason: str = ""
     serving: str = ""  #: "serving V06 of 2024-02-03" when a failed rerun left older products
     link: str = ""
+
+    @property
+    def short(self) -> str:
+        """The reason with a leading absolute path cut to its file name (for the cell)."""
+        return short_reason(self.reason)
+
+
+def short_reason(text: str) -> str:
+    m = re.match(r"(?:/[^:]*)?/([^/:]+): (.*)", text)
+    return f"{m.group(1)}: {m.group(2)}" if m else text
 
 
 @dataclass
@@ -365,7 +376,9 @@ class Review:
         assert u is not None
         level = m.level(level_name)
         state, reason, serving = unit_state(self.h, unit)
-        products = _primary(m, level) if self.h.current(unit) is not None else []
+        current = self.h.current(unit)
+        written = {o["product"] for o in current.outputs} if current is not None else set()
+        products = [pid for pid in _primary(m, level) if pid in written]
         plots = [{"product": pid, "url": str(request.url_for(
             "review_plot", mission=mission, level=level_name, sc=sc, day=day_text,
             product=pid))} for pid in products]
