@@ -53,6 +53,7 @@ class Guard:
     def __init__(self, app: ASGIApp, settings: ServeSettings) -> None:
         self.app = app
         self.settings = settings
+        self.starlette: Starlette | None = None
 
     def _authorised(self, scope: Scope) -> bool:
         token = self.settings.token
@@ -117,9 +118,9 @@ class Guard:
                 raise RuntimeError("time-out: stream cut")
 
 
-def create_app(settings: ServeSettings, missions: list[Any] | None = None) -> Starlette:
+def create_app(settings: ServeSettings, missions: list[Any] | None = None) -> Guard:
     """The application over the tree ``settings.out_dir`` and the installed missions (or
-    ``missions``, for tests)."""
+    ``missions``, for tests): the Starlette app inside the :class:`Guard` (``.starlette``)."""
     holdings = Holdings(settings.out_dir)
     registry_missions = list(missions if missions is not None else get_hooks().registry)
     catalog = build_catalog(registry_missions)
@@ -167,8 +168,8 @@ def create_app(settings: ServeSettings, missions: list[Any] | None = None) -> St
     app.state.catalog = catalog
     app.state.settings = settings
     guarded = Guard(app, settings)
-    guarded.starlette = app  # type: ignore[attr-defined]
-    return guarded  # type: ignore[return-value]
+    guarded.starlette = app
+    return guarded
 
 
 def serve(settings: ServeSettings) -> None:

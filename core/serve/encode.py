@@ -58,10 +58,9 @@ class Encoder:
     def footer(self) -> bytes:
         return b"\n]\n}\n" if self.fmt == "json" else b""
 
-    def encode(self, block: Block) -> bytes:
-        """The records of ``block`` in this format (json: with the separator before them)."""
-        if len(block) == 0:
-            return b""
+    def encode(self, block: Block) -> list[bytes]:
+        """The records of ``block`` in this format, in pieces of :data:`BLOCK_RECORDS`
+        records (json: with the separator before them)."""
         parts = []
         for lo in range(0, len(block), BLOCK_RECORDS):
             part = block.select(slice(lo, lo + BLOCK_RECORDS))
@@ -69,7 +68,7 @@ class Encoder:
                 parts.append(self._binary(part))
             else:
                 parts.append(self._text(part))
-        return b"".join(parts)
+        return parts
 
     def _binary(self, block: Block) -> bytes:
         rec = np.empty(len(block), dtype=self.binary_dtype)

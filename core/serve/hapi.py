@@ -14,6 +14,7 @@ come from the ledger; ``If-None-Match``/``If-Modified-Since`` give 304.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
@@ -329,28 +330,39 @@ class Hapi:
     async def _stream(self, ds: Dataset, params: list[Parameter], fmt: str, header: bool,
                       info: dict[str, Any], products: list[tuple[Any, ProductFile]],
                       start: int, stop: int) -> AsyncIterator[bytes]:
+        """The response body: each product read and encoded in a worker thread while the
+        previous one is being sent (one product ahead: memory stays two days at most)."""
         encoder = Encoder(fmt, params, ds.time_digits)
         data_params = params[1:]
-        last_time = -(2**63)
+        state = {"last": -(2**63)}
         pending_header = header
+
+        def work(product: ProductFile) -> tuple[int, list[bytes]]:
+            block = self._read(ds, product, data_params, start, stop)
+            if block is None or len(block) == 0:
+                return 0, []
+            # a file that begins before the end of the previous one (spill-over, a margin
+            # day) gives only its later records: times never go back
+            block = block.select(block.time > state["last"])
+            if len(block) == 0:
+                return 0, []
+            state["last"] = int(block.time[-1])
+            return len(block), encoder.encode(block)
+
+        loop = asyncio.get_running_loop()
         async with self.limiter:
-            for _, product in products:
-                block = await anyio.to_thread.run_sync(self._read, ds, product, data_params,
-                                                        start, stop)
-                if block is None or len(block) == 0:
-                    continue
-                # a file that begins before the end of the previous one (spill-over, a
-                # margin day) gives only its later records: times never go back
-                block = block.select(block.time > last_time)
-                if len(block) == 0:
-                    continue
-                last_time = int(block.time[-1])
-                if pending_header:
+            ahead = None
+            for i in range(len(products)):
+                current = ahead if ahead is not None else loop.run_in_executor(
+                    None, work, products[i][1])
+                n, parts = await current
+                ahead = (loop.run_in_executor(None, work, products[i + 1][1])
+                         if i + 1 < len(products) else None)
+                if n and pending_header:
                     pending_header = False
                     yield encoder.header(info)
-                for lo in range(0, len(block), 1 << 18):
-                    part = block.select(slice(lo, lo + (1 << 18)))
-                    yield await anyio.to_thread.run_sync(encoder.encode, part)
+                for part in parts:
+                    yield part
         if pending_header:  # no record at all: say so in the header
             info = {**info, "status": status(1201)}
             yield encoder.header(info)

@@ -163,6 +163,9 @@ def read_block(ds: Dataset, path: Path, params: list[Parameter], start_tt: int, 
                 arr = arr.reshape(-1, *p.size)
             raw_values.append((arr, fill))
     keep = ok & (tt >= start_tt) & (tt < stop_tt)
+    if keep.all():  # the usual whole day: no copies
+        return Block(tt, [_values(p, arr, fill) for p, (arr, fill) in zip(params, raw_values,
+                                                                            strict=True)])
     values = [_values(p, arr[keep], fill) for p, (arr, fill) in zip(params, raw_values,
                                                                     strict=True)]
     return Block(tt[keep], values)

@@ -81,25 +81,33 @@ def day_start_iso(day: date) -> str:
     return f"{day.isoformat()}T00:00:00.000Z"
 
 
-_PAIRS = np.array([(ord(str(i // 10)) | (ord(str(i % 10)) << 8)) for i in range(100)],
-                  dtype="<u2")  # "00".."99" as little-endian two-byte values
-_DIGITS = np.frombuffer(b"0123456789", dtype="S1")
+def _table(texts: list[str], width: int, kind: str) -> np.ndarray:
+    """ASCII texts of one width as integers whose little-endian bytes are the characters
+    (gathering native integers is several times faster than gathering short strings)."""
+    return np.array(texts, dtype=f"S{width}").view(kind)
+
+
+_HMS = _table([f"{min(s // 3600, 23):02d}:{min(s // 60 - 60 * min(s // 3600, 23), 59):02d}:"
+               f"{s - 3600 * min(s // 3600, 23) - 60 * min(s // 60 - 60 * min(s // 3600, 23), 59):02d}"
+               for s in range(86401)], 8, "<u8")  # second of day -> "hh:mm:ss" (86400: :60)
+_D4 = _table([f"{i:04d}" for i in range(10000)], 4, "<u4")
+_D2 = _table([f"{i:02d}" for i in range(100)], 2, "<u2")
+_D1 = np.frombuffer(b"0123456789", dtype="S1")
 
 
 class TimeWriter:
     """Writes TT2000 times as fixed-width ISO 8601 UTC bytes, ``digits`` (6 or 9) fraction
-    digits, truncated; :attr:`length` characters each."""
+    digits, truncated; :attr:`length` characters each. A few table gathers a record: the date
+    (per UTC day), ``hh:mm:ss`` (per second of the day, 23:59:60 included) and the fraction in
+    groups of digits, as integers whose bytes are the characters."""
 
     def __init__(self, digits: int = 6) -> None:
         if digits not in (6, 9):
             raise ValueError("digits must be 6 or 9")
         self.digits = digits
-        fields: list[tuple[str, str]] = [
-            ("date", "S10"), ("T", "S1"), ("hh", "<u2"), ("c1", "S1"), ("mi", "<u2"),
-            ("c2", "S1"), ("ss", "<u2"), ("dot", "S1"), ("f1", "<u2"), ("f2", "<u2"),
-            ("f3", "<u2")]
-        if digits == 9:
-            fields += [("f4", "<u2"), ("f5", "S1")]
+        fields: list[tuple[str, str]] = [("date", "S10"), ("T", "S1"), ("hms", "<u8"),
+                                         ("dot", "S1"), ("f4", "<u4")]
+        fields += [("f2", "<u2")] if digits == 6 else [("g4", "<u4"), ("f1", "S1")]
         fields.append(("Z", "S1"))
         self.dtype = np.dtype(fields)
         self.length = self.dtype.itemsize
@@ -108,29 +116,32 @@ class TimeWriter:
         """Write ``tt`` into ``out``, a structured array (or field view) of :attr:`dtype`."""
         if tt.size == 0:
             return
-        first = utc_day_of(tt.min()).astype("datetime64[D]")
-        last = utc_day_of(tt.max()).astype("datetime64[D]")
+        lo, hi = int(tt.min()), int(tt.max())
+        first = utc_day_of(lo).astype("datetime64[D]")
+        last = utc_day_of(hi).astype("datetime64[D]")
         days = np.arange(first, last + np.timedelta64(2, "D"), dtype="datetime64[D]")
         starts = np.asarray(day_bounds_tt2000(days)[0], dtype=np.int64)
-        idx = np.searchsorted(starts, tt, side="right") - 1
-        sod = tt - starts[idx]  # ns of the UTC day (>= 86 400 s inside a leap second)
-        names = np.asarray(tt2000_to_iso(starts[:-1], NS_PER_S)).astype("S19")
-        out["date"] = names.astype("S10")[idx]
-        hour = np.minimum(sod // HOUR_NS, 23)
-        sod = sod - hour * HOUR_NS
-        minute = np.minimum(sod // MINUTE_NS, 59)
-        sod = sod - minute * MINUTE_NS
-        second, frac = np.divmod(sod, NS_PER_S)
-        out["T"], out["c1"], out["c2"], out["dot"], out["Z"] = b"T", b":", b":", b".", b"Z"
-        out["hh"], out["mi"], out["ss"] = _PAIRS[hour], _PAIRS[minute], _PAIRS[second]
+        names = np.asarray(tt2000_to_iso(starts[:-1], NS_PER_S)).astype("S10")
+        if starts.shape[0] == 2:  # one UTC day (the usual block): no per-record day look-up
+            out["date"] = names[0]
+            sod = tt - starts[0]
+        else:
+            idx = np.searchsorted(starts, tt, side="right") - 1
+            out["date"] = names[idx]
+            sod = tt - starts[idx]  # ns of the UTC day (>= 86 400 s inside a leap second)
+        second = sod // NS_PER_S
+        frac = sod - second * NS_PER_S
+        out["T"], out["dot"], out["Z"] = b"T", b".", b"Z"
+        out["hms"] = _HMS[np.minimum(second, 86400)]
         if self.digits == 6:
             us = frac // 1000
-            out["f1"], out["f2"], out["f3"] = (_PAIRS[us // 10_000], _PAIRS[us // 100 % 100],
-                                               _PAIRS[us % 100])
+            hi4 = us // 100
+            out["f4"], out["f2"] = _D4[hi4], _D2[us - hi4 * 100]
         else:
-            out["f1"], out["f2"] = _PAIRS[frac // 10_000_000], _PAIRS[frac // 100_000 % 100]
-            out["f3"], out["f4"] = _PAIRS[frac // 1000 % 100], _PAIRS[frac // 10 % 100]
-            out["f5"] = _DIGITS[frac % 10]
+            hi4 = frac // 100_000
+            rest = frac - hi4 * 100_000
+            mid4 = rest // 10
+            out["f4"], out["g4"], out["f1"] = _D4[hi4], _D4[mid4], _D1[rest - mid4 * 10]
 
     def format(self, tt: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
         """``tt`` as an (N, :attr:`length`) array of ASCII bytes."""
