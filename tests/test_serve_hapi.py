@@ -397,3 +397,25 @@ def test_data_during_a_run_is_always_one_complete_version(tmp_path, missions):
             thread.join(timeout=120)
     versions = {e.product_version for e in Ledger(out / ".magfw/ledger.sqlite").history()}
     assert answers >= 5 and len(versions) >= 3, (answers, versions)
+
+
+def test_a_request_over_its_time_limit_is_cut(tree, missions):
+    """Past the time-out a stream is cut (HAPI 3.7.5: the client sees an error, never a short
+    answer that looks complete); before anything was sent it would be a 503 with 1500."""
+    with running_server(make_app(tree, missions, timeout_s=0.000001)) as url:
+        try:
+            r = get(f"{url}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-04"
+                    "&format=binary")
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            return
+        assert r.status_code == 503 and r.json()["status"]["code"] == 1500
+
+
+def test_the_core_does_not_import_the_server_at_start_up():
+    import subprocess
+    import sys
+
+    code = ("import sys, magfw.cli; from magfw.cli import build_app; build_app(); "
+            "print('magfw.serve' in sys.modules, 'starlette' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "False"], out.stderr[-2000:]
