@@ -263,7 +263,7 @@ class Review:
             figures = await anyio.to_thread.run_sync(self._month_quality, m, level, units)
             sections.append({"calendar": cal, "quality": figures,
                              "calibration": self._calibration(units),
-                             "history": self._history(request, units, mission, level.name, sc)})
+                             "history": self._history(units)})
         others = []  # month- and year-unit levels overlapping the month
         for level, sc in self._levels(m):
             if level.unit == "day":
@@ -303,8 +303,8 @@ class Review:
                 if ref is None:
                     continue
                 path = self.h.path(ref[0])
-                self.quality_dir.mkdir(parents=True, exist_ok=True) if _writable(
-                    self.quality_dir.parent.parent) else None
+                if _writable(self.quality_dir.parent.parent):
+                    self.quality_dir.mkdir(parents=True, exist_ok=True)
                 try:
                     out = quality.cached(self.quality_dir if self.quality_dir.is_dir() else None,
                                          ref[0].sha256, lambda p=path: quality.figures(d, p))
@@ -346,8 +346,7 @@ class Review:
                 t["in_tree"] = True
         return list(tables.values())
 
-    def _history(self, request: Request, units: list[UnitKey], mission: str, level: str,
-                 sc: str | None) -> list[dict[str, Any]]:
+    def _history(self, units: list[UnitKey]) -> list[dict[str, Any]]:
         rows = []
         for u in units:
             for r in self.h.runs(u.unit):
