@@ -392,6 +392,37 @@ def publish(
         err.print(f"magfw: not processed yet, nothing to publish: {', '.join(report.units_missing)}")
 
 
+@app.command()
+def serve(
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="output tree")] = None,
+    host: Annotated[str, typer.Option(help="address to bind (loopback by default)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8765,
+    base_path: Annotated[str, typer.Option(help="path of the HAPI endpoints")] = "/hapi",
+    root_path: Annotated[str, typer.Option(
+        help="prefix a reverse proxy serves this under, e.g. /magfw")] = "",
+    timeout: Annotated[float, typer.Option(min=1, help="seconds a request may take")] = 600.0,
+    max_streams: Annotated[int, typer.Option(
+        min=1, help="data streams and plots at once")] = 4,
+    max_records: Annotated[int, typer.Option(
+        min=1, help="most records a /data request may span")] = 32_000_000,
+) -> None:
+    """Serve the output tree read-only: HAPI 3.3 at BASE_PATH, the monthly review site at /.
+    MAGFW_SERVE_TOKEN, if set, is required as a bearer token (docs/serve.md)."""
+    from magfw.serve import ServeSettings
+    from magfw.serve import serve as run_server
+
+    path = output_tree(out_dir)
+    settings = ServeSettings.from_env(path, host=host, port=port, base_path=base_path,
+                                      root_path=root_path.rstrip("/"), timeout_s=timeout,
+                                      max_streams=max_streams, max_records=max_records)
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.token:
+        warn(f"serving {path} on {host} without MAGFW_SERVE_TOKEN: anyone who reaches it "
+             "can read the products")
+    out.print(f"serving {path} at http://{host}:{port}{settings.base_path} (HAPI) and "
+              f"http://{host}:{port}/ (review); Ctrl-C stops", markup=False)
+    run_server(settings)
+
+
 @app.command("new-plugin")
 def new_plugin(
     name: Annotated[str, typer.Argument(help="mission id of the new plugin, e.g. acme")],

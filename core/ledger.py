@@ -205,6 +205,37 @@ class Ledger:
                 (prefix.replace("%", "\\%").replace("_", "\\_") + "%",)).fetchall()
             return [self._entry(db, r) for r in rows]
 
+    def runs_after(self, run_id: int = 0) -> list[LedgerEntry]:
+        """Every run with an id above ``run_id`` (all statuses), oldest first, with inputs and
+        outputs, in three queries whatever their number: how a reader that keeps its own
+        index of the tree (``magfw serve``) catches up with the runs recorded since it last
+        looked."""
+        with self._connect() as db:
+            rows = db.execute(f"SELECT {self._COLS} FROM runs WHERE id > ? ORDER BY id",
+                              (run_id,)).fetchall()
+            if not rows:
+                return []
+            inputs: dict[int, list[dict[str, Any]]] = {}
+            for rid, *rest in db.execute("SELECT run_id, role, name, sha256, size, version"
+                                         " FROM inputs WHERE run_id > ?", (run_id,)):
+                inputs.setdefault(rid, []).append(
+                    dict(zip(("role", "name", "sha256", "size", "version"), rest, strict=True)))
+            outputs: dict[int, list[dict[str, Any]]] = {}
+            for rid, *rest in db.execute("SELECT run_id, path, product, sha256, size"
+                                         " FROM outputs WHERE run_id > ?", (run_id,)):
+                outputs.setdefault(rid, []).append(
+                    dict(zip(("path", "product", "sha256", "size"), rest, strict=True)))
+        out = []
+        for (rid, unit, status, digest, versions, pver, reason, error, vectors, started, dur,
+             simulated, run, message) in rows:
+            out.append(LedgerEntry(
+                unit=unit, status=status, versions=json.loads(versions),
+                inputs=inputs.get(rid, []), outputs=outputs.get(rid, []), inputs_digest=digest,
+                product_version=pver, reason=reason, error=error, vectors=vectors,
+                started=started, duration_s=dur, simulated=bool(simulated), run_id=run,
+                message=message, id=rid))
+        return out
+
     def output_record(self, rel_path: str) -> tuple[str, int, bool] | None:
         """(sha256, size, simulated) of ``rel_path`` as the run that last wrote it recorded,
         or None if no run did."""
