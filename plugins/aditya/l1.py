@@ -288,17 +288,13 @@ def l1_products(files: list[CorrectedFile], l1: ProductDefinition, l1_preview: P
 
 
 def _caldb_input(ctx: UnitContext) -> InputFile:
-    """The highest version of the calibration database."""
-    names = ctx.archive.list(calibration.CALDB_DIR)
-    best = pick_highest_version(names, calibration.CALDB_PATTERN)
-    if not best:
+    """The highest version of the calibration database: the archive's, or a revision made in
+    this output tree by ``magfw aditya calibrate rotations`` (level ``calibrate``)."""
+    found = calibration.caldb_candidates(ctx)
+    if not found:
         raise MissingInputError(f"{ctx.archive.root}/{calibration.CALDB_DIR}",
                                 "no calibration database AL1_MAG_CALDB_Vnn.yaml")
-    name = best["AL1_MAG_CALDB"]
-    match = calibration.CALDB_PATTERN.search(name)
-    version = f"V{match.group('version')}" if match else None
-    return InputFile.from_fetched(ctx.archive.get(f"{calibration.CALDB_DIR}/{name}"),
-                                  "calibration", version)
+    return found[-1][1]
 
 
 class L1:
@@ -330,7 +326,7 @@ class L1:
             calibration={"caldb": f"AL1_MAG_CALDB_{cal.version}",
                          "processing": config.digest(config.PROCESSING)},
             selection={"l0": "highest version of each stem dated the day",
-                       "caldb": "highest version",
+                       "caldb": "highest version (archive or this tree)",
                        "packet_layout": config.digest(DEFAULT_LAYOUT)},
             notes=notes)
 

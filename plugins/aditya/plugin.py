@@ -8,6 +8,8 @@ from pathlib import Path
 
 from magfw.api import Level, LevelOption, Mission, Period, PluginRegistrar, hookimpl, shipped_definitions
 from magfw_aditya import simulate as sim
+from magfw_aditya.calibrate import Calibrate
+from magfw_aditya.commands import register_commands  # noqa: F401  (a hook of this plugin)
 from magfw_aditya.common import MISSION
 from magfw_aditya.l1 import L1
 from magfw_aditya.l2 import L2
@@ -33,6 +35,12 @@ def register_missions(registry: PluginRegistrar) -> None:
                             name="gsm_dipole", choices=["igrf", "fixed2000"], default="fixed2000",
                             help="GSM pole: the fixed 2000.0 pole of the public Aditya frames kernel "
                                  "(frame GSM_FIXED2000, default) or the IGRF-14 dipole of date")]),
+            "calibrate": Level(
+                name="calibrate", products=["caldb_revision", "rotation_calibration"],
+                needs=["aditya/l1"], pipeline=Calibrate(),
+                description="offsets of both sensors from the day's spacecraft rotation "
+                            "manoeuvre (calibration operations record) -> a new caldb revision "
+                            "valid from that day (magfw aditya calibrate rotations)"),
         },
         products=shipped_definitions(MISSION),
     ))

@@ -70,6 +70,20 @@ CK_STEP_S = 10.0
 SPK_STEP_S = 3600.0
 GRID_S = 60.0
 STATION, PACQ, VCID, APID = "N18", "P1", "09", "0240"
+#: Calibration manoeuvres: on this day of every month from MANOEUVRE_FROM, rotations of the
+#: spacecraft about its yaw, roll and pitch axes in turn (MAG manual 7), each MANOEUVRE_REVS
+#: turns at MANOEUVRE_RATE deg/s, MANOEUVRE_PAUSE_S apart, starting MANOEUVRE_START_S after 00:00.
+MANOEUVRE_DAY = 10
+MANOEUVRE_FROM = date(2024, 8, 1)
+MANOEUVRE_START_S = 6 * 3600.0
+MANOEUVRE_RATE = 3.0
+MANOEUVRE_REVS = 5
+MANOEUVRE_PAUSE_S = 60.0
+MANOEUVRE_CK_STEP_S = 1.0
+#: The sensors' true zero offsets drift away from the caldb from OFFSET_DRIFT_FROM on by these
+#: (nT, SCCS): the known offsets a rotation manoeuvre must recover.
+OFFSET_DRIFT_FROM = date(2024, 8, 5)
+OFFSET_DRIFT = {"MAG1": np.array([0.8, -0.6, 0.4]), "MAG2": np.array([-0.5, 0.9, -0.7])}
 
 
 # ------------------------------------------------------------------------------- time and clock
@@ -160,6 +174,17 @@ def sc_field_mag2(tt: np.ndarray, seed: int) -> np.ndarray:
     return slow + 0.15 * np.sin(2 * np.pi * 1.3 * s + 0.4) * e_ac
 
 
+def _ac_part(tt: np.ndarray, seed: int) -> np.ndarray:
+    """The 1.3 Hz part of :func:`sc_field_mag2`."""
+    rng = np.random.default_rng([seed, 404])
+    rng.uniform(-6, 6, 3), rng.uniform(0.5, 1.5, 3), rng.uniform(4, 9, 3), rng.uniform(0, 2 * np.pi, 3)
+    e_ac = rng.normal(size=3)
+    e_ac /= np.linalg.norm(e_ac)
+    s = seconds(tt)[:, None]
+    out: np.ndarray = 0.15 * np.sin(2 * np.pi * 1.3 * s + 0.4) * e_ac
+    return out
+
+
 @dataclass(frozen=True)
 class DayEvents:
     """Injected defects of one UTC day, as TT2000 [start, end) intervals."""
@@ -180,8 +205,15 @@ def day_events(day: date, seed: int) -> DayEvents:
         d = rng.uniform(*dur, n)
         return (t0 + np.stack([starts, starts + d], axis=1) * NS).astype(np.int64)
 
-    return DayEvents(draw(505, 2, (480, 1200), (0.05, 0.9)), draw(606, 2, (4, 4), (0.05, 0.95)),
-                     draw(707, 1, (1800, 3000), (0.05, 0.9)), draw(808, 1, (900, 1800), (0.05, 0.9)))
+    ev = [draw(505, 2, (480, 1200), (0.05, 0.9)), draw(606, 2, (4, 4), (0.05, 0.95)),
+          draw(707, 1, (1800, 3000), (0.05, 0.9)), draw(808, 1, (900, 1800), (0.05, 0.9))]
+    iv = manoeuvre_interval(day)
+    if iv is not None:  # operations keep the calibration manoeuvre clear of other events
+        clear = (iv[0] - 3600 * NS, iv[1] + 600 * NS)
+        for e in ev:
+            hit = (e[:, 1] > clear[0]) & (e[:, 0] < clear[1])
+            e[hit] += clear[1] - e[hit, 0:1]
+    return DayEvents(*ev)
 
 
 def _days_of(tt: np.ndarray) -> list[date]:
@@ -257,6 +289,45 @@ def orbit_j2000(et: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, sun
 
 
+def manoeuvre_segments(day: date) -> list[tuple[int, int, int]]:
+    """The rotation segments of ``day``'s calibration manoeuvre: (axis 0/1/2 = yaw/roll/pitch,
+    start TT2000, end TT2000); none on other days."""
+    if day.day != MANOEUVRE_DAY or day < MANOEUVRE_FROM:
+        return []
+    turn = MANOEUVRE_REVS * 360.0 / MANOEUVRE_RATE
+    t = day_start_tt(day) + int(MANOEUVRE_START_S * NS)
+    out = []
+    for axis in range(3):
+        out.append((axis, t, t + int(turn * NS)))
+        t += int((turn + MANOEUVRE_PAUSE_S) * NS)
+    return out
+
+
+def manoeuvre_interval(day: date) -> tuple[int, int] | None:
+    """[start, end] TT2000 of the day's whole manoeuvre, or None."""
+    seg = manoeuvre_segments(day)
+    return (seg[0][1], seg[-1][2]) if seg else None
+
+
+def manoeuvre_rotation(et: np.ndarray) -> np.ndarray:
+    """Rotations (N,3,3) of the spacecraft body during manoeuvres (identity elsewhere)."""
+    tt = np.asarray(time.tt2000_from_et(np.asarray(et, dtype=np.float64)), dtype=np.int64)
+    rv = np.zeros((et.size, 3))
+    if et.size:
+        for day in _days_of(tt):
+            for axis, a, b in manoeuvre_segments(day):
+                sel = (tt >= a) & (tt < b)
+                rv[sel, axis] = np.radians(MANOEUVRE_RATE) * (tt[sel] - a) / 1e9
+    out: np.ndarray = frames.rodrigues(rv)
+    return out
+
+
+def offset_drift(days: np.ndarray, sensor: str) -> np.ndarray:
+    """The true offsets' drift (N,3) nT SCCS at UTC dates ``days`` (datetime64[D])."""
+    on = days >= np.datetime64(OFFSET_DRIFT_FROM)
+    return on[:, None] * OFFSET_DRIFT[sensor][None, :]
+
+
 def attitude(et: np.ndarray, sun_from_sc: np.ndarray, seed: int) -> np.ndarray:
     """C-matrices (N,3,3) J2000 -> SCCS: rows yaw (Sun), roll (~ecliptic north), pitch."""
     u = _unit(sun_from_sc)
@@ -271,7 +342,7 @@ def attitude(et: np.ndarray, sun_from_sc: np.ndarray, seed: int) -> np.ndarray:
     ph = rng.uniform(0, 2 * np.pi, 3)
     rv = np.stack([WOBBLE_RAD * np.sin(2 * np.pi * et / p + f) for p, f in zip(WOBBLE_P, ph,
                                                                                  strict=True)], 1)
-    out: np.ndarray = frames.rodrigues(rv) @ c
+    out: np.ndarray = manoeuvre_rotation(et) @ frames.rodrigues(rv) @ c
     return out
 
 
@@ -442,7 +513,7 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
     counts = np.empty((tt.size, 2, 3))
     spike_idx = {}
     for k, (sensor, true) in enumerate((("MAG1", true1), ("MAG2", true2))):
-        meas = true + rng.normal(0, NOISE_NT, true.shape)
+        meas = true + offset_drift(days, sensor) + rng.normal(0, NOISE_NT, true.shape)
         c = np.empty_like(meas)
         for d in np.unique(days):
             sel = days == d
@@ -529,6 +600,37 @@ def write_day_truth(out: Path, day: date, seed: int) -> None:
          data_gaps=ev.data_gaps)
 
 
+def _month_days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=k) for k in range((end - start).days + 1)]
+
+
+def write_manoeuvres(out: Path, days: list[date], seed: int) -> None:
+    """The calibration operations record of the simulated days (ops/, when any manoeuvre) and,
+    per manoeuvre, its truth: each sensor's net offset in SCCS (the offset drift plus the
+    spacecraft's slow field at the sensor, at the manoeuvre's middle)."""
+    from magfw_aditya import calops
+
+    records = []
+    for day in days:
+        iv = manoeuvre_interval(day)
+        if iv is None:
+            continue
+        iso = time.tt2000_to_iso(np.array(iv, dtype=np.int64), precision_ns=1_000_000_000)
+        records.append({"start": str(iso[0]), "end": str(iso[1]), "kind": "rotation",
+                        "axes": ["yaw", "roll", "pitch"]})
+        mid = np.array([(iv[0] + iv[1]) // 2], dtype=np.int64)
+        slow2 = sc_field_mag2(mid, seed)[0] - _ac_part(mid, seed)[0]
+        d64 = np.array([np.datetime64(day)])
+        _npz(out / "truth" / f"AL1_MAG_MANOEUVRE_{day:%Y%m%d}.npz", interval=np.array(iv),
+             net_offset_mag1=offset_drift(d64, "MAG1")[0] + R_RATIO * slow2,
+             net_offset_mag2=offset_drift(d64, "MAG2")[0] + slow2,
+             drift_mag1=OFFSET_DRIFT["MAG1"], drift_mag2=OFFSET_DRIFT["MAG2"],
+             segments=np.array(manoeuvre_segments(day)))
+    if records:
+        write_bytes_atomic(out / calops.OPS_DIR / "AL1_MAG_CALIBRATION_OPS_V00.yaml",
+                           calops.dump_ops(records).encode())
+
+
 def write_kernels(out: Path, months: set[tuple[int, int]], seed: int) -> None:
     """SCLK, and per month the SPK (hourly Hermite states) and CK (30-s quaternions)."""
     sclk = out / spice.DIRS["sclk"] / "al1_sclk_v1.tsc"
@@ -548,6 +650,9 @@ def write_kernels(out: Path, months: set[tuple[int, int]], seed: int) -> None:
         a = float(time.tt2000_to_et(np.array([day_start_tt(start)]))[0])
         b = float(time.tt2000_to_et(np.array([day_start_tt(end + timedelta(days=1))]))[0])
         et = np.arange(a, b + CK_STEP_S / 2, CK_STEP_S)
+        dense = [np.arange(*time.tt2000_to_et(np.array(iv)), MANOEUVRE_CK_STEP_S)
+                 for d in _month_days(start, end) if (iv := manoeuvre_interval(d))]
+        et = np.unique(np.concatenate([et, *dense]))
         p, sun = orbit_j2000(et)
         c = attitude(et, sun - p, seed)
         kernels.write_ck(out / spice.DIRS["ck"] / spice.kernel_name("att", start, end, 1),
@@ -570,4 +675,5 @@ def simulate(period: Period, out: Path, seed: int) -> Path:
             for index in (0, 1):
                 write_file(out, file_spec(day, index), seed, caldb)
             write_day_truth(out, day, seed)
+        write_manoeuvres(out, days, seed)
     return out
