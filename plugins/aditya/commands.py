@@ -49,3 +49,10 @@ def rotations_cmd(period: PeriodArg, out: OutOption = None, source: SourceOption
     operations record): a new caldb revision valid from each manoeuvre's day, and a report."""
     run_level_command(MISSION, "calibrate", period, out_dir=out, source=source, seed=seed,
                       show_outputs=True)
+
+
+@aditya_app.command("compare")
+def compare_cmd(period: PeriodArg, out: OutOption = None, source: SourceOption = None) -> None:
+    """Aditya L2 of each month of PERIOD (already in the tree) against the DSCOVR and ACE files
+    under dscovr/ and ace/ of --source (or --source upstream=DIR): differences and trend."""
+    run_level_command(MISSION, "compare", period, out_dir=out, source=source, show_outputs=True)

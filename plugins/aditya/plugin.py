@@ -11,6 +11,7 @@ from magfw_aditya import simulate as sim
 from magfw_aditya.calibrate import Calibrate
 from magfw_aditya.commands import register_commands  # noqa: F401  (a hook of this plugin)
 from magfw_aditya.common import MISSION
+from magfw_aditya.compare import Compare
 from magfw_aditya.l1 import L1
 from magfw_aditya.l2 import L2
 
@@ -41,6 +42,11 @@ def register_missions(registry: PluginRegistrar) -> None:
                 description="offsets of both sensors from the day's spacecraft rotation "
                             "manoeuvre (calibration operations record) -> a new caldb revision "
                             "valid from that day (magfw aditya calibrate rotations)"),
+            "compare": Level(
+                name="compare", unit="month", products=["comparison", "comparison_plot"],
+                pipeline=Compare(),
+                description="the month's L2 against DSCOVR or ACE files (dscovr/, ace/ of the "
+                            "source): per-component differences and their trend"),
         },
         products=shipped_definitions(MISSION),
     ))

@@ -84,6 +84,8 @@ MANOEUVRE_CK_STEP_S = 1.0
 #: (nT, SCCS): the known offsets a rotation manoeuvre must recover.
 OFFSET_DRIFT_FROM = date(2024, 8, 5)
 OFFSET_DRIFT = {"MAG1": np.array([0.8, -0.6, 0.4]), "MAG2": np.array([-0.5, 0.9, -0.7])}
+#: The simulated DSCOVR file's field is the true IMF plus this (nT, GSE).
+UPSTREAM_OFFSET = np.array([0.4, -0.3, 0.25])
 
 
 # ------------------------------------------------------------------------------- time and clock
@@ -593,6 +595,7 @@ def write_day_truth(out: Path, day: date, seed: int) -> None:
     p, _ = orbit_j2000(et_c)
     pos_gse = np.einsum("nji,nj->ni", np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000", et_c)), p)
     pos_gsm = np.einsum("nij,nj->ni", j2000_to_gsm_exact(et_c), p)
+    write_dscovr(out, day, start, mean_gse)
     ev = day_events(day, seed)
     _npz(out / "truth" / f"AL1_MAG_TRUTH_{day:%Y%m%d}.npz", bin_start=start, b_gse=mean_gse,
          b_gsm=mean_gsm, samples=n, pos_gse=pos_gse, pos_gsm=pos_gsm,
@@ -629,6 +632,38 @@ def write_manoeuvres(out: Path, days: list[date], seed: int) -> None:
     if records:
         write_bytes_atomic(out / calops.OPS_DIR / "AL1_MAG_CALIBRATION_OPS_V00.yaml",
                            calops.dump_ops(records).encode())
+
+
+def write_dscovr(out: Path, day: date, start: np.ndarray, mean_gse: np.ndarray) -> Path:
+    """A DSCOVR magnetometer 1-min file in NOAA's layout (``dscovr/oe_m1m_dscovr_...nc``): the
+    true IMF's 1-min means in GSE plus :data:`UPSTREAM_OFFSET` (the other monitor's calibration
+    difference the comparison must recover); time tags at the start of each minute."""
+    import h5netcdf
+
+    b = mean_gse.reshape(-1, 6, 3).mean(axis=1) + UPSTREAM_OFFSET
+    t = time.tt2000_to_unix(start[::6]) * 1000.0
+    nxt = day + timedelta(days=1)
+    name = (f"oe_m1m_dscovr_s{day:%Y%m%d}000000_e{day:%Y%m%d}235959_p{nxt:%Y%m%d}000000_pub.nc")
+    path = out / "dscovr" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.nc")
+    with h5netcdf.File(tmp, "w") as nc:
+        nc.dimensions = {"time": t.size}
+        nc.attrs.update({"title": "DSCOVR Magnetometer Level 2 One Minute Averages "
+                                  "(SIMULATED by magfw)", "Conventions": "ACDD-1.3",
+                         "comment": "SIMULATED by magfw: the simulated IMF plus a known offset"})
+        v = nc.create_variable("time", ("time",), "f8")
+        v[:] = t
+        v.attrs["units"] = "milliseconds since 1970-01-01T00:00:00Z"
+        for k, c in enumerate("xyz"):
+            v = nc.create_variable(f"b{c}_gse", ("time",), "f4")
+            v[:] = b[:, k].astype(np.float32)
+            v.attrs.update({"units": "nT", "missing_value": -99999.0})
+        v = nc.create_variable("bt", ("time",), "f4")
+        v[:] = np.linalg.norm(b, axis=1).astype(np.float32)
+        v.attrs.update({"units": "nT", "missing_value": -99999.0})
+    tmp.replace(path)
+    return path
 
 
 def write_kernels(out: Path, months: set[tuple[int, int]], seed: int) -> None:
