@@ -190,13 +190,16 @@ def test_processing_configuration_is_typed_and_checked(tmp_path: Path):
 
 
 def test_levels_are_typed_objects_and_the_module_only_registers():
-    """The core's strict checks accept both level objects (their stage types chain); the
-    plugin module keeps only register_missions and simulate."""
-    assert plugin_problems(l1.L1(), level_object=True) == []
-    assert plugin_problems(l2.L2(), level_object=True) == []
+    """The core's strict checks accept every level object (their stage types chain); the
+    plugin module keeps only register_missions, simulate and register_commands."""
+    from magfw_aditya.calibrate import Calibrate
+    from magfw_aditya.compare import Compare
+
+    for level in (l1.L1(), l2.L2(), Calibrate(), Compare()):
+        assert plugin_problems(level, level_object=True) == []
     assert plugin_problems(aditya_plugin, level_object=False) == []
     hooks = {n for n in dir(aditya_plugin) if hasattr(getattr(aditya_plugin, n), "magfw_impl")}
-    assert hooks == {"register_missions", "simulate"}
+    assert hooks == {"register_missions", "simulate", "register_commands"}
 
 
 def test_creator_email_only_when_configured(tmp_path: Path):
@@ -225,7 +228,8 @@ def _transformed(setup: l2.DaySetup) -> l2.L2Transformed:
     bad = (tt >= 15 * 10**9)
     starts = l2.bin_starts(0, 10.0)
     pos = np.zeros((starts.size, 3))
-    return l2.L2Transformed(setup, tt, gse, -gse, bad, np.zeros(tt.size, bool), starts, pos, pos)
+    none = np.zeros(tt.size, bool)
+    return l2.L2Transformed(setup, tt, gse, -gse, 2 * gse, bad, none, starts, pos, pos, none, none)
 
 
 def test_l2_average_and_quality_are_pure_functions_of_arrays():
