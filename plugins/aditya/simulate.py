@@ -366,21 +366,32 @@ def gse_to_j2000(et: np.ndarray) -> np.ndarray:
     return _grid_interp(et, nodes, np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000", nodes)))
 
 
-def j2000_to_gsm_exact(et: np.ndarray) -> np.ndarray:
-    """J2000 -> GSM (IGRF dipole of date) at ``et``: X Earth->Sun, Z the dipole axis
-    perpendicular to X (Sun from SPICE, Earth orientation IAU_EARTH, dipole magfw.igrf)."""
+#: The fixed IGRF 2000.0 dipole pole of the public Aditya-L1 frames kernel (lat, east lon, deg).
+FIXED2000_POLE = (79.54, 288.43)
+
+
+def _fixed_pole(n: int) -> np.ndarray:
+    lat, lon = np.radians(FIXED2000_POLE)
+    return np.tile([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], (n, 1))
+
+
+def j2000_to_gsm_exact(et: np.ndarray, fixed2000: bool = False) -> np.ndarray:
+    """J2000 -> GSM at ``et``: X Earth->Sun, Z the dipole axis perpendicular to X (Sun from
+    SPICE, Earth orientation IAU_EARTH; the dipole of date from magfw.igrf, or with
+    ``fixed2000`` the fixed 2000.0 pole)."""
     sun, _ = cyice.spkpos_v("SUN", np.ascontiguousarray(et), "J2000", "NONE", "EARTH")
     x = _unit(np.asarray(sun))
-    d = np.einsum("nij,nj->ni", np.asarray(cyice.pxform_v("IAU_EARTH", "J2000", et)),
-                  igrf.dipole_axis_geo(et))
+    axis = _fixed_pole(et.size) if fixed2000 else igrf.dipole_axis_geo(et)
+    d = np.einsum("nij,nj->ni", np.asarray(cyice.pxform_v("IAU_EARTH", "J2000", et)), axis)
     z = _unit(d - np.sum(d * x, axis=1, keepdims=True) * x)
     return np.stack([x, np.cross(z, x), z], axis=1)
 
 
-def gse_to_gsm(et: np.ndarray) -> np.ndarray:
+def gse_to_gsm(et: np.ndarray, fixed2000: bool = False) -> np.ndarray:
     """GSE -> GSM matrices at ``et``: exact on a 60-s grid, linear in between."""
     nodes = _nodes(et)
-    m = j2000_to_gsm_exact(nodes) @ np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000", nodes))
+    m = j2000_to_gsm_exact(nodes, fixed2000) @ np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000",
+                                                                           nodes))
     return _grid_interp(et, nodes, m)
 
 
@@ -586,19 +597,29 @@ def write_day_truth(out: Path, day: date, seed: int) -> None:
     et = np.asarray(time.tt2000_to_et(tt), dtype=np.float64)
     b_gse = imf_gse(tt, seed)
     b_gsm = np.einsum("nij,nj->ni", gse_to_gsm(et), b_gse)
+    b_gsm_f = np.einsum("nij,nj->ni", gse_to_gsm(et, fixed2000=True), b_gse)
+    b_sccs = np.einsum("nij,nj->ni", gse_to_sccs(et, seed), b_gse)
     idx = ((tt - t0) // (10 * NS)).astype(np.int64)
     n = np.bincount(idx, minlength=8640)
-    mean_gse = np.stack([np.bincount(idx, b_gse[:, k], 8640) for k in range(3)], 1) / n[:, None]
-    mean_gsm = np.stack([np.bincount(idx, b_gsm[:, k], 8640) for k in range(3)], 1) / n[:, None]
+
+    def means(b: np.ndarray) -> np.ndarray:
+        out: np.ndarray = np.stack([np.bincount(idx, b[:, k], 8640) for k in range(3)],
+                                   1) / n[:, None]
+        return out
+
+    mean_gse, mean_gsm, mean_gsm_f, mean_sccs = (means(b) for b in (b_gse, b_gsm, b_gsm_f,
+                                                                      b_sccs))
     start = t0 + np.arange(8640, dtype=np.int64) * 10 * NS
     et_c = np.asarray(time.tt2000_to_et(start + 5 * NS), dtype=np.float64)
     p, _ = orbit_j2000(et_c)
     pos_gse = np.einsum("nji,nj->ni", np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000", et_c)), p)
     pos_gsm = np.einsum("nij,nj->ni", j2000_to_gsm_exact(et_c), p)
+    pos_gsm_f = np.einsum("nij,nj->ni", j2000_to_gsm_exact(et_c, fixed2000=True), p)
     write_dscovr(out, day, start, mean_gse)
     ev = day_events(day, seed)
     _npz(out / "truth" / f"AL1_MAG_TRUTH_{day:%Y%m%d}.npz", bin_start=start, b_gse=mean_gse,
-         b_gsm=mean_gsm, samples=n, pos_gse=pos_gse, pos_gsm=pos_gsm,
+         b_gsm=mean_gsm, b_gsm_fixed2000=mean_gsm_f, b_sccs=mean_sccs, samples=n,
+         pos_gse=pos_gse, pos_gsm=pos_gsm, pos_gsm_fixed2000=pos_gsm_f,
          disturbances=ev.disturbances, saturations=ev.saturations, hk_gaps=ev.hk_gaps,
          data_gaps=ev.data_gaps)
 
