@@ -127,7 +127,9 @@ def test_inputs_name_what_they_are(run: Run) -> None:
     assert set(l1_versions["selection"]) == {"l0", "caldb", "packet_layout"}
     l2_versions = results["l2", "2024-08-01"].entry.versions
     assert set(l2_versions["kernels"]) == {"spk", "ck", "sclk", "fk"}
-    assert l2_versions["kernels"]["fk"] == "al1_magfw_frames_v01.tf"
+    # the mission FK and, for the default GSM_FIXED2000, the plugin's GSM kernel
+    assert l2_versions["kernels"]["fk"] == ("al1_magfw_frames_v01.tf, "
+                                            "magfw_aditya/data/al1_magfw_gsm_v01.tf")
     assert "l1" in l2_versions["selection"]
 
 
@@ -530,8 +532,9 @@ def test_attitude_gap_flags_exactly_its_bins(run: Run, tmp_path: Path) -> None:
     assert (gap.variables["Bx_gse"][inside] == -9999.0).all()
     away = ~touching
     assert np.array_equal(flag[away], ref.variables["Quality_flag_10s_data"][away])
-    for name in ("Bx_gse", "Bz_gsm", "By_sccs"):
-        assert np.array_equal(gap.variables[name][away], ref.variables[name][away]), name
+    for name in ("Bx_gse", "Bz_gsm", "By_sccs"):  # the CK nodes differ by ms (ET of UTC days)
+        np.testing.assert_allclose(gap.variables[name][away], ref.variables[name][away],
+                                   atol=2e-4, err_msg=name)
     # flagged for lack of attitude: exactly the bins touching the hole (the edge bins have
     # most of their samples outside it and may keep their flag)
     lost = (flag == 0) & (ref.variables["Quality_flag_10s_data"] == 1)
@@ -544,3 +547,46 @@ def test_attitude_gap_flags_exactly_its_bins(run: Run, tmp_path: Path) -> None:
     assert abs(a - g0) <= 10 * NS and abs(b - g1) <= 10 * NS
     assert "attitude kernel" in gap.global_attrs["attitude_gaps_note"]
     assert gap.global_attrs["ephemeris_gaps"] == "none"
+
+
+def test_the_notebook_loads_combines_and_plots_the_l2_days(run: Run, tmp_path: Path) -> None:
+    """docs/aditya_l2_notebook.ipynb (MAG manual section 6) executed with nbclient on the two
+    simulated L2 days: it finds the files, combines them and saves the plot; the numbers it
+    prints are those of the files."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.read(Path(__file__).parents[1] / "docs" / "aditya_l2_notebook.ipynb",
+                       as_version=4)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MAG_L2_DIR", str(run.out))
+        mp.setenv("MAG_NOTEBOOK_OUT", str(tmp_path))
+        nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.outputs)
+    flags = [read_netcdf(run.out / f"L2_AL1_MAG_{d}_V00.nc").variables["Quality_flag_10s_data"]
+             for d in ("20240731", DAY)]
+    assert "2 daily files: L2_AL1_MAG_20240731_V00.nc, L2_AL1_MAG_20240801_V00.nc" in text
+    assert f"loaded 2 files, 17280 samples, {int(sum((f == 1).sum() for f in flags))} valid" in text
+    assert _png_size(tmp_path / "aditya_mag_l2_days.png") == (960, 720)
+
+
+def test_xarray_engine_opens_the_pipelines_l1_and_l2(run: Run) -> None:
+    """``xr.open_dataset(p, engine="magfw")`` on the simulated pipeline's own files, against
+    the raw reader (tests/test_xarray_backend.py covers STEREO CDF and flat files)."""
+    import xarray as xr
+
+    l2 = _l2(run)
+    ds = xr.open_dataset(l2, engine="magfw")
+    raw = read_netcdf(l2)
+    assert ds["time"].values[0] == np.datetime64("2024-08-01T00:00:00")
+    for k, c in enumerate("xyz"):
+        b = raw.variables[f"B{c}_gsm"].astype(float)
+        b[b == -9999.0] = np.nan
+        np.testing.assert_array_equal(ds["B_gsm"].values[:, k], b)
+    l1 = sorted(run.out.glob("L1_*24214*_V00.nc"))[0]
+    ds1 = xr.open_dataset(l1, engine="magfw")
+    raw1 = read_netcdf(l1)
+    assert ds1.sizes["time"] == raw1.variables["time"].size
+    assert np.abs(ds1["time"].values.astype("datetime64[ns]").astype(np.int64) / 1e9
+                  - raw1.variables["time"]).max() < 1e-5
+    assert (np.isnan(ds1["B_mag1"].values[:, 0]) == (raw1.variables["B_yaw_mag1"] == -9999.0)).all()

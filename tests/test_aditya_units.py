@@ -244,3 +244,58 @@ def test_l2_average_and_quality_are_pure_functions_of_arrays():
     q = l2.qualify(avg)
     assert q.missing_percent == pytest.approx(100 * 8639 / 8640)
     assert l2.l2_variables(avg, 0.5)["Bx_gse_error"][:2].tolist() == [0.5, 0.5]
+
+
+#: The ISSDC meta-file parameters, from the ASPEX-SWIS user manual, section 7 "Meta-file
+#: parameter definitions", Table 3 ("This meta-file format is standard for all Aditya-L1
+#: instruments"), group by group, as the MAG meta-file writes them. Left out on purpose:
+#: "Energy scan: Coverage and description" (section 7.2: SWIS only) and "Event flag:
+#: Assessment and description" (section 7.4: not implemented); Proposal id when not configured.
+TABLE3_SECTION7 = {
+    "identification_details": ["mission", "payload_name", "payload_description", "proposal_id",
+                               "observation_id", "version"],
+    "observation_details": ["start_date_time", "stop_date_time", "exposure_time"],
+    "file_details": ["file_name", "file_size", "md5_checksum", "creation_date", "content_type",
+                     "input_files"],
+    "processing_details": ["software_version", "level", "quality_assessment",
+                           "quality_description"],
+    "remarks": ["file_type", "remark"],
+}
+
+
+@pytest.mark.parametrize("proposal", [None, "P-2024-17"])
+def test_issdc_metafile_has_the_section7_fields(tmp_path, proposal):
+    import hashlib
+    import xml.etree.ElementTree as ET
+
+    from magfw_aditya import metafile
+
+    data = tmp_path / "L2_AL1_MAG_20240801_V10.nc"
+    data.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(range(256)) * 10)
+    info = metafile.MetaInfo(
+        data_name="L2_AL1_MAG_20240801_V10.nc", level="L2", version=10,
+        observation_ids=["N00_0000_478198", "N00_0000_478199", "N00_0000_478198"],
+        start="2024-08-01T00:00:00.000Z", stop="2024-08-01T23:59:50.000Z", exposure_s=80000.0,
+        content_type="L2 IMF", inputs=["L1_a.nc", "spice/ck/al1_att.bc"], software="magfw 0.1.0",
+        quality=9, remark="major revision: new caldb", proposal_id=proposal)
+    xml = metafile.payload_from(info)({"L2_AL1_MAG_20240801_V10.nc": data})
+    root = ET.fromstring(xml)
+    assert metafile.FIELDS == {k: tuple(v) for k, v in TABLE3_SECTION7.items()}
+    assert [g.tag for g in root] == list(TABLE3_SECTION7)
+    for group in root:
+        expect = [f for f in TABLE3_SECTION7[group.tag] if proposal or f != "proposal_id"]
+        assert [e.tag for e in group] == expect, group.tag
+    assert root.findtext("identification_details/mission") == "Aditya-L1"
+    assert root.findtext("identification_details/payload_name") == "MAG"
+    assert root.findtext("identification_details/version") == "V10"
+    assert root.findtext("identification_details/observation_id") == \
+        "N00_0000_478198 N00_0000_478199"
+    assert root.findtext("file_details/md5_checksum") == hashlib.md5(data.read_bytes()).hexdigest()
+    assert root.findtext("file_details/file_size") == str(data.stat().st_size)
+    files = root.find("file_details/input_files")
+    assert files.get("number") == "2" and [e.text for e in files] == ["L1_a.nc", "al1_att.bc"]
+    assert root.findtext("processing_details/quality_assessment") == "9"
+    assert root.findtext("processing_details/quality_description") == \
+        "Good quality; 10 - 25 % bad/missing samples"  # MAG manual Table 4
+    assert root.findtext("remarks/remark") == "major revision: new caldb"
+    assert "placeholder" not in xml.decode() and "not configured" not in xml.decode()

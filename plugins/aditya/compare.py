@@ -9,8 +9,9 @@ newest L2 of each day already in the output tree and the monitors' files under `
 
     fetch -> Inputs -> read -> CompareRead -> average -> Compared -> write -> [report, plot]
 
-Alignment: each monitor record covers [t, t + cadence) (DSCOVR time tags, taken as the start
-of the minute) or [t - cadence/2, t + cadence/2) (ACE ISTP averages, centred); the Aditya value
+Alignment: each monitor record covers [t, t + cadence) when its stamp is the interval's start
+(ACE: its Epoch CATDESC says so; DSCOVR: taken so) or [t - cadence/2, t + cadence/2) when
+centred; the Aditya value
 is the mean of the flag-1 10-s bins whose centres fall inside, kept when they are at least
 half of the record's span. Differences are Aditya - monitor in GSE; the trend is a least-
 squares line through them (nT/day), per component and for |B|. No propagation delay is applied
@@ -41,8 +42,6 @@ from magfw.api import (
 from magfw_aditya import upstream
 from magfw_aditya.common import FILL, NS
 
-#: Where a monitor's time stamp sits in its averaging interval.
-STAMP = {"DSCOVR": "start", "ACE": "centre"}
 MIN_COVER = 0.5
 
 
@@ -83,7 +82,7 @@ class Compared:
 def align(a: AdityaBins, m: upstream.MonitorData) -> Comparison:
     """Aditya means over each monitor record's interval (see the module notes)."""
     step = int(round(m.cadence_s * NS))
-    lo = m.tt if STAMP[m.monitor] == "start" else m.tt - step // 2
+    lo = m.tt if m.stamp == "start" else m.tt - step // 2
     centres = a.start + int(a.bin_s * NS) // 2
     order = np.argsort(centres)
     centres, b = centres[order], a.b_gse[order]

@@ -7,8 +7,11 @@ DSCOVR, ACE, WIND): their 1-min (or coarser) field in GSE, as (time, B) arrays.
   ``oe_f1m_...`` (``time`` and ``proton_vx_gse``...), which holds no field: reading one for the
   comparison is a clear error.
 - **ACE** (CDAWeb ISTP CDF ``ac_k2_mfi_YYYYMMDD_vNN.cdf``, ``ac_h0_mfi_...``, ...): ``Epoch``
-  (CDF_EPOCH), ``BGSEc`` [N, 3] nT, ``FILLVAL`` -1e31. A CDF with no records (a CDAWeb master)
-  is a clear error.
+  (CDF_EPOCH; its CATDESC "Time, beginning of interval" says the stamp is the interval's
+  start), ``BGSEc`` [N, 3] nT, ``FILLVAL`` -1e31. A CDF with no records (a CDAWeb master) is a
+  clear error.
+- DSCOVR's time tags are taken as the start of their minute (documented choice: the file does
+  not say).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class MonitorData:
     tt: np.ndarray  #: (N,) int64 TT2000 of each record's time stamp
     b_gse: np.ndarray  #: (N, 3) nT, NaN where fill
     cadence_s: float
+    #: where a time stamp sits in its interval: "start" or "centre"
+    stamp: str = "start"
 
 
 def monitor_of(name: str) -> str | None:
@@ -84,7 +89,9 @@ def read_ace(path: Path) -> MonitorData:
     if fill is not None:
         b[np.isclose(b, float(fill), rtol=1e-6)] = np.nan
     b[np.abs(b) > 1e4] = np.nan
-    return MonitorData("ACE", path.name, tt, b, _cadence(tt))
+    desc = str(d.var_attrs["Epoch"].get("CATDESC", "")).lower()
+    stamp = "centre" if ("centre" in desc or "center" in desc) else "start"
+    return MonitorData("ACE", path.name, tt, b, _cadence(tt), stamp)
 
 
 def read_monitor(path: Path) -> MonitorData:
