@@ -172,3 +172,27 @@ def test_publish_aditya_in_the_pradan_layout(cal: Cal, tmp_path: Path) -> None:
     l1 = sorted(p.relative_to(web).as_posix() for p in (web / "mag" / "level1").rglob("*.nc"))
     assert len(l1) == 2 and all(p.startswith("mag/level1/2024/08/N00_0000/L1_MAG91") and
                                 p.endswith("_V10.nc") for p in l1)
+
+
+def test_quiet_time_monitoring_sees_the_offset_step_and_equal_gains(tmp_path: Path) -> None:
+    """``magfw aditya monitor``: L1 of 2024-08-04 and 08-05 (the simulated offsets drift from
+    08-05 on): the day-to-day step of the differential offset is the injected change of
+    offset1 - offset2 (within 0.15 nT), the gains agree (ratio 1 within 0.01), and the trend
+    and the plot are written."""
+    hooks = make_hooks(aditya_plugin)
+    out = tmp_path / "out"
+    _ok(run_level(hooks, "aditya", "l1", "2024-08-04..2024-08-05", out, source="simulated"))
+    res = run_cli(["aditya", "monitor", "2024-08", "--out", str(out)], hooks)
+    assert res.exit_code == 0, res.stderr
+    (report,) = sorted((out / "monitoring").glob("AL1_MAG_QUIET_202408_V*.yaml"))
+    rep = yaml.safe_load(report.read_text())
+    d4, d5 = (np.array(rep["days"][d]["differential_offset_nT"])
+              for d in ("2024-08-04", "2024-08-05"))
+    expect = sim.OFFSET_DRIFT["MAG1"] - sim.OFFSET_DRIFT["MAG2"]
+    print(f"differential offset step {np.round(d5 - d4, 3)} (injected {expect})")
+    assert np.abs((d5 - d4) - expect).max() < 0.15
+    for day in ("2024-08-04", "2024-08-05"):
+        assert np.abs(np.array(rep["days"][day]["gain_ratio_mag2_mag1"]) - 1).max() < 0.01
+        assert rep["days"][day]["quiet_samples"] > 300_000
+    assert len(rep["trend"]["differential_offset_nT_per_day"]) == 3
+    assert (out / "monitoring" / report.name.replace(".yaml", ".png")).stat().st_size > 10_000

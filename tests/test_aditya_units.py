@@ -194,8 +194,9 @@ def test_levels_are_typed_objects_and_the_module_only_registers():
     plugin module keeps only register_missions, simulate and register_commands."""
     from magfw_aditya.calibrate import Calibrate
     from magfw_aditya.compare import Compare
+    from magfw_aditya.monitor import Monitor
 
-    for level in (l1.L1(), l2.L2(), Calibrate(), Compare()):
+    for level in (l1.L1(), l2.L2(), Calibrate(), Compare(), Monitor()):
         assert plugin_problems(level, level_object=True) == []
     assert plugin_problems(aditya_plugin, level_object=False) == []
     hooks = {n for n in dir(aditya_plugin) if hasattr(getattr(aditya_plugin, n), "magfw_impl")}

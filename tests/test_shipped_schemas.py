@@ -33,7 +33,8 @@ EXPECTED_IDS = {
         "prep_1s", "monthly_review", "beacon_rtn", "counts_table", "delivery_zip",
     },
     "aditya": {"l1", "l1_meta", "l1_preview", "l2", "l2_meta", "l2_metadata", "l2_outreach",
-               "caldb_revision", "rotation_calibration", "comparison", "comparison_plot"},
+               "caldb_revision", "rotation_calibration", "comparison", "comparison_plot",
+               "monitoring", "monitoring_plot"},
     "plastic": {"merged_daily", "merged_yearly", "merged_daily_ff", "merged_monthly_ff",
                 "merged_10min", "merged_1hr"},
 }
@@ -148,6 +149,10 @@ NAMES = [
      dict(monitor="DSCOVR", yyyy=2024, mm=8, version=1)),
     ("aditya", "comparison_plot", "comparison/AL1_MAG_VS_ACE_202201_V00.png",
      dict(monitor="ACE", yyyy=2022, mm=1, version=0)),
+    ("aditya", "monitoring", "monitoring/AL1_MAG_QUIET_202408_V00.yaml",
+     dict(yyyy=2024, mm=8, version=0)),
+    ("aditya", "monitoring_plot", "monitoring/AL1_MAG_QUIET_202408_V01.png",
+     dict(yyyy=2024, mm=8, version=1)),
     ("aditya", "l2_outreach", "L2_AL1_MAG_20240801_V00.png", dict(yyyy=2024, mm=8, dd=1, version=0)),
     # PLASTIC + MAG merge (the yearly name is the real SPDF one)
     ("plastic", "merged_yearly", "yearly_cdf/sta_l2_magplasma_1m_20100101_v07.cdf",

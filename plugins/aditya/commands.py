@@ -56,3 +56,10 @@ def compare_cmd(period: PeriodArg, out: OutOption = None, source: SourceOption =
     """Aditya L2 of each month of PERIOD (already in the tree) against the DSCOVR and ACE files
     under dscovr/ and ace/ of --source (or --source upstream=DIR): differences and trend."""
     run_level_command(MISSION, "compare", period, out_dir=out, source=source, show_outputs=True)
+
+
+@aditya_app.command("monitor")
+def monitor_cmd(period: PeriodArg, out: OutOption = None) -> None:
+    """Quiet-time monitoring of both sensors for each month of PERIOD from the L1 files in the
+    tree: per-day differential offset and gain ratio, their trend, and a plot."""
+    run_level_command(MISSION, "monitor", period, out_dir=out, show_outputs=True)

@@ -14,6 +14,7 @@ from magfw_aditya.common import MISSION
 from magfw_aditya.compare import Compare
 from magfw_aditya.l1 import L1
 from magfw_aditya.l2 import L2
+from magfw_aditya.monitor import Monitor
 
 
 @hookimpl
@@ -47,6 +48,11 @@ def register_missions(registry: PluginRegistrar) -> None:
                 pipeline=Compare(),
                 description="the month's L2 against DSCOVR or ACE files (dscovr/, ace/ of the "
                             "source): per-component differences and their trend"),
+            "monitor": Level(
+                name="monitor", unit="month", products=["monitoring", "monitoring_plot"],
+                pipeline=Monitor(), inputs_from="output",
+                description="quiet-time monitoring of both sensors: per day the differential "
+                            "offset and gain ratio from the month's L1, their trend, a plot"),
         },
         products=shipped_definitions(MISSION),
     ))
