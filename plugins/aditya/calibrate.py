@@ -72,8 +72,9 @@ def revised_caldb(raw: dict[str, Any], caldb: calibration.CalDB, day: date,
                   ) -> dict[str, Any]:
     """The base caldb with each sensor's entry valid on ``day`` split at it: the old offsets up
     to the day before, offset + misalignment^-1 @ net offset from ``day`` to the entry's end."""
-    out = {"format": calibration.FORMAT, "version": version, "comment": comment,
-           "rotation_manoeuvre": day.isoformat(), "sensors": {}}
+    sensors: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, Any] = {"format": calibration.FORMAT, "version": version, "comment": comment,
+                           "rotation_manoeuvre": day.isoformat(), "sensors": sensors}
     for sensor in calibration.SENSORS:
         entry = caldb.entry_for(sensor, day)
         items = []
@@ -91,7 +92,7 @@ def revised_caldb(raw: dict[str, Any], caldb: calibration.CalDB, day: date,
             new["valid_from"] = day.isoformat()
             new["offset_nT"] = [round(float(x), 4) for x in entry.offset + delta]
             items.append(new)
-        out["sensors"][sensor] = items
+        sensors[sensor] = items
     return out
 
 
@@ -143,7 +144,8 @@ class Calibrate:
         ops = [m for f in inputs.by_role("operations") for m in calops.load_ops(f.path)
                if m.day == ctx.day]
         man = ops[0]
-        tts, bs = [], {s: [] for s in SENSORS}
+        tts: list[np.ndarray] = []
+        bs: dict[str, list[np.ndarray]] = {s: [] for s in SENSORS}
         for f in inputs.by_role("l1"):
             d = read_netcdf(f.path)
             tt = np.asarray(time.tt2000_from_unix(d.variables["time"]), dtype=np.int64)

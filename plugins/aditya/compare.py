@@ -131,12 +131,14 @@ def summary(c: Comparison) -> dict[str, object]:
     mag = np.linalg.norm(c.aditya, axis=1) - np.linalg.norm(c.other, axis=1)
     comps = {"Bx": d[:, 0], "By": d[:, 1], "Bz": d[:, 2], "|B|": mag}
     days = time.utc_day_of(c.tt).astype(str)
-    per_day = {}
+    per_day: dict[str, dict[str, object]] = {}
     for day in sorted(set(days.tolist())):
         sel = days == day
-        per_day[day] = {k: {"mean": round(float(np.mean(v[sel])), 4),
-                            "std": round(float(np.std(v[sel])), 4)} for k, v in comps.items()}
-        per_day[day]["records"] = int(sel.sum())
+        entry_day: dict[str, object] = {
+            k: {"mean": round(float(np.mean(v[sel])), 4), "std": round(float(np.std(v[sel])), 4)}
+            for k, v in comps.items()}
+        entry_day["records"] = int(sel.sum())
+        per_day[day] = entry_day
     overall: dict[str, object] = {}
     for k, (name, v) in enumerate(comps.items()):
         mean, slope, sig = trend(c.tt, v)

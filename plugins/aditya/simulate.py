@@ -634,7 +634,7 @@ def write_manoeuvres(out: Path, days: list[date], seed: int) -> None:
     spacecraft's slow field at the sensor, at the manoeuvre's middle)."""
     from magfw_aditya import calops
 
-    records = []
+    records: list[dict[str, object]] = []
     for day in days:
         iv = manoeuvre_interval(day)
         if iv is None:
@@ -706,8 +706,12 @@ def write_kernels(out: Path, months: set[tuple[int, int]], seed: int) -> None:
         a = float(time.tt2000_to_et(np.array([day_start_tt(start)]))[0])
         b = float(time.tt2000_to_et(np.array([day_start_tt(end + timedelta(days=1))]))[0])
         et = np.arange(a, b + CK_STEP_S / 2, CK_STEP_S)
-        dense = [np.arange(*time.tt2000_to_et(np.array(iv)), MANOEUVRE_CK_STEP_S)
-                 for d in _month_days(start, end) if (iv := manoeuvre_interval(d))]
+        dense = []
+        for d in _month_days(start, end):
+            iv = manoeuvre_interval(d)
+            if iv is not None:
+                lo, hi = (float(x) for x in time.tt2000_to_et(np.array(iv)))
+                dense.append(np.arange(lo, hi, MANOEUVRE_CK_STEP_S))
         et = np.unique(np.concatenate([et, *dense]))
         p, sun = orbit_j2000(et)
         c = attitude(et, sun - p, seed)
