@@ -60,11 +60,17 @@ def cal(tmp_path_factory: pytest.TempPathFactory) -> Cal:
         root = simulated_archive(first["l2"])
         first["compare"] = _ok(run_level(hooks, "aditya", "compare", "2024-08", out,
                                          source=str(root)))
-        second = {"calibrate": _ok(run_level(hooks, "aditya", "calibrate", "2024-08-10", out,
-                                             source=str(root)))}
-        second["l2"] = _ok(run_level(hooks, "aditya", "l2", "2024-08-10", out, source=str(root)))
-        second["compare"] = _ok(run_level(hooks, "aditya", "compare", "2024-08", out,
-                                          source=str(root)))
+        # the commands, as the team runs them
+        res = run_cli(["aditya", "calibrate", "rotations", "2024-08-10", "--source", str(root),
+                       "--out", str(out)], hooks)
+        assert res.exit_code == 0, res.stderr
+        assert "wrote " in res.stdout and "AL1_MAG_CALDB_V01.yaml" in res.stdout
+        second = {"l2": _ok(run_level(hooks, "aditya", "l2", "2024-08-10", out,
+                                      source=str(root)))}
+        res = run_cli(["aditya", "compare", "2024-08", "--source", f"upstream={root}",
+                       "--out", str(out)], hooks)
+        assert res.exit_code == 0, res.stderr
+        assert "AL1_MAG_VS_DSCOVR_202408_V01.yaml" in res.stdout
     return Cal(out, root, hooks, first, second)
 
 
