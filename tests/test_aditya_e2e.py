@@ -590,3 +590,43 @@ def test_xarray_engine_opens_the_pipelines_l1_and_l2(run: Run) -> None:
     assert np.abs(ds1["time"].values.astype("datetime64[ns]").astype(np.int64) / 1e9
                   - raw1.variables["time"]).max() < 1e-5
     assert (np.isnan(ds1["B_mag1"].values[:, 0]) == (raw1.variables["B_yaw_mag1"] == -9999.0)).all()
+
+
+def test_ephemeris_gap_flags_the_bins_without_position(run: Run, tmp_path: Path) -> None:
+    """Two ephemeris files with a one-hour hole between them: the day is made; the bins whose
+    centres the SPK does not cover have no position and flag 0, the reason is in the
+    attributes; the field (attitude is complete) and the other bins are as before."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for p in run.out.glob("L1_*.nc"):
+        shutil.copy(p, out / p.name)
+    arch = tmp_path / "a"
+    for kind in ("ck", "sclk"):
+        shutil.copytree(run.root / spice.DIRS[kind], arch / spice.DIRS[kind])
+    t0 = float(tt2000_to_et(np.array([sim.day_start_tt(sim.date(2024, 8, 1))]))[0])
+    spans = {"al1_eph_28Jul2024_01Aug2024_v1.bsp": (t0 - 4 * 86400, t0 + 5 * 3600),
+             "al1_eph_01Aug2024_03Sep2024_v1.bsp": (t0 + 6 * 3600, t0 + 3 * 86400)}
+    with kernels.kernel_pool([]):
+        for name, (a, b) in spans.items():
+            et = np.arange(a, b + 1, 3600.0)
+            p, _ = sim.orbit_j2000(et)
+            v = (sim.orbit_j2000(et + 1.0)[0] - sim.orbit_j2000(et - 1.0)[0]) / 2.0
+            kernels.write_spk(arch / spice.DIRS["spk"] / name, spice.SPACECRAFT, 399, "J2000",
+                              et, np.hstack([p, v]))
+    s = run_level(run.hooks, "aditya", "l2", "2024-08-01", out, source=str(arch))
+    r = [x for x in s.results if x.level == "l2"][0]
+    assert r.status == "ok", r.message
+    gap, ref = read_netcdf(_l2(Run(out, arch, run.hooks, s))), read_netcdf(_l2(run))
+    g0, g1 = (int(x) for x in tt2000_from_et(np.array([t0 + 5 * 3600, t0 + 6 * 3600])))
+    centre = np.asarray(tt2000_from_unix(gap.variables["time"] + 5.0), dtype=np.int64)
+    hole = (centre > g0) & (centre < g1)
+    assert 355 <= hole.sum() <= 361
+    assert (gap.variables["x_gse"][hole] == -9999.0).all()
+    assert (gap.variables["Quality_flag_10s_data"][hole] == 0).all()
+    rest = ~hole
+    assert np.array_equal(gap.variables["Quality_flag_10s_data"][rest],
+                          ref.variables["Quality_flag_10s_data"][rest])
+    np.testing.assert_allclose(gap.variables["x_gse"][rest], ref.variables["x_gse"][rest], atol=1.0)
+    np.testing.assert_array_equal(gap.variables["Bx_gse"], ref.variables["Bx_gse"])
+    assert "ephemeris kernel" in gap.global_attrs["ephemeris_gaps_note"]
+    assert gap.global_attrs["attitude_gaps"] == "none"
