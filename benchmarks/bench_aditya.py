@@ -50,7 +50,7 @@ def main() -> None:
     l2_path = sorted(out.glob("L2_AL1_MAG_20240801_V*.nc"))[-1]
     l2_def = hooks.registry.get("aditya").product("l2")
     l2_data = read_netcdf(l2_path)
-    xml = ET.parse(l2_path.with_suffix(".xml")).getroot()
+    xml = ET.parse(l2_path.with_name(l2_path.stem + "_provenance.xml")).getroot()
     inputs = [out / el.text for el in xml.find("inputs") if el.get("role") == "l1"]
 
     floor_times = []

@@ -381,12 +381,13 @@ def publish(
     formats: Annotated[list[str] | None, typer.Option(
         "--format", help="product formats to copy (repeatable)")] = None,
 ) -> None:
-    """Copy a level's products (flat files by default) into DIR: only newer, never delete."""
+    """Copy a level's products into DIR, in the layout their definitions declare (e.g. Aditya
+    into the PRADAN folders), else its flat files: only newer, never delete."""
     from magfw.publish import publish as do_publish
 
     m = get_hooks().registry.get(mission)
     report = do_publish(m, level, parse_period(period), spacecraft, resolve_out_dir(out_dir),
-                        to, tuple(formats or ["flatfile"]))
+                        to, tuple(formats) if formats else None)
     out.print(f"copied {len(report.copied)} files, {len(report.up_to_date)} already up to date")
     if report.units_missing:
         err.print(f"magfw: not processed yet, nothing to publish: {', '.join(report.units_missing)}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -163,8 +163,11 @@ class Product:
     ``variable_attrs`` adds per-variable attributes. Exactly one content goes with the
     format: ``variables`` (cdf, netcdf, flatfile), ``plot`` (png), ``payload`` (bytes), or
     ``stream`` (bytes too large to hold: a function the runner calls with the staging path
-    to write the file, e.g. a zip of a month of CDFs). ``inputs`` names the unit's inputs
-    this file was made from, for its provenance (default: all the unit's data inputs).
+    to write the file, e.g. a zip of a month of CDFs), or ``payload_from`` (bytes made from
+    the unit's files written before this one: the runner calls it with their relative paths
+    mapped to their staged paths, e.g. a meta-file giving the size and checksum of its data
+    file; list it after the files it describes). ``inputs`` names the unit's inputs this file
+    was made from, for its provenance (default: all the unit's data inputs).
     """
 
     definition: ProductDefinition
@@ -176,6 +179,7 @@ class Product:
     plot: PlotSpec | None = None
     stream: Callable[[Path], None] | None = None
     inputs: list[str] | None = None
+    payload_from: Callable[[Mapping[str, Path]], bytes] | None = None
 
 
 @dataclass(frozen=True)

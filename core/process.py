@@ -14,6 +14,7 @@ import resource
 import time
 import traceback
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,9 @@ def stage_products(ctx: UnitContext, products: list[Product], inputs: Inputs, so
     seen: dict[str, str] = {}
     dates = date_fields(ctx.unit.start)
     for product in products:
+        if product.payload_from is not None:  # a file describing those staged before it
+            product = replace(product, payload=product.payload_from(
+                {s.rel: s.staged for s in staged}))
         d = product.definition
         fields = {k: v for k, v in dates.items() if k in d.filename.fields}
         fields.update(product.fields)

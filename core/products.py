@@ -284,6 +284,12 @@ class ProductDefinition(_Model):
     compression: Annotated[int, Field(ge=0, le=9)] = Field(
         default=0, description="CDF/netCDF deflate level; 0 = none (fastest writes)")
     flatfile_epoch: Literal["Y1966", "Y1970", "Y2000", "J2000"] = "Y1966"
+    publish: str | None = Field(
+        default=None,
+        description="where `magfw publish` puts the file under --to: a folder template over "
+                    "the file-name fields and the file's date fields (yyyy yy mm mmm dd doy, "
+                    "zero-padded), with str.format specs ({obsid:.8}); None: its path in the "
+                    "output tree. Not part of the product's identity (its digest).")
     notes: str = ""
 
     @model_validator(mode="after")
@@ -307,6 +313,31 @@ class ProductDefinition(_Model):
                 raise ValueError(f"time variable {self.time_variable!r} is not a variable")
         return self
 
+    def publish_path(self, rel: str) -> str | None:
+        """Where ``magfw publish`` puts the file ``rel`` (relative to the output tree): its
+        :attr:`publish` folder filled from the name's fields and date, plus its name; None
+        when the definition has no publish layout or the name does not parse."""
+        if self.publish is None:
+            return None
+        fields = self.filename.parse(rel)
+        if fields is None:
+            return None
+        texts: dict[str, Any] = {k: self.filename.fields[k].format(k, v) for k, v in fields.items()}
+        from magfw.finder import FoundProduct, date_fields
+
+        day = FoundProduct(Path(rel), rel, fields, None).day
+        if day is not None:
+            d = date_fields(day)
+            texts.update({"yyyy": f"{d['yyyy']:04d}", "yy": f"{d['yy']:02d}",
+                          "mm": f"{d['mm']:02d}", "mmm": d["mmm"], "dd": f"{d['dd']:02d}",
+                          "doy": f"{d['doy']:03d}"})
+        try:
+            folder = self.publish.format(**texts)
+        except (KeyError, ValueError) as exc:
+            raise DefinitionError(None, f"{self.key}: publish {self.publish!r} cannot be filled "
+                                        f"for {rel}: {exc}") from exc
+        return f"{folder}/{Path(rel).name}" if folder else Path(rel).name
+
     def variable(self, name: str) -> Variable:
         for v in self.variables:
             if v.name == name:
@@ -319,7 +350,9 @@ class ProductDefinition(_Model):
 
     def digest(self) -> str:
         """A short hash of the definition: a changed definition means a changed product."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        dump = self.model_dump(mode="json")
+        dump.pop("publish", None)  # where it is published does not change the product
+        blob = json.dumps(dump, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
 

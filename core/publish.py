@@ -1,9 +1,15 @@
 """Publishing: copy a level's products into a web-serving tree, only what is newer.
 
 ``magfw publish MISSION LEVEL PERIOD --to DIR`` copies the outputs the ledger recorded for the
-period's units (by default the flat files) to the same relative paths under DIR, like
-``cp -pu``: a file is copied when the destination is missing or older than the source,
-modification times are preserved, nothing is ever deleted, and each copy is atomic.
+period's units (the newest run of each) under DIR, like ``cp -pu``: a file is copied when the
+destination is missing or older than the source, modification times are preserved, nothing is
+ever deleted, and each copy is atomic.
+
+Which files and where: a product whose definition declares a ``publish`` folder template
+(e.g. Aditya's ``mag/level2/{yyyy}/{mm}/{dd}``, the ISSDC PRADAN layout) goes into that folder;
+by default every such product of the level is published. A level whose definitions declare
+none publishes its flat files at their paths in the output tree. ``--format`` picks formats
+instead.
 """
 
 from __future__ import annotations
@@ -29,13 +35,20 @@ class PublishReport:
 
 
 def publish(mission: Mission, level: str, period: Period, spacecraft: str | None, out_dir: Path,
-            to: Path, formats: tuple[str, ...] = ("flatfile",)) -> PublishReport:
-    """Copy the newer products of ``mission level period`` from ``out_dir`` to ``to``."""
+            to: Path, formats: tuple[str, ...] | None = None) -> PublishReport:
+    """Copy the newer products of ``mission level period`` from ``out_dir`` to ``to``
+    (``formats`` None: the products with a publish layout, else the flat files)."""
     from magfw.jobs import unit_id
 
     lvl = mission.level(level)
     sc = mission.resolve_spacecraft(spacecraft)
-    kinds = {p.id: p.format for p in mission.products}
+    defs = {p.id: p for p in mission.products}
+    laid_out = {p.id for p in mission.level_products(level) if p.publish is not None}
+    if formats is None:
+        wanted = laid_out if laid_out else {p.id for p in mission.products
+                                            if p.format == "flatfile"}
+    else:
+        wanted = {p.id for p in mission.products if p.format in formats}
     ledger_path = state_dir(out_dir) / "ledger.sqlite"
     if not ledger_path.exists():
         raise MagfwError(out_dir, "no ledger here: nothing has been processed into this tree")
@@ -47,9 +60,10 @@ def publish(mission: Mission, level: str, period: Period, spacecraft: str | None
             report.units_missing.append(unit.key)
             continue
         for o in entry.outputs:
-            if kinds.get(o["product"]) not in formats:
+            if o["product"] not in wanted:
                 continue
-            src, dst = out_dir / o["path"], to / o["path"]
+            d = defs[o["product"]]
+            src, dst = out_dir / o["path"], to / (d.publish_path(o["path"]) or o["path"])
             if not src.is_file():
                 raise MagfwError(src, "recorded in the ledger but missing: rerun the level")
             if dst.exists() and dst.stat().st_mtime >= src.stat().st_mtime:

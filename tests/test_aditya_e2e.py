@@ -32,7 +32,7 @@ from magfw.jobs import RunSummary
 from magfw.plugins import Hooks
 from magfw.simulation import simulated_root
 from magfw.testing import assert_valid_product, make_hooks, run_level, simulated_archive
-from magfw.time import tt2000_from_unix, tt2000_to_et
+from magfw.time import tt2000_from_et, tt2000_from_iso, tt2000_from_unix, tt2000_to_et
 from magfw_aditya import calibration, gti, spice
 from magfw_aditya import simulate as sim
 
@@ -95,8 +95,10 @@ def test_one_command_makes_l1_and_l2_named_by_the_icd_and_valid(run: Run) -> Non
     assert [p.name for p in l1] == [f"L1_{s}_V00.nc" for s in stems]
     l1_def = run.hooks.registry.get("aditya").product("l1")
     assert all(l1_def.filename.parse(p.name)["payload"] == "MAG91" for p in l1)
+    # per L1 file a meta-file and a preview; per L2 day a meta-file, the provenance XML, a PNG
+    assert [p.name for p in sorted(run.out.glob("L1_*.xml"))] == [p.name[:-3] + ".xml" for p in l1]
     products = l1 + sorted(run.out.glob("L1_*.png")) + sorted(run.out.glob("L2_*"))
-    assert len(products) == 4 + 4 + 6
+    assert len(products) == 4 + 4 + 8
     for p in products:
         assert_valid_product(p, run.hooks)
     # no creator_email configured: the attribute is left out, never a placeholder
@@ -113,8 +115,8 @@ def test_inputs_name_what_they_are(run: Run) -> None:
     assert cal[0] == "caldb=AL1_MAG_CALDB_V00" and cal[1].startswith("processing=")
     assert cal[2:] == ["caldb/AL1_MAG_CALDB_V00.yaml"]
     l2 = read_netcdf(_l2(run)).global_attrs
-    cal = l2["calibration_version"]  # one string: netCDF reads a one-item list back as it
-    assert (cal if isinstance(cal, str) else cal[0]).startswith("processing=")
+    cal = list(l2["calibration_version"])  # the caldb its L1 inputs were made with, too
+    assert cal[0] == "l1_caldb=AL1_MAG_CALDB_V00" and cal[1].startswith("processing=")
     assert "al1_magfw_frames_v01.tf" in list(l2["spice_kernels"])
     assert all(n.startswith("L1_") for n in l2["input_files"])
     assert l2["comment"].startswith("SIMULATED")
@@ -125,7 +127,9 @@ def test_inputs_name_what_they_are(run: Run) -> None:
     assert set(l1_versions["selection"]) == {"l0", "caldb", "packet_layout"}
     l2_versions = results["l2", "2024-08-01"].entry.versions
     assert set(l2_versions["kernels"]) == {"spk", "ck", "sclk", "fk"}
-    assert l2_versions["kernels"]["fk"] == "al1_magfw_frames_v01.tf"
+    # the mission FK and, for the default GSM_FIXED2000, the plugin's GSM kernel
+    assert l2_versions["kernels"]["fk"] == ("al1_magfw_frames_v01.tf, "
+                                            "magfw_aditya/data/al1_magfw_gsm_v01.tf")
     assert "l1" in l2_versions["selection"]
 
 
@@ -177,15 +181,21 @@ def test_l2_gse_gsm_and_positions_match_truth(run: Run) -> None:
     ds = xr.open_dataset(_l2(run), decode_times=False)
     flag = ds["Quality_flag_10s_data"].values == 1
     assert flag.sum() > 7500
-    for frame in ("gse", "gsm"):
+    # GSM is GSM_FIXED2000 by default (the public Aditya frames kernel's fixed 2000.0 pole); the
+    # truth's fixed-pole GSM is computed by the simulator from the pole, not from the kernel
+    assert ds.attrs["gsm_dipole"] == "fixed2000" and "GSM_FIXED2000" in ds.attrs["gsm_definition"]
+    assert "igrf" in ds.attrs["gsm_alternative"]
+    truth = {"gse": "b_gse", "gsm": "b_gsm_fixed2000", "sccs": "b_sccs"}
+    for frame in ("gse", "gsm", "sccs"):
         b = np.stack([ds[f"B{c}_{frame}"].values for c in "xyz"], 1).astype(float)
-        err = b[flag] - t[f"b_{frame}"][flag]
+        err = b[flag] - t[truth[frame]][flag]
         rms = np.sqrt(np.mean(err**2, axis=0))
         print(f"L2 {frame.upper()} RMS vs truth (nT): {np.round(rms, 4)}, max {np.abs(err).max():.4f}")
         assert (rms < 0.02).all() and np.abs(err).max() < 0.1
-        pos = np.stack([ds[f"{c}_{frame}"].values for c in "xyz"], 1).astype(float)
-        assert np.abs(pos - t[f"pos_{frame}"]).max() < 1.0
         assert ((b == -9999.0) == (ds[f"Bx_{frame}_error"].values[:, None] == -9999.0)).all()
+    for frame, key in (("gse", "pos_gse"), ("gsm", "pos_gsm_fixed2000")):
+        pos = np.stack([ds[f"{c}_{frame}"].values for c in "xyz"], 1).astype(float)
+        assert np.abs(pos - t[key]).max() < 1.0
     r = np.linalg.norm(np.stack([ds[f"{c}_gse"].values for c in "xyz"], 1), axis=1)
     assert (1.2e6 < r).all() and (r < 1.8e6).all()  # around L1, sunward
     assert (ds["x_gse"].values > 1.2e6).all()
@@ -218,10 +228,12 @@ def test_missing_percentage_and_quality_factor_agree_with_the_injection(run: Run
     hi = 100 * _bad_bins(t, 0.0, margin_s=40.0).mean()
     print(f"missing_data_percentage {mdp} (injected: {lo:.3f} .. {hi:.3f})")
     assert lo <= mdp <= hi
-    xml = ET.parse(run.out / f"L2_AL1_MAG_{DAY}_V00.xml").getroot()
+    xml = ET.parse(run.out / f"L2_AL1_MAG_{DAY}_V00_provenance.xml").getroot()
     q = xml.find("quality")
     assert int(q.get("factor")) == gti.quality_factor(mdp) == gti.quality_factor(lo) == 10
     assert float(q.get("missing_data_percentage")) == pytest.approx(mdp, abs=1e-3)
+    meta = ET.parse(run.out / f"L2_AL1_MAG_{DAY}_V00.xml").getroot()
+    assert meta.findtext("processing_details/quality_assessment") == "10"
     # 2024-07-31: no L1 before its first tar (02:51:40 UT), so those bins are missing too
     d31 = read_netcdf(run.out / "L2_AL1_MAG_20240731_V00.nc")
     first = float(np.min(read_netcdf(sorted(run.out.glob("L1_*24213*.nc"))[0]).variables["time"]))
@@ -229,7 +241,8 @@ def test_missing_percentage_and_quality_factor_agree_with_the_injection(run: Run
     assert (d31.variables["Quality_flag_10s_data"][:head] == 0).all()
     mdp31 = float(d31.global_attrs["missing_data_percentage"])
     assert 100 * head / 8640 < mdp31 < 100 * head / 8640 + 8
-    factor31 = int(ET.parse(run.out / "L2_AL1_MAG_20240731_V00.xml").find("quality").get("factor"))
+    factor31 = int(ET.parse(run.out / "L2_AL1_MAG_20240731_V00_provenance.xml").find("quality")
+                   .get("factor"))
     assert factor31 == gti.quality_factor(mdp31) == 9
 
 
@@ -251,7 +264,7 @@ def test_l2_reads_like_the_public_notebooks(run: Run) -> None:
 
 
 def test_xml_lists_every_input_with_version_and_checksum(run: Run) -> None:
-    root = ET.parse(run.out / f"L2_AL1_MAG_{DAY}_V00.xml").getroot()
+    root = ET.parse(run.out / f"L2_AL1_MAG_{DAY}_V00_provenance.xml").getroot()
     files = {el.text: el for el in root.find("inputs")}
     l1 = [n for n in files if n.startswith("L1_")]
     assert len(l1) == 3  # the 07-31 evening tar crosses into the day, plus the day's two
@@ -262,7 +275,7 @@ def test_xml_lists_every_input_with_version_and_checksum(run: Run) -> None:
     # both monthly files cover 2024-08-01 (the July ones run to 3 August)
     assert kernel_names == ["al1_att_27Jun2024_03Aug2024_v1.bc", "al1_att_28Jul2024_03Sep2024_v1.bc",
                             "al1_eph_28Jun2024_03Aug2024_v1.bsp", "al1_eph_29Jul2024_03Sep2024_v1.bsp",
-                            "al1_magfw_frames_v01.tf", "al1_sclk_v1.tsc"]
+                            "al1_magfw_frames_v01.tf", "al1_magfw_gsm_v01.tf", "al1_sclk_v1.tsc"]
     assert root.find("remarks").text == "first version"
 
 
@@ -292,6 +305,9 @@ def _by_level(summary: RunSummary) -> dict[str, list]:
 
 
 def test_regeneration_makes_the_next_version_with_the_reason(run: Run, tmp_path: Path) -> None:
+    """Versions Vmn (MAG manual 10): a new calibration is a major revision (V00 -> V10, L1 and
+    the L2 made from it), a new L0 version or new kernels a minor one (V11, V12); the remarks
+    and the ledger's reason say which."""
     c = _copy(run, tmp_path / "out")
     hooks = c.hooks
 
@@ -306,7 +322,7 @@ def test_regeneration_makes_the_next_version_with_the_reason(run: Run, tmp_path:
     assert [r.status for r in res["l1"] + res["l2"]] == ["skipped", "skipped"]
     assert sorted(p.name for p in c.out.iterdir()) == before
 
-    # a new calibration: L1 V01 for the day, then L2 V01, reasons recorded
+    # a new calibration: L1 V10 for the day, then L2 V10, both major revisions
     db = calibration.load_caldb(c.root / "caldb" / "AL1_MAG_CALDB_V00.yaml")
     entries = sim.default_caldb()
     entries["MAG1"][1]["offset_nT"][0] += 0.2
@@ -315,48 +331,59 @@ def test_regeneration_makes_the_next_version_with_the_reason(run: Run, tmp_path:
     assert db.version == "V00"
     res = l2_run()
     assert "AL1_MAG_CALDB_V01.yaml" in res["l1"][0].message
-    new_l1 = sorted(c.out.glob("L1_*24214*_V01.nc"))
+    new_l1 = sorted(c.out.glob("L1_*24214*_V10.nc"))
     assert len(new_l1) == 2
-    assert "caldb/AL1_MAG_CALDB_V01.yaml" in read_netcdf(new_l1[0]).global_attrs["remarks"]
-    l2 = read_netcdf(_l2(c, "V01"))
-    assert "new input L1_" in l2.global_attrs["remarks"] and l2.global_attrs["product_version"] == "V_01"
-    xml = ET.parse(c.out / f"L2_AL1_MAG_{DAY}_V01.xml").getroot()
+    remarks = read_netcdf(new_l1[0]).global_attrs["remarks"]
+    assert remarks.startswith("major revision:") and "caldb/AL1_MAG_CALDB_V01.yaml" in remarks
+    assert res["l1"][0].entry.reason.startswith("major revision:")
+    l2 = read_netcdf(_l2(c, "V10"))
+    assert l2.global_attrs["remarks"].startswith("major revision:")
+    assert "l1_caldb" in l2.global_attrs["remarks"] and l2.global_attrs["product_version"] == "V_10"
+    xml = ET.parse(c.out / f"L2_AL1_MAG_{DAY}_V10_provenance.xml").getroot()
     assert xml.find("remarks").text == l2.global_attrs["remarks"]
+    meta = ET.parse(c.out / f"L2_AL1_MAG_{DAY}_V10.xml").getroot()
+    assert meta.findtext("remarks/remark") == l2.global_attrs["remarks"]
+    assert meta.findtext("identification_details/version") == "V10"
     old = read_netcdf(_l2(c, "V00")).variables
     assert old["Bx_gse"].shape == (8640,)  # earlier versions stay untouched
 
-    # a new L0 version of one tar: next L1 version (V02), then L2 V02
+    # a new L0 version of one tar: a minor revision, L1 V11, then L2 V11
     tar = sorted((c.root / "l0" / "2024" / "08" / "01").glob("*_V00.tar"))[0]
     shutil.copy(tar, tar.with_name(tar.name.replace("_V00.tar", "_V01.tar")))
     res = l2_run()
-    assert "_V01.tar" in res["l1"][0].message
-    assert len(sorted(c.out.glob("L1_*24214*_V02.nc"))) == 2 and _l2(c, "V02").exists()
+    assert "_V01.tar" in res["l1"][0].message and "minor revision" in res["l1"][0].message
+    assert len(sorted(c.out.glob("L1_*24214*_V11.nc"))) == 2 and _l2(c, "V11").exists()
+    assert res["l2"][0].entry.reason.startswith("minor revision:")
 
-    # new kernels (a v2 attitude kernel): L2 V03, L1 untouched
+    # new kernels (a v2 attitude kernel): L2 V12, a minor revision; L1 untouched
     ck = next((c.root / "spice" / "ck").glob("al1_att_28Jul2024_*_v1.bc"))
     shutil.copy(ck, ck.with_name(ck.name.replace("_v1.bc", "_v2.bc")))
     res = l2_run()
     assert res["l1"][0].status == "skipped" and "_v2.bc" in res["l2"][0].message
-    assert _l2(c, "V03").exists()
+    assert _l2(c, "V12").exists()
+    assert read_netcdf(_l2(c, "V12")).global_attrs["remarks"].startswith("minor revision:")
 
     # unchanged: nothing new
     n = len(list(c.out.iterdir()))
     res = l2_run()
     assert res["l2"][0].status == "skipped" and len(list(c.out.iterdir())) == n
 
-    # the fixed 2000.0 pole: a new version whose GSM differs from the IGRF GSM by the angle
-    # between the two definitions (up to ~1.3 deg, varying over the day), GSE unchanged
-    res = l2_run(gsm_dipole="fixed2000")
-    assert "gsm_dipole" in res["l2"][0].message
-    a, b = read_netcdf(_l2(c, "V03")).variables, read_netcdf(_l2(c, "V04")).variables
+    # the IGRF dipole of date instead of the default fixed 2000.0 pole: an output option, a
+    # major revision (V20) whose GSM differs by the angle between the two definitions (up to
+    # ~1.3 deg over the day), GSE unchanged
+    res = l2_run(gsm_dipole="igrf")
+    assert "gsm_dipole" in res["l2"][0].message and "major revision" in res["l2"][0].message
+    a, b = read_netcdf(_l2(c, "V20")).variables, read_netcdf(_l2(c, "V12")).variables
     assert np.array_equal(a["Bx_gse"], b["Bx_gse"])
-    assert "GSM_FIXED2000" in read_netcdf(_l2(c, "V04")).global_attrs["gsm_definition"]
+    attrs = read_netcdf(_l2(c, "V20")).global_attrs
+    assert attrs["gsm_dipole"] == "igrf" and "IGRF-14" in attrs["gsm_definition"]
+    assert "fixed2000" in attrs["gsm_alternative"]
     ok = (a["Quality_flag_10s_data"] == 1) & (np.hypot(a["By_gsm"], a["Bz_gsm"]) > 2)
     ang_a = np.degrees(np.arctan2(a["Bz_gsm"][ok], a["By_gsm"][ok]))
     ang_b = np.degrees(np.arctan2(b["Bz_gsm"][ok], b["By_gsm"][ok]))
     tt = np.asarray(tt2000_from_unix(a["time"][ok] + 5.0), dtype=np.int64)
-    kernel_names = [el.text for el in ET.parse(c.out / f"L2_AL1_MAG_{DAY}_V04.xml").getroot()
-                    .find("inputs") if el.get("role") == "kernel"]
+    kernel_names = [el.text for el in ET.parse(c.out / f"L2_AL1_MAG_{DAY}_V12_provenance.xml")
+                    .getroot().find("inputs") if el.get("role") == "kernel"]
     assert "magfw_aditya/data/al1_magfw_gsm_v01.tf" in kernel_names  # the frame's kernel
     with kernels.kernel_pool([spice.GSM_FK_PATH]):
         expected = frames.gse_to_gsm_angle(tt, "GSM") - frames.gse_to_gsm_angle(tt, "GSM_FIXED2000")
@@ -469,9 +496,10 @@ def test_l2_of_simulated_l1_says_simulated(run: Run, tmp_path: Path) -> None:
         "comment"].startswith("SIMULATED")
 
 
-def test_kernel_gap(run: Run, tmp_path: Path) -> None:
-    """An attitude kernel with a one-hour hole: L2 fails with the CK coverage line, nothing
-    is written; the L1 products it would read are left as they were."""
+def test_attitude_gap_flags_exactly_its_bins(run: Run, tmp_path: Path) -> None:
+    """An attitude kernel with a one-hour hole: the day is made, the bins inside the hole are
+    flagged 0 and fill, the reason is in the attributes; every bin away from it is as in the
+    run with the complete kernel (values and flags)."""
     out = tmp_path / "out"
     out.mkdir()
     for p in run.out.glob("L1_*.nc"):
@@ -481,7 +509,7 @@ def test_kernel_gap(run: Run, tmp_path: Path) -> None:
         shutil.copytree(run.root / spice.DIRS[kind], arch / spice.DIRS[kind])
     sclk = arch / spice.DIRS["sclk"] / "al1_sclk_v1.tsc"
     t0 = float(tt2000_to_et(np.array([sim.day_start_tt(sim.date(2024, 8, 1))]))[0])
-    et = np.arange(t0 - 86400, t0 + 2 * 86400, 30.0)
+    et = np.arange(t0 - 86400, t0 + 2 * 86400, 10.0)
     et = et[(et < t0 + 5 * 3600) | (et > t0 + 6 * 3600)]
     with kernels.kernel_pool([]):
         p, sun = sim.orbit_j2000(et)
@@ -489,9 +517,116 @@ def test_kernel_gap(run: Run, tmp_path: Path) -> None:
         kernels.write_ck(arch / spice.DIRS["ck"] / "al1_att_28Jul2024_03Sep2024_v1.bc",
                          spice.CK_ID, "J2000", spice.SPACECRAFT, et, q, sclk_kernel=sclk,
                          max_gap_s=60.0)
-    before = sorted(p.name for p in out.iterdir())
     s = run_level(run.hooks, "aditya", "l2", "2024-08-01", out, source=str(arch))
     r = [x for x in s.results if x.level == "l2"][0]
-    assert r.status == "failed" and "internal error" not in r.message
-    assert r.message.startswith("CK for ADITYA (-156001): no coverage 2024-08-01T04:59:30")
-    assert sorted(p.name for p in out.iterdir() if p.name != ".magfw") == before
+    assert r.status == "ok", r.message
+    # the hole in UTC: between the last CK node before it and the first after it
+    g0, g1 = (int(x) for x in tt2000_from_et(np.array([t0 + 5 * 3600 - 10, t0 + 6 * 3600 + 10])))
+    gap = read_netcdf(_l2(Run(out, arch, run.hooks, s)))
+    ref = read_netcdf(_l2(run))
+    start = np.asarray(tt2000_from_unix(gap.variables["time"]), dtype=np.int64)
+    inside = (start >= g0) & (start + 10 * NS <= g1)
+    touching = (start + 10 * NS > g0) & (start < g1)
+    flag = gap.variables["Quality_flag_10s_data"]
+    assert inside.sum() >= 355 and (flag[inside] == 0).all()
+    assert (gap.variables["Bx_gse"][inside] == -9999.0).all()
+    away = ~touching
+    assert np.array_equal(flag[away], ref.variables["Quality_flag_10s_data"][away])
+    for name in ("Bx_gse", "Bz_gsm", "By_sccs"):  # the CK nodes differ by ms (ET of UTC days)
+        np.testing.assert_allclose(gap.variables[name][away], ref.variables[name][away],
+                                   atol=2e-4, err_msg=name)
+    # flagged for lack of attitude: exactly the bins touching the hole (the edge bins have
+    # most of their samples outside it and may keep their flag)
+    lost = (flag == 0) & (ref.variables["Quality_flag_10s_data"] == 1)
+    assert not lost[away].any() and lost[inside].sum() == inside.sum() - (
+        ref.variables["Quality_flag_10s_data"][inside] == 0).sum()
+    gaps = gap.global_attrs["attitude_gaps"]
+    gaps = [gaps] if isinstance(gaps, str) else list(gaps)
+    assert len(gaps) == 1
+    a, b = (int(x) for x in tt2000_from_iso(np.array([x.rstrip("Z") for x in gaps[0].split("/")])))
+    assert abs(a - g0) <= 10 * NS and abs(b - g1) <= 10 * NS
+    assert "attitude kernel" in gap.global_attrs["attitude_gaps_note"]
+    assert gap.global_attrs["ephemeris_gaps"] == "none"
+
+
+def test_the_notebook_loads_combines_and_plots_the_l2_days(run: Run, tmp_path: Path) -> None:
+    """docs/aditya_l2_notebook.ipynb (MAG manual section 6) executed with nbclient on the two
+    simulated L2 days: it finds the files, combines them and saves the plot; the numbers it
+    prints are those of the files."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.read(Path(__file__).parents[1] / "docs" / "aditya_l2_notebook.ipynb",
+                       as_version=4)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MAG_L2_DIR", str(run.out))
+        mp.setenv("MAG_NOTEBOOK_OUT", str(tmp_path))
+        nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.outputs)
+    flags = [read_netcdf(run.out / f"L2_AL1_MAG_{d}_V00.nc").variables["Quality_flag_10s_data"]
+             for d in ("20240731", DAY)]
+    assert "2 daily files: L2_AL1_MAG_20240731_V00.nc, L2_AL1_MAG_20240801_V00.nc" in text
+    assert f"loaded 2 files, 17280 samples, {int(sum((f == 1).sum() for f in flags))} valid" in text
+    assert _png_size(tmp_path / "aditya_mag_l2_days.png") == (960, 720)
+
+
+def test_xarray_engine_opens_the_pipelines_l1_and_l2(run: Run) -> None:
+    """``xr.open_dataset(p, engine="magfw")`` on the simulated pipeline's own files, against
+    the raw reader (tests/test_xarray_backend.py covers STEREO CDF and flat files)."""
+    import xarray as xr
+
+    l2 = _l2(run)
+    ds = xr.open_dataset(l2, engine="magfw")
+    raw = read_netcdf(l2)
+    assert ds["time"].values[0] == np.datetime64("2024-08-01T00:00:00")
+    for k, c in enumerate("xyz"):
+        b = raw.variables[f"B{c}_gsm"].astype(float)
+        b[b == -9999.0] = np.nan
+        np.testing.assert_array_equal(ds["B_gsm"].values[:, k], b)
+    l1 = sorted(run.out.glob("L1_*24214*_V00.nc"))[0]
+    ds1 = xr.open_dataset(l1, engine="magfw")
+    raw1 = read_netcdf(l1)
+    assert ds1.sizes["time"] == raw1.variables["time"].size
+    assert np.abs(ds1["time"].values.astype("datetime64[ns]").astype(np.int64) / 1e9
+                  - raw1.variables["time"]).max() < 1e-5
+    assert (np.isnan(ds1["B_mag1"].values[:, 0]) == (raw1.variables["B_yaw_mag1"] == -9999.0)).all()
+
+
+def test_ephemeris_gap_flags_the_bins_without_position(run: Run, tmp_path: Path) -> None:
+    """Two ephemeris files with a one-hour hole between them: the day is made; the bins whose
+    centres the SPK does not cover have no position and flag 0, the reason is in the
+    attributes; the field (attitude is complete) and the other bins are as before."""
+    out = tmp_path / "out"
+    out.mkdir()
+    for p in run.out.glob("L1_*.nc"):
+        shutil.copy(p, out / p.name)
+    arch = tmp_path / "a"
+    for kind in ("ck", "sclk"):
+        shutil.copytree(run.root / spice.DIRS[kind], arch / spice.DIRS[kind])
+    t0 = float(tt2000_to_et(np.array([sim.day_start_tt(sim.date(2024, 8, 1))]))[0])
+    spans = {"al1_eph_28Jul2024_01Aug2024_v1.bsp": (t0 - 4 * 86400, t0 + 5 * 3600),
+             "al1_eph_01Aug2024_03Sep2024_v1.bsp": (t0 + 6 * 3600, t0 + 3 * 86400)}
+    with kernels.kernel_pool([]):
+        for name, (a, b) in spans.items():
+            et = np.arange(a, b + 1, 3600.0)
+            p, _ = sim.orbit_j2000(et)
+            v = (sim.orbit_j2000(et + 1.0)[0] - sim.orbit_j2000(et - 1.0)[0]) / 2.0
+            kernels.write_spk(arch / spice.DIRS["spk"] / name, spice.SPACECRAFT, 399, "J2000",
+                              et, np.hstack([p, v]))
+    s = run_level(run.hooks, "aditya", "l2", "2024-08-01", out, source=str(arch))
+    r = [x for x in s.results if x.level == "l2"][0]
+    assert r.status == "ok", r.message
+    gap, ref = read_netcdf(_l2(Run(out, arch, run.hooks, s))), read_netcdf(_l2(run))
+    g0, g1 = (int(x) for x in tt2000_from_et(np.array([t0 + 5 * 3600, t0 + 6 * 3600])))
+    centre = np.asarray(tt2000_from_unix(gap.variables["time"] + 5.0), dtype=np.int64)
+    hole = (centre > g0) & (centre < g1)
+    assert 355 <= hole.sum() <= 361
+    assert (gap.variables["x_gse"][hole] == -9999.0).all()
+    assert (gap.variables["Quality_flag_10s_data"][hole] == 0).all()
+    rest = ~hole
+    assert np.array_equal(gap.variables["Quality_flag_10s_data"][rest],
+                          ref.variables["Quality_flag_10s_data"][rest])
+    np.testing.assert_allclose(gap.variables["x_gse"][rest], ref.variables["x_gse"][rest], atol=1.0)
+    np.testing.assert_array_equal(gap.variables["Bx_gse"], ref.variables["Bx_gse"])
+    assert "ephemeris kernel" in gap.global_attrs["ephemeris_gaps_note"]
+    assert gap.global_attrs["attitude_gaps"] == "none"

@@ -190,13 +190,17 @@ def test_processing_configuration_is_typed_and_checked(tmp_path: Path):
 
 
 def test_levels_are_typed_objects_and_the_module_only_registers():
-    """The core's strict checks accept both level objects (their stage types chain); the
-    plugin module keeps only register_missions and simulate."""
-    assert plugin_problems(l1.L1(), level_object=True) == []
-    assert plugin_problems(l2.L2(), level_object=True) == []
+    """The core's strict checks accept every level object (their stage types chain); the
+    plugin module keeps only register_missions, simulate and register_commands."""
+    from magfw_aditya.calibrate import Calibrate
+    from magfw_aditya.compare import Compare
+    from magfw_aditya.monitor import Monitor
+
+    for level in (l1.L1(), l2.L2(), Calibrate(), Compare(), Monitor()):
+        assert plugin_problems(level, level_object=True) == []
     assert plugin_problems(aditya_plugin, level_object=False) == []
     hooks = {n for n in dir(aditya_plugin) if hasattr(getattr(aditya_plugin, n), "magfw_impl")}
-    assert hooks == {"register_missions", "simulate"}
+    assert hooks == {"register_missions", "simulate", "register_commands"}
 
 
 def test_creator_email_only_when_configured(tmp_path: Path):
@@ -225,7 +229,8 @@ def _transformed(setup: l2.DaySetup) -> l2.L2Transformed:
     bad = (tt >= 15 * 10**9)
     starts = l2.bin_starts(0, 10.0)
     pos = np.zeros((starts.size, 3))
-    return l2.L2Transformed(setup, tt, gse, -gse, bad, np.zeros(tt.size, bool), starts, pos, pos)
+    none = np.zeros(tt.size, bool)
+    return l2.L2Transformed(setup, tt, gse, -gse, 2 * gse, bad, none, starts, pos, pos, none, none)
 
 
 def test_l2_average_and_quality_are_pure_functions_of_arrays():
@@ -240,3 +245,58 @@ def test_l2_average_and_quality_are_pure_functions_of_arrays():
     q = l2.qualify(avg)
     assert q.missing_percent == pytest.approx(100 * 8639 / 8640)
     assert l2.l2_variables(avg, 0.5)["Bx_gse_error"][:2].tolist() == [0.5, 0.5]
+
+
+#: The ISSDC meta-file parameters, from the ASPEX-SWIS user manual, section 7 "Meta-file
+#: parameter definitions", Table 3 ("This meta-file format is standard for all Aditya-L1
+#: instruments"), group by group, as the MAG meta-file writes them. Left out on purpose:
+#: "Energy scan: Coverage and description" (section 7.2: SWIS only) and "Event flag:
+#: Assessment and description" (section 7.4: not implemented); Proposal id when not configured.
+TABLE3_SECTION7 = {
+    "identification_details": ["mission", "payload_name", "payload_description", "proposal_id",
+                               "observation_id", "version"],
+    "observation_details": ["start_date_time", "stop_date_time", "exposure_time"],
+    "file_details": ["file_name", "file_size", "md5_checksum", "creation_date", "content_type",
+                     "input_files"],
+    "processing_details": ["software_version", "level", "quality_assessment",
+                           "quality_description"],
+    "remarks": ["file_type", "remark"],
+}
+
+
+@pytest.mark.parametrize("proposal", [None, "P-2024-17"])
+def test_issdc_metafile_has_the_section7_fields(tmp_path, proposal):
+    import hashlib
+    import xml.etree.ElementTree as ET
+
+    from magfw_aditya import metafile
+
+    data = tmp_path / "L2_AL1_MAG_20240801_V10.nc"
+    data.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(range(256)) * 10)
+    info = metafile.MetaInfo(
+        data_name="L2_AL1_MAG_20240801_V10.nc", level="L2", version=10,
+        observation_ids=["N00_0000_478198", "N00_0000_478199", "N00_0000_478198"],
+        start="2024-08-01T00:00:00.000Z", stop="2024-08-01T23:59:50.000Z", exposure_s=80000.0,
+        content_type="L2 IMF", inputs=["L1_a.nc", "spice/ck/al1_att.bc"], software="magfw 0.1.0",
+        quality=9, remark="major revision: new caldb", proposal_id=proposal)
+    xml = metafile.payload_from(info)({"L2_AL1_MAG_20240801_V10.nc": data})
+    root = ET.fromstring(xml)
+    assert metafile.FIELDS == {k: tuple(v) for k, v in TABLE3_SECTION7.items()}
+    assert [g.tag for g in root] == list(TABLE3_SECTION7)
+    for group in root:
+        expect = [f for f in TABLE3_SECTION7[group.tag] if proposal or f != "proposal_id"]
+        assert [e.tag for e in group] == expect, group.tag
+    assert root.findtext("identification_details/mission") == "Aditya-L1"
+    assert root.findtext("identification_details/payload_name") == "MAG"
+    assert root.findtext("identification_details/version") == "V10"
+    assert root.findtext("identification_details/observation_id") == \
+        "N00_0000_478198 N00_0000_478199"
+    assert root.findtext("file_details/md5_checksum") == hashlib.md5(data.read_bytes()).hexdigest()
+    assert root.findtext("file_details/file_size") == str(data.stat().st_size)
+    files = root.find("file_details/input_files")
+    assert files.get("number") == "2" and [e.text for e in files] == ["L1_a.nc", "al1_att.bc"]
+    assert root.findtext("processing_details/quality_assessment") == "9"
+    assert root.findtext("processing_details/quality_description") == \
+        "Good quality; 10 - 25 % bad/missing samples"  # MAG manual Table 4
+    assert root.findtext("remarks/remark") == "major revision: new caldb"
+    assert "placeholder" not in xml.decode() and "not configured" not in xml.decode()

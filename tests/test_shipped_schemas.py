@@ -33,7 +33,9 @@ EXPECTED_IDS = {
         "prep_1s", "monthly_review", "beacon_rtn", "counts_table", "delivery_zip",
         "offsets_estimate",
     },
-    "aditya": {"l1", "l1_preview", "l2", "l2_metadata", "l2_outreach"},
+    "aditya": {"l1", "l1_meta", "l1_preview", "l2", "l2_meta", "l2_metadata", "l2_outreach",
+               "caldb_revision", "rotation_calibration", "comparison", "comparison_plot",
+               "monitoring", "monitoring_plot"},
     "plastic": {"merged_daily", "merged_yearly", "merged_daily_ff", "merged_monthly_ff",
                 "merged_10min", "merged_1hr"},
 }
@@ -136,7 +138,24 @@ NAMES = [
           version=0)),
     ("aditya", "l2", "L2_AL1_MAG_20241010_V00.nc", dict(yyyy=2024, mm=10, dd=10, version=0)),
     ("aditya", "l2", "L2_AL1_MAG_20240801_V00.nc", dict(yyyy=2024, mm=8, dd=1, version=0)),
-    ("aditya", "l2_metadata", "L2_AL1_MAG_20240801_V01.xml", dict(yyyy=2024, mm=8, dd=1, version=1)),
+    ("aditya", "l2_metadata", "L2_AL1_MAG_20240801_V01_provenance.xml",
+     dict(yyyy=2024, mm=8, dd=1, version=1)),
+    ("aditya", "l2_meta", "L2_AL1_MAG_20240801_V10.xml", dict(yyyy=2024, mm=8, dd=1, version=10)),
+    ("aditya", "l1_meta", "L1_MAG91N18P1AL10017109024026100025140104_N00_0000_000842_V00.xml",
+     dict(payload="MAG91", station="N18", pacq="P1", sat="AL1", strip="00171", vcid="09",
+          apid="0240", yy=26, doy=100, hh=2, mi=51, ss=40, ms=104, obsid="N00_0000_000842",
+          version=0)),
+    ("aditya", "caldb_revision", "caldb/AL1_MAG_CALDB_V01.yaml", dict(cal=1)),
+    ("aditya", "rotation_calibration", "calibration/AL1_MAG_ROTCAL_20240810_V00.yaml",
+     dict(yyyy=2024, mm=8, dd=10, version=0)),
+    ("aditya", "comparison", "comparison/AL1_MAG_VS_DSCOVR_202408_V01.yaml",
+     dict(monitor="DSCOVR", yyyy=2024, mm=8, version=1)),
+    ("aditya", "comparison_plot", "comparison/AL1_MAG_VS_ACE_202201_V00.png",
+     dict(monitor="ACE", yyyy=2022, mm=1, version=0)),
+    ("aditya", "monitoring", "monitoring/AL1_MAG_QUIET_202408_V00.yaml",
+     dict(yyyy=2024, mm=8, version=0)),
+    ("aditya", "monitoring_plot", "monitoring/AL1_MAG_QUIET_202408_V01.png",
+     dict(yyyy=2024, mm=8, version=1)),
     ("aditya", "l2_outreach", "L2_AL1_MAG_20240801_V00.png", dict(yyyy=2024, mm=8, dd=1, version=0)),
     # PLASTIC + MAG merge (the yearly name is the real SPDF one)
     ("plastic", "merged_yearly", "yearly_cdf/sta_l2_magplasma_1m_20100101_v07.cdf",
@@ -304,7 +323,12 @@ def test_aditya_l1_variables_are_table2():
 
 def test_aditya_l2_variables_are_table3_as_in_the_real_file():
     d = defs("aditya")["l2"]
-    assert [v.name for v in d.variables] == TABLE3
+    # Table 3 in its order, then the SCCS components (manual 3.1: "additionally ... in the SCCS
+    # frame") in its style
+    assert [v.name for v in d.variables] == TABLE3 + [
+        "Bx_sccs", "By_sccs", "Bz_sccs", "Bx_sccs_error", "By_sccs_error", "Bz_sccs_error"]
+    assert d.variable("By_sccs").dims == ["By"] and d.variable("Bz_sccs_error").units == \
+        "nano tesla - nT"
     t = d.variable("time")
     assert (t.dtype, t.units, t.fill) == ("float64", "Seconds (UNIX time)", None)
     assert t.description == "Epoch starts at Jan 1, 1970 00:00:00, bin-width = 10second"
@@ -334,9 +358,9 @@ def test_aditya_l2_global_attributes_are_the_real_acdd_set():
     names = d.provenance
     assert names.created == "date_created"
     assert names.inputs and names.software and names.reason and names.simulated
-    for pid in ("l1", "l1_preview", "l2", "l2_metadata", "l2_outreach"):
-        v = defs("aditya")[pid].version
-        assert (v.policy, v.start) == ("increment", 0), pid
+    for pid in ("l1", "l1_meta", "l1_preview", "l2", "l2_meta", "l2_metadata", "l2_outreach"):
+        v = defs("aditya")[pid].version  # Vmn: MAG manual 10, major or minor revisions
+        assert (v.policy, v.start) == ("major_minor", 0), pid
 
 
 def test_plastic_yearly_has_the_magplasma_variable_names():

@@ -85,7 +85,8 @@ def _cf_attrs(var: Variable) -> dict[str, Any]:
 
 def _nc_value(var: Variable, key: str, value: Any) -> Any:
     """An attribute value netCDF can store; CF range/fill attributes in the variable's dtype."""
-    if key in ("valid_min", "valid_max", "valid_range", "_FillValue", "missing_value") and (
+    if key in ("valid_min", "valid_max", "valid_range", "_FillValue", "missing_value",
+               "flag_values") and (
         var.dtype != "str"
     ):
         return np.asarray(value, dtype=var.numpy_dtype)[()]

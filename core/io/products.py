@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from magfw.products import ProductDefinition, Variable
 
 #: Keys of ``Variable.attrs`` that steer writers and are not written as attributes.
-WRITER_KEYS = frozenset({"columns", "source", "CDF_DATA_TYPE"})
+WRITER_KEYS = frozenset({"columns", "source", "CDF_DATA_TYPE", "vector"})
 
 #: ISTP fill values by numpy dtype (used when a record-varying variable declares no fill).
 ISTP_FILL: dict[str, int | float] = {

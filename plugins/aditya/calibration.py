@@ -23,7 +23,7 @@ Model (Ts sensor, Te electronics temperature)::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from magfw.api import InputError, MissingInputError
+from magfw.api import InputError, InputFile, MissingInputError, UnitContext
 
 CALDB_DIR = "caldb"
 CALDB_PATTERN = re.compile(r"(?P<key>AL1_MAG_CALDB)_V(?P<version>\d{2})\.yaml$")
@@ -161,3 +161,26 @@ def calibrate_counts(cal: CalDB, sensor: str, days: np.ndarray, counts: np.ndarr
         entry = cal.entry_for(sensor, d.astype(object))
         out[sel] = entry.apply(counts[sel].astype(np.float64), ts[sel], te[sel])
     return out
+
+
+def caldb_candidates(ctx: UnitContext, before: date | None = None
+                     ) -> list[tuple[int, InputFile]]:
+    """Every caldb version: the archive's, and the revisions in the output tree (those made
+    from a manoeuvre before ``before``, when given)."""
+    out: list[tuple[int, InputFile]] = []
+    if ctx.archive.exists(CALDB_DIR):
+        for name in ctx.archive.list(CALDB_DIR):
+            m = CALDB_PATTERN.search(name)
+            if m:
+                f = ctx.archive.get(f"{CALDB_DIR}/{name}")
+                out.append((int(m.group("version")),
+                            InputFile.from_fetched(f, "calibration", f"V{m.group('version')}")))
+    for found in ctx.find_products(ctx.mission.id, "caldb_revision"):
+        v = int(found.fields["cal"])
+        if before is not None:
+            raw = yaml.safe_load(found.path.read_text()) or {}
+            made = raw.get("rotation_manoeuvre")
+            if made and date.fromisoformat(str(made)) >= before:
+                continue
+        out.append((v, replace(ctx.product_input(found, "calibration"), version=f"V{v:02d}")))
+    return sorted(out, key=lambda x: x[0])

@@ -14,14 +14,30 @@ FILL = -9999.0  # the definitions' fill, as read back from L1 files (writes use 
 NS = 1_000_000_000
 
 
+#: ACDD global attributes taken from ``[missions.aditya]`` of magfw.toml when configured (the
+#: products carry none of them otherwise: never a placeholder).
+ACDD_SETTINGS = ("naming_authority", "institution", "license")
+
+
+def aditya_setting(key: str) -> str | None:
+    """``[missions.aditya] KEY`` of magfw.toml; None when it is not configured or magfw.toml
+    cannot be read (a broken magfw.toml must not fail products)."""
+    try:
+        value = mission_setting(MISSION, key)
+    except MagfwError:
+        return None
+    return str(value) if value else None
+
+
 def creator_email() -> str | None:
     """``[missions.aditya] creator_email`` of magfw.toml; None when it is not configured (the
     products then carry no creator_email) or magfw.toml cannot be read."""
-    try:
-        value = mission_setting(MISSION, "creator_email")
-    except MagfwError:  # a broken magfw.toml must not fail products
-        return None
-    return str(value) if value else None
+    return aditya_setting("creator_email")
+
+
+def acdd_settings() -> dict[str, str]:
+    """The configured ACDD attributes among :data:`ACDD_SETTINGS` (only those set)."""
+    return {k: v for k in ACDD_SETTINGS if (v := aditya_setting(k))}
 
 
 def iso_z(tt: np.ndarray | np.int64) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -31,12 +32,22 @@ from magfw.api import (
     Product,
     ProductDefinition,
     UnitContext,
+    __version__,
     hookimpl,
     pick_highest_version,
     time,
 )
-from magfw_aditya import calibration, config, despike
-from magfw_aditya.common import AXES, NS, SENSORS, creator_email, iso_z, product_version
+from magfw_aditya import calibration, config, despike, metafile
+from magfw_aditya.common import (
+    AXES,
+    NS,
+    SENSORS,
+    acdd_settings,
+    aditya_setting,
+    creator_email,
+    iso_z,
+    product_version,
+)
 from magfw_aditya.config import L1Config
 from magfw_aditya.gti import quality_factor
 from magfw_aditya.l0 import TAR_PATTERN, L0Data, day_dir, read_l0, stem_date, stem_fields
@@ -80,6 +91,7 @@ class CalibratedFile:
 @dataclass(frozen=True)
 class L1Calibrated:
     files: list[CalibratedFile]
+    caldb_name: str = ""  #: the caldb file used (for the meta-files' input list)
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,7 @@ class CorrectedFile:
 @dataclass(frozen=True)
 class L1Corrected:
     files: list[CorrectedFile]
+    caldb_name: str = ""
 
 
 # ------------------------------------------------------------------------------ pure steps
@@ -190,9 +203,11 @@ def l1_variables(f: CorrectedFile, error_nt: float) -> dict[str, np.ndarray]:
     return variables
 
 
-def l1_attrs(f: CorrectedFile, version: int, cadence_s: float, email: str | None
+def l1_attrs(f: CorrectedFile, version: int, cadence_s: float, email: str | None,
+             settings: dict[str, str] | None = None, file_id: str | None = None
              ) -> dict[str, object]:
-    """The per-file global attributes (creator_email only when configured)."""
+    """The per-file global attributes (creator_email, naming_authority, institution and
+    license only when configured: ``settings``)."""
     expected, missing = file_stats(f, cadence_s)
     attrs: dict[str, object] = {
         "number_of_samples": int(f.tt.size),
@@ -214,6 +229,9 @@ def l1_attrs(f: CorrectedFile, version: int, cadence_s: float, email: str | None
                             f"{int((f.removed['mag2'] & ~f.saturated['mag2']).sum())}"),
         "dropped_packets": ", ".join(f"{k} {v}" for k, v in f.l0.dropped.items()) or "none",
     })
+    if file_id:
+        attrs["id"] = file_id
+    attrs.update(settings or {})
     return attrs
 
 
@@ -233,14 +251,35 @@ def preview(f: CorrectedFile) -> PlotSpec:
 
 
 def l1_products(files: list[CorrectedFile], l1: ProductDefinition, l1_preview: ProductDefinition,
-                version: int, cfg: L1Config, email: str | None) -> list[Product]:
-    """One L1 netCDF and one preview PNG per tar, named by the tar's stem."""
+                version: int, cfg: L1Config, email: str | None,
+                l1_meta: ProductDefinition | None = None, caldb_name: str = "",
+                remark: str = "first version", proposal_id: str | None = None,
+                settings: dict[str, str] | None = None) -> list[Product]:
+    """One L1 netCDF, its ISSDC meta-file (when ``l1_meta`` is given) and one preview PNG per
+    tar, named by the tar's stem."""
     products: list[Product] = []
+    cadence = l1.cadence_s or CADENCE_S
     for f in files:
         fields = stem_fields(l1, f.l0.stem) or {}
-        attrs = l1_attrs(f, version, l1.cadence_s or CADENCE_S, email)
+        name = l1.filename.format(**fields, version=version)
+        attrs = l1_attrs(f, version, cadence, email, settings, Path(name).stem)
         products.append(Product(definition=l1, fields=fields,
-                                variables=l1_variables(f, cfg.error_nt), attrs=attrs))
+                                variables=l1_variables(f, cfg.error_nt), attrs=attrs,
+                                inputs=[f.l0.name]))
+        if l1_meta is not None:
+            good = ~(f.removed["mag1"] | f.removed["mag2"] | f.hk_missing)
+            expected, missing = file_stats(f, cadence)
+            meta = metafile.MetaInfo(
+                data_name=name, level="L1", version=version,
+                observation_ids=[str(fields.get("obsid", ""))],
+                start=iso_z(f.tt[0]), stop=iso_z(f.tt[-1]),
+                exposure_s=float(np.count_nonzero(good)) * cadence,
+                content_type="L1 MAG1 and MAG2 magnetic field, 128 ms, SCCS",
+                inputs=[f.l0.name] + ([caldb_name] if caldb_name else []),
+                software=f"magfw {__version__}", quality=quality_factor(missing),
+                remark=remark, proposal_id=proposal_id)
+            products.append(Product(definition=l1_meta, fields=fields,
+                                    payload_from=metafile.payload_from(meta)))
         products.append(Product(definition=l1_preview, fields=fields, plot=preview(f)))
     return products
 
@@ -249,17 +288,13 @@ def l1_products(files: list[CorrectedFile], l1: ProductDefinition, l1_preview: P
 
 
 def _caldb_input(ctx: UnitContext) -> InputFile:
-    """The highest version of the calibration database."""
-    names = ctx.archive.list(calibration.CALDB_DIR)
-    best = pick_highest_version(names, calibration.CALDB_PATTERN)
-    if not best:
+    """The highest version of the calibration database: the archive's, or a revision made in
+    this output tree by ``magfw aditya calibrate rotations`` (level ``calibrate``)."""
+    found = calibration.caldb_candidates(ctx)
+    if not found:
         raise MissingInputError(f"{ctx.archive.root}/{calibration.CALDB_DIR}",
                                 "no calibration database AL1_MAG_CALDB_Vnn.yaml")
-    name = best["AL1_MAG_CALDB"]
-    match = calibration.CALDB_PATTERN.search(name)
-    version = f"V{match.group('version')}" if match else None
-    return InputFile.from_fetched(ctx.archive.get(f"{calibration.CALDB_DIR}/{name}"),
-                                  "calibration", version)
+    return found[-1][1]
 
 
 class L1:
@@ -291,7 +326,7 @@ class L1:
             calibration={"caldb": f"AL1_MAG_CALDB_{cal.version}",
                          "processing": config.digest(config.PROCESSING)},
             selection={"l0": "highest version of each stem dated the day",
-                       "caldb": "highest version",
+                       "caldb": "highest version (archive or this tree)",
                        "packet_layout": config.digest(DEFAULT_LAYOUT)},
             notes=notes)
 
@@ -310,14 +345,18 @@ class L1:
     @hookimpl
     def calibrate(self, ctx: UnitContext, data: L1Raw) -> L1Calibrated:
         cfg = config.l1_config()
-        return L1Calibrated([calibrate_file(f, data.caldb, data.layout, cfg) for f in data.files])
+        return L1Calibrated([calibrate_file(f, data.caldb, data.layout, cfg) for f in data.files],
+                            data.caldb.path.name)
 
     @hookimpl
     def correct(self, ctx: UnitContext, data: L1Calibrated) -> L1Corrected:
         cfg = config.l1_config()
-        return L1Corrected([correct_file(f, cfg) for f in data.files])
+        return L1Corrected([correct_file(f, cfg) for f in data.files], data.caldb_name)
 
     @hookimpl
     def write(self, ctx: UnitContext, data: L1Corrected) -> list[Product]:
         return l1_products(data.files, ctx.product("l1"), ctx.product("l1_preview"),
-                           ctx.version, config.l1_config(), creator_email())
+                           ctx.version, config.l1_config(), creator_email(),
+                           l1_meta=ctx.product("l1_meta"), caldb_name=data.caldb_name,
+                           remark=ctx.reason or "first version",
+                           proposal_id=aditya_setting("proposal_id"), settings=acdd_settings())

@@ -21,7 +21,7 @@ the plugin's frames kernel ``data/al1_magfw_gsm_v01.tf``, which is then a kernel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -44,11 +44,22 @@ from magfw.api import (
     highest,
     hookimpl,
     kernels,
+    pick_highest_version,
     read_netcdf,
     time,
 )
-from magfw_aditya import config, dualmag, gti, spice
-from magfw_aditya.common import AXES, FILL, NS, SENSORS, creator_email, iso_z, product_version
+from magfw_aditya import calops, config, dualmag, gti, metafile, spice
+from magfw_aditya.common import (
+    AXES,
+    FILL,
+    NS,
+    SENSORS,
+    acdd_settings,
+    aditya_setting,
+    creator_email,
+    iso_z,
+    product_version,
+)
 from magfw_aditya.config import L2Config
 from magfw_aditya.despike import running_median
 from magfw_aditya.metadata import l2_metadata_xml
@@ -57,11 +68,22 @@ CADENCE_S = 0.128
 PAD_S = 120.0
 #: ``--gsm-dipole`` -> the GSM frame used.
 GSM_FRAMES = {"igrf": "GSM", "fixed2000": spice.GSM_FIXED_FRAME}
+#: The default of ``--gsm-dipole``: the GSM of the public Aditya-L1 frames kernel.
+GSM_DEFAULT = "fixed2000"
 GSM_TEXT = {
     "GSM": "GSM: X Earth->Sun, Z the IGRF-14 dipole axis of date perpendicular to X (magfw.frames)",
     spice.GSM_FIXED_FRAME: "GSM_FIXED2000: X Earth->Sun, Z the fixed IGRF 2000.0 dipole pole "
                            "79.54N 288.43E of the public Aditya-L1 frames kernel (magfw.frames)",
 }
+#: What the file says of the GSM it does not use.
+GSM_OTHER = {
+    "GSM": "the default --gsm-dipole fixed2000 gives GSM_FIXED2000 (fixed IGRF 2000.0 pole "
+           "79.54N 288.43E of the public Aditya-L1 frames kernel)",
+    spice.GSM_FIXED_FRAME: "the option --gsm-dipole igrf gives GSM with the IGRF-14 dipole axis "
+                           "of date",
+}
+CALIBRATION_REASON = ("spacecraft rotation manoeuvre for calibration: data of calibration "
+                      "intervals are not disseminated (MAG manual section 7)")
 
 # ------------------------------------------------------------------------------------- stages
 
@@ -77,6 +99,8 @@ class DaySetup:
     inputs: tuple[InputFile, ...]
     kernels: tuple[Path, ...]
     gsm_frame: str
+    #: (M, 2) int64 TT2000 [start, end] of the calibration manoeuvres touching the day
+    calibration: np.ndarray = field(default_factory=lambda: np.empty((0, 2), dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -104,13 +128,16 @@ class L2Corrected:
 class L2Transformed:
     setup: DaySetup
     tt: np.ndarray  #: (N,) int64 TT2000
-    gse: np.ndarray  #: (N, 3) nT, NaN outside the day or where imf is NaN
+    gse: np.ndarray  #: (N, 3) nT, NaN outside the day, where imf is NaN or without attitude
     gsm: np.ndarray  #: (N, 3) nT
+    sccs: np.ndarray  #: (N, 3) nT, the corrected IMF in SCCS (NaN where gse is)
     bad_gti: np.ndarray
     hk_missing: np.ndarray
     start: np.ndarray  #: (8640,) int64 TT2000 of each 10-s bin start
-    pos_gse: np.ndarray  #: (8640, 3) km, spacecraft at the bin centres
+    pos_gse: np.ndarray  #: (8640, 3) km, spacecraft at the bin centres (NaN without SPK)
     pos_gsm: np.ndarray  #: (8640, 3) km
+    no_attitude: np.ndarray  #: (N,) bool, a sample of the day the attitude CK does not cover
+    calibrating: np.ndarray  #: (N,) bool, inside a calibration manoeuvre
 
 
 @dataclass(frozen=True)
@@ -119,10 +146,14 @@ class L2Averaged:
     start: np.ndarray  #: (8640,) int64 TT2000 bin starts
     gse: np.ndarray  #: (8640, 3) nT means of the good samples (NaN: none)
     gsm: np.ndarray  #: (8640, 3) nT
+    sccs: np.ndarray  #: (8640, 3) nT
     pos_gse: np.ndarray
     pos_gsm: np.ndarray
     n_good: np.ndarray  #: (8640,) good samples per bin
     flag: np.ndarray  #: (8640,) bool, enough good samples
+    attitude_gaps: list[str]  #: 'start/end' UT of the bins flagged for lack of attitude
+    ephemeris_gaps: list[str]  #: 'start/end' UT of the bins without spacecraft position
+    calibration: list[str]  #: 'start/end' UT of the bins left out (calibration manoeuvres)
 
 
 @dataclass(frozen=True)
@@ -167,10 +198,11 @@ def bin_starts(t0: int, bin_s: float) -> np.ndarray:
 
 def transform_day(data: L2Corrected, bin_s: float) -> L2Transformed:
     """Good samples of the day SCCS -> GSE and GSM (attitude CK, magfw.frames); spacecraft
-    positions in both at the bin centres."""
+    positions in both at the bin centres. Samples the attitude CK does not cover are not
+    rotated (flagged: their bins lose them), bin centres the SPK does not cover have no
+    position (flagged); neither fails the day."""
     s = data.setup
     use = (data.tt >= s.t0) & (data.tt < s.t1) & ~np.isnan(data.imf).any(axis=1)
-    tt = data.tt[use]
     starts = bin_starts(s.t0, bin_s)
     centres = starts + (starts[1] - starts[0]) // 2
     et = time.tt2000_to_et(np.array([s.t0 - 600 * NS, s.t1 + 600 * NS]))
@@ -178,34 +210,70 @@ def transform_day(data: L2Corrected, bin_s: float) -> L2Transformed:
                                     bodies=[spice.SPACECRAFT], ck_ids=[spice.CK_ID])
     gse = np.full(data.imf.shape, np.nan)
     gsm = np.full(data.imf.shape, np.nan)
-    with kernels.kernel_pool(chosen):
-        gse[use] = frames.rotate(data.imf[use], tt, spice.FRAME, "GSE")
-        gsm[use] = frames.rotate(data.imf[use], tt, spice.FRAME, s.gsm_frame)
-        pos_gse = frames.positions(centres, spice.SPACECRAFT, "GSE", center="EARTH")
-        pos_gsm = frames.positions(centres, spice.SPACECRAFT, s.gsm_frame, center="EARTH")
-    return L2Transformed(s, data.tt, gse, gsm, data.bad_gti, data.hk_missing, starts,
-                         pos_gse, pos_gsm)
+    pos_gse = np.full((starts.size, 3), np.nan)
+    pos_gsm = np.full((starts.size, 3), np.nan)
+    in_day = (data.tt >= s.t0) & (data.tt < s.t1)
+    with kernels.kernel_pool(chosen) as pool:
+        covered = np.ones(data.tt.size, dtype=bool)
+        covered[in_day] = kernels.require_coverage(pool, spice.CK_ID, data.tt[in_day], kind="ck",
+                                                   flag=True)
+        use &= covered
+        tt = data.tt[use]
+        if tt.size:
+            gse[use] = frames.rotate(data.imf[use], tt, spice.FRAME, "GSE")
+            gsm[use] = frames.rotate(data.imf[use], tt, spice.FRAME, s.gsm_frame)
+        has_pos = kernels.require_coverage(pool, spice.SPACECRAFT, centres, kind="spk", flag=True)
+        if has_pos.any():
+            pos_gse[has_pos] = frames.positions(centres[has_pos], spice.SPACECRAFT, "GSE",
+                                                center="EARTH")
+            pos_gsm[has_pos] = frames.positions(centres[has_pos], spice.SPACECRAFT, s.gsm_frame,
+                                                center="EARTH")
+    sccs = np.where(use[:, None], data.imf, np.nan)
+    calibrating = gti.in_intervals(data.tt, s.calibration)
+    return L2Transformed(s, data.tt, gse, gsm, sccs, data.bad_gti, data.hk_missing, starts,
+                         pos_gse, pos_gsm, in_day & ~covered, calibrating)
+
+
+def bin_runs(starts: np.ndarray, mask: np.ndarray, bin_ns: int) -> list[str]:
+    """Runs of flagged bins as 'start/end' UT (first bin start, last bin end)."""
+    if not mask.any():
+        return []
+    m = mask.astype(np.int8)
+    a = np.flatnonzero(np.diff(np.r_[0, m]) == 1)
+    b = np.flatnonzero(np.diff(np.r_[m, 0]) == -1)
+    return [f"{iso_z(starts[i])}/{iso_z(starts[j] + bin_ns)}" for i, j in zip(a, b, strict=True)]
 
 
 def average_day(data: L2Transformed, min_good_fraction: float) -> L2Averaged:
-    """Bins [start, start + 10 s): means of the good samples (present, HK, GTI); a bin is
-    valid with at least ``min_good_fraction`` of its nominal samples."""
+    """Bins [start, start + 10 s): means of the good samples (present, HK, GTI, attitude); a
+    bin is valid with at least ``min_good_fraction`` of its nominal samples and a spacecraft
+    position. Bins touching a calibration manoeuvre are left out (fill, flag 0)."""
     starts = data.start
     bin_ns = int(starts[1] - starts[0])
     nb = starts.size
     idx = (data.tt - starts[0]) // bin_ns
-    good = (idx >= 0) & (idx < nb) & ~np.isnan(data.gse).any(axis=1) & ~data.bad_gti \
-        & ~data.hk_missing
+    inside = (idx >= 0) & (idx < nb)
+    good = inside & ~np.isnan(data.gse).any(axis=1) & ~data.bad_gti & ~data.hk_missing
     gi = idx[good]
     n = np.bincount(gi, minlength=nb)
     means = []
     with np.errstate(invalid="ignore", divide="ignore"):
-        for arr in (data.gse, data.gsm):
+        for arr in (data.gse, data.gsm, data.sccs):
             means.append(np.stack([np.bincount(gi, arr[good, k], nb) for k in range(3)],
                                   1) / n[:, None])
     nominal = bin_ns / 1e9 / CADENCE_S
-    return L2Averaged(data.setup, starts, means[0], means[1], data.pos_gse, data.pos_gsm, n,
-                      n >= min_good_fraction * nominal)
+    no_att = np.bincount(idx[inside & data.no_attitude], minlength=nb) > 0
+    no_pos = np.isnan(data.pos_gse).any(axis=1)
+    cal = np.bincount(idx[inside & data.calibrating], minlength=nb) > 0
+    cal |= gti.in_intervals(starts, data.setup.calibration) | gti.in_intervals(
+        starts + bin_ns - 1, data.setup.calibration)
+    for m in means:
+        m[cal] = np.nan  # nothing of a calibration interval is disseminated
+    flag = (n >= min_good_fraction * nominal) & ~no_pos & ~cal
+    return L2Averaged(data.setup, starts, means[0], means[1], means[2], data.pos_gse,
+                      data.pos_gsm, np.where(cal, 0, n), flag,
+                      bin_runs(starts, no_att & ~flag, bin_ns), bin_runs(starts, no_pos, bin_ns),
+                      bin_runs(starts, cal, bin_ns))
 
 
 def qualify(data: L2Averaged) -> L2Qualified:
@@ -220,7 +288,7 @@ def _f32(x: np.ndarray) -> np.ndarray:
 def l2_variables(b: L2Averaged, error_nt: float) -> dict[str, np.ndarray]:
     """Table 3: time (bin starts, UNIX s), B in GSE and GSM, their errors, positions, flag."""
     variables: dict[str, np.ndarray] = {"time": time.tt2000_to_unix(b.start)}
-    field = {"gse": b.gse, "gsm": b.gsm}
+    field = {"gse": b.gse, "gsm": b.gsm, "sccs": b.sccs}
     position = {"gse": b.pos_gse, "gsm": b.pos_gsm}
     for frame in ("gse", "gsm"):
         for k, c in enumerate("xyz"):
@@ -233,11 +301,20 @@ def l2_variables(b: L2Averaged, error_nt: float) -> dict[str, np.ndarray]:
         for k, c in enumerate("xyz"):
             variables[f"{c}_{frame}"] = _f32(position[frame][:, k])
     variables["Quality_flag_10s_data"] = b.flag.astype(np.float32)
+    for frame in ("sccs",):
+        for k, c in enumerate("xyz"):
+            variables[f"B{c}_{frame}"] = _f32(field[frame][:, k])
+        for k, c in enumerate("xyz"):
+            variables[f"B{c}_{frame}_error"] = np.where(np.isnan(field[frame][:, k]), np.nan,
+                                                        error_nt).astype(np.float32)
     return variables
 
 
-def l2_attrs(data: L2Qualified, version: int, email: str | None) -> dict[str, object]:
-    """The per-file global attributes (creator_email only when configured)."""
+def l2_attrs(data: L2Qualified, version: int, email: str | None,
+             settings: dict[str, str] | None = None, file_id: str | None = None
+             ) -> dict[str, object]:
+    """The per-file global attributes (creator_email, naming_authority, institution and
+    license only when configured: ``settings``)."""
     b = data.bins
     attrs: dict[str, object] = {
         "number_of_samples": int(b.start.size),
@@ -250,10 +327,26 @@ def l2_attrs(data: L2Qualified, version: int, email: str | None) -> dict[str, ob
     attrs.update({
         "missing_data_percentage": round(data.missing_percent, 3),
         "time_stamp": "start of each 10-s bin [t, t + 10 s); positions at the bin centre",
+        "gsm_dipole": "fixed2000" if b.setup.gsm_frame == spice.GSM_FIXED_FRAME else "igrf",
         "gsm_definition": GSM_TEXT[b.setup.gsm_frame],
+        "gsm_alternative": GSM_OTHER[b.setup.gsm_frame],
         "dual_magnetometer": "B_IMF = (q B_MAG1 - B_MAG2) / (q - 1), q = (6 m / 3 m)^3 = 8 "
                              "(centre dipole, r^-3)",
+        "attitude_gaps": b.attitude_gaps or ["none"],
+        "ephemeris_gaps": b.ephemeris_gaps or ["none"],
+        "calibration_intervals": b.calibration or ["none"],
     })
+    if b.attitude_gaps:
+        attrs["attitude_gaps_note"] = ("bins flagged 0: the attitude kernel (CK) does not cover "
+                                       "their samples, so they cannot be rotated to GSE/GSM")
+    if b.ephemeris_gaps:
+        attrs["ephemeris_gaps_note"] = ("bins flagged 0: the ephemeris kernel (SPK) does not "
+                                        "cover them, so the spacecraft position is missing")
+    if b.calibration:
+        attrs["calibration_intervals_note"] = "bins left out (fill, flag 0): " + CALIBRATION_REASON
+    if file_id:
+        attrs["id"] = file_id
+    attrs.update(settings or {})
     return attrs
 
 
@@ -333,9 +426,39 @@ def kernel_inputs(ctx: UnitContext, gsm_frame: str) -> tuple[list[InputFile], di
     return files, {kind: ", ".join(f.name for f in fs) for kind, fs in by_kind.items()}
 
 
+def l1_caldbs(files: list[InputFile]) -> list[str]:
+    """The caldb versions (``AL1_MAG_CALDB_Vnn``) in the L1 inputs' calibration_version."""
+    out: set[str] = set()
+    for f in files:
+        try:
+            with h5py.File(f.path, "r") as h:
+                value = h.attrs.get("calibration_version")
+        except OSError as exc:
+            raise InputError(f.path, f"not a readable L1 netCDF: {exc}") from exc
+        items = value if isinstance(value, np.ndarray | list) else [value]
+        for item in items:
+            text = item.decode() if isinstance(item, bytes) else str(item)
+            if text.startswith("caldb="):
+                out.add(text.removeprefix("caldb="))
+    return sorted(out)
+
+
+def ops_input(ctx: UnitContext) -> list[InputFile]:
+    """The highest version of the calibration operations record, if the archive has one."""
+    if not ctx.archive.exists(calops.OPS_DIR):
+        return []
+    best = pick_highest_version(ctx.archive.list(calops.OPS_DIR), calops.OPS_PATTERN)
+    if not best:
+        return []
+    name = best["AL1_MAG_CALIBRATION_OPS"]
+    m = calops.OPS_PATTERN.search(name)
+    return [InputFile.from_fetched(ctx.archive.get(f"{calops.OPS_DIR}/{name}"), "operations",
+                                   f"V{m.group('version')}" if m else None)]
+
+
 def gsm_frame(ctx: UnitContext) -> str:
-    """The GSM frame the ``--gsm-dipole`` option asks for."""
-    return GSM_FRAMES[str(ctx.options.get("gsm_dipole") or "igrf")]
+    """The GSM frame the ``--gsm-dipole`` option asks for (default ``fixed2000``)."""
+    return GSM_FRAMES[str(ctx.options.get("gsm_dipole") or GSM_DEFAULT)]
 
 
 # -------------------------------------------------------------------------------- the level
@@ -353,13 +476,17 @@ class L2:
                                                  f"aditya l1 {prev}..{ctx.day}' first")
         files = [ctx.product_input(f, "l1") for f in found]
         kernel_files, kernel_set = kernel_inputs(ctx, gsm_frame(ctx))
+        ops = ops_input(ctx)
         return Inputs(
-            files=files + kernel_files,
-            calibration={"processing": config.digest(config.PROCESSING)},
+            files=files + kernel_files + ops,
+            # the caldb versions the L1 inputs were made with: a new calibration is a major
+            # revision of L2 too (MAG manual 10)
+            calibration={"processing": config.digest(config.PROCESSING),
+                         "l1_caldb": ", ".join(l1_caldbs(files)) or "unknown"},
             kernels=kernel_set,
             selection={"l1": "newest version of each L1 file touching the day",
                        "spk_ck": "highest version of each monthly kernel covering the day",
-                       "sclk": "highest version"})
+                       "sclk": "highest version", "operations": "highest version"})
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> L2Read:
@@ -386,8 +513,10 @@ class L2:
         tt = tt[order]
         keep = np.r_[True, np.diff(tt) > 0]  # overlapping files: first wins
         ctx.vectors += 2 * int(keep.sum())
+        ops = [m for f in inputs.by_role("operations") for m in calops.load_ops(f.path)]
         setup = DaySetup(ctx.day, t0, t1, tuple(inputs.files),
-                         tuple(f.path for f in inputs.by_role("kernel")), gsm_frame(ctx))
+                         tuple(f.path for f in inputs.by_role("kernel")), gsm_frame(ctx),
+                         calops.intervals(ops))
         return L2Read(setup, tt[keep], np.concatenate(b1s)[order][keep],
                       np.concatenate(b2s)[order][keep], np.concatenate(gaps))
 
@@ -409,23 +538,42 @@ class L2:
 
     @hookimpl
     def write(self, ctx: UnitContext, data: L2Qualified) -> list[Product]:
-        """The netCDF, its XML metadata and the outreach image; the runner fills the date and
-        version fields of their names."""
+        """The netCDF, its ISSDC meta-file, the provenance XML and the outreach image; the
+        runner fills the date and version fields of their names."""
         d = ctx.product("l2")
         b = data.bins
         missing = data.missing_percent
         qf = gti.quality_factor(missing)
         name = d.filename.format(**date_fields(b.setup.day), version=ctx.version)
         gsm = GSM_TEXT[b.setup.gsm_frame]
+        remark = ctx.reason or "first version"
+        if b.calibration:
+            remark += "; " + CALIBRATION_REASON
         xml = l2_metadata_xml(product_name=name, version=ctx.version, day=b.setup.day,
-                              quality_factor=qf, missing_percent=missing,
-                              remarks=ctx.reason or "first version",
+                              quality_factor=qf, missing_percent=missing, remarks=remark,
                               software=f"magfw {__version__}", gsm=gsm,
                               simulated=ctx.simulated, inputs=b.setup.inputs)
+        l1_names = [f.name for f in b.setup.inputs if f.role == "l1"]
+        meta = metafile.MetaInfo(
+            data_name=name, level="L2", version=ctx.version,
+            observation_ids=[obs for n in l1_names if (obs := l1_obsid(ctx, n))],
+            start=iso_z(b.start[0]), stop=iso_z(b.start[-1]),
+            exposure_s=float(np.count_nonzero(b.flag)) * float(b.start[1] - b.start[0]) / NS,
+            content_type="L2 interplanetary magnetic field, 10 s, GSE, GSM and SCCS",
+            inputs=[f.name for f in b.setup.inputs], software=f"magfw {__version__}",
+            quality=qf, remark=remark, proposal_id=aditya_setting("proposal_id"))
         return [
             Product(definition=d, variables=l2_variables(b, config.l2_config().error_nt),
-                    attrs=l2_attrs(data, ctx.version, creator_email())),
+                    attrs=l2_attrs(data, ctx.version, creator_email(), acdd_settings(),
+                                   Path(name).stem)),
+            Product(definition=ctx.product("l2_meta"), payload_from=metafile.payload_from(meta)),
             Product(definition=ctx.product("l2_metadata"), payload=xml),
             Product(definition=ctx.product("l2_outreach"),
                     plot=outreach(b, ctx.version, qf, missing, ctx.simulated)),
         ]
+
+
+def l1_obsid(ctx: UnitContext, name: str) -> str | None:
+    """The observation id of an L1 file name."""
+    fields = ctx.product("l1").filename.parse(name)
+    return str(fields["obsid"]) if fields else None

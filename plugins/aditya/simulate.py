@@ -70,6 +70,22 @@ CK_STEP_S = 10.0
 SPK_STEP_S = 3600.0
 GRID_S = 60.0
 STATION, PACQ, VCID, APID = "N18", "P1", "09", "0240"
+#: Calibration manoeuvres: on this day of every month from MANOEUVRE_FROM, rotations of the
+#: spacecraft about its yaw, roll and pitch axes in turn (MAG manual 7), each MANOEUVRE_REVS
+#: turns at MANOEUVRE_RATE deg/s, MANOEUVRE_PAUSE_S apart, starting MANOEUVRE_START_S after 00:00.
+MANOEUVRE_DAY = 10
+MANOEUVRE_FROM = date(2024, 8, 1)
+MANOEUVRE_START_S = 6 * 3600.0
+MANOEUVRE_RATE = 3.0
+MANOEUVRE_REVS = 5
+MANOEUVRE_PAUSE_S = 60.0
+MANOEUVRE_CK_STEP_S = 1.0
+#: The sensors' true zero offsets drift away from the caldb from OFFSET_DRIFT_FROM on by these
+#: (nT, SCCS): the known offsets a rotation manoeuvre must recover.
+OFFSET_DRIFT_FROM = date(2024, 8, 5)
+OFFSET_DRIFT = {"MAG1": np.array([0.8, -0.6, 0.4]), "MAG2": np.array([-0.5, 0.9, -0.7])}
+#: The simulated DSCOVR file's field is the true IMF plus this (nT, GSE).
+UPSTREAM_OFFSET = np.array([0.4, -0.3, 0.25])
 
 
 # ------------------------------------------------------------------------------- time and clock
@@ -160,6 +176,17 @@ def sc_field_mag2(tt: np.ndarray, seed: int) -> np.ndarray:
     return slow + 0.15 * np.sin(2 * np.pi * 1.3 * s + 0.4) * e_ac
 
 
+def _ac_part(tt: np.ndarray, seed: int) -> np.ndarray:
+    """The 1.3 Hz part of :func:`sc_field_mag2`."""
+    rng = np.random.default_rng([seed, 404])
+    rng.uniform(-6, 6, 3), rng.uniform(0.5, 1.5, 3), rng.uniform(4, 9, 3), rng.uniform(0, 2 * np.pi, 3)
+    e_ac = rng.normal(size=3)
+    e_ac /= np.linalg.norm(e_ac)
+    s = seconds(tt)[:, None]
+    out: np.ndarray = 0.15 * np.sin(2 * np.pi * 1.3 * s + 0.4) * e_ac
+    return out
+
+
 @dataclass(frozen=True)
 class DayEvents:
     """Injected defects of one UTC day, as TT2000 [start, end) intervals."""
@@ -180,8 +207,15 @@ def day_events(day: date, seed: int) -> DayEvents:
         d = rng.uniform(*dur, n)
         return (t0 + np.stack([starts, starts + d], axis=1) * NS).astype(np.int64)
 
-    return DayEvents(draw(505, 2, (480, 1200), (0.05, 0.9)), draw(606, 2, (4, 4), (0.05, 0.95)),
-                     draw(707, 1, (1800, 3000), (0.05, 0.9)), draw(808, 1, (900, 1800), (0.05, 0.9)))
+    ev = [draw(505, 2, (480, 1200), (0.05, 0.9)), draw(606, 2, (4, 4), (0.05, 0.95)),
+          draw(707, 1, (1800, 3000), (0.05, 0.9)), draw(808, 1, (900, 1800), (0.05, 0.9))]
+    iv = manoeuvre_interval(day)
+    if iv is not None:  # operations keep the calibration manoeuvre clear of other events
+        clear = (iv[0] - 3600 * NS, iv[1] + 600 * NS)
+        for e in ev:
+            hit = (e[:, 1] > clear[0]) & (e[:, 0] < clear[1])
+            e[hit] += clear[1] - e[hit, 0:1]
+    return DayEvents(*ev)
 
 
 def _days_of(tt: np.ndarray) -> list[date]:
@@ -257,6 +291,45 @@ def orbit_j2000(et: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p, sun
 
 
+def manoeuvre_segments(day: date) -> list[tuple[int, int, int]]:
+    """The rotation segments of ``day``'s calibration manoeuvre: (axis 0/1/2 = yaw/roll/pitch,
+    start TT2000, end TT2000); none on other days."""
+    if day.day != MANOEUVRE_DAY or day < MANOEUVRE_FROM:
+        return []
+    turn = MANOEUVRE_REVS * 360.0 / MANOEUVRE_RATE
+    t = day_start_tt(day) + int(MANOEUVRE_START_S * NS)
+    out = []
+    for axis in range(3):
+        out.append((axis, t, t + int(turn * NS)))
+        t += int((turn + MANOEUVRE_PAUSE_S) * NS)
+    return out
+
+
+def manoeuvre_interval(day: date) -> tuple[int, int] | None:
+    """[start, end] TT2000 of the day's whole manoeuvre, or None."""
+    seg = manoeuvre_segments(day)
+    return (seg[0][1], seg[-1][2]) if seg else None
+
+
+def manoeuvre_rotation(et: np.ndarray) -> np.ndarray:
+    """Rotations (N,3,3) of the spacecraft body during manoeuvres (identity elsewhere)."""
+    tt = np.asarray(time.tt2000_from_et(np.asarray(et, dtype=np.float64)), dtype=np.int64)
+    rv = np.zeros((et.size, 3))
+    if et.size:
+        for day in _days_of(tt):
+            for axis, a, b in manoeuvre_segments(day):
+                sel = (tt >= a) & (tt < b)
+                rv[sel, axis] = np.radians(MANOEUVRE_RATE) * (tt[sel] - a) / 1e9
+    out: np.ndarray = frames.rodrigues(rv)
+    return out
+
+
+def offset_drift(days: np.ndarray, sensor: str) -> np.ndarray:
+    """The true offsets' drift (N,3) nT SCCS at UTC dates ``days`` (datetime64[D])."""
+    on = days >= np.datetime64(OFFSET_DRIFT_FROM)
+    return on[:, None] * OFFSET_DRIFT[sensor][None, :]
+
+
 def attitude(et: np.ndarray, sun_from_sc: np.ndarray, seed: int) -> np.ndarray:
     """C-matrices (N,3,3) J2000 -> SCCS: rows yaw (Sun), roll (~ecliptic north), pitch."""
     u = _unit(sun_from_sc)
@@ -271,7 +344,7 @@ def attitude(et: np.ndarray, sun_from_sc: np.ndarray, seed: int) -> np.ndarray:
     ph = rng.uniform(0, 2 * np.pi, 3)
     rv = np.stack([WOBBLE_RAD * np.sin(2 * np.pi * et / p + f) for p, f in zip(WOBBLE_P, ph,
                                                                                  strict=True)], 1)
-    out: np.ndarray = frames.rodrigues(rv) @ c
+    out: np.ndarray = manoeuvre_rotation(et) @ frames.rodrigues(rv) @ c
     return out
 
 
@@ -293,21 +366,32 @@ def gse_to_j2000(et: np.ndarray) -> np.ndarray:
     return _grid_interp(et, nodes, np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000", nodes)))
 
 
-def j2000_to_gsm_exact(et: np.ndarray) -> np.ndarray:
-    """J2000 -> GSM (IGRF dipole of date) at ``et``: X Earth->Sun, Z the dipole axis
-    perpendicular to X (Sun from SPICE, Earth orientation IAU_EARTH, dipole magfw.igrf)."""
+#: The fixed IGRF 2000.0 dipole pole of the public Aditya-L1 frames kernel (lat, east lon, deg).
+FIXED2000_POLE = (79.54, 288.43)
+
+
+def _fixed_pole(n: int) -> np.ndarray:
+    lat, lon = np.radians(FIXED2000_POLE)
+    return np.tile([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], (n, 1))
+
+
+def j2000_to_gsm_exact(et: np.ndarray, fixed2000: bool = False) -> np.ndarray:
+    """J2000 -> GSM at ``et``: X Earth->Sun, Z the dipole axis perpendicular to X (Sun from
+    SPICE, Earth orientation IAU_EARTH; the dipole of date from magfw.igrf, or with
+    ``fixed2000`` the fixed 2000.0 pole)."""
     sun, _ = cyice.spkpos_v("SUN", np.ascontiguousarray(et), "J2000", "NONE", "EARTH")
     x = _unit(np.asarray(sun))
-    d = np.einsum("nij,nj->ni", np.asarray(cyice.pxform_v("IAU_EARTH", "J2000", et)),
-                  igrf.dipole_axis_geo(et))
+    axis = _fixed_pole(et.size) if fixed2000 else igrf.dipole_axis_geo(et)
+    d = np.einsum("nij,nj->ni", np.asarray(cyice.pxform_v("IAU_EARTH", "J2000", et)), axis)
     z = _unit(d - np.sum(d * x, axis=1, keepdims=True) * x)
     return np.stack([x, np.cross(z, x), z], axis=1)
 
 
-def gse_to_gsm(et: np.ndarray) -> np.ndarray:
+def gse_to_gsm(et: np.ndarray, fixed2000: bool = False) -> np.ndarray:
     """GSE -> GSM matrices at ``et``: exact on a 60-s grid, linear in between."""
     nodes = _nodes(et)
-    m = j2000_to_gsm_exact(nodes) @ np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000", nodes))
+    m = j2000_to_gsm_exact(nodes, fixed2000) @ np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000",
+                                                                           nodes))
     return _grid_interp(et, nodes, m)
 
 
@@ -442,7 +526,7 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
     counts = np.empty((tt.size, 2, 3))
     spike_idx = {}
     for k, (sensor, true) in enumerate((("MAG1", true1), ("MAG2", true2))):
-        meas = true + rng.normal(0, NOISE_NT, true.shape)
+        meas = true + offset_drift(days, sensor) + rng.normal(0, NOISE_NT, true.shape)
         c = np.empty_like(meas)
         for d in np.unique(days):
             sel = days == d
@@ -513,20 +597,94 @@ def write_day_truth(out: Path, day: date, seed: int) -> None:
     et = np.asarray(time.tt2000_to_et(tt), dtype=np.float64)
     b_gse = imf_gse(tt, seed)
     b_gsm = np.einsum("nij,nj->ni", gse_to_gsm(et), b_gse)
+    b_gsm_f = np.einsum("nij,nj->ni", gse_to_gsm(et, fixed2000=True), b_gse)
+    b_sccs = np.einsum("nij,nj->ni", gse_to_sccs(et, seed), b_gse)
     idx = ((tt - t0) // (10 * NS)).astype(np.int64)
     n = np.bincount(idx, minlength=8640)
-    mean_gse = np.stack([np.bincount(idx, b_gse[:, k], 8640) for k in range(3)], 1) / n[:, None]
-    mean_gsm = np.stack([np.bincount(idx, b_gsm[:, k], 8640) for k in range(3)], 1) / n[:, None]
+
+    def means(b: np.ndarray) -> np.ndarray:
+        out: np.ndarray = np.stack([np.bincount(idx, b[:, k], 8640) for k in range(3)],
+                                   1) / n[:, None]
+        return out
+
+    mean_gse, mean_gsm, mean_gsm_f, mean_sccs = (means(b) for b in (b_gse, b_gsm, b_gsm_f,
+                                                                      b_sccs))
     start = t0 + np.arange(8640, dtype=np.int64) * 10 * NS
     et_c = np.asarray(time.tt2000_to_et(start + 5 * NS), dtype=np.float64)
     p, _ = orbit_j2000(et_c)
     pos_gse = np.einsum("nji,nj->ni", np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000", et_c)), p)
     pos_gsm = np.einsum("nij,nj->ni", j2000_to_gsm_exact(et_c), p)
+    pos_gsm_f = np.einsum("nij,nj->ni", j2000_to_gsm_exact(et_c, fixed2000=True), p)
+    write_dscovr(out, day, start, mean_gse)
     ev = day_events(day, seed)
     _npz(out / "truth" / f"AL1_MAG_TRUTH_{day:%Y%m%d}.npz", bin_start=start, b_gse=mean_gse,
-         b_gsm=mean_gsm, samples=n, pos_gse=pos_gse, pos_gsm=pos_gsm,
+         b_gsm=mean_gsm, b_gsm_fixed2000=mean_gsm_f, b_sccs=mean_sccs, samples=n,
+         pos_gse=pos_gse, pos_gsm=pos_gsm, pos_gsm_fixed2000=pos_gsm_f,
          disturbances=ev.disturbances, saturations=ev.saturations, hk_gaps=ev.hk_gaps,
          data_gaps=ev.data_gaps)
+
+
+def _month_days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=k) for k in range((end - start).days + 1)]
+
+
+def write_manoeuvres(out: Path, days: list[date], seed: int) -> None:
+    """The calibration operations record of the simulated days (ops/, when any manoeuvre) and,
+    per manoeuvre, its truth: each sensor's net offset in SCCS (the offset drift plus the
+    spacecraft's slow field at the sensor, at the manoeuvre's middle)."""
+    from magfw_aditya import calops
+
+    records: list[dict[str, object]] = []
+    for day in days:
+        iv = manoeuvre_interval(day)
+        if iv is None:
+            continue
+        iso = time.tt2000_to_iso(np.array(iv, dtype=np.int64), precision_ns=1_000_000_000)
+        records.append({"start": str(iso[0]), "end": str(iso[1]), "kind": "rotation",
+                        "axes": ["yaw", "roll", "pitch"]})
+        mid = np.array([(iv[0] + iv[1]) // 2], dtype=np.int64)
+        slow2 = sc_field_mag2(mid, seed)[0] - _ac_part(mid, seed)[0]
+        d64 = np.array([np.datetime64(day)])
+        _npz(out / "truth" / f"AL1_MAG_MANOEUVRE_{day:%Y%m%d}.npz", interval=np.array(iv),
+             net_offset_mag1=offset_drift(d64, "MAG1")[0] + R_RATIO * slow2,
+             net_offset_mag2=offset_drift(d64, "MAG2")[0] + slow2,
+             drift_mag1=OFFSET_DRIFT["MAG1"], drift_mag2=OFFSET_DRIFT["MAG2"],
+             segments=np.array(manoeuvre_segments(day)))
+    if records:
+        write_bytes_atomic(out / calops.OPS_DIR / "AL1_MAG_CALIBRATION_OPS_V00.yaml",
+                           calops.dump_ops(records).encode())
+
+
+def write_dscovr(out: Path, day: date, start: np.ndarray, mean_gse: np.ndarray) -> Path:
+    """A DSCOVR magnetometer 1-min file in NOAA's layout (``dscovr/oe_m1m_dscovr_...nc``): the
+    true IMF's 1-min means in GSE plus :data:`UPSTREAM_OFFSET` (the other monitor's calibration
+    difference the comparison must recover); time tags at the start of each minute."""
+    import h5netcdf
+
+    b = mean_gse.reshape(-1, 6, 3).mean(axis=1) + UPSTREAM_OFFSET
+    t = time.tt2000_to_unix(start[::6]) * 1000.0
+    nxt = day + timedelta(days=1)
+    name = (f"oe_m1m_dscovr_s{day:%Y%m%d}000000_e{day:%Y%m%d}235959_p{nxt:%Y%m%d}000000_pub.nc")
+    path = out / "dscovr" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.nc")
+    with h5netcdf.File(tmp, "w") as nc:
+        nc.dimensions = {"time": t.size}
+        nc.attrs.update({"title": "DSCOVR Magnetometer Level 2 One Minute Averages "
+                                  "(SIMULATED by magfw)", "Conventions": "ACDD-1.3",
+                         "comment": "SIMULATED by magfw: the simulated IMF plus a known offset"})
+        v = nc.create_variable("time", ("time",), "f8")
+        v[:] = t
+        v.attrs["units"] = "milliseconds since 1970-01-01T00:00:00Z"
+        for k, c in enumerate("xyz"):
+            v = nc.create_variable(f"b{c}_gse", ("time",), "f4")
+            v[:] = b[:, k].astype(np.float32)
+            v.attrs.update({"units": "nT", "missing_value": -99999.0})
+        v = nc.create_variable("bt", ("time",), "f4")
+        v[:] = np.linalg.norm(b, axis=1).astype(np.float32)
+        v.attrs.update({"units": "nT", "missing_value": -99999.0})
+    tmp.replace(path)
+    return path
 
 
 def write_kernels(out: Path, months: set[tuple[int, int]], seed: int) -> None:
@@ -548,6 +706,13 @@ def write_kernels(out: Path, months: set[tuple[int, int]], seed: int) -> None:
         a = float(time.tt2000_to_et(np.array([day_start_tt(start)]))[0])
         b = float(time.tt2000_to_et(np.array([day_start_tt(end + timedelta(days=1))]))[0])
         et = np.arange(a, b + CK_STEP_S / 2, CK_STEP_S)
+        dense = []
+        for d in _month_days(start, end):
+            iv = manoeuvre_interval(d)
+            if iv is not None:
+                lo, hi = (float(x) for x in time.tt2000_to_et(np.array(iv)))
+                dense.append(np.arange(lo, hi, MANOEUVRE_CK_STEP_S))
+        et = np.unique(np.concatenate([et, *dense]))
         p, sun = orbit_j2000(et)
         c = attitude(et, sun - p, seed)
         kernels.write_ck(out / spice.DIRS["ck"] / spice.kernel_name("att", start, end, 1),
@@ -570,4 +735,5 @@ def simulate(period: Period, out: Path, seed: int) -> Path:
             for index in (0, 1):
                 write_file(out, file_spec(day, index), seed, caldb)
             write_day_truth(out, day, seed)
+        write_manoeuvres(out, days, seed)
     return out
