@@ -445,11 +445,15 @@ def _plugin_warning(text: str) -> None:
 
 
 def build_app() -> typer.Typer:
-    """The CLI with every plugin's sub-commands added (once per process)."""
-    if not getattr(app, "_magfw_plugins_added", False):
-        get_hooks().register_commands(app)
-        app._magfw_plugins_added = True  # type: ignore[attr-defined]
-    return app
+    """The CLI: magfw's own commands and the sub-commands of the plugins loaded now (a fresh
+    command tree each time, so the plugins of each call, not of the first, are there)."""
+    tree = typer.Typer(name=app.info.name, no_args_is_help=True, add_completion=False,
+                       rich_markup_mode=None, help=app.info.help)
+    tree.registered_callback = app.registered_callback
+    tree.registered_commands = list(app.registered_commands)
+    tree.registered_groups = list(app.registered_groups)
+    get_hooks().register_commands(tree)
+    return tree
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,18 +36,6 @@ LABELS = {"SC": ["BX", "BY", "BZ", "BTotal"], "RTN": ["BR", "BT", "BN", "BTotal"
 PASSWORD = "Pw-canary-7f3a9c-delivery"
 
 
-@pytest.fixture(autouse=True)
-def _stereo_commands():
-    """Make sure ``magfw stereo`` is on the CLI even if an earlier test built the app over
-    other plugins (the CLI adds plugin commands once per process)."""
-    from magfw import cli
-    from magfw_stereo.commands import register_commands
-
-    app = cli.build_app()
-    if not any(g.name == "stereo" for g in app.registered_groups):
-        register_commands(app)
-
-
 # ---------------------------------------------------------------------------------------------
 # Synthetic inputs
 # ---------------------------------------------------------------------------------------------
