@@ -45,6 +45,21 @@ def iso_z(tt: np.ndarray | np.int64) -> str:
     return str(time.tt2000_to_iso(np.array([tt], dtype=np.int64), precision_ns=1_000_000)[0]) + "Z"
 
 
+def coverage_attrs(n: int, first: np.int64, last: np.int64, version: int,
+                   email: str | None) -> dict[str, object]:
+    """The per-file attributes L1 and L2 share: sample count, time coverage, version and (when
+    configured) the creator's e-mail."""
+    attrs: dict[str, object] = {
+        "number_of_samples": int(n),
+        "time_coverage_start": iso_z(first),
+        "time_coverage_end": iso_z(last),
+        "product_version": product_version(version),
+    }
+    if email:
+        attrs["creator_email"] = email
+    return attrs
+
+
 def product_version(version: int) -> str:
     """``V_00``: the real files' product_version attribute."""
     return f"V_{version:02d}"

@@ -44,9 +44,9 @@ from magfw_aditya.common import (
     SENSORS,
     acdd_settings,
     aditya_setting,
+    coverage_attrs,
     creator_email,
     iso_z,
-    product_version,
 )
 from magfw_aditya.config import L1Config
 from magfw_aditya.gti import quality_factor
@@ -209,14 +209,7 @@ def l1_attrs(f: CorrectedFile, version: int, cadence_s: float, email: str | None
     """The per-file global attributes (creator_email, naming_authority, institution and
     license only when configured: ``settings``)."""
     expected, missing = file_stats(f, cadence_s)
-    attrs: dict[str, object] = {
-        "number_of_samples": int(f.tt.size),
-        "time_coverage_start": iso_z(f.tt[0]),
-        "time_coverage_end": iso_z(f.tt[-1]),
-        "product_version": product_version(version),
-    }
-    if email:
-        attrs["creator_email"] = email
+    attrs = coverage_attrs(f.tt.size, f.tt[0], f.tt[-1], version, email)
     attrs.update({
         "missing_data_percentage": round(missing, 3),
         "quality_factor": quality_factor(missing),

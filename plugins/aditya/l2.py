@@ -56,9 +56,9 @@ from magfw_aditya.common import (
     SENSORS,
     acdd_settings,
     aditya_setting,
+    coverage_attrs,
     creator_email,
     iso_z,
-    product_version,
 )
 from magfw_aditya.config import L2Config
 from magfw_aditya.despike import running_median
@@ -316,14 +316,7 @@ def l2_attrs(data: L2Qualified, version: int, email: str | None,
     """The per-file global attributes (creator_email, naming_authority, institution and
     license only when configured: ``settings``)."""
     b = data.bins
-    attrs: dict[str, object] = {
-        "number_of_samples": int(b.start.size),
-        "time_coverage_start": iso_z(b.start[0]),
-        "time_coverage_end": iso_z(b.start[-1]),
-        "product_version": product_version(version),
-    }
-    if email:
-        attrs["creator_email"] = email
+    attrs = coverage_attrs(b.start.size, b.start[0], b.start[-1], version, email)
     attrs.update({
         "missing_data_percentage": round(data.missing_percent, 3),
         "time_stamp": "start of each 10-s bin [t, t + 10 s); positions at the bin centre",
