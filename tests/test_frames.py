@@ -196,10 +196,15 @@ def test_pxform_v_equals_pxform(pool: kernels.KernelPool) -> None:
 TOL_RAD = 1e-6
 
 
+SLOW = pytest.mark.slow  # the exhaustive cases; a representative few stay in the fast loop
+
+
 @pytest.mark.parametrize(("a", "b", "observer"), [
-    ("J2000", "GSE", None), ("GSE", "HEE", None), ("J2000", "HEEQ", None),
-    ("HEEQ", "HCI", None), ("GSE", "GSM_FIXED2000", None), ("ECLIPJ2000", "ECLIPDATE", None),
-    ("J2000", "RTN", "STEREO AHEAD"), ("IAU_EARTH", "GSE", None), ("RTN", "HEEQ", ADITYA),
+    ("J2000", "GSE", None), pytest.param("GSE", "HEE", None, marks=SLOW),
+    pytest.param("J2000", "HEEQ", None, marks=SLOW), pytest.param("HEEQ", "HCI", None, marks=SLOW),
+    ("GSE", "GSM_FIXED2000", None), pytest.param("ECLIPJ2000", "ECLIPDATE", None, marks=SLOW),
+    ("J2000", "RTN", "STEREO AHEAD"), pytest.param("IAU_EARTH", "GSE", None, marks=SLOW),
+    pytest.param("RTN", "HEEQ", ADITYA, marks=SLOW),
 ])
 def test_ephemeris_frames_match_pxform(pool, day, a, b, observer) -> None:
     """A day at 8 Hz through the default (ephemeris) grid vs pxform at 3,000 spread samples,
@@ -227,8 +232,9 @@ def test_attitude_day_within_1e6_rad_everywhere(pool, day) -> None:
         assert err.max() < TOL_RAD, (frame, err.max())
 
 
-@pytest.mark.parametrize(("to", "observer"), [("GSE", None), ("GSM_FIXED2000", None),
-                                              ("RTN", ADITYA), ("HEEQ", None)])
+@pytest.mark.parametrize(("to", "observer"), [
+    ("GSE", None), pytest.param("GSM_FIXED2000", None, marks=SLOW),
+    pytest.param("RTN", ADITYA, marks=SLOW), pytest.param("HEEQ", None, marks=SLOW)])
 def test_spacecraft_to_dynamic_frames(pool, day, to, observer) -> None:
     """Spacecraft -> dynamic frame (two legs on two grids) vs pxform at 5,000 samples."""
     m = frames.rotation_matrices(day, ADITYA_FRAME, to, observer=observer)
