@@ -57,15 +57,20 @@ def require_normal(ctx: UnitContext, sc: str, day: date) -> InputFile:
 
 
 def require_beacon(ctx: UnitContext, sc: str, day: date) -> InputFile:
-    """The day's beacon file, highest version (MissingInputError when absent)."""
+    """The day's IMPACT beacon file ``ST{sc}_LB_IMPACT_YYYYMMDD_Vnn.cdf`` (either case), in
+    the beacon folder or its ``YYYY/MM`` sub-folder, highest version (MissingInputError when
+    absent)."""
     folder = layout.beacon_dir(sc)
-    names = ctx.archive.glob(folder, f"ST{sc}_LB_MAG_{day:%Y%m%d}_V*.cdf")
-    best = pick_highest_version(names, layout.beacon_pattern(sc)).get(f"{day:%Y%m%d}")
+    pattern = layout.beacon_pattern(sc)
+    names: list[str] = []
+    for sub in (folder, f"{folder}/{day:%Y}/{day:%m}"):
+        names += [n for n in ctx.archive.glob(sub, "*.[cC][dD][fF]")
+                  if (m := pattern.match(n.rsplit("/", 1)[-1])) and m["key"] == f"{day:%Y%m%d}"]
+    best = pick_highest_version(names, pattern).get(f"{day:%Y%m%d}")
     if best is None:
         raise MissingInputError(f"{ctx.archive.root}/{folder}",
-                                f"no beacon file ST{sc}_LB_MAG_{day:%Y%m%d}_Vnn.cdf for {day}")
-    return InputFile.from_fetched(ctx.archive.get(best), "data",
-                                  version=_version(layout.beacon_pattern(sc), best))
+                                f"no beacon file ST{sc}_LB_IMPACT_{day:%Y%m%d}_Vnn.cdf for {day}")
+    return InputFile.from_fetched(ctx.archive.get(best), "data", version=_version(pattern, best))
 
 
 def counts_table(ctx: UnitContext, sc: str, day: date) -> InputFile:
