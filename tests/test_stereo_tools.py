@@ -222,6 +222,51 @@ def test_offsets_import_rejects_a_bad_file_with_one_line(tmp_path, text, problem
     assert src.read_text() == text  # input untouched
 
 
+JAN = {1: (22.1, -17.0, -30.0), 2: (22.11, -17.01, -30.02), 31: (22.3, -16.9, -29.95)}
+
+
+@pytest.mark.parametrize(("layout", "text"), [
+    ("date", "date,O_X,O_Y,O_Z\n" + "".join(f"2024/01/{d:02d}, {x}, {y}, {z}\n"
+                                             for d, (x, y, z) in JAN.items())),
+    ("year-doy", "% offsets for STEREO-A, nT, SC axes\nyear doy Ox Oy Oz\n"
+                 + "".join(f"2024\t{d}\t{x}\t{y}\t{z}   # day {d}\n" for d, (x, y, z) in JAN.items())),
+    ("counts", "% year, Day, Kx (Range 0), O1 (nT), Counts @ O, Ky (Range 0), O2 (nT), Counts @ O,"
+               " Kz (Range 0), O3 (nT), Counts @ O\n"
+               + "".join(f"2024 {d}.5 0.0146328 {x} -1510 0.0144910 {y} 1173 0.0142581 {z} 2104\n"
+                         for d, (x, y, z) in JAN.items())),
+])
+def test_offsets_file_layouts_a_person_would_write_import(tmp_path, layout, text):
+    src = tmp_path / "STEREO_A_offset_2024jan_avg.txt"
+    src.write_text(text)
+    f = read_offsets_file(src)
+    assert f.layout == layout
+    assert (f.spacecraft, f.year, f.month) == ("A", 2024, 1)
+    assert [d.day for d in f.days] == list(JAN)
+    assert np.allclose(f.offsets, np.array(list(JAN.values())))
+    # and the import makes the month's Counts table with those offsets
+    out = tmp_path / "out"
+    res = run_cli(["stereo", "offsets", "import", str(src), "--out", str(out)])
+    assert res.exit_code == 0, res.stdout + res.stderr
+    (table,) = out.rglob("202401StereoACounts.asc")
+    t = read_counts(table)
+    assert [d.day for d in t.days] == list(JAN)
+    assert np.allclose(t.offsets, np.array(list(JAN.values())))
+
+
+def test_a_broken_offsets_file_names_its_line_and_the_layouts_accepted(tmp_path):
+    src = tmp_path / "STEREO_A_offset_2024jan_avg.txt"
+    src.write_text("# researcher's offsets\nyear doy Ox Oy Oz\n2024 1 22.1 -17.0 -30.0\n"
+                   "2024 2 22.1 -17.0 -30.0\n2024 three 22.1 -17.0 -30.0\n")
+    out = tmp_path / "out"
+    res = run_cli(["stereo", "offsets", "import", str(src), "--out", str(out)])
+    assert res.exit_code == 1
+    line = one_error(res.stderr)
+    assert line.startswith(f"magfw: error: {src}: line 5: bad year and day of year "), line
+    assert "accepted layouts: 'DATE O_X O_Y O_Z'" in line and "'YEAR DOY O_X O_Y O_Z'" in line
+    assert "Counts layout" in line
+    assert products(out) == []
+
+
 def test_offsets_file_month_from_rows_and_key(tmp_path):
     src = tmp_path / "offsets.txt"  # no seed name: month from the key, else the first row
     src.write_text("# month: 2024-01\n" + GOOD.replace("2024-01-02", "2023-12-31"))
