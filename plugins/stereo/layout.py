@@ -14,6 +14,10 @@ tree and the offsets folder. Shared by the simulator (which writes this layout) 
     offsets/input_offsets/STEREO_{A,B}_offset_YYYYmon_avg.txt         the researcher's file
     impact/beacon/{ahead,behind}/mag/ST{A,B}_LB_IMPACT_YYYYMMDD_V02.cdf  beacon (10 s), 2014-15
 
+Each part is a source role (``--source berkeley=URL --source spice=URL --source offsets=DIR``,
+or ``[missions.stereo.sources]`` in ``magfw.toml``); a role not given is read from the single
+root (``--source DIR``) at the place :data:`ROLE_ROOT` says.
+
 The Berkeley path is the one of the IDL loader's ``/unvalidated`` switch (research note 1.2),
 one flat folder per spacecraft. The SPICE sub-tree is SolarSoft's (research note 2.1). The
 beacon folder follows the SSC path of the seed (``.../impact/beacon/{ahead,behind}/mag/``), the
@@ -73,8 +77,21 @@ def uv_pattern(sc: str, burst: bool) -> re.Pattern[str]:
 
 
 def spice_dir(kind: str, sc: str | None = None) -> str:
-    """``stereo/gen/data/spice/{kind}[/{ahead|behind}]``."""
-    return f"{SPICE_ROOT}/{kind}" + (f"/{SC_DIR[sc]}" if sc else "")
+    """``stereo/gen/data/spice/{kind}[/{ahead|behind}]`` (the single-root tree)."""
+    return f"{SPICE_ROOT}/{spice_rel(kind, sc)}"
+
+
+def spice_rel(kind: str, sc: str | None = None) -> str:
+    """``{kind}[/{ahead|behind}]``, relative to the SolarSoft SPICE folder (``--source spice=``)."""
+    return kind + (f"/{SC_DIR[sc]}" if sc else "")
+
+
+#: Where each source role's tree sits inside a single-root archive (``--source DIR``). A role
+#: given on its own (``--source spice=URL``) is that folder itself: ``berkeley`` the folder
+#: holding ``impact/`` (Berkeley's ``data/misc/stereo/``), ``spice`` SolarSoft's
+#: ``stereo/gen/data/spice/``, ``offsets`` the folder of the Counts tables with the
+#: researcher's files in its ``input_offsets/``.
+ROLE_ROOT = {"berkeley": "", "beacon": "", "spice": SPICE_ROOT, "offsets": OFFSETS_DIR}
 
 
 def kernel_day_name(sc: str, day: date, suffix: str, version: int = 1) -> str:
