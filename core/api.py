@@ -47,7 +47,7 @@ from magfw.finder import FoundProduct, date_fields, find_products, highest, newe
 from magfw.hookspecs import hookimpl
 from magfw.jobs import RunRequest, RunSummary, UnitResult
 from magfw.mission import Level, LevelOption, Mission, PluginRegistrar
-from magfw.period import Period, Unit, day_ranges, parse_period
+from magfw.period import DefaultPeriod, Period, Unit, day_ranges, parse_period
 from magfw.products import ProductDefinition, load_definitions, shipped_definitions
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ __all__ = [
     "CALIBRATION_ROLE",
     "KERNEL_ROLE",
     "Archive",
+    "DefaultPeriod",
     "DefinitionError",
     "FetchError",
     "FetchedFile",

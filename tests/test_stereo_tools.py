@@ -714,3 +714,23 @@ def test_merge_runs_while_another_run_processes_another_month(tmp_path):
     assert ledger.last_ok("stereo/merge/A/2024-01") is not None
     assert all(ledger.last_ok(f"stereo/l1/A/2024-02-0{d}") is not None for d in (1, 2))
     assert ledger.commits() == [] and not list(out.glob(".magfw/staging/*/*/*"))
+
+
+def test_stereo_l1_without_period_processes_the_seeds_month(tmp_path, monkeypatch):
+    """auto_step1.sh / auto_step2.sh: at the start of month N, month N-2 (configurable)."""
+    from magfw import period
+
+    monkeypatch.setattr(period, "utc_today", lambda: date(2024, 3, 1))
+    res = run_cli(["run", "stereo", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
+                   "--dry-run"])
+    assert res.exit_code == 0, res.stderr
+    assert "no PERIOD given: stereo l1 2024-01 (the current month minus 2)" in res.stdout
+    assert "31 skipped" in res.stdout  # every day of January 2024, nothing else
+    monkeypatch.setattr(period, "utc_today", lambda: date(2024, 1, 31))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "magfw.toml").write_text("[missions.stereo.default_period]\nl1 = 3\n")
+    res = run_cli(["run", "stereo", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
+                   "--dry-run"])
+    assert res.exit_code == 0, res.stderr
+    assert "no PERIOD given: stereo l1 2023-10 (the current month minus 3" in res.stdout
+    assert "31 skipped" in res.stdout
