@@ -54,6 +54,10 @@ if TYPE_CHECKING:
     from magfw import frames, igrf, kernels, time
     from magfw.cli import output_tree, run_level_command, say, warn
     from magfw.config import setting as mission_setting
+    from magfw.deliveryzip import ZipEntry
+    from magfw.deliveryzip import check_password as check_zip_password
+    from magfw.deliveryzip import describe as describe_zip_encryption
+    from magfw.deliveryzip import write_zip as write_delivery_zip
     from magfw.io.atomic import atomic_path, write_bytes_atomic
     from magfw.io.cdf import check_cdf, read_cdf
     from magfw.io.netcdf import read_netcdf
@@ -77,6 +81,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "ProductData": ("magfw.io.products", "ProductData"),
     "write_bytes_atomic": ("magfw.io.atomic", "write_bytes_atomic"),
     "run_level_command": ("magfw.cli", "run_level_command"),
+    "ZipEntry": ("magfw.deliveryzip", "ZipEntry"),
+    "write_delivery_zip": ("magfw.deliveryzip", "write_zip"),
+    "check_zip_password": ("magfw.deliveryzip", "check_password"),
+    "describe_zip_encryption": ("magfw.deliveryzip", "describe"),
     "output_tree": ("magfw.cli", "output_tree"),
     "say": ("magfw.cli", "say"),
     "warn": ("magfw.cli", "warn"),
@@ -126,11 +134,14 @@ __all__ = [
     "UnitInfo",
     "UnitResult",
     "UsageError",
+    "ZipEntry",
     "__version__",
     "atomic_path",
     "check_cdf",
+    "check_zip_password",
     "date_fields",
     "day_ranges",
+    "describe_zip_encryption",
     "find_products",
     "frames",
     "highest",
@@ -153,5 +164,6 @@ __all__ = [
     "time",
     "warn",
     "write_bytes_atomic",
+    "write_delivery_zip",
     "write_product",
 ]

@@ -117,8 +117,8 @@ NAMES = [
      dict(sc=A, yyyy=2015, mm=1, dd=1, version=6)),
     ("stereo", "counts_table", "offsets/V00/202401StereoACounts.asc",
      dict(version=0, yyyy=2024, mm=1, sc=A)),
-    ("stereo", "delivery_zip", "delivery/V06/stereo_MAG_MAGB_CDF_2024jan.zip",
-     dict(version=6, yyyy=2024, mmm="jan")),
+    ("stereo", "delivery_zip", "prep_zips/l1_MAG/stereo_MAG_MAGB_CDF_2024jan.zip",
+     dict(yyyy=2024, mmm="jan")),
     ("stereo", "offsets_estimate", "input_offsets/STEREO_A_offset_2024jan_estimate.txt",
      dict(sc=A, yyyy=2024, mmm="jan")),
     # Aditya-L1: the two real L1 names on PRADAN, real and realistic L2 names

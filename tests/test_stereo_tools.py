@@ -533,35 +533,79 @@ def _verify_checksums(zf: zipfile.ZipFile) -> None:
         assert hashlib.sha256(zf.read(top + name)).hexdigest() == digest, name
 
 
-def test_package_encrypted_with_the_password_from_the_environment(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("flags", "method", "said"), [
+    ([], "zipcrypto", "traditional PKWARE encryption (opens with unzip -P"),
+    (["--aes"], "aes", "WinZip AES-256"),
+])
+def test_package_encrypted_with_the_password_from_the_environment(tmp_path, monkeypatch, flags,
+                                                                   method, said):
+    import shutil
+    import subprocess
+
     import pyzipper
 
     out = _packaged_month(tmp_path)
     monkeypatch.setenv("MAGFW_ZIP_PASSWORD", PASSWORD)
-    res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
+    res = run_cli(["stereo", "package", "2024-01", "--out", str(out), *flags])
     assert res.exit_code == 0, res.stderr
     zips = find_products(out, DEFS["delivery_zip"], yyyy=2024, mmm="jan")
     assert len(zips) == 1
     path = zips[0].path
-    assert path.name == "stereo_MAG_MAGB_CDF_2024jan.zip" and "encrypted with WinZip AES-256" \
-        in res.stdout
+    assert path.name == "stereo_MAG_MAGB_CDF_2024jan.zip" and said in res.stdout
+    assert path.relative_to(out).parts[:2] == ("prep_zips", "l1_MAG")  # the seed's folder
     with pyzipper.AESZipFile(path) as zf:
-        assert sorted(zf.namelist()) == EXPECTED_TREE
-        assert all(i.flag_bits & 0x1 for i in zf.infolist())  # every entry encrypted
+        assert sorted(n for n in zf.namelist() if not n.endswith("/")) == EXPECTED_TREE
+        files = [i for i in zf.infolist() if not i.is_dir()]
+        assert all(i.flag_bits & 0x1 for i in files)  # every file encrypted
         with pytest.raises(RuntimeError):
             zf.read(EXPECTED_TREE[0])  # not without the password
         zf.setpassword(PASSWORD.encode())
         _verify_checksums(zf)
         assert zf.read("stereo_MAG_MAGB_CDF_2024jan/202401StereoACounts.asc") == \
             find_products(out, DEFS["counts_table"], sc="A")[-1].path.read_bytes()
+        # AES entries carry the AE-x extra field (header id 0x9901); ZipCrypto ones don't
+        assert all((b"\x01\x99" in i.extra) == (method == "aes") for i in files)
+    if method == "zipcrypto":  # the seed's users open it with a standard unzip -P
+        assert shutil.which("unzip"), "the system unzip is needed (.ci/run installs it)"
+        dest = tmp_path / "unzipped"
+        run = subprocess.run(["unzip", "-q", "-P", PASSWORD, str(path), "-d", str(dest)],
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        top = dest / "stereo_MAG_MAGB_CDF_2024jan"
+        check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=top, capture_output=True,
+                               text=True)
+        assert check.returncode == 0 and check.stdout.count(": OK") == len(EXPECTED_TREE) - 1
+        for name in [n for n in EXPECTED_TREE if n.endswith(".cdf")]:
+            rel = name.split("/", 1)[1]
+            src = next(out.rglob(Path(rel).name))
+            assert (top / rel).read_bytes() == src.read_bytes()
+        wrong = subprocess.run(["unzip", "-q", "-P", "wrong", "-t", str(path)],
+                               capture_output=True, text=True)
+        assert wrong.returncode != 0
     # the password is nowhere: output tree (ledger, logs, staging), test log, terminal
     needle = PASSWORD.encode()
     for p in [*out.rglob("*"), tmp_path / "magfw-test.log"]:
         if p.is_file():
             assert needle not in p.read_bytes(), p
     assert PASSWORD not in res.stdout + res.stderr
+    assert not [p for p in out.rglob("*") if ".zipstage-" in p.name]
     entry = Ledger(out / ".magfw" / "ledger.sqlite").last_ok("stereo/package/-/2024-01")
-    assert entry is not None and entry.versions["selection"]["encryption"] == "WinZip AES-256"
+    assert entry is not None and entry.versions["selection"]["encryption"] == method
+
+
+def test_package_zipcrypto_without_the_zip_command_is_one_line(tmp_path, monkeypatch):
+    out = _packaged_month(tmp_path)
+    monkeypatch.setenv("MAGFW_ZIP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
+    assert res.exit_code == 2
+    line = one_error(res.stderr)
+    assert "the system `zip` command (Info-ZIP) is needed" in line and "--aes" in line
+    assert find_products(out, DEFS["delivery_zip"]) == []
+    monkeypatch.setenv("MAGFW_ZIP_PASSWORD", "x" * 80)
+    monkeypatch.delenv("PATH")
+    res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
+    assert res.exit_code == 2 and "longer than 79 bytes" in one_error(res.stderr)
 
 
 def test_package_without_password_is_plain_and_says_so(tmp_path):
@@ -668,7 +712,7 @@ def test_end_to_end_l1_then_merge_and_package(tmp_path, monkeypatch):
     assert "another offsets table" not in res.stdout + res.stderr
     with pyzipper.AESZipFile(find_products(out, DEFS["delivery_zip"])[0].path) as zf:
         zf.setpassword(PASSWORD.encode())
-        names = zf.namelist()
+        names = [n for n in zf.namelist() if not n.endswith("/")]
         assert sum("/sc/Afgy2024/" in n for n in names) == 3
         assert sum("/rtn/Afgy2024/" in n for n in names) == 3
         _verify_checksums_any(zf)

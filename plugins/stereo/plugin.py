@@ -42,6 +42,12 @@ L1_PRODUCTS = ["l1_mag_sc", "l1_mag_rtn", "l1_magb_sc", "l1_magb_rtn", "l1_mag_s
 SEED_MONTH = DefaultPeriod("month", 2)
 
 
+#: ``--aes``: WinZip AES-256 instead of the traditional PKWARE encryption ``unzip -P`` opens.
+AES_OPTION = LevelOption(name="aes", type="bool", default=False,
+                         help="encrypt with WinZip AES-256 (7-Zip, WinZip, pyzipper) instead of "
+                              "the traditional PKWARE encryption a standard `unzip -P` opens")
+
+
 def levels() -> dict[str, Level]:
     """The mission's levels, each with its level object."""
     return {level.name: level for level in (
@@ -71,6 +77,7 @@ def levels() -> dict[str, Level]:
         Level(name="package", unit="month", default_period=SEED_MONTH, products=["delivery_zip"],
               needs=["stereo/merge"],
               inputs_from="output", per_spacecraft=False, pipeline=Package(),
+              options=[AES_OPTION],
               description="the month's delivery zip for Berkeley (every spacecraft with data)"),
         Level(name="beacon", products=["beacon_rtn"], pipeline=Beacon(),
               description="the inactive 10-s beacon chain (STA_LB_MAG_RTN daily CDFs)"),
