@@ -136,11 +136,12 @@ def test_three_levels_day_month_year(hooks):
     levels = hooks.registry.get("plastic").levels
     assert {k: (v.unit, v.needs) for k, v in levels.items()} == {
         "daily": ("day", ["stereo/l1"]), "monthly": ("month", ["plastic/daily"]),
-        "l2": ("year", ["plastic/monthly"])}
+        "l2": ("year", ["plastic/monthly"]), "package": ("year", ["plastic/l2"])}
     assert levels["daily"].products == ["merged_daily", "merged_daily_ff"]
     assert levels["monthly"].products == ["merged_monthly_ff"]
     assert levels["l2"].products == ["merged_yearly", "merged_10min", "merged_1hr"]
     assert [o.name for o in levels["daily"].options] == ["vnum"]
+    assert levels["package"].products == ["yearly_zip"] and not levels["package"].per_spacecraft
 
 
 def test_a_month_of_l2_plans_its_days_its_month_and_the_year(hooks, tmp_path):
@@ -600,3 +601,47 @@ def test_archive_served_over_http(hooks, merged, archive, tmp_path):
     a, b = daily(http_out, date(2024, 2, 1)), daily(merged[0], date(2024, 2, 1))
     for name in ("Epoch", "BFIELDRTN", "Np", "Quality_Flag", "HAE"):
         assert np.array_equal(a[name], b[name]), name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("aes", [False, True])
+def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch, aes):
+    """The seed's `zip -er stereo_PLASTIC_MAG_yearly_cdf_{yyyy}.zip` of the folder holding the
+    yearly CDF: it opens with the system unzip -P (traditional PKWARE encryption, the default)
+    or pyzipper (both), and holds the yearly CDF byte for byte."""
+    import subprocess
+
+    import pyzipper
+
+    out = tmp_path / "out"
+    shutil.copytree(merged[0], out)
+    password = "Yearly-canary-4e1b"
+    monkeypatch.setenv("MAGFW_ZIP_PASSWORD", password)
+    # no --source: the package reads the tree (the year's merge is done), nothing else runs
+    summary = run_level(plastic_hooks(), "plastic", "package", "2024", out, source=None,
+                        options={"aes": aes})
+    assert summary.ok, [r.message for r in summary.results]
+    path = out / "prep_zips/l2_merge/stereo_PLASTIC_MAG_yearly_cdf_2024.zip"
+    assert [p.resolve() for p in result(summary, "package").outputs] == [path.resolve()]
+    top = "stereo_PLASTIC_MAG_yearly_cdf_2024/"
+    yearly = (out / YEARLY).read_bytes()
+    with pyzipper.AESZipFile(path) as zf:
+        files = [i for i in zf.infolist() if not i.is_dir()]
+        assert sorted(i.filename for i in files) == [top + "SHA256SUMS",
+                                                      top + Path(YEARLY).name]
+        assert all(i.flag_bits & 0x1 for i in files)
+        assert all((b"\x01\x99" in i.extra) == aes for i in files)
+        zf.setpassword(password.encode())
+        assert zf.read(top + Path(YEARLY).name) == yearly
+        import hashlib
+        assert zf.read(top + "SHA256SUMS").decode() == \
+            f"{hashlib.sha256(yearly).hexdigest()}  {Path(YEARLY).name}\n"
+    if not aes:
+        dest = tmp_path / "unzipped"
+        run_ = subprocess.run(["unzip", "-q", "-P", password, str(path), "-d", str(dest)],
+                              capture_output=True, text=True)
+        assert run_.returncode == 0, run_.stderr
+        assert (dest / top / Path(YEARLY).name).read_bytes() == yearly
+    for p in out.rglob("*"):
+        if p.is_file():
+            assert password.encode() not in p.read_bytes(), p

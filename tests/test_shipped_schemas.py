@@ -35,7 +35,7 @@ EXPECTED_IDS = {
     },
     "aditya": {"l1", "l1_preview", "l2", "l2_metadata", "l2_outreach"},
     "plastic": {"merged_daily", "merged_yearly", "merged_daily_ff", "merged_monthly_ff",
-                "merged_10min", "merged_1hr"},
+                "merged_10min", "merged_1hr", "yearly_zip"},
 }
 
 ISTP_GLOBALS = ["Project", "Source_name", "Discipline", "Data_type", "Descriptor", "Data_version",
@@ -151,6 +151,8 @@ NAMES = [
      dict(sc=A, yyyy=2024, version=7)),
     ("plastic", "merged_1hr", "average_flatfile/Bfgy2013/STB_L2_MAGPLASMA_1HR_2013_V07.ffh",
      dict(sc=B, yyyy=2013, version=7)),
+    ("plastic", "yearly_zip", "prep_zips/l2_merge/stereo_PLASTIC_MAG_yearly_cdf_2024.zip",
+     dict(yyyy=2024)),
 ]
 
 
