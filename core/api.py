@@ -62,6 +62,9 @@ if TYPE_CHECKING:
     from magfw.io.cdf import check_cdf, read_cdf
     from magfw.io.netcdf import read_netcdf
     from magfw.io.products import ProductData, read_product, write_product
+    from magfw.notify import Message as NotifyMessage
+    from magfw.notify import NotifySettings, notify_settings
+    from magfw.notify import send as send_notifications
     from magfw.plugins import mission_registry
 
 #: Lazily imported services: name -> (module, attribute or None for the module itself).
@@ -85,6 +88,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "write_delivery_zip": ("magfw.deliveryzip", "write_zip"),
     "check_zip_password": ("magfw.deliveryzip", "check_password"),
     "describe_zip_encryption": ("magfw.deliveryzip", "describe"),
+    "NotifyMessage": ("magfw.notify", "Message"),
+    "NotifySettings": ("magfw.notify", "NotifySettings"),
+    "notify_settings": ("magfw.notify", "notify_settings"),
+    "send_notifications": ("magfw.notify", "send"),
     "output_tree": ("magfw.cli", "output_tree"),
     "say": ("magfw.cli", "say"),
     "warn": ("magfw.cli", "warn"),
@@ -119,6 +126,8 @@ __all__ = [
     "MagfwError",
     "Mission",
     "MissingInputError",
+    "NotifyMessage",
+    "NotifySettings",
     "Period",
     "PlotPanel",
     "PlotSpec",
@@ -152,6 +161,7 @@ __all__ = [
     "mission_registry",
     "mission_setting",
     "newest_products",
+    "notify_settings",
     "parse_period",
     "pick_highest_version",
     "read_cdf",
@@ -160,6 +170,7 @@ __all__ = [
     "read_product",
     "run_level_command",
     "say",
+    "send_notifications",
     "shipped_definitions",
     "time",
     "warn",

@@ -408,13 +408,24 @@ def publish(
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="output tree")] = None,
     formats: Annotated[list[str] | None, typer.Option(
         "--format", help="product formats to copy (repeatable)")] = None,
+    products: Annotated[list[str] | None, typer.Option(
+        "--product", help="only these product ids (repeatable); may name a product of a level "
+                          "this level needs")] = None,
+    all_levels: Annotated[bool, typer.Option(
+        "--all-levels", help="also the products of the levels this level needs")] = False,
+    from_dir: Annotated[str | None, typer.Option(
+        "--from", help="take paths relative to this folder of the output tree (files outside "
+                       "it are left out)")] = None,
 ) -> None:
-    """Copy a level's products (flat files by default) into DIR: only newer, never delete."""
+    """Copy a level's products (flat files by default) into DIR: only newer, never delete.
+    E.g. the seed's monthly PLASTIC copy: magfw publish plastic l2 2024-01 --product
+    merged_monthly_ff --from monthly_flatfile --to /mnt/MissionRepo/stereo_public/L2/MP/MONTHLY"""
     from magfw.publish import publish as do_publish
 
     m = get_hooks().registry.get(mission)
     report = do_publish(m, level, parse_period(period), spacecraft, resolve_out_dir(out_dir),
-                        to, tuple(formats or ["flatfile"]))
+                        to, tuple(formats or ["flatfile"]), products=tuple(products or ()),
+                        all_levels=all_levels, from_dir=from_dir)
     out.print(f"copied {len(report.copied)} files, {len(report.up_to_date)} already up to date")
     if report.units_missing:
         err.print(f"magfw: not processed yet, nothing to publish: {', '.join(report.units_missing)}")

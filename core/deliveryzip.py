@@ -65,7 +65,13 @@ class ZipEntry:
     sha256: str | None = None
 
 
-def describe(encryption: Encryption) -> str:
+def _method(encryption: str) -> Encryption:
+    if encryption not in ("zipcrypto", "aes", "none"):
+        raise ValueError(f"unknown zip encryption {encryption!r} (zipcrypto, aes or none)")
+    return encryption  # type: ignore[return-value]
+
+
+def describe(encryption: str) -> str:
     """A line for the command's output and the ledger: what opens the zip."""
     return {"zipcrypto": "traditional PKWARE encryption (opens with unzip -P, 7-Zip, Windows "
                          "and macOS; weak cryptography: --aes for recipients who can open AES)",
@@ -73,8 +79,9 @@ def describe(encryption: Encryption) -> str:
             "none": "NOT encrypted"}[encryption]
 
 
-def check_password(password: str, encryption: Encryption) -> None:
+def check_password(password: str, encryption: str) -> None:
     """One line for a password the chosen encryption cannot take."""
+    _method(encryption)
     if not password:
         raise UsageError(None, "the zip password is empty")
     if "\n" in password or "\r" in password:
@@ -100,9 +107,11 @@ def _hash_matches(entry: ZipEntry) -> None:
 
 
 def write_zip(path: Path, entries: Sequence[ZipEntry], *, password: str | None,
-              encryption: Encryption = "zipcrypto", compresslevel: int = 1) -> None:
+              encryption: str = "zipcrypto", compresslevel: int = 1) -> None:
     """Write the zip ``path`` holding ``entries`` (in order), encrypted with ``password``
-    (None: a plain zip). Every file is checked against its recorded SHA-256."""
+    (None: a plain zip). ``encryption``: ``zipcrypto``, ``aes`` or ``none``. Every file is
+    checked against its recorded SHA-256."""
+    _method(encryption)
     if password is None:
         encryption = "none"
     else:

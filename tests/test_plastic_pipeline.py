@@ -15,6 +15,7 @@ tests that share it.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -605,7 +606,8 @@ def test_archive_served_over_http(hooks, merged, archive, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("aes", [False, True])
-def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch, aes):
+def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch, aes,
+                                                  smtp_server):
     """The seed's `zip -er stereo_PLASTIC_MAG_yearly_cdf_{yyyy}.zip` of the folder holding the
     yearly CDF: it opens with the system unzip -P (traditional PKWARE encryption, the default)
     or pyzipper (both), and holds the yearly CDF byte for byte."""
@@ -617,6 +619,10 @@ def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch,
     shutil.copytree(merged[0], out)
     password = "Yearly-canary-4e1b"
     monkeypatch.setenv("MAGFW_ZIP_PASSWORD", password)
+    monkeypatch.chdir(tmp_path)  # [notify]: Berkeley is told through a loopback SMTP server
+    (tmp_path / "magfw.toml").write_text(smtp_server.toml(
+        {"plastic_delivery": ["berkeley@example.edu"]},
+        {"plastic_download_url": "https://box.example.edu/yearly"}))
     # no --source: the package reads the tree (the year's merge is done), nothing else runs
     summary = run_level(plastic_hooks(), "plastic", "package", "2024", out, source=None,
                         options={"aes": aes})
@@ -633,7 +639,6 @@ def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch,
         assert all((b"\x01\x99" in i.extra) == aes for i in files)
         zf.setpassword(password.encode())
         assert zf.read(top + Path(YEARLY).name) == yearly
-        import hashlib
         assert zf.read(top + "SHA256SUMS").decode() == \
             f"{hashlib.sha256(yearly).hexdigest()}  {Path(YEARLY).name}\n"
     if not aes:
@@ -645,3 +650,67 @@ def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch,
     for p in out.rglob("*"):
         if p.is_file():
             assert password.encode() not in p.read_bytes(), p
+    # the plastic_delivery e-mail: recipients, name, checksum, link, never the password
+    (_, rcpt, msg), = smtp_server.messages
+    assert rcpt == ["berkeley@example.edu"] and msg["X-Magfw-Event"] == "plastic_delivery"
+    text = msg.get_content().replace("\r\n", "\n")
+    assert path.name in msg["Subject"]
+    assert f"SHA-256:  {hashlib.sha256(path.read_bytes()).hexdigest()}" in text
+    assert f"download: https://box.example.edu/yearly/{path.name}" in text
+    assert ("AES-256" if aes else "traditional PKWARE encryption") in text
+    assert password not in text
+
+
+@pytest.mark.slow
+def test_the_web_operator_is_told_which_monthly_flat_files_to_copy(merged, smtp_server,
+                                                                    tmp_path, monkeypatch):
+    """The seed's `cp -pu .../monthly_flatfile/Afgy{yyyy}/{mmm}_* .` into
+    MONTHLY/Afgy{yyyy}, for the monthly flat files the run wrote."""
+    from magfw_plastic import notify
+
+    out, summary = merged
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "magfw.toml").write_text(smtp_server.toml(
+        {"plastic_web_copy": ["web@example.edu"]}, {"plastic_web_root": "/web/MONTHLY"}))
+    notify.magfw_run_finished(summary)  # the hook the run called, now with [notify] set
+    (_, rcpt, msg), = smtp_server.messages
+    assert rcpt == ["web@example.edu"] and msg["X-Magfw-Event"] == "plastic_web_copy"
+    text = msg.get_content().replace("\r\n", "\n")
+    folder = out / "monthly_flatfile" / "Afgy2024"
+    assert "$ mkdir -p /web/MONTHLY/Afgy2024 && cd /web/MONTHLY/Afgy2024" in text
+    assert f"$ cp -pu {folder}/jan_* ." in text and f"$ cp -pu {folder}/feb_* ." in text
+    for p in folder.iterdir():
+        assert p.name in text
+    assert "2024-01, 2024-02" in msg["Subject"]
+    assert "magfw publish plastic l2 2024 --product merged_monthly_ff --from monthly_flatfile" \
+        in text
+
+
+@pytest.mark.slow
+def test_publish_the_seeds_monthly_selection_or_everything(merged, tmp_path):
+    """magfw publish plastic l2 YYYY: the seed's MONTHLY/Afgy{yyyy}/{mmm}_* selection, or
+    every flat file of the year."""
+    from magfw.testing import run_cli
+
+    out, _ = merged
+    hooks = plastic_hooks()
+    web = tmp_path / "MONTHLY"
+    res = run_cli(["publish", "plastic", "l2", "2024-01", "--product", "merged_monthly_ff",
+                   "--from", "monthly_flatfile", "--to", str(web), "--out", str(out)], hooks)
+    assert res.exit_code == 0, res.stderr
+    got = sorted(p.relative_to(web).as_posix() for p in web.rglob("*") if p.is_file())
+    assert got == ["Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffd",
+                   "Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffh"]
+    assert (web / "Afgy2024" / Path(JAN).name).read_bytes() == (out / JAN).read_bytes()
+    res = run_cli(["publish", "plastic", "l2", "2024", "--product", "merged_monthly_ff",
+                   "--from", "monthly_flatfile", "--to", str(web), "--out", str(out)], hooks)
+    assert res.exit_code == 0 and "copied 2 files, 2 already up to date" in res.stdout
+    everything = tmp_path / "all"
+    res = run_cli(["publish", "plastic", "l2", "2024", "--all-levels", "--to", str(everything),
+                   "--out", str(out)], hooks)
+    assert res.exit_code == 0, res.stderr
+    made = {p.relative_to(out).as_posix() for p in out.rglob("*.ff[hd]") if ".magfw" not in
+            p.parts}
+    assert {p.relative_to(everything).as_posix() for p in everything.rglob("*")
+            if p.is_file()} == made
+    assert {JAN, FEB, TEN_MIN} <= made

@@ -24,7 +24,7 @@ def test_beacon_day_in_the_public_layout_goes_to_lb_mag_rtn_without_a_second_rot
     res = run_cli(["run", "stereo", "beacon", "2015-01-01", "--source", "simulated",
                    "--out", str(tmp_path)], hooks)
     assert res.exit_code == 0, res.stdout + res.stderr
-    (path,) = tmp_path.glob("cdf/beacon/Afgy2015/STA_LB_MAG_RTN_20150101_V06.cdf")
+    (path,) = tmp_path.glob("beacon_cdf/Afgy2015/STA_LB_MAG_RTN_20150101_V06.cdf")
     assert_valid_product(path, hooks)
     root = simulated_root(tmp_path, "stereo", "A", 0)
     z = np.load(root / "truth" / "STA_TRUTH_20150101.npz")

@@ -9,18 +9,23 @@ module and shared (CI keeps to two days).
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from conftest import smtp_mailbox
 
 from magfw.io.cdf import read_cdf
 from magfw.io.products import read_product
 from magfw.simulation import simulated_root
 from magfw.testing import make_hooks, run_cli, run_level
 from magfw_stereo import layout, plugin
+from magfw_stereo.researcher import offsets_file_name
 
 pytestmark = pytest.mark.slow  # end to end on the simulator
 
@@ -28,10 +33,18 @@ PERIOD = "2024-01-01..2024-01-02"
 DAYS = ("20240101", "20240102")
 
 
+RECIPIENTS = {"stereo_offsets_needed": ["researcher@example.edu"],
+              "stereo_delivery": ["berkeley@example.edu", "peter@example.edu"],
+              "stereo_web_copy": ["web@example.edu"]}
+PASSWORD = "Handoff-canary-31b7"
+
+
 @dataclass
 class Month:
     out: Path
     archive: Path
+    mailbox: Any
+    zip_output: str
 
 
 @pytest.fixture(scope="module")
@@ -40,18 +53,46 @@ def hooks():
 
 
 @pytest.fixture(scope="module")
-def month(hooks, tmp_path_factory) -> Month:
-    """L1 of STEREO-A 2024-01-01..02 from the single-root simulated archive."""
-    out = tmp_path_factory.mktemp("handoff") / "out"
-    summary = run_level(hooks, "stereo", "l1", PERIOD, out, spacecraft="A")
-    assert summary.ok, [r.message for r in summary.results]
-    return Month(out, simulated_root(out, "stereo", "A", 0))
+def month(hooks, tmp_path_factory) -> Iterator[Month]:
+    """The seed's month on STEREO-A 2024-01-01..02, with the notifications going to a real SMTP
+    server on loopback ([notify] in magfw.toml): prep (the researcher is told), the
+    researcher's file imported, l1 (the web operator is told), package (Berkeley is told)."""
+    base = tmp_path_factory.mktemp("handoff")
+    out = base / "out"
+    with smtp_mailbox() as box, pytest.MonkeyPatch.context() as mp:
+        (base / "magfw.toml").write_text(box.toml(RECIPIENTS, {
+            "stereo_web_root": "/web/stereo/data",
+            "stereo_download_url": "https://box.example.edu/s/{name}"}))
+        mp.chdir(base)
+        for var in ("MAGFW_DATA", "MAGFW_PLUGINS", "MAGFW_ZIP_PASSWORD"):
+            mp.delenv(var, raising=False)
+        summary = run_level(hooks, "stereo", "prep", "2024-01-01", out, spacecraft="A")
+        assert summary.ok, [r.message for r in summary.results]
+        archive = simulated_root(out, "stereo", "A", 0)
+        researcher = archive / layout.INPUT_OFFSETS_DIR / offsets_file_name("A", 2024, 1)
+        res = run_cli(["stereo", "offsets", "import", str(researcher), "--out", str(out)],
+                      hooks)
+        assert res.exit_code == 0, res.stderr
+        summary = run_level(hooks, "stereo", "l1", PERIOD, out, spacecraft="A")
+        assert summary.ok, [r.message for r in summary.results]
+        mp.setenv("MAGFW_ZIP_PASSWORD", PASSWORD)
+        res = run_cli(["stereo", "package", "2024-01", "--out", str(out)], hooks)
+        assert res.exit_code == 0, res.stderr
+        yield Month(out, archive, box, res.stdout)
+
+
+def mails(m: Month, event: str) -> list:
+    return [msg for _, _, msg in m.mailbox.messages if msg["X-Magfw-Event"] == event]
+
+
+def body(msg) -> str:
+    return msg.get_content().replace("\r\n", "\n")
 
 
 def l1_products(out: Path) -> dict[str, Path]:
     """Every L1 product file (CDF and flat-file header) by name."""
     return {p.name: p for p in out.rglob("*") if p.suffix in (".cdf", ".ffh")
-            and ".magfw" not in p.parts and "_L1_" in p.name}
+            and ".magfw" not in p.parts and "_L1_MAG" in p.name and "REVIEW" not in p.name}
 
 
 def test_separate_berkeley_spice_offsets_sources_equal_the_single_root_run(month, hooks,
@@ -61,6 +102,9 @@ def test_separate_berkeley_spice_offsets_sources_equal_the_single_root_run(month
     shutil.copytree(month.archive / "impact", berkeley / "impact")
     shutil.copytree(month.archive / layout.SPICE_ROOT, spice)
     shutil.copytree(month.archive / layout.OFFSETS_DIR, offsets)
+    # the single-root run used the table imported from the researcher's file: the same one
+    (imported,) = (month.out / "offsets").rglob("202401StereoACounts.asc")
+    shutil.copyfile(imported, offsets / "202401StereoACounts.asc")
     out = tmp_path / "out"
     res = run_cli(["run", "stereo", "l1", PERIOD, "--source", f"berkeley={berkeley}",
                    "--source", f"spice={spice}", "--source", f"offsets={offsets}",
@@ -78,3 +122,43 @@ def test_separate_berkeley_spice_offsets_sources_equal_the_single_root_run(month
     assert "stereo_rtn.tf" in str(kernels)
     log = (out / ".magfw" / "logs" / "magfw.log").read_text()
     assert "Traceback" not in log
+
+
+def test_the_researcher_is_told_the_offsets_file_is_needed(month):
+    (msg,) = mails(month, "stereo_offsets_needed")
+    assert msg["To"] == "researcher@example.edu"
+    assert "STEREO_A_offset_2024jan_avg.txt" in msg["Subject"]
+    text = body(msg)
+    assert "STEREO-A for January 2024" in text and "(1 day(s): 2024-01-01)" in text
+    assert str(month.out / "l1_0_avg" / "Afgy2024") in text  # where the averages are
+    assert str(month.out / "input_offsets") in text  # where the file goes
+    assert f"magfw stereo offsets import {month.out / 'input_offsets'}" in text
+    assert "'YEAR DOY O_X O_Y O_Z'" in text  # the layouts accepted
+
+
+def test_the_web_operator_is_told_the_exact_files_to_copy(month):
+    (msg,) = mails(month, "stereo_web_copy")
+    assert msg["To"] == "web@example.edu"
+    text = body(msg)
+    flat = sorted(p for p in (month.out / "l1_final_flat").rglob("*")
+                  if p.suffix in (".ffh", ".ffd"))
+    assert len(flat) >= 2 * 8 and f"({len(flat)} files, 2024-01)" in text
+    for p in flat:  # every flat file the run wrote, in the cp -pu list of its web folder
+        assert f"    {p} \\" in text, p
+    assert "$ mkdir -p /web/stereo/data/L1_sc/Afgy2024 && cd /web/stereo/data/L1_sc/Afgy2024" in text
+    assert "/web/stereo/data/L1_rtn/Afgy2024" in text
+    assert "--from l1_final_flat --to /web/stereo/data" in text
+
+
+def test_berkeley_is_told_the_zip_name_checksum_and_link(month):
+    (msg,) = mails(month, "stereo_delivery")
+    assert msg["To"] == "berkeley@example.edu, peter@example.edu"
+    (zip_path,) = (month.out / "prep_zips" / "l1_MAG").glob("*.zip")
+    text = body(msg)
+    assert zip_path.name == "stereo_MAG_MAGB_CDF_2024jan.zip" and zip_path.name in msg["Subject"]
+    assert f"SHA-256:  {hashlib.sha256(zip_path.read_bytes()).hexdigest()}" in text
+    assert f"size:     {zip_path.stat().st_size:,} bytes" in text
+    assert "download: https://box.example.edu/s/stereo_MAG_MAGB_CDF_2024jan.zip" in text
+    assert "traditional PKWARE encryption: opens with `unzip -P`" in text
+    assert PASSWORD not in text and "the password comes separately" in text
+    assert "traditional PKWARE encryption" in month.zip_output  # the command said so too

@@ -133,7 +133,7 @@ def test_every_product_exists_with_its_name_and_passes_check(run, hooks):
         for p in res.outputs:
             if p.suffix in (".cdf", ".ffh"):
                 assert_valid_product(p, hooks)
-    data = read_cdf(next(run.out.glob(f"cdf/rtn/*/ST{run.sc}_L1_MAG_RTN_*.cdf")))
+    data = read_cdf(next(run.out.glob(f"l1_final_cdf/rtn/*/ST{run.sc}_L1_MAG_RTN_*.cdf")))
     assert list(data.variables["CART_LABL_1"]) == ["BR", "BT", "BN", "BTotal"]
     assert data.info["Epoch"].data_type == "CDF_EPOCH"
     assert data.info["BFIELD"].data_type == "CDF_FLOAT" and data.info["BFIELD"].dims == (4,)
@@ -420,7 +420,7 @@ def test_an_imported_counts_table_takes_precedence_and_regenerates(run_a, hooks,
     out = tmp_path / "out"
     assert run_level(hooks, "stereo", "l1", "2024-01-01", out, spacecraft="A",
                      source=str(arch)).ok
-    before = read_cdf(next(out.glob("cdf/sc/*/STA_L1_MAG_SC_20240101_V06.cdf")))
+    before = read_cdf(next(out.glob("l1_final_cdf/sc/*/STA_L1_MAG_SC_20240101_V06.cdf")))
     table = read_counts(arch / "offsets" / "202401StereoACounts.asc")
     table.offsets = table.offsets + np.array([1.0, -2.0, 0.5])
     imported = out / "offsets" / "V00" / "202401StereoACounts.asc"
@@ -429,7 +429,7 @@ def test_an_imported_counts_table_takes_precedence_and_regenerates(run_a, hooks,
     s = run_level(hooks, "stereo", "l1", "2024-01-01", out, spacecraft="A", source=str(arch))
     (res,) = s.results
     assert res.status == "ok" and "offsets/V00/202401StereoACounts.asc" in res.message
-    after = read_cdf(next(out.glob("cdf/sc/*/STA_L1_MAG_SC_20240101_V06.cdf")))
+    after = read_cdf(next(out.glob("l1_final_cdf/sc/*/STA_L1_MAG_SC_20240101_V06.cdf")))
     a, b = after.variables["BFIELD"][:, :3], before.variables["BFIELD"][:, :3]
     ok = (a > -1e30).all(axis=1) & (b > -1e30).all(axis=1)
     assert np.abs((a[ok] - b[ok]) - [1.0, -2.0, 0.5]).max() < 1e-4

@@ -108,7 +108,7 @@ class Package:
         password = password_from_env()
         method = encryption(ctx, password)
         if password is not None:
-            check_zip_password(password, method)  # type: ignore[arg-type]
+            check_zip_password(password, method)
         return Inputs(files=files, selection={"encryption": method})
 
     @hookimpl
@@ -122,11 +122,11 @@ class Package:
     def write(self, ctx: UnitContext, data: YearDelivery) -> list[Product]:
         password = password_from_env()
         method = encryption(ctx, password)
-        ctx.note(describe_zip_encryption(method) if password is not None  # type: ignore[arg-type]
+        ctx.note(describe_zip_encryption(method) if password is not None
                  else f"NOT encrypted: {PASSWORD_ENV} is not set")
 
         def stream(path: Path) -> None:
-            write_delivery_zip(path, data.entries, password=password, encryption=method,  # type: ignore[arg-type]
+            write_delivery_zip(path, data.entries, password=password, encryption=method,
                                compresslevel=COMPRESSLEVEL)
 
         return [Product(definition=ctx.product(ZIP_PRODUCT), fields={}, stream=stream)]

@@ -24,6 +24,7 @@ from pathlib import Path
 from magfw.api import Level, Mission, Period, PluginRegistrar, hookimpl, shipped_definitions
 from magfw_plastic.daily import VNUM, Daily
 from magfw_plastic.monthly import Monthly
+from magfw_plastic.notify import magfw_run_finished  # noqa: F401  (the notify step)
 from magfw_plastic.package import AES, Package
 from magfw_plastic.yearly import Yearly
 

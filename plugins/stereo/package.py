@@ -138,7 +138,7 @@ def write_zip(path: Path, delivery: Delivery, password: str | None, method: str 
     """Write the zip at ``path``: every entry under the top folder, the checksum list last,
     each file checked against its recorded SHA-256."""
     write_delivery_zip(path, entries(delivery), password=password,
-                       encryption=method, compresslevel=COMPRESSLEVEL)  # type: ignore[arg-type]
+                       encryption=method, compresslevel=COMPRESSLEVEL)
 
 
 class Package:
@@ -219,7 +219,7 @@ class Package:
     def write(self, ctx: UnitContext, data: Delivery) -> list[Product]:
         password = password_from_env()
         method = encryption(ctx, password)
-        ctx.note(describe_zip_encryption(method) if password is not None   # type: ignore[arg-type]
+        ctx.note(describe_zip_encryption(method) if password is not None
                  else f"NOT encrypted: {PASSWORD_ENV} is not set")
 
         def stream(path: Path) -> None:

@@ -27,6 +27,7 @@ from magfw_stereo.commands import register_commands  # noqa: F401  (a hook of th
 from magfw_stereo.estimate import Estimate
 from magfw_stereo.l1 import L1
 from magfw_stereo.merge import Merge
+from magfw_stereo.notify import magfw_run_finished  # noqa: F401  (the notify step)
 from magfw_stereo.package import Package
 from magfw_stereo.prep import Prep
 from magfw_stereo.tables import Offsets
