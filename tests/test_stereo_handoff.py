@@ -162,3 +162,45 @@ def test_berkeley_is_told_the_zip_name_checksum_and_link(month):
     assert "traditional PKWARE encryption: opens with `unzip -P`" in text
     assert PASSWORD not in text and "the password comes separately" in text
     assert "traditional PKWARE encryption" in month.zip_output  # the command said so too
+
+
+def test_pyspedas_stereo_loader_reads_a_magfw_l1_day_from_local_files(month, tmp_path,
+                                                                      monkeypatch):
+    """pySPEDAS's STEREO MAG loader (pyspedas.projects.stereo.mag), pointed at magfw's L1 RTN
+    CDF laid out as Berkeley serves it (impact/level1/ahead/mag/RTN/YYYY/MM/), with no
+    network (no_update): the same variable, units and times, the values of the CDF."""
+    pyspedas = pytest.importorskip("pyspedas")
+    from pyspedas.projects.stereo.config import CONFIG
+
+    from magfw.time import tt2000_from_cdf_epoch
+
+    name = "STA_L1_MAG_RTN_20240101_V06.cdf"
+    src = next(month.out.rglob(name))
+    local = tmp_path / "stereo_data"
+    dest = local / "impact/level1/ahead/mag/RTN/2024/01" / name
+    dest.parent.mkdir(parents=True)
+    shutil.copyfile(src, dest)
+    monkeypatch.setitem(CONFIG, "local_data_dir", str(local) + "/")
+    monkeypatch.setitem(CONFIG, "no_download", True)
+    names = pyspedas.projects.stereo.mag(trange=["2024-01-01", "2024-01-02"], probe="a",
+                                         no_update=True)
+    assert names == ["BFIELD"]
+    data = pyspedas.get_data("BFIELD")
+    meta = pyspedas.get_data("BFIELD", metadata=True)
+    cdf = read_cdf(src)
+    b = cdf.variables["BFIELD"].astype(np.float64)
+    b[b <= -1e30] = np.nan  # pySPEDAS turns FILLVAL into NaN
+    assert data.y.shape == b.shape == (691200, 4)
+    assert np.array_equal(np.isnan(data.y), np.isnan(b))
+    assert np.array_equal(data.y[~np.isnan(b)], b[~np.isnan(b)])
+    # times: CDF_EPOCH (ms) as pySPEDAS gives them (Unix seconds), to the microsecond
+    tt = np.asarray(tt2000_from_cdf_epoch(cdf.variables["Epoch"]), dtype=np.int64)
+    unix = (np.asarray(cdf.variables["Epoch"], dtype=np.float64) - 62167219200000.0) / 1e3
+    got = np.asarray(data.times)
+    if np.issubdtype(got.dtype, np.datetime64):
+        got = got.astype("datetime64[ns]").astype(np.int64) / 1e9
+    got = got.astype(np.float64)
+    assert np.max(np.abs(got - unix)) < 1e-5 and tt.size == got.size
+    vatt = meta["CDF"]["VATT"]
+    assert vatt["UNITS"] == "nT" and vatt["DEPEND_0"] == "Epoch"
+    assert vatt["LABL_PTR_1"] == "CART_LABL_1"
