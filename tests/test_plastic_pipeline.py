@@ -141,7 +141,7 @@ def test_three_levels_day_month_year(hooks):
     assert levels["daily"].products == ["merged_daily", "merged_daily_ff"]
     assert levels["monthly"].products == ["merged_monthly_ff"]
     assert levels["l2"].products == ["merged_yearly", "merged_10min", "merged_1hr"]
-    assert [o.name for o in levels["daily"].options] == ["vnum"]
+    assert [o.name for o in levels["daily"].options] == ["vnum", "mag_from"]
     assert levels["package"].products == ["yearly_zip"] and not levels["package"].per_spacecraft
 
 
@@ -305,7 +305,23 @@ def test_yearly_cdf_is_the_days_of_the_year(merged):
         for name in ("Epoch", "BFIELDRTN", "Np", "Quality_Flag", "HAE", "Beta"):
             assert np.array_equal(year.variables[name][i * 1440:(i + 1) * 1440], d[name]), name
     g = year.global_attrs
-    assert g["Logical_source"] == "STA_L2_MAGPLASMA_1M"
+    assert g["Logical_source"] == "sta_l2_magplasma_1m"  # as the SPDF file name
+    assert g["Logical_file_id"] == "sta_l2_magplasma_1m_20240101_v07"
+    assert g["Logical_file_id"].startswith(g["Logical_source"] + "_")
+    d = read_cdf(daily_path(out, DAYS[0])).global_attrs
+    assert d["Logical_source"] == "STA_L2_MAGPLASMA_1M_DAILY"
+    assert d["Logical_file_id"] == "STA_L2_MAGPLASMA_1M_DAILY_20240130_V07"
+    # both instruments' PIs and institutions are credited
+    for attrs in (g, d):
+        assert "J. Luhmann" in str(attrs["PI_name"]) and "Galvin" in str(attrs["PI_name"])
+        assert "University of New Hampshire" in str(attrs["PI_affiliation"])
+        assert "UC Berkeley" in str(attrs["PI_affiliation"])
+        # Software_version names the core and the plugin distinctly
+        sw = str(attrs["Software_version"])
+        assert sw.startswith("magfw ") and "(core)" in sw and "plastic plugin" in sw
+        for key in ("Acknowledgement", "Rules_of_use", "Generated_by", "HTTP_LINK", "LINK_TEXT",
+                    "LINK_TITLE", "MODS"):
+            assert attrs.get(key), key
     assert g["Data_source"] == "observed"  # a directory source, not --source simulated
     assert g["Days_in_file"] == "2024-01-30..2024-02-02"
     assert g["Period_merged"] == "2024-01-01..2024-12-31"
@@ -714,3 +730,44 @@ def test_publish_the_seeds_monthly_selection_or_everything(merged, tmp_path):
     assert {p.relative_to(everything).as_posix() for p in everything.rglob("*")
             if p.is_file()} == made
     assert {JAN, FEB, TEN_MIN} <= made
+
+
+@pytest.mark.slow
+def test_merge_from_the_mag_flat_files_equals_the_merge_from_the_cdfs(hooks, archive, tmp_path):
+    """The seed merges from the MAG daily flat files (l1_final_flat); magfw does so by default
+    and reads the CDFs as a fallback: both give the same merged product."""
+    from magfw.api import Product, write_product
+    from magfw.time import tt2000_from_cdf_epoch
+
+    day = date(2024, 2, 1)
+    mag_cdf = sim.mag_definition()
+    flat_def = next(d for d in shipped_definitions("stereo") if d.id == "l1_mag_rtn_ff")
+    fields = dict(sc=SC, yyyy=day.year, mm=day.month, dd=day.day, version=6)
+    cdf = read_cdf(archive / mag_cdf.filename.format(**fields))
+    b = cdf.variables["BFIELD"].astype(np.float32)
+    b[b <= -1e30] = np.nan
+    # the flat file as the stereo plugin writes it (TIME, BR BT BN BTOTAL, FILTER_VALUE key)
+    flat_root = tmp_path / "archive"
+    shutil.copytree(archive, flat_root)
+    target = flat_root / flat_def.filename.format(**fields)
+    write_product(Product(flat_def, fields={"sc": SC}, variables={
+        "TIME": np.asarray(tt2000_from_cdf_epoch(cdf.variables["Epoch"]), dtype=np.int64),
+        "B": b}, attrs={"FILTER_VALUE": f"{float(cdf.variables['FILTER_VALUE'][0])!r} nT"}),
+        target, {})
+    runs = {}
+    for how, root in (("flatfile", flat_root), ("cdf", flat_root)):
+        out = tmp_path / f"out_{how}"
+        summary = run(hooks, "2024-02-01", root, out, level="daily", mag_from=how)
+        assert summary.ok, [r.message for r in summary.results]
+        entry = result(summary, "daily", "2024-02-01").entry
+        mag = [i["name"] for i in entry.inputs if i["role"] == "mag"]
+        assert mag and mag[0].endswith(".ffh" if how == "flatfile" else ".cdf"), mag
+        runs[how] = read_cdf(daily_path(out, day))
+    a, c = runs["flatfile"], runs["cdf"]
+    assert sorted(a.variables) == sorted(c.variables)
+    for name in a.variables:
+        x, y = a.variables[name], c.variables[name]
+        same = np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f" else \
+            np.array_equal(x, y)
+        assert same, name
+    assert np.isfinite(nan(a.variables["BTOTAL"])).sum() > 1300

@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from magfw.api import Level, Mission, Period, PluginRegistrar, hookimpl, shipped_definitions
-from magfw_plastic.daily import VNUM, Daily
+from magfw_plastic.daily import MAG_FROM, VNUM, Daily
 from magfw_plastic.monthly import Monthly
 from magfw_plastic.notify import magfw_run_finished  # noqa: F401  (the notify step)
 from magfw_plastic.package import AES, Package
@@ -41,7 +41,8 @@ def register_missions(registry: PluginRegistrar) -> None:
             "daily": Level(
                 name="daily", unit="day", needs=["stereo/l1"],
                 description="daily merged CDF and flat file (one unit per day)",
-                products=["merged_daily", "merged_daily_ff"], options=[VNUM], pipeline=Daily()),
+                products=["merged_daily", "merged_daily_ff"], options=[VNUM, MAG_FROM],
+                pipeline=Daily()),
             "monthly": Level(
                 name="monthly", unit="month", needs=["plastic/daily"],
                 description="monthly merged flat file from the month's daily products",
