@@ -391,10 +391,16 @@ def plot(
     file: Annotated[Path, typer.Argument(help="product file")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="PNG to write")] = None,
 ) -> None:
-    """Write a quicklook PNG of a product file (B components and |B| against time)."""
+    """Write a quicklook PNG of a product file: the panels its product definition names
+    (quicklook block), else B components and |B| against time; the title says SIMULATED for
+    a file made from simulated inputs."""
     from magfw.plot import quicklook
+    from magfw.products import find_definition
 
-    png = quicklook(file, output or file.with_suffix(".png"))
+    definitions = get_hooks().registry.definitions()
+    found = find_definition(file.resolve().as_posix(), definitions)
+    png = quicklook(file, output or file.with_suffix(".png"), definition=found[0] if found
+                    else None)
     out.print(f"wrote {png}")
 
 

@@ -204,3 +204,55 @@ def test_pyspedas_stereo_loader_reads_a_magfw_l1_day_from_local_files(month, tmp
     vatt = meta["CDF"]["VATT"]
     assert vatt["UNITS"] == "nT" and vatt["DEPEND_0"] == "Epoch"
     assert vatt["LABL_PTR_1"] == "CART_LABL_1"
+
+
+def test_every_cdf_product_opens_with_cdflib_xarray_and_carries_the_istp_globals(month):
+    """cdflib.cdf_to_xarray opens each CDF the month made (daily SC/RTN, MAG and MAGB, the
+    review CDFs) with the field's values; the ISTP globals the public STEREO L1 files carry,
+    the recommended ones, and a Logical_file_id that begins with the Logical_source."""
+    from cdflib.xarray import cdf_to_xarray
+
+    cdfs = sorted(p for p in month.out.rglob("*.cdf") if ".magfw" not in p.parts)
+    assert len(cdfs) >= 2 * 2 + 2  # two days x SC/RTN and the review CDFs (SC, RTN)
+    for path in cdfs:
+        ds = cdf_to_xarray(str(path), to_datetime=True, fillval_to_nan=True)
+        raw = read_cdf(path)
+        b = raw.variables["BFIELD"].astype(np.float64)
+        b[b <= -1e30] = np.nan
+        assert np.array_equal(np.asarray(ds["BFIELD"].values, dtype=np.float64), b,
+                              equal_nan=True), path.name
+        assert ds["BFIELD"].attrs["UNITS"] == "nT" and ds.sizes[ds["BFIELD"].dims[0]] == len(b)
+        g = raw.global_attrs
+        for key in ("Project", "Source_name", "Discipline", "Data_type", "Descriptor",
+                    "Data_version", "Logical_file_id", "Logical_source",
+                    "Logical_source_description", "PI_name", "PI_affiliation", "TEXT",
+                    "Instrument_type", "Mission_group", "Time_resolution", "Acknowledgement",
+                    "Rules_of_use", "Generated_by", "HTTP_LINK", "LINK_TEXT", "LINK_TITLE",
+                    "MODS", "Generation_date", "Software_version"):
+            assert g.get(key) not in (None, "", []), (path.name, key)
+        assert str(g["Logical_file_id"]) == path.stem
+        assert path.stem.startswith(str(g["Logical_source"]) + "_"), path.name
+        assert str(g["Source_name"]).startswith("Ahead") and str(g["Data_version"]) == "6"
+        assert str(g["PI_name"]) == "J. Luhmann" and str(g["Mission_group"]) == "STEREO"
+        sw = str(g["Software_version"])
+        assert sw.startswith("magfw ") and "(core)" in sw and "stereo plugin" in sw
+
+
+def test_quicklook_draws_the_definitions_panels_and_says_simulated(month, tmp_path):
+    """magfw plot on an L1 RTN day: the definition's quicklook block (B RTN and |B|), titled
+    with spacecraft, frame and version, and SIMULATED (its inputs were simulated)."""
+    from magfw.plot import quicklook_spec
+    from magfw.plugins import get_hooks
+    from magfw.products import find_definition
+
+    path = next(month.out.rglob("STA_L1_MAG_RTN_20240101_V06.cdf"))
+    definition, _ = find_definition(path.as_posix(), get_hooks().registry.definitions())
+    spec = quicklook_spec(path, definition=definition)
+    assert spec.title.startswith("STEREO-A IMPACT/MAG L1 8 Hz, RTN, V06")
+    assert spec.title.endswith("SIMULATED")
+    assert [list(p.series) for p in spec.panels] == [["BR", "BT", "BN"], ["BTotal"]]
+    b = read_cdf(path).variables["BFIELD"].astype(np.float64)
+    b[b <= -1e30] = np.nan
+    assert np.array_equal(spec.panels[0].series["BT"], b[:, 1], equal_nan=True)
+    res = run_cli(["plot", str(path), "-o", str(tmp_path / "q.png")])
+    assert res.exit_code == 0 and (tmp_path / "q.png").stat().st_size > 10_000

@@ -82,7 +82,7 @@ def truth(r: Run, day: str) -> tuple[dict, dict]:
 
 def cdf(r: Run, frame: str, day: str, burst: bool = False):
     mode = "MAGB" if burst else "MAG"
-    rel = f"cdf/{frame.lower()}/{r.sc}{'b' if burst else ''}fgy{day[:4]}/" \
+    rel = f"l1_final_cdf/{frame.lower()}/{r.sc}{'b' if burst else ''}fgy{day[:4]}/" \
           f"ST{r.sc}_L1_{mode}_{frame}_{day}_V06.cdf"
     data = read_cdf(r.out / rel)
     t = np.asarray(tt2000_from_cdf_epoch(data.variables["Epoch"]), dtype=np.int64)
@@ -113,13 +113,13 @@ def expected_names(sc: str, day: str, burst: bool) -> list[str]:
     names = []
     for frame in ("SC", "RTN"):
         f = frame.lower()
-        names += [f"cdf/{f}/{sc}fgy{y}/ST{sc}_L1_MAG_{frame}_{day}_V06.cdf"]
+        names += [f"l1_final_cdf/{f}/{sc}fgy{y}/ST{sc}_L1_MAG_{frame}_{day}_V06.cdf"]
         for kind in ("", "_1S", "_1MIN"):
-            stem = f"L1_{f}/{sc}fgy{y}/ST{sc}_L1_MAG_{frame}{kind}_{day}_V06"
+            stem = f"l1_final_flat/L1_{f}/{sc}fgy{y}/ST{sc}_L1_MAG_{frame}{kind}_{day}_V06"
             names += [stem + ".ffh", stem + ".ffd"]
         if burst:
-            names += [f"cdf/{f}/{sc}bfgy{y}/ST{sc}_L1_MAGB_{frame}_{day}_V06.cdf"]
-            stem = f"L1_{f}/{sc}bfgy{y}/ST{sc}_L1_MAGB_{frame}_{day}_V06"
+            names += [f"l1_final_cdf/{f}/{sc}bfgy{y}/ST{sc}_L1_MAGB_{frame}_{day}_V06.cdf"]
+            stem = f"l1_final_flat/L1_{f}/{sc}bfgy{y}/ST{sc}_L1_MAGB_{frame}_{day}_V06"
             names += [stem + ".ffh", stem + ".ffd"]
     return sorted(names)
 
@@ -168,7 +168,7 @@ def test_8hz_and_1min_match_the_truth(run, frame):
         tot = np.linalg.norm(z[f"b_{frame.lower()}"], axis=1)
         assert np.sqrt(np.mean((b[away, 3] - tot[away]) ** 2)) < RMS_8HZ_NT
         cols = ["BX", "BY", "BZ"] if frame == "SC" else ["BR", "BT", "BN"]
-        ff = read_product(next(run.out.glob(f"L1_{frame.lower()}/*/ST{run.sc}_L1_MAG_{frame}"
+        ff = read_product(next(run.out.glob(f"l1_final_flat/L1_{frame.lower()}/*/ST{run.sc}_L1_MAG_{frame}"
                                             f"_1MIN_{day}_V06.ffh")))
         m = np.column_stack([ff.variables[c] for c in cols])
         e1 = np.sqrt(np.mean((m - z[f"b_{frame.lower()}_1min"]) ** 2, axis=0))
