@@ -373,7 +373,11 @@ def plugins() -> None:
 def check(
     files: Annotated[list[Path], typer.Argument(help="product files to validate")],
 ) -> None:
-    """Validate product files against their definitions (and ISTP/CF rules)."""
+    """Check product files against their magfw product definitions: file name, variables,
+    types and shapes, the ISTP (CDF) or CF (netCDF) variable attributes the definition
+    declares, fill and valid ranges, time order, required global attributes and provenance.
+    A file no definition matches (a foreign file) is reported as such: no general ISTP/CF
+    rules are run on it."""
     from magfw.check import check_file, format_report
 
     definitions = get_hooks().registry.definitions()

@@ -771,3 +771,19 @@ def test_merge_from_the_mag_flat_files_equals_the_merge_from_the_cdfs(hooks, arc
             np.array_equal(x, y)
         assert same, name
     assert np.isfinite(nan(a.variables["BTOTAL"])).sum() > 1300
+
+
+@pytest.mark.slow
+def test_every_merged_cdf_opens_with_cdflib_xarray(merged):
+    from cdflib.xarray import cdf_to_xarray
+
+    out, _ = merged
+    paths = [out / YEARLY] + [daily_path(out, d) for d in DAYS]
+    for path in paths:
+        ds = cdf_to_xarray(str(path), to_datetime=True, fillval_to_nan=True)
+        raw = read_cdf(path).variables
+        for name in ("BFIELDRTN", "Np", "Beta"):
+            assert np.array_equal(np.asarray(ds[name].values, np.float64), nan(raw[name]),
+                                  equal_nan=True), (path.name, name)
+        t = np.asarray(ds["Epoch"].values, dtype="datetime64[ms]").astype(np.int64)
+        assert np.all(np.diff(t) == 60_000)  # one record a minute, bin centres

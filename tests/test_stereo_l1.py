@@ -167,13 +167,17 @@ def test_8hz_and_1min_match_the_truth(run, frame):
         # BTotal is |B| of the record (8 Hz) or the mean high-rate |B| (32 Hz-derived)
         tot = np.linalg.norm(z[f"b_{frame.lower()}"], axis=1)
         assert np.sqrt(np.mean((b[away, 3] - tot[away]) ** 2)) < RMS_8HZ_NT
-        cols = ["BX", "BY", "BZ"] if frame == "SC" else ["BR", "BT", "BN"]
+        cols = ["BX SC", "BY SC", "BZ SC"] if frame == "SC" else ["BR RTN", "BT RTN", "BN RTN"]
         ff = read_product(next(run.out.glob(f"l1_final_flat/L1_{frame.lower()}/*/ST{run.sc}_L1_MAG_{frame}"
                                             f"_1MIN_{day}_V06.ffh")))
         m = np.column_stack([ff.variables[c] for c in cols])
         e1 = np.sqrt(np.mean((m - z[f"b_{frame.lower()}_1min"]) ** 2, axis=0))
         assert e1.max() < RMS_1MIN_NT, (day, e1)
-        assert np.sqrt(np.mean((ff.variables["BTOTAL"] - z["btot_1min"]) ** 2)) < RMS_1MIN_NT
+        assert np.sqrt(np.mean((ff.variables["BT"] - z["btot_1min"]) ** 2)) < RMS_1MIN_NT
+        # the header as the UCLA samples have it: UT in SEC., components in NT
+        assert list(ff.variables)[:5] == ["UT", *cols, "BT"]
+        assert ff.var_attrs["UT"]["FLATFILE_UNITS"] == "SEC."
+        assert {ff.var_attrs[c]["UNITS"] for c in cols} == {"NT"}
 
 
 def test_burst_products_match_the_truth(run):

@@ -160,18 +160,19 @@ def _mag_from_cdf(f: InputFile) -> tuple[np.ndarray, np.ndarray, np.ndarray | No
     return epoch, bfield, None if fv is None else np.asarray(fv, np.float64)
 
 
-#: The MAG daily flat file's columns (l1_mag_rtn_ff) and its FILTER_VALUE abstract key.
-FLAT_COLUMNS = ("BR", "BT", "BN", "BTOTAL")
+#: The MAG daily flat file's columns (l1_mag_rtn_ff: the UCLA names) and its FILTER_VALUE key.
+FLAT_COLUMNS = ("BR RTN", "BT RTN", "BN RTN", "BT")
 
 
 def _mag_from_flatfile(f: InputFile) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     from magfw.api import read_product
 
     data = read_product(f.path)
-    missing = [c for c in ("TIME", *FLAT_COLUMNS) if c not in data.variables]
+    missing = [c for c in FLAT_COLUMNS if c not in data.variables]
     if missing:
         raise InputError(f.path, f"no column {missing[0]!r}: not a MAG L1 RTN flat file")
-    tt = np.asarray(data.variables["TIME"], dtype=np.int64)
+    tname = next(iter(data.variables))  # the time column comes first (UT)
+    tt = np.asarray(data.variables[tname], dtype=np.int64)
     epoch = np.asarray(time.tt2000_to_cdf_epoch(tt), dtype=np.float64)
     bfield = np.column_stack([np.asarray(data.variables[c], np.float64) for c in FLAT_COLUMNS])
     fv = None
