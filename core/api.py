@@ -47,17 +47,24 @@ from magfw.finder import FoundProduct, date_fields, find_products, highest, newe
 from magfw.hookspecs import hookimpl
 from magfw.jobs import RunRequest, RunSummary, UnitResult
 from magfw.mission import Level, LevelOption, Mission, PluginRegistrar
-from magfw.period import Period, Unit, day_ranges, parse_period
+from magfw.period import DefaultPeriod, Period, Unit, day_ranges, parse_period
 from magfw.products import ProductDefinition, load_definitions, shipped_definitions
 
 if TYPE_CHECKING:
     from magfw import frames, igrf, kernels, time
     from magfw.cli import output_tree, run_level_command, say, warn
     from magfw.config import setting as mission_setting
+    from magfw.deliveryzip import ZipEntry
+    from magfw.deliveryzip import check_password as check_zip_password
+    from magfw.deliveryzip import describe as describe_zip_encryption
+    from magfw.deliveryzip import write_zip as write_delivery_zip
     from magfw.io.atomic import atomic_path, write_bytes_atomic
     from magfw.io.cdf import check_cdf, read_cdf
     from magfw.io.netcdf import read_netcdf
     from magfw.io.products import ProductData, read_product, write_product
+    from magfw.notify import Message as NotifyMessage
+    from magfw.notify import NotifySettings, notify_settings
+    from magfw.notify import send as send_notifications
     from magfw.plugins import mission_registry
 
 #: Lazily imported services: name -> (module, attribute or None for the module itself).
@@ -77,6 +84,14 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "ProductData": ("magfw.io.products", "ProductData"),
     "write_bytes_atomic": ("magfw.io.atomic", "write_bytes_atomic"),
     "run_level_command": ("magfw.cli", "run_level_command"),
+    "ZipEntry": ("magfw.deliveryzip", "ZipEntry"),
+    "write_delivery_zip": ("magfw.deliveryzip", "write_zip"),
+    "check_zip_password": ("magfw.deliveryzip", "check_password"),
+    "describe_zip_encryption": ("magfw.deliveryzip", "describe"),
+    "NotifyMessage": ("magfw.notify", "Message"),
+    "NotifySettings": ("magfw.notify", "NotifySettings"),
+    "notify_settings": ("magfw.notify", "notify_settings"),
+    "send_notifications": ("magfw.notify", "send"),
     "output_tree": ("magfw.cli", "output_tree"),
     "say": ("magfw.cli", "say"),
     "warn": ("magfw.cli", "warn"),
@@ -97,6 +112,7 @@ __all__ = [
     "CALIBRATION_ROLE",
     "KERNEL_ROLE",
     "Archive",
+    "DefaultPeriod",
     "DefinitionError",
     "FetchError",
     "FetchedFile",
@@ -110,6 +126,8 @@ __all__ = [
     "MagfwError",
     "Mission",
     "MissingInputError",
+    "NotifyMessage",
+    "NotifySettings",
     "Period",
     "PlotPanel",
     "PlotSpec",
@@ -125,11 +143,14 @@ __all__ = [
     "UnitInfo",
     "UnitResult",
     "UsageError",
+    "ZipEntry",
     "__version__",
     "atomic_path",
     "check_cdf",
+    "check_zip_password",
     "date_fields",
     "day_ranges",
+    "describe_zip_encryption",
     "find_products",
     "frames",
     "highest",
@@ -140,6 +161,7 @@ __all__ = [
     "mission_registry",
     "mission_setting",
     "newest_products",
+    "notify_settings",
     "parse_period",
     "pick_highest_version",
     "read_cdf",
@@ -148,9 +170,11 @@ __all__ = [
     "read_product",
     "run_level_command",
     "say",
+    "send_notifications",
     "shipped_definitions",
     "time",
     "warn",
     "write_bytes_atomic",
+    "write_delivery_zip",
     "write_product",
 ]

@@ -6,6 +6,11 @@ variables, wrong types and dimensions, missing or wrong ISTP (CDF) or CF (netCDF
 attributes, values outside the valid range that are not fill, time stamps that go backwards
 or repeat, and missing global attributes (the definition's required ones plus its provenance
 attributes). An unreadable file is one problem, not a crash.
+
+What it does **not** do: every check is made against a product definition. A file whose name
+matches no definition (a foreign file: someone else's CDF) is reported as exactly that, and no
+general ISTP or CF rule is run on it; nor are the ISTP/CF conventions checked beyond what the
+definition implies (the variable attributes it declares, the required global attributes).
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ from magfw.io.products import (
 )
 from magfw.products import FileName, ProductDefinition, Variable
 
+#: The one problem of a file no definition knows: said plainly, since nothing else is checked.
+NO_DEFINITION = ("file name does not match any product definition (nothing else was checked: "
+                 "magfw check compares files with magfw's product definitions and runs no "
+                 "general ISTP/CF rules)")
 #: How many offending records a message names at most.
 _SHOW = 3
 #: ISTP attributes whose CDF type must be the variable's.
@@ -116,7 +125,7 @@ def check_file(path: str | Path, definitions: Iterable[ProductDefinition]) -> Ch
         return CheckReport(path, None, ["is a directory, not a product file"])
     definition = match_definition(path, definitions)
     if definition is None:
-        return CheckReport(path, None, ["file name does not match any product definition"])
+        return CheckReport(path, None, [NO_DEFINITION])
     report = CheckReport(path, definition.key)
     fmt = definition.format
     if fmt == "png":

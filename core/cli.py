@@ -22,8 +22,8 @@ from magfw import __version__
 from magfw.config import load_config, resolve_out_dir, resolve_sources, state_dir
 from magfw.errors import MagfwError, UsageError
 from magfw.jobs import RunRequest
-from magfw.mission import Level
-from magfw.period import parse_period
+from magfw.mission import Level, Mission
+from magfw.period import Period, parse_period
 from magfw.plugins import get_hooks
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -162,7 +162,9 @@ def run(
     ctx: typer.Context,
     mission: Annotated[str, typer.Argument(help="mission id (see `magfw missions`)")],
     level: Annotated[str, typer.Argument(help="processing level, e.g. l1")],
-    period: Annotated[str, typer.Argument(help="YYYY, YYYY-MM, YYYY-MM-DD or START..END")],
+    period: Annotated[str | None, typer.Argument(
+        help="YYYY, YYYY-MM, YYYY-MM-DD or START..END; default: the level's default period "
+             "(e.g. stereo l1: the current month minus two), if it has one")] = None,
     spacecraft: Annotated[str | None, typer.Option("--spacecraft", "-s")] = None,
     source: Annotated[list[str] | None, typer.Option(
         help="archive directory, URL, or 'simulated'; ROLE=DIR|URL adds a source for one "
@@ -177,7 +179,8 @@ def run(
     dry_run: Annotated[bool, typer.Option(help="list the units, process nothing")] = False,
     seed: Annotated[int, typer.Option(help="simulator seed for --source simulated")] = 0,
 ) -> None:
-    """Process MISSION LEVEL over PERIOD. Level-specific options follow as --name value."""
+    """Process MISSION LEVEL over PERIOD (or the level's default period). Level-specific
+    options follow as --name value."""
     lvl = get_hooks().registry.get(mission).level(level)
     options = parse_level_options(lvl, list(ctx.args))
     run_level_command(mission, level, period, spacecraft=spacecraft, source=source,
@@ -185,8 +188,27 @@ def run(
                       scheduler=scheduler, force=force, dry_run=dry_run, seed=seed)
 
 
+def default_period_of(mission: Mission, level: Level, config: dict[str, Any]
+                      ) -> tuple[Period, str]:
+    """The period of ``magfw run MISSION LEVEL`` given without one: the level's
+    :class:`~magfw.period.DefaultPeriod`, its lag from ``[missions.<id>.default_period]
+    <level>`` in ``magfw.toml`` when set. A level without a rule needs a PERIOD (usage error)."""
+    rule = level.default_period
+    if rule is None:
+        raise UsageError(None, f"{mission.id} {level.name} needs a PERIOD (YYYY, YYYY-MM, "
+                         "YYYY-MM-DD or START..END): the level has no default period")
+    table = config.get("missions", {}).get(mission.id, {}).get("default_period", {})
+    lag = table.get(level.name) if isinstance(table, dict) else None
+    if lag is not None and (not isinstance(lag, int) or isinstance(lag, bool) or lag < 0):
+        raise UsageError("magfw.toml", f"[missions.{mission.id}.default_period] {level.name} "
+                         f"must be a whole number >= 0, not {lag!r}")
+    return rule.period(lag=lag), rule.describe(lag) + (
+        f" ([missions.{mission.id}.default_period] {level.name} = {lag})" if lag is not None
+        else "")
+
+
 def run_level_command(
-    mission: str, level: str, period: str, *, spacecraft: str | None = None,
+    mission: str, level: str, period: str | None, *, spacecraft: str | None = None,
     source: str | list[str] | None = None, out_dir: Path | None = None,
     options: dict[str, Any] | None = None, workers: int | None = None,
     executor: str = "local", scheduler: str | None = None, force: bool = False,
@@ -195,7 +217,8 @@ def run_level_command(
     """What ``magfw run`` does, for plugin commands that run a level (``magfw stereo merge``):
     resolve the output tree and source, log into the tree, run with a progress bar, print the
     summary and warnings, and exit 1 if a unit failed. ``show_outputs`` also prints a
-    ``wrote PATH`` line for each file of the requested level. Returns the
+    ``wrote PATH`` line for each file of the requested level. ``period`` None: the level's
+    default period (:func:`default_period_of`), said on the first line. Returns the
     :class:`RunSummary`."""
     from magfw.executors import validate
     from magfw.runner import Runner
@@ -209,7 +232,12 @@ def run_level_command(
     out_path = resolve_out_dir(out_dir, config)
     given = [source] if isinstance(source, str) else list(source or [])
     src, sources = resolve_sources(given, config, m.id, m.default_source)
-    request = RunRequest(mission=m.id, level=lvl.name, period=parse_period(period),
+    if period is None:
+        chosen, why = default_period_of(m, lvl, config)
+        out.print(f"no PERIOD given: {m.id} {lvl.name} {chosen} ({why})", markup=False)
+    else:
+        chosen = parse_period(period)
+    request = RunRequest(mission=m.id, level=lvl.name, period=chosen,
                          out_dir=out_path, source=src, sources=sources,
                          spacecraft=spacecraft, options=options,
                          force=force, dry_run=dry_run, workers=workers or os.cpu_count() or 1,
@@ -345,7 +373,11 @@ def plugins() -> None:
 def check(
     files: Annotated[list[Path], typer.Argument(help="product files to validate")],
 ) -> None:
-    """Validate product files against their definitions (and ISTP/CF rules)."""
+    """Check product files against their magfw product definitions: file name, variables,
+    types and shapes, the ISTP (CDF) or CF (netCDF) variable attributes the definition
+    declares, fill and valid ranges, time order, required global attributes and provenance.
+    A file no definition matches (a foreign file) is reported as such: no general ISTP/CF
+    rules are run on it."""
     from magfw.check import check_file, format_report
 
     definitions = get_hooks().registry.definitions()
@@ -363,10 +395,16 @@ def plot(
     file: Annotated[Path, typer.Argument(help="product file")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="PNG to write")] = None,
 ) -> None:
-    """Write a quicklook PNG of a product file (B components and |B| against time)."""
+    """Write a quicklook PNG of a product file: the panels its product definition names
+    (quicklook block), else B components and |B| against time; the title says SIMULATED for
+    a file made from simulated inputs."""
     from magfw.plot import quicklook
+    from magfw.products import find_definition
 
-    png = quicklook(file, output or file.with_suffix(".png"))
+    definitions = get_hooks().registry.definitions()
+    found = find_definition(file.resolve().as_posix(), definitions)
+    png = quicklook(file, output or file.with_suffix(".png"), definition=found[0] if found
+                    else None)
     out.print(f"wrote {png}")
 
 
@@ -380,14 +418,25 @@ def publish(
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="output tree")] = None,
     formats: Annotated[list[str] | None, typer.Option(
         "--format", help="product formats to copy (repeatable)")] = None,
+    products: Annotated[list[str] | None, typer.Option(
+        "--product", help="only these product ids (repeatable); may name a product of a level "
+                          "this level needs")] = None,
+    all_levels: Annotated[bool, typer.Option(
+        "--all-levels", help="also the products of the levels this level needs")] = False,
+    from_dir: Annotated[str | None, typer.Option(
+        "--from", help="take paths relative to this folder of the output tree (files outside "
+                       "it are left out)")] = None,
 ) -> None:
     """Copy a level's products into DIR, in the layout their definitions declare (e.g. Aditya
-    into the PRADAN folders), else its flat files: only newer, never delete."""
+    into the PRADAN folders), else its flat files: only newer, never delete. E.g. the seed's
+    monthly PLASTIC copy: magfw publish plastic l2 2024-01 --product merged_monthly_ff
+    --from monthly_flatfile --to /mnt/MissionRepo/stereo_public/L2/MP/MONTHLY"""
     from magfw.publish import publish as do_publish
 
     m = get_hooks().registry.get(mission)
     report = do_publish(m, level, parse_period(period), spacecraft, resolve_out_dir(out_dir),
-                        to, tuple(formats) if formats else None)
+                        to, tuple(formats) if formats else None,
+                        products=tuple(products or ()), all_levels=all_levels, from_dir=from_dir)
     out.print(f"copied {len(report.copied)} files, {len(report.up_to_date)} already up to date")
     if report.units_missing:
         err.print(f"magfw: not processed yet, nothing to publish: {', '.join(report.units_missing)}")

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from magfw.errors import PluginError, UsageError
+from magfw.period import DefaultPeriod
 from magfw.products import ProductDefinition
 
 
@@ -19,7 +20,7 @@ class LevelOption(BaseModel):
     """A level-specific option, given on the command line as ``--name value`` (``--name``
     alone for booleans); ``affects_output`` options are part of the ledger's versions."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     type: Literal["str", "int", "float", "bool"] = "str"
@@ -62,9 +63,12 @@ class Level(BaseModel):
     ``per_spacecraft``: False for a level whose unit covers every spacecraft of the mission
     (``ctx.spacecraft`` is None; ``--spacecraft`` then only picks the spacecraft whose needed
     levels are planned).
+    ``default_period``: what ``magfw run MISSION LEVEL`` without a PERIOD processes
+    (:class:`magfw.period.DefaultPeriod`, e.g. the month two months back); None: a PERIOD is
+    required. ``[missions.<id>.default_period] <level> = N`` in ``magfw.toml`` sets the lag.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str = ""
@@ -74,6 +78,7 @@ class Level(BaseModel):
     options: list[LevelOption] = Field(default_factory=list)
     inputs_from: Literal["archive", "output"] = "archive"
     per_spacecraft: bool = True
+    default_period: DefaultPeriod | None = Field(default=None, exclude=True)
     pipeline: object | None = Field(default=None, exclude=True, repr=False)
 
     @property

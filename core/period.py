@@ -132,6 +132,64 @@ def plan_units(period: Period, kind: UnitKind = "day") -> list[Unit]:
     return units
 
 
+def utc_today() -> date:
+    """Today's UTC date (a function, so tests can fix "today")."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).date()
+
+
+class DefaultPeriod:
+    """A level's period when ``magfw run`` is given none: the whole calendar ``unit`` (day,
+    month or year) ``lag`` units before today's (UTC). ``DefaultPeriod("month", 2)`` is the
+    STEREO seed's rule: at the start of month N it processes month N-2 (``auto_step1.sh``).
+
+    The lag may be set per level in ``magfw.toml``::
+
+        [missions.stereo.default_period]
+        l1 = 3          # months (the rule's unit) before the current one
+    """
+
+    __slots__ = ("lag", "unit")
+
+    def __init__(self, unit: UnitKind, lag: int = 0) -> None:
+        if unit not in ("day", "month", "year"):
+            raise ValueError(f"unknown unit {unit!r}")
+        if lag < 0:
+            raise ValueError("lag must be >= 0")
+        self.unit: UnitKind = unit
+        self.lag = lag
+
+    def __repr__(self) -> str:
+        return f"DefaultPeriod({self.unit!r}, {self.lag})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DefaultPeriod) and (self.unit, self.lag) == (other.unit,
+                                                                               other.lag)
+
+    def __hash__(self) -> int:
+        return hash((self.unit, self.lag))
+
+    def period(self, today: date | None = None, lag: int | None = None) -> Period:
+        """The period this rule gives on ``today`` (default: UTC today), with ``lag`` (default:
+        the rule's) units back."""
+        today = today or utc_today()
+        n = self.lag if lag is None else lag
+        if self.unit == "day":
+            d = today - timedelta(days=n)
+            return parse_period(d.isoformat())
+        if self.unit == "month":
+            index = today.year * 12 + (today.month - 1) - n
+            return parse_period(f"{index // 12:04d}-{index % 12 + 1:02d}")
+        return parse_period(f"{today.year - n:04d}")
+
+    def describe(self, lag: int | None = None) -> str:
+        n = self.lag if lag is None else lag
+        if n == 0:
+            return f"the current {self.unit}"
+        return f"the current {self.unit} minus {n}"
+
+
 def day_ranges(days: Iterable[date]) -> str:
     """Days as short ranges, for messages: ``2024-01-03, 2024-01-05..2024-01-31``."""
     out: list[str] = []

@@ -22,6 +22,7 @@ from magfw.errors import InputError
 
 if TYPE_CHECKING:
     from magfw.io.products import ProductData
+    from magfw.products import ProductDefinition, Quicklook
 
 #: A time step larger than this many median steps is drawn as a gap.
 GAP_FACTOR = 3.0
@@ -217,7 +218,64 @@ def _ylabel(label: str, units: str) -> str:
     return f"{label}\n[{units}]" if units else label
 
 
-def quicklook_spec(path: str | Path, size_px: tuple[int, int] = (1200, 800)) -> PlotSpec:
+def _column(data: ProductData, item: str, path: Path) -> tuple[str, np.ndarray, list[str]]:
+    """(variable, values (N, k) float64 with fill as NaN, labels) of a quicklook entry
+    ``NAME``, ``NAME[i]`` or ``NAME[i:j]``."""
+    m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)(?::(\d+))?\])?", item)
+    if m is None or m[1] not in data.variables:
+        raise InputError(path, f"quicklook variable {item!r} is not in the file")
+    name = m[1]
+    arr = data.variables[name].astype(np.float64)
+    arr[_fill_mask(arr, data.var_attrs[name])] = np.nan
+    if arr.ndim == 1:
+        return name, arr[:, None], [name]
+    labels = _labels(data, name, arr.shape[1])
+    if m[2] is not None:
+        lo = int(m[2])
+        hi = int(m[3]) if m[3] is not None else lo + 1
+        return name, arr[:, lo:hi], labels[lo:hi]
+    return name, arr, labels
+
+
+def _title(path: Path, data: ProductData, definition: ProductDefinition | None,
+           template: str) -> str:
+    """The quicklook title: the definition's (fields of the file name filled in), else the
+    file name; ``SIMULATED`` when the file says its inputs were simulated."""
+    title = path.name
+    if definition is not None and template:
+        fields = definition.filename.parse(path.as_posix()) or {}
+        try:
+            title = template.format(**fields) + f"  ({path.name})"
+        except (KeyError, IndexError, ValueError):
+            title = path.name
+    source = definition.provenance.simulated if definition is not None else "Data_source"
+    said = str(data.global_attrs.get(source or "Data_source", "")).lower()
+    if "simulated" in said:
+        title += "  SIMULATED"
+    return title
+
+
+def _quicklook_panels(data: ProductData, block: Quicklook, path: Path) -> list[PlotPanel]:
+    panels = []
+    for p in block.panels:
+        series: dict[str, np.ndarray] = {}
+        units = ""
+        first = ""
+        for item in p.variables:
+            name, arr, labels = _column(data, item, path)
+            attrs = data.var_attrs[name]
+            units = units or str(attrs.get("UNITS", attrs.get("units", ""))).strip()
+            first = first or str(attrs.get("LABLAXIS", "")).strip() or name
+            for i, label in enumerate(labels):
+                key = label if label not in series else f"{name} {label}"
+                series[key] = arr[:, i]
+        colors = ["black"] if len(series) == 1 else None
+        panels.append(PlotPanel(series, p.label or _ylabel(first, units), colors=colors))
+    return panels
+
+
+def quicklook_spec(path: str | Path, size_px: tuple[int, int] = (1200, 800),
+                   definition: ProductDefinition | None = None) -> PlotSpec:
     """The :class:`PlotSpec` :func:`quicklook` draws for a product file (see there)."""
     from magfw.io.products import read_product
 
@@ -230,6 +288,10 @@ def quicklook_spec(path: str | Path, size_px: tuple[int, int] = (1200, 800)) -> 
                         data.var_attrs[tname])
     if tt is None:
         raise InputError(path, f"cannot read {tname!r} as time")
+    block = definition.quicklook if definition is not None else None
+    if block is not None:
+        return PlotSpec(time=tt, panels=_quicklook_panels(data, block, path),
+                        title=_title(path, data, definition, block.title), size_px=size_px)
     n = tt.shape[0]
     candidates = []
     for name, arr in data.variables.items():
@@ -265,7 +327,7 @@ def quicklook_spec(path: str | Path, size_px: tuple[int, int] = (1200, 800)) -> 
             panels.append(PlotPanel({labels[i]: arr[:, i] for i in range(k)}, ylabel))
     if not panels:
         raise InputError(path, f"no float variables depending on {tname!r} to plot")
-    title = path.name
+    title = _title(path, data, definition, "")
     if len(panels) > MAX_PANELS:
         title += f" (first {MAX_PANELS} of {len(panels)} panels)"
         panels = panels[:MAX_PANELS]
@@ -273,7 +335,8 @@ def quicklook_spec(path: str | Path, size_px: tuple[int, int] = (1200, 800)) -> 
 
 
 def quicklook(
-    path: str | Path, out_png: str | Path, size_px: tuple[int, int] = (1200, 800)
+    path: str | Path, out_png: str | Path, size_px: tuple[int, int] = (1200, 800),
+    definition: ProductDefinition | None = None,
 ) -> Path:
     """A quicklook PNG of any product file :func:`~magfw.io.products.read_product` reads.
 
@@ -281,9 +344,11 @@ def quicklook(
     ``VAR_TYPE=data`` ones when any are marked), fill masked. An ``[N, 3]`` vector gets a
     components panel and a computed magnitude panel; an ``[N, 4]`` vector (xyz + total,
     e.g. STEREO ``BFIELD``) gets the three components and its stored total. At most
-    :data:`MAX_PANELS` panels. Used by ``magfw plot FILE [-o PNG]``.
+    :data:`MAX_PANELS` panels. A product ``definition`` with a ``quicklook`` block draws its
+    panels instead, titled as the block says. ``SIMULATED`` ends the title of a file made
+    from simulated inputs. Used by ``magfw plot FILE [-o PNG]`` (which finds the definition).
     """
-    return render(quicklook_spec(path, size_px), out_png)
+    return render(quicklook_spec(path, size_px, definition), out_png)
 
 
 __all__ = ["quicklook", "quicklook_spec", "render", "time_as_tt2000"]

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from importlib.metadata import distribution, entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
@@ -496,8 +496,10 @@ def hooks_from_spec(spec: tuple[tuple[str, object, str | None], ...], *,
             (name, importlib.import_module(p) if isinstance(p, str) else p) for name, p, _ in spec])
         for name, _, dist_name in spec:
             if dist_name:
-                pm._plugin_distinfo.append(  # as load_setuptools_entrypoints does
-                    (pm.get_plugin(name), distribution(dist_name)))  # type: ignore[arg-type]
+                # as load_setuptools_entrypoints does (Any: pluggy's own typing of the list
+                # differs between releases)
+                cast(Any, pm)._plugin_distinfo.append((pm.get_plugin(name),
+                                                       distribution(dist_name)))
         _by_spec[key] = Hooks(pm, strict=strict)
     return _by_spec[key]
 

@@ -258,6 +258,42 @@ class Provenance(_Model):
     reason: str | None = None
 
 
+class QuicklookPanel(_Model):
+    """One panel of a product's quicklook: the variables drawn in it.
+
+    Each entry is a variable name (a ``[N, k]`` variable draws its ``k`` columns), or one
+    column or a range of columns of it, ``BFIELD[3]`` or ``BFIELD[0:3]`` (Python slices).
+    ``label`` is the y label (default: the first variable's ``LABLAXIS`` or name, and units).
+    """
+
+    variables: list[str] = Field(min_length=1)
+    label: str = ""
+
+    @field_validator("variables")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        for item in v:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\[\d+(:\d+)?\])?", item):
+                raise ValueError(f"{item!r} is not NAME, NAME[i] or NAME[i:j]")
+        return v
+
+
+class Quicklook(_Model):
+    """What ``magfw plot`` draws for a product (optional; without it every float variable
+    that depends on time is drawn, at most eight panels).
+
+    ``panels`` are drawn top to bottom; ``title`` is formatted with the file name's fields
+    (``STEREO-{sc} MAG L1 RTN 8 Hz V{version}``) and gets ``SIMULATED`` appended when the
+    file says its inputs were simulated.
+    """
+
+    panels: list[QuicklookPanel] = Field(min_length=1)
+    title: str = ""
+
+    def variable_names(self) -> list[str]:
+        return [re.sub(r"\[.*\]$", "", v) for p in self.panels for v in p.variables]
+
+
 def _record_dims() -> dict[str, int | None]:
     return {"time": None}
 
@@ -290,6 +326,9 @@ class ProductDefinition(_Model):
                     "the file-name fields and the file's date fields (yyyy yy mm mmm dd doy, "
                     "zero-padded), with str.format specs ({obsid:.8}); None: its path in the "
                     "output tree. Not part of the product's identity (its digest).")
+    quicklook: Quicklook | None = Field(
+        default=None, description="the panels worth plotting (magfw plot); None: every float "
+                                  "variable that depends on time")
     notes: str = ""
 
     @model_validator(mode="after")
@@ -311,6 +350,10 @@ class ProductDefinition(_Model):
         if self.format in ("cdf", "netcdf", "flatfile"):
             if self.time_variable is not None and self.time_variable not in known:
                 raise ValueError(f"time variable {self.time_variable!r} is not a variable")
+        if self.quicklook is not None:
+            unknown = [n for n in self.quicklook.variable_names() if n not in known]
+            if unknown:
+                raise ValueError(f"quicklook names unknown variables {unknown}")
         return self
 
     def publish_path(self, rel: str) -> str | None:
@@ -349,9 +392,15 @@ class ProductDefinition(_Model):
         return f"{self.mission}/{self.id}"
 
     def digest(self) -> str:
-        """A short hash of the definition: a changed definition means a changed product."""
+        """A short hash of the definition: a changed definition means a changed product.
+
+        Where it is published (``publish``) is not part of the product; an absent
+        ``quicklook`` block is left out, so definitions written before it existed keep their
+        digest (and their products are not regenerated)."""
         dump = self.model_dump(mode="json")
-        dump.pop("publish", None)  # where it is published does not change the product
+        dump.pop("publish", None)
+        if dump.get("quicklook") is None:
+            dump.pop("quicklook", None)
         blob = json.dumps(dump, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 

@@ -7,8 +7,11 @@ newcomer starts from is the one the tests exercise.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,3 +74,55 @@ def example_plugin():
 def example_hooks(example_plugin, magfw_hooks):
     """Hooks over only the example plugin."""
     return magfw_hooks(example_plugin, names=["example"])
+
+
+class _Mailbox:
+    """What a loopback SMTP server received: (envelope sender, recipients, parsed message)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], Any]] = []
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        from email import message_from_bytes, policy
+
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                              message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 Message accepted for delivery"
+
+    def toml(self, recipients: dict[str, list[str]], settings: dict[str, str] | None = None
+             ) -> str:
+        """A ``[notify]`` table pointing at this server."""
+        lines = ["[notify]", f'server = "127.0.0.1:{self.port}"',
+                 'sender = "magfw@example.edu"', "[notify.recipients]"]
+        lines += [f"{k} = {list(v)!r}".replace("'", '"') for k, v in recipients.items()]
+        if settings:
+            lines.append("[notify.settings]")
+            lines += [f'{k} = "{v}"' for k, v in settings.items()]
+        return "\n".join(lines) + "\n"
+
+
+@contextlib.contextmanager
+def smtp_mailbox() -> Iterator[_Mailbox]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, as a context manager."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    box = _Mailbox()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        box.port = s.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[_Mailbox]:
+    """A real SMTP server (aiosmtpd) on a free loopback port for the test's duration."""
+    with smtp_mailbox() as box:
+        yield box

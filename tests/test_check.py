@@ -77,7 +77,9 @@ def test_valid_file_passes(tmp_path: Path) -> None:
 def test_wrong_file_name(tmp_path: Path) -> None:
     path = write(tmp_path, name="STA_L1_MAG_RTN_2023-07-15_V06.cdf")
     report = check_file(path, [definition()])
-    assert report.problems == ["file name does not match any product definition"]
+    assert len(report.problems) == 1
+    assert report.problems[0].startswith("file name does not match any product definition")
+    assert "runs no general ISTP/CF rules" in report.problems[0]  # says what it did not do
     assert report.definition is None and not report.ok
 
 

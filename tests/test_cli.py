@@ -3,6 +3,7 @@
 import functools
 import http.server
 import threading
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,8 @@ def test_help_missions_plugins():
     (["run", "stereo", "l9", "2024-01"], "no level 'l9'"),
     (["run", "stereo", "l1", "2024-13"], "PERIOD '2024-13'"),
     (["run", "stereo", "l1", "2024-01", "--spacecraft", "C"], "no spacecraft 'C'"),
-    (["run", "stereo", "l1"], "Missing argument"),
+    (["run", "aditya", "l1"], "needs a PERIOD"),
+    (["run", "stereo"], "Missing argument"),
     (["frobnicate"], "No such command"),
 ])
 def test_usage_errors_exit_2(args, text):
@@ -290,3 +292,37 @@ def test_usage_problems_exit_2_before_anything_is_written(args, text, example_ho
 def test_check_on_a_missing_path_says_so(tmp_path):
     res = run_cli(["check", str(tmp_path / "nope.cdf")])
     assert res.exit_code == 1 and "no such file" in res.stdout
+
+
+def test_run_without_period_uses_the_levels_default_period(tmp_path, monkeypatch):
+    """A level with a DefaultPeriod runs without PERIOD (its lag settable in magfw.toml); a
+    level without one says a PERIOD is needed (exit 2)."""
+    from toyplugin import Toy
+
+    from magfw import period
+    from magfw.testing import make_hooks
+
+    monkeypatch.setattr(period, "utc_today", lambda: date(2024, 3, 15))
+    toy = Toy("lagged")
+    hooks = make_hooks(toy)
+    res = run_cli(["run", "lagged", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
+                   "--dry-run"], hooks)
+    assert res.exit_code == 2 and "needs a PERIOD" in res.stderr
+    mission = hooks.registry.get("lagged")
+    lvl = mission.levels["l1"]
+    mission.levels["l1"] = lvl.model_copy(update={"default_period": period.DefaultPeriod("month", 2)})
+    res = run_cli(["run", "lagged", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
+                   "--dry-run"], hooks)
+    assert res.exit_code == 0, res.stderr
+    assert "no PERIOD given: lagged l1 2024-01 (the current month minus 2)" in res.stdout
+    assert "31 skipped" in res.stdout
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "magfw.toml").write_text("[missions.lagged.default_period]\nl1 = 3\n")
+    res = run_cli(["run", "lagged", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
+                   "--dry-run"], hooks)
+    assert res.exit_code == 0, res.stderr
+    assert "lagged l1 2023-12 (the current month minus 3 ([missions.lagged.default_period] l1 = 3))" \
+        in res.stdout
+    (tmp_path / "magfw.toml").write_text("[missions.lagged.default_period]\nl1 = -1\n")
+    res = run_cli(["run", "lagged", "l1", "--source", "simulated", "--dry-run"], hooks)
+    assert res.exit_code == 2 and "must be a whole number >= 0" in res.stderr

@@ -45,3 +45,22 @@ def test_plan_units_days_months_years():
         ("2023", date(2023, 1, 1), date(2023, 12, 31)), ("2024", date(2024, 1, 1), date(2024, 12, 31))]
     assert len(plan_units(parse_period("2024"))) == 366
     assert isinstance(years[0].period, Period)
+
+
+@pytest.mark.parametrize(("unit", "lag", "today", "expected"), [
+    ("month", 2, date(2026, 3, 1), "2026-01"),
+    ("month", 2, date(2026, 1, 31), "2025-11"),
+    ("month", 2, date(2026, 2, 14), "2025-12"),
+    ("month", 0, date(2026, 2, 14), "2026-02"),
+    ("month", 14, date(2026, 2, 14), "2024-12"),
+    ("year", 1, date(2026, 2, 14), "2025"),
+    ("day", 3, date(2026, 3, 1), "2026-02-26"),
+])
+def test_default_period_is_the_whole_unit_lag_units_back(unit, lag, today, expected):
+    from magfw.period import DefaultPeriod
+
+    rule = DefaultPeriod(unit, lag)
+    assert rule.period(today) == parse_period(expected)
+    assert rule.period(today, lag=0) == rule.__class__(unit, 0).period(today)
+    with pytest.raises(ValueError):
+        DefaultPeriod(unit, -1)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import realdata
 
 from magfw_plastic import derived
 from magfw_plastic.positions import HAE_TO_HCI, hci_to_hae, positions, spherical_to_cartesian
 from magfw_plastic.reader import read_plastic_ascii
-from tests.conftest import realdata
 
 
 def test_magnitude_cone_and_clock_angles():

@@ -96,7 +96,7 @@ def test_averages_made_a_day_at_a_time_equal_those_of_the_whole_year(width_s):
 def write_daily(out: Path, day: date, **attrs: str) -> Path:
     """A merged daily CDF of ``day`` in the tree (a synthetic table), and its flat file."""
     table = synthetic_table([day])
-    gaps = {"Source_name": "Ahead>STEREO Ahead", "Logical_source": "STA_L2_MAGPLASMA_1M", **attrs}
+    gaps = {"Source_name": "Ahead>STEREO Ahead", "Logical_source": "STA_L2_MAGPLASMA_1M_DAILY", **attrs}
     fields = {"sc": "A", "yyyy": day.year, "mm": day.month, "dd": day.day, "version": 7}
     ff = Product(DAILY_FF, variables=pr.flatfile_variables(table),
                  attrs={k.upper().replace("_", " "): v for k, v in attrs.items()})

@@ -15,6 +15,7 @@ tests that share it.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -136,11 +137,12 @@ def test_three_levels_day_month_year(hooks):
     levels = hooks.registry.get("plastic").levels
     assert {k: (v.unit, v.needs) for k, v in levels.items()} == {
         "daily": ("day", ["stereo/l1"]), "monthly": ("month", ["plastic/daily"]),
-        "l2": ("year", ["plastic/monthly"])}
+        "l2": ("year", ["plastic/monthly"]), "package": ("year", ["plastic/l2"])}
     assert levels["daily"].products == ["merged_daily", "merged_daily_ff"]
     assert levels["monthly"].products == ["merged_monthly_ff"]
     assert levels["l2"].products == ["merged_yearly", "merged_10min", "merged_1hr"]
-    assert [o.name for o in levels["daily"].options] == ["vnum"]
+    assert [o.name for o in levels["daily"].options] == ["vnum", "mag_from"]
+    assert levels["package"].products == ["yearly_zip"] and not levels["package"].per_spacecraft
 
 
 def test_a_month_of_l2_plans_its_days_its_month_and_the_year(hooks, tmp_path):
@@ -303,7 +305,23 @@ def test_yearly_cdf_is_the_days_of_the_year(merged):
         for name in ("Epoch", "BFIELDRTN", "Np", "Quality_Flag", "HAE", "Beta"):
             assert np.array_equal(year.variables[name][i * 1440:(i + 1) * 1440], d[name]), name
     g = year.global_attrs
-    assert g["Logical_source"] == "STA_L2_MAGPLASMA_1M"
+    assert g["Logical_source"] == "sta_l2_magplasma_1m"  # as the SPDF file name
+    assert g["Logical_file_id"] == "sta_l2_magplasma_1m_20240101_v07"
+    assert g["Logical_file_id"].startswith(g["Logical_source"] + "_")
+    d = read_cdf(daily_path(out, DAYS[0])).global_attrs
+    assert d["Logical_source"] == "STA_L2_MAGPLASMA_1M_DAILY"
+    assert d["Logical_file_id"] == "STA_L2_MAGPLASMA_1M_DAILY_20240130_V07"
+    # both instruments' PIs and institutions are credited
+    for attrs in (g, d):
+        assert "J. Luhmann" in str(attrs["PI_name"]) and "Galvin" in str(attrs["PI_name"])
+        assert "University of New Hampshire" in str(attrs["PI_affiliation"])
+        assert "UC Berkeley" in str(attrs["PI_affiliation"])
+        # Software_version names the core and the plugin distinctly
+        sw = str(attrs["Software_version"])
+        assert sw.startswith("magfw ") and "(core)" in sw and "plastic plugin" in sw
+        for key in ("Acknowledgement", "Rules_of_use", "Generated_by", "HTTP_LINK", "LINK_TEXT",
+                    "LINK_TITLE", "MODS"):
+            assert attrs.get(key), key
     assert g["Data_source"] == "observed"  # a directory source, not --source simulated
     assert g["Days_in_file"] == "2024-01-30..2024-02-02"
     assert g["Period_merged"] == "2024-01-01..2024-12-31"
@@ -522,3 +540,172 @@ def test_archive_served_over_http(hooks, merged, archive, tmp_path):
     a, b = daily(http_out, date(2024, 2, 1)), daily(merged[0], date(2024, 2, 1))
     for name in ("Epoch", "BFIELDRTN", "Np", "Quality_Flag", "HAE"):
         assert np.array_equal(a[name], b[name]), name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("aes", [False, True])
+def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch, aes,
+                                                  smtp_server):
+    """The seed's `zip -er stereo_PLASTIC_MAG_yearly_cdf_{yyyy}.zip` of the folder holding the
+    yearly CDF: it opens with the system unzip -P (traditional PKWARE encryption, the default)
+    or pyzipper (both), and holds the yearly CDF byte for byte."""
+    import subprocess
+
+    import pyzipper
+
+    out = tmp_path / "out"
+    shutil.copytree(merged[0], out)
+    password = "Yearly-canary-4e1b"
+    monkeypatch.setenv("MAGFW_ZIP_PASSWORD", password)
+    monkeypatch.chdir(tmp_path)  # [notify]: Berkeley is told through a loopback SMTP server
+    (tmp_path / "magfw.toml").write_text(smtp_server.toml(
+        {"plastic_delivery": ["berkeley@example.edu"]},
+        {"plastic_download_url": "https://box.example.edu/yearly"}))
+    # no --source: the package reads the tree (the year's merge is done), nothing else runs
+    summary = run_level(plastic_hooks(), "plastic", "package", "2024", out, source=None,
+                        options={"aes": aes})
+    assert summary.ok, [r.message for r in summary.results]
+    path = out / "prep_zips/l2_merge/stereo_PLASTIC_MAG_yearly_cdf_2024.zip"
+    assert [p.resolve() for p in result(summary, "package").outputs] == [path.resolve()]
+    top = "stereo_PLASTIC_MAG_yearly_cdf_2024/"
+    yearly = (out / YEARLY).read_bytes()
+    with pyzipper.AESZipFile(path) as zf:
+        files = [i for i in zf.infolist() if not i.is_dir()]
+        assert sorted(i.filename for i in files) == [top + "SHA256SUMS",
+                                                      top + Path(YEARLY).name]
+        assert all(i.flag_bits & 0x1 for i in files)
+        assert all((b"\x01\x99" in i.extra) == aes for i in files)
+        zf.setpassword(password.encode())
+        assert zf.read(top + Path(YEARLY).name) == yearly
+        assert zf.read(top + "SHA256SUMS").decode() == \
+            f"{hashlib.sha256(yearly).hexdigest()}  {Path(YEARLY).name}\n"
+    if not aes:
+        dest = tmp_path / "unzipped"
+        run_ = subprocess.run(["unzip", "-q", "-P", password, str(path), "-d", str(dest)],
+                              capture_output=True, text=True)
+        assert run_.returncode == 0, run_.stderr
+        assert (dest / top / Path(YEARLY).name).read_bytes() == yearly
+    for p in out.rglob("*"):
+        if p.is_file():
+            assert password.encode() not in p.read_bytes(), p
+    # the plastic_delivery e-mail: recipients, name, checksum, link, never the password
+    (_, rcpt, msg), = smtp_server.messages
+    assert rcpt == ["berkeley@example.edu"] and msg["X-Magfw-Event"] == "plastic_delivery"
+    text = msg.get_content().replace("\r\n", "\n")
+    assert path.name in msg["Subject"]
+    assert f"SHA-256:  {hashlib.sha256(path.read_bytes()).hexdigest()}" in text
+    assert f"download: https://box.example.edu/yearly/{path.name}" in text
+    assert ("AES-256" if aes else "traditional PKWARE encryption") in text
+    assert password not in text
+
+
+@pytest.mark.slow
+def test_the_web_operator_is_told_which_monthly_flat_files_to_copy(merged, smtp_server,
+                                                                    tmp_path, monkeypatch):
+    """The seed's `cp -pu .../monthly_flatfile/Afgy{yyyy}/{mmm}_* .` into
+    MONTHLY/Afgy{yyyy}, for the monthly flat files the run wrote."""
+    from magfw_plastic import notify
+
+    out, summary = merged
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "magfw.toml").write_text(smtp_server.toml(
+        {"plastic_web_copy": ["web@example.edu"]}, {"plastic_web_root": "/web/MONTHLY"}))
+    notify.magfw_run_finished(summary)  # the hook the run called, now with [notify] set
+    (_, rcpt, msg), = smtp_server.messages
+    assert rcpt == ["web@example.edu"] and msg["X-Magfw-Event"] == "plastic_web_copy"
+    text = msg.get_content().replace("\r\n", "\n")
+    folder = out / "monthly_flatfile" / "Afgy2024"
+    assert "$ mkdir -p /web/MONTHLY/Afgy2024 && cd /web/MONTHLY/Afgy2024" in text
+    assert f"$ cp -pu {folder}/jan_* ." in text and f"$ cp -pu {folder}/feb_* ." in text
+    for p in folder.iterdir():
+        assert p.name in text
+    assert "2024-01, 2024-02" in msg["Subject"]
+    assert "magfw publish plastic l2 2024 --product merged_monthly_ff --from monthly_flatfile" \
+        in text
+
+
+@pytest.mark.slow
+def test_publish_the_seeds_monthly_selection_or_everything(merged, tmp_path):
+    """magfw publish plastic l2 YYYY: the seed's MONTHLY/Afgy{yyyy}/{mmm}_* selection, or
+    every flat file of the year."""
+    from magfw.testing import run_cli
+
+    out, _ = merged
+    hooks = plastic_hooks()
+    web = tmp_path / "MONTHLY"
+    res = run_cli(["publish", "plastic", "l2", "2024-01", "--product", "merged_monthly_ff",
+                   "--from", "monthly_flatfile", "--to", str(web), "--out", str(out)], hooks)
+    assert res.exit_code == 0, res.stderr
+    got = sorted(p.relative_to(web).as_posix() for p in web.rglob("*") if p.is_file())
+    assert got == ["Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffd",
+                   "Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffh"]
+    assert (web / "Afgy2024" / Path(JAN).name).read_bytes() == (out / JAN).read_bytes()
+    res = run_cli(["publish", "plastic", "l2", "2024", "--product", "merged_monthly_ff",
+                   "--from", "monthly_flatfile", "--to", str(web), "--out", str(out)], hooks)
+    assert res.exit_code == 0 and "copied 2 files, 2 already up to date" in res.stdout
+    everything = tmp_path / "all"
+    res = run_cli(["publish", "plastic", "l2", "2024", "--all-levels", "--to", str(everything),
+                   "--out", str(out)], hooks)
+    assert res.exit_code == 0, res.stderr
+    made = {p.relative_to(out).as_posix() for p in out.rglob("*.ff[hd]") if ".magfw" not in
+            p.parts}
+    assert {p.relative_to(everything).as_posix() for p in everything.rglob("*")
+            if p.is_file()} == made
+    assert {JAN, FEB, TEN_MIN} <= made
+
+
+@pytest.mark.slow
+def test_merge_from_the_mag_flat_files_equals_the_merge_from_the_cdfs(hooks, archive, tmp_path):
+    """The seed merges from the MAG daily flat files (l1_final_flat); magfw does so by default
+    and reads the CDFs as a fallback: both give the same merged product."""
+    from magfw.api import Product, write_product
+    from magfw.time import tt2000_from_cdf_epoch
+
+    day = date(2024, 2, 1)
+    mag_cdf = sim.mag_definition()
+    flat_def = next(d for d in shipped_definitions("stereo") if d.id == "l1_mag_rtn_ff")
+    fields = dict(sc=SC, yyyy=day.year, mm=day.month, dd=day.day, version=6)
+    cdf = read_cdf(archive / mag_cdf.filename.format(**fields))
+    b = cdf.variables["BFIELD"].astype(np.float32)
+    b[b <= -1e30] = np.nan
+    # the flat file as the stereo plugin writes it (TIME, BR BT BN BTOTAL, FILTER_VALUE key)
+    flat_root = tmp_path / "archive"
+    shutil.copytree(archive, flat_root)
+    target = flat_root / flat_def.filename.format(**fields)
+    write_product(Product(flat_def, fields={"sc": SC}, variables={
+        "TIME": np.asarray(tt2000_from_cdf_epoch(cdf.variables["Epoch"]), dtype=np.int64),
+        "B": b}, attrs={"FILTER_VALUE": f"{float(cdf.variables['FILTER_VALUE'][0])!r} nT"}),
+        target, {})
+    runs = {}
+    for how, root in (("flatfile", flat_root), ("cdf", flat_root)):
+        out = tmp_path / f"out_{how}"
+        summary = run(hooks, "2024-02-01", root, out, level="daily", mag_from=how)
+        assert summary.ok, [r.message for r in summary.results]
+        entry = result(summary, "daily", "2024-02-01").entry
+        mag = [i["name"] for i in entry.inputs if i["role"] == "mag"]
+        assert mag and mag[0].endswith(".ffh" if how == "flatfile" else ".cdf"), mag
+        runs[how] = read_cdf(daily_path(out, day))
+    a, c = runs["flatfile"], runs["cdf"]
+    assert sorted(a.variables) == sorted(c.variables)
+    for name in a.variables:
+        x, y = a.variables[name], c.variables[name]
+        same = np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f" else \
+            np.array_equal(x, y)
+        assert same, name
+    assert np.isfinite(nan(a.variables["BTOTAL"])).sum() > 1300
+
+
+@pytest.mark.slow
+def test_every_merged_cdf_opens_with_cdflib_xarray(merged):
+    from cdflib.xarray import cdf_to_xarray
+
+    out, _ = merged
+    paths = [out / YEARLY] + [daily_path(out, d) for d in DAYS]
+    for path in paths:
+        ds = cdf_to_xarray(str(path), to_datetime=True, fillval_to_nan=True)
+        raw = read_cdf(path).variables
+        for name in ("BFIELDRTN", "Np", "Beta"):
+            assert np.array_equal(np.asarray(ds[name].values, np.float64), nan(raw[name]),
+                                  equal_nan=True), (path.name, name)
+        t = np.asarray(ds["Epoch"].values, dtype="datetime64[ms]").astype(np.int64)
+        assert np.all(np.diff(t) == 60_000)  # one record a minute, bin centres

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import realdata
 
 from magfw.api import InputError
 from magfw.api import time as magtime
@@ -21,7 +22,6 @@ from magfw_plastic.reader import (
     read_plastic_ascii,
     read_plastic_beacon,
 )
-from tests.conftest import realdata
 
 realdata_only = pytest.mark.realdata
 
@@ -67,7 +67,10 @@ def test_ten_minute_file_with_fill_rows():
     assert (t.resolution, len(t)) == ("10min", 49)
     assert t.column_name("dist_km") == "Heliospheric Distance [km]"  # spelled differently
     assert "millisec" not in t.header and "sec" not in t.header
-    assert iso(t.time_ms[0]).startswith("2014-01-01T00:00:04.000")  # carries the cycle seconds
+    # stamped at the bin start YEAR/DOY/hour/min give, not the first cycle (00:00:04)
+    assert t.text["date and time"][0] == "2014-01-01/00:00:04"
+    assert iso(t.time_ms[0]).startswith("2014-01-01T00:00:00.000")
+    assert [iso(x)[11:19] for x in t.time_ms[:3]] == ["00:00:00", "00:10:00", "00:20:00"]
     assert t.get("np")[0] == 1.73 and t.values["Num Cycles (Np, v_therm, temp)"][0] == 10.0
     assert t.get("error")[1] == 4.0 and t.values["E/W Source Flag"][0] == 3.0
     i = int(np.flatnonzero(t.text["date and time"] == "2014-01-01/12:30:00")[0])
@@ -90,7 +93,9 @@ def test_one_hour_files_including_the_mostly_fill_days():
         11.3, 53.9, 58.4]  # 19:38:31, 20:00:31, 21:00:31; the other 21 hours are fill
     assert oct16.text["date and time"][19] == "2014-10-16/19:38:31"
     i = 21
-    assert iso(oct16.time_ms[i]).startswith("2014-10-16T21:00:31")  # off the hour
+    assert oct16.text["date and time"][i] == "2014-10-16/21:00:31"  # the first cycle
+    assert iso(oct16.time_ms[i]).startswith("2014-10-16T21:00:00.000")  # the bin start
+    assert iso(oct16.time_ms[19]).startswith("2014-10-16T19:00:00.000")  # data from 19:38:31
     assert (oct16.get("np")[i], oct16.get("vp")[i], oct16.get("tp")[i], oct16.get("vth")[i]) == (
         58.4, 511.0, 3.29e5, 73.1)
     assert oct16.values["Num Cycles (Np, v_therm, temp)"][i] == 28.0
@@ -107,8 +112,10 @@ def test_one_hour_files_including_the_mostly_fill_days():
     assert good.sum() == 4
     assert nov13.get("np")[good].tolist() == [9.10, 8.32, 8.61, 11.3]
     assert nov13.get("vp")[good].tolist() == [255.0, 258.0, 261.0, 277.0]
-    assert [iso(x)[11:19] for x in nov13.time_ms[good]] == ["14:38:28", "15:00:28", "16:00:28",
-                                                             "17:00:28"]
+    assert [iso(x)[11:19] for x in nov13.time_ms[good]] == ["14:00:00", "15:00:00", "16:00:00",
+                                                             "17:00:00"]  # bin starts
+    assert [s[11:] for s in nov13.text["date and time"][good]] == ["14:38:28", "15:00:28",
+                                                                  "16:00:28", "17:00:28"]
 
 
 @realdata_only

@@ -192,3 +192,22 @@ def test_unversioned_products_are_allowed_only_with_fixed_versions():
     ProductDefinition.model_validate(plain)
     with pytest.raises(ValueError, match="versions count up"):
         ProductDefinition.model_validate({**plain, "version": {"policy": "increment"}})
+
+
+def test_a_definition_without_a_quicklook_block_keeps_its_digest():
+    """The optional quicklook block is left out of the digest when absent, so the digests of
+    definitions written before it existed do not change (their products are not remade)."""
+    import hashlib
+    import json
+
+    from magfw.products import Quicklook, QuicklookPanel, shipped_definitions
+
+    for d in shipped_definitions("stereo"):
+        plain = d.model_copy(update={"quicklook": None})
+        before = {k: v for k, v in plain.model_dump(mode="json").items() if k != "quicklook"}
+        old = hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:16]
+        assert plain.digest() == old
+    d = next(x for x in shipped_definitions("stereo") if x.id == "l1_mag_rtn")
+    other = d.model_copy(update={"quicklook": Quicklook(panels=[QuicklookPanel(
+        variables=["BFIELD"])])})
+    assert other.digest() != d.digest()  # a block, when present, is part of the definition

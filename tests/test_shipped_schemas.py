@@ -37,7 +37,7 @@ EXPECTED_IDS = {
                "caldb_revision", "rotation_calibration", "comparison", "comparison_plot",
                "monitoring", "monitoring_plot"},
     "plastic": {"merged_daily", "merged_yearly", "merged_daily_ff", "merged_monthly_ff",
-                "merged_10min", "merged_1hr"},
+                "merged_10min", "merged_1hr", "yearly_zip"},
 }
 
 ISTP_GLOBALS = ["Project", "Source_name", "Discipline", "Data_type", "Descriptor", "Data_version",
@@ -82,45 +82,45 @@ A, B = "A", "B"
 NAMES = [
     # STEREO L1 CDFs (the first three are real names quoted in research/stereo.md), kept under
     # cdf/{sc,rtn}/{A,B}[b]fgy{yyyy}/ (FileName.directory); the bare names parse too
-    ("stereo", "l1_mag_rtn", "cdf/rtn/Afgy2018/STA_L1_MAG_RTN_20180101_V06.cdf",
+    ("stereo", "l1_mag_rtn", "l1_final_cdf/rtn/Afgy2018/STA_L1_MAG_RTN_20180101_V06.cdf",
      dict(sc=A, yyyy=2018, mm=1, dd=1, version=6)),
-    ("stereo", "l1_magb_rtn", "cdf/rtn/Abfgy2020/STA_L1_MAGB_RTN_20200102_V06.cdf",
+    ("stereo", "l1_magb_rtn", "l1_final_cdf/rtn/Abfgy2020/STA_L1_MAGB_RTN_20200102_V06.cdf",
      dict(sc=A, yyyy=2020, mm=1, dd=2, version=6)),
-    ("stereo", "l1_mag_rtn", "cdf/rtn/Afgy2024/STA_L1_MAG_RTN_20240105_V06.cdf",
+    ("stereo", "l1_mag_rtn", "l1_final_cdf/rtn/Afgy2024/STA_L1_MAG_RTN_20240105_V06.cdf",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=6)),
-    ("stereo", "l1_magb_sc", "cdf/sc/Bbfgy2014/STB_L1_MAGB_SC_20140101_V06.cdf",
+    ("stereo", "l1_magb_sc", "l1_final_cdf/sc/Bbfgy2014/STB_L1_MAGB_SC_20140101_V06.cdf",
      dict(sc=B, yyyy=2014, mm=1, dd=1, version=6)),
-    ("stereo", "l1_mag_sc", "cdf/sc/Bfgy2014/STB_L1_MAG_SC_20140927_V06.cdf",
+    ("stereo", "l1_mag_sc", "l1_final_cdf/sc/Bfgy2014/STB_L1_MAG_SC_20140927_V06.cdf",
      dict(sc=B, yyyy=2014, mm=9, dd=27, version=6)),
     # STEREO flat files in the UCLA directory scheme
-    ("stereo", "l1_mag_rtn_1s", "L1_rtn/Afgy2024/STA_L1_MAG_RTN_1S_20240105_V06.ffh",
+    ("stereo", "l1_mag_rtn_1s", "l1_final_flat/L1_rtn/Afgy2024/STA_L1_MAG_RTN_1S_20240105_V06.ffh",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=6)),
-    ("stereo", "l1_mag_sc_1s", "L1_sc/Bfgy2014/STB_L1_MAG_SC_1S_20140101_V06.ffh",
+    ("stereo", "l1_mag_sc_1s", "l1_final_flat/L1_sc/Bfgy2014/STB_L1_MAG_SC_1S_20140101_V06.ffh",
      dict(sc=B, yyyy=2014, mm=1, dd=1, version=6)),
-    ("stereo", "l1_mag_rtn_1min", "L1_rtn/Afgy2024/STA_L1_MAG_RTN_1MIN_20240105_V06.ffh",
+    ("stereo", "l1_mag_rtn_1min", "l1_final_flat/L1_rtn/Afgy2024/STA_L1_MAG_RTN_1MIN_20240105_V06.ffh",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=6)),
-    ("stereo", "l1_mag_sc_1min", "L1_sc/Afgy2024/STA_L1_MAG_SC_1MIN_20240105_V06.ffh",
+    ("stereo", "l1_mag_sc_1min", "l1_final_flat/L1_sc/Afgy2024/STA_L1_MAG_SC_1MIN_20240105_V06.ffh",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=6)),
-    ("stereo", "l1_mag_sc_ff", "L1_sc/Afgy2024/STA_L1_MAG_SC_20240105_V06.ffh",
+    ("stereo", "l1_mag_sc_ff", "l1_final_flat/L1_sc/Afgy2024/STA_L1_MAG_SC_20240105_V06.ffh",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=6)),
-    ("stereo", "l1_mag_rtn_ff", "L1_rtn/Afgy2024/STA_L1_MAG_RTN_20240105_V06.ffh",
+    ("stereo", "l1_mag_rtn_ff", "l1_final_flat/L1_rtn/Afgy2024/STA_L1_MAG_RTN_20240105_V06.ffh",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=6)),
-    ("stereo", "l1_magb_sc_ff", "L1_sc/Abfgy2024/STA_L1_MAGB_SC_20240105_V06.ffh",
+    ("stereo", "l1_magb_sc_ff", "l1_final_flat/L1_sc/Abfgy2024/STA_L1_MAGB_SC_20240105_V06.ffh",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=6)),
-    ("stereo", "l1_magb_rtn_ff", "L1_rtn/Abfgy2024/STA_L1_MAGB_RTN_20240105_V06.ffh",
+    ("stereo", "l1_magb_rtn_ff", "l1_final_flat/L1_rtn/Abfgy2024/STA_L1_MAGB_RTN_20240105_V06.ffh",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=6)),
     ("stereo", "prep_1s", "l1_0_avg/Afgy2024/STA_L1_0_MAG_SC_1S_20240105_V01.ffh",
      dict(sc=A, yyyy=2024, mm=1, dd=5, version=1)),
-    ("stereo", "monthly_review", "STA_L1_MAGB_RTN_202401_REVIEW_V06.cdf",
+    ("stereo", "monthly_review", "l1_final_cdf/merge_cdf_for_review/STA_L1_MAGB_RTN_202401_REVIEW_V06.cdf",
      dict(sc=A, burst="B", frame="RTN", yyyy=2024, mm=1, version=6)),
-    ("stereo", "monthly_review", "STA_L1_MAG_SC_202401_REVIEW_V06.cdf",
+    ("stereo", "monthly_review", "l1_final_cdf/merge_cdf_for_review/STA_L1_MAG_SC_202401_REVIEW_V06.cdf",
      dict(sc=A, burst="", frame="SC", yyyy=2024, mm=1, version=6)),
-    ("stereo", "beacon_rtn", "cdf/beacon/Afgy2015/STA_LB_MAG_RTN_20150101_V06.cdf",
+    ("stereo", "beacon_rtn", "beacon_cdf/Afgy2015/STA_LB_MAG_RTN_20150101_V06.cdf",
      dict(sc=A, yyyy=2015, mm=1, dd=1, version=6)),
     ("stereo", "counts_table", "offsets/V00/202401StereoACounts.asc",
      dict(version=0, yyyy=2024, mm=1, sc=A)),
-    ("stereo", "delivery_zip", "delivery/V06/stereo_MAG_MAGB_CDF_2024jan.zip",
-     dict(version=6, yyyy=2024, mmm="jan")),
+    ("stereo", "delivery_zip", "prep_zips/l1_MAG/stereo_MAG_MAGB_CDF_2024jan.zip",
+     dict(yyyy=2024, mmm="jan")),
     ("stereo", "offsets_estimate", "input_offsets/STEREO_A_offset_2024jan_estimate.txt",
      dict(sc=A, yyyy=2024, mmm="jan")),
     # Aditya-L1: the two real L1 names on PRADAN, real and realistic L2 names
@@ -170,6 +170,8 @@ NAMES = [
      dict(sc=A, yyyy=2024, version=7)),
     ("plastic", "merged_1hr", "average_flatfile/Bfgy2013/STB_L2_MAGPLASMA_1HR_2013_V07.ffh",
      dict(sc=B, yyyy=2013, version=7)),
+    ("plastic", "yearly_zip", "prep_zips/l2_merge/stereo_PLASTIC_MAG_yearly_cdf_2024.zip",
+     dict(yyyy=2024)),
 ]
 
 
@@ -199,7 +201,7 @@ def test_stereo_fixed_versions_give_v06_names():
             assert d[pid].global_attrs["Data_version"] == "6", pid
     rtn = d["l1_mag_rtn"]
     name = rtn.filename.format(sc="A", yyyy=2024, mm=1, dd=5, version=rtn.version.start)
-    assert name == "cdf/rtn/Afgy2024/STA_L1_MAG_RTN_20240105_V06.cdf"
+    assert name == "l1_final_cdf/rtn/Afgy2024/STA_L1_MAG_RTN_20240105_V06.cdf"
     assert (d["prep_1s"].version.policy, d["prep_1s"].version.start) == ("fixed", 1)
     assert (d["counts_table"].version.policy, d["counts_table"].version.start) == ("increment", 0)
     for pid, p in defs("plastic").items():
@@ -212,8 +214,10 @@ def test_stereo_burst_is_its_own_product():
     assert d["l1_magb_rtn"].filename.parse("STA_L1_MAG_RTN_20200102_V06.cdf") is None
     assert d["l1_mag_rtn"].cadence_s == 0.125 and d["l1_magb_rtn"].cadence_s == 0.03125
     # burst flat files live in the b directory, normal ones not
-    assert d["l1_mag_sc_ff"].filename.parse("L1_sc/Abfgy2024/STA_L1_MAG_SC_20240105_V06.ffh") is None
-    assert d["l1_magb_sc_ff"].filename.parse("L1_sc/Afgy2024/STA_L1_MAGB_SC_20240105_V06.ffh") is None
+    assert d["l1_mag_sc_ff"].filename.parse(
+            "l1_final_flat/L1_sc/Abfgy2024/STA_L1_MAG_SC_20240105_V06.ffh") is None
+    assert d["l1_magb_sc_ff"].filename.parse(
+            "l1_final_flat/L1_sc/Afgy2024/STA_L1_MAGB_SC_20240105_V06.ffh") is None
 
 
 def test_stereo_flat_files_in_the_published_tree():
@@ -221,12 +225,13 @@ def test_stereo_flat_files_in_the_published_tree():
     published = "/mnt/MissionRepo/stereo/data/L1_rtn/Afgy2024/STA_L1_MAG_RTN_1S_20240105_V06.ffh"
     assert d.filename.parse(published) == dict(sc="A", yyyy=2024, mm=1, dd=5, version=6)
     # the year folder and the spacecraft folder must agree with the file name
-    assert d.filename.parse("L1_rtn/Afgy2023/STA_L1_MAG_RTN_1S_20240105_V06.ffh") is None
-    assert d.filename.parse("L1_rtn/Bfgy2024/STA_L1_MAG_RTN_1S_20240105_V06.ffh") is None
-    assert d.filename.parse("L1_sc/Afgy2024/STA_L1_MAG_RTN_1S_20240105_V06.ffh") is None
+    assert d.filename.parse("l1_final_flat/L1_rtn/Afgy2023/STA_L1_MAG_RTN_1S_20240105_V06.ffh") is None
+    assert d.filename.parse("l1_final_flat/L1_rtn/Bfgy2024/STA_L1_MAG_RTN_1S_20240105_V06.ffh") is None
+    assert d.filename.parse("l1_final_flat/L1_sc/Afgy2024/STA_L1_MAG_RTN_1S_20240105_V06.ffh") is None
     pattern = d.filename.glob(sc="A", yyyy=2024)
-    assert fnmatch.fnmatchcase("L1_rtn/Afgy2024/STA_L1_MAG_RTN_1S_20241231_V06.ffh", pattern)
-    assert not fnmatch.fnmatchcase("L1_rtn/Afgy2024/STA_L1_MAG_RTN_1S_20231231_V06.ffh", pattern)
+    assert fnmatch.fnmatchcase("l1_final_flat/L1_rtn/Afgy2024/STA_L1_MAG_RTN_1S_20241231_V06.ffh", pattern)
+    assert not fnmatch.fnmatchcase(
+            "l1_final_flat/L1_rtn/Afgy2024/STA_L1_MAG_RTN_1S_20231231_V06.ffh", pattern)
 
 
 def test_public_names_without_a_version_are_kept_exactly():

@@ -82,7 +82,7 @@ def truth(r: Run, day: str) -> tuple[dict, dict]:
 
 def cdf(r: Run, frame: str, day: str, burst: bool = False):
     mode = "MAGB" if burst else "MAG"
-    rel = f"cdf/{frame.lower()}/{r.sc}{'b' if burst else ''}fgy{day[:4]}/" \
+    rel = f"l1_final_cdf/{frame.lower()}/{r.sc}{'b' if burst else ''}fgy{day[:4]}/" \
           f"ST{r.sc}_L1_{mode}_{frame}_{day}_V06.cdf"
     data = read_cdf(r.out / rel)
     t = np.asarray(tt2000_from_cdf_epoch(data.variables["Epoch"]), dtype=np.int64)
@@ -113,13 +113,13 @@ def expected_names(sc: str, day: str, burst: bool) -> list[str]:
     names = []
     for frame in ("SC", "RTN"):
         f = frame.lower()
-        names += [f"cdf/{f}/{sc}fgy{y}/ST{sc}_L1_MAG_{frame}_{day}_V06.cdf"]
+        names += [f"l1_final_cdf/{f}/{sc}fgy{y}/ST{sc}_L1_MAG_{frame}_{day}_V06.cdf"]
         for kind in ("", "_1S", "_1MIN"):
-            stem = f"L1_{f}/{sc}fgy{y}/ST{sc}_L1_MAG_{frame}{kind}_{day}_V06"
+            stem = f"l1_final_flat/L1_{f}/{sc}fgy{y}/ST{sc}_L1_MAG_{frame}{kind}_{day}_V06"
             names += [stem + ".ffh", stem + ".ffd"]
         if burst:
-            names += [f"cdf/{f}/{sc}bfgy{y}/ST{sc}_L1_MAGB_{frame}_{day}_V06.cdf"]
-            stem = f"L1_{f}/{sc}bfgy{y}/ST{sc}_L1_MAGB_{frame}_{day}_V06"
+            names += [f"l1_final_cdf/{f}/{sc}bfgy{y}/ST{sc}_L1_MAGB_{frame}_{day}_V06.cdf"]
+            stem = f"l1_final_flat/L1_{f}/{sc}bfgy{y}/ST{sc}_L1_MAGB_{frame}_{day}_V06"
             names += [stem + ".ffh", stem + ".ffd"]
     return sorted(names)
 
@@ -133,7 +133,7 @@ def test_every_product_exists_with_its_name_and_passes_check(run, hooks):
         for p in res.outputs:
             if p.suffix in (".cdf", ".ffh"):
                 assert_valid_product(p, hooks)
-    data = read_cdf(next(run.out.glob(f"cdf/rtn/*/ST{run.sc}_L1_MAG_RTN_*.cdf")))
+    data = read_cdf(next(run.out.glob(f"l1_final_cdf/rtn/*/ST{run.sc}_L1_MAG_RTN_*.cdf")))
     assert list(data.variables["CART_LABL_1"]) == ["BR", "BT", "BN", "BTotal"]
     assert data.info["Epoch"].data_type == "CDF_EPOCH"
     assert data.info["BFIELD"].data_type == "CDF_FLOAT" and data.info["BFIELD"].dims == (4,)
@@ -167,13 +167,17 @@ def test_8hz_and_1min_match_the_truth(run, frame):
         # BTotal is |B| of the record (8 Hz) or the mean high-rate |B| (32 Hz-derived)
         tot = np.linalg.norm(z[f"b_{frame.lower()}"], axis=1)
         assert np.sqrt(np.mean((b[away, 3] - tot[away]) ** 2)) < RMS_8HZ_NT
-        cols = ["BX", "BY", "BZ"] if frame == "SC" else ["BR", "BT", "BN"]
-        ff = read_product(next(run.out.glob(f"L1_{frame.lower()}/*/ST{run.sc}_L1_MAG_{frame}"
+        cols = ["BX SC", "BY SC", "BZ SC"] if frame == "SC" else ["BR RTN", "BT RTN", "BN RTN"]
+        ff = read_product(next(run.out.glob(f"l1_final_flat/L1_{frame.lower()}/*/ST{run.sc}_L1_MAG_{frame}"
                                             f"_1MIN_{day}_V06.ffh")))
         m = np.column_stack([ff.variables[c] for c in cols])
         e1 = np.sqrt(np.mean((m - z[f"b_{frame.lower()}_1min"]) ** 2, axis=0))
         assert e1.max() < RMS_1MIN_NT, (day, e1)
-        assert np.sqrt(np.mean((ff.variables["BTOTAL"] - z["btot_1min"]) ** 2)) < RMS_1MIN_NT
+        assert np.sqrt(np.mean((ff.variables["BT"] - z["btot_1min"]) ** 2)) < RMS_1MIN_NT
+        # the header as the UCLA samples have it: UT in SEC., components in NT
+        assert list(ff.variables)[:5] == ["UT", *cols, "BT"]
+        assert ff.var_attrs["UT"]["FLATFILE_UNITS"] == "SEC."
+        assert {ff.var_attrs[c]["UNITS"] for c in cols} == {"NT"}
 
 
 def test_burst_products_match_the_truth(run):
@@ -420,7 +424,7 @@ def test_an_imported_counts_table_takes_precedence_and_regenerates(run_a, hooks,
     out = tmp_path / "out"
     assert run_level(hooks, "stereo", "l1", "2024-01-01", out, spacecraft="A",
                      source=str(arch)).ok
-    before = read_cdf(next(out.glob("cdf/sc/*/STA_L1_MAG_SC_20240101_V06.cdf")))
+    before = read_cdf(next(out.glob("l1_final_cdf/sc/*/STA_L1_MAG_SC_20240101_V06.cdf")))
     table = read_counts(arch / "offsets" / "202401StereoACounts.asc")
     table.offsets = table.offsets + np.array([1.0, -2.0, 0.5])
     imported = out / "offsets" / "V00" / "202401StereoACounts.asc"
@@ -429,7 +433,7 @@ def test_an_imported_counts_table_takes_precedence_and_regenerates(run_a, hooks,
     s = run_level(hooks, "stereo", "l1", "2024-01-01", out, spacecraft="A", source=str(arch))
     (res,) = s.results
     assert res.status == "ok" and "offsets/V00/202401StereoACounts.asc" in res.message
-    after = read_cdf(next(out.glob("cdf/sc/*/STA_L1_MAG_SC_20240101_V06.cdf")))
+    after = read_cdf(next(out.glob("l1_final_cdf/sc/*/STA_L1_MAG_SC_20240101_V06.cdf")))
     a, b = after.variables["BFIELD"][:, :3], before.variables["BFIELD"][:, :3]
     ok = (a > -1e30).all(axis=1) & (b > -1e30).all(axis=1)
     assert np.abs((a[ok] - b[ok]) - [1.0, -2.0, 0.5]).max() < 1e-4

@@ -210,6 +210,51 @@ def test_offsets_import_rejects_a_bad_file_with_one_line(tmp_path, text, problem
     assert src.read_text() == text  # input untouched
 
 
+JAN = {1: (22.1, -17.0, -30.0), 2: (22.11, -17.01, -30.02), 31: (22.3, -16.9, -29.95)}
+
+
+@pytest.mark.parametrize(("layout", "text"), [
+    ("date", "date,O_X,O_Y,O_Z\n" + "".join(f"2024/01/{d:02d}, {x}, {y}, {z}\n"
+                                             for d, (x, y, z) in JAN.items())),
+    ("year-doy", "% offsets for STEREO-A, nT, SC axes\nyear doy Ox Oy Oz\n"
+                 + "".join(f"2024\t{d}\t{x}\t{y}\t{z}   # day {d}\n" for d, (x, y, z) in JAN.items())),
+    ("counts", "% year, Day, Kx (Range 0), O1 (nT), Counts @ O, Ky (Range 0), O2 (nT), Counts @ O,"
+               " Kz (Range 0), O3 (nT), Counts @ O\n"
+               + "".join(f"2024 {d}.5 0.0146328 {x} -1510 0.0144910 {y} 1173 0.0142581 {z} 2104\n"
+                         for d, (x, y, z) in JAN.items())),
+])
+def test_offsets_file_layouts_a_person_would_write_import(tmp_path, layout, text):
+    src = tmp_path / "STEREO_A_offset_2024jan_avg.txt"
+    src.write_text(text)
+    f = read_offsets_file(src)
+    assert f.layout == layout
+    assert (f.spacecraft, f.year, f.month) == ("A", 2024, 1)
+    assert [d.day for d in f.days] == list(JAN)
+    assert np.allclose(f.offsets, np.array(list(JAN.values())))
+    # and the import makes the month's Counts table with those offsets
+    out = tmp_path / "out"
+    res = run_cli(["stereo", "offsets", "import", str(src), "--out", str(out)])
+    assert res.exit_code == 0, res.stdout + res.stderr
+    (table,) = out.rglob("202401StereoACounts.asc")
+    t = read_counts(table)
+    assert [d.day for d in t.days] == list(JAN)
+    assert np.allclose(t.offsets, np.array(list(JAN.values())))
+
+
+def test_a_broken_offsets_file_names_its_line_and_the_layouts_accepted(tmp_path):
+    src = tmp_path / "STEREO_A_offset_2024jan_avg.txt"
+    src.write_text("# researcher's offsets\nyear doy Ox Oy Oz\n2024 1 22.1 -17.0 -30.0\n"
+                   "2024 2 22.1 -17.0 -30.0\n2024 three 22.1 -17.0 -30.0\n")
+    out = tmp_path / "out"
+    res = run_cli(["stereo", "offsets", "import", str(src), "--out", str(out)])
+    assert res.exit_code == 1
+    line = one_error(res.stderr)
+    assert line.startswith(f"magfw: error: {src}: line 5: bad year and day of year "), line
+    assert "accepted layouts: 'DATE O_X O_Y O_Z'" in line and "'YEAR DOY O_X O_Y O_Z'" in line
+    assert "Counts layout" in line
+    assert products(out) == []
+
+
 def test_offsets_file_month_from_rows_and_key(tmp_path):
     src = tmp_path / "offsets.txt"  # no seed name: month from the key, else the first row
     src.write_text("# month: 2024-01\n" + GOOD.replace("2024-01-02", "2023-12-31"))
@@ -477,35 +522,79 @@ def _verify_checksums(zf: zipfile.ZipFile) -> None:
 
 
 @pytest.mark.slow
-def test_package_encrypted_with_the_password_from_the_environment(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("flags", "method", "said"), [
+    ([], "zipcrypto", "traditional PKWARE encryption (opens with unzip -P"),
+    (["--aes"], "aes", "WinZip AES-256"),
+])
+def test_package_encrypted_with_the_password_from_the_environment(tmp_path, monkeypatch, flags,
+                                                                   method, said):
+    import shutil
+    import subprocess
+
     import pyzipper
 
     out = _packaged_month(tmp_path)
     monkeypatch.setenv("MAGFW_ZIP_PASSWORD", PASSWORD)
-    res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
+    res = run_cli(["stereo", "package", "2024-01", "--out", str(out), *flags])
     assert res.exit_code == 0, res.stderr
     zips = find_products(out, DEFS["delivery_zip"], yyyy=2024, mmm="jan")
     assert len(zips) == 1
     path = zips[0].path
-    assert path.name == "stereo_MAG_MAGB_CDF_2024jan.zip" and "encrypted with WinZip AES-256" \
-        in res.stdout
+    assert path.name == "stereo_MAG_MAGB_CDF_2024jan.zip" and said in res.stdout
+    assert path.relative_to(out).parts[:2] == ("prep_zips", "l1_MAG")  # the seed's folder
     with pyzipper.AESZipFile(path) as zf:
-        assert sorted(zf.namelist()) == EXPECTED_TREE
-        assert all(i.flag_bits & 0x1 for i in zf.infolist())  # every entry encrypted
+        assert sorted(n for n in zf.namelist() if not n.endswith("/")) == EXPECTED_TREE
+        files = [i for i in zf.infolist() if not i.is_dir()]
+        assert all(i.flag_bits & 0x1 for i in files)  # every file encrypted
         with pytest.raises(RuntimeError):
             zf.read(EXPECTED_TREE[0])  # not without the password
         zf.setpassword(PASSWORD.encode())
         _verify_checksums(zf)
         assert zf.read("stereo_MAG_MAGB_CDF_2024jan/202401StereoACounts.asc") == \
             find_products(out, DEFS["counts_table"], sc="A")[-1].path.read_bytes()
+        # AES entries carry the AE-x extra field (header id 0x9901); ZipCrypto ones don't
+        assert all((b"\x01\x99" in i.extra) == (method == "aes") for i in files)
+    if method == "zipcrypto":  # the seed's users open it with a standard unzip -P
+        assert shutil.which("unzip"), "the system unzip is needed (.ci/run installs it)"
+        dest = tmp_path / "unzipped"
+        run = subprocess.run(["unzip", "-q", "-P", PASSWORD, str(path), "-d", str(dest)],
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        top = dest / "stereo_MAG_MAGB_CDF_2024jan"
+        check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=top, capture_output=True,
+                               text=True)
+        assert check.returncode == 0 and check.stdout.count(": OK") == len(EXPECTED_TREE) - 1
+        for name in [n for n in EXPECTED_TREE if n.endswith(".cdf")]:
+            rel = name.split("/", 1)[1]
+            src = next(out.rglob(Path(rel).name))
+            assert (top / rel).read_bytes() == src.read_bytes()
+        wrong = subprocess.run(["unzip", "-q", "-P", "wrong", "-t", str(path)],
+                               capture_output=True, text=True)
+        assert wrong.returncode != 0
     # the password is nowhere: output tree (ledger, logs, staging), test log, terminal
     needle = PASSWORD.encode()
     for p in [*out.rglob("*"), tmp_path / "magfw-test.log"]:
         if p.is_file():
             assert needle not in p.read_bytes(), p
     assert PASSWORD not in res.stdout + res.stderr
+    assert not [p for p in out.rglob("*") if ".zipstage-" in p.name]
     entry = Ledger(out / ".magfw" / "ledger.sqlite").last_ok("stereo/package/-/2024-01")
-    assert entry is not None and entry.versions["selection"]["encryption"] == "WinZip AES-256"
+    assert entry is not None and entry.versions["selection"]["encryption"] == method
+
+
+def test_package_zipcrypto_without_the_zip_command_is_one_line(tmp_path, monkeypatch):
+    out = _packaged_month(tmp_path)
+    monkeypatch.setenv("MAGFW_ZIP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
+    assert res.exit_code == 2
+    line = one_error(res.stderr)
+    assert "the system `zip` command (Info-ZIP) is needed" in line and "--aes" in line
+    assert find_products(out, DEFS["delivery_zip"]) == []
+    monkeypatch.setenv("MAGFW_ZIP_PASSWORD", "x" * 80)
+    monkeypatch.delenv("PATH")
+    res = run_cli(["stereo", "package", "2024-01", "--out", str(out)])
+    assert res.exit_code == 2 and "longer than 79 bytes" in one_error(res.stderr)
 
 
 @pytest.mark.slow
@@ -615,7 +704,7 @@ def test_end_to_end_l1_then_merge_and_package(tmp_path, monkeypatch):
     assert "another offsets table" not in res.stdout + res.stderr
     with pyzipper.AESZipFile(find_products(out, DEFS["delivery_zip"])[0].path) as zf:
         zf.setpassword(PASSWORD.encode())
-        names = zf.namelist()
+        names = [n for n in zf.namelist() if not n.endswith("/")]
         assert sum("/sc/Afgy2024/" in n for n in names) == 3
         assert sum("/rtn/Afgy2024/" in n for n in names) == 3
         _verify_checksums_any(zf)
@@ -661,3 +750,23 @@ def test_merge_runs_while_another_run_processes_another_month(tmp_path):
     assert ledger.last_ok("stereo/merge/A/2024-01") is not None
     assert all(ledger.last_ok(f"stereo/l1/A/2024-02-0{d}") is not None for d in (1, 2))
     assert ledger.commits() == [] and not list(out.glob(".magfw/staging/*/*/*"))
+
+
+def test_stereo_l1_without_period_processes_the_seeds_month(tmp_path, monkeypatch):
+    """auto_step1.sh / auto_step2.sh: at the start of month N, month N-2 (configurable)."""
+    from magfw import period
+
+    monkeypatch.setattr(period, "utc_today", lambda: date(2024, 3, 1))
+    res = run_cli(["run", "stereo", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
+                   "--dry-run"])
+    assert res.exit_code == 0, res.stderr
+    assert "no PERIOD given: stereo l1 2024-01 (the current month minus 2)" in res.stdout
+    assert "31 skipped" in res.stdout  # every day of January 2024, nothing else
+    monkeypatch.setattr(period, "utc_today", lambda: date(2024, 1, 31))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "magfw.toml").write_text("[missions.stereo.default_period]\nl1 = 3\n")
+    res = run_cli(["run", "stereo", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
+                   "--dry-run"])
+    assert res.exit_code == 0, res.stderr
+    assert "no PERIOD given: stereo l1 2023-10 (the current month minus 3" in res.stdout
+    assert "31 skipped" in res.stdout

@@ -34,6 +34,8 @@ from magfw.api import (
 from magfw_plastic.reader import ASCII_NAME
 
 MAG_MISSION, MAG_PRODUCT = "stereo", "l1_mag_rtn"
+#: The MAG daily flat file (8 Hz RTN) the seed merges from (``l1_final_flat``).
+MAG_FLAT_PRODUCT = "l1_mag_rtn_ff"
 
 
 def plastic_dirs(sc: str, res: str, year: int) -> list[str]:
@@ -77,33 +79,34 @@ def neighbours(day: date) -> list[date]:
 
 
 @functools.cache
-def shipped_mag_definition() -> ProductDefinition:
-    """The MAG L1 RTN definition shipped with magfw (loaded once per process)."""
+def shipped_mag_definition(product: str = MAG_PRODUCT) -> ProductDefinition:
+    """A MAG L1 definition shipped with magfw (loaded once per process)."""
     for d in shipped_definitions(MAG_MISSION):
-        if d.id == MAG_PRODUCT:
+        if d.id == product:
             return d
-    raise MagfwError(None, f"no product definition {MAG_MISSION}/{MAG_PRODUCT} installed")
+    raise MagfwError(None, f"no product definition {MAG_MISSION}/{product} installed")
 
 
-def mag_definition(ctx: UnitContext) -> ProductDefinition:
-    """The MAG L1 RTN definition: the registered stereo mission's, else the shipped YAML."""
+def mag_definition(ctx: UnitContext, product: str = MAG_PRODUCT) -> ProductDefinition:
+    """A MAG L1 definition: the registered stereo mission's, else the shipped YAML."""
     if MAG_MISSION in ctx.registry:
-        return ctx.registry.get(MAG_MISSION).product(MAG_PRODUCT)
-    return shipped_mag_definition()
+        return ctx.registry.get(MAG_MISSION).product(product)
+    return shipped_mag_definition(product)
 
 
 def _day_fields(sc: str, day: date) -> dict[str, object]:
     return {"sc": sc, "yyyy": day.year, "mm": day.month, "dd": day.day}
 
 
-def find_mag_in_tree(ctx: UnitContext, sc: str, day: date) -> FoundProduct | None:
-    """The newest MAG L1 RTN product of ``day`` in the output tree, or None."""
+def find_mag_in_tree(ctx: UnitContext, sc: str, day: date, product: str = MAG_PRODUCT
+                     ) -> FoundProduct | None:
+    """The newest MAG L1 RTN product (``product``) of ``day`` in the output tree, or None."""
     fields = _day_fields(sc, day)
     if MAG_MISSION in ctx.registry:
-        found = ctx.newest_products(MAG_MISSION, MAG_PRODUCT, **fields)
+        found = ctx.newest_products(MAG_MISSION, product, **fields)
     else:  # the stereo plugin is not loaded: its shipped definition names the files
-        found = newest_products(ctx.out_dir, mag_definition(ctx), **fields)
-    return found[-1] if found else None  # one product a day: its newest version
+        found = newest_products(ctx.out_dir, mag_definition(ctx, product), **fields)
+    return max(found, key=lambda f: (f.version, f.rel)) if found else None
 
 
 def _version(definition: ProductDefinition, rel: str) -> int:

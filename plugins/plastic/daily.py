@@ -30,6 +30,7 @@ from magfw.api import (
     UnitContext,
     hookimpl,
     mission_setting,
+    time,
 )
 from magfw_plastic import archive as arc
 from magfw_plastic import merge as mg
@@ -49,6 +50,10 @@ SOURCE_NAME = {"A": "Ahead>STEREO Ahead", "B": "Behind>STEREO Behind"}
 ROW_KEYS = ("np", "vp", "tp", "vth", "error", "caution", "dist_km", "lon_hee", "lat_hee",
             "lon_heeq", "lat_heeq", "lon_hci", "lat_hci", "lon_carr")
 
+#: ``--mag-from``: where the MAG field comes from (the seed merges from the daily flat files).
+MAG_FROM = LevelOption(name="mag_from", choices=["flatfile", "cdf"], default="flatfile",
+                       help="MAG L1 RTN input: the daily flat files (l1_final_flat, as the seed "
+                            "does; the CDF when a day has none) or the CDFs only")
 VNUM = LevelOption(name="vnum", type="int", default=None,
                    help="use PLASTIC files of this version only (e.g. 11); default: "
                         "[missions.plastic] vnum of magfw.toml, else the highest version of each day")
@@ -120,7 +125,26 @@ def empty_rows() -> dict[str, np.ndarray]:
 
 
 def mag_minutes(f: InputFile, day: date) -> tuple[MagMinutes, int]:
-    """The day's MAG L1 RTN file reduced to 1-min bins, and the number of good samples."""
+    """The day's MAG L1 RTN (daily flat file or CDF) reduced to 1-min bins, and the number of
+    good samples."""
+    if f.path.suffix.lower() == ".ffh":
+        epoch, bfield, fv = _mag_from_flatfile(f)
+    else:
+        epoch, bfield, fv = _mag_from_cdf(f)
+    # stamps to the microsecond: the flat file's Y1966 seconds and the CDF's CDF_EPOCH ms
+    # differ in their last bits, never by a microsecond
+    epoch = np.round(epoch, 3)
+    bfield = np.where(np.abs(bfield) >= 1e30, np.nan, bfield)  # -1e31 (CDF), 1e34 (flat file)
+    good_t = epoch > FILL_THRESHOLD
+    filt = None
+    if fv is not None:
+        x = np.asarray(fv, np.float64)
+        filt = np.where(x <= FILL_THRESHOLD, np.nan, x)[good_t]
+    return (bin_mag_minutes(epoch[good_t], bfield[good_t], filt, day_start_ms(day)),
+            int(good_t.sum()))
+
+
+def _mag_from_cdf(f: InputFile) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     from magfw.api import read_cdf
 
     data = read_cdf(f.path)
@@ -132,15 +156,33 @@ def mag_minutes(f: InputFile, day: date) -> tuple[MagMinutes, int]:
     if bfield.ndim != 2 or bfield.shape[1] != 4 or bfield.shape[0] != epoch.shape[0]:
         raise InputError(f.path, f"BFIELD has shape {list(bfield.shape)}, expected "
                                  f"[{epoch.shape[0]}, 4]")
-    bfield = np.where(bfield <= FILL_THRESHOLD, np.nan, bfield)
-    good_t = epoch > FILL_THRESHOLD
     fv = data.variables.get("FILTER_VALUE")
-    filt = None
-    if fv is not None:
-        x = np.asarray(fv, np.float64)
-        filt = np.where(x <= FILL_THRESHOLD, np.nan, x)[good_t]
-    return (bin_mag_minutes(epoch[good_t], bfield[good_t], filt, day_start_ms(day)),
-            int(good_t.sum()))
+    return epoch, bfield, None if fv is None else np.asarray(fv, np.float64)
+
+
+#: The MAG daily flat file's columns (l1_mag_rtn_ff: the UCLA names) and its FILTER_VALUE key.
+FLAT_COLUMNS = ("BR RTN", "BT RTN", "BN RTN", "BT")
+
+
+def _mag_from_flatfile(f: InputFile) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    from magfw.api import read_product
+
+    data = read_product(f.path)
+    missing = [c for c in FLAT_COLUMNS if c not in data.variables]
+    if missing:
+        raise InputError(f.path, f"no column {missing[0]!r}: not a MAG L1 RTN flat file")
+    tname = next(iter(data.variables))  # the time column comes first (UT)
+    tt = np.asarray(data.variables[tname], dtype=np.int64)
+    epoch = np.asarray(time.tt2000_to_cdf_epoch(tt), dtype=np.float64)
+    bfield = np.column_stack([np.asarray(data.variables[c], np.float64) for c in FLAT_COLUMNS])
+    fv = None
+    text = str(data.global_attrs.get("FILTER_VALUE", "")).split()
+    if text:
+        try:
+            fv = np.full(tt.size, float(np.float32(text[0])))
+        except ValueError:
+            raise InputError(f.path, f"FILTER_VALUE {text[0]!r} is not a number") from None
+    return epoch, bfield, fv
 
 
 def merge_day(located: DayLocated) -> MergedDay:
@@ -167,18 +209,25 @@ class Daily:
 
     @staticmethod
     def mag_input(ctx: UnitContext, sc: str, day: date) -> InputFile | None:
-        """The day's MAG L1 RTN: the newest in the output tree, else in the archive."""
-        found = arc.find_mag_in_tree(ctx, sc, day)
-        if found is not None:
-            return ctx.product_input(found, MAG)
-        definition = arc.mag_definition(ctx)
-        rel = arc.find_mag_in_archive(ctx.archive, definition, sc, day)
-        if rel is None:
-            return None
-        parsed = definition.filename.parse(rel) or {}
-        v = parsed.get(definition.version.field)
-        return InputFile.from_fetched(ctx.archive.get(rel), MAG,
-                                      version=f"V{v:02d}" if isinstance(v, int) else None)
+        """The day's MAG L1 RTN: the daily flat file (``l1_final_flat``, as the seed merges),
+        else the CDF (``--mag-from cdf``: the CDF only); each the newest in the output tree,
+        else in the archive."""
+        order = ([arc.MAG_PRODUCT] if ctx.options.get("mag_from") == "cdf"
+                 else [arc.MAG_FLAT_PRODUCT, arc.MAG_PRODUCT])
+        for product in order:
+            found = arc.find_mag_in_tree(ctx, sc, day, product)
+            if found is not None:
+                return ctx.product_input(found, MAG)
+        for product in order:
+            definition = arc.mag_definition(ctx, product)
+            rel = arc.find_mag_in_archive(ctx.archive, definition, sc, day)
+            if rel is None:
+                continue
+            parsed = definition.filename.parse(rel) or {}
+            v = parsed.get(definition.version.field)
+            return InputFile.from_fetched(ctx.archive.get(rel), MAG,
+                                          version=f"V{v:02d}" if isinstance(v, int) else None)
+        return None
 
     @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
@@ -250,7 +299,9 @@ class Daily:
         sc, day = data.sc, data.day
         gaps = Coverage(day, day, [day], [] if data.has_plastic else [day],
                         [] if data.has_mag else [day]).attrs()
-        attrs = {"Source_name": SOURCE_NAME[sc], "Logical_source": f"ST{sc}_L2_MAGPLASMA_1M"}
+        # the daily file's own dataset: Logical_file_id (the file stem) begins with it
+        attrs = {"Source_name": SOURCE_NAME[sc],
+                 "Logical_source": f"ST{sc}_L2_MAGPLASMA_1M_DAILY"}
         return [
             Product(ctx.product("merged_daily"), {"sc": sc}, pr.cdf_variables(data.table),
                     attrs={**attrs, **gaps}),

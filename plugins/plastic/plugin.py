@@ -9,6 +9,8 @@ Three levels, each a level object (docs/plastic.md):
   daily merged CDFs in the output tree (:mod:`magfw_plastic.monthly`).
 - ``l2`` (unit: year; needs ``plastic/monthly``): the yearly CDF and the 10-min / 1-hr
   averages from the year's daily merged CDFs in the output tree (:mod:`magfw_plastic.yearly`).
+- ``package`` (unit: year, every spacecraft; needs ``plastic/l2``): the seed's yearly delivery
+  zip ``stereo_PLASTIC_MAG_yearly_cdf_{yyyy}.zip`` (:mod:`magfw_plastic.package`).
 
 So ``magfw run plastic l2 2024 --spacecraft A`` makes everything, ``magfw run plastic daily
 2024-03-05`` that day alone, and ``magfw run plastic l2 2024-03`` March's days, March's flat
@@ -20,8 +22,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from magfw.api import Level, Mission, Period, PluginRegistrar, hookimpl, shipped_definitions
-from magfw_plastic.daily import VNUM, Daily
+from magfw_plastic.daily import MAG_FROM, VNUM, Daily
 from magfw_plastic.monthly import Monthly
+from magfw_plastic.notify import magfw_run_finished  # noqa: F401  (the notify step)
+from magfw_plastic.package import AES, Package
 from magfw_plastic.yearly import Yearly
 
 
@@ -37,7 +41,8 @@ def register_missions(registry: PluginRegistrar) -> None:
             "daily": Level(
                 name="daily", unit="day", needs=["stereo/l1"],
                 description="daily merged CDF and flat file (one unit per day)",
-                products=["merged_daily", "merged_daily_ff"], options=[VNUM], pipeline=Daily()),
+                products=["merged_daily", "merged_daily_ff"], options=[VNUM, MAG_FROM],
+                pipeline=Daily()),
             "monthly": Level(
                 name="monthly", unit="month", needs=["plastic/daily"],
                 description="monthly merged flat file from the month's daily products",
@@ -47,6 +52,12 @@ def register_missions(registry: PluginRegistrar) -> None:
                 description="yearly merged CDF and 10-min / 1-hr averages from the year's daily "
                             "products (runs the days and months of the period first)",
                 products=["merged_yearly", "merged_10min", "merged_1hr"], pipeline=Yearly()),
+            "package": Level(
+                name="package", unit="year", needs=["plastic/l2"], inputs_from="output",
+                per_spacecraft=False, options=[AES],
+                description="the year's delivery zip stereo_PLASTIC_MAG_yearly_cdf_{yyyy}.zip for "
+                            "UC Berkeley (encrypted when MAGFW_ZIP_PASSWORD is set)",
+                products=["yearly_zip"], pipeline=Package()),
         },
         products=shipped_definitions("plastic"),
     ))

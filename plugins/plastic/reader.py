@@ -9,9 +9,11 @@ the distance column is spelled "Heliocentric" in one and "Heliospheric" in the o
 Fill: float columns hold ``-1.0E+31`` (anything <= -1e30 is taken as fill: the beacon CDFs store
 the float32 fill in doubles as -9.99999985e30); flag and cycle-count columns hold ``-1``. Both
 become NaN. ``millisec`` is a *fraction of a second* (``0.332`` = 332 ms), added to the
-``date and time`` stamp, which is the start of the 1-min cycle (or of the average). Times are
-kept as CDF_EPOCH ms (UTC, no leap seconds): a stamp inside a leap second (``23:59:60``) folds
-onto ``23:59:59``, as in the MAG L1 CDFs.
+``date and time`` stamp, which is the start of the 1-min cycle. A 10-min or 1-hr row is stamped
+at the **start of its bin**, the one ``YEAR``/``DOY``/``hour``/``min`` give (``date and time``
+there is the first cycle present in the bin, up to 38 min late on a day with gaps; it is kept
+in ``text``). Times are kept as CDF_EPOCH ms (UTC, no leap seconds): a stamp inside a leap
+second (``23:59:60``) folds onto ``23:59:59``, as in the MAG L1 CDFs.
 
 Parsing is vectorised: the text is split once and converted column by column with numpy.
 """
@@ -199,8 +201,36 @@ def parse_plastic_text(text: str, path: Path, rows_wanted: slice | None = None) 
         if np.any(np.nan_to_num(f) >= 1.0) or np.any(np.nan_to_num(f) < 0.0):
             raise InputError(path, "'millisec' is expected to hold a fraction of a second (0 <= x < 1)")
         time_ms = time_ms + np.round(np.nan_to_num(f) * 1000.0)
+    if table.resolution in ("10min", "1hr"):
+        time_ms = _bin_starts(table, path, 10 if table.resolution == "10min" else 60)
     table.time_ms = time_ms
     return table
+
+
+#: CDF_EPOCH ms of 0001-01-01 (year 0 of CDF_EPOCH is a leap year: 366 days before it).
+_CDF_EPOCH_0001 = 366 * 86_400_000.0
+
+
+def _bin_starts(table: PlasticTable, path: Path, width_min: int) -> np.ndarray:
+    """CDF_EPOCH ms of each row's bin start from YEAR, DOY, hour (and min for 10-min rows)."""
+    cols = ["YEAR", "DOY", "hour"] + (["min"] if width_min == 10 else [])
+    missing = [c for c in cols if c not in table.values]
+    if missing:
+        raise InputError(path, f"no column {missing[0]!r} in the header of a "
+                               f"{table.resolution} file")
+    year, doy, hour = (table.values[c] for c in cols[:3])
+    minute = table.values["min"] if width_min == 10 else np.zeros_like(hour)
+    parts = np.column_stack([year, doy, hour, minute])
+    if not np.isfinite(parts).all() or np.any(parts != np.round(parts)):
+        raise InputError(path, "YEAR, DOY, hour and min must be whole numbers on every row")
+    if (np.any(doy < 1) or np.any(doy > 366) or np.any(hour < 0) or np.any(hour > 23)
+            or np.any(minute < 0) or np.any(minute > 59) or np.any(minute % width_min > 0)
+            and width_min == 10):
+        raise InputError(path, "YEAR, DOY, hour or min out of range for a "
+                               f"{table.resolution} bin")
+    jan1 = np.array([date(int(y), 1, 1).toordinal() for y in year], dtype=np.float64)
+    days = jan1 - 1 + doy - 1
+    return _CDF_EPOCH_0001 + days * 86_400_000.0 + hour * 3_600_000.0 + minute * 60_000.0
 
 
 def _is_number(text: str) -> bool:

@@ -111,7 +111,9 @@ class Yearly:
         products = [Product(ctx.product("merged_yearly"), {"sc": sc.lower()},
                             {**rec.variables, **pr.support_variables()},
                             attrs={"Source_name": SOURCE_NAME[sc],
-                                   "Logical_source": f"ST{sc}_L2_MAGPLASMA_1M", **gaps})]
+                                   # lower case as the SPDF file name (Logical_file_id)
+                                   "Logical_source": f"st{sc.lower()}_l2_magplasma_1m",
+                                   **gaps})]
         for pid, columns in data.averages.items():
             products.append(Product(ctx.product(pid), {"sc": sc}, columns,
                                     attrs=flatfile_attrs(gaps)))

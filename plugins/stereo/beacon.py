@@ -1,13 +1,19 @@
 """The beacon chain (``magfw run stereo beacon``): daily 10-s ``STA_LB_MAG_RTN`` CDFs from the
-space-weather beacon files, processed the way L1 is.
+public IMPACT space-weather beacon files.
 
-Input (documented choice, the real LB layout is not in our sources): the day's
-``impact/beacon/{ahead,behind}/mag/ST{A,B}_LB_MAG_YYYYMMDD_Vnn.cdf`` (highest version), the
-variables of Berkeley's unvalidated files (``Epoch``, ``B_SC`` nT in SC axes, ``MAGFLAGUC``)
-at 10 s. Steps: exact duplicates and records outside the day dropped; the day's zero offsets
-from the Counts table added (as L1); spikes removed (pulses > 2 nT, to fill; X glitches are
-sub-second and cannot be seen at 10 s); SC -> RTN with SPICE; 10-s bins [10 k, 10 k + 10 s)
-stamped at their centres (BTOTAL the mean of the samples' |B|).
+Input: the day's ``impact/beacon/{ahead,behind}/mag/ST{A,B}_LB_IMPACT_YYYYMMDD_Vnn.cdf``
+(highest version; the lower-case SPDF names too). What the public files carry and public
+loaders read (docs/stereo.md, "Beacon input"): ``Epoch_MAG`` (CDF_EPOCH, 8640 records a day)
+and ``MAGBField`` [N, 3] (CDF_REAL4, nT, fill -1e31) **already in RTN**, calibrated in real
+time on the ground.
+
+Steps: fill (|B| > 1e30) becomes NaN; exact duplicates and records outside the day are dropped
+(``read``); spikes are removed (pulses > 2 nT, to fill and flagged; X glitches are sub-second
+and cannot be seen at 10 s) (``correct``); 10-s bins [10 k, 10 k + 10 s) stamped at their
+centres, BTOTAL the mean of the records' |B| (``average``). There is **no** ``transform``: the
+field is in RTN already and is never rotated again, so no SPICE kernel is read; nor are the
+Counts-table offsets added (they are SC-axis offsets for the unvalidated L1 field; the beacon's
+real-time calibration has applied its own).
 """
 
 from __future__ import annotations
@@ -17,40 +23,29 @@ from pathlib import Path
 
 import numpy as np
 
-from magfw.api import Inputs, Product, UnitContext, hookimpl, kernels, time
+from magfw.api import InputError, Inputs, Product, UnitContext, hookimpl, read_cdf, time
 from magfw_stereo import fetch as fetching
 from magfw_stereo import flags as F
 from magfw_stereo.averaging import Averages, average_bins
-from magfw_stereo.berkeley import read_uv
-from magfw_stereo.counts import read_counts
 from magfw_stereo.despike import despike
-from magfw_stereo.rtn import sc_to_rtn
 from magfw_stereo.timing import drop_exact_duplicates
 
 STEP_S = 10
+TIME_VAR = "Epoch_MAG"
+FIELD_VAR = "MAGBField"
 
 
 @dataclass(frozen=True)
 class BeaconDay:
-    """The day's 10-s records in SC axes (``read``, then ``correct``: offsets, spikes)."""
+    """The day's 10-s RTN records (``read``, then ``correct``: spikes removed)."""
 
     sc: str
     t0: int
     t1: int
     time: np.ndarray  #: int64 TT2000
-    b_sc: np.ndarray  #: (N, 3) nT
+    b_rtn: np.ndarray  #: (N, 3) nT, RTN, NaN where fill
     flags: np.ndarray  #: uint32
-    offsets: np.ndarray  #: (3,) nT, added by ``correct``
-    kernels: list[Path]
     filter_value: float = 0.0
-
-
-@dataclass(frozen=True)
-class BeaconRtn:
-    """``transform``: the corrected records in RTN."""
-
-    day: BeaconDay
-    b_rtn: np.ndarray  #: (N, 3) nT
 
 
 @dataclass(frozen=True)
@@ -63,29 +58,40 @@ class BeaconBins:
     filter_value: float
 
 
-def read(ctx: UnitContext, sc: str, t0: int, t1: int, inputs: Inputs) -> BeaconDay:
-    raw = read_uv(inputs.one("data").path, burst=False)
-    keep = drop_exact_duplicates(raw.time, raw.b) & (raw.time >= t0) & (raw.time < t1)
-    order = np.argsort(raw.time[keep], kind="stable")
-    _, o = read_counts(inputs.one("calibration").path).for_day(ctx.day)
-    return BeaconDay(sc, t0, t1, raw.time[keep][order], raw.b[keep][order],
-                     raw.flags[keep][order], o, [f.path for f in inputs.by_role("kernel")])
+def read_beacon(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(TT2000 ns, B RTN (N, 3) nT with NaN for fill) of a public IMPACT beacon file."""
+    data = read_cdf(path, attributes=False)
+    missing = [v for v in (TIME_VAR, FIELD_VAR) if v not in data.variables]
+    if missing:
+        raise InputError(path, f"not an IMPACT beacon file: no {', '.join(missing)}")
+    epoch = np.asarray(data.variables[TIME_VAR], dtype=np.float64).reshape(-1)
+    b = np.asarray(data.variables[FIELD_VAR], dtype=np.float64)
+    if b.ndim != 2 or b.shape[1] != 3 or b.shape[0] != epoch.size:
+        raise InputError(path, f"{FIELD_VAR} has shape {b.shape}, expected ({epoch.size}, 3)")
+    good_t = np.isfinite(epoch) & (epoch > 0)
+    if not good_t.any():
+        raise InputError(path, f"no valid {TIME_VAR} (no records, or every one is fill)")
+    b = np.where((np.abs(b) > 1e30).any(axis=1, keepdims=True), np.nan, b)
+    tt = np.asarray(time.tt2000_from_cdf_epoch(epoch[good_t]), dtype=np.int64)
+    return tt, b[good_t]
+
+
+def read(sc: str, t0: int, t1: int, inputs: Inputs) -> BeaconDay:
+    tt, b = read_beacon(inputs.one("data").path)
+    keep = drop_exact_duplicates(tt, b) & (tt >= t0) & (tt < t1)
+    order = np.argsort(tt[keep], kind="stable")
+    return BeaconDay(sc, t0, t1, tt[keep][order], b[keep][order],
+                     np.zeros(int(keep.sum()), np.uint32))
 
 
 def correct(data: BeaconDay) -> BeaconDay:
-    d = despike(data.b_sc + data.offsets, max_glitch=0)
+    d = despike(data.b_rtn, max_glitch=0)
     flags = data.flags | np.where(d.spike, np.uint32(F.SPIKE), np.uint32(0))
-    return replace(data, b_sc=d.b, filter_value=d.filter_value, flags=flags)
+    return replace(data, b_rtn=d.b, filter_value=d.filter_value, flags=flags)
 
 
-def transform(data: BeaconDay) -> BeaconRtn:
-    with kernels.kernel_pool(data.kernels):
-        return BeaconRtn(data, sc_to_rtn(data.sc, data.time, data.b_sc))
-
-
-def average(data: BeaconRtn) -> BeaconBins:
-    d = data.day
-    rtn = average_bins(d.time, data.b_rtn, d.t0, d.t1, STEP_S)
+def average(d: BeaconDay) -> BeaconBins:
+    rtn = average_bins(d.time, d.b_rtn, d.t0, d.t1, STEP_S)
     idx = np.floor_divide(d.time - d.t0, STEP_S * 1_000_000_000)
     fl = np.zeros(rtn.time.size, np.uint32)
     ok = (idx >= 0) & (idx < fl.size)
@@ -110,21 +116,18 @@ def product(ctx: UnitContext, data: BeaconBins) -> Product:
 
 
 class Beacon:
-    """The ``beacon`` level object (``stereo.beacon``)."""
+    """The ``beacon`` level object (``stereo.beacon``): read, correct, average, write (no
+    ``transform``: the input is RTN)."""
 
     @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
-        sc, day = ctx.spacecraft or "A", ctx.day
-        data = fetching.require_beacon(ctx, sc, day)
-        table = fetching.counts_table(ctx, sc, day)
-        return Inputs(files=[data, table, *fetching.day_kernels(ctx, sc, day)],
-                      calibration={"counts_table": f"{table.name} {table.version}"},
-                      selection={"beacon": data.version or ""})
+        data = fetching.require_beacon(ctx, ctx.spacecraft or "A", ctx.day)
+        return Inputs(files=[data], selection={"beacon": data.version or ""})
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> BeaconDay:
         t0, t1 = time.day_bounds_tt2000(ctx.day)
-        data = read(ctx, ctx.spacecraft or "A", int(t0), int(t1), inputs)
+        data = read(ctx.spacecraft or "A", int(t0), int(t1), inputs)
         ctx.vectors += int(data.time.size)
         return data
 
@@ -133,11 +136,7 @@ class Beacon:
         return correct(data)
 
     @hookimpl
-    def transform(self, ctx: UnitContext, data: BeaconDay) -> BeaconRtn:
-        return transform(data)
-
-    @hookimpl
-    def average(self, ctx: UnitContext, data: BeaconRtn) -> BeaconBins:
+    def average(self, ctx: UnitContext, data: BeaconDay) -> BeaconBins:
         return average(data)
 
     @hookimpl

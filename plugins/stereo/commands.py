@@ -65,14 +65,21 @@ def merge_cmd(month: MonthArg, spacecraft: ScOption = None, out: OutOption = Non
 
 @stereo_app.command("package")
 def package_cmd(month: MonthArg, spacecraft: ScOption = None, out: OutOption = None,
-                source: SourceOption = None) -> None:
+                source: SourceOption = None,
+                aes: Annotated[bool, typer.Option(
+                    "--aes", help="WinZip AES-256 instead of the traditional PKWARE encryption "
+                                  "(which a standard `unzip -P` opens)")] = False) -> None:
     """Build the delivery zip stereo_MAG_MAGB_CDF_{yyyy}{mmm}.zip of every spacecraft with
-    data (encrypted when MAGFW_ZIP_PASSWORD is set)."""
+    data, encrypted when MAGFW_ZIP_PASSWORD is set: by default with the traditional PKWARE
+    encryption the seed's `zip -er` makes (opens with `unzip -P`), with --aes as AES-256."""
+    from magfw.api import check_zip_password
     from magfw_stereo.package import password_from_env
 
-    password_from_env()  # an empty password is a usage error, found before anything runs
+    password = password_from_env()  # an empty password is a usage error, found before anything
+    if password is not None:  # runs, as is a missing zip command or a password it cannot take
+        check_zip_password(password, "aes" if aes else "zipcrypto")
     run_level_command(MISSION, "package", _month(month), spacecraft=spacecraft, out_dir=out,
-                      source=source, show_outputs=True)
+                      source=source, options={"aes": aes}, show_outputs=True)
 
 
 @offsets_app.command("import")

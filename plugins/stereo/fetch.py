@@ -1,6 +1,11 @@
 """Finding a day's inputs: Berkeley's files (highest version wins), the Counts table and the
 SPICE kernels covering the day (``layout`` gives the tree).
 
+Each comes from its source role: ``berkeley`` (the data), ``spice`` (SolarSoft's kernels),
+``offsets`` (the Counts tables and the researcher's files), ``beacon``. A role given on its own
+(``--source spice=URL``) is read at its root; otherwise the default archive is read at the
+place ``layout.ROLE_ROOT`` names, so the single-root form works as before (:func:`role`).
+
 - Normal file: required (MissingInputError naming the folder and day). Burst file: optional.
   A day listed twice (two versions) counts once: :func:`magfw.fetch.pick_highest_version`.
 - Counts table: an imported table in the output tree first (``magfw stereo offsets import``
@@ -19,18 +24,35 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from magfw.api import InputFile, MissingInputError, UnitContext, kernels, pick_highest_version, time
+from magfw.api import (
+    Archive,
+    InputFile,
+    MissingInputError,
+    UnitContext,
+    kernels,
+    pick_highest_version,
+    time,
+)
 from magfw_stereo import layout
 from magfw_stereo.counts import counts_file_name
 
 MARGIN_S = 120.0  # kernels must cover the day +- this
 
 
+def role(ctx: UnitContext, name: str, rel: str) -> tuple[Archive, str]:
+    """(archive, path) of ``rel`` in the tree of source role ``name``: the role's own archive
+    when given (``--source NAME=...``), else the default one under ``layout.ROLE_ROOT``."""
+    if name in ctx.archives:
+        return ctx.archives[name], rel
+    prefix = layout.ROLE_ROOT[name]
+    return ctx.archive, "/".join(p for p in (prefix, rel) if p)
+
+
 def uv_file(ctx: UnitContext, sc: str, day: date, burst: bool) -> InputFile | None:
     """The day's highest-version Berkeley file (None when absent)."""
-    folder = layout.uv_dir(sc)
+    archive, folder = role(ctx, "berkeley", layout.uv_dir(sc))
     prefix = f"ST{sc}_L1_MAG{'B' if burst else ''}_{day:%Y%m%d}_V*.cdf"
-    names = ctx.archive.glob(folder, prefix)
+    names = archive.glob(folder, prefix)
     best = pick_highest_version(names, layout.uv_pattern(sc, burst))
     key = f"{day:%Y%m%d}"
     if key not in best:
@@ -38,7 +60,7 @@ def uv_file(ctx: UnitContext, sc: str, day: date, burst: bool) -> InputFile | No
     name = best[key]
     if len(names) > 1:
         ctx.log.info("%s: %d versions listed, using %s", key, len(names), name.rsplit("/", 1)[-1])
-    return InputFile.from_fetched(ctx.archive.get(name), "burst" if burst else "data",
+    return InputFile.from_fetched(archive.get(name), "burst" if burst else "data",
                                   version=_version(layout.uv_pattern(sc, burst), name))
 
 
@@ -51,21 +73,27 @@ def _version(pattern: re.Pattern[str], name: str) -> str | None:
 def require_normal(ctx: UnitContext, sc: str, day: date) -> InputFile:
     f = uv_file(ctx, sc, day, burst=False)
     if f is None:
-        raise MissingInputError(f"{ctx.archive.root}/{layout.uv_dir(sc)}",
+        archive, folder = role(ctx, "berkeley", layout.uv_dir(sc))
+        raise MissingInputError(f"{archive.root}/{folder}",
                                 f"no file ST{sc}_L1_MAG_{day:%Y%m%d}_Vnn.cdf for {day}")
     return f
 
 
 def require_beacon(ctx: UnitContext, sc: str, day: date) -> InputFile:
-    """The day's beacon file, highest version (MissingInputError when absent)."""
-    folder = layout.beacon_dir(sc)
-    names = ctx.archive.glob(folder, f"ST{sc}_LB_MAG_{day:%Y%m%d}_V*.cdf")
-    best = pick_highest_version(names, layout.beacon_pattern(sc)).get(f"{day:%Y%m%d}")
+    """The day's IMPACT beacon file ``ST{sc}_LB_IMPACT_YYYYMMDD_Vnn.cdf`` (either case), in
+    the beacon folder or its ``YYYY/MM`` sub-folder, highest version (MissingInputError when
+    absent)."""
+    archive, folder = role(ctx, "beacon", layout.beacon_dir(sc))
+    pattern = layout.beacon_pattern(sc)
+    names: list[str] = []
+    for sub in (folder, f"{folder}/{day:%Y}/{day:%m}"):
+        names += [n for n in archive.glob(sub, "*.[cC][dD][fF]")
+                  if (m := pattern.match(n.rsplit("/", 1)[-1])) and m["key"] == f"{day:%Y%m%d}"]
+    best = pick_highest_version(names, pattern).get(f"{day:%Y%m%d}")
     if best is None:
-        raise MissingInputError(f"{ctx.archive.root}/{folder}",
-                                f"no beacon file ST{sc}_LB_MAG_{day:%Y%m%d}_Vnn.cdf for {day}")
-    return InputFile.from_fetched(ctx.archive.get(best), "data",
-                                  version=_version(layout.beacon_pattern(sc), best))
+        raise MissingInputError(f"{archive.root}/{folder}",
+                                f"no beacon file ST{sc}_LB_IMPACT_{day:%Y%m%d}_Vnn.cdf for {day}")
+    return InputFile.from_fetched(archive.get(best), "data", version=_version(pattern, best))
 
 
 def counts_table(ctx: UnitContext, sc: str, day: date) -> InputFile:
@@ -73,12 +101,12 @@ def counts_table(ctx: UnitContext, sc: str, day: date) -> InputFile:
     found = ctx.newest_products("stereo", "counts_table", yyyy=day.year, mm=day.month, sc=sc)
     if found:
         return ctx.product_input(found[-1], "calibration")
-    name = f"{layout.OFFSETS_DIR}/{counts_file_name(sc, day.year, day.month)}"
-    if not ctx.archive.exists(name):
-        raise MissingInputError(f"{ctx.archive.root}/{name}",
+    archive, name = role(ctx, "offsets", counts_file_name(sc, day.year, day.month))
+    if not archive.exists(name):
+        raise MissingInputError(f"{archive.root}/{name}",
                                 "no Counts table for this month (import the researcher's offsets "
                                 "with `magfw stereo offsets import`)")
-    return InputFile.from_fetched(ctx.archive.get(name), "calibration", version="archive")
+    return InputFile.from_fetched(archive.get(name), "calibration", version="archive")
 
 
 def _day_of(name: str) -> date | None:
@@ -91,18 +119,23 @@ def _day_of(name: str) -> date | None:
 def day_kernels(ctx: UnitContext, sc: str, day: date) -> list[InputFile]:
     """The kernels that cover ``day`` (selected by coverage), as inputs."""
     near = {day - timedelta(days=1), day, day + timedelta(days=1)}
-    names = ctx.archive.glob(layout.spice_dir("gen"), "*.tf")
-    names += ctx.archive.glob(layout.spice_dir("sclk", sc), "*.sclk")
-    names += ctx.archive.glob(layout.spice_dir("epm", sc), "*.bsp")
-    names += [n for n in ctx.archive.glob(layout.spice_dir("ah", sc), "*.bc")
+    archive, _ = role(ctx, "spice", "")
+
+    def folder(kind: str, with_sc: bool = True) -> str:
+        return role(ctx, "spice", layout.spice_rel(kind, sc if with_sc else None))[1]
+
+    names = archive.glob(folder("gen", False), "*.tf")
+    names += archive.glob(folder("sclk"), "*.sclk")
+    names += archive.glob(folder("epm"), "*.bsp")
+    names += [n for n in archive.glob(folder("ah"), "*.bc")
               if _day_of(n.rsplit("/", 1)[-1]) in near]
     # definitive SPKs are named for the first day they cover and may span weeks: the last
     # three start days up to the day after (select_kernels then keeps what covers the day)
-    depm = [(d, n) for n in ctx.archive.glob(layout.spice_dir("depm", sc), "*.bsp")
+    depm = [(d, n) for n in archive.glob(folder("depm"), "*.bsp")
             if (d := _day_of(n.rsplit("/", 1)[-1])) is not None and d <= day + timedelta(days=1)]
     starts = sorted({d for d, _ in depm})[-3:]
     names += [n for d, n in depm if d in starts]
-    fetched = [ctx.archive.get(n) for n in names]
+    fetched = [archive.get(n) for n in names]
     t0, t1 = time.day_bounds_tt2000(day)
     et0, et1 = (float(x) for x in time.tt2000_to_et(np.array([t0, t1], dtype=np.int64)))
     chosen = kernels.select_kernels([f.path for f in fetched], et0 - MARGIN_S, et1 + MARGIN_S,

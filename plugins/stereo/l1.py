@@ -205,7 +205,8 @@ def products(ctx: UnitContext, data: L1Averaged) -> list[Product]:
     for name, b in (("sc", s.b_sc), ("rtn", r.n8_rtn)):
         out.append(P.cdf_product(ctx, f"l1_mag_{name}", sc, name, s.time, b, s.btot, s.flags,
                                  s.filter_value))
-        out.append(P.flat_product(ctx, f"l1_mag_{name}_ff", sc, s.time, b, s.btot))
+        out.append(P.flat_product(ctx, f"l1_mag_{name}_ff", sc, s.time, b, s.btot,
+                                  s.filter_value))
         out.append(P.average_product(ctx, f"l1_mag_{name}_1s", sc, data.averages[f"{name}_1s"]))
         out.append(P.average_product(ctx, f"l1_mag_{name}_1min", sc,
                                      data.averages[f"{name}_1min"]))
@@ -214,7 +215,8 @@ def products(ctx: UnitContext, data: L1Averaged) -> list[Product]:
         for name, b in (("sc", s.b_sc), ("rtn", r.b32_rtn)):
             out.append(P.cdf_product(ctx, f"l1_magb_{name}", sc, name, s.time, b, s.btot,
                                      s.flags, s.filter_value))
-            out.append(P.flat_product(ctx, f"l1_magb_{name}_ff", sc, s.time, b, s.btot))
+            out.append(P.flat_product(ctx, f"l1_magb_{name}_ff", sc, s.time, b, s.btot,
+                                      s.filter_value))
     return out
 
 

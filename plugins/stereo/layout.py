@@ -12,12 +12,18 @@ tree and the offsets folder. Shared by the simulator (which writes this layout) 
     stereo/gen/data/spice/ah/{ahead,behind}/ahead_YYYY_DDD_NN.ah.bc        attitude CK, one per day
     offsets/YYYYMMStereo{A,B}Counts.asc                               public Counts table
     offsets/input_offsets/STEREO_{A,B}_offset_YYYYmon_avg.txt         the researcher's file
-    impact/beacon/{ahead,behind}/mag/ST{A,B}_LB_MAG_YYYYMMDD_Vnn.cdf  beacon (10 s), 2014-15
+    impact/beacon/{ahead,behind}/mag/ST{A,B}_LB_IMPACT_YYYYMMDD_V02.cdf  beacon (10 s), 2014-15
+
+Each part is a source role (``--source berkeley=URL --source spice=URL --source offsets=DIR``,
+or ``[missions.stereo.sources]`` in ``magfw.toml``); a role not given is read from the single
+root (``--source DIR``) at the place :data:`ROLE_ROOT` says.
 
 The Berkeley path is the one of the IDL loader's ``/unvalidated`` switch (research note 1.2),
 one flat folder per spacecraft. The SPICE sub-tree is SolarSoft's (research note 2.1). The
-beacon folder follows the SSC path of the seed (``.../impact/beacon/{ahead,behind}/mag/``); the
-daily file name is a documented choice (the real one is not in our sources).
+beacon folder follows the SSC path of the seed (``.../impact/beacon/{ahead,behind}/mag/``), the
+file name the public IMPACT beacon files carry (``STA_LB_IMPACT_YYYYMMDD_V02.cdf``; SPDF keeps
+them lower-case, ``sta_lb_impact_..._v02.cdf``, and both are accepted), flat or in ``YYYY/MM/``
+sub-folders as the SSC level-1 tree has them.
 """
 
 from __future__ import annotations
@@ -44,11 +50,14 @@ def beacon_dir(sc: str) -> str:
 
 
 def beacon_name(sc: str, day: date, version: int) -> str:
-    return f"ST{sc}_LB_MAG_{day:%Y%m%d}_V{version:02d}.cdf"
+    """``STA_LB_IMPACT_20150101_V02.cdf`` (the public IMPACT beacon name)."""
+    return f"ST{sc}_LB_IMPACT_{day:%Y%m%d}_V{version:02d}.cdf"
 
 
 def beacon_pattern(sc: str) -> re.Pattern[str]:
-    return re.compile(rf"^ST{sc}_LB_MAG_(?P<key>\d{{8}})_V(?P<version>\d+)\.cdf$")
+    """Upper case (SSC) or lower case (SPDF) beacon names; groups ``key`` and ``version``."""
+    return re.compile(rf"^ST{sc}_LB_IMPACT_(?P<key>\d{{8}})_V(?P<version>\d+)\.cdf$",
+                      re.IGNORECASE)
 
 
 def uv_dir(sc: str) -> str:
@@ -68,8 +77,21 @@ def uv_pattern(sc: str, burst: bool) -> re.Pattern[str]:
 
 
 def spice_dir(kind: str, sc: str | None = None) -> str:
-    """``stereo/gen/data/spice/{kind}[/{ahead|behind}]``."""
-    return f"{SPICE_ROOT}/{kind}" + (f"/{SC_DIR[sc]}" if sc else "")
+    """``stereo/gen/data/spice/{kind}[/{ahead|behind}]`` (the single-root tree)."""
+    return f"{SPICE_ROOT}/{spice_rel(kind, sc)}"
+
+
+def spice_rel(kind: str, sc: str | None = None) -> str:
+    """``{kind}[/{ahead|behind}]``, relative to the SolarSoft SPICE folder (``--source spice=``)."""
+    return kind + (f"/{SC_DIR[sc]}" if sc else "")
+
+
+#: Where each source role's tree sits inside a single-root archive (``--source DIR``). A role
+#: given on its own (``--source spice=URL``) is that folder itself: ``berkeley`` the folder
+#: holding ``impact/`` (Berkeley's ``data/misc/stereo/``), ``spice`` SolarSoft's
+#: ``stereo/gen/data/spice/``, ``offsets`` the folder of the Counts tables with the
+#: researcher's files in its ``input_offsets/``.
+ROLE_ROOT = {"berkeley": "", "beacon": "", "spice": SPICE_ROOT, "offsets": OFFSETS_DIR}
 
 
 def kernel_day_name(sc: str, day: date, suffix: str, version: int = 1) -> str:

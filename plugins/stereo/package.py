@@ -29,10 +29,13 @@ Documented choices (the seed zips the folder it made, so the folder is the zip's
 - The Counts table is the newest imported revision of the month (``magfw stereo offsets
   import``); days whose L1 run (per the ledger) used another table are reported, since the
   delivery would pair them with offsets they were not processed with.
-- Encryption: WinZip AES-256 (AE-2) through ``pyzipper`` when ``MAGFW_ZIP_PASSWORD`` is set
-  (an empty value is refused); otherwise a plain zip and a warning. The password is taken from
-  the environment at call time and handed only to the zip library: it is never written to a
-  file, the log or the ledger (the ledger records only whether the zip is encrypted).
+- Encryption, when ``MAGFW_ZIP_PASSWORD`` is set (an empty value is refused; otherwise a plain
+  zip and a warning): by default the traditional PKWARE encryption the seed's ``zip -er`` makes,
+  so the zip opens with a standard ``unzip -P``; with ``--aes`` WinZip AES-256 for recipients
+  who can open it (``magfw.deliveryzip`` says why and how: Info-ZIP ``zip -e`` driven through a
+  pseudo-terminal). The password is taken from the environment at call time and goes only to
+  the zip writer: never to a file, argv, the log or the ledger (the ledger records only which
+  encryption). The run's output says which encryption was used.
 - Deflate level 1: CDFs of calibrated float32 data barely compress (research and
   ``magfw.io.cdf`` notes: ~85-90 %), and level 6 would cost several times the time for a few
   per cent.
@@ -42,24 +45,24 @@ Documented choices (the seed zips the folder it made, so the folder is the zip's
 
 from __future__ import annotations
 
-import hashlib
 import os
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, cast
 
 from magfw.api import (
-    InputError,
     Inputs,
     MissingInputError,
     Product,
     UnitContext,
     UsageError,
+    ZipEntry,
     check_cdf,
+    check_zip_password,
     day_ranges,
+    describe_zip_encryption,
     hookimpl,
+    write_delivery_zip,
 )
 from magfw_stereo.merge import month_days
 from magfw_stereo.researcher import MONTHS
@@ -69,7 +72,6 @@ PASSWORD_ENV = "MAGFW_ZIP_PASSWORD"
 ZIP_PRODUCT = "delivery_zip"
 CHECKSUM_NAME = "SHA256SUMS"
 COMPRESSLEVEL = 1
-CHUNK = 1 << 20
 
 #: Folder inside the zip of each daily product (fields sc, yyyy), from the seed.
 FOLDERS: dict[str, str] = {
@@ -117,34 +119,26 @@ class Delivery:
         return "".join(f"{e.sha256}  {e.arcname}\n" for e in self.entries).encode("ascii")
 
 
-def write_zip(path: Path, delivery: Delivery, password: str | None) -> None:
-    """Write the zip at ``path``: every entry under the top folder, the checksum list last.
-    Each file is read once, into the zip, hashed as it goes and compared with its digest."""
-    import pyzipper
+def entries(delivery: Delivery) -> list[ZipEntry]:
+    """The zip's files under the top folder, the checksum list last."""
+    out = [ZipEntry(f"{delivery.top}/{e.arcname}", path=e.path, sha256=e.sha256)
+           for e in delivery.entries]
+    return out + [ZipEntry(f"{delivery.top}/{CHECKSUM_NAME}", data=delivery.checksums())]
 
-    if password is not None:
-        zf: zipfile.ZipFile = pyzipper.AESZipFile(
-            path, "w", compression=pyzipper.ZIP_DEFLATED, compresslevel=COMPRESSLEVEL,
-            encryption=pyzipper.WZ_AES)
-        zf.setpassword(password.encode("utf-8"))
-    else:
-        zf = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED,
-                             compresslevel=COMPRESSLEVEL)
-    with zf:
-        for e in delivery.entries:
-            h = hashlib.sha256()
-            info_cls = getattr(zf, "zipinfo_cls", zipfile.ZipInfo)  # pyzipper's own kind
-            info = info_cls.from_file(e.path, f"{delivery.top}/{e.arcname}")
-            info.compress_type = zipfile.ZIP_DEFLATED
-            cast(Any, info)._compresslevel = COMPRESSLEVEL  # the 3.11 name of the level
-            with open(e.path, "rb") as src, zf.open(info, "w") as dst:
-                while chunk := src.read(CHUNK):
-                    h.update(chunk)
-                    dst.write(chunk)
-            if h.hexdigest() != e.sha256:
-                raise InputError(e.path, "changed since it was written (SHA-256 differs from "
-                                 "the ledger's): rerun the level that makes it")
-        zf.writestr(f"{delivery.top}/{CHECKSUM_NAME}", delivery.checksums())
+
+def encryption(ctx: UnitContext, password: str | None) -> str:
+    """``zipcrypto`` (default), ``aes`` (``--aes``) or ``none`` (no password)."""
+    if password is None:
+        return "none"
+    return "aes" if ctx.options.get("aes") else "zipcrypto"
+
+
+def write_zip(path: Path, delivery: Delivery, password: str | None, method: str = "zipcrypto"
+              ) -> None:
+    """Write the zip at ``path``: every entry under the top folder, the checksum list last,
+    each file checked against its recorded SHA-256."""
+    write_delivery_zip(path, entries(delivery), password=password,
+                       encryption=method, compresslevel=COMPRESSLEVEL)
 
 
 class Package:
@@ -176,9 +170,11 @@ class Package:
         if not files:
             raise MissingInputError(ctx.out_dir, f"no daily L1 CDFs for {y:04d}-{m:02d}; run "
                                     f"`magfw run stereo l1 {y:04d}-{m:02d}` first")
-        encrypted = password_from_env() is not None
-        return Inputs(files=files, notes=notes,
-                      selection={"encryption": "WinZip AES-256" if encrypted else "none"})
+        password = password_from_env()
+        method = encryption(ctx, password)
+        if password is not None:
+            check_zip_password(password, method)  # a missing zip command: one line, no zip
+        return Inputs(files=files, notes=notes, selection={"encryption": method})
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> Delivery:
@@ -222,14 +218,15 @@ class Package:
     @hookimpl
     def write(self, ctx: UnitContext, data: Delivery) -> list[Product]:
         password = password_from_env()
-        ctx.note("encrypted with WinZip AES-256" if password is not None
+        method = encryption(ctx, password)
+        ctx.note(describe_zip_encryption(method) if password is not None
                  else f"NOT encrypted: {PASSWORD_ENV} is not set")
 
         def stream(path: Path) -> None:
-            write_zip(path, data, password)
+            write_zip(path, data, password, method)
 
         return [Product(definition=ctx.product(ZIP_PRODUCT), fields={}, stream=stream)]
 
 
 __all__ = ["CHECKSUM_NAME", "FOLDERS", "PASSWORD_ENV", "Delivery", "Entry", "Package",
-           "password_from_env", "write_zip"]
+           "entries", "password_from_env", "write_zip"]

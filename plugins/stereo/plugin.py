@@ -11,13 +11,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from magfw.api import Level, LevelOption, Mission, Period, PluginRegistrar, hookimpl, shipped_definitions
+from magfw.api import (
+    DefaultPeriod,
+    Level,
+    LevelOption,
+    Mission,
+    Period,
+    PluginRegistrar,
+    hookimpl,
+    shipped_definitions,
+)
 from magfw_stereo import simulate as simulator
 from magfw_stereo.beacon import Beacon
 from magfw_stereo.commands import register_commands  # noqa: F401  (a hook of this plugin)
 from magfw_stereo.estimate import Estimate
 from magfw_stereo.l1 import L1
 from magfw_stereo.merge import Merge
+from magfw_stereo.notify import magfw_run_finished  # noqa: F401  (the notify step)
 from magfw_stereo.package import Package
 from magfw_stereo.prep import Prep
 from magfw_stereo.tables import Offsets
@@ -27,10 +37,22 @@ L1_PRODUCTS = ["l1_mag_sc", "l1_mag_rtn", "l1_magb_sc", "l1_magb_rtn", "l1_mag_s
                "l1_mag_sc_1min", "l1_mag_rtn_1min"]
 
 
+#: The seed's month: at the start of month N the L1_0 data of month N-2 are complete, and
+#: ``auto_step1.sh``/``auto_step2.sh`` process it (``magfw run stereo l1`` without a PERIOD;
+#: ``[missions.stereo.default_period] l1 = N`` in magfw.toml changes the lag).
+SEED_MONTH = DefaultPeriod("month", 2)
+
+
+#: ``--aes``: WinZip AES-256 instead of the traditional PKWARE encryption ``unzip -P`` opens.
+AES_OPTION = LevelOption(name="aes", type="bool", default=False,
+                         help="encrypt with WinZip AES-256 (7-Zip, WinZip, pyzipper) instead of "
+                              "the traditional PKWARE encryption a standard `unzip -P` opens")
+
+
 def levels() -> dict[str, Level]:
     """The mission's levels, each with its level object."""
     return {level.name: level for level in (
-        Level(name="prep", products=["prep_1s"], pipeline=Prep(),
+        Level(name="prep", products=["prep_1s"], pipeline=Prep(), default_period=SEED_MONTH,
               description="1-s averages of Berkeley's unvalidated L1 as flat files, input to "
                           "the offset work"),
         Level(name="offsets", unit="month", products=["counts_table"], pipeline=Offsets(),
@@ -41,18 +63,22 @@ def levels() -> dict[str, Level]:
                                    "{yyyy}{mon}_avg.txt"),
                        LevelOption(name="k_from", help="a Counts table to take K (nT/count) "
                                    "from (its last row)")]),
-        Level(name="estimate", unit="month", products=["offsets_estimate"],
+        Level(name="estimate", unit="month", default_period=SEED_MONTH,
+              products=["offsets_estimate"],
               needs=["stereo/prep"], inputs_from="output", pipeline=Estimate(),
               description="proposed offsets of a month from the 1-s averages (Davis-Smith), "
                           "for the researcher to review"),
-        Level(name="l1", products=L1_PRODUCTS, pipeline=L1(),
+        Level(name="l1", products=L1_PRODUCTS, pipeline=L1(), default_period=SEED_MONTH,
               description="daily correction: timing, glitches, offsets, SC and RTN CDFs and "
                           "UCLA flat files"),
-        Level(name="merge", unit="month", products=["monthly_review"], needs=["stereo/l1"],
+        Level(name="merge", unit="month", default_period=SEED_MONTH, products=["monthly_review"],
+              needs=["stereo/l1"],
               inputs_from="output", pipeline=Merge(),
               description="the month's daily CDFs merged into review CDFs (MAG/MAGB x SC/RTN)"),
-        Level(name="package", unit="month", products=["delivery_zip"], needs=["stereo/merge"],
+        Level(name="package", unit="month", default_period=SEED_MONTH, products=["delivery_zip"],
+              needs=["stereo/merge"],
               inputs_from="output", per_spacecraft=False, pipeline=Package(),
+              options=[AES_OPTION],
               description="the month's delivery zip for Berkeley (every spacecraft with data)"),
         Level(name="beacon", products=["beacon_rtn"], pipeline=Beacon(),
               description="the inactive 10-s beacon chain (STA_LB_MAG_RTN daily CDFs)"),

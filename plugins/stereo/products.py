@@ -45,9 +45,13 @@ def cdf_product(ctx: UnitContext, pid: str, sc: str, frame: str, t: np.ndarray, 
 
 
 def flat_product(ctx: UnitContext, pid: str, sc: str, t: np.ndarray, b: np.ndarray,
-                 btot: np.ndarray) -> Product:
+                 btot: np.ndarray, filter_value: float | None = None) -> Product:
+    """A high-rate flat file; ``filter_value`` (the day's spike limit, the CDF's FILTER_VALUE)
+    goes into the abstract as ``FILTER_VALUE = <nT>`` (float32, exact)."""
+    attrs = ({} if filter_value is None else
+             {"FILTER_VALUE": f"{float(np.float32(filter_value))!r} nT"})
     return Product(definition=ctx.product(pid), fields={"sc": sc},
-                   variables={"TIME": t.astype(np.int64), "B": _b4(b, btot)})
+                   variables={"TIME": t.astype(np.int64), "B": _b4(b, btot)}, attrs=attrs)
 
 
 def average_product(ctx: UnitContext, pid: str, sc: str, avg: Averages) -> Product:

@@ -1,38 +1,41 @@
-"""The researcher's monthly offsets file: its layout, a strict reader and a writer.
+"""The researcher's monthly offsets file: the layouts it may have, a strict reader, a writer.
 
 The UCLA chain today: after the 1-s averages of a month exist, the offsets researcher writes
 ``STEREO_A_offset_{yyyy}{mon}_avg.txt`` (``mon`` = ``jan`` ... ``dec``) and the processing
 turns it into the yearly table and the public ``{yyyy}{mm}StereoACounts.asc``. The layout of
-that file was never published, so magfw defines it here (documented choice, layout 1):
+that file was never published, so the reader accepts what a person would plausibly write and
+detects which it is from the first data row (:data:`LAYOUTS`):
 
-.. code-block:: text
+=========  =========================================  =====================================
+layout     a data row                                  notes
+=========  =========================================  =====================================
+date       ``2024-01-05  22.13  -17.02  -30.10``       DATE as YYYY-MM-DD, YYYY/MM/DD,
+                                                       YYYYMMDD or YYYY-DDD (day of year)
+year-doy   ``2024  5  22.13  -17.02  -30.10``           DOY an integer, or DOY.5 (noon, as
+                                                       the Counts table's ``Day``)
+counts     ``2024 5.5 0.0146 22.13 -1512 ...``          the Counts layout itself: year, Day,
+                                                       then K, O, Counts@O for X, Y, Z
+=========  =========================================  =====================================
 
-    # magfw STEREO researcher offsets file, layout 1
-    # spacecraft: A
-    # month: 2024-01
-    # date         O_X_nT     O_Y_nT     O_Z_nT
-    2024-01-01    22.1300   -17.0200   -30.1000
-    2024-01-02    22.1310   -17.0150   -30.0990
-    ...
-
-- Plain ASCII text, one data row per UTC day: the date ``YYYY-MM-DD`` then the three zero
-  offsets ``O_X O_Y O_Z`` in nT, spacecraft (SC) axes, separated by spaces or tabs.
-- Sign: O is *added* to the unvalidated field, ``B = B_unvalidated + O``, the convention of
-  the public Counts table (``B = K * counts + O``).
-- Lines that are blank or start with ``#`` are comments. Two optional comment keys are
-  understood: ``# spacecraft: A|B`` and ``# month: YYYY-MM``; when present they must agree
-  with the rows (and with ``--spacecraft``).
-- Every row's date lies in one calendar month (the ``month:`` key, else the month of the
-  first row); no date appears twice; offsets are finite decimal numbers (``nan``/``inf`` are
-  refused). Rows need not be sorted; days of the month without a row are allowed but
-  reported (``magfw run stereo l1`` refuses a day without offsets).
+- Columns are separated by spaces, tabs or commas (one of them, the same in every row).
+- Comments: blank lines, and lines starting with ``#``, ``%``, ``;`` or ``!``; the rest of a
+  line after ``#`` is a comment too. One header line (the first non-comment line, holding no
+  number where the layout wants one, e.g. ``date,Ox,Oy,Oz``) is allowed and skipped.
+- Offsets are in nT, spacecraft (SC) axes, and are *added* to the unvalidated field,
+  ``B = B_unvalidated + O`` (the Counts table's convention, ``B = K * counts + O``).
+- Two optional comment keys are understood: ``# spacecraft: A|B`` and ``# month: YYYY-MM``;
+  when present they must agree with the rows (and with ``--spacecraft``).
+- Every row's date lies in one calendar month (the ``month:`` key, else the month of the file
+  name, else the month of the first row); no date appears twice; offsets are finite decimal
+  numbers (``nan``/``inf`` are refused). Rows need not be sorted; days of the month without a
+  row are allowed but reported (``magfw run stereo l1`` refuses a day without offsets).
 - The month and spacecraft may also come from the seed's file name,
   ``STEREO_{A|B}_offset_{yyyy}{mon}[_avg|_estimate].txt``.
 
-:func:`read_offsets_file` rejects a bad file with one :class:`~magfw.errors.InputError` line
-naming the file, the line number and the problem; :func:`format_offsets_file` writes the
-layout (the simulator writes the researcher's file with it, ``offsets estimate`` its
-proposal).
+:func:`read_offsets_file` rejects a file it cannot read with one :class:`~magfw.errors.InputError`
+line naming the file, the line number, the problem and the layouts it accepts;
+:func:`format_offsets_file` writes the ``date`` layout with magfw's header (the simulator
+writes the researcher's file with it, ``offsets estimate`` its proposal).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +79,7 @@ class OffsetsFile:
     days: list[date]
     offsets: np.ndarray  # [n_days, 3] float64, nT, added to the unvalidated field
     comments: list[str] = field(default_factory=list)
+    layout: str = "date"  #: which of :data:`LAYOUTS` the file was in
 
     @property
     def missing_days(self) -> list[date]:
@@ -93,12 +97,115 @@ def _month_text(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
-def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> OffsetsFile:
-    """Read and validate a researcher's offsets file (layout in the module docstring).
+#: The layouts the reader accepts, as the one-line error states them.
+LAYOUTS = ("'DATE O_X O_Y O_Z' (DATE YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or YYYY-DDD), "
+           "'YEAR DOY O_X O_Y O_Z' (DOY or DOY.5), or the Counts layout 'year Day Kx O1 C1 Ky "
+           "O2 C2 Kz O3 C3'; separated by spaces, tabs or commas; #, %, ; or ! comments; one "
+           "header line")
+_COMMENT = ("#", "%", ";", "!")
+_DATES = (
+    (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "ymd"),
+    (re.compile(r"(\d{4})/(\d{2})/(\d{2})"), "ymd"),
+    (re.compile(r"(\d{4})(\d{2})(\d{2})"), "ymd"),
+    (re.compile(r"(\d{4})-(\d{3})"), "yd"),
+)
+_INT = re.compile(r"\d{1,3}(?:\.[05]0*)?")
 
+
+class _Bad(Exception):
+    """A row problem (the reader adds the file, the line and the accepted layouts)."""
+
+
+def _parse_date(token: str) -> date:
+    for pattern, kind in _DATES:
+        m = pattern.fullmatch(token)
+        if m is None:
+            continue
+        try:
+            if kind == "ymd":
+                return date(int(m[1]), int(m[2]), int(m[3]))
+            return _from_doy(int(m[1]), m[2])
+        except ValueError:
+            break
+    raise _Bad(f"bad date {token!r} (expected a real day as YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD "
+               "or YYYY-DDD)")
+
+
+def _from_doy(year: int, doy_text: str) -> date:
+    doy = float(doy_text)
+    if doy != int(doy) and doy - int(doy) != 0.5:
+        raise ValueError
+    n = int(doy)
+    if not 1 <= n <= (366 if calendar.isleap(year) else 365):
+        raise ValueError
+    return date(year, 1, 1) + timedelta(days=n - 1)
+
+
+def _number(col: str, token: str) -> float:
+    if not _NUMBER.fullmatch(token):
+        raise _Bad(f"{col} {token!r} is not a number")
+    return float(token)
+
+
+#: layout -> (columns, description of a row, positions of O_X O_Y O_Z)
+_SHAPES: dict[str, tuple[int, str, tuple[int, int, int]]] = {
+    "date": (4, "date O_X O_Y O_Z", (1, 2, 3)),
+    "year-doy": (5, "YEAR DOY O_X O_Y O_Z", (2, 3, 4)),
+    "counts": (11, "year Day Kx O1 C1 Ky O2 C2 Kz O3 C3", (3, 6, 9)),
+}
+
+
+def _detect(parts: list[str]) -> str | None:
+    """The layout a first data row is in, or None (a header line)."""
+    first = parts[0]
+    if any(p.fullmatch(first) for p, _ in _DATES) and len(parts) == 4:
+        return "date"
+    if re.fullmatch(r"\d{4}", first) and len(parts) >= 2 and _INT.fullmatch(parts[1]):
+        return "counts" if len(parts) == 11 else "year-doy"
+    if any(p.fullmatch(first) for p, _ in _DATES):
+        return "date"
+    if not any(_NUMBER.fullmatch(p) for p in parts):
+        return None  # a header: no number in it
+    return "date" if re.fullmatch(r"[\d/-]+", first) else None
+
+
+def _row(layout: str, parts: list[str]) -> tuple[date, tuple[float, float, float]]:
+    n, what, pos = _SHAPES[layout]
+    if len(parts) != n:
+        raise _Bad(f"expected {n} columns ({what}), found {len(parts)}")
+    if layout == "date":
+        day = _parse_date(parts[0])
+    else:
+        if not re.fullmatch(r"\d{4}", parts[0]) or not _INT.fullmatch(parts[1]):
+            raise _Bad(f"bad year and day of year {parts[0]!r} {parts[1]!r} (expected YYYY and "
+                       "DOY or DOY.5)")
+        try:
+            day = _from_doy(int(parts[0]), parts[1])
+        except ValueError:
+            raise _Bad(f"bad day of year {parts[1]!r} for {parts[0]}") from None
+        if layout == "counts":
+            for col, i in (("Kx", 2), ("Ky", 5), ("Kz", 8), ("C1", 4), ("C2", 7), ("C3", 10)):
+                _number(col, parts[i])
+    values = [_number(col, parts[i]) for col, i in zip(("O_X", "O_Y", "O_Z"), pos, strict=True)]
+    if not all(math.isfinite(v) for v in values):
+        raise _Bad("offsets must be finite numbers")
+    return day, (values[0], values[1], values[2])
+
+
+def _split(line: str) -> list[str]:
+    if "," in line:
+        return [p.strip() for p in line.split(",")]
+    return line.split()
+
+
+def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> OffsetsFile:
+    """Read and validate a researcher's offsets file (layouts in the module docstring).
+
+    The layout is detected from the first data row (a header line before it is skipped).
     ``spacecraft`` (``--spacecraft``) must agree with the file's ``spacecraft:`` key or name
-    when those say one. Returns the rows sorted by date. Anything wrong is one
-    :class:`InputError` naming the file, the line and the problem.
+    when those say one. Returns the rows sorted by date, and the layout in ``layout``.
+    Anything wrong is one :class:`InputError` naming the file, the line, the problem and the
+    layouts accepted.
     """
     from magfw_stereo.counts import read_ascii
 
@@ -117,11 +224,13 @@ def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> Offset
     month_key: tuple[int, int, int] | None = None
     rows: list[tuple[int, date, tuple[float, float, float]]] = []
     comments: list[str] = []
+    layout: str | None = None
+    header_seen = False
     for lineno, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped:
             continue
-        if stripped.startswith("#"):
+        if stripped.startswith(_COMMENT):
             comments.append(stripped)
             m = _KEY.fullmatch(stripped)
             if m and m["key"].lower() == "spacecraft":
@@ -135,29 +244,25 @@ def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> Offset
                     raise InputError(path, f"line {lineno}: month {m['value']!r} is not YYYY-MM")
                 month_key = (int(mm[1]), int(mm[2]), lineno)
             continue
-        parts = stripped.split()
-        if len(parts) != 4:
-            raise InputError(path, f"line {lineno}: expected 4 columns (date O_X O_Y O_Z), "
-                                   f"found {len(parts)}: {stripped[:60]!r}")
-        dm = _DATE.fullmatch(parts[0])
+        stripped = stripped.split("#", 1)[0].strip()
+        parts = _split(stripped)
+        if layout is None:
+            layout = _detect(parts)
+            if layout is None:
+                if header_seen or rows:
+                    raise InputError(path, f"line {lineno}: cannot tell the layout of "
+                                           f"{stripped[:60]!r}; accepted layouts: {LAYOUTS}")
+                header_seen = True
+                continue
         try:
-            if dm is None:
-                raise ValueError
-            day = date(int(dm[1]), int(dm[2]), int(dm[3]))
-        except ValueError:
-            raise InputError(path, f"line {lineno}: bad date {parts[0]!r} "
-                                   "(expected a real day as YYYY-MM-DD)") from None
-        values = []
-        for col, token in zip(("O_X", "O_Y", "O_Z"), parts[1:], strict=True):
-            if not _NUMBER.fullmatch(token):
-                raise InputError(path, f"line {lineno}: {col} {token!r} is not a number")
-            values.append(float(token))
-        if not all(math.isfinite(v) for v in values):
-            raise InputError(path, f"line {lineno}: offsets must be finite numbers")
-        rows.append((lineno, day, (values[0], values[1], values[2])))
+            day, values = _row(layout, parts)
+        except _Bad as exc:
+            raise InputError(path, f"line {lineno}: {exc} (layout {layout!r} from the first "
+                                   f"row); accepted layouts: {LAYOUTS}") from None
+        rows.append((lineno, day, values))
 
     if not rows:
-        raise InputError(path, "no data rows (expected one 'YYYY-MM-DD O_X O_Y O_Z' row per day)")
+        raise InputError(path, f"no data rows; accepted layouts: {LAYOUTS}")
 
     # spacecraft: --spacecraft, the file's key and its name must agree
     said = [(s, w) for s, w in ((spacecraft, "--spacecraft"),
@@ -195,7 +300,7 @@ def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> Offset
     return OffsetsFile(path=path, spacecraft=sc, year=year, month=month,
                        days=[r[1] for r in rows],
                        offsets=np.array([r[2] for r in rows], dtype=np.float64).reshape(-1, 3),
-                       comments=comments)
+                       comments=comments, layout=layout or "date")
 
 
 def format_offsets_file(

@@ -17,9 +17,11 @@ identical files; monthly files are always written for the whole month):
 - burst days ((ordinal + seed) % 3 == 0): a 20-60 min 32 Hz stretch in the MAGB file (lag,
   five spikes and five X glitches of 8-24 records); the normal file has no records then;
 - the 2nd of each month is listed twice: V01 (first 12 h only) and V02 (the full day);
-- beacon days (2014-08-01 .. 2015-11-30): ``ST{sc}_LB_MAG_YYYYMMDD_V02.cdf``, 10-s means of the
-  measured field (no offsets), quantised to 0.1 nT (compression), three spikes, stamped at the
-  10-s centres.
+- beacon days (2014-08-01 .. 2015-11-30): ``ST{sc}_LB_IMPACT_YYYYMMDD_V02.cdf`` in the public
+  IMPACT beacon layout: ``Epoch_MAG`` (CDF_EPOCH, 8640 records stamped at the 10-s centres) and
+  ``MAGBField`` [N, 3] nT, already in RTN with the real-time calibration (the true 10-s means
+  plus 0.02 nT noise), quantised to 0.1 nT (compression), three spikes and two fill records
+  (-1e31).
 
 Truth (``truth/``): ``ST{sc}_TRUTH_YYYYMMDD.npz`` (8 Hz, burst and 1-min field in SC and RTN,
 K and O) and ``ST{sc}_DEFECTS_YYYYMMDD.json`` (times of every injected defect).
@@ -58,6 +60,7 @@ SCLK_START = "2006-10-26T00:00:00"
 #: Days with beacon files (the reprocessed beacon product's span, research note 1.4).
 BEACON_DAYS = (date(2014, 8, 1), date(2015, 11, 30))
 BEACON_STEP_NT = 0.1  # beacon compression: field quantised to 0.1 nT
+BEACON_FILL = -1.0e31
 
 
 def day_offsets(sc: str, day: date, seed: int) -> np.ndarray:
@@ -118,6 +121,41 @@ def write_uv_cdf(path: Path, sc: str, tt: np.ndarray, b: np.ndarray, flags: np.n
                            "Rec_Vary": False, "Dim_Sizes": [4]},
                           var_attrs={"CATDESC": "labels", "VAR_TYPE": "metadata"},
                           var_data=np.array(["BX", "BY", "BZ", "BTotal"]))
+    return path
+
+
+def write_beacon_cdf(path: Path, sc: str, tt: np.ndarray, b_rtn: np.ndarray) -> Path:
+    """A public IMPACT beacon file (``ST{sc}_LB_IMPACT_YYYYMMDD_V02.cdf``), the MAG part:
+    ``Epoch_MAG`` (CDF_EPOCH) and ``MAGBField`` [N, 3] CDF_REAL4 nT in RTN, fill -1e31; atomic.
+    The variable names, shape and frame are those public loaders read (docs/stereo.md)."""
+    gattrs = {
+        "Project": {0: "STEREO>Solar TErrestrial RElations Observatory"},
+        "Source_name": {0: "STEREO>Solar Terrestrial Relations Observatory"},
+        "Descriptor": {0: "IMPACT>In-situ Measurements of Particles And CME Transients"},
+        "Data_type": {0: "LB>Beacon Data"},
+        "Data_version": {0: "2"},
+        "Logical_source": {0: f"ST{sc}_LB_IMPACT"},
+        "Logical_file_id": {0: path.stem},
+        "Mission_group": {0: "STEREO"},
+        "TEXT": {0: "SIMULATED by magfw (magfw_stereo.simulate): not real data. IMPACT beacon "
+                    "magnetic field, 10 s, RTN coordinates, real-time calibration."},
+    }
+    with atomic_path(path) as tmp:
+        with CdfWriter(tmp, cdf_spec={"Compressed": 0, "Majority": "row_major"}) as cdf:
+            cdf.write_globalattrs(gattrs)
+            cdf.write_var({"Variable": "Epoch_MAG", "Data_Type": 31, "Num_Elements": 1,
+                           "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0},
+                          var_attrs={"CATDESC": "Time, MAG beacon records", "UNITS": "ms",
+                                     "VAR_TYPE": "support_data",
+                                     "FILLVAL": [-1e31, "CDF_EPOCH"]},
+                          var_data=_cdf_epoch(tt))
+            cdf.write_var({"Variable": "MAGBField", "Data_Type": 21, "Num_Elements": 1,
+                           "Rec_Vary": True, "Dim_Sizes": [3], "Compress": 0},
+                          var_attrs={"CATDESC": "Magnetic field vector, RTN coordinates",
+                                     "VAR_TYPE": "data", "UNITS": "nT",
+                                     "DEPEND_0": "Epoch_MAG",
+                                     "FILLVAL": [-1e31, "CDF_REAL4"]},
+                          var_data=b_rtn.astype(np.float32))
     return path
 
 
@@ -353,19 +391,24 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
                    "b_rtn_burst": rb.astype(np.float32)}
         defects_b = {"spikes": [int(tb[i]) for i in sp_b], "xglitches": gl_b}
 
-    # beacon: 10-s means of the measured field, quantised, three spikes (2014-08 .. 2015-11)
+    # beacon: RTN 10-s means with the real-time calibration, quantised, three spikes, two
+    # fill records (2014-08 .. 2015-11)
     if BEACON_DAYS[0] <= day <= BEACON_DAYS[1]:
         n10 = n8 // 80
-        mb = (b_sc8[: n10 * 80] - o + rng.normal(0, NOISE_NT, (n10 * 80, 3))).reshape(
-            n10, 80, 3).mean(axis=1)
+        true10 = b_rtn8[: n10 * 80].reshape(n10, 80, 3).mean(axis=1)
+        mb = true10 + rng.normal(0, NOISE_NT, (n10, 3)) / np.sqrt(80)
         mb = np.round(mb / BEACON_STEP_NT) * BEACON_STEP_NT
-        sp_10 = _free_starts(rng, n10, 3, 1, np.zeros(n10, bool), 10)
+        busy10 = np.zeros(n10, bool)
+        sp_10 = _free_starts(rng, n10, 3, 1, busy10, 10)
         mb[sp_10, rng.integers(0, 3, len(sp_10))] += rng.uniform(20, 300, len(sp_10))
+        gap_10 = _free_starts(rng, n10, 2, 1, busy10, 10)
+        mb[gap_10] = BEACON_FILL
         t10 = t0 + np.arange(n10, dtype=np.int64) * 10 * NS_ + 5 * NS_
-        write_uv_cdf(root / layout.beacon_dir(sc) / layout.beacon_name(sc, day, 2), sc, t10, mb,
-                     np.full(n10, BASE_FLAGS, np.uint32), False, 2)
-        truth_b |= {"t_10s": t10, "b_rtn_10s": b_rtn8[: n10 * 80].reshape(n10, 80, 3).mean(axis=1)}
+        write_beacon_cdf(root / layout.beacon_dir(sc) / layout.beacon_name(sc, day, 2), sc, t10,
+                         mb)
+        truth_b |= {"t_10s": t10, "b_rtn_10s": true10}
         defects_b["beacon_spikes"] = [int(t10[i]) for i in sp_10]
+        defects_b["beacon_fill"] = [int(t10[i]) for i in gap_10]
 
     # truth: 8 Hz, burst, 1 min
     n1m = n8 // 480
@@ -393,6 +436,7 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
         "burst_spikes": defects_b["spikes"],
         "burst_xglitches": defects_b["xglitches"],
         "beacon_spikes": defects_b.get("beacon_spikes", []),
+        "beacon_fill": defects_b.get("beacon_fill", []),
         "listed_twice": day.day == 2,
         "events_s": events,
     }

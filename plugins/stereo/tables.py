@@ -41,6 +41,7 @@ from magfw.api import (
     hookimpl,
     newest_products,
 )
+from magfw_stereo import fetch as fetching
 from magfw_stereo.counts import CountsTable, format_counts, parse_counts, read_counts
 from magfw_stereo.researcher import MONTHS, OffsetsFile, offsets_file_name, read_offsets_file
 
@@ -109,16 +110,22 @@ class Offsets:
     def fetch(self, ctx: UnitContext) -> Inputs:
         sc, y, m = ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month
         given = ctx.options.get("file")
-        archive = ctx.archive_for("offsets")
+        archive, _ = fetching.role(ctx, "offsets", "")
         if given and Path(given).is_absolute():
             researcher = InputFile.from_path(Path(given), "offsets")
         else:
             name = given or offsets_file_name(sc, y, m, "avg")
-            if not archive.exists(name):
-                raise MissingInputError(f"{archive.root}/{name}", "no researcher's offsets file "
-                                        f"for ST{sc} {y:04d}-{m:02d} (the seed's name "
+            # the seed keeps the researcher's files in input_offsets/ beside the tables
+            candidates = [fetching.role(ctx, "offsets", f"input_offsets/{name}")[1],
+                          fetching.role(ctx, "offsets", name)[1]]
+            if "offsets" not in ctx.archives:
+                candidates.append(name)  # a folder holding the file itself (offsets import)
+            found = next((c for c in candidates if archive.exists(c)), None)
+            if found is None:
+                raise MissingInputError(f"{archive.root}/{candidates[0]}", "no researcher's "
+                                        f"offsets file for ST{sc} {y:04d}-{m:02d} (the seed's name "
                                         f"{offsets_file_name(sc, y, m, 'avg')}, or --file)")
-            researcher = InputFile.from_fetched(archive.get(name), "offsets")
+            researcher = InputFile.from_fetched(archive.get(found), "offsets")
         files = [researcher]
         k_from = ctx.options.get("k_from")
         if k_from:

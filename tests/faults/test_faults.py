@@ -180,7 +180,7 @@ def test_a_read_only_folder_rolls_the_commit_back(intact, tmp_path):
     shutil.move(str(archive), str(tmp_path / "archive"))
     archive = tmp_path / "archive"
     before = products(out)
-    ro = out / "L1_rtn"
+    ro = out / "l1_final_flat" / "L1_rtn"
     setup = f"mount --bind {ro} {ro} && mount -o remount,bind,ro {ro}"
     result = _run_env("ro", out, archive,
                       wrap=["unshare", "--user", "--map-root-user", "--mount"], setup=setup)
