@@ -41,13 +41,13 @@ def free_port() -> int:
 
 
 def ensure_month(out: Path, month: str) -> list[Path]:
-    files = sorted(out.glob(f"cdf/rtn/Afgy{month[:4]}/STA_L1_MAG_RTN_{month.replace('-', '')}*"
+    files = sorted(out.glob(f"l1_final_cdf/rtn/Afgy{month[:4]}/STA_L1_MAG_RTN_{month.replace('-', '')}*"
                             f"_V*.cdf"))
     if len(files) < 28:
         subprocess.run([sys.executable, "-m", "magfw", "run", "stereo", "l1", month,
                         "--spacecraft", "A", "--source", "simulated", "--out", str(out)],
                        check=True)
-        files = sorted(out.glob(f"cdf/rtn/Afgy{month[:4]}/STA_L1_MAG_RTN_"
+        files = sorted(out.glob(f"l1_final_cdf/rtn/Afgy{month[:4]}/STA_L1_MAG_RTN_"
                                 f"{month.replace('-', '')}*_V*.cdf"))
     return files
 

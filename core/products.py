@@ -413,7 +413,9 @@ class ProductDefinition(_Model):
 def load_definition(path: str | Path, text: str | None = None) -> ProductDefinition:
     """Load and validate one YAML product definition; a bad one is a one-line DefinitionError."""
     try:
-        raw = yaml.safe_load(text if text is not None else Path(path).read_text())
+        # libyaml's loader when PyYAML has it (10x faster: every process loads ~40 definitions)
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw = yaml.load(text if text is not None else Path(path).read_text(), Loader=loader)
     except (OSError, yaml.YAMLError) as exc:
         raise DefinitionError(path, f"cannot read YAML: {exc}") from exc
     if not isinstance(raw, Mapping):

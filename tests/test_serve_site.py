@@ -70,7 +70,7 @@ def test_stereo_datasets_over_hapi_match_the_cdf(stereo_server, stereo_tree, tmp
     data, _ = hapi(stereo_server + "/hapi", "STA_L1_MAG_RTN", "BFIELD,MAGFLAGUC",
                    "2024-01-03T00:00:00Z", "2024-01-04T00:00:00Z", format="binary", cache=False,
                    usecache=False, cachedir=str(tmp_path), logging=False)
-    (path,) = stereo_tree.glob("cdf/rtn/Afgy2024/STA_L1_MAG_RTN_20240103_V*.cdf")
+    (path,) = stereo_tree.glob("l1_final_cdf/rtn/Afgy2024/STA_L1_MAG_RTN_20240103_V*.cdf")
     cdf = read_cdf(path, ["Epoch", "BFIELD", "MAGFLAGUC"])
     from magfw.serve.timefmt import TimeWriter
     from magfw.time import tt2000_from_cdf_epoch

@@ -150,9 +150,10 @@ def test_stereo_flat_file_columns_back_as_the_vector(tmp_path, suffix):
     path = path.with_suffix(suffix)
     raw = read_product(path)
     ds = xr.open_dataset(path, engine="magfw")
-    assert list(ds["cart"].values) == ["BR", "BT", "BN", "BTOTAL"]
-    assert (ds["time"].values == tt2000_to_datetime64(raw.variables["TIME"])).all()
-    for k, col in enumerate(["BR", "BT", "BN", "BTOTAL"]):
+    columns = ["BR RTN", "BT RTN", "BN RTN", "BT"]  # the UCLA readers' names (docs/stereo.md)
+    assert list(ds["cart"].values) == columns
+    assert (ds["time"].values == tt2000_to_datetime64(raw.variables["UT"])).all()
+    for k, col in enumerate(columns):
         expect = raw.variables[col].astype(float)
         expect[np.isclose(expect, 1e34, rtol=1e-6)] = np.nan
         np.testing.assert_array_equal(ds["B"].values[:, k], expect)
