@@ -21,13 +21,15 @@ module only knows how to send it. Configuration::
 
 Credentials are read from the environment at send time (never from the file, never logged):
 login happens only when the user variable is set. An event without recipients, or a
-configuration without ``server``, is not sent: :func:`send` prints what it would send (the
-recipients it would use, the subject and the text), so an operator sees the text without any
-configuration.
+configuration without ``server``, is not sent: :func:`send` prints one line saying so with the
+subject, and writes the whole message (the recipients it would use, the subject and the text)
+to the log, so an operator finds the text without any configuration and a run's output stays
+short.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import smtplib
 import ssl as _ssl
@@ -39,6 +41,8 @@ from typing import Any
 
 from magfw.config import CONFIG_FILE, load_config
 from magfw.errors import MagfwError, UsageError
+
+log = logging.getLogger("magfw.notify")
 
 
 @dataclass(frozen=True)
@@ -153,10 +157,10 @@ def _connect(s: NotifySettings) -> smtplib.SMTP:
 
 def send(messages: Sequence[Message], settings: NotifySettings | None = None,
          show: Callable[[str], None] | None = None) -> list[Delivery]:
-    """Send each message to its event's recipients through the configured SMTP server; print
-    (through ``show``, default :func:`magfw.cli.say`) those that cannot be sent: no server, or
-    no recipients for the event. An SMTP failure is one :class:`MagfwError` line (the run
-    reports it as a warning); the credentials never appear in it."""
+    """Send each message to its event's recipients through the configured SMTP server. One that
+    cannot be sent (no server, or no recipients for the event) is one line through ``show``
+    (default :func:`magfw.cli.say`) and its whole text in the log. An SMTP failure is one
+    :class:`MagfwError` line (the run reports it as a warning); the credentials never appear in it."""
     if not messages:
         return []
     s = settings or notify_settings()
@@ -171,8 +175,9 @@ def send(messages: Sequence[Message], settings: NotifySettings | None = None,
         why = ("no [notify] server in magfw.toml" if s.server is None else
                f"no [notify.recipients] {m.event} in magfw.toml" if not to else "")
         if why:
-            show(f"--- would send ({why}) ---\nTo: {', '.join(to) or '(' + m.event + ')'}\n"
-                 f"Subject: {m.subject}\n\n{m.body.rstrip()}\n--- end ---")
+            show(f"not mailed ({why}): {m.subject} (its text is in the log)")
+            log.info("would send (%s)\nTo: %s\nSubject: %s\n\n%s", why,
+                     ", ".join(to) or f"({m.event})", m.subject, m.body.rstrip())
             out.append(Delivery(m, to, False, why))
         else:
             to_send.append((m, to))

@@ -36,15 +36,18 @@ def test_sent_to_the_events_recipients_through_smtp(smtp_server, monkeypatch):
     assert mail_from == "m@example.edu" and rcpt == ["r1@example.edu", "r2@example.edu"]
     assert msg["Subject"] == "Subject é" and msg["X-Magfw-Event"] == "ev"
     assert msg.get_content().replace("\r\n", "\n") == "Body line\nsecond line\n"
-    assert len(shown) == 1 and "no [notify.recipients] other" in shown[0] and "text" in shown[0]
+    assert len(shown) == 1 and "no [notify.recipients] other" in shown[0] and "nobody" in shown[0]
 
 
-def test_without_a_server_it_prints_what_it_would_send():
+def test_without_a_server_it_says_so_in_one_line_and_logs_the_text(caplog):
     shown: list[str] = []
-    send([Message("ev", "Hello", "the text")], NotifySettings(recipients={"ev": ["a@b"]}),
-         show=shown.append)
-    assert shown and "would send (no [notify] server in magfw.toml)" in shown[0]
-    assert "To: a@b" in shown[0] and "Subject: Hello" in shown[0] and "the text" in shown[0]
+    with caplog.at_level("INFO", logger="magfw.notify"):
+        send([Message("ev", "Hello", "the text\nsecond line")],
+             NotifySettings(recipients={"ev": ["a@b"]}), show=shown.append)
+    assert shown == ["not mailed (no [notify] server in magfw.toml): Hello (its text is in the "
+                     "log)"]
+    logged = caplog.text
+    assert "To: a@b" in logged and "Subject: Hello" in logged and "the text\nsecond line" in logged
 
 
 def test_an_unreachable_server_is_one_line_without_the_credentials(monkeypatch):
