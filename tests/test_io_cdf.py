@@ -395,3 +395,37 @@ def test_lazy_variables_are_written_chunk_by_chunk_and_read_back_whole(tmp_path,
         assert np.array_equal(ra.variables[name], rb.variables[name]), name
     assert rb.var_attrs["BFIELD"] == ra.var_attrs["BFIELD"]
     assert cdflib.CDF(str(b)).varinq("BFIELD").Last_Rec == sum(sizes) - 1
+
+
+def test_lazy_variable_holds_one_chunk_at_a_time(tmp_path):
+    """The writer asks for the next chunk only after the previous one is written and dropped
+    (a month of 8 Hz data must never be held whole): each chunk is made fresh, and when the
+    next is asked for, the one before the previous is gone (checked with weak references)."""
+    import gc
+    import weakref
+
+    from magfw.products import shipped_definitions
+
+    d = {x.id: x for x in shipped_definitions("stereo")}["monthly_review"]
+    n, per = 12, 50
+    alive: list[weakref.ref[np.ndarray]] = []
+    held: list[int] = []
+
+    def chunks(make):
+        for i in range(n):
+            gc.collect()
+            held.append(sum(r() is not None for r in alive))
+            arr = make(i)
+            alive.append(weakref.ref(arr))
+            yield arr
+            del arr
+
+    lazy = {"Epoch": lambda: chunks(lambda i: 63_871_000_000_000.0 + 1e6 * i
+                                    + np.arange(per) * 125.0),
+            "BFIELD": lambda: chunks(lambda i: np.ones((per, 4), np.float32)),
+            "MAGFLAGUC": lambda: chunks(lambda i: np.zeros(per, np.uint32)),
+            "FILTER_VALUE": lambda: chunks(lambda i: np.full(per, 5.0, np.float32)),
+            "CART_LABL_1": np.array(["BX", "BY", "BZ", "BTotal"])}
+    path = write_cdf(tmp_path / "c.cdf", d, lazy, {})
+    assert read_cdf(path).variables["BFIELD"].shape == (n * per, 4)
+    assert max(held) <= 2, held  # a list of all chunks would hold up to 12

@@ -28,6 +28,7 @@ Files are written atomically (:func:`magfw.io.atomic.atomic_path`).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -254,7 +255,7 @@ def write_cdf(
                     extra = variable_attrs.get(var.name, {})
                     if callable(arr) and var.record_varying and var.dtype != "str":
                         n = _write_streamed(cdf, definition, var, arr, extra, path)
-                        nrec = check_records(var, np.empty((n,)), nrec, path)
+                        nrec = check_records(var, np.empty((n, 0)), nrec, path)  # shape only
                         continue
                     if callable(arr):
                         arr = conform_one(definition, var, materialise({"x": arr})["x"], path)
@@ -303,7 +304,9 @@ def _write_streamed(cdf: CdfWriter, definition: ProductDefinition, var: Variable
     used = n_vxr = 0
     with cdf.path.open("rb+") as f:
         pending = [] if first is None or not first.shape[0] else [first]
-        for chunk in [*pending, *(conform_one(definition, var, c, where) for c in chunks)]:
+        # chained lazily: a list here would hold every chunk of the month at once
+        for chunk in itertools.chain(pending, (conform_one(definition, var, c, where)
+                                               for c in chunks)):
             n = int(chunk.shape[0])
             if n == 0:
                 continue
