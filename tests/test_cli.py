@@ -177,6 +177,7 @@ def test_run_from_http_archive(example_hooks, http_archive, tmp_path):
     assert len(_files(tmp_path / "out")) == 2
 
 
+@pytest.mark.slow  # three attempts with back-off (2 s)
 def test_http_500_fails_that_unit_with_one_line(example_hooks, http_archive, tmp_path):
     _Handler.broken = {"EXAMPLE_RAW_20240302"}
     res = run_cli(["run", "example", "l1", "2024-03-01..2024-03-02", "--source", http_archive,

@@ -5,10 +5,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA_SUFFIXES = {".yaml", ".yml", ".json", ".tf", ".tpc", ".shc", ".tsc"}
 
 
+@pytest.mark.slow  # builds a wheel (2 s)
 def test_wheel_contains_all_package_data(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
