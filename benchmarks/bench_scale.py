@@ -61,7 +61,7 @@ print(json.dumps({"wall": wall, "vectors": s.vectors, "rss": rss, "ok": s.ok,
 def _levels(hooks: Hooks, only: list[str]) -> list[tuple[str, str]]:
     out = []
     for m in hooks.registry:
-        if not hooks.implements(m.id, "simulate"):
+        if not hooks.can_simulate(m.id):
             continue
         for lvl in m.levels.values():
             key = f"{m.id}/{lvl.name}"

@@ -380,6 +380,10 @@ class Hooks:
             if name not in self._level_names and self._implements(plugin, "register_commands"):
                 self._only(plugin, "register_commands")(app=app)
 
+    def can_simulate(self, mission: str) -> bool:
+        """Whether ``mission``'s plugin ships a simulator (implements ``simulate``)."""
+        return self._implements(self.owner(mission), "simulate")
+
     def simulate(
         self, mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
     ) -> Path:
