@@ -62,8 +62,9 @@ def main() -> None:
         floor_times.append(time.perf_counter() - t)
 
     l2_s, floor_s = min(l2_times), min(floor_times)
-    print(f"Aditya-L1 MAG L2 day 2024-08-01 from L1 ({vectors:,} vectors = both sensors), "
-          f"best of {args.repeat}")
+    print(
+        f"Aditya-L1 MAG L2 day 2024-08-01 from L1 ({vectors:,} vectors = both sensors), best of {args.repeat}"
+    )
     print(f"{'case':<34}{'seconds':>10}{'vectors/s':>14}")
     print(f"{'L2 unit (all steps, 3 products)':<34}{l2_s:>10.2f}{vectors / l2_s:>14,.0f}")
     print(f"{'I/O floor (read L1 + write L2)':<34}{floor_s:>10.2f}{vectors / floor_s:>14,.0f}")

@@ -29,18 +29,32 @@ T0_TT2000 = 742_651_269_184_000_000  # 2023-07-15T00:00:00 UTC
 def definition(fmt: str, compression: int) -> ProductDefinition:
     """A STEREO-like L1 layout: Epoch (tt2000) and BFIELD [N, 4] float32."""
     ext = "cdf" if fmt == "cdf" else "nc"
-    return ProductDefinition.model_validate({
-        "id": "bench", "mission": "bench", "level": "l1", "format": fmt,
-        "compression": compression,
-        "filename": {"template": "bench_{version}." + ext,
-                     "fields": {"version": {"kind": "int", "width": 2}}},
-        "dims": {"time": None, "comp": 4},
-        "variables": [
-            {"name": "Epoch", "dtype": "tt2000", "dims": ["time"], "var_type": "support_data"},
-            {"name": "BFIELD", "dtype": "float32", "dims": ["time", "comp"], "units": "nT",
-             "fill": -1e31, "valid_min": -1e4, "valid_max": 1e4},
-        ],
-    })
+    return ProductDefinition.model_validate(
+        {
+            "id": "bench",
+            "mission": "bench",
+            "level": "l1",
+            "format": fmt,
+            "compression": compression,
+            "filename": {
+                "template": "bench_{version}." + ext,
+                "fields": {"version": {"kind": "int", "width": 2}},
+            },
+            "dims": {"time": None, "comp": 4},
+            "variables": [
+                {"name": "Epoch", "dtype": "tt2000", "dims": ["time"], "var_type": "support_data"},
+                {
+                    "name": "BFIELD",
+                    "dtype": "float32",
+                    "dims": ["time", "comp"],
+                    "units": "nT",
+                    "fill": -1e31,
+                    "valid_min": -1e4,
+                    "valid_max": 1e4,
+                },
+            ],
+        }
+    )
 
 
 def day_of_vectors(n: int = N_DAY_8HZ, seed: int = 1) -> dict[str, np.ndarray]:

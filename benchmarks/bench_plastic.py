@@ -48,9 +48,16 @@ def child(args: argparse.Namespace) -> None:
 
     hooks = get_hooks()  # stereo's definitions are used if it loads; its l1 has no source here
     level = hooks.registry.get("plastic").level(args.level)
-    request = RunRequest(mission="plastic", level=args.level, period=parse_period(args.period),
-                         out_dir=Path(args.out), source=args.archive, spacecraft="A",
-                         force=args.force, options={o.name: o.default for o in level.options})
+    request = RunRequest(
+        mission="plastic",
+        level=args.level,
+        period=parse_period(args.period),
+        out_dir=Path(args.out),
+        source=args.archive,
+        spacecraft="A",
+        force=args.force,
+        options={o.name: o.default for o in level.options},
+    )
     t0 = time.perf_counter()
     summary = Runner(hooks).run(request)
     wall = time.perf_counter() - t0
@@ -65,8 +72,19 @@ def child(args: argparse.Namespace) -> None:
 
 
 def measure(archive: Path, out: Path, period: str, level: str, force: bool) -> dict:
-    cmd = [sys.executable, __file__, "--child", "--archive", str(archive), "--out", str(out),
-           "--period", period, "--level", level] + (["--force"] if force else [])
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--archive",
+        str(archive),
+        "--out",
+        str(out),
+        "--period",
+        period,
+        "--level",
+        level,
+    ] + (["--force"] if force else [])
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if res.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{res.stdout}\n{res.stderr}")
@@ -83,16 +101,14 @@ def floor(archive: Path, first: date, last: date) -> tuple[float, int, float, in
     mag_files, pla_files = [], []
     d = first
     while d <= last:
-        mag_files += sorted(archive.glob(mag_def.filename.glob(sc="A", yyyy=d.year, mm=d.month,
-                                                               dd=d.day)))
+        mag_files += sorted(archive.glob(mag_def.filename.glob(sc="A", yyyy=d.year, mm=d.month, dd=d.day)))
         pla_files += sorted((archive / f"ASCII/1min/A/{d.year}").glob(f"*_1min_{d:%Y%m%d}_*"))
         d += timedelta(days=1)
     t0 = time.perf_counter()
     n_vec = sum(read_cdf(f, variables=["BFIELD"]).variables["BFIELD"].shape[0] for f in mag_files)
     for f in pla_files:
         read_plastic_ascii(f)
-    return (time.perf_counter() - t0, n_vec, sum(p.stat().st_size for p in mag_files) / 1e6,
-            len(pla_files))
+    return (time.perf_counter() - t0, n_vec, sum(p.stat().st_size for p in mag_files) / 1e6, len(pla_files))
 
 
 def main() -> None:
@@ -126,19 +142,28 @@ def main() -> None:
         marker.touch()
     t_sim = time.perf_counter() - t0
     t_floor, n_vec, size, n_pla = floor(archive, first, last)
-    print(f"days {args.days} from {first}, MAG {args.mag_rate:g} Hz: {n_vec:,} MAG vectors "
-          f"({size:,.0f} MB), {n_pla} PLASTIC files; simulated in {t_sim:.1f} s")
+    print(
+        f"days {args.days} from {first}, MAG {args.mag_rate:g} Hz: {n_vec:,} MAG vectors "
+        f"({size:,.0f} MB), {n_pla} PLASTIC files; simulated in {t_sim:.1f} s"
+    )
     print(f"I/O floor (read inputs only):      {t_floor:7.2f} s  {n_vec / t_floor:12,.0f} vectors/s")
     shutil.rmtree(out, ignore_errors=True)
-    runs = [("l2 (every level)", "l2", False), ("daily --force (the days)", "daily", True),
-            ("l2 --force (the year alone)", "l2", True)]
+    runs = [
+        ("l2 (every level)", "l2", False),
+        ("daily --force (the days)", "daily", True),
+        ("l2 --force (the year alone)", "l2", True),
+    ]
     for label, level, force in runs:
         m = measure(archive, out, period, level, force)
-        levels = ", ".join(f"{k} {v.get('ok', 0):.0f} ok/{v.get('skipped', 0):.0f} skipped "
-                           f"{v['seconds']:.1f} s" for k, v in m["levels"].items())
+        levels = ", ".join(
+            f"{k} {v.get('ok', 0):.0f} ok/{v.get('skipped', 0):.0f} skipped {v['seconds']:.1f} s"
+            for k, v in m["levels"].items()
+        )
         rate = "" if label.startswith("l2 --force") else f"{n_vec / m['wall_s']:,.0f} vectors/s"
-        print(f"run plastic {label:28s} {m['wall_s']:7.2f} s  {rate:>20s}  peak RSS "
-              f"{m['peak_rss_mb']:6.0f} MiB  ({levels})")
+        print(
+            f"run plastic {label:28s} {m['wall_s']:7.2f} s  {rate:>20s}  peak RSS "
+            f"{m['peak_rss_mb']:6.0f} MiB  ({levels})"
+        )
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
 

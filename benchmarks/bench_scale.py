@@ -98,11 +98,16 @@ def _floor(out: Path, sim_root: Path) -> float:
     return time.perf_counter() - t0
 
 
-def _run(mission: str, level: str, period: str, out: Path, workers: int,
-         executor: str = "local") -> tuple[float, int, float, bool]:
+def _run(
+    mission: str, level: str, period: str, out: Path, workers: int, executor: str = "local"
+) -> tuple[float, int, float, bool]:
     """(wall s, vectors, peak RSS MiB of the run's processes, all units ok), in a new process."""
-    res = subprocess.run([sys.executable, "-c", CHILD, mission, level, period, str(out),
-                          str(workers), executor], capture_output=True, text=True, timeout=3600)
+    res = subprocess.run(
+        [sys.executable, "-c", CHILD, mission, level, period, str(out), str(workers), executor],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     if res.returncode != 0:
         raise RuntimeError(f"{mission} {level}: {res.stderr.strip().splitlines()[-1:]}")
     r = json.loads(res.stdout.strip().splitlines()[-1])
@@ -134,8 +139,7 @@ def main() -> int:
             root = ensure_simulated(hooks, mission, parse_period(period), sim, sc, 0)
             t_sim = time.perf_counter() - t_sim
 
-            def out_for(name: str, sim: Path = sim, mission: str = mission,
-                        level: str = level) -> Path:
+            def out_for(name: str, sim: Path = sim, mission: str = mission, level: str = level) -> Path:
                 """A fresh output tree sharing the simulated archive (simulated once, untimed)."""
                 out = tmp / f"{mission}-{level}-{name}"
                 shutil.rmtree(out, ignore_errors=True)
@@ -152,27 +156,49 @@ def main() -> int:
             try:
                 import distributed  # noqa: F401
 
-                td, _, _, okd = _run(mission, level, period, out_for("dask"),
-                                     args.workers, "dask")
+                td, _, _, okd = _run(mission, level, period, out_for("dask"), args.workers, "dask")
             except ImportError:
                 td, okd = float("nan"), False
-            rows.append({
-                "mission": mission, "level": level, "days": args.days, "vectors": vectors,
-                "simulate_s": round(t_sim, 2), "wall_1_s": round(t1, 3),
-                "vectors_per_s": round(vectors / t1), "io_floor_s": round(floor, 3),
-                "ratio_to_floor": round(t1 / floor, 1) if floor > 0 else None,
-                "peak_rss_mb_1day": round(rss_1day), "peak_rss_mb_ndays": round(rss_ndays),
-                "workers": args.workers, "wall_n_s": round(tw, 3),
-                "speedup_local": round(t1 / tw, 2), "wall_dask_s": round(td, 3),
-                "speedup_dask": round(t1 / td, 2) if td == td else None,
-                "all_ok": ok1 and okw and (okd or td != td),
-            })
+            rows.append(
+                {
+                    "mission": mission,
+                    "level": level,
+                    "days": args.days,
+                    "vectors": vectors,
+                    "simulate_s": round(t_sim, 2),
+                    "wall_1_s": round(t1, 3),
+                    "vectors_per_s": round(vectors / t1),
+                    "io_floor_s": round(floor, 3),
+                    "ratio_to_floor": round(t1 / floor, 1) if floor > 0 else None,
+                    "peak_rss_mb_1day": round(rss_1day),
+                    "peak_rss_mb_ndays": round(rss_ndays),
+                    "workers": args.workers,
+                    "wall_n_s": round(tw, 3),
+                    "speedup_local": round(t1 / tw, 2),
+                    "wall_dask_s": round(td, 3),
+                    "speedup_dask": round(t1 / td, 2) if td == td else None,
+                    "all_ok": ok1 and okw and (okd or td != td),
+                }
+            )
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    cols = ["mission", "level", "days", "vectors", "vectors_per_s", "wall_1_s", "io_floor_s",
-            "ratio_to_floor", "peak_rss_mb_1day", "peak_rss_mb_ndays", "workers",
-            "speedup_local", "speedup_dask", "all_ok"]
+    cols = [
+        "mission",
+        "level",
+        "days",
+        "vectors",
+        "vectors_per_s",
+        "wall_1_s",
+        "io_floor_s",
+        "ratio_to_floor",
+        "peak_rss_mb_1day",
+        "peak_rss_mb_ndays",
+        "workers",
+        "speedup_local",
+        "speedup_dask",
+        "all_ok",
+    ]
     print(" | ".join(cols))
     for r in rows:
         print(" | ".join(str(r[c]) for c in cols))

@@ -41,14 +41,31 @@ def free_port() -> int:
 
 
 def ensure_month(out: Path, month: str) -> list[Path]:
-    files = sorted(out.glob(f"l1_final_cdf/rtn/Afgy{month[:4]}/STA_L1_MAG_RTN_{month.replace('-', '')}*"
-                            f"_V*.cdf"))
+    files = sorted(
+        out.glob(f"l1_final_cdf/rtn/Afgy{month[:4]}/STA_L1_MAG_RTN_{month.replace('-', '')}*_V*.cdf")
+    )
     if len(files) < 28:
-        subprocess.run([sys.executable, "-m", "magfw", "run", "stereo", "l1", month,
-                        "--spacecraft", "A", "--source", "simulated", "--out", str(out)],
-                       check=True)
-        files = sorted(out.glob(f"l1_final_cdf/rtn/Afgy{month[:4]}/STA_L1_MAG_RTN_"
-                                f"{month.replace('-', '')}*_V*.cdf"))
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "magfw",
+                "run",
+                "stereo",
+                "l1",
+                month,
+                "--spacecraft",
+                "A",
+                "--source",
+                "simulated",
+                "--out",
+                str(out),
+            ],
+            check=True,
+        )
+        files = sorted(
+            out.glob(f"l1_final_cdf/rtn/Afgy{month[:4]}/STA_L1_MAG_RTN_{month.replace('-', '')}*_V*.cdf")
+        )
     return files
 
 
@@ -79,9 +96,24 @@ class Server:
         self.port = free_port()
         env = {**os.environ, "MAGFW_SERVE_TOKEN": ""}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "magfw", "serve", "--out", str(out), "--port", str(self.port),
-             "--max-records", "40000000", "--timeout", "3600"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            [
+                sys.executable,
+                "-m",
+                "magfw",
+                "serve",
+                "--out",
+                str(out),
+                "--port",
+                str(self.port),
+                "--max-records",
+                "40000000",
+                "--timeout",
+                "3600",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while True:
@@ -100,8 +132,10 @@ class Server:
 
 def served(server: Server, start: date, stop: date) -> tuple[int, float, float, float]:
     """(records, seconds to the first byte, seconds in all, peak RSS MiB while streaming)."""
-    url = (f"{server.url}/hapi/data?dataset=STA_L1_MAG_RTN&parameters=BFIELD&format=binary"
-           f"&start={start}T00:00:00Z&stop={stop}T00:00:00Z")
+    url = (
+        f"{server.url}/hapi/data?dataset=STA_L1_MAG_RTN&parameters=BFIELD&format=binary"
+        f"&start={start}T00:00:00Z&stop={stop}T00:00:00Z"
+    )
     nbytes, first, rss = 0, None, 0.0
     t0 = time.perf_counter()
     last_sample = t0
@@ -132,28 +166,36 @@ def main() -> None:
 
     best_direct = min((direct(files) for _ in range(args.repeat)), key=lambda r: r[1])
     n_direct, t_direct = best_direct
-    print(f"direct read_cdf + Epoch->TT2000: {n_direct:,} records in {t_direct:.2f} s = "
-          f"{n_direct / t_direct:,.0f} records/s")
+    print(
+        f"direct read_cdf + Epoch->TT2000: {n_direct:,} records in {t_direct:.2f} s = "
+        f"{n_direct / t_direct:,.0f} records/s"
+    )
 
     rows = []
     for days in (1, 7, (end - first).days):
         server = Server(args.out)
         try:
             base = vm(server.proc.pid, "VmRSS")
-            runs = [served(server, first, first + timedelta(days=days))
-                    for _ in range(args.repeat if days > 7 else 1)]
+            runs = [
+                served(server, first, first + timedelta(days=days))
+                for _ in range(args.repeat if days > 7 else 1)
+            ]
             n, ttfb, total, rss = min(runs, key=lambda r: r[2])
             hwm = vm(server.proc.pid, "VmHWM")
         finally:
             server.stop()
         rows.append((days, n, ttfb, total, n / total, base, hwm))
-        print(f"served {days:2d} d: {n:,} records, first byte {ttfb:.2f} s, {total:.2f} s = "
-              f"{n / total:,.0f} records/s; server RSS at start {base:.0f} MiB, peak {hwm:.0f} MiB")
+        print(
+            f"served {days:2d} d: {n:,} records, first byte {ttfb:.2f} s, {total:.2f} s = "
+            f"{n / total:,.0f} records/s; server RSS at start {base:.0f} MiB, peak {hwm:.0f} MiB"
+        )
     month = rows[-1]
-    print(f"\nmonth: served {month[4]:,.0f} records/s vs direct {n_direct / t_direct:,.0f} "
-          f"records/s: ratio {month[4] / (n_direct / t_direct):.2f}; peak server memory "
-          f"{rows[0][6]:.0f} / {rows[1][6]:.0f} / {rows[2][6]:.0f} MiB for 1 / 7 / "
-          f"{rows[2][0]} days")
+    print(
+        f"\nmonth: served {month[4]:,.0f} records/s vs direct {n_direct / t_direct:,.0f} "
+        f"records/s: ratio {month[4] / (n_direct / t_direct):.2f}; peak server memory "
+        f"{rows[0][6]:.0f} / {rows[1][6]:.0f} / {rows[2][6]:.0f} MiB for 1 / 7 / "
+        f"{rows[2][0]} days"
+    )
 
 
 if __name__ == "__main__":

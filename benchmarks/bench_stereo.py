@@ -54,8 +54,12 @@ print(json.dumps({"wall": wall, "vectors": s.vectors, "ok": s.ok,
 
 def run(archive: Path, out: Path, period: str, workers: int) -> dict[str, float]:
     shutil.rmtree(out, ignore_errors=True)
-    res = subprocess.run([sys.executable, "-c", CHILD, str(archive), str(out), period,
-                          str(workers)], capture_output=True, text=True, timeout=7200)
+    res = subprocess.run(
+        [sys.executable, "-c", CHILD, str(archive), str(out), period, str(workers)],
+        capture_output=True,
+        text=True,
+        timeout=7200,
+    )
     if res.returncode != 0:
         raise SystemExit(res.stderr[-3000:])
     result = json.loads(res.stdout.strip().splitlines()[-1])
@@ -105,15 +109,21 @@ def main() -> None:
         one = run(archive, work / "one", period, 1)
         floor, n_in, n_out = raw_floor(archive, work / "one", work / "scratch")
         many = run(archive, work / "many", period, args.workers)
-        print(f"STEREO-A L1, {args.days} days: {one['vectors']:,} vectors; inputs "
-              f"{n_in / 1e9:.2f} GB, outputs {n_out / 1e9:.2f} GB")
+        print(
+            f"STEREO-A L1, {args.days} days: {one['vectors']:,} vectors; inputs "
+            f"{n_in / 1e9:.2f} GB, outputs {n_out / 1e9:.2f} GB"
+        )
         print(f"  raw I/O floor (numpy)   {floor:7.1f} s")
-        print(f"  1 worker                {one['wall']:7.1f} s  = {one['wall'] / floor:5.2f} x "
-              f"floor (aim <= 3); {one['vectors'] / one['wall']:,.0f} vectors/s; peak "
-              f"{one['rss']:.0f} MiB")
-        print(f"  {args.workers} workers               {many['wall']:7.1f} s  speed-up "
-              f"{one['wall'] / many['wall']:4.2f} x (aim >= 1.8); peak {many['rss']:.0f} MiB "
-              "per process")
+        print(
+            f"  1 worker                {one['wall']:7.1f} s  = {one['wall'] / floor:5.2f} x "
+            f"floor (aim <= 3); {one['vectors'] / one['wall']:,.0f} vectors/s; peak "
+            f"{one['rss']:.0f} MiB"
+        )
+        print(
+            f"  {args.workers} workers               {many['wall']:7.1f} s  speed-up "
+            f"{one['wall'] / many['wall']:4.2f} x (aim >= 1.8); peak {many['rss']:.0f} MiB "
+            "per process"
+        )
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

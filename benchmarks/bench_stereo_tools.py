@@ -62,12 +62,17 @@ print(json.dumps({"wall": wall, "ok": bool(own) and all(r.status != "failed" for
 """
 
 
-def run(archive: Path, out: Path, level: str, period: str,
-        options: dict[str, object] | None = None) -> dict[str, float]:
+def run(
+    archive: Path, out: Path, level: str, period: str, options: dict[str, object] | None = None
+) -> dict[str, float]:
     env = dict(os.environ, MAGFW_ZIP_PASSWORD=PASSWORD)
-    res = subprocess.run([sys.executable, "-c", CHILD, str(archive), str(out), level, period,
-                          json.dumps(options or {})], capture_output=True, text=True,
-                         timeout=7200, env=env)
+    res = subprocess.run(
+        [sys.executable, "-c", CHILD, str(archive), str(out), level, period, json.dumps(options or {})],
+        capture_output=True,
+        text=True,
+        timeout=7200,
+        env=env,
+    )
     if res.returncode != 0:
         raise SystemExit(res.stderr[-3000:])
     result = json.loads(res.stdout.strip().splitlines()[-1])
@@ -77,8 +82,11 @@ def run(archive: Path, out: Path, level: str, period: str,
 
 
 def last_entry(out: Path, level: str):  # noqa: ANN201 - a LedgerEntry
-    entries = [e for e in Ledger(state_dir(out) / "ledger.sqlite").history()
-               if e.status == "ok" and f"/{level}/" in e.unit]
+    entries = [
+        e
+        for e in Ledger(state_dir(out) / "ledger.sqlite").history()
+        if e.status == "ok" and f"/{level}/" in e.unit
+    ]
     return entries[-1]
 
 
@@ -109,8 +117,7 @@ def info_zip(out: Path, scratch: Path) -> tuple[float, int]:
     target = scratch / "same-files.zip"
     os.sync()
     t0 = time.perf_counter()
-    subprocess.run(["zip", "-q", "-1", "-P", PASSWORD, str(target), *files], cwd=out,
-                   check=True)
+    subprocess.run(["zip", "-q", "-1", "-P", PASSWORD, str(target), *files], cwd=out, check=True)
     with open(target, "rb") as fh:
         os.fsync(fh.fileno())
     dt = time.perf_counter() - t0
@@ -135,26 +142,36 @@ def main() -> None:
         # the researcher's offsets first, as the chain does: imported after l1 they would
         # make every day stale and the merge would redo the month's l1 (and be timed with it)
         table = archive / INPUT_OFFSETS_DIR / offsets_file_name("A", 2024, 1)
-        subprocess.run([sys.executable, "-m", "magfw", "stereo", "offsets", "import", str(table),
-                        "--out", str(out)], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "magfw", "stereo", "offsets", "import", str(table), "--out", str(out)],
+            check=True,
+            capture_output=True,
+        )
         run(archive, out, "l1", period)
         os.sync()  # the month's l1 writes reach the disk before the merge is timed
-        print(f"simulated and processed {period} in {time.perf_counter() - t:.0f} s "
-              "(not timed)")
+        print(f"simulated and processed {period} in {time.perf_counter() - t:.0f} s (not timed)")
         merge = run(archive, out, "merge", "2024-01")
         floor, n_in, n_out = merge_floor(out, work / "scratch")
         pack = run(archive, out, "package", "2024-01")
         z_wall, z_bytes = info_zip(out, work / "scratch")
         aes = run(archive, out, "package", "2024-01", {"aes": True, "force": True})
-        print(f"STEREO-A, {args.days} days: merge reads {n_in / 1e6:.0f} MB and writes "
-              f"{n_out / 1e6:.0f} MB; the package zips {z_bytes / 1e6:.0f} MB")
-        print(f"  merge               {merge['wall']:7.1f} s = {merge['wall'] / floor:5.2f} x its "
-              f"raw I/O floor ({floor:.1f} s); peak {merge['rss']:.0f} MiB (aim <= 400 MB)")
+        print(
+            f"STEREO-A, {args.days} days: merge reads {n_in / 1e6:.0f} MB and writes "
+            f"{n_out / 1e6:.0f} MB; the package zips {z_bytes / 1e6:.0f} MB"
+        )
+        print(
+            f"  merge               {merge['wall']:7.1f} s = {merge['wall'] / floor:5.2f} x its "
+            f"raw I/O floor ({floor:.1f} s); peak {merge['rss']:.0f} MiB (aim <= 400 MB)"
+        )
         print(f"  Info-ZIP zip -1 -P  {z_wall:7.1f} s")
-        print(f"  package (ZipCrypto) {pack['wall']:7.1f} s = {pack['wall'] / z_wall:5.2f} x "
-              f"zip (aim <= 1.5); peak {pack['rss']:.0f} MiB")
-        print(f"  package --aes       {aes['wall']:7.1f} s = {aes['wall'] / z_wall:5.2f} x zip; "
-              f"peak {aes['rss']:.0f} MiB")
+        print(
+            f"  package (ZipCrypto) {pack['wall']:7.1f} s = {pack['wall'] / z_wall:5.2f} x "
+            f"zip (aim <= 1.5); peak {pack['rss']:.0f} MiB"
+        )
+        print(
+            f"  package --aes       {aes['wall']:7.1f} s = {aes['wall'] / z_wall:5.2f} x zip; "
+            f"peak {aes['rss']:.0f} MiB"
+        )
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -96,9 +96,15 @@ def _fields(cls: type) -> Iterator[tuple[str, str, str, str]]:
         for name, info in model_fields.items():
             if info.exclude and name != "pipeline":
                 continue
-            default = "" if info.is_required() else (
-                f"{getattr(info.default_factory, '__name__', 'factory')}()"
-                if info.default_factory is not None else repr(info.default))
+            default = (
+                ""
+                if info.is_required()
+                else (
+                    f"{getattr(info.default_factory, '__name__', 'factory')}()"
+                    if info.default_factory is not None
+                    else repr(info.default)
+                )
+            )
             note = info.description or comments.get(name, "")
             yield name, _fmt_type(_annotation(cls, name, info)), default, note
 
@@ -119,11 +125,17 @@ def _members(cls: type) -> Iterator[tuple[str, str, str]]:
             yield "property", name, _first_paragraph(_doc(member))
         elif isinstance(member, (classmethod, staticmethod)):
             func = member.__func__
-            yield "method", _sig(func, name).replace("(cls, ", "(").replace("(cls)", "()"), \
-                _first_paragraph(_doc(func))
+            yield (
+                "method",
+                _sig(func, name).replace("(cls, ", "(").replace("(cls)", "()"),
+                _first_paragraph(_doc(func)),
+            )
         elif inspect.isfunction(member) and not getattr(member, "magfw_impl", None):
-            yield "method", _sig(member, name).replace("(self, ", "(").replace("(self)", "()"), \
-                _first_paragraph(_doc(member))
+            yield (
+                "method",
+                _sig(member, name).replace("(self, ", "(").replace("(self)", "()"),
+                _first_paragraph(_doc(member)),
+            )
 
 
 def _class(name: str, cls: type) -> list[str]:
@@ -133,8 +145,10 @@ def _class(name: str, cls: type) -> list[str]:
     if rows:
         out += ["| field | type | default | |", "|---|---|---|---|"]
         for fname, ftype, default, comment in rows:
-            out.append(f"| `{fname}` | `{cell(ftype)}` | {f'`{cell(default)}`' if default else ''}"
-                       f" | {cell(comment)} |")
+            out.append(
+                f"| `{fname}` | `{cell(ftype)}` | {f'`{cell(default)}`' if default else ''}"
+                f" | {cell(comment)} |"
+            )
         out.append("")
     members = list(_members(cls))
     if members:
@@ -156,8 +170,10 @@ def _function(name: str, func: Callable[..., Any]) -> list[str]:
 def _module(name: str, mod: ModuleType) -> list[str]:
     out = [f"## `{name}` (module `{mod.__name__}`)", "", _first_paragraph(_doc(mod)), ""]
     names = getattr(mod, "__all__", None) or [
-        n for n, v in vars(mod).items() if not n.startswith("_") and inspect.isfunction(v)
-        and v.__module__ == mod.__name__]
+        n
+        for n, v in vars(mod).items()
+        if not n.startswith("_") and inspect.isfunction(v) and v.__module__ == mod.__name__
+    ]
     for n in sorted(names):
         obj = getattr(mod, n)
         if inspect.isfunction(obj):

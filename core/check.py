@@ -39,9 +39,11 @@ from magfw.io.products import (
 from magfw.products import FileName, ProductDefinition, Variable
 
 #: The one problem of a file no definition knows: said plainly, since nothing else is checked.
-NO_DEFINITION = ("file name does not match any product definition (nothing else was checked: "
-                 "magfw check compares files with magfw's product definitions and runs no "
-                 "general ISTP/CF rules)")
+NO_DEFINITION = (
+    "file name does not match any product definition (nothing else was checked: "
+    "magfw check compares files with magfw's product definitions and runs no "
+    "general ISTP/CF rules)"
+)
 #: How many offending records a message names at most.
 _SHOW = 3
 #: ISTP attributes whose CDF type must be the variable's.
@@ -87,9 +89,7 @@ def _last_segment(fn: FileName) -> FileName | None:
         return None
 
 
-def match_definition(
-    path: str | Path, definitions: Iterable[ProductDefinition]
-) -> ProductDefinition | None:
+def match_definition(path: str | Path, definitions: Iterable[ProductDefinition]) -> ProductDefinition | None:
     """The definition whose file-name template matches ``path`` (its trailing components, or,
     for a file outside its directory tree, its name against the template's last part)."""
     defs = list(definitions)
@@ -182,8 +182,7 @@ def _check_variables(d: ProductDefinition, data: ProductData, problems: list[str
         for key, target in attrs.items():
             if key.startswith(("DEPEND_", "LABL_PTR_")) and isinstance(target, str):
                 if target not in data.variables:
-                    problems.append(f"variable {name!r}: {key} points at missing variable "
-                                    f"{target!r}")
+                    problems.append(f"variable {name!r}: {key} points at missing variable {target!r}")
 
 
 def _check_type_and_shape(
@@ -194,17 +193,22 @@ def _check_type_and_shape(
         from magfw.io.cdf import CDF_TYPES, accepted_cdf_types
 
         if info.data_type not in accepted_cdf_types(var):
-            problems.append(f"variable {var.name!r} has type {info.data_type}, expected "
-                            f"{CDF_TYPES[var.dtype]} ({var.dtype})")
+            problems.append(
+                f"variable {var.name!r} has type {info.data_type}, expected "
+                f"{CDF_TYPES[var.dtype]} ({var.dtype})"
+            )
     else:
         want = "str" if var.dtype == "str" else var.numpy_dtype
         if info.data_type != want:
-            problems.append(f"variable {var.name!r} has dtype {info.data_type}, expected "
-                            f"{want} ({var.dtype})")
+            problems.append(
+                f"variable {var.name!r} has dtype {info.data_type}, expected {want} ({var.dtype})"
+            )
     if info.record_varying != var.record_varying:
-        problems.append(f"variable {var.name!r} is {'' if info.record_varying else 'not '}"
-                        f"record-varying, expected {'' if var.record_varying else 'not '}"
-                        f"record-varying")
+        problems.append(
+            f"variable {var.name!r} is {'' if info.record_varying else 'not '}"
+            f"record-varying, expected {'' if var.record_varying else 'not '}"
+            f"record-varying"
+        )
         return
     want_shape = fixed_shape(d, var)
     want_dims = want_shape[1:] if var.record_varying else want_shape
@@ -214,11 +218,11 @@ def _check_type_and_shape(
     ):
         shown = "[" + ", ".join("N" if s is None else str(s) for s in want_shape) + "]"
         got = (["N"] if var.record_varying else []) + [str(s) for s in info.dims]
-        problems.append(f"variable {var.name!r} has shape [{', '.join(got)}], expected {shown} "
-                        f"({', '.join(names)})")
+        problems.append(
+            f"variable {var.name!r} has shape [{', '.join(got)}], expected {shown} ({', '.join(names)})"
+        )
     if data.format == "netcdf" and info.dim_names and list(info.dim_names) != names:
-        problems.append(f"variable {var.name!r} has dimensions {list(info.dim_names)}, "
-                        f"expected {names}")
+        problems.append(f"variable {var.name!r} has dimensions {list(info.dim_names)}, expected {names}")
 
 
 def _show(value: Any) -> str:
@@ -254,8 +258,7 @@ def _check_istp(d: ProductDefinition, var: Variable, data: ProductData, problems
             with contextlib.suppress(TypeError, ValueError, OverflowError):
                 got = np.asarray(got).astype(var.numpy_dtype)  # the type is checked apart
         if not _same(got, want):
-            problems.append(f"variable {n!r}: {key} is {_show(attrs[key])}, "
-                            f"expected {_show(want)}")
+            problems.append(f"variable {n!r}: {key} is {_show(attrs[key])}, expected {_show(want)}")
 
     for key in ("CATDESC", "FIELDNAM"):
         if key not in attrs:
@@ -269,8 +272,10 @@ def _check_istp(d: ProductDefinition, var: Variable, data: ProductData, problems
     ok_types = accepted_cdf_types(var)
     for key in TYPED:
         if key in types and var.dtype != "str" and types[key] not in ok_types:
-            problems.append(f"variable {n!r}: {key} has type {types[key]}, expected "
-                            f"{CDF_TYPES[var.dtype]} like the variable")
+            problems.append(
+                f"variable {n!r}: {key} has type {types[key]}, expected "
+                f"{CDF_TYPES[var.dtype]} like the variable"
+            )
     for key, want in (("VALIDMIN", var.valid_min), ("VALIDMAX", var.valid_max)):
         if want is not None:
             need(key, typed(var, want))
@@ -294,19 +299,22 @@ def _check_cf(d: ProductDefinition, var: Variable, data: ProductData, problems: 
         if "_FillValue" not in attrs:
             problems.append(f"variable {n!r}: missing _FillValue (expected {_show(fill)})")
         elif not _same(attrs["_FillValue"], fill):
-            problems.append(f"variable {n!r}: _FillValue is {_show(attrs['_FillValue'])}, "
-                            f"expected {_show(fill)}")
+            problems.append(
+                f"variable {n!r}: _FillValue is {_show(attrs['_FillValue'])}, expected {_show(fill)}"
+            )
         elif types.get("_FillValue") != var.numpy_dtype:
-            problems.append(f"variable {n!r}: _FillValue has dtype {types.get('_FillValue')}, "
-                            f"expected {var.numpy_dtype}")
+            problems.append(
+                f"variable {n!r}: _FillValue has dtype {types.get('_FillValue')}, expected {var.numpy_dtype}"
+            )
     for key, want in (("valid_min", var.valid_min), ("valid_max", var.valid_max)):
         if want is None:
             continue
         if key not in attrs:
             problems.append(f"variable {n!r}: missing {key} (expected {_show(typed(var, want))})")
         elif not _same(attrs[key], typed(var, want)):
-            problems.append(f"variable {n!r}: {key} is {_show(attrs[key])}, expected "
-                            f"{_show(typed(var, want))}")
+            problems.append(
+                f"variable {n!r}: {key} is {_show(attrs[key])}, expected {_show(typed(var, want))}"
+            )
 
 
 def _records(mask: np.ndarray) -> str:
@@ -336,9 +344,11 @@ def _check_range(var: Variable, data: ProductData, problems: list[str]) -> None:
         bad |= good & (arr > typed(var, var.valid_max))
     count = int(bad.sum())
     if count:
-        problems.append(f"variable {var.name!r}: {count} value{'s' if count > 1 else ''} "
-                        f"outside [{var.valid_min}, {var.valid_max}] that are not fill "
-                        f"(at {_records(bad)})")
+        problems.append(
+            f"variable {var.name!r}: {count} value{'s' if count > 1 else ''} "
+            f"outside [{var.valid_min}, {var.valid_max}] that are not fill "
+            f"(at {_records(bad)})"
+        )
 
 
 def _check_flatfile(d: ProductDefinition, data: ProductData, problems: list[str]) -> None:
@@ -350,8 +360,10 @@ def _check_flatfile(d: ProductDefinition, data: ProductData, problems: list[str]
         return
     expected = [tname]
     if tname not in data.variables:
-        problems.append(f"time column is {next(iter(data.variables), '?')!r}, expected "
-                        f"{tname!r} (variable {time_var.name!r})")
+        problems.append(
+            f"time column is {next(iter(data.variables), '?')!r}, expected "
+            f"{tname!r} (variable {time_var.name!r})"
+        )
     for var, names in layout:
         expected += names
         for name in names:
@@ -382,9 +394,11 @@ def _check_column_range(var: Variable, name: str, data: ProductData, problems: l
         bad |= good & (arr > var.valid_max)
     count = int(bad.sum())
     if count:
-        problems.append(f"column {name!r}: {count} value{'s' if count > 1 else ''} outside "
-                        f"[{var.valid_min}, {var.valid_max}] that are not fill "
-                        f"(at {_records(bad)})")
+        problems.append(
+            f"column {name!r}: {count} value{'s' if count > 1 else ''} outside "
+            f"[{var.valid_min}, {var.valid_max}] that are not fill "
+            f"(at {_records(bad)})"
+        )
 
 
 def _check_time(tv: str | None, data: ProductData, problems: list[str]) -> None:
@@ -396,12 +410,16 @@ def _check_time(tv: str | None, data: ProductData, problems: list[str]) -> None:
     step = np.diff(t)
     back = step < 0
     if back.any():
-        problems.append(f"time {tv!r} is not monotonic: {int(back.sum())} step(s) backwards "
-                        f"(at {_records(np.concatenate([[False], back]))})")
+        problems.append(
+            f"time {tv!r} is not monotonic: {int(back.sum())} step(s) backwards "
+            f"(at {_records(np.concatenate([[False], back]))})"
+        )
     dup = step == 0
     if dup.any():
-        problems.append(f"time {tv!r} has {int(dup.sum())} duplicate time stamp(s) "
-                        f"(at {_records(np.concatenate([[False], dup]))})")
+        problems.append(
+            f"time {tv!r} has {int(dup.sum())} duplicate time stamp(s) "
+            f"(at {_records(np.concatenate([[False], dup]))})"
+        )
 
 
 def required_globals(d: ProductDefinition) -> list[str]:
@@ -416,8 +434,11 @@ def required_globals(d: ProductDefinition) -> list[str]:
 def _check_globals(d: ProductDefinition, data: ProductData, problems: list[str]) -> None:
     for name in required_globals(d):
         value = data.global_attrs.get(name)
-        empty = value is None or (isinstance(value, str) and not value.strip()) or (
-            isinstance(value, list) and not value)
+        empty = (
+            value is None
+            or (isinstance(value, str) and not value.strip())
+            or (isinstance(value, list) and not value)
+        )
         if empty:
             problems.append(f"missing global attribute {name!r}")
 

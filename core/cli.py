@@ -53,8 +53,7 @@ def setup_logging(path: Path | None = None) -> Path | None:
         log.addHandler(logging.NullHandler())  # never Python's last-resort stderr handler
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        writable = os.access(path, os.W_OK) if path.exists() else os.access(path.parent,
-                                                                              os.W_OK)
+        writable = os.access(path, os.W_OK) if path.exists() else os.access(path.parent, os.W_OK)
         if not writable:
             return None
         handler = logging.FileHandler(path, delay=True)  # created at the first record
@@ -122,8 +121,7 @@ def parse_level_options(level: Level, args: list[str]) -> dict[str, Any]:
         option = level.option(name)
         if option is None:
             known = ", ".join(f"--{o.flag}" for o in level.options) or "none"
-            raise UsageError(None, f"no such option --{name} for level {level.name} "
-                             f"(level options: {known})")
+            raise UsageError(None, f"no such option --{name} for level {level.name} (level options: {known})")
         if eq:
             values[option.name] = option.parse(text)
         elif option.type == "bool":
@@ -138,7 +136,10 @@ def parse_level_options(level: Level, args: list[str]) -> dict[str, Any]:
 
 
 app = typer.Typer(
-    name="magfw", no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+    name="magfw",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
     help="Turn spacecraft magnetometer telemetry into science products.",
 )
 
@@ -151,8 +152,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
 ) -> None:
     """magfw: mission-agnostic magnetometer processing."""
 
@@ -162,19 +164,29 @@ def run(
     ctx: typer.Context,
     mission: Annotated[str, typer.Argument(help="mission id (see `magfw missions`)")],
     level: Annotated[str, typer.Argument(help="processing level, e.g. l1")],
-    period: Annotated[str | None, typer.Argument(
-        help="YYYY, YYYY-MM, YYYY-MM-DD or START..END; default: the level's default period "
-             "(e.g. stereo l1: the current month minus two), if it has one")] = None,
+    period: Annotated[
+        str | None,
+        typer.Argument(
+            help="YYYY, YYYY-MM, YYYY-MM-DD or START..END; default: the level's default period "
+            "(e.g. stereo l1: the current month minus two), if it has one"
+        ),
+    ] = None,
     spacecraft: Annotated[str | None, typer.Option("--spacecraft", "-s")] = None,
-    source: Annotated[list[str] | None, typer.Option(
-        help="archive directory, URL, or 'simulated'; ROLE=DIR|URL adds a source for one "
-             "role (repeatable), e.g. --source spice=https://...")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="archive directory, URL, or 'simulated'; ROLE=DIR|URL adds a source for one "
+            "role (repeatable), e.g. --source spice=https://..."
+        ),
+    ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="output tree")] = None,
-    workers: Annotated[int | None, typer.Option(
-        min=1, help="worker processes (default: the number of cores)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="worker processes (default: the number of cores)")
+    ] = None,
     executor: Annotated[str, typer.Option(help="local (process pool) or dask")] = "local",
-    scheduler: Annotated[str | None, typer.Option(
-        help="Dask scheduler address (default: a LocalCluster)")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster)")
+    ] = None,
     force: Annotated[bool, typer.Option(help="redo units even if unchanged")] = False,
     dry_run: Annotated[bool, typer.Option(help="list the units, process nothing")] = False,
     seed: Annotated[int, typer.Option(help="simulator seed for --source simulated")] = 0,
@@ -183,36 +195,62 @@ def run(
     options follow as --name value."""
     lvl = get_hooks().registry.get(mission).level(level)
     options = parse_level_options(lvl, list(ctx.args))
-    run_level_command(mission, level, period, spacecraft=spacecraft, source=source,
-                      out_dir=out_dir, options=options, workers=workers, executor=executor,
-                      scheduler=scheduler, force=force, dry_run=dry_run, seed=seed)
+    run_level_command(
+        mission,
+        level,
+        period,
+        spacecraft=spacecraft,
+        source=source,
+        out_dir=out_dir,
+        options=options,
+        workers=workers,
+        executor=executor,
+        scheduler=scheduler,
+        force=force,
+        dry_run=dry_run,
+        seed=seed,
+    )
 
 
-def default_period_of(mission: Mission, level: Level, config: dict[str, Any]
-                      ) -> tuple[Period, str]:
+def default_period_of(mission: Mission, level: Level, config: dict[str, Any]) -> tuple[Period, str]:
     """The period of ``magfw run MISSION LEVEL`` given without one: the level's
     :class:`~magfw.period.DefaultPeriod`, its lag from ``[missions.<id>.default_period]
     <level>`` in ``magfw.toml`` when set. A level without a rule needs a PERIOD (usage error)."""
     rule = level.default_period
     if rule is None:
-        raise UsageError(None, f"{mission.id} {level.name} needs a PERIOD (YYYY, YYYY-MM, "
-                         "YYYY-MM-DD or START..END): the level has no default period")
+        raise UsageError(
+            None,
+            f"{mission.id} {level.name} needs a PERIOD (YYYY, YYYY-MM, "
+            "YYYY-MM-DD or START..END): the level has no default period",
+        )
     table = config.get("missions", {}).get(mission.id, {}).get("default_period", {})
     lag = table.get(level.name) if isinstance(table, dict) else None
     if lag is not None and (not isinstance(lag, int) or isinstance(lag, bool) or lag < 0):
-        raise UsageError("magfw.toml", f"[missions.{mission.id}.default_period] {level.name} "
-                         f"must be a whole number >= 0, not {lag!r}")
+        raise UsageError(
+            "magfw.toml",
+            f"[missions.{mission.id}.default_period] {level.name} must be a whole number >= 0, not {lag!r}",
+        )
     return rule.period(lag=lag), rule.describe(lag) + (
-        f" ([missions.{mission.id}.default_period] {level.name} = {lag})" if lag is not None
-        else "")
+        f" ([missions.{mission.id}.default_period] {level.name} = {lag})" if lag is not None else ""
+    )
 
 
 def run_level_command(
-    mission: str, level: str, period: str | None, *, spacecraft: str | None = None,
-    source: str | list[str] | None = None, out_dir: Path | None = None,
-    options: dict[str, Any] | None = None, workers: int | None = None,
-    executor: str = "local", scheduler: str | None = None, force: bool = False,
-    dry_run: bool = False, seed: int = 0, show_outputs: bool = False,
+    mission: str,
+    level: str,
+    period: str | None,
+    *,
+    spacecraft: str | None = None,
+    source: str | list[str] | None = None,
+    out_dir: Path | None = None,
+    options: dict[str, Any] | None = None,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    seed: int = 0,
+    show_outputs: bool = False,
 ) -> Any:
     """What ``magfw run`` does, for plugin commands that run a level (``magfw stereo merge``):
     resolve the output tree and source, log into the tree, run with a progress bar, print the
@@ -237,11 +275,22 @@ def run_level_command(
         out.print(f"no PERIOD given: {m.id} {lvl.name} {chosen} ({why})", markup=False)
     else:
         chosen = parse_period(period)
-    request = RunRequest(mission=m.id, level=lvl.name, period=chosen,
-                         out_dir=out_path, source=src, sources=sources,
-                         spacecraft=spacecraft, options=options,
-                         force=force, dry_run=dry_run, workers=workers or os.cpu_count() or 1,
-                         seed=seed, executor=validate(executor, scheduler), scheduler=scheduler)
+    request = RunRequest(
+        mission=m.id,
+        level=lvl.name,
+        period=chosen,
+        out_dir=out_path,
+        source=src,
+        sources=sources,
+        spacecraft=spacecraft,
+        options=options,
+        force=force,
+        dry_run=dry_run,
+        workers=workers or os.cpu_count() or 1,
+        seed=seed,
+        executor=validate(executor, scheduler),
+        scheduler=scheduler,
+    )
     # usage problems are found before anything is written (exit 2, no output tree made)
     check_request(request)
     runner = Runner(hooks)
@@ -274,9 +323,16 @@ def _run_with_progress(runner: Any, request: Any) -> Any:
     )
 
     n_units = request.period.n_days  # an upper bound for month/year units, refined below
-    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=err,
-                        disable=not err.is_terminal, transient=True)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not err.is_terminal,
+        transient=True,
+    )
     with progress:
         task = progress.add_task(f"{request.mission} {request.level}", total=n_units, rate="")
         state = {"vectors": 0, "done": 0, "failed": 0}
@@ -289,8 +345,9 @@ def _run_with_progress(runner: Any, request: Any) -> Any:
             state["done"] += 1
             state["failed"] += result.status == "failed"
             rate = state["vectors"] / max(time.perf_counter() - t0, 1e-9)
-            progress.update(task, completed=state["done"],
-                            rate=f"{rate:,.0f} vectors/s, {state['failed']} failed")
+            progress.update(
+                task, completed=state["done"], rate=f"{rate:,.0f} vectors/s, {state['failed']} failed"
+            )
 
         progress.update(task, total=len(runner.plan_graph(request)[0]))
         return runner.run(request, on_result=on_result)
@@ -304,17 +361,19 @@ def _print_summary(summary: Any, request: Any) -> None:
     for r in summary.results:
         own = (r.mission, r.level) in (("", ""), (request.mission, request.level))
         label = r.unit.key if own else f"{r.mission} {r.level} {r.unit.key}"
-        table.add_row(label, f"[{style[r.status]}]{r.status}[/]", f"{r.vectors:,}",
-                      f"{r.duration_s:.2f}", r.message)
+        table.add_row(
+            label, f"[{style[r.status]}]{r.status}[/]", f"{r.vectors:,}", f"{r.duration_s:.2f}", r.message
+        )
     out.print(table)
-    out.print(f"{summary.count('ok')} ok, {summary.count('failed')} failed, "
-              f"{summary.count('skipped')} skipped; {summary.vectors:,} vectors in "
-              f"{summary.wall_s:.1f} s ({summary.vectors_per_s:,.0f} vectors/s)")
+    out.print(
+        f"{summary.count('ok')} ok, {summary.count('failed')} failed, "
+        f"{summary.count('skipped')} skipped; {summary.vectors:,} vectors in "
+        f"{summary.wall_s:.1f} s ({summary.vectors_per_s:,.0f} vectors/s)"
+    )
     for r in summary.results:
         if r.status == "failed":
             sc = f" ST{r.spacecraft}" if r.spacecraft else ""
-            err.print(f"magfw: {r.mission} {r.level}{sc} {r.unit.key}: {r.message}",
-                      markup=False)
+            err.print(f"magfw: {r.mission} {r.level}{sc} {r.unit.key}: {r.message}", markup=False)
 
 
 @app.command()
@@ -347,9 +406,15 @@ def missions() -> None:
             products = ", ".join(lvl.products) or "-"
             if not lvl.implemented:
                 products = "not implemented yet"
-            table.add_row(m.id if i == 0 else "", m.title if i == 0 else "",
-                          m.plugin if i == 0 else "", "/".join(m.spacecraft) if i == 0 else "",
-                          lvl.name, lvl.unit, products)
+            table.add_row(
+                m.id if i == 0 else "",
+                m.title if i == 0 else "",
+                m.plugin if i == 0 else "",
+                "/".join(m.spacecraft) if i == 0 else "",
+                lvl.name,
+                lvl.unit,
+                products,
+            )
     if not len(hooks.registry):
         out.print("no missions installed")
         return
@@ -364,8 +429,13 @@ def plugins() -> None:
     for col in ("plugin", "distribution", "version", "missions", "hooks"):
         table.add_column(col)
     for info in hooks.plugin_infos():
-        table.add_row(info.name, info.distribution or "-", info.version or "-",
-                      ", ".join(info.missions) or "-", ", ".join(info.hooks))
+        table.add_row(
+            info.name,
+            info.distribution or "-",
+            info.version or "-",
+            ", ".join(info.missions) or "-",
+            ", ".join(info.hooks),
+        )
     out.print(table)
 
 
@@ -403,8 +473,7 @@ def plot(
 
     definitions = get_hooks().registry.definitions()
     found = find_definition(file.resolve().as_posix(), definitions)
-    png = quicklook(file, output or file.with_suffix(".png"), definition=found[0] if found
-                    else None)
+    png = quicklook(file, output or file.with_suffix(".png"), definition=found[0] if found else None)
     out.print(f"wrote {png}")
 
 
@@ -416,16 +485,26 @@ def publish(
     to: Annotated[Path, typer.Option("--to", help="web-serving tree to copy into")],
     spacecraft: Annotated[str | None, typer.Option("--spacecraft", "-s")] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="output tree")] = None,
-    formats: Annotated[list[str] | None, typer.Option(
-        "--format", help="product formats to copy (repeatable)")] = None,
-    products: Annotated[list[str] | None, typer.Option(
-        "--product", help="only these product ids (repeatable); may name a product of a level "
-                          "this level needs")] = None,
-    all_levels: Annotated[bool, typer.Option(
-        "--all-levels", help="also the products of the levels this level needs")] = False,
-    from_dir: Annotated[str | None, typer.Option(
-        "--from", help="take paths relative to this folder of the output tree (files outside "
-                       "it are left out)")] = None,
+    formats: Annotated[
+        list[str] | None, typer.Option("--format", help="product formats to copy (repeatable)")
+    ] = None,
+    products: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--product",
+            help="only these product ids (repeatable); may name a product of a level this level needs",
+        ),
+    ] = None,
+    all_levels: Annotated[
+        bool, typer.Option("--all-levels", help="also the products of the levels this level needs")
+    ] = False,
+    from_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="take paths relative to this folder of the output tree (files outside it are left out)",
+        ),
+    ] = None,
 ) -> None:
     """Copy a level's products into DIR, in the layout their definitions declare (e.g. Aditya
     into the PRADAN folders), else its flat files: only newer, never delete. E.g. the seed's
@@ -434,9 +513,18 @@ def publish(
     from magfw.publish import publish as do_publish
 
     m = get_hooks().registry.get(mission)
-    report = do_publish(m, level, parse_period(period), spacecraft, resolve_out_dir(out_dir),
-                        to, tuple(formats) if formats else None,
-                        products=tuple(products or ()), all_levels=all_levels, from_dir=from_dir)
+    report = do_publish(
+        m,
+        level,
+        parse_period(period),
+        spacecraft,
+        resolve_out_dir(out_dir),
+        to,
+        tuple(formats) if formats else None,
+        products=tuple(products or ()),
+        all_levels=all_levels,
+        from_dir=from_dir,
+    )
     out.print(f"copied {len(report.copied)} files, {len(report.up_to_date)} already up to date")
     if report.units_missing:
         err.print(f"magfw: not processed yet, nothing to publish: {', '.join(report.units_missing)}")
@@ -448,13 +536,14 @@ def serve(
     host: Annotated[str, typer.Option(help="address to bind (loopback by default)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8765,
     base_path: Annotated[str, typer.Option(help="path of the HAPI endpoints")] = "/hapi",
-    root_path: Annotated[str, typer.Option(
-        help="prefix a reverse proxy serves this under, e.g. /magfw")] = "",
+    root_path: Annotated[
+        str, typer.Option(help="prefix a reverse proxy serves this under, e.g. /magfw")
+    ] = "",
     timeout: Annotated[float, typer.Option(min=1, help="seconds a request may take")] = 600.0,
-    max_streams: Annotated[int, typer.Option(
-        min=1, help="data streams and plots at once")] = 4,
-    max_records: Annotated[int, typer.Option(
-        min=1, help="most records a /data request may span")] = 32_000_000,
+    max_streams: Annotated[int, typer.Option(min=1, help="data streams and plots at once")] = 4,
+    max_records: Annotated[
+        int, typer.Option(min=1, help="most records a /data request may span")
+    ] = 32_000_000,
 ) -> None:
     """Serve the output tree read-only: HAPI 3.3 at BASE_PATH, the monthly review site at /.
     MAGFW_SERVE_TOKEN, if set, is required as a bearer token (docs/serve.md)."""
@@ -462,14 +551,25 @@ def serve(
     from magfw.serve import serve as run_server
 
     path = output_tree(out_dir)
-    settings = ServeSettings.from_env(path, host=host, port=port, base_path=base_path,
-                                      root_path=root_path.rstrip("/"), timeout_s=timeout,
-                                      max_streams=max_streams, max_records=max_records)
+    settings = ServeSettings.from_env(
+        path,
+        host=host,
+        port=port,
+        base_path=base_path,
+        root_path=root_path.rstrip("/"),
+        timeout_s=timeout,
+        max_streams=max_streams,
+        max_records=max_records,
+    )
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.token:
-        warn(f"serving {path} on {host} without MAGFW_SERVE_TOKEN: anyone who reaches it "
-             "can read the products")
-    out.print(f"serving {path} at http://{host}:{port}{settings.base_path} (HAPI) and "
-              f"http://{host}:{port}/ (review); Ctrl-C stops", markup=False)
+        warn(
+            f"serving {path} on {host} without MAGFW_SERVE_TOKEN: anyone who reaches it can read the products"
+        )
+    out.print(
+        f"serving {path} at http://{host}:{port}{settings.base_path} (HAPI) and "
+        f"http://{host}:{port}/ (review); Ctrl-C stops",
+        markup=False,
+    )
     run_server(settings)
 
 
@@ -483,8 +583,11 @@ def new_plugin(
     from magfw.scaffold import new_plugin as make
 
     path = make(name, directory)
-    out.print(f"wrote {path}: pip install -e {path} && pytest {path}; then "
-              f"magfw run {name} l1 2024-01-01 --source simulated", markup=False)
+    out.print(
+        f"wrote {path}: pip install -e {path} && pytest {path}; then "
+        f"magfw run {name} l1 2024-01-01 --source simulated",
+        markup=False,
+    )
 
 
 def _plugin_warning(text: str) -> None:
@@ -496,8 +599,13 @@ def _plugin_warning(text: str) -> None:
 def build_app() -> typer.Typer:
     """The CLI: magfw's own commands and the sub-commands of the plugins loaded now (a fresh
     command tree each time, so the plugins of each call, not of the first, are there)."""
-    tree = typer.Typer(name=app.info.name, no_args_is_help=True, add_completion=False,
-                       rich_markup_mode=None, help=app.info.help)
+    tree = typer.Typer(
+        name=app.info.name,
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
+        help=app.info.help,
+    )
     tree.registered_callback = app.registered_callback
     tree.registered_commands = list(app.registered_commands)
     tree.registered_groups = list(app.registered_groups)

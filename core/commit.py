@@ -73,8 +73,14 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def commit_outputs(out_dir: Path, ledger: Ledger, commit_dir: Path, staged: list[StagedFile],
-                   entry: LedgerEntry, retired: list[str] | None = None) -> list[dict[str, Any]]:
+def commit_outputs(
+    out_dir: Path,
+    ledger: Ledger,
+    commit_dir: Path,
+    staged: list[StagedFile],
+    entry: LedgerEntry,
+    retired: list[str] | None = None,
+) -> list[dict[str, Any]]:
     """Move a unit's staged files into place and record ``entry`` (see the module notes).
 
     ``commit_dir`` is the unit's folder inside the run's staging folder; ``retired`` the
@@ -86,11 +92,19 @@ def commit_outputs(out_dir: Path, ledger: Ledger, commit_dir: Path, staged: list
     out_dir = Path(out_dir)
     tag = commit_dir.name[:12]
     new_rels = {s.rel for s in staged}
-    moves: list[dict[str, Any]] = [{"staged": s.staged.relative_to(out_dir).as_posix(),
-                                    "final": s.rel, "backup": _backup_name(s.rel, tag),
-                                    "sha256": s.sha256, "size": s.size} for s in staged]
-    retire: list[dict[str, Any]] = [{"final": rel, "backup": _backup_name(rel, tag)}
-                                    for rel in retired or [] if rel not in new_rels]
+    moves: list[dict[str, Any]] = [
+        {
+            "staged": s.staged.relative_to(out_dir).as_posix(),
+            "final": s.rel,
+            "backup": _backup_name(s.rel, tag),
+            "sha256": s.sha256,
+            "size": s.size,
+        }
+        for s in staged
+    ]
+    retire: list[dict[str, Any]] = [
+        {"final": rel, "backup": _backup_name(rel, tag)} for rel in retired or [] if rel not in new_rels
+    ]
     plan: dict[str, list[dict[str, Any]]] = {"moves": moves, "retire": retire}
     commit_id = commit_dir.relative_to(out_dir).as_posix()
     ledger.begin_commit(commit_id, entry.unit, plan)
@@ -110,8 +124,7 @@ def commit_outputs(out_dir: Path, ledger: Ledger, commit_dir: Path, staged: list
             _checkpoint("placed")
         for p in parents:
             _fsync_dir(p)
-        outputs = [{"path": s.rel, "product": s.product, "sha256": s.sha256, "size": s.size}
-                   for s in staged]
+        outputs = [{"path": s.rel, "product": s.product, "sha256": s.sha256, "size": s.size} for s in staged]
         entry.outputs = outputs
         ledger.finish_commit(commit_id, entry)
     except BaseException as exc:
@@ -173,8 +186,12 @@ def _roll_back(out_dir: Path, plan: dict[str, Any]) -> None:
             if backup.exists():
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(backup, final)
-            elif "sha256" in item and final.exists() and final.stat().st_size == item["size"] \
-                    and not (out_dir / item["staged"]).exists():
+            elif (
+                "sha256" in item
+                and final.exists()
+                and final.stat().st_size == item["size"]
+                and not (out_dir / item["staged"]).exists()
+            ):
                 final.unlink()  # placed by this commit, with nothing before it
         except OSError as exc:  # leave it for the next recovery; say where
             log.error("rollback of %s: %s", final, exc)

@@ -54,8 +54,9 @@ def mission_setting(config: dict[str, Any], mission: str, key: str) -> Any:
 _ROLE = re.compile(r"^([a-z][a-z0-9_]*)=(.+)$")
 
 
-def resolve_sources(given: list[str], config: dict[str, Any], mission: str,
-                    default: str | None = None) -> tuple[str | None, dict[str, str]]:
+def resolve_sources(
+    given: list[str], config: dict[str, Any], mission: str, default: str | None = None
+) -> tuple[str | None, dict[str, str]]:
     """The default source and the sources by role of a run.
 
     ``given`` are the ``--source`` values: a plain directory, URL or ``simulated`` (at most
@@ -75,14 +76,19 @@ def resolve_sources(given: list[str], config: dict[str, Any], mission: str,
         else:
             plain.append(item)
     if len(plain) > 1:
-        raise UsageError(None, f"more than one --source without a role: {', '.join(plain)} "
-                         "(name the others ROLE=...)")
+        raise UsageError(
+            None, f"more than one --source without a role: {', '.join(plain)} (name the others ROLE=...)"
+        )
     configured = config.get("missions", {}).get(mission, {}).get("sources", {})
     if not isinstance(configured, dict):
         raise UsageError(CONFIG_FILE, f"[missions.{mission}.sources] must be a table")
     merged = {**{str(k): str(v) for k, v in configured.items()}, **roles}
-    source = (plain[0] if plain else None) or mission_setting(config, mission, "source") \
-        or default or next(iter(merged.values()), None)
+    source = (
+        (plain[0] if plain else None)
+        or mission_setting(config, mission, "source")
+        or default
+        or next(iter(merged.values()), None)
+    )
     return source, merged
 
 

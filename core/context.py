@@ -56,14 +56,22 @@ class InputFile:
     simulated: bool = False
 
     @classmethod
-    def from_fetched(cls, f: FetchedFile, role: str, version: str | None = None,
-                     *, simulated: bool = False) -> InputFile:
+    def from_fetched(
+        cls, f: FetchedFile, role: str, version: str | None = None, *, simulated: bool = False
+    ) -> InputFile:
         """An input brought by :meth:`Archive.get` (already hashed: no second read)."""
         return cls(role, f.name, f.path, f.sha256, f.size, version, f.source, simulated)
 
     @classmethod
-    def from_path(cls, path: Path, role: str, version: str | None = None,
-                  name: str | None = None, *, simulated: bool = False) -> InputFile:
+    def from_path(
+        cls,
+        path: Path,
+        role: str,
+        version: str | None = None,
+        name: str | None = None,
+        *,
+        simulated: bool = False,
+    ) -> InputFile:
         """An input that is a local file (a shipped table, a generic kernel), hashed now."""
         from magfw.io.checksum import sha256_file
 
@@ -72,13 +80,17 @@ class InputFile:
             digest, size = sha256_file(path), path.stat().st_size
         except FileNotFoundError:
             raise MissingInputError(path, "no such file") from None
-        return cls(role, name or path.name, path, digest, size, version, str(path.resolve()),
-                   simulated)
+        return cls(role, name or path.name, path, digest, size, version, str(path.resolve()), simulated)
 
     def record(self) -> dict[str, Any]:
         """What the ledger keeps of it."""
-        return {"role": self.role, "name": self.name, "sha256": self.sha256, "size": self.size,
-                "version": self.version}
+        return {
+            "role": self.role,
+            "name": self.name,
+            "sha256": self.sha256,
+            "size": self.size,
+            "version": self.version,
+        }
 
 
 @dataclass
@@ -114,8 +126,7 @@ class Inputs:
 
     def versions(self) -> dict[str, dict[str, str]]:
         """The versions in force by kind (empty kinds left out), for the ledger."""
-        out = {"calibration": self.calibration, "kernels": self.kernels,
-               "selection": self.selection}
+        out = {"calibration": self.calibration, "kernels": self.kernels, "selection": self.selection}
         return {k: dict(sorted(v.items())) for k, v in out.items() if v}
 
     @property
@@ -269,16 +280,13 @@ class UnitContext:
         never by importing the other plugin. Sorted by path."""
         from magfw.finder import find_products
 
-        return find_products(self.out_dir, self.registry.get(mission).product(product_id),
-                             **fields)
+        return find_products(self.out_dir, self.registry.get(mission).product(product_id), **fields)
 
-    def newest_products(self, mission: str, product_id: str, **fields: Any
-                        ) -> list[FoundProduct]:
+    def newest_products(self, mission: str, product_id: str, **fields: Any) -> list[FoundProduct]:
         """Like :meth:`find_products`, the highest version of each product only."""
         from magfw.finder import newest_products
 
-        return newest_products(self.out_dir, self.registry.get(mission).product(product_id),
-                               **fields)
+        return newest_products(self.out_dir, self.registry.get(mission).product(product_id), **fields)
 
     def product_input(self, found: FoundProduct | Path, role: str) -> InputFile:
         """An input that is a product of the output tree, named by its path in the tree.
@@ -305,13 +313,16 @@ class UnitContext:
         except FileNotFoundError:
             raise MissingInputError(path, "recorded in the ledger but gone") from None
         if actual != size:
-            raise InputError(path, f"changed since magfw wrote it ({actual} bytes, the ledger "
-                             f"says {size}): rerun the level that makes it")
-        return InputFile(role, rel, Path(path), sha256, size, version, str(Path(path).resolve()),
-                         simulated)
+            raise InputError(
+                path,
+                f"changed since magfw wrote it ({actual} bytes, the ledger "
+                f"says {size}): rerun the level that makes it",
+            )
+        return InputFile(role, rel, Path(path), sha256, size, version, str(Path(path).resolve()), simulated)
 
-    def inputs_of(self, mission: str, level: str, spacecraft: str | None, unit_key: str
-                  ) -> list[dict[str, Any]] | None:
+    def inputs_of(
+        self, mission: str, level: str, spacecraft: str | None, unit_key: str
+    ) -> list[dict[str, Any]] | None:
         """The inputs (role, name, sha256, size, version) of the last successful run of
         another unit, from the ledger, or None if it never ran (e.g. which Counts table the
         L1 day that a delivery packages was made with)."""
@@ -324,8 +335,9 @@ class UnitContext:
         entry = Ledger(path).last_ok(f"{mission}/{level}/{spacecraft or '-'}/{unit_key}")
         return None if entry is None else entry.inputs
 
-    def shipped_input(self, package: str, relpath: str, role: str = CALIBRATION_ROLE,
-                      version: str | None = None) -> InputFile:
+    def shipped_input(
+        self, package: str, relpath: str, role: str = CALIBRATION_ROLE, version: str | None = None
+    ) -> InputFile:
         """A file shipped inside a plugin's Python package (a calibration table, a frames
         kernel) as an input, so the ledger sees it change with the plugin."""
         root = resources.files(package)
@@ -337,5 +349,14 @@ class UnitContext:
     @property
     def info(self) -> UnitInfo:
         """The picklable description of this unit."""
-        return UnitInfo(self.mission.id, self.level, self.unit, self.spacecraft, self.out_dir,
-                        self.version, self.reason, self.simulated, self.run_id)
+        return UnitInfo(
+            self.mission.id,
+            self.level,
+            self.unit,
+            self.spacecraft,
+            self.out_dir,
+            self.version,
+            self.reason,
+            self.simulated,
+            self.run_id,
+        )

@@ -50,8 +50,10 @@ Encryption = Literal["zipcrypto", "aes", "none"]
 MAX_ZIPCRYPTO_PASSWORD = 79
 CHUNK = 1 << 20
 PROMPT_TIMEOUT_S = 30.0
-ZIP_MISSING = ("the system `zip` command (Info-ZIP) is needed for the traditional PKWARE "
-               "encryption that `unzip -P` opens: install it (apt-get install zip), or use --aes")
+ZIP_MISSING = (
+    "the system `zip` command (Info-ZIP) is needed for the traditional PKWARE "
+    "encryption that `unzip -P` opens: install it (apt-get install zip), or use --aes"
+)
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,12 @@ def _method(encryption: str) -> Encryption:
 
 def describe(encryption: str) -> str:
     """A line for the command's output and the ledger: what opens the zip."""
-    return {"zipcrypto": "traditional PKWARE encryption (opens with unzip -P, 7-Zip, Windows "
-                         "and macOS; weak cryptography: --aes for recipients who can open AES)",
-            "aes": "WinZip AES-256 (opens with 7-Zip, WinZip, pyzipper; not with Info-ZIP unzip)",
-            "none": "NOT encrypted"}[encryption]
+    return {
+        "zipcrypto": "traditional PKWARE encryption (opens with unzip -P, 7-Zip, Windows "
+        "and macOS; weak cryptography: --aes for recipients who can open AES)",
+        "aes": "WinZip AES-256 (opens with 7-Zip, WinZip, pyzipper; not with Info-ZIP unzip)",
+        "none": "NOT encrypted",
+    }[encryption]
 
 
 def check_password(password: str, encryption: str) -> None:
@@ -88,8 +92,11 @@ def check_password(password: str, encryption: str) -> None:
         raise UsageError(None, "the zip password contains a line break")
     if encryption == "zipcrypto":
         if len(password.encode("utf-8")) > MAX_ZIPCRYPTO_PASSWORD:
-            raise UsageError(None, f"the zip password is longer than {MAX_ZIPCRYPTO_PASSWORD} "
-                             "bytes, the most Info-ZIP zip reads (use --aes, or a shorter one)")
+            raise UsageError(
+                None,
+                f"the zip password is longer than {MAX_ZIPCRYPTO_PASSWORD} "
+                "bytes, the most Info-ZIP zip reads (use --aes, or a shorter one)",
+            )
         if shutil.which("zip") is None:
             raise UsageError(None, ZIP_MISSING)
 
@@ -102,12 +109,20 @@ def _hash_matches(entry: ZipEntry) -> None:
         while chunk := f.read(CHUNK):
             h.update(chunk)
     if h.hexdigest() != entry.sha256:
-        raise InputError(entry.path, "changed since it was written (SHA-256 differs from the "
-                         "ledger's): rerun the level that makes it")
+        raise InputError(
+            entry.path,
+            "changed since it was written (SHA-256 differs from the ledger's): rerun the level that makes it",
+        )
 
 
-def write_zip(path: Path, entries: Sequence[ZipEntry], *, password: str | None,
-              encryption: str = "zipcrypto", compresslevel: int = 1) -> None:
+def write_zip(
+    path: Path,
+    entries: Sequence[ZipEntry],
+    *,
+    password: str | None,
+    encryption: str = "zipcrypto",
+    compresslevel: int = 1,
+) -> None:
     """Write the zip ``path`` holding ``entries`` (in order), encrypted with ``password``
     (None: a plain zip). ``encryption``: ``zipcrypto``, ``aes`` or ``none``. Every file is
     checked against its recorded SHA-256."""
@@ -129,19 +144,22 @@ def write_zip(path: Path, entries: Sequence[ZipEntry], *, password: str | None,
         raise MagfwError(path, "the zip does not list the files it was given")
 
 
-def _python_zip(path: Path, entries: Sequence[ZipEntry], password: str | None,
-                compresslevel: int) -> None:
+def _python_zip(path: Path, entries: Sequence[ZipEntry], password: str | None, compresslevel: int) -> None:
     """Plain or AES zip through pyzipper; each file read once, hashed as it goes."""
     import pyzipper
 
     zf: zipfile.ZipFile
     if password is not None:
-        zf = pyzipper.AESZipFile(path, "w", compression=pyzipper.ZIP_DEFLATED,
-                                 compresslevel=compresslevel, encryption=pyzipper.WZ_AES)
+        zf = pyzipper.AESZipFile(
+            path,
+            "w",
+            compression=pyzipper.ZIP_DEFLATED,
+            compresslevel=compresslevel,
+            encryption=pyzipper.WZ_AES,
+        )
         zf.setpassword(password.encode("utf-8"))
     else:
-        zf = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED,
-                             compresslevel=compresslevel)
+        zf = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
     with zf:
         for e in entries:
             if e.path is None:
@@ -157,8 +175,11 @@ def _python_zip(path: Path, entries: Sequence[ZipEntry], password: str | None,
                     h.update(chunk)
                     dst.write(chunk)
             if e.sha256 is not None and h.hexdigest() != e.sha256:
-                raise InputError(e.path, "changed since it was written (SHA-256 differs from "
-                                 "the ledger's): rerun the level that makes it")
+                raise InputError(
+                    e.path,
+                    "changed since it was written (SHA-256 differs from "
+                    "the ledger's): rerun the level that makes it",
+                )
 
 
 def _stop(pid: int) -> None:
@@ -180,8 +201,7 @@ def _wait_echo_off(fd: int, pid: int, path: Path, termios: Any) -> None:
     raise MagfwError(path, "zip did not start reading the password in time")
 
 
-def _zipcrypto(path: Path, entries: Sequence[ZipEntry], password: str,
-               compresslevel: int) -> None:
+def _zipcrypto(path: Path, entries: Sequence[ZipEntry], password: str, compresslevel: int) -> None:
     """``zip -q -r -e -N`` over a folder of symbolic links laid out as the zip, the password
     written to zip's prompts through a pseudo-terminal (module docstring)."""
     import pty
@@ -242,9 +262,7 @@ def _zipcrypto(path: Path, entries: Sequence[ZipEntry], password: str,
         code = os.waitstatus_to_exitcode(status)
         if code != 0:
             text = output.decode("utf-8", "replace").replace(password, "***")
-            last = [ln.strip() for ln in text.splitlines()
-                    if ln.strip() and "password" not in ln.lower()]
-            raise MagfwError(path, f"zip failed (exit {code})" + (f": {last[-1]}" if last
-                                                                 else ""))
+            last = [ln.strip() for ln in text.splitlines() if ln.strip() and "password" not in ln.lower()]
+            raise MagfwError(path, f"zip failed (exit {code})" + (f": {last[-1]}" if last else ""))
     finally:
         shutil.rmtree(stage, ignore_errors=True)

@@ -64,16 +64,20 @@ class PluginError(MagfwError):
 
 #: What an errno means, in the words a user expects.
 _ERRNO_TEXT = {
-    "ENOSPC": "no space left on device", "EDQUOT": "disk quota exceeded",
-    "EROFS": "read-only file system", "EACCES": "permission denied",
-    "EPERM": "operation not permitted", "EFBIG": "file too large (file-size limit)",
-    "ENOENT": "no such file or directory", "EISDIR": "is a directory",
-    "ENOTDIR": "not a directory", "EIO": "input/output error",
+    "ENOSPC": "no space left on device",
+    "EDQUOT": "disk quota exceeded",
+    "EROFS": "read-only file system",
+    "EACCES": "permission denied",
+    "EPERM": "operation not permitted",
+    "EFBIG": "file too large (file-size limit)",
+    "ENOENT": "no such file or directory",
+    "EISDIR": "is a directory",
+    "ENOTDIR": "not a directory",
+    "EIO": "input/output error",
 }
 
 
-def os_error(exc: OSError, path: str | PathLike[str] | None = None,
-             doing: str = "writing") -> MagfwError:
+def os_error(exc: OSError, path: str | PathLike[str] | None = None, doing: str = "writing") -> MagfwError:
     """A file-system failure as one line: ``no space left on device writing FILE``; FILE is
     ``path`` when given (the product being written), else the file the error names."""
     import errno

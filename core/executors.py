@@ -50,16 +50,20 @@ def dask_executor(workers: int, scheduler: str | None) -> Iterator[Executor]:
         import dask
         from distributed import Client, LocalCluster
     except ImportError:
-        raise UsageError(None, "--executor dask needs dask.distributed: "
-                         "pip install 'magfw[dask]'") from None
+        raise UsageError(None, "--executor dask needs dask.distributed: pip install 'magfw[dask]'") from None
     # a unit whose worker dies is retried once, then reported (KilledWorker)
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         if scheduler:
             client = Client(scheduler, set_as_default=False)
             cluster = None
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, host="127.0.0.1")
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                host="127.0.0.1",
+            )
             client = Client(cluster, set_as_default=False)
         try:
             yield client.get_executor(pure=False)

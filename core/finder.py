@@ -25,8 +25,9 @@ DATE_FIELDS = ("yyyy", "yy", "mm", "mmm", "dd", "doy")
 MONTH_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
-def highest(items: Iterable[T], key: Callable[[T], K], version: Callable[[T], int],
-            tie: Callable[[T], str] = str) -> dict[K, T]:
+def highest(
+    items: Iterable[T], key: Callable[[T], K], version: Callable[[T], int], tie: Callable[[T], str] = str
+) -> dict[K, T]:
     """For each ``key``, the item with the highest ``version``; equal versions are decided by
     the smallest ``tie`` text, so the result never depends on listing order. Ordered by key
     where keys are comparable."""
@@ -34,8 +35,11 @@ def highest(items: Iterable[T], key: Callable[[T], K], version: Callable[[T], in
     for item in items:
         k = key(item)
         cur = best.get(k)
-        if cur is None or version(item) > version(cur) or (
-                version(item) == version(cur) and tie(item) < tie(cur)):
+        if (
+            cur is None
+            or version(item) > version(cur)
+            or (version(item) == version(cur) and tie(item) < tie(cur))
+        ):
             best[k] = item
     try:
         return {k: best[k] for k in sorted(best)}  # type: ignore[type-var]
@@ -82,8 +86,7 @@ def find_products(out_dir: Path, definition: ProductDefinition, **given: Any) ->
         if fields is None or any(fields.get(k) != _norm(fn, k, v) for k, v in given.items()):
             continue
         version = fields.get(vf)
-        found.append(FoundProduct(path, rel, fields,
-                                  int(version) if isinstance(version, int) else None))
+        found.append(FoundProduct(path, rel, fields, int(version) if isinstance(version, int) else None))
     return sorted(found, key=lambda f: f.rel)
 
 
@@ -91,14 +94,16 @@ def _norm(fn: Any, name: str, value: Any) -> Any:
     return int(value) if name in fn.fields and fn.fields[name].kind == "int" else value
 
 
-def newest_products(out_dir: Path, definition: ProductDefinition, **given: Any
-                    ) -> list[FoundProduct]:
+def newest_products(out_dir: Path, definition: ProductDefinition, **given: Any) -> list[FoundProduct]:
     """The highest version of each product of ``definition`` matching ``given`` (one file per
     combination of the other name fields), sorted by path."""
     vf = definition.version.field
-    best = highest(find_products(out_dir, definition, **given),
-                   key=lambda f: tuple(sorted((k, str(v)) for k, v in f.fields.items() if k != vf)),
-                   version=_version, tie=lambda f: f.rel)
+    best = highest(
+        find_products(out_dir, definition, **given),
+        key=lambda f: tuple(sorted((k, str(v)) for k, v in f.fields.items() if k != vf)),
+        version=_version,
+        tie=lambda f: f.rel,
+    )
     return sorted(best.values(), key=lambda f: f.rel)
 
 
@@ -106,15 +111,23 @@ def _version(f: FoundProduct) -> int:
     return -1 if f.version is None else f.version
 
 
-def newest_by_day(out_dir: Path, definition: ProductDefinition, **given: Any
-                  ) -> dict[date, FoundProduct]:
+def newest_by_day(out_dir: Path, definition: ProductDefinition, **given: Any) -> dict[date, FoundProduct]:
     """The highest version of each day's file of ``definition`` (names with a date), by day."""
-    return highest((f for f in find_products(out_dir, definition, **given) if f.day is not None),
-                   key=lambda f: f.day, version=_version,  # type: ignore[arg-type, return-value]
-                   tie=lambda f: f.rel)
+    return highest(
+        (f for f in find_products(out_dir, definition, **given) if f.day is not None),
+        key=lambda f: f.day,
+        version=_version,  # type: ignore[arg-type, return-value]
+        tie=lambda f: f.rel,
+    )
 
 
 def date_fields(day: date) -> dict[str, Any]:
     """The date fields of a file name for ``day`` (``yyyy yy mm mmm dd doy``)."""
-    return {"yyyy": day.year, "yy": day.year % 100, "mm": day.month,
-            "mmm": MONTH_ABBR[day.month - 1], "dd": day.day, "doy": day.timetuple().tm_yday}
+    return {
+        "yyyy": day.year,
+        "yy": day.year % 100,
+        "mm": day.month,
+        "mmm": MONTH_ABBR[day.month - 1],
+        "dd": day.day,
+        "doy": day.timetuple().tm_yday,
+    }

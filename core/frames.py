@@ -75,12 +75,18 @@ GAP_FACTOR = 4.0
 FAST_ROTATION_DEG_PER_DAY = 36.0
 
 _ALIASES = {
-    "GSE": "MAGFW_GSE", "HEE": "MAGFW_HEE", "HEEQ": "MAGFW_HEEQ", "HCI": "MAGFW_HCI",
+    "GSE": "MAGFW_GSE",
+    "HEE": "MAGFW_HEE",
+    "HEEQ": "MAGFW_HEEQ",
+    "HCI": "MAGFW_HCI",
     "ECLIPDATE": "MAGFW_ECLIPDATE",
 }
 #: Dynamic-frame families that follow precession/nutation models only (slowly rotating).
-_OF_DATE_FAMILIES = {"MEAN_EQUATOR_AND_EQUINOX_OF_DATE", "MEAN_ECLIPTIC_AND_EQUINOX_OF_DATE",
-                     "TRUE_EQUATOR_AND_EQUINOX_OF_DATE"}
+_OF_DATE_FAMILIES = {
+    "MEAN_EQUATOR_AND_EQUINOX_OF_DATE",
+    "MEAN_ECLIPTIC_AND_EQUINOX_OF_DATE",
+    "TRUE_EQUATOR_AND_EQUINOX_OF_DATE",
+}
 FloatArray = NDArray[np.float64]
 
 
@@ -136,7 +142,7 @@ def _pool_text(code: int, name: str, item: str, prefix: str = "FRAME") -> str | 
 
 
 def _pool_kind(key: str) -> str | None:
-    """"C" or "N" for a kernel-pool variable, None when it is absent (``expool`` sees only
+    """ "C" or "N" for a kernel-pool variable, None when it is absent (``expool`` sees only
     numeric variables)."""
     try:
         _, kind = sp.dtpool(key)
@@ -208,12 +214,10 @@ def _resolve(pool: KernelPool, frame: str, observer: str | int | None) -> _Frame
         if observer is None:
             raise ValueError("frame RTN needs an observer (NAIF name or ID of the spacecraft)")
         code = body_code(observer)
-        return _Frame(f"RTN({code})", pool.rtn_frame(code), "slow", SLOW_GRID_S["sun"],
-                      observer=code)
+        return _Frame(f"RTN({code})", pool.rtn_frame(code), "slow", SLOW_GRID_S["sun"], observer=code)
     name = _ALIASES.get(up, up)
     if sp.namfrm(name) == 0:
-        raise KernelError(frame, "unknown frame: not a magfw frame and not defined by any "
-                                 "loaded kernel")
+        raise KernelError(frame, "unknown frame: not a magfw frame and not defined by any loaded kernel")
     rate, grid, cks = _classify_spice(name)
     return _Frame(up, name, rate, grid, cks)
 
@@ -276,8 +280,9 @@ def rodrigues(rv: ArrayLike) -> FloatArray:
     k[:, 0, 1], k[:, 0, 2], k[:, 1, 2] = -rv[:, 2], rv[:, 1], -rv[:, 0]
     k = k - k.transpose(0, 2, 1)
     safe = np.where(th == 0, 1.0, th)
-    return np.asarray(np.eye(3) + np.sin(th) / safe * k + (1 - np.cos(th)) / safe**2 * (k @ k),
-                      dtype=np.float64)
+    return np.asarray(
+        np.eye(3) + np.sin(th) / safe * k + (1 - np.cos(th)) / safe**2 * (k @ k), dtype=np.float64
+    )
 
 
 def _matvec(m: FloatArray, v: FloatArray) -> FloatArray:
@@ -299,8 +304,7 @@ def _spice_call(what: str, fn: Callable[[], FloatArray]) -> FloatArray:
 
 def _j2000_to_gsm(et: FloatArray) -> FloatArray:
     """Matrices (N,3,3) from J2000 to GSM with the IGRF-14 dipole of date."""
-    s, _ = _spice_call("GSM (Earth->Sun)", lambda: cyice.spkpos_v("SUN", et, "J2000", "NONE",
-                                                                  "EARTH"))
+    s, _ = _spice_call("GSM (Earth->Sun)", lambda: cyice.spkpos_v("SUN", et, "J2000", "NONE", "EARTH"))
     x = s / np.linalg.norm(s, axis=1, keepdims=True)
     earth = _spice_call("GSM (IAU_EARTH)", lambda: cyice.pxform_v("IAU_EARTH", "J2000", et))
     d = _matvec(earth, igrf.dipole_axis_geo(et))
@@ -325,8 +329,7 @@ def _exact_pair(a: _Frame, b: _Frame, et: FloatArray) -> FloatArray:
     if a.spice is not None and b.spice is not None:
         fa, fb = a.spice, b.spice
         return _spice_call(f"{a.label}->{b.label}", lambda: cyice.pxform_v(fa, fb, et))
-    return np.asarray(np.matmul(_to_j2000(b, et).transpose(0, 2, 1), _to_j2000(a, et)),
-                      dtype=np.float64)
+    return np.asarray(np.matmul(_to_j2000(b, et).transpose(0, 2, 1), _to_j2000(a, et)), dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------------------
@@ -341,8 +344,7 @@ def _cell_polynomials() -> FloatArray:
     vinv = np.linalg.inv(np.vander(np.arange(4.0), 4, increasing=True))
     out = np.empty((3, 4, 4))
     for d in range(3):
-        shift = np.array([[comb(k, m) * d ** (k - m) if k >= m else 0.0 for k in range(4)]
-                          for m in range(4)])
+        shift = np.array([[comb(k, m) * d ** (k - m) if k >= m else 0.0 for k in range(4)] for m in range(4)])
         out[d] = shift @ vinv
     return out
 
@@ -387,8 +389,9 @@ class _Grid:
         coef = np.einsum("nkj,njc->nkc", _CELL_POLY[d], stencil)
         return np.ascontiguousarray(coef.reshape(-1, 16).T)
 
-    def evaluate(self, t: FloatArray, seg: NDArray[np.int64], coef: FloatArray
-                 ) -> tuple[FloatArray, NDArray[np.int64]]:
+    def evaluate(
+        self, t: FloatArray, seg: NDArray[np.int64], coef: FloatArray
+    ) -> tuple[FloatArray, NDArray[np.int64]]:
         """Interpolated (unnormalised) quaternions (4, N) at times ``t`` of segments ``seg``,
         and each time's cell (index of the node that starts it)."""
         u = (t - self.a[seg]) / self.h[seg]
@@ -423,8 +426,9 @@ def _q2m_rows(q: FloatArray) -> FloatArray:
     return m
 
 
-def _segments(et: FloatArray, h: float, windows: FloatArray | None
-              ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def _segments(
+    et: FloatArray, h: float, windows: FloatArray | None
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Start and end (exclusive) sample indices of segments of sorted ``et``: split at gaps
     longer than GAP_FACTOR * h and at the boundaries of ``windows`` (CK intervals)."""
     brk = np.diff(et) > GAP_FACTOR * h
@@ -468,7 +472,7 @@ def _interpolated(
         if check:
             mids, mid_seg = grid.midpoints()
             m_all = exact(np.concatenate([nodes, mids]))
-            m_nodes, m_mids = m_all[: nodes.size], m_all[nodes.size:]
+            m_nodes, m_mids = m_all[: nodes.size], m_all[nodes.size :]
         else:
             m_nodes = exact(nodes)
         q = m2q(m_nodes)
@@ -510,8 +514,9 @@ def _prepare(tt2000: ArrayLike) -> tuple[NDArray[np.int64], FloatArray]:
     return tt, et
 
 
-def _check_coverage(pool: KernelPool, frames: tuple[_Frame, ...], tt: NDArray[np.int64],
-                    et: FloatArray) -> None:
+def _check_coverage(
+    pool: KernelPool, frames: tuple[_Frame, ...], tt: NDArray[np.int64], et: FloatArray
+) -> None:
     """KernelError (from require_coverage) when a CK of the chain or an RTN observer's SPK
     does not cover every sample; the fast path reuses ``et``."""
     for f in frames:
@@ -627,8 +632,9 @@ def positions(
     for body in (t, c):
         if pool.files_with(body, "spk") and not covered_mask(pool.windows(body, "spk"), et).all():
             require_coverage(pool, body, tt, kind="spk")
-    p, _ = _spice_call(f"position of {target} from {center}",
-                       lambda: cyice.spkpos_v(str(t), et, "J2000", "NONE", str(c)))
+    p, _ = _spice_call(
+        f"position of {target} from {center}", lambda: cyice.spkpos_v(str(t), et, "J2000", "NONE", str(c))
+    )
     p = np.asarray(p, dtype=np.float64)
     if frame.strip().upper() == "J2000":
         return p

@@ -90,9 +90,7 @@ def register_commands(app: typer.Typer) -> None:
 
 
 @hookspec(firstresult=True)
-def simulate(
-    mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
-) -> Path:
+def simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
     """Write a simulated raw-input archive for ``period`` under ``out_dir``; return its root.
 
     The archive has the real source's layout, names and formats, so ``fetch`` reads it as it

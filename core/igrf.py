@@ -63,8 +63,9 @@ def read_shc_degree1(path: str | Path) -> DipoleTable:
         if n == 1:
             values = np.array([float(x) for x in ln[2:]])
             if values.size != epochs.size:
-                raise InputError(path, f"coefficient n=1 m={m} has {values.size} values "
-                                       f"for {epochs.size} epochs")
+                raise InputError(
+                    path, f"coefficient n=1 m={m} has {values.size} values for {epochs.size} epochs"
+                )
             rows[(n, m)] = values
     missing = {(1, 0), (1, 1), (1, -1)} - rows.keys()
     if missing:

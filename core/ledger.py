@@ -67,8 +67,13 @@ CREATE TABLE IF NOT EXISTS commits (
 """
 
 #: Columns added after the first release, with their definitions (migrated on open).
-_ADDED = {"runs": {"simulated": "INTEGER NOT NULL DEFAULT 0", "run_id": "TEXT NOT NULL DEFAULT ''",
-                   "message": "TEXT NOT NULL DEFAULT ''"}}
+_ADDED = {
+    "runs": {
+        "simulated": "INTEGER NOT NULL DEFAULT 0",
+        "run_id": "TEXT NOT NULL DEFAULT ''",
+        "message": "TEXT NOT NULL DEFAULT ''",
+    }
+}
 
 
 @dataclass
@@ -137,16 +142,26 @@ class Ledger:
             "INSERT INTO runs (unit, status, inputs_digest, versions, product_version, reason,"
             " error, vectors, started, duration_s, simulated, run_id, message)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (entry.unit, entry.status, entry.inputs_digest,
-             json.dumps(entry.versions, sort_keys=True), entry.product_version, entry.reason,
-             entry.error, entry.vectors, entry.started, entry.duration_s, int(entry.simulated),
-             entry.run_id, entry.message),
+            (
+                entry.unit,
+                entry.status,
+                entry.inputs_digest,
+                json.dumps(entry.versions, sort_keys=True),
+                entry.product_version,
+                entry.reason,
+                entry.error,
+                entry.vectors,
+                entry.started,
+                entry.duration_s,
+                int(entry.simulated),
+                entry.run_id,
+                entry.message,
+            ),
         )
         run_id = int(cur.lastrowid or 0)
         db.executemany(
             "INSERT INTO inputs VALUES (?,?,?,?,?,?)",
-            [(run_id, i["role"], i["name"], i["sha256"], i["size"], i.get("version"))
-             for i in entry.inputs],
+            [(run_id, i["role"], i["name"], i["sha256"], i["size"], i.get("version")) for i in entry.inputs],
         )
         db.executemany(
             "INSERT INTO outputs VALUES (?,?,?,?,?)",
@@ -161,28 +176,63 @@ class Ledger:
             return self._insert(db, entry)
 
     def _entry(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> LedgerEntry:
-        (run_id, unit, status, digest, versions, pver, reason, error, vectors, started, dur,
-         simulated, rid, message) = row
-        inputs = [dict(zip(("role", "name", "sha256", "size", "version"), r, strict=True))
-                  for r in db.execute("SELECT role, name, sha256, size, version FROM inputs"
-                                      " WHERE run_id=?", (run_id,))]
-        outputs = [dict(zip(("path", "product", "sha256", "size"), r, strict=True))
-                   for r in db.execute("SELECT path, product, sha256, size FROM outputs"
-                                       " WHERE run_id=?", (run_id,))]
-        return LedgerEntry(unit=unit, status=status, versions=json.loads(versions), inputs=inputs,
-                           outputs=outputs, inputs_digest=digest, product_version=pver,
-                           reason=reason, error=error, vectors=vectors, started=started,
-                           duration_s=dur, simulated=bool(simulated), run_id=rid,
-                           message=message, id=run_id)
+        (
+            run_id,
+            unit,
+            status,
+            digest,
+            versions,
+            pver,
+            reason,
+            error,
+            vectors,
+            started,
+            dur,
+            simulated,
+            rid,
+            message,
+        ) = row
+        inputs = [
+            dict(zip(("role", "name", "sha256", "size", "version"), r, strict=True))
+            for r in db.execute(
+                "SELECT role, name, sha256, size, version FROM inputs WHERE run_id=?", (run_id,)
+            )
+        ]
+        outputs = [
+            dict(zip(("path", "product", "sha256", "size"), r, strict=True))
+            for r in db.execute("SELECT path, product, sha256, size FROM outputs WHERE run_id=?", (run_id,))
+        ]
+        return LedgerEntry(
+            unit=unit,
+            status=status,
+            versions=json.loads(versions),
+            inputs=inputs,
+            outputs=outputs,
+            inputs_digest=digest,
+            product_version=pver,
+            reason=reason,
+            error=error,
+            vectors=vectors,
+            started=started,
+            duration_s=dur,
+            simulated=bool(simulated),
+            run_id=rid,
+            message=message,
+            id=run_id,
+        )
 
-    _COLS = ("id, unit, status, inputs_digest, versions, product_version, reason, error,"
-             " vectors, started, duration_s, simulated, run_id, message")
+    _COLS = (
+        "id, unit, status, inputs_digest, versions, product_version, reason, error,"
+        " vectors, started, duration_s, simulated, run_id, message"
+    )
 
     def last_ok(self, unit: str) -> LedgerEntry | None:
         """The unit's most recent successful run, or None."""
         with self._connect() as db:
-            row = db.execute(f"SELECT {self._COLS} FROM runs WHERE unit=? AND status='ok'"
-                             " ORDER BY id DESC LIMIT 1", (unit,)).fetchone()
+            row = db.execute(
+                f"SELECT {self._COLS} FROM runs WHERE unit=? AND status='ok' ORDER BY id DESC LIMIT 1",
+                (unit,),
+            ).fetchone()
             return None if row is None else self._entry(db, row)
 
     def history(self, unit: str | None = None) -> list[LedgerEntry]:
@@ -191,8 +241,9 @@ class Ledger:
             if unit is None:
                 rows = db.execute(f"SELECT {self._COLS} FROM runs ORDER BY id").fetchall()
             else:
-                rows = db.execute(f"SELECT {self._COLS} FROM runs WHERE unit=? ORDER BY id",
-                                  (unit,)).fetchall()
+                rows = db.execute(
+                    f"SELECT {self._COLS} FROM runs WHERE unit=? ORDER BY id", (unit,)
+                ).fetchall()
             return [self._entry(db, r) for r in rows]
 
     def current(self, prefix: str = "") -> list[LedgerEntry]:
@@ -202,7 +253,8 @@ class Ledger:
             rows = db.execute(
                 f"SELECT {self._COLS} FROM runs WHERE id IN (SELECT MAX(id) FROM runs"
                 " WHERE status='ok' AND unit LIKE ? ESCAPE '\\' GROUP BY unit) ORDER BY unit",
-                (prefix.replace("%", "\\%").replace("_", "\\_") + "%",)).fetchall()
+                (prefix.replace("%", "\\%").replace("_", "\\_") + "%",),
+            ).fetchall()
             return [self._entry(db, r) for r in rows]
 
     def runs_after(self, run_id: int = 0) -> list[LedgerEntry]:
@@ -211,38 +263,72 @@ class Ledger:
         index of the tree (``magfw serve``) catches up with the runs recorded since it last
         looked."""
         with self._connect() as db:
-            rows = db.execute(f"SELECT {self._COLS} FROM runs WHERE id > ? ORDER BY id",
-                              (run_id,)).fetchall()
+            rows = db.execute(f"SELECT {self._COLS} FROM runs WHERE id > ? ORDER BY id", (run_id,)).fetchall()
             if not rows:
                 return []
             inputs: dict[int, list[dict[str, Any]]] = {}
-            for rid, *rest in db.execute("SELECT run_id, role, name, sha256, size, version"
-                                         " FROM inputs WHERE run_id > ?", (run_id,)):
+            for rid, *rest in db.execute(
+                "SELECT run_id, role, name, sha256, size, version FROM inputs WHERE run_id > ?", (run_id,)
+            ):
                 inputs.setdefault(rid, []).append(
-                    dict(zip(("role", "name", "sha256", "size", "version"), rest, strict=True)))
+                    dict(zip(("role", "name", "sha256", "size", "version"), rest, strict=True))
+                )
             outputs: dict[int, list[dict[str, Any]]] = {}
-            for rid, *rest in db.execute("SELECT run_id, path, product, sha256, size"
-                                         " FROM outputs WHERE run_id > ?", (run_id,)):
+            for rid, *rest in db.execute(
+                "SELECT run_id, path, product, sha256, size FROM outputs WHERE run_id > ?", (run_id,)
+            ):
                 outputs.setdefault(rid, []).append(
-                    dict(zip(("path", "product", "sha256", "size"), rest, strict=True)))
+                    dict(zip(("path", "product", "sha256", "size"), rest, strict=True))
+                )
         out = []
-        for (rid, unit, status, digest, versions, pver, reason, error, vectors, started, dur,
-             simulated, run, message) in rows:
-            out.append(LedgerEntry(
-                unit=unit, status=status, versions=json.loads(versions),
-                inputs=inputs.get(rid, []), outputs=outputs.get(rid, []), inputs_digest=digest,
-                product_version=pver, reason=reason, error=error, vectors=vectors,
-                started=started, duration_s=dur, simulated=bool(simulated), run_id=run,
-                message=message, id=rid))
+        for (
+            rid,
+            unit,
+            status,
+            digest,
+            versions,
+            pver,
+            reason,
+            error,
+            vectors,
+            started,
+            dur,
+            simulated,
+            run,
+            message,
+        ) in rows:
+            out.append(
+                LedgerEntry(
+                    unit=unit,
+                    status=status,
+                    versions=json.loads(versions),
+                    inputs=inputs.get(rid, []),
+                    outputs=outputs.get(rid, []),
+                    inputs_digest=digest,
+                    product_version=pver,
+                    reason=reason,
+                    error=error,
+                    vectors=vectors,
+                    started=started,
+                    duration_s=dur,
+                    simulated=bool(simulated),
+                    run_id=run,
+                    message=message,
+                    id=rid,
+                )
+            )
         return out
 
     def output_record(self, rel_path: str) -> tuple[str, int, bool] | None:
         """(sha256, size, simulated) of ``rel_path`` as the run that last wrote it recorded,
         or None if no run did."""
         with self._connect() as db:
-            row = db.execute("SELECT o.sha256, o.size, r.simulated FROM outputs o JOIN runs r"
-                             " ON r.id = o.run_id WHERE o.path=? AND r.status='ok'"
-                             " ORDER BY r.id DESC LIMIT 1", (rel_path,)).fetchone()
+            row = db.execute(
+                "SELECT o.sha256, o.size, r.simulated FROM outputs o JOIN runs r"
+                " ON r.id = o.run_id WHERE o.path=? AND r.status='ok'"
+                " ORDER BY r.id DESC LIMIT 1",
+                (rel_path,),
+            ).fetchone()
         return None if row is None else (str(row[0]), int(row[1]), bool(row[2]))
 
     # -- commit journal ----------------------------------------------------------------------
@@ -250,16 +336,17 @@ class Ledger:
     def begin_commit(self, commit_id: str, unit: str, plan: dict[str, Any]) -> None:
         """Journal a commit before any file moves (state ``pending``)."""
         with self._connect() as db:
-            db.execute("INSERT INTO commits VALUES (?,?,?,?,?)",
-                       (commit_id, unit, "pending", json.dumps(plan), time.time()))
+            db.execute(
+                "INSERT INTO commits VALUES (?,?,?,?,?)",
+                (commit_id, unit, "pending", json.dumps(plan), time.time()),
+            )
 
     def finish_commit(self, commit_id: str, entry: LedgerEntry) -> int:
         """The commit point: record the run and mark its journal row done, in one
         transaction. Returns the run id."""
         with self._connect() as db:
             run_id = self._insert(db, entry)
-            cur = db.execute("UPDATE commits SET state='done' WHERE id=? AND state='pending'",
-                             (commit_id,))
+            cur = db.execute("UPDATE commits SET state='done' WHERE id=? AND state='pending'", (commit_id,))
             if cur.rowcount != 1:
                 raise RuntimeError(f"commit {commit_id} is not pending in {self.path}")
             return run_id
@@ -272,8 +359,9 @@ class Ledger:
     def commits(self) -> list[PendingCommit]:
         """Every journal row (commits in progress, or interrupted)."""
         with self._connect() as db:
-            rows = db.execute("SELECT id, unit, state, plan, created FROM commits"
-                              " ORDER BY created").fetchall()
+            rows = db.execute(
+                "SELECT id, unit, state, plan, created FROM commits ORDER BY created"
+            ).fetchall()
         return [PendingCommit(i, u, s, json.loads(p), c) for i, u, s, p, c in rows]
 
 

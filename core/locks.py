@@ -60,8 +60,11 @@ class UnitLock:
             if not wait:
                 fh.close()
                 return False
-            log.info("unit %s is being processed by another run (%s): waiting", self.unit_id,
-                     self.holder() or "unknown")
+            log.info(
+                "unit %s is being processed by another run (%s): waiting",
+                self.unit_id,
+                self.holder() or "unknown",
+            )
             fcntl.flock(fh, fcntl.LOCK_EX)
         fh.seek(0)
         fh.truncate()

@@ -102,7 +102,8 @@ class Mission(BaseModel):
     spacecraft: list[str] = Field(default_factory=list)
     default_spacecraft: str | None = None
     default_source: str | None = Field(
-        default=None, description="archive used when --source is not given (URL or directory)")
+        default=None, description="archive used when --source is not given (URL or directory)"
+    )
     levels: dict[str, Level]
     products: list[ProductDefinition] = Field(default_factory=list)
     plugin: str = ""  # set by the registry: the registering plugin's name
@@ -209,8 +210,8 @@ class PluginRegistrar:
     def add(self, mission: Mission) -> None:
         """Register ``mission`` (with its levels' level objects) for this plugin."""
         if mission.id in self._registry or any(m.id == mission.id for m in self.missions):
-            other = self._registry.get(mission.id).plugin if mission.id in self._registry \
-                else self.plugin
-            raise PluginError(None, f"mission {mission.id!r} registered by both {other!r} "
-                              f"and {self.plugin!r}")
+            other = self._registry.get(mission.id).plugin if mission.id in self._registry else self.plugin
+            raise PluginError(
+                None, f"mission {mission.id!r} registered by both {other!r} and {self.plugin!r}"
+            )
         self.missions.append(mission)

@@ -87,12 +87,22 @@ def notify_settings(config: dict[str, Any] | None = None) -> NotifySettings:
     table = (load_config() if config is None else config).get("notify", {})
     if not isinstance(table, dict):
         raise UsageError(CONFIG_FILE, "[notify] must be a table")
-    known = {"server", "sender", "starttls", "ssl", "user_env", "password_env", "timeout_s",
-             "recipients", "settings"}
+    known = {
+        "server",
+        "sender",
+        "starttls",
+        "ssl",
+        "user_env",
+        "password_env",
+        "timeout_s",
+        "recipients",
+        "settings",
+    }
     unknown = sorted(set(table) - known)
     if unknown:
-        raise UsageError(CONFIG_FILE, f"[notify] has unknown keys {unknown} (known: "
-                         f"{', '.join(sorted(known))})")
+        raise UsageError(
+            CONFIG_FILE, f"[notify] has unknown keys {unknown} (known: {', '.join(sorted(known))})"
+        )
     server, port = table.get("server"), 25
     if server is not None:
         if not isinstance(server, str) or not server:
@@ -111,14 +121,17 @@ def notify_settings(config: dict[str, Any] | None = None) -> NotifySettings:
     if not isinstance(extra, dict):
         raise UsageError(CONFIG_FILE, "[notify.settings] must be a table")
     return NotifySettings(
-        server=server, port=port, sender=str(table.get("sender", "magfw@localhost")),
-        starttls=starttls and not use_ssl, ssl=use_ssl,
+        server=server,
+        port=port,
+        sender=str(table.get("sender", "magfw@localhost")),
+        starttls=starttls and not use_ssl,
+        ssl=use_ssl,
         user_env=str(table.get("user_env", "MAGFW_SMTP_USER")),
         password_env=str(table.get("password_env", "MAGFW_SMTP_PASSWORD")),
         timeout_s=float(table.get("timeout_s", 30.0)),
-        recipients={str(k): _strings(v, f"[notify.recipients] {k}") for k, v in
-                    recipients.items()},
-        settings={str(k): str(v) for k, v in extra.items()})
+        recipients={str(k): _strings(v, f"[notify.recipients] {k}") for k, v in recipients.items()},
+        settings={str(k): str(v) for k, v in extra.items()},
+    )
 
 
 @dataclass(frozen=True)
@@ -147,16 +160,18 @@ def render(message: Message, sender: str, to: Sequence[str]) -> EmailMessage:
 def _connect(s: NotifySettings) -> smtplib.SMTP:
     assert s.server is not None
     if s.ssl:
-        return smtplib.SMTP_SSL(s.server, s.port, timeout=s.timeout_s,
-                                context=_ssl.create_default_context())
+        return smtplib.SMTP_SSL(s.server, s.port, timeout=s.timeout_s, context=_ssl.create_default_context())
     smtp = smtplib.SMTP(s.server, s.port, timeout=s.timeout_s)
     if s.starttls:
         smtp.starttls(context=_ssl.create_default_context())
     return smtp
 
 
-def send(messages: Sequence[Message], settings: NotifySettings | None = None,
-         show: Callable[[str], None] | None = None) -> list[Delivery]:
+def send(
+    messages: Sequence[Message],
+    settings: NotifySettings | None = None,
+    show: Callable[[str], None] | None = None,
+) -> list[Delivery]:
     """Send each message to its event's recipients through the configured SMTP server. One that
     cannot be sent (no server, or no recipients for the event) is one line through ``show``
     (default :func:`magfw.cli.say`) and its whole text in the log. An SMTP failure is one
@@ -172,12 +187,22 @@ def send(messages: Sequence[Message], settings: NotifySettings | None = None,
     to_send: list[tuple[Message, list[str]]] = []
     for m in messages:
         to = s.recipients.get(m.event, [])
-        why = ("no [notify] server in magfw.toml" if s.server is None else
-               f"no [notify.recipients] {m.event} in magfw.toml" if not to else "")
+        why = (
+            "no [notify] server in magfw.toml"
+            if s.server is None
+            else f"no [notify.recipients] {m.event} in magfw.toml"
+            if not to
+            else ""
+        )
         if why:
             show(f"not mailed ({why}): {m.subject} (its text is in the log)")
-            log.info("would send (%s)\nTo: %s\nSubject: %s\n\n%s", why,
-                     ", ".join(to) or f"({m.event})", m.subject, m.body.rstrip())
+            log.info(
+                "would send (%s)\nTo: %s\nSubject: %s\n\n%s",
+                why,
+                ", ".join(to) or f"({m.event})",
+                m.subject,
+                m.body.rstrip(),
+            )
             out.append(Delivery(m, to, False, why))
         else:
             to_send.append((m, to))
@@ -197,6 +222,7 @@ def send(messages: Sequence[Message], settings: NotifySettings | None = None,
         for secret in (password, user):
             if secret:
                 text = text.replace(secret, "***")
-        raise MagfwError(None, f"cannot send e-mail through {s.server}:{s.port}: "
-                         f"{type(exc).__name__}: {text}") from None
+        raise MagfwError(
+            None, f"cannot send e-mail through {s.server}:{s.port}: {type(exc).__name__}: {text}"
+        ) from None
     return out

@@ -92,9 +92,7 @@ def _side(text: str, *, first: bool, whole: str) -> date:
             return date(*nums)
         except ValueError as exc:
             raise UsageError(None, f"PERIOD {whole!r}: {exc}") from None
-    raise UsageError(
-        None, f"PERIOD {whole!r} is not YYYY, YYYY-MM, YYYY-MM-DD or START..END"
-    )
+    raise UsageError(None, f"PERIOD {whole!r} is not YYYY, YYYY-MM, YYYY-MM-DD or START..END")
 
 
 def parse_period(text: str) -> Period:
@@ -164,8 +162,7 @@ class DefaultPeriod:
         return f"DefaultPeriod({self.unit!r}, {self.lag})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, DefaultPeriod) and (self.unit, self.lag) == (other.unit,
-                                                                               other.lag)
+        return isinstance(other, DefaultPeriod) and (self.unit, self.lag) == (other.unit, other.lag)
 
     def __hash__(self) -> int:
         return hash((self.unit, self.lag))

@@ -36,8 +36,9 @@ def _source(hooks: Hooks, mission_id: str, level: str, request: RunRequest) -> s
         return str(request.out_dir)
     if mission_id == request.mission or request.source == SIMULATED_SOURCE:
         return request.source
-    return (mission_setting(load_config(), mission_id, "source")
-            or hooks.registry.get(mission_id).default_source)
+    return (
+        mission_setting(load_config(), mission_id, "source") or hooks.registry.get(mission_id).default_source
+    )
 
 
 def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str | None]:
@@ -49,8 +50,9 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
     if not level.implemented:
         raise MagfwError(None, f"{mission.id} {level.name}: not implemented yet")
     if request.source is None and level.inputs_from == "archive":
-        raise UsageError(None, f"no --source for {mission.id}: give an archive directory, "
-                         "a URL, or 'simulated'")
+        raise UsageError(
+            None, f"no --source for {mission.id}: give an archive directory, a URL, or 'simulated'"
+        )
     planned: list[PlannedJob] = []
     by_level: dict[tuple[str, str], list[int]] = {}
     period: Period = request.period
@@ -60,8 +62,10 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
         if key in by_level:
             return
         if f"{mission_id}/{level_name}" in chain:
-            raise UsageError(None, "levels need each other in a cycle: "
-                             f"{' -> '.join((*chain, f'{mission_id}/{level_name}'))}")
+            raise UsageError(
+                None,
+                f"levels need each other in a cycle: {' -> '.join((*chain, f'{mission_id}/{level_name}'))}",
+            )
         m = hooks.registry.get(mission_id)
         lvl = m.level(level_name)
         source = _source(hooks, mission_id, level_name, request)
@@ -69,8 +73,12 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
         for need in lvl.needs:
             dep_mission, _, dep_level = need.partition("/")
             if dep_mission not in hooks.registry:  # not installed/loaded: use files
-                log.info("%s %s needs %s, which is not loaded: existing products are used",
-                         mission_id, level_name, need)
+                log.info(
+                    "%s %s needs %s, which is not loaded: existing products are used",
+                    mission_id,
+                    level_name,
+                    need,
+                )
                 continue
             dep = hooks.registry.get(dep_mission).level(dep_level)
             if dep.implemented and _source(hooks, dep_mission, dep_level, request) is not None:
@@ -80,25 +88,37 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
             log.info("%s %s not planned: no source configured", mission_id, level_name)
             return
         simulated = source == SIMULATED_SOURCE
-        sc = m.resolve_spacecraft(spacecraft if m.spacecraft else None) \
-            if lvl.per_spacecraft else None
-        root = str(simulated_root(request.out_dir, mission_id, sc, request.seed)) if simulated \
-            else source
+        sc = m.resolve_spacecraft(spacecraft if m.spacecraft else None) if lvl.per_spacecraft else None
+        root = str(simulated_root(request.out_dir, mission_id, sc, request.seed)) if simulated else source
         top = key == (request.mission, request.level)
         # every level gets its own options' defaults, then what the request gives for an
         # option of that name (``plastic l2 --vnum 11`` reaches the ``daily`` level it needs)
         options = {o.name: o.default for o in lvl.options}
         given = request.options if mission_id == request.mission else {}
         options.update({k: v for k, v in given.items() if top or k in options})
-        sources = dict(request.sources) if mission_id == request.mission and not simulated \
-            else {}
+        sources = dict(request.sources) if mission_id == request.mission and not simulated else {}
         indices = []
         for unit in plan_units(period, lvl.unit):
             uid = unit_id(mission_id, level_name, sc, unit)
-            after = [i for i in needed if planned[i].job.unit.start <= unit.end
-                     and planned[i].job.unit.end >= unit.start]
-            job = UnitJob(mission_id, level_name, unit, sc, root, request.out_dir, options,
-                          simulated, request.force and top, None, uid, sources=sources)
+            after = [
+                i
+                for i in needed
+                if planned[i].job.unit.start <= unit.end and planned[i].job.unit.end >= unit.start
+            ]
+            job = UnitJob(
+                mission_id,
+                level_name,
+                unit,
+                sc,
+                root,
+                request.out_dir,
+                options,
+                simulated,
+                request.force and top,
+                None,
+                uid,
+                sources=sources,
+            )
             indices.append(len(planned))
             planned.append(PlannedJob(job, after))
         by_level[key] = indices

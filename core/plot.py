@@ -47,8 +47,7 @@ def _with_gaps(t: np.ndarray, ys: list[np.ndarray]) -> tuple[np.ndarray, list[np
     return t2, [np.insert(y.astype(np.float64), cut, np.nan) for y in ys]
 
 
-def _envelope(t: np.ndarray, ys: list[np.ndarray], n_bins: int
-              ) -> tuple[np.ndarray, list[np.ndarray]]:
+def _envelope(t: np.ndarray, ys: list[np.ndarray], n_bins: int) -> tuple[np.ndarray, list[np.ndarray]]:
     """Min/max of each series in ``n_bins`` equal time bins (two points per bin, NaN for an
     empty bin, i.e. a gap): what a pixel column can show, at a fraction of the points."""
     ok = t != np.int64(-9223372036854775808)
@@ -115,8 +114,7 @@ def render_png(spec: PlotSpec) -> bytes:
         if len(labels) > 1:
             ax.legend(loc="upper right", fontsize="small", ncols=len(labels), frameon=False)
         if not any(np.isfinite(y).any() for y in ys):
-            ax.text(0.5, 0.5, "no valid data", transform=ax.transAxes, ha="center",
-                    va="center", color="0.5")
+            ax.text(0.5, 0.5, "no valid data", transform=ax.transAxes, ha="center", va="center", color="0.5")
     locator = AutoDateLocator(tz=utc)
     last = axes[-1]
     last.xaxis.set_major_locator(locator)
@@ -138,10 +136,26 @@ def render_png(spec: PlotSpec) -> bytes:
 # ---------------------------------------------------------------------------------------------
 
 _UNIT_SECONDS = {
-    "ns": 1e-9, "nanosecond": 1e-9, "nanoseconds": 1e-9, "us": 1e-6, "microseconds": 1e-6,
-    "ms": 1e-3, "millisecond": 1e-3, "milliseconds": 1e-3, "s": 1.0, "sec": 1.0,
-    "second": 1.0, "seconds": 1.0, "min": 60.0, "minute": 60.0, "minutes": 60.0,
-    "h": 3600.0, "hour": 3600.0, "hours": 3600.0, "day": 86400.0, "days": 86400.0,
+    "ns": 1e-9,
+    "nanosecond": 1e-9,
+    "nanoseconds": 1e-9,
+    "us": 1e-6,
+    "microseconds": 1e-6,
+    "ms": 1e-3,
+    "millisecond": 1e-3,
+    "milliseconds": 1e-3,
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "h": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+    "day": 86400.0,
+    "days": 86400.0,
 }
 
 
@@ -160,8 +174,12 @@ def time_as_tt2000(values: np.ndarray, data_type: str, attrs: dict[str, Any]) ->
     units = str(attrs.get("units", attrs.get("UNITS", ""))).strip()
     if values.dtype == np.int64 and units == "ns":
         return values  # magfw netCDF / flat-file reading: TT2000 already
-    m = re.fullmatch(r"(\w+)\s+since\s+(\d{4}-\d\d-\d\d)(?:[ T](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?"
-                     r"\s*(?:Z|UTC|\+00:?00)?", units, flags=re.IGNORECASE)
+    m = re.fullmatch(
+        r"(\w+)\s+since\s+(\d{4}-\d\d-\d\d)(?:[ T](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?"
+        r"\s*(?:Z|UTC|\+00:?00)?",
+        units,
+        flags=re.IGNORECASE,
+    )
     if m and m.group(1).lower() in _UNIT_SECONDS:
         epoch = np.datetime64(m.group(2) + "T" + (m.group(3) or "00:00"), "ns")
         offset = (epoch - np.datetime64("1970-01-01T00:00", "ns")) / np.timedelta64(1, "s")
@@ -214,7 +232,7 @@ def _ylabel(label: str, units: str) -> str:
     """A y label that fits beside a panel: long names wrapped at underscores."""
     if len(label) > 16 and "_" in label:
         half = label.rfind("_", 0, len(label) // 2 + 4)
-        label = label[: half + 1] + "\n" + label[half + 1:] if half > 0 else label
+        label = label[: half + 1] + "\n" + label[half + 1 :] if half > 0 else label
     return f"{label}\n[{units}]" if units else label
 
 
@@ -237,8 +255,7 @@ def _column(data: ProductData, item: str, path: Path) -> tuple[str, np.ndarray, 
     return name, arr, labels
 
 
-def _title(path: Path, data: ProductData, definition: ProductDefinition | None,
-           template: str) -> str:
+def _title(path: Path, data: ProductData, definition: ProductDefinition | None, template: str) -> str:
     """The quicklook title: the definition's (fields of the file name filled in), else the
     file name; ``SIMULATED`` when the file says its inputs were simulated."""
     title = path.name
@@ -274,8 +291,9 @@ def _quicklook_panels(data: ProductData, block: Quicklook, path: Path) -> list[P
     return panels
 
 
-def quicklook_spec(path: str | Path, size_px: tuple[int, int] = (1200, 800),
-                   definition: ProductDefinition | None = None) -> PlotSpec:
+def quicklook_spec(
+    path: str | Path, size_px: tuple[int, int] = (1200, 800), definition: ProductDefinition | None = None
+) -> PlotSpec:
     """The :class:`PlotSpec` :func:`quicklook` draws for a product file (see there)."""
     from magfw.io.products import read_product
 
@@ -284,14 +302,17 @@ def quicklook_spec(path: str | Path, size_px: tuple[int, int] = (1200, 800),
     tname = _pick_time(data)
     if tname is None:
         raise InputError(path, "no time variable found to plot against")
-    tt = time_as_tt2000(data.variables[tname], data.info[tname].data_type,
-                        data.var_attrs[tname])
+    tt = time_as_tt2000(data.variables[tname], data.info[tname].data_type, data.var_attrs[tname])
     if tt is None:
         raise InputError(path, f"cannot read {tname!r} as time")
     block = definition.quicklook if definition is not None else None
     if block is not None:
-        return PlotSpec(time=tt, panels=_quicklook_panels(data, block, path),
-                        title=_title(path, data, definition, block.title), size_px=size_px)
+        return PlotSpec(
+            time=tt,
+            panels=_quicklook_panels(data, block, path),
+            title=_title(path, data, definition, block.title),
+            size_px=size_px,
+        )
     n = tt.shape[0]
     candidates = []
     for name, arr in data.variables.items():
@@ -301,8 +322,14 @@ def quicklook_spec(path: str | Path, size_px: tuple[int, int] = (1200, 800),
             depends = dep == tname
         else:  # netCDF (no DEPEND_0), or a DEPEND_0 naming a missing variable
             depends = (data.format == "netcdf" or isinstance(dep, str)) and arr.shape[0] == n
-        if (name != tname and arr.dtype.kind == "f" and arr.ndim in (1, 2)
-                and data.info[name].record_varying and arr.shape[0] == n and depends):
+        if (
+            name != tname
+            and arr.dtype.kind == "f"
+            and arr.ndim in (1, 2)
+            and data.info[name].record_varying
+            and arr.shape[0] == n
+            and depends
+        ):
             candidates.append(name)
     data_vars = [c for c in candidates if data.var_attrs[c].get("VAR_TYPE") == "data"]
     panels: list[PlotPanel] = []
@@ -335,7 +362,9 @@ def quicklook_spec(path: str | Path, size_px: tuple[int, int] = (1200, 800),
 
 
 def quicklook(
-    path: str | Path, out_png: str | Path, size_px: tuple[int, int] = (1200, 800),
+    path: str | Path,
+    out_png: str | Path,
+    size_px: tuple[int, int] = (1200, 800),
     definition: ProductDefinition | None = None,
 ) -> Path:
     """A quicklook PNG of any product file :func:`~magfw.io.products.read_product` reads.

@@ -121,8 +121,11 @@ def plugin_problems(plugin: object, *, level_object: bool) -> list[str]:
     ``fetch``, ``read`` and ``write`` required) or a plugin module/object.
     """
     problems: list[str] = []
-    allowed = set(hookspecs.LEVEL_HOOKS) if level_object else \
-        set(hookspecs.PLUGIN_HOOKS) | set(hookspecs.NOTIFY_HOOKS)
+    allowed = (
+        set(hookspecs.LEVEL_HOOKS)
+        if level_object
+        else set(hookspecs.PLUGIN_HOOKS) | set(hookspecs.NOTIFY_HOOKS)
+    )
     present: dict[str, Callable[..., Any]] = {}
     misplaced: list[str] = []
     for _attr, hook, func in _impls(plugin):
@@ -135,18 +138,21 @@ def plugin_problems(plugin: object, *, level_object: bool) -> list[str]:
         params = [p for p in inspect.signature(func).parameters if p != "self"]
         for p in params:
             if p not in _SPECS[hook]:
-                problems.append(f"hook {hook!r} has argument {p!r}, which it is not given"
-                                f"{_maybe(p, _SPECS[hook])}; {hook} takes "
-                                f"({', '.join(_SPECS[hook])})")
+                problems.append(
+                    f"hook {hook!r} has argument {p!r}, which it is not given"
+                    f"{_maybe(p, _SPECS[hook])}; {hook} takes "
+                    f"({', '.join(_SPECS[hook])})"
+                )
         present[hook] = func
     if misplaced:
         names = ", ".join(repr(h) for h in misplaced)
         verb = "does" if len(misplaced) == 1 else "do"
         problems.append(
             f"hook {names} {verb} not belong on a level object: it goes on its plugin"
-            if level_object else
-            f"hook {names} {verb} not belong on a plugin module: steps go on a level object "
-            "(Level(..., pipeline=...), docs/plugins.md)")
+            if level_object
+            else f"hook {names} {verb} not belong on a plugin module: steps go on a level object "
+            "(Level(..., pipeline=...), docs/plugins.md)"
+        )
     if level_object:
         for required in ("fetch", "read", "write"):
             if required not in present:
@@ -165,10 +171,15 @@ def _chain_problems(present: dict[str, Callable[..., Any]]) -> list[str]:
         if previous is not None and hints is not None:
             wanted = hints.get("data")
             got_from, got = previous
-            if isinstance(wanted, type) and isinstance(got, type) and wanted is not object \
-                    and not issubclass(got, wanted):
-                problems.append(f"step {got_from!r} returns {got.__name__} but {hook!r} takes "
-                                f"{wanted.__name__}")
+            if (
+                isinstance(wanted, type)
+                and isinstance(got, type)
+                and wanted is not object
+                and not issubclass(got, wanted)
+            ):
+                problems.append(
+                    f"step {got_from!r} returns {got.__name__} but {hook!r} takes {wanted.__name__}"
+                )
         ret = hints.get("return") if hints is not None else None
         previous = (hook, ret) if hook != "write" else None
     return problems
@@ -224,8 +235,7 @@ def build_plugin_manager(
         allow = [s.strip() for s in os.environ["MAGFW_PLUGINS"].split(",") if s.strip()]
 
     eps = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    wanted = [n for n in sorted(eps) if allow is None or n in allow] if autoload \
-        else list(allow or [])
+    wanted = [n for n in sorted(eps) if allow is None or n in allow] if autoload else list(allow or [])
     candidates: list[tuple[str, object, Any]] = []
     for name in wanted:
         try:
@@ -253,8 +263,9 @@ def build_plugin_manager(
 class Hooks:
     """The typed facade over the plugin manager, with dispatch by mission and level."""
 
-    def __init__(self, pm: pluggy.PluginManager, *, strict: bool | None = None,
-                 warn: Warn | None = None) -> None:
+    def __init__(
+        self, pm: pluggy.PluginManager, *, strict: bool | None = None, warn: Warn | None = None
+    ) -> None:
         self.pm = pm
         self.strict = strict_default() if strict is None else strict
         self.registry = MissionRegistry()
@@ -344,19 +355,26 @@ class Hooks:
         if not self._implements(obj, hook):
             if hook in hookspecs.OPTIONAL_STEPS:
                 return kwargs["data"]  # a step the level does not need passes data through
-            raise PluginError(None, f"{ctx.mission.id} {ctx.level}: the level object does not "
-                              f"implement {hook}")
+            raise PluginError(
+                None, f"{ctx.mission.id} {ctx.level}: the level object does not implement {hook}"
+            )
         try:
             result = self._only(obj, hook)(ctx=ctx, **kwargs)
         except MagfwError:
             raise
         except Exception as exc:
-            raise PluginError(None, f"{ctx.mission.id} {ctx.level}: hook {hook} of "
-                              f"{self.plugin_version(ctx.mission.id)} failed: "
-                              f"{_one_line(exc)}") from exc
+            raise PluginError(
+                None,
+                f"{ctx.mission.id} {ctx.level}: hook {hook} of "
+                f"{self.plugin_version(ctx.mission.id)} failed: "
+                f"{_one_line(exc)}",
+            ) from exc
         if result is None:
-            raise PluginError(None, f"{ctx.mission.id} {ctx.level}: hook {hook} returned "
-                              f"nothing ({self.plugin_version(ctx.mission.id)})")
+            raise PluginError(
+                None,
+                f"{ctx.mission.id} {ctx.level}: hook {hook} returned "
+                f"nothing ({self.plugin_version(ctx.mission.id)})",
+            )
         return result
 
     def _notify(self, hook: str, **kwargs: Any) -> list[str]:
@@ -390,8 +408,9 @@ class Hooks:
         plugin = self.owner(mission)
         if not self._implements(plugin, "simulate"):
             raise PluginError(None, f"mission {mission!r} has no simulator")
-        root = self._only(plugin, "simulate")(mission=mission, period=period, out_dir=out_dir,
-                                              spacecraft=spacecraft, seed=seed)
+        root = self._only(plugin, "simulate")(
+            mission=mission, period=period, out_dir=out_dir, spacecraft=spacecraft, seed=seed
+        )
         if root is None:
             raise PluginError(None, f"mission {mission!r}: hook simulate returned nothing")
         return Path(root)
@@ -420,8 +439,7 @@ class Hooks:
     def write(self, ctx: UnitContext, data: object) -> list[Product]:
         return list(self._call_level("write", ctx, data=data))
 
-    def product_written(self, ctx: UnitInfo, path: Path, definition: ProductDefinition
-                        ) -> list[str]:
+    def product_written(self, ctx: UnitInfo, path: Path, definition: ProductDefinition) -> list[str]:
         return self._notify("magfw_product_written", ctx=ctx, path=path, definition=definition)
 
     def run_finished(self, summary: RunSummary) -> list[str]:
@@ -441,15 +459,21 @@ class Hooks:
                     owner = self.pm.get_plugin(self.registry.get(mission_id).plugin) or plugin
             dist = dists.get(id(owner))
             hooks = sorted(h.name for h in (self.pm.get_hookcallers(plugin) or []))
-            module = plugin.__name__ if isinstance(plugin, ModuleType) else \
-                f"{type(plugin).__module__}.{type(plugin).__qualname__}"
-            infos.append(PluginInfo(
-                name=name, module=module,
-                distribution=dist.metadata["Name"] if dist else None,
-                version=dist.version if dist else None,
-                hooks=hooks,
-                missions=[m.id for m in self.registry if m.plugin == name],
-            ))
+            module = (
+                plugin.__name__
+                if isinstance(plugin, ModuleType)
+                else f"{type(plugin).__module__}.{type(plugin).__qualname__}"
+            )
+            infos.append(
+                PluginInfo(
+                    name=name,
+                    module=module,
+                    distribution=dist.metadata["Name"] if dist else None,
+                    version=dist.version if dist else None,
+                    hooks=hooks,
+                    missions=[m.id for m in self.registry if m.plugin == name],
+                )
+            )
         return infos
 
     def plugin_version(self, mission_id: str) -> str:
@@ -461,8 +485,11 @@ class Hooks:
             text = f"{name} plugin"
             for info in self.plugin_infos():
                 if info.name == name:
-                    dist = (f"{info.distribution} {info.version or 'unversioned'}"
-                            if info.distribution else "no distribution")
+                    dist = (
+                        f"{info.distribution} {info.version or 'unversioned'}"
+                        if info.distribution
+                        else "no distribution"
+                    )
                     text = f"{name} plugin {info.module} ({dist})"
             self._versions[mission_id] = text
         return self._versions[mission_id]
@@ -477,7 +504,8 @@ class Hooks:
         dists = {id(p): d.metadata["Name"] for p, d in self.pm.list_plugin_distinfo()}
         return tuple(
             (name, plugin.__name__ if isinstance(plugin, ModuleType) else plugin, dists.get(id(plugin)))
-            for name, plugin in self.pm.list_name_plugin() if name not in self._level_names
+            for name, plugin in self.pm.list_name_plugin()
+            if name not in self._level_names
         )
 
 
@@ -490,20 +518,22 @@ _cached: Hooks | None = None
 _by_spec: dict[tuple[str, ...], Hooks] = {}
 
 
-def hooks_from_spec(spec: tuple[tuple[str, object, str | None], ...], *,
-                    strict: bool = False) -> Hooks:
+def hooks_from_spec(spec: tuple[tuple[str, object, str | None], ...], *, strict: bool = False) -> Hooks:
     """The facade over exactly the plugins of ``spec`` (see :meth:`Hooks.plugin_spec`), built
     once per process: how worker processes get the caller's plugins, not the environment's."""
     key = tuple(name for name, _, _ in spec)
     if key not in _by_spec:
-        pm = build_plugin_manager(autoload=False, allow=[], strict=strict, extra=[
-            (name, importlib.import_module(p) if isinstance(p, str) else p) for name, p, _ in spec])
+        pm = build_plugin_manager(
+            autoload=False,
+            allow=[],
+            strict=strict,
+            extra=[(name, importlib.import_module(p) if isinstance(p, str) else p) for name, p, _ in spec],
+        )
         for name, _, dist_name in spec:
             if dist_name:
                 # as load_setuptools_entrypoints does (Any: pluggy's own typing of the list
                 # differs between releases)
-                cast(Any, pm)._plugin_distinfo.append((pm.get_plugin(name),
-                                                       distribution(dist_name)))
+                cast(Any, pm)._plugin_distinfo.append((pm.get_plugin(name), distribution(dist_name)))
         _by_spec[key] = Hooks(pm, strict=strict)
     return _by_spec[key]
 

@@ -72,8 +72,9 @@ def _outputs_intact(out_dir: Path, entry: LedgerEntry) -> bool:
     return True
 
 
-def stage_products(ctx: UnitContext, products: list[Product], inputs: Inputs, software: str,
-                   commit_dir: Path) -> list[StagedFile]:
+def stage_products(
+    ctx: UnitContext, products: list[Product], inputs: Inputs, software: str, commit_dir: Path
+) -> list[StagedFile]:
     """Write every product under ``commit_dir`` (its final relative path below it), with
     provenance; return the staged files with their digests."""
     from magfw.io.products import write_product_files
@@ -83,14 +84,12 @@ def stage_products(ctx: UnitContext, products: list[Product], inputs: Inputs, so
     dates = date_fields(ctx.unit.start)
     for product in products:
         if product.payload_from is not None:  # a file describing those staged before it
-            product = replace(product, payload=product.payload_from(
-                {s.rel: s.staged for s in staged}))
+            product = replace(product, payload=product.payload_from({s.rel: s.staged for s in staged}))
         d = product.definition
         fields = {k: v for k, v in dates.items() if k in d.filename.fields}
         fields.update(product.fields)
         if d.version.field in d.filename.fields:
-            fields[d.version.field] = (ctx.version if d.version.policy != "fixed"
-                                       else d.version.start)
+            fields[d.version.field] = ctx.version if d.version.policy != "fixed" else d.version.start
         rel = d.filename.format(**fields)
         if rel in seen:
             raise MagfwError(rel, f"written twice in one unit (products {seen[rel]} and {d.id})")
@@ -101,8 +100,9 @@ def stage_products(ctx: UnitContext, products: list[Product], inputs: Inputs, so
         except OSError as exc:  # disk full, a file-size limit: name the product, not staging
             raise os_error(exc, ctx.out_dir / rel) from exc
         for w in written:
-            staged.append(StagedFile(w.path, w.path.relative_to(commit_dir).as_posix(), d.id,
-                                     w.sha256, w.size))
+            staged.append(
+                StagedFile(w.path, w.path.relative_to(commit_dir).as_posix(), d.id, w.sha256, w.size)
+            )
     return staged
 
 
@@ -114,10 +114,20 @@ def open_context(hooks: Hooks, job: UnitJob) -> UnitContext:
     archive = open_archive(job.source, cache)
     archives = {role: open_archive(src, cache) for role, src in job.sources.items()}
     simulated = job.simulated or any(a.is_simulated() for a in (archive, *archives.values()))
-    return UnitContext(mission=hooks.registry.get(job.mission), level=job.level, unit=job.unit,
-                       spacecraft=job.spacecraft, archive=archive, out_dir=job.out_dir,
-                       cache_dir=cache, registry=hooks.registry, options=dict(job.options),
-                       simulated=simulated, archives=archives, run_id=job.run_id)
+    return UnitContext(
+        mission=hooks.registry.get(job.mission),
+        level=job.level,
+        unit=job.unit,
+        spacecraft=job.spacecraft,
+        archive=archive,
+        out_dir=job.out_dir,
+        cache_dir=cache,
+        registry=hooks.registry,
+        options=dict(job.options),
+        simulated=simulated,
+        archives=archives,
+        run_id=job.run_id,
+    )
 
 
 def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
@@ -127,8 +137,7 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
     versions: dict[str, Any] = {}
     inputs = Inputs()
     ctx: UnitContext | None = None
-    commit_dir = (job.stage_dir or state_dir(job.out_dir) / "staging" / "unowned") \
-        / uuid.uuid4().hex
+    commit_dir = (job.stage_dir or state_dir(job.out_dir) / "staging" / "unowned") / uuid.uuid4().hex
 
     def done(status: Status, message: str, **kw: Any) -> UnitResult:
         return _result(job, status, message, t0, started, versions, inputs, ctx, **kw)
@@ -142,15 +151,16 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
             return done("skipped", inputs.skip_reason)
         prev = job.previous
         records = [f.record() for f in inputs.files]
-        policies = {p.version.policy: p.version.start
-                    for p in hooks.registry.get(job.mission).level_products(job.level)}
+        policies = {
+            p.version.policy: p.version.start
+            for p in hooks.registry.get(job.mission).level_products(job.level)
+        }
         if prev is not None:
             reason = describe_changes(prev, records, versions)
             unchanged = reason is None and prev.inputs_digest == inputs.digest()
             if unchanged and not job.force and _outputs_intact(job.out_dir, prev):
                 when = datetime.fromtimestamp(prev.started, UTC).strftime("%Y-%m-%d %H:%M")
-                return done("skipped", f"unchanged since {when} UTC",
-                            product_version=prev.product_version)
+                return done("skipped", f"unchanged since {when} UTC", product_version=prev.product_version)
             base = prev.product_version if prev.product_version is not None else 0
             if reason and "major_minor" in policies:
                 ctx.revision = revision_kind(prev.versions, versions)
@@ -176,11 +186,11 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
         msg = f"{len(staged)} files" + (f" (v{ctx.version}: {ctx.reason})" if prev else "")
         if inputs.notes or ctx.notes:
             msg += "; " + "; ".join([*inputs.notes, *ctx.notes])
-        return done("ok", msg, product_version=ctx.version, reason=ctx.reason, staged=staged,
-                    commit_dir=commit_dir)
+        return done(
+            "ok", msg, product_version=ctx.version, reason=ctx.reason, staged=staged, commit_dir=commit_dir
+        )
     except MagfwError as exc:
-        log.warning("unit %s failed: %s", job.unit_id, exc,
-                    exc_info=exc.__cause__ is not None)
+        log.warning("unit %s failed: %s", job.unit_id, exc, exc_info=exc.__cause__ is not None)
         _discard(commit_dir)
         return done("failed", str(exc))
     except OSError as exc:  # disk full, a file-size limit, a read-only folder...
@@ -191,8 +201,10 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
     except Exception as exc:  # a bug in a step: report it, keep the traceback in the log
         log.error("unit %s: internal error\n%s", job.unit_id, traceback.format_exc())
         _discard(commit_dir)
-        return done("failed", f"unit {job.unit.key}: internal error {type(exc).__name__}: "
-                    f"{exc} (traceback in the log)")
+        return done(
+            "failed",
+            f"unit {job.unit.key}: internal error {type(exc).__name__}: {exc} (traceback in the log)",
+        )
 
 
 def _discard(commit_dir: Path) -> None:
@@ -214,22 +226,55 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _result(job: UnitJob, status: Status, message: str, t0: float, started: float,
-            versions: dict[str, Any], inputs: Inputs, ctx: UnitContext | None, *,
-            product_version: int | None = None, reason: str | None = None,
-            staged: list[StagedFile] | None = None, commit_dir: Path | None = None
-            ) -> UnitResult:
+def _result(
+    job: UnitJob,
+    status: Status,
+    message: str,
+    t0: float,
+    started: float,
+    versions: dict[str, Any],
+    inputs: Inputs,
+    ctx: UnitContext | None,
+    *,
+    product_version: int | None = None,
+    reason: str | None = None,
+    staged: list[StagedFile] | None = None,
+    commit_dir: Path | None = None,
+) -> UnitResult:
     duration = time.perf_counter() - t0
     simulated = bool(ctx and ctx.simulated)
-    entry = LedgerEntry(unit=job.unit_id, status=status, versions=versions,
-                        inputs=[f.record() for f in inputs.files],
-                        inputs_digest=inputs.digest() if status != "failed" else None,
-                        product_version=product_version, reason=reason,
-                        error=message if status == "failed" else None,
-                        vectors=ctx.vectors if ctx else 0, started=started,
-                        duration_s=duration, simulated=simulated, run_id=job.run_id,
-                        message=message if status != "failed" else "")
-    return UnitResult(job.unit, status, message, [], entry.vectors, duration, entry,
-                      job.mission, job.level, peak_rss_mb(), staged or [], job.spacecraft,
-                      product_version, reason, simulated, commit_dir,
-                      list(ctx.warnings) if ctx else [])
+    entry = LedgerEntry(
+        unit=job.unit_id,
+        status=status,
+        versions=versions,
+        inputs=[f.record() for f in inputs.files],
+        inputs_digest=inputs.digest() if status != "failed" else None,
+        product_version=product_version,
+        reason=reason,
+        error=message if status == "failed" else None,
+        vectors=ctx.vectors if ctx else 0,
+        started=started,
+        duration_s=duration,
+        simulated=simulated,
+        run_id=job.run_id,
+        message=message if status != "failed" else "",
+    )
+    return UnitResult(
+        job.unit,
+        status,
+        message,
+        [],
+        entry.vectors,
+        duration,
+        entry,
+        job.mission,
+        job.level,
+        peak_rss_mb(),
+        staged or [],
+        job.spacecraft,
+        product_version,
+        reason,
+        simulated,
+        commit_dir,
+        list(ctx.warnings) if ctx else [],
+    )

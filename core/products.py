@@ -27,8 +27,18 @@ from magfw.errors import DefinitionError
 #: dtypes a variable may declare. ``tt2000`` is int64 TT2000 ns (CDF_TIME_TT2000 in CDF),
 #: ``cdf_epoch`` float64 ms since 0000-01-01 (CDF_EPOCH), ``str`` fixed-width text.
 DType = Literal[
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-    "float32", "float64", "tt2000", "cdf_epoch", "str",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "float32",
+    "float64",
+    "tt2000",
+    "cdf_epoch",
+    "str",
 ]
 VarType = Literal["data", "support_data", "metadata", "ignore_data"]
 Format = Literal["cdf", "netcdf", "flatfile", "png", "bytes"]
@@ -168,15 +178,13 @@ class FileName(_Model):
         for depth, regex in self._regexes:
             m = regex.fullmatch("/".join(parts[-depth:]))
             if m is not None:
-                return {k: int(v) if self.fields[k].kind == "int" else v
-                        for k, v in m.groupdict().items()}
+                return {k: int(v) if self.fields[k].kind == "int" else v for k, v in m.groupdict().items()}
         return None
 
     def glob(self, **values: Any) -> str:
         """A glob pattern of the relative path, given fields filled and the others ``*``."""
         texts = {
-            k: (self.fields[k].format(k, values[k]) if k in values else "*")
-            for k in self.placeholders()
+            k: (self.fields[k].format(k, values[k]) if k in values else "*") for k in self.placeholders()
         }
         # adjacent unfilled fields would give "**", which glob reads as "any directories"
         return re.sub(r"\*{2,}", "*", self.path_template.format(**texts))
@@ -308,7 +316,8 @@ class ProductDefinition(_Model):
     format: Format
     filename: FileName
     cadence_s: Annotated[float, Field(gt=0)] | None = Field(
-        default=None, description="nominal sample interval in seconds; None if irregular")
+        default=None, description="nominal sample interval in seconds; None if irregular"
+    )
     time_convention: Literal["start", "centre", "end", "instant"] = "instant"
     time_variable: str | None = "Epoch"
     dims: dict[str, int | None] = Field(default_factory=lambda: _record_dims())
@@ -318,17 +327,20 @@ class ProductDefinition(_Model):
     version: VersionPolicy = Field(default_factory=VersionPolicy)
     provenance: Provenance = Field(default_factory=Provenance)
     compression: Annotated[int, Field(ge=0, le=9)] = Field(
-        default=0, description="CDF/netCDF deflate level; 0 = none (fastest writes)")
+        default=0, description="CDF/netCDF deflate level; 0 = none (fastest writes)"
+    )
     flatfile_epoch: Literal["Y1966", "Y1970", "Y2000", "J2000"] = "Y1966"
     publish: str | None = Field(
         default=None,
         description="where `magfw publish` puts the file under --to: a folder template over "
-                    "the file-name fields and the file's date fields (yyyy yy mm mmm dd doy, "
-                    "zero-padded), with str.format specs ({obsid:.8}); None: its path in the "
-                    "output tree. Not part of the product's identity (its digest).")
+        "the file-name fields and the file's date fields (yyyy yy mm mmm dd doy, "
+        "zero-padded), with str.format specs ({obsid:.8}); None: its path in the "
+        "output tree. Not part of the product's identity (its digest).",
+    )
     quicklook: Quicklook | None = Field(
-        default=None, description="the panels worth plotting (magfw plot); None: every float "
-                                  "variable that depends on time")
+        default=None,
+        description="the panels worth plotting (magfw plot); None: every float variable that depends on time",
+    )
     notes: str = ""
 
     @model_validator(mode="after")
@@ -371,14 +383,22 @@ class ProductDefinition(_Model):
         day = FoundProduct(Path(rel), rel, fields, None).day
         if day is not None:
             d = date_fields(day)
-            texts.update({"yyyy": f"{d['yyyy']:04d}", "yy": f"{d['yy']:02d}",
-                          "mm": f"{d['mm']:02d}", "mmm": d["mmm"], "dd": f"{d['dd']:02d}",
-                          "doy": f"{d['doy']:03d}"})
+            texts.update(
+                {
+                    "yyyy": f"{d['yyyy']:04d}",
+                    "yy": f"{d['yy']:02d}",
+                    "mm": f"{d['mm']:02d}",
+                    "mmm": d["mmm"],
+                    "dd": f"{d['dd']:02d}",
+                    "doy": f"{d['doy']:03d}",
+                }
+            )
         try:
             folder = self.publish.format(**texts)
         except (KeyError, ValueError) as exc:
-            raise DefinitionError(None, f"{self.key}: publish {self.publish!r} cannot be filled "
-                                        f"for {rel}: {exc}") from exc
+            raise DefinitionError(
+                None, f"{self.key}: publish {self.publish!r} cannot be filled for {rel}: {exc}"
+            ) from exc
         return f"{folder}/{Path(rel).name}" if folder else Path(rel).name
 
     def variable(self, name: str) -> Variable:

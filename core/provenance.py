@@ -21,8 +21,7 @@ def software_text(core_version: str, plugin_version: str) -> str:
     return f"magfw {core_version} (core); {plugin_version}"
 
 
-def provenance_attrs(ctx: UnitContext, product: Product, inputs: Inputs, software: str
-                     ) -> dict[str, Any]:
+def provenance_attrs(ctx: UnitContext, product: Product, inputs: Inputs, software: str) -> dict[str, Any]:
     """The attributes for ``product`` of the unit in ``ctx`` (names from its definition)."""
     names = product.definition.provenance
     attrs: dict[str, Any] = {}
@@ -37,8 +36,7 @@ def provenance_attrs(ctx: UnitContext, product: Product, inputs: Inputs, softwar
         attrs[names.created] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if names.calibration:
         cal = [f"{k}={v}" for k, v in sorted(inputs.calibration.items())]
-        cal += [f.name for f in inputs.by_role(CALIBRATION_ROLE)
-                if not any(f.name in c for c in cal)]
+        cal += [f.name for f in inputs.by_role(CALIBRATION_ROLE) if not any(f.name in c for c in cal)]
         attrs[names.calibration] = cal or ["none"]
     if names.kernels:
         attrs[names.kernels] = [f.name for f in inputs.by_role(KERNEL_ROLE)] or ["none"]

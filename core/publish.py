@@ -54,15 +54,23 @@ def _levels(mission: Mission, level: str) -> list[str]:
         if name in order:
             continue
         order.append(name)
-        todo += [n.split("/", 1)[1] for n in mission.level(name).needs
-                 if n.split("/", 1)[0] == mission.id]
+        todo += [n.split("/", 1)[1] for n in mission.level(name).needs if n.split("/", 1)[0] == mission.id]
     return order
 
 
-def publish(mission: Mission, level: str, period: Period, spacecraft: str | None, out_dir: Path,
-            to: Path, formats: tuple[str, ...] | None = None, *,
-            products: tuple[str, ...] = (), all_levels: bool = False,
-            from_dir: str | None = None) -> PublishReport:
+def publish(
+    mission: Mission,
+    level: str,
+    period: Period,
+    spacecraft: str | None,
+    out_dir: Path,
+    to: Path,
+    formats: tuple[str, ...] | None = None,
+    *,
+    products: tuple[str, ...] = (),
+    all_levels: bool = False,
+    from_dir: str | None = None,
+) -> PublishReport:
     """Copy the newer products of ``mission level period`` from ``out_dir`` to ``to`` (the
     selection in the module docstring; ``formats`` None: the products with a publish layout,
     else the flat files)."""
@@ -77,13 +85,15 @@ def publish(mission: Mission, level: str, period: Period, spacecraft: str | None
     if products:
         chosen = [n for n in chain if set(mission.level(n).products) & set(products)]
         if not chosen:
-            raise UsageError(None, f"{', '.join(products)}: not made by {mission.id} {level} "
-                             f"or the levels it needs ({', '.join(chain)})")
+            raise UsageError(
+                None,
+                f"{', '.join(products)}: not made by {mission.id} {level} "
+                f"or the levels it needs ({', '.join(chain)})",
+            )
     else:
         chosen = chain if all_levels else [level]
     if products:
-        wanted = set(products) if formats is None else {
-            p for p in products if defs[p].format in formats}
+        wanted = set(products) if formats is None else {p for p in products if defs[p].format in formats}
     elif formats is None:
         made = [p for n in chosen for p in mission.level_products(n)]
         laid_out = {p.id for p in made if p.publish is not None}
@@ -100,14 +110,31 @@ def publish(mission: Mission, level: str, period: Period, spacecraft: str | None
         lvl = mission.level(name)
         unit_sc = sc if lvl.per_spacecraft else None
         for unit in plan_units(period, lvl.unit):
-            _publish_unit(ledger.last_ok(unit_id(mission.id, name, unit_sc, unit)), unit.key,
-                          name == chosen[0], out_dir, to, wanted, defs, prefix, report)
+            _publish_unit(
+                ledger.last_ok(unit_id(mission.id, name, unit_sc, unit)),
+                unit.key,
+                name == chosen[0],
+                out_dir,
+                to,
+                wanted,
+                defs,
+                prefix,
+                report,
+            )
     return report
 
 
-def _publish_unit(entry: LedgerEntry | None, key: str, own: bool, out_dir: Path, to: Path,
-                  wanted: set[str], defs: Mapping[str, ProductDefinition], prefix: Path | None,
-                  report: PublishReport) -> None:
+def _publish_unit(
+    entry: LedgerEntry | None,
+    key: str,
+    own: bool,
+    out_dir: Path,
+    to: Path,
+    wanted: set[str],
+    defs: Mapping[str, ProductDefinition],
+    prefix: Path | None,
+    report: PublishReport,
+) -> None:
     if entry is None:
         if own:
             report.units_missing.append(key)
@@ -118,9 +145,9 @@ def _publish_unit(entry: LedgerEntry | None, key: str, own: bool, out_dir: Path,
         laid_out = defs[o["product"]].publish_path(o["path"])
         rel = Path(laid_out if laid_out is not None else o["path"])
         if prefix is not None and laid_out is None:
-            if rel.parts[:len(prefix.parts)] != prefix.parts:
+            if rel.parts[: len(prefix.parts)] != prefix.parts:
                 continue
-            rel = Path(*rel.parts[len(prefix.parts):])
+            rel = Path(*rel.parts[len(prefix.parts) :])
         src, dst = out_dir / o["path"], to / rel
         if not src.is_file():
             raise MagfwError(src, "recorded in the ledger but missing: rerun the level")

@@ -41,8 +41,7 @@ log = logging.getLogger("magfw.runner")
 POLL_S = 0.2
 
 
-def _process_in_worker(job: UnitJob, spec: tuple[tuple[str, object, str | None], ...]
-                       ) -> UnitResult:
+def _process_in_worker(job: UnitJob, spec: tuple[tuple[str, object, str | None], ...]) -> UnitResult:
     """:func:`process_unit` in a worker process, over the caller's plugins; the worker logs to
     the output tree's log like the coordinator."""
     logger = logging.getLogger("magfw")
@@ -50,8 +49,9 @@ def _process_in_worker(job: UnitJob, spec: tuple[tuple[str, object, str | None],
         path = state_dir(job.out_dir) / "logs" / "magfw.log"
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path)
-        handler.setFormatter(logging.Formatter(
-            "%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+        )
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
     return process_unit(job, hooks_from_spec(spec))
@@ -60,8 +60,9 @@ def _process_in_worker(job: UnitJob, spec: tuple[tuple[str, object, str | None],
 class _Coordinator:
     """Takes units' locks, commits their staged files, records them, and tells the hooks."""
 
-    def __init__(self, hooks: Hooks, ledger: Ledger, stage: RunStage,
-                 on_result: Callable[[UnitResult], None] | None) -> None:
+    def __init__(
+        self, hooks: Hooks, ledger: Ledger, stage: RunStage, on_result: Callable[[UnitResult], None] | None
+    ) -> None:
         self.hooks = hooks
         self.ledger = ledger
         self.stage = stage
@@ -83,8 +84,7 @@ class _Coordinator:
         except Exception:
             self._release(job)
             raise
-        return dataclasses.replace(job, previous=previous, run_id=self.stage.run_id,
-                                   stage_dir=self.stage.dir)
+        return dataclasses.replace(job, previous=previous, run_id=self.stage.run_id, stage_dir=self.stage.dir)
 
     def _release(self, job: UnitJob) -> None:
         lock = self._locks.pop(job.unit_id, None)
@@ -102,14 +102,12 @@ class _Coordinator:
             self._release(job)
         self.results.append(result)
         sc = f" ST{job.spacecraft}" if job.spacecraft else ""
-        self.warnings += [f"{job.mission} {job.level}{sc} {job.unit.key}: {w}"
-                          for w in result.warnings]
+        self.warnings += [f"{job.mission} {job.level}{sc} {job.unit.key}: {w}" for w in result.warnings]
         if result.status == "ok" and result.entry is not None:
             info = _info(job, result)
             for out in result.entry.outputs:
                 definition = self.hooks.registry.get(job.mission).product(out["product"])
-                self.warnings += self.hooks.product_written(info, job.out_dir / out["path"],
-                                                            definition)
+                self.warnings += self.hooks.product_written(info, job.out_dir / out["path"], definition)
         if self.on_result:
             self.on_result(result)
 
@@ -117,8 +115,14 @@ class _Coordinator:
         assert result.entry is not None
         try:
             if result.commit_dir is not None and result.staged:
-                commit_outputs(job.out_dir, self.ledger, result.commit_dir, result.staged,
-                               result.entry, self._retired(job, result))
+                commit_outputs(
+                    job.out_dir,
+                    self.ledger,
+                    result.commit_dir,
+                    result.staged,
+                    result.entry,
+                    self._retired(job, result),
+                )
             else:  # a unit that legitimately wrote nothing
                 self.ledger.record(result.entry)
         except MagfwError as exc:
@@ -147,12 +151,10 @@ class _Coordinator:
             fields = d.filename.parse(rel)
             if fields is None:
                 return None
-            return product_id, repr(sorted((k, str(v)) for k, v in fields.items()
-                                           if k != d.version.field))
+            return product_id, repr(sorted((k, str(v)) for k, v in fields.items() if k != d.version.field))
 
         kept = {same_file(s.product, s.rel) for s in result.staged} - {None}
-        return [o["path"] for o in job.previous.outputs
-                if same_file(o["product"], o["path"]) not in kept]
+        return [o["path"] for o in job.previous.outputs if same_file(o["product"], o["path"]) not in kept]
 
     def release_all(self) -> None:
         for lock in self._locks.values():
@@ -163,8 +165,17 @@ class _Coordinator:
 def _info(job: UnitJob, result: UnitResult) -> Any:
     from magfw.context import UnitInfo
 
-    return UnitInfo(job.mission, job.level, job.unit, job.spacecraft, job.out_dir,
-                    result.version or 0, result.reason, result.simulated, job.run_id)
+    return UnitInfo(
+        job.mission,
+        job.level,
+        job.unit,
+        job.spacecraft,
+        job.out_dir,
+        result.version or 0,
+        result.reason,
+        result.simulated,
+        job.run_id,
+    )
 
 
 class Runner:
@@ -176,16 +187,14 @@ class Runner:
     def plan(self, request: RunRequest) -> tuple[list[UnitJob], str | None]:
         """The jobs of the requested level alone (and the resolved spacecraft)."""
         graph, spacecraft = self.plan_graph(request)
-        top = [p.job for p in graph if (p.job.mission, p.job.level) == (request.mission,
-                                                                           request.level)]
+        top = [p.job for p in graph if (p.job.mission, p.job.level) == (request.mission, request.level)]
         return top, spacecraft
 
     def plan_graph(self, request: RunRequest) -> tuple[list[PlannedJob], str | None]:
         """Every job of the request and of the levels it needs, dependencies first."""
         return plan_graph(self.hooks, request)
 
-    def run(self, request: RunRequest,
-            on_result: Callable[[UnitResult], None] | None = None) -> RunSummary:
+    def run(self, request: RunRequest, on_result: Callable[[UnitResult], None] | None = None) -> RunSummary:
         t0 = time.perf_counter()
         graph, _ = self.plan_graph(request)
         if request.dry_run:
@@ -193,8 +202,9 @@ class Runner:
         out_dir = Path(request.out_dir)
         ledger = Ledger(state_dir(out_dir) / "ledger.sqlite")
         warnings = [f"recovery: {line}" for line in recover(out_dir, ledger)]
-        for mission_id, sc in dict.fromkeys((p.job.mission, p.job.spacecraft) for p in graph
-                                            if p.job.simulated):
+        for mission_id, sc in dict.fromkeys(
+            (p.job.mission, p.job.spacecraft) for p in graph if p.job.simulated
+        ):
             ensure_simulated(self.hooks, mission_id, request.period, out_dir, sc, request.seed)
         with RunStage(out_dir) as stage:
             coord = _Coordinator(self.hooks, ledger, stage, on_result)
@@ -208,10 +218,16 @@ class Runner:
                     _run_graph(graph, request, self.hooks.plugin_spec(), coord)
             finally:
                 coord.release_all()
-        results = sorted(coord.results, key=lambda r: (
-            r.mission != request.mission or r.level != request.level, r.mission, r.level, r.unit))
-        summary = RunSummary(results, time.perf_counter() - t0, request,
-                             warnings + coord.warnings)
+        results = sorted(
+            coord.results,
+            key=lambda r: (
+                r.mission != request.mission or r.level != request.level,
+                r.mission,
+                r.level,
+                r.unit,
+            ),
+        )
+        summary = RunSummary(results, time.perf_counter() - t0, request, warnings + coord.warnings)
         summary.warnings += self.hooks.run_finished(summary)
         return summary
 
@@ -221,15 +237,30 @@ class Runner:
         out = []
         for p in graph:
             before = ledger.last_ok(p.job.unit_id) if ledger else None
-            msg = ("dry run: would process" if before is None
-                   else "dry run: processed before, would check for changes")
-            out.append(UnitResult(p.job.unit, "skipped", msg, mission=p.job.mission,
-                                  level=p.job.level, spacecraft=p.job.spacecraft))
+            msg = (
+                "dry run: would process"
+                if before is None
+                else "dry run: processed before, would check for changes"
+            )
+            out.append(
+                UnitResult(
+                    p.job.unit,
+                    "skipped",
+                    msg,
+                    mission=p.job.mission,
+                    level=p.job.level,
+                    spacecraft=p.job.spacecraft,
+                )
+            )
         return out
 
 
-def _run_graph(graph: list[PlannedJob], request: RunRequest,
-               spec: tuple[tuple[str, object, str | None], ...], coord: _Coordinator) -> None:
+def _run_graph(
+    graph: list[PlannedJob],
+    request: RunRequest,
+    spec: tuple[tuple[str, object, str | None], ...],
+    coord: _Coordinator,
+) -> None:
     """Submit jobs whose dependencies have finished and whose units are free, and collect
     their results.
 
@@ -261,8 +292,14 @@ def _run_graph(graph: list[PlannedJob], request: RunRequest,
 
         def failed(i: int, why: str) -> UnitResult:
             job = graph[i].job
-            return UnitResult(job.unit, "failed", f"unit {job.unit.key}: {why}",
-                              mission=job.mission, level=job.level, spacecraft=job.spacecraft)
+            return UnitResult(
+                job.unit,
+                "failed",
+                f"unit {job.unit.key}: {why}",
+                mission=job.mission,
+                level=job.level,
+                spacecraft=job.spacecraft,
+            )
 
         while waiting or running or isolated or suspects:
             held = False
@@ -280,8 +317,9 @@ def _run_graph(graph: list[PlannedJob], request: RunRequest,
             if not running and not isolated:
                 time.sleep(POLL_S)
                 continue
-            finished, _ = wait([*running, *isolated], return_when=FIRST_COMPLETED,
-                               timeout=POLL_S if held else None)
+            finished, _ = wait(
+                [*running, *isolated], return_when=FIRST_COMPLETED, timeout=POLL_S if held else None
+            )
             broken = False
             for fut in finished:
                 alone_run = fut in isolated

@@ -30,16 +30,22 @@ def template_root() -> Traversable:
 
 def render(text: str, name: str) -> str:
     """Replace the template's tokens with the mission id ``name``."""
-    return (text.replace("__mission__", name).replace("__Mission__", name.capitalize())
-            .replace("__MISSION__", name.upper()))
+    return (
+        text.replace("__mission__", name)
+        .replace("__Mission__", name.capitalize())
+        .replace("__MISSION__", name.upper())
+    )
 
 
 def new_plugin(name: str, parent: Path) -> Path:
     """Write the plugin package ``parent/name`` (refusing an existing non-empty folder);
     return its path. Written into a temporary folder first, then renamed into place."""
     if not NAME.match(name):
-        raise UsageError(None, f"plugin name {name!r}: use a lower-case identifier "
-                         "(letters, digits, _; it becomes the mission id)")
+        raise UsageError(
+            None,
+            f"plugin name {name!r}: use a lower-case identifier "
+            "(letters, digits, _; it becomes the mission id)",
+        )
     target = Path(parent) / name
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(target, "exists and is not empty; choose another --dir or name")

@@ -26,13 +26,19 @@ from magfw.plugins import Hooks
 log = logging.getLogger("magfw.simulation")
 
 
-def simulate_archive(hooks: Hooks, mission: str, period: Period, out_dir: Path,
-                     spacecraft: str | None, seed: int) -> Path:
+def simulate_archive(
+    hooks: Hooks, mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
+) -> Path:
     """Simulate ``period`` into ``out_dir`` and mark the archive root as simulated."""
     root = hooks.simulate(mission, period, Path(out_dir), spacecraft, seed)
     marker = root / SIMULATED_MARKER
-    record = {"mission": mission, "spacecraft": spacecraft, "seed": seed,
-              "software": f"magfw {__version__}", "periods": [str(period)]}
+    record = {
+        "mission": mission,
+        "spacecraft": spacecraft,
+        "seed": seed,
+        "software": f"magfw {__version__}",
+        "periods": [str(period)],
+    }
     if marker.is_file():
         try:
             old = json.loads(marker.read_text())
@@ -49,8 +55,9 @@ def simulated_root(out_dir: Path, mission: str, spacecraft: str | None, seed: in
     return state_dir(out_dir) / "simulated" / mission / (spacecraft or "all") / f"seed{seed}"
 
 
-def ensure_simulated(hooks: Hooks, mission: str, period: Period, out_dir: Path,
-                     spacecraft: str | None, seed: int) -> Path:
+def ensure_simulated(
+    hooks: Hooks, mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
+) -> Path:
     """Simulate the days of ``period`` not simulated before (a marker per day), in contiguous
     stretches; return the simulated archive's root. Runs sharing the tree take turns."""
     root = simulated_root(out_dir, mission, spacecraft, seed)

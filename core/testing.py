@@ -44,16 +44,18 @@ from magfw.runner import Runner
 from magfw.simulation import simulated_root
 
 
-def make_hooks(*plugins: object, names: list[str] | None = None, autoload: bool = False,
-               strict: bool = True) -> Hooks:
+def make_hooks(
+    *plugins: object, names: list[str] | None = None, autoload: bool = False, strict: bool = True
+) -> Hooks:
     """A :class:`Hooks` facade over exactly ``plugins`` (modules or objects), no autoload.
 
     ``strict`` (the default here): a plugin with an unknown hook, an argument a hook does not
     take, or a failing ``register_missions`` raises :class:`magfw.errors.PluginError` instead
     of being left out with a warning."""
     names = names or [getattr(p, "__name__", type(p).__name__) for p in plugins]
-    pm = build_plugin_manager(autoload=autoload, allow=[], strict=strict,
-                              extra=list(zip(names, plugins, strict=True)))
+    pm = build_plugin_manager(
+        autoload=autoload, allow=[], strict=strict, extra=list(zip(names, plugins, strict=True))
+    )
     return Hooks(pm, strict=strict)
 
 
@@ -65,11 +67,25 @@ def simulated_archive(summary: RunSummary) -> Path:
     return simulated_root(request.out_dir, request.mission, sc, request.seed)
 
 
-def run_level(hooks: Hooks, mission: str, level: str, period: str, out_dir: Path, *,
-              source: str = "simulated", **kwargs: Any) -> RunSummary:
+def run_level(
+    hooks: Hooks,
+    mission: str,
+    level: str,
+    period: str,
+    out_dir: Path,
+    *,
+    source: str = "simulated",
+    **kwargs: Any,
+) -> RunSummary:
     """Run ``mission level period`` with ``hooks`` into ``out_dir`` (simulated by default)."""
-    request = RunRequest(mission=mission, level=level, period=parse_period(period),
-                         out_dir=Path(out_dir), source=source, **kwargs)
+    request = RunRequest(
+        mission=mission,
+        level=level,
+        period=parse_period(period),
+        out_dir=Path(out_dir),
+        source=source,
+        **kwargs,
+    )
     return Runner(hooks).run(request)
 
 

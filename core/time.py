@@ -127,8 +127,7 @@ def _tai_utc_ns(day: np.ndarray) -> np.ndarray:
 def _day_start(day: np.ndarray) -> np.ndarray:
     """TT2000 of 00:00:00 UTC on ``day`` (days since 2000-01-01)."""
     day = np.asarray(day, dtype=np.int64)
-    return np.asarray(day * DAY_NS - _HALF_DAY_NS + _tai_utc_ns(day) + _TT_MINUS_TAI_NS,
-                      dtype=np.int64)
+    return np.asarray(day * DAY_NS - _HALF_DAY_NS + _tai_utc_ns(day) + _TT_MINUS_TAI_NS, dtype=np.int64)
 
 
 def _split_utc(tt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

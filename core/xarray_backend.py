@@ -44,10 +44,21 @@ from magfw.products import ProductDefinition, Variable, find_definition
 #: Name of the dimension the components of a declared vector go on.
 COMPONENT_DIM = "component"
 _SINCE = re.compile(r"^\s*(?P<unit>\w+)\s+since\s+(?P<epoch>.+?)\s*$", re.IGNORECASE)
-_UNIT_NS = {"ns": 1, "nanoseconds": 1, "us": 1_000, "microseconds": 1_000, "ms": 1_000_000,
-            "milliseconds": 1_000_000, "s": 10**9, "sec": 10**9, "second": 10**9,
-            "seconds": 10**9, "minutes": 60 * 10**9, "hours": 3600 * 10**9,
-            "days": 86400 * 10**9}
+_UNIT_NS = {
+    "ns": 1,
+    "nanoseconds": 1,
+    "us": 1_000,
+    "microseconds": 1_000,
+    "ms": 1_000_000,
+    "milliseconds": 1_000_000,
+    "s": 10**9,
+    "sec": 10**9,
+    "second": 10**9,
+    "seconds": 10**9,
+    "minutes": 60 * 10**9,
+    "hours": 3600 * 10**9,
+    "days": 86400 * 10**9,
+}
 
 
 def definitions() -> list[ProductDefinition]:
@@ -57,21 +68,22 @@ def definitions() -> list[ProductDefinition]:
     return list(get_hooks().registry.definitions())
 
 
-def definition_of(path: Path, defs: Iterable[ProductDefinition] | None = None
-                  ) -> ProductDefinition:
+def definition_of(path: Path, defs: Iterable[ProductDefinition] | None = None) -> ProductDefinition:
     """The definition whose file name matches ``path`` (an InputError when none does)."""
     name = path.as_posix()  # templates may hold folders: the path's last components count
     if name.lower().endswith(".ffd"):  # a flat file's definition names its header
         name = name[:-4] + ".ffh"
     found = find_definition(name, definitions() if defs is None else defs)
     if found is None:
-        raise InputError(path, "not a magfw product: no registered product definition matches "
-                               "its name (magfw missions lists them)")
+        raise InputError(
+            path,
+            "not a magfw product: no registered product definition matches "
+            "its name (magfw missions lists them)",
+        )
     return found[0]
 
 
-def decode_time(values: np.ndarray, var: Variable, units: str | None, fmt: str
-                ) -> np.ndarray:
+def decode_time(values: np.ndarray, var: Variable, units: str | None, fmt: str) -> np.ndarray:
     """``datetime64[ns]`` UTC of a product's time values."""
     from magfw import time
 
@@ -83,8 +95,7 @@ def decode_time(values: np.ndarray, var: Variable, units: str | None, fmt: str
     text = units or ""
     m = _SINCE.match(text)
     if m is not None and m.group("unit").lower() in _UNIT_NS:
-        epoch = np.datetime64(m.group("epoch").replace(" ", "T").rstrip("Z").split("+")[0],
-                              "ns")
+        epoch = np.datetime64(m.group("epoch").replace(" ", "T").rstrip("Z").split("+")[0], "ns")
         step = _UNIT_NS[m.group("unit").lower()]
         v = np.asarray(values, dtype=np.float64)
         out = epoch + np.round(v * step).astype("int64").astype("timedelta64[ns]")
@@ -92,8 +103,9 @@ def decode_time(values: np.ndarray, var: Variable, units: str | None, fmt: str
     if "unix" in text.lower():
         tt = time.tt2000_from_unix(np.asarray(values, dtype=np.float64))
         return np.asarray(time.tt2000_to_datetime64(tt))
-    raise InputError(None, f"time variable {var.name!r}: cannot tell the time base of units "
-                           f"{text!r} (dtype {var.dtype})")
+    raise InputError(
+        None, f"time variable {var.name!r}: cannot tell the time base of units {text!r} (dtype {var.dtype})"
+    )
 
 
 def _fill_mask(arr: np.ndarray, var: Variable, file_attrs: dict[str, Any]) -> np.ndarray:
@@ -144,9 +156,12 @@ def _labels(var: Variable, data: ProductData, dim: str, size: int) -> np.ndarray
     return None
 
 
-def product_dataset(path: str | os.PathLike[str], *,
-                    definition: ProductDefinition | None = None,
-                    drop_variables: Iterable[str] | None = None) -> xr.Dataset:
+def product_dataset(
+    path: str | os.PathLike[str],
+    *,
+    definition: ProductDefinition | None = None,
+    drop_variables: Iterable[str] | None = None,
+) -> xr.Dataset:
     """The dataset of a magfw product file (see the module notes)."""
     path = Path(path)
     d = definition or definition_of(path)
@@ -161,9 +176,16 @@ def product_dataset(path: str | os.PathLike[str], *,
         var = d.variable(tv)
         units = data.var_attrs.get(tv, {}).get("units", var.units)
         times = decode_time(data.variables[tv], var, units, data.format)
-        coords["time"] = ("time", times, {"standard_name": "time", "magfw_source": tv,
-                                          "time_convention": d.time_convention,
-                                          **({"cadence_s": d.cadence_s} if d.cadence_s else {})})
+        coords["time"] = (
+            "time",
+            times,
+            {
+                "standard_name": "time",
+                "magfw_source": tv,
+                "time_convention": d.time_convention,
+                **({"cadence_s": d.cadence_s} if d.cadence_s else {}),
+            },
+        )
         nrec = times.shape[0]
     variables: dict[str, Any] = {}
     vectors: dict[str, list[tuple[str, np.ndarray, dict[str, Any]]]] = {}
@@ -199,14 +221,18 @@ def product_dataset(path: str | os.PathLike[str], *,
         labels = np.array([c for c, _, _ in comps])
         stacked = np.stack([a for _, a, _ in comps], axis=1)
         attrs = dict(comps[0][2])
-        attrs["long_name"] = "; ".join(dict.fromkeys(
-            str(a.get("long_name", "")) for _, _, a in comps))
+        attrs["long_name"] = "; ".join(dict.fromkeys(str(a.get("long_name", "")) for _, _, a in comps))
         attrs["components"] = [c for c, _, _ in comps]
-        attrs["magfw_variables"] = [v.name for v in d.variables
-                                    if isinstance(v.attrs.get("vector"), list)
-                                    and str(v.attrs["vector"][0]) == vname]
-        dim = COMPONENT_DIM if COMPONENT_DIM not in coords or \
-            list(coords[COMPONENT_DIM][1]) == list(labels) else f"{vname}_component"
+        attrs["magfw_variables"] = [
+            v.name
+            for v in d.variables
+            if isinstance(v.attrs.get("vector"), list) and str(v.attrs["vector"][0]) == vname
+        ]
+        dim = (
+            COMPONENT_DIM
+            if COMPONENT_DIM not in coords or list(coords[COMPONENT_DIM][1]) == list(labels)
+            else f"{vname}_component"
+        )
         coords.setdefault(dim, (dim, labels))
         variables[vname] = (["time", dim], stacked, attrs)
     label_vars = {r for v in d.variables for r in v.labl_ptr.values()}
@@ -240,11 +266,11 @@ def _flatfile_as_definition(data: ProductData, d: ProductDefinition) -> ProductD
         if not all(n in data.variables for n in names):
             continue
         cols = [np.asarray(data.variables[n], dtype=np.float64) for n in names]
-        variables[var.name] = cols[0] if len(names) == 1 and var.attrs.get("columns") is None \
-            else np.stack(cols, axis=1)
+        variables[var.name] = (
+            cols[0] if len(names) == 1 and var.attrs.get("columns") is None else np.stack(cols, axis=1)
+        )
         var_attrs[var.name] = dict(data.var_attrs.get(names[0], {}))
-    return ProductData(data.path, data.format, variables, var_attrs, data.global_attrs,
-                       data.info)
+    return ProductData(data.path, data.format, variables, var_attrs, data.global_attrs, data.info)
 
 
 class MagfwBackendEntrypoint(BackendEntrypoint):
@@ -254,7 +280,10 @@ class MagfwBackendEntrypoint(BackendEntrypoint):
     open_dataset_parameters = ("filename_or_obj", "drop_variables")
 
     def open_dataset(
-        self, filename_or_obj: Any, *, drop_variables: Iterable[str] | None = None,
+        self,
+        filename_or_obj: Any,
+        *,
+        drop_variables: Iterable[str] | None = None,
     ) -> xr.Dataset:
         if not isinstance(filename_or_obj, str | os.PathLike):
             raise TypeError("engine='magfw' opens product files by path")

@@ -24,16 +24,26 @@ from magfw.api import (
 
 
 def _definition(pid: str, template: str, policy: str) -> ProductDefinition:
-    return ProductDefinition.model_validate({
-        "id": pid, "mission": "commit", "level": "l1", "format": "bytes",
-        "filename": {"template": template,
-                     "fields": {"yyyy": {"kind": "int", "width": 4},
-                                "mm": {"kind": "int", "width": 2},
-                                "dd": {"kind": "int", "width": 2},
-                                "version": {"kind": "int", "width": 2}}},
-        "time_variable": None, "variables": [],
-        "version": {"policy": policy, "start": 1 if policy == "fixed" else 0},
-    })
+    return ProductDefinition.model_validate(
+        {
+            "id": pid,
+            "mission": "commit",
+            "level": "l1",
+            "format": "bytes",
+            "filename": {
+                "template": template,
+                "fields": {
+                    "yyyy": {"kind": "int", "width": 4},
+                    "mm": {"kind": "int", "width": 2},
+                    "dd": {"kind": "int", "width": 2},
+                    "version": {"kind": "int", "width": 2},
+                },
+            },
+            "time_variable": None,
+            "variables": [],
+            "version": {"policy": policy, "start": 1 if policy == "fixed" else 0},
+        }
+    )
 
 
 class Day:
@@ -54,18 +64,23 @@ class Day:
 class Commit:
     @hookimpl
     def register_missions(self, registry: PluginRegistrar) -> None:
-        registry.add(Mission(
-            id="commit", title="Commit",
-            levels={"l1": Level(name="l1", products=["fixed", "inc_i", "inc_j"],
-                                pipeline=Day())},
-            products=[_definition("fixed", "fixed/F_{yyyy}{mm}{dd}_V{version}.txt", "fixed"),
-                      _definition("inc_i", "inc/I_{yyyy}{mm}{dd}_V{version}.txt", "increment"),
-                      _definition("inc_j", "inc/J_{yyyy}{mm}{dd}_V{version}.txt", "increment")],
-        ))
+        registry.add(
+            Mission(
+                id="commit",
+                title="Commit",
+                levels={"l1": Level(name="l1", products=["fixed", "inc_i", "inc_j"], pipeline=Day())},
+                products=[
+                    _definition("fixed", "fixed/F_{yyyy}{mm}{dd}_V{version}.txt", "fixed"),
+                    _definition("inc_i", "inc/I_{yyyy}{mm}{dd}_V{version}.txt", "increment"),
+                    _definition("inc_j", "inc/J_{yyyy}{mm}{dd}_V{version}.txt", "increment"),
+                ],
+            )
+        )
 
     @hookimpl
-    def simulate(self, mission: str, period: Period, out_dir: Path, spacecraft: str | None,
-                 seed: int) -> Path:
+    def simulate(
+        self, mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
+    ) -> Path:
         out_dir.mkdir(parents=True, exist_ok=True)
         for day in period.days():
             (out_dir / f"{day}.txt").write_text(str(day.day + seed))

@@ -55,8 +55,13 @@ def realdata(*parts: str) -> Path:
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No user configuration leaks into tests; logs go to the test's temporary directory."""
-    for var in ("MAGFW_DATA", "MAGFW_PLUGINS", "MAGFW_DISABLE_PLUGIN_AUTOLOAD",
-                "MAGFW_TRACE_PLUGINS", "MAGFW_ZIP_PASSWORD"):
+    for var in (
+        "MAGFW_DATA",
+        "MAGFW_PLUGINS",
+        "MAGFW_DISABLE_PLUGIN_AUTOLOAD",
+        "MAGFW_TRACE_PLUGINS",
+        "MAGFW_ZIP_PASSWORD",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("MAGFW_LOG", str(tmp_path / "magfw-test.log"))
     monkeypatch.chdir(tmp_path)
@@ -86,15 +91,23 @@ class _Mailbox:
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
         from email import message_from_bytes, policy
 
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
-                              message_from_bytes(envelope.content, policy=policy.default)))
+        self.messages.append(
+            (
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                message_from_bytes(envelope.content, policy=policy.default),
+            )
+        )
         return "250 Message accepted for delivery"
 
-    def toml(self, recipients: dict[str, list[str]], settings: dict[str, str] | None = None
-             ) -> str:
+    def toml(self, recipients: dict[str, list[str]], settings: dict[str, str] | None = None) -> str:
         """A ``[notify]`` table pointing at this server."""
-        lines = ["[notify]", f'server = "127.0.0.1:{self.port}"',
-                 'sender = "magfw@example.edu"', "[notify.recipients]"]
+        lines = [
+            "[notify]",
+            f'server = "127.0.0.1:{self.port}"',
+            'sender = "magfw@example.edu"',
+            "[notify.recipients]",
+        ]
         lines += [f"{k} = {list(v)!r}".replace("'", '"') for k, v in recipients.items()]
         if settings:
             lines.append("[notify.settings]")

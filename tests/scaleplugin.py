@@ -22,12 +22,21 @@ from magfw.api import (
 
 
 def _definition(pid: str, level: str, template: str) -> ProductDefinition:
-    return ProductDefinition.model_validate({
-        "id": pid, "mission": "chain", "level": level, "format": "bytes",
-        "filename": {"template": template, "directory": "chain",
-                     "fields": {"key": {"pattern": r"[0-9-]+"}}},
-        "time_variable": None, "variables": [],
-    })
+    return ProductDefinition.model_validate(
+        {
+            "id": pid,
+            "mission": "chain",
+            "level": level,
+            "format": "bytes",
+            "filename": {
+                "template": template,
+                "directory": "chain",
+                "fields": {"key": {"pattern": r"[0-9-]+"}},
+            },
+            "time_variable": None,
+            "variables": [],
+        }
+    )
 
 
 class DayLevel:
@@ -54,8 +63,7 @@ class DayLevel:
     @hookimpl
     def write(self, ctx: UnitContext, data: list[int]) -> list[Product]:
         body = json.dumps({"value": sum(data), "n": len(data)}).encode()
-        return [Product(definition=ctx.product("day"), fields={"key": ctx.unit.key},
-                        payload=body)]
+        return [Product(definition=ctx.product("day"), fields={"key": ctx.unit.key}, payload=body)]
 
 
 class MonthLevel:
@@ -63,8 +71,7 @@ class MonthLevel:
 
     @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
-        days = [f for d in ctx.unit.days()
-                for f in ctx.find_products("chain", "day", key=str(d))]
+        days = [f for d in ctx.unit.days() for f in ctx.find_products("chain", "day", key=str(d))]
         return Inputs(files=[ctx.product_input(f, "data") for f in days])
 
     @hookimpl
@@ -74,8 +81,7 @@ class MonthLevel:
     @hookimpl
     def write(self, ctx: UnitContext, data: list[int]) -> list[Product]:
         body = json.dumps({"value": sum(data), "n": len(data)}).encode()
-        return [Product(definition=ctx.product("month"), fields={"key": ctx.unit.key},
-                        payload=body)]
+        return [Product(definition=ctx.product("month"), fields={"key": ctx.unit.key}, payload=body)]
 
 
 class Chain:
@@ -85,24 +91,36 @@ class Chain:
     or always (``die_always``). ``sleep_s``: time each l1 unit takes.
     """
 
-    def __init__(self, die_on: tuple[str, ...] = (), die_always: bool = False,
-                 sleep_s: float = 0.0) -> None:
+    def __init__(self, die_on: tuple[str, ...] = (), die_always: bool = False, sleep_s: float = 0.0) -> None:
         self.die_on, self.die_always, self.sleep_s = die_on, die_always, sleep_s
 
     @hookimpl
     def register_missions(self, registry: PluginRegistrar) -> None:
-        registry.add(Mission(
-            id="chain", title="Chain",
-            levels={"l1": Level(name="l1", products=["day"], pipeline=DayLevel(self)),
-                    "month": Level(name="month", unit="month", products=["month"],
-                                   needs=["chain/l1"], pipeline=MonthLevel())},
-            products=[_definition("day", "l1", "DAY_{key}.json"),
-                      _definition("month", "month", "MONTH_{key}.json")],
-        ))
+        registry.add(
+            Mission(
+                id="chain",
+                title="Chain",
+                levels={
+                    "l1": Level(name="l1", products=["day"], pipeline=DayLevel(self)),
+                    "month": Level(
+                        name="month",
+                        unit="month",
+                        products=["month"],
+                        needs=["chain/l1"],
+                        pipeline=MonthLevel(),
+                    ),
+                },
+                products=[
+                    _definition("day", "l1", "DAY_{key}.json"),
+                    _definition("month", "month", "MONTH_{key}.json"),
+                ],
+            )
+        )
 
     @hookimpl
-    def simulate(self, mission: str, period: Period, out_dir: Path, spacecraft: str | None,
-                 seed: int) -> Path:
+    def simulate(
+        self, mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
+    ) -> Path:
         out_dir.mkdir(parents=True, exist_ok=True)
         for day in period.days():
             (out_dir / f"{day}.txt").write_text(str(day.day))

@@ -33,8 +33,7 @@ def running_server(app: Any, **config: Any) -> Iterator[str]:
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           **config))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -57,8 +56,10 @@ def _schema_document() -> dict[str, Any]:
 
     def fix(node: Any) -> Any:  # the schema refers by id ("/HAPI"): make them JSON pointers
         if isinstance(node, dict):
-            return {k: ("#" + v if k == "$ref" and isinstance(v, str) and v.startswith("/")
-                        else fix(v)) for k, v in node.items()}
+            return {
+                k: ("#" + v if k == "$ref" and isinstance(v, str) and v.startswith("/") else fix(v))
+                for k, v in node.items()
+            }
         if isinstance(node, list):
             return [fix(v) for v in node]
         return node

@@ -39,51 +39,137 @@ from magfw.time import day_bounds_tt2000, tt2000_to_unix
 
 N = 1440
 CADENCE_S = 60.0
-_FIELDS = {"sc": {"choices": ["X", "Y"]}, "yyyy": {"kind": "int", "width": 4},
-           "mm": {"kind": "int", "width": 2}, "dd": {"kind": "int", "width": 2},
-           "version": {"kind": "int", "width": 2}}
+_FIELDS = {
+    "sc": {"choices": ["X", "Y"]},
+    "yyyy": {"kind": "int", "width": 4},
+    "mm": {"kind": "int", "width": 2},
+    "dd": {"kind": "int", "width": 2},
+    "version": {"kind": "int", "width": 2},
+}
 
 
-def _definition(pid: str, fmt: str, template: str, variables: list[dict], dims: dict,
-                time_variable: str | None, **extra: object) -> ProductDefinition:
-    return ProductDefinition.model_validate({
-        "id": pid, "mission": "tiny", "level": "l1", "format": fmt,
-        "description": f"Tiny {pid}; test product",
-        "filename": {"template": template, "directory": "tiny/{sc}/{yyyy}", "fields": _FIELDS},
-        "cadence_s": CADENCE_S, "time_convention": "centre", "time_variable": time_variable,
-        "dims": dims, "variables": variables, "version": {"policy": "increment", "start": 0},
-        **extra})
+def _definition(
+    pid: str,
+    fmt: str,
+    template: str,
+    variables: list[dict],
+    dims: dict,
+    time_variable: str | None,
+    **extra: object,
+) -> ProductDefinition:
+    return ProductDefinition.model_validate(
+        {
+            "id": pid,
+            "mission": "tiny",
+            "level": "l1",
+            "format": fmt,
+            "description": f"Tiny {pid}; test product",
+            "filename": {"template": template, "directory": "tiny/{sc}/{yyyy}", "fields": _FIELDS},
+            "cadence_s": CADENCE_S,
+            "time_convention": "centre",
+            "time_variable": time_variable,
+            "dims": dims,
+            "variables": variables,
+            "version": {"policy": "increment", "start": 0},
+            **extra,
+        }
+    )
 
 
-MAG = _definition("mag", "cdf", "TINY_{sc}_MAG_{yyyy}{mm}{dd}_V{version}.cdf", [
-    {"name": "Epoch", "dtype": "tt2000", "dims": ["time"], "var_type": "support_data"},
-    {"name": "B", "dtype": "float32", "dims": ["time", "xyz"], "units": "nT", "fill": -1e31,
-     "description": "Magnetic field in GSE", "attrs": {"COORDINATE_SYSTEM": "GSE>Geocentric"},
-     "labl_ptr": {"LABL_PTR_1": "B_LABL"}},
-    {"name": "B_LABL", "dtype": "str", "dims": ["xyz"], "var_type": "metadata",
-     "record_varying": False},
-    {"name": "BMAG", "dtype": "float64", "dims": ["time"], "units": "nT", "fill": -1e31,
-     "description": "|B|"},
-    {"name": "FLAG", "dtype": "uint8", "dims": ["time"], "fill": 255, "var_type": "support_data",
-     "description": "quality flag: 0 good, 1 spike removed"},
-    {"name": "STATUS", "dtype": "uint32", "dims": ["time"], "fill": 4294967295,
-     "var_type": "support_data", "description": "status bits",
-     "attrs": {"VAR_NOTES": "bit 0 spike removed; bit 3 timing glitch fixed"}},
-], {"time": None, "xyz": 3}, "Epoch",
-    global_attrs={"Logical_source_description": "Tiny magnetometer, 1 min"})
-MAG_NC = _definition("mag_nc", "netcdf", "TINY_{sc}_MAG_{yyyy}{mm}{dd}_V{version}.nc", [
-    {"name": "time", "dtype": "float64", "dims": ["time"], "units": "Seconds (UNIX time)",
-     "var_type": "support_data"},
-    *[{"name": f"B{c}_gse", "dtype": "float32", "dims": ["time"], "units": "nT", "fill": -9999.0,
-       "description": f"Field component along the {c.upper()}-axis in GSE frame"} for c in "xyz"],
-], {"time": None}, "time")
-MAG_FF = _definition("mag_ff", "flatfile", "TINY_{sc}_MAG_1MIN_{yyyy}{mm}{dd}_V{version}.ffh", [
-    {"name": "TIME", "dtype": "tt2000", "dims": ["time"], "var_type": "support_data"},
-    {"name": "B", "dtype": "float32", "dims": ["time", "xyz"], "units": "nT", "fill": -1e31,
-     "description": "Magnetic field in GSE", "attrs": {"columns": ["BX", "BY", "BZ"]}},
-], {"time": None, "xyz": 3}, "TIME")
-MAG_Q = _definition("mag_q", "bytes", "TINY_{sc}_Q_{yyyy}{mm}{dd}_V{version}.xml", [], {"time": None},
-                    None)
+MAG = _definition(
+    "mag",
+    "cdf",
+    "TINY_{sc}_MAG_{yyyy}{mm}{dd}_V{version}.cdf",
+    [
+        {"name": "Epoch", "dtype": "tt2000", "dims": ["time"], "var_type": "support_data"},
+        {
+            "name": "B",
+            "dtype": "float32",
+            "dims": ["time", "xyz"],
+            "units": "nT",
+            "fill": -1e31,
+            "description": "Magnetic field in GSE",
+            "attrs": {"COORDINATE_SYSTEM": "GSE>Geocentric"},
+            "labl_ptr": {"LABL_PTR_1": "B_LABL"},
+        },
+        {"name": "B_LABL", "dtype": "str", "dims": ["xyz"], "var_type": "metadata", "record_varying": False},
+        {
+            "name": "BMAG",
+            "dtype": "float64",
+            "dims": ["time"],
+            "units": "nT",
+            "fill": -1e31,
+            "description": "|B|",
+        },
+        {
+            "name": "FLAG",
+            "dtype": "uint8",
+            "dims": ["time"],
+            "fill": 255,
+            "var_type": "support_data",
+            "description": "quality flag: 0 good, 1 spike removed",
+        },
+        {
+            "name": "STATUS",
+            "dtype": "uint32",
+            "dims": ["time"],
+            "fill": 4294967295,
+            "var_type": "support_data",
+            "description": "status bits",
+            "attrs": {"VAR_NOTES": "bit 0 spike removed; bit 3 timing glitch fixed"},
+        },
+    ],
+    {"time": None, "xyz": 3},
+    "Epoch",
+    global_attrs={"Logical_source_description": "Tiny magnetometer, 1 min"},
+)
+MAG_NC = _definition(
+    "mag_nc",
+    "netcdf",
+    "TINY_{sc}_MAG_{yyyy}{mm}{dd}_V{version}.nc",
+    [
+        {
+            "name": "time",
+            "dtype": "float64",
+            "dims": ["time"],
+            "units": "Seconds (UNIX time)",
+            "var_type": "support_data",
+        },
+        *[
+            {
+                "name": f"B{c}_gse",
+                "dtype": "float32",
+                "dims": ["time"],
+                "units": "nT",
+                "fill": -9999.0,
+                "description": f"Field component along the {c.upper()}-axis in GSE frame",
+            }
+            for c in "xyz"
+        ],
+    ],
+    {"time": None},
+    "time",
+)
+MAG_FF = _definition(
+    "mag_ff",
+    "flatfile",
+    "TINY_{sc}_MAG_1MIN_{yyyy}{mm}{dd}_V{version}.ffh",
+    [
+        {"name": "TIME", "dtype": "tt2000", "dims": ["time"], "var_type": "support_data"},
+        {
+            "name": "B",
+            "dtype": "float32",
+            "dims": ["time", "xyz"],
+            "units": "nT",
+            "fill": -1e31,
+            "description": "Magnetic field in GSE",
+            "attrs": {"columns": ["BX", "BY", "BZ"]},
+        },
+    ],
+    {"time": None, "xyz": 3},
+    "TIME",
+)
+MAG_Q = _definition("mag_q", "bytes", "TINY_{sc}_Q_{yyyy}{mm}{dd}_V{version}.xml", [], {"time": None}, None)
 DEFINITIONS = [MAG, MAG_NC, MAG_FF, MAG_Q]
 
 
@@ -107,8 +193,9 @@ class TinyL1:
         text = files[0].path.read_text().strip()
         if text == "skip":
             return Inputs(skip_reason="nothing observed that day")
-        files.append(InputFile.from_fetched(ctx.archive.get("cal/TINY_CAL_V01.txt"),
-                                            "calibration", version="V01"))
+        files.append(
+            InputFile.from_fetched(ctx.archive.get("cal/TINY_CAL_V01.txt"), "calibration", version="V01")
+        )
         return Inputs(files=files, calibration={"cal": "V01"})
 
     @hookimpl
@@ -127,14 +214,25 @@ class TinyL1:
         flag = (np.arange(N) % 97 == 5).astype(np.uint8)
         status = ((np.arange(N) % 97 == 5) * 1 + (np.arange(N) % 200 == 0) * 8).astype(np.uint32)
         sc = {"sc": ctx.spacecraft}
-        xml = (f'<?xml version="1.0"?><tiny><quality factor="{9 - data % 3}" scale="1-10"/>'
-               f"</tiny>").encode()
+        xml = (f'<?xml version="1.0"?><tiny><quality factor="{9 - data % 3}" scale="1-10"/></tiny>').encode()
         return [
-            Product(ctx.product("mag"), sc, {"Epoch": t, "B": b, "BMAG": bmag, "FLAG": flag,
-                                             "STATUS": status,
-                                             "B_LABL": np.array(["Bx", "By", "Bz"])}),
-            Product(ctx.product("mag_nc"), sc, {"time": tt2000_to_unix(t), "Bx_gse": b[:, 0],
-                                                "By_gse": b[:, 1], "Bz_gse": b[:, 2]}),
+            Product(
+                ctx.product("mag"),
+                sc,
+                {
+                    "Epoch": t,
+                    "B": b,
+                    "BMAG": bmag,
+                    "FLAG": flag,
+                    "STATUS": status,
+                    "B_LABL": np.array(["Bx", "By", "Bz"]),
+                },
+            ),
+            Product(
+                ctx.product("mag_nc"),
+                sc,
+                {"time": tt2000_to_unix(t), "Bx_gse": b[:, 0], "By_gse": b[:, 1], "Bz_gse": b[:, 2]},
+            ),
             Product(ctx.product("mag_ff"), sc, {"TIME": t, "B": b}),
             Product(ctx.product("mag_q"), sc, payload=xml),
         ]
@@ -143,15 +241,21 @@ class TinyL1:
 class Tiny:
     @hookimpl
     def register_missions(self, registry: PluginRegistrar) -> None:
-        registry.add(Mission(
-            id="tiny", title="Tiny test mission", spacecraft=["X", "Y"], default_spacecraft="X",
-            levels={"l1": Level(name="l1", products=[d.id for d in DEFINITIONS],
-                                pipeline=TinyL1())},
-            products=DEFINITIONS))
+        registry.add(
+            Mission(
+                id="tiny",
+                title="Tiny test mission",
+                spacecraft=["X", "Y"],
+                default_spacecraft="X",
+                levels={"l1": Level(name="l1", products=[d.id for d in DEFINITIONS], pipeline=TinyL1())},
+                products=DEFINITIONS,
+            )
+        )
 
     @hookimpl
-    def simulate(self, mission: str, period: Period, out_dir: Path, spacecraft: str | None,
-                 seed: int) -> Path:
+    def simulate(
+        self, mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
+    ) -> Path:
         for day in period.days():
             p = out_dir / f"{spacecraft}/{day}.txt"
             p.parent.mkdir(parents=True, exist_ok=True)

@@ -55,20 +55,20 @@ def cal(tmp_path_factory: pytest.TempPathFactory) -> Cal:
         mp.chdir(base)
         hooks = make_hooks(aditya_plugin)
         out = base / "out"
-        first = {"l2": _ok(run_level(hooks, "aditya", "l2", "2024-08-10", out,
-                                     source="simulated"))}
+        first = {"l2": _ok(run_level(hooks, "aditya", "l2", "2024-08-10", out, source="simulated"))}
         root = simulated_archive(first["l2"])
-        first["compare"] = _ok(run_level(hooks, "aditya", "compare", "2024-08", out,
-                                         source=str(root)))
+        first["compare"] = _ok(run_level(hooks, "aditya", "compare", "2024-08", out, source=str(root)))
         # the commands, as the team runs them
-        res = run_cli(["aditya", "calibrate", "rotations", "2024-08-10", "--source", str(root),
-                       "--out", str(out)], hooks)
+        res = run_cli(
+            ["aditya", "calibrate", "rotations", "2024-08-10", "--source", str(root), "--out", str(out)],
+            hooks,
+        )
         assert res.exit_code == 0, res.stderr
         assert "wrote " in res.stdout and "AL1_MAG_CALDB_V01.yaml" in res.stdout
-        second = {"l2": _ok(run_level(hooks, "aditya", "l2", "2024-08-10", out,
-                                      source=str(root)))}
-        res = run_cli(["aditya", "compare", "2024-08", "--source", f"upstream={root}",
-                       "--out", str(out)], hooks)
+        second = {"l2": _ok(run_level(hooks, "aditya", "l2", "2024-08-10", out, source=str(root)))}
+        res = run_cli(
+            ["aditya", "compare", "2024-08", "--source", f"upstream={root}", "--out", str(out)], hooks
+        )
         assert res.exit_code == 0, res.stderr
         assert "AL1_MAG_VS_DSCOVR_202408_V01.yaml" in res.stdout
     return Cal(out, root, hooks, first, second)
@@ -87,8 +87,10 @@ def test_rotation_manoeuvre_offsets_within_0_1_nT(cal: Cal) -> None:
     for sensor in ("mag1", "mag2"):
         est = np.array(rep["sensors"][sensor]["net_offset_nT_sccs"])
         err = est - t[f"net_offset_{sensor}"]
-        print(f"{sensor}: estimate {np.round(est, 3)} truth {np.round(t[f'net_offset_{sensor}'], 3)}"
-              f" error {np.round(err, 3)} nT")
+        print(
+            f"{sensor}: estimate {np.round(est, 3)} truth {np.round(t[f'net_offset_{sensor}'], 3)}"
+            f" error {np.round(err, 3)} nT"
+        )
         assert np.abs(err).max() < 0.1
         assert rep["sensors"][sensor]["windows"] >= 12
     assert rep["caldb_written"] == "AL1_MAG_CALDB_V01.yaml"
@@ -100,8 +102,11 @@ def test_the_new_caldb_has_its_validity_range(cal: Cal) -> None:
     base = sim.default_caldb()
     for sensor in ("MAG1", "MAG2"):
         spans = [(e["valid_from"], e["valid_to"]) for e in doc["sensors"][sensor]]
-        assert spans == [("2024-01-06", "2024-06-30"), ("2024-07-01", "2024-08-09"),
-                         ("2024-08-10", "2026-12-31")]
+        assert spans == [
+            ("2024-01-06", "2024-06-30"),
+            ("2024-07-01", "2024-08-09"),
+            ("2024-08-10", "2026-12-31"),
+        ]
         old, new = doc["sensors"][sensor][1], doc["sensors"][sensor][2]
         assert old["offset_nT"] == base[sensor][1]["offset_nT"]
         assert new["offset_nT"] != old["offset_nT"]
@@ -139,8 +144,9 @@ def test_calibration_interval_yields_no_disseminated_bins(cal: Cal) -> None:
     assert (nc.variables["Quality_flag_10s_data"][touching] == 0).all()
     for name in ("Bx_gse", "By_gsm", "Bz_sccs", "Bx_gse_error"):
         assert (nc.variables[name][touching] == -9999.0).all(), name
-    near = ((start >= a - 1800 * NS) & (start < a - 60 * NS)) | \
-        ((start > b + 60 * NS) & (start < b + 1800 * NS))
+    near = ((start >= a - 1800 * NS) & (start < a - 60 * NS)) | (
+        (start > b + 60 * NS) & (start < b + 1800 * NS)
+    )
     assert (nc.variables["Quality_flag_10s_data"][near] == 1).mean() > 0.95
     attrs = nc.global_attrs
     assert attrs["calibration_intervals"] == "2024-08-10T06:00:00.000Z/2024-08-10T06:32:10.000Z"
@@ -171,14 +177,16 @@ def test_publish_aditya_in_the_pradan_layout(cal: Cal, tmp_path: Path) -> None:
     level1/YYYY/MM/<obsId group>), the newest version with its meta-file and image."""
     web = tmp_path / "pradan"
     for level in ("l1", "l2"):
-        res = run_cli(["publish", "aditya", level, "2024-08-10", "--to", str(web), "--out",
-                       str(cal.out)], cal.hooks)
+        res = run_cli(
+            ["publish", "aditya", level, "2024-08-10", "--to", str(web), "--out", str(cal.out)], cal.hooks
+        )
         assert res.exit_code == 0, res.stderr
     l2 = sorted(p.relative_to(web).as_posix() for p in (web / "mag" / "level2").rglob("*.*"))
     assert l2 == [f"mag/level2/2024/08/10/L2_AL1_MAG_{DAY}_V10.{ext}" for ext in ("nc", "png", "xml")]
     l1 = sorted(p.relative_to(web).as_posix() for p in (web / "mag" / "level1").rglob("*.nc"))
-    assert len(l1) == 2 and all(p.startswith("mag/level1/2024/08/N00_0000/L1_MAG91") and
-                                p.endswith("_V10.nc") for p in l1)
+    assert len(l1) == 2 and all(
+        p.startswith("mag/level1/2024/08/N00_0000/L1_MAG91") and p.endswith("_V10.nc") for p in l1
+    )
 
 
 def test_quiet_time_monitoring_sees_the_offset_step_and_equal_gains(tmp_path: Path) -> None:
@@ -193,8 +201,7 @@ def test_quiet_time_monitoring_sees_the_offset_step_and_equal_gains(tmp_path: Pa
     assert res.exit_code == 0, res.stderr
     (report,) = sorted((out / "monitoring").glob("AL1_MAG_QUIET_202408_V*.yaml"))
     rep = yaml.safe_load(report.read_text())
-    d4, d5 = (np.array(rep["days"][d]["differential_offset_nT"])
-              for d in ("2024-08-04", "2024-08-05"))
+    d4, d5 = (np.array(rep["days"][d]["differential_offset_nT"]) for d in ("2024-08-04", "2024-08-05"))
     expect = sim.OFFSET_DRIFT["MAG1"] - sim.OFFSET_DRIFT["MAG2"]
     print(f"differential offset step {np.round(d5 - d4, 3)} (injected {expect})")
     assert np.abs((d5 - d4) - expect).max() < 0.15

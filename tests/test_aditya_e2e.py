@@ -86,7 +86,11 @@ def test_one_command_makes_l1_and_l2_named_by_the_icd_and_valid(run: Run) -> Non
     s = run.summary
     assert s.ok, [r.message for r in s.results]
     assert sorted((r.level, str(r.unit)) for r in s.results) == [
-        ("l1", "2024-07-31"), ("l1", "2024-08-01"), ("l2", "2024-07-31"), ("l2", "2024-08-01")]
+        ("l1", "2024-07-31"),
+        ("l1", "2024-08-01"),
+        ("l2", "2024-07-31"),
+        ("l2", "2024-08-01"),
+    ]
     tars = sorted(run.root.glob("l0/*/*/*/*.tar"))
     assert len(tars) == 4
     l1 = sorted(run.out.glob("L1_*.nc"))
@@ -128,8 +132,7 @@ def test_inputs_name_what_they_are(run: Run) -> None:
     l2_versions = results["l2", "2024-08-01"].entry.versions
     assert set(l2_versions["kernels"]) == {"spk", "ck", "sclk", "fk"}
     # the mission FK and, for the default GSM_FIXED2000, the plugin's GSM kernel
-    assert l2_versions["kernels"]["fk"] == ("al1_magfw_frames_v01.tf, "
-                                            "magfw_aditya/data/al1_magfw_gsm_v01.tf")
+    assert l2_versions["kernels"]["fk"] == ("al1_magfw_frames_v01.tf, magfw_aditya/data/al1_magfw_gsm_v01.tf")
     assert "l1" in l2_versions["selection"]
 
 
@@ -158,8 +161,7 @@ def test_l1_matches_truth(run: Run) -> None:
         assert float(d.global_attrs["missing_data_percentage"]) > 0
 
 
-def _bad_bins(t: dict[str, np.ndarray], min_overlap_s: float, margin_s: float = 0.0
-              ) -> np.ndarray:
+def _bad_bins(t: dict[str, np.ndarray], min_overlap_s: float, margin_s: float = 0.0) -> np.ndarray:
     start = t["bin_start"]
     end = start + 10 * NS
     bad = np.zeros(start.size, dtype=bool)
@@ -214,8 +216,10 @@ def test_flags_catch_the_injected_bad_stretches(run: Run) -> None:
     clean = ~_bad_bins(t, 0.0, margin_s=40.0)
     recall = float(np.mean(~flag[must]))
     fp = float(np.mean(~flag[clean]))
-    print(f"GTI recall {recall:.4f} on {must.sum()} bins, false-positive rate {fp:.5f} on "
-          f"{clean.sum()} clean bins")
+    print(
+        f"GTI recall {recall:.4f} on {must.sum()} bins, false-positive rate {fp:.5f} on "
+        f"{clean.sum()} clean bins"
+    )
     assert recall == 1.0
     assert fp <= 0.005
 
@@ -241,8 +245,7 @@ def test_missing_percentage_and_quality_factor_agree_with_the_injection(run: Run
     assert (d31.variables["Quality_flag_10s_data"][:head] == 0).all()
     mdp31 = float(d31.global_attrs["missing_data_percentage"])
     assert 100 * head / 8640 < mdp31 < 100 * head / 8640 + 8
-    factor31 = int(ET.parse(run.out / "L2_AL1_MAG_20240731_V00_provenance.xml").find("quality")
-                   .get("factor"))
+    factor31 = int(ET.parse(run.out / "L2_AL1_MAG_20240731_V00_provenance.xml").find("quality").get("factor"))
     assert factor31 == gti.quality_factor(mdp31) == 9
 
 
@@ -273,9 +276,15 @@ def test_xml_lists_every_input_with_version_and_checksum(run: Run) -> None:
         assert files[name].get("sha256") == sha256_file(run.out / name)
     kernel_names = sorted(Path(n).name for n in files if files[n].get("role") == "kernel")
     # both monthly files cover 2024-08-01 (the July ones run to 3 August)
-    assert kernel_names == ["al1_att_27Jun2024_03Aug2024_v1.bc", "al1_att_28Jul2024_03Sep2024_v1.bc",
-                            "al1_eph_28Jun2024_03Aug2024_v1.bsp", "al1_eph_29Jul2024_03Sep2024_v1.bsp",
-                            "al1_magfw_frames_v01.tf", "al1_magfw_gsm_v01.tf", "al1_sclk_v1.tsc"]
+    assert kernel_names == [
+        "al1_att_27Jun2024_03Aug2024_v1.bc",
+        "al1_att_28Jul2024_03Sep2024_v1.bc",
+        "al1_eph_28Jun2024_03Aug2024_v1.bsp",
+        "al1_eph_29Jul2024_03Sep2024_v1.bsp",
+        "al1_magfw_frames_v01.tf",
+        "al1_magfw_gsm_v01.tf",
+        "al1_sclk_v1.tsc",
+    ]
     assert root.find("remarks").text == "first version"
 
 
@@ -312,8 +321,7 @@ def test_regeneration_makes_the_next_version_with_the_reason(run: Run, tmp_path:
     hooks = c.hooks
 
     def l2_run(**options: object) -> dict[str, list]:
-        s = run_level(hooks, "aditya", "l2", "2024-08-01", c.out, source="simulated",
-                      options=dict(options))
+        s = run_level(hooks, "aditya", "l2", "2024-08-01", c.out, source="simulated", options=dict(options))
         assert s.ok, [r.message for r in s.results]
         return _by_level(s)
 
@@ -327,7 +335,8 @@ def test_regeneration_makes_the_next_version_with_the_reason(run: Run, tmp_path:
     entries = sim.default_caldb()
     entries["MAG1"][1]["offset_nT"][0] += 0.2
     (c.root / "caldb" / "AL1_MAG_CALDB_V01.yaml").write_text(
-        calibration.dump_caldb("V01", entries, "offset update"))
+        calibration.dump_caldb("V01", entries, "offset update")
+    )
     assert db.version == "V00"
     res = l2_run()
     assert "AL1_MAG_CALDB_V01.yaml" in res["l1"][0].message
@@ -382,8 +391,11 @@ def test_regeneration_makes_the_next_version_with_the_reason(run: Run, tmp_path:
     ang_a = np.degrees(np.arctan2(a["Bz_gsm"][ok], a["By_gsm"][ok]))
     ang_b = np.degrees(np.arctan2(b["Bz_gsm"][ok], b["By_gsm"][ok]))
     tt = np.asarray(tt2000_from_unix(a["time"][ok] + 5.0), dtype=np.int64)
-    kernel_names = [el.text for el in ET.parse(c.out / f"L2_AL1_MAG_{DAY}_V12_provenance.xml")
-                    .getroot().find("inputs") if el.get("role") == "kernel"]
+    kernel_names = [
+        el.text
+        for el in ET.parse(c.out / f"L2_AL1_MAG_{DAY}_V12_provenance.xml").getroot().find("inputs")
+        if el.get("role") == "kernel"
+    ]
     assert "magfw_aditya/data/al1_magfw_gsm_v01.tf" in kernel_names  # the frame's kernel
     with kernels.kernel_pool([spice.GSM_FK_PATH]):
         expected = frames.gse_to_gsm_angle(tt, "GSM") - frames.gse_to_gsm_angle(tt, "GSM_FIXED2000")
@@ -395,8 +407,13 @@ def test_regeneration_makes_the_next_version_with_the_reason(run: Run, tmp_path:
 # ---------------------------------------------------------------------------------- bad inputs
 
 
-def _archive_with(run: Run, dest: Path, tar_members: dict[str, bytes] | None = None,
-                  tar_bytes: bytes | None = None, caldb: str | None = None) -> Path:
+def _archive_with(
+    run: Run,
+    dest: Path,
+    tar_members: dict[str, bytes] | None = None,
+    tar_bytes: bytes | None = None,
+    caldb: str | None = None,
+) -> Path:
     src = sorted((run.root / "l0" / "2024" / "08" / "01").glob("*.tar"))[0]
     target = dest / src.relative_to(run.root)
     target.parent.mkdir(parents=True)
@@ -460,8 +477,7 @@ def test_missing_calibration_for_the_date(run: Run, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("how", ["absent", "truncated"])
-def test_missing_housekeeping_lowers_quality_without_failing(run: Run, tmp_path: Path,
-                                                             how: str) -> None:
+def test_missing_housekeeping_lowers_quality_without_failing(run: Run, tmp_path: Path, how: str) -> None:
     m = _members(run)
     hk = next(k for k in m if k.endswith(".hk"))
     if how == "absent":
@@ -469,8 +485,7 @@ def test_missing_housekeeping_lowers_quality_without_failing(run: Run, tmp_path:
     else:
         m[hk] = m[hk][:-5]
     _archive_with(run, tmp_path / "a", tar_members=m)
-    s = run_level(run.hooks, "aditya", "l1", "2024-08-01", tmp_path / "out",
-                  source=str(tmp_path / "a"))
+    s = run_level(run.hooks, "aditya", "l1", "2024-08-01", tmp_path / "out", source=str(tmp_path / "a"))
     assert s.ok
     nc = next((tmp_path / "out").glob("L1_*.nc"))
     attrs = read_netcdf(nc).global_attrs
@@ -492,8 +507,9 @@ def test_l2_of_simulated_l1_says_simulated(run: Run, tmp_path: Path) -> None:
     s = run_level(run.hooks, "aditya", "l2", "2024-08-01", out, source=str(arch))
     r = next(x for x in s.results if x.level == "l2")
     assert r.status == "ok", r.message
-    assert r.simulated and read_netcdf(_l2(Run(out, arch, run.hooks, s))).global_attrs[
-        "comment"].startswith("SIMULATED")
+    assert r.simulated and read_netcdf(_l2(Run(out, arch, run.hooks, s))).global_attrs["comment"].startswith(
+        "SIMULATED"
+    )
 
 
 def test_attitude_gap_flags_exactly_its_bins(run: Run, tmp_path: Path) -> None:
@@ -514,9 +530,16 @@ def test_attitude_gap_flags_exactly_its_bins(run: Run, tmp_path: Path) -> None:
     with kernels.kernel_pool([]):
         p, sun = sim.orbit_j2000(et)
         q = frames.m2q(sim.attitude(et, sun - p, 0))
-        kernels.write_ck(arch / spice.DIRS["ck"] / "al1_att_28Jul2024_03Sep2024_v1.bc",
-                         spice.CK_ID, "J2000", spice.SPACECRAFT, et, q, sclk_kernel=sclk,
-                         max_gap_s=60.0)
+        kernels.write_ck(
+            arch / spice.DIRS["ck"] / "al1_att_28Jul2024_03Sep2024_v1.bc",
+            spice.CK_ID,
+            "J2000",
+            spice.SPACECRAFT,
+            et,
+            q,
+            sclk_kernel=sclk,
+            max_gap_s=60.0,
+        )
     s = run_level(run.hooks, "aditya", "l2", "2024-08-01", out, source=str(arch))
     r = [x for x in s.results if x.level == "l2"][0]
     assert r.status == "ok", r.message
@@ -533,13 +556,16 @@ def test_attitude_gap_flags_exactly_its_bins(run: Run, tmp_path: Path) -> None:
     away = ~touching
     assert np.array_equal(flag[away], ref.variables["Quality_flag_10s_data"][away])
     for name in ("Bx_gse", "Bz_gsm", "By_sccs"):  # the CK nodes differ by ms (ET of UTC days)
-        np.testing.assert_allclose(gap.variables[name][away], ref.variables[name][away],
-                                   atol=2e-4, err_msg=name)
+        np.testing.assert_allclose(
+            gap.variables[name][away], ref.variables[name][away], atol=2e-4, err_msg=name
+        )
     # flagged for lack of attitude: exactly the bins touching the hole (the edge bins have
     # most of their samples outside it and may keep their flag)
     lost = (flag == 0) & (ref.variables["Quality_flag_10s_data"] == 1)
-    assert not lost[away].any() and lost[inside].sum() == inside.sum() - (
-        ref.variables["Quality_flag_10s_data"][inside] == 0).sum()
+    assert (
+        not lost[away].any()
+        and lost[inside].sum() == inside.sum() - (ref.variables["Quality_flag_10s_data"][inside] == 0).sum()
+    )
     gaps = gap.global_attrs["attitude_gaps"]
     gaps = [gaps] if isinstance(gaps, str) else list(gaps)
     assert len(gaps) == 1
@@ -555,16 +581,16 @@ def test_the_notebook_loads_combines_and_plots_the_l2_days(run: Run, tmp_path: P
     prints are those of the files."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    nb = nbformat.read(Path(__file__).parents[1] / "docs" / "aditya_l2_notebook.ipynb",
-                       as_version=4)
+    nb = nbformat.read(Path(__file__).parents[1] / "docs" / "aditya_l2_notebook.ipynb", as_version=4)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MAG_L2_DIR", str(run.out))
         mp.setenv("MAG_NOTEBOOK_OUT", str(tmp_path))
         nbclient.NotebookClient(nb, timeout=300, kernel_name="python3").execute()
-    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.outputs)
-    flags = [read_netcdf(run.out / f"L2_AL1_MAG_{d}_V00.nc").variables["Quality_flag_10s_data"]
-             for d in ("20240731", DAY)]
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    flags = [
+        read_netcdf(run.out / f"L2_AL1_MAG_{d}_V00.nc").variables["Quality_flag_10s_data"]
+        for d in ("20240731", DAY)
+    ]
     assert "2 daily files: L2_AL1_MAG_20240731_V00.nc, L2_AL1_MAG_20240801_V00.nc" in text
     assert f"loaded 2 files, 17280 samples, {int(sum((f == 1).sum() for f in flags))} valid" in text
     assert _png_size(tmp_path / "aditya_mag_l2_days.png") == (960, 720)
@@ -587,8 +613,12 @@ def test_xarray_engine_opens_the_pipelines_l1_and_l2(run: Run) -> None:
     ds1 = xr.open_dataset(l1, engine="magfw")
     raw1 = read_netcdf(l1)
     assert ds1.sizes["time"] == raw1.variables["time"].size
-    assert np.abs(ds1["time"].values.astype("datetime64[ns]").astype(np.int64) / 1e9
-                  - raw1.variables["time"]).max() < 1e-5
+    assert (
+        np.abs(
+            ds1["time"].values.astype("datetime64[ns]").astype(np.int64) / 1e9 - raw1.variables["time"]
+        ).max()
+        < 1e-5
+    )
     assert (np.isnan(ds1["B_mag1"].values[:, 0]) == (raw1.variables["B_yaw_mag1"] == -9999.0)).all()
 
 
@@ -604,15 +634,18 @@ def test_ephemeris_gap_flags_the_bins_without_position(run: Run, tmp_path: Path)
     for kind in ("ck", "sclk"):
         shutil.copytree(run.root / spice.DIRS[kind], arch / spice.DIRS[kind])
     t0 = float(tt2000_to_et(np.array([sim.day_start_tt(sim.date(2024, 8, 1))]))[0])
-    spans = {"al1_eph_28Jul2024_01Aug2024_v1.bsp": (t0 - 4 * 86400, t0 + 5 * 3600),
-             "al1_eph_01Aug2024_03Sep2024_v1.bsp": (t0 + 6 * 3600, t0 + 3 * 86400)}
+    spans = {
+        "al1_eph_28Jul2024_01Aug2024_v1.bsp": (t0 - 4 * 86400, t0 + 5 * 3600),
+        "al1_eph_01Aug2024_03Sep2024_v1.bsp": (t0 + 6 * 3600, t0 + 3 * 86400),
+    }
     with kernels.kernel_pool([]):
         for name, (a, b) in spans.items():
             et = np.arange(a, b + 1, 3600.0)
             p, _ = sim.orbit_j2000(et)
             v = (sim.orbit_j2000(et + 1.0)[0] - sim.orbit_j2000(et - 1.0)[0]) / 2.0
-            kernels.write_spk(arch / spice.DIRS["spk"] / name, spice.SPACECRAFT, 399, "J2000",
-                              et, np.hstack([p, v]))
+            kernels.write_spk(
+                arch / spice.DIRS["spk"] / name, spice.SPACECRAFT, 399, "J2000", et, np.hstack([p, v])
+            )
     s = run_level(run.hooks, "aditya", "l2", "2024-08-01", out, source=str(arch))
     r = [x for x in s.results if x.level == "l2"][0]
     assert r.status == "ok", r.message
@@ -624,9 +657,45 @@ def test_ephemeris_gap_flags_the_bins_without_position(run: Run, tmp_path: Path)
     assert (gap.variables["x_gse"][hole] == -9999.0).all()
     assert (gap.variables["Quality_flag_10s_data"][hole] == 0).all()
     rest = ~hole
-    assert np.array_equal(gap.variables["Quality_flag_10s_data"][rest],
-                          ref.variables["Quality_flag_10s_data"][rest])
+    assert np.array_equal(
+        gap.variables["Quality_flag_10s_data"][rest], ref.variables["Quality_flag_10s_data"][rest]
+    )
     np.testing.assert_allclose(gap.variables["x_gse"][rest], ref.variables["x_gse"][rest], atol=1.0)
     np.testing.assert_array_equal(gap.variables["Bx_gse"], ref.variables["Bx_gse"])
     assert "ephemeris kernel" in gap.global_attrs["ephemeris_gaps_note"]
     assert gap.global_attrs["attitude_gaps"] == "none"
+
+
+def test_l2_over_hapi_reads_in_pyspedas_as_in_the_file(run: Run) -> None:
+    """The pySPEDAS route docs/aditya.md gives: ``magfw serve`` on the tree, then
+    ``pyspedas.hapi``. The L2 day (dataset ``L2_AL1_MAG``) arrives with the file's times (to the
+    microsecond) and GSE components exactly, the -9999 fill as NaN."""
+    pyspedas = pytest.importorskip("pyspedas")
+    import httpx
+    import xarray as xr
+    from pyspedas import get_data
+    from serve_helpers import running_server
+
+    from magfw.serve import ServeSettings, create_app
+
+    app = create_app(ServeSettings(out_dir=run.out), missions=list(run.hooks.registry))
+    with running_server(app) as url:
+        catalog = [c["id"] for c in httpx.get(url + "/hapi/catalog", timeout=60).json()["catalog"]]
+        assert "L2_AL1_MAG" in catalog
+        names = pyspedas.hapi(
+            trange=["2024-08-01", "2024-08-02"],
+            server=url + "/hapi",
+            dataset="L2_AL1_MAG",
+            parameters="Bx_gse,By_gse,Bz_gse",
+            prefix="al1_",
+            quiet=True,
+        )
+    assert sorted(names) == ["al1_Bx_gse", "al1_By_gse", "al1_Bz_gse"]
+    ds = xr.open_dataset(_l2(run), decode_times=False)
+    unix = ds["time"].values.astype(np.float64)
+    for comp in ("x", "y", "z"):
+        got = get_data(f"al1_B{comp}_gse")
+        np.testing.assert_allclose(got.times, unix, rtol=0, atol=1e-6)
+        raw = ds[f"B{comp}_gse"].values.astype(np.float64)  # xarray: -9999 already NaN
+        assert np.isnan(raw).any() and np.isfinite(raw).any()
+        np.testing.assert_array_equal(got.y, raw)

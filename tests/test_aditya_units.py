@@ -29,8 +29,9 @@ def _science(n: int = 50) -> tuple[bytes, np.ndarray]:
     rng = np.random.default_rng(1)
     counts = rng.integers(-32767, 32767, size=(n, 16, 2, 3)).astype(np.int16)
     coarse, fine = layout.obt_fields(2.048 * np.arange(n) + 1000.0)
-    blob = encode(pt, {"sequence_count": np.arange(n), "obt_coarse": coarse, "obt_fine": fine,
-                       "counts": counts}, n)
+    blob = encode(
+        pt, {"sequence_count": np.arange(n), "obt_coarse": coarse, "obt_fine": fine, "counts": counts}, n
+    )
     return blob, counts
 
 
@@ -48,8 +49,7 @@ def test_packets_round_trip_vectorised_and_bad_packets_dropped():
     dec = decode(pt, blob, "test.pld")
     assert dec.records.size == 50 and dec.n_dropped == 0
     assert np.array_equal(dec.records["counts"], counts)
-    assert np.allclose(load_layout().obt_seconds(dec.records), 2.048 * np.arange(50) + 1000.0,
-                       atol=1 / 65536)
+    assert np.allclose(load_layout().obt_seconds(dec.records), 2.048 * np.arange(50) + 1000.0, atol=1 / 65536)
     bad = bytearray(blob)
     bad[3 * 208 + 50] ^= 0xFF  # payload byte: checksum fails
     bad[7 * 208 + 1] ^= 0x01  # APID bit: header check fails
@@ -60,8 +60,11 @@ def test_packets_round_trip_vectorised_and_bad_packets_dropped():
 def test_truncated_payload_is_one_clear_error():
     blob, _ = _science(3)
     pt = load_layout().packets["science"]
-    with pytest.raises(InputError, match=r"x.pld: truncated: 600 bytes is not a whole number of "
-                                         r"208-byte science packets"):
+    with pytest.raises(
+        InputError,
+        match=r"x.pld: truncated: 600 bytes is not a whole number of "
+        r"208-byte science packets",
+    ):
         decode(pt, blob[:600], "x.pld")
 
 
@@ -86,15 +89,18 @@ def test_caldb_model_inverts_and_missing_date_is_clear(tmp_path):
     b = rng.normal(0, 20, (100, 3))
     ts, te = rng.uniform(0, 30, 100), rng.uniform(20, 35, 100)
     assert np.abs(e.apply(e.counts_of(b, ts, te), ts, te) - b).max() < 1e-9
-    with pytest.raises(MissingInputError, match=r"no MAG2 calibration valid for 2030-01-01 "
-                                                r"\(entries cover 2024-01-06..2024-06-30"):
+    with pytest.raises(
+        MissingInputError,
+        match=r"no MAG2 calibration valid for 2030-01-01 "
+        r"\(entries cover 2024-01-06..2024-06-30",
+    ):
         db.entry_for("MAG2", date(2030, 1, 1))
 
 
 def test_running_median_matches_numpy_and_ignores_nan():
     rng = np.random.default_rng(4)
     x = rng.normal(size=(200, 3))
-    ref = np.stack([np.median(x[i - 4:i + 5], axis=0) for i in range(4, 196)])
+    ref = np.stack([np.median(x[i - 4 : i + 5], axis=0) for i in range(4, 196)])
     assert np.allclose(despike.running_median(x, 9)[4:196], ref)
     x[10] = np.nan
     m = despike.running_median(x, 9)
@@ -147,15 +153,18 @@ def test_gti_ratio_flags_disturbance_not_imf():
     dist = np.zeros_like(imf)
     on = (t > 1000) & (t < 1300)
     dist[on, 1] = 3 * np.sin(2 * np.pi * t[on] / 30)
-    cfg = config.GtiConfig(smooth_s=2.048, lag_s=4.096, min_change_nt=0.4, ratio_range=(0.7, 1.4),
-                           dilate_s=30.0)
+    cfg = config.GtiConfig(
+        smooth_s=2.048, lag_s=4.096, min_change_nt=0.4, ratio_range=(0.7, 1.4), dilate_s=30.0
+    )
     bad = gti.ratio_flags(t, imf + 0.35 * dist, imf + dist, cfg, cadence)
     assert bad[(t > 1010) & (t < 1290)].all()
     assert not bad[(t < 900) | (t > 1400)].any()
 
 
-@pytest.mark.parametrize(("percent", "factor"), [
-    (0, 10), (9.99, 10), (10, 9), (24.9, 9), (25, 8), (50, 8), (50.1, 7), (75, 4), (100, 1)])
+@pytest.mark.parametrize(
+    ("percent", "factor"),
+    [(0, 10), (9.99, 10), (10, 9), (24.9, 9), (25, 8), (50, 8), (50.1, 7), (75, 4), (100, 1)],
+)
 def test_quality_factor_table4(percent, factor):
     assert gti.quality_factor(percent) == factor
 
@@ -166,26 +175,29 @@ def test_shipped_frames_kernel_is_what_the_writer_makes(tmp_path):
 
 
 def test_kernel_names_follow_the_archive_manual():
-    assert spice.kernel_name("eph", *spice.month_span(2024, 8, "eph"), 1) == \
-        "al1_eph_29Jul2024_03Sep2024_v1.bsp"
-    assert spice.kernel_name("att", *spice.month_span(2024, 8, "att"), 1) == \
-        "al1_att_28Jul2024_03Sep2024_v1.bc"
-    assert spice.candidates_for(["al1_att_28Jul2024_03Sep2024_v1.bc",
-                                 "al1_att_27Jun2024_03Aug2024_v1.bc"], date(2024, 8, 20)) == \
-        ["al1_att_28Jul2024_03Sep2024_v1.bc"]
+    assert (
+        spice.kernel_name("eph", *spice.month_span(2024, 8, "eph"), 1) == "al1_eph_29Jul2024_03Sep2024_v1.bsp"
+    )
+    assert (
+        spice.kernel_name("att", *spice.month_span(2024, 8, "att"), 1) == "al1_att_28Jul2024_03Sep2024_v1.bc"
+    )
+    assert spice.candidates_for(
+        ["al1_att_28Jul2024_03Sep2024_v1.bc", "al1_att_27Jun2024_03Aug2024_v1.bc"], date(2024, 8, 20)
+    ) == ["al1_att_28Jul2024_03Sep2024_v1.bc"]
 
 
 def test_processing_configuration_is_typed_and_checked(tmp_path: Path):
     c1, c2 = config.l1_config(), config.l2_config()
-    assert (c1.despike_window, c1.despike_threshold_nt, c1.hk_max_gap_s, c1.error_nt) == \
-        (9, 3.0, 48.0, 0.3)
+    assert (c1.despike_window, c1.despike_threshold_nt, c1.hk_max_gap_s, c1.error_nt) == (9, 3.0, 48.0, 0.3)
     assert c2.gti == config.GtiConfig(2.048, 4.096, 0.4, (0.7, 1.4), 30.0)
-    assert (c2.r_mag1_m, c2.r_mag2_m, c2.median_window, c2.bin_s, c2.error_nt) == \
-        (6.0, 3.0, 5, 10.0, 0.5)
+    assert (c2.r_mag1_m, c2.r_mag2_m, c2.median_window, c2.bin_s, c2.error_nt) == (6.0, 3.0, 5, 10.0, 0.5)
     bad = tmp_path / "processing.yaml"
     bad.write_text(config.PROCESSING.read_text().replace("threshold_nT: 3.0", "threshold_nT: x"))
-    with pytest.raises(DefinitionError, match=r"processing.yaml: .*l1.despike.threshold_nT must "
-                                              r"be a number"):
+    with pytest.raises(
+        DefinitionError,
+        match=r"processing.yaml: .*l1.despike.threshold_nT must "
+        r"be a number",
+    ):
         config.l1_config(bad)
 
 
@@ -212,8 +224,7 @@ def test_creator_email_only_when_configured(tmp_path: Path):
     assert "creator_email" not in l2.l2_attrs(l2.qualify(averaged), 0, creator_email())
     (tmp_path / "magfw.toml").write_text('[missions.aditya]\ncreator_email = "mag@example.org"\n')
     assert creator_email() == "mag@example.org"
-    assert l2.l2_attrs(l2.qualify(averaged), 0, creator_email())["creator_email"] == \
-        "mag@example.org"
+    assert l2.l2_attrs(l2.qualify(averaged), 0, creator_email())["creator_email"] == "mag@example.org"
     (tmp_path / "magfw.toml").write_text("[missions.aditya\n")  # broken: products still made
     assert creator_email() is None
     defs = {d.id: d for d in shipped_definitions("aditya")}
@@ -226,7 +237,7 @@ def _transformed(setup: l2.DaySetup) -> l2.L2Transformed:
     tt = np.arange(0, 20 * 10**9, 128_000_000, dtype=np.int64)
     gse = np.tile([1.0, 2.0, 3.0], (tt.size, 1))
     gse[tt >= 10 * 10**9] = [4.0, 5.0, 6.0]
-    bad = (tt >= 15 * 10**9)
+    bad = tt >= 15 * 10**9
     starts = l2.bin_starts(0, 10.0)
     pos = np.zeros((starts.size, 3))
     none = np.zeros(tt.size, bool)
@@ -253,13 +264,24 @@ def test_l2_average_and_quality_are_pure_functions_of_arrays():
 #: "Energy scan: Coverage and description" (section 7.2: SWIS only) and "Event flag:
 #: Assessment and description" (section 7.4: not implemented); Proposal id when not configured.
 TABLE3_SECTION7 = {
-    "identification_details": ["mission", "payload_name", "payload_description", "proposal_id",
-                               "observation_id", "version"],
+    "identification_details": [
+        "mission",
+        "payload_name",
+        "payload_description",
+        "proposal_id",
+        "observation_id",
+        "version",
+    ],
     "observation_details": ["start_date_time", "stop_date_time", "exposure_time"],
-    "file_details": ["file_name", "file_size", "md5_checksum", "creation_date", "content_type",
-                     "input_files"],
-    "processing_details": ["software_version", "level", "quality_assessment",
-                           "quality_description"],
+    "file_details": [
+        "file_name",
+        "file_size",
+        "md5_checksum",
+        "creation_date",
+        "content_type",
+        "input_files",
+    ],
+    "processing_details": ["software_version", "level", "quality_assessment", "quality_description"],
     "remarks": ["file_type", "remark"],
 }
 
@@ -274,11 +296,20 @@ def test_issdc_metafile_has_the_section7_fields(tmp_path, proposal):
     data = tmp_path / "L2_AL1_MAG_20240801_V10.nc"
     data.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(range(256)) * 10)
     info = metafile.MetaInfo(
-        data_name="L2_AL1_MAG_20240801_V10.nc", level="L2", version=10,
+        data_name="L2_AL1_MAG_20240801_V10.nc",
+        level="L2",
+        version=10,
         observation_ids=["N00_0000_478198", "N00_0000_478199", "N00_0000_478198"],
-        start="2024-08-01T00:00:00.000Z", stop="2024-08-01T23:59:50.000Z", exposure_s=80000.0,
-        content_type="L2 IMF", inputs=["L1_a.nc", "spice/ck/al1_att.bc"], software="magfw 0.1.0",
-        quality=9, remark="major revision: new caldb", proposal_id=proposal)
+        start="2024-08-01T00:00:00.000Z",
+        stop="2024-08-01T23:59:50.000Z",
+        exposure_s=80000.0,
+        content_type="L2 IMF",
+        inputs=["L1_a.nc", "spice/ck/al1_att.bc"],
+        software="magfw 0.1.0",
+        quality=9,
+        remark="major revision: new caldb",
+        proposal_id=proposal,
+    )
     xml = metafile.payload_from(info)({"L2_AL1_MAG_20240801_V10.nc": data})
     root = ET.fromstring(xml)
     assert metafile.FIELDS == {k: tuple(v) for k, v in TABLE3_SECTION7.items()}
@@ -289,14 +320,15 @@ def test_issdc_metafile_has_the_section7_fields(tmp_path, proposal):
     assert root.findtext("identification_details/mission") == "Aditya-L1"
     assert root.findtext("identification_details/payload_name") == "MAG"
     assert root.findtext("identification_details/version") == "V10"
-    assert root.findtext("identification_details/observation_id") == \
-        "N00_0000_478198 N00_0000_478199"
+    assert root.findtext("identification_details/observation_id") == "N00_0000_478198 N00_0000_478199"
     assert root.findtext("file_details/md5_checksum") == hashlib.md5(data.read_bytes()).hexdigest()
     assert root.findtext("file_details/file_size") == str(data.stat().st_size)
     files = root.find("file_details/input_files")
     assert files.get("number") == "2" and [e.text for e in files] == ["L1_a.nc", "al1_att.bc"]
     assert root.findtext("processing_details/quality_assessment") == "9"
-    assert root.findtext("processing_details/quality_description") == \
-        "Good quality; 10 - 25 % bad/missing samples"  # MAG manual Table 4
+    assert (
+        root.findtext("processing_details/quality_description")
+        == "Good quality; 10 - 25 % bad/missing samples"
+    )  # MAG manual Table 4
     assert root.findtext("remarks/remark") == "major revision: new caldb"
     assert "placeholder" not in xml.decode() and "not configured" not in xml.decode()

@@ -31,6 +31,7 @@ def realdata(*parts: str) -> Path:
         pytest.skip(f"real data not available: {path} (shared/realdata beside the checkout)")
     return path
 
+
 ACE = ("ace", "ac_k2_mfi_20220101_v03.cdf")
 ACE_MASTER = ("ace", "ac_h0_mfi_00000000_v01.cdf")
 DSCOVR = ("dscovr", "oe_f1m_dscovr_s20230715000000_e20230715235959_p20230716022223_pub.nc")
@@ -61,8 +62,9 @@ def test_ace_master_cdf_and_dscovr_plasma_file_are_clear_errors():
         upstream.read_monitor(path)
 
 
-def _aditya_l2_like(day: str, tt_mon: np.ndarray, b_mon: np.ndarray, cadence_s: float,
-                    stamp: str, out: Path) -> Path:
+def _aditya_l2_like(
+    day: str, tt_mon: np.ndarray, b_mon: np.ndarray, cadence_s: float, stamp: str, out: Path
+) -> Path:
     """An L2 file of ``day`` whose 10-s GSE field is the monitor's record value + OFFSET over
     each record's interval (flag 0 where the monitor has no value)."""
     d = {x.id: x for x in shipped_definitions("aditya")}["l2"]
@@ -75,8 +77,10 @@ def _aditya_l2_like(day: str, tt_mon: np.ndarray, b_mon: np.ndarray, cadence_s: 
     b = np.full((8640, 3), np.nan)
     b[inside] = b_mon[idx[inside]] + OFFSET
     flag = np.isfinite(b).all(axis=1)
-    v: dict[str, np.ndarray] = {"time": tt2000_to_unix(start),
-                                "Quality_flag_10s_data": flag.astype(np.float32)}
+    v: dict[str, np.ndarray] = {
+        "time": tt2000_to_unix(start),
+        "Quality_flag_10s_data": flag.astype(np.float32),
+    }
     for frame in ("gse", "gsm", "sccs"):
         for k, c in enumerate("xyz"):
             v[f"B{c}_{frame}"] = b[:, k].astype(np.float32)
@@ -123,8 +127,7 @@ def test_comparison_on_the_real_dscovr_file_says_it_has_no_field(tmp_path):
     raw = read_netcdf(src)
     tt = np.asarray(tt2000_from_unix(raw.variables["time"] / 1000.0), dtype=np.int64)
     _aditya_l2_like("2023-07-15", tt, np.zeros((tt.size, 3)), 60.0, "start", out)
-    s = run_level(make_hooks(aditya_plugin), "aditya", "compare", "2023-07", out,
-                  source=str(arch))
+    s = run_level(make_hooks(aditya_plugin), "aditya", "compare", "2023-07", out, source=str(arch))
     (r,) = s.results
     assert r.status == "failed" and "\n" not in r.message
     assert "no DSCOVR or ACE file with a magnetic field for 2023-07" in r.message

@@ -16,55 +16,106 @@ from magfw.products import ProductDefinition
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 T0 = 742_651_269_184_000_000  # 2023-07-15T00:00:00 UTC, TT2000
 NAME = "STA_L1_MAG_RTN_20230715_V06.cdf"
-PROVENANCE = {"Parents": ["STA_L0_MAG_20230715.pkt"], "Software_version": "magfw 0.1.0",
-              "Generation_date": "2026-01-01T00:00:00Z", "Calibration_version": "cal-3",
-              "SPICE_kernels": ["naif0012.tls"], "Data_source": "observed"}
+PROVENANCE = {
+    "Parents": ["STA_L0_MAG_20230715.pkt"],
+    "Software_version": "magfw 0.1.0",
+    "Generation_date": "2026-01-01T00:00:00Z",
+    "Calibration_version": "cal-3",
+    "SPICE_kernels": ["naif0012.tls"],
+    "Data_source": "observed",
+}
 
 
-def definition(fmt: str = "cdf", bfield_dtype: str = "float32", drop: str | None = None,
-               bfield_fill: float = -1e31) -> ProductDefinition:
+def definition(
+    fmt: str = "cdf", bfield_dtype: str = "float32", drop: str | None = None, bfield_fill: float = -1e31
+) -> ProductDefinition:
     """A STEREO L1 V06-like CDF definition, or its netCDF twin."""
     ext = "cdf" if fmt == "cdf" else "nc"
     variables = [
-        {"name": "Epoch", "dtype": "tt2000", "dims": ["time"], "units": "ns",
-         "var_type": "support_data", "description": "time tag"},
-        {"name": "BFIELD", "dtype": bfield_dtype, "dims": ["time", "comp"], "units": "nT",
-         "description": "B RTN", "fill": bfield_fill, "valid_min": -1e4, "valid_max": 1e4,
-         "labl_ptr": {"LABL_PTR_1": "CART_LABL_1"}},
-        {"name": "MAGFLAGUC", "dtype": "uint32", "dims": ["time"], "fill": 4294967295,
-         "var_type": "support_data", "description": "flags"},
-        {"name": "FILTER_VALUE", "dtype": "float32", "dims": ["time"], "units": "nT",
-         "fill": -1e31, "var_type": "support_data", "description": "filter"},
-        {"name": "CART_LABL_1", "dtype": "str", "dims": ["comp"], "record_varying": False,
-         "var_type": "metadata", "description": "labels"},
+        {
+            "name": "Epoch",
+            "dtype": "tt2000",
+            "dims": ["time"],
+            "units": "ns",
+            "var_type": "support_data",
+            "description": "time tag",
+        },
+        {
+            "name": "BFIELD",
+            "dtype": bfield_dtype,
+            "dims": ["time", "comp"],
+            "units": "nT",
+            "description": "B RTN",
+            "fill": bfield_fill,
+            "valid_min": -1e4,
+            "valid_max": 1e4,
+            "labl_ptr": {"LABL_PTR_1": "CART_LABL_1"},
+        },
+        {
+            "name": "MAGFLAGUC",
+            "dtype": "uint32",
+            "dims": ["time"],
+            "fill": 4294967295,
+            "var_type": "support_data",
+            "description": "flags",
+        },
+        {
+            "name": "FILTER_VALUE",
+            "dtype": "float32",
+            "dims": ["time"],
+            "units": "nT",
+            "fill": -1e31,
+            "var_type": "support_data",
+            "description": "filter",
+        },
+        {
+            "name": "CART_LABL_1",
+            "dtype": "str",
+            "dims": ["comp"],
+            "record_varying": False,
+            "var_type": "metadata",
+            "description": "labels",
+        },
     ]
-    return ProductDefinition.model_validate({
-        "id": "l1_rtn", "mission": "stereo", "level": "l1", "format": fmt,
-        "filename": {"template": "ST{sc}_L1_MAG_RTN_{date}_V{version}." + ext,
-                     "fields": {"sc": {"choices": ["A", "B"]},
-                                "date": {"kind": "int", "width": 8},
-                                "version": {"kind": "int", "width": 2}}},
-        "dims": {"time": None, "comp": 4},
-        "variables": [v for v in variables if v["name"] != drop],
-        "global_attrs": {"Project": "STEREO", "Mission_group": "STEREO"},
-        "required_global_attrs": ["Project", "Mission_group", "Logical_file_id", "PI_name"],
-    })
+    return ProductDefinition.model_validate(
+        {
+            "id": "l1_rtn",
+            "mission": "stereo",
+            "level": "l1",
+            "format": fmt,
+            "filename": {
+                "template": "ST{sc}_L1_MAG_RTN_{date}_V{version}." + ext,
+                "fields": {
+                    "sc": {"choices": ["A", "B"]},
+                    "date": {"kind": "int", "width": 8},
+                    "version": {"kind": "int", "width": 2},
+                },
+            },
+            "dims": {"time": None, "comp": 4},
+            "variables": [v for v in variables if v["name"] != drop],
+            "global_attrs": {"Project": "STEREO", "Mission_group": "STEREO"},
+            "required_global_attrs": ["Project", "Mission_group", "Logical_file_id", "PI_name"],
+        }
+    )
 
 
 def variables(n: int = 40, drop: str | None = None) -> dict[str, np.ndarray]:
     b = np.linspace(-20, 20, n * 4, dtype=np.float32).reshape(n, 4)
     b[2] = -1e31  # fill, not out of range
-    v = {"Epoch": T0 + np.arange(n, dtype=np.int64) * 125_000_000, "BFIELD": b,
-         "MAGFLAGUC": np.zeros(n, np.uint32), "FILTER_VALUE": np.full(n, 500, np.float32),
-         "CART_LABL_1": np.array(["BR", "BT", "BN", "BTotal"])}
+    v = {
+        "Epoch": T0 + np.arange(n, dtype=np.int64) * 125_000_000,
+        "BFIELD": b,
+        "MAGFLAGUC": np.zeros(n, np.uint32),
+        "FILTER_VALUE": np.full(n, 500, np.float32),
+        "CART_LABL_1": np.array(["BR", "BT", "BN", "BTotal"]),
+    }
     v.pop(drop, None)
     return v
 
 
 def write(tmp_path: Path, v=None, d=None, attrs=None, vattrs=None, name: str = NAME) -> Path:
     gattrs = {**PROVENANCE, "PI_name": "J. Luhmann"} if attrs is None else attrs
-    return write_cdf(tmp_path / name, d or definition(), variables() if v is None else v,
-                     gattrs, vattrs)
+    return write_cdf(tmp_path / name, d or definition(), variables() if v is None else v, gattrs, vattrs)
 
 
 def test_valid_file_passes(tmp_path: Path) -> None:
@@ -85,8 +136,7 @@ def test_wrong_file_name(tmp_path: Path) -> None:
 
 def test_missing_variable(tmp_path: Path) -> None:
     path = write(tmp_path, variables(drop="FILTER_VALUE"), definition(drop="FILTER_VALUE"))
-    assert check_file(path, [definition()]).problems == [
-        "missing required variable 'FILTER_VALUE'"]
+    assert check_file(path, [definition()]).problems == ["missing required variable 'FILTER_VALUE'"]
 
 
 def test_wrong_dtype(tmp_path: Path) -> None:
@@ -95,14 +145,14 @@ def test_wrong_dtype(tmp_path: Path) -> None:
     path = write(tmp_path, v, definition(bfield_dtype="float64"))
     problems = check_file(path, [definition()]).problems
     assert "variable 'BFIELD' has type CDF_DOUBLE, expected CDF_REAL4 (float32)" in problems
-    assert "variable 'BFIELD': FILLVAL has type CDF_DOUBLE, expected CDF_REAL4 like the " \
-           "variable" in problems
+    assert "variable 'BFIELD': FILLVAL has type CDF_DOUBLE, expected CDF_REAL4 like the variable" in problems
 
 
 def test_bad_fillval_value(tmp_path: Path) -> None:
     path = write(tmp_path, vattrs={"BFIELD": {"FILLVAL": -1e30}})
     assert check_file(path, [definition()]).problems == [
-        "variable 'BFIELD': FILLVAL is -1e+30, expected -1e+31"]
+        "variable 'BFIELD': FILLVAL is -1e+30, expected -1e+31"
+    ]
 
 
 def test_fillval_of_the_wrong_type(tmp_path: Path) -> None:
@@ -111,8 +161,9 @@ def test_fillval_of_the_wrong_type(tmp_path: Path) -> None:
     path = tmp_path / "STB_L1_MAG_RTN_20230715_V06.cdf"
     codes = {"CDF_TIME_TT2000": 33, "CDF_REAL4": 21, "CDF_UINT4": 14, "CDF_CHAR": 51}
     with CdfWriter(path) as cdf:
-        cdf.write_globalattrs({k: {0: v if isinstance(v, str) else v[0]}
-                               for k, v in good.global_attrs.items()})
+        cdf.write_globalattrs(
+            {k: {0: v if isinstance(v, str) else v[0]} for k, v in good.global_attrs.items()}
+        )
         for name, arr in good.variables.items():
             info = good.info[name]
             attrs = {}
@@ -120,13 +171,19 @@ def test_fillval_of_the_wrong_type(tmp_path: Path) -> None:
                 attrs[key] = value if isinstance(value, str) else [value, info.attr_types[key]]
             if name == "BFIELD":
                 attrs["FILLVAL"] = [-1e31, "CDF_DOUBLE"]
-            spec = {"Variable": name, "Data_Type": codes[info.data_type],
-                    "Num_Elements": info.num_elements, "Rec_Vary": info.record_varying,
-                    "Dim_Sizes": list(info.dims), "Compress": 0}
+            spec = {
+                "Variable": name,
+                "Data_Type": codes[info.data_type],
+                "Num_Elements": info.num_elements,
+                "Rec_Vary": info.record_varying,
+                "Dim_Sizes": list(info.dims),
+                "Compress": 0,
+            }
             cdf.write_var(spec, var_attrs=attrs, var_data=arr)
     problems = check_file(path, [definition()]).problems
-    assert problems == ["variable 'BFIELD': FILLVAL has type CDF_DOUBLE, expected CDF_REAL4 "
-                        "like the variable"]
+    assert problems == [
+        "variable 'BFIELD': FILLVAL has type CDF_DOUBLE, expected CDF_REAL4 like the variable"
+    ]
 
 
 def test_time_not_monotonic_and_duplicates(tmp_path: Path) -> None:
@@ -154,8 +211,9 @@ def test_values_outside_valid_range_but_not_fill(tmp_path: Path) -> None:
     v["BFIELD"][7, 1] = 2e4
     v["BFIELD"][9, 0] = -3e4
     problems = check_file(write(tmp_path, v), [definition()]).problems
-    assert problems == ["variable 'BFIELD': 2 values outside [-10000.0, 10000.0] that are not "
-                        "fill (at records 7, 9)"]
+    assert problems == [
+        "variable 'BFIELD': 2 values outside [-10000.0, 10000.0] that are not fill (at records 7, 9)"
+    ]
 
 
 def test_every_violation_reported_at_once(tmp_path: Path) -> None:
@@ -187,7 +245,12 @@ def test_garbage_file_is_one_problem(tmp_path: Path) -> None:
 
 def test_required_globals_include_provenance() -> None:
     assert required_globals(definition()) == [
-        "Project", "Mission_group", "Logical_file_id", "PI_name", *PROVENANCE]
+        "Project",
+        "Mission_group",
+        "Logical_file_id",
+        "PI_name",
+        *PROVENANCE,
+    ]
 
 
 def test_netcdf_product(tmp_path: Path) -> None:
@@ -196,9 +259,13 @@ def test_netcdf_product(tmp_path: Path) -> None:
     gattrs = {**PROVENANCE, "PI_name": "x", "Logical_file_id": "x"}
     good = write_netcdf(tmp_path / name, d, variables(), gattrs)
     assert check_file(good, [definition(), d]).problems == []
-    bad = write_netcdf(tmp_path / "STB_L1_MAG_RTN_20230715_V06.nc",
-                       definition("netcdf", bfield_fill=-9999.0), variables(), gattrs,
-                       {"FILTER_VALUE": {"units": "gamma"}})
+    bad = write_netcdf(
+        tmp_path / "STB_L1_MAG_RTN_20230715_V06.nc",
+        definition("netcdf", bfield_fill=-9999.0),
+        variables(),
+        gattrs,
+        {"FILTER_VALUE": {"units": "gamma"}},
+    )
     assert check_file(bad, [d]).problems == [
         "variable 'BFIELD': _FillValue is -9999.0, expected -1e+31",
         "variable 'FILTER_VALUE': units is 'gamma', expected 'nT'",
@@ -218,21 +285,26 @@ def test_real_file_with_dangling_depend_0() -> None:
     path = REALDATA / "aditya" / "AL1_ASW91_L2_BLK_20260413_UNP_9999_999999_V02.cdf"
     if not path.is_file():
         pytest.skip(f"real data file {path} is not present")
-    d = ProductDefinition.model_validate({
-        "id": "swis_blk", "mission": "aditya", "level": "l2", "format": "cdf",
-        "filename": {"template": "AL1_ASW91_L2_BLK_{date}_UNP_9999_999999_V{version}.cdf",
-                     "fields": {"date": {"kind": "int", "width": 8},
-                                "version": {"kind": "int", "width": 2}}},
-        "time_variable": "epoch_for_cdf_mod",
-        "variables": [
-            {"name": "epoch_for_cdf_mod", "dtype": "cdf_epoch", "dims": ["time"]},
-            {"name": "proton_density", "dtype": "float64", "dims": ["time"], "fill": -1e31},
-        ],
-    })
+    d = ProductDefinition.model_validate(
+        {
+            "id": "swis_blk",
+            "mission": "aditya",
+            "level": "l2",
+            "format": "cdf",
+            "filename": {
+                "template": "AL1_ASW91_L2_BLK_{date}_UNP_9999_999999_V{version}.cdf",
+                "fields": {"date": {"kind": "int", "width": 8}, "version": {"kind": "int", "width": 2}},
+            },
+            "time_variable": "epoch_for_cdf_mod",
+            "variables": [
+                {"name": "epoch_for_cdf_mod", "dtype": "cdf_epoch", "dims": ["time"]},
+                {"name": "proton_density", "dtype": "float64", "dims": ["time"], "fill": -1e31},
+            ],
+        }
+    )
     report: CheckReport = check_file(path, [d])
     assert report.definition == "aditya/swis_blk"
-    assert ("variable 'proton_density': DEPEND_0 points at missing variable 'epoch_for_cdf'"
-            in report.problems)
+    assert "variable 'proton_density': DEPEND_0 points at missing variable 'epoch_for_cdf'" in report.problems
     assert "unexpected variable 'alpha_density' (not in the definition)" in report.problems
 
 
@@ -246,8 +318,7 @@ def flatfile_definition(units_bfield: str = "nT") -> ProductDefinition:
     raw["format"] = "flatfile"
     raw["flatfile_epoch"] = "Y2000"
     raw["filename"]["template"] = "ST{sc}_L1_MAG_RTN_{date}_V{version}.ffh"
-    columns = {"BFIELD": ["BR", "BT", "BN", "BTOTAL"], "MAGFLAGUC": ["FLAGS"],
-               "FILTER_VALUE": ["FILTER"]}
+    columns = {"BFIELD": ["BR", "BT", "BN", "BTOTAL"], "MAGFLAGUC": ["FLAGS"], "FILTER_VALUE": ["FILTER"]}
     for v in raw["variables"]:
         if v["name"] in columns:
             v["attrs"] = {"columns": columns[v["name"]]}
@@ -263,10 +334,12 @@ def test_flatfile_product_round_trip_and_check(tmp_path: Path) -> None:
     v = variables()
     v["BFIELD"][5, 1] = np.nan
     product = Product(flatfile_definition(), {}, variables=v, attrs={"PI_name": "J. Luhmann"})
-    ffh, ffd = write_product(product, tmp_path / "STA_L1_MAG_RTN_20230715_V06.ffd",
-                             {**PROVENANCE, "Logical_file_id": "STA_L1_MAG_RTN_20230715_V06"})
-    assert (ffh.name, ffd.name) == ("STA_L1_MAG_RTN_20230715_V06.ffh",
-                                    "STA_L1_MAG_RTN_20230715_V06.ffd")
+    ffh, ffd = write_product(
+        product,
+        tmp_path / "STA_L1_MAG_RTN_20230715_V06.ffd",
+        {**PROVENANCE, "Logical_file_id": "STA_L1_MAG_RTN_20230715_V06"},
+    )
+    assert (ffh.name, ffd.name) == ("STA_L1_MAG_RTN_20230715_V06.ffh", "STA_L1_MAG_RTN_20230715_V06.ffd")
     data = read_product(ffd)
     assert list(data.variables) == ["Epoch", "BR", "BT", "BN", "BTOTAL", "FLAGS", "FILTER"]
     np.testing.assert_array_equal(data.variables["Epoch"], v["Epoch"])
@@ -278,7 +351,8 @@ def test_flatfile_product_round_trip_and_check(tmp_path: Path) -> None:
     assert data.global_attrs["Software_version"] == "magfw 0.1.0"  # abstract KEY = value
     assert check_file(ffh, [flatfile_definition()]).problems == []
     assert check_file(ffh, [flatfile_definition(units_bfield="gamma")]).problems == [
-        f"column {c!r}: units 'nT', expected 'gamma'" for c in ("BR", "BT", "BN", "BTOTAL")]
+        f"column {c!r}: units 'nT', expected 'gamma'" for c in ("BR", "BT", "BN", "BTOTAL")
+    ]
 
 
 def test_flatfile_missing_column(tmp_path: Path) -> None:
@@ -287,12 +361,15 @@ def test_flatfile_missing_column(tmp_path: Path) -> None:
 
     raw = flatfile_definition().model_dump()
     raw["variables"] = [x for x in raw["variables"] if x["name"] != "FILTER_VALUE"]
-    product = Product(ProductDefinition.model_validate(raw), {},
-                      variables=variables(drop="FILTER_VALUE"))
-    [ffh, _] = write_product(product, tmp_path / "STA_L1_MAG_RTN_20230715_V06.ffh",
-                             {**PROVENANCE, "PI_name": "x", "Logical_file_id": "x"})
+    product = Product(ProductDefinition.model_validate(raw), {}, variables=variables(drop="FILTER_VALUE"))
+    [ffh, _] = write_product(
+        product,
+        tmp_path / "STA_L1_MAG_RTN_20230715_V06.ffh",
+        {**PROVENANCE, "PI_name": "x", "Logical_file_id": "x"},
+    )
     assert check_file(ffh, [flatfile_definition()]).problems == [
-        "missing column 'FILTER' (variable 'FILTER_VALUE')"]
+        "missing column 'FILTER' (variable 'FILTER_VALUE')"
+    ]
 
 
 def test_flatfile_with_tick_time_variable_and_keywords(tmp_path: Path) -> None:
@@ -301,25 +378,48 @@ def test_flatfile_with_tick_time_variable_and_keywords(tmp_path: Path) -> None:
     from magfw.io.products import read_product, write_product
     from magfw.time import tt2000_from_flatfile
 
-    d = ProductDefinition.model_validate({
-        "id": "ff", "mission": "stereo", "level": "l1", "format": "flatfile",
-        "filename": {"template": "STA_{date}_V{version}.ffh",
-                     "fields": {"date": {"kind": "int", "width": 8},
-                                "version": {"kind": "int", "width": 2}}},
-        "time_variable": "TIME", "flatfile_epoch": "Y1966", "dims": {"time": None, "cart": 3},
-        "variables": [
-            {"name": "TIME", "dtype": "float64", "units": "SEC"},
-            {"name": "B", "dtype": "float32", "dims": ["time", "cart"], "units": "nT",
-             "fill": 1e34, "attrs": {"columns": ["BR", "BT", "BN"]}},
-        ],
-        "global_attrs": {"OWNER": "magfw test", "AVERAGE INTERVAL": "HIGH RESOLUTION"},
-        "provenance": {"software": "Software_version", "inputs": None, "created": None,
-                       "calibration": None, "kernels": None, "simulated": None},
-    })
+    d = ProductDefinition.model_validate(
+        {
+            "id": "ff",
+            "mission": "stereo",
+            "level": "l1",
+            "format": "flatfile",
+            "filename": {
+                "template": "STA_{date}_V{version}.ffh",
+                "fields": {"date": {"kind": "int", "width": 8}, "version": {"kind": "int", "width": 2}},
+            },
+            "time_variable": "TIME",
+            "flatfile_epoch": "Y1966",
+            "dims": {"time": None, "cart": 3},
+            "variables": [
+                {"name": "TIME", "dtype": "float64", "units": "SEC"},
+                {
+                    "name": "B",
+                    "dtype": "float32",
+                    "dims": ["time", "cart"],
+                    "units": "nT",
+                    "fill": 1e34,
+                    "attrs": {"columns": ["BR", "BT", "BN"]},
+                },
+            ],
+            "global_attrs": {"OWNER": "magfw test", "AVERAGE INTERVAL": "HIGH RESOLUTION"},
+            "provenance": {
+                "software": "Software_version",
+                "inputs": None,
+                "created": None,
+                "calibration": None,
+                "kernels": None,
+                "simulated": None,
+            },
+        }
+    )
     ticks = 1_815_609_600.0 + 0.125 * np.arange(16)  # 2023-07-15 in Y1966 seconds
     b = np.ones((16, 3), np.float32)
-    [ffh, ffd] = write_product(Product(d, {}, variables={"TIME": ticks, "B": b}),
-                               tmp_path / "STA_20230715_V06.ffh", {"Software_version": "0.1"})
+    [ffh, ffd] = write_product(
+        Product(d, {}, variables={"TIME": ticks, "B": b}),
+        tmp_path / "STA_20230715_V06.ffh",
+        {"Software_version": "0.1"},
+    )
     header = ffh.read_text()
     assert "OWNER              = magfw test" in header  # an aligned keyword record
     assert "001 TIME      SEC" in header

@@ -33,15 +33,18 @@ def test_help_missions_plugins():
     assert run_cli(["--version"]).stdout.startswith("magfw ")
 
 
-@pytest.mark.parametrize(("args", "text"), [
-    (["run", "nope", "l1", "2024-01"], "unknown mission 'nope'"),
-    (["run", "stereo", "l9", "2024-01"], "no level 'l9'"),
-    (["run", "stereo", "l1", "2024-13"], "PERIOD '2024-13'"),
-    (["run", "stereo", "l1", "2024-01", "--spacecraft", "C"], "no spacecraft 'C'"),
-    (["run", "aditya", "l1"], "needs a PERIOD"),
-    (["run", "stereo"], "Missing argument"),
-    (["frobnicate"], "No such command"),
-])
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["run", "nope", "l1", "2024-01"], "unknown mission 'nope'"),
+        (["run", "stereo", "l9", "2024-01"], "no level 'l9'"),
+        (["run", "stereo", "l1", "2024-13"], "PERIOD '2024-13'"),
+        (["run", "stereo", "l1", "2024-01", "--spacecraft", "C"], "no spacecraft 'C'"),
+        (["run", "aditya", "l1"], "needs a PERIOD"),
+        (["run", "stereo"], "Missing argument"),
+        (["frobnicate"], "No such command"),
+    ],
+)
 def test_usage_errors_exit_2(args, text):
     res = run_cli(args)
     assert res.exit_code == 2, res
@@ -56,11 +59,11 @@ def test_unimplemented_level_exits_1():
     class Shell:
         @hookimpl
         def register_missions(self, registry):
-            registry.add(Mission(id="shell", title="Shell", levels={
-                "l1": Level(name="l1")}))  # a level without a level object
+            registry.add(
+                Mission(id="shell", title="Shell", levels={"l1": Level(name="l1")})
+            )  # a level without a level object
 
-    res = run_cli(["run", "shell", "l1", "2024-08-01", "--source", "simulated"],
-                  make_hooks(Shell()))
+    res = run_cli(["run", "shell", "l1", "2024-08-01", "--source", "simulated"], make_hooks(Shell()))
     assert res.exit_code == 1
     assert _one_error_line(res.stderr) == "magfw: error: shell l1: not implemented yet"
 
@@ -81,8 +84,7 @@ def test_plugin_warnings_reach_the_terminal_as_one_line_each(monkeypatch, tmp_pa
 
 
 def test_run_simulated_then_rerun_skips(example_hooks, tmp_path):
-    args = ["run", "example", "l1", "2024-03-01..2024-03-02", "--source", "simulated",
-            "--out", str(tmp_path)]
+    args = ["run", "example", "l1", "2024-03-01..2024-03-02", "--source", "simulated", "--out", str(tmp_path)]
     res = run_cli(args, example_hooks)
     assert res.exit_code == 0, res.stderr
     assert "2 ok, 0 failed, 0 skipped" in res.stdout and "vectors/s" in res.stdout
@@ -91,8 +93,10 @@ def test_run_simulated_then_rerun_skips(example_hooks, tmp_path):
 
 
 def test_dry_run_writes_nothing(example_hooks, tmp_path):
-    res = run_cli(["run", "example", "l1", "2024-03", "--source", "simulated", "--out",
-                   str(tmp_path), "--dry-run"], example_hooks)
+    res = run_cli(
+        ["run", "example", "l1", "2024-03", "--source", "simulated", "--out", str(tmp_path), "--dry-run"],
+        example_hooks,
+    )
     assert res.exit_code == 0 and "31 skipped" in res.stdout
     assert _files(tmp_path) == []
 
@@ -105,13 +109,26 @@ def test_missing_day_fails_that_unit_only(example_hooks, tmp_path):
     archive = tmp_path / "archive"
     _simulate(example_hooks, archive, "2024-03-01..2024-03-03")
     (archive / "raw/2024/EXAMPLE_RAW_20240302.dat").unlink()
-    res = run_cli(["run", "example", "l1", "2024-03-01..2024-03-03", "--source", str(archive),
-                   "--out", str(tmp_path / "out")], example_hooks)
+    res = run_cli(
+        [
+            "run",
+            "example",
+            "l1",
+            "2024-03-01..2024-03-03",
+            "--source",
+            str(archive),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        example_hooks,
+    )
     assert res.exit_code == 1
     line = _one_error_line(res.stderr)
     assert "EXAMPLE_RAW_20240302.dat" in line and "no raw file" in line
     assert [p.name for p in _files(tmp_path / "out")] == [
-        "EXAMPLE_L1_MAG_20240301_V00.cdf", "EXAMPLE_L1_MAG_20240303_V00.cdf"]
+        "EXAMPLE_L1_MAG_20240301_V00.cdf",
+        "EXAMPLE_L1_MAG_20240303_V00.cdf",
+    ]
 
 
 def test_truncated_input_fails_cleanly_and_input_untouched(example_hooks, tmp_path):
@@ -120,8 +137,10 @@ def test_truncated_input_fails_cleanly_and_input_untouched(example_hooks, tmp_pa
     raw = archive / "raw/2024/EXAMPLE_RAW_20240301.dat"
     raw.write_bytes(raw.read_bytes()[:-7])
     before = raw.read_bytes()
-    res = run_cli(["run", "example", "l1", "2024-03-01", "--source", str(archive), "--out",
-                   str(tmp_path / "out")], example_hooks)
+    res = run_cli(
+        ["run", "example", "l1", "2024-03-01", "--source", str(archive), "--out", str(tmp_path / "out")],
+        example_hooks,
+    )
     assert res.exit_code == 1
     assert "truncated" in _one_error_line(res.stderr) and str(raw) in res.stderr
     assert _files(tmp_path / "out") == [] and raw.read_bytes() == before
@@ -132,8 +151,10 @@ def test_bad_calibration_table(example_hooks, tmp_path):
     archive = tmp_path / "archive"
     _simulate(example_hooks, archive, "2024-03-01")
     (archive / "cal/EXAMPLE_CAL_V02.txt").write_text("0.01 1 2\n")  # highest version wins, and is bad
-    res = run_cli(["run", "example", "l1", "2024-03-01", "--source", str(archive), "--out",
-                   str(tmp_path / "out")], example_hooks)
+    res = run_cli(
+        ["run", "example", "l1", "2024-03-01", "--source", str(archive), "--out", str(tmp_path / "out")],
+        example_hooks,
+    )
     assert res.exit_code == 1
     assert "EXAMPLE_CAL_V02.txt: bad calibration table" in _one_error_line(res.stderr)
 
@@ -161,8 +182,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 def http_archive(example_hooks, tmp_path):
     root = tmp_path / "served"
     _simulate(example_hooks, root, "2024-03-01..2024-03-02")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_Handler, directory=str(root)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Handler, directory=str(root))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -171,8 +193,19 @@ def http_archive(example_hooks, tmp_path):
 
 
 def test_run_from_http_archive(example_hooks, http_archive, tmp_path):
-    res = run_cli(["run", "example", "l1", "2024-03-01..2024-03-02", "--source", http_archive,
-                   "--out", str(tmp_path / "out")], example_hooks)
+    res = run_cli(
+        [
+            "run",
+            "example",
+            "l1",
+            "2024-03-01..2024-03-02",
+            "--source",
+            http_archive,
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        example_hooks,
+    )
     assert res.exit_code == 0, res.stderr
     assert len(_files(tmp_path / "out")) == 2
 
@@ -180,8 +213,19 @@ def test_run_from_http_archive(example_hooks, http_archive, tmp_path):
 @pytest.mark.slow  # three attempts with back-off (2 s)
 def test_http_500_fails_that_unit_with_one_line(example_hooks, http_archive, tmp_path):
     _Handler.broken = {"EXAMPLE_RAW_20240302"}
-    res = run_cli(["run", "example", "l1", "2024-03-01..2024-03-02", "--source", http_archive,
-                   "--out", str(tmp_path / "out")], example_hooks)
+    res = run_cli(
+        [
+            "run",
+            "example",
+            "l1",
+            "2024-03-01..2024-03-02",
+            "--source",
+            http_archive,
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        example_hooks,
+    )
     assert res.exit_code == 1
     line = _one_error_line(res.stderr)
     assert "EXAMPLE_RAW_20240302.dat" in line and "500" in line
@@ -191,8 +235,9 @@ def test_http_500_fails_that_unit_with_one_line(example_hooks, http_archive, tmp
 
 
 def test_check_reports_problems_and_exits_1(example_hooks, tmp_path):
-    run_cli(["run", "example", "l1", "2024-03-01", "--source", "simulated", "--out",
-             str(tmp_path)], example_hooks)
+    run_cli(
+        ["run", "example", "l1", "2024-03-01", "--source", "simulated", "--out", str(tmp_path)], example_hooks
+    )
     (good,) = tmp_path.rglob("EXAMPLE_L1_MAG_20240301_V00.cdf")
     assert run_cli(["check", str(good)], example_hooks).exit_code == 0
     renamed = good.with_name("EXAMPLE_L1_MAG_2024031_V00.cdf")
@@ -216,8 +261,9 @@ def test_plot_missing_and_truncated_files(example_hooks, tmp_path):
 
 
 def test_plot_quicklook(example_hooks, tmp_path):
-    run_cli(["run", "example", "l1", "2024-03-01", "--source", "simulated", "--out",
-             str(tmp_path)], example_hooks)
+    run_cli(
+        ["run", "example", "l1", "2024-03-01", "--source", "simulated", "--out", str(tmp_path)], example_hooks
+    )
     (good,) = tmp_path.rglob("EXAMPLE_L1_MAG_20240301_V00.cdf")
     res = run_cli(["plot", str(good), "-o", str(tmp_path / "q.png")], example_hooks)
     assert res.exit_code == 0, res.stderr
@@ -230,10 +276,11 @@ def test_sources_by_role(tmp_path, monkeypatch):
 
     assert resolve_sources(["/a"], {}, "m") == ("/a", {})
     assert resolve_sources(["/a", "spice=https://x/y", "offsets=/o"], {}, "m") == (
-        "/a", {"spice": "https://x/y", "offsets": "/o"})
+        "/a",
+        {"spice": "https://x/y", "offsets": "/o"},
+    )
     # roles only: the first is also the default; a URL is never taken for a role
-    assert resolve_sources(["berkeley=/b", "spice=/s"], {}, "m") == (
-        "/b", {"berkeley": "/b", "spice": "/s"})
+    assert resolve_sources(["berkeley=/b", "spice=/s"], {}, "m") == ("/b", {"berkeley": "/b", "spice": "/s"})
     assert resolve_sources(["https://host/x=1"], {}, "m") == ("https://host/x=1", {})
     config = {"missions": {"m": {"source": "/conf", "sources": {"spice": "/conf-spice"}}}}
     assert resolve_sources(["spice=/cli"], config, "m") == ("/conf", {"spice": "/cli"})
@@ -252,8 +299,9 @@ def test_a_level_reads_its_sources_by_role(tmp_path):
         def fetch(self, ctx):
             main = ctx.archive.get(f"{ctx.day:%Y%m%d}.txt")
             extra = ctx.archive_for("extra").get("extra.txt")
-            return Inputs(files=[InputFile.from_fetched(main, "data"),
-                                 InputFile.from_fetched(extra, "calibration")])
+            return Inputs(
+                files=[InputFile.from_fetched(main, "data"), InputFile.from_fetched(extra, "calibration")]
+            )
 
     toy = Toy("roles")
     toy.level = TwoSources(toy)
@@ -262,21 +310,39 @@ def test_a_level_reads_its_sources_by_role(tmp_path):
     b.mkdir()
     (a / "20240101.txt").write_text("1 2 3")
     (b / "extra.txt").write_text("x")
-    res = run_cli(["run", "roles", "l1", "2024-01-01", "--source", str(a), "--source",
-                   f"extra={b}", "--out", str(tmp_path / "out")], make_hooks(toy))
+    res = run_cli(
+        [
+            "run",
+            "roles",
+            "l1",
+            "2024-01-01",
+            "--source",
+            str(a),
+            "--source",
+            f"extra={b}",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        make_hooks(toy),
+    )
     assert res.exit_code == 0, res.stdout + res.stderr
     (a / "20240102.txt").write_text("1 2 3")
-    res = run_cli(["run", "roles", "l1", "2024-01-02", "--source", str(a), "--out",
-                   str(tmp_path / "out")], make_hooks(toy))
+    res = run_cli(
+        ["run", "roles", "l1", "2024-01-02", "--source", str(a), "--out", str(tmp_path / "out")],
+        make_hooks(toy),
+    )
     assert res.exit_code == 1 and "a/extra.txt" in res.stderr  # no role: the default archive
 
 
-@pytest.mark.parametrize(("args", "text"), [
-    (["--source", "/no/such/archive"], "--source /no/such/archive: no such directory"),
-    (["--source", "ftp://host/x"], "unsupported URL scheme"),
-    (["--source", "spice=/no/such/kernels", "--source", "simulated"], "--source spice="),
-    (["--source", "simulated", "--out", "FILE"], "--out is a file"),
-])
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["--source", "/no/such/archive"], "--source /no/such/archive: no such directory"),
+        (["--source", "ftp://host/x"], "unsupported URL scheme"),
+        (["--source", "spice=/no/such/kernels", "--source", "simulated"], "--source spice="),
+        (["--source", "simulated", "--out", "FILE"], "--out is a file"),
+    ],
+)
 def test_usage_problems_exit_2_before_anything_is_written(args, text, example_hooks, tmp_path):
     out = tmp_path / "out"
     args = [a if a != "FILE" else str(tmp_path / "afile") for a in args]
@@ -306,24 +372,29 @@ def test_run_without_period_uses_the_levels_default_period(tmp_path, monkeypatch
     monkeypatch.setattr(period, "utc_today", lambda: date(2024, 3, 15))
     toy = Toy("lagged")
     hooks = make_hooks(toy)
-    res = run_cli(["run", "lagged", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
-                   "--dry-run"], hooks)
+    res = run_cli(
+        ["run", "lagged", "l1", "--source", "simulated", "--out", str(tmp_path / "o"), "--dry-run"], hooks
+    )
     assert res.exit_code == 2 and "needs a PERIOD" in res.stderr
     mission = hooks.registry.get("lagged")
     lvl = mission.levels["l1"]
     mission.levels["l1"] = lvl.model_copy(update={"default_period": period.DefaultPeriod("month", 2)})
-    res = run_cli(["run", "lagged", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
-                   "--dry-run"], hooks)
+    res = run_cli(
+        ["run", "lagged", "l1", "--source", "simulated", "--out", str(tmp_path / "o"), "--dry-run"], hooks
+    )
     assert res.exit_code == 0, res.stderr
     assert "no PERIOD given: lagged l1 2024-01 (the current month minus 2)" in res.stdout
     assert "31 skipped" in res.stdout
     monkeypatch.chdir(tmp_path)
     (tmp_path / "magfw.toml").write_text("[missions.lagged.default_period]\nl1 = 3\n")
-    res = run_cli(["run", "lagged", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
-                   "--dry-run"], hooks)
+    res = run_cli(
+        ["run", "lagged", "l1", "--source", "simulated", "--out", str(tmp_path / "o"), "--dry-run"], hooks
+    )
     assert res.exit_code == 0, res.stderr
-    assert "lagged l1 2023-12 (the current month minus 3 ([missions.lagged.default_period] l1 = 3))" \
+    assert (
+        "lagged l1 2023-12 (the current month minus 3 ([missions.lagged.default_period] l1 = 3))"
         in res.stdout
+    )
     (tmp_path / "magfw.toml").write_text("[missions.lagged.default_period]\nl1 = -1\n")
     res = run_cli(["run", "lagged", "l1", "--source", "simulated", "--dry-run"], hooks)
     assert res.exit_code == 2 and "must be a whole number >= 0" in res.stderr

@@ -36,22 +36,26 @@ def _run(out: Path, src: Path, fault: str | None = None) -> subprocess.Completed
     if fault:
         env[FAULT_ENV] = fault
     code = SCRIPT.format(tests=str(ROOT / "tests"), out=str(out), src=str(src))
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
 
 
 def _tree(out: Path, hidden: bool = False) -> dict[str, bytes]:
     """The product files (``hidden``: also the commit's backups beside them)."""
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
-            if p.is_file() and ".magfw" not in p.parts
-            and (hidden or not p.name.startswith(".magfw-"))}
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in out.rglob("*")
+        if p.is_file() and ".magfw" not in p.parts and (hidden or not p.name.startswith(".magfw-"))
+    }
 
 
 def _state_files(out: Path) -> list[str]:
     """Anything a commit leaves behind in the state folder (staging, backups)."""
     staging = out / ".magfw" / "staging"
-    return sorted(p.relative_to(out).as_posix() for p in staging.rglob("*") if p.is_file()) \
-        if staging.exists() else []
+    return (
+        sorted(p.relative_to(out).as_posix() for p in staging.rglob("*") if p.is_file())
+        if staging.exists()
+        else []
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +76,7 @@ def states(tmp_path_factory) -> tuple[dict[str, bytes], dict[str, bytes]]:
 @pytest.mark.slow
 def test_reference_versions(states):
     before, after = states
-    assert set(before) == {"fixed/F_20240101_V01.txt", "inc/I_20240101_V00.txt",
-                           "inc/J_20240101_V00.txt"}
+    assert set(before) == {"fixed/F_20240101_V01.txt", "inc/I_20240101_V00.txt", "inc/J_20240101_V00.txt"}
     # the fixed file is replaced; the increment files gain a V01 beside their V00
     assert after["fixed/F_20240101_V01.txt"] == b"2 v1\n"
     assert after["inc/I_20240101_V01.txt"] == b"2 v1\n"
@@ -126,8 +129,7 @@ def test_recovery_after_a_kill_before_the_commit_point_restores_the_old_files(st
     from magfw.testing import make_hooks, run_level
 
     (src / "2024-01-02.txt").write_text("5")
-    s = run_level(make_hooks(Commit(), names=["commit"]), "commit", "l1", "2024-01-02", out,
-                  source=str(src))
+    s = run_level(make_hooks(Commit(), names=["commit"]), "commit", "l1", "2024-01-02", out, source=str(src))
     assert s.ok and any("rolled back" in w for w in s.warnings)
     tree = {k: v for k, v in _tree(out).items() if "20240102" not in k}
     assert tree == before

@@ -13,8 +13,7 @@ import yaml
 from magfw import hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]
-HOOKS = {name: f for name, f in inspect.getmembers(hookspecs, inspect.isfunction)
-         if hasattr(f, "magfw_spec")}
+HOOKS = {name: f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "magfw_spec")}
 PLUGINS_MD = ROOT / "docs" / "plugins.md"
 TEMPLATE = ROOT / "core" / "templates" / "plugin" / "magfw___mission__"
 
@@ -30,11 +29,24 @@ def _blocks(text: str, lang: str) -> list[str]:
 
 
 def test_the_hooks_are_the_ones_we_document():
-    assert set(HOOKS) == {"register_missions", "register_commands", "simulate", "fetch", "read",
-                          "calibrate", "correct", "transform", "average", "quality", "write",
-                          "magfw_product_written", "magfw_run_finished"}
-    assert set(hookspecs.LEVEL_HOOKS) | set(hookspecs.PLUGIN_HOOKS) | set(
-        hookspecs.NOTIFY_HOOKS) == set(HOOKS)
+    assert set(HOOKS) == {
+        "register_missions",
+        "register_commands",
+        "simulate",
+        "fetch",
+        "read",
+        "calibrate",
+        "correct",
+        "transform",
+        "average",
+        "quality",
+        "write",
+        "magfw_product_written",
+        "magfw_run_finished",
+    }
+    assert set(hookspecs.LEVEL_HOOKS) | set(hookspecs.PLUGIN_HOOKS) | set(hookspecs.NOTIFY_HOOKS) == set(
+        HOOKS
+    )
 
 
 @pytest.mark.parametrize("name", sorted(HOOKS))
@@ -93,19 +105,23 @@ def _magfw_imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and (
-                node.module == "magfw" or node.module.startswith("magfw.")):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and (node.module == "magfw" or node.module.startswith("magfw."))
+        ):
             found.add(node.module)
         elif isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name == "magfw" or
-                      a.name.startswith("magfw.")}
+            found |= {a.name for a in node.names if a.name == "magfw" or a.name.startswith("magfw.")}
     return found
 
 
 @pytest.mark.parametrize("plugin", ["stereo", "aditya", "plastic"])
 def test_bundled_plugins_use_only_the_public_api(plugin):
-    bad = {p.relative_to(ROOT).as_posix(): sorted(m for m in _magfw_imports(p) if m != "magfw.api")
-           for p in (ROOT / "plugins" / plugin).rglob("*.py")}
+    bad = {
+        p.relative_to(ROOT).as_posix(): sorted(m for m in _magfw_imports(p) if m != "magfw.api")
+        for p in (ROOT / "plugins" / plugin).rglob("*.py")
+    }
     assert not {k: v for k, v in bad.items() if v}, "import magfw.api only"
 
 
@@ -115,7 +131,10 @@ def test_the_template_uses_only_the_public_api():
 
 
 def test_no_level_dispatch_in_the_plugins():
-    hits = [f"{p}:{i}" for p in (ROOT / "plugins").rglob("*.py")
-            for i, line in enumerate(p.read_text().splitlines(), 1)
-            if re.search(r"ctx\.level\s*(==|!=|in\b)", line)]
+    hits = [
+        f"{p}:{i}"
+        for p in (ROOT / "plugins").rglob("*.py")
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if re.search(r"ctx\.level\s*(==|!=|in\b)", line)
+    ]
     assert hits == []

@@ -22,8 +22,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _pip(py: Path, *args: str) -> None:
-    cmd = [py, "-m", "pip", "install", "--no-index", "--no-build-isolation", "--no-deps",
-           "--disable-pip-version-check", "-q", *args]
+    cmd = [
+        py,
+        "-m",
+        "pip",
+        "install",
+        "--no-index",
+        "--no-build-isolation",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-q",
+        *args,
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -36,10 +46,12 @@ def fresh_env(tmp_path_factory) -> Path:
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir / "bin" / "python"
     site_dir = subprocess.check_output(
-        [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip()
+        [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+    ).strip()
     parents = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
     (Path(site_dir) / "_magfw_parent.pth").write_text(
-        "".join(f"import site; site.addsitedir({p!r})\n" for p in parents))
+        "".join(f"import site; site.addsitedir({p!r})\n" for p in parents)
+    )
     # the venv's own bundled setuptools may be too old to build wheels; use this interpreter's
     subprocess.run([py, "-m", "pip", "uninstall", "-y", "-q", "setuptools"], capture_output=True)
     _pip(py, str(ROOT))
@@ -51,8 +63,7 @@ def fresh_env(tmp_path_factory) -> Path:
 def _run(py: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAGFW_")}
     env["MAGFW_LOG"] = str(cwd / "magfw.log")
-    return subprocess.run([py, *args], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=600)
+    return subprocess.run([py, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
 
 
 @pytest.mark.slow
@@ -74,8 +85,20 @@ def test_new_plugin_installs_passes_its_tests_and_runs(fresh_env, tmp_path):
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
     assert "4 passed" in tests.stdout
 
-    run = _run(fresh_env, "-m", "magfw", "run", "acme", "l1", "2024-01-01", "--source",
-               "simulated", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    run = _run(
+        fresh_env,
+        "-m",
+        "magfw",
+        "run",
+        "acme",
+        "l1",
+        "2024-01-01",
+        "--source",
+        "simulated",
+        "--out",
+        str(tmp_path / "out"),
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     (product,) = (tmp_path / "out").rglob("ACME_L1_MAG_20240101_V00.cdf")
     check = _run(fresh_env, "-m", "magfw", "check", str(product), cwd=tmp_path)
@@ -100,6 +123,12 @@ def test_the_example_plugin_is_not_installed_here(tmp_path):
     when installed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAGFW_")}
     env["MAGFW_LOG"] = str(tmp_path / "magfw.log")
-    out = subprocess.run([sys.executable, "-m", "magfw", "missions"], capture_output=True,
-                         text=True, cwd=tmp_path, env=env, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "magfw", "missions"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
     assert out.returncode == 0 and "acme" not in out.stdout and "example" not in out.stdout

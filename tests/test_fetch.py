@@ -574,8 +574,9 @@ def test_an_interrupted_download_leaves_a_temporary_that_the_next_run_removes(tm
     out = tmp_path / "out"
     cache = out / ".magfw" / "cache" / "host_80" / "x"
     cache.mkdir(parents=True)
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     stale = cache / f"{TMP_PREFIX}{dead}-abc.cdf"
     stale.write_bytes(b"partial")
     live = cache / f"{TMP_PREFIX}{os.getpid()}-def.cdf"

@@ -185,9 +185,7 @@ def test_worked_example_research_5(tmp_path):
     data = np.zeros((n, 3), np.float32)
     data[0] = [1.5, -2.25, 3.0]
     cols = [("BX", "nT", ""), ("BY", "nT", ""), ("BZ", "nT", "")]
-    ffh, ffd = write_flatfile(
-        tmp_path / "example", time, data, cols, created=dt.datetime(2024, 3, 1)
-    )
+    ffh, ffd = write_flatfile(tmp_path / "example", time, data, cols, created=dt.datetime(2024, 3, 1))
     assert ffd.read_bytes()[:20].hex() == "41db59ce800000003fc00000c010000040400000"
     assert ffd.stat().st_size == 1_728_000
     assert ffh.stat().st_size == 17 * 72 == 1224
@@ -370,8 +368,7 @@ def test_bad_type_and_epoch(good):
 def test_bad_version3_dialect(tmp_path):
     base = tmp_path / "izmiran"
     (tmp_path / "izmiran.ffh").write_text(
-        "FLAT FILE VERSION=3.0\nRECORD LENGTH, BYTES=12\nENDIAN=LITTLE\n"
-        "TIME DAY MJD D 0\nH NT H R 8\n"
+        "FLAT FILE VERSION=3.0\nRECORD LENGTH, BYTES=12\nENDIAN=LITTLE\nTIME DAY MJD D 0\nH NT H R 8\n"
     )
     (tmp_path / "izmiran.ffd").write_bytes(np.zeros(2, "<f8,<f4").tobytes())
     with pytest.raises(InputError, match=rf"{base}.ffh: .*unrelated 'FLAT FILE VERSION=3.0' dialect"):

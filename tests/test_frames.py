@@ -48,8 +48,7 @@ def tt_of(iso: str) -> np.int64:
     return np.int64(tt2000_from_iso(np.array([iso]))[0])
 
 
-def day_tt(n: int = N_DAY, start: str = f"{DAY}T00:00:00", step_ns: int = 125_000_000
-           ) -> np.ndarray:
+def day_tt(n: int = N_DAY, start: str = f"{DAY}T00:00:00", step_ns: int = 125_000_000) -> np.ndarray:
     return tt_of(start) + np.arange(n, dtype=np.int64) * step_ns
 
 
@@ -58,11 +57,11 @@ def rotation_angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.linalg.norm(a - b, axis=(-2, -1)) / np.sqrt(2.0)
 
 
-def wobble(et: np.ndarray, t0: float, amplitude: float = WOBBLE_RAD,
-           periods: tuple[float, ...] = WOBBLE_PERIODS_S) -> np.ndarray:
+def wobble(
+    et: np.ndarray, t0: float, amplitude: float = WOBBLE_RAD, periods: tuple[float, ...] = WOBBLE_PERIODS_S
+) -> np.ndarray:
     t = et - t0
-    rv = np.stack([amplitude * np.sin(2 * np.pi * t / p + k) for k, p in enumerate(periods)],
-                  axis=1)
+    rv = np.stack([amplitude * np.sin(2 * np.pi * t / p + k) for k, p in enumerate(periods)], axis=1)
     return rodrigues(rv)
 
 
@@ -89,12 +88,17 @@ def build_scenario(directory: Path, *, ck_rate_hz: float = 1.0, jump: bool = Tru
     directory.mkdir(parents=True, exist_ok=True)
     t0 = float(tt2000_to_et(np.array([tt_of(f"{DAY}T00:00:00")]))[0])
     sclk_a = kernels.write_sclk(directory / "ahead_science_01.sclk", STEREO, start_et=t0 - 86400)
-    sclk_b = kernels.write_sclk(directory / "al1_sclk_v1.tsc", ADITYA, start_et=t0 - 86400,
-                                ticks_per_second=1000)
-    fk = kernels.write_fk(directory / "magfw_test_sc.tf", {
-        **kernels.ck_frame_definition(STEREO_FRAME, STEREO_CK, sclk_id=STEREO, spk_id=STEREO),
-        **kernels.ck_frame_definition(ADITYA_FRAME, ADITYA_CK, sclk_id=ADITYA, spk_id=ADITYA),
-    }, comments="Synthetic spacecraft frames for magfw tests.")
+    sclk_b = kernels.write_sclk(
+        directory / "al1_sclk_v1.tsc", ADITYA, start_et=t0 - 86400, ticks_per_second=1000
+    )
+    fk = kernels.write_fk(
+        directory / "magfw_test_sc.tf",
+        {
+            **kernels.ck_frame_definition(STEREO_FRAME, STEREO_CK, sclk_id=STEREO, spk_id=STEREO),
+            **kernels.ck_frame_definition(ADITYA_FRAME, ADITYA_CK, sclk_id=ADITYA, spk_id=ADITYA),
+        },
+        comments="Synthetic spacecraft frames for magfw tests.",
+    )
     # STEREO-like: circular orbit, 0.96 AU, 2 deg inclination to the ecliptic, 60 deg ahead.
     r = 0.96 * AU_KM
     n = np.sqrt(GM_SUN / r**3)
@@ -103,8 +107,16 @@ def build_scenario(directory: Path, *, ck_rate_hz: float = 1.0, jump: bool = Tru
     th = np.radians(95.0) + n * (et_s - t0)
     pos = r * np.stack([np.cos(th), np.sin(th) * np.cos(inc), np.sin(th) * np.sin(inc)], 1)
     vel = r * n * np.stack([-np.sin(th), np.cos(th) * np.cos(inc), np.cos(th) * np.sin(inc)], 1)
-    spk_a = kernels.write_spk(directory / "ahead_2024_303_01.depm.bsp", STEREO, 10, "ECLIPJ2000",
-                              et_s, np.hstack([pos, vel]), spk_type=13, degree=7)
+    spk_a = kernels.write_spk(
+        directory / "ahead_2024_303_01.depm.bsp",
+        STEREO,
+        10,
+        "ECLIPJ2000",
+        et_s,
+        np.hstack([pos, vel]),
+        spk_type=13,
+        degree=7,
+    )
     with kernels.kernel_pool([sclk_a, sclk_b, fk, spk_a]):
         ecl = sp.pxform("ECLIPJ2000", "J2000", t0)
         north = np.broadcast_to(ecl[:, 2], (1, 3))
@@ -116,11 +128,23 @@ def build_scenario(directory: Path, *, ck_rate_hz: float = 1.0, jump: bool = Tru
         ys /= np.linalg.norm(ys, axis=1, keepdims=True)
         zs = np.cross(xs, ys)
         ph = 2 * np.pi * (et_h - t0) / (178 * 86400.0)
-        p_h = (0.01 * sun + 2.0e5 * np.cos(ph)[:, None] * xs + 6.6e5 * np.sin(ph)[:, None] * ys
-               + 1.2e5 * np.cos(ph)[:, None] * zs)
+        p_h = (
+            0.01 * sun
+            + 2.0e5 * np.cos(ph)[:, None] * xs
+            + 6.6e5 * np.sin(ph)[:, None] * ys
+            + 1.2e5 * np.cos(ph)[:, None] * zs
+        )
         v_h = np.gradient(p_h, et_h, axis=0)
-        spk_b = kernels.write_spk(directory / "al1_eph_28oct2024_02nov2024_v1.bsp", ADITYA, 399,
-                                  "J2000", et_h, np.hstack([p_h, v_h]), spk_type=9, degree=7)
+        spk_b = kernels.write_spk(
+            directory / "al1_eph_28oct2024_02nov2024_v1.bsp",
+            ADITYA,
+            399,
+            "J2000",
+            et_h,
+            np.hstack([p_h, v_h]),
+            spk_type=9,
+            degree=7,
+        )
         sp.furnsh(str(spk_b))
         et_c = np.arange(t0 - 120.0, t0 + 86400.0 + 120.0, 1.0 / ck_rate_hz)
         if jump:  # a last pre-jump record 1 ms before the jump keeps the CK gap-free
@@ -131,16 +155,23 @@ def build_scenario(directory: Path, *, ck_rate_hz: float = 1.0, jump: bool = Tru
         starts = None
         if jump:
             after = et_c >= t0 + 43200.0
-            c_a[after] = rodrigues(np.tile([0.0, 0.0, np.radians(2.0)], (after.sum(), 1))) @ \
-                c_a[after]
+            c_a[after] = rodrigues(np.tile([0.0, 0.0, np.radians(2.0)], (after.sum(), 1))) @ c_a[after]
             starts = [t0 + 43200.0]
-        ck_a = kernels.write_ck(directory / "ahead_2024_304_01.ah.bc", STEREO_CK, "J2000", STEREO,
-                                et_c, frames.m2q(c_a), interval_starts=starts)
+        ck_a = kernels.write_ck(
+            directory / "ahead_2024_304_01.ah.bc",
+            STEREO_CK,
+            "J2000",
+            STEREO,
+            et_c,
+            frames.m2q(c_a),
+            interval_starts=starts,
+        )
         # Aditya-like attitude: +X to the Sun, +Y toward ecliptic north, wobble.
         al, _ = cyice.spkpos_v(str(ADITYA), et_c, "J2000", "NONE", "SUN")
         c_b = wobble(et_c, t0, periods=(700.0, 1100.0, 1300.0)) @ frame_rows(-al, north, "Y")
-        ck_b = kernels.write_ck(directory / "al1_att_20241030_v01.bc", ADITYA_CK, "J2000",
-                                ADITYA, et_c, frames.m2q(c_b))
+        ck_b = kernels.write_ck(
+            directory / "al1_att_20241030_v01.bc", ADITYA_CK, "J2000", ADITYA, et_c, frames.m2q(c_b)
+        )
     return Scenario(directory, [sclk_a, sclk_b, fk, spk_a, spk_b, ck_a, ck_b, GSM_FK_PATH], t0)
 
 
@@ -198,13 +229,20 @@ TOL_RAD = 1e-6
 SLOW = pytest.mark.slow  # the exhaustive cases; a representative few stay in the fast loop
 
 
-@pytest.mark.parametrize(("a", "b", "observer"), [
-    ("J2000", "GSE", None), pytest.param("GSE", "HEE", None, marks=SLOW),
-    pytest.param("J2000", "HEEQ", None, marks=SLOW), pytest.param("HEEQ", "HCI", None, marks=SLOW),
-    ("GSE", "GSM_FIXED2000", None), pytest.param("ECLIPJ2000", "ECLIPDATE", None, marks=SLOW),
-    ("J2000", "RTN", "STEREO AHEAD"), pytest.param("IAU_EARTH", "GSE", None, marks=SLOW),
-    pytest.param("RTN", "HEEQ", ADITYA, marks=SLOW),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "observer"),
+    [
+        ("J2000", "GSE", None),
+        pytest.param("GSE", "HEE", None, marks=SLOW),
+        pytest.param("J2000", "HEEQ", None, marks=SLOW),
+        pytest.param("HEEQ", "HCI", None, marks=SLOW),
+        ("GSE", "GSM_FIXED2000", None),
+        pytest.param("ECLIPJ2000", "ECLIPDATE", None, marks=SLOW),
+        ("J2000", "RTN", "STEREO AHEAD"),
+        pytest.param("IAU_EARTH", "GSE", None, marks=SLOW),
+        pytest.param("RTN", "HEEQ", ADITYA, marks=SLOW),
+    ],
+)
 def test_ephemeris_frames_match_pxform(pool, day, a, b, observer) -> None:
     """A day at 8 Hz through the default (ephemeris) grid vs pxform at 3,000 spread samples,
     which include the last sample and samples in the middle of grid cells."""
@@ -231,9 +269,15 @@ def test_attitude_day_within_1e6_rad_everywhere(pool, day) -> None:
         assert err.max() < TOL_RAD, (frame, err.max())
 
 
-@pytest.mark.parametrize(("to", "observer"), [
-    ("GSE", None), pytest.param("GSM_FIXED2000", None, marks=SLOW),
-    pytest.param("RTN", ADITYA, marks=SLOW), pytest.param("HEEQ", None, marks=SLOW)])
+@pytest.mark.parametrize(
+    ("to", "observer"),
+    [
+        ("GSE", None),
+        pytest.param("GSM_FIXED2000", None, marks=SLOW),
+        pytest.param("RTN", ADITYA, marks=SLOW),
+        pytest.param("HEEQ", None, marks=SLOW),
+    ],
+)
 def test_spacecraft_to_dynamic_frames(pool, day, to, observer) -> None:
     """Spacecraft -> dynamic frame (two legs on two grids) vs pxform at 5,000 samples."""
     m = frames.rotation_matrices(day, ADITYA_FRAME, to, observer=observer)
@@ -242,12 +286,21 @@ def test_spacecraft_to_dynamic_frames(pool, day, to, observer) -> None:
     assert rotation_angle(m[sub], reference(day[sub], ADITYA_FRAME, target)).max() < TOL_RAD
 
 
-@pytest.mark.parametrize(("frame", "rate", "grid"), [
-    ("J2000", "const", np.inf), ("HCI", "const", np.inf), ("GSE", "slow", 300.0),
-    ("HEEQ", "slow", 300.0), ("ECLIPDATE", "slow", 300.0), ("IAU_EARTH", "slow", 60.0),
-    ("IAU_SUN", "slow", 300.0), ("GSM_FIXED2000", "slow", 60.0), ("GSM", "slow", 60.0),
-    (ADITYA_FRAME, "fast", 10.0),
-])
+@pytest.mark.parametrize(
+    ("frame", "rate", "grid"),
+    [
+        ("J2000", "const", np.inf),
+        ("HCI", "const", np.inf),
+        ("GSE", "slow", 300.0),
+        ("HEEQ", "slow", 300.0),
+        ("ECLIPDATE", "slow", 300.0),
+        ("IAU_EARTH", "slow", 60.0),
+        ("IAU_SUN", "slow", 300.0),
+        ("GSM_FIXED2000", "slow", 60.0),
+        ("GSM", "slow", 60.0),
+        (ADITYA_FRAME, "fast", 10.0),
+    ],
+)
 def test_frames_are_classified_from_their_definitions(pool, frame, rate, grid) -> None:
     """Frozen dynamic frames are constant; frames built from ephemerides and constant vectors
     in slow frames follow the ephemeris grid (60 s when IAU_EARTH is among them), whatever
@@ -260,14 +313,28 @@ def test_unknown_dynamic_frames_are_attitude_legs(pool) -> None:
     """A TWO-VECTOR frame built on a spacecraft's position is not assumed slow: it is
     interpolated on the attitude grid with the midpoint check."""
     p = "FRAME_1499998_"
-    sp.lmpool(["FRAME_TEST_SC_SUN = 1499998", f"{p}NAME = 'TEST_SC_SUN'", f"{p}CLASS = 5",
-               f"{p}CLASS_ID = 1499998", f"{p}CENTER = 399", f"{p}RELATIVE = 'J2000'",
-               f"{p}DEF_STYLE = 'PARAMETERIZED'", f"{p}FAMILY = 'TWO-VECTOR'",
-               f"{p}PRI_AXIS = 'X'", f"{p}PRI_VECTOR_DEF = 'OBSERVER_TARGET_POSITION'",
-               f"{p}PRI_OBSERVER = '{ADITYA}'", f"{p}PRI_TARGET = 'SUN'",
-               f"{p}PRI_ABCORR = 'NONE'", f"{p}SEC_AXIS = 'Z'",
-               f"{p}SEC_VECTOR_DEF = 'CONSTANT'", f"{p}SEC_FRAME = 'ECLIPJ2000'",
-               f"{p}SEC_SPEC = 'RECTANGULAR'", f"{p}SEC_VECTOR = ( 0, 0, 1 )"])
+    sp.lmpool(
+        [
+            "FRAME_TEST_SC_SUN = 1499998",
+            f"{p}NAME = 'TEST_SC_SUN'",
+            f"{p}CLASS = 5",
+            f"{p}CLASS_ID = 1499998",
+            f"{p}CENTER = 399",
+            f"{p}RELATIVE = 'J2000'",
+            f"{p}DEF_STYLE = 'PARAMETERIZED'",
+            f"{p}FAMILY = 'TWO-VECTOR'",
+            f"{p}PRI_AXIS = 'X'",
+            f"{p}PRI_VECTOR_DEF = 'OBSERVER_TARGET_POSITION'",
+            f"{p}PRI_OBSERVER = '{ADITYA}'",
+            f"{p}PRI_TARGET = 'SUN'",
+            f"{p}PRI_ABCORR = 'NONE'",
+            f"{p}SEC_AXIS = 'Z'",
+            f"{p}SEC_VECTOR_DEF = 'CONSTANT'",
+            f"{p}SEC_FRAME = 'ECLIPJ2000'",
+            f"{p}SEC_SPEC = 'RECTANGULAR'",
+            f"{p}SEC_VECTOR = ( 0, 0, 1 )",
+        ]
+    )
     f = frames._resolve(pool, "TEST_SC_SUN", None)
     assert (f.rate, f.grid) == ("fast", 10.0)
     tt = day_tt(8 * 600)
@@ -289,14 +356,15 @@ def test_fast_attitude_falls_back_to_exact(scenario, tmp_path) -> None:
     """A CK that changes faster than the grid (1e-4 rad jitter at 0.7 s) fails the midpoint
     check, so its samples are evaluated exactly."""
     frame, ck_id = "TEST_JITTER", -234900
-    fk = kernels.write_fk(tmp_path / "jitter.tf", kernels.ck_frame_definition(
-        frame, ck_id, sclk_id=STEREO, spk_id=STEREO))
+    fk = kernels.write_fk(
+        tmp_path / "jitter.tf", kernels.ck_frame_definition(frame, ck_id, sclk_id=STEREO, spk_id=STEREO)
+    )
     et = scenario.t0 + np.arange(-10.0, 3610.0, 0.05)
-    rv = 1e-4 * np.stack([np.sin(2 * np.pi * et / 0.7), np.cos(2 * np.pi * et / 1.3),
-                          np.zeros_like(et)], axis=1)
+    rv = 1e-4 * np.stack(
+        [np.sin(2 * np.pi * et / 0.7), np.cos(2 * np.pi * et / 1.3), np.zeros_like(et)], axis=1
+    )
     with kernels.kernel_pool(scenario.files + [fk]):
-        ck = kernels.write_ck(tmp_path / "jitter.bc", ck_id, "J2000", STEREO, et,
-                              frames.m2q(rodrigues(rv)))
+        ck = kernels.write_ck(tmp_path / "jitter.bc", ck_id, "J2000", STEREO, et, frames.m2q(rodrigues(rv)))
         kernels.active_pool().load([ck])
         tt = day_tt(8 * 3600)
         m = frames.rotation_matrices(tt, frame, "J2000")
@@ -309,16 +377,21 @@ def test_grid_zero_is_exact(pool) -> None:
     assert rotation_angle(m, reference(tt, ADITYA_FRAME, "MAGFW_GSE")).max() < 1e-14
 
 
-@pytest.mark.parametrize(("a", "b", "observer"), [
-    (ADITYA_FRAME, "GSM", None), ("GSE", "GSM", None), (STEREO_FRAME, "RTN", STEREO),
-    ("HEE", "HCI", None), ("J2000", "GSM_FIXED2000", None),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "observer"),
+    [
+        (ADITYA_FRAME, "GSM", None),
+        ("GSE", "GSM", None),
+        (STEREO_FRAME, "RTN", STEREO),
+        ("HEE", "HCI", None),
+        ("J2000", "GSM_FIXED2000", None),
+    ],
+)
 def test_round_trips(pool, a, b, observer) -> None:
     tt = day_tt(40_000, step_ns=2_160_000_000)
     rng = np.random.default_rng(1)
     v = rng.normal(size=(tt.size, 3)) * 50.0
-    back = frames.rotate(frames.rotate(v, tt, a, b, observer=observer), tt, b, a,
-                         observer=observer)
+    back = frames.rotate(frames.rotate(v, tt, a, b, observer=observer), tt, b, a, observer=observer)
     assert np.abs(back - v).max() < 1e-9 * 50
     m = frames.rotation_matrices(tt, a, b, observer=observer)
     assert np.abs(np.linalg.det(m) - 1).max() < 1e-12
@@ -362,15 +435,30 @@ def gsm_pxform_reference(tt: np.ndarray) -> np.ndarray:
     et = tt2000_to_et(tt)
     lat, lon = igrf.dipole_pole_latlon(float(igrf.et_to_decimal_year(et.mean())))
     p = "FRAME_1499999_"
-    sp.lmpool(["FRAME_TEST_GSM_IGRF = 1499999", f"{p}NAME = 'TEST_GSM_IGRF'", f"{p}CLASS = 5",
-               f"{p}CLASS_ID = 1499999", f"{p}CENTER = 399", f"{p}RELATIVE = 'J2000'",
-               f"{p}DEF_STYLE = 'PARAMETERIZED'", f"{p}FAMILY = 'TWO-VECTOR'",
-               f"{p}PRI_AXIS = 'X'", f"{p}PRI_VECTOR_DEF = 'OBSERVER_TARGET_POSITION'",
-               f"{p}PRI_OBSERVER = 'EARTH'", f"{p}PRI_TARGET = 'SUN'", f"{p}PRI_ABCORR = 'NONE'",
-               f"{p}SEC_AXIS = 'Z'", f"{p}SEC_VECTOR_DEF = 'CONSTANT'",
-               f"{p}SEC_FRAME = 'IAU_EARTH'", f"{p}SEC_SPEC = 'LATITUDINAL'",
-               f"{p}SEC_UNITS = 'DEGREES'", f"{p}SEC_LONGITUDE = {lon!r}",
-               f"{p}SEC_LATITUDE = {lat!r}"])
+    sp.lmpool(
+        [
+            "FRAME_TEST_GSM_IGRF = 1499999",
+            f"{p}NAME = 'TEST_GSM_IGRF'",
+            f"{p}CLASS = 5",
+            f"{p}CLASS_ID = 1499999",
+            f"{p}CENTER = 399",
+            f"{p}RELATIVE = 'J2000'",
+            f"{p}DEF_STYLE = 'PARAMETERIZED'",
+            f"{p}FAMILY = 'TWO-VECTOR'",
+            f"{p}PRI_AXIS = 'X'",
+            f"{p}PRI_VECTOR_DEF = 'OBSERVER_TARGET_POSITION'",
+            f"{p}PRI_OBSERVER = 'EARTH'",
+            f"{p}PRI_TARGET = 'SUN'",
+            f"{p}PRI_ABCORR = 'NONE'",
+            f"{p}SEC_AXIS = 'Z'",
+            f"{p}SEC_VECTOR_DEF = 'CONSTANT'",
+            f"{p}SEC_FRAME = 'IAU_EARTH'",
+            f"{p}SEC_SPEC = 'LATITUDINAL'",
+            f"{p}SEC_UNITS = 'DEGREES'",
+            f"{p}SEC_LONGITUDE = {lon!r}",
+            f"{p}SEC_LATITUDE = {lat!r}",
+        ]
+    )
     return cyice.pxform_v("J2000", "TEST_GSM_IGRF", et)
 
 
@@ -384,8 +472,9 @@ def test_gsm_igrf_matches_spice_two_vector_frame(pool) -> None:
 
 def test_gsm_fixed_2000_differs_from_igrf_as_published(pool) -> None:
     """The fixed 2000.0 pole is 0.5-1.3 deg away from IGRF GSM in 2024-2026 (research note)."""
-    tt = tt2000_from_iso(np.array(["2024-01-15T00:00:00", "2024-07-01T00:00:00",
-                                   "2025-03-20T12:00:00", "2026-04-10T00:00:00"]))
+    tt = tt2000_from_iso(
+        np.array(["2024-01-15T00:00:00", "2024-07-01T00:00:00", "2025-03-20T12:00:00", "2026-04-10T00:00:00"])
+    )
     d = np.abs(frames.gse_to_gsm_angle(tt) - frames.gse_to_gsm_angle(tt, "GSM_FIXED2000"))
     assert np.all((d > 0.5) & (d < 1.3))
 
@@ -396,13 +485,17 @@ def test_positions_match_spkpos(pool, day) -> None:
     at most 2 mm at 0.96 AU (HEE, HEEQ) and 0.6 mm at L1 (GSM_FIXED2000)."""
     sub = day[::97]
     et = tt2000_to_et(sub)
-    cases = [(STEREO, "HEEQ", "SUN"), (STEREO, "HCI", "SUN"), (STEREO, "HEE", "SUN"),
-             (ADITYA, "GSE", "EARTH"), (ADITYA, "GSM_FIXED2000", "EARTH"),
-             ("EARTH", "ECLIPJ2000", "SUN")]
+    cases = [
+        (STEREO, "HEEQ", "SUN"),
+        (STEREO, "HCI", "SUN"),
+        (STEREO, "HEE", "SUN"),
+        (ADITYA, "GSE", "EARTH"),
+        (ADITYA, "GSM_FIXED2000", "EARTH"),
+        ("EARTH", "ECLIPJ2000", "SUN"),
+    ]
     for target, frame, center in cases:
         p = frames.positions(sub, target, frame, center=center)
-        ref, _ = cyice.spkpos_v(str(target), et, frames._ALIASES.get(frame, frame), "NONE",
-                                center)
+        ref, _ = cyice.spkpos_v(str(target), et, frames._ALIASES.get(frame, frame), "NONE", center)
         assert np.linalg.norm(p - ref, axis=1).max() < 1e-3, (target, frame)
     # GSM (IGRF): J2000 spkpos rotated by the exact per-sample GSM matrices.
     p = frames.positions(sub, ADITYA, "GSM")
@@ -428,8 +521,7 @@ def test_rtn_axes_follow_definition(pool) -> None:
     assert np.abs(m - np.stack([r, t, np.cross(r, t)], axis=1)).max() < 1e-12
     # The STEREO-like spacecraft points +X at the Sun (B_R = -B_x) within its 0.1 deg wobble
     # before the 2 deg attitude jump at 12:00, and within 2.2 deg after it.
-    v = frames.rotate(np.tile([1.0, 0, 0], (tt.size, 1)), tt, STEREO_FRAME, "RTN",
-                      observer=STEREO)
+    v = frames.rotate(np.tile([1.0, 0, 0], (tt.size, 1)), tt, STEREO_FRAME, "RTN", observer=STEREO)
     assert np.all(v[:12, 0] < -np.cos(np.radians(0.2)))
     assert np.all(v[12:, 0] < -np.cos(np.radians(2.2)))
 
@@ -439,13 +531,18 @@ def test_outside_coverage_is_one_clear_error(pool) -> None:
     with pytest.raises(KernelError) as exc:
         frames.rotate(np.ones((tt.size, 3)), tt, ADITYA_FRAME, "GSE")
     msg = str(exc.value)
-    assert msg == ("CK for TEST_AL1_SC (-156001): no coverage 2024-10-31T00:05:00 .. "
-                   "2024-10-31T00:20:00 (loaded: al1_att_20241030_v01.bc)")
+    assert msg == (
+        "CK for TEST_AL1_SC (-156001): no coverage 2024-10-31T00:05:00 .. "
+        "2024-10-31T00:20:00 (loaded: al1_att_20241030_v01.bc)"
+    )
     assert "\n" not in msg
     far = day_tt(3, start="2024-11-05T00:00:00")
-    with pytest.raises(KernelError, match=r"^SPK for STEREO AHEAD \(-234\): no coverage "
-                                          r"2024-11-05T00:00:00 \.\. 2024-11-05T00:00:00\.250 "
-                                          r"\(loaded: ahead_2024_303_01.depm.bsp\)$"):
+    with pytest.raises(
+        KernelError,
+        match=r"^SPK for STEREO AHEAD \(-234\): no coverage "
+        r"2024-11-05T00:00:00 \.\. 2024-11-05T00:00:00\.250 "
+        r"\(loaded: ahead_2024_303_01.depm.bsp\)$",
+    ):
         frames.rotate(np.ones((3, 3)), far, "J2000", "RTN", observer=STEREO)
 
 
@@ -483,13 +580,19 @@ def test_other_thread_cannot_use_the_pool(pool) -> None:
 def test_igrf_table_matches_research_values() -> None:
     """The published IGRF-14 numbers (nT) and pole positions of the research note."""
     t = igrf.igrf14()
-    for year, g10, g11, h11 in ((2000.0, -29619.4, -1728.2, 5186.1),
-                                (2020.0, -29403.41, -1451.37, 4653.35),
-                                (2025.0, -29350.0, -1410.3, 4545.5)):
+    for year, g10, g11, h11 in (
+        (2000.0, -29619.4, -1728.2, 5186.1),
+        (2020.0, -29403.41, -1451.37, 4653.35),
+        (2025.0, -29350.0, -1410.3, 4545.5),
+    ):
         i = int(np.flatnonzero(t.epochs == year)[0])
         assert (t.g10[i], t.g11[i], t.h11[i]) == (g10, g11, h11)
-    for year, lat, lon in ((2000.0, 79.54, 288.43), (2020.0, 80.59, 287.32),
-                           (2025.0, 80.79, 287.24), (2030.0, 80.99, 287.04)):
+    for year, lat, lon in (
+        (2000.0, 79.54, 288.43),
+        (2020.0, 80.59, 287.32),
+        (2025.0, 80.79, 287.24),
+        (2030.0, 80.99, 287.04),
+    ):
         got = igrf.dipole_pole_latlon(year)
         assert abs(got[0] - lat) < 0.005 and abs(got[1] - lon) < 0.005
     g10, g11, h11, valid = igrf.dipole_coefficients(np.array([2027.5, 2031.0, 1899.0]))
@@ -500,8 +603,7 @@ def test_igrf_table_matches_research_values() -> None:
 
 def test_igrf_table_matches_ppigrf_source() -> None:
     """The shipped degree-1 rows equal those of IGRF14.shc as distributed in ppigrf."""
-    ppigrf = pytest.importorskip("ppigrf", reason="ppigrf (the source of the IGRF-14 table) "
-                                                  "is not installed")
+    ppigrf = pytest.importorskip("ppigrf", reason="ppigrf (the source of the IGRF-14 table) is not installed")
     full = igrf.read_shc_degree1(Path(ppigrf.__file__).parent / "IGRF14.shc")
     ours = igrf.igrf14()
     for name in ("epochs", "g10", "g11", "h11"):

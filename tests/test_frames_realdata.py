@@ -33,8 +33,9 @@ def realfile(*parts: str) -> Path:
 
 def angle_about_x(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Rotation angle (deg) about X taking the (y, z) part of ``a`` to that of ``b``."""
-    return np.degrees(np.arctan2(a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1],
-                                 a[:, 1] * b[:, 1] + a[:, 2] * b[:, 2]))
+    return np.degrees(
+        np.arctan2(a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1], a[:, 1] * b[:, 1] + a[:, 2] * b[:, 2])
+    )
 
 
 @pytest.fixture
@@ -46,20 +47,24 @@ def pool():
 def test_magfw_frames_equal_heliospheric_tf(pool) -> None:
     """The MAGFW_* frames repeat heliospheric_v004u.tf (W. Thompson): identical matrices."""
     pool.load([realfile("spice", "heliospheric_v004u.tf")])
-    et = tt2000_to_et(tt2000_from_iso(np.array(["2006-11-01T00:00:00", "2016-12-31T23:59:60.5",
-                                                "2024-10-30T01:10:00"])))
-    for ours, theirs in (("MAGFW_ECLIPDATE", "ECLIPDATE"), ("MAGFW_GSE", "GSE"),
-                         ("MAGFW_HEE", "HEE"), ("MAGFW_HEEQ", "HEEQ"), ("MAGFW_HCI", "HCI")):
+    et = tt2000_to_et(
+        tt2000_from_iso(np.array(["2006-11-01T00:00:00", "2016-12-31T23:59:60.5", "2024-10-30T01:10:00"]))
+    )
+    for ours, theirs in (
+        ("MAGFW_ECLIPDATE", "ECLIPDATE"),
+        ("MAGFW_GSE", "GSE"),
+        ("MAGFW_HEE", "HEE"),
+        ("MAGFW_HEEQ", "HEEQ"),
+        ("MAGFW_HCI", "HCI"),
+    ):
         for e in et:
-            assert np.abs(sp.pxform("J2000", ours, e) - sp.pxform("J2000", theirs, e)).max() \
-                < 1e-15
+            assert np.abs(sp.pxform("J2000", ours, e) - sp.pxform("J2000", theirs, e)).max() < 1e-15
 
 
 def test_shipped_pck_equals_pck00010() -> None:
     """Every constant of magfw_pck.tpc equals NAIF's pck00010.tpc."""
     pck = realfile("spice", "pck00010.tpc")
-    keys = [f"BODY{b}_{k}" for b in (10, 399)
-            for k in ("POLE_RA", "POLE_DEC", "PM", "LONG_AXIS", "RADII")]
+    keys = [f"BODY{b}_{k}" for b in (10, 399) for k in ("POLE_RA", "POLE_DEC", "PM", "LONG_AXIS", "RADII")]
     values = {}
     for path in (pck, kernels.MAGFW_PCK):
         sp.furnsh(str(path))
@@ -90,8 +95,7 @@ def test_mms1_gse_gsm(pool) -> None:
     ts = cdf.varget("Epoch_state").astype(np.int64)
     rg = cdf.varget("mms1_fgm_r_gse_brst_l2")[:, :3].astype(np.float64)
     rm = cdf.varget("mms1_fgm_r_gsm_brst_l2")[:, :3].astype(np.float64)
-    assert np.abs(angle_about_x(rm, frames.rotate(rg, ts, "GSE", "GSM"))).max() \
-        < MODEL_SPREAD_DEG
+    assert np.abs(angle_about_x(rm, frames.rotate(rg, ts, "GSE", "GSM"))).max() < MODEL_SPREAD_DEG
     # the fixed 2000.0 pole (Aditya-L1's GSM) is clearly not what MMS used (0.52 deg off in 2015)
     pool.load([GSM_FK_PATH])
     fixed = angle_about_x(gsm, frames.rotate(gse, tt, "GSE", "GSM_FIXED2000"))[strong]
@@ -103,13 +107,12 @@ def test_rbsp_magephem_gse_gsm(pool) -> None:
     (measured); limit 0.05 deg."""
     path = realfile("rbsp", "20130218_rbspa_MagEphem.txt")
     lines = path.read_text().splitlines()
-    header = json.loads("\n".join(ln[1:] for ln in lines if ln.startswith("#"))
-                        .split("end JSON")[0])
+    header = json.loads("\n".join(ln[1:] for ln in lines if ln.startswith("#")).split("end JSON")[0])
     rows = [ln.split() for ln in lines if ln.strip() and not ln.startswith("#")]
 
     def column(name: str) -> np.ndarray:
         c = header[name]["START_COLUMN"]
-        return np.array([[float(x) for x in r[c:c + 3]] for r in rows])
+        return np.array([[float(x) for x in r[c : c + 3]] for r in rows])
 
     tt = tt2000_from_iso(np.array([r[0].rstrip("Z") for r in rows]))
     rgse, rgsm = column("Rgse"), column("Rgsm")
@@ -129,8 +132,7 @@ def test_dscovr_velocities_gse_gsm(pool) -> None:
     agreement there (0.035 deg, measured) must be within 0.05 deg.
     """
     netcdf = pytest.importorskip("scipy.io", reason="scipy reads this netCDF-3 file")
-    path = realfile("dscovr", "oe_f1m_dscovr_s20230715000000_e20230715235959_"
-                              "p20230716022223_pub.nc")
+    path = realfile("dscovr", "oe_f1m_dscovr_s20230715000000_e20230715235959_p20230716022223_pub.nc")
     f = netcdf.netcdf_file(str(path), "r", mmap=False)
     gse = np.stack([f.variables[f"proton_v{c}_gse"].data for c in "xyz"], 1).astype(float)
     gsm = np.stack([f.variables[f"proton_v{c}_gsm"].data for c in "xyz"], 1).astype(float)
@@ -151,9 +153,12 @@ def test_dscovr_velocities_gse_gsm(pool) -> None:
 
 
 RESEARCH_TABLE = [  # UTC, Aditya FK fixed-2000 GSM angle, IMAP_GSM (IGRF-14) angle (deg)
-    ("2024-01-15T00:00:00", -21.112, -19.857), ("2024-07-01T00:00:00", -6.438, -5.283),
-    ("2024-10-30T01:10:00", 10.528, 11.455), ("2025-03-20T12:00:00", -13.397, -14.558),
-    ("2025-06-21T06:00:00", 3.345, 2.775), ("2025-12-21T18:00:00", -3.500, -2.902),
+    ("2024-01-15T00:00:00", -21.112, -19.857),
+    ("2024-07-01T00:00:00", -6.438, -5.283),
+    ("2024-10-30T01:10:00", 10.528, 11.455),
+    ("2025-03-20T12:00:00", -13.397, -14.558),
+    ("2025-06-21T06:00:00", 3.345, 2.775),
+    ("2025-12-21T18:00:00", -3.500, -2.902),
     ("2026-04-10T00:00:00", -32.122, -30.946),
 ]
 

@@ -96,8 +96,7 @@ def test_hook_correct(hooks, tmp_path):
 
 
 def test_hook_transform(hooks, tmp_path):
-    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out", options={"gain": 2.0,
-                                                                           "offset": 1.0})
+    run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out", options={"gain": 2.0, "offset": 1.0})
     product = _product(tmp_path / "out")
     assert product["values"] == [-(2.0 * x - 1.0) for x in range(10)]
     assert product["steps"].index("transform") == 3
@@ -143,8 +142,10 @@ def test_hook_magfw_product_written(tmp_path):
     summary = run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", tmp_path / "out")
     assert summary.ok
     sizes = [p.stat().st_size for p in summary.outputs]
-    assert seen == [("toy", "2024-01-01", "summary", sizes[0]),
-                    ("toy", "2024-01-02", "summary", sizes[1])]  # committed, in place
+    assert seen == [
+        ("toy", "2024-01-01", "summary", sizes[0]),
+        ("toy", "2024-01-02", "summary", sizes[1]),
+    ]  # committed, in place
 
 
 def test_hook_magfw_run_finished(tmp_path):
@@ -153,8 +154,7 @@ def test_hook_magfw_run_finished(tmp_path):
     class Watcher:
         @hookimpl
         def magfw_run_finished(self, summary):
-            got.append((summary.request.level, summary.count("ok"),
-                        [p.name for p in summary.outputs]))
+            got.append((summary.request.level, summary.count("ok"), [p.name for p in summary.outputs]))
 
     class Broken:
         @hookimpl
@@ -168,8 +168,21 @@ def test_hook_magfw_run_finished(tmp_path):
 
 
 def test_level_options_reach_steps_through_cli(hooks, tmp_path):
-    res = run_cli(["run", "toy", "l1", "2024-01-01", "--source", "simulated", "--out",
-                   str(tmp_path / "o"), "--gain", "3"], hooks)
+    res = run_cli(
+        [
+            "run",
+            "toy",
+            "l1",
+            "2024-01-01",
+            "--source",
+            "simulated",
+            "--out",
+            str(tmp_path / "o"),
+            "--gain",
+            "3",
+        ],
+        hooks,
+    )
     assert res.exit_code == 0, res.stderr
     assert _product(tmp_path / "o")["mean"] == pytest.approx(-13.5)
     res = run_cli(["run", "toy", "l1", "2024-01-01", "--source", "simulated", "--colour", "x"], hooks)
@@ -188,8 +201,7 @@ def test_a_failing_hook_names_mission_level_hook_and_plugin(tmp_path):
         raise ZeroDivisionError("division by zero")
 
     toy.level.transform = hookimpl(transform)  # type: ignore[method-assign]
-    summary = run_level(make_hooks(toy, names=["boomplugin"]), "boom", "l1", "2024-01-01",
-                        tmp_path / "out")
+    summary = run_level(make_hooks(toy, names=["boomplugin"]), "boom", "l1", "2024-01-01", tmp_path / "out")
     (result,) = summary.results
     assert result.status == "failed" and "\n" not in result.message
     assert "boom l1: hook transform of" in result.message

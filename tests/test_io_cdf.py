@@ -25,31 +25,81 @@ N = 50
 def stereo_definition(compression: int = 0, **over) -> ProductDefinition:
     """A STEREO IMPACT/MAG L1 V06-like layout (Epoch as TT2000 here)."""
     raw = {
-        "id": "l1_rtn", "mission": "stereo", "level": "l1", "format": "cdf",
-        "filename": {"template": "ST{sc}_L1_MAG_RTN_{date}_V{version}.cdf",
-                     "fields": {"sc": {"choices": ["A", "B"]},
-                                "date": {"kind": "int", "width": 8},
-                                "version": {"kind": "int", "width": 2}}},
-        "time_convention": "centre", "compression": compression,
+        "id": "l1_rtn",
+        "mission": "stereo",
+        "level": "l1",
+        "format": "cdf",
+        "filename": {
+            "template": "ST{sc}_L1_MAG_RTN_{date}_V{version}.cdf",
+            "fields": {
+                "sc": {"choices": ["A", "B"]},
+                "date": {"kind": "int", "width": 8},
+                "version": {"kind": "int", "width": 2},
+            },
+        },
+        "time_convention": "centre",
+        "compression": compression,
         "dims": {"time": None, "comp": 4},
         "variables": [
-            {"name": "Epoch", "dtype": "tt2000", "dims": ["time"], "units": "ns",
-             "var_type": "support_data", "description": "Interval-centred time tag"},
-            {"name": "BFIELD", "dtype": "float32", "dims": ["time", "comp"], "units": "nT",
-             "description": "Magnetic field BR, BT, BN, BTotal", "fill": -1e31,
-             "valid_min": -1e4, "valid_max": 1e4, "display_type": "time_series",
-             "field_name": "B RTN", "labl_ptr": {"LABL_PTR_1": "CART_LABL_1"},
-             "attrs": {"columns": ["BR", "BT", "BN", "BTOTAL"], "SCALETYP": "linear",
-                       "SCALEMIN": -50, "FORMAT": "F12.3"}},
-            {"name": "MAGFLAGUC", "dtype": "uint32", "dims": ["time"], "units": " ",
-             "fill": 4294967295, "var_type": "support_data", "description": "Status bits"},
-            {"name": "FILTER_VALUE", "dtype": "float32", "dims": ["time"], "units": "nT",
-             "fill": -1e31, "var_type": "support_data", "description": "Spike filter limit"},
-            {"name": "CART_LABL_1", "dtype": "str", "dims": ["comp"], "record_varying": False,
-             "var_type": "metadata", "description": "Component labels"},
+            {
+                "name": "Epoch",
+                "dtype": "tt2000",
+                "dims": ["time"],
+                "units": "ns",
+                "var_type": "support_data",
+                "description": "Interval-centred time tag",
+            },
+            {
+                "name": "BFIELD",
+                "dtype": "float32",
+                "dims": ["time", "comp"],
+                "units": "nT",
+                "description": "Magnetic field BR, BT, BN, BTotal",
+                "fill": -1e31,
+                "valid_min": -1e4,
+                "valid_max": 1e4,
+                "display_type": "time_series",
+                "field_name": "B RTN",
+                "labl_ptr": {"LABL_PTR_1": "CART_LABL_1"},
+                "attrs": {
+                    "columns": ["BR", "BT", "BN", "BTOTAL"],
+                    "SCALETYP": "linear",
+                    "SCALEMIN": -50,
+                    "FORMAT": "F12.3",
+                },
+            },
+            {
+                "name": "MAGFLAGUC",
+                "dtype": "uint32",
+                "dims": ["time"],
+                "units": " ",
+                "fill": 4294967295,
+                "var_type": "support_data",
+                "description": "Status bits",
+            },
+            {
+                "name": "FILTER_VALUE",
+                "dtype": "float32",
+                "dims": ["time"],
+                "units": "nT",
+                "fill": -1e31,
+                "var_type": "support_data",
+                "description": "Spike filter limit",
+            },
+            {
+                "name": "CART_LABL_1",
+                "dtype": "str",
+                "dims": ["comp"],
+                "record_varying": False,
+                "var_type": "metadata",
+                "description": "Component labels",
+            },
         ],
-        "global_attrs": {"Project": "STEREO>Solar TErrestrial RElations Observatory",
-                         "Mission_group": "STEREO", "Data_version": "6"},
+        "global_attrs": {
+            "Project": "STEREO>Solar TErrestrial RElations Observatory",
+            "Mission_group": "STEREO",
+            "Data_version": "6",
+        },
     }
     raw.update(over)
     return ProductDefinition.model_validate(raw)
@@ -75,17 +125,22 @@ NAME = "STA_L1_MAG_RTN_20230715_V06.cdf"
 @pytest.mark.parametrize("level", [0, 6])
 def test_round_trip_read_back_with_cdflib(tmp_path: Path, level: int) -> None:
     v = stereo_variables()
-    path = write_cdf(tmp_path / NAME, stereo_definition(level), v,
-                     {"Parents": ["a.cdf", "b.cdf"], "Data_version": "06"})
+    path = write_cdf(
+        tmp_path / NAME, stereo_definition(level), v, {"Parents": ["a.cdf", "b.cdf"], "Data_version": "06"}
+    )
     c = cdflib.CDF(path)
     # arrays identical, Epoch as TT2000 equal to the input ns
     for name, arr in v.items():
         np.testing.assert_array_equal(c.varget(name), arr)
     assert c.varget("Epoch").dtype == np.int64
     # CDF types, dims, record variance, compression as declared
-    want = {"Epoch": ("CDF_TIME_TT2000", []), "BFIELD": ("CDF_REAL4", [4]),
-            "MAGFLAGUC": ("CDF_UINT4", []), "FILTER_VALUE": ("CDF_REAL4", []),
-            "CART_LABL_1": ("CDF_CHAR", [4])}
+    want = {
+        "Epoch": ("CDF_TIME_TT2000", []),
+        "BFIELD": ("CDF_REAL4", [4]),
+        "MAGFLAGUC": ("CDF_UINT4", []),
+        "FILTER_VALUE": ("CDF_REAL4", []),
+        "CART_LABL_1": ("CDF_CHAR", [4]),
+    }
     for name, (ctype, dims) in want.items():
         inq = c.varinq(name)
         assert (inq.Data_Type_Description, inq.Dim_Sizes) == (ctype, dims), name
@@ -144,8 +199,7 @@ def test_read_cdf_returns_values_attrs_and_info(tmp_path: Path) -> None:
     assert (info.data_type, info.dims, info.record_varying) == ("CDF_REAL4", (4,), True)
     assert info.attr_types["FILLVAL"] == "CDF_REAL4"
     lab = data.info["CART_LABL_1"]
-    assert (lab.data_type, lab.dims, lab.record_varying, lab.num_elements) == (
-        "CDF_CHAR", (4,), False, 6)
+    assert (lab.data_type, lab.dims, lab.record_varying, lab.num_elements) == ("CDF_CHAR", (4,), False, 6)
     fill = data.var_attrs["BFIELD"]["FILLVAL"]
     assert fill.dtype == np.float32 and fill == np.float32(-1e31)
     assert data.global_attrs["TEXT"] == ["line 1", "line 2"]
@@ -199,8 +253,12 @@ def test_product_not_matching_definition(tmp_path: Path, change, message: str) -
 def test_truncated_and_garbage_files_are_one_line_input_errors(tmp_path: Path) -> None:
     good = write_cdf(tmp_path / NAME, stereo_definition(), stereo_variables(), {})
     blob = good.read_bytes()
-    cases = {"half.cdf": blob[: len(blob) // 2], "head.cdf": blob[:100],
-             "garbage.cdf": b"this is not a CDF at all\n" * 20, "empty.cdf": b""}
+    cases = {
+        "half.cdf": blob[: len(blob) // 2],
+        "head.cdf": blob[:100],
+        "garbage.cdf": b"this is not a CDF at all\n" * 20,
+        "empty.cdf": b"",
+    }
     for name, content in cases.items():
         bad = tmp_path / name
         bad.write_bytes(content)
@@ -217,8 +275,9 @@ def test_missing_variable_is_named(tmp_path: Path) -> None:
     path = write_cdf(tmp_path / NAME, stereo_definition(), stereo_variables(), {})
     with pytest.raises(InputError) as err:
         read_cdf(path, ["B_SC"])
-    assert str(err.value) == (f"{path}: variable 'B_SC' not found (has: Epoch, BFIELD, "
-                              f"MAGFLAGUC, FILTER_VALUE, CART_LABL_1)")
+    assert str(err.value) == (
+        f"{path}: variable 'B_SC' not found (has: Epoch, BFIELD, MAGFLAGUC, FILTER_VALUE, CART_LABL_1)"
+    )
 
 
 def test_failed_write_leaves_no_file_and_no_temporary(tmp_path: Path, monkeypatch) -> None:
@@ -250,11 +309,14 @@ def test_failed_write_leaves_no_file_and_no_temporary(tmp_path: Path, monkeypatc
 
 def test_write_product_and_read_product_dispatch(tmp_path: Path) -> None:
     d = stereo_definition()
-    product = Product(d, {"sc": "A", "date": 20230715}, variables=stereo_variables(),
-                      attrs={"Data_version": "07", "PI_name": "x"},
-                      variable_attrs={"BFIELD": {"VAR_NOTES": "spikes removed"}})
-    written = write_product(product, tmp_path / NAME, {"Data_version": "06",
-                                                       "Software_version": "magfw 0.1"})
+    product = Product(
+        d,
+        {"sc": "A", "date": 20230715},
+        variables=stereo_variables(),
+        attrs={"Data_version": "07", "PI_name": "x"},
+        variable_attrs={"BFIELD": {"VAR_NOTES": "spikes removed"}},
+    )
+    written = write_product(product, tmp_path / NAME, {"Data_version": "06", "Software_version": "magfw 0.1"})
     assert written == [tmp_path / NAME]
     back = read_product(written[0])
     assert back.format == "cdf"
@@ -282,8 +344,7 @@ REAL_CDFS = [
 def _real(rel: str) -> Path:
     path = REALDATA / rel
     if not path.is_file():
-        pytest.skip(f"real data file {path} is not present (../shared/realdata beside the "
-                    f"checkout)")
+        pytest.skip(f"real data file {path} is not present (../shared/realdata beside the checkout)")
     return path
 
 
@@ -316,8 +377,7 @@ def test_real_mms_burst_values() -> None:
     np.testing.assert_allclose(np.linalg.norm(b[:, :3], axis=1), b[:, 3], rtol=1e-4)
     # Bx is the same in GSE and GSM
     np.testing.assert_array_equal(b[:, 0], data.variables["mms1_fgm_b_gsm_brst_l2"][:, 0])
-    assert cdflib.cdfepoch.encode_tt2000(data.variables["Epoch"][0]).startswith(
-        "2015-10-16T13:05:24.864")
+    assert cdflib.cdfepoch.encode_tt2000(data.variables["Epoch"][0]).startswith("2015-10-16T13:05:24.864")
     assert data.var_attrs["mms1_fgm_b_gse_brst_l2"]["LABL_PTR_1"] == "label_b_gse"
     assert data.global_attrs["Logical_file_id"] == "mms1_fgm_brst_l2_20151016130524_v4.18.1"
 
@@ -352,15 +412,32 @@ def test_nan_is_written_as_the_declared_fill(tmp_path):
     from magfw.io.cdf import write_cdf
     from magfw.products import ProductDefinition
 
-    d = ProductDefinition.model_validate({
-        "id": "p", "mission": "m", "level": "l1", "format": "cdf",
-        "filename": {"template": "P_V{version}.cdf", "fields": {"version": {"kind": "int", "width": 2}}},
-        "dims": {"time": None},
-        "variables": [{"name": "Epoch", "dtype": "tt2000", "dims": ["time"], "var_type": "support_data"},
-                      {"name": "B", "dtype": "float32", "dims": ["time"], "fill": -1e31,
-                       "depend": {"DEPEND_0": "Epoch"}}]})
-    path = write_cdf(tmp_path / "P_V00.cdf", d, {"Epoch": np.arange(3, dtype=np.int64) * 10**9,
-                                                 "B": np.array([1.0, np.nan, 3.0])}, {})
+    d = ProductDefinition.model_validate(
+        {
+            "id": "p",
+            "mission": "m",
+            "level": "l1",
+            "format": "cdf",
+            "filename": {"template": "P_V{version}.cdf", "fields": {"version": {"kind": "int", "width": 2}}},
+            "dims": {"time": None},
+            "variables": [
+                {"name": "Epoch", "dtype": "tt2000", "dims": ["time"], "var_type": "support_data"},
+                {
+                    "name": "B",
+                    "dtype": "float32",
+                    "dims": ["time"],
+                    "fill": -1e31,
+                    "depend": {"DEPEND_0": "Epoch"},
+                },
+            ],
+        }
+    )
+    path = write_cdf(
+        tmp_path / "P_V00.cdf",
+        d,
+        {"Epoch": np.arange(3, dtype=np.int64) * 10**9, "B": np.array([1.0, np.nan, 3.0])},
+        {},
+    )
     b = cdflib.CDF(str(path)).varget("B")
     assert b[1] == np.float32(-1e31) and b[0] == 1.0 and b[2] == 3.0
 
@@ -381,12 +458,20 @@ def test_lazy_variables_are_written_chunk_by_chunk_and_read_back_whole(tmp_path,
     bf = [rng.normal(0, 5, (n, 4)).astype(np.float32) for n in sizes]
     flags = [rng.integers(0, 2**31, n).astype(np.uint32) for n in sizes]
     fv = [np.full(n, 5.0, np.float32) for n in sizes]
-    eager = {"Epoch": np.concatenate(epochs), "BFIELD": np.concatenate(bf),
-             "MAGFLAGUC": np.concatenate(flags), "FILTER_VALUE": np.concatenate(fv),
-             "CART_LABL_1": np.array(["BX", "BY", "BZ", "BTotal"])}
-    lazy = {"Epoch": lambda: iter(epochs), "BFIELD": lambda: iter(bf),
-            "MAGFLAGUC": lambda: iter(flags), "FILTER_VALUE": lambda: iter(fv),
-            "CART_LABL_1": eager["CART_LABL_1"]}
+    eager = {
+        "Epoch": np.concatenate(epochs),
+        "BFIELD": np.concatenate(bf),
+        "MAGFLAGUC": np.concatenate(flags),
+        "FILTER_VALUE": np.concatenate(fv),
+        "CART_LABL_1": np.array(["BX", "BY", "BZ", "BTotal"]),
+    }
+    lazy = {
+        "Epoch": lambda: iter(epochs),
+        "BFIELD": lambda: iter(bf),
+        "MAGFLAGUC": lambda: iter(flags),
+        "FILTER_VALUE": lambda: iter(fv),
+        "CART_LABL_1": eager["CART_LABL_1"],
+    }
     a = write_cdf(tmp_path / "a.cdf", d, eager, {})
     b = write_cdf(tmp_path / "b.cdf", d, lazy, {})
     ra, rb = read_cdf(a), read_cdf(b)
@@ -419,12 +504,13 @@ def test_lazy_variable_holds_one_chunk_at_a_time(tmp_path):
             yield arr
             del arr
 
-    lazy = {"Epoch": lambda: chunks(lambda i: 63_871_000_000_000.0 + 1e6 * i
-                                    + np.arange(per) * 125.0),
-            "BFIELD": lambda: chunks(lambda i: np.ones((per, 4), np.float32)),
-            "MAGFLAGUC": lambda: chunks(lambda i: np.zeros(per, np.uint32)),
-            "FILTER_VALUE": lambda: chunks(lambda i: np.full(per, 5.0, np.float32)),
-            "CART_LABL_1": np.array(["BX", "BY", "BZ", "BTotal"])}
+    lazy = {
+        "Epoch": lambda: chunks(lambda i: 63_871_000_000_000.0 + 1e6 * i + np.arange(per) * 125.0),
+        "BFIELD": lambda: chunks(lambda i: np.ones((per, 4), np.float32)),
+        "MAGFLAGUC": lambda: chunks(lambda i: np.zeros(per, np.uint32)),
+        "FILTER_VALUE": lambda: chunks(lambda i: np.full(per, 5.0, np.float32)),
+        "CART_LABL_1": np.array(["BX", "BY", "BZ", "BTotal"]),
+    }
     path = write_cdf(tmp_path / "c.cdf", d, lazy, {})
     assert read_cdf(path).variables["BFIELD"].shape == (n * per, 4)
     assert max(held) <= 2, held  # a list of all chunks would hold up to 12

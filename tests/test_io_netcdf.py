@@ -24,33 +24,74 @@ NAME = "L2_AL1_MAG_20241010_V00.nc"
 def aditya_definition(compression: int = 0) -> ProductDefinition:
     """An Aditya-L1 MAG L2-like layout: UNIX-seconds time and GSE components."""
     comps = [
-        {"name": f"B{c}_gse", "dtype": "float32", "dims": ["time"], "units": "nT",
-         "description": f"Field component along the {c.upper()}-axis in GSE frame",
-         "fill": -9999.0, "valid_min": -256, "valid_max": 256}
+        {
+            "name": f"B{c}_gse",
+            "dtype": "float32",
+            "dims": ["time"],
+            "units": "nT",
+            "description": f"Field component along the {c.upper()}-axis in GSE frame",
+            "fill": -9999.0,
+            "valid_min": -256,
+            "valid_max": 256,
+        }
         for c in "xyz"
     ]
-    return ProductDefinition.model_validate({
-        "id": "l2_gse", "mission": "aditya", "level": "l2", "format": "netcdf",
-        "filename": {"template": "L2_AL1_MAG_{date}_V{version}.nc",
-                     "fields": {"date": {"kind": "int", "width": 8},
-                                "version": {"kind": "int", "width": 2}}},
-        "time_variable": "time", "compression": compression,
-        "dims": {"time": None, "comp": 3},
-        "variables": [
-            {"name": "time", "dtype": "float64", "dims": ["time"], "var_type": "support_data",
-             "units": "Seconds (UNIX time)", "description": "Epoch starts at Jan 1, 1970"},
-            *comps,
-            {"name": "Quality_flag_10s_data", "dtype": "uint8", "dims": ["time"], "fill": 255,
-             "units": "1", "description": "1 = valid, 0 = bad", "attrs": {
-                 "flag_values": [0, 1], "flag_meanings": "bad valid"}},
-            {"name": "epoch_tt2000", "dtype": "tt2000", "dims": ["time"], "optional": True,
-             "description": "TT2000 time", "var_type": "support_data"},
-            {"name": "labels", "dtype": "str", "dims": ["comp"], "record_varying": False,
-             "var_type": "metadata", "description": "component names"},
-        ],
-        "global_attrs": {"title": "Aditya-L1 Magnetometer data", "processing_level": "Level 2",
-                         "platform": "Aditya-L1"},
-    })
+    return ProductDefinition.model_validate(
+        {
+            "id": "l2_gse",
+            "mission": "aditya",
+            "level": "l2",
+            "format": "netcdf",
+            "filename": {
+                "template": "L2_AL1_MAG_{date}_V{version}.nc",
+                "fields": {"date": {"kind": "int", "width": 8}, "version": {"kind": "int", "width": 2}},
+            },
+            "time_variable": "time",
+            "compression": compression,
+            "dims": {"time": None, "comp": 3},
+            "variables": [
+                {
+                    "name": "time",
+                    "dtype": "float64",
+                    "dims": ["time"],
+                    "var_type": "support_data",
+                    "units": "Seconds (UNIX time)",
+                    "description": "Epoch starts at Jan 1, 1970",
+                },
+                *comps,
+                {
+                    "name": "Quality_flag_10s_data",
+                    "dtype": "uint8",
+                    "dims": ["time"],
+                    "fill": 255,
+                    "units": "1",
+                    "description": "1 = valid, 0 = bad",
+                    "attrs": {"flag_values": [0, 1], "flag_meanings": "bad valid"},
+                },
+                {
+                    "name": "epoch_tt2000",
+                    "dtype": "tt2000",
+                    "dims": ["time"],
+                    "optional": True,
+                    "description": "TT2000 time",
+                    "var_type": "support_data",
+                },
+                {
+                    "name": "labels",
+                    "dtype": "str",
+                    "dims": ["comp"],
+                    "record_varying": False,
+                    "var_type": "metadata",
+                    "description": "component names",
+                },
+            ],
+            "global_attrs": {
+                "title": "Aditya-L1 Magnetometer data",
+                "processing_level": "Level 2",
+                "platform": "Aditya-L1",
+            },
+        }
+    )
 
 
 def aditya_variables(n: int = 60) -> dict[str, np.ndarray]:
@@ -68,8 +109,9 @@ def aditya_variables(n: int = 60) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("level", [0, 4])
 def test_round_trip_with_h5py(tmp_path: Path, level: int) -> None:
     v = aditya_variables()
-    path = write_netcdf(tmp_path / NAME, aditya_definition(level), v,
-                        {"product_version": "V_00", "Parents": ["a.nc", "b.nc"]})
+    path = write_netcdf(
+        tmp_path / NAME, aditya_definition(level), v, {"product_version": "V_00", "Parents": ["a.nc", "b.nc"]}
+    )
     with h5py.File(path, "r") as h:
         for name, arr in v.items():
             got = h[name][...]
@@ -122,8 +164,7 @@ def test_read_netcdf_values_and_info(tmp_path: Path) -> None:
         np.testing.assert_array_equal(data.variables[name], arr)
     assert data.variables["labels"].dtype.kind == "U"
     bx = data.info["Bx_gse"]
-    assert (bx.data_type, bx.dims, bx.record_varying, bx.dim_names) == (
-        "float32", (), True, ("time",))
+    assert (bx.data_type, bx.dims, bx.record_varying, bx.dim_names) == ("float32", (), True, ("time",))
     assert data.info["labels"].record_varying is False
     assert data.info["labels"].dims == (3,)
     assert data.var_attrs["Bx_gse"]["_FillValue"] == np.float32(-9999.0)
@@ -138,8 +179,11 @@ def test_read_netcdf_values_and_info(tmp_path: Path) -> None:
 def test_damaged_files_are_one_line_input_errors(tmp_path: Path) -> None:
     good = write_netcdf(tmp_path / NAME, aditya_definition(), aditya_variables(), {})
     blob = good.read_bytes()
-    for name, content in {"half.nc": blob[: len(blob) // 2], "garbage.nc": b"\x00junk" * 50,
-                          "empty.nc": b""}.items():
+    for name, content in {
+        "half.nc": blob[: len(blob) // 2],
+        "garbage.nc": b"\x00junk" * 50,
+        "empty.nc": b"",
+    }.items():
         bad = tmp_path / name
         bad.write_bytes(content)
         with pytest.raises(InputError) as err:
@@ -164,8 +208,9 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_write_product_dispatches_netcdf(tmp_path: Path) -> None:
-    product = Product(aditya_definition(), {"date": 20241010}, variables=aditya_variables(),
-                      attrs={"summary": "test"})
+    product = Product(
+        aditya_definition(), {"date": 20241010}, variables=aditya_variables(), attrs={"summary": "test"}
+    )
     [path] = write_product(product, tmp_path / NAME, {"date_created": "2026-01-01T00:00:00Z"})
     back = read_product(path)
     assert back.global_attrs["summary"] == "test"

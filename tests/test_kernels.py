@@ -62,9 +62,13 @@ def test_pool_loads_clears_and_reports_provenance(tmp_path: Path) -> None:
     with kernels.kernel_pool([spk]) as pool:
         assert sp.ktotal("ALL") == 5
         prov = pool.provenance()
-        assert [p["name"] for p in prov] == ["latest_leapseconds.tls", "magfw_pck.tpc",
-                                             "magfw_frames.tf", "de421.bsp",
-                                             "ahead_2024_001_01.depm.bsp"]
+        assert [p["name"] for p in prov] == [
+            "latest_leapseconds.tls",
+            "magfw_pck.tpc",
+            "magfw_frames.tf",
+            "de421.bsp",
+            "ahead_2024_001_01.depm.bsp",
+        ]
         assert prov[-1] == {"name": spk.name, "sha256": sha256_file(spk), "kind": "spk"}
         assert kernels.active_pool() is pool
     assert sp.ktotal("ALL") == 0 and kernels.active_pool() is None
@@ -76,15 +80,16 @@ def test_pool_loads_clears_and_reports_provenance(tmp_path: Path) -> None:
 def test_pool_refuses_bad_kernels_and_foreign_state(tmp_path: Path) -> None:
     bad = tmp_path / "broken.bsp"
     bad.write_bytes(b"DAF/SPK " + b"\0" * 100)
-    with pytest.raises(KernelError, match="broken.bsp: SPK cannot be loaded"), \
-            kernels.kernel_pool([bad]):
+    with pytest.raises(KernelError, match="broken.bsp: SPK cannot be loaded"), kernels.kernel_pool([bad]):
         pass
     assert sp.ktotal("ALL") == 0
     gen = kernels.generic_kernels()
     sp.furnsh(str(gen[0].path))
     try:
-        with pytest.raises(KernelError, match="1 SPICE kernel.s. were loaded outside magfw"), \
-                kernels.kernel_pool():
+        with (
+            pytest.raises(KernelError, match="1 SPICE kernel.s. were loaded outside magfw"),
+            kernels.kernel_pool(),
+        ):
             pass
         assert sp.ktotal("ALL") == 1
         with kernels.kernel_pool(clear_foreign=True):
@@ -94,8 +99,11 @@ def test_pool_refuses_bad_kernels_and_foreign_state(tmp_path: Path) -> None:
 
 
 def test_nested_use_fails_and_threads_serialise() -> None:
-    with kernels.kernel_pool(), pytest.raises(KernelError, match="nested use in one thread"), \
-            kernels.kernel_pool():
+    with (
+        kernels.kernel_pool(),
+        pytest.raises(KernelError, match="nested use in one thread"),
+        kernels.kernel_pool(),
+    ):
         pass
     order: list[str] = []
     entered = threading.Event()
@@ -169,17 +177,26 @@ def test_select_kernels(tmp_path: Path) -> None:
     et = T0 + np.arange(-DAY_S, 3 * DAY_S, 1.0)
     q = np.tile([1.0, 0, 0, 0], (et.size, 1))
     with kernels.kernel_pool([files[-2]]):
-        for name, lo in (("ahead_2024_001_01.ah.bc", 0), ("ahead_2024_001_02.ah.bc", 0),
-                         ("ahead_2024_002_01.ah.bc", 1), ("ahead_2024_010_01.ah.bc", 2)):
+        for name, lo in (
+            ("ahead_2024_001_01.ah.bc", 0),
+            ("ahead_2024_001_02.ah.bc", 0),
+            ("ahead_2024_002_01.ah.bc", 1),
+            ("ahead_2024_010_01.ah.bc", 2),
+        ):
             sel = (et >= T0 + lo * DAY_S) & (et < T0 + (lo + 1) * DAY_S)
             if name.startswith("ahead_2024_010"):
                 sel = et >= T0 + 2.5 * DAY_S
             files.append(kernels.write_ck(d / name, -234000, "J2000", -234, et[sel], q[sel]))
-    chosen = kernels.select_kernels(files, T0 + 0.5 * DAY_S, T0 + 1.5 * DAY_S,
-                                    bodies=["STEREO AHEAD"], ck_ids=[-234000])
+    chosen = kernels.select_kernels(
+        files, T0 + 0.5 * DAY_S, T0 + 1.5 * DAY_S, bodies=["STEREO AHEAD"], ck_ids=[-234000]
+    )
     assert [k.name for k in chosen] == [
-        "stereo_rtn.tf", "ahead_science_02.sclk", "ahead_2023_360_01.epm.bsp",
-        "ahead_2024_001_02.depm.bsp", "ahead_2024_001_02.ah.bc", "ahead_2024_002_01.ah.bc",
+        "stereo_rtn.tf",
+        "ahead_science_02.sclk",
+        "ahead_2023_360_01.epm.bsp",
+        "ahead_2024_001_02.depm.bsp",
+        "ahead_2024_001_02.ah.bc",
+        "ahead_2024_002_01.ah.bc",
     ]
     assert sp.ktotal("ALL") == 0
     everything = kernels.select_kernels(files, T0 + 0.5 * DAY_S, T0 + 1.5 * DAY_S)
@@ -194,9 +211,17 @@ def test_select_kernels(tmp_path: Path) -> None:
 def test_require_coverage_message_and_mask(tmp_path: Path) -> None:
     spk = spk_for(tmp_path / "ahead_2024_001_01.depm.bsp", 0, 1)
     spk2 = spk_for(tmp_path / "ahead_2024_003_01.depm.bsp", 2, 1)
-    tt = tt2000_from_iso(np.array(["2024-01-01T12:00:00", "2024-01-02T06:00:00",
-                                   "2024-01-02T12:00:00", "2024-01-03T12:00:00",
-                                   "2024-01-05T00:00:00"]))
+    tt = tt2000_from_iso(
+        np.array(
+            [
+                "2024-01-01T12:00:00",
+                "2024-01-02T06:00:00",
+                "2024-01-02T12:00:00",
+                "2024-01-03T12:00:00",
+                "2024-01-05T00:00:00",
+            ]
+        )
+    )
     with kernels.kernel_pool([spk, spk2]) as pool:
         mask = kernels.require_coverage(pool, -234, tt, flag=True)
         assert mask.tolist() == [True, False, False, True, False]
@@ -205,9 +230,13 @@ def test_require_coverage_message_and_mask(tmp_path: Path) -> None:
         assert str(exc.value) == (
             "SPK for STEREO AHEAD (-234): no coverage 2024-01-02T06:00:00 .. "
             "2024-01-02T12:00:00 (loaded: ahead_2024_001_01.depm.bsp, "
-            "ahead_2024_003_01.depm.bsp); 1 more gap(s)")
-        with pytest.raises(KernelError, match=r"^SPK for STEREO BEHIND \(-235\): .*no loaded "
-                                              r"SPK holds -235\)$"):
+            "ahead_2024_003_01.depm.bsp); 1 more gap(s)"
+        )
+        with pytest.raises(
+            KernelError,
+            match=r"^SPK for STEREO BEHIND \(-235\): .*no loaded "
+            r"SPK holds -235\)$",
+        ):
             kernels.require_coverage(pool, -235, tt[:1])
         assert kernels.require_coverage(pool, 399, tt).all()
 
@@ -224,16 +253,19 @@ def test_write_sclk_spk_ck_round_trip(tmp_path: Path) -> None:
     q = rng.normal(size=(et.size, 4))
     q /= np.linalg.norm(q, axis=1, keepdims=True)
     q[q[:, 0] < 0] *= -1
-    fk = kernels.write_fk(tmp_path / "x.tf", {
-        **kernels.ck_frame_definition("X77_SC", -77000, sclk_id=-77, spk_id=-77),
-        **kernels.tk_frame_definition("X77_MAG", -77100, "X77_SC",
-                                      [[0, -1, 0], [1, 0, 0], [0, 0, 1]]),
-    })
+    fk = kernels.write_fk(
+        tmp_path / "x.tf",
+        {
+            **kernels.ck_frame_definition("X77_SC", -77000, sclk_id=-77, spk_id=-77),
+            **kernels.tk_frame_definition("X77_MAG", -77100, "X77_SC", [[0, -1, 0], [1, 0, 0], [0, 0, 1]]),
+        },
+    )
     with kernels.kernel_pool([sclk, fk, spk13, spk9]) as pool:
         assert sp.sct2e(-77, 0.0) == pytest.approx(T0, abs=1e-9)
         assert sp.sce2c(-77, T0 + 1.5) == pytest.approx(1500.0)
-        ck = kernels.write_ck(tmp_path / "a.bc", -77000, "J2000", -77, et, q,
-                              interval_starts=[et[60]], max_gap_s=120.0)
+        ck = kernels.write_ck(
+            tmp_path / "a.bc", -77000, "J2000", -77, et, q, interval_starts=[et[60]], max_gap_s=120.0
+        )
         pool.load([ck])
         for body in (-77, -78):
             got, _ = sp.spkezr(str(body), et[5], "J2000", "NONE", "SUN")

@@ -6,15 +6,18 @@ from magfw.errors import UsageError
 from magfw.period import Period, parse_period, plan_units
 
 
-@pytest.mark.parametrize(("text", "start", "end"), [
-    ("2024", date(2024, 1, 1), date(2024, 12, 31)),
-    ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),  # leap year
-    ("2023-02", date(2023, 2, 1), date(2023, 2, 28)),
-    ("2024-08-01", date(2024, 8, 1), date(2024, 8, 1)),
-    ("2024-01-30..2024-02-02", date(2024, 1, 30), date(2024, 2, 2)),
-    ("2023-12..2024-01", date(2023, 12, 1), date(2024, 1, 31)),
-    ("2016..2017", date(2016, 1, 1), date(2017, 12, 31)),
-])
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2024", date(2024, 1, 1), date(2024, 12, 31)),
+        ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),  # leap year
+        ("2023-02", date(2023, 2, 1), date(2023, 2, 28)),
+        ("2024-08-01", date(2024, 8, 1), date(2024, 8, 1)),
+        ("2024-01-30..2024-02-02", date(2024, 1, 30), date(2024, 2, 2)),
+        ("2023-12..2024-01", date(2023, 12, 1), date(2024, 1, 31)),
+        ("2016..2017", date(2016, 1, 1), date(2017, 12, 31)),
+    ],
+)
 def test_parse_period_forms(text, start, end):
     p = parse_period(text)
     assert (p.start, p.end) == (start, end)
@@ -38,24 +41,28 @@ def test_plan_units_days_months_years():
         ("2024-01", date(2024, 1, 1), date(2024, 1, 31)),
     ]
     years = plan_units(parse_period("2024-03-05"), "year")
-    assert [(u.key, u.start, u.end) for u in years] == [
-        ("2024", date(2024, 1, 1), date(2024, 12, 31))]
+    assert [(u.key, u.start, u.end) for u in years] == [("2024", date(2024, 1, 1), date(2024, 12, 31))]
     years = plan_units(parse_period("2023..2024"), "year")
     assert [(u.key, u.start, u.end) for u in years] == [
-        ("2023", date(2023, 1, 1), date(2023, 12, 31)), ("2024", date(2024, 1, 1), date(2024, 12, 31))]
+        ("2023", date(2023, 1, 1), date(2023, 12, 31)),
+        ("2024", date(2024, 1, 1), date(2024, 12, 31)),
+    ]
     assert len(plan_units(parse_period("2024"))) == 366
     assert isinstance(years[0].period, Period)
 
 
-@pytest.mark.parametrize(("unit", "lag", "today", "expected"), [
-    ("month", 2, date(2026, 3, 1), "2026-01"),
-    ("month", 2, date(2026, 1, 31), "2025-11"),
-    ("month", 2, date(2026, 2, 14), "2025-12"),
-    ("month", 0, date(2026, 2, 14), "2026-02"),
-    ("month", 14, date(2026, 2, 14), "2024-12"),
-    ("year", 1, date(2026, 2, 14), "2025"),
-    ("day", 3, date(2026, 3, 1), "2026-02-26"),
-])
+@pytest.mark.parametrize(
+    ("unit", "lag", "today", "expected"),
+    [
+        ("month", 2, date(2026, 3, 1), "2026-01"),
+        ("month", 2, date(2026, 1, 31), "2025-11"),
+        ("month", 2, date(2026, 2, 14), "2025-12"),
+        ("month", 0, date(2026, 2, 14), "2026-02"),
+        ("month", 14, date(2026, 2, 14), "2024-12"),
+        ("year", 1, date(2026, 2, 14), "2025"),
+        ("day", 3, date(2026, 3, 1), "2026-02-26"),
+    ],
+)
 def test_default_period_is_the_whole_unit_lag_units_back(unit, lag, today, expected):
     from magfw.period import DefaultPeriod
 

@@ -40,8 +40,9 @@ def test_pressures_beta_entropy_by_hand():
 
 
 def test_direction_cosines_and_speed():
-    cos, speed = derived.direction_cosines(np.array([[300.0, 400.0, 0.0], [0.0, 0.0, 0.0],
-                                                     [np.nan, 1.0, 1.0]]))
+    cos, speed = derived.direction_cosines(
+        np.array([[300.0, 400.0, 0.0], [0.0, 0.0, 0.0], [np.nan, 1.0, 1.0]])
+    )
     assert cos[0] == pytest.approx([0.6, 0.8, 0.0]) and speed[0] == 500.0
     assert np.isnan(cos[1]).all() and np.isnan(cos[2]).all()
 
@@ -97,16 +98,30 @@ def test_the_daily_merge_step_applies_the_formulas():
 
     day = date(2024, 3, 5)
     start = day_start_ms(day)
-    rows = {k: np.array([v]) for k, v in {
-        "time_ms": start + 580_000.0, "np": 5.0, "vp": 400.0, "tp": 1e5, "vth": 40.631,
-        "error": 0.0, "caution": 1.0, "dist_km": 1.43438e8, "lon_hee": 150.0, "lat_hee": 0.0,
-        "lon_heeq": 10.0, "lat_heeq": 7.0, "lon_hci": 20.0, "lat_hci": 7.0, "lon_carr": 30.0,
-    }.items()}
+    rows = {
+        k: np.array([v])
+        for k, v in {
+            "time_ms": start + 580_000.0,
+            "np": 5.0,
+            "vp": 400.0,
+            "tp": 1e5,
+            "vth": 40.631,
+            "error": 0.0,
+            "caution": 1.0,
+            "dist_km": 1.43438e8,
+            "lon_hee": 150.0,
+            "lat_hee": 0.0,
+            "lon_heeq": 10.0,
+            "lat_heeq": 7.0,
+            "lon_hci": 20.0,
+            "lat_hci": 7.0,
+            "lon_carr": 30.0,
+        }.items()
+    }
     rows["v_rtn"] = np.array([[300.0, 400.0, 0.0]])
     mag = MagMinutes.empty()
     mag.b[10], mag.btotal[10], mag.n[10] = [3.0, 4.0, 0.0], 5.0, 60
-    read = DayRead("A", day, rows, True, MagMinutes(mag.b, mag.btotal, mag.n, 60.0,
-                                                   mag.filter_value), True)
+    read = DayRead("A", day, rows, True, MagMinutes(mag.b, mag.btotal, mag.n, 60.0, mag.filter_value), True)
     t = merge_day(DayLocated(read, positions(rows))).table
     assert t["Epoch"][10] == start + 630_000.0  # 00:10:30, the minute's centre
     assert (t["Np"][10], t["Vp"][10], t["Tp"][10]) == (5.0, 400.0, 1e5)

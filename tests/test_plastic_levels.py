@@ -31,8 +31,15 @@ DAILY, DAILY_FF = DEFINITIONS["merged_daily"], DEFINITIONS["merged_daily_ff"]
 
 
 def test_days_as_ranges_and_back():
-    days = [date(2024, 2, 27), date(2024, 2, 28), date(2024, 2, 29), date(2024, 3, 1),
-            date(2024, 3, 5), date(2024, 3, 7), date(2024, 3, 8)]
+    days = [
+        date(2024, 2, 27),
+        date(2024, 2, 28),
+        date(2024, 2, 29),
+        date(2024, 3, 1),
+        date(2024, 3, 5),
+        date(2024, 3, 7),
+        date(2024, 3, 8),
+    ]
     text = days_text(list(reversed(days)))
     assert text == "2024-02-27..2024-03-01, 2024-03-05, 2024-03-07..2024-03-08"
     assert parse_days(text) == days
@@ -40,11 +47,17 @@ def test_days_as_ranges_and_back():
 
 
 def test_coverage_names_the_missing_days_of_its_span():
-    cov = Coverage(date(2024, 2, 1), date(2024, 2, 29),
-                   present=[date(2024, 2, 1), date(2024, 2, 2), date(2024, 2, 4)],
-                   no_plastic=[date(2024, 2, 2)])
-    assert cov.attrs() == {"PLASTIC_missing_days": "2024-02-02", "MAG_missing_days": "none",
-                           "Days_without_inputs": "2024-02-03, 2024-02-05..2024-02-29"}
+    cov = Coverage(
+        date(2024, 2, 1),
+        date(2024, 2, 29),
+        present=[date(2024, 2, 1), date(2024, 2, 2), date(2024, 2, 4)],
+        no_plastic=[date(2024, 2, 2)],
+    )
+    assert cov.attrs() == {
+        "PLASTIC_missing_days": "2024-02-02",
+        "MAG_missing_days": "none",
+        "Days_without_inputs": "2024-02-03, 2024-02-05..2024-02-29",
+    }
 
 
 def test_day_stack_fills_in_day_order_and_checks_lengths():
@@ -62,8 +75,9 @@ def synthetic_table(days: list[date], seed: int = 0) -> dict[str, np.ndarray]:
     """A merged 1-min table of ``days`` with random values and gaps (NaN)."""
     rng = np.random.default_rng(seed)
     n = 1440 * len(days)
-    t: dict[str, np.ndarray] = {"Epoch": np.concatenate(
-        [day_start_ms(d) + (np.arange(1440) + 0.5) * 60_000.0 for d in days])}
+    t: dict[str, np.ndarray] = {
+        "Epoch": np.concatenate([day_start_ms(d) + (np.arange(1440) + 0.5) * 60_000.0 for d in days])
+    }
     for name in pr.SCALARS:
         t[name] = rng.uniform(0.1, 10.0, n)
     for name in pr.VECTORS:
@@ -75,7 +89,7 @@ def synthetic_table(days: list[date], seed: int = 0) -> dict[str, np.ndarray]:
     gaps = rng.random(n) < 0.1
     for name in ("Np", "BFIELDRTN", "Vp_RTN"):
         t[name][gaps] = np.nan
-    t[f"{'Tp'}"][1440:1440 + 700] = np.nan  # most of a day without temperature
+    t[f"{'Tp'}"][1440 : 1440 + 700] = np.nan  # most of a day without temperature
     t["Quality_Flag"] = rng.integers(0, 500, n).astype(np.uint16)
     return t
 
@@ -98,8 +112,11 @@ def write_daily(out: Path, day: date, **attrs: str) -> Path:
     table = synthetic_table([day])
     gaps = {"Source_name": "Ahead>STEREO Ahead", "Logical_source": "STA_L2_MAGPLASMA_1M_DAILY", **attrs}
     fields = {"sc": "A", "yyyy": day.year, "mm": day.month, "dd": day.day, "version": 7}
-    ff = Product(DAILY_FF, variables=pr.flatfile_variables(table),
-                 attrs={k.upper().replace("_", " "): v for k, v in attrs.items()})
+    ff = Product(
+        DAILY_FF,
+        variables=pr.flatfile_variables(table),
+        attrs={k.upper().replace("_", " "): v for k, v in attrs.items()},
+    )
     write_product(ff, out / DAILY_FF.filename.format(**fields), {})
     product = Product(DAILY, variables=pr.cdf_variables(table), attrs=gaps)
     write_product(product, out / DAILY.filename.format(**fields), {})
@@ -137,8 +154,9 @@ def test_a_damaged_daily_product_is_left_out_of_its_month_and_year(tmp_path, cap
     ffd.write_bytes(ffd.read_bytes()[:1000])  # the flat file, read by the month
     hooks = make_hooks(plastic_plugin, names=["plastic"])  # stereo not loaded: MAG from files
     with caplog.at_level("WARNING", logger="magfw"):
-        summary = run_level(hooks, "plastic", "l2", "2024-03", out, source=str(empty),
-                            spacecraft="A", options={})
+        summary = run_level(
+            hooks, "plastic", "l2", "2024-03", out, source=str(empty), spacecraft="A", options={}
+        )
     assert summary.ok, [r.message for r in summary.results]
     assert {r.status for r in summary.results if r.level == "daily"} == {"skipped"}  # no inputs
     assert "2024-03: day 2024-03-02 left out: " in caplog.text

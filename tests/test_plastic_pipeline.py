@@ -55,10 +55,16 @@ class StereoDefinitions:
 
     @hookimpl
     def register_missions(self, registry):
-        registry.add(Mission(id="stereo", title="STEREO MAG definitions (test stand-in)",
-                             spacecraft=["A", "B"], default_spacecraft="A",
-                             levels={"l1": Level(name="l1")},
-                             products=shipped_definitions("stereo")))
+        registry.add(
+            Mission(
+                id="stereo",
+                title="STEREO MAG definitions (test stand-in)",
+                spacecraft=["A", "B"],
+                default_spacecraft="A",
+                levels={"l1": Level(name="l1")},
+                products=shipped_definitions("stereo"),
+            )
+        )
 
 
 def plastic_hooks() -> Hooks:
@@ -111,12 +117,19 @@ def archive(tmp_path_factory, quiet_env) -> Path:
     return root
 
 
-def run(hooks: Hooks, period: str, source: Path | str, out: Path, level: str = "l2",
-        **options) -> RunSummary:
+def run(hooks: Hooks, period: str, source: Path | str, out: Path, level: str = "l2", **options) -> RunSummary:
     """``magfw run plastic LEVEL PERIOD``: options default as on the command line."""
     defaults = {o.name: o.default for o in hooks.registry.get("plastic").level(level).options}
-    return run_level(hooks, "plastic", level, period, out, source=str(source), spacecraft=SC,
-                     options={**defaults, **options})
+    return run_level(
+        hooks,
+        "plastic",
+        level,
+        period,
+        out,
+        source=str(source),
+        spacecraft=SC,
+        options={**defaults, **options},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +149,11 @@ def merged(archive, tmp_path_factory) -> tuple[Path, RunSummary]:
 def test_three_levels_day_month_year(hooks):
     levels = hooks.registry.get("plastic").levels
     assert {k: (v.unit, v.needs) for k, v in levels.items()} == {
-        "daily": ("day", ["stereo/l1"]), "monthly": ("month", ["plastic/daily"]),
-        "l2": ("year", ["plastic/monthly"]), "package": ("year", ["plastic/l2"])}
+        "daily": ("day", ["stereo/l1"]),
+        "monthly": ("month", ["plastic/daily"]),
+        "l2": ("year", ["plastic/monthly"]),
+        "package": ("year", ["plastic/l2"]),
+    }
     assert levels["daily"].products == ["merged_daily", "merged_daily_ff"]
     assert levels["monthly"].products == ["merged_monthly_ff"]
     assert levels["l2"].products == ["merged_yearly", "merged_10min", "merged_1hr"]
@@ -148,18 +164,31 @@ def test_three_levels_day_month_year(hooks):
 def test_a_month_of_l2_plans_its_days_its_month_and_the_year(hooks, tmp_path):
     from magfw.api import RunRequest
 
-    request = RunRequest(mission="plastic", level="l2", period=parse_period("2024-03"),
-                         out_dir=tmp_path, source=str(tmp_path), spacecraft=SC)
+    request = RunRequest(
+        mission="plastic",
+        level="l2",
+        period=parse_period("2024-03"),
+        out_dir=tmp_path,
+        source=str(tmp_path),
+        spacecraft=SC,
+    )
     graph, _ = Runner(hooks).plan_graph(request)
     keys = [(p.job.level, p.job.unit.key) for p in graph]
     assert keys[:31] == [("daily", f"2024-03-{d:02d}") for d in range(1, 32)]
     assert keys[31:] == [("monthly", "2024-03"), ("l2", "2024")]
     assert graph[31].after == list(range(31))  # the month waits for its days
     assert graph[32].after == [31]  # the year for the month
-    request = RunRequest(mission="plastic", level="daily", period=parse_period("2024-03-05"),
-                         out_dir=tmp_path, source=str(tmp_path), spacecraft=SC)
+    request = RunRequest(
+        mission="plastic",
+        level="daily",
+        period=parse_period("2024-03-05"),
+        out_dir=tmp_path,
+        source=str(tmp_path),
+        spacecraft=SC,
+    )
     assert [(p.job.level, p.job.unit.key) for p in Runner(hooks).plan_graph(request)[0]] == [
-        ("daily", "2024-03-05")]
+        ("daily", "2024-03-05")
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,14 +200,19 @@ def test_a_month_of_l2_plans_its_days_its_month_and_the_year(hooks, tmp_path):
 def test_every_level_writes_its_products(merged, hooks):
     out, summary = merged
     assert [(r.level, r.unit.key, r.status) for r in summary.results] == [
-        ("l2", "2024", "ok"), *[("daily", str(d), "ok") for d in DAYS],
-        ("monthly", "2024-01", "ok"), ("monthly", "2024-02", "ok")]
+        ("l2", "2024", "ok"),
+        *[("daily", str(d), "ok") for d in DAYS],
+        ("monthly", "2024-01", "ok"),
+        ("monthly", "2024-02", "ok"),
+    ]
     rel = sorted(p.relative_to(out).as_posix() for p in summary.outputs)
     assert [r for r in rel if not r.startswith(("daily_", "monthly_"))] == [
         "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_10MIN_2024_V07.ffd",
         "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_10MIN_2024_V07.ffh",
         "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_1HR_2024_V07.ffd",
-        "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_1HR_2024_V07.ffh", YEARLY]
+        "average_flatfile/Afgy2024/STA_L2_MAGPLASMA_1HR_2024_V07.ffh",
+        YEARLY,
+    ]
     assert JAN in rel and FEB in rel
     assert sum(r.startswith("daily_cdf/") for r in rel) == 4
     assert sum(r.startswith("daily_flatfile/") and r.endswith(".ffh") for r in rel) == 4
@@ -207,8 +241,12 @@ def test_daily_products_against_truth(merged, archive, day):
     # the ASCII rounding (Np 0.01, Tkin 3 digits). Minutes next to the day's shock (a real
     # jump) are left to the step test.
     near = np.abs(tr["epoch_ms"] - tr["shock_ms"]) < 120_000
-    for var, key, median_tol, max_tol in (("Np", "np", 0.005, 0.02), ("Vp", "vp", 0.015, 0.08),
-                                          ("Tp", "tp", 0.008, 0.03), ("Vth", "vth", 0.004, 0.015)):
+    for var, key, median_tol, max_tol in (
+        ("Np", "np", 0.005, 0.02),
+        ("Vp", "vp", 0.015, 0.08),
+        ("Tp", "tp", 0.008, 0.03),
+        ("Vth", "vth", 0.004, 0.015),
+    ):
         rel_err = np.abs(nan(d[var]) / tr[key] - 1)[~near]
         got = np.isfinite(rel_err)
         assert got.sum() > 100, (day, var)  # 2024-01-31 is a mostly-fill day (132 cycles)
@@ -303,7 +341,7 @@ def test_yearly_cdf_is_the_days_of_the_year(merged):
     for i, day in enumerate(DAYS):
         d = daily(out, day)
         for name in ("Epoch", "BFIELDRTN", "Np", "Quality_Flag", "HAE", "Beta"):
-            assert np.array_equal(year.variables[name][i * 1440:(i + 1) * 1440], d[name]), name
+            assert np.array_equal(year.variables[name][i * 1440 : (i + 1) * 1440], d[name]), name
     g = year.global_attrs
     assert g["Logical_source"] == "sta_l2_magplasma_1m"  # as the SPDF file name
     assert g["Logical_file_id"] == "sta_l2_magplasma_1m_20240101_v07"
@@ -319,8 +357,15 @@ def test_yearly_cdf_is_the_days_of_the_year(merged):
         # Software_version names the core and the plugin distinctly
         sw = str(attrs["Software_version"])
         assert sw.startswith("magfw ") and "(core)" in sw and "plastic plugin" in sw
-        for key in ("Acknowledgement", "Rules_of_use", "Generated_by", "HTTP_LINK", "LINK_TEXT",
-                    "LINK_TITLE", "MODS"):
+        for key in (
+            "Acknowledgement",
+            "Rules_of_use",
+            "Generated_by",
+            "HTTP_LINK",
+            "LINK_TEXT",
+            "LINK_TITLE",
+            "MODS",
+        ):
             assert attrs.get(key), key
     assert g["Data_source"] == "observed"  # a directory source, not --source simulated
     assert g["Days_in_file"] == "2024-01-30..2024-02-02"
@@ -397,8 +442,7 @@ def test_step_in_b_and_np_lands_in_the_right_minute(hooks, tmp_path):
     day = date(2024, 5, 14)
     root = tmp_path / "archive"
     step = sim.day_start_ms(day) + (10 * 3600 + 16 * 60 + 45) * 1000.0
-    m = sim.quiet_model(day, SC, shock_ms=step, shock_ratio=3.0, cycle_offset_s=45.0,
-                        cycle_len_s=60.0)
+    m = sim.quiet_model(day, SC, shock_ms=step, shock_ratio=3.0, cycle_offset_s=45.0, cycle_len_s=60.0)
     rows = sim.plastic_rows(m, 0, defects=False)
     (root / sim.plastic_name(SC, "1min", day, 11)).parent.mkdir(parents=True)
     (root / sim.plastic_name(SC, "1min", day, 11)).write_text(sim.format_1min(m, rows))
@@ -431,8 +475,7 @@ def test_missing_mag_and_plastic_days_complete_as_fill(hooks, archive, tmp_path,
     shutil.copytree(archive, root)
     mag_def = sim.mag_definition()
     for day in (date(2024, 1, 31), date(2024, 2, 2)):
-        (root / mag_def.filename.format(sc=SC, yyyy=day.year, mm=day.month, dd=day.day,
-                                        version=6)).unlink()
+        (root / mag_def.filename.format(sc=SC, yyyy=day.year, mm=day.month, dd=day.day, version=6)).unlink()
     for day in (date(2024, 2, 1), date(2024, 2, 2)):
         for p in (root / "ASCII/1min/A/2024").glob(f"*_1min_{day:%Y%m%d}_*"):
             p.unlink()
@@ -456,7 +499,10 @@ def test_missing_mag_and_plastic_days_complete_as_fill(hooks, archive, tmp_path,
     assert year.variables["Epoch"].size == 3 * 1440
     g = year.global_attrs
     assert (g["MAG_missing_days"], g["PLASTIC_missing_days"], g["Days_without_inputs"]) == (
-        "2024-01-31", "2024-02-01", "2024-01-01..2024-01-29, 2024-02-02..2024-12-31")
+        "2024-01-31",
+        "2024-02-01",
+        "2024-01-01..2024-01-29, 2024-02-02..2024-12-31",
+    )
     feb = read_product(out / FEB)
     assert feb.global_attrs["PLASTIC MISSING DAYS"] == "2024-02-01"
     assert feb.global_attrs["DAYS WITHOUT INPUTS"] == "2024-02-02..2024-02-29"
@@ -484,8 +530,9 @@ def test_vnum_selects_one_plastic_version(hooks, archive, tmp_path):
     assert pinned.ok
     entry = result(pinned, "daily", "2024-01-30").entry
     assert entry.versions["selection"] == {"plastic_version": "V10"}
-    assert np.array_equal(daily(tmp_path / "pinned", date(2024, 1, 30))["Np"],
-                          daily(out, date(2024, 1, 30))["Np"])
+    assert np.array_equal(
+        daily(tmp_path / "pinned", date(2024, 1, 30))["Np"], daily(out, date(2024, 1, 30))["Np"]
+    )
 
 
 @pytest.mark.slow
@@ -510,7 +557,10 @@ def test_a_year_without_any_day_fails_naming_the_tree(hooks, tmp_path):
     empty.mkdir()
     summary = run(hooks, "2024-03-01", empty, tmp_path / "out")
     assert [(r.level, r.status) for r in summary.results] == [
-        ("l2", "failed"), ("daily", "skipped"), ("monthly", "skipped")]
+        ("l2", "failed"),
+        ("daily", "skipped"),
+        ("monthly", "skipped"),
+    ]
     assert "no merged daily product of STA 2024" in summary.results[0].message
     assert "daily_cdf/Afgy2024" in summary.results[0].message
 
@@ -544,8 +594,7 @@ def test_archive_served_over_http(hooks, merged, archive, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("aes", [False, True])
-def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch, aes,
-                                                  smtp_server):
+def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch, aes, smtp_server):
     """The seed's `zip -er stereo_PLASTIC_MAG_yearly_cdf_{yyyy}.zip` of the folder holding the
     yearly CDF: it opens with the system unzip -P (traditional PKWARE encryption, the default)
     or pyzipper (both), and holds the yearly CDF byte for byte."""
@@ -558,12 +607,14 @@ def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch,
     password = "Yearly-canary-4e1b"
     monkeypatch.setenv("MAGFW_ZIP_PASSWORD", password)
     monkeypatch.chdir(tmp_path)  # [notify]: Berkeley is told through a loopback SMTP server
-    (tmp_path / "magfw.toml").write_text(smtp_server.toml(
-        {"plastic_delivery": ["berkeley@example.edu"]},
-        {"plastic_download_url": "https://box.example.edu/yearly"}))
+    (tmp_path / "magfw.toml").write_text(
+        smtp_server.toml(
+            {"plastic_delivery": ["berkeley@example.edu"]},
+            {"plastic_download_url": "https://box.example.edu/yearly"},
+        )
+    )
     # no --source: the package reads the tree (the year's merge is done), nothing else runs
-    summary = run_level(plastic_hooks(), "plastic", "package", "2024", out, source=None,
-                        options={"aes": aes})
+    summary = run_level(plastic_hooks(), "plastic", "package", "2024", out, source=None, options={"aes": aes})
     assert summary.ok, [r.message for r in summary.results]
     path = out / "prep_zips/l2_merge/stereo_PLASTIC_MAG_yearly_cdf_2024.zip"
     assert [p.resolve() for p in result(summary, "package").outputs] == [path.resolve()]
@@ -571,25 +622,27 @@ def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch,
     yearly = (out / YEARLY).read_bytes()
     with pyzipper.AESZipFile(path) as zf:
         files = [i for i in zf.infolist() if not i.is_dir()]
-        assert sorted(i.filename for i in files) == [top + "SHA256SUMS",
-                                                      top + Path(YEARLY).name]
+        assert sorted(i.filename for i in files) == [top + "SHA256SUMS", top + Path(YEARLY).name]
         assert all(i.flag_bits & 0x1 for i in files)
         assert all((b"\x01\x99" in i.extra) == aes for i in files)
         zf.setpassword(password.encode())
         assert zf.read(top + Path(YEARLY).name) == yearly
-        assert zf.read(top + "SHA256SUMS").decode() == \
-            f"{hashlib.sha256(yearly).hexdigest()}  {Path(YEARLY).name}\n"
+        assert (
+            zf.read(top + "SHA256SUMS").decode()
+            == f"{hashlib.sha256(yearly).hexdigest()}  {Path(YEARLY).name}\n"
+        )
     if not aes:
         dest = tmp_path / "unzipped"
-        run_ = subprocess.run(["unzip", "-q", "-P", password, str(path), "-d", str(dest)],
-                              capture_output=True, text=True)
+        run_ = subprocess.run(
+            ["unzip", "-q", "-P", password, str(path), "-d", str(dest)], capture_output=True, text=True
+        )
         assert run_.returncode == 0, run_.stderr
         assert (dest / top / Path(YEARLY).name).read_bytes() == yearly
     for p in out.rglob("*"):
         if p.is_file():
             assert password.encode() not in p.read_bytes(), p
     # the plastic_delivery e-mail: recipients, name, checksum, link, never the password
-    (_, rcpt, msg), = smtp_server.messages
+    ((_, rcpt, msg),) = smtp_server.messages
     assert rcpt == ["berkeley@example.edu"] and msg["X-Magfw-Event"] == "plastic_delivery"
     text = msg.get_content().replace("\r\n", "\n")
     assert path.name in msg["Subject"]
@@ -600,18 +653,20 @@ def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch,
 
 
 @pytest.mark.slow
-def test_the_web_operator_is_told_which_monthly_flat_files_to_copy(merged, smtp_server,
-                                                                    tmp_path, monkeypatch):
+def test_the_web_operator_is_told_which_monthly_flat_files_to_copy(
+    merged, smtp_server, tmp_path, monkeypatch
+):
     """The seed's `cp -pu .../monthly_flatfile/Afgy{yyyy}/{mmm}_* .` into
     MONTHLY/Afgy{yyyy}, for the monthly flat files the run wrote."""
     from magfw_plastic import notify
 
     out, summary = merged
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "magfw.toml").write_text(smtp_server.toml(
-        {"plastic_web_copy": ["web@example.edu"]}, {"plastic_web_root": "/web/MONTHLY"}))
+    (tmp_path / "magfw.toml").write_text(
+        smtp_server.toml({"plastic_web_copy": ["web@example.edu"]}, {"plastic_web_root": "/web/MONTHLY"})
+    )
     notify.magfw_run_finished(summary)  # the hook the run called, now with [notify] set
-    (_, rcpt, msg), = smtp_server.messages
+    ((_, rcpt, msg),) = smtp_server.messages
     assert rcpt == ["web@example.edu"] and msg["X-Magfw-Event"] == "plastic_web_copy"
     text = msg.get_content().replace("\r\n", "\n")
     folder = out / "monthly_flatfile" / "Afgy2024"
@@ -620,8 +675,7 @@ def test_the_web_operator_is_told_which_monthly_flat_files_to_copy(merged, smtp_
     for p in folder.iterdir():
         assert p.name in text
     assert "2024-01, 2024-02" in msg["Subject"]
-    assert "magfw publish plastic l2 2024 --product merged_monthly_ff --from monthly_flatfile" \
-        in text
+    assert "magfw publish plastic l2 2024 --product merged_monthly_ff --from monthly_flatfile" in text
 
 
 @pytest.mark.slow
@@ -633,24 +687,56 @@ def test_publish_the_seeds_monthly_selection_or_everything(merged, tmp_path):
     out, _ = merged
     hooks = plastic_hooks()
     web = tmp_path / "MONTHLY"
-    res = run_cli(["publish", "plastic", "l2", "2024-01", "--product", "merged_monthly_ff",
-                   "--from", "monthly_flatfile", "--to", str(web), "--out", str(out)], hooks)
+    res = run_cli(
+        [
+            "publish",
+            "plastic",
+            "l2",
+            "2024-01",
+            "--product",
+            "merged_monthly_ff",
+            "--from",
+            "monthly_flatfile",
+            "--to",
+            str(web),
+            "--out",
+            str(out),
+        ],
+        hooks,
+    )
     assert res.exit_code == 0, res.stderr
     got = sorted(p.relative_to(web).as_posix() for p in web.rglob("*") if p.is_file())
-    assert got == ["Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffd",
-                   "Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffh"]
+    assert got == [
+        "Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffd",
+        "Afgy2024/jan_STA_L2_MAGPLASMA_1M_2024_V07.ffh",
+    ]
     assert (web / "Afgy2024" / Path(JAN).name).read_bytes() == (out / JAN).read_bytes()
-    res = run_cli(["publish", "plastic", "l2", "2024", "--product", "merged_monthly_ff",
-                   "--from", "monthly_flatfile", "--to", str(web), "--out", str(out)], hooks)
+    res = run_cli(
+        [
+            "publish",
+            "plastic",
+            "l2",
+            "2024",
+            "--product",
+            "merged_monthly_ff",
+            "--from",
+            "monthly_flatfile",
+            "--to",
+            str(web),
+            "--out",
+            str(out),
+        ],
+        hooks,
+    )
     assert res.exit_code == 0 and "copied 2 files, 2 already up to date" in res.stdout
     everything = tmp_path / "all"
-    res = run_cli(["publish", "plastic", "l2", "2024", "--all-levels", "--to", str(everything),
-                   "--out", str(out)], hooks)
+    res = run_cli(
+        ["publish", "plastic", "l2", "2024", "--all-levels", "--to", str(everything), "--out", str(out)],
+        hooks,
+    )
     assert res.exit_code == 0, res.stderr
-    made = {p.relative_to(out).as_posix() for p in out.rglob("*.ff[hd]") if ".magfw" not in
-            p.parts}
-    assert {p.relative_to(everything).as_posix() for p in everything.rglob("*")
-            if p.is_file()} == made
+    made = {p.relative_to(out).as_posix() for p in out.rglob("*.ff[hd]") if ".magfw" not in p.parts}
+    assert {p.relative_to(everything).as_posix() for p in everything.rglob("*") if p.is_file()} == made
     assert {JAN, FEB, TEN_MIN} <= made
 
 
@@ -672,10 +758,19 @@ def test_merge_from_the_mag_flat_files_equals_the_merge_from_the_cdfs(hooks, arc
     flat_root = tmp_path / "archive"
     shutil.copytree(archive, flat_root)
     target = flat_root / flat_def.filename.format(**fields)
-    write_product(Product(flat_def, fields={"sc": SC}, variables={
-        "TIME": np.asarray(tt2000_from_cdf_epoch(cdf.variables["Epoch"]), dtype=np.int64),
-        "B": b}, attrs={"FILTER_VALUE": f"{float(cdf.variables['FILTER_VALUE'][0])!r} nT"}),
-        target, {})
+    write_product(
+        Product(
+            flat_def,
+            fields={"sc": SC},
+            variables={
+                "TIME": np.asarray(tt2000_from_cdf_epoch(cdf.variables["Epoch"]), dtype=np.int64),
+                "B": b,
+            },
+            attrs={"FILTER_VALUE": f"{float(cdf.variables['FILTER_VALUE'][0])!r} nT"},
+        ),
+        target,
+        {},
+    )
     runs = {}
     for how, root in (("flatfile", flat_root), ("cdf", flat_root)):
         out = tmp_path / f"out_{how}"
@@ -689,8 +784,7 @@ def test_merge_from_the_mag_flat_files_equals_the_merge_from_the_cdfs(hooks, arc
     assert sorted(a.variables) == sorted(c.variables)
     for name in a.variables:
         x, y = a.variables[name], c.variables[name]
-        same = np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f" else \
-            np.array_equal(x, y)
+        same = np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f" else np.array_equal(x, y)
         assert same, name
     assert np.isfinite(nan(a.variables["BTOTAL"])).sum() > 1300
 
@@ -705,7 +799,9 @@ def test_every_merged_cdf_opens_with_cdflib_xarray(merged):
         ds = cdf_to_xarray(str(path), to_datetime=True, fillval_to_nan=True)
         raw = read_cdf(path).variables
         for name in ("BFIELDRTN", "Np", "Beta"):
-            assert np.array_equal(np.asarray(ds[name].values, np.float64), nan(raw[name]),
-                                  equal_nan=True), (path.name, name)
+            assert np.array_equal(np.asarray(ds[name].values, np.float64), nan(raw[name]), equal_nan=True), (
+                path.name,
+                name,
+            )
         t = np.asarray(ds["Epoch"].values, dtype="datetime64[ms]").astype(np.int64)
         assert np.all(np.diff(t) == 60_000)  # one record a minute, bin centres

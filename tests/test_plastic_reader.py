@@ -27,14 +27,14 @@ realdata_only = pytest.mark.realdata
 
 
 def iso(ms: float) -> str:
-    return str(magtime.tt2000_to_iso(magtime.tt2000_from_cdf_epoch(np.float64(ms)),
-                                     precision_ns=1_000_000))
+    return str(magtime.tt2000_to_iso(magtime.tt2000_from_cdf_epoch(np.float64(ms)), precision_ns=1_000_000))
 
 
 @realdata_only
 def test_one_minute_file_values_by_header_name():
-    t = read_plastic_ascii(realdata("stereo", "STA_L2_PLA_1DMax_1min_20140101_001_V09.txt"),
-                           require=MERGE_COLUMNS)
+    t = read_plastic_ascii(
+        realdata("stereo", "STA_L2_PLA_1DMax_1min_20140101_001_V09.txt"), require=MERGE_COLUMNS
+    )
     assert (t.resolution, t.spacecraft, len(t), len(t.header)) == ("1min", "A", 99, 42)
     # first row: 2014 001 00 00 04 0.332 ... Np 1.49, speed 463.0, Tkin 2.03E+05, v_th 57.9
     assert iso(t.time_ms[0]).startswith("2014-01-01T00:00:04.332")  # millisec is a fraction
@@ -90,14 +90,21 @@ def test_one_hour_files_including_the_mostly_fill_days():
 
     oct16 = read_plastic_ascii(realdata("stereo", "STA_L2_PLA_1DMax_1hr_20141016_289_V09.txt"))
     assert len(oct16) == 24 and oct16.get("np")[np.isfinite(oct16.get("np"))].tolist() == [
-        11.3, 53.9, 58.4]  # 19:38:31, 20:00:31, 21:00:31; the other 21 hours are fill
+        11.3,
+        53.9,
+        58.4,
+    ]  # 19:38:31, 20:00:31, 21:00:31; the other 21 hours are fill
     assert oct16.text["date and time"][19] == "2014-10-16/19:38:31"
     i = 21
     assert oct16.text["date and time"][i] == "2014-10-16/21:00:31"  # the first cycle
     assert iso(oct16.time_ms[i]).startswith("2014-10-16T21:00:00.000")  # the bin start
     assert iso(oct16.time_ms[19]).startswith("2014-10-16T19:00:00.000")  # data from 19:38:31
     assert (oct16.get("np")[i], oct16.get("vp")[i], oct16.get("tp")[i], oct16.get("vth")[i]) == (
-        58.4, 511.0, 3.29e5, 73.1)
+        58.4,
+        511.0,
+        3.29e5,
+        73.1,
+    )
     assert oct16.values["Num Cycles (Np, v_therm, temp)"][i] == 28.0
     assert oct16.values["Num Cycles (Vel. Com., Other Angles)"][i] == 0.0  # 0 = none, not fill
     assert np.isnan(oct16.values["E/W Source Flag"][i]) and np.isnan(oct16.get("vr_rtn")[i])
@@ -112,18 +119,31 @@ def test_one_hour_files_including_the_mostly_fill_days():
     assert good.sum() == 4
     assert nov13.get("np")[good].tolist() == [9.10, 8.32, 8.61, 11.3]
     assert nov13.get("vp")[good].tolist() == [255.0, 258.0, 261.0, 277.0]
-    assert [iso(x)[11:19] for x in nov13.time_ms[good]] == ["14:00:00", "15:00:00", "16:00:00",
-                                                             "17:00:00"]  # bin starts
-    assert [s[11:] for s in nov13.text["date and time"][good]] == ["14:38:28", "15:00:28",
-                                                                  "16:00:28", "17:00:28"]
+    assert [iso(x)[11:19] for x in nov13.time_ms[good]] == [
+        "14:00:00",
+        "15:00:00",
+        "16:00:00",
+        "17:00:00",
+    ]  # bin starts
+    assert [s[11:] for s in nov13.text["date and time"][good]] == [
+        "14:38:28",
+        "15:00:28",
+        "16:00:28",
+        "17:00:28",
+    ]
 
 
 @realdata_only
-@pytest.mark.parametrize("name", ["STA_L2_PLA_1DMax_1min_20140101_001_V09.txt",
-                                  "STA_L2_PLA_1DMax_10min_20140101_001_V09.txt",
-                                  "STA_L2_PLA_1DMax_1hr_20140101_001_V09.txt",
-                                  "STA_L2_PLA_1DMax_1hr_20141016_289_V09.txt",
-                                  "STA_L2_PLA_1DMax_1hr_20141113_317_V09.txt"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "STA_L2_PLA_1DMax_1min_20140101_001_V09.txt",
+        "STA_L2_PLA_1DMax_10min_20140101_001_V09.txt",
+        "STA_L2_PLA_1DMax_1hr_20140101_001_V09.txt",
+        "STA_L2_PLA_1DMax_1hr_20141016_289_V09.txt",
+        "STA_L2_PLA_1DMax_1hr_20141113_317_V09.txt",
+    ],
+)
 def test_every_real_ascii_file_is_on_its_day_and_named_as_expected(name):
     m = ASCII_NAME.match(name)
     assert m is not None and m.group("version") == "09"
@@ -146,30 +166,42 @@ def test_beacon_cdf():
     assert b.values["Bulk_Speed"][8] == pytest.approx(355.71768065854417)
 
 
-HEAD = ("1D Maxwellian Proton Moments for Spacecraft B\n"
-        "YEAR\tDOY\thour\tmin\tsec\tmillisec\tdate and time\tNp [1/cc]\tError Code\n")
+HEAD = (
+    "1D Maxwellian Proton Moments for Spacecraft B\n"
+    "YEAR\tDOY\thour\tmin\tsec\tmillisec\tdate and time\tNp [1/cc]\tError Code\n"
+)
 
 
 def test_columns_are_found_by_name_in_any_order():
-    text = ("1D Maxwellian Proton Moments for Spacecraft B\n"
-            "Np [1/cc]\tError Code\tdate and time\tmillisec\n"
-            "3.5\t-1\t2024-01-02/03:04:05\t0.5\n")
+    text = (
+        "1D Maxwellian Proton Moments for Spacecraft B\n"
+        "Np [1/cc]\tError Code\tdate and time\tmillisec\n"
+        "3.5\t-1\t2024-01-02/03:04:05\t0.5\n"
+    )
     t = parse_plastic_text(text, Path("x.txt"))
     assert t.spacecraft == "B" and t.get("np")[0] == 3.5 and np.isnan(t.get("error")[0])
     assert iso(t.time_ms[0]).startswith("2024-01-02T03:04:05.500")
 
 
-@pytest.mark.parametrize(("body", "problem"), [
-    ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t3.5\n", "line 3 has 8 fields, the header has 9"),
-    ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t3.5\t0\n\n"
-     "2024\t002\t03\t04\t06\t0.5\t2024-01-02/03:04:06\t3.5\n", "line 5 has 8 fields"),
-    ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\tabc\t0\n",
-     r"line 3, column 'Np \[1/cc\]': 'abc' is not a number"),
-    ("", "header only: no data rows"),
-    ("\n\n", "header only: no data rows"),
-    ("2024\t002\t03\t04\t05\t0.5\t2024-13-02/03:04:05\t1\t0\n", "bad 'date and time'"),
-    ("2024\t002\t03\t04\t05\t332\t2024-01-02/03:04:05\t1\t0\n", "fraction of a second"),
-])
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t3.5\n", "line 3 has 8 fields, the header has 9"),
+        (
+            "2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t3.5\t0\n\n"
+            "2024\t002\t03\t04\t06\t0.5\t2024-01-02/03:04:06\t3.5\n",
+            "line 5 has 8 fields",
+        ),
+        (
+            "2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\tabc\t0\n",
+            r"line 3, column 'Np \[1/cc\]': 'abc' is not a number",
+        ),
+        ("", "header only: no data rows"),
+        ("\n\n", "header only: no data rows"),
+        ("2024\t002\t03\t04\t05\t0.5\t2024-13-02/03:04:05\t1\t0\n", "bad 'date and time'"),
+        ("2024\t002\t03\t04\t05\t332\t2024-01-02/03:04:05\t1\t0\n", "fraction of a second"),
+    ],
+)
 def test_bad_rows_are_one_clear_error_naming_the_file(body, problem):
     with pytest.raises(InputError, match=problem) as exc:
         parse_plastic_text(HEAD + body, Path("/a/STB_L2_PLA_1DMax_1min_20240102_002_V11.txt"))
@@ -198,9 +230,11 @@ def test_missing_required_column_and_not_a_plastic_file(tmp_path):
 
 
 def test_a_cycle_starting_in_a_leap_second_folds_onto_second_59():
-    text = ("1D Maxwellian Proton Moments for Spacecraft A\n"
-            "date and time\tmillisec\tNp [1/cc]\n"
-            "2016-12-31/23:59:59\t0.250\t1.0\n2016-12-31/23:59:60\t0.250\t2.0\n")
+    text = (
+        "1D Maxwellian Proton Moments for Spacecraft A\n"
+        "date and time\tmillisec\tNp [1/cc]\n"
+        "2016-12-31/23:59:59\t0.250\t1.0\n2016-12-31/23:59:60\t0.250\t2.0\n"
+    )
     t = parse_plastic_text(text, Path("x.txt"))
     assert [iso(x)[11:23] for x in t.time_ms] == ["23:59:59.250", "23:59:59.250"]
     check_day(t, date(2016, 12, 31))
@@ -208,9 +242,11 @@ def test_a_cycle_starting_in_a_leap_second_folds_onto_second_59():
 
 def test_only_the_rows_wanted_are_parsed_and_checked():
     """The daily level reads a neighbour day's file for its rows next to midnight only."""
-    body = ("2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t1.5\t0\n"
-            "2024\t002\t03\t05\t05\t0.5\t2024-01-02/03:05:05\tabc\t0\n"
-            "2024\t002\t03\t06\t05\t0.5\t2024-01-02/03:06:05\t3.5\t0\n")
+    body = (
+        "2024\t002\t03\t04\t05\t0.5\t2024-01-02/03:04:05\t1.5\t0\n"
+        "2024\t002\t03\t05\t05\t0.5\t2024-01-02/03:05:05\tabc\t0\n"
+        "2024\t002\t03\t06\t05\t0.5\t2024-01-02/03:06:05\t3.5\t0\n"
+    )
     path = Path("/a/STB_L2_PLA_1DMax_1min_20240102_002_V11.txt")
     t = parse_plastic_text(HEAD + body, path, rows_wanted=slice(-1, None))
     assert len(t) == 1 and t.get("np").tolist() == [3.5]

@@ -33,12 +33,16 @@ def png_size(path: Path) -> tuple[int, int]:
 
 def spec(size=(1200, 800), dpi=100, n=2000) -> PlotSpec:
     t = T0 + np.arange(n, dtype=np.int64) * 30_000_000_000
-    t[n // 2:] += 3 * 3600 * 10**9  # a three-hour data gap
+    t[n // 2 :] += 3 * 3600 * 10**9  # a three-hour data gap
     b = 5 * np.sin(np.arange(n) / 80.0)
     b[300:400] = np.nan  # a fill gap
-    return PlotSpec(time=t, panels=[PlotPanel({"BR": b, "BT": -b}, "B [nT]"),
-                                    PlotPanel({"|B|": np.abs(b)}, "|B| [nT]")],
-                    title="test", size_px=size, dpi=dpi)
+    return PlotSpec(
+        time=t,
+        panels=[PlotPanel({"BR": b, "BT": -b}, "B [nT]"), PlotPanel({"|B|": np.abs(b)}, "|B| [nT]")],
+        title="test",
+        size_px=size,
+        dpi=dpi,
+    )
 
 
 @pytest.mark.parametrize(("size", "dpi"), [((1200, 800), 100), ((1001, 333), 72)])
@@ -82,8 +86,13 @@ def test_no_pyplot_and_backend_untouched(tmp_path: Path) -> None:
         "print(matplotlib.get_backend())\n"
     )
     env = {**os.environ, "MPLBACKEND": "svg"}
-    res = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p.png")], env=env,
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "p.png")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "svg"
 
@@ -105,8 +114,7 @@ def test_time_axes_from_file_conventions() -> None:
     ms = np.array([1_689_379_200_000.0, 1_689_379_260_000.0])
     got = time_as_tt2000(ms, "float64", {"units": "milliseconds since 1970-01-01T00:00:00Z"})
     assert got.tolist() == [ref, ref + 60 * 10**9]
-    unix = time_as_tt2000(np.array([1_689_379_200.0]), "float64",
-                          {"units": "Seconds (UNIX time)"})
+    unix = time_as_tt2000(np.array([1_689_379_200.0]), "float64", {"units": "Seconds (UNIX time)"})
     assert unix.tolist() == [ref]
     days = time_as_tt2000(np.array([1.0]), "float64", {"units": "days since 2023-07-14"})
     assert days.tolist() == [ref]
@@ -118,32 +126,57 @@ def test_time_axes_from_file_conventions() -> None:
 
 
 def stereo_like(tmp_path: Path) -> Path:
-    d = ProductDefinition.model_validate({
-        "id": "l1", "mission": "stereo", "level": "l1", "format": "cdf",
-        "filename": {"template": "STA_L1_MAG_RTN_{date}_V{version}.cdf",
-                     "fields": {"date": {"kind": "int", "width": 8},
-                                "version": {"kind": "int", "width": 2}}},
-        "dims": {"time": None, "comp": 4},
-        "variables": [
-            {"name": "Epoch", "dtype": "tt2000", "var_type": "support_data"},
-            {"name": "BFIELD", "dtype": "float32", "dims": ["time", "comp"], "units": "nT",
-             "fill": -1e31, "labl_ptr": {"LABL_PTR_1": "CART_LABL_1"}},
-            {"name": "MAGFLAGUC", "dtype": "uint32", "fill": 4294967295,
-             "var_type": "support_data"},
-            {"name": "FILTER_VALUE", "dtype": "float32", "units": "nT", "fill": -1e31,
-             "var_type": "support_data"},
-            {"name": "CART_LABL_1", "dtype": "str", "dims": ["comp"], "record_varying": False,
-             "var_type": "metadata"},
-        ],
-    })
+    d = ProductDefinition.model_validate(
+        {
+            "id": "l1",
+            "mission": "stereo",
+            "level": "l1",
+            "format": "cdf",
+            "filename": {
+                "template": "STA_L1_MAG_RTN_{date}_V{version}.cdf",
+                "fields": {"date": {"kind": "int", "width": 8}, "version": {"kind": "int", "width": 2}},
+            },
+            "dims": {"time": None, "comp": 4},
+            "variables": [
+                {"name": "Epoch", "dtype": "tt2000", "var_type": "support_data"},
+                {
+                    "name": "BFIELD",
+                    "dtype": "float32",
+                    "dims": ["time", "comp"],
+                    "units": "nT",
+                    "fill": -1e31,
+                    "labl_ptr": {"LABL_PTR_1": "CART_LABL_1"},
+                },
+                {"name": "MAGFLAGUC", "dtype": "uint32", "fill": 4294967295, "var_type": "support_data"},
+                {
+                    "name": "FILTER_VALUE",
+                    "dtype": "float32",
+                    "units": "nT",
+                    "fill": -1e31,
+                    "var_type": "support_data",
+                },
+                {
+                    "name": "CART_LABL_1",
+                    "dtype": "str",
+                    "dims": ["comp"],
+                    "record_varying": False,
+                    "var_type": "metadata",
+                },
+            ],
+        }
+    )
     n = 8 * 600
     b = np.zeros((n, 4), np.float32)
     b[:, 0] = 3.0
     b[:, 3] = 3.0
     b[100:200] = -1e31
-    v = {"Epoch": T0 + np.arange(n, dtype=np.int64) * 125_000_000, "BFIELD": b,
-         "MAGFLAGUC": np.zeros(n, np.uint32), "FILTER_VALUE": np.full(n, 500, np.float32),
-         "CART_LABL_1": np.array(["BR", "BT", "BN", "BTotal"])}
+    v = {
+        "Epoch": T0 + np.arange(n, dtype=np.int64) * 125_000_000,
+        "BFIELD": b,
+        "MAGFLAGUC": np.zeros(n, np.uint32),
+        "FILTER_VALUE": np.full(n, 500, np.float32),
+        "CART_LABL_1": np.array(["BR", "BT", "BN", "BTotal"]),
+    }
     return write_cdf(tmp_path / "STA_L1_MAG_RTN_20230715_V06.cdf", d, v, {})
 
 
@@ -162,12 +195,18 @@ def test_quicklook_of_a_stereo_like_cdf(tmp_path: Path) -> None:
 
 def test_png_and_bytes_products(tmp_path: Path) -> None:
     def definition(fmt: str, ext: str) -> ProductDefinition:
-        return ProductDefinition.model_validate({
-            "id": f"ql_{fmt}", "mission": "stereo", "level": "ql", "format": fmt,
-            "filename": {"template": "ql_{date}_v{version}." + ext,
-                         "fields": {"date": {"kind": "int", "width": 8},
-                                    "version": {"kind": "int", "width": 2}}},
-        })
+        return ProductDefinition.model_validate(
+            {
+                "id": f"ql_{fmt}",
+                "mission": "stereo",
+                "level": "ql",
+                "format": fmt,
+                "filename": {
+                    "template": "ql_{date}_v{version}." + ext,
+                    "fields": {"date": {"kind": "int", "width": 8}, "version": {"kind": "int", "width": 2}},
+                },
+            }
+        )
 
     png = Product(definition("png", "png"), {"date": 20230715}, plot=spec((640, 480), 80))
     assert png_size(write_product(png, tmp_path / "ql_20230715_v00.png", {})[0]) == (640, 480)

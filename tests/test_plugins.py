@@ -53,8 +53,7 @@ def test_check_pending_rejects_unknown_hook():
             return data
 
     warnings: list[str] = []
-    pm = build_plugin_manager(autoload=False, extra=[("typo", Typo())], warn=warnings.append,
-                              strict=False)
+    pm = build_plugin_manager(autoload=False, extra=[("typo", Typo())], warn=warnings.append, strict=False)
     assert pm.get_plugin("typo") is None
     assert len(warnings) == 1 and "typo" in warnings[0] and "\n" not in warnings[0]
     assert "unknown hook 'calibrat' (did you mean 'calibrate'?)" in warnings[0]
@@ -89,8 +88,7 @@ def test_dispatch_is_by_mission_not_registration_order(tmp_path):
         b.calls.clear()
         hooks = make_hooks(*order, names=[o.mission_id for o in order])
         assert hooks.owner("alpha") is a and hooks.owner("beta") is b
-        hooks.simulate("beta", parse_period("2024-01-01"),
-                       tmp_path / "sim", None, 0)
+        hooks.simulate("beta", parse_period("2024-01-01"), tmp_path / "sim", None, 0)
         assert b.calls.count("simulate") == 1 and "simulate" not in a.calls
 
 
@@ -198,8 +196,9 @@ def test_a_plugin_whose_registration_fails_is_left_out_and_others_work(tmp_path)
             raise ValueError("definition l2.yaml: invalid")
 
     warnings: list[str] = []
-    pm = build_plugin_manager(autoload=False, strict=False, warn=warnings.append,
-                              extra=[("broken", Broken()), ("toy", Toy())])
+    pm = build_plugin_manager(
+        autoload=False, strict=False, warn=warnings.append, extra=[("broken", Broken()), ("toy", Toy())]
+    )
     hooks = Hooks(pm, strict=False, warn=warnings.append)
     assert [m.id for m in hooks.registry] == ["toy"]  # nothing of "half" registered
     assert len(warnings) == 1 and "broken" in warnings[0] and "l2.yaml" in warnings[0]

@@ -21,34 +21,63 @@ ROOT = Path(__file__).resolve().parents[1]
 ADITYA_L1 = FileName(
     template="L1_{payload}{station}{pacq}{strip}{vcid}{apid}{yy}{doy}{hh}{mi}{ss}{ms}_{obsid}_V{version}.nc",
     fields={
-        "payload": {"width": 5, "choices": ["MAG91"]}, "station": {"width": 3},
-        "pacq": {"width": 2}, "strip": {"width": 5}, "vcid": {"width": 2},
-        "apid": {"width": 4}, "yy": {"kind": "int", "width": 2},
-        "doy": {"kind": "int", "width": 3}, "hh": {"kind": "int", "width": 2},
-        "mi": {"kind": "int", "width": 2}, "ss": {"kind": "int", "width": 2},
-        "ms": {"kind": "int", "width": 3}, "obsid": {"width": 16},
+        "payload": {"width": 5, "choices": ["MAG91"]},
+        "station": {"width": 3},
+        "pacq": {"width": 2},
+        "strip": {"width": 5},
+        "vcid": {"width": 2},
+        "apid": {"width": 4},
+        "yy": {"kind": "int", "width": 2},
+        "doy": {"kind": "int", "width": 3},
+        "hh": {"kind": "int", "width": 2},
+        "mi": {"kind": "int", "width": 2},
+        "ss": {"kind": "int", "width": 2},
+        "ms": {"kind": "int", "width": 3},
+        "obsid": {"width": 16},
         "version": {"kind": "int", "width": 2},
     },
 )
 STEREO_L1 = FileName(
     template="ST{sc}_L1_MAG{burst}_{frame}_{yyyy}{mm}{dd}_V{version}.cdf",
-    fields={"sc": {"choices": ["A", "B"], "width": 1}, "burst": {"choices": ["", "B"]},
-            "frame": {"choices": ["SC", "RTN"]}, "yyyy": {"kind": "int", "width": 4},
-            "mm": {"kind": "int", "width": 2}, "dd": {"kind": "int", "width": 2},
-            "version": {"kind": "int", "width": 2}},
+    fields={
+        "sc": {"choices": ["A", "B"], "width": 1},
+        "burst": {"choices": ["", "B"]},
+        "frame": {"choices": ["SC", "RTN"]},
+        "yyyy": {"kind": "int", "width": 4},
+        "mm": {"kind": "int", "width": 2},
+        "dd": {"kind": "int", "width": 2},
+        "version": {"kind": "int", "width": 2},
+    },
 )
 UCLA_DIR = FileName(
     template="L1_{frame}/{sc}{burst}fgy{yyyy}/{name}.ffd",
-    fields={"frame": {"choices": ["sc", "rtn"]}, "sc": {"choices": ["A", "B"]},
-            "burst": {"choices": ["", "b"]}, "yyyy": {"kind": "int", "width": 4},
-            "name": {"pattern": r"[A-Za-z0-9_]+"}},
+    fields={
+        "frame": {"choices": ["sc", "rtn"]},
+        "sc": {"choices": ["A", "B"]},
+        "burst": {"choices": ["", "b"]},
+        "yyyy": {"kind": "int", "width": 4},
+        "name": {"pattern": r"[A-Za-z0-9_]+"},
+    },
 )
 
 
 def test_aditya_icd_name_round_trip():
-    fields = dict(payload="MAG91", station="BLR", pacq="01", strip="STR01", vcid="05",
-                  apid="0A1B", yy=24, doy=214, hh=6, mi=0, ss=1, ms=128,
-                  obsid="0000000000001234", version=0)
+    fields = dict(
+        payload="MAG91",
+        station="BLR",
+        pacq="01",
+        strip="STR01",
+        vcid="05",
+        apid="0A1B",
+        yy=24,
+        doy=214,
+        hh=6,
+        mi=0,
+        ss=1,
+        ms=128,
+        obsid="0000000000001234",
+        version=0,
+    )
     name = ADITYA_L1.format(**fields)
     assert name == "L1_MAG91BLR01STR01050A1B24214060001128_0000000000001234_V00.nc"
     assert ADITYA_L1.parse(name) == fields
@@ -56,9 +85,25 @@ def test_aditya_icd_name_round_trip():
 
 @pytest.mark.parametrize("bad", [dict(station="BL"), dict(payload="MAG92"), dict(doy=1000)])
 def test_aditya_icd_name_rejects_wrong_width(bad):
-    fields = dict(payload="MAG91", station="BLR", pacq="01", strip="STR01", vcid="05",
-                  apid="0A1B", yy=24, doy=214, hh=6, mi=0, ss=1, ms=128,
-                  obsid="0000000000001234", version=0) | bad
+    fields = (
+        dict(
+            payload="MAG91",
+            station="BLR",
+            pacq="01",
+            strip="STR01",
+            vcid="05",
+            apid="0A1B",
+            yy=24,
+            doy=214,
+            hh=6,
+            mi=0,
+            ss=1,
+            ms=128,
+            obsid="0000000000001234",
+            version=0,
+        )
+        | bad
+    )
     with pytest.raises(DefinitionError):
         ADITYA_L1.format(**fields)
 
@@ -68,8 +113,10 @@ def test_aditya_parse_rejects_short_field():
 
 
 def test_stereo_names_with_optional_burst():
-    assert STEREO_L1.format(sc="A", burst="", frame="RTN", yyyy=2024, mm=1, dd=5, version=6) == \
-        "STA_L1_MAG_RTN_20240105_V06.cdf"
+    assert (
+        STEREO_L1.format(sc="A", burst="", frame="RTN", yyyy=2024, mm=1, dd=5, version=6)
+        == "STA_L1_MAG_RTN_20240105_V06.cdf"
+    )
     assert STEREO_L1.parse("STB_L1_MAGB_SC_20140101_V06.cdf")["burst"] == "B"
     assert STEREO_L1.parse("/data/out/STA_L1_MAG_RTN_20240105_V06.cdf")["dd"] == 5
     assert STEREO_L1.parse("STC_L1_MAG_RTN_20240105_V06.cdf") is None
@@ -78,8 +125,13 @@ def test_stereo_names_with_optional_burst():
 def test_ucla_directory_scheme():
     rel = UCLA_DIR.format(frame="rtn", sc="A", burst="b", yyyy=2024, name="STA_20240105")
     assert rel == "L1_rtn/Abfgy2024/STA_20240105.ffd"
-    assert UCLA_DIR.parse("/x/y/" + rel) == {"frame": "rtn", "sc": "A", "burst": "b",
-                                           "yyyy": 2024, "name": "STA_20240105"}
+    assert UCLA_DIR.parse("/x/y/" + rel) == {
+        "frame": "rtn",
+        "sc": "A",
+        "burst": "b",
+        "yyyy": 2024,
+        "name": "STA_20240105",
+    }
 
 
 def test_glob_fills_given_fields():
@@ -95,13 +147,18 @@ def test_template_must_define_its_fields():
 
 def _minimal(**over):
     base = {
-        "id": "p", "mission": "m", "level": "l1", "format": "cdf",
-        "filename": {"template": "M_{yyyy}_V{version}.cdf",
-                     "fields": {"yyyy": {"kind": "int", "width": 4},
-                                "version": {"kind": "int", "width": 2}}},
-        "variables": [{"name": "Epoch", "dtype": "tt2000", "dims": ["time"]},
-                      {"name": "B", "dtype": "float32", "dims": ["time", "c"],
-                       "depend": {"DEPEND_0": "Epoch"}}],
+        "id": "p",
+        "mission": "m",
+        "level": "l1",
+        "format": "cdf",
+        "filename": {
+            "template": "M_{yyyy}_V{version}.cdf",
+            "fields": {"yyyy": {"kind": "int", "width": 4}, "version": {"kind": "int", "width": 2}},
+        },
+        "variables": [
+            {"name": "Epoch", "dtype": "tt2000", "dims": ["time"]},
+            {"name": "B", "dtype": "float32", "dims": ["time", "c"], "depend": {"DEPEND_0": "Epoch"}},
+        ],
         "dims": {"time": None, "c": 3},
     }
     base.update(over)
@@ -153,8 +210,11 @@ def test_every_shipped_definition_validates(mission):
     for d in loaded:
         assert d.mission == mission
         # a name the template formats is recognised as this product again
-        fields = {k: (0 if f.kind == "int" else (f.choices[0] if f.choices else "X" * (f.width or 1)))
-                  for k, f in d.filename.fields.items() if f.pattern is None}
+        fields = {
+            k: (0 if f.kind == "int" else (f.choices[0] if f.choices else "X" * (f.width or 1)))
+            for k, f in d.filename.fields.items()
+            if f.pattern is None
+        }
         if len(fields) == len(d.filename.fields):
             name = d.filename.format(**fields)
             found = find_definition(name, loaded)
@@ -165,16 +225,24 @@ def test_json_schema_is_current():
     path = ROOT / "schemas" / "product.schema.json"
     current = json.loads(path.read_text())
     assert current == product_json_schema(), (
-        "schemas/product.schema.json is stale: run `python -m magfw.products schemas/product.schema.json`")
+        "schemas/product.schema.json is stale: run `python -m magfw.products schemas/product.schema.json`"
+    )
 
 
 def test_directory_is_kept_but_name_alone_is_recognised():
-    fn = FileName(template="ST{sc}_L1_MAG_{frame}_{yyyy}{mm}{dd}_V{version}.cdf",
-                  directory="{frame_dir}/{sc}fgy{yyyy}",
-                  fields={"sc": {"choices": ["A", "B"]}, "frame": {"choices": ["SC", "RTN"]},
-                          "frame_dir": {"choices": ["sc", "rtn"]},
-                          "yyyy": {"kind": "int", "width": 4}, "mm": {"kind": "int", "width": 2},
-                          "dd": {"kind": "int", "width": 2}, "version": {"kind": "int", "width": 2}})
+    fn = FileName(
+        template="ST{sc}_L1_MAG_{frame}_{yyyy}{mm}{dd}_V{version}.cdf",
+        directory="{frame_dir}/{sc}fgy{yyyy}",
+        fields={
+            "sc": {"choices": ["A", "B"]},
+            "frame": {"choices": ["SC", "RTN"]},
+            "frame_dir": {"choices": ["sc", "rtn"]},
+            "yyyy": {"kind": "int", "width": 4},
+            "mm": {"kind": "int", "width": 2},
+            "dd": {"kind": "int", "width": 2},
+            "version": {"kind": "int", "width": 2},
+        },
+    )
     rel = fn.format(sc="A", frame="RTN", frame_dir="rtn", yyyy=2024, mm=1, dd=5, version=6)
     assert rel == "rtn/Afgy2024/STA_L1_MAG_RTN_20240105_V06.cdf"
     assert fn.parse("/out/" + rel)["frame_dir"] == "rtn"
@@ -187,8 +255,7 @@ def test_directory_is_kept_but_name_alone_is_recognised():
 
 
 def test_unversioned_products_are_allowed_only_with_fixed_versions():
-    plain = _minimal(filename={"template": "M_{yyyy}.asc",
-                               "fields": {"yyyy": {"kind": "int", "width": 4}}})
+    plain = _minimal(filename={"template": "M_{yyyy}.asc", "fields": {"yyyy": {"kind": "int", "width": 4}}})
     ProductDefinition.model_validate(plain)
     with pytest.raises(ValueError, match="versions count up"):
         ProductDefinition.model_validate({**plain, "version": {"policy": "increment"}})
@@ -204,11 +271,9 @@ def test_a_definition_without_a_quicklook_block_keeps_its_digest():
 
     for d in shipped_definitions("stereo"):
         plain = d.model_copy(update={"quicklook": None})
-        before = {k: v for k, v in plain.model_dump(mode="json").items()
-                  if k not in ("quicklook", "publish")}
+        before = {k: v for k, v in plain.model_dump(mode="json").items() if k not in ("quicklook", "publish")}
         old = hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()[:16]
         assert plain.digest() == old
     d = next(x for x in shipped_definitions("stereo") if x.id == "l1_mag_rtn")
-    other = d.model_copy(update={"quicklook": Quicklook(panels=[QuicklookPanel(
-        variables=["BFIELD"])])})
+    other = d.model_copy(update={"quicklook": Quicklook(panels=[QuicklookPanel(variables=["BFIELD"])])})
     assert other.digest() != d.digest()  # a block, when present, is part of the definition

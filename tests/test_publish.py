@@ -9,10 +9,22 @@ from magfw.testing import run_cli
 
 def test_publish_copies_only_newer_and_never_deletes(example_hooks, tmp_path):
     out, web = tmp_path / "out", tmp_path / "web"
-    run_cli(["run", "example", "l1", "2024-03-01..2024-03-02", "--source", "simulated", "--out",
-             str(out)], example_hooks)
-    args = ["publish", "example", "l1", "2024-03-01..2024-03-03", "--to", str(web), "--out",
-            str(out), "--format", "cdf"]
+    run_cli(
+        ["run", "example", "l1", "2024-03-01..2024-03-02", "--source", "simulated", "--out", str(out)],
+        example_hooks,
+    )
+    args = [
+        "publish",
+        "example",
+        "l1",
+        "2024-03-01..2024-03-03",
+        "--to",
+        str(web),
+        "--out",
+        str(out),
+        "--format",
+        "cdf",
+    ]
     res = run_cli(args, example_hooks)
     assert res.exit_code == 0, res.stderr
     assert "copied 2 files" in res.stdout and "2024-03-03" in res.stderr  # not processed yet
@@ -34,8 +46,19 @@ def test_publish_copies_only_newer_and_never_deletes(example_hooks, tmp_path):
 
 
 def test_publish_without_a_ledger_is_one_line_error(example_hooks, tmp_path):
-    res = run_cli(["publish", "example", "l1", "2024-03-01", "--to", str(tmp_path / "w"),
-                   "--out", str(tmp_path / "empty")], example_hooks)
+    res = run_cli(
+        [
+            "publish",
+            "example",
+            "l1",
+            "2024-03-01",
+            "--to",
+            str(tmp_path / "w"),
+            "--out",
+            str(tmp_path / "empty"),
+        ],
+        example_hooks,
+    )
     assert res.exit_code == 1 and "no ledger here" in res.stderr
 
 
@@ -48,8 +71,10 @@ def test_default_publishes_flat_files_and_declared_layouts(tmp_path):
     defs = {d.id: d for d in shipped_definitions("stereo")}
     assert all(d.publish is None for d in defs.values())
     aditya = {d.id: d for d in shipped_definitions("aditya")}
-    assert aditya["l2"].publish_path("L2_AL1_MAG_20240801_V10.nc") == \
-        "mag/level2/2024/08/01/L2_AL1_MAG_20240801_V10.nc"
+    assert (
+        aditya["l2"].publish_path("L2_AL1_MAG_20240801_V10.nc")
+        == "mag/level2/2024/08/01/L2_AL1_MAG_20240801_V10.nc"
+    )
     l1 = "L1_MAG91N18P1AL10017109024026100025140104_N00_0000_000842_V00.nc"
     assert aditya["l1"].publish_path(l1) == f"mag/level1/2026/04/N00_0000/{l1}"
     assert aditya["l2_metadata"].publish is None  # the provenance XML is not delivered
@@ -59,8 +84,7 @@ def test_default_publishes_flat_files_and_declared_layouts(tmp_path):
     from magfw.errors import DefinitionError
 
     with pytest.raises(DefinitionError, match="cannot be filled"):
-        aditya["l2"].model_copy(update={"publish": "{nope}"}).publish_path(
-            "L2_AL1_MAG_20240801_V10.nc")
+        aditya["l2"].model_copy(update={"publish": "{nope}"}).publish_path("L2_AL1_MAG_20240801_V10.nc")
 
 
 @pytest.mark.slow
@@ -70,11 +94,13 @@ def test_publish_stereo_l1_flat_files(tmp_path):
 
     hooks = make_hooks(stereo_plugin)
     out, web = tmp_path / "out", tmp_path / "web"
-    res = run_cli(["run", "stereo", "l1", "2024-01-01", "-s", "A", "--source", "simulated",
-                   "--out", str(out)], hooks)
+    res = run_cli(
+        ["run", "stereo", "l1", "2024-01-01", "-s", "A", "--source", "simulated", "--out", str(out)], hooks
+    )
     assert res.exit_code == 0, res.stderr
-    res = run_cli(["publish", "stereo", "l1", "2024-01-01", "-s", "A", "--to", str(web),
-                   "--out", str(out)], hooks)
+    res = run_cli(
+        ["publish", "stereo", "l1", "2024-01-01", "-s", "A", "--to", str(web), "--out", str(out)], hooks
+    )
     assert res.exit_code == 0, res.stderr
     copied = sorted(p.relative_to(web).as_posix() for p in web.rglob("*") if p.is_file())
     assert copied and all(p.endswith((".ffh", ".ffd")) for p in copied)

@@ -40,8 +40,7 @@ def test_changed_input_regenerates_with_higher_version(tmp_path):
     hooks = make_hooks(Toy(), names=["toy"])
     out = tmp_path / "out"
     archive = tmp_path / "archive"
-    hooks.simulate("toy", parse_period("2024-01-01"),
-                   archive, None, 0)
+    hooks.simulate("toy", parse_period("2024-01-01"), archive, None, 0)
     run_level(hooks, "toy", "l1", "2024-01-01", out, source=str(archive))
     (archive / "20240101.txt").write_text("1 2 3")
     s = run_level(hooks, "toy", "l1", "2024-01-01", out, source=str(archive))
@@ -80,8 +79,10 @@ def test_ledger_records_outputs_with_checksums(tmp_path):
     assert entry.outputs[0]["path"] == "toy/TOY_20240101_V00.json"
     import hashlib
 
-    assert entry.outputs[0]["sha256"] == hashlib.sha256(
-        (out / entry.outputs[0]["path"]).read_bytes()).hexdigest()
+    assert (
+        entry.outputs[0]["sha256"]
+        == hashlib.sha256((out / entry.outputs[0]["path"]).read_bytes()).hexdigest()
+    )
     assert entry.versions["magfw"] and "definitions" in entry.versions
     assert entry.duration_s > 0 and entry.vectors == 10
 
@@ -104,8 +105,7 @@ def test_products_say_they_are_simulated(tmp_path, example_hooks):
     assert "SIMULATED" in source_of(s.outputs[0])
 
     sim = tmp_path / "sim"  # `magfw simulate` into a folder, then that folder as --source
-    assert run_cli(["simulate", "example", "2024-03-02", "--out", str(sim)],
-                   example_hooks).exit_code == 0
+    assert run_cli(["simulate", "example", "2024-03-02", "--out", str(sim)], example_hooks).exit_code == 0
     assert (sim / SIMULATED_MARKER).is_file()
     s = run_level(example_hooks, "example", "l1", "2024-03-02", tmp_path / "b", source=str(sim))
     assert s.ok and "SIMULATED" in source_of(s.outputs[0])
@@ -184,8 +184,6 @@ def test_notes_reach_the_user_and_products_name_their_own_inputs(tmp_path):
     assert whole["Parents"] == ["a", "b"] and own["Parents"] == ["b"]
 
 
-
-
 def test_major_minor_versions(tmp_path):
     """Vmn: a changed input file is a minor revision (n + 1); a changed calibration a major
     one (m + 1, n = 0); the ledger's reason says which."""
@@ -193,8 +191,7 @@ def test_major_minor_versions(tmp_path):
 
     from magfw.process import next_version, revision_kind
 
-    assert [next_version(v, k) for v, k in [(0, "minor"), (3, "major"), (19, "minor")]] == \
-        [1, 10, 20]
+    assert [next_version(v, k) for v, k in [(0, "minor"), (3, "major"), (19, "minor")]] == [1, 10, 20]
     assert revision_kind({"calibration": {"a": "1"}}, {"calibration": {"a": "2"}}) == "major"
     assert revision_kind({"selection": {"a": "1"}}, {"selection": {"a": "2"}}) == "minor"
 
@@ -202,7 +199,8 @@ def test_major_minor_versions(tmp_path):
     hooks = make_hooks(plugin, names=["commit"])
     d = hooks.registry.get("commit").product("inc_i")
     hooks.registry.get("commit").products[1] = d.model_copy(
-        update={"version": d.version.model_copy(update={"policy": "major_minor"})})
+        update={"version": d.version.model_copy(update={"policy": "major_minor"})}
+    )
     src, out = tmp_path / "src", tmp_path / "out"
     src.mkdir()
     (src / "2024-01-01.txt").write_text("1")

@@ -18,19 +18,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _products(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
-            if p.is_file() and ".magfw" not in p.parts}
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in out.rglob("*")
+        if p.is_file() and ".magfw" not in p.parts
+    }
 
 
 def test_needed_level_runs_first_and_month_waits_for_its_days(tmp_path):
     hooks = make_hooks(Chain(), names=["chain"])
-    s = run_level(hooks, "chain", "month", "2024-01-30..2024-02-02", tmp_path / "out",
-                  workers=2)
+    s = run_level(hooks, "chain", "month", "2024-01-30..2024-02-02", tmp_path / "out", workers=2)
     assert s.ok, [r.message for r in s.results]
     levels = [(r.level, r.unit.key) for r in s.results]
     assert levels[:2] == [("month", "2024-01"), ("month", "2024-02")]
     assert sorted(k for lv, k in levels if lv == "l1") == [
-        "2024-01-30", "2024-01-31", "2024-02-01", "2024-02-02"]
+        "2024-01-30",
+        "2024-01-31",
+        "2024-02-01",
+        "2024-02-02",
+    ]
     jan = json.loads((tmp_path / "out/chain/MONTH_2024-01.json").read_text())
     feb = json.loads((tmp_path / "out/chain/MONTH_2024-02.json").read_text())
     assert (jan, feb) == ({"value": 61, "n": 2}, {"value": 3, "n": 2})
@@ -59,8 +65,7 @@ def test_dask_local_cluster_gives_the_same_products_as_the_local_pool(tmp_path, 
 
     period = "2024-03-01..2024-03-03"
     local = run_level(example_hooks, "example", "l1", period, tmp_path / "local", workers=2)
-    dask = run_level(example_hooks, "example", "l1", period, tmp_path / "dask", workers=2,
-                     executor="dask")
+    dask = run_level(example_hooks, "example", "l1", period, tmp_path / "dask", workers=2, executor="dask")
     assert local.ok and dask.ok, [r.message for r in dask.results]
     for a, b in zip(local.results, dask.results, strict=True):
         (pa,), (pb,) = a.outputs, b.outputs
@@ -88,8 +93,12 @@ def test_kill_and_resume(tmp_path):
         "print(s.count('ok'), s.count('skipped'))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAGFW_")}
-    proc = subprocess.Popen([sys.executable, "-c", script.format(tests=str(ROOT / "tests"),
-                            sleep=0.4, out=str(out))], env=env, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script.format(tests=str(ROOT / "tests"), sleep=0.4, out=str(out))],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and len(list((out / "chain").glob("DAY_*.json"))) < 3:
         time.sleep(0.05)
@@ -100,9 +109,13 @@ def test_kill_and_resume(tmp_path):
     assert all(json.loads(b)["n"] == 1 for b in kept.values())  # every file complete
     assert not [p for p in out.rglob("*") if p.name.startswith(".magfw-tmp")]
 
-    rerun = subprocess.run([sys.executable, "-c", script.format(tests=str(ROOT / "tests"),
-                           sleep=0.0, out=str(out))], env=env, capture_output=True, text=True,
-                           timeout=120)
+    rerun = subprocess.run(
+        [sys.executable, "-c", script.format(tests=str(ROOT / "tests"), sleep=0.0, out=str(out))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     ok, skipped = map(int, rerun.stdout.split())
     # every recorded day is skipped; a day killed after its product was renamed into place but
     # before the ledger recorded it is redone (identically): at most the one unit in flight
@@ -124,14 +137,19 @@ def test_runs_share_a_tree_unit_by_unit(tmp_path):
     held = UnitLock(out, "chain/l1/-/2024-01-01")
     assert held.acquire(wait=False)
     result = {}
-    worker = threading.Thread(target=lambda: result.setdefault(
-        "s", run_level(hooks, "chain", "l1", "2024-01-01..2024-01-03", out, workers=2)))
+    worker = threading.Thread(
+        target=lambda: result.setdefault(
+            "s", run_level(hooks, "chain", "l1", "2024-01-01..2024-01-03", out, workers=2)
+        )
+    )
     worker.start()
     deadline = time.time() + 30
     while time.time() < deadline and len(list(out.glob("chain/DAY_*.json"))) < 2:
         time.sleep(0.05)
     assert sorted(p.name for p in out.glob("chain/DAY_*.json")) == [
-        "DAY_2024-01-02.json", "DAY_2024-01-03.json"]  # the free units did not wait
+        "DAY_2024-01-02.json",
+        "DAY_2024-01-03.json",
+    ]  # the free units did not wait
     assert worker.is_alive()  # the held one does
     held.release()
     worker.join(timeout=60)

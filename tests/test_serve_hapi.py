@@ -40,10 +40,8 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (archive / "X/2024-03-04.txt").write_text("bad")
     (archive / "X/2024-03-05.txt").write_text("skip")
     (archive / "Y/2024-03-02.txt").unlink()
-    run_level(hooks, "tiny", "l1", "2024-03-01..2024-03-05", out, source=str(archive),
-              spacecraft="X")
-    run_level(hooks, "tiny", "l1", "2024-03-01..2024-03-03", out, source=str(archive),
-              spacecraft="Y")
+    run_level(hooks, "tiny", "l1", "2024-03-01..2024-03-05", out, source=str(archive), spacecraft="X")
+    run_level(hooks, "tiny", "l1", "2024-03-01..2024-03-03", out, source=str(archive), spacecraft="Y")
     return out
 
 
@@ -74,21 +72,30 @@ def cdf_path(tree: Path, sc: str, day: str) -> Path:
 
 
 def test_json_answers_validate_against_the_hapi_schema(server):
-    for kind, path in [("about", "/hapi/about"), ("capabilities", "/hapi/capabilities"),
-                       ("catalog", "/hapi/catalog"), ("catalog", "/hapi/catalog?depth=all"),
-                       ("info", "/hapi/info?dataset=TINY_X_MAG"),
-                       ("info", "/hapi/info?id=TINY_X_MAG_NC"),
-                       ("info", "/hapi/info?dataset=TINY_X_MAG_1MIN&parameters=B"),
-                       ("info", "/hapi/info?dataset=TINY_Y_MAG&resolve_references=false")]:
+    for kind, path in [
+        ("about", "/hapi/about"),
+        ("capabilities", "/hapi/capabilities"),
+        ("catalog", "/hapi/catalog"),
+        ("catalog", "/hapi/catalog?depth=all"),
+        ("info", "/hapi/info?dataset=TINY_X_MAG"),
+        ("info", "/hapi/info?id=TINY_X_MAG_NC"),
+        ("info", "/hapi/info?dataset=TINY_X_MAG_1MIN&parameters=B"),
+        ("info", "/hapi/info?dataset=TINY_Y_MAG&resolve_references=false"),
+    ]:
         r = get(server + path)
         assert r.status_code == 200, (path, r.text)
         assert r.headers["content-type"].startswith("application/json")
         validate(kind, r.json())
     ids = [d["id"] for d in get(server + "/hapi/catalog").json()["catalog"]]
-    assert ids == ["TINY_X_MAG", "TINY_Y_MAG", "TINY_X_MAG_NC", "TINY_Y_MAG_NC",
-                   "TINY_X_MAG_1MIN", "TINY_Y_MAG_1MIN"]
-    r = get(server + "/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-01T00:03Z"
-                     "&format=json")
+    assert ids == [
+        "TINY_X_MAG",
+        "TINY_Y_MAG",
+        "TINY_X_MAG_NC",
+        "TINY_Y_MAG_NC",
+        "TINY_X_MAG_1MIN",
+        "TINY_Y_MAG_1MIN",
+    ]
+    r = get(server + "/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-01T00:03Z&format=json")
     body = r.json()
     data = body.pop("data")
     body.pop("format")
@@ -106,8 +113,7 @@ def test_info_is_built_from_the_definition_and_the_ledger(server):
     assert bmag["type"] == "double" and flag["type"] == "integer" and flag["fill"] == "255"
     assert status["type"] == "double" and status["fill"] == "4294967295"
     # days 1..3 are complete; the failed 4th and skipped 5th hold nothing
-    assert (info["startDate"], info["stopDate"]) == ("2024-03-01T00:00:00.000Z",
-                                                     "2024-03-04T00:00:00.000Z")
+    assert (info["startDate"], info["stopDate"]) == ("2024-03-01T00:00:00.000Z", "2024-03-04T00:00:00.000Z")
     assert info["cadence"] == "PT1M" and info["timeStampLocation"] == "center"
     assert info["resourceURL"].endswith("/datasets/TINY_X_MAG")
     nc = get(server + "/hapi/info?dataset=TINY_X_MAG_NC").json()
@@ -139,10 +145,10 @@ def _expected(tree: Path, sc: str, days: list[str]):
 def test_hapiclient_reads_what_the_cdfs_hold(server, tree, tmp_path, fmt):
     from hapiclient import hapi
 
-    opts = {"format": fmt, "cache": False, "usecache": False, "cachedir": str(tmp_path),
-            "logging": False}
-    data, meta = hapi(server + "/hapi", "TINY_X_MAG", "B,BMAG,FLAG", "2024-03-01T00:00:00Z",
-                      "2024-03-03T00:00:00Z", **opts)
+    opts = {"format": fmt, "cache": False, "usecache": False, "cachedir": str(tmp_path), "logging": False}
+    data, meta = hapi(
+        server + "/hapi", "TINY_X_MAG", "B,BMAG,FLAG", "2024-03-01T00:00:00Z", "2024-03-03T00:00:00Z", **opts
+    )
     t, text, b, bmag, flag = _expected(tree, "X", ["2024-03-01", "2024-03-02"])
     assert len(data) == len(t) == 2 * 1440
     assert [x.decode() if isinstance(x, bytes) else str(x) for x in data["Epoch"]] == text
@@ -158,35 +164,67 @@ def test_hapiclient_reads_what_the_cdfs_hold(server, tree, tmp_path, fmt):
     assert [p["name"] for p in meta["parameters"]] == ["Epoch", "B", "BMAG", "FLAG"]
 
 
+@pytest.mark.slow  # imports pySPEDAS (seconds)
+def test_pyspedas_hapi_loads_what_the_cdfs_hold(server, tree):
+    """pySPEDAS's generic HAPI loader (the route docs/serve.md gives its users): tplot
+    variables with the CDFs' times (Unix seconds, float64: to the microsecond) and values,
+    the fill as NaN as pySPEDAS does."""
+    pyspedas = pytest.importorskip("pyspedas")
+    from pyspedas import get_data
+
+    names = pyspedas.hapi(
+        trange=["2024-03-01", "2024-03-03"],
+        server=server + "/hapi",
+        dataset="TINY_X_MAG",
+        parameters="B,BMAG",
+        prefix="magfw_",
+        quiet=True,
+    )
+    assert sorted(names) == ["magfw_B", "magfw_BMAG"]
+    _, text, b, bmag, _ = _expected(tree, "X", ["2024-03-01", "2024-03-02"])
+    unix = np.array([x.rstrip("Z") for x in text], dtype="datetime64[ns]").astype(np.int64) / 1e9
+    got_b, got_bmag = get_data("magfw_B"), get_data("magfw_BMAG")
+    np.testing.assert_allclose(got_b.times, unix, rtol=0, atol=1e-6)
+    for got, raw in ((got_b.y, b), (got_bmag.y, bmag)):
+        want = np.where(raw == -1e31, np.nan, raw)
+        assert np.isnan(want).any()
+        np.testing.assert_array_equal(got, want)  # NaN in the same places, the rest exact
+
+
 def _parse_csv(text: str) -> tuple[list[str], np.ndarray]:
     rows = [ln.split(",") for ln in text.splitlines() if ln]
     return [r[0] for r in rows], np.array([[float(v) for v in r[1:]] for r in rows])
 
 
 def _parse_binary(raw: bytes, widths: list[tuple[str, int]], tlen: int):
-    fields = [("t", f"S{tlen}")] + [(f"p{i}", "<i4" if k == "i" else "<f8", (n,) if n > 1 else ())
-                                     for i, (k, n) in enumerate(widths)]
+    fields = [("t", f"S{tlen}")] + [
+        (f"p{i}", "<i4" if k == "i" else "<f8", (n,) if n > 1 else ()) for i, (k, n) in enumerate(widths)
+    ]
     rec = np.frombuffer(raw, dtype=np.dtype(fields))
     cols = [rec[f"p{i}"].reshape(len(rec), -1).astype(np.float64) for i in range(len(widths))]
     return [t.decode() for t in rec["t"]], np.concatenate(cols, axis=1)
 
 
-@pytest.mark.parametrize("dataset,widths,tlen", [
-    ("TINY_X_MAG", [("f", 3), ("f", 1), ("i", 1), ("f", 1)], 30),
-    ("TINY_X_MAG_NC", [("f", 1), ("f", 1), ("f", 1)], 27),
-    ("TINY_X_MAG_1MIN", [("f", 3)], 27),
-])
+@pytest.mark.parametrize(
+    "dataset,widths,tlen",
+    [
+        ("TINY_X_MAG", [("f", 3), ("f", 1), ("i", 1), ("f", 1)], 30),
+        ("TINY_X_MAG_NC", [("f", 1), ("f", 1), ("f", 1)], 27),
+        ("TINY_X_MAG_1MIN", [("f", 3)], 27),
+    ],
+)
 def test_csv_binary_and_json_carry_the_same_records(server, dataset, widths, tlen):
     q = f"{server}/hapi/data?dataset={dataset}&start=2024-03-01T12:00Z&stop=2024-03-02T06:00Z"
     t_csv, v_csv = _parse_csv(get(q).text)
     t_bin, v_bin = _parse_binary(get(q + "&format=binary").content, widths, tlen)
     js = get(q + "&format=json").json()
     t_js = [r[0] for r in js["data"]]
-    v_js = np.array([[x for v in r[1:] for x in (v if isinstance(v, list) else [v])]
-                     for r in js["data"]], dtype=np.float64)
+    v_js = np.array(
+        [[x for v in r[1:] for x in (v if isinstance(v, list) else [v])] for r in js["data"]],
+        dtype=np.float64,
+    )
     assert t_csv == t_bin == t_js and len(t_csv) == 18 * 60
-    assert t_csv[0] == ("2024-03-01T12:00:30.000000000Z" if tlen == 30
-                        else "2024-03-01T12:00:30.000000Z")
+    assert t_csv[0] == ("2024-03-01T12:00:30.000000000Z" if tlen == 30 else "2024-03-01T12:00:30.000000Z")
     # float32 values are written with 9 digits: they read back to the same float32
     np.testing.assert_array_equal(v_csv.astype(np.float32), v_bin.astype(np.float32))
     np.testing.assert_array_equal(v_js, v_csv)
@@ -196,49 +234,53 @@ def test_csv_binary_and_json_carry_the_same_records(server, dataset, widths, tle
 
 
 def test_include_header_and_parameter_subsets(server):
-    q = (f"{server}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-01T00:02Z"
-         "&parameters=Epoch,BMAG,STATUS&include=header")
+    q = (
+        f"{server}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-01T00:02Z"
+        "&parameters=Epoch,BMAG,STATUS&include=header"
+    )
     text = get(q).text
     head = "".join(ln[1:] + "\n" for ln in text.splitlines() if ln.startswith("#"))
     info = json.loads(head)
-    assert info["format"] == "csv" and [p["name"] for p in info["parameters"]] == [
-        "Epoch", "BMAG", "STATUS"]
+    assert info["format"] == "csv" and [p["name"] for p in info["parameters"]] == ["Epoch", "BMAG", "STATUS"]
     rows = [ln.split(",") for ln in text.splitlines() if not ln.startswith("#")]
     assert [len(r) for r in rows] == [3, 3]
     assert rows[0][2] in ("0", "8")  # STATUS as an integer text
     raw = get(q.replace("include=header", "include=header&format=binary")).content
     assert raw.startswith(b"#{") and b'"format": "binary"' in raw
-    only_time = get(f"{server}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-01"
-                    "T00:02Z&parameters=Epoch").text
-    assert only_time.splitlines() == ["2024-03-01T00:00:30.000000000Z",
-                                      "2024-03-01T00:01:30.000000000Z"]
+    only_time = get(
+        f"{server}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-01T00:02Z&parameters=Epoch"
+    ).text
+    assert only_time.splitlines() == ["2024-03-01T00:00:30.000000000Z", "2024-03-01T00:01:30.000000000Z"]
 
 
-@pytest.mark.parametrize("query,code,http", [
-    ("capabilities?x=1", 1401, 400),
-    ("info", 1400, 400),
-    ("info?dataset=NOPE", 1406, 404),
-    ("info?dataset=TINY_X_MAG&parameters=B,NOPE", 1407, 404),
-    ("info?dataset=TINY_X_MAG&parameters=BMAG,B", 1411, 400),
-    ("info?dataset=TINY_X_MAG&parameters=B,B", 1411, 400),
-    ("info?dataset=TINY_X_MAG&resolve_references=maybe", 1412, 400),
-    ("catalog?depth=everything", 1400, 400),
-    ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&avg=5s", 1401, 400),
-    ("data?dataset=TINY_X_MAG&start=2024-13-01&stop=2024-03-02", 1402, 400),
-    ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=tomorrow", 1403, 400),
-    ("data?dataset=TINY_X_MAG&start=2024-03-02&stop=2024-03-01", 1404, 400),
-    ("data?dataset=TINY_X_MAG&start=2024-03-02&stop=2024-03-02", 1404, 400),
-    ("data?dataset=TINY_X_MAG&start=2024-02-01&stop=2024-03-02", 1405, 400),
-    ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-06", 1405, 400),
-    ("data?dataset=NOPE&start=2024-03-01&stop=2024-03-02", 1406, 404),
-    ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&parameters=Q", 1407, 404),
-    ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&format=xml", 1409, 400),
-    ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&include=all", 1410, 400),
-    ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&parameters=FLAG,B", 1411, 400),
-    ("data?dataset=TINY_X_MAG&id=TINY_X_MAG&start=2024-03-01&stop=2024-03-02", 1400, 400),
-    ("data?dataset=TINY_X_MAG&stop=2024-03-02", 1402, 400),
-    ("nosuchendpoint", 1400, 400),
-])
+@pytest.mark.parametrize(
+    "query,code,http",
+    [
+        ("capabilities?x=1", 1401, 400),
+        ("info", 1400, 400),
+        ("info?dataset=NOPE", 1406, 404),
+        ("info?dataset=TINY_X_MAG&parameters=B,NOPE", 1407, 404),
+        ("info?dataset=TINY_X_MAG&parameters=BMAG,B", 1411, 400),
+        ("info?dataset=TINY_X_MAG&parameters=B,B", 1411, 400),
+        ("info?dataset=TINY_X_MAG&resolve_references=maybe", 1412, 400),
+        ("catalog?depth=everything", 1400, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&avg=5s", 1401, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-13-01&stop=2024-03-02", 1402, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=tomorrow", 1403, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-03-02&stop=2024-03-01", 1404, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-03-02&stop=2024-03-02", 1404, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-02-01&stop=2024-03-02", 1405, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-06", 1405, 400),
+        ("data?dataset=NOPE&start=2024-03-01&stop=2024-03-02", 1406, 404),
+        ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&parameters=Q", 1407, 404),
+        ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&format=xml", 1409, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&include=all", 1410, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&parameters=FLAG,B", 1411, 400),
+        ("data?dataset=TINY_X_MAG&id=TINY_X_MAG&start=2024-03-01&stop=2024-03-02", 1400, 400),
+        ("data?dataset=TINY_X_MAG&stop=2024-03-02", 1402, 400),
+        ("nosuchendpoint", 1400, 400),
+    ],
+)
 def test_error_codes(server, query, code, http):
     r = get(f"{server}/hapi/{query}")
     assert r.status_code == http, r.text
@@ -255,8 +297,9 @@ def test_too_long_a_request_is_1408_with_the_limit_said(tree, missions):
         assert "PT16H40M" in r.json()["status"]["message"]
         info = get(f"{url}/hapi/info?dataset=TINY_X_MAG").json()
         assert info["maxRequestDuration"] == "PT16H40M"
-        assert get(f"{url}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-01T16Z"
-                   ).status_code == 200
+        assert (
+            get(f"{url}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-01T16Z").status_code == 200
+        )
 
 
 def test_no_data_is_1201(server):
@@ -291,8 +334,12 @@ def test_etag_last_modified_head_and_gzip(server):
     z = httpx.get(url, headers={"Accept-Encoding": "gzip"}, timeout=60)
     assert z.headers["content-encoding"] == "gzip" and z.content == r.content
     info = get(f"{server}/hapi/info?dataset=TINY_X_MAG")
-    assert get(f"{server}/hapi/info?dataset=TINY_X_MAG",
-               headers={"If-None-Match": info.headers["etag"]}).status_code == 304
+    assert (
+        get(
+            f"{server}/hapi/info?dataset=TINY_X_MAG", headers={"If-None-Match": info.headers["etag"]}
+        ).status_code
+        == 304
+    )
     assert r.headers["access-control-allow-origin"] == "*"
 
 
@@ -300,8 +347,14 @@ def test_files_only_ledger_recorded_outputs(server, tree):
     rel = cdf_path(tree, "X", "2024-03-01").relative_to(tree).as_posix()
     r = get(f"{server}/files/{rel}")
     assert r.status_code == 200 and r.content == (tree / rel).read_bytes()
-    for bad in [".magfw/ledger.sqlite", "../../../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd",
-                "tiny/X/2024/../../../.magfw/ledger.sqlite", "/etc/passwd", "tiny/X/2024"]:
+    for bad in [
+        ".magfw/ledger.sqlite",
+        "../../../../etc/passwd",
+        "%2e%2e/%2e%2e/etc/passwd",
+        "tiny/X/2024/../../../.magfw/ledger.sqlite",
+        "/etc/passwd",
+        "tiny/X/2024",
+    ]:
         assert get(f"{server}/files/{bad}").status_code == 404, bad
 
 
@@ -312,8 +365,7 @@ def test_token_guards_data_and_pages(tree, missions, monkeypatch):
         validate("error", r.json())
         ok = get(f"{url}/hapi/catalog", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200
-        assert get(f"{url}/hapi/catalog", headers={"Authorization": "Bearer nope"}
-                   ).status_code == 401
+        assert get(f"{url}/hapi/catalog", headers={"Authorization": "Bearer nope"}).status_code == 401
         page = httpx.get(f"{url}/review/tiny/2024-03", follow_redirects=False)
         assert page.status_code == 303 and "/login" in page.headers["location"]
         with httpx.Client(base_url=url) as client:
@@ -347,8 +399,7 @@ def test_data_during_a_run_is_always_one_complete_version(tmp_path, missions):
     out, archive = tmp_path / "out", tmp_path / "archive"
     hooks = make_hooks(Tiny(), names=["tiny"])
     Tiny().simulate("tiny", parse_period("2024-03-01..2024-03-03"), archive, "X", 0)
-    run_level(hooks, "tiny", "l1", "2024-03-01..2024-03-03", out, source=str(archive),
-              spacecraft="X")
+    run_level(hooks, "tiny", "l1", "2024-03-01..2024-03-03", out, source=str(archive), spacecraft="X")
     stop = threading.Event()
     seeds_written = {0}
 
@@ -359,8 +410,7 @@ def test_data_during_a_run_is_always_one_complete_version(tmp_path, missions):
             for day in (1, 2, 3):
                 (archive / f"X/2024-03-0{day}.txt").write_text(str(day + 100 * seed))
             seeds_written.add(seed)
-            run_level(hooks, "tiny", "l1", "2024-03-01..2024-03-03", out, source=str(archive),
-                      spacecraft="X")
+            run_level(hooks, "tiny", "l1", "2024-03-01..2024-03-03", out, source=str(archive), spacecraft="X")
 
     starts = {day: int(tt2000_from_iso(f"2024-03-0{day}T00:00:00")) for day in (1, 2, 3)}
     answers = 0
@@ -371,18 +421,21 @@ def test_data_during_a_run_is_always_one_complete_version(tmp_path, missions):
             deadline = time.monotonic() + 12
             while time.monotonic() < deadline:
                 for fmt in ("binary", "csv"):
-                    r = get(f"{url}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-04"
-                            f"&parameters=B&format={fmt}")
+                    r = get(
+                        f"{url}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-04"
+                        f"&parameters=B&format={fmt}"
+                    )
                     assert r.status_code == 200
                     if fmt == "binary":
                         rec = np.frombuffer(r.content, dtype=[("t", "S30"), ("b", "<f8", (3,))])
                         b = rec["b"]
                     else:
-                        b = np.array([[float(x) for x in ln.split(",")[1:]]
-                                      for ln in r.text.splitlines()]).astype(np.float32)
+                        b = np.array(
+                            [[float(x) for x in ln.split(",")[1:]] for ln in r.text.splitlines()]
+                        ).astype(np.float32)
                     assert b.shape == (3 * 1440, 3)
                     for i, day in enumerate((1, 2, 3)):
-                        got = b[i * 1440:(i + 1) * 1440].astype(np.float32)
+                        got = b[i * 1440 : (i + 1) * 1440].astype(np.float32)
                         ok = False
                         for seed in sorted(seeds_written) + [max(seeds_written) + 1]:
                             _, want = day_values(starts[day], day + 100 * seed)
@@ -404,8 +457,7 @@ def test_a_request_over_its_time_limit_is_cut(tree, missions):
     answer that looks complete); before anything was sent it would be a 503 with 1500."""
     with running_server(make_app(tree, missions, timeout_s=0.000001)) as url:
         try:
-            r = get(f"{url}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-04"
-                    "&format=binary")
+            r = get(f"{url}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-04&format=binary")
         except (httpx.RemoteProtocolError, httpx.ReadError):
             return
         assert r.status_code == 503 and r.json()["status"]["code"] == 1500
@@ -415,7 +467,9 @@ def test_the_core_does_not_import_the_server_at_start_up():
     import subprocess
     import sys
 
-    code = ("import sys, magfw.cli; from magfw.cli import build_app; build_app(); "
-            "print('magfw.serve' in sys.modules, 'starlette' in sys.modules)")
+    code = (
+        "import sys, magfw.cli; from magfw.cli import build_app; build_app(); "
+        "print('magfw.serve' in sys.modules, 'starlette' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["False", "False"], out.stderr[-2000:]

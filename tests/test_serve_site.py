@@ -24,8 +24,16 @@ from magfw.testing import run_level
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 CHROMIUM = os.environ.get("MAGFW_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +44,7 @@ def stereo_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ensure_simulated(hooks, "stereo", parse_period(period), out, "A", 0)
     root = simulated_root(out, "stereo", "A", 0)
     researcher = next(root.rglob("STEREO_A_offset_2024jan_avg.txt"))
-    s = run_level(hooks, "stereo", "offsets", period, out, spacecraft="A",
-                  options={"file": str(researcher)})
+    s = run_level(hooks, "stereo", "offsets", period, out, spacecraft="A", options={"file": str(researcher)})
     assert s.ok, [r.message for r in s.results]
     day2 = sorted((root / "impact/misc/uv/ahead").glob("STA_L1_MAG_20240102_V*.cdf"))[-1]
     data = day2.read_bytes()
@@ -61,22 +68,35 @@ def test_stereo_datasets_over_hapi_match_the_cdf(stereo_server, stereo_tree, tmp
     catalog = httpx.get(stereo_server + "/hapi/catalog").json()
     validate("catalog", catalog)
     ids = {d["id"] for d in catalog["catalog"]}
-    assert {"STA_L1_MAG_RTN", "STA_L1_MAG_SC", "STA_L1_MAG_RTN_1MIN", "STA_L1_MAG_RTN_1S",
-            "STA_L1_MAG_RTN_FF"} <= ids
+    assert {
+        "STA_L1_MAG_RTN",
+        "STA_L1_MAG_SC",
+        "STA_L1_MAG_RTN_1MIN",
+        "STA_L1_MAG_RTN_1S",
+        "STA_L1_MAG_RTN_FF",
+    } <= ids
     info = httpx.get(stereo_server + "/hapi/info?dataset=STA_L1_MAG_RTN").json()
     validate("info", info)
     assert info["startDate"] == "2024-01-01T00:00:00.000Z"
     assert info["stopDate"] == "2024-01-04T00:00:00.000Z"
-    data, _ = hapi(stereo_server + "/hapi", "STA_L1_MAG_RTN", "BFIELD,MAGFLAGUC",
-                   "2024-01-03T00:00:00Z", "2024-01-04T00:00:00Z", format="binary", cache=False,
-                   usecache=False, cachedir=str(tmp_path), logging=False)
+    data, _ = hapi(
+        stereo_server + "/hapi",
+        "STA_L1_MAG_RTN",
+        "BFIELD,MAGFLAGUC",
+        "2024-01-03T00:00:00Z",
+        "2024-01-04T00:00:00Z",
+        format="binary",
+        cache=False,
+        usecache=False,
+        cachedir=str(tmp_path),
+        logging=False,
+    )
     (path,) = stereo_tree.glob("l1_final_cdf/rtn/Afgy2024/STA_L1_MAG_RTN_20240103_V*.cdf")
     cdf = read_cdf(path, ["Epoch", "BFIELD", "MAGFLAGUC"])
     from magfw.serve.timefmt import TimeWriter
     from magfw.time import tt2000_from_cdf_epoch
 
-    times = [bytes(r).decode() for r in TimeWriter(6).format(tt2000_from_cdf_epoch(
-        cdf.variables["Epoch"]))]
+    times = [bytes(r).decode() for r in TimeWriter(6).format(tt2000_from_cdf_epoch(cdf.variables["Epoch"]))]
     assert len(data) == len(times) == 691200
     assert [t.decode() for t in data["Epoch"]] == times
     b = cdf.variables["BFIELD"].astype(np.float64)
@@ -84,8 +104,9 @@ def test_stereo_datasets_over_hapi_match_the_cdf(stereo_server, stereo_tree, tmp
     np.testing.assert_array_equal(data["BFIELD"], b)
     np.testing.assert_array_equal(data["MAGFLAGUC"], cdf.variables["MAGFLAGUC"])
     # the failed day keeps serving nothing (it never succeeded): no records for it
-    day2 = httpx.get(stereo_server + "/hapi/data?dataset=STA_L1_MAG_RTN_1MIN&start=2024-01-02"
-                                     "&stop=2024-01-03")
+    day2 = httpx.get(
+        stereo_server + "/hapi/data?dataset=STA_L1_MAG_RTN_1MIN&start=2024-01-02&stop=2024-01-03"
+    )
     assert day2.status_code == 200 and day2.text == ""
 
 
@@ -105,8 +126,7 @@ def test_review_month_in_a_browser(stereo_server, stereo_tree, tmp_path_factory)
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-                if r.status >= 400 else None)
+        page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
         page.goto(stereo_server + "/")
         page.click("text=2024-01")
@@ -138,8 +158,9 @@ def test_review_month_in_a_browser(stereo_server, stereo_tree, tmp_path_factory)
         day_links = _links(page)
 
         for url in sorted(set(month_links + day_links)):
-            resp = page.request.fetch(url, method="HEAD" if "/hapi/data" in url
-                                      or "/files/" in url else "GET")
+            resp = page.request.fetch(
+                url, method="HEAD" if "/hapi/data" in url or "/files/" in url else "GET"
+            )
             assert resp.status < 400, (url, resp.status)
         browser.close()
     print(f"\nscreenshots: {shots}")
@@ -148,6 +169,10 @@ def test_review_month_in_a_browser(stereo_server, stereo_tree, tmp_path_factory)
 
 
 def _links(page) -> list[str]:
-    return [u for u in page.eval_on_selector_all(
-        "a[href], img[src], link[href]",
-        "els => els.map(e => e.href || e.src).filter(u => u.startsWith('http'))")]
+    return [
+        u
+        for u in page.eval_on_selector_all(
+            "a[href], img[src], link[href]",
+            "els => els.map(e => e.href || e.src).filter(u => u.startsWith('http'))",
+        )
+    ]

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.slow  # end to end on the simulator
 
 def test_beacon_day_in_the_public_layout_goes_to_lb_mag_rtn_without_a_second_rotation(tmp_path):
     hooks = make_hooks(plugin, names=["stereo"])
-    res = run_cli(["run", "stereo", "beacon", "2015-01-01", "--source", "simulated",
-                   "--out", str(tmp_path)], hooks)
+    res = run_cli(
+        ["run", "stereo", "beacon", "2015-01-01", "--source", "simulated", "--out", str(tmp_path)], hooks
+    )
     assert res.exit_code == 0, res.stdout + res.stderr
     (path,) = tmp_path.glob("beacon_cdf/Afgy2015/STA_LB_MAG_RTN_20150101_V06.cdf")
     assert_valid_product(path, hooks)
@@ -51,8 +52,7 @@ def test_beacon_day_in_the_public_layout_goes_to_lb_mag_rtn_without_a_second_rot
     assert np.sqrt(np.mean(err**2, axis=0)).max() < 0.04
     assert np.abs(err).max() < 0.1
     # BTotal is the record's magnitude
-    assert np.allclose(d.variables["BFIELD"][~fill, 3], np.linalg.norm(b[~fill], axis=1),
-                       atol=1e-3)
+    assert np.allclose(d.variables["BFIELD"][~fill, 3], np.linalg.norm(b[~fill], axis=1), atol=1e-3)
     # the run read the beacon file only: no SPICE kernel, no Counts table
     ledger = Ledger(tmp_path / ".magfw" / "ledger.sqlite")
     entry = ledger.last_ok("stereo/beacon/A/2015-01-01")

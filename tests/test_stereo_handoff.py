@@ -33,9 +33,11 @@ PERIOD = "2024-01-01..2024-01-02"
 DAYS = ("20240101", "20240102")
 
 
-RECIPIENTS = {"stereo_offsets_needed": ["researcher@example.edu"],
-              "stereo_delivery": ["berkeley@example.edu", "peter@example.edu"],
-              "stereo_web_copy": ["web@example.edu"]}
+RECIPIENTS = {
+    "stereo_offsets_needed": ["researcher@example.edu"],
+    "stereo_delivery": ["berkeley@example.edu", "peter@example.edu"],
+    "stereo_web_copy": ["web@example.edu"],
+}
 PASSWORD = "Handoff-canary-31b7"
 
 
@@ -60,9 +62,15 @@ def month(hooks, tmp_path_factory) -> Iterator[Month]:
     base = tmp_path_factory.mktemp("handoff")
     out = base / "out"
     with smtp_mailbox() as box, pytest.MonkeyPatch.context() as mp:
-        (base / "magfw.toml").write_text(box.toml(RECIPIENTS, {
-            "stereo_web_root": "/web/stereo/data",
-            "stereo_download_url": "https://box.example.edu/s/{name}"}))
+        (base / "magfw.toml").write_text(
+            box.toml(
+                RECIPIENTS,
+                {
+                    "stereo_web_root": "/web/stereo/data",
+                    "stereo_download_url": "https://box.example.edu/s/{name}",
+                },
+            )
+        )
         mp.chdir(base)
         for var in ("MAGFW_DATA", "MAGFW_PLUGINS", "MAGFW_ZIP_PASSWORD"):
             mp.delenv(var, raising=False)
@@ -70,8 +78,7 @@ def month(hooks, tmp_path_factory) -> Iterator[Month]:
         assert summary.ok, [r.message for r in summary.results]
         archive = simulated_root(out, "stereo", "A", 0)
         researcher = archive / layout.INPUT_OFFSETS_DIR / offsets_file_name("A", 2024, 1)
-        res = run_cli(["stereo", "offsets", "import", str(researcher), "--out", str(out)],
-                      hooks)
+        res = run_cli(["stereo", "offsets", "import", str(researcher), "--out", str(out)], hooks)
         assert res.exit_code == 0, res.stderr
         summary = run_level(hooks, "stereo", "l1", PERIOD, out, spacecraft="A")
         assert summary.ok, [r.message for r in summary.results]
@@ -91,12 +98,17 @@ def body(msg) -> str:
 
 def l1_products(out: Path) -> dict[str, Path]:
     """Every L1 product file (CDF and flat-file header) by name."""
-    return {p.name: p for p in out.rglob("*") if p.suffix in (".cdf", ".ffh")
-            and ".magfw" not in p.parts and "_L1_MAG" in p.name and "REVIEW" not in p.name}
+    return {
+        p.name: p
+        for p in out.rglob("*")
+        if p.suffix in (".cdf", ".ffh")
+        and ".magfw" not in p.parts
+        and "_L1_MAG" in p.name
+        and "REVIEW" not in p.name
+    }
 
 
-def test_separate_berkeley_spice_offsets_sources_equal_the_single_root_run(month, hooks,
-                                                                           tmp_path):
+def test_separate_berkeley_spice_offsets_sources_equal_the_single_root_run(month, hooks, tmp_path):
     # the three parts of the archive on three "hosts" (folders), each at its own root
     berkeley, spice, offsets = tmp_path / "berkeley", tmp_path / "spice", tmp_path / "offsets"
     shutil.copytree(month.archive / "impact", berkeley / "impact")
@@ -106,9 +118,23 @@ def test_separate_berkeley_spice_offsets_sources_equal_the_single_root_run(month
     (imported,) = (month.out / "offsets").rglob("202401StereoACounts.asc")
     shutil.copyfile(imported, offsets / "202401StereoACounts.asc")
     out = tmp_path / "out"
-    res = run_cli(["run", "stereo", "l1", PERIOD, "--source", f"berkeley={berkeley}",
-                   "--source", f"spice={spice}", "--source", f"offsets={offsets}",
-                   "--out", str(out)], hooks)
+    res = run_cli(
+        [
+            "run",
+            "stereo",
+            "l1",
+            PERIOD,
+            "--source",
+            f"berkeley={berkeley}",
+            "--source",
+            f"spice={spice}",
+            "--source",
+            f"offsets={offsets}",
+            "--out",
+            str(out),
+        ],
+        hooks,
+    )
     assert res.exit_code == 0, res.stdout + res.stderr
     single, split = l1_products(month.out), l1_products(out)
     assert sorted(single) == sorted(split) and len(single) >= 2 * 4
@@ -140,8 +166,7 @@ def test_the_web_operator_is_told_the_exact_files_to_copy(month):
     (msg,) = mails(month, "stereo_web_copy")
     assert msg["To"] == "web@example.edu"
     text = body(msg)
-    flat = sorted(p for p in (month.out / "l1_final_flat").rglob("*")
-                  if p.suffix in (".ffh", ".ffd"))
+    flat = sorted(p for p in (month.out / "l1_final_flat").rglob("*") if p.suffix in (".ffh", ".ffd"))
     assert len(flat) >= 2 * 8 and f"({len(flat)} files, 2024-01)" in text
     for p in flat:  # every flat file the run wrote, in the cp -pu list of its web folder
         assert f"    {p} \\" in text, p
@@ -164,8 +189,7 @@ def test_berkeley_is_told_the_zip_name_checksum_and_link(month):
     assert "traditional PKWARE encryption" in month.zip_output  # the command said so too
 
 
-def test_pyspedas_stereo_loader_reads_a_magfw_l1_day_from_local_files(month, tmp_path,
-                                                                      monkeypatch):
+def test_pyspedas_stereo_loader_reads_a_magfw_l1_day_from_local_files(month, tmp_path, monkeypatch):
     """pySPEDAS's STEREO MAG loader (pyspedas.projects.stereo.mag), pointed at magfw's L1 RTN
     CDF laid out as Berkeley serves it (impact/level1/ahead/mag/RTN/YYYY/MM/), with no
     network (no_update): the same variable, units and times, the values of the CDF."""
@@ -182,8 +206,7 @@ def test_pyspedas_stereo_loader_reads_a_magfw_l1_day_from_local_files(month, tmp
     shutil.copyfile(src, dest)
     monkeypatch.setitem(CONFIG, "local_data_dir", str(local) + "/")
     monkeypatch.setitem(CONFIG, "no_download", True)
-    names = pyspedas.projects.stereo.mag(trange=["2024-01-01", "2024-01-02"], probe="a",
-                                         no_update=True)
+    names = pyspedas.projects.stereo.mag(trange=["2024-01-01", "2024-01-02"], probe="a", no_update=True)
     assert names == ["BFIELD"]
     data = pyspedas.get_data("BFIELD")
     meta = pyspedas.get_data("BFIELD", metadata=True)
@@ -221,16 +244,35 @@ def test_every_cdf_product_opens_with_cdflib_xarray_and_carries_the_istp_globals
         raw = read_cdf(path)
         b = raw.variables["BFIELD"].astype(np.float64)
         b[b <= -1e30] = np.nan
-        assert np.array_equal(np.asarray(ds["BFIELD"].values, dtype=np.float64), b,
-                              equal_nan=True), path.name
+        assert np.array_equal(np.asarray(ds["BFIELD"].values, dtype=np.float64), b, equal_nan=True), path.name
         assert ds["BFIELD"].attrs["UNITS"] == "nT" and ds.sizes[ds["BFIELD"].dims[0]] == len(b)
         g = raw.global_attrs
-        for key in ("Project", "Source_name", "Discipline", "Data_type", "Descriptor",
-                    "Data_version", "Logical_file_id", "Logical_source",
-                    "Logical_source_description", "PI_name", "PI_affiliation", "TEXT",
-                    "Instrument_type", "Mission_group", "Time_resolution", "Acknowledgement",
-                    "Rules_of_use", "Generated_by", "HTTP_LINK", "LINK_TEXT", "LINK_TITLE",
-                    "MODS", "Generation_date", "Software_version"):
+        for key in (
+            "Project",
+            "Source_name",
+            "Discipline",
+            "Data_type",
+            "Descriptor",
+            "Data_version",
+            "Logical_file_id",
+            "Logical_source",
+            "Logical_source_description",
+            "PI_name",
+            "PI_affiliation",
+            "TEXT",
+            "Instrument_type",
+            "Mission_group",
+            "Time_resolution",
+            "Acknowledgement",
+            "Rules_of_use",
+            "Generated_by",
+            "HTTP_LINK",
+            "LINK_TEXT",
+            "LINK_TITLE",
+            "MODS",
+            "Generation_date",
+            "Software_version",
+        ):
             assert g.get(key) not in (None, "", []), (path.name, key)
         assert str(g["Logical_file_id"]) == path.stem
         assert path.stem.startswith(str(g["Logical_source"]) + "_"), path.name

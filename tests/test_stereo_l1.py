@@ -82,8 +82,10 @@ def truth(r: Run, day: str) -> tuple[dict, dict]:
 
 def cdf(r: Run, frame: str, day: str, burst: bool = False):
     mode = "MAGB" if burst else "MAG"
-    rel = f"l1_final_cdf/{frame.lower()}/{r.sc}{'b' if burst else ''}fgy{day[:4]}/" \
-          f"ST{r.sc}_L1_{mode}_{frame}_{day}_V06.cdf"
+    rel = (
+        f"l1_final_cdf/{frame.lower()}/{r.sc}{'b' if burst else ''}fgy{day[:4]}/"
+        f"ST{r.sc}_L1_{mode}_{frame}_{day}_V06.cdf"
+    )
     data = read_cdf(r.out / rel)
     t = np.asarray(tt2000_from_cdf_epoch(data.variables["Epoch"]), dtype=np.int64)
     b = data.variables["BFIELD"].astype(np.float64)
@@ -168,8 +170,13 @@ def test_8hz_and_1min_match_the_truth(run, frame):
         tot = np.linalg.norm(z[f"b_{frame.lower()}"], axis=1)
         assert np.sqrt(np.mean((b[away, 3] - tot[away]) ** 2)) < RMS_8HZ_NT
         cols = ["BX SC", "BY SC", "BZ SC"] if frame == "SC" else ["BR RTN", "BT RTN", "BN RTN"]
-        ff = read_product(next(run.out.glob(f"l1_final_flat/L1_{frame.lower()}/*/ST{run.sc}_L1_MAG_{frame}"
-                                            f"_1MIN_{day}_V06.ffh")))
+        ff = read_product(
+            next(
+                run.out.glob(
+                    f"l1_final_flat/L1_{frame.lower()}/*/ST{run.sc}_L1_MAG_{frame}_1MIN_{day}_V06.ffh"
+                )
+            )
+        )
         m = np.column_stack([ff.variables[c] for c in cols])
         e1 = np.sqrt(np.mean((m - z[f"b_{frame.lower()}_1min"]) ** 2, axis=0))
         assert e1.max() < RMS_1MIN_NT, (day, e1)
@@ -213,8 +220,14 @@ def test_defects_recall_and_false_positive_rate(run, record_property):
             for a, e in d["burst_xglitches"] if burst else d["xglitches"]:
                 m = (t >= a) & (t <= e)
                 ok = np.all(fl[m] & F.X_GLITCH) and np.all(
-                    np.abs(b[m, 0] - z["b_sc_burst" if burst else "b_sc"][
-                        np.searchsorted(z["t_burst" if burst else "t"], t[m]), 0]) < 0.2)
+                    np.abs(
+                        b[m, 0]
+                        - z["b_sc_burst" if burst else "b_sc"][
+                            np.searchsorted(z["t_burst" if burst else "t"], t[m]), 0
+                        ]
+                    )
+                    < 0.2
+                )
                 n_gl += 1
                 n_gl_found += bool(ok)
             flagged = (fl & (F.SPIKE | F.X_GLITCH)) > 0
@@ -222,10 +235,14 @@ def test_defects_recall_and_false_positive_rate(run, record_property):
             fp += int((flagged & away).sum())
             clean += int(away.sum())
     recall_sp, recall_gl, fp_rate = n_sp_found / n_sp, n_gl_found / n_gl, fp / clean
-    record_property("stereo_defects", {"sc": run.sc, "spike_recall": recall_sp,
-                                       "glitch_recall": recall_gl, "false_positive_rate": fp_rate})
-    print(f"STEREO-{run.sc}: spikes {n_sp_found}/{n_sp}, X glitches {n_gl_found}/{n_gl}, "
-          f"false positives {fp}/{clean} records ({fp_rate:.1e})")
+    record_property(
+        "stereo_defects",
+        {"sc": run.sc, "spike_recall": recall_sp, "glitch_recall": recall_gl, "false_positive_rate": fp_rate},
+    )
+    print(
+        f"STEREO-{run.sc}: spikes {n_sp_found}/{n_sp}, X glitches {n_gl_found}/{n_gl}, "
+        f"false positives {fp}/{clean} records ({fp_rate:.1e})"
+    )
     assert recall_sp == 1.0
     assert recall_gl >= 0.9
     assert fp_rate < 1e-4
@@ -287,8 +304,19 @@ def test_listed_twice_day_uses_the_highest_version(run_a):
 def test_prep_by_command_line(run_a, hooks, tmp_path):
     """`magfw run stereo prep` on the same archive: 1-s flat files of the unvalidated field
     (truth - offsets, within noise and the 6 ms lag), passing magfw check."""
-    res = run_cli(["run", "stereo", "prep", "2024-01-02", "--source", str(run_a.archive),
-                   "--out", str(tmp_path / "prep")], hooks)
+    res = run_cli(
+        [
+            "run",
+            "stereo",
+            "prep",
+            "2024-01-02",
+            "--source",
+            str(run_a.archive),
+            "--out",
+            str(tmp_path / "prep"),
+        ],
+        hooks,
+    )
     assert res.exit_code == 0, res.stdout + res.stderr
     (ffh,) = (tmp_path / "prep").glob("l1_0_avg/Afgy2024/STA_L1_0_MAG_SC_1S_20240102_V01.ffh")
     assert_valid_product(ffh, hooks)
@@ -323,8 +351,9 @@ def _replace(path: Path, data: bytes) -> None:
 def _no_partial(out: Path, day: str) -> None:
     left = [p for p in out.rglob(f"*{day}*") if ".magfw" not in p.parts]
     assert not left, left
-    assert not list((out / ".magfw" / "staging").rglob("*.*")) if (
-        out / ".magfw" / "staging").exists() else True
+    assert (
+        not list((out / ".magfw" / "staging").rglob("*.*")) if (out / ".magfw" / "staging").exists() else True
+    )
 
 
 def test_bad_inputs_give_one_clear_line_and_the_other_days_complete(run_a, hooks, tmp_path):
@@ -337,16 +366,28 @@ def test_bad_inputs_give_one_clear_line_and_the_other_days_complete(run_a, hooks
     raw = read_cdf(uv / "STA_L1_MAG_20240102_V02.cdf")
     (uv / "STA_L1_MAG_20240102_V02.cdf").unlink()
     from cdflib.cdfwrite import CDF as CdfWriter
+
     with CdfWriter(uv / "STA_L1_MAG_20240102_V02.cdf", cdf_spec={"Compressed": 0}) as w:
-        w.write_var({"Variable": "Epoch", "Data_Type": 31, "Num_Elements": 1, "Rec_Vary": True,
-                     "Dim_Sizes": [], "Compress": 0}, var_data=raw.variables["Epoch"])
+        w.write_var(
+            {
+                "Variable": "Epoch",
+                "Data_Type": 31,
+                "Num_Elements": 1,
+                "Rec_Vary": True,
+                "Dim_Sizes": [],
+                "Compress": 0,
+            },
+            var_data=raw.variables["Epoch"],
+        )
     out = tmp_path / "out1"
-    s = run_level(hooks, "stereo", "l1", "2024-01-01..2024-01-03", out, spacecraft="A",
-                  source=str(arch))
+    s = run_level(hooks, "stereo", "l1", "2024-01-01..2024-01-03", out, spacecraft="A", source=str(arch))
     msg = {r.unit.key: (r.status, r.message) for r in s.results}
     assert msg["2024-01-03"][0] == "ok"
-    assert msg["2024-01-01"][0] == "failed" and "STA_L1_MAG_20240101_V01.cdf" in \
-        msg["2024-01-01"][1] and "truncated" in msg["2024-01-01"][1]
+    assert (
+        msg["2024-01-01"][0] == "failed"
+        and "STA_L1_MAG_20240101_V01.cdf" in msg["2024-01-01"][1]
+        and "truncated" in msg["2024-01-01"][1]
+    )
     assert msg["2024-01-02"][0] == "failed" and "'B_SC' not found" in msg["2024-01-02"][1]
     for m in msg.values():
         assert "\n" not in m[1] and "internal error" not in m[1]
@@ -366,12 +407,12 @@ def test_missing_day_offsets_and_kernel_gap(run_a, hooks, tmp_path):
     for p in (arch / layout.uv_dir("A")).glob("STA_L1_MAG*_20240103_V*.cdf"):
         p.unlink()
     out = tmp_path / "out2"
-    s = run_level(hooks, "stereo", "l1", "2024-01-01..2024-01-03", out, spacecraft="A",
-                  source=str(arch))
+    s = run_level(hooks, "stereo", "l1", "2024-01-01..2024-01-03", out, spacecraft="A", source=str(arch))
     msg = {r.unit.key: (r.status, r.message) for r in s.results}
     assert msg["2024-01-01"][0] == "failed"
-    assert msg["2024-01-01"][1].endswith("no offsets for 2024-01-01 (a day without offsets is "
-                                         "an error, not zeros)")
+    assert msg["2024-01-01"][1].endswith(
+        "no offsets for 2024-01-01 (a day without offsets is an error, not zeros)"
+    )
     assert msg["2024-01-02"][0] == "failed"
     assert msg["2024-01-02"][1].startswith("CK for MAGFW_STA_SC (-234000): no coverage 2024-01-02")
     assert msg["2024-01-03"][0] == "failed"
@@ -383,18 +424,15 @@ def test_missing_day_offsets_and_kernel_gap(run_a, hooks, tmp_path):
 def test_rerun_skips_unchanged_days_and_a_new_version_regenerates(run_a, hooks, tmp_path):
     arch = _copy_archive(run_a.archive, tmp_path / "arch")
     out = tmp_path / "out"
-    first = run_level(hooks, "stereo", "l1", "2024-01-01..2024-01-02", out, spacecraft="A",
-                      source=str(arch))
+    first = run_level(hooks, "stereo", "l1", "2024-01-01..2024-01-02", out, spacecraft="A", source=str(arch))
     assert first.ok
-    again = run_level(hooks, "stereo", "l1", "2024-01-01..2024-01-02", out, spacecraft="A",
-                      source=str(arch))
+    again = run_level(hooks, "stereo", "l1", "2024-01-01..2024-01-02", out, spacecraft="A", source=str(arch))
     assert [r.status for r in again.results] == ["skipped", "skipped"]
     assert all(r.message.startswith("unchanged") for r in again.results)
     # Berkeley publishes V02 of 2024-01-01: that day is regenerated, the other skipped
     uv = arch / layout.uv_dir("A")
     shutil.copy(uv / "STA_L1_MAG_20240101_V01.cdf", uv / "STA_L1_MAG_20240101_V02.cdf")
-    third = run_level(hooks, "stereo", "l1", "2024-01-01..2024-01-02", out, spacecraft="A",
-                      source=str(arch))
+    third = run_level(hooks, "stereo", "l1", "2024-01-01..2024-01-02", out, spacecraft="A", source=str(arch))
     status = {r.unit.key: r for r in third.results}
     assert status["2024-01-02"].status == "skipped"
     assert status["2024-01-01"].status == "ok"
@@ -411,8 +449,9 @@ def test_simulator_output_depends_only_on_day_spacecraft_and_seed(run_a, tmp_pat
     assert len(files) >= 10
     for p in files:
         other = run_a.archive / p.relative_to(alone)
-        assert hashlib.sha256(p.read_bytes()).digest() == \
-            hashlib.sha256(other.read_bytes()).digest(), p.relative_to(alone)
+        assert hashlib.sha256(p.read_bytes()).digest() == hashlib.sha256(other.read_bytes()).digest(), (
+            p.relative_to(alone)
+        )
 
 
 def test_an_imported_counts_table_takes_precedence_and_regenerates(run_a, hooks, tmp_path):
@@ -422,8 +461,7 @@ def test_an_imported_counts_table_takes_precedence_and_regenerates(run_a, hooks,
 
     arch = _copy_archive(run_a.archive, tmp_path / "arch")
     out = tmp_path / "out"
-    assert run_level(hooks, "stereo", "l1", "2024-01-01", out, spacecraft="A",
-                     source=str(arch)).ok
+    assert run_level(hooks, "stereo", "l1", "2024-01-01", out, spacecraft="A", source=str(arch)).ok
     before = read_cdf(next(out.glob("l1_final_cdf/sc/*/STA_L1_MAG_SC_20240101_V06.cdf")))
     table = read_counts(arch / "offsets" / "202401StereoACounts.asc")
     table.offsets = table.offsets + np.array([1.0, -2.0, 0.5])
@@ -437,5 +475,6 @@ def test_an_imported_counts_table_takes_precedence_and_regenerates(run_a, hooks,
     a, b = after.variables["BFIELD"][:, :3], before.variables["BFIELD"][:, :3]
     ok = (a > -1e30).all(axis=1) & (b > -1e30).all(axis=1)
     assert np.abs((a[ok] - b[ok]) - [1.0, -2.0, 0.5]).max() < 1e-4
-    assert "counts_table=offsets/V00/202401StereoACounts.asc V00" in \
-        np.atleast_1d(after.global_attrs["Calibration_version"])
+    assert "counts_table=offsets/V00/202401StereoACounts.asc V00" in np.atleast_1d(
+        after.global_attrs["Calibration_version"]
+    )

@@ -18,8 +18,12 @@ K = [0.0146328, 0.0144910, 0.0142581]
 
 
 def _table(days: list[date]) -> CountsTable:
-    return CountsTable(days=days, k=np.tile(K, (len(days), 1)),
-                       offsets=[[22.0 + i, -17.0, -30.0] for i in range(len(days))], counts=None)
+    return CountsTable(
+        days=days,
+        k=np.tile(K, (len(days), 1)),
+        offsets=[[22.0 + i, -17.0, -30.0] for i in range(len(days))],
+        counts=None,
+    )
 
 
 def test_counts_table_round_trip_and_public_layout(tmp_path):
@@ -44,15 +48,18 @@ def test_a_day_without_offsets_is_an_error_not_zeros(tmp_path):
         read_counts(p).for_day(date(2024, 1, 17))
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("2024 1.5 1 2 3 1 2 3 1 2 3\n", "no '% year, Day, Kx ...' header line"),
-    ("% h\n2024 1.5 1 2 3\n", "line 2: expected 11 columns"),
-    ("% h\n2024 1.5 1 2 x 1 2 3 1 2 3\n", "line 2: 'x' is not a number"),
-    ("% h\n2024 1.0 1 2 3 1 2 3 1 2 3\n", "line 2: Day 1 is not day-of-year + 0.5"),
-    ("% h\n2024 1.5 0 2 3 1 2 3 1 2 3\n", "line 2: K must be > 0"),
-    ("% h\n2024 1.5 1 2 3 1 2 3 1 2 3\n2024 1.5 1 2 3 1 2 3 1 2 3\n", "listed twice"),
-    ("% h\n", "no data rows"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("2024 1.5 1 2 3 1 2 3 1 2 3\n", "no '% year, Day, Kx ...' header line"),
+        ("% h\n2024 1.5 1 2 3\n", "line 2: expected 11 columns"),
+        ("% h\n2024 1.5 1 2 x 1 2 3 1 2 3\n", "line 2: 'x' is not a number"),
+        ("% h\n2024 1.0 1 2 3 1 2 3 1 2 3\n", "line 2: Day 1 is not day-of-year + 0.5"),
+        ("% h\n2024 1.5 0 2 3 1 2 3 1 2 3\n", "line 2: K must be > 0"),
+        ("% h\n2024 1.5 1 2 3 1 2 3 1 2 3\n2024 1.5 1 2 3 1 2 3 1 2 3\n", "listed twice"),
+        ("% h\n", "no data rows"),
+    ],
+)
 def test_bad_counts_table_is_one_clear_line(tmp_path, text, problem):
     p = tmp_path / "bad.asc"
     p.write_text(text)
@@ -78,7 +85,7 @@ def test_timing_lag_glitch_resync_duplicates_spill():
     raw = np.concatenate([raw[:400], t32 - LAG_NS, raw[416:]])
     b = np.concatenate([b[:400], np.zeros((t32.size, 3)), b[416:]])
     true = np.concatenate([true[:400], t32, true[416:]])
-    raw[400 + t32.size: 408 + t32.size] = 416 * DT8_NS - LAG_NS + np.arange(8) * DT32_NS
+    raw[400 + t32.size : 408 + t32.size] = 416 * DT8_NS - LAG_NS + np.arange(8) * DT32_NS
     order = np.r_[np.arange(raw.size), np.arange(200, 208)]  # a duplicated packet
     raw, b, true = raw[order], b[order], true[order]
     raw = np.r_[raw, raw.max() + np.arange(1, 4) * DT8_NS]  # three records spill over
@@ -97,8 +104,13 @@ def test_pulses_spikes_and_x_glitches_but_not_smooth_changes():
     n = 4000
     t = np.arange(n) * 0.125
     # a sharp but monotonic step, a fast rotation and noise: nothing must be flagged
-    b = np.column_stack([5 * np.cos(0.8 * np.clip(t - 100, 0, 2)), 5 * np.sin(
-        0.8 * np.clip(t - 100, 0, 2)), 2 + 3 * np.tanh((t - 300) / 0.5)])
+    b = np.column_stack(
+        [
+            5 * np.cos(0.8 * np.clip(t - 100, 0, 2)),
+            5 * np.sin(0.8 * np.clip(t - 100, 0, 2)),
+            2 + 3 * np.tanh((t - 300) / 0.5),
+        ]
+    )
     b += rng.normal(0, 0.02, b.shape)
     clean = despike(b, 8)
     assert not clean.spike.any() and not clean.glitch.any()

@@ -41,8 +41,16 @@ PASSWORD = "Pw-canary-7f3a9c-delivery"
 # ---------------------------------------------------------------------------------------------
 
 
-def write_daily(out: Path, pid: str, sc: str, day: date, n: int = 2000, seed: int = 0,
-                start_s: float = 0.0, step_s: float | None = None) -> Path:
+def write_daily(
+    out: Path,
+    pid: str,
+    sc: str,
+    day: date,
+    n: int = 2000,
+    seed: int = 0,
+    start_s: float = 0.0,
+    step_s: float | None = None,
+) -> Path:
     """A small daily L1 CDF of product ``pid`` (records ``step_s`` apart from ``start_s``)."""
     d = DEFS[pid]
     rng = np.random.default_rng([seed, day.toordinal(), len(pid)])
@@ -53,19 +61,27 @@ def write_daily(out: Path, pid: str, sc: str, day: date, n: int = 2000, seed: in
     bfield = np.column_stack([b, np.linalg.norm(b, axis=1)]).astype(np.float32)
     frame = "RTN" if "rtn" in pid else "SC"
     burst = "B" if "magb" in pid else ""
-    product = Product(d, fields={"sc": sc, "yyyy": day.year, "mm": day.month, "dd": day.day},
-                      variables={"Epoch": tt2000_to_cdf_epoch(tt), "BFIELD": bfield,
-                                 "MAGFLAGUC": rng.integers(0, 2**22, n).astype(np.uint32),
-                                 "FILTER_VALUE": np.full(n, 500.0, np.float32),
-                                 "CART_LABL_1": np.array(LABELS[frame])},
-                      attrs={"Source_name": "Ahead>STEREO Ahead" if sc == "A"
-                             else "Behind>STEREO Behind",
-                             "Logical_source": f"ST{sc}_L1_MAG{burst}_{frame}",
-                             "Parents": [f"ST{sc}_L1_MAG{burst}_{day:%Y%m%d}_V01.cdf"],
-                             "Software_version": "test", "Generation_date": "2024-02-01T00:00:00Z",
-                             "Calibration_version": [f"counts_table V00 {day:%Y%m}"],
-                             "SPICE_kernels": [f"ahead_{day:%Y_%j}_01.ah.bc"],
-                             "Data_source": "SIMULATED by magfw: not real data"})
+    product = Product(
+        d,
+        fields={"sc": sc, "yyyy": day.year, "mm": day.month, "dd": day.day},
+        variables={
+            "Epoch": tt2000_to_cdf_epoch(tt),
+            "BFIELD": bfield,
+            "MAGFLAGUC": rng.integers(0, 2**22, n).astype(np.uint32),
+            "FILTER_VALUE": np.full(n, 500.0, np.float32),
+            "CART_LABL_1": np.array(LABELS[frame]),
+        },
+        attrs={
+            "Source_name": "Ahead>STEREO Ahead" if sc == "A" else "Behind>STEREO Behind",
+            "Logical_source": f"ST{sc}_L1_MAG{burst}_{frame}",
+            "Parents": [f"ST{sc}_L1_MAG{burst}_{day:%Y%m%d}_V01.cdf"],
+            "Software_version": "test",
+            "Generation_date": "2024-02-01T00:00:00Z",
+            "Calibration_version": [f"counts_table V00 {day:%Y%m}"],
+            "SPICE_kernels": [f"ahead_{day:%Y_%j}_01.ah.bc"],
+            "Data_source": "SIMULATED by magfw: not real data",
+        },
+    )
     fields = dict(product.fields, version=d.version.start)
     target = out / d.filename.format(**fields)
     write_product(product, target, {})
@@ -78,8 +94,9 @@ def daily_path(out: Path, pid: str, day: int, sc: str = "A") -> Path:
     return out / d.filename.format(sc=sc, yyyy=2024, mm=1, dd=day, version=d.version.start)
 
 
-def write_month(out: Path, days: tuple[int, ...] = (1, 2, 4), burst_days: tuple[int, ...] = (2,),
-                sc: str = "A", **kw) -> None:
+def write_month(
+    out: Path, days: tuple[int, ...] = (1, 2, 4), burst_days: tuple[int, ...] = (2,), sc: str = "A", **kw
+) -> None:
     for dd in days:
         for pid in ("l1_mag_sc", "l1_mag_rtn"):
             write_daily(out, pid, sc, date(2024, 1, dd), **kw)
@@ -96,8 +113,9 @@ def products(out: Path) -> list[Path]:
 def one_error(stderr: str) -> str:
     """The one failure line: a command's ``magfw: error: ...`` or a unit's
     ``magfw: <unit>: ...``."""
-    lines = [ln for ln in stderr.splitlines()
-             if ln.startswith("magfw: ") and not ln.startswith("magfw: warning")]
+    lines = [
+        ln for ln in stderr.splitlines() if ln.startswith("magfw: ") and not ln.startswith("magfw: warning")
+    ]
     assert len(lines) == 1, stderr
     return lines[0]
 
@@ -107,8 +125,7 @@ def check_ok(path: Path) -> None:
     assert report.ok, format_report(report)
 
 
-def researcher_file(tmp_path: Path, rows: dict[date, tuple[float, float, float]],
-                    sc: str = "A") -> Path:
+def researcher_file(tmp_path: Path, rows: dict[date, tuple[float, float, float]], sc: str = "A") -> Path:
     path = tmp_path / offsets_file_name(sc, 2024, 1)
     path.write_bytes(format_offsets_file(sc, 2024, 1, rows))
     return path
@@ -117,8 +134,7 @@ def researcher_file(tmp_path: Path, rows: dict[date, tuple[float, float, float]]
 def january_rows(seed: int = 0) -> dict[date, tuple[float, float, float]]:
     rng = np.random.default_rng(seed)
     base = np.array([22.0, -17.0, -30.0])
-    return {date(2024, 1, d): tuple(np.round(base + rng.normal(0, 0.4, 3), 3))
-            for d in range(1, 32)}
+    return {date(2024, 1, d): tuple(np.round(base + rng.normal(0, 0.4, 3), 3)) for d in range(1, 32)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,11 +172,15 @@ def test_offsets_import_gives_the_counts_table_exactly(tmp_path):
 
     # K from a given table (e.g. the public one of the month before)
     ref = tmp_path / "202312StereoBCounts.asc"
-    ref.write_bytes(format_counts(CountsTable([date(2023, 12, 31)], k=[[0.0145, 0.0146, 0.0143]],
-                                              offsets=[[1.0, 2.0, 3.0]], counts=None)))
+    ref.write_bytes(
+        format_counts(
+            CountsTable(
+                [date(2023, 12, 31)], k=[[0.0145, 0.0146, 0.0143]], offsets=[[1.0, 2.0, 3.0]], counts=None
+            )
+        )
+    )
     b_file = researcher_file(tmp_path, january_rows(1), sc="B")
-    res = run_cli(["stereo", "offsets", "import", str(b_file), "--k-from", str(ref),
-                   "--out", str(out)])
+    res = run_cli(["stereo", "offsets", "import", str(b_file), "--k-from", str(ref), "--out", str(out)])
     assert res.exit_code == 0, res.stderr
     b_table = read_counts(find_products(out, DEFS["counts_table"], sc="B")[0].path)
     assert np.array_equal(b_table.k[3], [0.0145, 0.0146, 0.0143])
@@ -175,8 +195,9 @@ def test_offsets_import_gives_the_counts_table_exactly(tmp_path):
 
 def test_offsets_import_partial_month_warns(tmp_path):
     rows = {d: v for d, v in january_rows().items() if d.day <= 10}
-    res = run_cli(["stereo", "offsets", "import", str(researcher_file(tmp_path, rows)),
-                   "--out", str(tmp_path / "out")])
+    res = run_cli(
+        ["stereo", "offsets", "import", str(researcher_file(tmp_path, rows)), "--out", str(tmp_path / "out")]
+    )
     assert res.exit_code == 0
     assert "no offsets for 21 day(s): 2024-01-11..2024-01-31" in res.stdout
 
@@ -184,20 +205,24 @@ def test_offsets_import_partial_month_warns(tmp_path):
 GOOD = "2024-01-01   22.100  -17.000  -30.000\n2024-01-02   22.110  -17.010  -30.020\n"
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    (GOOD + "2024-01-03   22.1  -17.0\n", "line 3: expected 4 columns (date O_X O_Y O_Z), found 3"),
-    (GOOD + "2024-01-03   22.1  -17.0  -30.0  1.0\n", "line 3: expected 4 columns"),
-    (GOOD + "2024-02-30   22.1  -17.0  -30.0\n", "line 3: bad date '2024-02-30'"),
-    (GOOD + "01/03/2024   22.1  -17.0  -30.0\n", "line 3: bad date '01/03/2024'"),
-    (GOOD + "2024-01-03   22.1  abc  -30.0\n", "line 3: O_Y 'abc' is not a number"),
-    (GOOD + "2024-01-03   nan  -17.0  -30.0\n", "line 3: O_X 'nan' is not a number"),
-    (GOOD + "2024-01-01   22.1  -17.0  -30.0\n", "line 3: date 2024-01-01 is listed twice "
-                                                  "(also line 1)"),
-    (GOOD + "2024-02-01   22.1  -17.0  -30.0\n", "line 3: date 2024-02-01 is outside the month "
-                                                  "2024-01 of the file name"),
-    ("# comment only\n", "no data rows"),
-    ("# spacecraft: B\n" + GOOD, "spacecraft disagree"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (GOOD + "2024-01-03   22.1  -17.0\n", "line 3: expected 4 columns (date O_X O_Y O_Z), found 3"),
+        (GOOD + "2024-01-03   22.1  -17.0  -30.0  1.0\n", "line 3: expected 4 columns"),
+        (GOOD + "2024-02-30   22.1  -17.0  -30.0\n", "line 3: bad date '2024-02-30'"),
+        (GOOD + "01/03/2024   22.1  -17.0  -30.0\n", "line 3: bad date '01/03/2024'"),
+        (GOOD + "2024-01-03   22.1  abc  -30.0\n", "line 3: O_Y 'abc' is not a number"),
+        (GOOD + "2024-01-03   nan  -17.0  -30.0\n", "line 3: O_X 'nan' is not a number"),
+        (GOOD + "2024-01-01   22.1  -17.0  -30.0\n", "line 3: date 2024-01-01 is listed twice (also line 1)"),
+        (
+            GOOD + "2024-02-01   22.1  -17.0  -30.0\n",
+            "line 3: date 2024-02-01 is outside the month 2024-01 of the file name",
+        ),
+        ("# comment only\n", "no data rows"),
+        ("# spacecraft: B\n" + GOOD, "spacecraft disagree"),
+    ],
+)
 def test_offsets_import_rejects_a_bad_file_with_one_line(tmp_path, text, problem):
     src = tmp_path / "STEREO_A_offset_2024jan_avg.txt"
     src.write_text(text)
@@ -213,16 +238,30 @@ def test_offsets_import_rejects_a_bad_file_with_one_line(tmp_path, text, problem
 JAN = {1: (22.1, -17.0, -30.0), 2: (22.11, -17.01, -30.02), 31: (22.3, -16.9, -29.95)}
 
 
-@pytest.mark.parametrize(("layout", "text"), [
-    ("date", "date,O_X,O_Y,O_Z\n" + "".join(f"2024/01/{d:02d}, {x}, {y}, {z}\n"
-                                             for d, (x, y, z) in JAN.items())),
-    ("year-doy", "% offsets for STEREO-A, nT, SC axes\nyear doy Ox Oy Oz\n"
-                 + "".join(f"2024\t{d}\t{x}\t{y}\t{z}   # day {d}\n" for d, (x, y, z) in JAN.items())),
-    ("counts", "% year, Day, Kx (Range 0), O1 (nT), Counts @ O, Ky (Range 0), O2 (nT), Counts @ O,"
-               " Kz (Range 0), O3 (nT), Counts @ O\n"
-               + "".join(f"2024 {d}.5 0.0146328 {x} -1510 0.0144910 {y} 1173 0.0142581 {z} 2104\n"
-                         for d, (x, y, z) in JAN.items())),
-])
+@pytest.mark.parametrize(
+    ("layout", "text"),
+    [
+        (
+            "date",
+            "date,O_X,O_Y,O_Z\n"
+            + "".join(f"2024/01/{d:02d}, {x}, {y}, {z}\n" for d, (x, y, z) in JAN.items()),
+        ),
+        (
+            "year-doy",
+            "% offsets for STEREO-A, nT, SC axes\nyear doy Ox Oy Oz\n"
+            + "".join(f"2024\t{d}\t{x}\t{y}\t{z}   # day {d}\n" for d, (x, y, z) in JAN.items()),
+        ),
+        (
+            "counts",
+            "% year, Day, Kx (Range 0), O1 (nT), Counts @ O, Ky (Range 0), O2 (nT), Counts @ O,"
+            " Kz (Range 0), O3 (nT), Counts @ O\n"
+            + "".join(
+                f"2024 {d}.5 0.0146328 {x} -1510 0.0144910 {y} 1173 0.0142581 {z} 2104\n"
+                for d, (x, y, z) in JAN.items()
+            ),
+        ),
+    ],
+)
 def test_offsets_file_layouts_a_person_would_write_import(tmp_path, layout, text):
     src = tmp_path / "STEREO_A_offset_2024jan_avg.txt"
     src.write_text(text)
@@ -243,8 +282,10 @@ def test_offsets_file_layouts_a_person_would_write_import(tmp_path, layout, text
 
 def test_a_broken_offsets_file_names_its_line_and_the_layouts_accepted(tmp_path):
     src = tmp_path / "STEREO_A_offset_2024jan_avg.txt"
-    src.write_text("# researcher's offsets\nyear doy Ox Oy Oz\n2024 1 22.1 -17.0 -30.0\n"
-                   "2024 2 22.1 -17.0 -30.0\n2024 three 22.1 -17.0 -30.0\n")
+    src.write_text(
+        "# researcher's offsets\nyear doy Ox Oy Oz\n2024 1 22.1 -17.0 -30.0\n"
+        "2024 2 22.1 -17.0 -30.0\n2024 three 22.1 -17.0 -30.0\n"
+    )
     out = tmp_path / "out"
     res = run_cli(["stereo", "offsets", "import", str(src), "--out", str(out)])
     assert res.exit_code == 1
@@ -258,8 +299,11 @@ def test_a_broken_offsets_file_names_its_line_and_the_layouts_accepted(tmp_path)
 def test_offsets_file_month_from_rows_and_key(tmp_path):
     src = tmp_path / "offsets.txt"  # no seed name: month from the key, else the first row
     src.write_text("# month: 2024-01\n" + GOOD.replace("2024-01-02", "2023-12-31"))
-    with pytest.raises(Exception, match="line 3: date 2023-12-31 is outside the month 2024-01 "
-                                        r"\(line 1\)"):
+    with pytest.raises(
+        Exception,
+        match="line 3: date 2023-12-31 is outside the month 2024-01 "
+        r"\(line 1\)",
+    ):
         read_offsets_file(src)
     src.write_text(GOOD)
     f = read_offsets_file(src, "B")
@@ -274,13 +318,13 @@ def test_offsets_file_month_from_rows_and_key(tmp_path):
 def _red(rng: np.random.Generator, n: int, tau_s: float) -> np.ndarray:
     """Unit-variance red noise with correlation time ``tau_s`` (1-s samples), FFT-filtered."""
     f = np.fft.rfftfreq(n, 1.0)
-    x = np.fft.irfft(np.fft.rfft(rng.normal(size=n)) / np.sqrt(1 + (2 * np.pi * f * tau_s) ** 2),
-                     n)
+    x = np.fft.irfft(np.fft.rfft(rng.normal(size=n)) / np.sqrt(1 + (2 * np.pi * f * tau_s) ** 2), n)
     return x / x.std()
 
 
-def alfvenic(n_days: int, zero: np.ndarray, seed: int = 1, compressive: float = 0.3,
-             noise: float = 0.02) -> tuple[np.ndarray, np.ndarray]:
+def alfvenic(
+    n_days: int, zero: np.ndarray, seed: int = 1, compressive: float = 0.3, noise: float = 0.02
+) -> tuple[np.ndarray, np.ndarray]:
     """1-s solar-wind-like field from 2024-01-01: |B| constant (5 +- 1 nT over days) while the
     direction rotates (delta B / B ~ 0.5) about a Parker-like mean with sector changes; a share
     of 10-min intervals is compressive instead (direction frozen, |B| +- 20 %). Measured
@@ -291,8 +335,9 @@ def alfvenic(n_days: int, zero: np.ndarray, seed: int = 1, compressive: float = 
     phi = np.radians(135) + 0.4 * _red(rng, n, 6 * 3600)
     lat = 0.35 * _red(rng, n, 4 * 3600)
     sector = np.sign(np.sin(2 * np.pi * t / (2.3 * 86400) + 0.3))
-    n0 = sector[:, None] * np.column_stack([np.cos(lat) * np.cos(phi),
-                                            np.cos(lat) * np.sin(phi), np.sin(lat)])
+    n0 = sector[:, None] * np.column_stack(
+        [np.cos(lat) * np.cos(phi), np.cos(lat) * np.sin(phi), np.sin(lat)]
+    )
     p = np.column_stack([_red(rng, n, 120) for _ in range(3)])
     p -= np.einsum("ni,ni->n", p, n0)[:, None] * n0
     direction = n0 + 0.5 * p
@@ -320,11 +365,12 @@ def write_prep(out: Path, tt: np.ndarray, b: np.ndarray, sc: str = "A") -> None:
         b4 = np.column_stack([bb, mag]).astype(np.float32)
         b4[gap] = 1e34
         npts = np.where(gap, 0, 8).astype(np.float32)
-        fields = {"sc": sc, "yyyy": day.year, "mm": day.month, "dd": day.day,
-                  "version": d.version.start}
-        write_product(Product(d, fields=fields, variables={"TIME": tt[sel], "B": b4,
-                                                           "NPTS": npts}),
-                      out / d.filename.format(**fields), {})
+        fields = {"sc": sc, "yyyy": day.year, "mm": day.month, "dd": day.day, "version": d.version.start}
+        write_product(
+            Product(d, fields=fields, variables={"TIME": tt[sel], "B": b4, "NPTS": npts}),
+            out / d.filename.format(**fields),
+            {},
+        )
 
 
 # Tolerances, stated: the synthetic intervals are ideal rotations plus 0.02 nT noise, 30 %
@@ -360,8 +406,7 @@ def test_davis_smith_refuses_non_alfvenic_turbulence():
     b = np.array([3.5, -3.5, 0.0]) + 1.2 * np.column_stack([_red(rng, n, 300) for _ in range(3)])
     t0, _ = day_bounds_tt2000(np.datetime64("2024-01-01"))
     tt = t0 + np.arange(n, dtype=np.int64) * 1_000_000_000 + 500_000_000
-    month, per_day = estimate_from_series(tt, b + [-22.0, 17.0, 30.0],
-                                          [date(2024, 1, 1), date(2024, 1, 2)])
+    month, per_day = estimate_from_series(tt, b + [-22.0, 17.0, 30.0], [date(2024, 1, 1), date(2024, 1, 2)])
     assert not month.determined and not any(e.determined for e in per_day.values())
 
 
@@ -408,12 +453,10 @@ def test_merge_concatenates_the_daily_records_exactly(tmp_path):
     res = run_cli(["stereo", "merge", "2024-01", "--out", str(out)])
     assert res.exit_code == 0, res.stderr
     # the missing normal-mode days are named; burst days are not expected every day
-    assert "l1_mag_sc: 28 day(s) missing, merged the rest: 2024-01-03, " \
-           "2024-01-05..2024-01-31" in res.stdout
+    assert "l1_mag_sc: 28 day(s) missing, merged the rest: 2024-01-03, 2024-01-05..2024-01-31" in res.stdout
     assert "l1_magb" not in res.stdout
     review = DEFS["monthly_review"]
-    merged = {(f.fields["burst"], f.fields["frame"]): f.path
-              for f in find_products(out, review, sc="A")}
+    merged = {(f.fields["burst"], f.fields["frame"]): f.path for f in find_products(out, review, sc="A")}
     assert sorted(merged) == [("", "RTN"), ("", "SC"), ("B", "RTN"), ("B", "SC")]
     for (burst, frame), path in merged.items():
         pid = f"l1_mag{'b' if burst else ''}_{frame.lower()}"
@@ -463,8 +506,11 @@ def test_merge_out_of_order_day(tmp_path):
     # a file named for the 4th that holds the 2nd's records
     daily_path(out, "l1_mag_sc", 2).rename(daily_path(out, "l1_mag_sc", 4))
     write_daily(out, "l1_mag_sc", "A", date(2024, 1, 2), seed=9)
-    _merge_fails(out, "STA_L1_MAG_SC_20240104_V06.cdf: records from 2024-01-02T00:00:00.063 "
-                      "to 2024-01-02T00:04:09.938 are not all in its day 2024-01-04")
+    _merge_fails(
+        out,
+        "STA_L1_MAG_SC_20240104_V06.cdf: records from 2024-01-02T00:00:00.063 "
+        "to 2024-01-02T00:04:09.938 are not all in its day 2024-01-04",
+    )
 
 
 def test_merge_records_out_of_order_inside_a_file(tmp_path):
@@ -492,16 +538,18 @@ def test_merge_without_dailies(tmp_path):
 # package
 # ---------------------------------------------------------------------------------------------
 
-EXPECTED_TREE = sorted([
-    "stereo_MAG_MAGB_CDF_2024jan/sc/Afgy2024/STA_L1_MAG_SC_20240101_V06.cdf",
-    "stereo_MAG_MAGB_CDF_2024jan/sc/Afgy2024/STA_L1_MAG_SC_20240102_V06.cdf",
-    "stereo_MAG_MAGB_CDF_2024jan/sc/Abfgy2024/STA_L1_MAGB_SC_20240102_V06.cdf",
-    "stereo_MAG_MAGB_CDF_2024jan/rtn/Afgy2024/STA_L1_MAG_RTN_20240101_V06.cdf",
-    "stereo_MAG_MAGB_CDF_2024jan/rtn/Afgy2024/STA_L1_MAG_RTN_20240102_V06.cdf",
-    "stereo_MAG_MAGB_CDF_2024jan/rtn/Abfgy2024/STA_L1_MAGB_RTN_20240102_V06.cdf",
-    "stereo_MAG_MAGB_CDF_2024jan/202401StereoACounts.asc",
-    "stereo_MAG_MAGB_CDF_2024jan/SHA256SUMS",
-])
+EXPECTED_TREE = sorted(
+    [
+        "stereo_MAG_MAGB_CDF_2024jan/sc/Afgy2024/STA_L1_MAG_SC_20240101_V06.cdf",
+        "stereo_MAG_MAGB_CDF_2024jan/sc/Afgy2024/STA_L1_MAG_SC_20240102_V06.cdf",
+        "stereo_MAG_MAGB_CDF_2024jan/sc/Abfgy2024/STA_L1_MAGB_SC_20240102_V06.cdf",
+        "stereo_MAG_MAGB_CDF_2024jan/rtn/Afgy2024/STA_L1_MAG_RTN_20240101_V06.cdf",
+        "stereo_MAG_MAGB_CDF_2024jan/rtn/Afgy2024/STA_L1_MAG_RTN_20240102_V06.cdf",
+        "stereo_MAG_MAGB_CDF_2024jan/rtn/Abfgy2024/STA_L1_MAGB_RTN_20240102_V06.cdf",
+        "stereo_MAG_MAGB_CDF_2024jan/202401StereoACounts.asc",
+        "stereo_MAG_MAGB_CDF_2024jan/SHA256SUMS",
+    ]
+)
 
 
 def _packaged_month(tmp_path: Path) -> Path:
@@ -522,12 +570,14 @@ def _verify_checksums(zf: zipfile.ZipFile) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("flags", "method", "said"), [
-    ([], "zipcrypto", "traditional PKWARE encryption (opens with unzip -P"),
-    (["--aes"], "aes", "WinZip AES-256"),
-])
-def test_package_encrypted_with_the_password_from_the_environment(tmp_path, monkeypatch, flags,
-                                                                   method, said):
+@pytest.mark.parametrize(
+    ("flags", "method", "said"),
+    [
+        ([], "zipcrypto", "traditional PKWARE encryption (opens with unzip -P"),
+        (["--aes"], "aes", "WinZip AES-256"),
+    ],
+)
+def test_package_encrypted_with_the_password_from_the_environment(tmp_path, monkeypatch, flags, method, said):
     import shutil
     import subprocess
 
@@ -550,26 +600,29 @@ def test_package_encrypted_with_the_password_from_the_environment(tmp_path, monk
             zf.read(EXPECTED_TREE[0])  # not without the password
         zf.setpassword(PASSWORD.encode())
         _verify_checksums(zf)
-        assert zf.read("stereo_MAG_MAGB_CDF_2024jan/202401StereoACounts.asc") == \
-            find_products(out, DEFS["counts_table"], sc="A")[-1].path.read_bytes()
+        assert (
+            zf.read("stereo_MAG_MAGB_CDF_2024jan/202401StereoACounts.asc")
+            == find_products(out, DEFS["counts_table"], sc="A")[-1].path.read_bytes()
+        )
         # AES entries carry the AE-x extra field (header id 0x9901); ZipCrypto ones don't
         assert all((b"\x01\x99" in i.extra) == (method == "aes") for i in files)
     if method == "zipcrypto":  # the seed's users open it with a standard unzip -P
         assert shutil.which("unzip"), "the system unzip is needed (.ci/run installs it)"
         dest = tmp_path / "unzipped"
-        run = subprocess.run(["unzip", "-q", "-P", PASSWORD, str(path), "-d", str(dest)],
-                             capture_output=True, text=True)
+        run = subprocess.run(
+            ["unzip", "-q", "-P", PASSWORD, str(path), "-d", str(dest)], capture_output=True, text=True
+        )
         assert run.returncode == 0, run.stderr
         top = dest / "stereo_MAG_MAGB_CDF_2024jan"
-        check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=top, capture_output=True,
-                               text=True)
+        check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=top, capture_output=True, text=True)
         assert check.returncode == 0 and check.stdout.count(": OK") == len(EXPECTED_TREE) - 1
         for name in [n for n in EXPECTED_TREE if n.endswith(".cdf")]:
             rel = name.split("/", 1)[1]
             src = next(out.rglob(Path(rel).name))
             assert (top / rel).read_bytes() == src.read_bytes()
-        wrong = subprocess.run(["unzip", "-q", "-P", "wrong", "-t", str(path)],
-                               capture_output=True, text=True)
+        wrong = subprocess.run(
+            ["unzip", "-q", "-P", "wrong", "-t", str(path)], capture_output=True, text=True
+        )
         assert wrong.returncode != 0
     # the password is nowhere: output tree (ledger, logs, staging), test log, terminal
     needle = PASSWORD.encode()
@@ -620,8 +673,10 @@ def test_merge_and_package_stereo_b(tmp_path):
     res = run_cli(["stereo", "merge", "2024-01", "--spacecraft", "B", "--out", str(out)])
     assert res.exit_code == 0, res.stderr
     merged = find_products(out, DEFS["monthly_review"], sc="B")
-    assert sorted(f.path.name for f in merged) == ["STB_L1_MAG_RTN_202401_REVIEW_V06.cdf",
-                                                   "STB_L1_MAG_SC_202401_REVIEW_V06.cdf"]
+    assert sorted(f.path.name for f in merged) == [
+        "STB_L1_MAG_RTN_202401_REVIEW_V06.cdf",
+        "STB_L1_MAG_SC_202401_REVIEW_V06.cdf",
+    ]
     assert find_products(out, DEFS["monthly_review"], sc="A") == []
     for sc in ("A", "B"):
         src = researcher_file(tmp_path, january_rows(), sc=sc)
@@ -633,9 +688,11 @@ def test_merge_and_package_stereo_b(tmp_path):
         _verify_checksums_any(zf)
     top = "stereo_MAG_MAGB_CDF_2024jan/"
     assert set(EXPECTED_TREE) <= names
-    assert {top + "202401StereoBCounts.asc",
-            top + "sc/Bfgy2024/STB_L1_MAG_SC_20240101_V06.cdf",
-            top + "rtn/Bfgy2024/STB_L1_MAG_RTN_20240101_V06.cdf"} <= names
+    assert {
+        top + "202401StereoBCounts.asc",
+        top + "sc/Bfgy2024/STB_L1_MAG_SC_20240101_V06.cdf",
+        top + "rtn/Bfgy2024/STB_L1_MAG_RTN_20240101_V06.cdf",
+    } <= names
     assert len(names) == len(EXPECTED_TREE) + 3
 
 
@@ -688,8 +745,7 @@ def test_end_to_end_l1_then_merge_and_package(tmp_path, monkeypatch):
     assert researcher, "the simulator wrote no researcher's offsets file"
     res = run_cli(["stereo", "offsets", "import", str(researcher[0]), "--out", str(out)])
     assert res.exit_code == 0, res.stderr
-    res = run_cli(["run", "stereo", "l1", "2024-01-01..2024-01-03", "--source", str(sim),
-                   "--out", str(out)])
+    res = run_cli(["run", "stereo", "l1", "2024-01-01..2024-01-03", "--source", str(sim), "--out", str(out)])
     assert res.exit_code == 0, res.stdout + res.stderr
     res = run_cli(["stereo", "merge", "2024-01", "--out", str(out)])
     assert res.exit_code == 0, res.stderr
@@ -723,21 +779,55 @@ def test_merge_runs_while_another_run_processes_another_month(tmp_path):
     import time
 
     out = tmp_path / "out"
-    res = run_cli(["run", "stereo", "l1", "2024-01-01..2024-01-02", "--source", "simulated",
-                   "--out", str(out), "--workers", "1"])
+    res = run_cli(
+        [
+            "run",
+            "stereo",
+            "l1",
+            "2024-01-01..2024-01-02",
+            "--source",
+            "simulated",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ]
+    )
     assert res.exit_code == 0, res.stderr
     january = {p: p.read_bytes() for p in products(out)}
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAGFW_")}
     env["MAGFW_LOG"] = str(tmp_path / "log.txt")
-    feb = subprocess.Popen([sys.executable, "-m", "magfw", "run", "stereo", "l1",
-                            "2024-02-01..2024-02-02", "--source", "simulated", "--out", str(out),
-                            "--workers", "1"], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
+    feb = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "magfw",
+            "run",
+            "stereo",
+            "l1",
+            "2024-02-01..2024-02-02",
+            "--source",
+            "simulated",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120  # merge once February is under way (its simulation done)
     while time.time() < deadline and not list(out.glob(".magfw/staging/*/*")):
         time.sleep(0.05)
-    merge = subprocess.run([sys.executable, "-m", "magfw", "stereo", "merge", "2024-01", "--out",
-                            str(out)], env=env, capture_output=True, text=True, timeout=300)
+    merge = subprocess.run(
+        [sys.executable, "-m", "magfw", "stereo", "merge", "2024-01", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert feb.poll() is None, "the February run had finished: the test proves nothing"
     stdout, stderr = feb.communicate(timeout=300)
     assert merge.returncode == 0, merge.stdout + merge.stderr
@@ -757,16 +847,14 @@ def test_stereo_l1_without_period_processes_the_seeds_month(tmp_path, monkeypatc
     from magfw import period
 
     monkeypatch.setattr(period, "utc_today", lambda: date(2024, 3, 1))
-    res = run_cli(["run", "stereo", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
-                   "--dry-run"])
+    res = run_cli(["run", "stereo", "l1", "--source", "simulated", "--out", str(tmp_path / "o"), "--dry-run"])
     assert res.exit_code == 0, res.stderr
     assert "no PERIOD given: stereo l1 2024-01 (the current month minus 2)" in res.stdout
     assert "31 skipped" in res.stdout  # every day of January 2024, nothing else
     monkeypatch.setattr(period, "utc_today", lambda: date(2024, 1, 31))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "magfw.toml").write_text("[missions.stereo.default_period]\nl1 = 3\n")
-    res = run_cli(["run", "stereo", "l1", "--source", "simulated", "--out", str(tmp_path / "o"),
-                   "--dry-run"])
+    res = run_cli(["run", "stereo", "l1", "--source", "simulated", "--out", str(tmp_path / "o"), "--dry-run"])
     assert res.exit_code == 0, res.stderr
     assert "no PERIOD given: stereo l1 2023-10 (the current month minus 3" in res.stdout
     assert "31 skipped" in res.stdout

@@ -16,8 +16,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = {"magfw": "core", "magfw_stereo": "plugins/stereo", "magfw_aditya": "plugins/aditya",
-            "magfw_plastic": "plugins/plastic"}
+PACKAGES = {
+    "magfw": "core",
+    "magfw_stereo": "plugins/stereo",
+    "magfw_aditya": "plugins/aditya",
+    "magfw_plastic": "plugins/plastic",
+}
 
 
 def run_mypy(packages: list[str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -25,12 +29,25 @@ def run_mypy(packages: list[str] | None = None) -> subprocess.CompletedProcess[s
     with tempfile.TemporaryDirectory() as tmp:
         for name, rel in PACKAGES.items():
             (Path(tmp) / name).symlink_to(ROOT / rel, target_is_directory=True)
-        cmd = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"),
-               "--cache-dir", str(ROOT / ".mypy_cache")]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+        ]
         for p in packages:
             cmd += ["-p", p]
-        return subprocess.run(cmd, cwd=tmp, capture_output=True, text=True,
-                              env={"MYPYPATH": tmp, "PATH": "/usr/bin:/bin"}, timeout=600)
+        return subprocess.run(
+            cmd,
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            env={"MYPYPATH": tmp, "PATH": "/usr/bin:/bin"},
+            timeout=600,
+        )
 
 
 @pytest.mark.slow

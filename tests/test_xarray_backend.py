@@ -27,8 +27,7 @@ def _defs(mission: str) -> dict:
 
 def _write(d, rel: str, tmp: Path, variables: dict, fields: dict | None = None) -> Path:
     target = tmp / rel
-    paths = write_product(Product(definition=d, variables=variables, fields=fields or {}),
-                          target, {})
+    paths = write_product(Product(definition=d, variables=variables, fields=fields or {}), target, {})
     return paths[0]
 
 
@@ -77,8 +76,7 @@ def test_aditya_l2_time_coordinate_vectors_fill_and_flags(tmp_path):
     # what the real files' layout prevents: selecting by time
     one = ds.sel(time="2024-08-01T12:00:00")
     assert one["B_gse"].shape == (3,)
-    np.testing.assert_array_equal(one["B_gse"].values,
-                                  [v[f"B{c}_gse"][4320] for c in "xyz"])
+    np.testing.assert_array_equal(one["B_gse"].values, [v[f"B{c}_gse"][4320] for c in "xyz"])
 
 
 def test_aditya_l1_sensors_on_the_component_dimension(tmp_path):
@@ -119,10 +117,13 @@ def test_stereo_cdf_labels_fill_and_flags(tmp_path):
 
     d = _defs("stereo")["l1_mag_sc"]
     tt, b = _stereo_arrays(2000)
-    v = {"Epoch": tt2000_to_cdf_epoch(tt), "BFIELD": b,
-         "MAGFLAGUC": np.arange(2000, dtype=np.uint32) % 3,
-         "FILTER_VALUE": np.full(2000, 5.0, np.float32),
-         "CART_LABL_1": np.array(["BX", "BY", "BZ", "BTotal"])}
+    v = {
+        "Epoch": tt2000_to_cdf_epoch(tt),
+        "BFIELD": b,
+        "MAGFLAGUC": np.arange(2000, dtype=np.uint32) % 3,
+        "FILTER_VALUE": np.full(2000, 5.0, np.float32),
+        "CART_LABL_1": np.array(["BX", "BY", "BZ", "BTotal"]),
+    }
     path = _write(d, "STA_L1_MAG_SC_20240801_V06.cdf", tmp_path, v, {"sc": "A"})
     raw = read_product(path)
     ds = xr.open_dataset(path, engine="magfw")
@@ -137,16 +138,16 @@ def test_stereo_cdf_labels_fill_and_flags(tmp_path):
     assert np.isnan(ds["BFIELD"].values[7]).all()
     assert ds["MAGFLAGUC"].dtype == np.uint32  # flags stay integers, a variable of their own
     np.testing.assert_array_equal(ds["MAGFLAGUC"].values, raw.variables["MAGFLAGUC"])
-    assert ds["BFIELD"].attrs["units"] == "nT" and ds["BFIELD"].attrs["label"] == \
-        "Magnetic field SC"
+    assert ds["BFIELD"].attrs["units"] == "nT" and ds["BFIELD"].attrs["label"] == "Magnetic field SC"
 
 
 @pytest.mark.parametrize("suffix", [".ffh", ".ffd"])
 def test_stereo_flat_file_columns_back_as_the_vector(tmp_path, suffix):
     d = _defs("stereo")["l1_mag_rtn_ff"]
     tt, b = _stereo_arrays(500)
-    path = _write(d, "L1_rtn/Afgy2024/STA_L1_MAG_RTN_20240801_V06.ffh", tmp_path,
-                  {"TIME": tt, "B": b}, {"sc": "A"})
+    path = _write(
+        d, "L1_rtn/Afgy2024/STA_L1_MAG_RTN_20240801_V06.ffh", tmp_path, {"TIME": tt, "B": b}, {"sc": "A"}
+    )
     path = path.with_suffix(suffix)
     raw = read_product(path)
     ds = xr.open_dataset(path, engine="magfw")

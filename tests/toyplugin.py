@@ -28,14 +28,26 @@ from magfw.api import (
     hookimpl,
 )
 
-DEFINITION = ProductDefinition.model_validate({
-    "id": "summary", "mission": "toy", "level": "l1", "format": "bytes",
-    "filename": {"template": "toy/TOY_{yyyy}{mm}{dd}_V{version}.json",
-                 "fields": {"yyyy": {"kind": "int", "width": 4}, "mm": {"kind": "int", "width": 2},
-                            "dd": {"kind": "int", "width": 2},
-                            "version": {"kind": "int", "width": 2}}},
-    "time_variable": None, "variables": [], "version": {"policy": "increment", "start": 0},
-})
+DEFINITION = ProductDefinition.model_validate(
+    {
+        "id": "summary",
+        "mission": "toy",
+        "level": "l1",
+        "format": "bytes",
+        "filename": {
+            "template": "toy/TOY_{yyyy}{mm}{dd}_V{version}.json",
+            "fields": {
+                "yyyy": {"kind": "int", "width": 4},
+                "mm": {"kind": "int", "width": 2},
+                "dd": {"kind": "int", "width": 2},
+                "version": {"kind": "int", "width": 2},
+            },
+        },
+        "time_variable": None,
+        "variables": [],
+        "version": {"policy": "increment", "start": 0},
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -100,8 +112,14 @@ class ToyL1:
     @hookimpl
     def write(self, ctx: UnitContext, data: ToyData) -> list[Product]:
         self.plugin.calls.append("write")
-        body = {"mean": data.mean, "steps": list(data.steps), "values": data.values.tolist(),
-                "flagged": data.flagged, "version": ctx.version, "reason": ctx.reason}
+        body = {
+            "mean": data.mean,
+            "steps": list(data.steps),
+            "values": data.values.tolist(),
+            "flagged": data.flagged,
+            "version": ctx.version,
+            "reason": ctx.reason,
+        }
         return [Product(definition=ctx.product("summary"), payload=json.dumps(body).encode())]
 
 
@@ -118,19 +136,30 @@ class Toy:
     def register_missions(self, registry: PluginRegistrar) -> None:
         self.calls.append("register_missions")
         definition = DEFINITION.model_copy(update={"mission": self.mission_id})
-        registry.add(Mission(
-            id=self.mission_id, title="Toy",
-            levels={"l1": Level(name="l1", products=["summary"], pipeline=self.level, options=[
-                LevelOption(name="gain", type="float", default=1.0, help="multiplier"),
-                LevelOption(name="offset", type="float", default=0.0, help="subtracted"),
-                LevelOption(name="limit", type="float", default=1e9, help="flag above"),
-            ])},
-            products=[definition],
-        ))
+        registry.add(
+            Mission(
+                id=self.mission_id,
+                title="Toy",
+                levels={
+                    "l1": Level(
+                        name="l1",
+                        products=["summary"],
+                        pipeline=self.level,
+                        options=[
+                            LevelOption(name="gain", type="float", default=1.0, help="multiplier"),
+                            LevelOption(name="offset", type="float", default=0.0, help="subtracted"),
+                            LevelOption(name="limit", type="float", default=1e9, help="flag above"),
+                        ],
+                    )
+                },
+                products=[definition],
+            )
+        )
 
     @hookimpl
-    def simulate(self, mission: str, period: Period, out_dir: Path, spacecraft: str | None,
-                 seed: int) -> Path:
+    def simulate(
+        self, mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
+    ) -> Path:
         self.calls.append("simulate")
         for day in period.days():
             p = out_dir / f"{day:%Y%m%d}.txt"

@@ -75,9 +75,7 @@ class Archive(abc.ABC):
         """True if ``relpath`` (a file or directory) exists in the archive."""
 
     @abc.abstractmethod
-    def get(
-        self, relpath: str, *, sha256: str | None = None, size: int | None = None
-    ) -> FetchedFile:
+    def get(self, relpath: str, *, sha256: str | None = None, size: int | None = None) -> FetchedFile:
         """Make file ``relpath`` available locally, verifying ``sha256``/``size`` if given.
 
         Raises MissingInputError if the file is absent, FetchError on transfer problems or a
@@ -128,9 +126,7 @@ class LocalArchive(Archive):
         """True if ``relpath`` exists under the root."""
         return self._path(relpath).exists()
 
-    def get(
-        self, relpath: str, *, sha256: str | None = None, size: int | None = None
-    ) -> FetchedFile:
+    def get(self, relpath: str, *, sha256: str | None = None, size: int | None = None) -> FetchedFile:
         """Return the file in place with its sha256 (read only; the file is not touched)."""
         path = self._path(relpath)
         if not path.exists():
@@ -157,8 +153,12 @@ class HttpSettings(TypedDict, total=False):
     deadline_s: float
 
 
-FETCH_SETTINGS: dict[str, type] = {"timeout_s": float, "retries": int, "backoff_s": float,
-                                   "deadline_s": float}
+FETCH_SETTINGS: dict[str, type] = {
+    "timeout_s": float,
+    "retries": int,
+    "backoff_s": float,
+    "deadline_s": float,
+}
 
 
 def http_settings() -> HttpSettings:
@@ -173,8 +173,9 @@ def http_settings() -> HttpSettings:
             try:
                 out[key] = kind(table[key])
             except (TypeError, ValueError):
-                raise UsageError("magfw.toml", f"[fetch] {key} = {table[key]!r} is not a "
-                                 f"{kind.__name__}") from None
+                raise UsageError(
+                    "magfw.toml", f"[fetch] {key} = {table[key]!r} is not a {kind.__name__}"
+                ) from None
     return cast(HttpSettings, out)
 
 
@@ -189,9 +190,7 @@ def open_archive(source: str | Path, cache_dir: Path) -> Archive:
     if isinstance(source, str) and re.match(r"^https?://", text, re.IGNORECASE):
         return HttpArchive(text, cache_dir, **http_settings())
     if isinstance(source, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
-        raise UsageError(
-            redact(text), "unsupported URL scheme (use http://, https:// or a directory)"
-        )
+        raise UsageError(redact(text), "unsupported URL scheme (use http://, https:// or a directory)")
     path = Path(source)
     if path.is_dir():
         return LocalArchive(path)
@@ -199,9 +198,7 @@ def open_archive(source: str | Path, cache_dir: Path) -> Archive:
     raise UsageError(text, f"{problem}; expected an http(s) URL or an existing directory")
 
 
-def pick_highest_version(
-    names: builtins.list[str], pattern: re.Pattern[str] | str
-) -> dict[str, str]:
+def pick_highest_version(names: builtins.list[str], pattern: re.Pattern[str] | str) -> dict[str, str]:
     """Keep, for each key, the name with the highest version ("highest version of a day wins").
 
     ``pattern`` must have the named groups ``key`` (what identifies one product, e.g. the date
@@ -227,9 +224,7 @@ def pick_highest_version(
     matches = {}
     for name in set(names):
         match = rx.search(name.rsplit("/", 1)[-1])
-        if match is not None and match.group("key") is not None \
-                and match.group("version") is not None:
+        if match is not None and match.group("key") is not None and match.group("version") is not None:
             matches[name] = (match.group("key"), int(match.group("version")))
-    best = highest(matches, key=lambda n: matches[n][0], version=lambda n: matches[n][1],
-                   tie=lambda n: n)
+    best = highest(matches, key=lambda n: matches[n][0], version=lambda n: matches[n][1], tie=lambda n: n)
     return dict(best)

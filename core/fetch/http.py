@@ -214,9 +214,7 @@ class HttpArchive(Archive):
         return None
 
     def _open(self, url: str, method: str) -> http.client.HTTPResponse:
-        request = urllib.request.Request(
-            url, method=method, headers={"User-Agent": self.user_agent}
-        )
+        request = urllib.request.Request(url, method=method, headers={"User-Agent": self.user_agent})
         try:
             response: http.client.HTTPResponse = self._opener.open(request, timeout=self.timeout_s)
             return response
@@ -267,9 +265,12 @@ class HttpArchive(Archive):
 
     def _past_deadline(self, url: str, started: float, got: int) -> None:
         if time.monotonic() - started > self.deadline_s:
-            raise FetchError(url, f"did not finish within {self.deadline_s:g} s ({got} bytes "
-                             "received; the server is too slow): [fetch] deadline_s in "
-                             "magfw.toml sets the limit")
+            raise FetchError(
+                url,
+                f"did not finish within {self.deadline_s:g} s ({got} bytes "
+                "received; the server is too slow): [fetch] deadline_s in "
+                "magfw.toml sets the limit",
+            )
 
     def _read_all(self, response: http.client.HTTPResponse, url: str) -> bytes:
         length = self._content_length(response)
@@ -335,9 +336,7 @@ class HttpArchive(Archive):
             return False
         return True
 
-    def get(
-        self, relpath: str, *, sha256: str | None = None, size: int | None = None
-    ) -> FetchedFile:
+    def get(self, relpath: str, *, sha256: str | None = None, size: int | None = None) -> FetchedFile:
         """Download ``relpath`` into the cache (or reuse a cached copy) and verify it.
 
         A cached copy is reused without download when it matches ``sha256``/``size`` if one is
@@ -390,9 +389,7 @@ class HttpArchive(Archive):
             return None
         return digest, got_size
 
-    def _download_once(
-        self, url: str, target: Path, sha256: str | None, size: int | None
-    ) -> tuple[str, int]:
+    def _download_once(self, url: str, target: Path, sha256: str | None, size: int | None) -> tuple[str, int]:
         """One GET into a temporary beside ``target``, renamed into place only if verified."""
         started = time.monotonic()
         with self._open(url, "GET") as response:
@@ -401,9 +398,7 @@ class HttpArchive(Archive):
                 raise MissingInputError(url, "is a directory, not a file")
             length = self._content_length(response)
             if size is not None and length is not None and length != size:
-                raise FetchError(
-                    url, f"size mismatch: expected {size} bytes, server reports {length}"
-                )
+                raise FetchError(url, f"size mismatch: expected {size} bytes, server reports {length}")
             with atomic_path(target) as tmp:
                 digest = hashlib.sha256()
                 got = 0
@@ -429,5 +424,3 @@ def redact(source: str) -> str:
         return source
     netloc = parts.netloc.rpartition("@")[2]
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-
-

@@ -24,8 +24,9 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=target.suffix,
-                                    dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=target.suffix, dir=target.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # writers that refuse to overwrite (cdflib) need the name free
@@ -52,7 +53,7 @@ def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> Path:
 
 def _owner_alive(name: str) -> bool:
     """Whether the process that made temporary ``name`` (``.magfw-tmp-<pid>-...``) lives."""
-    pid_text = name[len(TMP_PREFIX):].split("-", 1)[0]
+    pid_text = name[len(TMP_PREFIX) :].split("-", 1)[0]
     if not pid_text.isdigit():
         return False  # a temporary of an older magfw, without its owner: nobody writes it
     try:

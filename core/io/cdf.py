@@ -62,10 +62,18 @@ CdfData = ProductData
 
 #: CDF type of each definition dtype.
 CDF_TYPES: dict[str, str] = {
-    "int8": "CDF_INT1", "int16": "CDF_INT2", "int32": "CDF_INT4", "int64": "CDF_INT8",
-    "uint8": "CDF_UINT1", "uint16": "CDF_UINT2", "uint32": "CDF_UINT4",
-    "float32": "CDF_REAL4", "float64": "CDF_DOUBLE",
-    "tt2000": "CDF_TIME_TT2000", "cdf_epoch": "CDF_EPOCH", "str": "CDF_CHAR",
+    "int8": "CDF_INT1",
+    "int16": "CDF_INT2",
+    "int32": "CDF_INT4",
+    "int64": "CDF_INT8",
+    "uint8": "CDF_UINT1",
+    "uint16": "CDF_UINT2",
+    "uint32": "CDF_UINT4",
+    "float32": "CDF_REAL4",
+    "float64": "CDF_DOUBLE",
+    "tt2000": "CDF_TIME_TT2000",
+    "cdf_epoch": "CDF_EPOCH",
+    "str": "CDF_CHAR",
 }
 
 #: CDF types that store the same values (either is accepted on reading/checking).
@@ -77,10 +85,22 @@ EQUIVALENT: dict[str, frozenset[str]] = {
 }
 
 _TYPE_CODES: dict[str, int] = {
-    "CDF_INT1": 1, "CDF_INT2": 2, "CDF_INT4": 4, "CDF_INT8": 8, "CDF_UINT1": 11,
-    "CDF_UINT2": 12, "CDF_UINT4": 14, "CDF_REAL4": 21, "CDF_REAL8": 22, "CDF_EPOCH": 31,
-    "CDF_TIME_TT2000": 33, "CDF_BYTE": 41, "CDF_FLOAT": 44, "CDF_DOUBLE": 45,
-    "CDF_CHAR": 51, "CDF_UCHAR": 52,
+    "CDF_INT1": 1,
+    "CDF_INT2": 2,
+    "CDF_INT4": 4,
+    "CDF_INT8": 8,
+    "CDF_UINT1": 11,
+    "CDF_UINT2": 12,
+    "CDF_UINT4": 14,
+    "CDF_REAL4": 21,
+    "CDF_REAL8": 22,
+    "CDF_EPOCH": 31,
+    "CDF_TIME_TT2000": 33,
+    "CDF_BYTE": 41,
+    "CDF_FLOAT": 44,
+    "CDF_DOUBLE": 45,
+    "CDF_CHAR": 51,
+    "CDF_UCHAR": 52,
 }
 
 #: numpy dtype name -> CDF type, for attribute values given as numpy scalars/arrays.
@@ -90,9 +110,17 @@ _NUMPY_CDF = {k: v for k, v in CDF_TYPES.items() if k not in ("tt2000", "cdf_epo
 TYPED_ATTRS = ("FILLVAL", "VALIDMIN", "VALIDMAX", "SCALEMIN", "SCALEMAX")
 
 _DEFAULT_FORMAT = {
-    "float32": "E13.6", "float64": "E22.15", "cdf_epoch": "E22.15", "tt2000": "I20",
-    "int8": "I4", "int16": "I6", "int32": "I11", "int64": "I20",
-    "uint8": "I3", "uint16": "I5", "uint32": "I10",
+    "float32": "E13.6",
+    "float64": "E22.15",
+    "cdf_epoch": "E22.15",
+    "tt2000": "I20",
+    "int8": "I4",
+    "int16": "I6",
+    "int32": "I11",
+    "int64": "I20",
+    "uint8": "I3",
+    "uint16": "I5",
+    "uint32": "I10",
 }
 
 _TIME_BIN = {"start": 0.0, "centre": 0.5, "end": 1.0}
@@ -106,8 +134,11 @@ def cdf_type(var: Variable) -> str:
         return base
     wanted = str(wanted).upper()
     if wanted not in accepted_cdf_types(var):
-        raise DefinitionError(None, f"variable {var.name}: CDF_DATA_TYPE {wanted} cannot hold "
-                                    f"dtype {var.dtype} (use one of {sorted(accepted_cdf_types(var))})")
+        raise DefinitionError(
+            None,
+            f"variable {var.name}: CDF_DATA_TYPE {wanted} cannot hold "
+            f"dtype {var.dtype} (use one of {sorted(accepted_cdf_types(var))})",
+        )
     return wanted
 
 
@@ -153,9 +184,7 @@ def _attr_entry(value: Any, ctype: str | None = None) -> Any:
     return [arr.item() if arr.ndim == 0 else arr.tolist(), ctype]
 
 
-def _istp_attrs(
-    definition: ProductDefinition, var: Variable, ctype: str, str_len: int
-) -> dict[str, Any]:
+def _istp_attrs(definition: ProductDefinition, var: Variable, ctype: str, str_len: int) -> dict[str, Any]:
     """The ISTP attributes of ``var`` from the definition, typed for cdflib."""
     a: dict[str, Any] = {
         "CATDESC": var.description or var.name,
@@ -229,8 +258,10 @@ def write_cdf(
     check_names(definition, variables, path)
     eager = {k: v for k, v in variables.items() if not callable(v)}
     arrays: dict[str, Any] = conform(
-        definition.model_copy(update={"variables": [v for v in definition.variables
-                                                    if v.name in eager]}), eager, path)
+        definition.model_copy(update={"variables": [v for v in definition.variables if v.name in eager]}),
+        eager,
+        path,
+    )
     arrays.update({k: v for k, v in variables.items() if callable(v)})
     variable_attrs = dict(variable_attrs or {})
     stray = sorted(set(variable_attrs) - set(arrays))
@@ -244,8 +275,14 @@ def write_cdf(
         # cdflib insists on a ".cdf" suffix; write there and rename onto the temporary
         cdf_tmp = tmp if tmp.suffix == ".cdf" else tmp.with_name(tmp.name + ".cdf")
         try:
-            nrec = next((int(a.shape[0]) for v in definition.variables if v.record_varying
-                         and not callable(a := arrays.get(v.name)) and a is not None), None)
+            nrec = next(
+                (
+                    int(a.shape[0])
+                    for v in definition.variables
+                    if v.record_varying and not callable(a := arrays.get(v.name)) and a is not None
+                ),
+                None,
+            )
             with CdfWriter(cdf_tmp, cdf_spec={"Compressed": 0, "Majority": "row_major"}) as cdf:
                 cdf.write_globalattrs(_global_entries(gattrs))
                 for var in definition.variables:
@@ -272,8 +309,14 @@ def write_cdf(
     return path
 
 
-def _write_streamed(cdf: CdfWriter, definition: ProductDefinition, var: Variable,
-                    lazy: Any, extra: Mapping[str, Any], where: Path) -> int:
+def _write_streamed(
+    cdf: CdfWriter,
+    definition: ProductDefinition,
+    var: Variable,
+    lazy: Any,
+    extra: Mapping[str, Any],
+    where: Path,
+) -> int:
     """Write a lazy record-varying variable chunk by chunk, one VVR per chunk, so a month of
     records never sits in memory; return its record count.
 
@@ -293,8 +336,14 @@ def _write_streamed(cdf: CdfWriter, definition: ProductDefinition, var: Variable
     attrs = _istp_attrs(definition, var, ctype, 1)
     _with_extra(attrs, writable_attrs(var), var, ctype)
     _with_extra(attrs, extra, var, ctype)
-    spec = {"Variable": var.name, "Data_Type": _TYPE_CODES[ctype], "Num_Elements": 1,
-            "Rec_Vary": True, "Dim_Sizes": [int(d or 1) for d in dims], "Compress": 0}
+    spec = {
+        "Variable": var.name,
+        "Data_Type": _TYPE_CODES[ctype],
+        "Num_Elements": 1,
+        "Rec_Vary": True,
+        "Dim_Sizes": [int(d or 1) for d in dims],
+        "Compress": 0,
+    }
     cdf.write_var(spec, var_attrs=attrs, var_data=None)
     num = cdf.zvars.index(var.name)
     vdr = cdf.zvarsinfo[num][1]
@@ -305,8 +354,7 @@ def _write_streamed(cdf: CdfWriter, definition: ProductDefinition, var: Variable
     with cdf.path.open("rb+") as f:
         pending = [] if first is None or not first.shape[0] else [first]
         # chained lazily: a list here would hold every chunk of the month at once
-        for chunk in itertools.chain(pending, (conform_one(definition, var, c, where)
-                                               for c in chunks)):
+        for chunk in itertools.chain(pending, (conform_one(definition, var, c, where) for c in chunks)):
             n = int(chunk.shape[0])
             if n == 0:
                 continue
@@ -412,8 +460,7 @@ def check_cdf(path: str | Path) -> None:
         problem = _truncation(path)
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from exc
-    if magic[:4] not in (bytes.fromhex("cdf30001"), bytes.fromhex("cdf26002"),
-                         bytes.fromhex("0000ffff")):
+    if magic[:4] not in (bytes.fromhex("cdf30001"), bytes.fromhex("cdf26002"), bytes.fromhex("0000ffff")):
         raise InputError(path, "not a readable CDF: no CDF magic number")
     if problem:
         raise InputError(path, f"not a readable CDF: {problem}")
@@ -429,8 +476,9 @@ def _damage(path: Path, exc: Exception) -> InputError:
     return InputError(path, f"not a readable CDF: {detail}")
 
 
-def read_cdf(path: str | Path, variables: list[str] | None = None, *,
-             data: bool = True, attributes: bool = True) -> ProductData:
+def read_cdf(
+    path: str | Path, variables: list[str] | None = None, *, data: bool = True, attributes: bool = True
+) -> ProductData:
     """Read a CDF: raw arrays (fill not masked; TT2000 as int64 ns, CDF_EPOCH as float64 ms),
     variable and global attributes, and each variable's CDF type, dims and record variance.
 
@@ -470,15 +518,17 @@ def read_cdf(path: str | Path, variables: list[str] | None = None, *,
                 elif arr.ndim != len(dims):
                     arr = arr.reshape(dims)
                 out[name] = arr
-            attrs = ({k: _scalarise(v) for k, v in (cdf.varattsget(name) or {}).items()}
-                     if attributes else {})
+            attrs = {k: _scalarise(v) for k, v in (cdf.varattsget(name) or {}).items()} if attributes else {}
             attr_types = {
                 k: cdf.attget(k, name).Data_Type for k, v in attrs.items() if not isinstance(v, str)
             }
             var_attrs[name] = attrs
             info[name] = VarInfo(
-                data_type=vinq.Data_Type_Description, dims=dims, record_varying=rv,
-                num_elements=int(vinq.Num_Elements), attr_types=attr_types,
+                data_type=vinq.Data_Type_Description,
+                dims=dims,
+                record_varying=rv,
+                num_elements=int(vinq.Num_Elements),
+                attr_types=attr_types,
             )
         gattrs: dict[str, Any] = {}
         for k, entries in (cdf.globalattsget() or {}).items():

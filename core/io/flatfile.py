@@ -158,9 +158,7 @@ class FlatFile:
         try:
             i = self.names.index(name)
         except ValueError:
-            raise UsageError(
-                self.path, f"no column {name!r}; columns are {', '.join(self.names)}"
-            ) from None
+            raise UsageError(self.path, f"no column {name!r}; columns are {', '.join(self.names)}") from None
         if i == self.time_index:
             return self.ticks.copy()
         values = self.data[:, i if i < self.time_index else i - 1].copy()

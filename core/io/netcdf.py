@@ -46,8 +46,10 @@ from magfw.io.products import (
 from magfw.products import ProductDefinition, Variable
 
 #: Comment given to TT2000 time variables.
-TT2000_COMMENT = ("CDF TT2000: nanoseconds since 2000-01-01T12:00:00 TT (J2000), leap seconds "
-                  "counted; not a CF 'since' time")
+TT2000_COMMENT = (
+    "CDF TT2000: nanoseconds since 2000-01-01T12:00:00 TT (J2000), leap seconds "
+    "counted; not a CF 'since' time"
+)
 
 _CHUNK_BYTES = 1 << 20
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -85,8 +87,7 @@ def _cf_attrs(var: Variable) -> dict[str, Any]:
 
 def _nc_value(var: Variable, key: str, value: Any) -> Any:
     """An attribute value netCDF can store; CF range/fill attributes in the variable's dtype."""
-    if key in ("valid_min", "valid_max", "valid_range", "_FillValue", "missing_value",
-               "flag_values") and (
+    if key in ("valid_min", "valid_max", "valid_range", "_FillValue", "missing_value", "flag_values") and (
         var.dtype != "str"
     ):
         return np.asarray(value, dtype=var.numpy_dtype)[()]
@@ -118,8 +119,7 @@ def write_netcdf(
     gattrs.setdefault("Conventions", "CF-1.8, ACDD-1.3")
     level = definition.compression
 
-    used = {d for v in definition.variables if v.name in arrays
-            for d in full_dims(definition, v)}
+    used = {d for v in definition.variables if v.name in arrays for d in full_dims(definition, v)}
     with atomic_path(path) as tmp, h5netcdf.File(tmp, "w") as nc:
         nc.dimensions = {d: s for d, s in definition.dims.items() if d in used}
         for key, value in gattrs.items():
@@ -133,8 +133,9 @@ def write_netcdf(
             nc.resize_dimension(d, nrec.get(d, 0))
         for var in definition.variables:
             if var.name in arrays:
-                _write_variable(nc, definition, var, arrays[var.name], level,
-                                variable_attrs.get(var.name, {}))
+                _write_variable(
+                    nc, definition, var, arrays[var.name], level, variable_attrs.get(var.name, {})
+                )
     return path
 
 
@@ -204,8 +205,9 @@ def _plain(value: Any) -> Any:
 def _native(arr: np.ndarray) -> np.ndarray:
     """``arr`` with text as a numpy str array and numbers in native byte order."""
     if arr.dtype.kind in "OS":
-        flat = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-                for v in arr.ravel().tolist()]
+        flat = [
+            v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in arr.ravel().tolist()
+        ]
         return np.array(flat, dtype=str).reshape(arr.shape)
     if not arr.dtype.isnative:
         return arr.astype(arr.dtype.newbyteorder("="))
@@ -262,14 +264,16 @@ def read_netcdf(path: str | Path, variables: list[str] | None = None) -> Product
     return ProductData(path, "netcdf", out, var_attrs, gattrs, info)
 
 
-def _var_info(arr: np.ndarray, record_varying: bool, dim_names: tuple[str, ...],
-              attrs: dict[str, Any]) -> VarInfo:
+def _var_info(
+    arr: np.ndarray, record_varying: bool, dim_names: tuple[str, ...], attrs: dict[str, Any]
+) -> VarInfo:
     """How a variable read from a netCDF file (either reader) is stored."""
     return VarInfo(
-        data_type=_type_name(arr), dims=tuple(arr.shape[1:] if record_varying else arr.shape),
-        record_varying=record_varying, dim_names=dim_names,
-        attr_types={k: np.asarray(a).dtype.name for k, a in attrs.items()
-                    if not isinstance(a, str | list)},
+        data_type=_type_name(arr),
+        dims=tuple(arr.shape[1:] if record_varying else arr.shape),
+        record_varying=record_varying,
+        dim_names=dim_names,
+        attr_types={k: np.asarray(a).dtype.name for k, a in attrs.items() if not isinstance(a, str | list)},
     )
 
 
@@ -298,8 +302,10 @@ def _read_classic(path: Path, variables: list[str] | None) -> ProductData:
                 v = nc.variables[name]
                 arr = np.array(v.data, copy=True)
                 if arr.dtype.kind == "S" and arr.ndim >= 1:  # char arrays: last dim is the string
-                    arr = np.char.rstrip(np.char.decode(
-                        arr.view(f"S{arr.shape[-1]}").reshape(arr.shape[:-1]), "latin-1"), "\x00")
+                    arr = np.char.rstrip(
+                        np.char.decode(arr.view(f"S{arr.shape[-1]}").reshape(arr.shape[:-1]), "latin-1"),
+                        "\x00",
+                    )
                 arr = _native(arr)
                 rv = bool(v.dimensions) and nc.dimensions[v.dimensions[0]] is None
                 attrs = {k: _plain(a) for k, a in v._attributes.items()}

@@ -44,9 +44,15 @@ WRITER_KEYS = frozenset({"columns", "source", "CDF_DATA_TYPE", "vector"})
 
 #: ISTP fill values by numpy dtype (used when a record-varying variable declares no fill).
 ISTP_FILL: dict[str, int | float] = {
-    "int8": -128, "int16": -32768, "int32": -2147483648, "int64": -9223372036854775808,
-    "uint8": 255, "uint16": 65535, "uint32": 4294967295,
-    "float32": -1e31, "float64": -1e31,
+    "int8": -128,
+    "int16": -32768,
+    "int32": -2147483648,
+    "int64": -9223372036854775808,
+    "uint8": 255,
+    "uint16": 65535,
+    "uint32": 4294967295,
+    "float32": -1e31,
+    "float64": -1e31,
 }
 
 #: The flat-file fill flag.
@@ -193,14 +199,12 @@ def conform(
     return out
 
 
-def check_names(definition: ProductDefinition, variables: Mapping[str, Any],
-                where: str | Path) -> None:
+def check_names(definition: ProductDefinition, variables: Mapping[str, Any], where: str | Path) -> None:
     """Unknown variables, or missing required ones, are a :class:`DefinitionError`."""
     known = {v.name for v in definition.variables}
     unknown = sorted(set(variables) - known)
     if unknown:
-        raise DefinitionError(where, f"variables {unknown} are not in definition "
-                                     f"{definition.key}")
+        raise DefinitionError(where, f"variables {unknown} are not in definition {definition.key}")
     for var in definition.variables:
         if var.name not in variables and not var.optional:
             raise DefinitionError(where, f"required variable {var.name!r} is missing")
@@ -209,13 +213,11 @@ def check_names(definition: ProductDefinition, variables: Mapping[str, Any],
 def check_records(var: Variable, arr: np.ndarray, nrec: int | None, where: str | Path) -> int:
     """The record count, checked against the other record-varying variables'."""
     if nrec is not None and arr.shape[0] != nrec:
-        raise DefinitionError(where, f"variable {var.name!r} has {arr.shape[0]} records,"
-                                     f" others have {nrec}")
+        raise DefinitionError(where, f"variable {var.name!r} has {arr.shape[0]} records, others have {nrec}")
     return int(arr.shape[0])
 
 
-def conform_one(definition: ProductDefinition, var: Variable, value: Any, where: str | Path
-                ) -> np.ndarray:
+def conform_one(definition: ProductDefinition, var: Variable, value: Any, where: str | Path) -> np.ndarray:
     """One variable checked and cast as :func:`conform` does."""
     arr = np.asarray(value)
     if var.dtype == "str":
@@ -227,8 +229,9 @@ def conform_one(definition: ProductDefinition, var: Variable, value: Any, where:
         target = np.dtype(var.numpy_dtype)
         if arr.dtype != target:
             if not np.can_cast(arr.dtype, target, "same_kind"):
-                raise DefinitionError(where, f"variable {var.name!r} is {arr.dtype}, "
-                                             f"cannot be stored as {var.dtype}")
+                raise DefinitionError(
+                    where, f"variable {var.name!r} is {arr.dtype}, cannot be stored as {var.dtype}"
+                )
             arr = arr.astype(target)
         if target.kind == "f" and var.fill is not None and np.isnan(arr).any():
             # missing values are NaN in magfw; on disk they are the definition's fill
@@ -238,13 +241,15 @@ def conform_one(definition: ProductDefinition, var: Variable, value: Any, where:
         s is not None and a != s for a, s in zip(arr.shape, shape, strict=False)
     ):
         want = "[" + ", ".join("N" if s is None else str(s) for s in shape) + "]"
-        raise DefinitionError(where, f"variable {var.name!r} has shape {list(arr.shape)}, "
-                                     f"expected {want} ({', '.join(full_dims(definition, var))})")
+        raise DefinitionError(
+            where,
+            f"variable {var.name!r} has shape {list(arr.shape)}, "
+            f"expected {want} ({', '.join(full_dims(definition, var))})",
+        )
     return np.ascontiguousarray(arr)
 
 
-def merged_globals(definition: ProductDefinition, global_attrs: Mapping[str, Any]
-                   ) -> dict[str, Any]:
+def merged_globals(definition: ProductDefinition, global_attrs: Mapping[str, Any]) -> dict[str, Any]:
     """Definition global attributes overridden by ``global_attrs``; None values dropped."""
     merged = {**definition.global_attrs, **global_attrs}
     return {k: v for k, v in merged.items() if v is not None}
@@ -264,8 +269,7 @@ def write_product(product: Product, target: Path, extra_attrs: Mapping[str, Any]
     return [w.path for w in write_product_files(product, target, extra_attrs)]
 
 
-def write_product_files(product: Product, target: Path, extra_attrs: Mapping[str, Any]
-                        ) -> list[WrittenFile]:
+def write_product_files(product: Product, target: Path, extra_attrs: Mapping[str, Any]) -> list[WrittenFile]:
     """:func:`write_product`, returning each file with the SHA-256 of what was written.
 
     Flat files, PNGs and byte payloads are hashed from the buffers as they are written; CDF
@@ -280,13 +284,11 @@ def write_product_files(product: Product, target: Path, extra_attrs: Mapping[str
     if d.format == "cdf":
         from magfw.io.cdf import write_cdf
 
-        return [WrittenFile.of(write_cdf(target, d, product.variables, attrs,
-                                         product.variable_attrs))]
+        return [WrittenFile.of(write_cdf(target, d, product.variables, attrs, product.variable_attrs))]
     if d.format == "netcdf":
         from magfw.io.netcdf import write_netcdf
 
-        return [WrittenFile.of(write_netcdf(target, d, product.variables, attrs,
-                                            product.variable_attrs))]
+        return [WrittenFile.of(write_netcdf(target, d, product.variables, attrs, product.variable_attrs))]
     if d.format == "flatfile":
         digests: dict[Path, str] = {}
         paths = _write_flatfile_product(product, target, attrs, digests)
@@ -316,13 +318,16 @@ def _column_names(var: Variable, width: int, where: str | Path | None) -> list[s
     names = var.attrs.get("columns")
     if names is None:
         if width != 1:
-            raise DefinitionError(where, f"variable {var.name!r} has {width} columns but no "
-                                         f"attrs['columns'] naming them")
+            raise DefinitionError(
+                where, f"variable {var.name!r} has {width} columns but no attrs['columns'] naming them"
+            )
         return [var.name]
     names = [str(n) for n in names]
     if len(names) != width:
-        raise DefinitionError(where, f"variable {var.name!r}: attrs['columns'] names "
-                                     f"{len(names)} columns, the data have {width}")
+        raise DefinitionError(
+            where,
+            f"variable {var.name!r}: attrs['columns'] names {len(names)} columns, the data have {width}",
+        )
     return names
 
 
@@ -333,8 +338,9 @@ def flatfile_layout(
     each data variable with its column names (see the module notes)."""
     tv = definition.time_variable
     if tv is None or definition.variable(tv).dtype not in ("tt2000", "float64"):
-        raise DefinitionError(where, f"flat-file product {definition.key} needs a tt2000 (or "
-                                     f"float64 ticks) time variable")
+        raise DefinitionError(
+            where, f"flat-file product {definition.key} needs a tt2000 (or float64 ticks) time variable"
+        )
     time_var = definition.variable(tv)
     cols: list[tuple[Variable, list[str]]] = []
     for var in definition.variables:
@@ -347,8 +353,9 @@ def flatfile_layout(
     return time_var, _column_names(time_var, 1, where)[0], cols
 
 
-def _write_flatfile_product(product: Product, target: Path, attrs: Mapping[str, Any],
-                            digests: dict[Path, str] | None = None) -> list[Path]:
+def _write_flatfile_product(
+    product: Product, target: Path, attrs: Mapping[str, Any], digests: dict[Path, str] | None = None
+) -> list[Path]:
     from magfw.io.flatfile import write_flatfile
 
     d = product.definition
@@ -378,25 +385,50 @@ def _write_flatfile_product(product: Product, target: Path, attrs: Mapping[str, 
     abstract = [d.description] if d.description else []
     for key, value in merged_globals(d, attrs).items():
         text = _text(value)
-        if _FF_KEY.fullmatch(key) and key not in _FF_RESERVED and "=" not in text and (
-            len(f"{key:<19}= {text}") <= 72 and text.isascii()
+        if (
+            _FF_KEY.fullmatch(key)
+            and key not in _FF_RESERVED
+            and "=" not in text
+            and (len(f"{key:<19}= {text}") <= 72 and text.isascii())
         ):
             keywords[key] = text
         else:
             abstract.append(f"{key} = {text}")
     ffh, ffd = write_flatfile(
-        target, time, data, columns, epoch=d.flatfile_epoch, fill=FLATFILE_FILL,
-        time_name=time_name, time_units=(time_var.units or "SEC").strip() or "SEC",
-        abstract=abstract, keywords=keywords, digests=digests,
+        target,
+        time,
+        data,
+        columns,
+        epoch=d.flatfile_epoch,
+        fill=FLATFILE_FILL,
+        time_name=time_name,
+        time_units=(time_var.units or "SEC").strip() or "SEC",
+        abstract=abstract,
+        keywords=keywords,
+        digests=digests,
     )
     return [Path(ffh), Path(ffd)]
 
 
 #: Attribute names the flat-file writer takes as header keywords (``KEY = value``, key padded).
 _FF_KEY = re.compile(r"[A-Z][A-Z0-9 _.()/&-]*")
-_FF_RESERVED = frozenset({"DATA", "CDATE", "RECL", "NCOLS", "NROWS", "OPSYS", "EPOCH",
-                          "FIRST TIME", "LAST TIME", "MISSING DATA FLAG", "ERROR FLAG",
-                          "ABSTRACT", "END"})
+_FF_RESERVED = frozenset(
+    {
+        "DATA",
+        "CDATE",
+        "RECL",
+        "NCOLS",
+        "NROWS",
+        "OPSYS",
+        "EPOCH",
+        "FIRST TIME",
+        "LAST TIME",
+        "MISSING DATA FLAG",
+        "ERROR FLAG",
+        "ABSTRACT",
+        "END",
+    }
+)
 
 
 def _text(value: Any) -> str:
@@ -419,8 +451,7 @@ def read_product(path: str | Path, variables: list[str] | None = None) -> Produc
         return read_netcdf(path, variables)
     if suffix in _FLATFILE_SUFFIXES:
         return _read_flatfile_product(path, variables)
-    raise InputError(path, f"unknown product file type {path.suffix!r} "
-                           f"(expected .cdf, .nc, .ffh or .ffd)")
+    raise InputError(path, f"unknown product file type {path.suffix!r} (expected .cdf, .nc, .ffh or .ffd)")
 
 
 def _read_flatfile_product(path: Path, variables: list[str] | None) -> ProductData:
@@ -441,8 +472,13 @@ def _read_flatfile_product(path: Path, variables: list[str] | None) -> ProductDa
     for i, col in enumerate(ff.data_columns):
         values = data[:, i]
         out[col.name] = values
-        var_attrs[col.name] = {"UNITS": col.units, "FILLVAL": values.dtype.type(ff.fill),
-                               "DEPEND_0": tname, "VAR_TYPE": "data", "SOURCE": col.source}
+        var_attrs[col.name] = {
+            "UNITS": col.units,
+            "FILLVAL": values.dtype.type(ff.fill),
+            "DEPEND_0": tname,
+            "VAR_TYPE": "data",
+            "SOURCE": col.source,
+        }
         info[col.name] = VarInfo(values.dtype.name, (), True)
     if variables is not None:
         missing = [v for v in variables if v not in out]
@@ -455,5 +491,6 @@ def _read_flatfile_product(path: Path, variables: list[str] | None) -> ProductDa
         if sep and key.strip():
             gattrs.setdefault(key.strip(), value.strip())
     gattrs.setdefault("EPOCH", ff.epoch)
-    return ProductData(Path(path), "flatfile", out, {k: var_attrs[k] for k in out}, gattrs,
-                       {k: info[k] for k in out})
+    return ProductData(
+        Path(path), "flatfile", out, {k: var_attrs[k] for k in out}, gattrs, {k: info[k] for k in out}
+    )

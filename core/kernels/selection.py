@@ -24,8 +24,9 @@ from magfw.kernels.files import (
 from magfw.kernels.spice_errors import SpiceyError, spice_error_text
 
 
-def kernel_series(name: str, version_pattern: str | re.Pattern[str] = DEFAULT_VERSION_PATTERN
-                  ) -> tuple[str, int]:
+def kernel_series(
+    name: str, version_pattern: str | re.Pattern[str] = DEFAULT_VERSION_PATTERN
+) -> tuple[str, int]:
     """(series key, version) of a kernel file name; version 0 when the name carries none.
 
     The pattern is searched in the name up to its first dot and must have a group
@@ -37,7 +38,7 @@ def kernel_series(name: str, version_pattern: str | re.Pattern[str] = DEFAULT_VE
     if m is None or m.group("version") is None:
         return name, 0
     v = int(m.group("version").lstrip("vV"))
-    return stem[: m.start()] + "_*" + stem[m.end():] + dot + rest, v
+    return stem[: m.start()] + "_*" + stem[m.end() :] + dot + rest, v
 
 
 def _window_array(cell: Any) -> NDArray[np.float64]:
@@ -91,8 +92,9 @@ def body_code(body: str | int) -> int:
         return int(body)
     code = sp.bods2c(str(body)) if _name_known(str(body)) else None
     if code is None:
-        raise KernelError(str(body), "unknown body name (not built into SPICE and not defined "
-                                     "by a loaded kernel)")
+        raise KernelError(
+            str(body), "unknown body name (not built into SPICE and not defined by a loaded kernel)"
+        )
     return int(code)
 
 
@@ -133,6 +135,7 @@ def select_kernels(
     kernel fails only the units that need it.
     """
     from magfw.kernels.pool import _spice_session  # (pool imports this module)
+
     kfs = [_as_kernel(c) for c in candidates]
     best: dict[tuple[str, str], tuple[int, KernelFile]] = {}
     for k in kfs:
@@ -145,8 +148,7 @@ def select_kernels(
     ck_set = {int(i) for i in ck_ids} or None
 
     def overlaps(windows: dict[int, NDArray[np.float64]]) -> bool:
-        return any(bool(np.any((w[:, 0] <= end_et) & (w[:, 1] >= start_et)))
-                   for w in windows.values())
+        return any(bool(np.any((w[:, 0] <= end_et) & (w[:, 1] >= start_et))) for w in windows.values())
 
     keep: list[KernelFile] = []
     unreadable: list[tuple[KernelFile, str]] = []
@@ -176,13 +178,16 @@ def select_kernels(
                 consider(k, _ck_windows, ck_set)
     for k, why in unreadable:
         wanted = body_ids if k.kind == "spk" else ck_set
-        if not wanted or not all(_covers(covered.get((k.kind, code), []), start_et, end_et)
-                                 for code in wanted):
-            hint = " (no SCLK kernel for it?)" if k.kind == "ck" and "SCLK" in why.upper() \
-                else ""
+        if not wanted or not all(
+            _covers(covered.get((k.kind, code), []), start_et, end_et) for code in wanted
+        ):
+            hint = " (no SCLK kernel for it?)" if k.kind == "ck" and "SCLK" in why.upper() else ""
             raise KernelError(k.path, f"SPICE cannot read this {k.kind.upper()}{hint}: {why}")
-    pred = re.compile(predictive_pattern, re.IGNORECASE) if isinstance(predictive_pattern, str) \
+    pred = (
+        re.compile(predictive_pattern, re.IGNORECASE)
+        if isinstance(predictive_pattern, str)
         else predictive_pattern
+    )
 
     def order(k: KernelFile) -> tuple[int, int, str, int]:
         series, version = kernel_series(k.name, version_pattern)

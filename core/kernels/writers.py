@@ -45,11 +45,9 @@ def write_spk(
         handle = sp.spkopn(str(tmp), "magfw SPK", 0)
         try:
             if spk_type == 13:
-                sp.spkw13(handle, b, c, frame, et_a[0], et_a[-1], segment_id, degree,
-                          et_a.size, st, et_a)
+                sp.spkw13(handle, b, c, frame, et_a[0], et_a[-1], segment_id, degree, et_a.size, st, et_a)
             else:
-                sp.spkw09(handle, b, c, frame, et_a[0], et_a[-1], segment_id, degree,
-                          et_a.size, st, et_a)
+                sp.spkw09(handle, b, c, frame, et_a[0], et_a[-1], segment_id, degree, et_a.size, st, et_a)
         finally:
             sp.spkcls(handle)
     return Path(path)
@@ -80,6 +78,7 @@ def write_ck(
     be in the active pool).
     """
     from magfw.kernels.pool import _spice_session  # (pool imports this module)
+
     et_a = np.ascontiguousarray(et, dtype=np.float64)
     q = np.ascontiguousarray(quaternions, dtype=np.float64)
     if q.shape != (et_a.size, 4) or np.any(np.diff(et_a) <= 0):
@@ -90,8 +89,11 @@ def write_ck(
         try:
             ticks = np.ascontiguousarray(cyice.sce2c_v(int(sclk_id), et_a))
         except sp.utils.exceptions.SpiceyError as exc:
-            raise KernelError(path, f"cannot encode ET with SCLK {sclk_id} (load its SCLK "
-                                    f"kernel or pass sclk_kernel): {exc.short}") from exc
+            raise KernelError(
+                path,
+                f"cannot encode ET with SCLK {sclk_id} (load its SCLK "
+                f"kernel or pass sclk_kernel): {exc.short}",
+            ) from exc
     start_idx = {0}
     if interval_starts is not None:
         idx = np.searchsorted(et_a, np.asarray(interval_starts, dtype=np.float64))
@@ -102,9 +104,21 @@ def write_ck(
     with atomic_path(path) as tmp:
         handle = sp.ckopn(str(tmp), "magfw CK", 0)
         try:
-            sp.ckw03(handle, ticks[0], ticks[-1], int(inst_id), ref_frame, avs is not None,
-                     segment_id, ticks.size, ticks, q,
-                     avs if avs is not None else np.zeros((ticks.size, 3)), starts.size, starts)
+            sp.ckw03(
+                handle,
+                ticks[0],
+                ticks[-1],
+                int(inst_id),
+                ref_frame,
+                avs is not None,
+                segment_id,
+                ticks.size,
+                ticks,
+                q,
+                avs if avs is not None else np.zeros((ticks.size, 3)),
+                starts.size,
+                starts,
+            )
         finally:
             sp.ckcls(handle)
     return Path(path)
@@ -127,7 +141,7 @@ def write_sclk(
     end = float(2**32 * ticks_per_second)
     text = f"""KPL/SCLK
 
-{comment or 'Linear spacecraft clock written by magfw.kernels.write_sclk.'}
+{comment or "Linear spacecraft clock written by magfw.kernels.write_sclk."}
 
 \\begindata
 
@@ -166,8 +180,7 @@ def fk_lines(assignments: Mapping[str, Any]) -> list[str]:
     return [f"{k} = {_fk_value(v)}" for k, v in assignments.items()]
 
 
-def write_fk(path: str | os.PathLike[str], assignments: Mapping[str, Any], *,
-             comments: str = "") -> Path:
+def write_fk(path: str | os.PathLike[str], assignments: Mapping[str, Any], *, comments: str = "") -> Path:
     """Write a text frames kernel holding ``assignments`` (see :func:`fk_lines`)."""
     body = "\n".join("   " + ln for ln in fk_lines(assignments))
     text = f"KPL/FK\n\n{comments.strip()}\n\n\\begindata\n\n{body}\n\n\\begintext\n"
@@ -181,37 +194,63 @@ def rtn_frame_definition(name: str, frame_id: int, observer: str | int) -> dict[
     Z the component of the solar rotation axis perpendicular to X, Y = Z x X."""
     p = f"FRAME_{frame_id}_"
     return {
-        f"FRAME_{name}": frame_id, p + "NAME": name, p + "CLASS": 5, p + "CLASS_ID": frame_id,
-        p + "CENTER": 10, p + "RELATIVE": "J2000", p + "DEF_STYLE": "PARAMETERIZED",
-        p + "FAMILY": "TWO-VECTOR", p + "PRI_AXIS": "X",
-        p + "PRI_VECTOR_DEF": "OBSERVER_TARGET_POSITION", p + "PRI_OBSERVER": "SUN",
-        p + "PRI_TARGET": str(observer), p + "PRI_ABCORR": "NONE", p + "PRI_FRAME": "IAU_SUN",
-        p + "SEC_AXIS": "Z", p + "SEC_VECTOR_DEF": "CONSTANT", p + "SEC_FRAME": "IAU_SUN",
-        p + "SEC_SPEC": "RECTANGULAR", p + "SEC_VECTOR": (0, 0, 1),
+        f"FRAME_{name}": frame_id,
+        p + "NAME": name,
+        p + "CLASS": 5,
+        p + "CLASS_ID": frame_id,
+        p + "CENTER": 10,
+        p + "RELATIVE": "J2000",
+        p + "DEF_STYLE": "PARAMETERIZED",
+        p + "FAMILY": "TWO-VECTOR",
+        p + "PRI_AXIS": "X",
+        p + "PRI_VECTOR_DEF": "OBSERVER_TARGET_POSITION",
+        p + "PRI_OBSERVER": "SUN",
+        p + "PRI_TARGET": str(observer),
+        p + "PRI_ABCORR": "NONE",
+        p + "PRI_FRAME": "IAU_SUN",
+        p + "SEC_AXIS": "Z",
+        p + "SEC_VECTOR_DEF": "CONSTANT",
+        p + "SEC_FRAME": "IAU_SUN",
+        p + "SEC_SPEC": "RECTANGULAR",
+        p + "SEC_VECTOR": (0, 0, 1),
     }
 
 
-def ck_frame_definition(name: str, frame_id: int, *, sclk_id: int, spk_id: int,
-                        ck_id: int | None = None, center: int | None = None) -> dict[str, Any]:
+def ck_frame_definition(
+    name: str,
+    frame_id: int,
+    *,
+    sclk_id: int,
+    spk_id: int,
+    ck_id: int | None = None,
+    center: int | None = None,
+) -> dict[str, Any]:
     """A CK-based (class 3) spacecraft frame: orientation from CK ``ck_id`` (default the
     frame id), clock ``sclk_id``, position from SPK ``spk_id``."""
     ck = frame_id if ck_id is None else ck_id
     p = f"FRAME_{frame_id}_"
     return {
-        f"FRAME_{name}": frame_id, p + "NAME": name, p + "CLASS": 3, p + "CLASS_ID": ck,
+        f"FRAME_{name}": frame_id,
+        p + "NAME": name,
+        p + "CLASS": 3,
+        p + "CLASS_ID": ck,
         p + "CENTER": spk_id if center is None else center,
-        f"CK_{ck}_SCLK": sclk_id, f"CK_{ck}_SPK": spk_id,
+        f"CK_{ck}_SCLK": sclk_id,
+        f"CK_{ck}_SPK": spk_id,
     }
 
 
-def tk_frame_definition(name: str, frame_id: int, relative: str,
-                        matrix: ArrayLike) -> dict[str, Any]:
+def tk_frame_definition(name: str, frame_id: int, relative: str, matrix: ArrayLike) -> dict[str, Any]:
     """A fixed-offset (class 4) frame: ``matrix`` rotates vectors from ``name`` to ``relative``."""
     m = np.asarray(matrix, dtype=np.float64).reshape(3, 3)
     p = f"TKFRAME_{frame_id}_"
     return {
-        f"FRAME_{name}": frame_id, f"FRAME_{frame_id}_NAME": name, f"FRAME_{frame_id}_CLASS": 4,
-        f"FRAME_{frame_id}_CLASS_ID": frame_id, f"FRAME_{frame_id}_CENTER": 0,
-        p + "RELATIVE": relative, p + "SPEC": "MATRIX",
+        f"FRAME_{name}": frame_id,
+        f"FRAME_{frame_id}_NAME": name,
+        f"FRAME_{frame_id}_CLASS": 4,
+        f"FRAME_{frame_id}_CLASS_ID": frame_id,
+        f"FRAME_{frame_id}_CENTER": 0,
+        p + "RELATIVE": relative,
+        p + "SPEC": "MATRIX",
         p + "MATRIX": [float(x) for x in m.T.ravel()],  # SPICE reads the matrix column-wise
     }

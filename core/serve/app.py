@@ -62,7 +62,8 @@ class Guard:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         given = headers.get("authorization", "")
         if given.lower().startswith("bearer ") and hmac.compare_digest(
-                given[7:].strip().encode(), token.encode()):
+            given[7:].strip().encode(), token.encode()
+        ):
             return True
         for part in headers.get("cookie", "").split(";"):
             name, _, value = part.strip().partition("=")
@@ -78,13 +79,13 @@ class Guard:
         is_hapi = path == self.settings.base_path or path.startswith(self.settings.base_path + "/")
         method = scope["method"]
         if method not in ("GET", "HEAD") and not (path == "/login" and method == "POST"):
-            await Response("read-only server: GET and HEAD only", 405,
-                           headers={"Allow": "GET, HEAD"})(scope, receive, send)
+            await Response("read-only server: GET and HEAD only", 405, headers={"Allow": "GET, HEAD"})(
+                scope, receive, send
+            )
             return
         if not path.startswith(OPEN_PATHS) and not self._authorised(scope):
             if is_hapi:
-                resp: Response = error_response(1400, "authorization required (bearer token)",
-                                                http=401)
+                resp: Response = error_response(1400, "authorization required (bearer token)", http=401)
                 resp.headers["WWW-Authenticate"] = 'Bearer realm="magfw"'
             else:
                 target = scope.get("root_path", "") + path
@@ -98,12 +99,14 @@ class Guard:
             if message["type"] == "http.response.start":
                 started = True
                 headers = list(message.get("headers", []))
-                headers += [(b"x-content-type-options", b"nosniff"),
-                            (b"referrer-policy", b"same-origin")]
+                headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
                 if not is_hapi:
-                    headers.append((b"content-security-policy",
-                                    b"default-src 'self'; img-src 'self' data:; "
-                                    b"style-src 'self'; script-src 'self'"))
+                    headers.append(
+                        (
+                            b"content-security-policy",
+                            b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+                        )
+                    )
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -112,8 +115,9 @@ class Guard:
         if scope_timer.cancelled_caught:
             log.warning("request %s timed out after %.0f s", path, self.settings.timeout_s)
             if not started:
-                await error_response(1500, f"time-out after {self.settings.timeout_s:.0f} s",
-                                     http=503)(scope, receive, send)
+                await error_response(1500, f"time-out after {self.settings.timeout_s:.0f} s", http=503)(
+                    scope, receive, send
+                )
             else:
                 raise RuntimeError("time-out: stream cut")
 
@@ -138,6 +142,7 @@ def create_app(settings: ServeSettings, missions: list[Any] | None = None) -> Gu
             except Exception:
                 log.exception("HAPI %s failed", request.url.path)
                 return error_response(1500, "see the server log")
+
         return handler
 
     async def trailing(request: Request) -> Response:
@@ -159,11 +164,17 @@ def create_app(settings: ServeSettings, missions: list[Any] | None = None) -> Gu
         Route(base + "/", trailing, methods=["GET", "HEAD"]),
         Route(base + "/{rest:path}", unknown, methods=["GET", "HEAD"]),
     ]
-    routes = [*hapi_routes, *review.routes(),
-              Mount("/static", StaticFiles(directory=HERE / "static"), name="static")]
-    app = Starlette(routes=routes, middleware=[
-        Middleware(GZipMiddleware, minimum_size=1024, compresslevel=3),
-    ])
+    routes = [
+        *hapi_routes,
+        *review.routes(),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(GZipMiddleware, minimum_size=1024, compresslevel=3),
+        ],
+    )
     app.state.holdings = holdings
     app.state.catalog = catalog
     app.state.settings = settings
@@ -177,6 +188,14 @@ def serve(settings: ServeSettings) -> None:
     import uvicorn
 
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, root_path=settings.root_path,
-                limit_concurrency=settings.max_connections, log_level="info",
-                proxy_headers=True, forwarded_allow_ips="127.0.0.1", timeout_keep_alive=5)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        root_path=settings.root_path,
+        limit_concurrency=settings.max_connections,
+        log_level="info",
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+        timeout_keep_alive=5,
+    )

@@ -44,8 +44,11 @@ TIME_SERIES_FORMATS = ("cdf", "netcdf", "flatfile")
 _FORMAT_RANK = {"cdf": 0, "netcdf": 1, "flatfile": 2}
 _FORMAT_SUFFIX = {"cdf": "CDF", "netcdf": "NC", "flatfile": "FF"}
 _INTEGER = ("int8", "int16", "int32", "uint8", "uint16")
-_FRAME = re.compile(r"\b(GSE|GSM|GEO|GEI|GSEQ|SM|MAG|RTN|HGRTN|HEEQ|HEE|HAE|HCI|SC|SRF)\b"
-                    r"(?:\s+(?:frame|coordinates))", re.IGNORECASE)
+_FRAME = re.compile(
+    r"\b(GSE|GSM|GEO|GEI|GSEQ|SM|MAG|RTN|HGRTN|HEEQ|HEE|HAE|HCI|SC|SRF)\b"
+    r"(?:\s+(?:frame|coordinates))",
+    re.IGNORECASE,
+)
 _COMPONENT = re.compile(r"^[Bb]?([xyzXYZ])(?:_|$)")
 _ALLOWED = re.compile(r"[^A-Za-z0-9_\-.+:/~]")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -115,9 +118,15 @@ def _spelled(d: ProductDefinition, field_name: str, spacecraft: str) -> str:
 
 
 def _choice_fields(d: ProductDefinition, sc_field: str | None) -> dict[str, list[str]]:
-    return {name: list(f.choices) for name, f in d.filename.fields.items()
-            if f.choices is not None and len(f.choices) > 1 and name != sc_field
-            and name not in DATE_FIELDS and name != d.version.field}
+    return {
+        name: list(f.choices)
+        for name, f in d.filename.fields.items()
+        if f.choices is not None
+        and len(f.choices) > 1
+        and name != sc_field
+        and name not in DATE_FIELDS
+        and name != d.version.field
+    }
 
 
 def _frame(var: Variable) -> str | None:
@@ -153,8 +162,12 @@ def _parameter(d: ProductDefinition, var: Variable, columns: tuple[str, ...]) ->
         hapi_type, digits = "double", 0
     else:
         hapi_type, digits = "double", 9 if var.dtype == "float32" else 17
-    info: dict[str, Any] = {"name": var.name, "type": hapi_type, "units": _units(var),
-                            "fill": _fill_text(var, hapi_type)}
+    info: dict[str, Any] = {
+        "name": var.name,
+        "type": hapi_type,
+        "units": _units(var),
+        "fill": _fill_text(var, hapi_type),
+    }
     if size:
         info["size"] = list(size)
     if var.description:
@@ -171,8 +184,10 @@ def _parameter(d: ProductDefinition, var: Variable, columns: tuple[str, ...]) ->
         info["coordinateSystemName"] = frame
         if size == (3,):
             info["vectorComponents"] = ["x", "y", "z"]
-        elif size == (4,) and ("magnitude" in var.description.lower()
-                               or (labels and labels[-1].upper() in ("BT", "BTOTAL", "|B|"))):
+        elif size == (4,) and (
+            "magnitude" in var.description.lower()
+            or (labels and labels[-1].upper() in ("BT", "BTOTAL", "|B|"))
+        ):
             info["vectorComponents"] = ["x", "y", "z", "r"]
         elif not size:
             m = _COMPONENT.match(var.name)
@@ -190,9 +205,15 @@ def time_series_parameters(d: ProductDefinition) -> tuple[Parameter, ...] | None
     if tv.dtype not in ("tt2000", "cdf_epoch", "float64", "int64"):
         return None
     digits = 9 if tv.dtype == "tt2000" and d.format != "flatfile" else 6
-    time = Parameter(tv.name, None, "isotime", (), 0, (), {
-        "name": tv.name, "type": "isotime", "units": "UTC", "fill": None,
-        "length": 21 + digits})
+    time = Parameter(
+        tv.name,
+        None,
+        "isotime",
+        (),
+        0,
+        (),
+        {"name": tv.name, "type": "isotime", "units": "UTC", "fill": None, "length": 21 + digits},
+    )
     params: list[Parameter] = [time]
     if d.format == "flatfile":
         from magfw.errors import DefinitionError
@@ -205,12 +226,16 @@ def time_series_parameters(d: ProductDefinition) -> tuple[Parameter, ...] | None
         params += [_parameter(d, var, tuple(names)) for var, names in layout]
     else:
         for var in d.variables:
-            if (var.name == tv.name or not var.record_varying or not var.dims
-                    or var.dtype in ("str", "tt2000", "cdf_epoch")
-                    or var.var_type in ("metadata", "ignore_data")
-                    or d.dims.get(var.dims[0], 0) is not None
-                    or var.depend.get("DEPEND_0", tv.name) != tv.name
-                    or any(d.dims.get(dim) is None for dim in var.dims[1:])):
+            if (
+                var.name == tv.name
+                or not var.record_varying
+                or not var.dims
+                or var.dtype in ("str", "tt2000", "cdf_epoch")
+                or var.var_type in ("metadata", "ignore_data")
+                or d.dims.get(var.dims[0], 0) is not None
+                or var.depend.get("DEPEND_0", tv.name) != tv.name
+                or any(d.dims.get(dim) is None for dim in var.dims[1:])
+            ):
                 continue
             params.append(_parameter(d, var, ()))
     return tuple(params) if len(params) > 1 else None
@@ -256,13 +281,14 @@ def build_catalog(missions: list[Mission]) -> dict[str, Dataset]:
                 continue
             level = mission.levels[levels[0]]
             sc_field = _spacecraft_field(mission, d)
-            spacecraft: list[str | None] = (list(mission.spacecraft)
-                                            if mission.spacecraft and level.per_spacecraft
-                                            else [None])
+            spacecraft: list[str | None] = (
+                list(mission.spacecraft) if mission.spacecraft and level.per_spacecraft else [None]
+            )
             choices = _choice_fields(d, sc_field)
             fields = set(d.filename.fields)
-            day_fields = ({"yyyy", "mm", "dd"} <= fields or {"yyyy", "doy"} <= fields
-                          or {"yy", "doy"} <= fields)
+            day_fields = (
+                {"yyyy", "mm", "dd"} <= fields or {"yyyy", "doy"} <= fields or {"yy", "doy"} <= fields
+            )
             daily = level.unit == "day" and day_fields and not ({"hh", "mi"} & fields)
             tv = d.variable(str(d.time_variable))
             digits = 9 if tv.dtype == "tt2000" and d.format != "flatfile" else 6
@@ -273,8 +299,9 @@ def build_catalog(missions: list[Mission]) -> dict[str, Dataset]:
                         values[sc_field] = _spelled(d, sc_field, sc)
                     given = tuple(sorted(values.items()))
                     title = _title(d)
-                    ds = Dataset("", mission.id, d, sc, given, tuple(levels), level.unit,
-                                 params, digits, daily, title)
+                    ds = Dataset(
+                        "", mission.id, d, sc, given, tuple(levels), level.unit, params, digits, daily, title
+                    )
                     cid = derived_id(d, {**values, **({"sc": sc} if sc else {})})
                     drafts.append((cid, ds, len([t for t in cid.split("_") if t])))
     return _assign_ids(drafts)
@@ -300,8 +327,14 @@ def _assign_ids(drafts: list[tuple[str, Dataset, int]]) -> dict[str, Dataset]:
         groups.setdefault(cid, []).append((i, ds, nparts))
     chosen: list[tuple[int, str, Dataset]] = []
     for cid, members in groups.items():
-        members.sort(key=lambda m: (_FORMAT_RANK[m[1].definition.format], m[1].definition.id,
-                                    m[1].mission, m[1].spacecraft or ""))
+        members.sort(
+            key=lambda m: (
+                _FORMAT_RANK[m[1].definition.format],
+                m[1].definition.id,
+                m[1].mission,
+                m[1].spacecraft or "",
+            )
+        )
         for rank, (i, ds, nparts) in enumerate(members):
             if nparts < 2 or not cid:
                 chosen.append((i, _fallback(ds), ds))

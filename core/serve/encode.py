@@ -25,8 +25,11 @@ from magfw.serve.reader import Block
 from magfw.serve.timefmt import TimeWriter
 
 FORMATS = ("csv", "binary", "json")
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "binary": "application/octet-stream",
-               "json": "application/json"}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "binary": "application/octet-stream",
+    "json": "application/json",
+}
 #: Records encoded at once (about 4 MB of csv for 4-vectors).
 BLOCK_RECORDS = 65_536
 
@@ -101,7 +104,7 @@ class Encoder:
                     items += [b",", col]
             items.append(b"\n")
             return join_rows(items)
-        items += [b",\n[\"", times, b"\""]
+        items += [b',\n["', times, b'"']
         for p, values in zip(self.data_params, block.values, strict=True):
             cols = self._columns(p, values)
             if p.size:

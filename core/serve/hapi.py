@@ -38,23 +38,30 @@ from magfw.time import day_bounds_tt2000, utc_day_of
 
 HAPI_VERSION = "3.3"
 MESSAGES = {
-    1200: "OK", 1201: "OK - no data for time range", 1400: "Bad request - user input error",
+    1200: "OK",
+    1201: "OK - no data for time range",
+    1400: "Bad request - user input error",
     1401: "Bad request - unknown API parameter name",
     1402: "Bad request - syntax error in start time",
     1403: "Bad request - syntax error in stop time",
     1404: "Bad request - start equal to or after stop",
     1405: "Bad request - start < startDate and/or stop > stopDate",
-    1406: "Bad request - unknown dataset id", 1407: "Bad request - unknown dataset parameter",
+    1406: "Bad request - unknown dataset id",
+    1407: "Bad request - unknown dataset parameter",
     1408: "Bad request - too much time or data requested",
     1409: "Bad request - unsupported output format",
     1410: "Bad request - unsupported include value",
     1411: "Bad request - out-of-order or duplicate parameters",
     1412: "Bad request - unsupported resolve_references value",
-    1500: "Internal server error", 1501: "Internal server error - upstream request error",
+    1500: "Internal server error",
+    1501: "Internal server error - upstream request error",
 }
 HTTP_OF = {1200: 200, 1201: 200, 1406: 404, 1407: 404, 1500: 500, 1501: 500}
-CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD",
-        "Access-Control-Allow-Headers": "Content-Type, Authorization"}
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD",
+    "Access-Control-Allow-Headers": "Content-Type, Authorization",
+}
 
 
 class HapiError(Exception):
@@ -73,8 +80,11 @@ def status(code: int, detail: str = "") -> dict[str, Any]:
 
 def error_response(code: int, detail: str = "", http: int | None = None) -> JSONResponse:
     """A JSON HAPI header with only the status (what every error returns)."""
-    return JSONResponse({"HAPI": HAPI_VERSION, "status": status(code, detail)},
-                        status_code=http or HTTP_OF.get(code, 400), headers=CORS)
+    return JSONResponse(
+        {"HAPI": HAPI_VERSION, "status": status(code, detail)},
+        status_code=http or HTTP_OF.get(code, 400),
+        headers=CORS,
+    )
 
 
 def _json(body: dict[str, Any], request: Request) -> Response:
@@ -119,8 +129,13 @@ class Coverage:
 class Hapi:
     """The HAPI endpoints over a :class:`Holdings` and a catalog of datasets."""
 
-    def __init__(self, settings: ServeSettings, holdings: Holdings,
-                 catalog: dict[str, Dataset], limiter: anyio.CapacityLimiter) -> None:
+    def __init__(
+        self,
+        settings: ServeSettings,
+        holdings: Holdings,
+        catalog: dict[str, Dataset],
+        limiter: anyio.CapacityLimiter,
+    ) -> None:
         self.settings = settings
         self.holdings = holdings
         self.catalog = catalog
@@ -137,8 +152,7 @@ class Hapi:
         if cached is not None and cached[0] == last:
             return cached[1]
         cov = self.holdings.coverage(ds)
-        value = None if cov is None else Coverage(cov[0], cov[1] + timedelta(days=1), cov[2],
-                                                  cov[3])
+        value = None if cov is None else Coverage(cov[0], cov[1] + timedelta(days=1), cov[2], cov[3])
         self._coverage[ds.id] = (last, value)
         return value
 
@@ -168,15 +182,19 @@ class Hapi:
         if d.description:
             body["description"] = d.description
         body["resourceURL"] = str(request.url_for("review_dataset", dataset=ds.id))
-        body["modificationDate"] = datetime.fromtimestamp(cov.modified, UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ")
+        body["modificationDate"] = datetime.fromtimestamp(cov.modified, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if cov.simulated:
-            body["warning"] = ("products made from SIMULATED inputs (magfw simulators): "
-                               "not real data")
-        body["x_magfw"] = {"mission": ds.mission, "product": d.id, "levels": list(ds.levels),
-                           "spacecraft": ds.spacecraft, "fields": ds.fields,
-                           "format": d.format, "definition_digest": d.digest(),
-                           "version_policy": d.version.policy}
+            body["warning"] = "products made from SIMULATED inputs (magfw simulators): not real data"
+        body["x_magfw"] = {
+            "mission": ds.mission,
+            "product": d.id,
+            "levels": list(ds.levels),
+            "spacecraft": ds.spacecraft,
+            "fields": ds.fields,
+            "format": d.format,
+            "definition_digest": d.digest(),
+            "version_policy": d.version.policy,
+        }
         return body
 
     # -- endpoints ------------------------------------------------------------------------
@@ -184,29 +202,44 @@ class Hapi:
     async def landing(self, request: Request) -> Response:
         _check_params(request, set())
         base = self.settings.base_path
-        rows = "".join(f'<li><a href="{base}/info?dataset={ds.id}">{ds.id}</a> {ds.title}</li>'
-                       for ds in self.served())
+        rows = "".join(
+            f'<li><a href="{base}/info?dataset={ds.id}">{ds.id}</a> {ds.title}</li>' for ds in self.served()
+        )
         return HTMLResponse(
             f"<!doctype html><html><head><meta charset='utf-8'><title>magfw HAPI</title>"
             f"<link rel='icon' href='data:,'></head><body><h1>magfw HAPI 3.3 server</h1>"
             f"<p>Endpoints: <a href='{base}/about'>about</a>, "
             f"<a href='{base}/capabilities'>capabilities</a>, <a href='{base}/catalog'>catalog"
             f"</a>, info, data. The monthly review site is at <a href='/'>/</a>.</p>"
-            f"<ul>{rows}</ul></body></html>")
+            f"<ul>{rows}</ul></body></html>"
+        )
 
     async def about(self, request: Request) -> Response:
         _check_params(request, set())
-        return _json({"HAPI": HAPI_VERSION, "status": status(1200),
-                      "id": self.settings.server_id, "title": "magfw magnetometer products",
-                      "contact": self.settings.contact,
-                      "description": "Products of a magfw output tree (ledger-complete, newest "
-                                     "version of each day), served read-only."}, request)
+        return _json(
+            {
+                "HAPI": HAPI_VERSION,
+                "status": status(1200),
+                "id": self.settings.server_id,
+                "title": "magfw magnetometer products",
+                "contact": self.settings.contact,
+                "description": "Products of a magfw output tree (ledger-complete, newest "
+                "version of each day), served read-only.",
+            },
+            request,
+        )
 
     async def capabilities(self, request: Request) -> Response:
         _check_params(request, set())
-        return _json({"HAPI": HAPI_VERSION, "status": status(1200),
-                      "outputFormats": list(FORMATS),
-                      "catalogDepthOptions": ["dataset", "all"]}, request)
+        return _json(
+            {
+                "HAPI": HAPI_VERSION,
+                "status": status(1200),
+                "outputFormats": list(FORMATS),
+                "catalogDepthOptions": ["dataset", "all"],
+            },
+            request,
+        )
 
     async def catalog_endpoint(self, request: Request) -> Response:
         q = _check_params(request, {"depth", "resolve_references"})
@@ -224,8 +257,7 @@ class Hapi:
                 info.pop("status")
                 entry["info"] = info
             entries.append(entry)
-        return _json({"HAPI": HAPI_VERSION, "status": status(1200), "catalog": entries},
-                     request)
+        return _json({"HAPI": HAPI_VERSION, "status": status(1200), "catalog": entries}, request)
 
     def _dataset(self, q: dict[str, str]) -> Dataset:
         name = _alias(q, "dataset", "id")
@@ -260,8 +292,10 @@ class Hapi:
         return _json(self.info(ds, params, request), request)
 
     async def data(self, request: Request) -> Response:
-        q = _check_params(request, {"dataset", "id", "start", "stop", "time.min", "time.max",
-                                    "parameters", "include", "format"})
+        q = _check_params(
+            request,
+            {"dataset", "id", "start", "stop", "time.min", "time.max", "parameters", "include", "format"},
+        )
         self.holdings.refresh()
         ds = self._dataset(q)
         start_text = _alias(q, "start", "time.min")
@@ -294,23 +328,29 @@ class Hapi:
         lo = int(day_bounds_tt2000(cov.start)[0])
         hi = int(day_bounds_tt2000(cov.stop)[0])
         if start < lo or stop > hi:
-            raise HapiError(1405, f"this dataset holds {day_start_iso(cov.start)} to "
-                                  f"{day_start_iso(cov.stop)}")
+            raise HapiError(
+                1405, f"this dataset holds {day_start_iso(cov.start)} to {day_start_iso(cov.stop)}"
+            )
         span_s = (stop - start) / 1e9
         limit = self.max_duration(ds)
         if span_s > limit:
-            raise HapiError(1408, f"at most {iso_duration(limit)} of {ds.id} per request "
-                                  f"({self.settings.max_records:,} records at its cadence); "
-                                  f"split the request")
+            raise HapiError(
+                1408,
+                f"at most {iso_duration(limit)} of {ds.id} per request "
+                f"({self.settings.max_records:,} records at its cadence); "
+                f"split the request",
+            )
         first_day = utc_day_of(start).astype("datetime64[D]").item()
         last_day = utc_day_of(stop - 1).astype("datetime64[D]").item()
         margin = timedelta(days=0 if ds.daily else 1)
-        products = [(u, f) for u, files in self.holdings.dataset_units(
-            ds, first_day - margin, last_day) for f in files]
+        products = [
+            (u, f)
+            for u, files in self.holdings.dataset_units(ds, first_day - margin, last_day)
+            for f in files
+        ]
         etag = _etag(ds, q, products)
         modified = max((f.committed for _, f in products), default=cov.modified)
-        headers = {**CORS, "ETag": etag, "Last-Modified": _http_date(modified),
-                   "Cache-Control": "no-cache"}
+        headers = {**CORS, "ETag": etag, "Last-Modified": _http_date(modified), "Cache-Control": "no-cache"}
         if _not_modified(request, etag, modified):
             return Response(status_code=304, headers=headers)
         info = self.info(ds, params, request)
@@ -327,9 +367,17 @@ class Hapi:
         stream = self._stream(ds, params, fmt, include == "header", info, products, start, stop)
         return StreamingResponse(stream, media_type=media, headers=headers)
 
-    async def _stream(self, ds: Dataset, params: list[Parameter], fmt: str, header: bool,
-                      info: dict[str, Any], products: list[tuple[Any, ProductFile]],
-                      start: int, stop: int) -> AsyncIterator[bytes]:
+    async def _stream(
+        self,
+        ds: Dataset,
+        params: list[Parameter],
+        fmt: str,
+        header: bool,
+        info: dict[str, Any],
+        products: list[tuple[Any, ProductFile]],
+        start: int,
+        stop: int,
+    ) -> AsyncIterator[bytes]:
         """The response body: each product read and encoded in a worker thread while the
         previous one is being sent (one product ahead: memory stays two days at most)."""
         encoder = Encoder(fmt, params, ds.time_digits)
@@ -353,11 +401,11 @@ class Hapi:
         async with self.limiter:
             ahead = None
             for i in range(len(products)):
-                current = ahead if ahead is not None else loop.run_in_executor(
-                    None, work, products[i][1])
+                current = ahead if ahead is not None else loop.run_in_executor(None, work, products[i][1])
                 n, parts = await current
-                ahead = (loop.run_in_executor(None, work, products[i + 1][1])
-                         if i + 1 < len(products) else None)
+                ahead = (
+                    loop.run_in_executor(None, work, products[i + 1][1]) if i + 1 < len(products) else None
+                )
                 if n and pending_header:
                     pending_header = False
                     yield encoder.header(info)
@@ -370,10 +418,10 @@ class Hapi:
         if tail:
             yield tail
 
-    def _read(self, ds: Dataset, product: ProductFile, params: list[Parameter], start: int,
-              stop: int) -> Block | None:
-        return self.holdings.read_product(
-            ds, product, lambda path: read_block(ds, path, params, start, stop))
+    def _read(
+        self, ds: Dataset, product: ProductFile, params: list[Parameter], start: int, stop: int
+    ) -> Block | None:
+        return self.holdings.read_product(ds, product, lambda path: read_block(ds, path, params, start, stop))
 
 
 def _resolve(q: dict[str, str]) -> None:

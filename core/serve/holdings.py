@@ -115,8 +115,10 @@ class Holdings:
         self.out_dir = Path(out_dir).resolve()
         path = state_dir(self.out_dir) / "ledger.sqlite"
         if not path.is_file():
-            raise MagfwError(self.out_dir, "no ledger here (.magfw/ledger.sqlite): nothing has "
-                                           "been processed into this tree")
+            raise MagfwError(
+                self.out_dir,
+                "no ledger here (.magfw/ledger.sqlite): nothing has been processed into this tree",
+            )
         self.ledger = Ledger(path)
         self._lock = threading.Lock()
         self._state = _State()
@@ -141,11 +143,21 @@ class Holdings:
                     bucket.append(e.unit)
                     bucket.sort(key=lambda u: st.keys[u].start)
                 st.latest[e.unit] = e
-                slim = LedgerEntry(unit=e.unit, status=e.status, versions={}, inputs=[
-                    i for i in e.inputs if i["role"] == "calibration"], outputs=[],
-                    product_version=e.product_version, reason=e.reason, error=e.error,
-                    started=e.started, duration_s=e.duration_s, simulated=e.simulated,
-                    message=e.message, id=e.id)
+                slim = LedgerEntry(
+                    unit=e.unit,
+                    status=e.status,
+                    versions={},
+                    inputs=[i for i in e.inputs if i["role"] == "calibration"],
+                    outputs=[],
+                    product_version=e.product_version,
+                    reason=e.reason,
+                    error=e.error,
+                    started=e.started,
+                    duration_s=e.duration_s,
+                    simulated=e.simulated,
+                    message=e.message,
+                    id=e.id,
+                )
                 st.runs.setdefault(e.unit, []).append(slim)
                 if e.status == "ok":
                     old = st.current.get(e.unit)
@@ -154,8 +166,11 @@ class Holdings:
                             st.outputs.pop(o["path"], None)
                     st.current[e.unit] = e
                     for o in e.outputs:
-                        st.outputs[o["path"]] = (FileRef(o["path"], o["sha256"], int(o["size"])),
-                                                 e.unit, o["product"])
+                        st.outputs[o["path"]] = (
+                            FileRef(o["path"], o["sha256"], int(o["size"])),
+                            e.unit,
+                            o["product"],
+                        )
             return st.last_id
 
     @property
@@ -210,18 +225,26 @@ class Holdings:
                 if ffd is None:
                     continue
                 companions.append(FileRef(ffd["path"], ffd["sha256"], int(ffd["size"])))
-            out.append(ProductFile(unit, FileRef(rel, o["sha256"], int(o["size"])),
-                                   tuple(companions), int(e.id or 0),
-                                   e.started + e.duration_s, e.product_version, e.simulated))
+            out.append(
+                ProductFile(
+                    unit,
+                    FileRef(rel, o["sha256"], int(o["size"])),
+                    tuple(companions),
+                    int(e.id or 0),
+                    e.started + e.duration_s,
+                    e.product_version,
+                    e.simulated,
+                )
+            )
         return out
 
-    def dataset_units(self, ds: Dataset, first: date | None = None, last: date | None = None
-                      ) -> Iterator[tuple[UnitKey, list[ProductFile]]]:
+    def dataset_units(
+        self, ds: Dataset, first: date | None = None, last: date | None = None
+    ) -> Iterator[tuple[UnitKey, list[ProductFile]]]:
         """Units (overlapping [first, last] when given) with the dataset's files, in order."""
         for level in ds.levels:
             for unit in self.units(ds.mission, level, ds.spacecraft):
-                if (first is not None and unit.end < first) or (last is not None
-                                                                 and unit.start > last):
+                if (first is not None and unit.end < first) or (last is not None and unit.start > last):
                     continue
                 files = self.unit_products(ds, unit)
                 if files:
@@ -291,8 +314,9 @@ class Holdings:
                 return None
         return result
 
-    def read_product(self, ds: Dataset, product: ProductFile,
-                     reader: Callable[[Path], T], timeout_s: float = 10.0) -> T | None:
+    def read_product(
+        self, ds: Dataset, product: ProductFile, reader: Callable[[Path], T], timeout_s: float = 10.0
+    ) -> T | None:
         """Read one product file consistently (see the module notes); None if a newer commit
         removed it meanwhile. A file that stays unlike its record is a :class:`MagfwError`."""
         deadline = time.monotonic() + timeout_s
@@ -309,13 +333,16 @@ class Holdings:
             if got is not None:
                 return got
             if time.monotonic() > deadline:
-                raise MagfwError(chosen.main.rel, "does not match its ledger record (size or "
-                                                  "SHA-256): changed outside magfw?")
+                raise MagfwError(
+                    chosen.main.rel,
+                    "does not match its ledger record (size or SHA-256): changed outside magfw?",
+                )
             time.sleep(pause)
             pause = min(pause * 2, 0.5)
             self.refresh()
-            current = next((p for p in self.unit_products(ds, product.unit)
-                            if p.main.rel == product.main.rel), None)
+            current = next(
+                (p for p in self.unit_products(ds, product.unit) if p.main.rel == product.main.rel), None
+            )
             if current is None:  # the commit retired or renamed it: the newer files are used
                 newer = self.unit_products(ds, product.unit)
                 if newer and newer[0].main.rel != product.main.rel:
@@ -353,6 +380,13 @@ def describe(entry: LedgerEntry | None) -> dict[str, Any]:
     """A run as plain values for pages and JSON."""
     if entry is None:
         return {}
-    return {"status": entry.status, "version": entry.product_version, "reason": entry.reason,
-            "message": entry.message, "error": entry.error, "started": entry.started,
-            "simulated": entry.simulated, "id": entry.id}
+    return {
+        "status": entry.status,
+        "version": entry.product_version,
+        "reason": entry.reason,
+        "message": entry.message,
+        "error": entry.error,
+        "started": entry.started,
+        "simulated": entry.simulated,
+        "id": entry.id,
+    }

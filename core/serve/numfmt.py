@@ -25,8 +25,7 @@ import numpy.typing as npt
 #: A column as text: (chars (N, W) ASCII, first valid column (N,), length (N,)).
 Text = tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64], npt.NDArray[np.int64]]
 
-_PAIRS = np.array([(ord(str(i // 10)) | (ord(str(i % 10)) << 8)) for i in range(100)],
-                  dtype="<u2")
+_PAIRS = np.array([(ord(str(i // 10)) | (ord(str(i % 10)) << 8)) for i in range(100)], dtype="<u2")
 _DIGITS = np.frombuffer(b"0123456789", dtype="S1")
 with np.errstate(over="ignore", under="ignore"):
     _P10 = 10.0 ** np.arange(-340, 341, dtype=np.float64)  # inf/0 beyond range: not used
@@ -37,8 +36,7 @@ def _pow10(k: npt.NDArray[np.int64], table: npt.NDArray[np.floating]) -> npt.NDA
     return table[np.clip(k, -340, 340) + 340]
 
 
-def _scaled(a: npt.NDArray[np.float64], p: int) -> tuple[npt.NDArray[np.int64],
-                                                         npt.NDArray[np.int64]]:
+def _scaled(a: npt.NDArray[np.float64], p: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(m, e) with ``a ~= m * 10**(e - p + 1)`` and exactly ``p`` digits in m; a > 0 finite."""
     e = np.floor(np.log10(a)).astype(np.int64)
     if p <= 15:  # float64 scaling is exact enough; in two steps for extreme exponents
@@ -90,8 +88,15 @@ def format_floats(x: npt.ArrayLike, digits: int) -> Text:
     m = np.where(zero, 0, m)
     e = np.where(zero, 0, e)
     exp_digits = 3 if p > 9 or (n and np.abs(e).max() >= 100) else 2
-    dtype = np.dtype([*_mantissa_fields(p), ("e", "S1"), ("esign", "S1"),
-                      *([("e0", "S1")] if exp_digits == 3 else []), ("ep", "<u2")])
+    dtype = np.dtype(
+        [
+            *_mantissa_fields(p),
+            ("e", "S1"),
+            ("esign", "S1"),
+            *([("e0", "S1")] if exp_digits == 3 else []),
+            ("ep", "<u2"),
+        ]
+    )
     rec = np.empty(n, dtype=dtype)
     rec["sign"], rec["dot"], rec["e"] = b"-", b".", b"e"
     lead = 10 ** (p - 1)
@@ -113,8 +118,7 @@ def format_floats(x: npt.ArrayLike, digits: int) -> Text:
     neg = finite & (x < 0) & ~zero
     start = np.where(neg, 0, 1).astype(np.int64)
     length = np.full(n, dtype.itemsize, dtype=np.int64) - start
-    for rows, text in ((np.isnan(x), b"NaN"), (np.isposinf(x), b"Infinity"),
-                       (np.isneginf(x), b"-Infinity")):
+    for rows, text in ((np.isnan(x), b"NaN"), (np.isposinf(x), b"Infinity"), (np.isneginf(x), b"-Infinity")):
         if rows.any():
             chars[rows, : len(text)] = np.frombuffer(text, dtype=np.uint8)
             start[rows], length[rows] = 0, len(text)
@@ -147,8 +151,11 @@ def format_ints(x: npt.ArrayLike) -> Text:
 def literal(rows: int, text: bytes) -> Text:
     """A constant column (a separator, a bracket) of ``rows`` rows."""
     chars = np.frombuffer(text, dtype=np.uint8)
-    return (np.broadcast_to(chars, (rows, chars.size)), np.zeros(rows, dtype=np.int64),
-            np.full(rows, chars.size, dtype=np.int64))
+    return (
+        np.broadcast_to(chars, (rows, chars.size)),
+        np.zeros(rows, dtype=np.int64),
+        np.full(rows, chars.size, dtype=np.int64),
+    )
 
 
 def fixed(chars: npt.NDArray[np.uint8]) -> Text:
@@ -166,8 +173,7 @@ def join_rows(items: Sequence[Text | bytes]) -> bytes:
     for item in items:
         if isinstance(item, bytes):
             if item:
-                blocks.append(np.broadcast_to(np.frombuffer(item, dtype=np.uint8),
-                                              (n, len(item))))
+                blocks.append(np.broadcast_to(np.frombuffer(item, dtype=np.uint8), (n, len(item))))
                 masks.append(np.ones((n, len(item)), dtype=bool))
             continue
         chars, start, length = item

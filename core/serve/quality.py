@@ -79,24 +79,39 @@ def figures(definition: ProductDefinition, path: Path) -> dict[str, Any]:
             fill = var.fill if isinstance(var.fill, (int, float)) else None
             valid = arr if fill is None else arr[arr != fill]
             bits = [(b, int(((valid >> np.uint64(b)) & 1).sum())) for b in range(arr.itemsize * 8)]
-            flags.append({"variable": var.name, "kind": "bits",
-                          "counts": [{"bit": b, "name": names.get(b, ""), "records": c}
-                                     for b, c in bits if c]})
+            flags.append(
+                {
+                    "variable": var.name,
+                    "kind": "bits",
+                    "counts": [{"bit": b, "name": names.get(b, ""), "records": c} for b, c in bits if c],
+                }
+            )
         elif "flag" in var.name.lower() or "quality" in var.name.lower():
-            values, counts = np.unique(arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr,
-                                       return_counts=True)
+            values, counts = np.unique(
+                arr[np.isfinite(arr)] if arr.dtype.kind == "f" else arr, return_counts=True
+            )
             if values.size <= 12:
-                flags.append({"variable": var.name, "kind": "values",
-                              "counts": [{"value": _plain(v), "records": int(c)}
-                                         for v, c in zip(values, counts, strict=True)]})
+                flags.append(
+                    {
+                        "variable": var.name,
+                        "kind": "values",
+                        "counts": [
+                            {"value": _plain(v), "records": int(c)}
+                            for v, c in zip(values, counts, strict=True)
+                        ],
+                    }
+                )
     valid = n - int(missing.sum())
     expected = out.get("expected") or n
     out["valid"] = valid
     out["missing_pct"] = round(100.0 * (1 - valid / expected), 3) if expected else None
     out["fill_counts"] = fills
     out["flags"] = flags
-    out["attributes"] = {k: _plain(v) for k, v in data.global_attrs.items()
-                         if _QUALITY_ATTR.search(k) and isinstance(v, (int, float, np.number))}
+    out["attributes"] = {
+        k: _plain(v)
+        for k, v in data.global_attrs.items()
+        if _QUALITY_ATTR.search(k) and isinstance(v, (int, float, np.number))
+    }
     return out
 
 

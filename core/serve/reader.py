@@ -46,8 +46,9 @@ class Block:
         return Block(self.time[keep], [v[keep] for v in self.values])
 
 
-def calendar_to_tt2000(value: npt.NDArray[np.float64], unit_per_day: float, days_to_1970: int
-                       ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+def calendar_to_tt2000(
+    value: npt.NDArray[np.float64], unit_per_day: float, days_to_1970: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """TT2000 of times counted in a leap-second-free scale (``unit_per_day`` units a day from
     an epoch ``days_to_1970`` days before 1970-01-01), and a mask of valid (finite) times."""
     ok = np.isfinite(value)
@@ -71,8 +72,9 @@ def calendar_to_tt2000(value: npt.NDArray[np.float64], unit_per_day: float, days
     return starts[idx] + ns, ok
 
 
-def _times(ds: Dataset, raw: np.ndarray, attrs: dict[str, object], data_type: str
-           ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+def _times(
+    ds: Dataset, raw: np.ndarray, attrs: dict[str, object], data_type: str
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """(TT2000, valid) of the time variable as read."""
     tv = ds.definition.variable(str(ds.definition.time_variable))
     fill = tv.fill
@@ -87,8 +89,11 @@ def _times(ds: Dataset, raw: np.ndarray, attrs: dict[str, object], data_type: st
             ok &= tt != int(fill)
         return tt, ok
     units = str(attrs.get("units", attrs.get("UNITS", ""))).lower()
-    if raw.dtype.kind == "f" and ("unix" in units or units.startswith("seconds since 1970-01-01")
-                                  or units.startswith("s since 1970-01-01")):
+    if raw.dtype.kind == "f" and (
+        "unix" in units
+        or units.startswith("seconds since 1970-01-01")
+        or units.startswith("s since 1970-01-01")
+    ):
         tt, ok = calendar_to_tt2000(raw.astype(np.float64), 86_400.0, 0)
         return tt, ok
     from magfw.plot import time_as_tt2000
@@ -119,8 +124,7 @@ def _values(p: Parameter, arr: np.ndarray, stored_fill: float | None) -> np.ndar
     return out
 
 
-def read_block(ds: Dataset, path: Path, params: list[Parameter], start_tt: int, stop_tt: int
-               ) -> Block:
+def read_block(ds: Dataset, path: Path, params: list[Parameter], start_tt: int, stop_tt: int) -> Block:
     """The records of product file ``path`` in [start_tt, stop_tt) for ``params`` (data
     parameters; the time is always read)."""
     d = ds.definition
@@ -164,8 +168,6 @@ def read_block(ds: Dataset, path: Path, params: list[Parameter], start_tt: int, 
             raw_values.append((arr, fill))
     keep = ok & (tt >= start_tt) & (tt < stop_tt)
     if keep.all():  # the usual whole day: no copies
-        return Block(tt, [_values(p, arr, fill) for p, (arr, fill) in zip(params, raw_values,
-                                                                            strict=True)])
-    values = [_values(p, arr[keep], fill) for p, (arr, fill) in zip(params, raw_values,
-                                                                    strict=True)]
+        return Block(tt, [_values(p, arr, fill) for p, (arr, fill) in zip(params, raw_values, strict=True)])
+    values = [_values(p, arr[keep], fill) for p, (arr, fill) in zip(params, raw_values, strict=True)]
     return Block(tt[keep], values)

@@ -43,8 +43,13 @@ from magfw.serve.holdings import Holdings, UnitKey
 from magfw.serve.settings import ServeSettings
 
 HERE = Path(__file__).parent
-STATES = {"ok": "ok", "failed": "failed", "missing": "missing input", "skipped": "skipped",
-          "none": "not processed"}
+STATES = {
+    "ok": "ok",
+    "failed": "failed",
+    "missing": "missing input",
+    "skipped": "skipped",
+    "none": "not processed",
+}
 
 
 @dataclass
@@ -109,8 +114,15 @@ def _primary(mission: Mission, level: Level) -> list[str]:
 class Review:
     """The review pages and the recorded-file downloads."""
 
-    def __init__(self, settings: ServeSettings, holdings: Holdings, catalog: dict[str, Dataset],
-                 missions: list[Mission], hapi: Hapi, limiter: anyio.CapacityLimiter) -> None:
+    def __init__(
+        self,
+        settings: ServeSettings,
+        holdings: Holdings,
+        catalog: dict[str, Dataset],
+        missions: list[Mission],
+        hapi: Hapi,
+        limiter: anyio.CapacityLimiter,
+    ) -> None:
         self.settings = settings
         self.h = holdings
         self.catalog = catalog
@@ -131,10 +143,10 @@ class Review:
             Route("/login", self.login, name="login", methods=["GET", "HEAD", "POST"]),
             Route("/review/{mission}", self.mission_page, name="review_mission", methods=g),
             Route("/review/{mission}/{month}", self.month_page, name="review_month", methods=g),
-            Route("/day/{mission}/{level}/{sc}/{day}", self.day_page, name="review_day",
-                  methods=g),
-            Route("/plot/{mission}/{level}/{sc}/{day}/{product}.png", self.plot,
-                  name="review_plot", methods=g),
+            Route("/day/{mission}/{level}/{sc}/{day}", self.day_page, name="review_day", methods=g),
+            Route(
+                "/plot/{mission}/{level}/{sc}/{day}/{product}.png", self.plot, name="review_plot", methods=g
+            ),
             Route("/datasets/{dataset}", self.dataset_page, name="review_dataset", methods=g),
             Route("/files/{path:path}", self.file, name="review_file", methods=g),
         ]
@@ -157,8 +169,7 @@ class Review:
 
             body = (await request.body())[:4096].decode("utf-8", "replace")
             token = (parse_qs(body).get("token") or [""])[0]
-            if self.settings.token and hmac.compare_digest(token.encode(),
-                                                           self.settings.token.encode()):
+            if self.settings.token and hmac.compare_digest(token.encode(), self.settings.token.encode()):
                 resp = RedirectResponse(nxt, 303)
                 resp.set_cookie("magfw_token", token, httponly=True, samesite="strict")
                 return resp
@@ -171,16 +182,23 @@ class Review:
         for mid in self.h.missions_with_units():
             m = self.missions.get(mid)
             months = self._months(mid)
-            missions.append({"id": mid, "title": m.title if m else mid,
-                             "months": months[-6:][::-1], "n_months": len(months)})
+            missions.append(
+                {
+                    "id": mid,
+                    "title": m.title if m else mid,
+                    "months": months[-6:][::-1],
+                    "n_months": len(months),
+                }
+            )
         served = self.hapi.served()
-        return self.render(request, "index.html", missions=missions, datasets=served,
-                           tree=str(self.h.out_dir))
+        return self.render(
+            request, "index.html", missions=missions, datasets=served, tree=str(self.h.out_dir)
+        )
 
     def _months(self, mission: str) -> list[str]:
         m = self.missions.get(mission)
         months: set[str] = set()
-        for level in (m.levels if m else {}):
+        for level in m.levels if m else {}:
             for sc in [*(m.spacecraft if m else []), None]:
                 for u in self.h.units(mission, level, sc):
                     d = u.start
@@ -201,13 +219,11 @@ class Review:
                 for k, v in cal.counts.items():
                     counts[k] = counts.get(k, 0) + v
             months.append({"month": month, "counts": counts})
-        return self.render(request, "mission.html", mission=self.missions[mission],
-                           months=months)
+        return self.render(request, "mission.html", mission=self.missions[mission], months=months)
 
     def _levels(self, mission: Mission) -> Iterator[tuple[Level, str | None]]:
         for level in mission.levels.values():
-            for sc in (mission.spacecraft if level.per_spacecraft and mission.spacecraft
-                       else [None]):
+            for sc in mission.spacecraft if level.per_spacecraft and mission.spacecraft else [None]:
                 yield level, sc
 
     def _calendars(self, request: Request, mission: str, month: str) -> list[Calendar]:
@@ -217,8 +233,11 @@ class Review:
         for level, sc in self._levels(m):
             if level.unit != "day":
                 continue
-            units = {u.start: u for u in self.h.units(mission, level.name, sc)
-                     if u.start.year == y and u.start.month == mo}
+            units = {
+                u.start: u
+                for u in self.h.units(mission, level.name, sc)
+                if u.start.year == y and u.start.month == mo
+            }
             if not units:
                 continue
             cal = Calendar(level.name, sc or "-")
@@ -233,9 +252,21 @@ class Review:
                         cell = DayCell(d, "none")
                     else:
                         state, reason, serving = unit_state(self.h, u.unit)
-                        cell = DayCell(d, state, reason, serving, str(request.url_for(
-                            "review_day", mission=mission, level=level.name, sc=sc or "-",
-                            day=d.isoformat())))
+                        cell = DayCell(
+                            d,
+                            state,
+                            reason,
+                            serving,
+                            str(
+                                request.url_for(
+                                    "review_day",
+                                    mission=mission,
+                                    level=level.name,
+                                    sc=sc or "-",
+                                    day=d.isoformat(),
+                                )
+                            ),
+                        )
                     cal.counts[cell.state] = cal.counts.get(cell.state, 0) + 1
                     if cell.state in ("failed", "missing", "skipped"):
                         cal.problems.append(cell)
@@ -258,12 +289,16 @@ class Review:
         for cal in calendars:
             level = m.level(cal.level)
             sc = None if cal.spacecraft == "-" else cal.spacecraft
-            units = [u for u in self.h.units(mission, level.name, sc)
-                     if first <= u.start <= last]
+            units = [u for u in self.h.units(mission, level.name, sc) if first <= u.start <= last]
             figures = await anyio.to_thread.run_sync(self._month_quality, m, level, units)
-            sections.append({"calendar": cal, "quality": figures,
-                             "calibration": self._calibration(units),
-                             "history": self._history(units)})
+            sections.append(
+                {
+                    "calendar": cal,
+                    "quality": figures,
+                    "calibration": self._calibration(units),
+                    "history": self._history(units),
+                }
+            )
         others = []  # month- and year-unit levels overlapping the month
         for level, sc in self._levels(m):
             if level.unit == "day":
@@ -271,17 +306,32 @@ class Review:
             for u in self.h.units(mission, level.name, sc):
                 if u.start <= last and u.end >= first:
                     state, reason, serving = unit_state(self.h, u.unit)
-                    others.append({"level": level.name, "sc": sc or "-", "unit": u.key,
-                                   "state": state, "reason": reason, "serving": serving,
-                                   "files": self._files(request, u)})
+                    others.append(
+                        {
+                            "level": level.name,
+                            "sc": sc or "-",
+                            "unit": u.key,
+                            "state": state,
+                            "reason": reason,
+                            "serving": serving,
+                            "files": self._files(request, u),
+                        }
+                    )
         prev_m = (first - timedelta(days=1)).strftime("%Y-%m")
         next_m = (last + timedelta(days=1)).strftime("%Y-%m")
-        return self.render(request, "month.html", mission=m, month=month,
-                           title=first.strftime("%B %Y"), sections=sections, others=others,
-                           prev_month=prev_m, next_month=next_m)
+        return self.render(
+            request,
+            "month.html",
+            mission=m,
+            month=month,
+            title=first.strftime("%B %Y"),
+            sections=sections,
+            others=others,
+            prev_month=prev_m,
+            next_month=next_m,
+        )
 
-    def _month_quality(self, m: Mission, level: Level, units: list[UnitKey]
-                       ) -> list[dict[str, Any]]:
+    def _month_quality(self, m: Mission, level: Level, units: list[UnitKey]) -> list[dict[str, Any]]:
         rows = []
         products = _primary(m, level)
         for u in units:
@@ -306,8 +356,11 @@ class Review:
                 if _writable(self.quality_dir.parent.parent):
                     self.quality_dir.mkdir(parents=True, exist_ok=True)
                 try:
-                    out = quality.cached(self.quality_dir if self.quality_dir.is_dir() else None,
-                                         ref[0].sha256, lambda p=path: quality.figures(d, p))
+                    out = quality.cached(
+                        self.quality_dir if self.quality_dir.is_dir() else None,
+                        ref[0].sha256,
+                        lambda p=path: quality.figures(d, p),
+                    )
                 except Exception as exc:  # a damaged file is shown, not fatal to the page
                     out = {"error": f"{type(exc).__name__}: {exc}"}
         xml = []
@@ -331,9 +384,16 @@ class Review:
                 if i["role"] != "calibration":
                     continue
                 key = (i["name"], i["sha256"])
-                t = tables.setdefault(key, {"name": i["name"], "sha256": i["sha256"],
-                                            "version": i.get("version"), "days": [],
-                                            "content": None})
+                t = tables.setdefault(
+                    key,
+                    {
+                        "name": i["name"],
+                        "sha256": i["sha256"],
+                        "version": i.get("version"),
+                        "days": [],
+                        "content": None,
+                    },
+                )
                 t["days"].append(u.key)
         for (name, sha), t in tables.items():
             rec = self.h.recorded(name)
@@ -350,18 +410,32 @@ class Review:
         rows = []
         for u in units:
             for r in self.h.runs(u.unit):
-                rows.append({"day": u.key, "when": _when(r.started), "status": r.status,
-                             "version": r.product_version, "reason": r.reason or "",
-                             "message": r.error or r.message, "simulated": r.simulated})
+                rows.append(
+                    {
+                        "day": u.key,
+                        "when": _when(r.started),
+                        "status": r.status,
+                        "version": r.product_version,
+                        "reason": r.reason or "",
+                        "message": r.error or r.message,
+                        "simulated": r.simulated,
+                    }
+                )
         return rows
 
     def _files(self, request: Request, u: UnitKey) -> list[dict[str, Any]]:
         e = self.h.current(u.unit)
         if e is None:
             return []
-        return [{"path": o["path"], "product": o["product"], "size": o["size"],
-                 "url": str(request.url_for("review_file", path=o["path"]))}
-                for o in sorted(e.outputs, key=lambda o: o["path"])]
+        return [
+            {
+                "path": o["path"],
+                "product": o["product"],
+                "size": o["size"],
+                "url": str(request.url_for("review_file", path=o["path"])),
+            }
+            for o in sorted(e.outputs, key=lambda o: o["path"])
+        ]
 
     async def day_page(self, request: Request) -> Response:
         self.h.refresh()
@@ -378,30 +452,67 @@ class Review:
         current = self.h.current(unit)
         written = {o["product"] for o in current.outputs} if current is not None else set()
         products = [pid for pid in _primary(m, level) if pid in written]
-        plots = [{"product": pid, "url": str(request.url_for(
-            "review_plot", mission=mission, level=level_name, sc=sc, day=day_text,
-            product=pid))} for pid in products]
+        plots = [
+            {
+                "product": pid,
+                "url": str(
+                    request.url_for(
+                        "review_plot", mission=mission, level=level_name, sc=sc, day=day_text, product=pid
+                    )
+                ),
+            }
+            for pid in products
+        ]
         day = date.fromisoformat(day_text)
         start, stop = f"{day.isoformat()}T00:00:00Z", f"{day + timedelta(days=1)}T00:00:00Z"
         links = []
         for ds in self.catalog.values():
-            if (ds.mission == mission and level_name in ds.levels
-                    and (ds.spacecraft or "-") == sc and self.h.unit_products(ds, u)):
+            if (
+                ds.mission == mission
+                and level_name in ds.levels
+                and (ds.spacecraft or "-") == sc
+                and self.h.unit_products(ds, u)
+            ):
                 base = self.settings.base_path
                 q = f"dataset={ds.id}&start={start}&stop={stop}"
-                links.append({"id": ds.id, "info": f"{base}/info?dataset={ds.id}",
-                              "csv": f"{base}/data?{q}", "json": f"{base}/data?{q}&format=json",
-                              "page": str(request.url_for("review_dataset", dataset=ds.id))})
-        figures = (await anyio.to_thread.run_sync(self._unit_quality, m, products[0], u)
-                   if products else {})
-        runs = [{"when": _when(r.started), "status": r.status, "version": r.product_version,
-                 "reason": r.reason or "", "message": r.error or r.message}
-                for r in self.h.runs(unit)]
-        return self.render(request, "day.html", mission=m, level=level, sc=sc, day=day_text,
-                           month=day_text[:7], state=state, reason=reason, serving=serving,
-                           plots=plots, links=links, quality=figures, runs=runs,
-                           files=self._files(request, u),
-                           calibration=self._calibration([u]))
+                links.append(
+                    {
+                        "id": ds.id,
+                        "info": f"{base}/info?dataset={ds.id}",
+                        "csv": f"{base}/data?{q}",
+                        "json": f"{base}/data?{q}&format=json",
+                        "page": str(request.url_for("review_dataset", dataset=ds.id)),
+                    }
+                )
+        figures = await anyio.to_thread.run_sync(self._unit_quality, m, products[0], u) if products else {}
+        runs = [
+            {
+                "when": _when(r.started),
+                "status": r.status,
+                "version": r.product_version,
+                "reason": r.reason or "",
+                "message": r.error or r.message,
+            }
+            for r in self.h.runs(unit)
+        ]
+        return self.render(
+            request,
+            "day.html",
+            mission=m,
+            level=level,
+            sc=sc,
+            day=day_text,
+            month=day_text[:7],
+            state=state,
+            reason=reason,
+            serving=serving,
+            plots=plots,
+            links=links,
+            quality=figures,
+            runs=runs,
+            files=self._files(request, u),
+            calibration=self._calibration([u]),
+        )
 
     async def plot(self, request: Request) -> Response:
         self.h.refresh()
@@ -424,8 +535,11 @@ class Review:
                 data = await anyio.to_thread.run_sync(self._render, ref)
         else:
             data = png.read_bytes()
-        return Response(data, media_type="image/png",
-                        headers={"ETag": f'"{ref.sha256[:32]}"', "Cache-Control": "max-age=3600"})
+        return Response(
+            data,
+            media_type="image/png",
+            headers={"ETag": f'"{ref.sha256[:32]}"', "Cache-Control": "max-age=3600"},
+        )
 
     def _render(self, ref: Any) -> bytes:
         from magfw.plot import quicklook_spec, render_png
@@ -454,13 +568,24 @@ class Review:
         cov = self.hapi.coverage(ds)
         units = []
         for u, files in self.h.dataset_units(ds):
-            units.append({"unit": u.key, "files": [
-                {"path": f.rel, "size": f.size,
-                 "url": str(request.url_for("review_file", path=f.rel))}
-                for pf in files for f in pf.files],
-                "version": files[0].product_version})
-        return self.render(request, "dataset.html", ds=ds, coverage=cov, units=units[::-1][:400],
-                           n_units=len(units))
+            units.append(
+                {
+                    "unit": u.key,
+                    "files": [
+                        {
+                            "path": f.rel,
+                            "size": f.size,
+                            "url": str(request.url_for("review_file", path=f.rel)),
+                        }
+                        for pf in files
+                        for f in pf.files
+                    ],
+                    "version": files[0].product_version,
+                }
+            )
+        return self.render(
+            request, "dataset.html", ds=ds, coverage=cov, units=units[::-1][:400], n_units=len(units)
+        )
 
     async def file(self, request: Request) -> Response:
         rel = request.path_params["path"]
@@ -468,8 +593,11 @@ class Review:
         if opened is None:
             return Response("not a recorded output of this tree", 404, media_type="text/plain")
         ref, fh = opened
-        headers = {"ETag": f'"{ref.sha256[:32]}"', "Content-Length": str(ref.size),
-                   "Content-Disposition": f'attachment; filename="{Path(ref.rel).name}"'}
+        headers = {
+            "ETag": f'"{ref.sha256[:32]}"',
+            "Content-Length": str(ref.size),
+            "Content-Disposition": f'attachment; filename="{Path(ref.rel).name}"',
+        }
         if request.method == "HEAD":
             fh.close()
             return Response(b"", media_type="application/octet-stream", headers=headers)
@@ -484,8 +612,7 @@ class Review:
             finally:
                 fh.close()
 
-        return StreamingResponse(chunks(), media_type="application/octet-stream",
-                                 headers=headers)
+        return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
 
     def _not_found(self, request: Request, text: str) -> Response:
         return self.render(request, "error.html", message=text)

@@ -30,7 +30,8 @@ MINUTE_NS = 60 * NS_PER_S
 
 _TIME = re.compile(
     r"(?P<y>\d{4})(?:-(?:(?P<doy>\d{3})|(?P<m>\d{2})(?:-(?P<d>\d{2}))?))?"
-    r"(?:T(?P<H>\d{2})(?::(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,9}))?)?)?)?Z?")
+    r"(?:T(?P<H>\d{2})(?::(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.(?P<f>\d{1,9}))?)?)?)?Z?"
+)
 
 
 class HapiTimeError(ValueError):
@@ -87,9 +88,15 @@ def _table(texts: list[str], width: int, kind: str) -> np.ndarray:
     return np.array(texts, dtype=f"S{width}").view(kind)
 
 
-_HMS = _table([f"{min(s // 3600, 23):02d}:{min(s // 60 - 60 * min(s // 3600, 23), 59):02d}:"
-               f"{s - 3600 * min(s // 3600, 23) - 60 * min(s // 60 - 60 * min(s // 3600, 23), 59):02d}"
-               for s in range(86401)], 8, "<u8")  # second of day -> "hh:mm:ss" (86400: :60)
+_HMS = _table(
+    [
+        f"{min(s // 3600, 23):02d}:{min(s // 60 - 60 * min(s // 3600, 23), 59):02d}:"
+        f"{s - 3600 * min(s // 3600, 23) - 60 * min(s // 60 - 60 * min(s // 3600, 23), 59):02d}"
+        for s in range(86401)
+    ],
+    8,
+    "<u8",
+)  # second of day -> "hh:mm:ss" (86400: :60)
 _D4 = _table([f"{i:04d}" for i in range(10000)], 4, "<u4")
 _D2 = _table([f"{i:02d}" for i in range(100)], 2, "<u2")
 _D1 = np.frombuffer(b"0123456789", dtype="S1")
@@ -105,8 +112,13 @@ class TimeWriter:
         if digits not in (6, 9):
             raise ValueError("digits must be 6 or 9")
         self.digits = digits
-        fields: list[tuple[str, str]] = [("date", "S10"), ("T", "S1"), ("hms", "<u8"),
-                                         ("dot", "S1"), ("f4", "<u4")]
+        fields: list[tuple[str, str]] = [
+            ("date", "S10"),
+            ("T", "S1"),
+            ("hms", "<u8"),
+            ("dot", "S1"),
+            ("f4", "<u4"),
+        ]
         fields += [("f2", "<u2")] if digits == 6 else [("g4", "<u4"), ("f1", "S1")]
         fields.append(("Z", "S1"))
         self.dtype = np.dtype(fields)

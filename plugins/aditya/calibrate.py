@@ -67,14 +67,24 @@ class CalFits:
     fits: dict[str, rotcal.OffsetFit]
 
 
-def revised_caldb(raw: dict[str, Any], caldb: calibration.CalDB, day: date,
-                  fits: dict[str, rotcal.OffsetFit], version: str, comment: str
-                  ) -> dict[str, Any]:
+def revised_caldb(
+    raw: dict[str, Any],
+    caldb: calibration.CalDB,
+    day: date,
+    fits: dict[str, rotcal.OffsetFit],
+    version: str,
+    comment: str,
+) -> dict[str, Any]:
     """The base caldb with each sensor's entry valid on ``day`` split at it: the old offsets up
     to the day before, offset + misalignment^-1 @ net offset from ``day`` to the entry's end."""
     sensors: dict[str, list[dict[str, Any]]] = {}
-    out: dict[str, Any] = {"format": calibration.FORMAT, "version": version, "comment": comment,
-                           "rotation_manoeuvre": day.isoformat(), "sensors": sensors}
+    out: dict[str, Any] = {
+        "format": calibration.FORMAT,
+        "version": version,
+        "comment": comment,
+        "rotation_manoeuvre": day.isoformat(),
+        "sensors": sensors,
+    }
     for sensor in calibration.SENSORS:
         entry = caldb.entry_for(sensor, day)
         items = []
@@ -85,8 +95,7 @@ def revised_caldb(raw: dict[str, Any], caldb: calibration.CalDB, day: date,
                 items.append(item)
                 continue
             if f < day:
-                items.append({**copy.deepcopy(item),
-                              "valid_to": (day - timedelta(days=1)).isoformat()})
+                items.append({**copy.deepcopy(item), "valid_to": (day - timedelta(days=1)).isoformat()})
             delta = np.linalg.solve(entry.misalignment, fits[sensor.lower()].offset)
             new = copy.deepcopy(item)
             new["valid_from"] = day.isoformat()
@@ -101,16 +110,21 @@ def report(s: CalSamples, fits: dict[str, rotcal.OffsetFit], caldb_name: str) ->
     return {
         "manoeuvre": {"start": f"{iso[0]}Z", "end": f"{iso[1]}Z", "axes": list(s.manoeuvre.axes)},
         "method": "least squares: window field constant (one turn), offset linear in time "
-                  "(magfw_aditya.rotcal)",
+        "(magfw_aditya.rotcal)",
         "base_caldb": s.caldb.path.name,
         "caldb_written": caldb_name,
-        "sensors": {sensor: {
-            "net_offset_nT_sccs": [round(float(x), 4) for x in f.offset],
-            "sigma_nT": [round(float(x), 4) for x in f.sigma],
-            "drift_nT_per_hour": [round(float(x) * 3600, 4) for x in f.drift],
-            "residual_rms_nT": round(f.residual_rms, 4),
-            "windows": f.windows, "windows_dropped": f.dropped, "samples": f.samples,
-        } for sensor, f in fits.items()},
+        "sensors": {
+            sensor: {
+                "net_offset_nT_sccs": [round(float(x), 4) for x in f.offset],
+                "sigma_nT": [round(float(x), 4) for x in f.sigma],
+                "drift_nT_per_hour": [round(float(x) * 3600, 4) for x in f.drift],
+                "residual_rms_nT": round(f.residual_rms, 4),
+                "windows": f.windows,
+                "windows_dropped": f.dropped,
+                "samples": f.samples,
+            }
+            for sensor, f in fits.items()
+        },
     }
 
 
@@ -122,8 +136,9 @@ class Calibrate:
         ops = l2.ops_input(ctx)
         mans = [m for f in ops for m in calops.load_ops(f.path) if m.day == ctx.day]
         if not mans:
-            return Inputs(skip_reason=f"no calibration manoeuvre on {ctx.day} in the "
-                                      "calibration operations record")
+            return Inputs(
+                skip_reason=f"no calibration manoeuvre on {ctx.day} in the calibration operations record"
+            )
         found = l2.find_l1(ctx)
         if not found:
             raise MissingInputError(ctx.out_dir, f"no L1 file touches {ctx.day}")
@@ -131,18 +146,21 @@ class Calibrate:
         kernel_files, kernel_set = l2.kernel_inputs(ctx, "GSM")
         base = caldb_candidates(ctx, before=ctx.day)
         if not base:
-            raise MissingInputError(f"{ctx.archive.root}/{calibration.CALDB_DIR}",
-                                    "no calibration database AL1_MAG_CALDB_Vnn.yaml")
+            raise MissingInputError(
+                f"{ctx.archive.root}/{calibration.CALDB_DIR}",
+                "no calibration database AL1_MAG_CALDB_Vnn.yaml",
+            )
         cal = base[-1][1]
-        return Inputs(files=[*files, *kernel_files, *ops, cal],
-                      calibration={"base_caldb": cal.name, "window_s": str(WINDOW_S)},
-                      kernels=kernel_set,
-                      selection={"caldb": "highest version made before the manoeuvre"})
+        return Inputs(
+            files=[*files, *kernel_files, *ops, cal],
+            calibration={"base_caldb": cal.name, "window_s": str(WINDOW_S)},
+            kernels=kernel_set,
+            selection={"caldb": "highest version made before the manoeuvre"},
+        )
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> CalSamples:
-        ops = [m for f in inputs.by_role("operations") for m in calops.load_ops(f.path)
-               if m.day == ctx.day]
+        ops = [m for f in inputs.by_role("operations") for m in calops.load_ops(f.path) if m.day == ctx.day]
         man = ops[0]
         tts: list[np.ndarray] = []
         bs: dict[str, list[np.ndarray]] = {s: [] for s in SENSORS}
@@ -162,17 +180,23 @@ class Calibrate:
         cal_file = inputs.one("calibration")
         existing = [v for v, _ in caldb_candidates(ctx)]
         ctx.vectors += 2 * int(idx.size)
-        return CalSamples(ctx.day, man, tt[idx], {s: np.concatenate(bs[s])[idx] for s in SENSORS},
-                          calibration.load_caldb(cal_file.path),
-                          yaml.safe_load(cal_file.path.read_text()),
-                          tuple(f.path for f in inputs.by_role("kernel")),
-                          max(existing, default=-1) + 1)
+        return CalSamples(
+            ctx.day,
+            man,
+            tt[idx],
+            {s: np.concatenate(bs[s])[idx] for s in SENSORS},
+            calibration.load_caldb(cal_file.path),
+            yaml.safe_load(cal_file.path.read_text()),
+            tuple(f.path for f in inputs.by_role("kernel")),
+            max(existing, default=-1) + 1,
+        )
 
     @hookimpl
     def transform(self, ctx: UnitContext, data: CalSamples) -> CalRotating:
         et = time.tt2000_to_et(np.array([data.tt[0] - 600 * NS, data.tt[-1] + 600 * NS]))
-        chosen = kernels.select_kernels(list(data.kernels), float(et[0]), float(et[1]),
-                                        bodies=[spice.SPACECRAFT], ck_ids=[spice.CK_ID])
+        chosen = kernels.select_kernels(
+            list(data.kernels), float(et[0]), float(et[1]), bodies=[spice.SPACECRAFT], ck_ids=[spice.CK_ID]
+        )
         with kernels.kernel_pool(chosen):
             a = frames.rotation_matrices(data.tt, "J2000", spice.FRAME)
         return CalRotating(data, np.asarray(a))
@@ -181,21 +205,32 @@ class Calibrate:
     def average(self, ctx: UnitContext, data: CalRotating) -> CalFits:
         s = data.samples
         ts = (s.tt - s.tt[0]) / 1e9
-        return CalFits(s, {sensor: rotcal.fit_offsets(ts, data.attitude, s.b[sensor], WINDOW_S)
-                           for sensor in SENSORS})
+        return CalFits(
+            s, {sensor: rotcal.fit_offsets(ts, data.attitude, s.b[sensor], WINDOW_S) for sensor in SENSORS}
+        )
 
     @hookimpl
     def write(self, ctx: UnitContext, data: CalFits) -> list[Product]:
         s = data.samples
         version = f"V{s.next_version:02d}"
         name = f"AL1_MAG_CALDB_{version}.yaml"
-        doc = revised_caldb(s.caldb_raw, s.caldb, s.day, data.fits, version,
-                            f"offsets from the rotation manoeuvre of {s.day} (magfw aditya "
-                            f"calibrate rotations), base {s.caldb.path.name}")
+        doc = revised_caldb(
+            s.caldb_raw,
+            s.caldb,
+            s.day,
+            data.fits,
+            version,
+            f"offsets from the rotation manoeuvre of {s.day} (magfw aditya "
+            f"calibrate rotations), base {s.caldb.path.name}",
+        )
         text = yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
         rep = yaml.safe_dump(report(s, data.fits, name), sort_keys=False, width=100)
         ctx.note(f"wrote caldb {version} valid from {s.day}")
-        return [Product(definition=ctx.product("caldb_revision"), fields={"cal": s.next_version},
-                        payload=text.encode()),
-                Product(definition=ctx.product("rotation_calibration"), payload=rep.encode())]
-
+        return [
+            Product(
+                definition=ctx.product("caldb_revision"),
+                fields={"cal": s.next_version},
+                payload=text.encode(),
+            ),
+            Product(definition=ctx.product("rotation_calibration"), payload=rep.encode()),
+        ]

@@ -37,8 +37,13 @@ CALDB_DIR = "caldb"
 CALDB_PATTERN = re.compile(r"(?P<key>AL1_MAG_CALDB)_V(?P<version>\d{2})\.yaml$")
 FORMAT = "magfw-aditya-caldb/1"
 SENSORS = ("MAG1", "MAG2")
-_VEC = ("scale_nT_per_count", "scale_tc_per_C", "offset_nT", "offset_tc_nT_per_C",
-        "electronics_offset_tc_nT_per_C")
+_VEC = (
+    "scale_nT_per_count",
+    "scale_tc_per_C",
+    "offset_nT",
+    "offset_tc_nT_per_C",
+    "electronics_offset_tc_nT_per_C",
+)
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,9 @@ class CalDB:
             if e.valid_from <= day <= e.valid_to:
                 return e
         spans = ", ".join(f"{e.valid_from}..{e.valid_to}" for e in self.entries.get(sensor, []))
-        raise MissingInputError(self.path, f"no {sensor} calibration valid for {day} "
-                                           f"(entries cover {spans or 'nothing'})")
+        raise MissingInputError(
+            self.path, f"no {sensor} calibration valid for {day} (entries cover {spans or 'nothing'})"
+        )
 
 
 def _vec(raw: dict[str, Any], key: str, where: Path, label: str) -> np.ndarray:
@@ -134,25 +140,39 @@ def load_caldb(path: Path) -> CalDB:
             v = {k: _vec(item, k, path, label) for k in _VEC}
             if np.any(v["scale_nT_per_count"] <= 0):
                 raise InputError(path, f"{label}: scale_nT_per_count must be positive")
-            out.append(CalEntry(
-                sensor, _date(item.get("valid_from"), path, label),
-                _date(item.get("valid_to"), path, label), v["scale_nT_per_count"],
-                v["scale_tc_per_C"], v["offset_nT"], v["offset_tc_nT_per_C"],
-                v["electronics_offset_tc_nT_per_C"], float(item["reference_temperature_C"]),
-                float(item["electronics_reference_temperature_C"]), m))
+            out.append(
+                CalEntry(
+                    sensor,
+                    _date(item.get("valid_from"), path, label),
+                    _date(item.get("valid_to"), path, label),
+                    v["scale_nT_per_count"],
+                    v["scale_tc_per_C"],
+                    v["offset_nT"],
+                    v["offset_tc_nT_per_C"],
+                    v["electronics_offset_tc_nT_per_C"],
+                    float(item["reference_temperature_C"]),
+                    float(item["electronics_reference_temperature_C"]),
+                    m,
+                )
+            )
         entries[sensor] = out
     return CalDB(Path(path), str(raw.get("version", "")), entries)
 
 
 def dump_caldb(version: str, entries: dict[str, list[dict[str, Any]]], comment: str = "") -> str:
     """YAML text of a caldb (the simulator writes its database with this)."""
-    doc = {"format": FORMAT, "version": version, "comment": comment,
-           "sensors": {s: entries[s] for s in SENSORS}}
+    doc = {
+        "format": FORMAT,
+        "version": version,
+        "comment": comment,
+        "sensors": {s: entries[s] for s in SENSORS},
+    }
     return yaml.safe_dump(doc, sort_keys=False, default_flow_style=None, width=100)
 
 
-def calibrate_counts(cal: CalDB, sensor: str, days: np.ndarray, counts: np.ndarray,
-                     ts: np.ndarray, te: np.ndarray) -> np.ndarray:
+def calibrate_counts(
+    cal: CalDB, sensor: str, days: np.ndarray, counts: np.ndarray, ts: np.ndarray, te: np.ndarray
+) -> np.ndarray:
     """B (N,3) nT in SCCS for counts of ``sensor`` at UTC dates ``days`` (datetime64[D]); each
     sample uses the entry valid on its date (MissingInputError if none)."""
     out = np.empty(counts.shape, dtype=np.float64)
@@ -163,8 +183,7 @@ def calibrate_counts(cal: CalDB, sensor: str, days: np.ndarray, counts: np.ndarr
     return out
 
 
-def caldb_candidates(ctx: UnitContext, before: date | None = None
-                     ) -> list[tuple[int, InputFile]]:
+def caldb_candidates(ctx: UnitContext, before: date | None = None) -> list[tuple[int, InputFile]]:
     """Every caldb version: the archive's, and the revisions in the output tree (those made
     from a manoeuvre before ``before``, when given)."""
     out: list[tuple[int, InputFile]] = []
@@ -173,8 +192,12 @@ def caldb_candidates(ctx: UnitContext, before: date | None = None
             m = CALDB_PATTERN.search(name)
             if m:
                 f = ctx.archive.get(f"{CALDB_DIR}/{name}")
-                out.append((int(m.group("version")),
-                            InputFile.from_fetched(f, "calibration", f"V{m.group('version')}")))
+                out.append(
+                    (
+                        int(m.group("version")),
+                        InputFile.from_fetched(f, "calibration", f"V{m.group('version')}"),
+                    )
+                )
     for found in ctx.find_products(ctx.mission.id, "caldb_revision"):
         v = int(found.fields["cal"])
         if before is not None:

@@ -55,20 +55,26 @@ def load_ops(path: Path) -> list[Manoeuvre]:
     out = []
     for i, m in enumerate(raw.get("manoeuvres") or []):
         try:
-            tt = np.asarray(time.tt2000_from_iso(np.array([str(m["start"]), str(m["end"])])),
-                            dtype=np.int64)
+            tt = np.asarray(time.tt2000_from_iso(np.array([str(m["start"]), str(m["end"])])), dtype=np.int64)
         except Exception as exc:  # noqa: BLE001 - any bad entry is the file's defect
             raise InputError(path, f"manoeuvre {i}: bad start/end: {exc}") from exc
         if tt[1] <= tt[0]:
             raise InputError(path, f"manoeuvre {i}: end is not after start")
-        out.append(Manoeuvre(int(tt[0]), int(tt[1]), str(m.get("kind", "rotation")),
-                             tuple(str(a) for a in m.get("axes", ()))))
+        out.append(
+            Manoeuvre(
+                int(tt[0]),
+                int(tt[1]),
+                str(m.get("kind", "rotation")),
+                tuple(str(a) for a in m.get("axes", ())),
+            )
+        )
     return out
 
 
 def dump_ops(manoeuvres: list[dict[str, object]]) -> str:
-    return yaml.safe_dump({"format": FORMAT, "manoeuvres": manoeuvres}, sort_keys=False,
-                          default_flow_style=None, width=100)
+    return yaml.safe_dump(
+        {"format": FORMAT, "manoeuvres": manoeuvres}, sort_keys=False, default_flow_style=None, width=100
+    )
 
 
 def intervals(manoeuvres: list[Manoeuvre]) -> np.ndarray:

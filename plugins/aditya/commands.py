@@ -23,16 +23,28 @@ from magfw.api import hookimpl, run_level_command
 
 MISSION = "aditya"
 
-aditya_app = typer.Typer(name=MISSION, no_args_is_help=True, rich_markup_mode=None,
-                         help="Aditya-L1 MAG calibration tools: rotations, monitoring, comparison.")
-calibrate_app = typer.Typer(name="calibrate", no_args_is_help=True, rich_markup_mode=None,
-                            help="Derive calibration from spacecraft manoeuvres.")
+aditya_app = typer.Typer(
+    name=MISSION,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Aditya-L1 MAG calibration tools: rotations, monitoring, comparison.",
+)
+calibrate_app = typer.Typer(
+    name="calibrate",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Derive calibration from spacecraft manoeuvres.",
+)
 aditya_app.add_typer(calibrate_app, name="calibrate")
 
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="output tree")]
-SourceOption = Annotated[list[str] | None, typer.Option(
-    help="archive (directory, URL or 'simulated') to run the needed levels from first; "
-         "ROLE=DIR adds a source for one role")]
+SourceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="archive (directory, URL or 'simulated') to run the needed levels from first; "
+        "ROLE=DIR adds a source for one role"
+    ),
+]
 PeriodArg = Annotated[str, typer.Argument(help="YYYY, YYYY-MM, YYYY-MM-DD or START..END")]
 
 
@@ -43,12 +55,15 @@ def register_commands(app: typer.Typer) -> None:
 
 
 @calibrate_app.command("rotations")
-def rotations_cmd(period: PeriodArg, out: OutOption = None, source: SourceOption = None,
-                  seed: Annotated[int, typer.Option(help="simulator seed")] = 0) -> None:
+def rotations_cmd(
+    period: PeriodArg,
+    out: OutOption = None,
+    source: SourceOption = None,
+    seed: Annotated[int, typer.Option(help="simulator seed")] = 0,
+) -> None:
     """Offsets of both sensors from the rotation manoeuvres of PERIOD (the calibration
     operations record): a new caldb revision valid from each manoeuvre's day, and a report."""
-    run_level_command(MISSION, "calibrate", period, out_dir=out, source=source, seed=seed,
-                      show_outputs=True)
+    run_level_command(MISSION, "calibrate", period, out_dir=out, source=source, seed=seed, show_outputs=True)
 
 
 @aditya_app.command("compare")

@@ -45,8 +45,9 @@ def iso_z(tt: np.ndarray | np.int64) -> str:
     return str(time.tt2000_to_iso(np.array([tt], dtype=np.int64), precision_ns=1_000_000)[0]) + "Z"
 
 
-def coverage_attrs(n: int, first: np.int64, last: np.int64, version: int,
-                   email: str | None) -> dict[str, object]:
+def coverage_attrs(
+    n: int, first: np.int64, last: np.int64, version: int, email: str | None
+) -> dict[str, object]:
     """The per-file attributes L1 and L2 share: sample count, time coverage, version and (when
     configured) the creator's e-mail."""
     attrs: dict[str, object] = {

@@ -106,9 +106,15 @@ def merge(comps: list[Comparison]) -> list[Comparison]:
         cs = [c for c in comps if c.monitor == name]
         tt = np.concatenate([c.tt for c in cs])
         o = np.argsort(tt, kind="stable")
-        out.append(Comparison(name, [f for c in cs for f in c.files], tt[o],
-                              np.concatenate([c.aditya for c in cs])[o],
-                              np.concatenate([c.other for c in cs])[o]))
+        out.append(
+            Comparison(
+                name,
+                [f for c in cs for f in c.files],
+                tt[o],
+                np.concatenate([c.aditya for c in cs])[o],
+                np.concatenate([c.other for c in cs])[o],
+            )
+        )
     return out
 
 
@@ -136,36 +142,54 @@ def summary(c: Comparison) -> dict[str, object]:
         sel = days == day
         entry_day: dict[str, object] = {
             k: {"mean": round(float(np.mean(v[sel])), 4), "std": round(float(np.std(v[sel])), 4)}
-            for k, v in comps.items()}
+            for k, v in comps.items()
+        }
         entry_day["records"] = int(sel.sum())
         per_day[day] = entry_day
     overall: dict[str, object] = {}
     for k, (name, v) in enumerate(comps.items()):
         mean, slope, sig = trend(c.tt, v)
         entry: dict[str, object] = {
-            "mean_nT": round(float(np.mean(v)), 4), "median_nT": round(float(np.median(v)), 4),
-            "std_nT": round(float(np.std(v)), 4), "trend_nT_per_day": round(slope, 5),
-            "trend_sigma_nT_per_day": None if np.isnan(sig) else round(sig, 5)}
+            "mean_nT": round(float(np.mean(v)), 4),
+            "median_nT": round(float(np.median(v)), 4),
+            "std_nT": round(float(np.std(v)), 4),
+            "trend_nT_per_day": round(slope, 5),
+            "trend_sigma_nT_per_day": None if np.isnan(sig) else round(sig, 5),
+        }
         if k < 3 and c.tt.size > 2:
             entry["correlation"] = round(float(np.corrcoef(c.aditya[:, k], c.other[:, k])[0, 1]), 4)
         overall[name] = entry
     iso = time.tt2000_to_iso(c.tt[[0, -1]], 1_000_000_000) if c.tt.size else ["", ""]
-    return {"monitor": c.monitor, "files": c.files, "records": int(c.tt.size),
-            "first": f"{iso[0]}Z", "last": f"{iso[1]}Z",
-            "differences": "Aditya-L1 L2 minus monitor, GSE, nT",
-            "overall": overall, "per_day": per_day}
+    return {
+        "monitor": c.monitor,
+        "files": c.files,
+        "records": int(c.tt.size),
+        "first": f"{iso[0]}Z",
+        "last": f"{iso[1]}Z",
+        "differences": "Aditya-L1 L2 minus monitor, GSE, nT",
+        "overall": overall,
+        "per_day": per_day,
+    }
 
 
 def plot(c: Comparison, month: str, simulated: bool) -> PlotSpec:
     panels = []
     for k, comp in enumerate(("Bx", "By", "Bz")):
-        panels.append(PlotPanel(series={f"Aditya-L1 {comp}": c.aditya[:, k],
-                                        f"{c.monitor} {comp}": c.other[:, k]},
-                                ylabel=f"{comp} GSE [nT]", colors=["tab:blue", "tab:orange"]))
+        panels.append(
+            PlotPanel(
+                series={f"Aditya-L1 {comp}": c.aditya[:, k], f"{c.monitor} {comp}": c.other[:, k]},
+                ylabel=f"{comp} GSE [nT]",
+                colors=["tab:blue", "tab:orange"],
+            )
+        )
     d = c.diff
-    panels.append(PlotPanel(series={"dBx": d[:, 0], "dBy": d[:, 1], "dBz": d[:, 2]},
-                            ylabel="Aditya - monitor [nT]",
-                            colors=["tab:blue", "tab:orange", "tab:green"]))
+    panels.append(
+        PlotPanel(
+            series={"dBx": d[:, 0], "dBy": d[:, 1], "dBz": d[:, 2]},
+            ylabel="Aditya - monitor [nT]",
+            colors=["tab:blue", "tab:orange", "tab:green"],
+        )
+    )
     title = f"Aditya-L1 MAG L2 vs {c.monitor}  {month}"
     if simulated:
         title += "   SIMULATED"
@@ -195,8 +219,10 @@ class Compare:
     @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         first, last = _month_days(ctx.day)
-        l2 = [ctx.product_input(f, "l2") for f in
-              ctx.newest_products(ctx.mission.id, "l2", yyyy=first.year, mm=first.month)]
+        l2 = [
+            ctx.product_input(f, "l2")
+            for f in ctx.newest_products(ctx.mission.id, "l2", yyyy=first.year, mm=first.month)
+        ]
         archive = ctx.archive_for("upstream")
         files: list[InputFile] = []
         for folder in upstream.FOLDERS.values():
@@ -204,15 +230,17 @@ class Compare:
                 continue
             for name in archive.list(folder):
                 if _file_touches(name, first, last):
-                    files.append(InputFile.from_fetched(archive.get(f"{folder}/{name}"),
-                                                        "upstream"))
+                    files.append(InputFile.from_fetched(archive.get(f"{folder}/{name}"), "upstream"))
         if not l2:
             return Inputs(skip_reason=f"no Aditya L2 of {first:%Y-%m} in the output tree")
         if not files:
-            return Inputs(skip_reason=f"no DSCOVR or ACE file of {first:%Y-%m} under dscovr/ or "
-                                      f"ace/ of {archive.root}")
-        return Inputs(files=l2 + files, selection={"l2": "newest version of each day",
-                                                   "upstream": "every file touching the month"})
+            return Inputs(
+                skip_reason=f"no DSCOVR or ACE file of {first:%Y-%m} under dscovr/ or ace/ of {archive.root}"
+            )
+        return Inputs(
+            files=l2 + files,
+            selection={"l2": "newest version of each day", "upstream": "every file touching the month"},
+        )
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> CompareRead:
@@ -234,11 +262,14 @@ class Compare:
             except InputError as exc:
                 ctx.note(f"{f.name} not compared: {str(exc).split(': ', 1)[-1]}")
         if not monitors:
-            raise InputError(None, "no DSCOVR or ACE file with a magnetic field for "
-                                   f"{ctx.day:%Y-%m}: " + "; ".join(ctx.notes))
+            raise InputError(
+                None,
+                f"no DSCOVR or ACE file with a magnetic field for {ctx.day:%Y-%m}: " + "; ".join(ctx.notes),
+            )
         ctx.vectors += sum(m.tt.size for m in monitors)
-        return CompareRead(f"{ctx.day:%Y-%m}", AdityaBins(np.concatenate(starts),
-                                                          np.concatenate(bs), bin_s), monitors)
+        return CompareRead(
+            f"{ctx.day:%Y-%m}", AdityaBins(np.concatenate(starts), np.concatenate(bs), bin_s), monitors
+        )
 
     @hookimpl
     def average(self, ctx: UnitContext, data: CompareRead) -> Compared:
@@ -253,9 +284,16 @@ class Compare:
         out: list[Product] = []
         for c in data.comparisons:
             text = yaml.safe_dump(summary(c), sort_keys=False, width=100)
-            out.append(Product(definition=ctx.product("comparison"), fields={"monitor": c.monitor},
-                               payload=text.encode()))
-            out.append(Product(definition=ctx.product("comparison_plot"),
-                               fields={"monitor": c.monitor},
-                               plot=plot(c, data.month, ctx.simulated)))
+            out.append(
+                Product(
+                    definition=ctx.product("comparison"), fields={"monitor": c.monitor}, payload=text.encode()
+                )
+            )
+            out.append(
+                Product(
+                    definition=ctx.product("comparison_plot"),
+                    fields={"monitor": c.monitor},
+                    plot=plot(c, data.month, ctx.simulated),
+                )
+            )
         return out

@@ -83,8 +83,7 @@ def _number(section: dict[str, Any], dotted: str, path: str | Path) -> float:
 def _count(section: dict[str, Any], dotted: str, path: str | Path) -> int:
     value = _get(section, dotted, path)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise DefinitionError(path, f"processing configuration: {dotted} must be a positive "
-                                    "integer")
+        raise DefinitionError(path, f"processing configuration: {dotted} must be a positive integer")
     return value
 
 
@@ -96,7 +95,8 @@ def l1_config(path: str | Path = PROCESSING) -> L1Config:
         despike_window=_count(s, "l1.despike.window", path),
         despike_threshold_nt=_number(s, "l1.despike.threshold_nT", path),
         hk_max_gap_s=_number(s, "l1.housekeeping.max_gap_s", path),
-        error_nt=_number(s, "l1.error_nT", path))
+        error_nt=_number(s, "l1.error_nT", path),
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -104,23 +104,24 @@ def l2_config(path: str | Path = PROCESSING) -> L2Config:
     """The ``l2`` section, checked (a missing or non-numeric value is a DefinitionError)."""
     s = processing(path)
     ratio = _get(s, "l2.gti.ratio_range", path)
-    if not isinstance(ratio, list) or len(ratio) != 2 or \
-            not all(isinstance(x, int | float) for x in ratio):
-        raise DefinitionError(path, "processing configuration: l2.gti.ratio_range must be "
-                                    "[low, high]")
+    if not isinstance(ratio, list) or len(ratio) != 2 or not all(isinstance(x, int | float) for x in ratio):
+        raise DefinitionError(path, "processing configuration: l2.gti.ratio_range must be [low, high]")
     return L2Config(
         r_mag1_m=_number(s, "l2.dual_magnetometer.r_mag1_m", path),
         r_mag2_m=_number(s, "l2.dual_magnetometer.r_mag2_m", path),
         exponent=_number(s, "l2.dual_magnetometer.exponent", path),
         median_window=_count(s, "l2.median_window", path),
-        gti=GtiConfig(smooth_s=_number(s, "l2.gti.smooth_s", path),
-                      lag_s=_number(s, "l2.gti.lag_s", path),
-                      min_change_nt=_number(s, "l2.gti.min_change_nT", path),
-                      ratio_range=(float(ratio[0]), float(ratio[1])),
-                      dilate_s=_number(s, "l2.gti.dilate_s", path)),
+        gti=GtiConfig(
+            smooth_s=_number(s, "l2.gti.smooth_s", path),
+            lag_s=_number(s, "l2.gti.lag_s", path),
+            min_change_nt=_number(s, "l2.gti.min_change_nT", path),
+            ratio_range=(float(ratio[0]), float(ratio[1])),
+            dilate_s=_number(s, "l2.gti.dilate_s", path),
+        ),
         bin_s=_number(s, "l2.bin_s", path),
         min_good_fraction=_number(s, "l2.min_good_fraction", path),
-        error_nt=_number(s, "l2.error_nT", path))
+        error_nt=_number(s, "l2.error_nT", path),
+    )
 
 
 def digest(path: str | Path) -> str:

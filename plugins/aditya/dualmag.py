@@ -23,8 +23,7 @@ def ratio(r_mag1_m: float, r_mag2_m: float, exponent: float = 3.0) -> float:
     return float((r_mag1_m / r_mag2_m) ** exponent)
 
 
-def remove_spacecraft_field(b1: np.ndarray, b2: np.ndarray, q: float
-                            ) -> tuple[np.ndarray, np.ndarray]:
+def remove_spacecraft_field(b1: np.ndarray, b2: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
     """(B_imf, B_sc at MAG1), each (N,3), from MAG1 and MAG2 (N,3) in the same frame."""
     b1 = np.asarray(b1, dtype=np.float64)
     b2 = np.asarray(b2, dtype=np.float64)

@@ -20,8 +20,7 @@ from magfw_aditya.config import GtiConfig
 from magfw_aditya.despike import boxcar, dilate
 
 
-def derivative(tt_s: np.ndarray, b: np.ndarray, smooth: int, lag: int, cadence_s: float
-               ) -> np.ndarray:
+def derivative(tt_s: np.ndarray, b: np.ndarray, smooth: int, lag: int, cadence_s: float) -> np.ndarray:
     """smoothed(t + lag/2) - smoothed(t - lag/2) per axis (N,3); NaN where the two ends are
     not ``lag`` samples apart in time (gaps) or at the edges."""
     sm = boxcar(b, smooth)
@@ -29,16 +28,17 @@ def derivative(tt_s: np.ndarray, b: np.ndarray, smooth: int, lag: int, cadence_s
     out = np.full(b.shape, np.nan)
     if b.shape[0] <= 2 * half:
         return out
-    d = sm[2 * half:] - sm[: -2 * half]
-    span = tt_s[2 * half:] - tt_s[: -2 * half]
+    d = sm[2 * half :] - sm[: -2 * half]
+    span = tt_s[2 * half :] - tt_s[: -2 * half]
     ok = np.abs(span - 2 * half * cadence_s) < 0.5 * cadence_s
     d[~ok] = np.nan
-    out[half: b.shape[0] - half] = d
+    out[half : b.shape[0] - half] = d
     return out
 
 
-def ratio_flags(tt_s: np.ndarray, b1: np.ndarray, b2: np.ndarray, cfg: GtiConfig,
-                cadence_s: float) -> np.ndarray:
+def ratio_flags(
+    tt_s: np.ndarray, b1: np.ndarray, b2: np.ndarray, cfg: GtiConfig, cadence_s: float
+) -> np.ndarray:
     """True where the derivative-ratio rule marks a sample bad (dilated)."""
     smooth = max(1, int(round(cfg.smooth_s / cadence_s)))
     lag = max(2, int(round(cfg.lag_s / cadence_s)))

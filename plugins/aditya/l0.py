@@ -106,17 +106,22 @@ def read_l0(path: Path, name: str, layout: Layout) -> L0Data:
 
         pld = member(sci_pt.extra["member_suffix"])
         if pld is None:
-            raise InputError(path, f"no payload member {stem_s}{sci_pt.extra['member_suffix']} in "
-                                   f"the L0 tar (has: {', '.join(sorted(members)) or 'nothing'})")
+            raise InputError(
+                path,
+                f"no payload member {stem_s}{sci_pt.extra['member_suffix']} in "
+                f"the L0 tar (has: {', '.join(sorted(members)) or 'nothing'})",
+            )
         tct_m = member(tct_cfg["member_suffix"])
         if tct_m is None:
-            raise MissingInputError(path, f"no time-correlation table {stem_s}"
-                                          f"{tct_cfg['member_suffix']} in the L0 tar: UT cannot "
-                                          "be computed")
+            raise MissingInputError(
+                path,
+                f"no time-correlation table {stem_s}"
+                f"{tct_cfg['member_suffix']} in the L0 tar: UT cannot "
+                "be computed",
+            )
         where = f"{path}[{pld.name}]"
         sci = decode(sci_pt, _read(tar, pld, path), where)
-        tct = parse_tct(_read(tar, tct_m, path).decode("ascii", "replace"),
-                        f"{path}[{tct_m.name}]")
+        tct = parse_tct(_read(tar, tct_m, path).decode("ascii", "replace"), f"{path}[{tct_m.name}]")
         hk_m = member(hk_pt.extra["member_suffix"])
         notes: list[str] = []
         if hk_m is None:
@@ -134,8 +139,9 @@ def read_l0(path: Path, name: str, layout: Layout) -> L0Data:
                 hk_obt, temps, hk_dropped = np.empty(0), np.empty((0, 3)), {"hk_unusable": 1}
             else:
                 hk_obt = layout.obt_seconds(hk.records)
-                temps = np.stack([engineering(hk_pt, hk.records, k)
-                                  for k in ("t_mag1", "t_mag2", "t_electronics")], axis=1)
+                temps = np.stack(
+                    [engineering(hk_pt, hk.records, k) for k in ("t_mag1", "t_mag2", "t_electronics")], axis=1
+                )
                 hk_dropped = {f"hk_{k}": v for k, v in hk.dropped.items()}
     rec = sci.records
     n = int(sci_pt.extra["samples_per_packet"])
@@ -147,6 +153,15 @@ def read_l0(path: Path, name: str, layout: Layout) -> L0Data:
     obt, counts = obt[order], counts[order]
     keep = np.r_[True, np.diff(obt) > dt / 2]  # duplicated packets
     hk_order = np.argsort(hk_obt, kind="stable")
-    return L0Data(name, stem_s, path, obt[keep], counts[keep].astype(np.int16),
-                  hk_obt[hk_order], temps[hk_order], tct,
-                  {**{f"science_{k}": v for k, v in sci.dropped.items()}, **hk_dropped}, notes)
+    return L0Data(
+        name,
+        stem_s,
+        path,
+        obt[keep],
+        counts[keep].astype(np.int16),
+        hk_obt[hk_order],
+        temps[hk_order],
+        tct,
+        {**{f"science_{k}": v for k, v in sci.dropped.items()}, **hk_dropped},
+        notes,
+    )

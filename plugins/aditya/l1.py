@@ -116,8 +116,7 @@ class L1Corrected:
 # ------------------------------------------------------------------------------ pure steps
 
 
-def hk_at(f: L0Data, max_gap: float, refs: tuple[float, float, float]
-          ) -> tuple[np.ndarray, np.ndarray]:
+def hk_at(f: L0Data, max_gap: float, refs: tuple[float, float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Temperatures (N,3) at every sample (linear in OBT between HK packets) and the mask of
     samples without housekeeping (HK packets around them further apart than ``max_gap``)."""
     obt = f.obt
@@ -132,8 +131,7 @@ def hk_at(f: L0Data, max_gap: float, refs: tuple[float, float, float]
     return temps, (missing & ~np.isinf(prev) & ~np.isinf(nxt)) | edge
 
 
-def calibrate_file(f: L0File, caldb: calibration.CalDB, layout: Layout, cfg: L1Config
-                   ) -> CalibratedFile:
+def calibrate_file(f: L0File, caldb: calibration.CalDB, layout: Layout, cfg: L1Config) -> CalibratedFile:
     """OBT -> UT (the tar's TCT) and counts -> nT (caldb entry of each sample's date, HK
     temperatures); saturated samples are marked, not yet removed."""
     max_extra = float(layout.time_correlation.get("max_extrapolation_s", 900.0))
@@ -149,8 +147,9 @@ def calibrate_file(f: L0File, caldb: calibration.CalDB, layout: Layout, cfg: L1C
     for k, sensor in enumerate(SENSORS):
         counts = f.l0.counts[:, k, :]
         saturated[sensor] = despike.saturated(counts, limit)
-        b[sensor] = calibration.calibrate_counts(caldb, sensor.upper(), days, counts,
-                                                 temps[:, k], temps[:, 2])
+        b[sensor] = calibration.calibrate_counts(
+            caldb, sensor.upper(), days, counts, temps[:, k], temps[:, 2]
+        )
     return CalibratedFile(f.l0, f.version, tt, b, saturated, hk_missing)
 
 
@@ -198,30 +197,38 @@ def l1_variables(f: CorrectedFile, error_nt: float) -> dict[str, np.ndarray]:
     for sensor in SENSORS:
         bad = np.isnan(f.b[sensor]).any(axis=1)
         for axis in AXES:
-            variables[f"B_{axis}_{sensor}_error"] = np.where(bad, np.nan,
-                                                              error_nt).astype(np.float32)
+            variables[f"B_{axis}_{sensor}_error"] = np.where(bad, np.nan, error_nt).astype(np.float32)
     return variables
 
 
-def l1_attrs(f: CorrectedFile, version: int, cadence_s: float, email: str | None,
-             settings: dict[str, str] | None = None, file_id: str | None = None
-             ) -> dict[str, object]:
+def l1_attrs(
+    f: CorrectedFile,
+    version: int,
+    cadence_s: float,
+    email: str | None,
+    settings: dict[str, str] | None = None,
+    file_id: str | None = None,
+) -> dict[str, object]:
     """The per-file global attributes (creator_email, naming_authority, institution and
     license only when configured: ``settings``)."""
     expected, missing = file_stats(f, cadence_s)
     attrs = coverage_attrs(f.tt.size, f.tt[0], f.tt[-1], version, email)
-    attrs.update({
-        "missing_data_percentage": round(missing, 3),
-        "quality_factor": quality_factor(missing),
-        "expected_number_of_samples": expected,
-        "l0_file": f"{f.l0.name} ({f.version})",
-        "housekeeping_gaps": intervals(f.tt, f.hk_missing) or ["none"],
-        "removed_samples": (f"saturated MAG1 {int(f.saturated['mag1'].sum())}, MAG2 "
-                            f"{int(f.saturated['mag2'].sum())}; spikes MAG1 "
-                            f"{int((f.removed['mag1'] & ~f.saturated['mag1']).sum())}, MAG2 "
-                            f"{int((f.removed['mag2'] & ~f.saturated['mag2']).sum())}"),
-        "dropped_packets": ", ".join(f"{k} {v}" for k, v in f.l0.dropped.items()) or "none",
-    })
+    attrs.update(
+        {
+            "missing_data_percentage": round(missing, 3),
+            "quality_factor": quality_factor(missing),
+            "expected_number_of_samples": expected,
+            "l0_file": f"{f.l0.name} ({f.version})",
+            "housekeeping_gaps": intervals(f.tt, f.hk_missing) or ["none"],
+            "removed_samples": (
+                f"saturated MAG1 {int(f.saturated['mag1'].sum())}, MAG2 "
+                f"{int(f.saturated['mag2'].sum())}; spikes MAG1 "
+                f"{int((f.removed['mag1'] & ~f.saturated['mag1']).sum())}, MAG2 "
+                f"{int((f.removed['mag2'] & ~f.saturated['mag2']).sum())}"
+            ),
+            "dropped_packets": ", ".join(f"{k} {v}" for k, v in f.l0.dropped.items()) or "none",
+        }
+    )
     if file_id:
         attrs["id"] = file_id
     attrs.update(settings or {})
@@ -236,18 +243,27 @@ def preview(f: CorrectedFile) -> PlotSpec:
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN groups give NaN
         mean = np.nanmean(b, axis=1)
     t = f.tt[:n].reshape(-1, 8)[:, 0]
-    panels = [PlotPanel(series={f"B_{axis}_mag1": mean[:, k]}, ylabel=f"B {axis} [nT]",
-                        colors=[c]) for k, (axis, c) in
-              enumerate(zip(AXES, ("tab:blue", "tab:orange", "tab:green"), strict=True))]
+    panels = [
+        PlotPanel(series={f"B_{axis}_mag1": mean[:, k]}, ylabel=f"B {axis} [nT]", colors=[c])
+        for k, (axis, c) in enumerate(zip(AXES, ("tab:blue", "tab:orange", "tab:green"), strict=True))
+    ]
     title = f"Aditya-L1 MAG1 Level 1 (spacecraft frame)  {f.l0.stem}"
     return PlotSpec(time=t, panels=panels, title=title, size_px=(1200, 800))
 
 
-def l1_products(files: list[CorrectedFile], l1: ProductDefinition, l1_preview: ProductDefinition,
-                version: int, cfg: L1Config, email: str | None,
-                l1_meta: ProductDefinition | None = None, caldb_name: str = "",
-                remark: str = "first version", proposal_id: str | None = None,
-                settings: dict[str, str] | None = None) -> list[Product]:
+def l1_products(
+    files: list[CorrectedFile],
+    l1: ProductDefinition,
+    l1_preview: ProductDefinition,
+    version: int,
+    cfg: L1Config,
+    email: str | None,
+    l1_meta: ProductDefinition | None = None,
+    caldb_name: str = "",
+    remark: str = "first version",
+    proposal_id: str | None = None,
+    settings: dict[str, str] | None = None,
+) -> list[Product]:
     """One L1 netCDF, its ISSDC meta-file (when ``l1_meta`` is given) and one preview PNG per
     tar, named by the tar's stem."""
     products: list[Product] = []
@@ -256,23 +272,36 @@ def l1_products(files: list[CorrectedFile], l1: ProductDefinition, l1_preview: P
         fields = stem_fields(l1, f.l0.stem) or {}
         name = l1.filename.format(**fields, version=version)
         attrs = l1_attrs(f, version, cadence, email, settings, Path(name).stem)
-        products.append(Product(definition=l1, fields=fields,
-                                variables=l1_variables(f, cfg.error_nt), attrs=attrs,
-                                inputs=[f.l0.name]))
+        products.append(
+            Product(
+                definition=l1,
+                fields=fields,
+                variables=l1_variables(f, cfg.error_nt),
+                attrs=attrs,
+                inputs=[f.l0.name],
+            )
+        )
         if l1_meta is not None:
             good = ~(f.removed["mag1"] | f.removed["mag2"] | f.hk_missing)
             expected, missing = file_stats(f, cadence)
             meta = metafile.MetaInfo(
-                data_name=name, level="L1", version=version,
+                data_name=name,
+                level="L1",
+                version=version,
                 observation_ids=[str(fields.get("obsid", ""))],
-                start=iso_z(f.tt[0]), stop=iso_z(f.tt[-1]),
+                start=iso_z(f.tt[0]),
+                stop=iso_z(f.tt[-1]),
                 exposure_s=float(np.count_nonzero(good)) * cadence,
                 content_type="L1 MAG1 and MAG2 magnetic field, 128 ms, SCCS",
                 inputs=[f.l0.name] + ([caldb_name] if caldb_name else []),
-                software=f"magfw {__version__}", quality=quality_factor(missing),
-                remark=remark, proposal_id=proposal_id)
-            products.append(Product(definition=l1_meta, fields=fields,
-                                    payload_from=metafile.payload_from(meta)))
+                software=f"magfw {__version__}",
+                quality=quality_factor(missing),
+                remark=remark,
+                proposal_id=proposal_id,
+            )
+            products.append(
+                Product(definition=l1_meta, fields=fields, payload_from=metafile.payload_from(meta))
+            )
         products.append(Product(definition=l1_preview, fields=fields, plot=preview(f)))
     return products
 
@@ -285,8 +314,9 @@ def _caldb_input(ctx: UnitContext) -> InputFile:
     this output tree by ``magfw aditya calibrate rotations`` (level ``calibrate``)."""
     found = calibration.caldb_candidates(ctx)
     if not found:
-        raise MissingInputError(f"{ctx.archive.root}/{calibration.CALDB_DIR}",
-                                "no calibration database AL1_MAG_CALDB_Vnn.yaml")
+        raise MissingInputError(
+            f"{ctx.archive.root}/{calibration.CALDB_DIR}", "no calibration database AL1_MAG_CALDB_Vnn.yaml"
+        )
     return found[-1][1]
 
 
@@ -308,26 +338,30 @@ class L1:
             if fields is None or match is None or stem_date(fields) != ctx.day:
                 notes.append(f"{name}: not an L0 name of {ctx.day} (ignored)")
                 continue
-            files.append(InputFile.from_fetched(ctx.archive.get(name), "data",
-                                                f"V{match.group('version')}"))
+            files.append(InputFile.from_fetched(ctx.archive.get(name), "data", f"V{match.group('version')}"))
         if not files:
-            raise MissingInputError(f"{ctx.archive.root}/{folder}",
-                                    f"no L0 tar (<stem>_Vnn.tar) for {ctx.day}")
+            raise MissingInputError(
+                f"{ctx.archive.root}/{folder}", f"no L0 tar (<stem>_Vnn.tar) for {ctx.day}"
+            )
         cal = _caldb_input(ctx)
         return Inputs(
             files=[*files, cal],
-            calibration={"caldb": f"AL1_MAG_CALDB_{cal.version}",
-                         "processing": config.digest(config.PROCESSING)},
-            selection={"l0": "highest version of each stem dated the day",
-                       "caldb": "highest version (archive or this tree)",
-                       "packet_layout": config.digest(DEFAULT_LAYOUT)},
-            notes=notes)
+            calibration={
+                "caldb": f"AL1_MAG_CALDB_{cal.version}",
+                "processing": config.digest(config.PROCESSING),
+            },
+            selection={
+                "l0": "highest version of each stem dated the day",
+                "caldb": "highest version (archive or this tree)",
+                "packet_layout": config.digest(DEFAULT_LAYOUT),
+            },
+            notes=notes,
+        )
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> L1Raw:
         layout = load_layout()
-        files = [L0File(read_l0(f.path, f.name, layout), f.version or "V00")
-                 for f in inputs.by_role("data")]
+        files = [L0File(read_l0(f.path, f.name, layout), f.version or "V00") for f in inputs.by_role("data")]
         caldb = calibration.load_caldb(inputs.one("calibration").path)
         ctx.vectors += sum(2 * f.l0.obt.size for f in files)
         for f in files:
@@ -338,8 +372,9 @@ class L1:
     @hookimpl
     def calibrate(self, ctx: UnitContext, data: L1Raw) -> L1Calibrated:
         cfg = config.l1_config()
-        return L1Calibrated([calibrate_file(f, data.caldb, data.layout, cfg) for f in data.files],
-                            data.caldb.path.name)
+        return L1Calibrated(
+            [calibrate_file(f, data.caldb, data.layout, cfg) for f in data.files], data.caldb.path.name
+        )
 
     @hookimpl
     def correct(self, ctx: UnitContext, data: L1Calibrated) -> L1Corrected:
@@ -348,8 +383,16 @@ class L1:
 
     @hookimpl
     def write(self, ctx: UnitContext, data: L1Corrected) -> list[Product]:
-        return l1_products(data.files, ctx.product("l1"), ctx.product("l1_preview"),
-                           ctx.version, config.l1_config(), creator_email(),
-                           l1_meta=ctx.product("l1_meta"), caldb_name=data.caldb_name,
-                           remark=ctx.reason or "first version",
-                           proposal_id=aditya_setting("proposal_id"), settings=acdd_settings())
+        return l1_products(
+            data.files,
+            ctx.product("l1"),
+            ctx.product("l1_preview"),
+            ctx.version,
+            config.l1_config(),
+            creator_email(),
+            l1_meta=ctx.product("l1_meta"),
+            caldb_name=data.caldb_name,
+            remark=ctx.reason or "first version",
+            proposal_id=aditya_setting("proposal_id"),
+            settings=acdd_settings(),
+        )

@@ -73,17 +73,18 @@ GSM_DEFAULT = "fixed2000"
 GSM_TEXT = {
     "GSM": "GSM: X Earth->Sun, Z the IGRF-14 dipole axis of date perpendicular to X (magfw.frames)",
     spice.GSM_FIXED_FRAME: "GSM_FIXED2000: X Earth->Sun, Z the fixed IGRF 2000.0 dipole pole "
-                           "79.54N 288.43E of the public Aditya-L1 frames kernel (magfw.frames)",
+    "79.54N 288.43E of the public Aditya-L1 frames kernel (magfw.frames)",
 }
 #: What the file says of the GSM it does not use.
 GSM_OTHER = {
     "GSM": "the default --gsm-dipole fixed2000 gives GSM_FIXED2000 (fixed IGRF 2000.0 pole "
-           "79.54N 288.43E of the public Aditya-L1 frames kernel)",
-    spice.GSM_FIXED_FRAME: "the option --gsm-dipole igrf gives GSM with the IGRF-14 dipole axis "
-                           "of date",
+    "79.54N 288.43E of the public Aditya-L1 frames kernel)",
+    spice.GSM_FIXED_FRAME: "the option --gsm-dipole igrf gives GSM with the IGRF-14 dipole axis of date",
 }
-CALIBRATION_REASON = ("spacecraft rotation manoeuvre for calibration: data of calibration "
-                      "intervals are not disseminated (MAG manual section 7)")
+CALIBRATION_REASON = (
+    "spacecraft rotation manoeuvre for calibration: data of calibration "
+    "intervals are not disseminated (MAG manual section 7)"
+)
 
 # ------------------------------------------------------------------------------------- stages
 
@@ -206,8 +207,9 @@ def transform_day(data: L2Corrected, bin_s: float) -> L2Transformed:
     starts = bin_starts(s.t0, bin_s)
     centres = starts + (starts[1] - starts[0]) // 2
     et = time.tt2000_to_et(np.array([s.t0 - 600 * NS, s.t1 + 600 * NS]))
-    chosen = kernels.select_kernels(list(s.kernels), float(et[0]), float(et[1]),
-                                    bodies=[spice.SPACECRAFT], ck_ids=[spice.CK_ID])
+    chosen = kernels.select_kernels(
+        list(s.kernels), float(et[0]), float(et[1]), bodies=[spice.SPACECRAFT], ck_ids=[spice.CK_ID]
+    )
     gse = np.full(data.imf.shape, np.nan)
     gsm = np.full(data.imf.shape, np.nan)
     pos_gse = np.full((starts.size, 3), np.nan)
@@ -215,8 +217,7 @@ def transform_day(data: L2Corrected, bin_s: float) -> L2Transformed:
     in_day = (data.tt >= s.t0) & (data.tt < s.t1)
     with kernels.kernel_pool(chosen) as pool:
         covered = np.ones(data.tt.size, dtype=bool)
-        covered[in_day] = kernels.require_coverage(pool, spice.CK_ID, data.tt[in_day], kind="ck",
-                                                   flag=True)
+        covered[in_day] = kernels.require_coverage(pool, spice.CK_ID, data.tt[in_day], kind="ck", flag=True)
         use &= covered
         tt = data.tt[use]
         if tt.size:
@@ -224,14 +225,26 @@ def transform_day(data: L2Corrected, bin_s: float) -> L2Transformed:
             gsm[use] = frames.rotate(data.imf[use], tt, spice.FRAME, s.gsm_frame)
         has_pos = kernels.require_coverage(pool, spice.SPACECRAFT, centres, kind="spk", flag=True)
         if has_pos.any():
-            pos_gse[has_pos] = frames.positions(centres[has_pos], spice.SPACECRAFT, "GSE",
-                                                center="EARTH")
-            pos_gsm[has_pos] = frames.positions(centres[has_pos], spice.SPACECRAFT, s.gsm_frame,
-                                                center="EARTH")
+            pos_gse[has_pos] = frames.positions(centres[has_pos], spice.SPACECRAFT, "GSE", center="EARTH")
+            pos_gsm[has_pos] = frames.positions(
+                centres[has_pos], spice.SPACECRAFT, s.gsm_frame, center="EARTH"
+            )
     sccs = np.where(use[:, None], data.imf, np.nan)
     calibrating = gti.in_intervals(data.tt, s.calibration)
-    return L2Transformed(s, data.tt, gse, gsm, sccs, data.bad_gti, data.hk_missing, starts,
-                         pos_gse, pos_gsm, in_day & ~covered, calibrating)
+    return L2Transformed(
+        s,
+        data.tt,
+        gse,
+        gsm,
+        sccs,
+        data.bad_gti,
+        data.hk_missing,
+        starts,
+        pos_gse,
+        pos_gsm,
+        in_day & ~covered,
+        calibrating,
+    )
 
 
 def bin_runs(starts: np.ndarray, mask: np.ndarray, bin_ns: int) -> list[str]:
@@ -259,21 +272,31 @@ def average_day(data: L2Transformed, min_good_fraction: float) -> L2Averaged:
     means = []
     with np.errstate(invalid="ignore", divide="ignore"):
         for arr in (data.gse, data.gsm, data.sccs):
-            means.append(np.stack([np.bincount(gi, arr[good, k], nb) for k in range(3)],
-                                  1) / n[:, None])
+            means.append(np.stack([np.bincount(gi, arr[good, k], nb) for k in range(3)], 1) / n[:, None])
     nominal = bin_ns / 1e9 / CADENCE_S
     no_att = np.bincount(idx[inside & data.no_attitude], minlength=nb) > 0
     no_pos = np.isnan(data.pos_gse).any(axis=1)
     cal = np.bincount(idx[inside & data.calibrating], minlength=nb) > 0
     cal |= gti.in_intervals(starts, data.setup.calibration) | gti.in_intervals(
-        starts + bin_ns - 1, data.setup.calibration)
+        starts + bin_ns - 1, data.setup.calibration
+    )
     for m in means:
         m[cal] = np.nan  # nothing of a calibration interval is disseminated
     flag = (n >= min_good_fraction * nominal) & ~no_pos & ~cal
-    return L2Averaged(data.setup, starts, means[0], means[1], means[2], data.pos_gse,
-                      data.pos_gsm, np.where(cal, 0, n), flag,
-                      bin_runs(starts, no_att & ~flag, bin_ns), bin_runs(starts, no_pos, bin_ns),
-                      bin_runs(starts, cal, bin_ns))
+    return L2Averaged(
+        data.setup,
+        starts,
+        means[0],
+        means[1],
+        means[2],
+        data.pos_gse,
+        data.pos_gsm,
+        np.where(cal, 0, n),
+        flag,
+        bin_runs(starts, no_att & ~flag, bin_ns),
+        bin_runs(starts, no_pos, bin_ns),
+        bin_runs(starts, cal, bin_ns),
+    )
 
 
 def qualify(data: L2Averaged) -> L2Qualified:
@@ -295,8 +318,9 @@ def l2_variables(b: L2Averaged, error_nt: float) -> dict[str, np.ndarray]:
             variables[f"B{c}_{frame}"] = _f32(field[frame][:, k])
     for frame in ("gse", "gsm"):
         for k, c in enumerate("xyz"):
-            variables[f"B{c}_{frame}_error"] = np.where(np.isnan(field[frame][:, k]), np.nan,
-                                                        error_nt).astype(np.float32)
+            variables[f"B{c}_{frame}_error"] = np.where(
+                np.isnan(field[frame][:, k]), np.nan, error_nt
+            ).astype(np.float32)
     for frame in ("gse", "gsm"):
         for k, c in enumerate("xyz"):
             variables[f"{c}_{frame}"] = _f32(position[frame][:, k])
@@ -305,36 +329,47 @@ def l2_variables(b: L2Averaged, error_nt: float) -> dict[str, np.ndarray]:
         for k, c in enumerate("xyz"):
             variables[f"B{c}_{frame}"] = _f32(field[frame][:, k])
         for k, c in enumerate("xyz"):
-            variables[f"B{c}_{frame}_error"] = np.where(np.isnan(field[frame][:, k]), np.nan,
-                                                        error_nt).astype(np.float32)
+            variables[f"B{c}_{frame}_error"] = np.where(
+                np.isnan(field[frame][:, k]), np.nan, error_nt
+            ).astype(np.float32)
     return variables
 
 
-def l2_attrs(data: L2Qualified, version: int, email: str | None,
-             settings: dict[str, str] | None = None, file_id: str | None = None
-             ) -> dict[str, object]:
+def l2_attrs(
+    data: L2Qualified,
+    version: int,
+    email: str | None,
+    settings: dict[str, str] | None = None,
+    file_id: str | None = None,
+) -> dict[str, object]:
     """The per-file global attributes (creator_email, naming_authority, institution and
     license only when configured: ``settings``)."""
     b = data.bins
     attrs = coverage_attrs(b.start.size, b.start[0], b.start[-1], version, email)
-    attrs.update({
-        "missing_data_percentage": round(data.missing_percent, 3),
-        "time_stamp": "start of each 10-s bin [t, t + 10 s); positions at the bin centre",
-        "gsm_dipole": "fixed2000" if b.setup.gsm_frame == spice.GSM_FIXED_FRAME else "igrf",
-        "gsm_definition": GSM_TEXT[b.setup.gsm_frame],
-        "gsm_alternative": GSM_OTHER[b.setup.gsm_frame],
-        "dual_magnetometer": "B_IMF = (q B_MAG1 - B_MAG2) / (q - 1), q = (6 m / 3 m)^3 = 8 "
-                             "(centre dipole, r^-3)",
-        "attitude_gaps": b.attitude_gaps or ["none"],
-        "ephemeris_gaps": b.ephemeris_gaps or ["none"],
-        "calibration_intervals": b.calibration or ["none"],
-    })
+    attrs.update(
+        {
+            "missing_data_percentage": round(data.missing_percent, 3),
+            "time_stamp": "start of each 10-s bin [t, t + 10 s); positions at the bin centre",
+            "gsm_dipole": "fixed2000" if b.setup.gsm_frame == spice.GSM_FIXED_FRAME else "igrf",
+            "gsm_definition": GSM_TEXT[b.setup.gsm_frame],
+            "gsm_alternative": GSM_OTHER[b.setup.gsm_frame],
+            "dual_magnetometer": "B_IMF = (q B_MAG1 - B_MAG2) / (q - 1), q = (6 m / 3 m)^3 = 8 "
+            "(centre dipole, r^-3)",
+            "attitude_gaps": b.attitude_gaps or ["none"],
+            "ephemeris_gaps": b.ephemeris_gaps or ["none"],
+            "calibration_intervals": b.calibration or ["none"],
+        }
+    )
     if b.attitude_gaps:
-        attrs["attitude_gaps_note"] = ("bins flagged 0: the attitude kernel (CK) does not cover "
-                                       "their samples, so they cannot be rotated to GSE/GSM")
+        attrs["attitude_gaps_note"] = (
+            "bins flagged 0: the attitude kernel (CK) does not cover "
+            "their samples, so they cannot be rotated to GSE/GSM"
+        )
     if b.ephemeris_gaps:
-        attrs["ephemeris_gaps_note"] = ("bins flagged 0: the ephemeris kernel (SPK) does not "
-                                        "cover them, so the spacecraft position is missing")
+        attrs["ephemeris_gaps_note"] = (
+            "bins flagged 0: the ephemeris kernel (SPK) does not "
+            "cover them, so the spacecraft position is missing"
+        )
     if b.calibration:
         attrs["calibration_intervals_note"] = "bins left out (fill, flag 0): " + CALIBRATION_REASON
     if file_id:
@@ -348,11 +383,15 @@ def outreach(b: L2Averaged, version: int, qf: int, missing: float, simulated: bo
     v = np.where(b.flag[:, None], b.gse, np.nan)
     mag = np.linalg.norm(v, axis=1)
     colors = ("tab:blue", "tab:orange", "tab:green")
-    panels = [PlotPanel(series={f"B{c} GSE": v[:, k]}, ylabel=f"B{c} GSE [nT]", colors=[col])
-              for k, (c, col) in enumerate(zip("xyz", colors, strict=True))]
+    panels = [
+        PlotPanel(series={f"B{c} GSE": v[:, k]}, ylabel=f"B{c} GSE [nT]", colors=[col])
+        for k, (c, col) in enumerate(zip("xyz", colors, strict=True))
+    ]
     panels.append(PlotPanel(series={"|B|": mag}, ylabel="|B| [nT]", colors=["black"]))
-    title = (f"Aditya-L1 MAG  interplanetary magnetic field (GSE, 10-s)  {b.setup.day:%Y-%m-%d}  "
-             f"V{version:02d}   quality {qf}/10, {missing:.1f} % bad or missing")
+    title = (
+        f"Aditya-L1 MAG  interplanetary magnetic field (GSE, 10-s)  {b.setup.day:%Y-%m-%d}  "
+        f"V{version:02d}   quality {qf}/10, {missing:.1f} % bad or missing"
+    )
     if simulated:
         title += "   SIMULATED"
     return PlotSpec(time=b.start + 5 * NS, panels=panels, title=title, size_px=(1200, 900))
@@ -376,8 +415,7 @@ def find_l1(ctx: UnitContext) -> list[FoundProduct]:
     the day before, whose tar may run past midnight), sorted by path."""
     found: list[FoundProduct] = []
     for day in (ctx.day - timedelta(days=1), ctx.day):
-        found += ctx.newest_products(ctx.mission.id, "l1", yy=day.year % 100,
-                                     doy=day.timetuple().tm_yday)
+        found += ctx.newest_products(ctx.mission.id, "l1", yy=day.year % 100, doy=day.timetuple().tm_yday)
     t0, t1 = time.tt2000_to_unix(np.asarray(time.day_bounds_tt2000(ctx.day.isoformat())))
     out = []
     for f in sorted(found, key=lambda f: f.rel):
@@ -395,26 +433,38 @@ def kernel_inputs(ctx: UnitContext, gsm_frame: str) -> tuple[list[InputFile], di
         folder = spice.DIRS[kind]
         names = spice.candidates_for(ctx.archive.list(folder), ctx.day)
         parsed = [(n, m) for n in names if (m := spice.NAME.match(n)) is not None]
-        best = {k: (int(m.group("version")), n) for k, (n, m) in highest(
-            parsed, key=lambda nm: (nm[1].group("start"), nm[1].group("end")),
-            version=lambda nm: int(nm[1].group("version")), tie=lambda nm: nm[0]).items()}
+        best = {
+            k: (int(m.group("version")), n)
+            for k, (n, m) in highest(
+                parsed,
+                key=lambda nm: (nm[1].group("start"), nm[1].group("end")),
+                version=lambda nm: int(nm[1].group("version")),
+                tie=lambda nm: nm[0],
+            ).items()
+        }
         if not best:
             what = "ephemeris SPK al1_eph_*.bsp" if kind == "spk" else "attitude CK al1_att_*.bc"
             raise MissingInputError(f"{ctx.archive.root}/{folder}", f"no {what} for {ctx.day}")
-        by_kind[kind] = [InputFile.from_fetched(ctx.archive.get(f"{folder}/{n}"), "kernel", f"v{v}")
-                         for v, n in best.values()]
-    sclks = {int(m.group("version")): n for n in ctx.archive.list(spice.DIRS["sclk"])
-             if (m := spice.SCLK_NAME.match(n))}
+        by_kind[kind] = [
+            InputFile.from_fetched(ctx.archive.get(f"{folder}/{n}"), "kernel", f"v{v}")
+            for v, n in best.values()
+        ]
+    sclks = {
+        int(m.group("version")): n
+        for n in ctx.archive.list(spice.DIRS["sclk"])
+        if (m := spice.SCLK_NAME.match(n))
+    }
     if not sclks:
-        raise MissingInputError(f"{ctx.archive.root}/{spice.DIRS['sclk']}",
-                                "no spacecraft clock kernel al1_sclk_vX.tsc")
+        raise MissingInputError(
+            f"{ctx.archive.root}/{spice.DIRS['sclk']}", "no spacecraft clock kernel al1_sclk_vX.tsc"
+        )
     v = max(sclks)
-    by_kind["sclk"] = [InputFile.from_fetched(ctx.archive.get(f"{spice.DIRS['sclk']}/{sclks[v]}"),
-                                              "kernel", f"v{v}")]
+    by_kind["sclk"] = [
+        InputFile.from_fetched(ctx.archive.get(f"{spice.DIRS['sclk']}/{sclks[v]}"), "kernel", f"v{v}")
+    ]
     by_kind["fk"] = [InputFile.from_path(spice.FK_PATH, "kernel", "v01")]
     if gsm_frame == spice.GSM_FIXED_FRAME:
-        by_kind["fk"].append(ctx.shipped_input("magfw_aditya", spice.GSM_FK, role="kernel",
-                                               version="v01"))
+        by_kind["fk"].append(ctx.shipped_input("magfw_aditya", spice.GSM_FK, role="kernel", version="v01"))
     files = [f for kind in ("spk", "ck", "sclk", "fk") for f in by_kind[kind]]
     return files, {kind: ", ".join(f.name for f in fs) for kind, fs in by_kind.items()}
 
@@ -445,8 +495,11 @@ def ops_input(ctx: UnitContext) -> list[InputFile]:
         return []
     name = best["AL1_MAG_CALIBRATION_OPS"]
     m = calops.OPS_PATTERN.search(name)
-    return [InputFile.from_fetched(ctx.archive.get(f"{calops.OPS_DIR}/{name}"), "operations",
-                                   f"V{m.group('version')}" if m else None)]
+    return [
+        InputFile.from_fetched(
+            ctx.archive.get(f"{calops.OPS_DIR}/{name}"), "operations", f"V{m.group('version')}" if m else None
+        )
+    ]
 
 
 def gsm_frame(ctx: UnitContext) -> str:
@@ -465,8 +518,10 @@ class L2:
         found = find_l1(ctx)
         if not found:
             prev = ctx.day - timedelta(days=1)
-            raise MissingInputError(ctx.out_dir, f"no L1 file touches {ctx.day}: run 'magfw run "
-                                                 f"aditya l1 {prev}..{ctx.day}' first")
+            raise MissingInputError(
+                ctx.out_dir,
+                f"no L1 file touches {ctx.day}: run 'magfw run aditya l1 {prev}..{ctx.day}' first",
+            )
         files = [ctx.product_input(f, "l1") for f in found]
         kernel_files, kernel_set = kernel_inputs(ctx, gsm_frame(ctx))
         ops = ops_input(ctx)
@@ -474,12 +529,18 @@ class L2:
             files=files + kernel_files + ops,
             # the caldb versions the L1 inputs were made with: a new calibration is a major
             # revision of L2 too (MAG manual 10)
-            calibration={"processing": config.digest(config.PROCESSING),
-                         "l1_caldb": ", ".join(l1_caldbs(files)) or "unknown"},
+            calibration={
+                "processing": config.digest(config.PROCESSING),
+                "l1_caldb": ", ".join(l1_caldbs(files)) or "unknown",
+            },
             kernels=kernel_set,
-            selection={"l1": "newest version of each L1 file touching the day",
-                       "spk_ck": "highest version of each monthly kernel covering the day",
-                       "sclk": "highest version", "operations": "highest version"})
+            selection={
+                "l1": "newest version of each L1 file touching the day",
+                "spk_ck": "highest version of each monthly kernel covering the day",
+                "sclk": "highest version",
+                "operations": "highest version",
+            },
+        )
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> L2Read:
@@ -490,8 +551,10 @@ class L2:
             d = read_netcdf(f.path)
             try:
                 tt = np.asarray(time.tt2000_from_unix(d.variables["time"]), dtype=np.int64)
-                b = {s: np.stack([d.variables[f"B_{a}_{s}"] for a in AXES], 1).astype(np.float64)
-                     for s in SENSORS}
+                b = {
+                    s: np.stack([d.variables[f"B_{a}_{s}"] for a in AXES], 1).astype(np.float64)
+                    for s in SENSORS
+                }
             except KeyError as exc:
                 raise InputError(f.path, f"not an Aditya L1 file: variable {exc} missing") from exc
             sel = (tt >= lo) & (tt < hi)
@@ -507,11 +570,22 @@ class L2:
         keep = np.r_[True, np.diff(tt) > 0]  # overlapping files: first wins
         ctx.vectors += 2 * int(keep.sum())
         ops = [m for f in inputs.by_role("operations") for m in calops.load_ops(f.path)]
-        setup = DaySetup(ctx.day, t0, t1, tuple(inputs.files),
-                         tuple(f.path for f in inputs.by_role("kernel")), gsm_frame(ctx),
-                         calops.intervals(ops))
-        return L2Read(setup, tt[keep], np.concatenate(b1s)[order][keep],
-                      np.concatenate(b2s)[order][keep], np.concatenate(gaps))
+        setup = DaySetup(
+            ctx.day,
+            t0,
+            t1,
+            tuple(inputs.files),
+            tuple(f.path for f in inputs.by_role("kernel")),
+            gsm_frame(ctx),
+            calops.intervals(ops),
+        )
+        return L2Read(
+            setup,
+            tt[keep],
+            np.concatenate(b1s)[order][keep],
+            np.concatenate(b2s)[order][keep],
+            np.concatenate(gaps),
+        )
 
     @hookimpl
     def correct(self, ctx: UnitContext, data: L2Read) -> L2Corrected:
@@ -542,27 +616,46 @@ class L2:
         remark = ctx.reason or "first version"
         if b.calibration:
             remark += "; " + CALIBRATION_REASON
-        xml = l2_metadata_xml(product_name=name, version=ctx.version, day=b.setup.day,
-                              quality_factor=qf, missing_percent=missing, remarks=remark,
-                              software=f"magfw {__version__}", gsm=gsm,
-                              simulated=ctx.simulated, inputs=b.setup.inputs)
+        xml = l2_metadata_xml(
+            product_name=name,
+            version=ctx.version,
+            day=b.setup.day,
+            quality_factor=qf,
+            missing_percent=missing,
+            remarks=remark,
+            software=f"magfw {__version__}",
+            gsm=gsm,
+            simulated=ctx.simulated,
+            inputs=b.setup.inputs,
+        )
         l1_names = [f.name for f in b.setup.inputs if f.role == "l1"]
         meta = metafile.MetaInfo(
-            data_name=name, level="L2", version=ctx.version,
+            data_name=name,
+            level="L2",
+            version=ctx.version,
             observation_ids=[obs for n in l1_names if (obs := l1_obsid(ctx, n))],
-            start=iso_z(b.start[0]), stop=iso_z(b.start[-1]),
+            start=iso_z(b.start[0]),
+            stop=iso_z(b.start[-1]),
             exposure_s=float(np.count_nonzero(b.flag)) * float(b.start[1] - b.start[0]) / NS,
             content_type="L2 interplanetary magnetic field, 10 s, GSE, GSM and SCCS",
-            inputs=[f.name for f in b.setup.inputs], software=f"magfw {__version__}",
-            quality=qf, remark=remark, proposal_id=aditya_setting("proposal_id"))
+            inputs=[f.name for f in b.setup.inputs],
+            software=f"magfw {__version__}",
+            quality=qf,
+            remark=remark,
+            proposal_id=aditya_setting("proposal_id"),
+        )
         return [
-            Product(definition=d, variables=l2_variables(b, config.l2_config().error_nt),
-                    attrs=l2_attrs(data, ctx.version, creator_email(), acdd_settings(),
-                                   Path(name).stem)),
+            Product(
+                definition=d,
+                variables=l2_variables(b, config.l2_config().error_nt),
+                attrs=l2_attrs(data, ctx.version, creator_email(), acdd_settings(), Path(name).stem),
+            ),
             Product(definition=ctx.product("l2_meta"), payload_from=metafile.payload_from(meta)),
             Product(definition=ctx.product("l2_metadata"), payload=xml),
-            Product(definition=ctx.product("l2_outreach"),
-                    plot=outreach(b, ctx.version, qf, missing, ctx.simulated)),
+            Product(
+                definition=ctx.product("l2_outreach"),
+                plot=outreach(b, ctx.version, qf, missing, ctx.simulated),
+            ),
         ]
 
 

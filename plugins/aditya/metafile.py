@@ -53,24 +53,39 @@ import h5py
 #: Table 3 of the ASPEX-SWIS user manual (section 7) as written here: element names by group,
 #: in order. ``proposal_id`` is left out when not configured.
 FIELDS: dict[str, tuple[str, ...]] = {
-    "identification_details": ("mission", "payload_name", "payload_description", "proposal_id",
-                               "observation_id", "version"),
+    "identification_details": (
+        "mission",
+        "payload_name",
+        "payload_description",
+        "proposal_id",
+        "observation_id",
+        "version",
+    ),
     "observation_details": ("start_date_time", "stop_date_time", "exposure_time"),
-    "file_details": ("file_name", "file_size", "md5_checksum", "creation_date", "content_type",
-                     "input_files"),
-    "processing_details": ("software_version", "level", "quality_assessment",
-                           "quality_description"),
+    "file_details": (
+        "file_name",
+        "file_size",
+        "md5_checksum",
+        "creation_date",
+        "content_type",
+        "input_files",
+    ),
+    "processing_details": ("software_version", "level", "quality_assessment", "quality_description"),
     "remarks": ("file_type", "remark"),
 }
 MISSION = "Aditya-L1"
 PAYLOAD = "MAG"
-PAYLOAD_DESCRIPTION = ("Magnetometer (MAG) of Aditya-L1: two identical tri-axial fluxgate "
-                       "magnetometers on a boom, MAG1 at 6 m and MAG2 at 3 m from the spacecraft, "
-                       "measuring the interplanetary magnetic field at L1")
+PAYLOAD_DESCRIPTION = (
+    "Magnetometer (MAG) of Aditya-L1: two identical tri-axial fluxgate "
+    "magnetometers on a boom, MAG1 at 6 m and MAG2 at 3 m from the spacecraft, "
+    "measuring the interplanetary magnetic field at L1"
+)
 #: Table 4 of the MAG manual: quality level -> description.
-TABLE4 = {10: "Very good quality; < 10 % bad/missing samples",
-          9: "Good quality; 10 - 25 % bad/missing samples",
-          8: "Average quality; 25 - 50 % bad/missing samples"}
+TABLE4 = {
+    10: "Very good quality; < 10 % bad/missing samples",
+    9: "Good quality; 10 - 25 % bad/missing samples",
+    8: "Average quality; 25 - 50 % bad/missing samples",
+}
 POOR = "Poor quality; > 50 % bad samples"
 
 
@@ -120,8 +135,11 @@ def created_of(path: Path) -> str:
 
 def metafile_xml(info: MetaInfo, data_path: Path) -> bytes:
     """The meta-file of the staged data file ``data_path`` (UTF-8 XML)."""
-    root = ET.Element("metafile", standard="ISSDC Aditya-L1 meta-file",
-                      reference="ASPEX-SWIS user manual section 7, Table 3")
+    root = ET.Element(
+        "metafile",
+        standard="ISSDC Aditya-L1 meta-file",
+        reference="ASPEX-SWIS user manual section 7, Table 3",
+    )
     ident = ET.SubElement(root, "identification_details")
     ET.SubElement(ident, "mission").text = MISSION
     ET.SubElement(ident, "payload_name").text = PAYLOAD
@@ -158,6 +176,8 @@ def metafile_xml(info: MetaInfo, data_path: Path) -> bytes:
 
 def payload_from(info: MetaInfo) -> Callable[[Mapping[str, Path]], bytes]:
     """For ``Product.payload_from``: the meta-file of the data file staged before it."""
+
     def make(staged: Mapping[str, Path]) -> bytes:
         return metafile_xml(info, staged[info.data_name])
+
     return make

@@ -83,16 +83,14 @@ class Monitored:
     days: list[DayEstimate]
 
 
-def quiet_mask(tt: np.ndarray, b1: np.ndarray, b2: np.ndarray, hk_missing: np.ndarray
-               ) -> np.ndarray:
+def quiet_mask(tt: np.ndarray, b1: np.ndarray, b2: np.ndarray, hk_missing: np.ndarray) -> np.ndarray:
     """Samples that are present, have housekeeping, pass the GTI ratio test and lie where the
     dual-magnetometer IMF is quiet."""
     cfg = config.l2_config()
     ts = (tt - tt[0]) / 1e9
     present = np.isfinite(b1).all(axis=1) & np.isfinite(b2).all(axis=1)
     bad = gti.ratio_flags(ts, b1, b2, cfg.gti, CADENCE_S)
-    imf, _ = dualmag.remove_spacecraft_field(b1, b2, dualmag.ratio(cfg.r_mag1_m, cfg.r_mag2_m,
-                                                                    cfg.exponent))
+    imf, _ = dualmag.remove_spacecraft_field(b1, b2, dualmag.ratio(cfg.r_mag1_m, cfg.r_mag2_m, cfg.exponent))
     n = max(3, int(QUIET_WINDOW_S / CADENCE_S))
     mean = boxcar(imf, n)
     var = boxcar(imf**2, n) - mean**2
@@ -118,8 +116,7 @@ def estimate_day(d: DayData) -> DayEstimate | None:
     n = max(3, int(HIGHPASS_S / BLOCK_S))
     hp1, hp2 = m1 - boxcar(m1, n), m2 - boxcar(m2, n)
     ok = np.isfinite(hp1).all(axis=1) & np.isfinite(hp2).all(axis=1)
-    gain = np.array([np.sum(hp1[ok, k] * hp2[ok, k]) / np.sum(hp1[ok, k] ** 2)
-                     for k in range(3)])
+    gain = np.array([np.sum(hp1[ok, k] * hp2[ok, k]) / np.sum(hp1[ok, k] ** 2) for k in range(3)])
     return DayEstimate(d.day, int(q.sum()), diff, gain)
 
 
@@ -129,8 +126,7 @@ def trend(days: list[DayEstimate], values: np.ndarray) -> list[float]:
         return [0.0, 0.0, 0.0]
     x = np.array([d.day.toordinal() for d in days], dtype=float)
     x -= x.mean()
-    return [float(np.sum(x * (values[:, k] - values[:, k].mean())) / np.sum(x**2))
-            for k in range(3)]
+    return [float(np.sum(x * (values[:, k] - values[:, k].mean())) / np.sum(x**2)) for k in range(3)]
 
 
 def report(data: Monitored) -> dict[str, object]:
@@ -141,35 +137,46 @@ def report(data: Monitored) -> dict[str, object]:
     return {
         "month": data.month,
         "method": "quiet samples (GTI, housekeeping, dual-magnetometer IMF std < "
-                  f"{QUIET_STD_NT} nT over {QUIET_WINDOW_S:.0f} s); differential offset = median "
-                  "B_MAG1 - B_MAG2 (SCCS); gain ratio = slope of MAG2 on MAG1 fluctuations "
-                  f"({BLOCK_S} s means, {HIGHPASS_S:.0f}-s high-pass) (magfw_aditya.monitor)",
+        f"{QUIET_STD_NT} nT over {QUIET_WINDOW_S:.0f} s); differential offset = median "
+        "B_MAG1 - B_MAG2 (SCCS); gain ratio = slope of MAG2 on MAG1 fluctuations "
+        f"({BLOCK_S} s means, {HIGHPASS_S:.0f}-s high-pass) (magfw_aditya.monitor)",
         "axes": list(AXES),
-        "days": {d.day.isoformat(): {
-            "quiet_samples": d.quiet,
-            "differential_offset_nT": [round(float(x), 4) for x in d.diff_offset],
-            "gain_ratio_mag2_mag1": [round(float(x), 5) for x in d.gain_ratio]} for d in days},
+        "days": {
+            d.day.isoformat(): {
+                "quiet_samples": d.quiet,
+                "differential_offset_nT": [round(float(x), 4) for x in d.diff_offset],
+                "gain_ratio_mag2_mag1": [round(float(x), 5) for x in d.gain_ratio],
+            }
+            for d in days
+        },
         "trend": {
             "differential_offset_nT_per_day": [round(x, 5) for x in trend(days, diff)],
             "gain_ratio_per_day": [round(x, 6) for x in trend(days, gain)],
-            "largest_day_to_day_offset_step_nT": [round(float(x), 4) for x in
-                                                  (steps.max(axis=0) if steps.size else
-                                                   np.zeros(3))],
+            "largest_day_to_day_offset_step_nT": [
+                round(float(x), 4) for x in (steps.max(axis=0) if steps.size else np.zeros(3))
+            ],
         },
     }
 
 
 def plot(data: Monitored, simulated: bool) -> PlotSpec:
     days = data.days
-    t = np.array([int(time.tt2000_from_iso(np.array([f"{d.day}T12:00:00"]))[0]) for d in days],
-                 dtype=np.int64)
+    t = np.array(
+        [int(time.tt2000_from_iso(np.array([f"{d.day}T12:00:00"]))[0]) for d in days], dtype=np.int64
+    )
     diff = np.array([d.diff_offset for d in days])
     gain = np.array([d.gain_ratio for d in days])
     colors = ["tab:blue", "tab:orange", "tab:green"]
-    panels = [PlotPanel(series={f"{a}": diff[:, k] for k, a in enumerate(AXES)},
-                        ylabel="B1 - B2 quiet median [nT]", colors=colors),
-              PlotPanel(series={f"{a}": gain[:, k] for k, a in enumerate(AXES)},
-                        ylabel="gain MAG2/MAG1", colors=colors)]
+    panels = [
+        PlotPanel(
+            series={f"{a}": diff[:, k] for k, a in enumerate(AXES)},
+            ylabel="B1 - B2 quiet median [nT]",
+            colors=colors,
+        ),
+        PlotPanel(
+            series={f"{a}": gain[:, k] for k, a in enumerate(AXES)}, ylabel="gain MAG2/MAG1", colors=colors
+        ),
+    ]
     title = f"Aditya-L1 MAG quiet-time monitoring {data.month}"
     if simulated:
         title += "   SIMULATED"
@@ -186,13 +193,14 @@ class Monitor:
         found = []
         for k in range(n):
             day = first + timedelta(days=k)
-            found += ctx.newest_products(ctx.mission.id, "l1", yy=day.year % 100,
-                                         doy=day.timetuple().tm_yday)
+            found += ctx.newest_products(ctx.mission.id, "l1", yy=day.year % 100, doy=day.timetuple().tm_yday)
         if not found:
             return Inputs(skip_reason=f"no L1 of {first:%Y-%m} in the output tree")
-        return Inputs(files=[ctx.product_input(f, "l1") for f in found],
-                      calibration={"processing": config.digest(config.PROCESSING)},
-                      selection={"l1": "newest version of each L1 file of the month"})
+        return Inputs(
+            files=[ctx.product_input(f, "l1") for f in found],
+            calibration={"processing": config.digest(config.PROCESSING)},
+            selection={"l1": "newest version of each L1 file of the month"},
+        )
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> MonitorRead:
@@ -207,22 +215,28 @@ class Monitor:
                 arr = np.stack([d.variables[f"B_{a}_{s}"] for a in AXES], 1).astype(float)
                 arr[arr == FILL] = np.nan
                 b[s] = arr
-            hk = gti.in_intervals(tt, hk_intervals(d.global_attrs.get("housekeeping_gaps",
-                                                                      "none"), f.path))
+            hk = gti.in_intervals(tt, hk_intervals(d.global_attrs.get("housekeeping_gaps", "none"), f.path))
             days = time.utc_day_of(tt)
             for day in np.unique(days):
                 sel = days == day
                 by_day.setdefault(day.astype(object), []).append(
-                    (tt[sel], b["mag1"][sel], b["mag2"][sel], hk[sel]))
+                    (tt[sel], b["mag1"][sel], b["mag2"][sel], hk[sel])
+                )
             ctx.vectors += 2 * tt.size
         out = []
         for day in sorted(by_day):
             parts = by_day[day]
             tt = np.concatenate([p[0] for p in parts])
             o = np.argsort(tt, kind="stable")
-            out.append(DayData(day, tt[o], np.concatenate([p[1] for p in parts])[o],
-                               np.concatenate([p[2] for p in parts])[o],
-                               np.concatenate([p[3] for p in parts])[o]))
+            out.append(
+                DayData(
+                    day,
+                    tt[o],
+                    np.concatenate([p[1] for p in parts])[o],
+                    np.concatenate([p[2] for p in parts])[o],
+                    np.concatenate([p[3] for p in parts])[o],
+                )
+            )
         return MonitorRead(f"{ctx.day:%Y-%m}", out)
 
     @hookimpl
@@ -241,8 +255,5 @@ class Monitor:
         text = yaml.safe_dump(report(data), sort_keys=False, width=100)
         out = [Product(definition=ctx.product("monitoring"), payload=text.encode())]
         if data.days:
-            out.append(Product(definition=ctx.product("monitoring_plot"),
-                               plot=plot(data, ctx.simulated)))
+            out.append(Product(definition=ctx.product("monitoring_plot"), plot=plot(data, ctx.simulated)))
         return out
-
-

@@ -55,8 +55,9 @@ class PacketType:
     @functools.cached_property
     def dtype(self) -> np.dtype:
         bo = ">" if self.byte_order == "big" else "<"
-        return np.dtype([(f.name, bo + f.type, f.shape) if f.shape else (f.name, bo + f.type)
-                         for f in self.fields])
+        return np.dtype(
+            [(f.name, bo + f.type, f.shape) if f.shape else (f.name, bo + f.type) for f in self.fields]
+        )
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -101,10 +102,16 @@ def _field(raw: dict[str, Any], where: str) -> Field:
         raise DefinitionError(where, f"field {raw.get('name')!r}: bad or missing type") from exc
     bits = {k: (int(v[0]), int(v[1])) for k, v in (raw.get("bits") or {}).items()}
     conv = raw.get("conversion") or {}
-    return Field(name=str(raw["name"]), type=str(raw["type"]), shape=tuple(raw.get("shape") or ()),
-                 bits=bits, expect=raw.get("expect"), checksum=raw.get("checksum"),
-                 poly=tuple(float(c) for c in conv["poly"]) if "poly" in conv else None,
-                 units=str(raw.get("units", "")))
+    return Field(
+        name=str(raw["name"]),
+        type=str(raw["type"]),
+        shape=tuple(raw.get("shape") or ()),
+        bits=bits,
+        expect=raw.get("expect"),
+        checksum=raw.get("checksum"),
+        poly=tuple(float(c) for c in conv["poly"]) if "poly" in conv else None,
+        units=str(raw.get("units", "")),
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -122,8 +129,9 @@ def load_layout(path: str | Path = DEFAULT_LAYOUT) -> Layout:
         extra = {k: v for k, v in p.items() if k not in ("fields", "length")}
         pt = PacketType(name, int(p["length"]), fields, bo, extra)
         if pt.dtype.itemsize != pt.length:
-            raise DefinitionError(path, f"packet {name}: fields add up to {pt.dtype.itemsize} "
-                                        f"bytes, length says {pt.length}")
+            raise DefinitionError(
+                path, f"packet {name}: fields add up to {pt.dtype.itemsize} bytes, length says {pt.length}"
+            )
         packets[name] = pt
     return Layout(path, packets, raw["obt"], raw.get("time_correlation", {}))
 
@@ -151,8 +159,7 @@ def bit_value(pt: PacketType, rec: np.ndarray, sub: str) -> np.ndarray:
     owner = pt.bit_owner(sub)
     first, width = owner.bits[sub]
     word = rec[owner.name].astype(np.uint64)
-    return ((word >> np.uint64(owner.nbits - first - width)) & np.uint64((1 << width) - 1)
-            ).astype(np.int64)
+    return ((word >> np.uint64(owner.nbits - first - width)) & np.uint64((1 << width) - 1)).astype(np.int64)
 
 
 def engineering(pt: PacketType, rec: np.ndarray, name: str) -> np.ndarray:
@@ -171,8 +178,9 @@ def decode(pt: PacketType, blob: bytes, where: str | Path) -> Decoded:
     if len(blob) == 0:
         raise InputError(where, f"empty {pt.name} packet file")
     if len(blob) % pt.length:
-        raise InputError(where, f"truncated: {len(blob)} bytes is not a whole number of "
-                                f"{pt.length}-byte {pt.name} packets")
+        raise InputError(
+            where, f"truncated: {len(blob)} bytes is not a whole number of {pt.length}-byte {pt.name} packets"
+        )
     packed = np.frombuffer(blob, dtype=np.uint8).reshape(-1, pt.length)
     rec = packed.view(pt.dtype).reshape(-1)
     good = np.ones(rec.size, dtype=bool)
@@ -193,8 +201,7 @@ def decode(pt: PacketType, blob: bytes, where: str | Path) -> Decoded:
             dropped[f.name] = n
         good &= ~bad
     if not good.any():
-        raise InputError(where, f"no valid {pt.name} packet among {rec.size} "
-                                f"(failed: {', '.join(dropped)})")
+        raise InputError(where, f"no valid {pt.name} packet among {rec.size} (failed: {', '.join(dropped)})")
     return Decoded(rec[good], dropped)
 
 
@@ -225,5 +232,15 @@ def encode(pt: PacketType, values: Mapping[str, ArrayLike], n: int) -> bytes:
     return rec.tobytes()
 
 
-__all__ = ["DEFAULT_LAYOUT", "Decoded", "Field", "Layout", "PacketType", "bit_value", "decode",
-           "encode", "engineering", "load_layout"]
+__all__ = [
+    "DEFAULT_LAYOUT",
+    "Decoded",
+    "Field",
+    "Layout",
+    "PacketType",
+    "bit_value",
+    "decode",
+    "encode",
+    "engineering",
+    "load_layout",
+]

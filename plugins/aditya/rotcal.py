@@ -29,8 +29,9 @@ class OffsetFit:
     samples: int
 
 
-def _design(tt_s: np.ndarray, a: np.ndarray, m: np.ndarray, win: np.ndarray, t_mid: float
-            ) -> tuple[np.ndarray, np.ndarray]:
+def _design(
+    tt_s: np.ndarray, a: np.ndarray, m: np.ndarray, win: np.ndarray, t_mid: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Stacked (3N, 6) design and (3N,) data of the window-eliminated problem."""
     n = tt_s.size
     dt = tt_s - t_mid
@@ -53,8 +54,9 @@ def _design(tt_s: np.ndarray, a: np.ndarray, m: np.ndarray, win: np.ndarray, t_m
     return g.reshape(-1, 6), y.reshape(-1)
 
 
-def fit_offsets(tt_s: np.ndarray, a: np.ndarray, m: np.ndarray, window_s: float,
-                outlier_factor: float = 4.0) -> OffsetFit:
+def fit_offsets(
+    tt_s: np.ndarray, a: np.ndarray, m: np.ndarray, window_s: float, outlier_factor: float = 4.0
+) -> OffsetFit:
     """The net offset (and its drift) of one sensor from its samples during a manoeuvre:
     times ``tt_s`` (s), attitudes ``a`` (N,3,3) J2000 -> SCCS, measurements ``m`` (N,3) nT
     SCCS (NaN rows are ignored)."""
@@ -72,8 +74,7 @@ def fit_offsets(tt_s: np.ndarray, a: np.ndarray, m: np.ndarray, window_s: float,
         r = (y - g @ x).reshape(-1, 3)
         w = win[use]
         uw, inv = np.unique(w, return_inverse=True)
-        rms = np.sqrt(np.bincount(inv, (r**2).sum(axis=1), uw.size)
-                      / np.bincount(inv, minlength=uw.size))
+        rms = np.sqrt(np.bincount(inv, (r**2).sum(axis=1), uw.size) / np.bincount(inv, minlength=uw.size))
         bad = uw[rms > outlier_factor * np.median(rms)]
         if bad.size == 0:
             break
@@ -81,5 +82,6 @@ def fit_offsets(tt_s: np.ndarray, a: np.ndarray, m: np.ndarray, window_s: float,
         use &= ~np.isin(win, bad)
     resid = float(np.sqrt(np.mean(r**2)))
     cov = np.linalg.pinv(g.T @ g) * resid**2
-    return OffsetFit(x[:3], x[3:], np.sqrt(np.diag(cov)[:3]), resid,
-                     int(np.unique(win[use]).size), dropped, int(use.sum()))
+    return OffsetFit(
+        x[:3], x[3:], np.sqrt(np.diag(cov)[:3]), resid, int(np.unique(win[use]).size), dropped, int(use.sum())
+    )

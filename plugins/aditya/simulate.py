@@ -207,8 +207,12 @@ def day_events(day: date, seed: int) -> DayEvents:
         d = rng.uniform(*dur, n)
         return (t0 + np.stack([starts, starts + d], axis=1) * NS).astype(np.int64)
 
-    ev = [draw(505, 2, (480, 1200), (0.05, 0.9)), draw(606, 2, (4, 4), (0.05, 0.95)),
-          draw(707, 1, (1800, 3000), (0.05, 0.9)), draw(808, 1, (900, 1800), (0.05, 0.9))]
+    ev = [
+        draw(505, 2, (480, 1200), (0.05, 0.9)),
+        draw(606, 2, (4, 4), (0.05, 0.95)),
+        draw(707, 1, (1800, 3000), (0.05, 0.9)),
+        draw(808, 1, (900, 1800), (0.05, 0.9)),
+    ]
     iv = manoeuvre_interval(day)
     if iv is not None:  # operations keep the calibration manoeuvre clear of other events
         clear = (iv[0] - 3600 * NS, iv[1] + 600 * NS)
@@ -261,9 +265,14 @@ def temperatures(tt: np.ndarray) -> np.ndarray:
     """Sensor MAG1, MAG2 and electronics temperatures (N,3) degC."""
     s = seconds(tt)
     w = 2 * np.pi / DAY_S
-    return np.stack([12 + 5 * np.sin(w * s + 0.3) + 1.2 * np.sin(2 * np.pi * s / 5400),
-                     18 + 4 * np.sin(w * s + 1.1) + 0.8 * np.sin(2 * np.pi * s / 4000 + 0.5),
-                     28 + 2.5 * np.sin(w * s + 2.0)], axis=1)
+    return np.stack(
+        [
+            12 + 5 * np.sin(w * s + 0.3) + 1.2 * np.sin(2 * np.pi * s / 5400),
+            18 + 4 * np.sin(w * s + 1.1) + 0.8 * np.sin(2 * np.pi * s / 4000 + 0.5),
+            28 + 2.5 * np.sin(w * s + 2.0),
+        ],
+        axis=1,
+    )
 
 
 # --------------------------------------------------------------------------- orbit and attitude
@@ -286,8 +295,12 @@ def orbit_j2000(et: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y = _unit(np.cross(_north()[None, :], x))
     z = np.cross(x, y)
     ph = 2 * np.pi * et / HALO_PERIOD_S + 0.7
-    p = (L1_FRACTION * sun + HALO_KM[0] * np.cos(ph)[:, None] * x
-         + HALO_KM[1] * np.sin(ph)[:, None] * y + HALO_KM[2] * np.cos(ph)[:, None] * z)
+    p = (
+        L1_FRACTION * sun
+        + HALO_KM[0] * np.cos(ph)[:, None] * x
+        + HALO_KM[1] * np.sin(ph)[:, None] * y
+        + HALO_KM[2] * np.cos(ph)[:, None] * z
+    )
     return p, sun
 
 
@@ -342,8 +355,7 @@ def attitude(et: np.ndarray, sun_from_sc: np.ndarray, seed: int) -> np.ndarray:
     c = np.stack([u, y, z], axis=1)
     rng = np.random.default_rng([seed, 111])
     ph = rng.uniform(0, 2 * np.pi, 3)
-    rv = np.stack([WOBBLE_RAD * np.sin(2 * np.pi * et / p + f) for p, f in zip(WOBBLE_P, ph,
-                                                                                 strict=True)], 1)
+    rv = np.stack([WOBBLE_RAD * np.sin(2 * np.pi * et / p + f) for p, f in zip(WOBBLE_P, ph, strict=True)], 1)
     out: np.ndarray = manoeuvre_rotation(et) @ frames.rodrigues(rv) @ c
     return out
 
@@ -356,8 +368,7 @@ def _grid_interp(et: np.ndarray, et_nodes: np.ndarray, values: np.ndarray) -> np
 
 
 def _nodes(et: np.ndarray) -> np.ndarray:
-    return np.arange(np.floor(et.min() / GRID_S) * GRID_S - GRID_S,
-                     et.max() + 2 * GRID_S, GRID_S)
+    return np.arange(np.floor(et.min() / GRID_S) * GRID_S - GRID_S, et.max() + 2 * GRID_S, GRID_S)
 
 
 def gse_to_j2000(et: np.ndarray) -> np.ndarray:
@@ -390,8 +401,7 @@ def j2000_to_gsm_exact(et: np.ndarray, fixed2000: bool = False) -> np.ndarray:
 def gse_to_gsm(et: np.ndarray, fixed2000: bool = False) -> np.ndarray:
     """GSE -> GSM matrices at ``et``: exact on a 60-s grid, linear in between."""
     nodes = _nodes(et)
-    m = j2000_to_gsm_exact(nodes, fixed2000) @ np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000",
-                                                                           nodes))
+    m = j2000_to_gsm_exact(nodes, fixed2000) @ np.asarray(cyice.pxform_v("MAGFW_GSE", "J2000", nodes))
     return _grid_interp(et, nodes, m)
 
 
@@ -443,28 +453,40 @@ def stem_of(spec: FileSpec, first_tt: int) -> str:
     br = time.tt2000_breakdown(np.array([first_tt], dtype=np.int64))[0]
     yy, doy = br[0] % 100, (date(int(br[0]), int(br[1]), int(br[2])) - date(int(br[0]), 1, 1)).days + 1
     strip = (spec.day - date(2023, 7, 1)).days * 2 + spec.index
-    return (f"MAG91{STATION}{PACQ}AL1{strip % 100000:05d}{VCID}{APID}{yy:02d}{doy:03d}"
-            f"{br[3]:02d}{br[4]:02d}{br[5]:02d}{br[6]:03d}_N00_0000_{spec.key % 1000000:06d}")
+    return (
+        f"MAG91{STATION}{PACQ}AL1{strip % 100000:05d}{VCID}{APID}{yy:02d}{doy:03d}"
+        f"{br[3]:02d}{br[4]:02d}{br[5]:02d}{br[6]:03d}_N00_0000_{spec.key % 1000000:06d}"
+    )
 
 
 def default_caldb() -> dict[str, list[dict[str, object]]]:
     """The simulated instrument's calibration (caldb V01): two validity periods per sensor."""
 
     def rot(ax: list[float], deg: float) -> np.ndarray:
-        out: np.ndarray = frames.rodrigues(np.radians(deg) * np.asarray([ax], float)
-                                           / np.linalg.norm(ax))[0]
+        out: np.ndarray = frames.rodrigues(np.radians(deg) * np.asarray([ax], float) / np.linalg.norm(ax))[0]
         return out
 
-    def entry(scale: list[float], off: list[float], tc: tuple[list[float], ...], m: np.ndarray,
-              t0: float, f: str, to: str) -> dict[str, object]:
-        return {"valid_from": f, "valid_to": to,
-                "scale_nT_per_count": [float(x) for x in scale],
-                "scale_tc_per_C": [float(x) for x in tc[0]],
-                "offset_nT": [float(x) for x in off],
-                "offset_tc_nT_per_C": [float(x) for x in tc[1]],
-                "electronics_offset_tc_nT_per_C": [float(x) for x in tc[2]],
-                "reference_temperature_C": t0, "electronics_reference_temperature_C": 25.0,
-                "misalignment": [[round(float(x), 9) for x in row] for row in m]}
+    def entry(
+        scale: list[float],
+        off: list[float],
+        tc: tuple[list[float], ...],
+        m: np.ndarray,
+        t0: float,
+        f: str,
+        to: str,
+    ) -> dict[str, object]:
+        return {
+            "valid_from": f,
+            "valid_to": to,
+            "scale_nT_per_count": [float(x) for x in scale],
+            "scale_tc_per_C": [float(x) for x in tc[0]],
+            "offset_nT": [float(x) for x in off],
+            "offset_tc_nT_per_C": [float(x) for x in tc[1]],
+            "electronics_offset_tc_nT_per_C": [float(x) for x in tc[2]],
+            "reference_temperature_C": t0,
+            "electronics_reference_temperature_C": 25.0,
+            "misalignment": [[round(float(x), 9) for x in row] for row in m],
+        }
 
     nonorth = np.array([[1, 0, 0], [0.0012, 1, 0], [-0.0008, 0.0015, 1.0]])
     m1 = rot([0.3, 1.0, -0.2], 0.35) @ nonorth
@@ -474,10 +496,14 @@ def default_caldb() -> dict[str, list[dict[str, object]]]:
     s1 = [0.0078125 * 1.0031, 0.0078125 * 0.9974, 0.0078125 * 1.0012]
     s2 = [0.0078125 * 0.9981, 0.0078125 * 1.0027, 0.0078125 * 1.0043]
     return {
-        "MAG1": [entry(s1, [12.4, -7.9, 4.3], tc1, m1, 15.0, "2024-01-06", "2024-06-30"),
-                 entry(s1, [12.9, -8.2, 4.1], tc1, m1, 15.0, "2024-07-01", "2026-12-31")],
-        "MAG2": [entry(s2, [-5.6, 9.8, -14.1], tc2, m2, 15.0, "2024-01-06", "2024-06-30"),
-                 entry(s2, [-5.1, 10.3, -14.6], tc2, m2, 15.0, "2024-07-01", "2026-12-31")],
+        "MAG1": [
+            entry(s1, [12.4, -7.9, 4.3], tc1, m1, 15.0, "2024-01-06", "2024-06-30"),
+            entry(s1, [12.9, -8.2, 4.1], tc1, m1, 15.0, "2024-07-01", "2026-12-31"),
+        ],
+        "MAG2": [
+            entry(s2, [-5.6, 9.8, -14.1], tc2, m2, 15.0, "2024-01-06", "2024-06-30"),
+            entry(s2, [-5.1, 10.3, -14.6], tc2, m2, 15.0, "2024-07-01", "2026-12-31"),
+        ],
     }
 
 
@@ -541,10 +567,22 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
     counts = np.clip(np.round(counts), -32767, 32767).astype(np.int16)
     n_pk = p.size
     coarse, fine = layout.obt_fields(packet_obt(p))
-    blob = bytearray(encode(sci, {
-        "apid": 0x240, "sequence_flags": 3, "sequence_count": p % 16384,
-        "obt_coarse": coarse, "obt_fine": fine, "mode": 0, "n_samples": 16,
-        "counts": counts.reshape(n_pk, 16, 2, 3)}, n_pk))
+    blob = bytearray(
+        encode(
+            sci,
+            {
+                "apid": 0x240,
+                "sequence_flags": 3,
+                "sequence_count": p % 16384,
+                "obt_coarse": coarse,
+                "obt_fine": fine,
+                "mode": 0,
+                "n_samples": 16,
+                "counts": counts.reshape(n_pk, 16, 2, 3),
+            },
+            n_pk,
+        )
+    )
     # telemetry gaps (packets never received) and corrupt packets (checksum fails)
     pkt_tt = tt.reshape(n_pk, 16)[:, 0]
     gaps = np.concatenate([day_events(d, seed).data_gaps for d in _days_of(tt)])
@@ -563,10 +601,21 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
     ht = temperatures(hk_tt)
     raw = np.round((ht + 100.0) / 0.01).astype(np.uint16)
     hc, hf = layout.obt_fields(hk_obt)
-    hk = encode(hkp, {"apid": 0x241, "sequence_flags": 3,
-                      "sequence_count": np.arange(hk_obt.size) % 16384, "obt_coarse": hc,
-                      "obt_fine": hf, "t_mag1": raw[:, 0], "t_mag2": raw[:, 1],
-                      "t_electronics": raw[:, 2], "status": 0}, hk_obt.size)
+    hk = encode(
+        hkp,
+        {
+            "apid": 0x241,
+            "sequence_flags": 3,
+            "sequence_count": np.arange(hk_obt.size) % 16384,
+            "obt_coarse": hc,
+            "obt_fine": hf,
+            "t_mag1": raw[:, 0],
+            "t_mag2": raw[:, 1],
+            "t_electronics": raw[:, 2],
+            "status": 0,
+        },
+        hk_obt.size,
+    )
     hk_rec = np.frombuffer(hk, np.uint8).reshape(hk_obt.size, hkp.length)[hk_keep].tobytes()
     # time-correlation table every 600 s of OBT, beyond both ends
     t_obt = np.arange(np.floor(obt[0] / 600) * 600 - 600, obt[-1] + 1200, 600.0)
@@ -577,11 +626,20 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
     write_bytes_atomic(out / rel, tar)
     gsm = np.einsum("nij,nj->ni", gse_to_gsm(et), b_gse)
     sent = np.repeat(keep, 16) & ~np.repeat(np.isin(np.arange(n_pk), corrupt), 16)
-    _npz(out / "truth" / f"{stem}.npz", tt=tt, b_imf_sccs=b_imf.astype(np.float32),
-         b_imf_gse=b_gse.astype(np.float32), b_imf_gsm=gsm.astype(np.float32),
-         b_mag1=true1.astype(np.float32), b_mag2=true2.astype(np.float32), sent=sent,
-         hk_missing=_inside(tt, hk_gaps), spikes_mag1=spike_idx["MAG1"],
-         spikes_mag2=spike_idx["MAG2"], temperatures=temps.astype(np.float32))
+    _npz(
+        out / "truth" / f"{stem}.npz",
+        tt=tt,
+        b_imf_sccs=b_imf.astype(np.float32),
+        b_imf_gse=b_gse.astype(np.float32),
+        b_imf_gsm=gsm.astype(np.float32),
+        b_mag1=true1.astype(np.float32),
+        b_mag2=true2.astype(np.float32),
+        sent=sent,
+        hk_missing=_inside(tt, hk_gaps),
+        spikes_mag1=spike_idx["MAG1"],
+        spikes_mag2=spike_idx["MAG2"],
+        temperatures=temps.astype(np.float32),
+    )
     return rel
 
 
@@ -603,12 +661,10 @@ def write_day_truth(out: Path, day: date, seed: int) -> None:
     n = np.bincount(idx, minlength=8640)
 
     def means(b: np.ndarray) -> np.ndarray:
-        out: np.ndarray = np.stack([np.bincount(idx, b[:, k], 8640) for k in range(3)],
-                                   1) / n[:, None]
+        out: np.ndarray = np.stack([np.bincount(idx, b[:, k], 8640) for k in range(3)], 1) / n[:, None]
         return out
 
-    mean_gse, mean_gsm, mean_gsm_f, mean_sccs = (means(b) for b in (b_gse, b_gsm, b_gsm_f,
-                                                                      b_sccs))
+    mean_gse, mean_gsm, mean_gsm_f, mean_sccs = (means(b) for b in (b_gse, b_gsm, b_gsm_f, b_sccs))
     start = t0 + np.arange(8640, dtype=np.int64) * 10 * NS
     et_c = np.asarray(time.tt2000_to_et(start + 5 * NS), dtype=np.float64)
     p, _ = orbit_j2000(et_c)
@@ -617,11 +673,22 @@ def write_day_truth(out: Path, day: date, seed: int) -> None:
     pos_gsm_f = np.einsum("nij,nj->ni", j2000_to_gsm_exact(et_c, fixed2000=True), p)
     write_dscovr(out, day, start, mean_gse)
     ev = day_events(day, seed)
-    _npz(out / "truth" / f"AL1_MAG_TRUTH_{day:%Y%m%d}.npz", bin_start=start, b_gse=mean_gse,
-         b_gsm=mean_gsm, b_gsm_fixed2000=mean_gsm_f, b_sccs=mean_sccs, samples=n,
-         pos_gse=pos_gse, pos_gsm=pos_gsm, pos_gsm_fixed2000=pos_gsm_f,
-         disturbances=ev.disturbances, saturations=ev.saturations, hk_gaps=ev.hk_gaps,
-         data_gaps=ev.data_gaps)
+    _npz(
+        out / "truth" / f"AL1_MAG_TRUTH_{day:%Y%m%d}.npz",
+        bin_start=start,
+        b_gse=mean_gse,
+        b_gsm=mean_gsm,
+        b_gsm_fixed2000=mean_gsm_f,
+        b_sccs=mean_sccs,
+        samples=n,
+        pos_gse=pos_gse,
+        pos_gsm=pos_gsm,
+        pos_gsm_fixed2000=pos_gsm_f,
+        disturbances=ev.disturbances,
+        saturations=ev.saturations,
+        hk_gaps=ev.hk_gaps,
+        data_gaps=ev.data_gaps,
+    )
 
 
 def _month_days(start: date, end: date) -> list[date]:
@@ -640,19 +707,25 @@ def write_manoeuvres(out: Path, days: list[date], seed: int) -> None:
         if iv is None:
             continue
         iso = time.tt2000_to_iso(np.array(iv, dtype=np.int64), precision_ns=1_000_000_000)
-        records.append({"start": str(iso[0]), "end": str(iso[1]), "kind": "rotation",
-                        "axes": ["yaw", "roll", "pitch"]})
+        records.append(
+            {"start": str(iso[0]), "end": str(iso[1]), "kind": "rotation", "axes": ["yaw", "roll", "pitch"]}
+        )
         mid = np.array([(iv[0] + iv[1]) // 2], dtype=np.int64)
         slow2 = sc_field_mag2(mid, seed)[0] - _ac_part(mid, seed)[0]
         d64 = np.array([np.datetime64(day)])
-        _npz(out / "truth" / f"AL1_MAG_MANOEUVRE_{day:%Y%m%d}.npz", interval=np.array(iv),
-             net_offset_mag1=offset_drift(d64, "MAG1")[0] + R_RATIO * slow2,
-             net_offset_mag2=offset_drift(d64, "MAG2")[0] + slow2,
-             drift_mag1=OFFSET_DRIFT["MAG1"], drift_mag2=OFFSET_DRIFT["MAG2"],
-             segments=np.array(manoeuvre_segments(day)))
+        _npz(
+            out / "truth" / f"AL1_MAG_MANOEUVRE_{day:%Y%m%d}.npz",
+            interval=np.array(iv),
+            net_offset_mag1=offset_drift(d64, "MAG1")[0] + R_RATIO * slow2,
+            net_offset_mag2=offset_drift(d64, "MAG2")[0] + slow2,
+            drift_mag1=OFFSET_DRIFT["MAG1"],
+            drift_mag2=OFFSET_DRIFT["MAG2"],
+            segments=np.array(manoeuvre_segments(day)),
+        )
     if records:
-        write_bytes_atomic(out / calops.OPS_DIR / "AL1_MAG_CALIBRATION_OPS_V00.yaml",
-                           calops.dump_ops(records).encode())
+        write_bytes_atomic(
+            out / calops.OPS_DIR / "AL1_MAG_CALIBRATION_OPS_V00.yaml", calops.dump_ops(records).encode()
+        )
 
 
 def write_dscovr(out: Path, day: date, start: np.ndarray, mean_gse: np.ndarray) -> Path:
@@ -664,15 +737,19 @@ def write_dscovr(out: Path, day: date, start: np.ndarray, mean_gse: np.ndarray) 
     b = mean_gse.reshape(-1, 6, 3).mean(axis=1) + UPSTREAM_OFFSET
     t = time.tt2000_to_unix(start[::6]) * 1000.0
     nxt = day + timedelta(days=1)
-    name = (f"oe_m1m_dscovr_s{day:%Y%m%d}000000_e{day:%Y%m%d}235959_p{nxt:%Y%m%d}000000_pub.nc")
+    name = f"oe_m1m_dscovr_s{day:%Y%m%d}000000_e{day:%Y%m%d}235959_p{nxt:%Y%m%d}000000_pub.nc"
     path = out / "dscovr" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.nc")
     with h5netcdf.File(tmp, "w") as nc:
         nc.dimensions = {"time": t.size}
-        nc.attrs.update({"title": "DSCOVR Magnetometer Level 2 One Minute Averages "
-                                  "(SIMULATED by magfw)", "Conventions": "ACDD-1.3",
-                         "comment": "SIMULATED by magfw: the simulated IMF plus a known offset"})
+        nc.attrs.update(
+            {
+                "title": "DSCOVR Magnetometer Level 2 One Minute Averages (SIMULATED by magfw)",
+                "Conventions": "ACDD-1.3",
+                "comment": "SIMULATED by magfw: the simulated IMF plus a known offset",
+            }
+        )
         v = nc.create_variable("time", ("time",), "f8")
         v[:] = t
         v.attrs["units"] = "milliseconds since 1970-01-01T00:00:00Z"
@@ -690,8 +767,12 @@ def write_dscovr(out: Path, day: date, start: np.ndarray, mean_gse: np.ndarray) 
 def write_kernels(out: Path, months: set[tuple[int, int]], seed: int) -> None:
     """SCLK, and per month the SPK (hourly Hermite states) and CK (30-s quaternions)."""
     sclk = out / spice.DIRS["sclk"] / "al1_sclk_v1.tsc"
-    kernels.write_sclk(sclk, spice.SPACECRAFT, start_et=float(time.tt2000_to_et(np.array([TT_BOOT]))[0]),
-                       comment="Simulated Aditya-L1 spacecraft clock (magfw).")
+    kernels.write_sclk(
+        sclk,
+        spice.SPACECRAFT,
+        start_et=float(time.tt2000_to_et(np.array([TT_BOOT]))[0]),
+        comment="Simulated Aditya-L1 spacecraft clock (magfw).",
+    )
     for year, month in sorted(months):
         start, end = spice.month_span(year, month, "eph")
         a = float(time.tt2000_to_et(np.array([day_start_tt(start)]))[0])
@@ -699,9 +780,17 @@ def write_kernels(out: Path, months: set[tuple[int, int]], seed: int) -> None:
         et = np.arange(a, b + SPK_STEP_S / 2, SPK_STEP_S)
         p, _ = orbit_j2000(et)
         v = (orbit_j2000(et + 1.0)[0] - orbit_j2000(et - 1.0)[0]) / 2.0
-        kernels.write_spk(out / spice.DIRS["spk"] / spice.kernel_name("eph", start, end, 1),
-                          spice.SPACECRAFT, 399, "J2000", et, np.hstack([p, v]), spk_type=13,
-                          degree=7, segment_id="magfw simulated halo")
+        kernels.write_spk(
+            out / spice.DIRS["spk"] / spice.kernel_name("eph", start, end, 1),
+            spice.SPACECRAFT,
+            399,
+            "J2000",
+            et,
+            np.hstack([p, v]),
+            spk_type=13,
+            degree=7,
+            segment_id="magfw simulated halo",
+        )
         start, end = spice.month_span(year, month, "att")
         a = float(time.tt2000_to_et(np.array([day_start_tt(start)]))[0])
         b = float(time.tt2000_to_et(np.array([day_start_tt(end + timedelta(days=1))]))[0])
@@ -715,9 +804,16 @@ def write_kernels(out: Path, months: set[tuple[int, int]], seed: int) -> None:
         et = np.unique(np.concatenate([et, *dense]))
         p, sun = orbit_j2000(et)
         c = attitude(et, sun - p, seed)
-        kernels.write_ck(out / spice.DIRS["ck"] / spice.kernel_name("att", start, end, 1),
-                         spice.CK_ID, "J2000", spice.SPACECRAFT, et, frames.m2q(c),
-                         sclk_kernel=sclk, segment_id="magfw simulated attitude")
+        kernels.write_ck(
+            out / spice.DIRS["ck"] / spice.kernel_name("att", start, end, 1),
+            spice.CK_ID,
+            "J2000",
+            spice.SPACECRAFT,
+            et,
+            frames.m2q(c),
+            sclk_kernel=sclk,
+            segment_id="magfw simulated attitude",
+        )
 
 
 def simulate(period: Period, out: Path, seed: int) -> Path:

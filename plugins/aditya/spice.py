@@ -31,8 +31,10 @@ GSM_FK = "data/al1_magfw_gsm_v01.tf"
 GSM_FK_PATH = Path(__file__).parent / GSM_FK
 GSM_FIXED_FRAME = "GSM_FIXED2000"
 DIRS = {"spk": "spice/spk", "ck": "spice/ck", "sclk": "spice/sclk"}
-NAME = re.compile(r"^al1_(?P<kind>eph|att)_(?P<start>\d{2}[A-Za-z]{3}\d{4})_"
-                  r"(?P<end>\d{2}[A-Za-z]{3}\d{4})_v(?P<version>\d+)\.(?:bsp|bc)$")
+NAME = re.compile(
+    r"^al1_(?P<kind>eph|att)_(?P<start>\d{2}[A-Za-z]{3}\d{4})_"
+    r"(?P<end>\d{2}[A-Za-z]{3}\d{4})_v(?P<version>\d+)\.(?:bsp|bc)$"
+)
 SCLK_NAME = re.compile(r"^al1_sclk_v(?P<version>\d+)\.tsc$")
 
 
@@ -40,8 +42,7 @@ def fk_assignments() -> dict[str, object]:
     """Kernel-pool assignments of the mission frames kernel."""
     return {
         **kernels.ck_frame_definition(FRAME, CK_ID, sclk_id=SPACECRAFT, spk_id=SPACECRAFT),
-        **kernels.tk_frame_definition(MAG_FRAME, MAG_FRAME_ID, FRAME,
-                                      [[1, 0, 0], [0, 1, 0], [0, 0, 1]]),
+        **kernels.tk_frame_definition(MAG_FRAME, MAG_FRAME_ID, FRAME, [[1, 0, 0], [0, 1, 0], [0, 0, 1]]),
     }
 
 
@@ -64,8 +65,10 @@ def name_dates(name: str) -> tuple[date, date] | None:
     m = NAME.match(name)
     if m is None:
         return None
-    return (datetime.strptime(m.group("start"), "%d%b%Y").date(),
-            datetime.strptime(m.group("end"), "%d%b%Y").date())
+    return (
+        datetime.strptime(m.group("start"), "%d%b%Y").date(),
+        datetime.strptime(m.group("end"), "%d%b%Y").date(),
+    )
 
 
 def kernel_name(kind: str, start: date, end: date, version: int) -> str:

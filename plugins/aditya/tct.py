@@ -32,9 +32,12 @@ class TimeCorrelation:
         outside = (obt < lo) | (obt > hi)
         if outside.any():
             bad = obt[outside]
-            raise InputError(self.where, f"OBT {bad.min():.3f}..{bad.max():.3f} s lies outside the "
-                                         f"table ({self.obt[0]:.3f}..{self.obt[-1]:.3f} s, "
-                                         f"{max_extrapolation_s:g} s extrapolation allowed)")
+            raise InputError(
+                self.where,
+                f"OBT {bad.min():.3f}..{bad.max():.3f} s lies outside the "
+                f"table ({self.obt[0]:.3f}..{self.obt[-1]:.3f} s, "
+                f"{max_extrapolation_s:g} s extrapolation allowed)",
+            )
         i = np.clip(np.searchsorted(self.obt, obt, side="right") - 1, 0, self.obt.size - 2)
         x0, x1 = self.obt[i], self.obt[i + 1]
         t0 = self.tt[i]

@@ -24,8 +24,10 @@ import numpy as np
 
 from magfw.api import InputError, read_cdf, read_netcdf, time
 
-DSCOVR_NAME = re.compile(r"^oe_(?P<kind>[a-z0-9]{3})_dscovr_s(?P<start>\d{14})_e(?P<end>\d{14})_"
-                         r"p\d{14}_pub\.nc$")
+DSCOVR_NAME = re.compile(
+    r"^oe_(?P<kind>[a-z0-9]{3})_dscovr_s(?P<start>\d{14})_e(?P<end>\d{14})_"
+    r"p\d{14}_pub\.nc$"
+)
 ACE_NAME = re.compile(r"^ac_(?P<kind>[hk]\d)_mfi_(?P<date>\d{8})_v(?P<version>\d{2})\.cdf$")
 #: Archive folders the monitors' files are found in (the layout of shared real data).
 FOLDERS = {"DSCOVR": "dscovr", "ACE": "ace"}
@@ -43,7 +45,7 @@ class MonitorData:
 
 
 def monitor_of(name: str) -> str | None:
-    """"DSCOVR", "ACE" or None for a file name."""
+    """ "DSCOVR", "ACE" or None for a file name."""
     if DSCOVR_NAME.match(name):
         return "DSCOVR"
     if ACE_NAME.match(name):
@@ -60,13 +62,15 @@ def read_dscovr(path: Path) -> MonitorData:
     if "bx_gse" not in d.variables:
         kind = DSCOVR_NAME.match(path.name)
         what = f" ({kind.group('kind')}: {d.global_attrs.get('title', '')})" if kind else ""
-        raise InputError(path, f"a DSCOVR file without magnetic field{what}; the comparison needs "
-                               "the magnetometer 1-min file oe_m1m_dscovr_...nc")
+        raise InputError(
+            path,
+            f"a DSCOVR file without magnetic field{what}; the comparison needs "
+            "the magnetometer 1-min file oe_m1m_dscovr_...nc",
+        )
     units = str(d.var_attrs["time"].get("units", ""))
     if not units.startswith("milliseconds since 1970-01-01"):
         raise InputError(path, f"time units {units!r}: expected milliseconds since 1970-01-01")
-    tt = np.asarray(time.tt2000_from_unix(np.asarray(d.variables["time"], float) / 1000.0),
-                    dtype=np.int64)
+    tt = np.asarray(time.tt2000_from_unix(np.asarray(d.variables["time"], float) / 1000.0), dtype=np.int64)
     b = np.stack([np.asarray(d.variables[f"b{c}_gse"], dtype=float) for c in "xyz"], axis=1)
     for c in "xyz":
         attrs = d.var_attrs[f"b{c}_gse"]
@@ -82,8 +86,7 @@ def read_ace(path: Path) -> MonitorData:
         raise InputError(path, "not an ACE MFI CDF (no Epoch/BGSEc)")
     if d.variables["Epoch"].size == 0:
         raise InputError(path, "no records (a CDAWeb master CDF holds metadata only)")
-    tt = np.asarray(time.tt2000_from_cdf_epoch(np.asarray(d.variables["Epoch"], float)),
-                    dtype=np.int64)
+    tt = np.asarray(time.tt2000_from_cdf_epoch(np.asarray(d.variables["Epoch"], float)), dtype=np.int64)
     b = np.asarray(d.variables["BGSEc"], dtype=float).reshape(-1, 3).copy()
     fill = d.var_attrs["BGSEc"].get("FILLVAL")
     if fill is not None:
@@ -101,5 +104,6 @@ def read_monitor(path: Path) -> MonitorData:
         return read_dscovr(path)
     if kind == "ACE":
         return read_ace(path)
-    raise InputError(path, "neither a DSCOVR (oe_m1m_dscovr_...nc) nor an ACE MFI "
-                           "(ac_k2_mfi_...cdf) file name")
+    raise InputError(
+        path, "neither a DSCOVR (oe_m1m_dscovr_...nc) nor an ACE MFI (ac_k2_mfi_...cdf) file name"
+    )

@@ -43,8 +43,9 @@ def plastic_dirs(sc: str, res: str, year: int) -> list[str]:
     return [f"ASCII/{res}/{sc}/{year:04d}", f"{sc}/{year:04d}"]
 
 
-def find_plastic(archive: Archive, sc: str, days: list[date], vnum: int | None,
-                 res: str = "1min") -> dict[date, str]:
+def find_plastic(
+    archive: Archive, sc: str, days: list[date], vnum: int | None, res: str = "1min"
+) -> dict[date, str]:
     """The PLASTIC file (archive-relative path) of each day that has one: highest version, or
     version ``vnum``. One directory listing per year and layout."""
     wanted = {d.strftime("%Y%m%d"): d for d in days}
@@ -59,8 +60,9 @@ def find_plastic(archive: Archive, sc: str, days: list[date], vnum: int | None,
                 day = wanted.get(m.group("yyyy") + m.group("mm") + m.group("dd"))
                 if day is not None and (vnum is None or int(m.group("version")) == vnum):
                     files[f"{folder}/{name}"] = (day, int(m.group("version")))
-            best = highest(files.items(), key=lambda it: it[1][0], version=lambda it: it[1][1],
-                           tie=lambda it: it[0])
+            best = highest(
+                files.items(), key=lambda it: it[1][0], version=lambda it: it[1][1], tie=lambda it: it[0]
+            )
             found.update({d: it[0] for d, it in best.items() if d not in found})
             if found and all(d in found for d in days if d.year == year):
                 break
@@ -98,8 +100,7 @@ def _day_fields(sc: str, day: date) -> dict[str, object]:
     return {"sc": sc, "yyyy": day.year, "mm": day.month, "dd": day.day}
 
 
-def find_mag_in_tree(ctx: UnitContext, sc: str, day: date, product: str = MAG_PRODUCT
-                     ) -> FoundProduct | None:
+def find_mag_in_tree(ctx: UnitContext, sc: str, day: date, product: str = MAG_PRODUCT) -> FoundProduct | None:
     """The newest MAG L1 RTN product (``product``) of ``day`` in the output tree, or None."""
     fields = _day_fields(sc, day)
     if MAG_MISSION in ctx.registry:
@@ -115,16 +116,14 @@ def _version(definition: ProductDefinition, rel: str) -> int:
     return int(v) if isinstance(v, int) else 0
 
 
-def find_mag_in_archive(archive: Archive, definition: ProductDefinition, sc: str, day: date
-                        ) -> str | None:
+def find_mag_in_archive(archive: Archive, definition: ProductDefinition, sc: str, day: date) -> str | None:
     """The newest MAG L1 RTN file of ``day`` in the archive (same relative layout), or None."""
     pattern = definition.filename.glob(**_day_fields(sc, day))
     folder, _, name = pattern.rpartition("/")
     if "*" in folder:  # a directory field other than sc/yyyy/mm/dd: cannot be listed
         return None
     hits = [h for h in archive.glob(folder, name) if definition.filename.parse(h)]
-    best = highest(hits, key=lambda h: day, version=lambda h: _version(definition, h),
-                   tie=lambda h: h)
+    best = highest(hits, key=lambda h: day, version=lambda h: _version(definition, h), tie=lambda h: h)
     return best.get(day)
 
 

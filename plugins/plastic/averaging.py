@@ -29,8 +29,9 @@ def bin_index(t_ms: np.ndarray, t0_ms: float, width_ms: float, nbins: int) -> tu
     return np.where(inside, idx, 0).astype(np.int64), inside
 
 
-def nanmean_bins(idx: np.ndarray, values: np.ndarray, nbins: int, weights_ok: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def nanmean_bins(
+    idx: np.ndarray, values: np.ndarray, nbins: int, weights_ok: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean of the finite ``values`` (``[N]`` or ``[N, k]``) per bin and their count; NaN where
     a bin holds none. ``weights_ok`` (bool ``[N]``) further limits which samples count."""
     v = np.asarray(values, dtype=np.float64)
@@ -39,8 +40,9 @@ def nanmean_bins(idx: np.ndarray, values: np.ndarray, nbins: int, weights_ok: np
     if weights_ok is not None:
         ok &= weights_ok
     n = np.bincount(idx[ok], minlength=nbins)[:nbins]
-    sums = np.stack([np.bincount(idx[ok], flat[ok, j], minlength=nbins)[:nbins]
-                     for j in range(flat.shape[1])], axis=1)
+    sums = np.stack(
+        [np.bincount(idx[ok], flat[ok, j], minlength=nbins)[:nbins] for j in range(flat.shape[1])], axis=1
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(n[:, None] > 0, sums / n[:, None], np.nan)
     return mean.reshape((nbins, *v.shape[1:])), n
@@ -73,12 +75,16 @@ class MagMinutes:
     @classmethod
     def empty(cls, nbins: int = MINUTES_PER_DAY) -> MagMinutes:
         nan = np.full(nbins, np.nan)
-        return cls(np.full((nbins, 3), np.nan), nan.copy(), np.zeros(nbins, np.int64), np.nan,
-                   nan.copy())
+        return cls(np.full((nbins, 3), np.nan), nan.copy(), np.zeros(nbins, np.int64), np.nan, nan.copy())
 
 
-def bin_mag_minutes(epoch_ms: np.ndarray, bfield: np.ndarray, filter_value: np.ndarray | None,
-                    day_start_ms: float, nbins: int = MINUTES_PER_DAY) -> MagMinutes:
+def bin_mag_minutes(
+    epoch_ms: np.ndarray,
+    bfield: np.ndarray,
+    filter_value: np.ndarray | None,
+    day_start_ms: float,
+    nbins: int = MINUTES_PER_DAY,
+) -> MagMinutes:
     """1-min means of interval-centred MAG samples: each sample goes to the minute holding its
     stamp (its centre). ``bfield`` is ``[N, 4]`` (BR, BT, BN, |B|) with NaN for fill; |B| is the
     mean of the high-rate magnitudes (computed from the components where the file's |B| is
@@ -92,9 +98,15 @@ def bin_mag_minutes(epoch_ms: np.ndarray, bfield: np.ndarray, filter_value: np.n
     if bad_mag.any():
         mag = np.where(bad_mag, np.sqrt(np.sum(g[:, :3] ** 2, axis=1)), mag)
     n = np.bincount(i, minlength=nbins)[:nbins]
-    sums = np.stack([np.bincount(i, g[:, 0], minlength=nbins), np.bincount(i, g[:, 1], minlength=nbins),
-                     np.bincount(i, g[:, 2], minlength=nbins), np.bincount(i, mag, minlength=nbins)],
-                    axis=1)[:nbins]
+    sums = np.stack(
+        [
+            np.bincount(i, g[:, 0], minlength=nbins),
+            np.bincount(i, g[:, 1], minlength=nbins),
+            np.bincount(i, g[:, 2], minlength=nbins),
+            np.bincount(i, mag, minlength=nbins),
+        ],
+        axis=1,
+    )[:nbins]
     with np.errstate(invalid="ignore", divide="ignore"):
         sums = np.where(n[:, None] > 0, sums / n[:, None], np.nan)
     mean, btotal = sums[:, :3], sums[:, 3]
@@ -102,20 +114,27 @@ def bin_mag_minutes(epoch_ms: np.ndarray, bfield: np.ndarray, filter_value: np.n
     step = np.diff(t)
     step = step[step > 0]
     expected = MINUTE_MS / float(np.median(step)) if step.size else np.nan
-    fv = (max_bins(idx[inside], np.asarray(filter_value, np.float64)[inside], nbins)
-          if filter_value is not None else np.full(nbins, np.nan))
+    fv = (
+        max_bins(idx[inside], np.asarray(filter_value, np.float64)[inside], nbins)
+        if filter_value is not None
+        else np.full(nbins, np.nan)
+    )
     return MagMinutes(mean, btotal, n, expected, fv)
 
 
-def average_table(epoch_ms: np.ndarray, columns: dict[str, np.ndarray], width_ms: float
-                  ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+def average_table(
+    epoch_ms: np.ndarray, columns: dict[str, np.ndarray], width_ms: float
+) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Average 1-min records into UTC bins of ``width_ms``: returns the centred stamps of the
     bins that hold at least one record, each column's NaN-aware mean (per column: a value
     missing in one column does not remove the others), and each column's count."""
     t = np.asarray(epoch_ms, dtype=np.float64)
     if not t.size:
-        return t, {k: np.asarray(v)[:0] for k, v in columns.items()}, {k: np.zeros(0, np.int64)
-                                                                       for k in columns}
+        return (
+            t,
+            {k: np.asarray(v)[:0] for k, v in columns.items()},
+            {k: np.zeros(0, np.int64) for k in columns},
+        )
     k = np.floor(t / width_ms).astype(np.int64)
     keys, idx = np.unique(k, return_inverse=True)
     nb = keys.size

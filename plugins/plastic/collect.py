@@ -74,9 +74,11 @@ class Coverage:
     def attrs(self) -> dict[str, str]:
         """The gap attributes: days merged with PLASTIC / MAG as fill, days not in the
         product (no inputs, or their day failed)."""
-        return {"PLASTIC_missing_days": days_text(self.no_plastic) or NONE,
-                "MAG_missing_days": days_text(self.no_mag) or NONE,
-                "Days_without_inputs": days_text(self.absent()) or NONE}
+        return {
+            "PLASTIC_missing_days": days_text(self.no_plastic) or NONE,
+            "MAG_missing_days": days_text(self.no_mag) or NONE,
+            "Days_without_inputs": days_text(self.absent()) or NONE,
+        }
 
 
 def flatfile_attrs(gaps: Mapping[str, str]) -> dict[str, str]:
@@ -98,13 +100,14 @@ class DayStack:
         if self.days >= self.n_days:
             raise ValueError(f"DayStack holds {self.n_days} days, a day more was added")
         if not self._arrays:
-            self._arrays = {k: np.empty((self.n_days * self.per_day, *v.shape[1:]), v.dtype)
-                            for k, v in columns.items()}
+            self._arrays = {
+                k: np.empty((self.n_days * self.per_day, *v.shape[1:]), v.dtype) for k, v in columns.items()
+            }
         a = self.days * self.per_day
         for k, v in columns.items():
             if v.shape[0] != self.per_day:
                 raise ValueError(f"column {k} has {v.shape[0]} records, a day has {self.per_day}")
-            self._arrays[k][a:a + self.per_day] = v
+            self._arrays[k][a : a + self.per_day] = v
         self.days += 1
 
     def columns(self) -> dict[str, np.ndarray]:
@@ -132,11 +135,15 @@ def _said_missing(text: object, day: date, fallback: bool) -> bool:
         return fallback
 
 
-def _check_minutes(path: Path, day: date, n: int, first_ms: float, last_ms: float,
-                   tol_ms: float = 0.0) -> None:
+def _check_minutes(
+    path: Path, day: date, n: int, first_ms: float, last_ms: float, tol_ms: float = 0.0
+) -> None:
     start = day_start_ms(day)
-    if (n != MINUTES_PER_DAY or abs(first_ms - (start + MINUTE_MS / 2)) > tol_ms
-            or abs(last_ms - (start + (MINUTES_PER_DAY - 0.5) * MINUTE_MS)) > tol_ms):
+    if (
+        n != MINUTES_PER_DAY
+        or abs(first_ms - (start + MINUTE_MS / 2)) > tol_ms
+        or abs(last_ms - (start + (MINUTES_PER_DAY - 0.5) * MINUTE_MS)) > tol_ms
+    ):
         raise InputError(path, f"holds {n} records, not the 1440 minute centres of {day}")
 
 
@@ -170,10 +177,15 @@ def read_daily_flatfile(path: Path, day: date, definition: ProductDefinition) ->
     except KeyError as exc:
         raise InputError(path, f"no column {exc.args[0]!r}") from None
     tt = columns[definition.time_variable or "TIME"]
-    ends = np.asarray(magtime.tt2000_to_cdf_epoch(tt[[0, -1]] if tt.size else tt[:0]),
-                      dtype=np.float64)
-    _check_minutes(path, day, int(tt.size), float(ends[0]) if tt.size else np.nan,
-                   float(ends[-1]) if tt.size else np.nan, tol_ms=1.0)
+    ends = np.asarray(magtime.tt2000_to_cdf_epoch(tt[[0, -1]] if tt.size else tt[:0]), dtype=np.float64)
+    _check_minutes(
+        path,
+        day,
+        int(tt.size),
+        float(ends[0]) if tt.size else np.nan,
+        float(ends[-1]) if tt.size else np.nan,
+        tol_ms=1.0,
+    )
     g = data.global_attrs
     qf = np.nan_to_num(columns["QUALITY"], nan=0.0).astype(np.uint16)
     no_plastic = _said_missing(g.get("PLASTIC MISSING DAYS"), day, bool(np.all((qf & 0xF) == 15)))
@@ -183,8 +195,7 @@ def read_daily_flatfile(path: Path, day: date, definition: ProductDefinition) ->
 
 def daily_folder(ctx: UnitContext, product_id: str) -> Path:
     """Where the unit's merged daily products are (for messages)."""
-    pattern = ctx.product(product_id).filename.glob(sc=ctx.spacecraft or "A",
-                                                    yyyy=ctx.unit.start.year)
+    pattern = ctx.product(product_id).filename.glob(sc=ctx.spacecraft or "A", yyyy=ctx.unit.start.year)
     return ctx.out_dir / pattern.rpartition("/")[0]
 
 
@@ -195,13 +206,17 @@ def daily_inputs(ctx: UnitContext, product_id: str) -> Inputs:
     selection = {product_id: "highest version of each day"}
     found = arc.find_dailies(ctx, sc, product_id)
     if not found:
-        return Inputs(selection=selection, skip_reason=f"no merged daily product of ST{sc} "
-                                                       f"{ctx.unit.key} in {daily_folder(ctx, product_id)}")
+        return Inputs(
+            selection=selection,
+            skip_reason=f"no merged daily product of ST{sc} "
+            f"{ctx.unit.key} in {daily_folder(ctx, product_id)}",
+        )
     cov = Coverage(ctx.unit.start, ctx.unit.end, present=list(found))
     absent = cov.absent()
     notes = [f"no merged daily product for {days_text(absent)}"] if absent else []
-    return Inputs(files=[ctx.product_input(f, MERGED) for f in found.values()],
-                  selection=selection, notes=notes)
+    return Inputs(
+        files=[ctx.product_input(f, MERGED) for f in found.values()], selection=selection, notes=notes
+    )
 
 
 def input_day(definition: ProductDefinition, name: str) -> date:
@@ -210,9 +225,13 @@ def input_day(definition: ProductDefinition, name: str) -> date:
     return date(int(fields["yyyy"]), int(fields["mm"]), int(fields["dd"]))
 
 
-def read_dailies(ctx: UnitContext, inputs: Inputs, coverage: Coverage,
-                 read: Callable[[Path, date], DailyRecord], definition: ProductDefinition
-                 ) -> Iterator[DailyRecord]:
+def read_dailies(
+    ctx: UnitContext,
+    inputs: Inputs,
+    coverage: Coverage,
+    read: Callable[[Path, date], DailyRecord],
+    definition: ProductDefinition,
+) -> Iterator[DailyRecord]:
     """The unit's merged daily products (of ``definition``) read with ``read`` one at a time,
     in day order, each recorded in ``coverage``. One that cannot be read is left out with a
     warning naming it (it is then a day without inputs in the product's attributes): one bad
@@ -223,8 +242,9 @@ def read_dailies(ctx: UnitContext, inputs: Inputs, coverage: Coverage,
         try:
             rec = read(f.path, day)
         except InputError as exc:
-            ctx.log.warning("plastic ST%s %s: day %s left out: %s", ctx.spacecraft or "A",
-                            ctx.unit.key, day, exc)
+            ctx.log.warning(
+                "plastic ST%s %s: day %s left out: %s", ctx.spacecraft or "A", ctx.unit.key, day, exc
+            )
             continue
         coverage.present.append(day)
         if not rec.has_plastic:

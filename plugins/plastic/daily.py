@@ -47,16 +47,38 @@ PLASTIC, PLASTIC_EDGE, MAG = "plastic", "plastic_edge", "mag"
 EDGE_ROWS = 10
 SOURCE_NAME = {"A": "Ahead>STEREO Ahead", "B": "Behind>STEREO Behind"}
 #: PLASTIC columns carried from the files to the merge (keys of ``reader.COLUMNS``).
-ROW_KEYS = ("np", "vp", "tp", "vth", "error", "caution", "dist_km", "lon_hee", "lat_hee",
-            "lon_heeq", "lat_heeq", "lon_hci", "lat_hci", "lon_carr")
+ROW_KEYS = (
+    "np",
+    "vp",
+    "tp",
+    "vth",
+    "error",
+    "caution",
+    "dist_km",
+    "lon_hee",
+    "lat_hee",
+    "lon_heeq",
+    "lat_heeq",
+    "lon_hci",
+    "lat_hci",
+    "lon_carr",
+)
 
 #: ``--mag-from``: where the MAG field comes from (the seed merges from the daily flat files).
-MAG_FROM = LevelOption(name="mag_from", choices=["flatfile", "cdf"], default="flatfile",
-                       help="MAG L1 RTN input: the daily flat files (l1_final_flat, as the seed "
-                            "does; the CDF when a day has none) or the CDFs only")
-VNUM = LevelOption(name="vnum", type="int", default=None,
-                   help="use PLASTIC files of this version only (e.g. 11); default: "
-                        "[missions.plastic] vnum of magfw.toml, else the highest version of each day")
+MAG_FROM = LevelOption(
+    name="mag_from",
+    choices=["flatfile", "cdf"],
+    default="flatfile",
+    help="MAG L1 RTN input: the daily flat files (l1_final_flat, as the seed "
+    "does; the CDF when a day has none) or the CDFs only",
+)
+VNUM = LevelOption(
+    name="vnum",
+    type="int",
+    default=None,
+    help="use PLASTIC files of this version only (e.g. 11); default: "
+    "[missions.plastic] vnum of magfw.toml, else the highest version of each day",
+)
 
 
 @dataclass(frozen=True)
@@ -101,8 +123,7 @@ def file_day(f: InputFile) -> date | None:
     return date(int(m["yyyy"]), int(m["mm"]), int(m["dd"])) if m else None
 
 
-def plastic_rows(f: InputFile, sc: str, rows_wanted: slice | None = None
-                 ) -> dict[str, np.ndarray]:
+def plastic_rows(f: InputFile, sc: str, rows_wanted: slice | None = None) -> dict[str, np.ndarray]:
     """The merge's columns of one PLASTIC 1-min file (``rows_wanted`` of its rows), checked
     (columns present, rows on the file's day, the spacecraft of its title); InputError naming
     the file otherwise."""
@@ -140,8 +161,7 @@ def mag_minutes(f: InputFile, day: date) -> tuple[MagMinutes, int]:
     if fv is not None:
         x = np.asarray(fv, np.float64)
         filt = np.where(x <= FILL_THRESHOLD, np.nan, x)[good_t]
-    return (bin_mag_minutes(epoch[good_t], bfield[good_t], filt, day_start_ms(day)),
-            int(good_t.sum()))
+    return (bin_mag_minutes(epoch[good_t], bfield[good_t], filt, day_start_ms(day)), int(good_t.sum()))
 
 
 def _mag_from_cdf(f: InputFile) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -154,8 +174,7 @@ def _mag_from_cdf(f: InputFile) -> tuple[np.ndarray, np.ndarray, np.ndarray | No
     epoch = np.asarray(data.variables["Epoch"], dtype=np.float64)
     bfield = np.asarray(data.variables["BFIELD"], dtype=np.float64)
     if bfield.ndim != 2 or bfield.shape[1] != 4 or bfield.shape[0] != epoch.shape[0]:
-        raise InputError(f.path, f"BFIELD has shape {list(bfield.shape)}, expected "
-                                 f"[{epoch.shape[0]}, 4]")
+        raise InputError(f.path, f"BFIELD has shape {list(bfield.shape)}, expected [{epoch.shape[0]}, 4]")
     fv = data.variables.get("FILTER_VALUE")
     return epoch, bfield, None if fv is None else np.asarray(fv, np.float64)
 
@@ -212,8 +231,11 @@ class Daily:
         """The day's MAG L1 RTN: the daily flat file (``l1_final_flat``, as the seed merges),
         else the CDF (``--mag-from cdf``: the CDF only); each the newest in the output tree,
         else in the archive."""
-        order = ([arc.MAG_PRODUCT] if ctx.options.get("mag_from") == "cdf"
-                 else [arc.MAG_FLAT_PRODUCT, arc.MAG_PRODUCT])
+        order = (
+            [arc.MAG_PRODUCT]
+            if ctx.options.get("mag_from") == "cdf"
+            else [arc.MAG_FLAT_PRODUCT, arc.MAG_PRODUCT]
+        )
         for product in order:
             found = arc.find_mag_in_tree(ctx, sc, day, product)
             if found is not None:
@@ -225,8 +247,9 @@ class Daily:
                 continue
             parsed = definition.filename.parse(rel) or {}
             v = parsed.get(definition.version.field)
-            return InputFile.from_fetched(ctx.archive.get(rel), MAG,
-                                          version=f"V{v:02d}" if isinstance(v, int) else None)
+            return InputFile.from_fetched(
+                ctx.archive.get(rel), MAG, version=f"V{v:02d}" if isinstance(v, int) else None
+            )
         return None
 
     @hookimpl
@@ -239,20 +262,26 @@ class Daily:
         mag = self.mag_input(ctx, sc, day)
         if day not in plastic and mag is None:
             where = arc.plastic_dirs(sc, "1min", day.year)[0]
-            return Inputs(selection=selection, skip_reason=(
-                f"no PLASTIC 1-min file ({ctx.archive.root}/{where}/...) and no MAG L1 RTN "
-                f"for ST{sc} {day}"))
-        files = [InputFile.from_fetched(ctx.archive.get(rel), PLASTIC if d == day else PLASTIC_EDGE,
-                                        version=arc.plastic_version(rel))
-                 for d, rel in plastic.items()]
+            return Inputs(
+                selection=selection,
+                skip_reason=(
+                    f"no PLASTIC 1-min file ({ctx.archive.root}/{where}/...) and no MAG L1 RTN "
+                    f"for ST{sc} {day}"
+                ),
+            )
+        files = [
+            InputFile.from_fetched(
+                ctx.archive.get(rel), PLASTIC if d == day else PLASTIC_EDGE, version=arc.plastic_version(rel)
+            )
+            for d, rel in plastic.items()
+        ]
         notes = []
         if mag is not None:
             files.append(mag)
         else:
             notes.append(f"MAG L1 RTN missing for {day}")
         if day not in plastic:
-            notes.append(f"PLASTIC missing for {day}"
-                         + ("" if vnum is None else f" (no V{vnum:02d} file)"))
+            notes.append(f"PLASTIC missing for {day}" + ("" if vnum is None else f" (no V{vnum:02d} file)"))
         for n in notes:
             ctx.log.warning("plastic daily ST%s %s: %s", sc, day, n)
         return Inputs(files=files, selection=selection, notes=notes)
@@ -273,8 +302,7 @@ class Daily:
                 parts.append(plastic_rows(f, sc, rows_wanted))
             except InputError as exc:
                 ctx.log.warning("plastic daily ST%s %s: edge cycles not used: %s", sc, day, exc)
-        rows = ({k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts
-                else empty_rows())
+        rows = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else empty_rows()
         mag_files = inputs.by_role(MAG)
         if mag_files:
             mag, n = mag_minutes(mag_files[0], day)
@@ -297,14 +325,19 @@ class Daily:
     def write(self, ctx: UnitContext, data: MergedDay) -> list[Product]:
         """The daily merged CDF and flat file; the runner fills the date fields of their names."""
         sc, day = data.sc, data.day
-        gaps = Coverage(day, day, [day], [] if data.has_plastic else [day],
-                        [] if data.has_mag else [day]).attrs()
+        gaps = Coverage(
+            day, day, [day], [] if data.has_plastic else [day], [] if data.has_mag else [day]
+        ).attrs()
         # the daily file's own dataset: Logical_file_id (the file stem) begins with it
-        attrs = {"Source_name": SOURCE_NAME[sc],
-                 "Logical_source": f"ST{sc}_L2_MAGPLASMA_1M_DAILY"}
+        attrs = {"Source_name": SOURCE_NAME[sc], "Logical_source": f"ST{sc}_L2_MAGPLASMA_1M_DAILY"}
         return [
-            Product(ctx.product("merged_daily"), {"sc": sc}, pr.cdf_variables(data.table),
-                    attrs={**attrs, **gaps}),
-            Product(ctx.product("merged_daily_ff"), {"sc": sc}, pr.flatfile_variables(data.table),
-                    attrs=flatfile_attrs(gaps)),
+            Product(
+                ctx.product("merged_daily"), {"sc": sc}, pr.cdf_variables(data.table), attrs={**attrs, **gaps}
+            ),
+            Product(
+                ctx.product("merged_daily_ff"),
+                {"sc": sc},
+                pr.flatfile_variables(data.table),
+                attrs=flatfile_attrs(gaps),
+            ),
         ]

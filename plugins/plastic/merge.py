@@ -55,8 +55,9 @@ def minute_grid(start_ms: float, n: int) -> np.ndarray:
     return start_ms + (np.arange(n, dtype=np.float64) + 0.5) * MINUTE_MS
 
 
-def interpolate_positions(t_rows: np.ndarray, pos: dict[str, np.ndarray], t_out: np.ndarray
-                          ) -> dict[str, np.ndarray]:
+def interpolate_positions(
+    t_rows: np.ndarray, pos: dict[str, np.ndarray], t_out: np.ndarray
+) -> dict[str, np.ndarray]:
     """Positions (``R`` [N], vectors [N, 3]) at rows ``t_rows`` -> at ``t_out``, linear in
     Cartesian coordinates across gaps up to :data:`POSITION_GAP_MS`, extrapolated for up to
     :data:`POSITION_EDGE_MS` beyond the first/last row, NaN elsewhere."""
@@ -110,8 +111,9 @@ def plastic_minutes(rows: dict[str, np.ndarray], start_ms: float, n: int) -> dic
         np.maximum.at(best, idx[inside], np.where(np.isfinite(v), v, -1.0))
         best[best < 0] = unknown
         out[code] = best
-    out.update(interpolate_positions(t_mid, {k: rows[k] for k in ("R", *POSITION_NAMES)},
-                                     minute_grid(start_ms, n)))
+    out.update(
+        interpolate_positions(t_mid, {k: rows[k] for k in ("R", *POSITION_NAMES)}, minute_grid(start_ms, n))
+    )
     return out
 
 
@@ -131,8 +133,9 @@ def quality_flag(pla: dict[str, np.ndarray], mag: MagMinutes, expected: np.ndarr
     return out
 
 
-def merge(pla: dict[str, np.ndarray], mag: MagMinutes, expected: np.ndarray, start_ms: float
-          ) -> dict[str, np.ndarray]:
+def merge(
+    pla: dict[str, np.ndarray], mag: MagMinutes, expected: np.ndarray, start_ms: float
+) -> dict[str, np.ndarray]:
     """One merged 1-min table (names of the merged CDF variables; NaN = fill) from PLASTIC
     minutes and MAG minutes on the same grid, with the derived quantities."""
     n = mag.n.size
@@ -143,7 +146,10 @@ def merge(pla: dict[str, np.ndarray], mag: MagMinutes, expected: np.ndarray, sta
         "BTOTAL": mag.btotal,
         "R": pla["R"],
         **{name: pla[name] for name in POSITION_NAMES},
-        "Np": pla["np"], "Vp": pla["vp"], "Tp": pla["tp"], "Vth": pla["vth"],
+        "Np": pla["np"],
+        "Vp": pla["vp"],
+        "Tp": pla["tp"],
+        "Vth": pla["vth"],
         "V_RTN": pla["v_rtn"],
         "Quality_Flag": quality_flag(pla, mag, expected),
         "N_MAG": mag.n.astype(np.float64),
@@ -158,17 +164,21 @@ def add_derived(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     magnitudes); cone and clock angles use the averaged vector."""
     b, bt = table["BFIELDRTN"], table["BTOTAL"]
     cos, speed = derived.direction_cosines(table["V_RTN"])
-    table.update({
-        "Vr_Over_V_RTN": cos[:, 0], "Vt_Over_V_RTN": cos[:, 1], "Vn_Over_V_RTN": cos[:, 2],
-        "Vp_RTN": speed,
-        "Entropy": derived.entropy(table["Np"], table["Tp"]),
-        "Beta": derived.beta(bt, table["Np"], table["Tp"]),
-        "Total_Pressure": derived.total_pressure(bt, table["Np"], table["Tp"]),
-        "Cone_Angle": derived.cone_angle(b),
-        "Clock_Angle": derived.clock_angle(b),
-        "Magnetic_Pressure": derived.magnetic_pressure(bt),
-        "Dynamic_Pressure": derived.dynamic_pressure(table["Np"], table["Vp"]),
-    })
+    table.update(
+        {
+            "Vr_Over_V_RTN": cos[:, 0],
+            "Vt_Over_V_RTN": cos[:, 1],
+            "Vn_Over_V_RTN": cos[:, 2],
+            "Vp_RTN": speed,
+            "Entropy": derived.entropy(table["Np"], table["Tp"]),
+            "Beta": derived.beta(bt, table["Np"], table["Tp"]),
+            "Total_Pressure": derived.total_pressure(bt, table["Np"], table["Tp"]),
+            "Cone_Angle": derived.cone_angle(b),
+            "Clock_Angle": derived.clock_angle(b),
+            "Magnetic_Pressure": derived.magnetic_pressure(bt),
+            "Dynamic_Pressure": derived.dynamic_pressure(table["Np"], table["Vp"]),
+        }
+    )
     return table
 
 

@@ -61,12 +61,20 @@ class Monthly:
             stack.add(rec.columns)
             ctx.vectors += int(next(iter(rec.columns.values())).shape[0])
         if not coverage.present:
-            raise InputError(daily_folder(ctx, DAILY), f"no readable merged daily product for "
-                                                       f"{ctx.unit.key} (see the warnings in the log)")
+            raise InputError(
+                daily_folder(ctx, DAILY),
+                f"no readable merged daily product for {ctx.unit.key} (see the warnings in the log)",
+            )
         return MonthFile(ctx.spacecraft or "A", stack.columns(), coverage)
 
     @hookimpl
     def write(self, ctx: UnitContext, data: MonthFile) -> list[Product]:
         """The monthly flat file; the runner fills the year and month of its name."""
-        return [Product(ctx.product("merged_monthly_ff"), {"sc": data.sc}, data.columns,
-                        attrs=flatfile_attrs(data.coverage.attrs()))]
+        return [
+            Product(
+                ctx.product("merged_monthly_ff"),
+                {"sc": data.sc},
+                data.columns,
+                attrs=flatfile_attrs(data.coverage.attrs()),
+            )
+        ]

@@ -33,8 +33,11 @@ WEB_ROOT = "/mnt/MissionRepo/stereo_public/L2/MP/MONTHLY"
 
 
 def _ok(summary: RunSummary, level: str) -> list[UnitResult]:
-    return [r for r in summary.results
-            if (r.mission, r.level) == (MISSION, level) and r.status == "ok" and r.outputs]
+    return [
+        r
+        for r in summary.results
+        if (r.mission, r.level) == (MISSION, level) and r.status == "ok" and r.outputs
+    ]
 
 
 def _sha256(path: Path) -> str:
@@ -50,16 +53,22 @@ def delivery(summary: RunSummary, url: str) -> list[NotifyMessage]:
     for r in _ok(summary, "package"):
         year = r.unit.start.year
         for path in (p for p in r.outputs if p.suffix == ".zip"):
-            encryption = ((r.entry.versions.get("selection") or {}).get("encryption")
-                          if r.entry is not None else None) or "unknown"
-            how = {"zipcrypto": "traditional PKWARE encryption: opens with `unzip -P`, 7-Zip, "
-                                "Windows and macOS",
-                   "aes": "AES-256: opens with 7-Zip or WinZip (not with Info-ZIP unzip)",
-                   "none": "NOT encrypted"}.get(encryption, encryption)
-            where = (url.replace("{name}", path.name) if "{name}" in url else
-                     f"{url.rstrip('/')}/{path.name}" if url else
-                     f"{socket.gethostname()}:{path} (no plastic_download_url in "
-                     "[notify.settings]: upload it and send the link)")
+            encryption = (
+                (r.entry.versions.get("selection") or {}).get("encryption") if r.entry is not None else None
+            ) or "unknown"
+            how = {
+                "zipcrypto": "traditional PKWARE encryption: opens with `unzip -P`, 7-Zip, Windows and macOS",
+                "aes": "AES-256: opens with 7-Zip or WinZip (not with Info-ZIP unzip)",
+                "none": "NOT encrypted",
+            }.get(encryption, encryption)
+            where = (
+                url.replace("{name}", path.name)
+                if "{name}" in url
+                else f"{url.rstrip('/')}/{path.name}"
+                if url
+                else f"{socket.gethostname()}:{path} (no plastic_download_url in "
+                "[notify.settings]: upload it and send the link)"
+            )
             body = f"""Hello,
 
 the merged STEREO MAG + PLASTIC 1-minute yearly CDF for {year} is ready for you:
@@ -75,9 +84,11 @@ Inside, under {path.stem}/: st{{a,b}}_l2_magplasma_1m_{year}0101_vNN.cdf and SHA
 
 -- magfw on {socket.gethostname()}
 """
-            messages.append(NotifyMessage("plastic_delivery",
-                                          f"STEREO MAG+PLASTIC merged yearly CDF {year}: "
-                                          f"{path.name}", body))
+            messages.append(
+                NotifyMessage(
+                    "plastic_delivery", f"STEREO MAG+PLASTIC merged yearly CDF {year}: {path.name}", body
+                )
+            )
     return messages
 
 
@@ -95,14 +106,18 @@ def web_copy(summary: RunSummary, out: Path, web_root: str) -> list[NotifyMessag
     for folder, files in sorted(by_folder.items()):
         dest = f"{web_root.rstrip('/')}/{folder}"
         globs = sorted({f"{p.parent}/{p.name.split('_', 1)[0]}_*" for p in files})
-        blocks.append(f"$ mkdir -p {dest} && cd {dest}\n"
-                      + "\n".join(f"$ cp -pu {g} ." for g in globs)
-                      + "\n  (the files: " + ", ".join(sorted(p.name for p in files)) + ")")
+        blocks.append(
+            f"$ mkdir -p {dest} && cd {dest}\n"
+            + "\n".join(f"$ cp -pu {g} ." for g in globs)
+            + "\n  (the files: "
+            + ", ".join(sorted(p.name for p in files))
+            + ")"
+        )
     n = sum(len(v) for v in by_folder.values())
     years = sorted({m[:4] for m in months})
     body = f"""Hello,
 
-new merged MAG + PLASTIC monthly flat files ({', '.join(sorted(months))}; {n} files) are ready
+new merged MAG + PLASTIC monthly flat files ({", ".join(sorted(months))}; {n} files) are ready
 to be copied to the web-serving folders and loaded into the UCLA data servers. On
 {socket.gethostname()}:
 
@@ -114,17 +129,23 @@ monthly flat files, only newer ones, like cp -pu)
 
 -- magfw on {socket.gethostname()}
 """
-    return [NotifyMessage("plastic_web_copy", f"STEREO MAG+PLASTIC monthly flat files to copy "
-                          f"to the web ({', '.join(sorted(months))})", body)]
+    return [
+        NotifyMessage(
+            "plastic_web_copy",
+            f"STEREO MAG+PLASTIC monthly flat files to copy to the web ({', '.join(sorted(months))})",
+            body,
+        )
+    ]
 
 
 def messages(summary: RunSummary) -> list[NotifyMessage]:
     if summary.request is None:
         return []
     s = notify_settings()
-    return [*delivery(summary, s.setting("plastic_download_url")),
-            *web_copy(summary, Path(summary.request.out_dir),
-                      s.setting("plastic_web_root", WEB_ROOT))]
+    return [
+        *delivery(summary, s.setting("plastic_download_url")),
+        *web_copy(summary, Path(summary.request.out_dir), s.setting("plastic_web_root", WEB_ROOT)),
+    ]
 
 
 @hookimpl

@@ -46,9 +46,13 @@ CHECKSUM_NAME = "SHA256SUMS"
 COMPRESSLEVEL = 1
 
 #: ``--aes``: AES-256 instead of the traditional PKWARE encryption.
-AES = LevelOption(name="aes", type="bool", default=False,
-                  help="encrypt with WinZip AES-256 (7-Zip, WinZip, pyzipper) instead of the "
-                       "traditional PKWARE encryption a standard `unzip -P` opens")
+AES = LevelOption(
+    name="aes",
+    type="bool",
+    default=False,
+    help="encrypt with WinZip AES-256 (7-Zip, WinZip, pyzipper) instead of the "
+    "traditional PKWARE encryption a standard `unzip -P` opens",
+)
 
 
 def top_folder(year: int) -> str:
@@ -61,8 +65,9 @@ def password_from_env() -> str | None:
     if value is None:
         return None
     if not value:
-        raise UsageError(None, f"{PASSWORD_ENV} is set but empty: unset it for a plain zip, "
-                               "or give the delivery password")
+        raise UsageError(
+            None, f"{PASSWORD_ENV} is set but empty: unset it for a plain zip, or give the delivery password"
+        )
     return value
 
 
@@ -103,8 +108,9 @@ class Package:
             found = ctx.newest_products("plastic", YEARLY, sc=sc.lower(), yyyy=year)
             files += [ctx.product_input(f, YEARLY) for f in found]
         if not files:
-            raise MissingInputError(ctx.out_dir, f"no merged yearly CDF for {year}: run `magfw "
-                                    f"run plastic l2 {year}` first")
+            raise MissingInputError(
+                ctx.out_dir, f"no merged yearly CDF for {year}: run `magfw run plastic l2 {year}` first"
+            )
         password = password_from_env()
         method = encryption(ctx, password)
         if password is not None:
@@ -122,11 +128,15 @@ class Package:
     def write(self, ctx: UnitContext, data: YearDelivery) -> list[Product]:
         password = password_from_env()
         method = encryption(ctx, password)
-        ctx.note(describe_zip_encryption(method) if password is not None
-                 else f"NOT encrypted: {PASSWORD_ENV} is not set")
+        ctx.note(
+            describe_zip_encryption(method)
+            if password is not None
+            else f"NOT encrypted: {PASSWORD_ENV} is not set"
+        )
 
         def stream(path: Path) -> None:
-            write_delivery_zip(path, data.entries, password=password, encryption=method,
-                               compresslevel=COMPRESSLEVEL)
+            write_delivery_zip(
+                path, data.entries, password=password, encryption=method, compresslevel=COMPRESSLEVEL
+            )
 
         return [Product(definition=ctx.product(ZIP_PRODUCT), fields={}, stream=stream)]

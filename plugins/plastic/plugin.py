@@ -31,36 +31,56 @@ from magfw_plastic.yearly import Yearly
 
 @hookimpl
 def register_missions(registry: PluginRegistrar) -> None:
-    registry.add(Mission(
-        id="plastic",
-        title="STEREO PLASTIC + MAG merge",
-        description="UNH PLASTIC L2 1-D Maxwellian proton moments merged with STEREO MAG L1",
-        spacecraft=["A", "B"],
-        default_spacecraft="A",
-        levels={
-            "daily": Level(
-                name="daily", unit="day", needs=["stereo/l1"],
-                description="daily merged CDF and flat file (one unit per day)",
-                products=["merged_daily", "merged_daily_ff"], options=[VNUM, MAG_FROM],
-                pipeline=Daily()),
-            "monthly": Level(
-                name="monthly", unit="month", needs=["plastic/daily"],
-                description="monthly merged flat file from the month's daily products",
-                products=["merged_monthly_ff"], pipeline=Monthly()),
-            "l2": Level(
-                name="l2", unit="year", needs=["plastic/monthly"],
-                description="yearly merged CDF and 10-min / 1-hr averages from the year's daily "
-                            "products (runs the days and months of the period first)",
-                products=["merged_yearly", "merged_10min", "merged_1hr"], pipeline=Yearly()),
-            "package": Level(
-                name="package", unit="year", needs=["plastic/l2"], inputs_from="output",
-                per_spacecraft=False, options=[AES],
-                description="the year's delivery zip stereo_PLASTIC_MAG_yearly_cdf_{yyyy}.zip for "
-                            "UC Berkeley (encrypted when MAGFW_ZIP_PASSWORD is set)",
-                products=["yearly_zip"], pipeline=Package()),
-        },
-        products=shipped_definitions("plastic"),
-    ))
+    registry.add(
+        Mission(
+            id="plastic",
+            title="STEREO PLASTIC + MAG merge",
+            description="UNH PLASTIC L2 1-D Maxwellian proton moments merged with STEREO MAG L1",
+            spacecraft=["A", "B"],
+            default_spacecraft="A",
+            levels={
+                "daily": Level(
+                    name="daily",
+                    unit="day",
+                    needs=["stereo/l1"],
+                    description="daily merged CDF and flat file (one unit per day)",
+                    products=["merged_daily", "merged_daily_ff"],
+                    options=[VNUM, MAG_FROM],
+                    pipeline=Daily(),
+                ),
+                "monthly": Level(
+                    name="monthly",
+                    unit="month",
+                    needs=["plastic/daily"],
+                    description="monthly merged flat file from the month's daily products",
+                    products=["merged_monthly_ff"],
+                    pipeline=Monthly(),
+                ),
+                "l2": Level(
+                    name="l2",
+                    unit="year",
+                    needs=["plastic/monthly"],
+                    description="yearly merged CDF and 10-min / 1-hr averages from the year's daily "
+                    "products (runs the days and months of the period first)",
+                    products=["merged_yearly", "merged_10min", "merged_1hr"],
+                    pipeline=Yearly(),
+                ),
+                "package": Level(
+                    name="package",
+                    unit="year",
+                    needs=["plastic/l2"],
+                    inputs_from="output",
+                    per_spacecraft=False,
+                    options=[AES],
+                    description="the year's delivery zip stereo_PLASTIC_MAG_yearly_cdf_{yyyy}.zip for "
+                    "UC Berkeley (encrypted when MAGFW_ZIP_PASSWORD is set)",
+                    products=["yearly_zip"],
+                    pipeline=Package(),
+                ),
+            },
+            products=shipped_definitions("plastic"),
+        )
+    )
 
 
 @hookimpl

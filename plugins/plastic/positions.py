@@ -26,8 +26,7 @@ def spherical_to_cartesian(r: np.ndarray, lon_deg: np.ndarray, lat_deg: np.ndarr
     """``[N, 3]`` vectors r (cos lat cos lon, cos lat sin lon, sin lat) (units of r)."""
     lon, lat = np.radians(lon_deg), np.radians(lat_deg)
     r = np.asarray(r, dtype=np.float64)
-    return np.stack([r * np.cos(lat) * np.cos(lon), r * np.cos(lat) * np.sin(lon),
-                     r * np.sin(lat)], axis=-1)
+    return np.stack([r * np.cos(lat) * np.cos(lon), r * np.cos(lat) * np.sin(lon), r * np.sin(lat)], axis=-1)
 
 
 def _rot(axis: int, angle_deg: float) -> np.ndarray:
@@ -60,6 +59,7 @@ def positions(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "HEE": spherical_to_cartesian(r, cols["lon_hee"], cols["lat_hee"]),
         "HEEQ": spherical_to_cartesian(r, cols["lon_heeq"], cols["lat_heeq"]),
         "CARR": spherical_to_cartesian(r, cols["lon_carr"], cols["lat_heeq"]),
-        "RTN": np.stack([r, np.where(np.isnan(r), np.nan, zeros), np.where(np.isnan(r), np.nan, zeros)],
-                        axis=-1),
+        "RTN": np.stack(
+            [r, np.where(np.isnan(r), np.nan, zeros), np.where(np.isnan(r), np.nan, zeros)], axis=-1
+        ),
     }

@@ -19,11 +19,31 @@ from magfw_plastic.merge import POSITION_NAMES, add_derived
 if TYPE_CHECKING:
     from magfw.api import ProductData, ProductDefinition
 
-LABELS = {"B_RTN_LABL_1": ["BR", "BT", "BN"], "CART_LABL_1": ["X", "Y", "Z"],
-          **{f"{p}_LABL_1": [f"{c}_{p}" for c in "XYZ"] for p in POSITION_NAMES}}
-SCALARS = ("FILTER_VALUE", "BTOTAL", "R", "Np", "Vp", "Tp", "Vth", "Vr_Over_V_RTN", "Vt_Over_V_RTN",
-           "Vn_Over_V_RTN", "Vp_RTN", "Entropy", "Beta", "Total_Pressure", "Cone_Angle",
-           "Clock_Angle", "Magnetic_Pressure", "Dynamic_Pressure")
+LABELS = {
+    "B_RTN_LABL_1": ["BR", "BT", "BN"],
+    "CART_LABL_1": ["X", "Y", "Z"],
+    **{f"{p}_LABL_1": [f"{c}_{p}" for c in "XYZ"] for p in POSITION_NAMES},
+}
+SCALARS = (
+    "FILTER_VALUE",
+    "BTOTAL",
+    "R",
+    "Np",
+    "Vp",
+    "Tp",
+    "Vth",
+    "Vr_Over_V_RTN",
+    "Vt_Over_V_RTN",
+    "Vn_Over_V_RTN",
+    "Vp_RTN",
+    "Entropy",
+    "Beta",
+    "Total_Pressure",
+    "Cone_Angle",
+    "Clock_Angle",
+    "Magnetic_Pressure",
+    "Dynamic_Pressure",
+)
 VECTORS = ("BFIELDRTN", *POSITION_NAMES)
 COSINES = ("Vr_Over_V_RTN", "Vt_Over_V_RTN", "Vn_Over_V_RTN")
 
@@ -85,13 +105,23 @@ def table_from_variables(v: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def flatfile_variables(t: dict[str, np.ndarray], with_quality: bool = True) -> dict[str, np.ndarray]:
     """Columns of the daily/monthly merged flat files (NaN -> the flat-file fill)."""
     out = {
-        "TIME": np.asarray(magtime.tt2000_from_cdf_epoch(np.asarray(t["Epoch"], np.float64)),
-                           dtype=np.int64),
-        "B": t["BFIELDRTN"], "BTOTAL": t["BTOTAL"], "NP": t["Np"], "VP": t["Vp"], "TP": t["Tp"],
-        "VTH": t["Vth"], "VDIR": np.stack([np.clip(t[c], -1, 1) for c in COSINES], axis=1),
-        "BETA": t["Beta"], "ENTROPY": t["Entropy"], "PMAG": t["Magnetic_Pressure"],
-        "PDYN": t["Dynamic_Pressure"], "PTOT": t["Total_Pressure"], "CONE": t["Cone_Angle"],
-        "CLOCK": t["Clock_Angle"], "R": t["R"], "HEEQ": t["HEEQ"],
+        "TIME": np.asarray(magtime.tt2000_from_cdf_epoch(np.asarray(t["Epoch"], np.float64)), dtype=np.int64),
+        "B": t["BFIELDRTN"],
+        "BTOTAL": t["BTOTAL"],
+        "NP": t["Np"],
+        "VP": t["Vp"],
+        "TP": t["Tp"],
+        "VTH": t["Vth"],
+        "VDIR": np.stack([np.clip(t[c], -1, 1) for c in COSINES], axis=1),
+        "BETA": t["Beta"],
+        "ENTROPY": t["Entropy"],
+        "PMAG": t["Magnetic_Pressure"],
+        "PDYN": t["Dynamic_Pressure"],
+        "PTOT": t["Total_Pressure"],
+        "CONE": t["Cone_Angle"],
+        "CLOCK": t["Clock_Angle"],
+        "R": t["R"],
+        "HEEQ": t["HEEQ"],
     }
     if with_quality:
         out["QUALITY"] = np.asarray(t["Quality_Flag"], dtype=np.float32)
@@ -102,8 +132,9 @@ def flatfile_variables(t: dict[str, np.ndarray], with_quality: bool = True) -> d
 FLATFILE_FILL_THRESHOLD = 1e33
 
 
-def flatfile_variables_from_columns(definition: ProductDefinition,
-                                    columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def flatfile_variables_from_columns(
+    definition: ProductDefinition, columns: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """A flat file's columns as read (one per column, fill 1e34) back into its definition's
     variables (``B`` from ``BR BT BN`` ...), fill -> NaN; a missing column is a KeyError."""
     out: dict[str, np.ndarray] = {}
@@ -111,8 +142,7 @@ def flatfile_variables_from_columns(definition: ProductDefinition,
         if not var.record_varying:
             continue
         names = var.attrs.get("columns")
-        arr = (np.stack([columns[str(n)] for n in names], axis=1) if names
-               else np.asarray(columns[var.name]))
+        arr = np.stack([columns[str(n)] for n in names], axis=1) if names else np.asarray(columns[var.name])
         if arr.dtype.kind == "f":
             arr = np.where(arr >= FLATFILE_FILL_THRESHOLD, np.nan, arr).astype(arr.dtype)
         out[var.name] = arr

@@ -65,15 +65,34 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 #: Columns the merge cannot do without (checked when a file is read for merging).
-MERGE_COLUMNS = ("date_time", "np", "vp", "tp", "vth", "vr_rtn", "vt_rtn", "vn_rtn", "error",
-                 "caution", "dist_km", "lon_carr", "lon_hee", "lat_hee", "lon_heeq", "lat_heeq",
-                 "lon_hci", "lat_hci")
+MERGE_COLUMNS = (
+    "date_time",
+    "np",
+    "vp",
+    "tp",
+    "vth",
+    "vr_rtn",
+    "vt_rtn",
+    "vn_rtn",
+    "error",
+    "caution",
+    "dist_km",
+    "lon_carr",
+    "lon_hee",
+    "lat_hee",
+    "lon_heeq",
+    "lat_heeq",
+    "lon_hci",
+    "lat_hci",
+)
 
 #: Text columns, normalised names (everything else is numeric).
 TEXT_COLUMNS = ("date and time", "1 kev/q time")
 
-_FLAG = re.compile(r"^(error code|caution|attitude flag.*|e/w source flag|e/w missed peak flag|"
-                   r"num cycles.*)$")
+_FLAG = re.compile(
+    r"^(error code|caution|attitude flag.*|e/w source flag|e/w missed peak flag|"
+    r"num cycles.*)$"
+)
 
 
 def _norm(name: str) -> str:
@@ -175,9 +194,14 @@ def parse_plastic_text(text: str, path: Path, rows_wanted: slice | None = None) 
         raise InputError(path, f"line {lineno[i]} has {counts[i]} fields, the header has {ncol}")
     cells = np.array("\t".join(stripped.tolist()).split("\t"), dtype=str).reshape(-1, ncol)
     m = re.search(r"Spacecraft\s+([AB])\b", title)
-    table = PlasticTable(path=path, title=title, spacecraft=m.group(1) if m else None,
-                         resolution=_resolution(title, path), header=header,
-                         time_ms=np.empty(0))
+    table = PlasticTable(
+        path=path,
+        title=title,
+        spacecraft=m.group(1) if m else None,
+        resolution=_resolution(title, path),
+        header=header,
+        time_ms=np.empty(0),
+    )
     for j, name in enumerate(header):
         col = cells[:, j]
         if _norm(name) in TEXT_COLUMNS:
@@ -187,8 +211,9 @@ def parse_plastic_text(text: str, path: Path, rows_wanted: slice | None = None) 
             values = col.astype(np.float64)
         except ValueError:
             bad_i = next(i for i, c in enumerate(col) if not _is_number(c))
-            raise InputError(path, f"line {lineno[bad_i]}, column {name!r}: {str(col[bad_i])!r} is not a "
-                                   f"number") from None
+            raise InputError(
+                path, f"line {lineno[bad_i]}, column {name!r}: {str(col[bad_i])!r} is not a number"
+            ) from None
         fill = values <= FILL_THRESHOLD
         if _FLAG.match(_norm(name)):
             fill |= values == -1.0
@@ -216,18 +241,23 @@ def _bin_starts(table: PlasticTable, path: Path, width_min: int) -> np.ndarray:
     cols = ["YEAR", "DOY", "hour"] + (["min"] if width_min == 10 else [])
     missing = [c for c in cols if c not in table.values]
     if missing:
-        raise InputError(path, f"no column {missing[0]!r} in the header of a "
-                               f"{table.resolution} file")
+        raise InputError(path, f"no column {missing[0]!r} in the header of a {table.resolution} file")
     year, doy, hour = (table.values[c] for c in cols[:3])
     minute = table.values["min"] if width_min == 10 else np.zeros_like(hour)
     parts = np.column_stack([year, doy, hour, minute])
     if not np.isfinite(parts).all() or np.any(parts != np.round(parts)):
         raise InputError(path, "YEAR, DOY, hour and min must be whole numbers on every row")
-    if (np.any(doy < 1) or np.any(doy > 366) or np.any(hour < 0) or np.any(hour > 23)
-            or np.any(minute < 0) or np.any(minute > 59) or np.any(minute % width_min > 0)
-            and width_min == 10):
-        raise InputError(path, "YEAR, DOY, hour or min out of range for a "
-                               f"{table.resolution} bin")
+    if (
+        np.any(doy < 1)
+        or np.any(doy > 366)
+        or np.any(hour < 0)
+        or np.any(hour > 23)
+        or np.any(minute < 0)
+        or np.any(minute > 59)
+        or np.any(minute % width_min > 0)
+        and width_min == 10
+    ):
+        raise InputError(path, f"YEAR, DOY, hour or min out of range for a {table.resolution} bin")
     jan1 = np.array([date(int(y), 1, 1).toordinal() for y in year], dtype=np.float64)
     days = jan1 - 1 + doy - 1
     return _CDF_EPOCH_0001 + days * 86_400_000.0 + hour * 3_600_000.0 + minute * 60_000.0
@@ -241,8 +271,9 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def read_plastic_ascii(path: str | Path, require: tuple[str, ...] = (),
-                       rows_wanted: slice | None = None) -> PlasticTable:
+def read_plastic_ascii(
+    path: str | Path, require: tuple[str, ...] = (), rows_wanted: slice | None = None
+) -> PlasticTable:
     """Read one PLASTIC ASCII file; ``require`` lists keys (:data:`COLUMNS`) that must exist;
     ``rows_wanted`` limits the data rows parsed (see :func:`parse_plastic_text`)."""
     path = Path(path)
@@ -267,13 +298,13 @@ def check_day(table: PlasticTable, day: date) -> None:
     """Refuse a file whose rows lie outside its day (a renamed or mixed-up file)."""
     if not len(table):
         return
-    start = float(magtime.tt2000_to_cdf_epoch(
-        magtime.tt2000_from_datetime64(np.datetime64(day.isoformat(), "ms"))))
+    start = float(
+        magtime.tt2000_to_cdf_epoch(magtime.tt2000_from_datetime64(np.datetime64(day.isoformat(), "ms")))
+    )
     inside = (table.time_ms >= start) & (table.time_ms < start + 86_400_000.0)
     if not inside.all():
         i = int(np.flatnonzero(~inside)[0])
-        raise InputError(table.path, f"row {i + 1} is not on {day.isoformat()} "
-                                     f"({table.stamps()[i]})")
+        raise InputError(table.path, f"row {i + 1} is not on {day.isoformat()} ({table.stamps()[i]})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,8 +322,17 @@ class PlasticBeacon:
     values: dict[str, np.ndarray]
 
 
-BEACON_VARIABLES = ("Density", "Bulk_Speed", "Vr_RTN", "Vt_RTN", "Vn_RTN", "Vr_HERTN", "Vt_HERTN",
-                    "Vn_HERTN", "Temperature_Inst")
+BEACON_VARIABLES = (
+    "Density",
+    "Bulk_Speed",
+    "Vr_RTN",
+    "Vt_RTN",
+    "Vn_RTN",
+    "Vr_HERTN",
+    "Vt_HERTN",
+    "Vn_HERTN",
+    "Temperature_Inst",
+)
 
 
 def read_plastic_beacon(path: str | Path) -> PlasticBeacon:

@@ -78,9 +78,12 @@ class Yearly:
         """The year's merged daily CDFs in the output tree."""
         inputs = daily_inputs(ctx, DAILY)
         if inputs.skip_reason:  # not one day of the year: fail, do not skip
-            raise MissingInputError(daily_folder(ctx, DAILY), f"no merged daily product of "
-                                    f"ST{ctx.spacecraft or 'A'} {ctx.unit.key}: no day of the "
-                                    "year had PLASTIC or MAG inputs, or every day failed")
+            raise MissingInputError(
+                daily_folder(ctx, DAILY),
+                f"no merged daily product of "
+                f"ST{ctx.spacecraft or 'A'} {ctx.unit.key}: no day of the "
+                "year had PLASTIC or MAG inputs, or every day failed",
+            )
         return inputs
 
     @hookimpl
@@ -92,8 +95,10 @@ class Yearly:
             stack.add(pr.record_variables(rec.columns))
             ctx.vectors += int(rec.columns["Epoch"].size)
         if not coverage.present:
-            raise InputError(daily_folder(ctx, DAILY), f"no readable merged daily product for "
-                                                       f"{ctx.unit.key} (see the warnings in the log)")
+            raise InputError(
+                daily_folder(ctx, DAILY),
+                f"no readable merged daily product for {ctx.unit.key} (see the warnings in the log)",
+            )
         return YearRecords(ctx.spacecraft or "A", stack.columns(), coverage)
 
     @hookimpl
@@ -106,15 +111,24 @@ class Yearly:
         """The yearly CDF and the two average flat files; the runner fills the year."""
         rec = data.records
         sc = rec.sc
-        gaps = {**rec.coverage.attrs(), "Period_merged": f"{ctx.unit.start}..{ctx.unit.end}",
-                "Days_in_file": days_text(rec.coverage.present)}
-        products = [Product(ctx.product("merged_yearly"), {"sc": sc.lower()},
-                            {**rec.variables, **pr.support_variables()},
-                            attrs={"Source_name": SOURCE_NAME[sc],
-                                   # lower case as the SPDF file name (Logical_file_id)
-                                   "Logical_source": f"st{sc.lower()}_l2_magplasma_1m",
-                                   **gaps})]
+        gaps = {
+            **rec.coverage.attrs(),
+            "Period_merged": f"{ctx.unit.start}..{ctx.unit.end}",
+            "Days_in_file": days_text(rec.coverage.present),
+        }
+        products = [
+            Product(
+                ctx.product("merged_yearly"),
+                {"sc": sc.lower()},
+                {**rec.variables, **pr.support_variables()},
+                attrs={
+                    "Source_name": SOURCE_NAME[sc],
+                    # lower case as the SPDF file name (Logical_file_id)
+                    "Logical_source": f"st{sc.lower()}_l2_magplasma_1m",
+                    **gaps,
+                },
+            )
+        ]
         for pid, columns in data.averages.items():
-            products.append(Product(ctx.product(pid), {"sc": sc}, columns,
-                                    attrs=flatfile_attrs(gaps)))
+            products.append(Product(ctx.product(pid), {"sc": sc}, columns, attrs=flatfile_attrs(gaps)))
         return products

@@ -39,8 +39,7 @@ def grid_phase(t: np.ndarray, day_start: int, step: int = DT8_NS) -> int:
     return int(np.median(np.mod(t - day_start, step)))
 
 
-def to_125ms(t: np.ndarray, b: np.ndarray, day_start: int, phase: int
-             ) -> tuple[np.ndarray, np.ndarray]:
+def to_125ms(t: np.ndarray, b: np.ndarray, day_start: int, phase: int) -> tuple[np.ndarray, np.ndarray]:
     """Trapezoid means of 32 Hz samples (N, k) on the 8 Hz grid: (stamps, (M, k) means)."""
     k_cols = b.shape[1]
     if t.size == 0:
@@ -61,14 +60,12 @@ def to_125ms(t: np.ndarray, b: np.ndarray, day_start: int, phase: int
     j = idx - base
     wsum = np.bincount(j, w)
     used = wsum > 0
-    sums = np.stack([np.bincount(j, w * vals[:, c], minlength=wsum.size)
-                     for c in range(k_cols)], 1)
+    sums = np.stack([np.bincount(j, w * vals[:, c], minlength=wsum.size) for c in range(k_cols)], 1)
     k = np.flatnonzero(used) + base
     return day_start + phase + k * DT8_NS, sums[used] / wsum[used, None]
 
 
-def _binned(idx: np.ndarray, b: np.ndarray, btot: np.ndarray | None, nbins: int
-            ) -> tuple[np.ndarray, ...]:
+def _binned(idx: np.ndarray, b: np.ndarray, btot: np.ndarray | None, nbins: int) -> tuple[np.ndarray, ...]:
     """Per bin: samples, component sums, |B| sums (``btot`` per sample, else |b|)."""
     mag = np.linalg.norm(b, axis=1) if btot is None else btot
     good = np.isfinite(b).all(axis=1) & np.isfinite(mag) & (idx >= 0) & (idx < nbins)
@@ -84,8 +81,9 @@ def _finish(stamps: np.ndarray, n: np.ndarray, s: np.ndarray, m: np.ndarray) -> 
         return Averages(stamps, s / n[:, None], m / n, n)
 
 
-def average_bins(t: np.ndarray, b: np.ndarray, day_start: int, day_end: int, width_s: int,
-                 btot: np.ndarray | None = None) -> Averages:
+def average_bins(
+    t: np.ndarray, b: np.ndarray, day_start: int, day_end: int, width_s: int, btot: np.ndarray | None = None
+) -> Averages:
     """Non-overlapping bins [k w, (k + 1) w) over the day, stamped at the centres; BTOTAL the
     mean of ``btot`` (the high-rate |B|; |b| when not given)."""
     w = width_s * NS
@@ -95,12 +93,17 @@ def average_bins(t: np.ndarray, b: np.ndarray, day_start: int, day_end: int, wid
     return _finish(day_start + np.arange(nbins, dtype=np.int64) * w + w // 2, n, s, m)
 
 
-def average_1s_overlapped(t: np.ndarray, b: np.ndarray, day_start: int, day_end: int,
-                          btot: np.ndarray | None = None) -> Averages:
+def average_1s_overlapped(
+    t: np.ndarray, b: np.ndarray, day_start: int, day_end: int, btot: np.ndarray | None = None
+) -> Averages:
     """2-s windows centred on k + 0.5 s, stepped by 1 s (each sample in two windows): the sums
     of the half-second-shifted 1-s bins k and k + 1."""
     nbins = int((day_end - day_start) // NS)
     v = np.floor_divide(t - day_start + NS // 2, NS)  # window k holds v in {k, k + 1}
     n, s, m = _binned(v, b, btot, nbins + 1)
-    return _finish(day_start + np.arange(nbins, dtype=np.int64) * NS + NS // 2,
-                   n[:-1] + n[1:], s[:-1] + s[1:], m[:-1] + m[1:])
+    return _finish(
+        day_start + np.arange(nbins, dtype=np.int64) * NS + NS // 2,
+        n[:-1] + n[1:],
+        s[:-1] + s[1:],
+        m[:-1] + m[1:],
+    )

@@ -80,8 +80,7 @@ def read(sc: str, t0: int, t1: int, inputs: Inputs) -> BeaconDay:
     tt, b = read_beacon(inputs.one("data").path)
     keep = drop_exact_duplicates(tt, b) & (tt >= t0) & (tt < t1)
     order = np.argsort(tt[keep], kind="stable")
-    return BeaconDay(sc, t0, t1, tt[keep][order], b[keep][order],
-                     np.zeros(int(keep.sum()), np.uint32))
+    return BeaconDay(sc, t0, t1, tt[keep][order], b[keep][order], np.zeros(int(keep.sum()), np.uint32))
 
 
 def correct(data: BeaconDay) -> BeaconDay:
@@ -106,12 +105,17 @@ def product(ctx: UnitContext, data: BeaconBins) -> Product:
     return Product(
         definition=ctx.product("beacon_rtn"),
         fields={"sc": data.sc},
-        variables={"Epoch": np.asarray(time.tt2000_to_cdf_epoch(a.time), dtype=np.float64),
-                   "BFIELD": b4, "MAGFLAGUC": data.bin_flags,
-                   "FILTER_VALUE": np.full(a.time.size, data.filter_value, np.float32),
-                   "CART_LABL_1": np.array(["BR", "BT", "BN", "BTotal"])},
-        attrs={"Source_name": "Ahead>STEREO Ahead" if data.sc == "A" else "Behind>STEREO Behind",
-               "Logical_source": f"ST{data.sc}_LB_MAG_RTN"},
+        variables={
+            "Epoch": np.asarray(time.tt2000_to_cdf_epoch(a.time), dtype=np.float64),
+            "BFIELD": b4,
+            "MAGFLAGUC": data.bin_flags,
+            "FILTER_VALUE": np.full(a.time.size, data.filter_value, np.float32),
+            "CART_LABL_1": np.array(["BR", "BT", "BN", "BTotal"]),
+        },
+        attrs={
+            "Source_name": "Ahead>STEREO Ahead" if data.sc == "A" else "Behind>STEREO Behind",
+            "Logical_source": f"ST{data.sc}_LB_MAG_RTN",
+        },
     )
 
 

@@ -39,9 +39,12 @@ def read_uv(path: Path, burst: bool) -> RawSeries:
     data = read_cdf(path)
     for name in ("Epoch", "B_SC"):
         if name not in data.variables:
-            raise InputError(path, f"variable {name!r} not found (has: "
-                                   f"{', '.join(sorted(data.variables))}): not a Berkeley "
-                                   f"unvalidated L1 file")
+            raise InputError(
+                path,
+                f"variable {name!r} not found (has: "
+                f"{', '.join(sorted(data.variables))}): not a Berkeley "
+                f"unvalidated L1 file",
+            )
     epoch = np.asarray(data.variables["Epoch"])
     kind = data.info["Epoch"].data_type
     if kind == "CDF_EPOCH":
@@ -52,13 +55,11 @@ def read_uv(path: Path, burst: bool) -> RawSeries:
         raise InputError(path, f"Epoch is {kind}, expected CDF_EPOCH or CDF_TIME_TT2000")
     b = np.asarray(data.variables["B_SC"], dtype=np.float64)
     if b.ndim != 2 or b.shape[1] not in (3, 4) or b.shape[0] != tt.size:
-        raise InputError(path, f"B_SC has shape {list(b.shape)}, expected [{tt.size}, 3] or "
-                               f"[{tt.size}, 4]")
+        raise InputError(path, f"B_SC has shape {list(b.shape)}, expected [{tt.size}, 3] or [{tt.size}, 4]")
     b = b[:, :3].copy()
     b[np.abs(b) > 1e30] = np.nan
     flags = data.variables.get("MAGFLAGUC")
-    flags = (np.zeros(tt.size, np.uint32) if flags is None
-             else np.asarray(flags).astype(np.uint32).reshape(-1))
+    flags = np.zeros(tt.size, np.uint32) if flags is None else np.asarray(flags).astype(np.uint32).reshape(-1)
     if flags.size != tt.size:
         raise InputError(path, f"MAGFLAGUC has {flags.size} records, Epoch {tt.size}")
     bad_t = (epoch <= 0) if kind == "CDF_EPOCH" else (tt == np.iinfo(np.int64).min)
@@ -68,9 +69,16 @@ def read_uv(path: Path, burst: bool) -> RawSeries:
     if tt.size == 0 and burst:
         return RawSeries(Path(path), tt, b, flags, burst)  # no burst data: as if absent
     if tt.size == 0:
-        raise InputError(path, "no records" if epoch.size == 0 else
-                         f"every Epoch of its {epoch.size} records is fill: no usable records")
+        raise InputError(
+            path,
+            "no records"
+            if epoch.size == 0
+            else f"every Epoch of its {epoch.size} records is fill: no usable records",
+        )
     if not np.isfinite(b).any() and not burst:
-        raise InputError(path, f"every B_SC value of its {tt.size} records is fill: no field "
-                               "on this day (docs/stereo.md: an all-fill day fails)")
+        raise InputError(
+            path,
+            f"every B_SC value of its {tt.size} records is fill: no field "
+            "on this day (docs/stereo.md: an all-fill day fails)",
+        )
     return RawSeries(Path(path), tt, b, flags, burst)

@@ -29,16 +29,26 @@ from magfw.api import UsageError, hookimpl, output_tree, run_level_command, say,
 
 MISSION = "stereo"
 
-stereo_app = typer.Typer(name=MISSION, no_args_is_help=True, rich_markup_mode=None,
-                         help="STEREO IMPACT/MAG monthly tools: offsets, merge, package.")
-offsets_app = typer.Typer(name="offsets", no_args_is_help=True, rich_markup_mode=None,
-                          help="Zero offsets: import the researcher's file, or estimate one.")
+stereo_app = typer.Typer(
+    name=MISSION,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="STEREO IMPACT/MAG monthly tools: offsets, merge, package.",
+)
+offsets_app = typer.Typer(
+    name="offsets",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Zero offsets: import the researcher's file, or estimate one.",
+)
 stereo_app.add_typer(offsets_app, name="offsets")
 
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="output tree")]
 ScOption = Annotated[str | None, typer.Option("--spacecraft", "-s", help="A or B")]
-SourceOption = Annotated[str | None, typer.Option(
-    help="archive (directory, URL or 'simulated') to run the needed levels from first")]
+SourceOption = Annotated[
+    str | None,
+    typer.Option(help="archive (directory, URL or 'simulated') to run the needed levels from first"),
+]
 MonthArg = Annotated[str, typer.Argument(help="the month, YYYY-MM")]
 
 
@@ -56,19 +66,30 @@ def _month(text: str) -> str:
 
 
 @stereo_app.command("merge")
-def merge_cmd(month: MonthArg, spacecraft: ScOption = None, out: OutOption = None,
-              source: SourceOption = None) -> None:
+def merge_cmd(
+    month: MonthArg, spacecraft: ScOption = None, out: OutOption = None, source: SourceOption = None
+) -> None:
     """Merge the month's daily L1 CDFs into review CDFs (MAG/MAGB x SC/RTN), data only."""
-    run_level_command(MISSION, "merge", _month(month), spacecraft=spacecraft, out_dir=out,
-                      source=source, show_outputs=True)
+    run_level_command(
+        MISSION, "merge", _month(month), spacecraft=spacecraft, out_dir=out, source=source, show_outputs=True
+    )
 
 
 @stereo_app.command("package")
-def package_cmd(month: MonthArg, spacecraft: ScOption = None, out: OutOption = None,
-                source: SourceOption = None,
-                aes: Annotated[bool, typer.Option(
-                    "--aes", help="WinZip AES-256 instead of the traditional PKWARE encryption "
-                                  "(which a standard `unzip -P` opens)")] = False) -> None:
+def package_cmd(
+    month: MonthArg,
+    spacecraft: ScOption = None,
+    out: OutOption = None,
+    source: SourceOption = None,
+    aes: Annotated[
+        bool,
+        typer.Option(
+            "--aes",
+            help="WinZip AES-256 instead of the traditional PKWARE encryption "
+            "(which a standard `unzip -P` opens)",
+        ),
+    ] = False,
+) -> None:
     """Build the delivery zip stereo_MAG_MAGB_CDF_{yyyy}{mmm}.zip of every spacecraft with
     data, encrypted when MAGFW_ZIP_PASSWORD is set: by default with the traditional PKWARE
     encryption the seed's `zip -er` makes (opens with `unzip -P`), with --aes as AES-256."""
@@ -78,8 +99,16 @@ def package_cmd(month: MonthArg, spacecraft: ScOption = None, out: OutOption = N
     password = password_from_env()  # an empty password is a usage error, found before anything
     if password is not None:  # runs, as is a missing zip command or a password it cannot take
         check_zip_password(password, "aes" if aes else "zipcrypto")
-    run_level_command(MISSION, "package", _month(month), spacecraft=spacecraft, out_dir=out,
-                      source=source, options={"aes": aes}, show_outputs=True)
+    run_level_command(
+        MISSION,
+        "package",
+        _month(month),
+        spacecraft=spacecraft,
+        out_dir=out,
+        source=source,
+        options={"aes": aes},
+        show_outputs=True,
+    )
 
 
 @offsets_app.command("import")
@@ -87,10 +116,15 @@ def offsets_import_cmd(
     file: Annotated[Path, typer.Argument(help="the researcher's monthly offsets file")],
     spacecraft: ScOption = None,
     out: OutOption = None,
-    k_from: Annotated[Path | None, typer.Option(
-        "--k-from", help="Counts table to take K (nT/count) from (its last row); default: the "
-                         "newest imported table of an earlier month, else the 2018 STEREO-A "
-                         "values")] = None,
+    k_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--k-from",
+            help="Counts table to take K (nT/count) from (its last row); default: the "
+            "newest imported table of an earlier month, else the 2018 STEREO-A "
+            "values",
+        ),
+    ] = None,
 ) -> None:
     """Import the researcher's offsets file as the month's Counts table (a new revision)."""
     from magfw_stereo.tables import month_of_file
@@ -98,11 +132,16 @@ def offsets_import_cmd(
     if not file.is_file():
         raise UsageError(file, "no such file")
     sc, year, month = month_of_file(file, spacecraft)
-    run_level_command(MISSION, "offsets", f"{year:04d}-{month:02d}", spacecraft=sc,
-                      source=str(file.resolve().parent), out_dir=out,
-                      options={"file": str(file.resolve()),
-                               "k_from": str(k_from.resolve()) if k_from else None},
-                      show_outputs=True)
+    run_level_command(
+        MISSION,
+        "offsets",
+        f"{year:04d}-{month:02d}",
+        spacecraft=sc,
+        source=str(file.resolve().parent),
+        out_dir=out,
+        options={"file": str(file.resolve()), "k_from": str(k_from.resolve()) if k_from else None},
+        show_outputs=True,
+    )
 
 
 @offsets_app.command("estimate")
@@ -111,13 +150,19 @@ def offsets_estimate_cmd(
     spacecraft: ScOption = None,
     out: OutOption = None,
     source: SourceOption = None,
-    to: Annotated[Path | None, typer.Option(
-        "--to", help="also copy the proposal to this file")] = None,
+    to: Annotated[Path | None, typer.Option("--to", help="also copy the proposal to this file")] = None,
 ) -> None:
     """Propose a month's offsets from the 1-s prep averages (Davis-Smith method), as a
     researcher's offsets file to review (OUT/input_offsets/...); nothing is applied."""
-    summary = run_level_command(MISSION, "estimate", _month(month), spacecraft=spacecraft,
-                                out_dir=out, source=source, show_outputs=True)
+    summary = run_level_command(
+        MISSION,
+        "estimate",
+        _month(month),
+        spacecraft=spacecraft,
+        out_dir=out,
+        source=source,
+        show_outputs=True,
+    )
     proposals = [p for r in summary.results if r.level == "estimate" for p in r.outputs]
     if to is not None and proposals:
         to.parent.mkdir(parents=True, exist_ok=True)
@@ -130,8 +175,9 @@ def offsets_table_cmd(
     year: Annotated[int, typer.Argument(help="the year, YYYY")],
     spacecraft: ScOption = None,
     out: OutOption = None,
-    to: Annotated[Path | None, typer.Option("--to", help="write it to this file (atomically) "
-                                                         "instead of printing it")] = None,
+    to: Annotated[
+        Path | None, typer.Option("--to", help="write it to this file (atomically) instead of printing it")
+    ] = None,
 ) -> None:
     """The year's offsets table (the newest imported revision of each month, in the Counts
     layout): printed, or written with --to."""

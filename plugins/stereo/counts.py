@@ -37,8 +37,10 @@ import numpy as np
 
 from magfw.api import InputError, MissingInputError
 
-HEADER = ("% year, Day, Kx (Range 0), O1 (nT), Counts @ O, Ky (Range 0), O2 (nT), Counts @ O, "
-          "Kz (Range 0), O3 (nT), Counts @ O")
+HEADER = (
+    "% year, Day, Kx (Range 0), O1 (nT), Counts @ O, Ky (Range 0), O2 (nT), Counts @ O, "
+    "Kz (Range 0), O3 (nT), Counts @ O"
+)
 N_COLUMNS = 11
 
 
@@ -79,15 +81,16 @@ class CountsTable:
             if d == day:
                 return self.k[i].copy(), self.offsets[i].copy()
         where = self.path if self.path is not None else "counts table"
-        raise MissingInputError(where, f"no offsets for {day.isoformat()} (a day without "
-                                       f"offsets is an error, not zeros)")
+        raise MissingInputError(
+            where, f"no offsets for {day.isoformat()} (a day without offsets is an error, not zeros)"
+        )
 
     def __contains__(self, day: object) -> bool:
         return day in self.days
 
 
 def counts_at(k: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """"Counts @ O": the offset in counts, ``round(-O / K)``."""
+    """ "Counts @ O": the offset in counts, ``round(-O / K)``."""
     return np.round(-np.asarray(offsets, dtype=np.float64) / np.asarray(k, dtype=np.float64))
 
 
@@ -139,8 +142,11 @@ def parse_counts(text: str, path: Path | str) -> CountsTable:
             continue
         parts = s.split()
         if len(parts) != N_COLUMNS:
-            raise InputError(path, f"line {lineno}: expected {N_COLUMNS} columns (year, Day, then "
-                                   f"K, O, Counts @ O per axis), found {len(parts)}")
+            raise InputError(
+                path,
+                f"line {lineno}: expected {N_COLUMNS} columns (year, Day, then "
+                f"K, O, Counts @ O per axis), found {len(parts)}",
+            )
         try:
             values = [float(p) for p in parts]
         except ValueError:
@@ -166,9 +172,13 @@ def parse_counts(text: str, path: Path | str) -> CountsTable:
         raise InputError(path, "no data rows")
     arr = np.array(rows, dtype=np.float64)
     order = np.argsort(np.array([d.toordinal() for d in days]), kind="stable")
-    return CountsTable(days=[days[i] for i in order], k=arr[order][:, 2::3],
-                       offsets=arr[order][:, 3::3], counts=arr[order][:, 4::3],
-                       path=Path(path))
+    return CountsTable(
+        days=[days[i] for i in order],
+        k=arr[order][:, 2::3],
+        offsets=arr[order][:, 3::3],
+        counts=arr[order][:, 4::3],
+        path=Path(path),
+    )
 
 
 def _is_float(text: str) -> bool:
@@ -195,5 +205,12 @@ def format_counts(table: CountsTable) -> bytes:
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
-__all__ = ["HEADER", "CountsTable", "counts_at", "counts_file_name", "format_counts",
-           "parse_counts", "read_counts"]
+__all__ = [
+    "HEADER",
+    "CountsTable",
+    "counts_at",
+    "counts_file_name",
+    "format_counts",
+    "parse_counts",
+    "read_counts",
+]

@@ -120,7 +120,8 @@ def despike(b: np.ndarray, max_glitch: int) -> Despiked:
     if s.size:  # confirm: X sits on a plateau off the line through its neighbours, Y and Z not
         dev = _plateau(b, s, t, max_glitch)
         keep = (np.abs(dev[:, 0]) > GLITCH_NT) & (
-            np.maximum(np.abs(dev[:, 1]), np.abs(dev[:, 2])) < GLITCH_RATIO * np.abs(dev[:, 0]))
+            np.maximum(np.abs(dev[:, 1]), np.abs(dev[:, 2])) < GLITCH_RATIO * np.abs(dev[:, 0])
+        )
         keep &= (s >= 2) & (t <= n - 3)
         # sharp edges (each at least SHARP of the plateau) and a flat top (inner steps at
         # most FLAT of the smaller edge): a smooth bump of the field rises over several records

@@ -114,8 +114,7 @@ def window_stats(tt: np.ndarray, b: np.ndarray, window_s: int, min_fill: float) 
     ok = np.isfinite(b).all(axis=1)
     if not ok.any():
         z = np.zeros(0)
-        return WindowStats(z.astype(np.int64), z, z.reshape(0, 3, 3), z.reshape(0, 3), z,
-                           z.reshape(0, 3))
+        return WindowStats(z.astype(np.int64), z, z.reshape(0, 3, 3), z.reshape(0, 3), z, z.reshape(0, 3))
     t0 = int(time.day_bounds_tt2000(time.utc_day_of(tt[ok].min()))[0])  # windows aligned on UTC days
     sec = (tt - t0) // 1_000_000_000
     n_win = int(sec[ok].max()) // window_s + 1
@@ -157,8 +156,11 @@ def _residual(stats: WindowStats, zero: np.ndarray) -> np.ndarray:
     """Share of var(|B|^2) an offset ``zero`` leaves unexplained, per interval:
     ``var(dq - 2 z.dB) / var(dq)`` from the stored moments."""
     z = zero[None, :]
-    resid = (stats.var_q - 4 * np.einsum("ki,ki->k", z, stats.cov_q)
-             + 4 * np.einsum("ki,kij,kj->k", z, stats.cov, z))
+    resid = (
+        stats.var_q
+        - 4 * np.einsum("ki,ki->k", z, stats.cov_q)
+        + 4 * np.einsum("ki,kij,kj->k", z, stats.cov, z)
+    )
     return resid / np.maximum(stats.var_q, 1e-30)
 
 
@@ -173,9 +175,12 @@ def _solve(stats: WindowStats, sel: np.ndarray) -> tuple[np.ndarray, float]:
     return 0.5 * np.linalg.solve(a, r), cond
 
 
-def davis_smith(stats: WindowStats, settings: EstimateSettings = EstimateSettings(),
-                mask: np.ndarray | None = None, start: np.ndarray | None = None
-                ) -> tuple[OffsetEstimate, np.ndarray]:
+def davis_smith(
+    stats: WindowStats,
+    settings: EstimateSettings = EstimateSettings(),
+    mask: np.ndarray | None = None,
+    start: np.ndarray | None = None,
+) -> tuple[OffsetEstimate, np.ndarray]:
     """The zero level of a magnetometer from Alfvenic intervals (Davis-Smith method).
 
     Method (Davis and Smith 1968, EOS Trans. AGU 49, 257; in the correlation form derived by
@@ -207,20 +212,25 @@ def davis_smith(stats: WindowStats, settings: EstimateSettings = EstimateSetting
     cond = 0.0
     if zero is None:
         if sel.sum() < 3:
-            return OffsetEstimate(np.full(3, np.nan), np.full(3, np.nan), int(sel.sum()), 0.0,
-                                  False), sel
+            return OffsetEstimate(np.full(3, np.nan), np.full(3, np.nan), int(sel.sum()), 0.0, False), sel
         zero, cond = _solve(stats, sel)
     for _ in range(settings.iterations):
         if not np.all(np.isfinite(zero)):
             break
-        new = (base & (_compressibility(stats, zero) <= settings.max_compressibility)
-               & (_residual(stats, zero) <= settings.max_residual))
+        new = (
+            base
+            & (_compressibility(stats, zero) <= settings.max_compressibility)
+            & (_residual(stats, zero) <= settings.max_residual)
+        )
         if new.sum() < 3:
             sel = new
             break
         z_new, cond = _solve(stats, new)
-        done = np.array_equal(new, sel) or not np.all(np.isfinite(z_new)) or (
-            np.max(np.abs(z_new - zero)) < 1e-4)
+        done = (
+            np.array_equal(new, sel)
+            or not np.all(np.isfinite(z_new))
+            or (np.max(np.abs(z_new - zero)) < 1e-4)
+        )
         sel, zero = new, z_new
         if done:
             break
@@ -277,7 +287,9 @@ class MonthEstimate:
 
 
 def estimate_from_series(
-    tt: np.ndarray, b: np.ndarray, days: list[date],
+    tt: np.ndarray,
+    b: np.ndarray,
+    days: list[date],
     settings: EstimateSettings = EstimateSettings(),
 ) -> tuple[OffsetEstimate, dict[date, OffsetEstimate]]:
     """The month's and each day's zero level from 1-s data (TT2000 ``tt``, ``b`` [N,3] nT)."""
@@ -294,8 +306,7 @@ def estimate_from_series(
     return month, per_day
 
 
-def prep_series(paths: list[Path], columns: list[str], time_name: str
-                ) -> tuple[np.ndarray, np.ndarray]:
+def prep_series(paths: list[Path], columns: list[str], time_name: str) -> tuple[np.ndarray, np.ndarray]:
     """The 1-s prep averages of ``paths`` (in day order): TT2000, B [N,3] nT with gaps as NaN
     (fill 1e34, NPTS = 0)."""
     t_parts, b_parts = [], []
@@ -326,8 +337,7 @@ class PrepMonth:
     inputs: list[Path]
 
 
-def estimate_month(data: PrepMonth, settings: EstimateSettings = EstimateSettings()
-                   ) -> MonthEstimate:
+def estimate_month(data: PrepMonth, settings: EstimateSettings = EstimateSettings()) -> MonthEstimate:
     """Proposed offsets of a month from its 1-s series."""
     y, m = data.year, data.month
     days = [date(y, m, d) for d in range(1, calendar.monthrange(y, m)[1] + 1)]
@@ -353,26 +363,26 @@ def format_estimate(est: MonthEstimate, settings: EstimateSettings = EstimateSet
         f"residual <= {settings.max_residual}; each day from {settings.span_days} days.",
         "O is added to the unvalidated field (B = B_unvalidated + O) = -(zero level).",
         f"Month: O = ({vec(m.offsets)}) nT, 1-sigma ({vec(m.sigma)}) nT, "
-        f"{m.windows} intervals, condition {m.condition:.3f}"
-        + ("" if m.determined else ", UNDETERMINED"),
-        "Inputs: " + ", ".join(p.name for p in est.inputs[:3])
+        f"{m.windows} intervals, condition {m.condition:.3f}" + ("" if m.determined else ", UNDETERMINED"),
+        "Inputs: "
+        + ", ".join(p.name for p in est.inputs[:3])
         + (f" ... ({len(est.inputs)} files)" if len(est.inputs) > 3 else ""),
     ]
     proposed = est.proposed()
     for d, e in sorted(est.days.items()):
         src = proposed.get(d, (None, "none"))[1] if d in est.covered else "none (no 1-s data)"
-        detail = (f"{e.windows} intervals, 1-sigma ({vec(e.sigma)}) nT" if e.windows
-                  else "no usable intervals")
-        comments.append(f"{d}: from {src}; own fit {detail}"
-                        + ("" if e.determined else " (undetermined)"))
+        detail = f"{e.windows} intervals, 1-sigma ({vec(e.sigma)}) nT" if e.windows else "no usable intervals"
+        comments.append(f"{d}: from {src}; own fit {detail}" + ("" if e.determined else " (undetermined)"))
     missing = [d for d in est.days if d not in proposed]
     if missing:
-        comments.append("NO PROPOSAL for " + ", ".join(str(d) for d in missing)
-                        + ": the researcher must supply these days.")
-    return format_offsets_file(est.spacecraft, est.year, est.month,
-                               {d: v for d, (v, _) in proposed.items()}, comments)
-
-
+        comments.append(
+            "NO PROPOSAL for "
+            + ", ".join(str(d) for d in missing)
+            + ": the researcher must supply these days."
+        )
+    return format_offsets_file(
+        est.spacecraft, est.year, est.month, {d: v for d, (v, _) in proposed.items()}, comments
+    )
 
 
 class Estimate:
@@ -383,16 +393,22 @@ class Estimate:
     @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         sc, y, m = ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month
-        found = [f for f in ctx.newest_products("stereo", PREP_PRODUCT, sc=sc, yyyy=y, mm=m)
-                 if f.day is not None]
+        found = [
+            f for f in ctx.newest_products("stereo", PREP_PRODUCT, sc=sc, yyyy=y, mm=m) if f.day is not None
+        ]
         if not found:
             d = ctx.product(PREP_PRODUCT)
-            raise MissingInputError(ctx.out_dir, f"no 1-s prep averages of ST{sc} for "
-                                    f"{y:04d}-{m:02d} ({d.filename.glob(sc=sc, yyyy=y, mm=m)});"
-                                    f" run `magfw run stereo prep {y:04d}-{m:02d}` first")
+            raise MissingInputError(
+                ctx.out_dir,
+                f"no 1-s prep averages of ST{sc} for "
+                f"{y:04d}-{m:02d} ({d.filename.glob(sc=sc, yyyy=y, mm=m)});"
+                f" run `magfw run stereo prep {y:04d}-{m:02d}` first",
+            )
         files = [ctx.product_input(f, PREP_PRODUCT) for f in sorted(found, key=lambda f: f.rel)]
-        return Inputs(files=files, selection={"method": "Davis-Smith", **{
-            k: str(v) for k, v in vars(self.settings).items()}})
+        return Inputs(
+            files=files,
+            selection={"method": "Davis-Smith", **{k: str(v) for k, v in vars(self.settings).items()}},
+        )
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> PrepMonth:
@@ -403,8 +419,7 @@ class Estimate:
         paths = [f.path for f in inputs.by_role(PREP_PRODUCT)]
         tt, b = prep_series(paths, cols, tv)
         ctx.vectors += int(tt.size)
-        return PrepMonth(ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month,
-                         tt, b, paths)
+        return PrepMonth(ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month, tt, b, paths)
 
     @hookimpl
     def average(self, ctx: UnitContext, data: PrepMonth) -> MonthEstimate:
@@ -415,18 +430,27 @@ class Estimate:
         proposed = data.proposed()
         m = data.month_estimate
         if not proposed:
-            raise InputError(data.inputs[0].parent, f"no offsets can be proposed for "
-                             f"ST{data.spacecraft} {data.year:04d}-{data.month:02d}: too few "
-                             f"Alfvenic intervals ({m.windows} selected, condition "
-                             f"{m.condition:.3f})")
+            raise InputError(
+                data.inputs[0].parent,
+                f"no offsets can be proposed for "
+                f"ST{data.spacecraft} {data.year:04d}-{data.month:02d}: too few "
+                f"Alfvenic intervals ({m.windows} selected, condition "
+                f"{m.condition:.3f})",
+            )
         n_day = sum(src == "day" for _, src in proposed.values())
-        ctx.note(f"proposed offsets for {len(proposed)} of {len(data.days)} days ({n_day} from "
-                 f"their own intervals); month O = ({', '.join(f'{v:+.3f}' for v in m.offsets)})"
-                 f" nT +- ({', '.join(f'{v:.3f}' for v in m.sigma)}) from {m.windows} "
-                 "intervals. Not applied: review it, then `magfw stereo offsets import` it")
+        ctx.note(
+            f"proposed offsets for {len(proposed)} of {len(data.days)} days ({n_day} from "
+            f"their own intervals); month O = ({', '.join(f'{v:+.3f}' for v in m.offsets)})"
+            f" nT +- ({', '.join(f'{v:.3f}' for v in m.sigma)}) from {m.windows} "
+            "intervals. Not applied: review it, then `magfw stereo offsets import` it"
+        )
         missing = [d for d in data.days if d not in proposed]
         if missing:
             ctx.note(f"no proposal for {day_ranges(missing)}: the researcher must supply these")
-        return [Product(definition=ctx.product(ESTIMATE_PRODUCT),
-                        fields={"sc": data.spacecraft},
-                        payload=format_estimate(data, self.settings))]
+        return [
+            Product(
+                definition=ctx.product(ESTIMATE_PRODUCT),
+                fields={"sc": data.spacecraft},
+                payload=format_estimate(data, self.settings),
+            )
+        ]

@@ -60,8 +60,9 @@ def uv_file(ctx: UnitContext, sc: str, day: date, burst: bool) -> InputFile | No
     name = best[key]
     if len(names) > 1:
         ctx.log.info("%s: %d versions listed, using %s", key, len(names), name.rsplit("/", 1)[-1])
-    return InputFile.from_fetched(archive.get(name), "burst" if burst else "data",
-                                  version=_version(layout.uv_pattern(sc, burst), name))
+    return InputFile.from_fetched(
+        archive.get(name), "burst" if burst else "data", version=_version(layout.uv_pattern(sc, burst), name)
+    )
 
 
 def _version(pattern: re.Pattern[str], name: str) -> str | None:
@@ -74,8 +75,9 @@ def require_normal(ctx: UnitContext, sc: str, day: date) -> InputFile:
     f = uv_file(ctx, sc, day, burst=False)
     if f is None:
         archive, folder = role(ctx, "berkeley", layout.uv_dir(sc))
-        raise MissingInputError(f"{archive.root}/{folder}",
-                                f"no file ST{sc}_L1_MAG_{day:%Y%m%d}_Vnn.cdf for {day}")
+        raise MissingInputError(
+            f"{archive.root}/{folder}", f"no file ST{sc}_L1_MAG_{day:%Y%m%d}_Vnn.cdf for {day}"
+        )
     return f
 
 
@@ -87,12 +89,16 @@ def require_beacon(ctx: UnitContext, sc: str, day: date) -> InputFile:
     pattern = layout.beacon_pattern(sc)
     names: list[str] = []
     for sub in (folder, f"{folder}/{day:%Y}/{day:%m}"):
-        names += [n for n in archive.glob(sub, "*.[cC][dD][fF]")
-                  if (m := pattern.match(n.rsplit("/", 1)[-1])) and m["key"] == f"{day:%Y%m%d}"]
+        names += [
+            n
+            for n in archive.glob(sub, "*.[cC][dD][fF]")
+            if (m := pattern.match(n.rsplit("/", 1)[-1])) and m["key"] == f"{day:%Y%m%d}"
+        ]
     best = pick_highest_version(names, pattern).get(f"{day:%Y%m%d}")
     if best is None:
-        raise MissingInputError(f"{archive.root}/{folder}",
-                                f"no beacon file ST{sc}_LB_IMPACT_{day:%Y%m%d}_Vnn.cdf for {day}")
+        raise MissingInputError(
+            f"{archive.root}/{folder}", f"no beacon file ST{sc}_LB_IMPACT_{day:%Y%m%d}_Vnn.cdf for {day}"
+        )
     return InputFile.from_fetched(archive.get(best), "data", version=_version(pattern, best))
 
 
@@ -103,9 +109,11 @@ def counts_table(ctx: UnitContext, sc: str, day: date) -> InputFile:
         return ctx.product_input(found[-1], "calibration")
     archive, name = role(ctx, "offsets", counts_file_name(sc, day.year, day.month))
     if not archive.exists(name):
-        raise MissingInputError(f"{archive.root}/{name}",
-                                "no Counts table for this month (import the researcher's offsets "
-                                "with `magfw stereo offsets import`)")
+        raise MissingInputError(
+            f"{archive.root}/{name}",
+            "no Counts table for this month (import the researcher's offsets "
+            "with `magfw stereo offsets import`)",
+        )
     return InputFile.from_fetched(archive.get(name), "calibration", version="archive")
 
 
@@ -127,18 +135,25 @@ def day_kernels(ctx: UnitContext, sc: str, day: date) -> list[InputFile]:
     names = archive.glob(folder("gen", False), "*.tf")
     names += archive.glob(folder("sclk"), "*.sclk")
     names += archive.glob(folder("epm"), "*.bsp")
-    names += [n for n in archive.glob(folder("ah"), "*.bc")
-              if _day_of(n.rsplit("/", 1)[-1]) in near]
+    names += [n for n in archive.glob(folder("ah"), "*.bc") if _day_of(n.rsplit("/", 1)[-1]) in near]
     # definitive SPKs are named for the first day they cover and may span weeks: the last
     # three start days up to the day after (select_kernels then keeps what covers the day)
-    depm = [(d, n) for n in archive.glob(folder("depm"), "*.bsp")
-            if (d := _day_of(n.rsplit("/", 1)[-1])) is not None and d <= day + timedelta(days=1)]
+    depm = [
+        (d, n)
+        for n in archive.glob(folder("depm"), "*.bsp")
+        if (d := _day_of(n.rsplit("/", 1)[-1])) is not None and d <= day + timedelta(days=1)
+    ]
     starts = sorted({d for d, _ in depm})[-3:]
     names += [n for d, n in depm if d in starts]
     fetched = [archive.get(n) for n in names]
     t0, t1 = time.day_bounds_tt2000(day)
     et0, et1 = (float(x) for x in time.tt2000_to_et(np.array([t0, t1], dtype=np.int64)))
-    chosen = kernels.select_kernels([f.path for f in fetched], et0 - MARGIN_S, et1 + MARGIN_S,
-                                    bodies=[layout.NAIF_ID[sc]], ck_ids=[layout.CK_ID[sc]])
+    chosen = kernels.select_kernels(
+        [f.path for f in fetched],
+        et0 - MARGIN_S,
+        et1 + MARGIN_S,
+        bodies=[layout.NAIF_ID[sc]],
+        ck_ids=[layout.CK_ID[sc]],
+    )
     by_path = {f.path.resolve(): f for f in fetched}
     return [InputFile.from_fetched(by_path[k.path], "kernel", version=k.name) for k in chosen]

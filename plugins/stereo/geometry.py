@@ -24,8 +24,9 @@ AU_KM = 149_597_870.7
 GM_SUN = 1.32712440018e11  # km^3 s^-2
 OBLIQUITY_RAD = np.radians(84381.448 / 3600.0)  # SPICE ECLIPJ2000
 POLE_RA, POLE_DEC = np.radians(286.13), np.radians(63.87)
-SUN_POLE_J2000 = np.array([np.cos(POLE_DEC) * np.cos(POLE_RA), np.cos(POLE_DEC) * np.sin(POLE_RA),
-                           np.sin(POLE_DEC)])
+SUN_POLE_J2000 = np.array(
+    [np.cos(POLE_DEC) * np.cos(POLE_RA), np.cos(POLE_DEC) * np.sin(POLE_RA), np.sin(POLE_DEC)]
+)
 ORBIT_AU = {"A": 0.96, "B": 1.09}
 LON0_DEG = {"A": 120.0, "B": 300.0}  # ecliptic longitude at J2000 (ET 0)
 INCLINATION_RAD = np.radians(0.3)
@@ -37,9 +38,13 @@ SC_FROM_RTN = {
 WOBBLE_RAD = np.radians(0.02)
 WOBBLE_PERIODS_S = (660.0, 1020.0, 1380.0)
 
-_ECL_TO_J2000 = np.array([[1.0, 0, 0],
-                          [0, np.cos(OBLIQUITY_RAD), -np.sin(OBLIQUITY_RAD)],
-                          [0, np.sin(OBLIQUITY_RAD), np.cos(OBLIQUITY_RAD)]])
+_ECL_TO_J2000 = np.array(
+    [
+        [1.0, 0, 0],
+        [0, np.cos(OBLIQUITY_RAD), -np.sin(OBLIQUITY_RAD)],
+        [0, np.sin(OBLIQUITY_RAD), np.cos(OBLIQUITY_RAD)],
+    ]
+)
 
 
 def states_j2000(sc: str, et: np.ndarray) -> np.ndarray:
@@ -66,8 +71,9 @@ def rtn_axes(sc: str, et: np.ndarray) -> np.ndarray:
 def wobble(et: np.ndarray) -> np.ndarray:
     """(N, 3, 3) small attitude wobble in SC axes (a function of absolute time only)."""
     et = np.asarray(et, dtype=np.float64)
-    rv = np.stack([WOBBLE_RAD * np.sin(2 * np.pi * et / p + k)
-                   for k, p in enumerate(WOBBLE_PERIODS_S)], axis=1)
+    rv = np.stack(
+        [WOBBLE_RAD * np.sin(2 * np.pi * et / p + k) for k, p in enumerate(WOBBLE_PERIODS_S)], axis=1
+    )
     return frames.rodrigues(rv)
 
 

@@ -39,8 +39,9 @@ def _turbulence(rng: np.random.Generator, n: int, dt: float, rms: float) -> np.n
     return out
 
 
-def day_field(rng: np.random.Generator, n: int, dt: float, r_au: float
-              ) -> tuple[np.ndarray, dict[str, list[float]]]:
+def day_field(
+    rng: np.random.Generator, n: int, dt: float, r_au: float
+) -> tuple[np.ndarray, dict[str, list[float]]]:
     """(n, 3) true field in RTN (nT) on a uniform grid of ``n`` samples ``dt`` s apart, and the
     events (seconds of day) that shaped it."""
     t = np.arange(n) * dt
@@ -59,8 +60,7 @@ def day_field(rng: np.random.Generator, n: int, dt: float, r_au: float
         full = frames.rodrigues((angle * axis)[None, :])[0]
         base[hi:] = base[hi:] @ full.T  # tanh is 1 (to 1e-10) there, 0 before lo
         frac = _smooth_step(t[lo:hi], t0, width)
-        base[lo:hi] = np.einsum("nij,nj->ni", frames.rodrigues(np.outer(frac * angle, axis)),
-                                base[lo:hi])
+        base[lo:hi] = np.einsum("nij,nj->ni", frames.rodrigues(np.outer(frac * angle, axis)), base[lo:hi])
 
     for t0 in np.sort(rng.uniform(0.05, 0.95, 3) * day_s):
         rotate(t0, rng.uniform(5, 120), np.radians(rng.uniform(40, 150)))

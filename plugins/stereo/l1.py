@@ -116,8 +116,9 @@ def _nearest_flags(t_src: np.ndarray, f_src: np.ndarray, t: np.ndarray) -> np.nd
     return f_src[pick]
 
 
-def _clean(t: np.ndarray, b: np.ndarray, fl: np.ndarray, max_glitch: int
-           ) -> tuple[np.ndarray, np.ndarray, float]:
+def _clean(
+    t: np.ndarray, b: np.ndarray, fl: np.ndarray, max_glitch: int
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Despike a uniform-rate series; returns (b, flags, FILTER_VALUE)."""
     d = despike(b, max_glitch)
     fl = fl.copy()
@@ -135,8 +136,7 @@ def correct(data: L1Raw) -> L1Corrected:
     phase = grid_phase(c.time[~r32], t0)
     # 31.25 ms stretches of the normal file: despike at 32 Hz, then trapezoid means at 125 ms
     b32, f32, _ = _clean(c.time[r32], b[r32], c.flags[r32], 32)
-    tm, mm = to_125ms(c.time[r32], np.column_stack([b32, np.linalg.norm(b32, axis=1)]),
-                      t0, phase)
+    tm, mm = to_125ms(c.time[r32], np.column_stack([b32, np.linalg.norm(b32, axis=1)]), t0, phase)
     fm = _nearest_flags(c.time[r32], f32, tm) | np.uint32(F.FROM_32HZ)
     t = np.concatenate([c.time[~r32], tm])
     bb = np.concatenate([b[~r32], mm[:, :3]])
@@ -146,15 +146,17 @@ def correct(data: L1Raw) -> L1Corrected:
     burst = None
     if data.burst is not None and len(data.burst):
         cb = correct_timing(data.burst.time, data.burst.b, data.burst.flags, t0, t1)
-        bb32, fb32, fvb = _clean(cb.time, cb.b + data.offsets, cb.flags | np.uint32(F.FROM_32HZ),
-                                 32)
+        bb32, fb32, fvb = _clean(cb.time, cb.b + data.offsets, cb.flags | np.uint32(F.FROM_32HZ), 32)
         burst = Series(cb.time, bb32, np.linalg.norm(bb32, axis=1), fb32, fvb, stats=cb.stats)
         # burst data fill the 8 Hz product where the normal file has no record
         tb, mb = to_125ms(cb.time, np.column_stack([bb32, burst.btot]), t0, phase)
         order = np.sort(t)
         i = np.clip(np.searchsorted(order, tb), 1, max(order.size - 1, 1))
-        near = np.minimum(np.abs(order[i] - tb), np.abs(order[i - 1] - tb)) \
-            if order.size else np.full(tb.size, np.iinfo(np.int64).max)
+        near = (
+            np.minimum(np.abs(order[i] - tb), np.abs(order[i - 1] - tb))
+            if order.size
+            else np.full(tb.size, np.iinfo(np.int64).max)
+        )
         new = near >= 62_500_000
         t = np.concatenate([t, tb[new]])
         bb = np.concatenate([bb, mb[new, :3]])
@@ -203,27 +205,25 @@ def products(ctx: UnitContext, data: L1Averaged) -> list[Product]:
     out: list[Product] = []
     s = r.n8
     for name, b in (("sc", s.b_sc), ("rtn", r.n8_rtn)):
-        out.append(P.cdf_product(ctx, f"l1_mag_{name}", sc, name, s.time, b, s.btot, s.flags,
-                                 s.filter_value))
-        out.append(P.flat_product(ctx, f"l1_mag_{name}_ff", sc, s.time, b, s.btot,
-                                  s.filter_value))
+        out.append(P.cdf_product(ctx, f"l1_mag_{name}", sc, name, s.time, b, s.btot, s.flags, s.filter_value))
+        out.append(P.flat_product(ctx, f"l1_mag_{name}_ff", sc, s.time, b, s.btot, s.filter_value))
         out.append(P.average_product(ctx, f"l1_mag_{name}_1s", sc, data.averages[f"{name}_1s"]))
-        out.append(P.average_product(ctx, f"l1_mag_{name}_1min", sc,
-                                     data.averages[f"{name}_1min"]))
+        out.append(P.average_product(ctx, f"l1_mag_{name}_1min", sc, data.averages[f"{name}_1min"]))
     if r.b32 is not None and r.b32_rtn is not None:
         s = r.b32
         for name, b in (("sc", s.b_sc), ("rtn", r.b32_rtn)):
-            out.append(P.cdf_product(ctx, f"l1_magb_{name}", sc, name, s.time, b, s.btot,
-                                     s.flags, s.filter_value))
-            out.append(P.flat_product(ctx, f"l1_magb_{name}_ff", sc, s.time, b, s.btot,
-                                      s.filter_value))
+            out.append(
+                P.cdf_product(ctx, f"l1_magb_{name}", sc, name, s.time, b, s.btot, s.flags, s.filter_value)
+            )
+            out.append(P.flat_product(ctx, f"l1_magb_{name}_ff", sc, s.time, b, s.btot, s.filter_value))
     return out
 
 
 def day_frame(ctx: UnitContext, inputs: Inputs) -> DayFrame:
     t0, t1 = time.day_bounds_tt2000(ctx.day)
-    return DayFrame(ctx.spacecraft or "A", ctx.day, int(t0), int(t1),
-                    [f.path for f in inputs.by_role("kernel")])
+    return DayFrame(
+        ctx.spacecraft or "A", ctx.day, int(t0), int(t1), [f.path for f in inputs.by_role("kernel")]
+    )
 
 
 class L1:
@@ -244,8 +244,9 @@ class L1:
         selection = {"berkeley": normal.version or ""}
         if burst is not None:
             selection["berkeley_burst"] = burst.version or ""
-        return Inputs(files=files, calibration={"counts_table": f"{table.name} {table.version}"},
-                      selection=selection)
+        return Inputs(
+            files=files, calibration={"counts_table": f"{table.name} {table.version}"}, selection=selection
+        )
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> L1Raw:

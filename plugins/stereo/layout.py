@@ -56,8 +56,7 @@ def beacon_name(sc: str, day: date, version: int) -> str:
 
 def beacon_pattern(sc: str) -> re.Pattern[str]:
     """Upper case (SSC) or lower case (SPDF) beacon names; groups ``key`` and ``version``."""
-    return re.compile(rf"^ST{sc}_LB_IMPACT_(?P<key>\d{{8}})_V(?P<version>\d+)\.cdf$",
-                      re.IGNORECASE)
+    return re.compile(rf"^ST{sc}_LB_IMPACT_(?P<key>\d{{8}})_V(?P<version>\d+)\.cdf$", re.IGNORECASE)
 
 
 def uv_dir(sc: str) -> str:

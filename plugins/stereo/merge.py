@@ -62,8 +62,19 @@ REVIEW_PRODUCT = "monthly_review"
 
 #: Variable attributes the review definition decides (structure, types); the rest come from
 #: the first daily file.
-_STRUCTURAL = ("FILLVAL", "VALIDMIN", "VALIDMAX", "SCALEMIN", "SCALEMAX", "VAR_TYPE", "UNITS",
-               "FORMAT", "DISPLAY_TYPE", "BIN_LOCATION", "MONOTON")
+_STRUCTURAL = (
+    "FILLVAL",
+    "VALIDMIN",
+    "VALIDMAX",
+    "SCALEMIN",
+    "SCALEMAX",
+    "VAR_TYPE",
+    "UNITS",
+    "FORMAT",
+    "DISPLAY_TYPE",
+    "BIN_LOCATION",
+    "MONOTON",
+)
 #: Global attributes merged over the days rather than taken from the first file.
 _UNION_ATTRS = ("Calibration_version", "SPICE_kernels")
 
@@ -112,7 +123,7 @@ def day_files(found: dict[date, FoundProduct]) -> list[DailyFile]:
 def _union(values: Iterable[Any]) -> list[str]:
     out: list[str] = []
     for v in values:
-        for item in (v if isinstance(v, list) else [v]):
+        for item in v if isinstance(v, list) else [v]:
             text = str(item)
             if text and text != "none" and text not in out:
                 out.append(text)
@@ -120,8 +131,7 @@ def _union(values: Iterable[Any]) -> list[str]:
 
 
 def _iso(epoch_ms: float) -> str:
-    return str(time.tt2000_to_iso(time.tt2000_from_cdf_epoch(np.float64(epoch_ms)),
-                                  precision_ns=10**6))
+    return str(time.tt2000_to_iso(time.tt2000_from_cdf_epoch(np.float64(epoch_ms)), precision_ns=10**6))
 
 
 def epoch_chunks(files: list[DailyFile], name: str) -> Iterator[np.ndarray]:
@@ -135,18 +145,26 @@ def epoch_chunks(files: list[DailyFile], name: str) -> Iterator[np.ndarray]:
             bad = np.flatnonzero(~(np.diff(epoch) > 0))
             if bad.size:
                 i = int(bad[0])
-                raise InputError(f.path, f"{name} not increasing at record {i + 1} "
-                                         f"({_iso(epoch[i])} then {_iso(epoch[i + 1])})")
+                raise InputError(
+                    f.path,
+                    f"{name} not increasing at record {i + 1} ({_iso(epoch[i])} then {_iso(epoch[i + 1])})",
+                )
             start, end = time.day_bounds_tt2000(np.datetime64(f.day.isoformat(), "D"))
             tt_first, tt_last = time.tt2000_from_cdf_epoch(epoch[[0, -1]])
             if tt_first < start or tt_last >= end:
-                raise InputError(f.path, f"records from {_iso(epoch[0])} to {_iso(epoch[-1])} "
-                                         f"are not all in its day {f.day}: out-of-order or "
-                                         "mislabelled day")
+                raise InputError(
+                    f.path,
+                    f"records from {_iso(epoch[0])} to {_iso(epoch[-1])} "
+                    f"are not all in its day {f.day}: out-of-order or "
+                    "mislabelled day",
+                )
             if last_end is not None and epoch[0] <= last_end:
-                raise InputError(f.path, f"starts at {_iso(epoch[0])}, not after the end of "
-                                         f"{last_path.name if last_path else '?'} "
-                                         f"({_iso(last_end)}): overlapping or out-of-order days")
+                raise InputError(
+                    f.path,
+                    f"starts at {_iso(epoch[0])}, not after the end of "
+                    f"{last_path.name if last_path else '?'} "
+                    f"({_iso(last_end)}): overlapping or out-of-order days",
+                )
             last_end, last_path = float(epoch[-1]), f.path
         yield epoch
 
@@ -157,8 +175,7 @@ def variable_chunks(files: list[DailyFile], name: str) -> Iterator[np.ndarray]:
         yield np.asarray(read_cdf(f.path, [name]).variables[name])
 
 
-def review_product(review: ProductDefinition, data: MergeMonth, part: ReviewPart
-                   ) -> Product:
+def review_product(review: ProductDefinition, data: MergeMonth, part: ReviewPart) -> Product:
     """The monthly review product of one part, its records read lazily day by day."""
     tv = review.time_variable or "Epoch"
     files = part.files
@@ -170,14 +187,16 @@ def review_product(review: ProductDefinition, data: MergeMonth, part: ReviewPart
             variables[v.name] = lambda n=v.name: epoch_chunks(files, n)
         else:
             variables[v.name] = lambda n=v.name: variable_chunks(files, n)
-    first_vars = read_cdf(files[0].path, [v.name for v in review.variables
-                                          if not v.record_varying]).variables
+    first_vars = read_cdf(files[0].path, [v.name for v in review.variables if not v.record_varying]).variables
     variables.update(first_vars)
     var_attrs: dict[str, dict[str, Any]] = {}
     for v in review.variables:
         src = data.first_var_attrs[part.daily_id].get(v.name, {})
-        keep = {k: val for k, val in src.items() if isinstance(val, str)
-                and k not in _STRUCTURAL and not k.startswith(("DEPEND_", "LABL_PTR_"))}
+        keep = {
+            k: val
+            for k, val in src.items()
+            if isinstance(val, str) and k not in _STRUCTURAL and not k.startswith(("DEPEND_", "LABL_PTR_"))
+        }
         if keep:
             var_attrs[v.name] = keep
     first = data.first[part.daily_id]
@@ -186,20 +205,25 @@ def review_product(review: ProductDefinition, data: MergeMonth, part: ReviewPart
     days = data.day_attrs[part.daily_id]
     for key in _UNION_ATTRS:
         attrs[key] = _union(g.get(key, []) for g in days) or ["none"]
-    simulated = [s for s in (str(g.get("Data_source", "")) for g in days)
-                 if "SIMULATED" in s.upper()]
+    simulated = [s for s in (str(g.get("Data_source", "")) for g in days) if "SIMULATED" in s.upper()]
     if simulated:
         attrs["Data_source"] = simulated[0]
     versions = sorted({f.version for f in files})
     if len(versions) > 1:
-        raise InputError(files[0].path.parent, f"daily {part.daily_id} files of "
-                         f"{data.year:04d}-{data.month:02d} have mixed versions "
-                         f"{', '.join(f'V{x:02d}' for x in versions)}")
-    return Product(definition=review,
-                   fields={"sc": data.sc, "burst": part.burst, "frame": part.frame,
-                           review.version.field: versions[0]},
-                   variables=variables, attrs=attrs, variable_attrs=var_attrs,
-                   inputs=[f.path.name for f in files])
+        raise InputError(
+            files[0].path.parent,
+            f"daily {part.daily_id} files of "
+            f"{data.year:04d}-{data.month:02d} have mixed versions "
+            f"{', '.join(f'V{x:02d}' for x in versions)}",
+        )
+    return Product(
+        definition=review,
+        fields={"sc": data.sc, "burst": part.burst, "frame": part.frame, review.version.field: versions[0]},
+        variables=variables,
+        attrs=attrs,
+        variable_attrs=var_attrs,
+        inputs=[f.path.name for f in files],
+    )
 
 
 class Merge:
@@ -213,21 +237,27 @@ class Merge:
         notes = []
         normal = 0
         for (burst, _frame), pid in DAILY_PRODUCTS.items():
-            by_day = {f.day: f for f in ctx.newest_products("stereo", pid, sc=sc, yyyy=y, mm=m)
-                      if f.day is not None}
+            by_day = {
+                f.day: f for f in ctx.newest_products("stereo", pid, sc=sc, yyyy=y, mm=m) if f.day is not None
+            }
             files += [ctx.product_input(f, pid) for _, f in sorted(by_day.items())]
             if not burst:
                 normal += len(by_day)
                 missing = [d for d in month_days(y, m) if d not in by_day]
                 if by_day and missing:
-                    notes.append(f"{pid}: {len(missing)} day(s) missing, merged the rest: "
-                                 f"{day_ranges(missing)}")
+                    notes.append(
+                        f"{pid}: {len(missing)} day(s) missing, merged the rest: {day_ranges(missing)}"
+                    )
         if not normal:
-            where = ", ".join(ctx.product(DAILY_PRODUCTS[("", f)]).filename.glob(
-                sc=sc, yyyy=y, mm=m) for f in ("SC", "RTN"))
-            raise MissingInputError(ctx.out_dir, f"no daily L1 CDFs of ST{sc} for "
-                                    f"{y:04d}-{m:02d} ({where}); run `magfw run stereo l1 "
-                                    f"{y:04d}-{m:02d}` first")
+            where = ", ".join(
+                ctx.product(DAILY_PRODUCTS[("", f)]).filename.glob(sc=sc, yyyy=y, mm=m) for f in ("SC", "RTN")
+            )
+            raise MissingInputError(
+                ctx.out_dir,
+                f"no daily L1 CDFs of ST{sc} for "
+                f"{y:04d}-{m:02d} ({where}); run `magfw run stereo l1 "
+                f"{y:04d}-{m:02d}` first",
+            )
         return Inputs(files=files, notes=notes)
 
     @hookimpl
@@ -240,9 +270,13 @@ class Merge:
             files = []
             for f in inputs.by_role(pid):
                 fields = ctx.product(pid).filename.parse(f.name) or {}
-                files.append(DailyFile(date(int(fields["yyyy"]), int(fields["mm"]),
-                                            int(fields["dd"])), f.path,
-                                       int(fields.get(ctx.product(pid).version.field, 0))))
+                files.append(
+                    DailyFile(
+                        date(int(fields["yyyy"]), int(fields["mm"]), int(fields["dd"])),
+                        f.path,
+                        int(fields.get(ctx.product(pid).version.field, 0)),
+                    )
+                )
             days = {f.day for f in files}
             missing = [] if burst else [d for d in month_days(y, m) if d not in days]
             parts.append(ReviewPart(burst, frame, pid, files, missing))
@@ -250,8 +284,9 @@ class Merge:
                 head = read_cdf(files[0].path, data=False)
                 first[pid] = head.global_attrs
                 first_vars[pid] = head.var_attrs
-                day_attrs[pid] = [head.global_attrs] + [read_cdf(f.path, [], data=False)
-                                                        .global_attrs for f in files[1:]]
+                day_attrs[pid] = [head.global_attrs] + [
+                    read_cdf(f.path, [], data=False).global_attrs for f in files[1:]
+                ]
         return MergeMonth(ctx.spacecraft or "A", y, m, parts, first, first_vars, day_attrs)
 
     @hookimpl

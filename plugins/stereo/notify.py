@@ -36,13 +36,28 @@ MISSION = "stereo"
 WEB_ROOT = "/mnt/MissionRepo/stereo/data"
 FLAT_ROOT = "l1_final_flat"
 SC_NAME = {"A": "STEREO-A", "B": "STEREO-B"}
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def _ok(summary: RunSummary, level: str) -> list[UnitResult]:
-    return [r for r in summary.results
-            if (r.mission, r.level) == (MISSION, level) and r.status == "ok" and r.outputs]
+    return [
+        r
+        for r in summary.results
+        if (r.mission, r.level) == (MISSION, level) and r.status == "ok" and r.outputs
+    ]
 
 
 def sha256(path: Path) -> str:
@@ -67,7 +82,7 @@ def offsets_needed(summary: RunSummary, out: Path) -> list[NotifyMessage]:
 the 1-second averages of {SC_NAME[sc]} for {MONTH_NAMES[m - 1]} {y} are ready
 ({len(results)} day(s): {days}), made from Berkeley's L1_0 files:
 
-{chr(10).join('  ' + f for f in folders)}
+{chr(10).join("  " + f for f in folders)}
 
 Please write the month's offsets file
 
@@ -77,20 +92,23 @@ Please write the month's offsets file
 added to the field; accepted layouts: {LAYOUTS})
 and place it in
 
-  {out / 'input_offsets'}
+  {out / "input_offsets"}
 
 A proposal made from these averages (Davis-Smith method) can be had with
   magfw stereo offsets estimate {y:04d}-{m:02d} --spacecraft {sc}
 Once the file is there, the processing goes on with
-  magfw stereo offsets import {out / 'input_offsets' / name}
+  magfw stereo offsets import {out / "input_offsets" / name}
   magfw run stereo l1 {y:04d}-{m:02d} --spacecraft {sc}
 
 -- magfw on {socket.gethostname()}
 """
-        messages.append(NotifyMessage(
-            "stereo_offsets_needed",
-            f"{SC_NAME[sc]} {y:04d}-{m:02d}: 1-s averages ready, offsets file {name} needed",
-            body))
+        messages.append(
+            NotifyMessage(
+                "stereo_offsets_needed",
+                f"{SC_NAME[sc]} {y:04d}-{m:02d}: 1-s averages ready, offsets file {name} needed",
+                body,
+            )
+        )
     return messages
 
 
@@ -101,16 +119,22 @@ def delivery(summary: RunSummary, url: str) -> list[NotifyMessage]:
         for path in r.outputs:
             if path.suffix != ".zip":
                 continue
-            encryption = ((r.entry.versions.get("selection") or {}).get("encryption")
-                          if r.entry is not None else None) or "unknown"
-            how = {"zipcrypto": "traditional PKWARE encryption: opens with `unzip -P`, 7-Zip, "
-                                "Windows and macOS",
-                   "aes": "AES-256: opens with 7-Zip or WinZip (not with Info-ZIP unzip)",
-                   "none": "NOT encrypted"}.get(encryption, encryption)
-            where = (f"{url.rstrip('/')}/{path.name}" if url and "{name}" not in url
-                     else url.replace("{name}", path.name) if url
-                     else f"{socket.gethostname()}:{path} (no stereo_download_url in "
-                          "[notify.settings]: upload it and send the link)")
+            encryption = (
+                (r.entry.versions.get("selection") or {}).get("encryption") if r.entry is not None else None
+            ) or "unknown"
+            how = {
+                "zipcrypto": "traditional PKWARE encryption: opens with `unzip -P`, 7-Zip, Windows and macOS",
+                "aes": "AES-256: opens with 7-Zip or WinZip (not with Info-ZIP unzip)",
+                "none": "NOT encrypted",
+            }.get(encryption, encryption)
+            where = (
+                f"{url.rstrip('/')}/{path.name}"
+                if url and "{name}" not in url
+                else url.replace("{name}", path.name)
+                if url
+                else f"{socket.gethostname()}:{path} (no stereo_download_url in "
+                "[notify.settings]: upload it and send the link)"
+            )
             body = f"""Hello,
 
 the STEREO IMPACT/MAG L1 daily CDFs (MAG 8 Hz and MAGB 32 Hz, SC and RTN) for
@@ -128,9 +152,11 @@ SHA256SUMS (check with: cd {path.stem} && sha256sum -c SHA256SUMS).
 
 -- magfw on {socket.gethostname()}
 """
-            messages.append(NotifyMessage(
-                "stereo_delivery",
-                f"STEREO MAG/MAGB L1 CDFs {MONTH_NAMES[m - 1]} {y}: {path.name}", body))
+            messages.append(
+                NotifyMessage(
+                    "stereo_delivery", f"STEREO MAG/MAGB L1 CDFs {MONTH_NAMES[m - 1]} {y}: {path.name}", body
+                )
+            )
     return messages
 
 
@@ -151,8 +177,11 @@ def web_copy(summary: RunSummary, out: Path, web_root: str) -> list[NotifyMessag
     n = sum(len(v) for v in by_dest.values())
     blocks = []
     for dest, files in sorted(by_dest.items()):
-        blocks.append(f"$ mkdir -p {dest} && cd {dest}\n$ cp -pu \\\n"
-                      + " \\\n".join(f"    {f}" for f in sorted(files)) + " \\\n    .")
+        blocks.append(
+            f"$ mkdir -p {dest} && cd {dest}\n$ cp -pu \\\n"
+            + " \\\n".join(f"    {f}" for f in sorted(files))
+            + " \\\n    ."
+        )
     months_text = ", ".join(sorted(months))
     body = f"""Hello,
 
@@ -167,9 +196,11 @@ files, only newer ones, like cp -pu)
 
 -- magfw on {socket.gethostname()}
 """
-    return [NotifyMessage("stereo_web_copy",
-                          f"STEREO L1 flat files to copy to the web ({months_text}): {n} files",
-                          body)]
+    return [
+        NotifyMessage(
+            "stereo_web_copy", f"STEREO L1 flat files to copy to the web ({months_text}): {n} files", body
+        )
+    ]
 
 
 def messages(summary: RunSummary) -> list[NotifyMessage]:
@@ -178,9 +209,11 @@ def messages(summary: RunSummary) -> list[NotifyMessage]:
         return []
     s = notify_settings()
     out = Path(summary.request.out_dir)
-    return [*offsets_needed(summary, out),
-            *delivery(summary, s.setting("stereo_download_url")),
-            *web_copy(summary, out, s.setting("stereo_web_root", WEB_ROOT))]
+    return [
+        *offsets_needed(summary, out),
+        *delivery(summary, s.setting("stereo_download_url")),
+        *web_copy(summary, out, s.setting("stereo_web_root", WEB_ROOT)),
+    ]
 
 
 @hookimpl
@@ -191,5 +224,4 @@ def magfw_run_finished(summary: RunSummary) -> None:
         send_notifications(found)
 
 
-__all__ = ["MONTHS", "delivery", "magfw_run_finished", "messages", "offsets_needed",
-           "web_copy"]
+__all__ = ["MONTHS", "delivery", "magfw_run_finished", "messages", "offsets_needed", "web_copy"]

@@ -90,8 +90,9 @@ def password_from_env() -> str | None:
     if value is None:
         return None
     if not value:
-        raise UsageError(None, f"{PASSWORD_ENV} is set but empty: unset it for a plain zip, "
-                               "or give the delivery password")
+        raise UsageError(
+            None, f"{PASSWORD_ENV} is set but empty: unset it for a plain zip, or give the delivery password"
+        )
     return value
 
 
@@ -121,8 +122,7 @@ class Delivery:
 
 def entries(delivery: Delivery) -> list[ZipEntry]:
     """The zip's files under the top folder, the checksum list last."""
-    out = [ZipEntry(f"{delivery.top}/{e.arcname}", path=e.path, sha256=e.sha256)
-           for e in delivery.entries]
+    out = [ZipEntry(f"{delivery.top}/{e.arcname}", path=e.path, sha256=e.sha256) for e in delivery.entries]
     return out + [ZipEntry(f"{delivery.top}/{CHECKSUM_NAME}", data=delivery.checksums())]
 
 
@@ -133,12 +133,12 @@ def encryption(ctx: UnitContext, password: str | None) -> str:
     return "aes" if ctx.options.get("aes") else "zipcrypto"
 
 
-def write_zip(path: Path, delivery: Delivery, password: str | None, method: str = "zipcrypto"
-              ) -> None:
+def write_zip(path: Path, delivery: Delivery, password: str | None, method: str = "zipcrypto") -> None:
     """Write the zip at ``path``: every entry under the top folder, the checksum list last,
     each file checked against its recorded SHA-256."""
-    write_delivery_zip(path, entries(delivery), password=password,
-                       encryption=method, compresslevel=COMPRESSLEVEL)
+    write_delivery_zip(
+        path, entries(delivery), password=password, encryption=method, compresslevel=COMPRESSLEVEL
+    )
 
 
 class Package:
@@ -152,24 +152,34 @@ class Package:
         for sc in ctx.mission.spacecraft:
             sc_files = []
             for pid in FOLDERS:
-                by_day = {f.day: f for f in ctx.newest_products("stereo", pid, sc=sc, yyyy=y,
-                                                                 mm=m) if f.day is not None}
+                by_day = {
+                    f.day: f
+                    for f in ctx.newest_products("stereo", pid, sc=sc, yyyy=y, mm=m)
+                    if f.day is not None
+                }
                 sc_files += [ctx.product_input(f, pid) for _, f in sorted(by_day.items())]
                 missing = [d for d in month_days(y, m) if d not in by_day]
                 if pid in NORMAL and by_day and missing:
-                    notes.append(f"ST{sc} {pid}: {len(missing)} day(s) missing, packaged the "
-                                 f"rest: {day_ranges(missing)}")
+                    notes.append(
+                        f"ST{sc} {pid}: {len(missing)} day(s) missing, packaged the "
+                        f"rest: {day_ranges(missing)}"
+                    )
             if not sc_files:
                 continue
             tables = ctx.newest_products("stereo", COUNTS_PRODUCT, sc=sc, yyyy=y, mm=m)
             if not tables:
-                raise MissingInputError(ctx.out_dir, f"no imported offsets (Counts table) for "
-                                        f"ST{sc} {y:04d}-{m:02d}: run `magfw stereo offsets "
-                                        "import FILE` first")
+                raise MissingInputError(
+                    ctx.out_dir,
+                    f"no imported offsets (Counts table) for "
+                    f"ST{sc} {y:04d}-{m:02d}: run `magfw stereo offsets "
+                    "import FILE` first",
+                )
             files += sc_files + [ctx.product_input(tables[-1], "calibration")]
         if not files:
-            raise MissingInputError(ctx.out_dir, f"no daily L1 CDFs for {y:04d}-{m:02d}; run "
-                                    f"`magfw run stereo l1 {y:04d}-{m:02d}` first")
+            raise MissingInputError(
+                ctx.out_dir,
+                f"no daily L1 CDFs for {y:04d}-{m:02d}; run `magfw run stereo l1 {y:04d}-{m:02d}` first",
+            )
         password = password_from_env()
         method = encryption(ctx, password)
         if password is not None:
@@ -196,31 +206,43 @@ class Package:
                     entries.append(Entry(f"{sub}/{f.path.name}", f.path, f.sha256))
                     if pid in NORMAL:
                         days.add(date(y, m, int(fields["dd"])))
-            table = next((t for t in inputs.by_role("calibration")
-                          if (ctx.product(COUNTS_PRODUCT).filename.parse(t.name) or {}).get("sc")
-                          == sc), None)
+            table = next(
+                (
+                    t
+                    for t in inputs.by_role("calibration")
+                    if (ctx.product(COUNTS_PRODUCT).filename.parse(t.name) or {}).get("sc") == sc
+                ),
+                None,
+            )
             if table is None:
                 continue
             spacecraft.append(sc)
             entries.append(Entry(table.path.name, table.path, table.sha256))
             used = {d: ctx.inputs_of("stereo", "l1", sc, d.isoformat()) for d in sorted(days)}
-            late = [d for d, ins in used.items() if ins and table.sha256 not in
-                    [i["sha256"] for i in ins if i["role"] == "calibration"]]
+            late = [
+                d
+                for d, ins in used.items()
+                if ins and table.sha256 not in [i["sha256"] for i in ins if i["role"] == "calibration"]
+            ]
             if late:
                 other[f"ST{sc}"] = late
-                ctx.note(f"ST{sc}: {len(late)} day(s) were processed with another offsets table "
-                         f"than the one packaged: {day_ranges(late)}; rerun `magfw run stereo l1`"
-                         " for them")
+                ctx.note(
+                    f"ST{sc}: {len(late)} day(s) were processed with another offsets table "
+                    f"than the one packaged: {day_ranges(late)}; rerun `magfw run stereo l1`"
+                    " for them"
+                )
         ctx.vectors += len(entries)
-        return Delivery(f"stereo_MAG_MAGB_CDF_{y:04d}{MONTHS[m - 1]}", entries, spacecraft,
-                        other_table=other)
+        return Delivery(f"stereo_MAG_MAGB_CDF_{y:04d}{MONTHS[m - 1]}", entries, spacecraft, other_table=other)
 
     @hookimpl
     def write(self, ctx: UnitContext, data: Delivery) -> list[Product]:
         password = password_from_env()
         method = encryption(ctx, password)
-        ctx.note(describe_zip_encryption(method) if password is not None
-                 else f"NOT encrypted: {PASSWORD_ENV} is not set")
+        ctx.note(
+            describe_zip_encryption(method)
+            if password is not None
+            else f"NOT encrypted: {PASSWORD_ENV} is not set"
+        )
 
         def stream(path: Path) -> None:
             write_zip(path, data, password, method)
@@ -228,5 +250,14 @@ class Package:
         return [Product(definition=ctx.product(ZIP_PRODUCT), fields={}, stream=stream)]
 
 
-__all__ = ["CHECKSUM_NAME", "FOLDERS", "PASSWORD_ENV", "Delivery", "Entry", "Package",
-           "entries", "password_from_env", "write_zip"]
+__all__ = [
+    "CHECKSUM_NAME",
+    "FOLDERS",
+    "PASSWORD_ENV",
+    "Delivery",
+    "Entry",
+    "Package",
+    "entries",
+    "password_from_env",
+    "write_zip",
+]

@@ -32,9 +32,20 @@ from magfw_stereo.package import Package
 from magfw_stereo.prep import Prep
 from magfw_stereo.tables import Offsets
 
-L1_PRODUCTS = ["l1_mag_sc", "l1_mag_rtn", "l1_magb_sc", "l1_magb_rtn", "l1_mag_sc_ff",
-               "l1_mag_rtn_ff", "l1_magb_sc_ff", "l1_magb_rtn_ff", "l1_mag_sc_1s", "l1_mag_rtn_1s",
-               "l1_mag_sc_1min", "l1_mag_rtn_1min"]
+L1_PRODUCTS = [
+    "l1_mag_sc",
+    "l1_mag_rtn",
+    "l1_magb_sc",
+    "l1_magb_rtn",
+    "l1_mag_sc_ff",
+    "l1_mag_rtn_ff",
+    "l1_magb_sc_ff",
+    "l1_magb_rtn_ff",
+    "l1_mag_sc_1s",
+    "l1_mag_rtn_1s",
+    "l1_mag_sc_1min",
+    "l1_mag_rtn_1min",
+]
 
 
 #: The seed's month: at the start of month N the L1_0 data of month N-2 are complete, and
@@ -44,61 +55,113 @@ SEED_MONTH = DefaultPeriod("month", 2)
 
 
 #: ``--aes``: WinZip AES-256 instead of the traditional PKWARE encryption ``unzip -P`` opens.
-AES_OPTION = LevelOption(name="aes", type="bool", default=False,
-                         help="encrypt with WinZip AES-256 (7-Zip, WinZip, pyzipper) instead of "
-                              "the traditional PKWARE encryption a standard `unzip -P` opens")
+AES_OPTION = LevelOption(
+    name="aes",
+    type="bool",
+    default=False,
+    help="encrypt with WinZip AES-256 (7-Zip, WinZip, pyzipper) instead of "
+    "the traditional PKWARE encryption a standard `unzip -P` opens",
+)
 
 
 def levels() -> dict[str, Level]:
     """The mission's levels, each with its level object."""
-    return {level.name: level for level in (
-        Level(name="prep", products=["prep_1s"], pipeline=Prep(), default_period=SEED_MONTH,
-              description="1-s averages of Berkeley's unvalidated L1 as flat files, input to "
-                          "the offset work"),
-        Level(name="offsets", unit="month", products=["counts_table"], pipeline=Offsets(),
-              description="the researcher's monthly offsets file imported as the month's "
-                          "Counts table (a new revision)",
-              options=[LevelOption(name="file", help="the researcher's file (a path, or a name "
-                                   "in the offsets source); default STEREO_{sc}_offset_"
-                                   "{yyyy}{mon}_avg.txt"),
-                       LevelOption(name="k_from", help="a Counts table to take K (nT/count) "
-                                   "from (its last row)")]),
-        Level(name="estimate", unit="month", default_period=SEED_MONTH,
-              products=["offsets_estimate"],
-              needs=["stereo/prep"], inputs_from="output", pipeline=Estimate(),
-              description="proposed offsets of a month from the 1-s averages (Davis-Smith), "
-                          "for the researcher to review"),
-        Level(name="l1", products=L1_PRODUCTS, pipeline=L1(), default_period=SEED_MONTH,
-              description="daily correction: timing, glitches, offsets, SC and RTN CDFs and "
-                          "UCLA flat files"),
-        Level(name="merge", unit="month", default_period=SEED_MONTH, products=["monthly_review"],
-              needs=["stereo/l1"],
-              inputs_from="output", pipeline=Merge(),
-              description="the month's daily CDFs merged into review CDFs (MAG/MAGB x SC/RTN)"),
-        Level(name="package", unit="month", default_period=SEED_MONTH, products=["delivery_zip"],
-              needs=["stereo/merge"],
-              inputs_from="output", per_spacecraft=False, pipeline=Package(),
-              options=[AES_OPTION],
-              description="the month's delivery zip for Berkeley (every spacecraft with data)"),
-        Level(name="beacon", products=["beacon_rtn"], pipeline=Beacon(),
-              description="the inactive 10-s beacon chain (STA_LB_MAG_RTN daily CDFs)"),
-    )}
+    return {
+        level.name: level
+        for level in (
+            Level(
+                name="prep",
+                products=["prep_1s"],
+                pipeline=Prep(),
+                default_period=SEED_MONTH,
+                description="1-s averages of Berkeley's unvalidated L1 as flat files, input to "
+                "the offset work",
+            ),
+            Level(
+                name="offsets",
+                unit="month",
+                products=["counts_table"],
+                pipeline=Offsets(),
+                description="the researcher's monthly offsets file imported as the month's "
+                "Counts table (a new revision)",
+                options=[
+                    LevelOption(
+                        name="file",
+                        help="the researcher's file (a path, or a name "
+                        "in the offsets source); default STEREO_{sc}_offset_"
+                        "{yyyy}{mon}_avg.txt",
+                    ),
+                    LevelOption(
+                        name="k_from", help="a Counts table to take K (nT/count) from (its last row)"
+                    ),
+                ],
+            ),
+            Level(
+                name="estimate",
+                unit="month",
+                default_period=SEED_MONTH,
+                products=["offsets_estimate"],
+                needs=["stereo/prep"],
+                inputs_from="output",
+                pipeline=Estimate(),
+                description="proposed offsets of a month from the 1-s averages (Davis-Smith), "
+                "for the researcher to review",
+            ),
+            Level(
+                name="l1",
+                products=L1_PRODUCTS,
+                pipeline=L1(),
+                default_period=SEED_MONTH,
+                description="daily correction: timing, glitches, offsets, SC and RTN CDFs and "
+                "UCLA flat files",
+            ),
+            Level(
+                name="merge",
+                unit="month",
+                default_period=SEED_MONTH,
+                products=["monthly_review"],
+                needs=["stereo/l1"],
+                inputs_from="output",
+                pipeline=Merge(),
+                description="the month's daily CDFs merged into review CDFs (MAG/MAGB x SC/RTN)",
+            ),
+            Level(
+                name="package",
+                unit="month",
+                default_period=SEED_MONTH,
+                products=["delivery_zip"],
+                needs=["stereo/merge"],
+                inputs_from="output",
+                per_spacecraft=False,
+                pipeline=Package(),
+                options=[AES_OPTION],
+                description="the month's delivery zip for Berkeley (every spacecraft with data)",
+            ),
+            Level(
+                name="beacon",
+                products=["beacon_rtn"],
+                pipeline=Beacon(),
+                description="the inactive 10-s beacon chain (STA_LB_MAG_RTN daily CDFs)",
+            ),
+        )
+    }
 
 
 @hookimpl
 def register_missions(registry: PluginRegistrar) -> None:
-    registry.add(Mission(
-        id="stereo",
-        title="STEREO IMPACT/MAG L1",
-        description="STEREO-A and -B magnetometer Level 1 from Berkeley's unvalidated daily CDFs",
-        spacecraft=["A", "B"],
-        default_spacecraft="A",
-        levels=levels(),
-        products=shipped_definitions("stereo"),
-    ))
+    registry.add(
+        Mission(
+            id="stereo",
+            title="STEREO IMPACT/MAG L1",
+            description="STEREO-A and -B magnetometer Level 1 from Berkeley's unvalidated daily CDFs",
+            spacecraft=["A", "B"],
+            default_spacecraft="A",
+            levels=levels(),
+            products=shipped_definitions("stereo"),
+        )
+    )
 
 
 @hookimpl
-def simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
-             ) -> Path:
+def simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
     return simulator.simulate(period, out_dir, spacecraft, seed)

@@ -25,13 +25,23 @@ def _b4(b: np.ndarray, btot: np.ndarray) -> np.ndarray:
     return out
 
 
-def cdf_product(ctx: UnitContext, pid: str, sc: str, frame: str, t: np.ndarray, b: np.ndarray,
-                btot: np.ndarray, flags: np.ndarray, filter_value: float) -> Product:
+def cdf_product(
+    ctx: UnitContext,
+    pid: str,
+    sc: str,
+    frame: str,
+    t: np.ndarray,
+    b: np.ndarray,
+    btot: np.ndarray,
+    flags: np.ndarray,
+    filter_value: float,
+) -> Product:
     d = ctx.product(pid)
     b4 = _b4(b, btot)  # NaN: the writer stores the definition's fill
     burst = "MAGB" if "magb" in pid else "MAG"
     return Product(
-        definition=d, fields={"sc": sc},
+        definition=d,
+        fields={"sc": sc},
         variables={
             "Epoch": np.asarray(time.tt2000_to_cdf_epoch(t), dtype=np.float64),
             "BFIELD": b4,
@@ -39,22 +49,33 @@ def cdf_product(ctx: UnitContext, pid: str, sc: str, frame: str, t: np.ndarray, 
             "FILTER_VALUE": np.full(t.size, filter_value, dtype=np.float32),
             "CART_LABL_1": np.array(LABELS[frame]),
         },
-        attrs={"Source_name": SOURCE_NAME[sc],
-               "Logical_source": f"ST{sc}_L1_{burst}_{frame.upper()}"},
+        attrs={"Source_name": SOURCE_NAME[sc], "Logical_source": f"ST{sc}_L1_{burst}_{frame.upper()}"},
     )
 
 
-def flat_product(ctx: UnitContext, pid: str, sc: str, t: np.ndarray, b: np.ndarray,
-                 btot: np.ndarray, filter_value: float | None = None) -> Product:
+def flat_product(
+    ctx: UnitContext,
+    pid: str,
+    sc: str,
+    t: np.ndarray,
+    b: np.ndarray,
+    btot: np.ndarray,
+    filter_value: float | None = None,
+) -> Product:
     """A high-rate flat file; ``filter_value`` (the day's spike limit, the CDF's FILTER_VALUE)
     goes into the abstract as ``FILTER_VALUE = <nT>`` (float32, exact)."""
-    attrs = ({} if filter_value is None else
-             {"FILTER_VALUE": f"{float(np.float32(filter_value))!r} nT"})
-    return Product(definition=ctx.product(pid), fields={"sc": sc},
-                   variables={"TIME": t.astype(np.int64), "B": _b4(b, btot)}, attrs=attrs)
+    attrs = {} if filter_value is None else {"FILTER_VALUE": f"{float(np.float32(filter_value))!r} nT"}
+    return Product(
+        definition=ctx.product(pid),
+        fields={"sc": sc},
+        variables={"TIME": t.astype(np.int64), "B": _b4(b, btot)},
+        attrs=attrs,
+    )
 
 
 def average_product(ctx: UnitContext, pid: str, sc: str, avg: Averages) -> Product:
-    return Product(definition=ctx.product(pid), fields={"sc": sc},
-                   variables={"TIME": avg.time, "B": _b4(avg.b, avg.btotal),
-                              "NPTS": avg.npts.astype(np.float32)})
+    return Product(
+        definition=ctx.product(pid),
+        fields={"sc": sc},
+        variables={"TIME": avg.time, "B": _b4(avg.b, avg.btotal), "NPTS": avg.npts.astype(np.float32)},
+    )

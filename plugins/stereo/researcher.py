@@ -56,8 +56,9 @@ from magfw.api import InputError
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 LAYOUT_LINE = "# magfw STEREO researcher offsets file, layout 1"
-_NAME = re.compile(r"STEREO_(?P<sc>[AB])_offset_(?P<yyyy>\d{4})(?P<mon>[a-z]{3})(?:_\w+)?\.txt",
-                   re.IGNORECASE)
+_NAME = re.compile(
+    r"STEREO_(?P<sc>[AB])_offset_(?P<yyyy>\d{4})(?P<mon>[a-z]{3})(?:_\w+)?\.txt", re.IGNORECASE
+)
 _KEY = re.compile(r"#\s*(?P<key>spacecraft|month)\s*:\s*(?P<value>\S+)\s*$", re.IGNORECASE)
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -86,8 +87,11 @@ class OffsetsFile:
         """Days of the month with no row."""
         n = calendar.monthrange(self.year, self.month)[1]
         have = set(self.days)
-        return [date(self.year, self.month, d) for d in range(1, n + 1)
-                if date(self.year, self.month, d) not in have]
+        return [
+            date(self.year, self.month, d)
+            for d in range(1, n + 1)
+            if date(self.year, self.month, d) not in have
+        ]
 
     def by_day(self) -> dict[date, np.ndarray]:
         return {d: self.offsets[i] for i, d in enumerate(self.days)}
@@ -98,10 +102,12 @@ def _month_text(year: int, month: int) -> str:
 
 
 #: The layouts the reader accepts, as the one-line error states them.
-LAYOUTS = ("'DATE O_X O_Y O_Z' (DATE YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or YYYY-DDD), "
-           "'YEAR DOY O_X O_Y O_Z' (DOY or DOY.5), or the Counts layout 'year Day Kx O1 C1 Ky "
-           "O2 C2 Kz O3 C3'; separated by spaces, tabs or commas; #, %, ; or ! comments; one "
-           "header line")
+LAYOUTS = (
+    "'DATE O_X O_Y O_Z' (DATE YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or YYYY-DDD), "
+    "'YEAR DOY O_X O_Y O_Z' (DOY or DOY.5), or the Counts layout 'year Day Kx O1 C1 Ky "
+    "O2 C2 Kz O3 C3'; separated by spaces, tabs or commas; #, %, ; or ! comments; one "
+    "header line"
+)
 _COMMENT = ("#", "%", ";", "!")
 _DATES = (
     (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "ymd"),
@@ -127,8 +133,7 @@ def _parse_date(token: str) -> date:
             return _from_doy(int(m[1]), m[2])
         except ValueError:
             break
-    raise _Bad(f"bad date {token!r} (expected a real day as YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD "
-               "or YYYY-DDD)")
+    raise _Bad(f"bad date {token!r} (expected a real day as YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD or YYYY-DDD)")
 
 
 def _from_doy(year: int, doy_text: str) -> date:
@@ -177,8 +182,7 @@ def _row(layout: str, parts: list[str]) -> tuple[date, tuple[float, float, float
         day = _parse_date(parts[0])
     else:
         if not re.fullmatch(r"\d{4}", parts[0]) or not _INT.fullmatch(parts[1]):
-            raise _Bad(f"bad year and day of year {parts[0]!r} {parts[1]!r} (expected YYYY and "
-                       "DOY or DOY.5)")
+            raise _Bad(f"bad year and day of year {parts[0]!r} {parts[1]!r} (expected YYYY and DOY or DOY.5)")
         try:
             day = _from_doy(int(parts[0]), parts[1])
         except ValueError:
@@ -250,25 +254,35 @@ def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> Offset
             layout = _detect(parts)
             if layout is None:
                 if header_seen or rows:
-                    raise InputError(path, f"line {lineno}: cannot tell the layout of "
-                                           f"{stripped[:60]!r}; accepted layouts: {LAYOUTS}")
+                    raise InputError(
+                        path,
+                        f"line {lineno}: cannot tell the layout of "
+                        f"{stripped[:60]!r}; accepted layouts: {LAYOUTS}",
+                    )
                 header_seen = True
                 continue
         try:
             day, values = _row(layout, parts)
         except _Bad as exc:
-            raise InputError(path, f"line {lineno}: {exc} (layout {layout!r} from the first "
-                                   f"row); accepted layouts: {LAYOUTS}") from None
+            raise InputError(
+                path,
+                f"line {lineno}: {exc} (layout {layout!r} from the first row); accepted layouts: {LAYOUTS}",
+            ) from None
         rows.append((lineno, day, values))
 
     if not rows:
         raise InputError(path, f"no data rows; accepted layouts: {LAYOUTS}")
 
     # spacecraft: --spacecraft, the file's key and its name must agree
-    said = [(s, w) for s, w in ((spacecraft, "--spacecraft"),
-                               (sc_key[0] if sc_key else None, f"line {sc_key[1]}" if sc_key
-                                else ""),
-                               (sc_name, "the file name")) if s]
+    said = [
+        (s, w)
+        for s, w in (
+            (spacecraft, "--spacecraft"),
+            (sc_key[0] if sc_key else None, f"line {sc_key[1]}" if sc_key else ""),
+            (sc_name, "the file name"),
+        )
+        if s
+    ]
     if len({s for s, _ in said}) > 1:
         detail = ", ".join(f"{w} says {s}" for s, w in said)
         raise InputError(path, f"spacecraft disagree: {detail}")
@@ -278,8 +292,11 @@ def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> Offset
     if month_key is not None:
         year, month = month_key[0], month_key[1]
         if month_name is not None and month_name != (year, month):
-            raise InputError(path, f"line {month_key[2]}: month {_month_text(year, month)} "
-                                   f"disagrees with the file name ({_month_text(*month_name)})")
+            raise InputError(
+                path,
+                f"line {month_key[2]}: month {_month_text(year, month)} "
+                f"disagrees with the file name ({_month_text(*month_name)})",
+            )
         where = f"the month {_month_text(year, month)} (line {month_key[2]})"
     elif month_name is not None:
         year, month = month_name
@@ -292,15 +309,20 @@ def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> Offset
         if (day.year, day.month) != (year, month):
             raise InputError(path, f"line {lineno}: date {day} is outside {where}")
         if day in seen:
-            raise InputError(path, f"line {lineno}: date {day} is listed twice "
-                                   f"(also line {seen[day]})")
+            raise InputError(path, f"line {lineno}: date {day} is listed twice (also line {seen[day]})")
         seen[day] = lineno
 
     rows.sort(key=lambda r: r[1])
-    return OffsetsFile(path=path, spacecraft=sc, year=year, month=month,
-                       days=[r[1] for r in rows],
-                       offsets=np.array([r[2] for r in rows], dtype=np.float64).reshape(-1, 3),
-                       comments=comments, layout=layout or "date")
+    return OffsetsFile(
+        path=path,
+        spacecraft=sc,
+        year=year,
+        month=month,
+        days=[r[1] for r in rows],
+        offsets=np.array([r[2] for r in rows], dtype=np.float64).reshape(-1, 3),
+        comments=comments,
+        layout=layout or "date",
+    )
 
 
 def format_offsets_file(

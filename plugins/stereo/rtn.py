@@ -26,8 +26,11 @@ def define_sc_frame(sc: str) -> str:
     kernels.require_pool("magfw_stereo.rtn.define_sc_frame")
     name = sc_frame_name(sc)
     if sp.namfrm(name) == 0:
-        sp.lmpool(kernels.fk_lines(kernels.ck_frame_definition(
-            name, CK_ID[sc], sclk_id=NAIF_ID[sc], spk_id=NAIF_ID[sc])))
+        sp.lmpool(
+            kernels.fk_lines(
+                kernels.ck_frame_definition(name, CK_ID[sc], sclk_id=NAIF_ID[sc], spk_id=NAIF_ID[sc])
+            )
+        )
     return name
 
 

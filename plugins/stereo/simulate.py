@@ -51,8 +51,7 @@ DT32 = 31_250_000
 LAG_NS = 6 * MS
 NOISE_NT = 0.02
 SC_INDEX = {"A": 1, "B": 2}
-K_NT = {"A": np.array([0.0146328, 0.0144910, 0.0142581]),
-        "B": np.array([0.0145102, 0.0146011, 0.0143320])}
+K_NT = {"A": np.array([0.0146328, 0.0144910, 0.0142581]), "B": np.array([0.0145102, 0.0146011, 0.0143320])}
 O_BASE = {"A": np.array([22.0, -17.0, -30.0]), "B": np.array([-8.0, 12.0, 5.0])}
 SPILL_STEP = np.array([22.0, 31.0, 13.0])
 BASE_FLAGS = 1 << 16  # calibration "new"; range 0 (bit 15 clear)
@@ -79,8 +78,9 @@ def _cdf_epoch(tt: np.ndarray) -> np.ndarray:
     return np.asarray(time.tt2000_to_cdf_epoch(np.asarray(tt, dtype=np.int64)), dtype=np.float64)
 
 
-def write_uv_cdf(path: Path, sc: str, tt: np.ndarray, b: np.ndarray, flags: np.ndarray,
-                 burst: bool, version: int) -> Path:
+def write_uv_cdf(
+    path: Path, sc: str, tt: np.ndarray, b: np.ndarray, flags: np.ndarray, burst: bool, version: int
+) -> Path:
     """A Berkeley unvalidated L1 file: Epoch (CDF_EPOCH), B_SC [N,4] nT (X, Y, Z, |B|),
     MAGFLAGUC (CDF_UINT4), label variable; atomic."""
     b4 = np.column_stack([b, np.linalg.norm(b, axis=1)]).astype(np.float32)
@@ -93,34 +93,79 @@ def write_uv_cdf(path: Path, sc: str, tt: np.ndarray, b: np.ndarray, flags: np.n
         "Logical_file_id": {0: path.stem},
         "PI_name": {0: "J. Luhmann"},
         "Mission_group": {0: "STEREO"},
-        "TEXT": {0: "SIMULATED by magfw (magfw_stereo.simulate): not real data. Unvalidated "
-                    "STEREO IMPACT/MAG field in spacecraft coordinates, no zero offsets."},
+        "TEXT": {
+            0: "SIMULATED by magfw (magfw_stereo.simulate): not real data. Unvalidated "
+            "STEREO IMPACT/MAG field in spacecraft coordinates, no zero offsets."
+        },
     }
     fill = {"FILLVAL": [-1e31, "CDF_REAL4"]}
     with atomic_path(path) as tmp:
         with CdfWriter(tmp, cdf_spec={"Compressed": 0, "Majority": "row_major"}) as cdf:
             cdf.write_globalattrs(gattrs)
-            cdf.write_var({"Variable": "Epoch", "Data_Type": 31, "Num_Elements": 1,
-                           "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0},
-                          var_attrs={"CATDESC": "Time tag", "VAR_TYPE": "support_data",
-                                     "UNITS": "ms", "FILLVAL": [-1e31, "CDF_EPOCH"]},
-                          var_data=_cdf_epoch(tt))
-            cdf.write_var({"Variable": "B_SC", "Data_Type": 21, "Num_Elements": 1,
-                           "Rec_Vary": True, "Dim_Sizes": [4], "Compress": 0},
-                          var_attrs={"CATDESC": "Magnetic field, spacecraft coordinates",
-                                     "VAR_TYPE": "data", "UNITS": "nT", "DEPEND_0": "Epoch",
-                                     "LABL_PTR_1": "B_SC_LABL", **fill},
-                          var_data=b4)
-            cdf.write_var({"Variable": "MAGFLAGUC", "Data_Type": 14, "Num_Elements": 1,
-                           "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0},
-                          var_attrs={"CATDESC": "MAG status flags", "VAR_TYPE": "support_data",
-                                     "DEPEND_0": "Epoch",
-                                     "FILLVAL": [4294967295, "CDF_UINT4"]},
-                          var_data=flags.astype(np.uint32))
-            cdf.write_var({"Variable": "B_SC_LABL", "Data_Type": 51, "Num_Elements": 6,
-                           "Rec_Vary": False, "Dim_Sizes": [4]},
-                          var_attrs={"CATDESC": "labels", "VAR_TYPE": "metadata"},
-                          var_data=np.array(["BX", "BY", "BZ", "BTotal"]))
+            cdf.write_var(
+                {
+                    "Variable": "Epoch",
+                    "Data_Type": 31,
+                    "Num_Elements": 1,
+                    "Rec_Vary": True,
+                    "Dim_Sizes": [],
+                    "Compress": 0,
+                },
+                var_attrs={
+                    "CATDESC": "Time tag",
+                    "VAR_TYPE": "support_data",
+                    "UNITS": "ms",
+                    "FILLVAL": [-1e31, "CDF_EPOCH"],
+                },
+                var_data=_cdf_epoch(tt),
+            )
+            cdf.write_var(
+                {
+                    "Variable": "B_SC",
+                    "Data_Type": 21,
+                    "Num_Elements": 1,
+                    "Rec_Vary": True,
+                    "Dim_Sizes": [4],
+                    "Compress": 0,
+                },
+                var_attrs={
+                    "CATDESC": "Magnetic field, spacecraft coordinates",
+                    "VAR_TYPE": "data",
+                    "UNITS": "nT",
+                    "DEPEND_0": "Epoch",
+                    "LABL_PTR_1": "B_SC_LABL",
+                    **fill,
+                },
+                var_data=b4,
+            )
+            cdf.write_var(
+                {
+                    "Variable": "MAGFLAGUC",
+                    "Data_Type": 14,
+                    "Num_Elements": 1,
+                    "Rec_Vary": True,
+                    "Dim_Sizes": [],
+                    "Compress": 0,
+                },
+                var_attrs={
+                    "CATDESC": "MAG status flags",
+                    "VAR_TYPE": "support_data",
+                    "DEPEND_0": "Epoch",
+                    "FILLVAL": [4294967295, "CDF_UINT4"],
+                },
+                var_data=flags.astype(np.uint32),
+            )
+            cdf.write_var(
+                {
+                    "Variable": "B_SC_LABL",
+                    "Data_Type": 51,
+                    "Num_Elements": 6,
+                    "Rec_Vary": False,
+                    "Dim_Sizes": [4],
+                },
+                var_attrs={"CATDESC": "labels", "VAR_TYPE": "metadata"},
+                var_data=np.array(["BX", "BY", "BZ", "BTotal"]),
+            )
     return path
 
 
@@ -137,25 +182,49 @@ def write_beacon_cdf(path: Path, sc: str, tt: np.ndarray, b_rtn: np.ndarray) -> 
         "Logical_source": {0: f"ST{sc}_LB_IMPACT"},
         "Logical_file_id": {0: path.stem},
         "Mission_group": {0: "STEREO"},
-        "TEXT": {0: "SIMULATED by magfw (magfw_stereo.simulate): not real data. IMPACT beacon "
-                    "magnetic field, 10 s, RTN coordinates, real-time calibration."},
+        "TEXT": {
+            0: "SIMULATED by magfw (magfw_stereo.simulate): not real data. IMPACT beacon "
+            "magnetic field, 10 s, RTN coordinates, real-time calibration."
+        },
     }
     with atomic_path(path) as tmp:
         with CdfWriter(tmp, cdf_spec={"Compressed": 0, "Majority": "row_major"}) as cdf:
             cdf.write_globalattrs(gattrs)
-            cdf.write_var({"Variable": "Epoch_MAG", "Data_Type": 31, "Num_Elements": 1,
-                           "Rec_Vary": True, "Dim_Sizes": [], "Compress": 0},
-                          var_attrs={"CATDESC": "Time, MAG beacon records", "UNITS": "ms",
-                                     "VAR_TYPE": "support_data",
-                                     "FILLVAL": [-1e31, "CDF_EPOCH"]},
-                          var_data=_cdf_epoch(tt))
-            cdf.write_var({"Variable": "MAGBField", "Data_Type": 21, "Num_Elements": 1,
-                           "Rec_Vary": True, "Dim_Sizes": [3], "Compress": 0},
-                          var_attrs={"CATDESC": "Magnetic field vector, RTN coordinates",
-                                     "VAR_TYPE": "data", "UNITS": "nT",
-                                     "DEPEND_0": "Epoch_MAG",
-                                     "FILLVAL": [-1e31, "CDF_REAL4"]},
-                          var_data=b_rtn.astype(np.float32))
+            cdf.write_var(
+                {
+                    "Variable": "Epoch_MAG",
+                    "Data_Type": 31,
+                    "Num_Elements": 1,
+                    "Rec_Vary": True,
+                    "Dim_Sizes": [],
+                    "Compress": 0,
+                },
+                var_attrs={
+                    "CATDESC": "Time, MAG beacon records",
+                    "UNITS": "ms",
+                    "VAR_TYPE": "support_data",
+                    "FILLVAL": [-1e31, "CDF_EPOCH"],
+                },
+                var_data=_cdf_epoch(tt),
+            )
+            cdf.write_var(
+                {
+                    "Variable": "MAGBField",
+                    "Data_Type": 21,
+                    "Num_Elements": 1,
+                    "Rec_Vary": True,
+                    "Dim_Sizes": [3],
+                    "Compress": 0,
+                },
+                var_attrs={
+                    "CATDESC": "Magnetic field vector, RTN coordinates",
+                    "VAR_TYPE": "data",
+                    "UNITS": "nT",
+                    "DEPEND_0": "Epoch_MAG",
+                    "FILLVAL": [-1e31, "CDF_REAL4"],
+                },
+                var_data=b_rtn.astype(np.float32),
+            )
     return path
 
 
@@ -173,37 +242,66 @@ def write_static_kernels(root: Path, sc: str) -> Path:
     sclk = _sclk_path(root, sc)
     if not sclk.exists():
         start = float(time.tt2000_to_et(np.array([time.tt2000_from_iso(SCLK_START)]))[0])
-        kernels.write_sclk(sclk, layout.NAIF_ID[sc], start_et=start,
-                           comment="SIMULATED by magfw: linear STEREO science clock.")
+        kernels.write_sclk(
+            sclk,
+            layout.NAIF_ID[sc],
+            start_et=start,
+            comment="SIMULATED by magfw: linear STEREO science clock.",
+        )
     fk = root / layout.spice_dir("gen") / "stereo_rtn.tf"
     if not fk.exists():
-        kernels.write_fk(fk, {
-            **kernels.rtn_frame_definition("STAHGRTN", 1810440, "STEREO AHEAD"),
-            **kernels.rtn_frame_definition("STBHGRTN", 1810450, "STEREO BEHIND"),
-        }, comments="SIMULATED by magfw: heliographic RTN frames of STEREO A and B "
-                    "(the definitions of SolarSoft's stereo_rtn.tf).")
+        kernels.write_fk(
+            fk,
+            {
+                **kernels.rtn_frame_definition("STAHGRTN", 1810440, "STEREO AHEAD"),
+                **kernels.rtn_frame_definition("STBHGRTN", 1810450, "STEREO BEHIND"),
+            },
+            comments="SIMULATED by magfw: heliographic RTN frames of STEREO A and B "
+            "(the definitions of SolarSoft's stereo_rtn.tf).",
+        )
     return sclk
 
 
 def write_spk(path: Path, sc: str, t_start: int, t_end: int, step_s: float) -> None:
     et0, et1 = (float(x) for x in time.tt2000_to_et(np.array([t_start, t_end], dtype=np.int64)))
     et = np.arange(et0, et1 + step_s, step_s)
-    kernels.write_spk(path, layout.NAIF_ID[sc], 10, "J2000", et, geometry.states_j2000(sc, et),
-                      spk_type=13, degree=7, segment_id="magfw simulated")
+    kernels.write_spk(
+        path,
+        layout.NAIF_ID[sc],
+        10,
+        "J2000",
+        et,
+        geometry.states_j2000(sc, et),
+        spk_type=13,
+        degree=7,
+        segment_id="magfw simulated",
+    )
 
 
 def write_day_kernels(root: Path, sc: str, day: date, sclk: Path) -> None:
     """Definitive SPK (day +- 2 h, 10 min states) and attitude CK (day +- 60 s, 1 s)."""
     t0, t1 = (int(x) for x in time.day_bounds_tt2000(day))
     hour = 3600 * 1_000_000_000
-    write_spk(root / layout.spice_dir("depm", sc) / layout.kernel_day_name(sc, day, "depm.bsp"),
-              sc, t0 - 2 * hour, t1 + 2 * hour, 600.0)
+    write_spk(
+        root / layout.spice_dir("depm", sc) / layout.kernel_day_name(sc, day, "depm.bsp"),
+        sc,
+        t0 - 2 * hour,
+        t1 + 2 * hour,
+        600.0,
+    )
     et0, et1 = (float(x) for x in time.tt2000_to_et(np.array([t0, t1], dtype=np.int64)))
     et = np.arange(et0 - 60.0, et1 + 60.0 + 1e-6, 1.0)
     q = _m2q(geometry.c_matrices(sc, et))
-    kernels.write_ck(root / layout.spice_dir("ah", sc) / layout.kernel_day_name(sc, day, "ah.bc"),
-                     layout.CK_ID[sc], "J2000", layout.NAIF_ID[sc], et, q, sclk_kernel=sclk,
-                     segment_id="magfw simulated")
+    kernels.write_ck(
+        root / layout.spice_dir("ah", sc) / layout.kernel_day_name(sc, day, "ah.bc"),
+        layout.CK_ID[sc],
+        "J2000",
+        layout.NAIF_ID[sc],
+        et,
+        q,
+        sclk_kernel=sclk,
+        segment_id="magfw simulated",
+    )
 
 
 def _m2q(m: np.ndarray) -> np.ndarray:
@@ -234,11 +332,17 @@ def write_month_offsets(root: Path, sc: str, year: int, month: int, seed: int) -
     days = [date(year, month, d) for d in range(1, n + 1)]
     o = {d: day_offsets(sc, d, seed) for d in days}
     table = CountsTable.of(days, np.tile(K_NT[sc], (n, 1)), np.array([o[d] for d in days]))
-    write_bytes_atomic(root / layout.OFFSETS_DIR / counts_file_name(sc, year, month),
-                       format_counts(table))
-    write_bytes_atomic(root / layout.INPUT_OFFSETS_DIR / offsets_file_name(sc, year, month),
-                       format_offsets_file(sc, year, month, {d: np.round(o[d], 4) for d in days},
-                                           comments=["SIMULATED by magfw: the true offsets"]))
+    write_bytes_atomic(root / layout.OFFSETS_DIR / counts_file_name(sc, year, month), format_counts(table))
+    write_bytes_atomic(
+        root / layout.INPUT_OFFSETS_DIR / offsets_file_name(sc, year, month),
+        format_offsets_file(
+            sc,
+            year,
+            month,
+            {d: np.round(o[d], 4) for d in days},
+            comments=["SIMULATED by magfw: the true offsets"],
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,8 +350,9 @@ def write_month_offsets(root: Path, sc: str, year: int, month: int, seed: int) -
 # ---------------------------------------------------------------------------------------------
 
 
-def _free_starts(rng: np.random.Generator, n: int, count: int, length: int, busy: np.ndarray,
-                 margin: int) -> list[int]:
+def _free_starts(
+    rng: np.random.Generator, n: int, count: int, length: int, busy: np.ndarray, margin: int
+) -> list[int]:
     """``count`` random start indices of runs of ``length`` in [margin, n - margin) that avoid
     ``busy`` (bool mask, updated) by ``margin`` records on each side."""
     out: list[int] = []
@@ -255,9 +360,9 @@ def _free_starts(rng: np.random.Generator, n: int, count: int, length: int, busy
         if len(out) == count:
             break
         i = int(rng.integers(margin, n - margin - length))
-        if busy[max(0, i - margin): i + length + margin].any():
+        if busy[max(0, i - margin) : i + length + margin].any():
             continue
-        busy[max(0, i - margin): i + length + margin] = True
+        busy[max(0, i - margin) : i + length + margin] = True
         out.append(i)
     return sorted(out)
 
@@ -309,8 +414,11 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
 
     # the normal file's records: 8 Hz outside burst/mixed, 32 Hz inside mixed stretches
     keep8 = ~in_burst & ~in_mixed
-    t32 = np.concatenate([np.arange(a, b, DT32, dtype=np.int64) for a, b in mixed_spans]) \
-        if mixed_spans else np.empty(0, np.int64)
+    t32 = (
+        np.concatenate([np.arange(a, b, DT32, dtype=np.int64) for a, b in mixed_spans])
+        if mixed_spans
+        else np.empty(0, np.int64)
+    )
     t_rec = np.concatenate([t8[keep8], t32])
     b_rec = np.concatenate([b_sc8[keep8], to_sc(t32, rtn_at(t32))])
     rate32 = np.concatenate([np.zeros(keep8.sum(), bool), np.ones(t32.size, bool)])
@@ -334,7 +442,7 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
     glitches = []
     for i in _free_starts(rng, nrec, n_glitch, 6, busy_rec, 20):
         length = int(rng.integers(2, 7))
-        meas[i: i + length, 0] += rng.uniform(0.4, 0.6) * rng.choice([-1, 1])
+        meas[i : i + length, 0] += rng.uniform(0.4, 0.6) * rng.choice([-1, 1])
         glitches.append((i, i + length))
     del idx8
 
@@ -346,7 +454,7 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
     tglitches = []
     for i in _free_starts(rng, nrec, 5, 16, busy_rec, 40):
         length = int(rng.integers(1, 17))
-        raw_t[i: i + length] += 1_000_000_000
+        raw_t[i : i + length] += 1_000_000_000
         tglitches.append((i, i + length))
     dups = _free_starts(rng, nrec, 3, 8, busy_rec, 40)
     order = np.arange(nrec)
@@ -362,8 +470,9 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
     uvdir = root / layout.uv_dir(sc)
     if day.day == 2:  # listed twice: V01 has the first 12 h only, V02 the whole day
         half = file_t < t0 + 43200 * 1_000_000_000
-        write_uv_cdf(uvdir / layout.uv_name(sc, day, 1), sc, file_t[half], file_b[half],
-                     file_f[half], False, 1)
+        write_uv_cdf(
+            uvdir / layout.uv_name(sc, day, 1), sc, file_t[half], file_b[half], file_f[half], False, 1
+        )
         write_uv_cdf(uvdir / layout.uv_name(sc, day, 2), sc, file_t, file_b, file_f, False, 2)
     else:
         write_uv_cdf(uvdir / layout.uv_name(sc, day, 1), sc, file_t, file_b, file_f, False, 1)
@@ -382,13 +491,11 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
         gl_b = []
         for i in _free_starts(rng, tb.size, 5, 24, busy_b, 80):
             length = int(rng.integers(8, 25))
-            mb[i: i + length, 0] += rng.uniform(0.4, 0.6) * rng.choice([-1, 1])
+            mb[i : i + length, 0] += rng.uniform(0.4, 0.6) * rng.choice([-1, 1])
             gl_b.append((int(tb[i]), int(tb[i + length - 1])))
         fb = np.full(tb.size, BASE_FLAGS | ((day.toordinal() % 16) << 4), dtype=np.uint32)
-        write_uv_cdf(uvdir / layout.uv_name(sc, day, 1, burst=True), sc, tb - LAG_NS, mb, fb,
-                     True, 1)
-        truth_b = {"t_burst": tb, "b_sc_burst": sb.astype(np.float32),
-                   "b_rtn_burst": rb.astype(np.float32)}
+        write_uv_cdf(uvdir / layout.uv_name(sc, day, 1, burst=True), sc, tb - LAG_NS, mb, fb, True, 1)
+        truth_b = {"t_burst": tb, "b_sc_burst": sb.astype(np.float32), "b_rtn_burst": rb.astype(np.float32)}
         defects_b = {"spikes": [int(tb[i]) for i in sp_b], "xglitches": gl_b}
 
     # beacon: RTN 10-s means with the real-time calibration, quantised, three spikes, two
@@ -404,8 +511,7 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
         gap_10 = _free_starts(rng, n10, 2, 1, busy10, 10)
         mb[gap_10] = BEACON_FILL
         t10 = t0 + np.arange(n10, dtype=np.int64) * 10 * NS_ + 5 * NS_
-        write_beacon_cdf(root / layout.beacon_dir(sc) / layout.beacon_name(sc, day, 2), sc, t10,
-                         mb)
+        write_beacon_cdf(root / layout.beacon_dir(sc) / layout.beacon_name(sc, day, 2), sc, t10, mb)
         truth_b |= {"t_10s": t10, "b_rtn_10s": true10}
         defects_b["beacon_spikes"] = [int(t10[i]) for i in sp_10]
         defects_b["beacon_fill"] = [int(t10[i]) for i in gap_10]
@@ -420,11 +526,23 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
     stem = f"ST{sc}_TRUTH_{day:%Y%m%d}"
     with atomic_path(truth_dir / f"{stem}.npz") as tmp:
         with open(tmp, "wb") as fh:
-            np.savez(fh, t=t8, b_sc=b_sc8.astype(np.float32), b_rtn=b_rtn8.astype(np.float32),
-                     t_1min=t1m, b_sc_1min=m_sc, b_rtn_1min=m_rtn, btot_1min=m_tot,
-                     offsets=o, k=k, **cast(dict[str, Any], truth_b))
+            np.savez(
+                fh,
+                t=t8,
+                b_sc=b_sc8.astype(np.float32),
+                b_rtn=b_rtn8.astype(np.float32),
+                t_1min=t1m,
+                b_sc_1min=m_sc,
+                b_rtn_1min=m_rtn,
+                btot_1min=m_tot,
+                offsets=o,
+                k=k,
+                **cast(dict[str, Any], truth_b),
+            )
     defects = {
-        "day": day.isoformat(), "spacecraft": sc, "lag_ns": LAG_NS,
+        "day": day.isoformat(),
+        "spacecraft": sc,
+        "lag_ns": LAG_NS,
         "spikes": [int(t_rec[i]) for i in spikes],
         "xglitches": [[int(t_rec[a]), int(t_rec[b - 1])] for a, b in glitches],
         "time_glitches": [[int(t_rec[a]), int(t_rec[b - 1])] for a, b in tglitches],
@@ -440,8 +558,9 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
         "listed_twice": day.day == 2,
         "events_s": events,
     }
-    write_bytes_atomic(truth_dir / f"ST{sc}_DEFECTS_{day:%Y%m%d}.json",
-                       json.dumps(defects, indent=1).encode())
+    write_bytes_atomic(
+        truth_dir / f"ST{sc}_DEFECTS_{day:%Y%m%d}.json", json.dumps(defects, indent=1).encode()
+    )
     return defects
 
 

@@ -54,8 +54,9 @@ DEFAULT_K = (0.0146328, 0.0144910, 0.0142581)
 COUNTS_DECIMALS = 3
 
 
-def monthly_tables(mission: Mission, out_dir: Path, spacecraft: str,
-                   year: int | None = None) -> list[FoundProduct]:
+def monthly_tables(
+    mission: Mission, out_dir: Path, spacecraft: str, year: int | None = None
+) -> list[FoundProduct]:
     """The newest imported revision of each month (of one year, or all), in month order."""
     given: dict[str, object] = {"sc": spacecraft}
     if year is not None:
@@ -72,12 +73,16 @@ def yearly_table(mission: Mission, out_dir: Path, spacecraft: str, year: int) ->
     """
     tables = [read_counts(f.path) for f in monthly_tables(mission, out_dir, spacecraft, year)]
     if not tables:
-        raise MissingInputError(out_dir, f"no imported offsets for ST{spacecraft} {year:04d}: "
-                                         "run `magfw stereo offsets import FILE`")
-    return CountsTable(days=[d for t in tables for d in t.days],
-                       k=np.concatenate([t.k for t in tables]),
-                       offsets=np.concatenate([t.offsets for t in tables]),
-                       counts=np.concatenate([t.counts for t in tables]))
+        raise MissingInputError(
+            out_dir,
+            f"no imported offsets for ST{spacecraft} {year:04d}: run `magfw stereo offsets import FILE`",
+        )
+    return CountsTable(
+        days=[d for t in tables for d in t.days],
+        k=np.concatenate([t.k for t in tables]),
+        offsets=np.concatenate([t.offsets for t in tables]),
+        counts=np.concatenate([t.counts for t in tables]),
+    )
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,7 @@ class OffsetsImport:
 
 def table_precision(offsets: np.ndarray) -> np.ndarray:
     """O as the table's text will hold it (``%10.3f``; a handful of values: one row a day)."""
-    return np.array([[float(f"{v:.{COUNTS_DECIMALS}f}") for v in row] for row in offsets]
-                    ).reshape(-1, 3)
+    return np.array([[float(f"{v:.{COUNTS_DECIMALS}f}") for v in row] for row in offsets]).reshape(-1, 3)
 
 
 def counts_from_offsets(imp: OffsetsImport) -> CountsTable:
@@ -116,15 +120,20 @@ class Offsets:
         else:
             name = given or offsets_file_name(sc, y, m, "avg")
             # the seed keeps the researcher's files in input_offsets/ beside the tables
-            candidates = [fetching.role(ctx, "offsets", f"input_offsets/{name}")[1],
-                          fetching.role(ctx, "offsets", name)[1]]
+            candidates = [
+                fetching.role(ctx, "offsets", f"input_offsets/{name}")[1],
+                fetching.role(ctx, "offsets", name)[1],
+            ]
             if "offsets" not in ctx.archives:
                 candidates.append(name)  # a folder holding the file itself (offsets import)
             found = next((c for c in candidates if archive.exists(c)), None)
             if found is None:
-                raise MissingInputError(f"{archive.root}/{candidates[0]}", "no researcher's "
-                                        f"offsets file for ST{sc} {y:04d}-{m:02d} (the seed's name "
-                                        f"{offsets_file_name(sc, y, m, 'avg')}, or --file)")
+                raise MissingInputError(
+                    f"{archive.root}/{candidates[0]}",
+                    "no researcher's "
+                    f"offsets file for ST{sc} {y:04d}-{m:02d} (the seed's name "
+                    f"{offsets_file_name(sc, y, m, 'avg')}, or --file)",
+                )
             researcher = InputFile.from_fetched(archive.get(found), "offsets")
         files = [researcher]
         k_from = ctx.options.get("k_from")
@@ -132,8 +141,11 @@ class Offsets:
             files.append(InputFile.from_path(Path(k_from), "k_table"))
             k_source = f"K from {Path(k_from).name}"
         else:
-            earlier = [f for f in monthly_tables(ctx.mission, ctx.out_dir, sc)
-                       if (int(f.fields["yyyy"]), int(f.fields["mm"])) < (y, m)]
+            earlier = [
+                f
+                for f in monthly_tables(ctx.mission, ctx.out_dir, sc)
+                if (int(f.fields["yyyy"]), int(f.fields["mm"])) < (y, m)
+            ]
             if earlier:
                 files.append(ctx.product_input(earlier[-1], "k_table"))
                 k_source = f"K from {earlier[-1].rel}"
@@ -147,16 +159,17 @@ class Offsets:
         f = inputs.one("offsets")
         of = read_offsets_file(f.path, sc)
         if (of.year, of.month) != (y, m):
-            raise InputError(f.path, f"holds offsets for {of.year:04d}-{of.month:02d}, not "
-                             f"{y:04d}-{m:02d}")
+            raise InputError(f.path, f"holds offsets for {of.year:04d}-{of.month:02d}, not {y:04d}-{m:02d}")
         ks = inputs.by_role("k_table")
         k = read_counts(ks[0].path).k[-1].copy() if ks else np.array(DEFAULT_K)
         rounded = bool(np.any(table_precision(of.offsets) != of.offsets))
         if rounded:
             ctx.note(f"{f.name}: offsets rounded to 0.001 nT, the precision of the Counts table")
         if of.missing_days:
-            ctx.note(f"{f.name}: no offsets for {len(of.missing_days)} day(s): "
-                     f"{day_ranges(of.missing_days)} (magfw run stereo l1 refuses those days)")
+            ctx.note(
+                f"{f.name}: no offsets for {len(of.missing_days)} day(s): "
+                f"{day_ranges(of.missing_days)} (magfw run stereo l1 refuses those days)"
+            )
         ctx.vectors += len(of.days)
         source = "K from " + ks[0].name if ks else "K default (public 2018 STEREO-A values)"
         return OffsetsImport(of, k, source, rounded)
@@ -168,8 +181,13 @@ class Offsets:
         back = parse_counts(payload.decode("ascii"), "the table to write")
         if back.days != table.days or not np.array_equal(back.offsets, table.offsets):
             raise InputError(data.offsets.path, "the table would not read back as imported")
-        return [Product(definition=ctx.product(COUNTS_PRODUCT),
-                        fields={"sc": data.offsets.spacecraft}, payload=payload)]
+        return [
+            Product(
+                definition=ctx.product(COUNTS_PRODUCT),
+                fields={"sc": data.offsets.spacecraft},
+                payload=payload,
+            )
+        ]
 
 
 def month_of_file(path: Path, spacecraft: str | None) -> tuple[str, int, int]:
@@ -178,5 +196,14 @@ def month_of_file(path: Path, spacecraft: str | None) -> tuple[str, int, int]:
     return of.spacecraft, of.year, of.month
 
 
-__all__ = ["COUNTS_PRODUCT", "DEFAULT_K", "MONTHS", "Offsets", "OffsetsImport",
-           "counts_from_offsets", "month_of_file", "monthly_tables", "yearly_table"]
+__all__ = [
+    "COUNTS_PRODUCT",
+    "DEFAULT_K",
+    "MONTHS",
+    "Offsets",
+    "OffsetsImport",
+    "counts_from_offsets",
+    "month_of_file",
+    "monthly_tables",
+    "yearly_table",
+]

@@ -68,23 +68,26 @@ def fix_second_glitches(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     back = np.flatnonzero(d < 0)
     for j in back.tolist():  # one iteration per backward step: a handful per day
         dj = int(d[j]) + NS
-        dt = DT8_NS if _near(np.array([dj]), DT8_NS)[0] else (
-            DT32_NS if _near(np.array([dj]), DT32_NS)[0] else None)
+        dt = (
+            DT8_NS
+            if _near(np.array([dj]), DT8_NS)[0]
+            else (DT32_NS if _near(np.array([dj]), DT32_NS)[0] else None)
+        )
         if dt is None:
             continue
         lo = max(0, j - MAX_GLITCH_RECORDS)
         before = np.flatnonzero(_near(d[lo:j], NS + dt))
         if before.size:
             i = lo + int(before[-1])
-            t[i + 1: j + 1] -= NS
-            moved[i + 1: j + 1] = True
+            t[i + 1 : j + 1] -= NS
+            moved[i + 1 : j + 1] = True
             continue
         hi = min(d.size, j + 1 + MAX_GLITCH_RECORDS)
-        after = np.flatnonzero(_near(d[j + 1: hi], NS + dt))
+        after = np.flatnonzero(_near(d[j + 1 : hi], NS + dt))
         if after.size:
             k = j + 1 + int(after[0])
-            t[j + 1: k + 1] += NS
-            moved[j + 1: k + 1] = True
+            t[j + 1 : k + 1] += NS
+            moved[j + 1 : k + 1] = True
     return t, moved
 
 
@@ -109,8 +112,9 @@ def fix_rate_resync(t: np.ndarray, day_start: int) -> tuple[np.ndarray, np.ndarr
     return t, fixed
 
 
-def correct_timing(t: np.ndarray, b: np.ndarray, flags: np.ndarray, day_start: int,
-                   day_end: int, lag_ns: int = LAG_NS) -> Corrected:
+def correct_timing(
+    t: np.ndarray, b: np.ndarray, flags: np.ndarray, day_start: int, day_end: int, lag_ns: int = LAG_NS
+) -> Corrected:
     """Apply steps 1-6 of the module docstring to one file's records (file order)."""
     keep = drop_exact_duplicates(t, b)
     n_dup = int((~keep).sum())
@@ -127,9 +131,13 @@ def correct_timing(t: np.ndarray, b: np.ndarray, flags: np.ndarray, day_start: i
     n_dup += int((~uniq).sum())
     t, b, fl = t[uniq], b[uniq], fl[uniq]
     inside = (t >= day_start) & (t < day_end)
-    stats = {"records_in": int(keep.size), "duplicates": n_dup, "second_glitch_records":
-             int(moved.sum()), "rate_resync_records": int(resync.sum()),
-             "outside_day": int((~inside).sum())}
+    stats = {
+        "records_in": int(keep.size),
+        "duplicates": n_dup,
+        "second_glitch_records": int(moved.sum()),
+        "rate_resync_records": int(resync.sum()),
+        "outside_day": int((~inside).sum()),
+    }
     return Corrected(t[inside], b[inside], fl[inside], stats)
 
 

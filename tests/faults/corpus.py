@@ -34,29 +34,34 @@ def replace(path: Path, data: bytes) -> None:
 def truncate(rel: str, keep: int) -> Callable[[Path], None]:
     def damage(root: Path) -> None:
         replace(root / rel, (root / rel).read_bytes()[:keep])
+
     return damage
 
 
 def garbage(rel: str, size: int = 4096) -> Callable[[Path], None]:
     def damage(root: Path) -> None:
         replace(root / rel, np.random.default_rng(7).integers(0, 256, size, np.uint8).tobytes())
+
     return damage
 
 
 def remove(rel: str) -> Callable[[Path], None]:
     def damage(root: Path) -> None:
         (root / rel).unlink()
+
     return damage
 
 
 def text(rel: str, content: str) -> Callable[[Path], None]:
     def damage(root: Path) -> None:
         replace(root / rel, content.encode())
+
     return damage
 
 
-def rewrite_uv(rel: str, change: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
-               ) -> Callable[[Path], None]:
+def rewrite_uv(
+    rel: str, change: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+) -> Callable[[Path], None]:
     """Rewrite a Berkeley file with its variables changed (Epoch CDF_EPOCH, B_SC float32
     [N,3|4], MAGFLAGUC uint32): ``change`` maps the arrays to new ones (a name left out is
     not written)."""
@@ -65,15 +70,24 @@ def rewrite_uv(rel: str, change: Callable[[dict[str, np.ndarray]], dict[str, np.
     def damage(root: Path) -> None:
         path = root / rel
         cdf = cdflib.CDF(str(path))
-        arrays = {n: np.asarray(cdf.varget(n)) for n in types if n in
-                  cdf.cdf_info().zVariables}
+        arrays = {n: np.asarray(cdf.varget(n)) for n in types if n in cdf.cdf_info().zVariables}
         arrays = change(arrays)
         path.unlink()
         with CdfWriter(str(path), cdf_spec={"Compressed": 0, "Majority": "row_major"}) as w:
             for name, arr in arrays.items():
-                w.write_var({"Variable": name, "Data_Type": types[name], "Num_Elements": 1,
-                             "Rec_Vary": True, "Dim_Sizes": list(arr.shape[1:]),
-                             "Compress": 0}, var_attrs={}, var_data=arr if arr.size else None)
+                w.write_var(
+                    {
+                        "Variable": name,
+                        "Data_Type": types[name],
+                        "Num_Elements": 1,
+                        "Rec_Vary": True,
+                        "Dim_Sizes": list(arr.shape[1:]),
+                        "Compress": 0,
+                    },
+                    var_attrs={},
+                    var_data=arr if arr.size else None,
+                )
+
     return damage
 
 
@@ -111,42 +125,99 @@ def restore(rel: str) -> Callable[[Path, Path], None]:
         if target.exists():
             target.unlink()
         shutil.copy2(intact / rel, target)
+
     return repair
 
 
 #: STEREO-A L1, 2024-01-01..02: a damaged input of the 1st fails the 1st only.
 STEREO_CASES = [
-    Case("cdf-truncated", "input", truncate(DAY1, 5_000_000),
-         r"STA_L1_MAG_20240101_V01\.cdf: not a readable CDF: truncated \(5000000 of \d+ bytes\)",
-         repair=restore(DAY1)),
-    Case("cdf-zero-bytes", "input", truncate(DAY1, 0),
-         r"STA_L1_MAG_20240101_V01\.cdf: not a readable CDF", repair=restore(DAY1)),
-    Case("cdf-garbage", "input", garbage(DAY1),
-         r"STA_L1_MAG_20240101_V01\.cdf: not a readable CDF", repair=restore(DAY1)),
-    Case("cdf-wrong-variables", "input", rewrite_uv(DAY1, without_b),
-         r"STA_L1_MAG_20240101_V01\.cdf: variable 'B_SC' not found", repair=restore(DAY1)),
-    Case("cdf-no-records", "input", rewrite_uv(DAY1, no_records),
-         r"STA_L1_MAG_20240101_V01\.cdf: no records", repair=restore(DAY1)),
-    Case("cdf-epoch-all-fill", "input", rewrite_uv(DAY1, fill_epoch),
-         r"STA_L1_MAG_20240101_V01\.cdf: every Epoch of its \d+ records is fill",
-         repair=restore(DAY1)),
-    Case("cdf-field-all-fill", "input", rewrite_uv(DAY1, fill_field),
-         r"STA_L1_MAG_20240101_V01\.cdf: every B_SC value of its \d+ records is fill",
-         repair=restore(DAY1)),
-    Case("day-missing", "archive", remove(DAY1),
-         r"no file STA_L1_MAG_20240101_Vnn\.cdf for 2024-01-01", repair=restore(DAY1)),
-    Case("counts-table-garbage", "calibration", text(COUNTS, "% year, Day, Kx\n2024 1.5 x\n"),
-         r"202401StereoACounts\.asc: line 2: expected 11 columns", failed=("2024-01-01",
-                                                                          "2024-01-02"),
-         repair=restore(COUNTS)),
-    Case("counts-table-missing", "calibration", remove(COUNTS),
-         r"202401StereoACounts\.asc: no Counts table for this month",
-         failed=("2024-01-01", "2024-01-02"), repair=restore(COUNTS)),
+    Case(
+        "cdf-truncated",
+        "input",
+        truncate(DAY1, 5_000_000),
+        r"STA_L1_MAG_20240101_V01\.cdf: not a readable CDF: truncated \(5000000 of \d+ bytes\)",
+        repair=restore(DAY1),
+    ),
+    Case(
+        "cdf-zero-bytes",
+        "input",
+        truncate(DAY1, 0),
+        r"STA_L1_MAG_20240101_V01\.cdf: not a readable CDF",
+        repair=restore(DAY1),
+    ),
+    Case(
+        "cdf-garbage",
+        "input",
+        garbage(DAY1),
+        r"STA_L1_MAG_20240101_V01\.cdf: not a readable CDF",
+        repair=restore(DAY1),
+    ),
+    Case(
+        "cdf-wrong-variables",
+        "input",
+        rewrite_uv(DAY1, without_b),
+        r"STA_L1_MAG_20240101_V01\.cdf: variable 'B_SC' not found",
+        repair=restore(DAY1),
+    ),
+    Case(
+        "cdf-no-records",
+        "input",
+        rewrite_uv(DAY1, no_records),
+        r"STA_L1_MAG_20240101_V01\.cdf: no records",
+        repair=restore(DAY1),
+    ),
+    Case(
+        "cdf-epoch-all-fill",
+        "input",
+        rewrite_uv(DAY1, fill_epoch),
+        r"STA_L1_MAG_20240101_V01\.cdf: every Epoch of its \d+ records is fill",
+        repair=restore(DAY1),
+    ),
+    Case(
+        "cdf-field-all-fill",
+        "input",
+        rewrite_uv(DAY1, fill_field),
+        r"STA_L1_MAG_20240101_V01\.cdf: every B_SC value of its \d+ records is fill",
+        repair=restore(DAY1),
+    ),
+    Case(
+        "day-missing",
+        "archive",
+        remove(DAY1),
+        r"no file STA_L1_MAG_20240101_Vnn\.cdf for 2024-01-01",
+        repair=restore(DAY1),
+    ),
+    Case(
+        "counts-table-garbage",
+        "calibration",
+        text(COUNTS, "% year, Day, Kx\n2024 1.5 x\n"),
+        r"202401StereoACounts\.asc: line 2: expected 11 columns",
+        failed=("2024-01-01", "2024-01-02"),
+        repair=restore(COUNTS),
+    ),
+    Case(
+        "counts-table-missing",
+        "calibration",
+        remove(COUNTS),
+        r"202401StereoACounts\.asc: no Counts table for this month",
+        failed=("2024-01-01", "2024-01-02"),
+        repair=restore(COUNTS),
+    ),
     # the 2nd needs the 1st's CK too, for the 2 minutes of margin before its first record
-    Case("ck-garbage", "kernel", garbage(CK_DAY1, 8192),
-         r"ahead_2024_001_01\.ah\.bc: SPICE cannot read this CK: SPICE\(INVALIDARCHTYPE\)",
-         failed=("2024-01-01", "2024-01-02"), repair=restore(CK_DAY1)),
-    Case("sclk-missing", "kernel", remove(SCLK),
-         r"\.ah\.bc: SPICE cannot read this CK \(no SCLK kernel for it\?\)",
-         failed=("2024-01-01", "2024-01-02"), repair=restore(SCLK)),
+    Case(
+        "ck-garbage",
+        "kernel",
+        garbage(CK_DAY1, 8192),
+        r"ahead_2024_001_01\.ah\.bc: SPICE cannot read this CK: SPICE\(INVALIDARCHTYPE\)",
+        failed=("2024-01-01", "2024-01-02"),
+        repair=restore(CK_DAY1),
+    ),
+    Case(
+        "sclk-missing",
+        "kernel",
+        remove(SCLK),
+        r"\.ah\.bc: SPICE cannot read this CK \(no SCLK kernel for it\?\)",
+        failed=("2024-01-01", "2024-01-02"),
+        repair=restore(SCLK),
+    ),
 ]

@@ -33,14 +33,20 @@ ARCHIVE = ".magfw/simulated/stereo/A/seed0"
 
 
 def products(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
-            if p.is_file() and ".magfw" not in p.parts}
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in out.rglob("*")
+        if p.is_file() and ".magfw" not in p.parts
+    }
 
 
 def leftovers(out: Path) -> list[str]:
     """Temporaries, staging folders or journal rows a failed run must not leave."""
-    found = [p.relative_to(out).as_posix() for p in out.rglob("*")
-             if p.name.startswith((".magfw-tmp", ".magfw-old"))]
+    found = [
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.name.startswith((".magfw-tmp", ".magfw-old"))
+    ]
     staging = out / ".magfw" / "staging"
     if staging.exists():
         found += [p.relative_to(out).as_posix() for p in staging.iterdir()]
@@ -54,8 +60,7 @@ def leftovers(out: Path) -> list[str]:
 def intact(tmp_path_factory) -> Path:
     """An output tree with STEREO-A L1 of two days, and the simulated archive inside it."""
     out = tmp_path_factory.mktemp("faults") / "out"
-    summary = run_level(make_hooks(stereo, names=["stereo"]), "stereo", "l1", PERIOD, out,
-                        spacecraft="A")
+    summary = run_level(make_hooks(stereo, names=["stereo"]), "stereo", "l1", PERIOD, out, spacecraft="A")
     assert summary.ok, [r.message for r in summary.results]
     return out
 
@@ -76,8 +81,7 @@ def test_a_damaged_input_fails_only_its_units(case: Case, intact, tmp_path):
     before = products(out)
     case.damage(archive)
     hooks = make_hooks(stereo, names=["stereo"])
-    args = ["run", "stereo", "l1", PERIOD, "--source", str(archive), "--out", str(out),
-            "--workers", "1"]
+    args = ["run", "stereo", "l1", PERIOD, "--source", str(archive), "--out", str(out), "--workers", "1"]
     res = run_cli(args, hooks)
     assert res.exit_code == 1, res.stdout + res.stderr
     lines = _failure_lines(res.stderr)
@@ -112,15 +116,13 @@ print(json.dumps({{"code": res.exit_code, "stderr": res.stderr}}))
 """
 
 
-def _run_env(mode: str, out: Path, archive: Path, wrap: list[str] | None = None,
-             setup: str = "") -> dict:
+def _run_env(mode: str, out: Path, archive: Path, wrap: list[str] | None = None, setup: str = "") -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAGFW_")}
     env["MAGFW_LOG"] = str(out.parent / "default.log")
-    code = ENV_SCRIPT.format(tests=str(ROOT / "tests"), mode=mode, out=str(out),
-                             archive=str(archive))
+    code = ENV_SCRIPT.format(tests=str(ROOT / "tests"), mode=mode, out=str(out), archive=str(archive))
     cmd = [sys.executable, "-c", code]
     if wrap:
-        cmd = [*wrap, "sh", "-c", f"{setup} && exec \"$@\"", "sh", *cmd]
+        cmd = [*wrap, "sh", "-c", f'{setup} && exec "$@"', "sh", *cmd]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -129,8 +131,7 @@ def _run_env(mode: str, out: Path, archive: Path, wrap: list[str] | None = None,
 def _namespace_available() -> bool:
     if shutil.which("unshare") is None:
         return False
-    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"],
-                           capture_output=True)
+    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"], capture_output=True)
     return probe.returncode == 0
 
 
@@ -149,13 +150,13 @@ def test_a_file_size_limit_fails_the_unit_with_one_line(intact, tmp_path):
     assert products(out) == before and leftovers(out) == []
 
 
-needs_namespace = pytest.mark.skipif(not _namespace_available(),
-                                     reason="unshare cannot make a user+mount namespace here")
+needs_namespace = pytest.mark.skipif(
+    not _namespace_available(), reason="unshare cannot make a user+mount namespace here"
+)
 
 
 @needs_namespace
-def test_a_full_disk_fails_the_unit_with_one_line_and_keeps_the_earlier_products(intact,
-                                                                               tmp_path):
+def test_a_full_disk_fails_the_unit_with_one_line_and_keeps_the_earlier_products(intact, tmp_path):
     """The output tree on a small tmpfs (its products fit, a new version does not)."""
     out, archive = fresh(intact, tmp_path)
     shutil.move(str(archive), str(tmp_path / "archive"))
@@ -165,9 +166,10 @@ def test_a_full_disk_fails_the_unit_with_one_line_and_keeps_the_earlier_products
     size_mb = sum(len(b) for b in before.values()) // 1_000_000 + 12
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    setup = (f"mount -t tmpfs -o size={size_mb}m tmpfs {mnt} && cp -a {out} {mnt}/out")
-    result = _run_env("full", mnt / "out", archive,
-                      wrap=["unshare", "--user", "--map-root-user", "--mount"], setup=setup)
+    setup = f"mount -t tmpfs -o size={size_mb}m tmpfs {mnt} && cp -a {out} {mnt}/out"
+    result = _run_env(
+        "full", mnt / "out", archive, wrap=["unshare", "--user", "--map-root-user", "--mount"], setup=setup
+    )
     assert result["code"] == 1
     _one_line(result, r"no space left on device (writing|committing) ")
 
@@ -182,8 +184,9 @@ def test_a_read_only_folder_rolls_the_commit_back(intact, tmp_path):
     before = products(out)
     ro = out / "l1_final_flat" / "L1_rtn"
     setup = f"mount --bind {ro} {ro} && mount -o remount,bind,ro {ro}"
-    result = _run_env("ro", out, archive,
-                      wrap=["unshare", "--user", "--map-root-user", "--mount"], setup=setup)
+    result = _run_env(
+        "ro", out, archive, wrap=["unshare", "--user", "--map-root-user", "--mount"], setup=setup
+    )
     assert result["code"] == 1
     _one_line(result, r"read-only file system committing .*L1_rtn/")
     assert products(out) == before and leftovers(out) == []

@@ -20,12 +20,14 @@ from magfw.api import read_cdf, read_product
 pytestmark = pytest.mark.slow
 archive, quiet_env = pp.archive, pp.quiet_env  # the pipeline tests' simulated archive fixtures
 
-DAMAGE = {"header only": "header only: no data rows",
-          "garbage number": "column 'Np [1/cc]': 'x' is not a number",
-          "short row": "line 8 has 20 fields, the header has 42",
-          "zero bytes": "empty file (0 bytes)",
-          "row of another day": "is not on 2024-02-01",
-          "truncated MAG": "not a readable CDF: truncated"}
+DAMAGE = {
+    "header only": "header only: no data rows",
+    "garbage number": "column 'Np [1/cc]': 'x' is not a number",
+    "short row": "line 8 has 20 fields, the header has 42",
+    "zero bytes": "empty file (0 bytes)",
+    "row of another day": "is not on 2024-02-01",
+    "truncated MAG": "not a readable CDF: truncated",
+}
 
 
 def damage(path: Path, how: str) -> None:
@@ -98,7 +100,8 @@ def test_without_earlier_products_the_month_and_year_name_the_failed_day(archive
     out = tmp_path / "out"
     summary = pp.run(pp.plastic_hooks(), "2024-02-01..2024-02-02", root, out)
     assert [(r.level, r.unit.key) for r in summary.results if r.status == "failed"] == [
-        ("daily", "2024-02-01")]
+        ("daily", "2024-02-01")
+    ]
     assert not pp.daily_path(out, date(2024, 2, 1)).exists()
     feb = read_product(out / pp.FEB)
     assert feb.variables["TIME"].size == 1440
