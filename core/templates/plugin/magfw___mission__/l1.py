@@ -105,22 +105,26 @@ class L1:
             raise MissingInputError(f"{ctx.archive.root}/{name}", "no raw file for this day")
         cals = pick_highest_version(ctx.archive.list("cal"), CAL_PATTERN)
         if not cals:
-            raise MissingInputError(f"{ctx.archive.root}/cal",
-                                    "no calibration table __MISSION___CAL_Vnn.txt")
+            raise MissingInputError(f"{ctx.archive.root}/cal", "no calibration table __MISSION___CAL_Vnn.txt")
         cal = ctx.archive.get("cal/" + cals["__MISSION___CAL"])
         match = CAL_PATTERN.search(cal.name)
         version = f"V{match['version']}" if match else None
-        return Inputs(files=[InputFile.from_fetched(ctx.archive.get(name), "data"),
-                             InputFile.from_fetched(cal, "calibration", version=version)],
-                      calibration={"cal_table": version or "unknown"})
+        return Inputs(
+            files=[
+                InputFile.from_fetched(ctx.archive.get(name), "data"),
+                InputFile.from_fetched(cal, "calibration", version=version),
+            ],
+            calibration={"cal_table": version or "unknown"},
+        )
 
     @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> Raw:
         raw = inputs.one("data")
         size = raw.path.stat().st_size
         if size % RAW.itemsize:
-            raise InputError(raw.path, f"truncated: {size} bytes is not a whole number of "
-                             f"{RAW.itemsize}-byte records")
+            raise InputError(
+                raw.path, f"truncated: {size} bytes is not a whole number of {RAW.itemsize}-byte records"
+            )
         rec = np.fromfile(raw.path, RAW)
         cal_file = inputs.one("calibration")
         try:
@@ -128,11 +132,12 @@ class L1:
         except ValueError as exc:
             raise InputError(cal_file.path, f"bad calibration table: {exc}") from None
         if cal.shape != (4,):
-            raise InputError(cal_file.path, f"bad calibration table: expected 4 numbers "
-                             f"(scale and three offsets), found {cal.size}")
+            raise InputError(
+                cal_file.path,
+                f"bad calibration table: expected 4 numbers (scale and three offsets), found {cal.size}",
+            )
         ctx.vectors += len(rec)
-        return Raw(rec["t"].astype(np.int64), rec["c"].astype(np.float64), float(cal[0]),
-                   cal[1:])
+        return Raw(rec["t"].astype(np.int64), rec["c"].astype(np.float64), float(cal[0]), cal[1:])
 
     @hookimpl
     def calibrate(self, ctx: UnitContext, data: Raw) -> Calibrated:
@@ -150,9 +155,15 @@ class L1:
     def write(self, ctx: UnitContext, data: Averaged) -> list[Product]:
         """One daily CDF; the runner fills the date and version fields of its name, adds
         provenance and writes it (NaN becomes the definition's fill)."""
-        return [Product(
-            definition=ctx.product("l1"),
-            variables={"Epoch": data.epoch, "B": data.b.astype(np.float32),
-                       "B_LABL": np.array(["Bx", "By", "Bz"]), "FLAG": data.flag},
-            attrs={"Logical_file_id": f"__MISSION___L1_MAG_{ctx.day:%Y%m%d}_V{ctx.version:02d}"},
-        )]
+        return [
+            Product(
+                definition=ctx.product("l1"),
+                variables={
+                    "Epoch": data.epoch,
+                    "B": data.b.astype(np.float32),
+                    "B_LABL": np.array(["Bx", "By", "Bz"]),
+                    "FLAG": data.flag,
+                },
+                attrs={"Logical_file_id": f"__MISSION___L1_MAG_{ctx.day:%Y%m%d}_V{ctx.version:02d}"},
+            )
+        ]

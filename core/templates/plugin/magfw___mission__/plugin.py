@@ -17,16 +17,20 @@ SCHEMAS = Path(__file__).parent / "schemas"
 
 @hookimpl
 def register_missions(registry: PluginRegistrar) -> None:
-    registry.add(Mission(
-        id="__mission__",
-        title="__Mission__ magnetometer",
-        levels={"l1": Level(name="l1", description="10-s calibrated, despiked field",
-                            products=["l1"], pipeline=L1())},
-        products=load_definitions(SCHEMAS),
-    ))
+    registry.add(
+        Mission(
+            id="__mission__",
+            title="__Mission__ magnetometer",
+            levels={
+                "l1": Level(
+                    name="l1", description="10-s calibrated, despiked field", products=["l1"], pipeline=L1()
+                )
+            },
+            products=load_definitions(SCHEMAS),
+        )
+    )
 
 
 @hookimpl
-def simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None,
-             seed: int) -> Path:
+def simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
     return simulator.simulate(period, out_dir, seed)

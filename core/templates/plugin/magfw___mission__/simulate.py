@@ -47,8 +47,7 @@ def simulate(period: Period, out_dir: Path, seed: int) -> Path:
         counts[spikes, 0] += 50_000  # +500 nT
         rec = np.empty(n, RAW)
         rec["t"], rec["c"] = t, counts
-        write_bytes_atomic(out_dir / "raw" / f"{day:%Y}" / f"__MISSION___RAW_{day:%Y%m%d}.dat",
-                           rec.tobytes())
+        write_bytes_atomic(out_dir / "raw" / f"{day:%Y}" / f"__MISSION___RAW_{day:%Y%m%d}.dat", rec.tobytes())
         truth_path = out_dir / "truth" / f"__MISSION___TRUTH_{day:%Y%m%d}.npz"
         truth_path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(truth_path, time=t, b=truth, spikes=spikes)

@@ -57,8 +57,9 @@ def test_l1_matches_truth(hooks, magfw_run):
 
 
 def test_cli_run_and_check(hooks, magfw_cli, tmp_path):
-    res = magfw_cli(["run", "__mission__", "l1", "2024-01-02", "--source", "simulated",
-                     "--out", str(tmp_path)], hooks)
+    res = magfw_cli(
+        ["run", "__mission__", "l1", "2024-01-02", "--source", "simulated", "--out", str(tmp_path)], hooks
+    )
     assert res.exit_code == 0, res.stderr
     (product,) = tmp_path.rglob("__MISSION___L1_MAG_20240102_V00.cdf")
     assert magfw_cli(["check", str(product)], hooks).exit_code == 0
