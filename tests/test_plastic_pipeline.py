@@ -805,3 +805,51 @@ def test_every_merged_cdf_opens_with_cdflib_xarray(merged):
             )
         t = np.asarray(ds["Epoch"].values, dtype="datetime64[ms]").astype(np.int64)
         assert np.all(np.diff(t) == 60_000)  # one record a minute, bin centres
+
+
+@pytest.mark.slow
+def test_merged_products_over_hapi_are_the_cdfs(merged, tmp_path):
+    """``magfw serve`` on the PLASTIC tree: the daily and yearly merged CDFs are HAPI datasets
+    (ids from their definitions, no PLASTIC code in the server), and hapiclient reads the
+    yearly product's B and plasma moments exactly as the CDF holds them, fill as the fill."""
+    import httpx
+    from hapiclient import hapi
+    from serve_helpers import running_server, validate
+
+    from magfw.serve import ServeSettings, create_app
+    from magfw.time import tt2000_from_cdf_epoch, tt2000_from_iso
+
+    out, _ = merged
+    app = create_app(ServeSettings(out_dir=out), missions=list(plastic_hooks().registry))
+    with running_server(app) as url:
+        catalog = httpx.get(url + "/hapi/catalog", timeout=60).json()
+        validate("catalog", catalog)
+        ids = {c["id"] for c in catalog["catalog"]}
+        assert {"STA_L2_MAGPLASMA_1M", "STA_L2_MAGPLASMA_1M_DAILY"} <= ids, ids
+        info = httpx.get(url + "/hapi/info?dataset=STA_L2_MAGPLASMA_1M", timeout=60).json()
+        validate("info", info)
+        # a yearly product spans its unit (docs/serve.md)
+        assert (info["startDate"], info["stopDate"]) == (
+            "2024-01-01T00:00:00.000Z",
+            "2025-01-01T00:00:00.000Z",
+        )
+        opts = {"cache": False, "usecache": False, "cachedir": str(tmp_path), "logging": False}
+        data, _ = hapi(
+            url + "/hapi",
+            "STA_L2_MAGPLASMA_1M",
+            "BFIELDRTN,Np",
+            "2024-01-30T00:00:00Z",
+            "2024-02-03T00:00:00Z",
+            **opts,
+        )
+    raw = read_cdf(out / YEARLY).variables
+    want_t = tt2000_from_cdf_epoch(np.asarray(raw["Epoch"], dtype=np.float64))  # CDF_EPOCH ms
+    assert len(data) == want_t.size == 4 * 1440
+    np.testing.assert_array_equal(tt2000_from_iso(np.array([t.decode() for t in data["Epoch"]])), want_t)
+    b = raw["BFIELDRTN"].astype(np.float64)
+    b[raw["BFIELDRTN"] == np.float32(-1e31)] = -1e31
+    np.testing.assert_array_equal(data["BFIELDRTN"], b)
+    np_raw = raw["Np"].astype(np.float64)
+    np_raw[raw["Np"] == np.float32(-1e31)] = -1e31
+    np.testing.assert_array_equal(data["Np"], np_raw)
+    assert (data["Np"] == -1e31).any() and (data["Np"] > 0).any()  # the mostly-fill day, and plasma
