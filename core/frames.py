@@ -413,17 +413,14 @@ def _q2m_rows(q: FloatArray) -> FloatArray:
     w, x, y, z = q
     s = 2.0 / (w * w + x * x + y * y + z * z)
     xs, ys, zs = x * s, y * s, z * s
-    m = np.empty((w.size, 3, 3))
-    m[:, 0, 0] = 1 - (y * ys + z * zs)
-    m[:, 0, 1] = x * ys - w * zs
-    m[:, 0, 2] = x * zs + w * ys
-    m[:, 1, 0] = x * ys + w * zs
-    m[:, 1, 1] = 1 - (x * xs + z * zs)
-    m[:, 1, 2] = y * zs - w * xs
-    m[:, 2, 0] = x * zs - w * ys
-    m[:, 2, 1] = y * zs + w * xs
-    m[:, 2, 2] = 1 - (x * xs + y * ys)
-    return m
+    wx, wy, wz = w * xs, w * ys, w * zs
+    xx, xy, xz = x * xs, x * ys, x * zs
+    yy, yz, zz = y * ys, y * zs, z * zs
+    rows = np.empty((9, w.size))  # element-major: each element written contiguously
+    rows[0], rows[1], rows[2] = 1 - (yy + zz), xy - wz, xz + wy
+    rows[3], rows[4], rows[5] = xy + wz, 1 - (xx + zz), yz - wx
+    rows[6], rows[7], rows[8] = xz - wy, yz + wx, 1 - (xx + yy)
+    return rows.T.reshape(w.size, 3, 3)  # a view; the caller's assignment makes it (N, 3, 3)
 
 
 def _segments(

@@ -67,12 +67,16 @@ def to_125ms(t: np.ndarray, b: np.ndarray, day_start: int, phase: int) -> tuple[
 
 def _binned(idx: np.ndarray, b: np.ndarray, btot: np.ndarray | None, nbins: int) -> tuple[np.ndarray, ...]:
     """Per bin: samples, component sums, |B| sums (``btot`` per sample, else |b|)."""
-    mag = np.linalg.norm(b, axis=1) if btot is None else btot
+    mag = np.sqrt(np.einsum("ij,ij->i", b, b)) if btot is None else btot
     good = np.isfinite(b).all(axis=1) & np.isfinite(mag) & (idx >= 0) & (idx < nbins)
-    i = idx[good]
+    if good.all():  # the usual day: no masked copies
+        i, bg, mg = idx, b, mag
+    else:
+        i, bg, mg = idx[good], b[good], mag[good]
+    cols = np.ascontiguousarray(bg.T, dtype=np.float64)  # each component contiguous, once
     n = np.bincount(i, minlength=nbins)
-    s = np.stack([np.bincount(i, b[good, c], minlength=nbins) for c in range(3)], 1)
-    m = np.bincount(i, mag[good], minlength=nbins)
+    s = np.stack([np.bincount(i, cols[c], minlength=nbins) for c in range(3)], 1)
+    m = np.bincount(i, mg, minlength=nbins)
     return n, s, m
 
 

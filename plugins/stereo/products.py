@@ -19,9 +19,12 @@ SOURCE_NAME = {"A": "Ahead>STEREO Ahead", "B": "Behind>STEREO Behind"}
 
 
 def _b4(b: np.ndarray, btot: np.ndarray) -> np.ndarray:
-    out = np.column_stack([b, btot]).astype(np.float32)
-    bad = ~np.isfinite(out).all(axis=1)
-    out[bad] = np.nan
+    """(N, 4) float32 of the components and the magnitude; a row with any non-finite value is
+    all NaN (the writer stores the fill)."""
+    out = np.empty((b.shape[0], 4), dtype=np.float32)
+    out[:, :3] = b
+    out[:, 3] = btot
+    out[~np.isfinite(out).all(axis=1)] = np.nan
     return out
 
 
