@@ -175,33 +175,12 @@ class Ledger:
         with self._connect() as db:
             return self._insert(db, entry)
 
-    def _entry(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> LedgerEntry:
-        (
-            run_id,
-            unit,
-            status,
-            digest,
-            versions,
-            pver,
-            reason,
-            error,
-            vectors,
-            started,
-            dur,
-            simulated,
-            rid,
-            message,
-        ) = row
-        inputs = [
-            dict(zip(("role", "name", "sha256", "size", "version"), r, strict=True))
-            for r in db.execute(
-                "SELECT role, name, sha256, size, version FROM inputs WHERE run_id=?", (run_id,)
-            )
-        ]
-        outputs = [
-            dict(zip(("path", "product", "sha256", "size"), r, strict=True))
-            for r in db.execute("SELECT path, product, sha256, size FROM outputs WHERE run_id=?", (run_id,))
-        ]
+    @staticmethod
+    def _from_row(
+        row: tuple[Any, ...], inputs: list[dict[str, Any]], outputs: list[dict[str, Any]]
+    ) -> LedgerEntry:
+        """A runs row (in :attr:`_COLS` order) with its inputs and outputs as an entry."""
+        rid, unit, status, digest, versions, pver, reason, error, vectors, started, dur, sim, run, msg = row
         return LedgerEntry(
             unit=unit,
             status=status,
@@ -215,11 +194,25 @@ class Ledger:
             vectors=vectors,
             started=started,
             duration_s=dur,
-            simulated=bool(simulated),
-            run_id=rid,
-            message=message,
-            id=run_id,
+            simulated=bool(sim),
+            run_id=run,
+            message=msg,
+            id=rid,
         )
+
+    def _entry(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> LedgerEntry:
+        run_id = row[0]
+        inputs = [
+            dict(zip(("role", "name", "sha256", "size", "version"), r, strict=True))
+            for r in db.execute(
+                "SELECT role, name, sha256, size, version FROM inputs WHERE run_id=?", (run_id,)
+            )
+        ]
+        outputs = [
+            dict(zip(("path", "product", "sha256", "size"), r, strict=True))
+            for r in db.execute("SELECT path, product, sha256, size FROM outputs WHERE run_id=?", (run_id,))
+        ]
+        return self._from_row(row, inputs, outputs)
 
     _COLS = (
         "id, unit, status, inputs_digest, versions, product_version, reason, error,"
@@ -280,44 +273,7 @@ class Ledger:
                 outputs.setdefault(rid, []).append(
                     dict(zip(("path", "product", "sha256", "size"), rest, strict=True))
                 )
-        out = []
-        for (
-            rid,
-            unit,
-            status,
-            digest,
-            versions,
-            pver,
-            reason,
-            error,
-            vectors,
-            started,
-            dur,
-            simulated,
-            run,
-            message,
-        ) in rows:
-            out.append(
-                LedgerEntry(
-                    unit=unit,
-                    status=status,
-                    versions=json.loads(versions),
-                    inputs=inputs.get(rid, []),
-                    outputs=outputs.get(rid, []),
-                    inputs_digest=digest,
-                    product_version=pver,
-                    reason=reason,
-                    error=error,
-                    vectors=vectors,
-                    started=started,
-                    duration_s=dur,
-                    simulated=bool(simulated),
-                    run_id=run,
-                    message=message,
-                    id=rid,
-                )
-            )
-        return out
+        return [self._from_row(row, inputs.get(row[0], []), outputs.get(row[0], [])) for row in rows]
 
     def output_record(self, rel_path: str) -> tuple[str, int, bool] | None:
         """(sha256, size, simulated) of ``rel_path`` as the run that last wrote it recorded,
