@@ -78,6 +78,26 @@ def _cdf_epoch(tt: np.ndarray) -> np.ndarray:
     return np.asarray(time.tt2000_to_cdf_epoch(np.asarray(tt, dtype=np.int64)), dtype=np.float64)
 
 
+def _raw_var(
+    cdf: CdfWriter,
+    name: str,
+    data_type: int,
+    dims: list[int],
+    attrs: dict[str, Any],
+    data: Any,
+    *,
+    rec_vary: bool = True,
+    elements: int = 1,
+) -> None:
+    """One uncompressed variable of a foreign-layout (Berkeley, beacon) CDF, written with
+    cdflib as those producers' files are laid out."""
+    spec = {"Variable": name, "Data_Type": data_type, "Num_Elements": elements, "Rec_Vary": rec_vary,
+            "Dim_Sizes": dims}  # fmt: skip
+    if rec_vary:
+        spec["Compress"] = 0
+    cdf.write_var(spec, var_attrs=attrs, var_data=data)
+
+
 def write_uv_cdf(
     path: Path, sc: str, tt: np.ndarray, b: np.ndarray, flags: np.ndarray, burst: bool, version: int
 ) -> Path:
@@ -102,33 +122,25 @@ def write_uv_cdf(
     with atomic_path(path) as tmp:
         with CdfWriter(tmp, cdf_spec={"Compressed": 0, "Majority": "row_major"}) as cdf:
             cdf.write_globalattrs(gattrs)
-            cdf.write_var(
+            _raw_var(
+                cdf,
+                "Epoch",
+                31,
+                [],
                 {
-                    "Variable": "Epoch",
-                    "Data_Type": 31,
-                    "Num_Elements": 1,
-                    "Rec_Vary": True,
-                    "Dim_Sizes": [],
-                    "Compress": 0,
-                },
-                var_attrs={
                     "CATDESC": "Time tag",
                     "VAR_TYPE": "support_data",
                     "UNITS": "ms",
                     "FILLVAL": [-1e31, "CDF_EPOCH"],
                 },
-                var_data=_cdf_epoch(tt),
+                _cdf_epoch(tt),
             )
-            cdf.write_var(
+            _raw_var(
+                cdf,
+                "B_SC",
+                21,
+                [4],
                 {
-                    "Variable": "B_SC",
-                    "Data_Type": 21,
-                    "Num_Elements": 1,
-                    "Rec_Vary": True,
-                    "Dim_Sizes": [4],
-                    "Compress": 0,
-                },
-                var_attrs={
                     "CATDESC": "Magnetic field, spacecraft coordinates",
                     "VAR_TYPE": "data",
                     "UNITS": "nT",
@@ -136,35 +148,30 @@ def write_uv_cdf(
                     "LABL_PTR_1": "B_SC_LABL",
                     **fill,
                 },
-                var_data=b4,
+                b4,
             )
-            cdf.write_var(
+            _raw_var(
+                cdf,
+                "MAGFLAGUC",
+                14,
+                [],
                 {
-                    "Variable": "MAGFLAGUC",
-                    "Data_Type": 14,
-                    "Num_Elements": 1,
-                    "Rec_Vary": True,
-                    "Dim_Sizes": [],
-                    "Compress": 0,
-                },
-                var_attrs={
                     "CATDESC": "MAG status flags",
                     "VAR_TYPE": "support_data",
                     "DEPEND_0": "Epoch",
                     "FILLVAL": [4294967295, "CDF_UINT4"],
                 },
-                var_data=flags.astype(np.uint32),
+                flags.astype(np.uint32),
             )
-            cdf.write_var(
-                {
-                    "Variable": "B_SC_LABL",
-                    "Data_Type": 51,
-                    "Num_Elements": 6,
-                    "Rec_Vary": False,
-                    "Dim_Sizes": [4],
-                },
-                var_attrs={"CATDESC": "labels", "VAR_TYPE": "metadata"},
-                var_data=np.array(["BX", "BY", "BZ", "BTotal"]),
+            _raw_var(
+                cdf,
+                "B_SC_LABL",
+                51,
+                [4],
+                {"CATDESC": "labels", "VAR_TYPE": "metadata"},
+                np.array(["BX", "BY", "BZ", "BTotal"]),
+                rec_vary=False,
+                elements=6,
             )
     return path
 
@@ -190,40 +197,32 @@ def write_beacon_cdf(path: Path, sc: str, tt: np.ndarray, b_rtn: np.ndarray) -> 
     with atomic_path(path) as tmp:
         with CdfWriter(tmp, cdf_spec={"Compressed": 0, "Majority": "row_major"}) as cdf:
             cdf.write_globalattrs(gattrs)
-            cdf.write_var(
+            _raw_var(
+                cdf,
+                "Epoch_MAG",
+                31,
+                [],
                 {
-                    "Variable": "Epoch_MAG",
-                    "Data_Type": 31,
-                    "Num_Elements": 1,
-                    "Rec_Vary": True,
-                    "Dim_Sizes": [],
-                    "Compress": 0,
-                },
-                var_attrs={
                     "CATDESC": "Time, MAG beacon records",
                     "UNITS": "ms",
                     "VAR_TYPE": "support_data",
                     "FILLVAL": [-1e31, "CDF_EPOCH"],
                 },
-                var_data=_cdf_epoch(tt),
+                _cdf_epoch(tt),
             )
-            cdf.write_var(
+            _raw_var(
+                cdf,
+                "MAGBField",
+                21,
+                [3],
                 {
-                    "Variable": "MAGBField",
-                    "Data_Type": 21,
-                    "Num_Elements": 1,
-                    "Rec_Vary": True,
-                    "Dim_Sizes": [3],
-                    "Compress": 0,
-                },
-                var_attrs={
                     "CATDESC": "Magnetic field vector, RTN coordinates",
                     "VAR_TYPE": "data",
                     "UNITS": "nT",
                     "DEPEND_0": "Epoch_MAG",
                     "FILLVAL": [-1e31, "CDF_REAL4"],
                 },
-                var_data=b_rtn.astype(np.float32),
+                b_rtn.astype(np.float32),
             )
     return path
 
