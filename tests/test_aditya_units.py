@@ -108,6 +108,24 @@ def test_running_median_matches_numpy_and_ignores_nan():
     assert np.allclose(m[10], np.median(np.r_[x[6:10], x[11:15]], axis=0))
 
 
+def test_running_median_everywhere_equals_nanmedian_of_each_window():
+    """Edges (shrunken windows), a gap, lone NaN in one component and an all-NaN window
+    against np.nanmedian window by window (the partial-sort path and the NaN-aware path)."""
+    import warnings
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 3))
+    x[100:112] = np.nan  # a gap longer than the window: all-NaN windows inside it
+    x[rng.integers(0, 300, 15), rng.integers(0, 3, 15)] = np.nan
+    for window in (1, 3, 9):
+        h = window // 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # nanmedian of an all-NaN window
+            ref = np.stack([np.nanmedian(x[max(0, i - h) : i + h + 1], axis=0) for i in range(300)])
+        np.testing.assert_array_equal(despike.running_median(x, window), ref)
+        np.testing.assert_array_equal(despike.running_median(x[:, 1], window), ref[:, 1])
+
+
 def test_spikes_found_steps_kept():
     b = np.zeros((500, 3))
     b[250:] += 12.0  # a 12 nT discontinuity is IMF, not a spike

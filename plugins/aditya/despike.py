@@ -10,8 +10,9 @@ def running_median(x: np.ndarray, window: int) -> np.ndarray:
     """Centred running median of ``x`` (N,) or (N,k) along axis 0 over ``window`` (odd)
     samples, ignoring NaN; edges use a shrunken (edge-padded) window; all-NaN windows give NaN.
 
-    Each window is sorted (NaN sort last) and the median of its valid values is picked, so
-    the cost is one sort of N x window values, no Python loop over samples.
+    Windows without NaN (nearly all) take the middle element by a partial sort; those with NaN
+    (the edges, data gaps) are sorted (NaN sort last) and the median of their valid values is
+    picked. No Python loop over samples.
     """
     if window % 2 == 0 or window < 1:
         raise ValueError("window must be a positive odd number of samples")
@@ -21,14 +22,20 @@ def running_median(x: np.ndarray, window: int) -> np.ndarray:
     half = window // 2
     pad = [(half, half)] + [(0, 0)] * (x.ndim - 1)
     xp = np.pad(x, pad, mode="constant", constant_values=np.nan)
-    w = np.sort(sliding_window_view(xp, window, axis=0), axis=-1)
-    n = np.sum(~np.isnan(w), axis=-1)
-    lo = np.clip((n - 1) // 2, 0, window - 1)
-    hi = np.clip(n // 2, 0, window - 1)
-    a = np.take_along_axis(w, lo[..., None], axis=-1)[..., 0]
-    b = np.take_along_axis(w, hi[..., None], axis=-1)[..., 0]
-    out: np.ndarray = 0.5 * (a + b)
-    out[n == 0] = np.nan
+    view = sliding_window_view(xp, window, axis=0)  # (N, [k,] window)
+    out: np.ndarray = np.partition(view, half, axis=-1)[..., half]  # right where no NaN
+    nan_count = np.cumsum(np.concatenate([np.zeros((1,) + x.shape[1:]), np.isnan(xp)]), axis=0)
+    gappy = (nan_count[window:] - nan_count[:-window]) > 0  # windows holding a NaN
+    if gappy.any():
+        w = np.sort(view[gappy], axis=-1)
+        n = np.sum(~np.isnan(w), axis=-1)
+        lo = np.clip((n - 1) // 2, 0, window - 1)
+        hi = np.clip(n // 2, 0, window - 1)
+        a = np.take_along_axis(w, lo[:, None], axis=-1)[:, 0]
+        b = np.take_along_axis(w, hi[:, None], axis=-1)[:, 0]
+        med = 0.5 * (a + b)
+        med[n == 0] = np.nan
+        out[gappy] = med
     return out
 
 
