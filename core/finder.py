@@ -115,8 +115,8 @@ def newest_by_day(out_dir: Path, definition: ProductDefinition, **given: Any) ->
     """The highest version of each day's file of ``definition`` (names with a date), by day."""
     return highest(
         (f for f in find_products(out_dir, definition, **given) if f.day is not None),
-        key=lambda f: f.day,
-        version=_version,  # type: ignore[arg-type, return-value]
+        key=lambda f: f.day,  # type: ignore[arg-type, return-value]
+        version=_version,
         tie=lambda f: f.rel,
     )
 
