@@ -15,7 +15,6 @@ import dataclasses
 import inspect
 import sys
 import textwrap
-import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -38,14 +37,30 @@ def _first_paragraph(text: str) -> str:
     return text.split("\n\n", 1)[0].replace("\n", " ").strip()
 
 
+class _AsWritten(str):
+    """An annotation's source text, shown without quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def _sig(func: Callable[..., Any], name: str) -> str:
+    """``name(params) -> return`` with the annotations as the source writes them (magfw's
+    modules postpone evaluation), so the text does not change with numpy's or pluggy's
+    version. A library's object that ``magfw.api`` re-exports (``hookimpl``) shows no
+    signature: it is that library's, and changes with it."""
+    if not (getattr(func, "__module__", None) or "").startswith("magfw"):
+        return f"{name}(...)"
     try:
-        sig = str(inspect.signature(func, eval_str=True))
-    except (NameError, AttributeError, TypeError, ValueError):
-        try:  # annotations naming TYPE_CHECKING-only types stay as written, unquoted
-            sig = str(inspect.signature(func)).replace("'", "")
-        except (TypeError, ValueError):
-            return f"{name}(...)"
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return f"{name}(...)"
+    params = [
+        p.replace(annotation=_AsWritten(p.annotation)) if isinstance(p.annotation, str) else p
+        for p in sig.parameters.values()
+    ]
+    ret = sig.return_annotation
+    sig = sig.replace(parameters=params, return_annotation=_AsWritten(ret) if isinstance(ret, str) else ret)
     return f"{name}{sig}"
 
 
@@ -110,10 +125,13 @@ def _fields(cls: type) -> Iterator[tuple[str, str, str, str]]:
 
 
 def _annotation(cls: type, name: str, info: Any) -> Any:
-    try:
-        return typing.get_type_hints(cls).get(name, info.annotation)
-    except Exception:  # noqa: BLE001 - fall back to what pydantic holds
-        return info.annotation
+    """A field's annotation as its class's source writes it (text, stable across library
+    versions), else the type pydantic or the dataclass holds."""
+    for klass in cls.__mro__:
+        written = klass.__dict__.get("__annotations__", {}).get(name)
+        if written is not None:
+            return written
+    return info.annotation
 
 
 def _members(cls: type) -> Iterator[tuple[str, str, str]]:
