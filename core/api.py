@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from magfw.io.netcdf import read_netcdf
     from magfw.io.products import ProductData, read_product, write_product
     from magfw.notify import Message as NotifyMessage
-    from magfw.notify import NotifySettings, notify_settings
+    from magfw.notify import NotifySettings, ZipNotice, delivered_zips, notify_settings
     from magfw.notify import send as send_notifications
     from magfw.plugins import mission_registry
 
@@ -91,6 +91,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "NotifyMessage": ("magfw.notify", "Message"),
     "NotifySettings": ("magfw.notify", "NotifySettings"),
     "notify_settings": ("magfw.notify", "notify_settings"),
+    "ZipNotice": ("magfw.notify", "ZipNotice"),
+    "delivered_zips": ("magfw.notify", "delivered_zips"),
     "send_notifications": ("magfw.notify", "send"),
     "output_tree": ("magfw.cli", "output_tree"),
     "say": ("magfw.cli", "say"),
@@ -144,12 +146,14 @@ __all__ = [
     "UnitResult",
     "UsageError",
     "ZipEntry",
+    "ZipNotice",
     "__version__",
     "atomic_path",
     "check_cdf",
     "check_zip_password",
     "date_fields",
     "day_ranges",
+    "delivered_zips",
     "describe_zip_encryption",
     "find_products",
     "frames",

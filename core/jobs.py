@@ -137,6 +137,15 @@ class RunSummary:
         """Every file committed by the run, in unit order."""
         return [p for r in self.results for p in r.outputs]
 
+    def committed(self, mission: str, level: str) -> list[UnitResult]:
+        """The units of ``mission``'s ``level`` that ended ``ok`` and committed files (not
+        the skipped or failed ones): what a notification announces."""
+        return [
+            r
+            for r in self.results
+            if (r.mission, r.level) == (mission, level) and r.status == "ok" and r.outputs
+        ]
+
 
 def unit_id(mission: str, level: str, spacecraft: str | None, unit: Unit) -> str:
     """The ledger key of a unit: ``mission/level/spacecraft/key``."""

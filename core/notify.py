@@ -35,12 +35,17 @@ import smtplib
 import ssl as _ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from magfw.config import CONFIG_FILE, load_config
 from magfw.errors import MagfwError, UsageError
+
+if TYPE_CHECKING:
+    from magfw.jobs import RunSummary
 
 log = logging.getLogger("magfw.notify")
 
@@ -142,6 +147,65 @@ class Delivery:
     to: list[str]
     sent: bool
     why: str = ""
+
+
+_OPENS_WITH = {
+    "zipcrypto": "traditional PKWARE encryption: opens with `unzip -P`, 7-Zip, Windows and macOS",
+    "aes": "AES-256: opens with 7-Zip or WinZip (not with Info-ZIP unzip)",
+    "none": "NOT encrypted",
+}
+
+
+@dataclass(frozen=True)
+class ZipNotice:
+    """What a delivery mail says of a zip a run committed: its size and SHA-256 as the ledger
+    recorded them at commit (the zip is not read again), how it opens, where to get it."""
+
+    path: Path
+    unit_start: date  #: the unit's first day
+    size: int
+    sha256: str
+    opens_with: str
+    download: str
+
+
+def delivered_zips(
+    summary: RunSummary, mission: str, level: str, url: str, url_setting: str
+) -> list[ZipNotice]:
+    """The ``.zip`` files ``mission``'s ``level`` committed in this run. ``url`` (the
+    ``[notify.settings]`` value named ``url_setting``) is the download folder, or a template
+    with ``{name}``; without it the mail names this host's path and asks for the upload."""
+    import socket
+
+    from magfw.io.checksum import sha256_file
+
+    out = []
+    for r in summary.committed(mission, level):
+        recorded = {Path(o["path"]).name: o for o in (r.entry.outputs if r.entry is not None else [])}
+        selection = (r.entry.versions.get("selection") or {}) if r.entry is not None else {}
+        encryption = str(selection.get("encryption") or "unknown")
+        for path in (p for p in r.outputs if p.suffix == ".zip"):
+            rec = recorded.get(path.name)
+            if url:
+                where = (
+                    url.replace("{name}", path.name) if "{name}" in url else f"{url.rstrip('/')}/{path.name}"
+                )
+            else:
+                where = (
+                    f"{socket.gethostname()}:{path} (no {url_setting} in [notify.settings]: "
+                    "upload it and send the link)"
+                )
+            out.append(
+                ZipNotice(
+                    path=path,
+                    unit_start=r.unit.start,
+                    size=int(rec["size"]) if rec else path.stat().st_size,
+                    sha256=str(rec["sha256"]) if rec else sha256_file(path),
+                    opens_with=_OPENS_WITH.get(encryption, encryption),
+                    download=where,
+                )
+            )
+    return out
 
 
 def render(message: Message, sender: str, to: Sequence[str]) -> EmailMessage:

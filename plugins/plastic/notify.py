@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import socket
 from collections import defaultdict
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 from magfw.api import (
     NotifyMessage,
     RunSummary,
-    UnitResult,
+    delivered_zips,
     hookimpl,
     notify_settings,
     send_notifications,
@@ -32,70 +31,34 @@ MISSION = "plastic"
 WEB_ROOT = "/mnt/MissionRepo/stereo_public/L2/MP/MONTHLY"
 
 
-def _ok(summary: RunSummary, level: str) -> list[UnitResult]:
-    return [
-        r
-        for r in summary.results
-        if (r.mission, r.level) == (MISSION, level) and r.status == "ok" and r.outputs
-    ]
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def delivery(summary: RunSummary, url: str) -> list[NotifyMessage]:
     messages = []
-    for r in _ok(summary, "package"):
-        year = r.unit.start.year
-        for path in (p for p in r.outputs if p.suffix == ".zip"):
-            encryption = (
-                (r.entry.versions.get("selection") or {}).get("encryption") if r.entry is not None else None
-            ) or "unknown"
-            how = {
-                "zipcrypto": "traditional PKWARE encryption: opens with `unzip -P`, 7-Zip, Windows and macOS",
-                "aes": "AES-256: opens with 7-Zip or WinZip (not with Info-ZIP unzip)",
-                "none": "NOT encrypted",
-            }.get(encryption, encryption)
-            where = (
-                url.replace("{name}", path.name)
-                if "{name}" in url
-                else f"{url.rstrip('/')}/{path.name}"
-                if url
-                else f"{socket.gethostname()}:{path} (no plastic_download_url in "
-                "[notify.settings]: upload it and send the link)"
-            )
-            body = f"""Hello,
+    for z in delivered_zips(summary, MISSION, "package", url, "plastic_download_url"):
+        year, path = z.unit_start.year, z.path
+        body = f"""Hello,
 
 the merged STEREO MAG + PLASTIC 1-minute yearly CDF for {year} is ready for you:
 
   file:     {path.name}
-  size:     {path.stat().st_size:,} bytes
-  SHA-256:  {_sha256(path)}
-  download: {where}
-  encryption: {how}; the password comes separately, as before.
+  size:     {z.size:,} bytes
+  SHA-256:  {z.sha256}
+  download: {z.download}
+  encryption: {z.opens_with}; the password comes separately, as before.
 
 Inside, under {path.stem}/: st{{a,b}}_l2_magplasma_1m_{year}0101_vNN.cdf and SHA256SUMS
 (check with: cd {path.stem} && sha256sum -c SHA256SUMS).
 
 -- magfw on {socket.gethostname()}
 """
-            messages.append(
-                NotifyMessage(
-                    "plastic_delivery", f"STEREO MAG+PLASTIC merged yearly CDF {year}: {path.name}", body
-                )
-            )
+        subject = f"STEREO MAG+PLASTIC merged yearly CDF {year}: {path.name}"
+        messages.append(NotifyMessage("plastic_delivery", subject, body))
     return messages
 
 
 def web_copy(summary: RunSummary, out: Path, web_root: str) -> list[NotifyMessage]:
     by_folder: dict[str, list[Path]] = defaultdict(list)
     months = set()
-    for r in _ok(summary, "monthly"):
+    for r in summary.committed(MISSION, "monthly"):
         months.add(f"{r.unit.start:%Y-%m}")
         for p in r.outputs:
             if p.suffix in (".ffh", ".ffd"):

@@ -16,7 +16,6 @@ Nothing is sent for units that were skipped (unchanged) or failed.
 
 from __future__ import annotations
 
-import hashlib
 import socket
 from collections import defaultdict
 from pathlib import Path
@@ -26,6 +25,7 @@ from magfw.api import (
     RunSummary,
     UnitResult,
     day_ranges,
+    delivered_zips,
     hookimpl,
     notify_settings,
     send_notifications,
@@ -52,25 +52,9 @@ MONTH_NAMES = (
 )
 
 
-def _ok(summary: RunSummary, level: str) -> list[UnitResult]:
-    return [
-        r
-        for r in summary.results
-        if (r.mission, r.level) == (MISSION, level) and r.status == "ok" and r.outputs
-    ]
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def offsets_needed(summary: RunSummary, out: Path) -> list[NotifyMessage]:
     by_month: dict[tuple[str, int, int], list[UnitResult]] = defaultdict(list)
-    for r in _ok(summary, "prep"):
+    for r in summary.committed(MISSION, "prep"):
         by_month[(r.spacecraft or "A", r.unit.start.year, r.unit.start.month)].append(r)
     messages = []
     for (sc, y, m), results in sorted(by_month.items()):
@@ -114,37 +98,18 @@ Once the file is there, the processing goes on with
 
 def delivery(summary: RunSummary, url: str) -> list[NotifyMessage]:
     messages = []
-    for r in _ok(summary, "package"):
-        y, m = r.unit.start.year, r.unit.start.month
-        for path in r.outputs:
-            if path.suffix != ".zip":
-                continue
-            encryption = (
-                (r.entry.versions.get("selection") or {}).get("encryption") if r.entry is not None else None
-            ) or "unknown"
-            how = {
-                "zipcrypto": "traditional PKWARE encryption: opens with `unzip -P`, 7-Zip, Windows and macOS",
-                "aes": "AES-256: opens with 7-Zip or WinZip (not with Info-ZIP unzip)",
-                "none": "NOT encrypted",
-            }.get(encryption, encryption)
-            where = (
-                f"{url.rstrip('/')}/{path.name}"
-                if url and "{name}" not in url
-                else url.replace("{name}", path.name)
-                if url
-                else f"{socket.gethostname()}:{path} (no stereo_download_url in "
-                "[notify.settings]: upload it and send the link)"
-            )
-            body = f"""Hello,
+    for z in delivered_zips(summary, MISSION, "package", url, "stereo_download_url"):
+        y, m, path = z.unit_start.year, z.unit_start.month, z.path
+        body = f"""Hello,
 
 the STEREO IMPACT/MAG L1 daily CDFs (MAG 8 Hz and MAGB 32 Hz, SC and RTN) for
 {MONTH_NAMES[m - 1]} {y} are ready for you:
 
   file:     {path.name}
-  size:     {path.stat().st_size:,} bytes
-  SHA-256:  {sha256(path)}
-  download: {where}
-  encryption: {how}; the password comes separately, as before.
+  size:     {z.size:,} bytes
+  SHA-256:  {z.sha256}
+  download: {z.download}
+  encryption: {z.opens_with}; the password comes separately, as before.
 
 Inside, under {path.stem}/: sc/ and rtn/ folders {{A,B}}fgy{y:04d} (normal mode) and
 {{A,B}}bfgy{y:04d} (burst), the month's Counts table {y:04d}{m:02d}Stereo{{A,B}}Counts.asc and
@@ -152,11 +117,8 @@ SHA256SUMS (check with: cd {path.stem} && sha256sum -c SHA256SUMS).
 
 -- magfw on {socket.gethostname()}
 """
-            messages.append(
-                NotifyMessage(
-                    "stereo_delivery", f"STEREO MAG/MAGB L1 CDFs {MONTH_NAMES[m - 1]} {y}: {path.name}", body
-                )
-            )
+        subject = f"STEREO MAG/MAGB L1 CDFs {MONTH_NAMES[m - 1]} {y}: {path.name}"
+        messages.append(NotifyMessage("stereo_delivery", subject, body))
     return messages
 
 
@@ -164,7 +126,7 @@ def web_copy(summary: RunSummary, out: Path, web_root: str) -> list[NotifyMessag
     """One mail: every flat file the run wrote, grouped by the web folder it goes to."""
     by_dest: dict[str, list[Path]] = defaultdict(list)
     months: set[str] = set()
-    for r in _ok(summary, "l1"):
+    for r in summary.committed(MISSION, "l1"):
         months.add(f"{r.unit.start:%Y-%m}")
         for p in r.outputs:
             if p.suffix not in (".ffh", ".ffd"):
