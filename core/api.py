@@ -56,7 +56,10 @@ if TYPE_CHECKING:
     from magfw.config import setting as mission_setting
     from magfw.deliveryzip import ZipEntry
     from magfw.deliveryzip import check_password as check_zip_password
+    from magfw.deliveryzip import choose as choose_zip_encryption
     from magfw.deliveryzip import describe as describe_zip_encryption
+    from magfw.deliveryzip import note as zip_encryption_note
+    from magfw.deliveryzip import password_from_env as zip_password_from_env
     from magfw.deliveryzip import write_zip as write_delivery_zip
     from magfw.io.atomic import atomic_path, write_bytes_atomic
     from magfw.io.cdf import check_cdf, read_cdf
@@ -88,6 +91,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "write_delivery_zip": ("magfw.deliveryzip", "write_zip"),
     "check_zip_password": ("magfw.deliveryzip", "check_password"),
     "describe_zip_encryption": ("magfw.deliveryzip", "describe"),
+    "choose_zip_encryption": ("magfw.deliveryzip", "choose"),
+    "zip_encryption_note": ("magfw.deliveryzip", "note"),
+    "zip_password_from_env": ("magfw.deliveryzip", "password_from_env"),
     "NotifyMessage": ("magfw.notify", "Message"),
     "NotifySettings": ("magfw.notify", "NotifySettings"),
     "notify_settings": ("magfw.notify", "notify_settings"),
@@ -151,6 +157,7 @@ __all__ = [
     "atomic_path",
     "check_cdf",
     "check_zip_password",
+    "choose_zip_encryption",
     "date_fields",
     "day_ranges",
     "delivered_zips",
@@ -181,4 +188,6 @@ __all__ = [
     "write_bytes_atomic",
     "write_delivery_zip",
     "write_product",
+    "zip_encryption_note",
+    "zip_password_from_env",
 ]

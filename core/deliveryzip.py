@@ -83,6 +83,34 @@ def describe(encryption: str) -> str:
     }[encryption]
 
 
+#: The environment variable that holds a delivery zip's password (never a file or argument).
+PASSWORD_ENV = "MAGFW_ZIP_PASSWORD"
+
+
+def password_from_env() -> str | None:
+    """The zip password from ``MAGFW_ZIP_PASSWORD`` (None when unset; empty is a usage error)."""
+    value = os.environ.get(PASSWORD_ENV)
+    if value is None:
+        return None
+    if not value:
+        raise UsageError(
+            None, f"{PASSWORD_ENV} is set but empty: unset it for a plain zip, or give the delivery password"
+        )
+    return value
+
+
+def choose(password: str | None, aes: bool) -> Encryption:
+    """``none`` without a password, ``aes`` when asked for (``--aes``), else ``zipcrypto``."""
+    if password is None:
+        return "none"
+    return "aes" if aes else "zipcrypto"
+
+
+def note(encryption: str) -> str:
+    """What a packaging unit reports: :func:`describe`, or why the zip is not encrypted."""
+    return describe(encryption) if encryption != "none" else f"NOT encrypted: {PASSWORD_ENV} is not set"
+
+
 def check_password(password: str, encryption: str) -> None:
     """One line for a password the chosen encryption cannot take."""
     _method(encryption)

@@ -20,7 +20,6 @@ it was written.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,16 +29,16 @@ from magfw.api import (
     MissingInputError,
     Product,
     UnitContext,
-    UsageError,
     ZipEntry,
     check_cdf,
     check_zip_password,
-    describe_zip_encryption,
+    choose_zip_encryption,
     hookimpl,
     write_delivery_zip,
+    zip_encryption_note,
+    zip_password_from_env,
 )
 
-PASSWORD_ENV = "MAGFW_ZIP_PASSWORD"
 ZIP_PRODUCT = "yearly_zip"
 YEARLY = "merged_yearly"
 CHECKSUM_NAME = "SHA256SUMS"
@@ -58,23 +57,6 @@ AES = LevelOption(
 def top_folder(year: int) -> str:
     """The seed's folder, ``stereo_PLASTIC_MAG_yearly_cdf_{yyyy}``."""
     return f"stereo_PLASTIC_MAG_yearly_cdf_{year:04d}"
-
-
-def password_from_env() -> str | None:
-    value = os.environ.get(PASSWORD_ENV)
-    if value is None:
-        return None
-    if not value:
-        raise UsageError(
-            None, f"{PASSWORD_ENV} is set but empty: unset it for a plain zip, or give the delivery password"
-        )
-    return value
-
-
-def encryption(ctx: UnitContext, password: str | None) -> str:
-    if password is None:
-        return "none"
-    return "aes" if ctx.options.get("aes") else "zipcrypto"
 
 
 @dataclass(frozen=True)
@@ -111,8 +93,8 @@ class Package:
             raise MissingInputError(
                 ctx.out_dir, f"no merged yearly CDF for {year}: run `magfw run plastic l2 {year}` first"
             )
-        password = password_from_env()
-        method = encryption(ctx, password)
+        password = zip_password_from_env()
+        method = choose_zip_encryption(password, bool(ctx.options.get("aes")))
         if password is not None:
             check_zip_password(password, method)
         return Inputs(files=files, selection={"encryption": method})
@@ -126,13 +108,9 @@ class Package:
 
     @hookimpl
     def write(self, ctx: UnitContext, data: YearDelivery) -> list[Product]:
-        password = password_from_env()
-        method = encryption(ctx, password)
-        ctx.note(
-            describe_zip_encryption(method)
-            if password is not None
-            else f"NOT encrypted: {PASSWORD_ENV} is not set"
-        )
+        password = zip_password_from_env()
+        method = choose_zip_encryption(password, bool(ctx.options.get("aes")))
+        ctx.note(zip_encryption_note(method))
 
         def stream(path: Path) -> None:
             write_delivery_zip(

@@ -45,7 +45,6 @@ Documented choices (the seed zips the folder it made, so the folder is the zip's
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -55,20 +54,20 @@ from magfw.api import (
     MissingInputError,
     Product,
     UnitContext,
-    UsageError,
     ZipEntry,
     check_cdf,
     check_zip_password,
+    choose_zip_encryption,
     day_ranges,
-    describe_zip_encryption,
     hookimpl,
     write_delivery_zip,
+    zip_encryption_note,
+    zip_password_from_env,
 )
 from magfw_stereo.merge import month_days
 from magfw_stereo.researcher import MONTHS
 from magfw_stereo.tables import COUNTS_PRODUCT
 
-PASSWORD_ENV = "MAGFW_ZIP_PASSWORD"
 ZIP_PRODUCT = "delivery_zip"
 CHECKSUM_NAME = "SHA256SUMS"
 COMPRESSLEVEL = 1
@@ -82,18 +81,6 @@ FOLDERS: dict[str, str] = {
 }
 #: Normal-mode products: a day of the month without one is reported.
 NORMAL = ("l1_mag_sc", "l1_mag_rtn")
-
-
-def password_from_env() -> str | None:
-    """The zip password from ``MAGFW_ZIP_PASSWORD`` (None when unset; empty is a usage error)."""
-    value = os.environ.get(PASSWORD_ENV)
-    if value is None:
-        return None
-    if not value:
-        raise UsageError(
-            None, f"{PASSWORD_ENV} is set but empty: unset it for a plain zip, or give the delivery password"
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -124,13 +111,6 @@ def entries(delivery: Delivery) -> list[ZipEntry]:
     """The zip's files under the top folder, the checksum list last."""
     out = [ZipEntry(f"{delivery.top}/{e.arcname}", path=e.path, sha256=e.sha256) for e in delivery.entries]
     return out + [ZipEntry(f"{delivery.top}/{CHECKSUM_NAME}", data=delivery.checksums())]
-
-
-def encryption(ctx: UnitContext, password: str | None) -> str:
-    """``zipcrypto`` (default), ``aes`` (``--aes``) or ``none`` (no password)."""
-    if password is None:
-        return "none"
-    return "aes" if ctx.options.get("aes") else "zipcrypto"
 
 
 def write_zip(path: Path, delivery: Delivery, password: str | None, method: str = "zipcrypto") -> None:
@@ -180,8 +160,8 @@ class Package:
                 ctx.out_dir,
                 f"no daily L1 CDFs for {y:04d}-{m:02d}; run `magfw run stereo l1 {y:04d}-{m:02d}` first",
             )
-        password = password_from_env()
-        method = encryption(ctx, password)
+        password = zip_password_from_env()
+        method = choose_zip_encryption(password, bool(ctx.options.get("aes")))
         if password is not None:
             check_zip_password(password, method)  # a missing zip command: one line, no zip
         return Inputs(files=files, notes=notes, selection={"encryption": method})
@@ -236,13 +216,9 @@ class Package:
 
     @hookimpl
     def write(self, ctx: UnitContext, data: Delivery) -> list[Product]:
-        password = password_from_env()
-        method = encryption(ctx, password)
-        ctx.note(
-            describe_zip_encryption(method)
-            if password is not None
-            else f"NOT encrypted: {PASSWORD_ENV} is not set"
-        )
+        password = zip_password_from_env()
+        method = choose_zip_encryption(password, bool(ctx.options.get("aes")))
+        ctx.note(zip_encryption_note(method))
 
         def stream(path: Path) -> None:
             write_zip(path, data, password, method)
@@ -253,11 +229,9 @@ class Package:
 __all__ = [
     "CHECKSUM_NAME",
     "FOLDERS",
-    "PASSWORD_ENV",
     "Delivery",
     "Entry",
     "Package",
     "entries",
-    "password_from_env",
     "write_zip",
 ]
