@@ -1,6 +1,6 @@
-"""Throughput of magfw.frames on one day of 8 Hz magnetometer data (691,200 vectors).
+"""Throughput of magfw.geometry.frames on one day of 8 Hz magnetometer data (691,200 vectors).
 
-Compares ``magfw.frames.rotate`` (exact SPICE rotations on a grid, interpolated) with the
+Compares ``magfw.geometry.frames.rotate`` (exact SPICE rotations on a grid, interpolated) with the
 per-sample ``spiceypy.pxform`` loop on the same synthetic kernels (those of
 ``tests/test_frames.py``: a STEREO-like heliocentric orbit and an Aditya-like L1 orbit, each
 with a wobbling CK attitude at 1 Hz). The loop is timed on a subsample and scaled to the day,
@@ -23,8 +23,8 @@ import numpy as np
 import spiceypy as sp
 from spiceypy import cyice
 
-from magfw import frames, kernels
-from magfw.time import tt2000_to_et
+from magfw.geometry import frames, kernels
+from magfw.geometry.time import tt2000_to_et
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import test_frames as synthetic  # noqa: E402  (the synthetic kernel builder of the tests)
@@ -106,7 +106,7 @@ def main() -> int:
         print(json.dumps({"meta": meta, "results": results}, indent=2))
         return 0
     print(
-        f"magfw.frames benchmark: one day of 8 Hz data ({n:,} vectors), one core; "
+        f"magfw.geometry.frames benchmark: one day of 8 Hz data ({n:,} vectors), one core; "
         f"{meta['spice']}, Python {meta['python']}"
     )
     print(f"pxform loop timed on {sub.size:,} samples and scaled to the day")

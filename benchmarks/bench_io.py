@@ -19,7 +19,7 @@ import numpy as np
 
 from magfw.io.cdf import read_cdf, write_cdf
 from magfw.io.netcdf import read_netcdf, write_netcdf
-from magfw.products import ProductDefinition
+from magfw.plugin.definitions import ProductDefinition
 
 N_DAY_8HZ = 86_400 * 8
 LEVELS = (0, 1, 6)

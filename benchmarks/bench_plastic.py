@@ -43,8 +43,8 @@ def peak_rss_mb() -> float:
 def child(args: argparse.Namespace) -> None:
     """One measured run, in this process; prints a JSON line."""
     from magfw.api import RunRequest, parse_period
-    from magfw.plugins import get_hooks
-    from magfw.runner import Runner
+    from magfw.engine.runner import Runner
+    from magfw.plugin.manager import get_hooks
 
     hooks = get_hooks()  # stereo's definitions are used if it loads; its l1 has no source here
     level = hooks.registry.get("plastic").level(args.level)

@@ -28,10 +28,10 @@ from datetime import date
 from pathlib import Path
 
 from magfw.config import state_dir
-from magfw.ledger import Ledger
+from magfw.engine.ledger import Ledger
+from magfw.engine.simulation import ensure_simulated
 from magfw.period import parse_period
-from magfw.plugins import Hooks, build_plugin_manager
-from magfw.simulation import ensure_simulated
+from magfw.plugin.manager import Hooks, build_plugin_manager
 
 #: First simulated day per mission or level (inside each simulator's coverage: the Aditya
 #: calibration starts in 2024, the simulated STEREO beacon files cover 2014-08..2015-11).
@@ -43,9 +43,9 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 from magfw.period import parse_period
-from magfw.jobs import RunRequest
-from magfw.process import peak_rss_mb
-from magfw.runner import Runner
+from magfw.engine.jobs import RunRequest
+from magfw.engine.process import peak_rss_mb
+from magfw.engine.runner import Runner
 mission, level, period, out, workers, executor = sys.argv[1:7]
 req = RunRequest(mission=mission, level=level, period=parse_period(period), out_dir=Path(out),
                  source="simulated", workers=int(workers), executor=executor)

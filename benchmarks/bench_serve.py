@@ -8,7 +8,7 @@ Setup (not timed): the month's L1 products in TREE (``magfw run stereo l1 MONTH 
 
 - direct: every day's ``STA_L1_MAG_RTN_*.cdf`` read with :func:`magfw.io.cdf.read_cdf`
   (``Epoch`` and ``BFIELD``, no variable attributes), the Epoch turned into TT2000 as a user
-  must to use it (:func:`magfw.time.tt2000_from_cdf_epoch`);
+  must to use it (:func:`magfw.geometry.time.tt2000_from_cdf_epoch`);
 - served: ``magfw serve`` started in its own process, a client streaming
   ``/hapi/data?dataset=STA_L1_MAG_RTN&parameters=BFIELD&format=binary`` for the month (no gzip)
   and counting records (27-byte time + 4 doubles each); time to the first byte and the whole.
@@ -70,8 +70,8 @@ def ensure_month(out: Path, month: str) -> list[Path]:
 
 
 def direct(files: list[Path]) -> tuple[int, float]:
+    from magfw.geometry.time import tt2000_from_cdf_epoch
     from magfw.io.cdf import read_cdf
-    from magfw.time import tt2000_from_cdf_epoch
 
     n = 0
     t0 = time.perf_counter()

@@ -30,17 +30,17 @@ from pathlib import Path
 import numpy as np
 
 from magfw.config import state_dir
-from magfw.ledger import Ledger
+from magfw.engine.ledger import Ledger
 from magfw.period import parse_period
 from magfw_stereo.simulate import simulate
 
 CHILD = """
 import json, sys, time
 from pathlib import Path
-from magfw.jobs import RunRequest
+from magfw.engine.jobs import RunRequest
 from magfw.period import parse_period
-from magfw.process import peak_rss_mb
-from magfw.runner import Runner
+from magfw.engine.process import peak_rss_mb
+from magfw.engine.runner import Runner
 archive, out, period, workers = sys.argv[1:5]
 req = RunRequest(mission="stereo", level="l1", period=parse_period(period), out_dir=Path(out),
                  source=archive, spacecraft="A", workers=int(workers))

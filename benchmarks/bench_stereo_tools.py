@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from magfw.config import state_dir
-from magfw.ledger import Ledger
+from magfw.engine.ledger import Ledger
 from magfw.period import parse_period
 from magfw_stereo.layout import INPUT_OFFSETS_DIR
 from magfw_stereo.researcher import offsets_file_name
@@ -42,10 +42,10 @@ PASSWORD = "bench-password"
 CHILD = """
 import json, sys, time
 from pathlib import Path
-from magfw.jobs import RunRequest
+from magfw.engine.jobs import RunRequest
 from magfw.period import parse_period
-from magfw.process import peak_rss_mb
-from magfw.runner import Runner
+from magfw.engine.process import peak_rss_mb
+from magfw.engine.runner import Runner
 archive, out, level, period, options = sys.argv[1:6]
 options = json.loads(options)
 force = bool(options.pop("force", False))

@@ -26,7 +26,7 @@ def pytest_configure(config: pytest.Config) -> None:
     import shutil
     import tempfile
 
-    from magfw.scaffold import new_plugin
+    from magfw.tools.scaffold import new_plugin
 
     parent = Path(tempfile.mkdtemp(prefix="magfw-example-plugin-"))
     config.add_cleanup(lambda: shutil.rmtree(parent, ignore_errors=True))

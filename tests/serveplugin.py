@@ -35,7 +35,7 @@ from magfw.api import (
     UnitContext,
     hookimpl,
 )
-from magfw.time import day_bounds_tt2000, tt2000_to_unix
+from magfw.geometry.time import day_bounds_tt2000, tt2000_to_unix
 
 N = 1440
 CADENCE_S = 60.0

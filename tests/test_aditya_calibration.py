@@ -19,11 +19,11 @@ import pytest
 import yaml
 
 import magfw_aditya.plugin as aditya_plugin
+from magfw.engine.jobs import RunSummary
+from magfw.geometry.time import tt2000_from_unix
 from magfw.io.netcdf import read_netcdf
-from magfw.jobs import RunSummary
-from magfw.plugins import Hooks
+from magfw.plugin.manager import Hooks
 from magfw.testing import make_hooks, run_cli, run_level, simulated_archive
-from magfw.time import tt2000_from_unix
 from magfw_aditya import simulate as sim
 
 pytestmark = pytest.mark.slow

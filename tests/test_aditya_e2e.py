@@ -25,14 +25,14 @@ import numpy as np
 import pytest
 
 import magfw_aditya.plugin as aditya_plugin
-from magfw import frames, kernels
+from magfw.engine.jobs import RunSummary
+from magfw.engine.simulation import simulated_root
+from magfw.geometry import frames, kernels
+from magfw.geometry.time import tt2000_from_et, tt2000_from_iso, tt2000_from_unix, tt2000_to_et
 from magfw.io.checksum import sha256_file
 from magfw.io.netcdf import read_netcdf
-from magfw.jobs import RunSummary
-from magfw.plugins import Hooks
-from magfw.simulation import simulated_root
+from magfw.plugin.manager import Hooks
 from magfw.testing import assert_valid_product, make_hooks, run_level, simulated_archive
-from magfw.time import tt2000_from_et, tt2000_from_iso, tt2000_from_unix, tt2000_to_et
 from magfw_aditya import calibration, gti, spice
 from magfw_aditya import simulate as sim
 

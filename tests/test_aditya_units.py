@@ -12,10 +12,10 @@ import pytest
 
 import magfw_aditya.plugin as aditya_plugin
 from magfw.api import shipped_definitions
-from magfw.check import required_globals
 from magfw.errors import DefinitionError, InputError, MissingInputError
-from magfw.plugins import plugin_problems
-from magfw.time import tt2000_from_iso
+from magfw.geometry.time import tt2000_from_iso
+from magfw.plugin.manager import plugin_problems
+from magfw.tools.check import required_globals
 from magfw_aditya import calibration, config, despike, dualmag, gti, l1, l2, spice
 from magfw_aditya import simulate as sim
 from magfw_aditya.common import creator_email

@@ -15,10 +15,10 @@ import yaml
 
 import magfw_aditya.plugin as aditya_plugin
 from magfw.api import InputError, Product, shipped_definitions, write_product
+from magfw.geometry.time import tt2000_from_cdf_epoch, tt2000_from_iso, tt2000_from_unix, tt2000_to_unix
 from magfw.io.cdf import read_cdf
 from magfw.io.netcdf import read_netcdf
 from magfw.testing import make_hooks, run_level
-from magfw.time import tt2000_from_cdf_epoch, tt2000_from_iso, tt2000_from_unix, tt2000_to_unix
 from magfw_aditya import upstream
 
 pytestmark = pytest.mark.realdata

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from cdflib.cdfwrite import CDF as CdfWriter
 
-from magfw.check import CheckReport, check_file, format_report, required_globals
 from magfw.io.cdf import read_cdf, write_cdf
 from magfw.io.netcdf import write_netcdf
-from magfw.products import ProductDefinition
+from magfw.plugin.definitions import ProductDefinition
+from magfw.tools.check import CheckReport, check_file, format_report, required_globals
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 T0 = 742_651_269_184_000_000  # 2023-07-15T00:00:00 UTC, TT2000
@@ -328,8 +328,8 @@ def flatfile_definition(units_bfield: str = "nT") -> ProductDefinition:
 
 
 def test_flatfile_product_round_trip_and_check(tmp_path: Path) -> None:
-    from magfw.context import Product
     from magfw.io.products import read_product, write_product
+    from magfw.plugin.context import Product
 
     v = variables()
     v["BFIELD"][5, 1] = np.nan
@@ -356,8 +356,8 @@ def test_flatfile_product_round_trip_and_check(tmp_path: Path) -> None:
 
 
 def test_flatfile_missing_column(tmp_path: Path) -> None:
-    from magfw.context import Product
     from magfw.io.products import write_product
+    from magfw.plugin.context import Product
 
     raw = flatfile_definition().model_dump()
     raw["variables"] = [x for x in raw["variables"] if x["name"] != "FILTER_VALUE"]
@@ -374,9 +374,9 @@ def test_flatfile_missing_column(tmp_path: Path) -> None:
 
 def test_flatfile_with_tick_time_variable_and_keywords(tmp_path: Path) -> None:
     """A definition whose time variable holds Y1966 ticks (float64 s), as UCLA files do."""
-    from magfw.context import Product
+    from magfw.geometry.time import tt2000_from_flatfile
     from magfw.io.products import read_product, write_product
-    from magfw.time import tt2000_from_flatfile
+    from magfw.plugin.context import Product
 
     d = ProductDefinition.model_validate(
         {

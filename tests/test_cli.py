@@ -53,7 +53,7 @@ def test_usage_errors_exit_2(args, text):
 
 def test_unimplemented_level_exits_1():
     from magfw import hookimpl
-    from magfw.mission import Level, Mission
+    from magfw.plugin.mission import Level, Mission
     from magfw.testing import make_hooks
 
     class Shell:
@@ -74,7 +74,7 @@ def test_plugin_warnings_reach_the_terminal_as_one_line_each(monkeypatch, tmp_pa
 
     monkeypatch.setenv("MAGFW_DISABLE_PLUGIN_AUTOLOAD", "1")
     monkeypatch.setenv("MAGFW_PLUGINS", "magfw_example.plugin,no_such_plugin_module")
-    from magfw import plugins
+    from magfw.plugin import manager as plugins
 
     monkeypatch.setattr(plugins, "_cached", None)
     res = run_cli(["missions"])

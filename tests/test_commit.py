@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from magfw.commit import FAULT_ENV
-from magfw.ledger import Ledger
+from magfw.engine.commit import FAULT_ENV
+from magfw.engine.ledger import Ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 POINTS = ["journalled", "backed_up", "placed:1", "placed:2", "placed:3", "recorded", "cleaned"]

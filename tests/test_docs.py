@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from magfw import hookspecs
+from magfw.plugin import hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = {name: f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "magfw_spec")}
 PLUGINS_MD = ROOT / "docs" / "plugins.md"
-TEMPLATE = ROOT / "core" / "templates" / "plugin" / "magfw___mission__"
+TEMPLATE = ROOT / "core" / "magfw" / "tools" / "templates" / "plugin" / "magfw___mission__"
 
 
 def _typed_signature(name: str, f) -> str:
@@ -67,10 +67,10 @@ def test_hook_has_a_test(name):
 
 
 def test_api_reference_is_current():
-    from magfw.apidoc import render
+    from magfw.tools.apidoc import render
 
     current = (ROOT / "docs" / "api.md").read_text()
-    assert render() == current, "docs/api.md is stale: run `python -m magfw.apidoc`"
+    assert render() == current, "docs/api.md is stale: run `python -m magfw.tools.apidoc`"
 
 
 def test_every_api_name_is_documented_in_the_reference():
@@ -83,8 +83,8 @@ def test_every_api_name_is_documented_in_the_reference():
 
 
 def test_the_annotated_definition_in_the_guide_is_the_templates_and_loads():
-    from magfw.products import load_definition
-    from magfw.scaffold import render
+    from magfw.plugin.definitions import load_definition
+    from magfw.tools.scaffold import render
 
     (block,) = _blocks(PLUGINS_MD.read_text(), "yaml")
     assert block == render((TEMPLATE / "schemas" / "l1.yaml").read_text(), "acme")
@@ -95,7 +95,7 @@ def test_the_annotated_definition_in_the_guide_is_the_templates_and_loads():
 
 
 def test_the_example_level_in_the_guide_is_the_templates():
-    from magfw.scaffold import render
+    from magfw.tools.scaffold import render
 
     blocks = _blocks(PLUGINS_MD.read_text(), "python")
     assert render((TEMPLATE / "l1.py").read_text(), "acme").rstrip() + "\n" in blocks

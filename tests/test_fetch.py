@@ -568,8 +568,8 @@ def test_an_interrupted_download_leaves_a_temporary_that_the_next_run_removes(tm
     import subprocess
     import sys
 
-    from magfw.commit import recover
-    from magfw.ledger import Ledger
+    from magfw.engine.commit import recover
+    from magfw.engine.ledger import Ledger
 
     out = tmp_path / "out"
     cache = out / ".magfw" / "cache" / "host_80" / "x"

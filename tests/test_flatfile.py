@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from magfw import time as T
 from magfw.errors import InputError, MissingInputError, UsageError
+from magfw.geometry import time as T
 from magfw.io import flatfile as F
 from magfw.io.flatfile import FlatFileColumn, read_flatfile, write_flatfile
 

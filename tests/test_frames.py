@@ -1,4 +1,4 @@
-"""magfw.frames on synthetic kernels written with magfw.kernels' writers.
+"""magfw.geometry.frames on synthetic kernels written with magfw.geometry.kernels' writers.
 
 Two synthetic spacecraft, one UTC day (2024-10-30) of 8 Hz samples:
 
@@ -28,10 +28,10 @@ import pytest
 import spiceypy as sp
 from spiceypy import cyice
 
-from magfw import frames, igrf, kernels
 from magfw.errors import KernelError
-from magfw.frames import rodrigues
-from magfw.time import tt2000_from_iso, tt2000_to_et
+from magfw.geometry import frames, igrf, kernels
+from magfw.geometry.frames import rodrigues
+from magfw.geometry.time import tt2000_from_iso, tt2000_to_et
 from magfw_aditya.spice import GSM_FK_PATH
 
 DAY = "2024-10-30"
@@ -611,7 +611,7 @@ def test_igrf_table_matches_ppigrf_source() -> None:
 
 
 def test_rodrigues_matches_spice_axisar() -> None:
-    """magfw.frames.rodrigues equals SPICE's axisar (active rotation), to 1e-14."""
+    """magfw.geometry.frames.rodrigues equals SPICE's axisar (active rotation), to 1e-14."""
     rv = np.random.default_rng(4).normal(0, 1.0, (50, 3))
     rv[0] = 0.0  # the identity
     ours = rodrigues(rv)

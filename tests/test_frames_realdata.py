@@ -1,4 +1,4 @@
-"""magfw.frames against real public files in ../shared/realdata (skipped when absent).
+"""magfw.geometry.frames against real public files in ../shared/realdata (skipped when absent).
 
 Tolerances: published GSE->GSM implementations disagree by 0.01-0.05 deg (IGRF generation,
 epoch interpolation, pole formulas; Weigel 2024 and the project's research notes), so the real
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
-from magfw import frames, kernels
-from magfw.time import tt2000_from_iso, tt2000_from_unix, tt2000_to_et
+from magfw.geometry import frames, kernels
+from magfw.geometry.time import tt2000_from_iso, tt2000_from_unix, tt2000_to_et
 from magfw_aditya.spice import GSM_FK_PATH
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"

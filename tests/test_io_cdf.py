@@ -9,13 +9,13 @@ import cdflib
 import numpy as np
 import pytest
 
-from magfw.context import Product
 from magfw.errors import DefinitionError, InputError
 from magfw.io import cdf as cdf_module
 from magfw.io.atomic import TMP_PREFIX
 from magfw.io.cdf import read_cdf, write_cdf
 from magfw.io.products import read_product, write_product
-from magfw.products import ProductDefinition
+from magfw.plugin.context import Product
+from magfw.plugin.definitions import ProductDefinition
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 T0 = 742_651_269_184_000_000  # 2023-07-15T00:00:00 UTC in TT2000 ns
@@ -410,7 +410,7 @@ def test_nan_is_written_as_the_declared_fill(tmp_path):
     import cdflib
 
     from magfw.io.cdf import write_cdf
-    from magfw.products import ProductDefinition
+    from magfw.plugin.definitions import ProductDefinition
 
     d = ProductDefinition.model_validate(
         {
@@ -447,7 +447,7 @@ def test_lazy_variables_are_written_chunk_by_chunk_and_read_back_whole(tmp_path,
     """A month merged day by day: each record-varying variable given as a function yielding
     chunks is written one VVR per chunk; the file reads back (cdflib) exactly as the
     concatenation, and as the same product written at once."""
-    from magfw.products import shipped_definitions
+    from magfw.plugin.definitions import shipped_definitions
 
     d = {x.id: x for x in shipped_definitions("stereo")}["monthly_review"]
     rng = np.random.default_rng(1)
@@ -489,7 +489,7 @@ def test_lazy_variable_holds_one_chunk_at_a_time(tmp_path):
     array at its last reference)."""
     import weakref
 
-    from magfw.products import shipped_definitions
+    from magfw.plugin.definitions import shipped_definitions
 
     d = {x.id: x for x in shipped_definitions("stereo")}["monthly_review"]
     n, per = 12, 50

@@ -9,12 +9,12 @@ import h5py
 import numpy as np
 import pytest
 
-from magfw.context import Product
 from magfw.errors import InputError
 from magfw.io import netcdf as netcdf_module
 from magfw.io.netcdf import TT2000_COMMENT, read_netcdf, write_netcdf
 from magfw.io.products import read_product, write_product
-from magfw.products import ProductDefinition
+from magfw.plugin.context import Product
+from magfw.plugin.definitions import ProductDefinition
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 DAY = 1_728_518_400.0  # 2024-10-10T00:00:00 UTC in UNIX seconds

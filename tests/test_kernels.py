@@ -1,4 +1,4 @@
-"""magfw.kernels: classification, selection, the guarded kernel pool, coverage, writers."""
+"""magfw.geometry.kernels: classification, selection, the guarded kernel pool, coverage, writers."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import spiceypy as sp
 
-from magfw import frames, kernels
 from magfw.errors import KernelError, MissingInputError
+from magfw.geometry import frames, kernels
+from magfw.geometry.time import tt2000_from_iso, tt2000_to_et
 from magfw.io.checksum import sha256_file
-from magfw.time import tt2000_from_iso, tt2000_to_et
 
 T0 = float(tt2000_to_et(tt2000_from_iso(np.array(["2024-01-01T00:00:00"])))[0])
 DAY_S = 86400.0

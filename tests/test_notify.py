@@ -1,4 +1,4 @@
-"""magfw.notify: [notify] in magfw.toml, sending through a real SMTP server on loopback
+"""magfw.handoff.notify: [notify] in magfw.toml, sending through a real SMTP server on loopback
 (aiosmtpd), printing what would be sent without configuration, one-line failures."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from magfw.errors import MagfwError, UsageError
-from magfw.notify import Message, NotifySettings, notify_settings, send
+from magfw.handoff.notify import Message, NotifySettings, notify_settings, send
 
 
 def test_settings_from_magfw_toml():
@@ -54,7 +54,7 @@ def test_sent_to_the_events_recipients_through_smtp(smtp_server, monkeypatch):
 
 def test_without_a_server_it_says_so_in_one_line_and_logs_the_text(caplog):
     shown: list[str] = []
-    with caplog.at_level("INFO", logger="magfw.notify"):
+    with caplog.at_level("INFO", logger="magfw.handoff.notify"):
         send(
             [Message("ev", "Hello", "the text\nsecond line")],
             NotifySettings(recipients={"ev": ["a@b"]}),

@@ -34,11 +34,11 @@ def test_wheel_contains_all_package_data(tmp_path):
     (wheel,) = tmp_path.glob("magfw-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     mapping = {
-        "core": "magfw",
-        "schemas": "magfw_schemas",
-        "plugins/stereo": "magfw_stereo",
-        "plugins/aditya": "magfw_aditya",
-        "plugins/plastic": "magfw_plastic",
+        "core/magfw": "magfw",
+        "schemas/magfw_schemas": "magfw_schemas",
+        "plugins/stereo/magfw_stereo": "magfw_stereo",
+        "plugins/aditya/magfw_aditya": "magfw_aditya",
+        "plugins/plastic/magfw_plastic": "magfw_plastic",
     }
     missing = []
     for folder, package in mapping.items():

@@ -35,8 +35,8 @@ from magfw.api import (
     read_product,
     shipped_definitions,
 )
-from magfw.plugins import Hooks
-from magfw.runner import Runner
+from magfw.engine.runner import Runner
+from magfw.plugin.manager import Hooks
 from magfw.testing import assert_valid_product, make_hooks, run_level
 from magfw_plastic import plugin as plastic_plugin
 from magfw_plastic import simulate as sim
@@ -745,7 +745,7 @@ def test_merge_from_the_mag_flat_files_equals_the_merge_from_the_cdfs(hooks, arc
     """The seed merges from the MAG daily flat files (l1_final_flat); magfw does so by default
     and reads the CDFs as a fallback: both give the same merged product."""
     from magfw.api import Product, write_product
-    from magfw.time import tt2000_from_cdf_epoch
+    from magfw.geometry.time import tt2000_from_cdf_epoch
 
     day = date(2024, 2, 1)
     mag_cdf = sim.mag_definition()
@@ -816,8 +816,8 @@ def test_merged_products_over_hapi_are_the_cdfs(merged, tmp_path):
     from hapiclient import hapi
     from serve_helpers import running_server, validate
 
+    from magfw.geometry.time import tt2000_from_cdf_epoch, tt2000_from_iso
     from magfw.serve import ServeSettings, create_app
-    from magfw.time import tt2000_from_cdf_epoch, tt2000_from_iso
 
     out, _ = merged
     app = create_app(ServeSettings(out_dir=out), missions=list(plastic_hooks().registry))

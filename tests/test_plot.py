@@ -12,12 +12,12 @@ import cdflib
 import numpy as np
 import pytest
 
-from magfw.context import PlotPanel, PlotSpec, Product
 from magfw.io.atomic import TMP_PREFIX
 from magfw.io.cdf import write_cdf
 from magfw.io.products import write_product
-from magfw.plot import _with_gaps, quicklook, quicklook_spec, render, time_as_tt2000
-from magfw.products import ProductDefinition
+from magfw.plugin.context import PlotPanel, PlotSpec, Product
+from magfw.plugin.definitions import ProductDefinition
+from magfw.tools.plot import _with_gaps, quicklook, quicklook_spec, render, time_as_tt2000
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 T0 = 742_651_269_184_000_000  # 2023-07-15T00:00:00 UTC, TT2000
@@ -78,8 +78,8 @@ def test_all_nan_panel_and_empty_time_render(tmp_path: Path) -> None:
 def test_no_pyplot_and_backend_untouched(tmp_path: Path) -> None:
     code = (
         "import sys, matplotlib, numpy as np\n"
-        "from magfw.plot import render\n"
-        "from magfw.context import PlotSpec, PlotPanel\n"
+        "from magfw.tools.plot import render\n"
+        "from magfw.plugin.context import PlotSpec, PlotPanel\n"
         "render(PlotSpec(time=np.arange(5, dtype=np.int64) * 10**9 + 7 * 10**17,"
         " panels=[PlotPanel({'x': np.arange(5.0)})]), sys.argv[1])\n"
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot imported'\n"
@@ -249,7 +249,7 @@ def test_quicklook_of_a_real_flat_file(tmp_path: Path) -> None:
 def test_dense_series_are_drawn_as_min_max_envelopes():
     """More samples than pixel columns: each column keeps its extremes (a one-sample spike
     survives) and an empty column stays a gap."""
-    from magfw.plot import _envelope
+    from magfw.tools.plot import _envelope
 
     n = 100_000
     t = np.arange(n, dtype=np.int64) * 1_000_000_000

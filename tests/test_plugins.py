@@ -5,7 +5,7 @@ import pytest
 from toyplugin import Toy, ToyData, ToyL1
 
 from magfw.api import Level, Mission, PluginError, UsageError, hookimpl, parse_period
-from magfw.plugins import Hooks, build_plugin_manager
+from magfw.plugin.manager import Hooks, build_plugin_manager
 from magfw.testing import make_hooks, run_level
 
 
@@ -61,7 +61,7 @@ def test_check_pending_rejects_unknown_hook():
 
 def test_check_pending_is_real_pluggy_validation():
     pm = pluggy.PluginManager("magfw")
-    from magfw import hookspecs
+    from magfw.plugin import hookspecs
 
     pm.add_hookspecs(hookspecs)
 

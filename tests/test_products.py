@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from magfw.errors import DefinitionError
-from magfw.products import (
+from magfw.plugin.definitions import (
     FileName,
     ProductDefinition,
     find_definition,
@@ -201,7 +201,7 @@ def test_digest_changes_with_definition():
 
 @pytest.mark.parametrize("mission", ["stereo", "aditya", "plastic"])
 def test_every_shipped_definition_validates(mission):
-    folder = ROOT / "schemas" / mission
+    folder = ROOT / "schemas" / "magfw_schemas" / mission
     files = sorted(folder.glob("*.yaml"))
     assert files, f"no product definitions shipped for {mission}"
     loaded = shipped_definitions(mission)  # through the installed package data
@@ -225,7 +225,8 @@ def test_json_schema_is_current():
     path = ROOT / "schemas" / "product.schema.json"
     current = json.loads(path.read_text())
     assert current == product_json_schema(), (
-        "schemas/product.schema.json is stale: run `python -m magfw.products schemas/product.schema.json`"
+        "schemas/product.schema.json is stale: run "
+        "`python -m magfw.plugin.definitions schemas/product.schema.json`"
     )
 
 
@@ -267,7 +268,7 @@ def test_a_definition_without_a_quicklook_block_keeps_its_digest():
     import hashlib
     import json
 
-    from magfw.products import Quicklook, QuicklookPanel, shipped_definitions
+    from magfw.plugin.definitions import Quicklook, QuicklookPanel, shipped_definitions
 
     for d in shipped_definitions("stereo"):
         plain = d.model_copy(update={"quicklook": None})

@@ -6,7 +6,7 @@ import os
 from toyplugin import Toy
 
 from magfw.api import hookimpl
-from magfw.ledger import Ledger
+from magfw.engine.ledger import Ledger
 from magfw.period import parse_period
 from magfw.testing import make_hooks, run_level
 
@@ -147,8 +147,8 @@ def test_simulation_is_done_once_per_day(tmp_path):
 def test_notes_reach_the_user_and_products_name_their_own_inputs(tmp_path):
     from toyplugin import ToyL1
 
-    from magfw.context import InputFile, Inputs, Product
-    from magfw.provenance import provenance_attrs
+    from magfw.engine.provenance import provenance_attrs
+    from magfw.plugin.context import InputFile, Inputs, Product
 
     class Noted(ToyL1):
         @hookimpl
@@ -189,7 +189,7 @@ def test_major_minor_versions(tmp_path):
     one (m + 1, n = 0); the ledger's reason says which."""
     from commitplugin import Commit
 
-    from magfw.process import next_version, revision_kind
+    from magfw.engine.process import next_version, revision_kind
 
     assert [next_version(v, k) for v, k in [(0, "minor"), (3, "major"), (19, "minor")]] == [1, 10, 20]
     assert revision_kind({"calibration": {"a": "1"}}, {"calibration": {"a": "2"}}) == "major"

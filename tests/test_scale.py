@@ -130,7 +130,7 @@ def test_runs_share_a_tree_unit_by_unit(tmp_path):
     the held unit done (here: still to do, as the holder did nothing) and completes."""
     import threading
 
-    from magfw.locks import UnitLock
+    from magfw.engine.locks import UnitLock
 
     hooks = make_hooks(Chain(), names=["chain"])
     out = tmp_path / "out"

@@ -18,10 +18,10 @@ import pytest
 from serve_helpers import running_server, validate
 from serveplugin import Tiny, day_values
 
+from magfw.engine.ledger import Ledger
+from magfw.geometry.time import tt2000_from_iso
 from magfw.io.cdf import read_cdf
-from magfw.ledger import Ledger
 from magfw.testing import make_hooks, run_level
-from magfw.time import tt2000_from_iso
 
 pytestmark = pytest.mark.timeout(300)
 

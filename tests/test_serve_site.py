@@ -17,9 +17,9 @@ import pytest
 from serve_helpers import running_server, validate
 
 from magfw.api import parse_period
+from magfw.engine.simulation import ensure_simulated, simulated_root
 from magfw.io.cdf import read_cdf
-from magfw.plugins import get_hooks
-from magfw.simulation import ensure_simulated, simulated_root
+from magfw.plugin.manager import get_hooks
 from magfw.testing import run_level
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -93,8 +93,8 @@ def test_stereo_datasets_over_hapi_match_the_cdf(stereo_server, stereo_tree, tmp
     )
     (path,) = stereo_tree.glob("l1_final_cdf/rtn/Afgy2024/STA_L1_MAG_RTN_20240103_V*.cdf")
     cdf = read_cdf(path, ["Epoch", "BFIELD", "MAGFLAGUC"])
+    from magfw.geometry.time import tt2000_from_cdf_epoch
     from magfw.serve.timefmt import TimeWriter
-    from magfw.time import tt2000_from_cdf_epoch
 
     times = [bytes(r).decode() for r in TimeWriter(6).format(tt2000_from_cdf_epoch(cdf.variables["Epoch"]))]
     assert len(data) == len(times) == 691200

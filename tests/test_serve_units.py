@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from magfw.geometry.time import tt2000_from_cdf_epoch, tt2000_from_iso, tt2000_from_unix, tt2000_to_iso
 from magfw.serve.datasets import build_catalog, derived_id
 from magfw.serve.hapi import iso_duration
 from magfw.serve.numfmt import fixed, format_floats, format_ints, join_rows
 from magfw.serve.reader import calendar_to_tt2000
 from magfw.serve.timefmt import HapiTimeError, TimeWriter, format_hapi_time, parse_hapi_time
-from magfw.time import tt2000_from_cdf_epoch, tt2000_from_iso, tt2000_from_unix, tt2000_to_iso
 
 
 def _text(t) -> list[str]:
@@ -139,7 +139,7 @@ def test_iso_durations():
 
 
 def test_dataset_ids_of_the_shipped_definitions():
-    from magfw.plugins import get_hooks
+    from magfw.plugin.manager import get_hooks
 
     catalog = build_catalog(list(get_hooks().registry))
     for expected in [
@@ -174,14 +174,14 @@ def test_logical_source_names_the_dataset_when_a_definition_has_one(example_hook
 def test_serving_adds_nothing_to_definitions_digests():
     """magfw serve derives everything from what definitions hold: the digests that decide
     whether a unit is unchanged are the ones of the shipped definitions before it."""
-    from magfw.products import ProductDefinition
+    from magfw.plugin.definitions import ProductDefinition
 
     assert "Logical_source" not in ProductDefinition.model_fields
     assert not any(name.startswith(("hapi", "serve", "dataset")) for name in ProductDefinition.model_fields)
 
 
 def test_ledger_runs_after_gives_what_history_gives(tmp_path):
-    from magfw.ledger import Ledger, LedgerEntry
+    from magfw.engine.ledger import Ledger, LedgerEntry
 
     ledger = Ledger(tmp_path / "ledger.sqlite")
     for i in range(5):

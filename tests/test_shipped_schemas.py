@@ -16,12 +16,12 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import pytest
 
-from magfw import time as T
-from magfw.check import check_file
-from magfw.context import Product
 from magfw.errors import DefinitionError
+from magfw.geometry import time as T
 from magfw.io.products import full_dims, write_product
-from magfw.products import ProductDefinition, shipped_definitions
+from magfw.plugin.context import Product
+from magfw.plugin.definitions import ProductDefinition, shipped_definitions
+from magfw.tools.check import check_file
 
 MISSIONS = ("stereo", "aditya", "plastic")
 

@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 
+from magfw.engine.ledger import Ledger
+from magfw.engine.simulation import simulated_root
+from magfw.geometry.time import tt2000_from_cdf_epoch
 from magfw.io.cdf import read_cdf
-from magfw.ledger import Ledger
-from magfw.simulation import simulated_root
 from magfw.testing import assert_valid_product, make_hooks, run_cli
-from magfw.time import tt2000_from_cdf_epoch
 from magfw_stereo import flags as F
 from magfw_stereo import layout, plugin
 

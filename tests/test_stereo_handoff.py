@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from conftest import smtp_mailbox
 
+from magfw.engine.simulation import simulated_root
 from magfw.io.cdf import read_cdf
 from magfw.io.products import read_product
-from magfw.simulation import simulated_root
 from magfw.testing import make_hooks, run_cli, run_level
 from magfw_stereo import layout, plugin
 from magfw_stereo.researcher import offsets_file_name
@@ -196,7 +196,7 @@ def test_pyspedas_stereo_loader_reads_a_magfw_l1_day_from_local_files(month, tmp
     pyspedas = pytest.importorskip("pyspedas")
     from pyspedas.projects.stereo.config import CONFIG
 
-    from magfw.time import tt2000_from_cdf_epoch
+    from magfw.geometry.time import tt2000_from_cdf_epoch
 
     name = "STA_L1_MAG_RTN_20240101_V06.cdf"
     src = next(month.out.rglob(name))
@@ -285,9 +285,9 @@ def test_every_cdf_product_opens_with_cdflib_xarray_and_carries_the_istp_globals
 def test_quicklook_draws_the_definitions_panels_and_says_simulated(month, tmp_path):
     """magfw plot on an L1 RTN day: the definition's quicklook block (B RTN and |B|), titled
     with spacecraft, frame and version, and SIMULATED (its inputs were simulated)."""
-    from magfw.plot import quicklook_spec
-    from magfw.plugins import get_hooks
-    from magfw.products import find_definition
+    from magfw.plugin.definitions import find_definition
+    from magfw.plugin.manager import get_hooks
+    from magfw.tools.plot import quicklook_spec
 
     path = next(month.out.rglob("STA_L1_MAG_RTN_20240101_V06.cdf"))
     definition, _ = find_definition(path.as_posix(), get_hooks().registry.definitions())

@@ -19,14 +19,14 @@ import numpy as np
 import pytest
 from spiceypy import cyice
 
-from magfw import kernels
+from magfw.engine.jobs import RunSummary
+from magfw.engine.simulation import simulated_root
+from magfw.geometry import kernels
+from magfw.geometry.time import tt2000_from_cdf_epoch, tt2000_to_et
 from magfw.io.cdf import read_cdf
 from magfw.io.products import read_product
-from magfw.jobs import RunSummary
 from magfw.period import parse_period
-from magfw.simulation import simulated_root
 from magfw.testing import assert_valid_product, make_hooks, run_cli, run_level
-from magfw.time import tt2000_from_cdf_epoch, tt2000_to_et
 from magfw_stereo import flags as F
 from magfw_stereo import geometry, layout, plugin, rtn
 from magfw_stereo import simulate as sim

@@ -17,16 +17,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from magfw.check import check_file, format_report
-from magfw.context import Product
-from magfw.finder import find_products
+from magfw.engine.ledger import Ledger
+from magfw.geometry.time import day_bounds_tt2000, tt2000_to_cdf_epoch
 from magfw.io.cdf import read_cdf
+from magfw.io.finder import find_products
 from magfw.io.products import write_product
-from magfw.ledger import Ledger
-from magfw.plugins import get_hooks
-from magfw.products import shipped_definitions
+from magfw.plugin.context import Product
+from magfw.plugin.definitions import shipped_definitions
+from magfw.plugin.manager import get_hooks
 from magfw.testing import run_cli
-from magfw.time import day_bounds_tt2000, tt2000_to_cdf_epoch
+from magfw.tools.check import check_file, format_report
 from magfw_stereo.counts import CountsTable, format_counts, read_counts
 from magfw_stereo.estimate import EstimateSettings, estimate_from_series
 from magfw_stereo.researcher import format_offsets_file, offsets_file_name, read_offsets_file

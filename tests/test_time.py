@@ -1,4 +1,4 @@
-"""Tests of magfw.time against cdflib (UTC <-> TT2000) and SPICE (ET).
+"""Tests of magfw.geometry.time against cdflib (UTC <-> TT2000) and SPICE (ET).
 
 Tolerances: conversions between integer representations (TT2000, UTC components, ISO strings)
 must agree exactly; float64 outputs are compared within their float resolution as stated at
@@ -15,8 +15,8 @@ import pytest
 import spiceypy
 from cdflib import cdfepoch
 
-from magfw import time as T
 from magfw.errors import InputError
+from magfw.geometry import time as T
 
 S = 1_000_000_000
 RNG = np.random.default_rng(20240301)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from magfw.api import Product, shipped_definitions, write_product
+from magfw.geometry.time import tt2000_from_iso, tt2000_to_datetime64, tt2000_to_unix
 from magfw.io.products import read_product
-from magfw.time import tt2000_from_iso, tt2000_to_datetime64, tt2000_to_unix
 
 xr = pytest.importorskip("xarray")
 
@@ -33,7 +33,7 @@ def _write(d, rel: str, tmp: Path, variables: dict, fields: dict | None = None) 
 
 def test_the_engine_is_registered_as_an_entry_point():
     names = {e.name: e.value for e in entry_points(group="xarray.backends")}
-    assert names.get("magfw") == "magfw.xarray_backend:MagfwBackendEntrypoint"
+    assert names.get("magfw") == "magfw.tools.xarray_backend:MagfwBackendEntrypoint"
     assert "magfw" in xr.backends.list_engines()
 
 
@@ -113,7 +113,7 @@ def _stereo_arrays(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_stereo_cdf_labels_fill_and_flags(tmp_path):
-    from magfw.time import tt2000_to_cdf_epoch
+    from magfw.geometry.time import tt2000_to_cdf_epoch
 
     d = _defs("stereo")["l1_mag_sc"]
     tt, b = _stereo_arrays(2000)

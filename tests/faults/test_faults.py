@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from corpus import STEREO_CASES, Case
 
-from magfw.ledger import Ledger
+from magfw.engine.ledger import Ledger
 from magfw.testing import make_hooks, run_cli, run_level
 from magfw_stereo import plugin as stereo
 

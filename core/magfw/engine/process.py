@@ -1,0 +1,280 @@
+"""Processing one unit (in whichever process runs it): fetch, decide, run the steps, stage.
+
+:func:`process_unit` takes a picklable :class:`~magfw.engine.jobs.UnitJob` and returns a
+:class:`~magfw.engine.jobs.UnitResult` whose files are *staged* (written and hashed in the run's
+staging folder), never in the output tree: the coordinator commits them
+(:mod:`magfw.engine.commit`), so a unit's products appear together or not at all, and the runner is
+the only writer of the tree. It never raises for a unit's own failure.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import time
+import traceback
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from magfw import __version__
+from magfw.config import state_dir
+from magfw.engine.jobs import StagedFile, Status, UnitJob, UnitResult
+from magfw.engine.ledger import LedgerEntry, describe_changes
+from magfw.engine.provenance import provenance_attrs, software_text
+from magfw.errors import MagfwError, os_error
+from magfw.io.finder import date_fields
+from magfw.plugin.context import Inputs, Product, UnitContext
+from magfw.plugin.manager import Hooks, get_hooks
+
+log = logging.getLogger("magfw.engine.runner")
+
+
+def unit_versions(hooks: Hooks, job: UnitJob, inputs: Inputs) -> dict[str, Any]:
+    """Everything that, changed, makes a unit's products different: the ledger's versions."""
+    mission = hooks.registry.get(job.mission)
+    level = mission.level(job.level)
+    affecting = {o.name for o in level.options if o.affects_output}
+    return {
+        "magfw": __version__,
+        "plugin": hooks.plugin_version(job.mission),
+        "definitions": {p.id: p.digest() for p in mission.level_products(job.level)},
+        "options": {k: v for k, v in sorted(job.options.items()) if k in affecting},
+        **inputs.versions(),
+    }
+
+
+#: Ledger version keys whose change is a *major* revision (a new calibration or algorithm);
+#: any other change (input files, kernels, selection) is *minor*.
+MAJOR_KEYS = ("calibration", "definitions", "plugin", "magfw", "options")
+
+
+def revision_kind(previous: dict[str, Any], current: dict[str, Any]) -> str:
+    """``major`` or ``minor``: what kind of revision regenerating with ``current`` is."""
+    changed = any(previous.get(k) != current.get(k) for k in MAJOR_KEYS)
+    return "major" if changed else "minor"
+
+
+def next_version(version: int, kind: str) -> int:
+    """The ``Vmn`` after ``version`` (m = version // 10) for a ``major``/``minor`` revision."""
+    if kind == "major" or version % 10 == 9:
+        return (version // 10 + 1) * 10
+    return version + 1
+
+
+def _outputs_intact(out_dir: Path, entry: LedgerEntry) -> bool:
+    for o in entry.outputs:
+        p = out_dir / o["path"]
+        if not p.is_file() or p.stat().st_size != o["size"]:
+            return False
+    return True
+
+
+def stage_products(
+    ctx: UnitContext, products: list[Product], inputs: Inputs, software: str, commit_dir: Path
+) -> list[StagedFile]:
+    """Write every product under ``commit_dir`` (its final relative path below it), with
+    provenance; return the staged files with their digests."""
+    from magfw.io.products import write_product_files
+
+    staged: list[StagedFile] = []
+    seen: dict[str, str] = {}
+    dates = date_fields(ctx.unit.start)
+    for product in products:
+        if product.payload_from is not None:  # a file describing those staged before it
+            product = replace(product, payload=product.payload_from({s.rel: s.staged for s in staged}))
+        d = product.definition
+        fields = {k: v for k, v in dates.items() if k in d.filename.fields}
+        fields.update(product.fields)
+        if d.version.field in d.filename.fields:
+            fields[d.version.field] = ctx.version if d.version.policy != "fixed" else d.version.start
+        rel = d.filename.format(**fields)
+        if rel in seen:
+            raise MagfwError(rel, f"written twice in one unit (products {seen[rel]} and {d.id})")
+        seen[rel] = d.id
+        attrs = provenance_attrs(ctx, product, inputs, software)
+        try:
+            written = write_product_files(product, commit_dir / rel, attrs)
+        except OSError as exc:  # disk full, a file-size limit: name the product, not staging
+            raise os_error(exc, ctx.out_dir / rel) from exc
+        for w in written:
+            staged.append(
+                StagedFile(w.path, w.path.relative_to(commit_dir).as_posix(), d.id, w.sha256, w.size)
+            )
+    return staged
+
+
+def open_context(hooks: Hooks, job: UnitJob) -> UnitContext:
+    """The unit's context: its archives opened, simulated if any archive says so."""
+    from magfw.fetch import open_archive
+
+    cache = state_dir(job.out_dir) / "cache"
+    archive = open_archive(job.source, cache)
+    archives = {role: open_archive(src, cache) for role, src in job.sources.items()}
+    simulated = job.simulated or any(a.is_simulated() for a in (archive, *archives.values()))
+    return UnitContext(
+        mission=hooks.registry.get(job.mission),
+        level=job.level,
+        unit=job.unit,
+        spacecraft=job.spacecraft,
+        archive=archive,
+        out_dir=job.out_dir,
+        cache_dir=cache,
+        registry=hooks.registry,
+        options=dict(job.options),
+        simulated=simulated,
+        archives=archives,
+        run_id=job.run_id,
+    )
+
+
+def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
+    """Fetch, decide, process and stage one unit. Never raises for a unit's own failure."""
+    hooks = hooks or get_hooks()
+    t0, started = time.perf_counter(), time.time()
+    versions: dict[str, Any] = {}
+    inputs = Inputs()
+    ctx: UnitContext | None = None
+    commit_dir = (job.stage_dir or state_dir(job.out_dir) / "staging" / "unowned") / uuid.uuid4().hex
+
+    def done(status: Status, message: str, **kw: Any) -> UnitResult:
+        return _result(job, status, message, t0, started, versions, inputs, ctx, **kw)
+
+    try:
+        ctx = open_context(hooks, job)
+        inputs = hooks.fetch(ctx)
+        ctx.simulated = ctx.simulated or inputs.simulated
+        versions = unit_versions(hooks, job, inputs)
+        if inputs.skip_reason:
+            return done("skipped", inputs.skip_reason)
+        prev = job.previous
+        records = [f.record() for f in inputs.files]
+        policies = {
+            p.version.policy: p.version.start
+            for p in hooks.registry.get(job.mission).level_products(job.level)
+        }
+        if prev is not None:
+            reason = describe_changes(prev, records, versions)
+            unchanged = reason is None and prev.inputs_digest == inputs.digest()
+            if unchanged and not job.force and _outputs_intact(job.out_dir, prev):
+                when = datetime.fromtimestamp(prev.started, UTC).strftime("%Y-%m-%d %H:%M")
+                return done("skipped", f"unchanged since {when} UTC", product_version=prev.product_version)
+            base = prev.product_version if prev.product_version is not None else 0
+            if reason and "major_minor" in policies:
+                ctx.revision = revision_kind(prev.versions, versions)
+                ctx.version = next_version(base, ctx.revision)
+                reason = f"{ctx.revision} revision: {reason}"
+            else:
+                ctx.version = base + (1 if reason else 0)
+            ctx.reason = reason or ("rerun forced" if job.force else "earlier outputs missing")
+        else:
+            starts = [start for policy, start in policies.items() if policy != "fixed"]
+            ctx.version = max(starts, default=0)
+
+        data = hooks.read(ctx, inputs)
+        data = hooks.calibrate(ctx, data)
+        data = hooks.correct(ctx, data)
+        data = hooks.transform(ctx, data)
+        data = hooks.average(ctx, data)
+        data = hooks.quality(ctx, data)
+        products = hooks.write(ctx, data)
+        del data
+        software = software_text(__version__, hooks.plugin_version(job.mission))
+        staged = stage_products(ctx, products, inputs, software, commit_dir)
+        msg = f"{len(staged)} files" + (f" (v{ctx.version}: {ctx.reason})" if prev else "")
+        if inputs.notes or ctx.notes:
+            msg += "; " + "; ".join([*inputs.notes, *ctx.notes])
+        return done(
+            "ok", msg, product_version=ctx.version, reason=ctx.reason, staged=staged, commit_dir=commit_dir
+        )
+    except MagfwError as exc:
+        log.warning("unit %s failed: %s", job.unit_id, exc, exc_info=exc.__cause__ is not None)
+        _discard(commit_dir)
+        return done("failed", str(exc))
+    except OSError as exc:  # disk full, a file-size limit, a read-only folder...
+        line = str(os_error(exc))
+        log.warning("unit %s failed: %s", job.unit_id, line, exc_info=True)
+        _discard(commit_dir)
+        return done("failed", line)
+    except Exception as exc:  # a bug in a step: report it, keep the traceback in the log
+        log.error("unit %s: internal error\n%s", job.unit_id, traceback.format_exc())
+        _discard(commit_dir)
+        return done(
+            "failed",
+            f"unit {job.unit.key}: internal error {type(exc).__name__}: {exc} (traceback in the log)",
+        )
+
+
+def _discard(commit_dir: Path) -> None:
+    import shutil
+
+    shutil.rmtree(commit_dir, ignore_errors=True)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (MiB). Linux's VmHWM, which starts afresh in a new
+    program; ``ru_maxrss`` would carry the parent's peak across fork and exec."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _result(
+    job: UnitJob,
+    status: Status,
+    message: str,
+    t0: float,
+    started: float,
+    versions: dict[str, Any],
+    inputs: Inputs,
+    ctx: UnitContext | None,
+    *,
+    product_version: int | None = None,
+    reason: str | None = None,
+    staged: list[StagedFile] | None = None,
+    commit_dir: Path | None = None,
+) -> UnitResult:
+    duration = time.perf_counter() - t0
+    simulated = bool(ctx and ctx.simulated)
+    entry = LedgerEntry(
+        unit=job.unit_id,
+        status=status,
+        versions=versions,
+        inputs=[f.record() for f in inputs.files],
+        inputs_digest=inputs.digest() if status != "failed" else None,
+        product_version=product_version,
+        reason=reason,
+        error=message if status == "failed" else None,
+        vectors=ctx.vectors if ctx else 0,
+        started=started,
+        duration_s=duration,
+        simulated=simulated,
+        run_id=job.run_id,
+        message=message if status != "failed" else "",
+    )
+    return UnitResult(
+        job.unit,
+        status,
+        message,
+        [],
+        entry.vectors,
+        duration,
+        entry,
+        job.mission,
+        job.level,
+        peak_rss_mb(),
+        staged or [],
+        job.spacecraft,
+        product_version,
+        reason,
+        simulated,
+        commit_dir,
+        list(ctx.warnings) if ctx else [],
+    )

@@ -1,0 +1,47 @@
+"""The provenance attributes the runner adds to every product.
+
+Which attribute holds what is the product definition's choice (``provenance:`` in its YAML;
+ISTP names by default): the input files it was made from, the software (core and plugin,
+named apart), the creation time, the calibration versions and files in force, the SPICE
+kernels, whether the inputs were simulated, and why this version was made.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from magfw.plugin.context import CALIBRATION_ROLE, KERNEL_ROLE, Inputs, Product, UnitContext
+
+SIMULATED_TEXT = "SIMULATED by magfw: not real data"
+
+
+def software_text(core_version: str, plugin_version: str) -> str:
+    """``magfw 0.1.0 (core); magfw_stereo 0.1.0 (plugin, distribution magfw)``."""
+    return f"magfw {core_version} (core); {plugin_version}"
+
+
+def provenance_attrs(ctx: UnitContext, product: Product, inputs: Inputs, software: str) -> dict[str, Any]:
+    """The attributes for ``product`` of the unit in ``ctx`` (names from its definition)."""
+    names = product.definition.provenance
+    attrs: dict[str, Any] = {}
+    data_inputs = [f.name for f in inputs.files if f.role not in (KERNEL_ROLE, CALIBRATION_ROLE)]
+    if product.inputs is not None:  # the product says which of the unit's inputs it came from
+        data_inputs = list(product.inputs)
+    if names.inputs:
+        attrs[names.inputs] = data_inputs or ["none"]
+    if names.software:
+        attrs[names.software] = software
+    if names.created:
+        attrs[names.created] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if names.calibration:
+        cal = [f"{k}={v}" for k, v in sorted(inputs.calibration.items())]
+        cal += [f.name for f in inputs.by_role(CALIBRATION_ROLE) if not any(f.name in c for c in cal)]
+        attrs[names.calibration] = cal or ["none"]
+    if names.kernels:
+        attrs[names.kernels] = [f.name for f in inputs.by_role(KERNEL_ROLE)] or ["none"]
+    if names.simulated:
+        attrs[names.simulated] = SIMULATED_TEXT if ctx.simulated else "observed"
+    if names.reason:
+        attrs[names.reason] = ctx.reason or "first version"
+    return attrs

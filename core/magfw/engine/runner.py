@@ -1,0 +1,342 @@
+"""The runner: plans a request's units, runs each unit's steps, and commits what they write.
+
+The runner is the only writer of an output tree. For each unit (in dependency order, in this
+process or in worker processes): take the unit's lock (:mod:`magfw.engine.locks`), recover any commit
+a dead run left for it, read its last successful run from the ledger, then in a worker
+:func:`~magfw.engine.process.process_unit` fetches, decides (skip if unchanged), runs the level's
+steps and stages the products; back in this process :func:`~magfw.engine.commit.commit_outputs`
+moves them into place together and records the unit in the ledger, and the
+``magfw_product_written`` hook is told of each file. After the last unit:
+``magfw_run_finished``. A failed unit is reported and does not stop the others.
+
+Several runs may share an output tree: units are locked one by one, so a run that wants a unit
+another run is processing waits for it (then finds it done), and runs on different units go on
+side by side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from magfw.config import state_dir
+from magfw.engine.commit import commit_outputs, recover
+from magfw.engine.jobs import RunRequest, RunSummary, UnitJob, UnitResult
+from magfw.engine.ledger import Ledger
+from magfw.engine.locks import RunStage, UnitLock
+from magfw.engine.plan import PlannedJob, plan_graph
+from magfw.engine.process import process_unit
+from magfw.engine.simulation import ensure_simulated
+from magfw.errors import MagfwError
+from magfw.plugin.manager import Hooks, get_hooks, hooks_from_spec
+
+log = logging.getLogger("magfw.engine.runner")
+
+#: How often a run looks again at units another run holds (seconds).
+POLL_S = 0.2
+
+
+def _process_in_worker(job: UnitJob, spec: tuple[tuple[str, object, str | None], ...]) -> UnitResult:
+    """:func:`process_unit` in a worker process, over the caller's plugins; the worker logs to
+    the output tree's log like the coordinator."""
+    logger = logging.getLogger("magfw")
+    if not any(isinstance(h, logging.FileHandler) for h in logger.handlers):
+        path = state_dir(job.out_dir) / "logs" / "magfw.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path)
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
+        )
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    return process_unit(job, hooks_from_spec(spec))
+
+
+class _Coordinator:
+    """Takes units' locks, commits their staged files, records them, and tells the hooks."""
+
+    def __init__(
+        self, hooks: Hooks, ledger: Ledger, stage: RunStage, on_result: Callable[[UnitResult], None] | None
+    ) -> None:
+        self.hooks = hooks
+        self.ledger = ledger
+        self.stage = stage
+        self.on_result = on_result
+        self.results: list[UnitResult] = []
+        self.warnings: list[str] = []
+        self._locks: dict[str, UnitLock] = {}
+
+    def prepare(self, job: UnitJob, *, wait: bool) -> UnitJob | None:
+        """Lock the unit and fill in its previous run; None if another run holds it."""
+        lock = UnitLock(job.out_dir, job.unit_id)
+        if not lock.acquire(wait=wait):
+            return None
+        self._locks[job.unit_id] = lock
+        try:
+            for line in recover(job.out_dir, self.ledger, job.unit_id):
+                self.warnings.append(f"{job.unit_id}: {line}")
+            previous = self.ledger.last_ok(job.unit_id)
+        except Exception:
+            self._release(job)
+            raise
+        return dataclasses.replace(job, previous=previous, run_id=self.stage.run_id, stage_dir=self.stage.dir)
+
+    def _release(self, job: UnitJob) -> None:
+        lock = self._locks.pop(job.unit_id, None)
+        if lock is not None:
+            lock.release()
+
+    def finish(self, job: UnitJob, result: UnitResult) -> None:
+        """Commit (or record) the unit's result and release its lock."""
+        try:
+            if result.status == "ok" and result.entry is not None:
+                self._commit(job, result)
+            elif result.entry is not None:
+                self.ledger.record(result.entry)
+        finally:
+            self._release(job)
+        self.results.append(result)
+        sc = f" ST{job.spacecraft}" if job.spacecraft else ""
+        self.warnings += [f"{job.mission} {job.level}{sc} {job.unit.key}: {w}" for w in result.warnings]
+        if result.status == "ok" and result.entry is not None:
+            info = _info(job, result)
+            for out in result.entry.outputs:
+                definition = self.hooks.registry.get(job.mission).product(out["product"])
+                self.warnings += self.hooks.product_written(info, job.out_dir / out["path"], definition)
+        if self.on_result:
+            self.on_result(result)
+
+    def _commit(self, job: UnitJob, result: UnitResult) -> None:
+        assert result.entry is not None
+        try:
+            if result.commit_dir is not None and result.staged:
+                commit_outputs(
+                    job.out_dir,
+                    self.ledger,
+                    result.commit_dir,
+                    result.staged,
+                    result.entry,
+                    self._retired(job, result),
+                )
+            else:  # a unit that legitimately wrote nothing
+                self.ledger.record(result.entry)
+        except MagfwError as exc:
+            log.warning("unit %s: commit failed: %s", job.unit_id, exc, exc_info=True)
+            result.status, result.message = "failed", str(exc)
+            result.entry.status, result.entry.error = "failed", str(exc)
+            result.entry.outputs = []
+            self.ledger.record(result.entry)
+            return
+        result.outputs = [job.out_dir / o["path"] for o in result.entry.outputs]
+        result.staged, result.commit_dir = [], None
+
+    def _retired(self, job: UnitJob, result: UnitResult) -> list[str]:
+        """Earlier outputs of the unit that the new commit supersedes without writing a newer
+        version of the same file (see :mod:`magfw.engine.commit`): they are removed with it."""
+        if job.previous is None:
+            return []
+        mission = self.hooks.registry.get(job.mission)
+
+        def same_file(product_id: str, rel: str) -> tuple[str, str] | None:
+            """The file's identity across versions: its product and name without version."""
+            try:
+                d = mission.product(product_id)
+            except MagfwError:
+                return None
+            fields = d.filename.parse(rel)
+            if fields is None:
+                return None
+            return product_id, repr(sorted((k, str(v)) for k, v in fields.items() if k != d.version.field))
+
+        kept = {same_file(s.product, s.rel) for s in result.staged} - {None}
+        return [o["path"] for o in job.previous.outputs if same_file(o["product"], o["path"]) not in kept]
+
+    def release_all(self) -> None:
+        for lock in self._locks.values():
+            lock.release()
+        self._locks.clear()
+
+
+def _info(job: UnitJob, result: UnitResult) -> Any:
+    from magfw.plugin.context import UnitInfo
+
+    return UnitInfo(
+        job.mission,
+        job.level,
+        job.unit,
+        job.spacecraft,
+        job.out_dir,
+        result.version or 0,
+        result.reason,
+        result.simulated,
+        job.run_id,
+    )
+
+
+class Runner:
+    """Plans and runs a request; records every unit in the ledger of the output tree."""
+
+    def __init__(self, hooks: Hooks | None = None) -> None:
+        self.hooks = hooks or get_hooks()
+
+    def plan(self, request: RunRequest) -> tuple[list[UnitJob], str | None]:
+        """The jobs of the requested level alone (and the resolved spacecraft)."""
+        graph, spacecraft = self.plan_graph(request)
+        top = [p.job for p in graph if (p.job.mission, p.job.level) == (request.mission, request.level)]
+        return top, spacecraft
+
+    def plan_graph(self, request: RunRequest) -> tuple[list[PlannedJob], str | None]:
+        """Every job of the request and of the levels it needs, dependencies first."""
+        return plan_graph(self.hooks, request)
+
+    def run(self, request: RunRequest, on_result: Callable[[UnitResult], None] | None = None) -> RunSummary:
+        t0 = time.perf_counter()
+        graph, _ = self.plan_graph(request)
+        if request.dry_run:
+            return RunSummary(self._dry_run(request, graph), time.perf_counter() - t0, request)
+        out_dir = Path(request.out_dir)
+        ledger = Ledger(state_dir(out_dir) / "ledger.sqlite")
+        warnings = [f"recovery: {line}" for line in recover(out_dir, ledger)]
+        for mission_id, sc in dict.fromkeys(
+            (p.job.mission, p.job.spacecraft) for p in graph if p.job.simulated
+        ):
+            ensure_simulated(self.hooks, mission_id, request.period, out_dir, sc, request.seed)
+        with RunStage(out_dir) as stage:
+            coord = _Coordinator(self.hooks, ledger, stage, on_result)
+            try:
+                if request.executor == "local" and (request.workers <= 1 or len(graph) <= 1):
+                    for p in graph:  # planned dependencies first
+                        job = coord.prepare(p.job, wait=True)
+                        assert job is not None
+                        coord.finish(job, process_unit(job, self.hooks))
+                else:
+                    _run_graph(graph, request, self.hooks.plugin_spec(), coord)
+            finally:
+                coord.release_all()
+        results = sorted(
+            coord.results,
+            key=lambda r: (
+                r.mission != request.mission or r.level != request.level,
+                r.mission,
+                r.level,
+                r.unit,
+            ),
+        )
+        summary = RunSummary(results, time.perf_counter() - t0, request, warnings + coord.warnings)
+        summary.warnings += self.hooks.run_finished(summary)
+        return summary
+
+    def _dry_run(self, request: RunRequest, graph: list[PlannedJob]) -> list[UnitResult]:
+        path = state_dir(request.out_dir) / "ledger.sqlite"
+        ledger = Ledger(path) if path.exists() else None
+        out = []
+        for p in graph:
+            before = ledger.last_ok(p.job.unit_id) if ledger else None
+            msg = (
+                "dry run: would process"
+                if before is None
+                else "dry run: processed before, would check for changes"
+            )
+            out.append(
+                UnitResult(
+                    p.job.unit,
+                    "skipped",
+                    msg,
+                    mission=p.job.mission,
+                    level=p.job.level,
+                    spacecraft=p.job.spacecraft,
+                )
+            )
+        return out
+
+
+def _run_graph(
+    graph: list[PlannedJob],
+    request: RunRequest,
+    spec: tuple[tuple[str, object, str | None], ...],
+    coord: _Coordinator,
+) -> None:
+    """Submit jobs whose dependencies have finished and whose units are free, and collect
+    their results.
+
+    A local worker that dies breaks the whole process pool, and every unit it held fails with
+    it without telling which one killed it. Those units are retried once each, alone, in a
+    one-worker pool: a bystander then succeeds and the culprit is reported. (On Dask the
+    scheduler retries a unit whose worker died once, then raises ``KilledWorker``.)
+    """
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    from magfw.engine.executors import LocalPool, dask_executor
+
+    done: set[int] = set()
+    waiting = list(range(len(graph)))
+    suspects: list[int] = []
+    running: dict[Any, int] = {}
+    isolated: dict[Any, int] = {}
+    jobs: dict[int, UnitJob] = {}
+    with contextlib.ExitStack() as stack:
+        pool = alone = None
+        if request.executor == "dask":
+            executor = stack.enter_context(dask_executor(request.workers, request.scheduler))
+        else:
+            pool, alone = LocalPool(request.workers), LocalPool(1)
+            stack.callback(pool.shutdown)
+            stack.callback(alone.shutdown)
+            executor = pool.executor
+
+        def failed(i: int, why: str) -> UnitResult:
+            job = graph[i].job
+            return UnitResult(
+                job.unit,
+                "failed",
+                f"unit {job.unit.key}: {why}",
+                mission=job.mission,
+                level=job.level,
+                spacecraft=job.spacecraft,
+            )
+
+        while waiting or running or isolated or suspects:
+            held = False
+            for i in [i for i in waiting if all(d in done for d in graph[i].after)]:
+                job = coord.prepare(graph[i].job, wait=False)
+                if job is None:  # another run holds this unit: look again soon
+                    held = True
+                    continue
+                waiting.remove(i)
+                jobs[i] = job
+                running[executor.submit(_process_in_worker, job, spec)] = i
+            if suspects and not isolated and alone is not None:
+                i = suspects.pop(0)
+                isolated[alone.executor.submit(_process_in_worker, jobs[i], spec)] = i
+            if not running and not isolated:
+                time.sleep(POLL_S)
+                continue
+            finished, _ = wait(
+                [*running, *isolated], return_when=FIRST_COMPLETED, timeout=POLL_S if held else None
+            )
+            broken = False
+            for fut in finished:
+                alone_run = fut in isolated
+                i = isolated.pop(fut) if alone_run else running.pop(fut)
+                try:
+                    result = fut.result()
+                except BrokenProcessPool:
+                    if not alone_run:
+                        broken = True
+                        suspects.append(i)
+                        continue
+                    result = failed(i, "its worker process died (twice; the second time alone)")
+                    alone.rebuild()  # type: ignore[union-attr]
+                except Exception as exc:  # Dask: KilledWorker after its retry; a broken job
+                    result = failed(i, f"worker died: {type(exc).__name__}: {exc}")
+                done.add(i)
+                coord.finish(jobs[i], result)
+            if broken and pool is not None:  # the pool is gone: its other units are suspects too
+                suspects += [running.pop(f) for f in list(running)]
+                executor = pool.rebuild()

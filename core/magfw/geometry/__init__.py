@@ -1,0 +1,1 @@
+"""Time scales, SPICE kernels, coordinate frames and the IGRF dipole."""
