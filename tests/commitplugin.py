@@ -14,6 +14,7 @@ from magfw.api import (
     Inputs,
     Level,
     Mission,
+    NoMiddleSteps,
     Period,
     PluginRegistrar,
     Product,
@@ -46,16 +47,13 @@ def _definition(pid: str, template: str, policy: str) -> ProductDefinition:
     )
 
 
-class Day:
-    @hookimpl
+class Day(NoMiddleSteps):
     def fetch(self, ctx: UnitContext) -> Inputs:
         return Inputs(files=[InputFile.from_fetched(ctx.archive.get(f"{ctx.day}.txt"), "data")])
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> str:
         return inputs.files[0].path.read_text().strip()
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: str) -> list[Product]:
         body = f"{data} v{ctx.version}\n".encode()
         return [Product(ctx.product(pid), payload=body) for pid in ("fixed", "inc_i", "inc_j")]
@@ -63,7 +61,7 @@ class Day:
 
 class Commit:
     @hookimpl
-    def register_missions(self, registry: PluginRegistrar) -> None:
+    def magfw_register_missions(self, registry: PluginRegistrar) -> None:
         registry.add(
             Mission(
                 id="commit",
@@ -78,7 +76,7 @@ class Commit:
         )
 
     @hookimpl
-    def simulate(
+    def magfw_simulate(
         self, mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
     ) -> Path:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from magfw.api import (
     Inputs,
     Level,
     Mission,
+    NoMiddleSteps,
     Period,
     PluginRegistrar,
     Product,
@@ -39,17 +40,15 @@ def _definition(pid: str, level: str, template: str) -> ProductDefinition:
     )
 
 
-class DayLevel:
+class DayLevel(NoMiddleSteps):
     """``chain l1``: one number a day (the day of the month), slow or dying on request."""
 
     def __init__(self, plugin: Chain) -> None:
         self.plugin = plugin
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         return Inputs(files=[InputFile.from_fetched(ctx.archive.get(f"{ctx.day}.txt"), "data")])
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> list[int]:
         p = self.plugin
         if ctx.unit.key in p.die_on:
@@ -60,25 +59,21 @@ class DayLevel:
         time.sleep(p.sleep_s)
         return [int(inputs.files[0].path.read_text())]
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: list[int]) -> list[Product]:
         body = json.dumps({"value": sum(data), "n": len(data)}).encode()
         return [Product(definition=ctx.product("day"), fields={"key": ctx.unit.key}, payload=body)]
 
 
-class MonthLevel:
+class MonthLevel(NoMiddleSteps):
     """``chain month``: the sum of the month's day numbers present in the tree."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         days = [f for d in ctx.unit.days() for f in ctx.find_products("chain", "day", key=str(d))]
         return Inputs(files=[ctx.product_input(f, "data") for f in days])
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> list[int]:
         return [json.loads(f.path.read_text())["value"] for f in inputs.files]
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: list[int]) -> list[Product]:
         body = json.dumps({"value": sum(data), "n": len(data)}).encode()
         return [Product(definition=ctx.product("month"), fields={"key": ctx.unit.key}, payload=body)]
@@ -95,7 +90,7 @@ class Chain:
         self.die_on, self.die_always, self.sleep_s = die_on, die_always, sleep_s
 
     @hookimpl
-    def register_missions(self, registry: PluginRegistrar) -> None:
+    def magfw_register_missions(self, registry: PluginRegistrar) -> None:
         registry.add(
             Mission(
                 id="chain",
@@ -118,7 +113,7 @@ class Chain:
         )
 
     @hookimpl
-    def simulate(
+    def magfw_simulate(
         self, mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
     ) -> Path:
         out_dir.mkdir(parents=True, exist_ok=True)

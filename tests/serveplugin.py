@@ -28,6 +28,7 @@ from magfw.api import (
     Level,
     MissingInputError,
     Mission,
+    NoMiddleSteps,
     Period,
     PluginRegistrar,
     Product,
@@ -183,8 +184,7 @@ def day_values(day_start_tt: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return t, b
 
 
-class TinyL1:
-    @hookimpl
+class TinyL1(NoMiddleSteps):
     def fetch(self, ctx: UnitContext) -> Inputs:
         name = f"{ctx.spacecraft}/{ctx.day}.txt"
         if not ctx.archive.exists(name):
@@ -198,7 +198,6 @@ class TinyL1:
         )
         return Inputs(files=files, calibration={"cal": "V01"})
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> int:
         text = inputs.one("data").path.read_text().strip()
         if text == "bad":
@@ -206,7 +205,6 @@ class TinyL1:
         ctx.vectors += N
         return int(text)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: int) -> list[Product]:
         start = int(day_bounds_tt2000(ctx.day)[0])
         t, b = day_values(start, data)
@@ -240,7 +238,7 @@ class TinyL1:
 
 class Tiny:
     @hookimpl
-    def register_missions(self, registry: PluginRegistrar) -> None:
+    def magfw_register_missions(self, registry: PluginRegistrar) -> None:
         registry.add(
             Mission(
                 id="tiny",
@@ -253,7 +251,7 @@ class Tiny:
         )
 
     @hookimpl
-    def simulate(
+    def magfw_simulate(
         self, mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
     ) -> Path:
         for day in period.days():

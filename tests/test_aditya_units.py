@@ -14,7 +14,7 @@ import magfw_aditya.plugin as aditya_plugin
 from magfw.api import shipped_definitions
 from magfw.errors import DefinitionError, InputError, MissingInputError
 from magfw.geometry.time import tt2000_from_iso
-from magfw.plugin.manager import plugin_problems
+from magfw.plugin.checks import level_problems, plugin_problems
 from magfw.tools.check import required_globals
 from magfw_aditya import calibration, config, despike, dualmag, gti, l1, l2, spice
 from magfw_aditya import simulate as sim
@@ -221,16 +221,16 @@ def test_processing_configuration_is_typed_and_checked(tmp_path: Path):
 
 def test_levels_are_typed_objects_and_the_module_only_registers():
     """The core's strict checks accept every level object (their stage types chain); the
-    plugin module keeps only register_missions, simulate and register_commands."""
+    plugin module keeps only its three magfw_ hooks."""
     from magfw_aditya.calibrate import Calibrate
     from magfw_aditya.compare import Compare
     from magfw_aditya.monitor import Monitor
 
     for level in (l1.L1(), l2.L2(), Calibrate(), Compare(), Monitor()):
-        assert plugin_problems(level, level_object=True) == []
-    assert plugin_problems(aditya_plugin, level_object=False) == []
+        assert level_problems(level) == []
+    assert plugin_problems(aditya_plugin) == []
     hooks = {n for n in dir(aditya_plugin) if hasattr(getattr(aditya_plugin, n), "magfw_impl")}
-    assert hooks == {"register_missions", "simulate", "register_commands"}
+    assert hooks == {"magfw_register_missions", "magfw_simulate", "magfw_register_commands"}
 
 
 def test_creator_email_only_when_configured(tmp_path: Path):

@@ -58,7 +58,7 @@ def test_unimplemented_level_exits_1():
 
     class Shell:
         @hookimpl
-        def register_missions(self, registry):
+        def magfw_register_missions(self, registry):
             registry.add(
                 Mission(id="shell", title="Shell", levels={"l1": Level(name="l1")})
             )  # a level without a level object

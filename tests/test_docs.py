@@ -11,17 +11,27 @@ import pytest
 import yaml
 
 from magfw.plugin import hookspecs
+from magfw.plugin.level import STEPS, LevelObject
 
 ROOT = Path(__file__).resolve().parents[1]
-HOOKS = {name: f for name, f in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(f, "magfw_spec")}
+HOOKS = {
+    name: f
+    for name, f in inspect.getmembers(hookspecs, inspect.isfunction)
+    if hasattr(f, "magfw_spec") and name not in hookspecs.DEPRECATED
+}
+STEP_SPECS = {name: getattr(LevelObject, name) for name in STEPS}
 PLUGINS_MD = ROOT / "docs" / "plugins.md"
 TEMPLATE = ROOT / "core" / "magfw" / "tools" / "templates" / "plugin" / "magfw___mission__"
 
 
 def _typed_signature(name: str, f) -> str:
     sig = inspect.signature(f)
-    params = ", ".join(f"{p.name}: {p.annotation}" for p in sig.parameters.values())
+    params = ", ".join(f"{p.name}: {p.annotation}" for p in sig.parameters.values() if p.name != "self")
     return f"{name}({params}) -> {sig.return_annotation}"
+
+
+def _heading(name: str, f) -> str:
+    return f"### {name}({', '.join(p for p in inspect.signature(f).parameters if p != 'self')})"
 
 
 def _blocks(text: str, lang: str) -> list[str]:
@@ -30,33 +40,32 @@ def _blocks(text: str, lang: str) -> list[str]:
 
 def test_the_hooks_are_the_ones_we_document():
     assert set(HOOKS) == {
-        "register_missions",
-        "register_commands",
-        "simulate",
-        "fetch",
-        "read",
-        "calibrate",
-        "correct",
-        "transform",
-        "average",
-        "quality",
-        "write",
+        "magfw_register_missions",
+        "magfw_register_commands",
+        "magfw_simulate",
         "magfw_product_written",
         "magfw_run_finished",
     }
-    assert set(hookspecs.LEVEL_HOOKS) | set(hookspecs.PLUGIN_HOOKS) | set(hookspecs.NOTIFY_HOOKS) == set(
-        HOOKS
-    )
+    assert set(hookspecs.PLUGIN_HOOKS) | set(hookspecs.NOTIFY_HOOKS) == set(HOOKS)
+    assert set(hookspecs.DEPRECATED.values()) <= set(HOOKS)
 
 
 @pytest.mark.parametrize("name", sorted(HOOKS))
 def test_hook_is_documented_with_exact_signature(name):
     doc = PLUGINS_MD.read_text()
     f = HOOKS[name]
-    heading = f"### {name}({', '.join(inspect.signature(f).parameters)})"
-    assert heading in doc.splitlines(), f"docs/plugins.md lacks the heading {heading!r}"
+    assert _heading(name, f) in doc.splitlines(), f"docs/plugins.md lacks the heading {_heading(name, f)!r}"
     assert _typed_signature(name, f) in doc, f"docs/plugins.md lacks {_typed_signature(name, f)!r}"
     assert f.__doc__ and f.__doc__.strip(), f"hookspec {name} has no docstring"
+
+
+@pytest.mark.parametrize("name", STEPS)
+def test_step_is_documented_with_exact_signature(name):
+    doc = PLUGINS_MD.read_text()
+    f = STEP_SPECS[name]
+    assert _heading(name, f) in doc.splitlines(), f"docs/plugins.md lacks the heading {_heading(name, f)!r}"
+    assert _typed_signature(name, f) in doc, f"docs/plugins.md lacks {_typed_signature(name, f)!r}"
+    assert f.__doc__ and f.__doc__.strip(), f"LevelObject.{name} has no docstring"
 
 
 @pytest.mark.parametrize("name", sorted(HOOKS))
@@ -64,6 +73,13 @@ def test_hook_has_a_test(name):
     pattern = re.compile(rf"def test_hook_{name}\b")
     found = [p for p in (ROOT / "tests").rglob("test_*.py") if pattern.search(p.read_text())]
     assert found, f"no test named test_hook_{name}"
+
+
+@pytest.mark.parametrize("name", STEPS)
+def test_step_has_a_test(name):
+    pattern = re.compile(rf"def test_step_{name}\b")
+    found = [p for p in (ROOT / "tests").rglob("test_*.py") if pattern.search(p.read_text())]
+    assert found, f"no test named test_step_{name}"
 
 
 def test_api_reference_is_current():

@@ -54,7 +54,7 @@ class StereoDefinitions:
     """Registers the stereo mission's product definitions only (no processing)."""
 
     @hookimpl
-    def register_missions(self, registry):
+    def magfw_register_missions(self, registry):
         registry.add(
             Mission(
                 id="stereo",

@@ -4,8 +4,9 @@ import pluggy
 import pytest
 from toyplugin import Toy, ToyData, ToyL1
 
-from magfw.api import Level, Mission, PluginError, UsageError, hookimpl, parse_period
-from magfw.plugin.manager import Hooks, build_plugin_manager
+from magfw.api import Level, Mission, NoTransform, PluginError, UsageError, hookimpl, parse_period
+from magfw.plugin.loading import build_plugin_manager
+from magfw.plugin.manager import Hooks
 from magfw.testing import make_hooks, run_level
 
 
@@ -18,7 +19,19 @@ def test_bundled_missions_load_through_entry_points():
     assert {"stereo", "aditya", "plastic"} <= set(_missions(pm))
     infos = {i.name: i for i in Hooks(pm).plugin_infos()}
     assert infos["stereo"].distribution == "magfw" and infos["stereo"].version
-    assert "register_missions" in infos["stereo"].hooks
+    assert "magfw_register_missions" in infos["stereo"].hooks
+    l1 = next(lvl for lvl in infos["stereo"].levels if lvl.level == "l1")
+    assert l1.cls == "magfw_stereo.l1.L1" and l1.steps[0] == "fetch" and l1.steps[-1] == "write"
+
+
+def test_level_objects_are_called_directly_not_registered_with_pluggy():
+    pm = build_plugin_manager()
+    hooks = Hooks(pm)
+    names = {name for name, _ in pm.list_name_plugin()}
+    assert names == {"stereo", "aditya", "plastic"}  # the plugins, no pseudo-plugin per level
+    level = hooks.level_object("stereo", "l1")
+    assert level is hooks.registry.get("stereo").level("l1").pipeline
+    assert not any(impl.plugin is level for h in pm.hook.__dict__.values() for impl in h.get_hookimpls())
 
 
 def test_disable_autoload(monkeypatch):
@@ -49,14 +62,14 @@ def test_broken_plugin_is_left_out_with_one_warning(monkeypatch):
 def test_check_pending_rejects_unknown_hook():
     class Typo:
         @hookimpl
-        def calibrat(self, ctx, data):  # misspelt: no such hook
-            return data
+        def magfw_run_finishd(self, summary):  # misspelt: no such hook
+            return None
 
     warnings: list[str] = []
     pm = build_plugin_manager(autoload=False, extra=[("typo", Typo())], warn=warnings.append, strict=False)
     assert pm.get_plugin("typo") is None
     assert len(warnings) == 1 and "typo" in warnings[0] and "\n" not in warnings[0]
-    assert "unknown hook 'calibrat' (did you mean 'calibrate'?)" in warnings[0]
+    assert "unknown hook 'magfw_run_finishd' (did you mean 'magfw_run_finished'?)" in warnings[0]
 
 
 def test_check_pending_is_real_pluggy_validation():
@@ -100,17 +113,54 @@ def test_unknown_mission_and_level_are_usage_errors():
         hooks.registry.get("toy").level("l9")
 
 
-def test_unimplemented_step_passes_data_through(tmp_path):
-    class NoTransform(ToyL1):
-        transform = None  # type: ignore[assignment]
+def test_a_skipped_step_passes_data_through(tmp_path):
+    class WithoutTransform(NoTransform, ToyL1):  # the mixin's pass-through comes first
+        pass
 
     toy = Toy("partial")
-    toy.level = NoTransform(toy)
+    toy.level = WithoutTransform(toy)
     hooks = make_hooks(toy)
     assert not hooks.implements("partial", "l1", "transform")
     assert hooks.implements("partial", "l1", "correct")
     summary = run_level(hooks, "partial", "l1", "2024-01-01", tmp_path / "out")
     assert summary.ok and "transform" not in toy.calls and "average" in toy.calls
+
+
+def test_an_absent_step_still_passes_data_through_with_a_deprecation_warning(tmp_path):
+    class Absent(ToyL1):
+        transform = None  # type: ignore[assignment]
+
+    toy = Toy("absent")
+    toy.level = Absent(toy)
+    with pytest.warns(DeprecationWarning, match="no transform.*NoTransform"):
+        hooks = make_hooks(toy)
+    assert not hooks.implements("absent", "l1", "transform")
+    summary = run_level(hooks, "absent", "l1", "2024-01-01", tmp_path / "out")
+    assert summary.ok and "transform" not in toy.calls
+
+
+class OldStyle:
+    """A plugin of the previous release: the hook names without their ``magfw_`` prefix."""
+
+    def __init__(self, mission_id: str) -> None:
+        self.toy = Toy(mission_id)
+
+    @hookimpl
+    def register_missions(self, registry):
+        self.toy.magfw_register_missions(registry)
+
+    @hookimpl
+    def simulate(self, mission, period, out_dir, spacecraft, seed):
+        return self.toy.magfw_simulate(mission, period, out_dir, spacecraft, seed)
+
+
+def test_the_unprefixed_hook_names_still_work_with_a_deprecation_warning(tmp_path):
+    with pytest.warns(DeprecationWarning, match="without its prefix is deprecated: implement magfw_"):
+        hooks = make_hooks(OldStyle("old"))
+    assert [m.id for m in hooks.registry] == ["old"]
+    root = hooks.simulate("old", parse_period("2024-01-01"), tmp_path / "sim", None, 0)
+    assert (root / "20240101.txt").exists()
+    assert run_level(hooks, "old", "l1", "2024-01-01", tmp_path / "out").ok
 
 
 def _strict_problem(plugin: object) -> str:
@@ -130,7 +180,7 @@ def test_strict_mode_unknown_step_on_a_level_object_says_did_you_mean():
 
     toy.level = Typo(toy)
     message = _strict_problem(toy)
-    assert "level typo.l1" in message and "unknown hook 'calibrat'" in message
+    assert "level typo.l1" in message and "unknown step 'calibrat'" in message
     assert "did you mean 'calibrate'?" in message
 
 
@@ -144,18 +194,18 @@ def test_strict_mode_wrong_argument_says_did_you_mean():
 
     toy.level = WrongArg(toy)
     message = _strict_problem(toy)
-    assert "hook 'correct' has argument 'context'" in message
-    assert "did you mean 'ctx'?" in message and "correct takes (ctx, data)" in message
+    assert "step 'correct' takes (ctx, data), not (context, data)" in message
+    assert "did you mean 'ctx'?" in message
 
 
 def test_strict_mode_is_set_by_the_environment(monkeypatch):
     class Typo:
         @hookimpl
-        def registr_missions(self, registry):
+        def magfw_registr_missions(self, registry):
             pass
 
     monkeypatch.setenv("MAGFW_STRICT_PLUGINS", "1")
-    with pytest.raises(PluginError, match="did you mean 'register_missions'"):
+    with pytest.raises(PluginError, match="did you mean 'magfw_register_missions'"):
         build_plugin_manager(autoload=False, extra=[("typo", Typo())])
     monkeypatch.setenv("MAGFW_STRICT_PLUGINS", "0")
     warnings: list[str] = []
@@ -191,7 +241,7 @@ def test_level_steps_whose_types_do_not_chain_are_refused():
 def test_a_plugin_whose_registration_fails_is_left_out_and_others_work(tmp_path):
     class Broken:
         @hookimpl
-        def register_missions(self, registry):
+        def magfw_register_missions(self, registry):
             registry.add(Mission(id="half", title="Half", levels={}))
             raise ValueError("definition l2.yaml: invalid")
 
@@ -210,7 +260,7 @@ def test_a_plugin_whose_registration_fails_is_left_out_and_others_work(tmp_path)
 def test_a_level_without_a_level_object_is_listed_but_not_runnable(tmp_path):
     class Listed:
         @hookimpl
-        def register_missions(self, registry):
+        def magfw_register_missions(self, registry):
             registry.add(Mission(id="later", title="Later", levels={"l3": Level(name="l3")}))
 
     hooks = make_hooks(Listed())

@@ -35,8 +35,8 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     hooks = make_hooks(Tiny(), names=["tiny"])
     from magfw.api import parse_period
 
-    Tiny().simulate("tiny", parse_period("2024-03-01..2024-03-05"), archive, "X", 0)
-    Tiny().simulate("tiny", parse_period("2024-03-01..2024-03-03"), archive, "Y", 0)
+    Tiny().magfw_simulate("tiny", parse_period("2024-03-01..2024-03-05"), archive, "X", 0)
+    Tiny().magfw_simulate("tiny", parse_period("2024-03-01..2024-03-03"), archive, "Y", 0)
     (archive / "X/2024-03-04.txt").write_text("bad")
     (archive / "X/2024-03-05.txt").write_text("skip")
     (archive / "Y/2024-03-02.txt").unlink()
@@ -398,7 +398,7 @@ def test_data_during_a_run_is_always_one_complete_version(tmp_path, missions):
 
     out, archive = tmp_path / "out", tmp_path / "archive"
     hooks = make_hooks(Tiny(), names=["tiny"])
-    Tiny().simulate("tiny", parse_period("2024-03-01..2024-03-03"), archive, "X", 0)
+    Tiny().magfw_simulate("tiny", parse_period("2024-03-01..2024-03-03"), archive, "X", 0)
     run_level(hooks, "tiny", "l1", "2024-03-01..2024-03-03", out, source=str(archive), spacecraft="X")
     stop = threading.Event()
     seeds_written = {0}

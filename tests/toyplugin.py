@@ -70,7 +70,6 @@ class ToyL1:
         self.plugin.calls.append(name)
         return replace(data, steps=(*data.steps, name), **changes)  # type: ignore[arg-type]
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         self.plugin.calls.append("fetch")
         name = f"{ctx.day:%Y%m%d}.txt"
@@ -78,7 +77,6 @@ class ToyL1:
             return Inputs(skip_reason=f"no file {name}")
         return Inputs(files=[InputFile.from_fetched(ctx.archive.get(name), "data")])
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> ToyData:
         self.plugin.calls.append("read")
         f = inputs.files[0]
@@ -88,28 +86,22 @@ class ToyL1:
         ctx.vectors += len(values)
         return ToyData(values, ("read",))
 
-    @hookimpl
     def calibrate(self, ctx: UnitContext, data: ToyData) -> ToyData:
         return self._step("calibrate", data, values=data.values * ctx.options.get("gain", 1.0))
 
-    @hookimpl
     def correct(self, ctx: UnitContext, data: ToyData) -> ToyData:
         return self._step("correct", data, values=data.values - ctx.options.get("offset", 0.0))
 
-    @hookimpl
     def transform(self, ctx: UnitContext, data: ToyData) -> ToyData:
         return self._step("transform", data, values=-data.values)
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: ToyData) -> ToyData:
         return self._step("average", data, mean=float(np.mean(data.values)))
 
-    @hookimpl
     def quality(self, ctx: UnitContext, data: ToyData) -> ToyData:
         limit = ctx.options.get("limit", 1e9)
         return self._step("quality", data, flagged=int((np.abs(data.values) > limit).sum()))
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: ToyData) -> list[Product]:
         self.plugin.calls.append("write")
         body = {
@@ -133,7 +125,7 @@ class Toy:
         self.level = ToyL1(self)
 
     @hookimpl
-    def register_missions(self, registry: PluginRegistrar) -> None:
+    def magfw_register_missions(self, registry: PluginRegistrar) -> None:
         self.calls.append("register_missions")
         definition = DEFINITION.model_copy(update={"mission": self.mission_id})
         registry.add(
@@ -157,7 +149,7 @@ class Toy:
         )
 
     @hookimpl
-    def simulate(
+    def magfw_simulate(
         self, mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int
     ) -> Path:
         self.calls.append("simulate")

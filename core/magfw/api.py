@@ -2,7 +2,7 @@
 
 Everything a plugin uses comes from here::
 
-    from magfw.api import Inputs, Level, Mission, Product, UnitContext, hookimpl
+    from magfw.api import Inputs, Level, Mission, NoCalibrate, Product, UnitContext, hookimpl
 
 Names not listed in ``__all__`` (and modules other than this one) are magfw's own and may
 change without notice. The reference of every name here is ``docs/api.md``, generated from
@@ -48,7 +48,16 @@ from magfw.plugin.context import (
 )
 from magfw.plugin.definitions import ProductDefinition, load_definitions, shipped_definitions
 from magfw.plugin.hookspecs import hookimpl
-from magfw.plugin.mission import Level, LevelOption, Mission, PluginRegistrar
+from magfw.plugin.level import (
+    LevelObject,
+    NoAverage,
+    NoCalibrate,
+    NoCorrect,
+    NoMiddleSteps,
+    NoQuality,
+    NoTransform,
+)
+from magfw.plugin.mission import AnyLevel, Level, LevelOption, Mission, PluginRegistrar
 
 if TYPE_CHECKING:
     from magfw.cli import output_tree, run_level_command, say, warn
@@ -119,6 +128,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CALIBRATION_ROLE",
     "KERNEL_ROLE",
+    "AnyLevel",
     "Archive",
     "DefaultPeriod",
     "DefinitionError",
@@ -130,10 +140,17 @@ __all__ = [
     "Inputs",
     "KernelError",
     "Level",
+    "LevelObject",
     "LevelOption",
     "MagfwError",
     "Mission",
     "MissingInputError",
+    "NoAverage",
+    "NoCalibrate",
+    "NoCorrect",
+    "NoMiddleSteps",
+    "NoQuality",
+    "NoTransform",
     "NotifyMessage",
     "NotifySettings",
     "Period",

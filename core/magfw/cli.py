@@ -24,7 +24,7 @@ from magfw.engine.jobs import RunRequest
 from magfw.errors import MagfwError, UsageError
 from magfw.period import Period, parse_period
 from magfw.plugin.manager import get_hooks
-from magfw.plugin.mission import Level, Mission
+from magfw.plugin.mission import AnyLevel, Mission
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -109,7 +109,7 @@ def check_request(request: RunRequest) -> None:
             raise UsageError(None, f"{what}{exc}") from None
 
 
-def parse_level_options(level: Level, args: list[str]) -> dict[str, Any]:
+def parse_level_options(level: AnyLevel, args: list[str]) -> dict[str, Any]:
     """``--name value`` / ``--name=value`` / ``--flag`` against the level's declared options."""
     values = {o.name: o.default for o in level.options}
     i = 0
@@ -212,7 +212,7 @@ def run(
     )
 
 
-def default_period_of(mission: Mission, level: Level, config: dict[str, Any]) -> tuple[Period, str]:
+def default_period_of(mission: Mission, level: AnyLevel, config: dict[str, Any]) -> tuple[Period, str]:
     """The period of ``magfw run MISSION LEVEL`` given without one: the level's
     :class:`~magfw.period.DefaultPeriod`, its lag from ``[missions.<id>.default_period]
     <level>`` in ``magfw.toml`` when set. A level without a rule needs a PERIOD (usage error)."""
@@ -423,20 +423,19 @@ def missions() -> None:
 
 @app.command()
 def plugins() -> None:
-    """List plugins: distribution, version, the hooks each implements, its missions."""
+    """List plugins (distribution, version, module, the hooks each implements) and, under
+    each, its missions' levels: the level object's class and the steps it implements."""
+    from rich.tree import Tree
+
     hooks = get_hooks()
-    table = Table(title="magfw plugins")
-    for col in ("plugin", "distribution", "version", "missions", "hooks"):
-        table.add_column(col)
+    tree = Tree("magfw plugins")
     for info in hooks.plugin_infos():
-        table.add_row(
-            info.name,
-            info.distribution or "-",
-            info.version or "-",
-            ", ".join(info.missions) or "-",
-            ", ".join(info.hooks),
-        )
-    out.print(table)
+        dist = f"{info.distribution} {info.version or ''}".strip() if info.distribution else "no distribution"
+        branch = tree.add(f"[bold]{info.name}[/bold] ({dist}; {info.module})")
+        branch.add(f"hooks: {', '.join(info.hooks) or '-'}")
+        for lvl in info.levels:
+            branch.add(f"{lvl.mission} {lvl.level} ({lvl.unit}) {lvl.cls}: {', '.join(lvl.steps)}")
+    out.print(tree, soft_wrap=False)
 
 
 @app.command()

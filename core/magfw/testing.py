@@ -41,7 +41,8 @@ from magfw.engine.runner import Runner
 from magfw.engine.simulation import simulated_root
 from magfw.period import parse_period
 from magfw.plugin import manager as _plugins
-from magfw.plugin.manager import Hooks, build_plugin_manager
+from magfw.plugin.loading import build_plugin_manager
+from magfw.plugin.manager import Hooks
 
 
 def make_hooks(

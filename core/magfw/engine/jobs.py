@@ -98,6 +98,7 @@ class UnitResult:
     simulated: bool = False
     commit_dir: Path | None = None  #: where the staged files wait (None once committed)
     warnings: list[str] = field(default_factory=list)  #: what ``ctx.warn`` said
+    step_s: dict[str, float] = field(default_factory=dict)  #: seconds per step (and "stage")
 
 
 @dataclass

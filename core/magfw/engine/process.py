@@ -24,6 +24,7 @@ from magfw.config import state_dir
 from magfw.engine.jobs import StagedFile, Status, UnitJob, UnitResult
 from magfw.engine.ledger import LedgerEntry, describe_changes
 from magfw.engine.provenance import provenance_attrs, software_text
+from magfw.engine.steps import fetch_inputs, run_steps
 from magfw.errors import MagfwError, os_error
 from magfw.io.finder import date_fields
 from magfw.plugin.context import Inputs, Product, UnitContext
@@ -137,14 +138,17 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
     versions: dict[str, Any] = {}
     inputs = Inputs()
     ctx: UnitContext | None = None
+    step_s: dict[str, float] = {}
     commit_dir = (job.stage_dir or state_dir(job.out_dir) / "staging" / "unowned") / uuid.uuid4().hex
 
     def done(status: Status, message: str, **kw: Any) -> UnitResult:
-        return _result(job, status, message, t0, started, versions, inputs, ctx, **kw)
+        return _result(job, status, message, t0, started, versions, inputs, ctx, step_s=step_s, **kw)
 
     try:
         ctx = open_context(hooks, job)
-        inputs = hooks.fetch(ctx)
+        level = hooks.level_object(job.mission, job.level)
+        who = hooks.plugin_version(job.mission)
+        inputs = fetch_inputs(level, ctx, who, step_s)
         ctx.simulated = ctx.simulated or inputs.simulated
         versions = unit_versions(hooks, job, inputs)
         if inputs.skip_reason:
@@ -173,16 +177,11 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
             starts = [start for policy, start in policies.items() if policy != "fixed"]
             ctx.version = max(starts, default=0)
 
-        data = hooks.read(ctx, inputs)
-        data = hooks.calibrate(ctx, data)
-        data = hooks.correct(ctx, data)
-        data = hooks.transform(ctx, data)
-        data = hooks.average(ctx, data)
-        data = hooks.quality(ctx, data)
-        products = hooks.write(ctx, data)
-        del data
-        software = software_text(__version__, hooks.plugin_version(job.mission))
+        products = run_steps(level, ctx, inputs, who, step_s)
+        software = software_text(__version__, who)
+        t_stage = time.perf_counter()
         staged = stage_products(ctx, products, inputs, software, commit_dir)
+        step_s["stage"] = time.perf_counter() - t_stage
         msg = f"{len(staged)} files" + (f" (v{ctx.version}: {ctx.reason})" if prev else "")
         if inputs.notes or ctx.notes:
             msg += "; " + "; ".join([*inputs.notes, *ctx.notes])
@@ -240,6 +239,7 @@ def _result(
     reason: str | None = None,
     staged: list[StagedFile] | None = None,
     commit_dir: Path | None = None,
+    step_s: dict[str, float] | None = None,
 ) -> UnitResult:
     duration = time.perf_counter() - t0
     simulated = bool(ctx and ctx.simulated)
@@ -277,4 +277,5 @@ def _result(
         simulated,
         commit_dir,
         list(ctx.warnings) if ctx else [],
+        dict(step_s or {}),
     )

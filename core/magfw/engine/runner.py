@@ -33,7 +33,7 @@ from magfw.engine.plan import PlannedJob, plan_graph
 from magfw.engine.process import process_unit
 from magfw.engine.simulation import ensure_simulated
 from magfw.errors import MagfwError
-from magfw.plugin.manager import Hooks, get_hooks, hooks_from_spec
+from magfw.plugin.manager import Hooks, PluginSpec, get_hooks, hooks_from_spec
 
 log = logging.getLogger("magfw.engine.runner")
 
@@ -41,7 +41,7 @@ log = logging.getLogger("magfw.engine.runner")
 POLL_S = 0.2
 
 
-def _process_in_worker(job: UnitJob, spec: tuple[tuple[str, object, str | None], ...]) -> UnitResult:
+def _process_in_worker(job: UnitJob, spec: PluginSpec) -> UnitResult:
     """:func:`process_unit` in a worker process, over the caller's plugins; the worker logs to
     the output tree's log like the coordinator."""
     logger = logging.getLogger("magfw")
@@ -258,7 +258,7 @@ class Runner:
 def _run_graph(
     graph: list[PlannedJob],
     request: RunRequest,
-    spec: tuple[tuple[str, object, str | None], ...],
+    spec: PluginSpec,
     coord: _Coordinator,
 ) -> None:
     """Submit jobs whose dependencies have finished and whose units are free, and collect

@@ -7,13 +7,14 @@ plugin registered each, and the core dispatches every hook of a mission to exact
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Generic, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, model_validator
 
 from magfw.errors import PluginError, UsageError
 from magfw.period import DefaultPeriod
 from magfw.plugin.definitions import ProductDefinition
+from magfw.plugin.level import S0, S1, S2, S3, S4, S5, LevelObject
 
 
 class LevelOption(BaseModel):
@@ -46,16 +47,17 @@ class LevelOption(BaseModel):
         return self.name.replace("_", "-")
 
 
-class Level(BaseModel):
+class Level(BaseModel, Generic[S0, S1, S2, S3, S4, S5]):
     """A processing level of a mission (``l1``, ``l2``, ``prep``, ``merge``...).
 
     ``unit`` is the unit of work: a UTC ``day``, or a whole calendar ``month`` or ``year``
     (a PERIOD selects which months or years; the unit always covers all of it). ``products``
     are the ids of the product definitions it writes; ``needs`` other levels
     (``mission/level``) whose products it reads: the runner plans them first, over the
-    requested period. ``pipeline`` is the level object whose ``@hookimpl`` methods
-    (``fetch``, ``read``, ``calibrate``... ``write``) process one unit; a level without one
-    is listed but not runnable ("not implemented yet").
+    requested period. ``pipeline`` is the level object whose methods (``fetch``, ``read``,
+    ``calibrate``... ``write``, :class:`magfw.api.LevelObject`) process one unit; the level is
+    generic over its stage types, so mypy checks that each step takes what the one before it
+    returns. A level without one is listed but not runnable ("not implemented yet").
 
     ``inputs_from``: ``archive`` (the default) reads a ``--source``; ``output`` reads only
     products already in the output tree (a monthly merge, a package), runs without
@@ -79,7 +81,9 @@ class Level(BaseModel):
     inputs_from: Literal["archive", "output"] = "archive"
     per_spacecraft: bool = True
     default_period: DefaultPeriod | None = Field(default=None, exclude=True)
-    pipeline: object | None = Field(default=None, exclude=True, repr=False)
+    pipeline: SkipValidation[LevelObject[S0, S1, S2, S3, S4, S5] | None] = Field(
+        default=None, exclude=True, repr=False
+    )
 
     @property
     def implemented(self) -> bool:
@@ -89,6 +93,10 @@ class Level(BaseModel):
     def option(self, flag_or_name: str) -> LevelOption | None:
         key = flag_or_name.lstrip("-").replace("-", "_")
         return next((o for o in self.options if o.name == key), None)
+
+
+#: A level of any stage types: how missions hold their levels.
+AnyLevel = Level[Any, Any, Any, Any, Any, Any]
 
 
 class Mission(BaseModel):
@@ -104,7 +112,7 @@ class Mission(BaseModel):
     default_source: str | None = Field(
         default=None, description="archive used when --source is not given (URL or directory)"
     )
-    levels: dict[str, Level]
+    levels: dict[str, AnyLevel]
     products: list[ProductDefinition] = Field(default_factory=list)
     plugin: str = ""  # set by the registry: the registering plugin's name
 
@@ -129,7 +137,7 @@ class Mission(BaseModel):
                 raise ValueError(f"level key {key!r} differs from its name {level.name!r}")
         return self
 
-    def level(self, name: str) -> Level:
+    def level(self, name: str) -> AnyLevel:
         try:
             return self.levels[name]
         except KeyError:

@@ -35,7 +35,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from magfw.config import state_dir
-from magfw.plugin.mission import Level, Mission
+from magfw.plugin.mission import AnyLevel, Mission
 from magfw.serve import quality
 from magfw.serve.datasets import TIME_SERIES_FORMATS, Dataset
 from magfw.serve.hapi import Hapi
@@ -103,7 +103,7 @@ def unit_state(h: Holdings, unit: str) -> tuple[str, str, str]:
     return ("missing" if not latest.inputs else "failed"), reason, serving
 
 
-def _primary(mission: Mission, level: Level) -> list[str]:
+def _primary(mission: Mission, level: AnyLevel) -> list[str]:
     """The level's time-series products, CDF and netCDF first (the first is the primary)."""
     defs = [mission.product(p) for p in level.products]
     ts = [d for d in defs if d.format in TIME_SERIES_FORMATS and d.time_variable is not None]
@@ -221,7 +221,7 @@ class Review:
             months.append({"month": month, "counts": counts})
         return self.render(request, "mission.html", mission=self.missions[mission], months=months)
 
-    def _levels(self, mission: Mission) -> Iterator[tuple[Level, str | None]]:
+    def _levels(self, mission: Mission) -> Iterator[tuple[AnyLevel, str | None]]:
         for level in mission.levels.values():
             for sc in mission.spacecraft if level.per_spacecraft and mission.spacecraft else [None]:
                 yield level, sc
@@ -331,7 +331,7 @@ class Review:
             next_month=next_m,
         )
 
-    def _month_quality(self, m: Mission, level: Level, units: list[UnitKey]) -> list[dict[str, Any]]:
+    def _month_quality(self, m: Mission, level: AnyLevel, units: list[UnitKey]) -> list[dict[str, Any]]:
         rows = []
         products = _primary(m, level)
         for u in units:

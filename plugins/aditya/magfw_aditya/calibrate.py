@@ -27,10 +27,12 @@ import yaml
 from magfw.api import (
     Inputs,
     MissingInputError,
+    NoCalibrate,
+    NoCorrect,
+    NoQuality,
     Product,
     UnitContext,
     frames,
-    hookimpl,
     kernels,
     read_netcdf,
     time,
@@ -128,10 +130,9 @@ def report(s: CalSamples, fits: dict[str, rotcal.OffsetFit], caldb_name: str) ->
     }
 
 
-class Calibrate:
-    """The ``calibrate`` level object (registered by magfw as ``aditya.calibrate``)."""
+class Calibrate(NoCalibrate, NoCorrect, NoQuality):
+    """The ``calibrate`` level object."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         ops = l2.ops_input(ctx)
         mans = [m for f in ops for m in calops.load_ops(f.path) if m.day == ctx.day]
@@ -158,7 +159,6 @@ class Calibrate:
             selection={"caldb": "highest version made before the manoeuvre"},
         )
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> CalSamples:
         ops = [m for f in inputs.by_role("operations") for m in calops.load_ops(f.path) if m.day == ctx.day]
         man = ops[0]
@@ -191,7 +191,6 @@ class Calibrate:
             max(existing, default=-1) + 1,
         )
 
-    @hookimpl
     def transform(self, ctx: UnitContext, data: CalSamples) -> CalRotating:
         et = time.tt2000_to_et(np.array([data.tt[0] - 600 * NS, data.tt[-1] + 600 * NS]))
         chosen = kernels.select_kernels(
@@ -201,7 +200,6 @@ class Calibrate:
             a = frames.rotation_matrices(data.tt, "J2000", spice.FRAME)
         return CalRotating(data, np.asarray(a))
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: CalRotating) -> CalFits:
         s = data.samples
         ts = (s.tt - s.tt[0]) / 1e9
@@ -209,7 +207,6 @@ class Calibrate:
             s, {sensor: rotcal.fit_offsets(ts, data.attitude, s.b[sensor], WINDOW_S) for sensor in SENSORS}
         )
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: CalFits) -> list[Product]:
         s = data.samples
         version = f"V{s.next_version:02d}"

@@ -1,5 +1,5 @@
 """``magfw aditya ...``: the calibration work of the MAG team (MAG manual sections 7 and 8),
-added to the CLI by ``register_commands``. Each runs a level through the runner (the only
+added to the CLI by ``magfw_register_commands``. Each runs a level through the runner (the only
 writer of the output tree), as ``magfw run aditya LEVEL PERIOD`` would:
 
 - ``magfw aditya calibrate rotations PERIOD``: level ``calibrate``: offsets from the rotation
@@ -49,7 +49,7 @@ PeriodArg = Annotated[str, typer.Argument(help="YYYY, YYYY-MM, YYYY-MM-DD or STA
 
 
 @hookimpl
-def register_commands(app: typer.Typer) -> None:
+def magfw_register_commands(app: typer.Typer) -> None:
     """Add ``magfw aditya ...``."""
     app.add_typer(aditya_app, name=MISSION)
 

@@ -31,11 +31,14 @@ from magfw.api import (
     InputError,
     InputFile,
     Inputs,
+    NoCalibrate,
+    NoCorrect,
+    NoQuality,
+    NoTransform,
     PlotPanel,
     PlotSpec,
     Product,
     UnitContext,
-    hookimpl,
     read_netcdf,
     time,
 )
@@ -213,10 +216,9 @@ def _file_touches(name: str, first: date, last: date) -> bool:
     return False
 
 
-class Compare:
-    """The ``compare`` level object (registered by magfw as ``aditya.compare``)."""
+class Compare(NoCalibrate, NoCorrect, NoTransform, NoQuality):
+    """The ``compare`` level object."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         first, last = _month_days(ctx.day)
         l2 = [
@@ -242,7 +244,6 @@ class Compare:
             selection={"l2": "newest version of each day", "upstream": "every file touching the month"},
         )
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> CompareRead:
         starts, bs = [], []
         bin_s = 10.0
@@ -271,7 +272,6 @@ class Compare:
             f"{ctx.day:%Y-%m}", AdityaBins(np.concatenate(starts), np.concatenate(bs), bin_s), monitors
         )
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: CompareRead) -> Compared:
         comps = merge([align(data.aditya, m) for m in data.monitors])
         for c in comps:
@@ -279,7 +279,6 @@ class Compare:
                 ctx.note(f"{c.monitor}: no record overlaps valid Aditya L2 data")
         return Compared(data.month, [c for c in comps if c.tt.size])
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: Compared) -> list[Product]:
         out: list[Product] = []
         for c in data.comparisons:

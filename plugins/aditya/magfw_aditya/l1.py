@@ -27,13 +27,15 @@ from magfw.api import (
     InputFile,
     Inputs,
     MissingInputError,
+    NoAverage,
+    NoQuality,
+    NoTransform,
     PlotPanel,
     PlotSpec,
     Product,
     ProductDefinition,
     UnitContext,
     __version__,
-    hookimpl,
     pick_highest_version,
     time,
 )
@@ -320,10 +322,9 @@ def _caldb_input(ctx: UnitContext) -> InputFile:
     return found[-1][1]
 
 
-class L1:
-    """The ``l1`` level object (registered by magfw as ``aditya.l1``)."""
+class L1(NoTransform, NoAverage, NoQuality):
+    """The ``l1`` level object."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The day's L0 tars (highest L0 version per stem) and the highest caldb version."""
         l1 = ctx.product("l1")
@@ -358,7 +359,6 @@ class L1:
             notes=notes,
         )
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> L1Raw:
         layout = load_layout()
         files = [L0File(read_l0(f.path, f.name, layout), f.version or "V00") for f in inputs.by_role("data")]
@@ -369,19 +369,16 @@ class L1:
                 ctx.log.warning(note)
         return L1Raw(files, caldb, layout)
 
-    @hookimpl
     def calibrate(self, ctx: UnitContext, data: L1Raw) -> L1Calibrated:
         cfg = config.l1_config()
         return L1Calibrated(
             [calibrate_file(f, data.caldb, data.layout, cfg) for f in data.files], data.caldb.path.name
         )
 
-    @hookimpl
     def correct(self, ctx: UnitContext, data: L1Calibrated) -> L1Corrected:
         cfg = config.l1_config()
         return L1Corrected([correct_file(f, cfg) for f in data.files], data.caldb_name)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: L1Corrected) -> list[Product]:
         return l1_products(
             data.files,

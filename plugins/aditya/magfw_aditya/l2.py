@@ -34,6 +34,7 @@ from magfw.api import (
     InputFile,
     Inputs,
     MissingInputError,
+    NoCalibrate,
     PlotPanel,
     PlotSpec,
     Product,
@@ -42,7 +43,6 @@ from magfw.api import (
     date_fields,
     frames,
     highest,
-    hookimpl,
     kernels,
     pick_highest_version,
     read_netcdf,
@@ -510,10 +510,9 @@ def gsm_frame(ctx: UnitContext) -> str:
 # -------------------------------------------------------------------------------- the level
 
 
-class L2:
-    """The ``l2`` level object (registered by magfw as ``aditya.l2``)."""
+class L2(NoCalibrate):
+    """The ``l2`` level object."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         found = find_l1(ctx)
         if not found:
@@ -542,7 +541,6 @@ class L2:
             },
         )
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> L2Read:
         t0, t1 = (int(x) for x in time.day_bounds_tt2000(ctx.day.isoformat()))
         lo, hi = t0 - int(PAD_S * NS), t1 + int(PAD_S * NS)
@@ -587,23 +585,18 @@ class L2:
             np.concatenate(gaps),
         )
 
-    @hookimpl
     def correct(self, ctx: UnitContext, data: L2Read) -> L2Corrected:
         return correct_day(data, config.l2_config())
 
-    @hookimpl
     def transform(self, ctx: UnitContext, data: L2Corrected) -> L2Transformed:
         return transform_day(data, config.l2_config().bin_s)
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: L2Transformed) -> L2Averaged:
         return average_day(data, config.l2_config().min_good_fraction)
 
-    @hookimpl
     def quality(self, ctx: UnitContext, data: L2Averaged) -> L2Qualified:
         return qualify(data)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: L2Qualified) -> list[Product]:
         """The netCDF, its ISSDC meta-file, the provenance XML and the outreach image; the
         runner fills the date and version fields of their names."""

@@ -34,11 +34,14 @@ import yaml
 
 from magfw.api import (
     Inputs,
+    NoCalibrate,
+    NoCorrect,
+    NoQuality,
+    NoTransform,
     PlotPanel,
     PlotSpec,
     Product,
     UnitContext,
-    hookimpl,
     read_netcdf,
     time,
 )
@@ -183,10 +186,9 @@ def plot(data: Monitored, simulated: bool) -> PlotSpec:
     return PlotSpec(time=t, panels=panels, title=title, size_px=(1200, 700))
 
 
-class Monitor:
-    """The ``monitor`` level object (registered by magfw as ``aditya.monitor``)."""
+class Monitor(NoCalibrate, NoCorrect, NoTransform, NoQuality):
+    """The ``monitor`` level object."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         first = ctx.day.replace(day=1)
         n = calendar.monthrange(first.year, first.month)[1]
@@ -202,7 +204,6 @@ class Monitor:
             selection={"l1": "newest version of each L1 file of the month"},
         )
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> MonitorRead:
         from magfw_aditya.l2 import hk_intervals
 
@@ -239,7 +240,6 @@ class Monitor:
             )
         return MonitorRead(f"{ctx.day:%Y-%m}", out)
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: MonitorRead) -> Monitored:
         est = []
         for d in data.days:
@@ -250,7 +250,6 @@ class Monitor:
                 est.append(e)
         return Monitored(data.month, est)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: Monitored) -> list[Product]:
         text = yaml.safe_dump(report(data), sort_keys=False, width=100)
         out = [Product(definition=ctx.product("monitoring"), payload=text.encode())]

@@ -9,7 +9,7 @@ from pathlib import Path
 from magfw.api import Level, LevelOption, Mission, Period, PluginRegistrar, hookimpl, shipped_definitions
 from magfw_aditya import simulate as sim
 from magfw_aditya.calibrate import Calibrate
-from magfw_aditya.commands import register_commands  # noqa: F401  (a hook of this plugin)
+from magfw_aditya.commands import magfw_register_commands  # noqa: F401  (a hook of this plugin)
 from magfw_aditya.common import MISSION
 from magfw_aditya.compare import Compare
 from magfw_aditya.l1 import L1
@@ -18,7 +18,7 @@ from magfw_aditya.monitor import Monitor
 
 
 @hookimpl
-def register_missions(registry: PluginRegistrar) -> None:
+def magfw_register_missions(registry: PluginRegistrar) -> None:
     registry.add(
         Mission(
             id=MISSION,
@@ -84,5 +84,5 @@ def register_missions(registry: PluginRegistrar) -> None:
 
 
 @hookimpl
-def simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
+def magfw_simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
     return sim.simulate(period, out_dir, seed)

@@ -26,9 +26,11 @@ from magfw.api import (
     InputFile,
     Inputs,
     LevelOption,
+    NoCalibrate,
+    NoCorrect,
+    NoQuality,
     Product,
     UnitContext,
-    hookimpl,
     mission_setting,
     time,
 )
@@ -215,7 +217,7 @@ def merge_day(located: DayLocated) -> MergedDay:
     return MergedDay(r.sc, r.day, table, r.has_plastic, r.has_mag)
 
 
-class Daily:
+class Daily(NoCalibrate, NoCorrect, NoQuality):
     """The ``daily`` level object (registered as ``plastic.daily``)."""
 
     @staticmethod
@@ -252,7 +254,6 @@ class Daily:
             )
         return None
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The day's PLASTIC 1-min file and its neighbours', and the day's MAG L1 RTN."""
         sc, day = spacecraft(ctx), ctx.day
@@ -286,7 +287,6 @@ class Daily:
             ctx.log.warning("plastic daily ST%s %s: %s", sc, day, n)
         return Inputs(files=files, selection=selection, notes=notes)
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> DayRead:
         sc, day = spacecraft(ctx), ctx.day
         parts = []
@@ -311,17 +311,14 @@ class Daily:
             mag = MagMinutes.empty()
         return DayRead(sc, day, rows, has_plastic, mag, bool(mag_files))
 
-    @hookimpl
     def transform(self, ctx: UnitContext, data: DayRead) -> DayLocated:
         """Spacecraft positions (AU, HAE/HEE/HEEQ/CARR/RTN) from the PLASTIC position columns."""
         return DayLocated(data, positions(data.rows))
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: DayLocated) -> MergedDay:
         """Merge onto the day's 1-min grid (PLASTIC cycles by their middle, MAG by its stamps)."""
         return merge_day(data)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: MergedDay) -> list[Product]:
         """The daily merged CDF and flat file; the runner fills the date fields of their names."""
         sc, day = data.sc, data.day

@@ -17,7 +17,7 @@ from functools import partial
 
 import numpy as np
 
-from magfw.api import InputError, Inputs, Product, UnitContext, hookimpl
+from magfw.api import InputError, Inputs, NoMiddleSteps, Product, UnitContext
 from magfw_plastic.collect import (
     MERGED,
     Coverage,
@@ -42,15 +42,13 @@ class MonthFile:
     coverage: Coverage
 
 
-class Monthly:
+class Monthly(NoMiddleSteps):
     """The ``monthly`` level object (registered as ``plastic.monthly``)."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The month's merged daily flat files in the output tree."""
         return daily_inputs(ctx, DAILY)
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> MonthFile:
         """Each day's flat file read in turn, its columns copied into the month's."""
         coverage = Coverage(ctx.unit.start, ctx.unit.end)
@@ -67,7 +65,6 @@ class Monthly:
             )
         return MonthFile(ctx.spacecraft or "A", stack.columns(), coverage)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: MonthFile) -> list[Product]:
         """The monthly flat file; the runner fills the year and month of its name."""
         return [

@@ -27,13 +27,13 @@ from magfw.api import (
     Inputs,
     LevelOption,
     MissingInputError,
+    NoMiddleSteps,
     Product,
     UnitContext,
     ZipEntry,
     check_cdf,
     check_zip_password,
     choose_zip_encryption,
-    hookimpl,
     write_delivery_zip,
     zip_encryption_note,
     zip_password_from_env,
@@ -79,10 +79,9 @@ def delivery(year: int, files: list[tuple[Path, str]]) -> YearDelivery:
     return YearDelivery(top, [*entries, ZipEntry(f"{top}/{CHECKSUM_NAME}", data=sums)])
 
 
-class Package:
+class Package(NoMiddleSteps):
     """The ``package`` level object (``plastic.package``): the year's delivery zip."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         year = ctx.unit.start.year
         files = []
@@ -99,14 +98,12 @@ class Package:
             check_zip_password(password, method)
         return Inputs(files=files, selection={"encryption": method})
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> YearDelivery:
         for f in inputs.files:  # a few header bytes each: a truncated CDF stops the package
             check_cdf(f.path)
         ctx.vectors += len(inputs.files)
         return delivery(ctx.unit.start.year, [(f.path, f.sha256) for f in inputs.files])
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: YearDelivery) -> list[Product]:
         password = zip_password_from_env()
         method = choose_zip_encryption(password, bool(ctx.options.get("aes")))

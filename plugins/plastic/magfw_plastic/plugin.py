@@ -30,7 +30,7 @@ from magfw_plastic.yearly import Yearly
 
 
 @hookimpl
-def register_missions(registry: PluginRegistrar) -> None:
+def magfw_register_missions(registry: PluginRegistrar) -> None:
     registry.add(
         Mission(
             id="plastic",
@@ -84,7 +84,7 @@ def register_missions(registry: PluginRegistrar) -> None:
 
 
 @hookimpl
-def simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
+def magfw_simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
     from magfw_plastic.simulate import simulate_archive
 
     return simulate_archive(period, out_dir, spacecraft, seed)

@@ -19,7 +19,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from magfw.api import InputError, Inputs, MissingInputError, Product, UnitContext, hookimpl
+from magfw.api import (
+    InputError,
+    Inputs,
+    MissingInputError,
+    NoCalibrate,
+    NoCorrect,
+    NoQuality,
+    NoTransform,
+    Product,
+    UnitContext,
+)
 from magfw_plastic import products as pr
 from magfw_plastic.averaging import MINUTES_PER_DAY
 from magfw_plastic.collect import (
@@ -70,10 +80,9 @@ def day_averages(records: YearRecords, width_s: int) -> dict[str, np.ndarray]:
     return stack.columns()
 
 
-class Yearly:
+class Yearly(NoCalibrate, NoCorrect, NoTransform, NoQuality):
     """The ``l2`` level object (registered as ``plastic.l2``)."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The year's merged daily CDFs in the output tree."""
         inputs = daily_inputs(ctx, DAILY)
@@ -86,7 +95,6 @@ class Yearly:
             )
         return inputs
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> YearRecords:
         """Each day's CDF read in turn, its records copied into the year's."""
         coverage = Coverage(ctx.unit.start, ctx.unit.end)
@@ -101,12 +109,10 @@ class Yearly:
             )
         return YearRecords(ctx.spacecraft or "A", stack.columns(), coverage)
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: YearRecords) -> YearProducts:
         """10-min and 1-hr averages: UTC bins stamped at their centres (products.averages)."""
         return YearProducts(data, {pid: day_averages(data, w) for pid, w in AVERAGES.items()})
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: YearProducts) -> list[Product]:
         """The yearly CDF and the two average flat files; the runner fills the year."""
         rec = data.records

@@ -23,7 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
-from magfw.api import InputError, Inputs, Product, UnitContext, hookimpl, read_cdf, time
+from magfw.api import (
+    InputError,
+    Inputs,
+    NoCalibrate,
+    NoQuality,
+    NoTransform,
+    Product,
+    UnitContext,
+    read_cdf,
+    time,
+)
 from magfw_stereo import fetch as fetching
 from magfw_stereo import flags as F
 from magfw_stereo.averaging import Averages, average_bins
@@ -119,30 +129,25 @@ def product(ctx: UnitContext, data: BeaconBins) -> Product:
     )
 
 
-class Beacon:
+class Beacon(NoCalibrate, NoTransform, NoQuality):
     """The ``beacon`` level object (``stereo.beacon``): read, correct, average, write (no
     ``transform``: the input is RTN)."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         data = fetching.require_beacon(ctx, ctx.spacecraft or "A", ctx.day)
         return Inputs(files=[data], selection={"beacon": data.version or ""})
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> BeaconDay:
         t0, t1 = time.day_bounds_tt2000(ctx.day)
         data = read(ctx.spacecraft or "A", int(t0), int(t1), inputs)
         ctx.vectors += int(data.time.size)
         return data
 
-    @hookimpl
     def correct(self, ctx: UnitContext, data: BeaconDay) -> BeaconDay:
         return correct(data)
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: BeaconDay) -> BeaconBins:
         return average(data)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: BeaconBins) -> list[Product]:
         return [product(ctx, data)]

@@ -1,4 +1,4 @@
-"""``magfw stereo ...``: the monthly STEREO tools, added to the CLI by ``register_commands``.
+"""``magfw stereo ...``: the monthly STEREO tools, added to the CLI by ``magfw_register_commands``.
 
 Each runs a level through the runner (the only writer of the output tree), exactly as
 ``magfw run stereo LEVEL MONTH`` would, so its products are committed whole, locked against
@@ -53,7 +53,7 @@ MonthArg = Annotated[str, typer.Argument(help="the month, YYYY-MM")]
 
 
 @hookimpl
-def register_commands(app: typer.Typer) -> None:
+def magfw_register_commands(app: typer.Typer) -> None:
     """Add ``magfw stereo ...``."""
     app.add_typer(stereo_app, name=MISSION)
 

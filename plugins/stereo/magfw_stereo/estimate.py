@@ -27,10 +27,13 @@ from magfw.api import (
     InputError,
     Inputs,
     MissingInputError,
+    NoCalibrate,
+    NoCorrect,
+    NoQuality,
+    NoTransform,
     Product,
     UnitContext,
     day_ranges,
-    hookimpl,
     read_product,
     time,
 )
@@ -385,12 +388,11 @@ def format_estimate(est: MonthEstimate, settings: EstimateSettings = EstimateSet
     )
 
 
-class Estimate:
+class Estimate(NoCalibrate, NoCorrect, NoTransform, NoQuality):
     """The ``estimate`` level object (``stereo.estimate``)."""
 
     settings = EstimateSettings()
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         sc, y, m = ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month
         found = [
@@ -410,7 +412,6 @@ class Estimate:
             selection={"method": "Davis-Smith", **{k: str(v) for k, v in vars(self.settings).items()}},
         )
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> PrepMonth:
         d = ctx.product(PREP_PRODUCT)
         tv = d.time_variable or "TIME"
@@ -421,11 +422,9 @@ class Estimate:
         ctx.vectors += int(tt.size)
         return PrepMonth(ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month, tt, b, paths)
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: PrepMonth) -> MonthEstimate:
         return estimate_month(data, self.settings)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: MonthEstimate) -> list[Product]:
         proposed = data.proposed()
         m = data.month_estimate

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from magfw.api import Inputs, Product, UnitContext, hookimpl, kernels, time
+from magfw.api import Inputs, NoCalibrate, NoQuality, Product, UnitContext, kernels, time
 from magfw_stereo import fetch as fetching
 from magfw_stereo import flags as F
 from magfw_stereo import products as P
@@ -226,10 +226,9 @@ def day_frame(ctx: UnitContext, inputs: Inputs) -> DayFrame:
     )
 
 
-class L1:
+class L1(NoCalibrate, NoQuality):
     """The ``l1`` level object (``stereo.l1``)."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The day's normal file (required) and burst file, the month's Counts table and the
         kernels covering the day."""
@@ -248,26 +247,21 @@ class L1:
             files=files, calibration={"counts_table": f"{table.name} {table.version}"}, selection=selection
         )
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> L1Raw:
         data = read(day_frame(ctx, inputs), inputs)
         ctx.vectors += len(data.normal) + (len(data.burst) if data.burst is not None else 0)
         return data
 
-    @hookimpl
     def correct(self, ctx: UnitContext, data: L1Raw) -> L1Corrected:
         out = correct(data)
         ctx.log.info("ST%s %s: %s", data.frame.sc, data.frame.day, summary(out.n8))
         return out
 
-    @hookimpl
     def transform(self, ctx: UnitContext, data: L1Corrected) -> L1Rtn:
         return transform(data)
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: L1Rtn) -> L1Averaged:
         return average(data)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: L1Averaged) -> list[Product]:
         return products(ctx, data)

@@ -42,11 +42,11 @@ from magfw.api import (
     InputError,
     Inputs,
     MissingInputError,
+    NoMiddleSteps,
     Product,
     ProductDefinition,
     UnitContext,
     day_ranges,
-    hookimpl,
     read_cdf,
     time,
 )
@@ -226,10 +226,9 @@ def review_product(review: ProductDefinition, data: MergeMonth, part: ReviewPart
     )
 
 
-class Merge:
+class Merge(NoMiddleSteps):
     """The ``merge`` level object (``stereo.merge``): the month's review CDFs."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         """Every daily L1 CDF of the month (highest version per day), from the output tree."""
         sc, y, m = ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month
@@ -260,7 +259,6 @@ class Merge:
             )
         return Inputs(files=files, notes=notes)
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> MergeMonth:
         """Which files make each review file, and the metadata of the first (attributes only:
         the records are streamed when written)."""
@@ -289,7 +287,6 @@ class Merge:
                 ]
         return MergeMonth(ctx.spacecraft or "A", y, m, parts, first, first_vars, day_attrs)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: MergeMonth) -> list[Product]:
         review = ctx.product(REVIEW_PRODUCT)
         return [review_product(review, data, part) for part in data.parts if part.files]

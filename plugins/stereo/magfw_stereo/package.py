@@ -52,6 +52,7 @@ from pathlib import Path
 from magfw.api import (
     Inputs,
     MissingInputError,
+    NoMiddleSteps,
     Product,
     UnitContext,
     ZipEntry,
@@ -59,7 +60,6 @@ from magfw.api import (
     check_zip_password,
     choose_zip_encryption,
     day_ranges,
-    hookimpl,
     write_delivery_zip,
     zip_encryption_note,
     zip_password_from_env,
@@ -121,10 +121,9 @@ def write_zip(path: Path, delivery: Delivery, password: str | None, method: str 
     )
 
 
-class Package:
+class Package(NoMiddleSteps):
     """The ``package`` level object (``stereo.package``): the month's delivery zip."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         """Every spacecraft's daily L1 CDFs of the month and its newest Counts table."""
         y, m = ctx.unit.start.year, ctx.unit.start.month
@@ -166,7 +165,6 @@ class Package:
             check_zip_password(password, method)  # a missing zip command: one line, no zip
         return Inputs(files=files, notes=notes, selection={"encryption": method})
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> Delivery:
         y, m = ctx.unit.start.year, ctx.unit.start.month
         entries: list[Entry] = []
@@ -214,7 +212,6 @@ class Package:
         ctx.vectors += len(entries)
         return Delivery(f"stereo_MAG_MAGB_CDF_{y:04d}{MONTHS[m - 1]}", entries, spacecraft, other_table=other)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: Delivery) -> list[Product]:
         password = zip_password_from_env()
         method = choose_zip_encryption(password, bool(ctx.options.get("aes")))

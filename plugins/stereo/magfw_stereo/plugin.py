@@ -23,7 +23,7 @@ from magfw.api import (
 )
 from magfw_stereo import simulate as simulator
 from magfw_stereo.beacon import Beacon
-from magfw_stereo.commands import register_commands  # noqa: F401  (a hook of this plugin)
+from magfw_stereo.commands import magfw_register_commands  # noqa: F401  (a hook of this plugin)
 from magfw_stereo.estimate import Estimate
 from magfw_stereo.l1 import L1
 from magfw_stereo.merge import Merge
@@ -148,7 +148,7 @@ def levels() -> dict[str, Level]:
 
 
 @hookimpl
-def register_missions(registry: PluginRegistrar) -> None:
+def magfw_register_missions(registry: PluginRegistrar) -> None:
     registry.add(
         Mission(
             id="stereo",
@@ -163,5 +163,5 @@ def register_missions(registry: PluginRegistrar) -> None:
 
 
 @hookimpl
-def simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
+def magfw_simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
     return simulator.simulate(period, out_dir, spacecraft, seed)

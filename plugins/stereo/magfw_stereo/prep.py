@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from magfw.api import Inputs, Product, UnitContext, hookimpl, time
+from magfw.api import Inputs, NoCalibrate, NoCorrect, NoQuality, NoTransform, Product, UnitContext, time
 from magfw_stereo import fetch as fetching
 from magfw_stereo import products as P
 from magfw_stereo.averaging import Averages, average_bins
@@ -41,15 +41,13 @@ def average(data: PrepRecords) -> Averages:
     return average_bins(data.time, data.b, data.t0, data.t1, 1)
 
 
-class Prep:
+class Prep(NoCalibrate, NoCorrect, NoTransform, NoQuality):
     """The ``prep`` level object (``stereo.prep``)."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         normal = fetching.require_normal(ctx, ctx.spacecraft or "A", ctx.day)
         return Inputs(files=[normal], selection={"berkeley": normal.version or ""})
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> PrepRecords:
         raw = read_uv(inputs.one("data").path, burst=False)
         t0, t1 = time.day_bounds_tt2000(ctx.day)
@@ -57,10 +55,8 @@ class Prep:
         ctx.vectors += int(data.time.size)
         return data
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: PrepRecords) -> Averages:
         return average(data)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: Averages) -> list[Product]:
         return [P.average_product(ctx, "prep_1s", ctx.spacecraft or "A", data)]

@@ -35,10 +35,10 @@ from magfw.api import (
     Inputs,
     MissingInputError,
     Mission,
+    NoMiddleSteps,
     Product,
     UnitContext,
     day_ranges,
-    hookimpl,
     newest_products,
 )
 from magfw_stereo import fetch as fetching
@@ -107,10 +107,9 @@ def counts_from_offsets(imp: OffsetsImport) -> CountsTable:
     return CountsTable.of(list(of.days), np.tile(imp.k, (len(of.days), 1)), kept)
 
 
-class Offsets:
+class Offsets(NoMiddleSteps):
     """The ``offsets`` level object (``stereo.offsets``): import the researcher's file."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         sc, y, m = ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month
         given = ctx.options.get("file")
@@ -153,7 +152,6 @@ class Offsets:
                 k_source = "K default (public 2018 STEREO-A values)"
         return Inputs(files=files, calibration={"k_source": k_source})
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> OffsetsImport:
         sc, y, m = ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month
         f = inputs.one("offsets")
@@ -174,7 +172,6 @@ class Offsets:
         source = "K from " + ks[0].name if ks else "K default (public 2018 STEREO-A values)"
         return OffsetsImport(of, k, source, rounded)
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: OffsetsImport) -> list[Product]:
         table = counts_from_offsets(data)
         payload = format_counts(table)

@@ -20,9 +20,10 @@ from magfw.api import (
     InputFile,
     Inputs,
     MissingInputError,
+    NoQuality,
+    NoTransform,
     Product,
     UnitContext,
-    hookimpl,
     pick_highest_version,
 )
 from magfw___mission__.simulate import RAW, day_start
@@ -93,10 +94,9 @@ def bin_average(data: Despiked, t0: int, bin_s: int = BIN_S, day_s: int = 86400)
     return Averaged(epoch, mean, flag)
 
 
-class L1:
-    """The ``l1`` level object (registered by magfw as ``__mission__.l1``)."""
+class L1(NoTransform, NoQuality):
+    """The ``l1`` level object."""
 
-    @hookimpl
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The day's raw file and the highest calibration table version."""
         day = ctx.day
@@ -117,7 +117,6 @@ class L1:
             calibration={"cal_table": version or "unknown"},
         )
 
-    @hookimpl
     def read(self, ctx: UnitContext, inputs: Inputs) -> Raw:
         raw = inputs.one("data")
         size = raw.path.stat().st_size
@@ -139,19 +138,15 @@ class L1:
         ctx.vectors += len(rec)
         return Raw(rec["t"].astype(np.int64), rec["c"].astype(np.float64), float(cal[0]), cal[1:])
 
-    @hookimpl
     def calibrate(self, ctx: UnitContext, data: Raw) -> Calibrated:
         return calibrate_counts(data)
 
-    @hookimpl
     def correct(self, ctx: UnitContext, data: Calibrated) -> Despiked:
         return despike(data)
 
-    @hookimpl
     def average(self, ctx: UnitContext, data: Despiked) -> Averaged:
         return bin_average(data, day_start(ctx.day))
 
-    @hookimpl
     def write(self, ctx: UnitContext, data: Averaged) -> list[Product]:
         """One daily CDF; the runner fills the date and version fields of its name, adds
         provenance and writes it (NaN becomes the definition's fill)."""

@@ -16,7 +16,7 @@ SCHEMAS = Path(__file__).parent / "schemas"
 
 
 @hookimpl
-def register_missions(registry: PluginRegistrar) -> None:
+def magfw_register_missions(registry: PluginRegistrar) -> None:
     registry.add(
         Mission(
             id="__mission__",
@@ -32,5 +32,5 @@ def register_missions(registry: PluginRegistrar) -> None:
 
 
 @hookimpl
-def simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
+def magfw_simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
     return simulator.simulate(period, out_dir, seed)
