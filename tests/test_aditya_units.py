@@ -16,7 +16,19 @@ from magfw.errors import DefinitionError, InputError, MissingInputError
 from magfw.geometry.time import tt2000_from_iso
 from magfw.plugin.checks import level_problems, plugin_problems
 from magfw.tools.check import required_globals
-from magfw_aditya import calibration, config, despike, dualmag, gti, l1, l2, spice
+from magfw_aditya import (
+    calibration,
+    config,
+    despike,
+    dualmag,
+    gti,
+    l1,
+    l2,
+    l2products,
+    l2stages,
+    l2steps,
+    spice,
+)
 from magfw_aditya import simulate as sim
 from magfw_aditya.common import creator_email
 from magfw_aditya.packets import decode, encode, load_layout
@@ -237,12 +249,17 @@ def test_creator_email_only_when_configured(tmp_path: Path):
     """No magfw.toml (the tests run in an empty directory), or one without the setting: no
     creator_email attribute, and the definitions do not require it; configured: its value."""
     assert creator_email() is None
-    setup = l2.DaySetup(date(2024, 8, 1), 0, 86400 * 10**9, (), (), "GSM")
-    averaged = l2.average_day(_transformed(setup), 0.75)
-    assert "creator_email" not in l2.l2_attrs(l2.qualify(averaged), 0, creator_email())
+    setup = l2stages.DaySetup(
+        day=date(2024, 8, 1), t0=0, t1=86400 * 10**9, inputs=(), kernels=(), gsm_frame="GSM"
+    )
+    averaged = l2steps.average_day(_transformed(setup), 0.75)
+    assert "creator_email" not in l2products.l2_attrs(l2steps.qualify(averaged), 0, creator_email())
     (tmp_path / "magfw.toml").write_text('[missions.aditya]\ncreator_email = "mag@example.org"\n')
     assert creator_email() == "mag@example.org"
-    assert l2.l2_attrs(l2.qualify(averaged), 0, creator_email())["creator_email"] == "mag@example.org"
+    assert (
+        l2products.l2_attrs(l2steps.qualify(averaged), 0, creator_email())["creator_email"]
+        == "mag@example.org"
+    )
     (tmp_path / "magfw.toml").write_text("[missions.aditya\n")  # broken: products still made
     assert creator_email() is None
     defs = {d.id: d for d in shipped_definitions("aditya")}
@@ -250,30 +267,47 @@ def test_creator_email_only_when_configured(tmp_path: Path):
     assert "creator_email" not in required_globals(defs["l2"])
 
 
-def _transformed(setup: l2.DaySetup) -> l2.L2Transformed:
+def _transformed(setup: l2stages.DaySetup) -> l2stages.L2Transformed:
     """Two bins of samples at 128 ms: bin 0 complete, bin 1 with its second half GTI-bad."""
     tt = np.arange(0, 20 * 10**9, 128_000_000, dtype=np.int64)
     gse = np.tile([1.0, 2.0, 3.0], (tt.size, 1))
     gse[tt >= 10 * 10**9] = [4.0, 5.0, 6.0]
     bad = tt >= 15 * 10**9
-    starts = l2.bin_starts(0, 10.0)
+    starts = l2steps.bin_starts(0, 10.0)
     pos = np.zeros((starts.size, 3))
     none = np.zeros(tt.size, bool)
-    return l2.L2Transformed(setup, tt, gse, -gse, 2 * gse, bad, none, starts, pos, pos, none, none)
+    return l2stages.L2Transformed(
+        setup=setup,
+        tt=tt,
+        gse=gse,
+        gsm=-gse,
+        sccs=2 * gse,
+        bad_gti=bad,
+        hk_missing=none,
+        start=starts,
+        pos_gse=pos,
+        pos_gsm=pos,
+        no_attitude=none,
+        calibrating=none,
+    )
 
 
 def test_l2_average_and_quality_are_pure_functions_of_arrays():
-    setup = l2.DaySetup(date(2024, 8, 1), 0, 86400 * 10**9, (), (), "GSM")
+    setup = l2stages.DaySetup(
+        day=date(2024, 8, 1), t0=0, t1=86400 * 10**9, inputs=(), kernels=(), gsm_frame="GSM"
+    )
     data = _transformed(setup)
     before = data.gse.copy()
-    avg = l2.average_day(data, 0.75)
+    avg = l2steps.average_day(data, 0.75)
     assert np.array_equal(data.gse, before)
     assert avg.n_good[:2].tolist() == [79, 39] and avg.flag[:2].tolist() == [True, False]
     assert np.allclose(avg.gse[:2], [[1, 2, 3], [4, 5, 6]]) and np.allclose(avg.gsm[0], [-1, -2, -3])
     assert np.isnan(avg.gse[2:]).all() and avg.start.size == 8640
-    q = l2.qualify(avg)
-    assert q.missing_percent == pytest.approx(100 * 8639 / 8640)
-    assert l2.l2_variables(avg, 0.5)["Bx_gse_error"][:2].tolist() == [0.5, 0.5]
+    q = l2steps.qualify(avg)
+    assert q.missing_percent == pytest.approx(100 * 8639 / 8640) and q.quality_factor == gti.quality_factor(
+        q.missing_percent
+    )
+    assert l2products.l2_variables(avg, 0.5)["Bx_gse_error"][:2].tolist() == [0.5, 0.5]
 
 
 #: The ISSDC meta-file parameters, from the ASPEX-SWIS user manual, section 7 "Meta-file

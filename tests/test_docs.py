@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from magfw.plugin import hookspecs
-from magfw.plugin.level import STEPS, LevelObject
+from magfw.plugin.level import MIDDLE_STEPS, STEPS, LevelObject
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = {
@@ -154,3 +154,32 @@ def test_no_level_dispatch_in_the_plugins():
         if re.search(r"ctx\.level\s*(==|!=|in\b)", line)
     ]
     assert hits == []
+
+
+def _used_by_in_the_guide(step: str) -> set[str]:
+    text = PLUGINS_MD.read_text()
+    start = text.index(f"\n### {step}(")
+    end = text.index("\n### ", start + 1)
+    lines = [line for line in text[start:end].splitlines() if line.startswith("Used by:")]
+    assert len(lines) == 1, f"docs/plugins.md: the {step} step needs one 'Used by:' line"
+    return set(re.findall(r"\[(\w+ \w+)\]\(\.\./plugins/\w+/\w+/\w+\.py\)", lines[0]))
+
+
+@pytest.mark.parametrize("step", MIDDLE_STEPS)
+def test_every_middle_step_lists_the_bundled_levels_that_implement_it(step):
+    """datasette's plugin_hooks.rst names the real plugins using each hook; the guide names
+    the bundled level methods doing each step, and this keeps the list true."""
+    from magfw.plugin.level import step_is_used
+    from magfw.plugin.loading import build_plugin_manager
+    from magfw.plugin.manager import Hooks
+
+    hooks = Hooks(build_plugin_manager(autoload=True, allow=["stereo", "aditya", "plastic"]))
+    implemented = {
+        f"{m.id} {lvl.name}"
+        for m in hooks.registry
+        for lvl in m.levels.values()
+        if lvl.pipeline is not None and step_is_used(lvl.pipeline, step)
+    }
+    assert _used_by_in_the_guide(step) == implemented
+    for link in re.findall(r"\(\.\./(plugins/[\w/]+\.py)\)", PLUGINS_MD.read_text()):
+        assert (ROOT / link).is_file(), link

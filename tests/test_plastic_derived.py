@@ -93,8 +93,8 @@ def test_the_daily_merge_step_applies_the_formulas():
     numbers of test_pressures_beta_entropy_by_hand in that minute, fill elsewhere."""
     from datetime import date
 
-    from magfw_plastic.averaging import MagMinutes, day_start_ms
-    from magfw_plastic.daily import DayLocated, DayRead, empty_rows, merge_day
+    from magfw_plastic.averaging import day_start_ms
+    from magfw_plastic.daily import DayLocated, DayRead, MagSamples, empty_rows, merge_day
 
     day = date(2024, 3, 5)
     start = day_start_ms(day)
@@ -119,10 +119,11 @@ def test_the_daily_merge_step_applies_the_formulas():
         }.items()
     }
     rows["v_rtn"] = np.array([[300.0, 400.0, 0.0]])
-    mag = MagMinutes.empty()
-    mag.b[10], mag.btotal[10], mag.n[10] = [3.0, 4.0, 0.0], 5.0, 60
-    read = DayRead("A", day, rows, True, MagMinutes(mag.b, mag.btotal, mag.n, 60.0, mag.filter_value), True)
-    t = merge_day(DayLocated(read, positions(rows))).table
+    # a complete 1-Hz MAG minute 10 (its 60 samples centred at 00:10:00.5 ... 00:10:59.5)
+    epoch = start + 600_500.0 + 1000.0 * np.arange(60)
+    mag = MagSamples(epoch_ms=epoch, bfield=np.tile([3.0, 4.0, 0.0, 5.0], (60, 1)), filter_value=None)
+    read = DayRead(sc="A", day=day, rows=rows, has_plastic=True, mag=mag, has_mag=True)
+    t = merge_day(DayLocated(read=read, positions=positions(rows))).table
     assert t["Epoch"][10] == start + 630_000.0  # 00:10:30, the minute's centre
     assert (t["Np"][10], t["Vp"][10], t["Tp"][10]) == (5.0, 400.0, 1e5)
     assert t["Beta"][10] == pytest.approx(0.6939899, rel=1e-6)
@@ -139,6 +140,6 @@ def test_the_daily_merge_step_applies_the_formulas():
     assert np.isnan(t["Np"][others]).all() and np.isnan(t["Beta"][others]).all()
     assert np.all(t["Quality_Flag"][others] == 15 | (3 << 4) | (1 << 6))  # no cycle, no MAG
     # no PLASTIC at all: every minute fill and flagged, the field kept
-    empty = DayRead("A", day, empty_rows(), False, read.mag, True)
-    t = merge_day(DayLocated(empty, positions(empty.rows))).table
+    empty = DayRead(sc="A", day=day, rows=empty_rows(), has_plastic=False, mag=read.mag, has_mag=True)
+    t = merge_day(DayLocated(read=empty, positions=positions(empty.rows))).table
     assert np.isnan(t["Np"]).all() and np.isnan(t["R"]).all() and t["BTOTAL"][10] == 5.0

@@ -28,7 +28,7 @@ from magfw.plugin.manager import get_hooks
 from magfw.testing import run_cli
 from magfw.tools.check import check_file, format_report
 from magfw_stereo.counts import CountsTable, format_counts, read_counts
-from magfw_stereo.estimate import EstimateSettings, estimate_from_series
+from magfw_stereo.davis_smith import EstimateSettings, estimate_from_series
 from magfw_stereo.researcher import format_offsets_file, offsets_file_name, read_offsets_file
 
 DEFS = {d.id: d for d in shipped_definitions("stereo")}

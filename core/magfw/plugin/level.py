@@ -75,15 +75,18 @@ class LevelObject(Protocol[S0, S1, S2, S3, S4, S5]):
         ...
 
     def calibrate(self, ctx: UnitContext, data: S0) -> S1:
-        """Counts -> physical units (nT) with calibration tables (validity ranges, versions),
-        temperature correction; and deriving calibration: offset fits from rotations, offset
-        estimates, the calibration records a level makes."""
+        """Raw values -> physical units with calibration tables (validity ranges, versions):
+        counts -> nT with temperature correction, the on-board clock -> UT with a
+        time-correlation table; and deriving calibration: offset fits from rotation
+        manoeuvres, offset estimates, whatever calibration record a level makes (with what
+        such a fit needs as its model, e.g. the attitude of each sample)."""
         ...
 
     def correct(self, ctx: UnitContext, data: S1) -> S2:
         """Repair the measurements at their own cadence: timing fixes, spike, glitch and
-        saturation removal, zero offsets, spacecraft-field removal (flags for what was
-        repaired are set here, where the repair happens)."""
+        saturation removal, zero offsets, spacecraft-field removal, smoothing. The per-sample
+        flags of what was repaired or is to be left out (the samples an average may take)
+        are set here, where that is decided."""
         ...
 
     def transform(self, ctx: UnitContext, data: S2) -> S3:
@@ -93,13 +96,16 @@ class LevelObject(Protocol[S0, S1, S2, S3, S4, S5]):
 
     def average(self, ctx: UnitContext, data: S3) -> S4:
         """Change of time base: re-sampling, binning and averaging (31.25 ms -> 125 ms, 1 s,
-        1 min, 10 s, merging series onto one time grid), with correct bin edges and time
+        1 min, 10 s), merging series onto one time grid (with the quantities each grid point
+        derives from the merged values, e.g. a plasma beta from the minute's field and
+        moments), aligning one series to another's records; with correct bin edges and time
         tags as the product definition's ``time_convention`` says."""
         ...
 
     def quality(self, ctx: UnitContext, data: S4) -> S5:
-        """Judge the data: per-sample flags and per-product quality figures, monitoring,
-        cross-comparison with other spacecraft or instruments."""
+        """Judge the result: the product's quality flags and figures (per bin, per file: a
+        quality factor, a missing-data percentage), monitoring, cross-comparison with other
+        spacecraft or instruments."""
         ...
 
     def write(self, ctx: UnitContext, data: S5) -> list[Product]:

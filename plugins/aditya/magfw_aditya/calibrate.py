@@ -4,13 +4,17 @@ revision (``magfw aditya calibrate rotations DAY``; MAG manual section 7).
 Unit of work: a UTC day with a manoeuvre in the calibration operations record. Through the
 runner like every level, so the new caldb is committed and recorded, never written by hand::
 
-    fetch -> Inputs -> read -> CalSamples -> transform -> CalRotating -> average -> CalFits
-          -> write -> [caldb revision, report]
+    fetch -> Inputs -> read -> CalSamples -> calibrate -> CalFits -> write -> [caldb revision,
+          report]
 
-``read`` takes the L1 samples of both sensors inside the manoeuvre; ``transform`` the attitude
-(J2000 -> SCCS) of each sample from the CK; ``average`` the least-squares offsets
-(:mod:`magfw_aditya.rotcal`); ``write`` the caldb revision (the base caldb with the entry valid
-on the day split there: new offsets from the day on) and the report.
+``read`` takes the L1 samples of both sensors inside the manoeuvre; ``calibrate`` fits each
+sensor's offsets by least squares (:mod:`magfw_aditya.rotcal`): the field outside is constant
+in J2000 while the sensors turn, so the attitude of each sample (J2000 -> SCCS, from the CK) is
+an input of the fit and is evaluated there -- no data are rotated into another frame, hence no
+``transform`` step; ``write`` the caldb revision (the base caldb with the entry valid on the
+day split there: new offsets from the day on) and the report. The L1 samples are corrected
+already and nothing is flagged or averaged, so there is no ``correct``, ``average`` or
+``quality`` step.
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ import yaml
 from magfw.api import (
     Inputs,
     MissingInputError,
-    NoCalibrate,
+    NoAverage,
     NoCorrect,
     NoQuality,
+    NoTransform,
     Product,
     UnitContext,
     frames,
@@ -37,7 +42,7 @@ from magfw.api import (
     read_netcdf,
     time,
 )
-from magfw_aditya import calibration, calops, l2, rotcal, spice
+from magfw_aditya import calibration, calops, l2inputs, rotcal, spice
 from magfw_aditya.calibration import caldb_candidates
 from magfw_aditya.common import AXES, FILL, NS, SENSORS
 
@@ -45,7 +50,7 @@ from magfw_aditya.common import AXES, FILL, NS, SENSORS
 WINDOW_S = 120.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CalSamples:
     day: date
     manoeuvre: calops.Manoeuvre
@@ -57,13 +62,7 @@ class CalSamples:
     next_version: int  #: the caldb version to write
 
 
-@dataclass(frozen=True)
-class CalRotating:
-    samples: CalSamples
-    attitude: np.ndarray  #: (N, 3, 3) J2000 -> SCCS
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CalFits:
     samples: CalSamples
     fits: dict[str, rotcal.OffsetFit]
@@ -130,21 +129,21 @@ def report(s: CalSamples, fits: dict[str, rotcal.OffsetFit], caldb_name: str) ->
     }
 
 
-class Calibrate(NoCalibrate, NoCorrect, NoQuality):
-    """The ``calibrate`` level object."""
+class Calibrate(NoCorrect, NoTransform, NoAverage, NoQuality):
+    """The ``calibrate`` level object: ``fetch``, ``read``, ``calibrate``, ``write``."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
-        ops = l2.ops_input(ctx)
+        ops = l2inputs.ops_input(ctx)
         mans = [m for f in ops for m in calops.load_ops(f.path) if m.day == ctx.day]
         if not mans:
             return Inputs(
                 skip_reason=f"no calibration manoeuvre on {ctx.day} in the calibration operations record"
             )
-        found = l2.find_l1(ctx)
+        found = l2inputs.find_l1(ctx)
         if not found:
             raise MissingInputError(ctx.out_dir, f"no L1 file touches {ctx.day}")
         files = [ctx.product_input(f, "l1") for f in found]
-        kernel_files, kernel_set = l2.kernel_inputs(ctx, "GSM")
+        kernel_files, kernel_set = l2inputs.kernel_inputs(ctx, "GSM")
         base = caldb_candidates(ctx, before=ctx.day)
         if not base:
             raise MissingInputError(
@@ -181,31 +180,27 @@ class Calibrate(NoCalibrate, NoCorrect, NoQuality):
         existing = [v for v, _ in caldb_candidates(ctx)]
         ctx.vectors += 2 * int(idx.size)
         return CalSamples(
-            ctx.day,
-            man,
-            tt[idx],
-            {s: np.concatenate(bs[s])[idx] for s in SENSORS},
-            calibration.load_caldb(cal_file.path),
-            yaml.safe_load(cal_file.path.read_text()),
-            tuple(f.path for f in inputs.by_role("kernel")),
-            max(existing, default=-1) + 1,
+            day=ctx.day,
+            manoeuvre=man,
+            tt=tt[idx],
+            b={s: np.concatenate(bs[s])[idx] for s in SENSORS},
+            caldb=calibration.load_caldb(cal_file.path),
+            caldb_raw=yaml.safe_load(cal_file.path.read_text()),
+            kernels=tuple(f.path for f in inputs.by_role("kernel")),
+            next_version=max(existing, default=-1) + 1,
         )
 
-    def transform(self, ctx: UnitContext, data: CalSamples) -> CalRotating:
+    def calibrate(self, ctx: UnitContext, data: CalSamples) -> CalFits:
+        """Each sensor's offsets from the manoeuvre, the attitude of every sample from the CK."""
         et = time.tt2000_to_et(np.array([data.tt[0] - 600 * NS, data.tt[-1] + 600 * NS]))
         chosen = kernels.select_kernels(
             list(data.kernels), float(et[0]), float(et[1]), bodies=[spice.SPACECRAFT], ck_ids=[spice.CK_ID]
         )
         with kernels.kernel_pool(chosen):
-            a = frames.rotation_matrices(data.tt, "J2000", spice.FRAME)
-        return CalRotating(data, np.asarray(a))
-
-    def average(self, ctx: UnitContext, data: CalRotating) -> CalFits:
-        s = data.samples
-        ts = (s.tt - s.tt[0]) / 1e9
-        return CalFits(
-            s, {sensor: rotcal.fit_offsets(ts, data.attitude, s.b[sensor], WINDOW_S) for sensor in SENSORS}
-        )
+            attitude = np.asarray(frames.rotation_matrices(data.tt, "J2000", spice.FRAME))
+        ts = (data.tt - data.tt[0]) / 1e9
+        fits = {sensor: rotcal.fit_offsets(ts, attitude, data.b[sensor], WINDOW_S) for sensor in SENSORS}
+        return CalFits(samples=data, fits=fits)
 
     def write(self, ctx: UnitContext, data: CalFits) -> list[Product]:
         s = data.samples

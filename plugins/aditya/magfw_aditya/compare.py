@@ -7,7 +7,12 @@ Unit of work: a calendar month (``magfw aditya compare 2024-08 --source DIR``). 
 newest L2 of each day already in the output tree and the monitors' files under ``dscovr/`` and
 ``ace/`` of the source (``--source upstream=DIR`` names that archive apart)::
 
-    fetch -> Inputs -> read -> CompareRead -> average -> Compared -> write -> [report, plot]
+    fetch -> Inputs -> read -> CompareRead -> average -> Aligned -> quality -> Compared
+          -> write -> [report, plot]
+
+``average`` puts Aditya's 10-s bins onto each monitor record's interval (the alignment below);
+``quality`` judges the agreement (differences, correlation and their trend: the
+cross-comparison); there is nothing to calibrate, correct or rotate (both are GSE L2 data).
 
 Alignment: each monitor record covers [t, t + cadence) when its stamp is the interval's start
 (ACE: its Epoch CATDESC says so; DSCOVR: taken so) or [t - cadence/2, t + cadence/2) when
@@ -33,7 +38,6 @@ from magfw.api import (
     Inputs,
     NoCalibrate,
     NoCorrect,
-    NoQuality,
     NoTransform,
     PlotPanel,
     PlotSpec,
@@ -76,10 +80,21 @@ class Comparison:
         return out
 
 
-@dataclass(frozen=True)
-class Compared:
+@dataclass(frozen=True, kw_only=True)
+class Aligned:
+    """``average``: one comparison per monitor, the records aligned."""
+
     month: str
     comparisons: list[Comparison]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Compared:
+    """``quality``: each comparison with its report (differences, correlation, trend)."""
+
+    month: str
+    comparisons: list[Comparison]
+    reports: list[dict[str, object]]
 
 
 def align(a: AdityaBins, m: upstream.MonitorData) -> Comparison:
@@ -216,8 +231,8 @@ def _file_touches(name: str, first: date, last: date) -> bool:
     return False
 
 
-class Compare(NoCalibrate, NoCorrect, NoTransform, NoQuality):
-    """The ``compare`` level object."""
+class Compare(NoCalibrate, NoCorrect, NoTransform):
+    """The ``compare`` level object: ``fetch``, ``read``, ``average``, ``quality``, ``write``."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         first, last = _month_days(ctx.day)
@@ -272,17 +287,24 @@ class Compare(NoCalibrate, NoCorrect, NoTransform, NoQuality):
             f"{ctx.day:%Y-%m}", AdityaBins(np.concatenate(starts), np.concatenate(bs), bin_s), monitors
         )
 
-    def average(self, ctx: UnitContext, data: CompareRead) -> Compared:
+    def average(self, ctx: UnitContext, data: CompareRead) -> Aligned:
+        """Aditya means over each monitor record's interval, one comparison per monitor."""
         comps = merge([align(data.aditya, m) for m in data.monitors])
         for c in comps:
             if c.tt.size == 0:
                 ctx.note(f"{c.monitor}: no record overlaps valid Aditya L2 data")
-        return Compared(data.month, [c for c in comps if c.tt.size])
+        return Aligned(month=data.month, comparisons=[c for c in comps if c.tt.size])
+
+    def quality(self, ctx: UnitContext, data: Aligned) -> Compared:
+        """The agreement of each monitor with Aditya-L1: differences, correlation, trend."""
+        return Compared(
+            month=data.month, comparisons=data.comparisons, reports=[summary(c) for c in data.comparisons]
+        )
 
     def write(self, ctx: UnitContext, data: Compared) -> list[Product]:
         out: list[Product] = []
-        for c in data.comparisons:
-            text = yaml.safe_dump(summary(c), sort_keys=False, width=100)
+        for c, rep in zip(data.comparisons, data.reports, strict=True):
+            text = yaml.safe_dump(rep, sort_keys=False, width=100)
             out.append(
                 Product(
                     definition=ctx.product("comparison"), fields={"monitor": c.monitor}, payload=text.encode()

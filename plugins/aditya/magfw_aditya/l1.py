@@ -12,7 +12,9 @@ the previous stage's object::
 
 ``read`` decodes the tars; ``calibrate`` converts OBT to UT with each tar's TCT and counts to
 nT with the caldb entry valid on each sample's date, at the HK temperatures; ``correct``
-removes saturated samples and spikes; ``write`` builds the products.
+removes saturated samples and spikes (flagged there); ``write`` builds the products. L1 stays
+in SCCS at the sensors' own 128 ms, so there is no ``transform`` or ``average``, and its flags
+are set where the samples are judged, so there is no ``quality``.
 """
 
 from __future__ import annotations
@@ -323,7 +325,7 @@ def _caldb_input(ctx: UnitContext) -> InputFile:
 
 
 class L1(NoTransform, NoAverage, NoQuality):
-    """The ``l1`` level object."""
+    """The ``l1`` level object: ``fetch``, ``read``, ``calibrate``, ``correct``, ``write``."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The day's L0 tars (highest L0 version per stem) and the highest caldb version."""

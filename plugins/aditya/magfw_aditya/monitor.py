@@ -20,7 +20,11 @@ over ``QUIET_WINDOW_S``):
 Unit of work: a calendar month; it reads the newest L1 files of the month's days already in
 the output tree (``needs`` nothing: run l1 first, or give ``--source`` to the command)::
 
-    fetch -> Inputs -> read -> MonitorRead -> average -> Monitored -> write -> [report, plot]
+    fetch -> Inputs -> read -> MonitorRead -> quality -> Monitored -> write -> [report, plot]
+
+Monitoring is judging the data, so it is the ``quality`` step (the block means inside the
+gain-ratio estimate are part of that estimator, not a product's time base); L1 is calibrated
+and corrected already and nothing is rotated, hence no other middle step.
 """
 
 from __future__ import annotations
@@ -34,9 +38,9 @@ import yaml
 
 from magfw.api import (
     Inputs,
+    NoAverage,
     NoCalibrate,
     NoCorrect,
-    NoQuality,
     NoTransform,
     PlotPanel,
     PlotSpec,
@@ -186,8 +190,8 @@ def plot(data: Monitored, simulated: bool) -> PlotSpec:
     return PlotSpec(time=t, panels=panels, title=title, size_px=(1200, 700))
 
 
-class Monitor(NoCalibrate, NoCorrect, NoTransform, NoQuality):
-    """The ``monitor`` level object."""
+class Monitor(NoCalibrate, NoCorrect, NoTransform, NoAverage):
+    """The ``monitor`` level object: ``fetch``, ``read``, ``quality``, ``write``."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         first = ctx.day.replace(day=1)
@@ -205,7 +209,7 @@ class Monitor(NoCalibrate, NoCorrect, NoTransform, NoQuality):
         )
 
     def read(self, ctx: UnitContext, inputs: Inputs) -> MonitorRead:
-        from magfw_aditya.l2 import hk_intervals
+        from magfw_aditya.l2steps import hk_intervals
 
         by_day: dict[date, list[tuple[np.ndarray, ...]]] = {}
         for f in inputs.by_role("l1"):
@@ -240,7 +244,8 @@ class Monitor(NoCalibrate, NoCorrect, NoTransform, NoQuality):
             )
         return MonitorRead(f"{ctx.day:%Y-%m}", out)
 
-    def average(self, ctx: UnitContext, data: MonitorRead) -> Monitored:
+    def quality(self, ctx: UnitContext, data: MonitorRead) -> Monitored:
+        """Each day's differential offset and gain ratio from its quiet samples."""
         est = []
         for d in data.days:
             e = estimate_day(d)

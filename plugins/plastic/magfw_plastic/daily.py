@@ -4,6 +4,12 @@ the 1-min grid -> the daily merged CDF and flat file.
     fetch -> Inputs -> read -> DayRead -> transform -> DayLocated -> average -> MergedDay
           -> write -> [merged_daily, merged_daily_ff]
 
+``read`` decodes the PLASTIC rows and the MAG samples as they are; ``transform`` gives each
+row the spacecraft position in every frame; ``average`` puts both on the day's 1-min grid
+(PLASTIC cycles by their middle, MAG samples binned by their stamps) and computes the derived
+quantities of each minute from the merged values. PLASTIC moments and MAG L1 are calibrated,
+corrected and flagged already, so there is no ``calibrate``, ``correct`` or ``quality`` step.
+
 Inputs: the day's PLASTIC 1-min file (role ``plastic``), the files of the day before and after
 (``plastic_edge``, of which only the rows next to midnight are read: a cycle that starts before
 midnight belongs to the next day's first minute, and their positions bridge the day's edges),
@@ -83,20 +89,33 @@ VNUM = LevelOption(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class MagSamples:
+    """The day's MAG L1 RTN samples as the file has them (interval-centred stamps)."""
+
+    epoch_ms: np.ndarray  #: (N,) CDF_EPOCH ms, to the microsecond
+    bfield: np.ndarray  #: (N, 4) BR, BT, BN, |B| nT, NaN = fill
+    filter_value: np.ndarray | None  #: (N,) nT, the spike-filter limit, if the file has one
+
+    @classmethod
+    def empty(cls) -> MagSamples:
+        return cls(epoch_ms=np.zeros(0), bfield=np.zeros((0, 4)), filter_value=None)
+
+
+@dataclass(frozen=True, kw_only=True)
 class DayRead:
     """What ``read`` decodes: the PLASTIC rows (the day's and its neighbours', cycle-start
-    times in CDF_EPOCH ms, NaN = fill) and the day's MAG reduced to 1-min bins."""
+    times in CDF_EPOCH ms, NaN = fill) and the day's MAG samples."""
 
     sc: str
     day: date
     rows: dict[str, np.ndarray]  #: ``time_ms``, ROW_KEYS [R], ``v_rtn`` [R, 3]
     has_plastic: bool  #: the day's own PLASTIC file was there
-    mag: MagMinutes
+    mag: MagSamples
     has_mag: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DayLocated:
     """The rows with the spacecraft position of each (AU: ``R``, ``HAE HEE HEEQ CARR RTN``)."""
 
@@ -104,7 +123,7 @@ class DayLocated:
     positions: dict[str, np.ndarray]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MergedDay:
     """The day's merged 1-min table (merged CDF variable names; NaN = fill)."""
 
@@ -147,9 +166,8 @@ def empty_rows() -> dict[str, np.ndarray]:
     return rows
 
 
-def mag_minutes(f: InputFile, day: date) -> tuple[MagMinutes, int]:
-    """The day's MAG L1 RTN (daily flat file or CDF) reduced to 1-min bins, and the number of
-    good samples."""
+def mag_samples(f: InputFile) -> tuple[MagSamples, int]:
+    """The day's MAG L1 RTN samples (daily flat file or CDF), and the number of good ones."""
     if f.path.suffix.lower() == ".ffh":
         epoch, bfield, fv = _mag_from_flatfile(f)
     else:
@@ -163,7 +181,8 @@ def mag_minutes(f: InputFile, day: date) -> tuple[MagMinutes, int]:
     if fv is not None:
         x = np.asarray(fv, np.float64)
         filt = np.where(x <= FILL_THRESHOLD, np.nan, x)[good_t]
-    return (bin_mag_minutes(epoch[good_t], bfield[good_t], filt, day_start_ms(day)), int(good_t.sum()))
+    samples = MagSamples(epoch_ms=epoch[good_t], bfield=bfield[good_t], filter_value=filt)
+    return samples, int(good_t.sum())
 
 
 def _mag_from_cdf(f: InputFile) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -207,18 +226,23 @@ def _mag_from_flatfile(f: InputFile) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def merge_day(located: DayLocated) -> MergedDay:
-    """PLASTIC cycles by their middle and MAG minutes on the day's 1-min grid, with the
-    derived quantities."""
+    """PLASTIC cycles by their middle and MAG samples by their stamps on the day's 1-min grid,
+    with the derived quantities of each minute."""
     r = located.read
     start = day_start_ms(r.day)
+    m = r.mag
+    mag = (
+        bin_mag_minutes(m.epoch_ms, m.bfield, m.filter_value, start)
+        if m.epoch_ms.size
+        else MagMinutes.empty()
+    )
     pla = mg.plastic_minutes({**r.rows, **located.positions}, start, MINUTES_PER_DAY)
-    expected = np.full(MINUTES_PER_DAY, r.mag.expected)
-    table = mg.merge(pla, r.mag, expected, start)
-    return MergedDay(r.sc, r.day, table, r.has_plastic, r.has_mag)
+    table = mg.merge(pla, mag, np.full(MINUTES_PER_DAY, mag.expected), start)
+    return MergedDay(sc=r.sc, day=r.day, table=table, has_plastic=r.has_plastic, has_mag=r.has_mag)
 
 
 class Daily(NoCalibrate, NoCorrect, NoQuality):
-    """The ``daily`` level object (registered as ``plastic.daily``)."""
+    """The ``daily`` level object: ``fetch``, ``read``, ``transform``, ``average``, ``write``."""
 
     @staticmethod
     def vnum(ctx: UnitContext) -> int | None:
@@ -305,18 +329,19 @@ class Daily(NoCalibrate, NoCorrect, NoQuality):
         rows = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else empty_rows()
         mag_files = inputs.by_role(MAG)
         if mag_files:
-            mag, n = mag_minutes(mag_files[0], day)
+            mag, n = mag_samples(mag_files[0])
             ctx.vectors += n
         else:
-            mag = MagMinutes.empty()
-        return DayRead(sc, day, rows, has_plastic, mag, bool(mag_files))
+            mag = MagSamples.empty()
+        return DayRead(sc=sc, day=day, rows=rows, has_plastic=has_plastic, mag=mag, has_mag=bool(mag_files))
 
     def transform(self, ctx: UnitContext, data: DayRead) -> DayLocated:
         """Spacecraft positions (AU, HAE/HEE/HEEQ/CARR/RTN) from the PLASTIC position columns."""
-        return DayLocated(data, positions(data.rows))
+        return DayLocated(read=data, positions=positions(data.rows))
 
     def average(self, ctx: UnitContext, data: DayLocated) -> MergedDay:
-        """Merge onto the day's 1-min grid (PLASTIC cycles by their middle, MAG by its stamps)."""
+        """Both onto the day's 1-min grid (PLASTIC cycles by their middle, MAG samples binned
+        by their stamps), with each minute's derived quantities."""
         return merge_day(data)
 
     def write(self, ctx: UnitContext, data: MergedDay) -> list[Product]:

@@ -4,6 +4,9 @@ one day at a time.
 
     fetch -> Inputs -> read -> MonthFile -> write -> [merged_monthly_ff]
 
+No middle step: the monthly file is the days' merged rows one after the other, unchanged (they
+were merged, averaged and flagged by ``daily``).
+
 The level needs ``plastic/daily``: the runner makes the requested period's days first, and the
 month's other days come from the tree. Days without a daily product (no inputs, or their day
 failed) are named in the file's header (``DAYS WITHOUT INPUTS``), as are the days merged without
@@ -43,7 +46,7 @@ class MonthFile:
 
 
 class Monthly(NoMiddleSteps):
-    """The ``monthly`` level object (registered as ``plastic.monthly``)."""
+    """The ``monthly`` level object: ``fetch``, ``read``, ``write``."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The month's merged daily flat files in the output tree."""

@@ -4,7 +4,9 @@
 The seed, by hand: make the folder ``stereo_PLASTIC_MAG_yearly_cdf_{yyyy}``, copy the year's
 merged yearly CDF into it, ``zip -er`` it with the delivery password, upload, e-mail Berkeley.
 Here (unit: the year, every spacecraft; it reads only the output tree and needs ``plastic/l2``,
-so ``magfw run plastic package 2024 --source ...`` merges the year first):
+so ``magfw run plastic package 2024 --source ...`` merges the year first), as ``fetch`` (the
+yearly CDFs), ``read`` (their recorded checksums) and ``write`` (the zip); it changes no data,
+so it has no middle step:
 
 .. code-block:: text
 
@@ -80,7 +82,7 @@ def delivery(year: int, files: list[tuple[Path, str]]) -> YearDelivery:
 
 
 class Package(NoMiddleSteps):
-    """The ``package`` level object (``plastic.package``): the year's delivery zip."""
+    """The ``package`` level object (``fetch``, ``read``, ``write``): the year's delivery zip."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         year = ctx.unit.start.year

@@ -5,6 +5,8 @@ average flat files of one calendar year, from the year's merged daily CDFs in th
     fetch -> Inputs -> read -> YearRecords -> average -> YearProducts
           -> write -> [merged_yearly, merged_10min, merged_1hr]
 
+The daily products are merged and flagged already, so the only middle step is ``average``.
+
 The level needs ``plastic/monthly`` (which needs ``plastic/daily``), so ``magfw run plastic l2
 2024`` makes every product of the year and ``magfw run plastic l2 2024-03`` makes March's days,
 March's flat file and the 2024 yearly products, the other days coming from the tree. The
@@ -81,7 +83,7 @@ def day_averages(records: YearRecords, width_s: int) -> dict[str, np.ndarray]:
 
 
 class Yearly(NoCalibrate, NoCorrect, NoTransform, NoQuality):
-    """The ``l2`` level object (registered as ``plastic.l2``)."""
+    """The ``l2`` level object: ``fetch``, ``read``, ``average``, ``write``."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The year's merged daily CDFs in the output tree."""

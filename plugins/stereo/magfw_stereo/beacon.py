@@ -130,7 +130,7 @@ def product(ctx: UnitContext, data: BeaconBins) -> Product:
 
 
 class Beacon(NoCalibrate, NoTransform, NoQuality):
-    """The ``beacon`` level object (``stereo.beacon``): read, correct, average, write (no
+    """The ``beacon`` level object: ``fetch``, ``read``, ``correct``, ``average``, ``write`` (no
     ``transform``: the input is RTN)."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:

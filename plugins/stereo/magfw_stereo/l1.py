@@ -1,11 +1,14 @@
 """Level ``l1``: the daily chain as pure steps on typed stages (data in, data out).
 
-``read`` -> :class:`L1Raw` -> ``correct`` (timing; 31.25 ms stretches and burst data to
-125 ms; zero offsets; spikes and X glitches) -> :class:`L1Corrected` -> ``transform``
-(SC -> RTN) -> :class:`L1Rtn` -> ``average`` (1 s overlapped, 1 min) -> :class:`L1Averaged`
--> ``write`` (:mod:`magfw_stereo.products`). Flags and FILTER_VALUE are set where the
-corrections happen, so the level has no separate ``quality`` step; Berkeley's B_SC is
-already in nT, so there is no ``calibrate`` step.
+    fetch -> Inputs -> read -> L1Raw -> correct -> L1Corrected -> transform -> L1Rotated
+          -> average -> L1Averaged -> write -> [CDFs, flat files, 1 s and 1 min averages]
+
+``correct`` repairs each series at its own cadence (the normal file's 8 Hz records, its
+31.25 ms stretches, the burst file): timing, zero offsets, spikes and X glitches, flagged where
+repaired; ``transform`` rotates each SC -> RTN (SPICE); ``average`` builds the 8 Hz product
+(the 31.25 ms stretches as 125 ms means, burst means filling 8 Hz gaps) and its 1 s and 1 min
+averages. Berkeley's B_SC is already in nT, so there is no ``calibrate`` step; the flags are set
+where the corrections and the re-sampling happen, so there is no ``quality`` step.
 
 Offsets: Berkeley's B_SC is K x counts in nT without zero offsets, so the day's O from the
 Counts table is *added*, ``B = B_SC + O`` (K is recorded, not re-applied; docs/stereo.md).
@@ -24,6 +27,7 @@ from magfw_stereo import fetch as fetching
 from magfw_stereo import flags as F
 from magfw_stereo import products as P
 from magfw_stereo.averaging import (
+    DT8_NS,
     Averages,
     average_1s_overlapped,
     average_bins,
@@ -37,7 +41,7 @@ from magfw_stereo.rtn import sc_to_rtn
 from magfw_stereo.timing import correct_timing, rate32_mask
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DayFrame:
     """What every stage of a day carries: spacecraft, day, its TT2000 bounds, kernels."""
 
@@ -48,9 +52,9 @@ class DayFrame:
     kernels: list[Path]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Series:
-    """A corrected uniform-cadence series: time, SC field, |B| (mean of high-rate |B|), flags."""
+    """One uniform-cadence series: time, SC field, |B| (mean of high-rate |B|), flags."""
 
     time: np.ndarray  #: int64 TT2000
     b_sc: np.ndarray  #: (N, 3) nT, NaN = fill
@@ -59,8 +63,25 @@ class Series:
     filter_value: float = 0.0
     stats: dict[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def empty(cls) -> Series:
+        return cls(
+            time=np.empty(0, np.int64),
+            b_sc=np.empty((0, 3)),
+            btot=np.empty(0),
+            flags=np.empty(0, np.uint32),
+        )
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
+class Rotated:
+    """A series with its RTN field."""
+
+    series: Series
+    b_rtn: np.ndarray  #: (N, 3) nT
+
+
+@dataclass(frozen=True, kw_only=True)
 class L1Raw:
     """``read``: Berkeley's normal (and burst) records and the day's Counts-table row."""
 
@@ -71,31 +92,33 @@ class L1Raw:
     offsets: np.ndarray  #: (3,) nT, added
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class L1Corrected:
-    """``correct``: the 8 Hz series (and the 32 Hz burst series) in SC axes."""
+    """``correct``: each series at its own cadence, repaired, in SC axes."""
 
     frame: DayFrame
-    n8: Series
-    b32: Series | None
+    n8: Series  #: the normal file's 8 Hz records
+    r32: Series  #: the normal file's 31.25 ms stretches
+    burst: Series | None  #: the burst file (31.25 ms)
 
 
-@dataclass(frozen=True)
-class L1Rtn:
+@dataclass(frozen=True, kw_only=True)
+class L1Rotated:
     """``transform``: the corrected series with their RTN field."""
 
     frame: DayFrame
-    n8: Series
-    n8_rtn: np.ndarray  #: (N, 3) nT
-    b32: Series | None
-    b32_rtn: np.ndarray | None
+    n8: Rotated
+    r32: Rotated
+    burst: Rotated | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class L1Averaged:
-    """``average``: the RTN stage and the 1 s / 1 min averages in both frames."""
+    """``average``: the 8 Hz product series, the burst series and the 1 s / 1 min averages."""
 
-    rtn: L1Rtn
+    frame: DayFrame
+    n8: Rotated  #: the 8 Hz records, 125 ms means of the 31.25 ms stretches, burst fill
+    burst: Rotated | None
     averages: dict[str, Averages]  #: "sc_1s", "rtn_1s", "sc_1min", "rtn_1min"
 
 
@@ -104,7 +127,7 @@ def read(frame: DayFrame, inputs: Inputs) -> L1Raw:
     bursts = inputs.by_role("burst")
     burst = read_uv(bursts[0].path, burst=True) if bursts else None
     k, o = read_counts(inputs.one("calibration").path).for_day(frame.day)
-    return L1Raw(frame, normal, burst, k, o)
+    return L1Raw(frame=frame, normal=normal, burst=burst, k=k, offsets=o)
 
 
 def _nearest_flags(t_src: np.ndarray, f_src: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -117,101 +140,123 @@ def _nearest_flags(t_src: np.ndarray, f_src: np.ndarray, t: np.ndarray) -> np.nd
 
 
 def _clean(
-    t: np.ndarray, b: np.ndarray, fl: np.ndarray, max_glitch: int
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Despike a uniform-rate series; returns (b, flags, FILTER_VALUE)."""
+    t: np.ndarray, b: np.ndarray, fl: np.ndarray, max_glitch: int, stats: dict[str, int] | None = None
+) -> Series:
+    """Despike a uniform-rate series (spikes to fill, X glitches interpolated, both flagged)."""
     d = despike(b, max_glitch)
     fl = fl.copy()
     fl[d.spike] |= np.uint32(F.SPIKE)
     fl[d.glitch] |= np.uint32(F.X_GLITCH)
-    return d.b, fl, d.filter_value
+    changed = d.spike | d.glitch
+    btot = np.linalg.norm(b, axis=1)
+    btot[changed] = np.linalg.norm(d.b[changed], axis=1)
+    return Series(time=t, b_sc=d.b, btot=btot, flags=fl, filter_value=d.filter_value, stats=stats or {})
 
 
 def correct(data: L1Raw) -> L1Corrected:
-    """Timing, offsets, 31.25 ms -> 125 ms, burst fill, spikes and X glitches."""
+    """Timing, zero offsets, spikes and X glitches of each series at its own cadence."""
     t0, t1 = data.frame.t0, data.frame.t1
     c = correct_timing(data.normal.time, data.normal.b, data.normal.flags, t0, t1)
     b = c.b + data.offsets
     r32 = rate32_mask(c.time)
-    phase = grid_phase(c.time[~r32], t0)
-    # 31.25 ms stretches of the normal file: despike at 32 Hz, then trapezoid means at 125 ms
-    b32, f32, _ = _clean(c.time[r32], b[r32], c.flags[r32], 32)
-    tm, mm = to_125ms(c.time[r32], np.column_stack([b32, np.linalg.norm(b32, axis=1)]), t0, phase)
-    fm = _nearest_flags(c.time[r32], f32, tm) | np.uint32(F.FROM_32HZ)
-    t = np.concatenate([c.time[~r32], tm])
-    bb = np.concatenate([b[~r32], mm[:, :3]])
-    bt = np.concatenate([np.linalg.norm(b[~r32], axis=1), mm[:, 3]])
-    fl = np.concatenate([c.flags[~r32], fm])
-
+    n8 = _clean(c.time[~r32], b[~r32], c.flags[~r32], 8, c.stats)
+    s32 = _clean(c.time[r32], b[r32], c.flags[r32] | np.uint32(F.FROM_32HZ), 32)
     burst = None
     if data.burst is not None and len(data.burst):
         cb = correct_timing(data.burst.time, data.burst.b, data.burst.flags, t0, t1)
-        bb32, fb32, fvb = _clean(cb.time, cb.b + data.offsets, cb.flags | np.uint32(F.FROM_32HZ), 32)
-        burst = Series(cb.time, bb32, np.linalg.norm(bb32, axis=1), fb32, fvb, stats=cb.stats)
-        # burst data fill the 8 Hz product where the normal file has no record
-        tb, mb = to_125ms(cb.time, np.column_stack([bb32, burst.btot]), t0, phase)
-        order = np.sort(t)
-        i = np.clip(np.searchsorted(order, tb), 1, max(order.size - 1, 1))
+        burst = _clean(cb.time, cb.b + data.offsets, cb.flags | np.uint32(F.FROM_32HZ), 32, cb.stats)
+    return L1Corrected(frame=data.frame, n8=n8, r32=s32, burst=burst)
+
+
+def transform(data: L1Corrected) -> L1Rotated:
+    """SC -> RTN (SPICE) for every series, in one kernel pool."""
+    sc = data.frame.sc
+
+    def rotated(s: Series) -> Rotated:
+        return Rotated(series=s, b_rtn=sc_to_rtn(sc, s.time, s.b_sc) if s.time.size else np.empty((0, 3)))
+
+    with kernels.kernel_pool(data.frame.kernels):
+        n8, r32 = rotated(data.n8), rotated(data.r32)
+        burst = rotated(data.burst) if data.burst is not None else None
+    return L1Rotated(frame=data.frame, n8=n8, r32=r32, burst=burst)
+
+
+def _to_8hz(r: Rotated, t0: int, phase: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """31.25 ms samples as trapezoid means on the 8 Hz grid: stamps, SC, RTN, mean |B|."""
+    s = r.series
+    tm, m = to_125ms(s.time, np.column_stack([s.b_sc, r.b_rtn, s.btot]), t0, phase)
+    return tm, m[:, :3], m[:, 3:6], m[:, 6]
+
+
+def eight_hz_product(data: L1Rotated) -> Rotated:
+    """The 8 Hz product series: the normal file's 8 Hz records, its 31.25 ms stretches as
+    125 ms means on the records' grid, and burst means where the normal file has no record
+    within half a step; each record keeps the flags of the samples it came from."""
+    t0, n8 = data.frame.t0, data.n8.series
+    phase = grid_phase(n8.time, t0)
+    parts = [(n8.time, n8.b_sc, data.n8.b_rtn, n8.btot, n8.flags)]
+    r32 = data.r32.series
+    tm, sc, rtn, bt = _to_8hz(data.r32, t0, phase)
+    parts.append((tm, sc, rtn, bt, _nearest_flags(r32.time, r32.flags, tm)))
+    if data.burst is not None:
+        have = np.sort(np.concatenate([n8.time, tm]))
+        tb, sc, rtn, bt = _to_8hz(data.burst, t0, phase)
+        i = np.clip(np.searchsorted(have, tb), 1, max(have.size - 1, 1))
         near = (
-            np.minimum(np.abs(order[i] - tb), np.abs(order[i - 1] - tb))
-            if order.size
+            np.minimum(np.abs(have[i] - tb), np.abs(have[i - 1] - tb))
+            if have.size
             else np.full(tb.size, np.iinfo(np.int64).max)
         )
-        new = near >= 62_500_000
-        t = np.concatenate([t, tb[new]])
-        bb = np.concatenate([bb, mb[new, :3]])
-        bt = np.concatenate([bt, mb[new, 3]])
-        fl = np.concatenate([fl, _nearest_flags(cb.time, fb32, tb[new])])
+        new = near >= DT8_NS // 2
+        bs = data.burst.series
+        parts.append((tb[new], sc[new], rtn[new], bt[new], _nearest_flags(bs.time, bs.flags, tb[new])))
+    t, b_sc, b_rtn, btot, flags = (np.concatenate(col) for col in zip(*parts, strict=True))
     order = np.argsort(t, kind="stable")
-    t, bb, bt, fl = t[order], bb[order], bt[order], fl[order]
-    b_clean, fl, fv = _clean(t, bb, fl, 8)
-    changed = (fl & np.uint32(F.X_GLITCH | F.SPIKE)) != 0
-    bt = np.where(changed, np.linalg.norm(b_clean, axis=1), bt)
-    n8 = Series(t, b_clean, bt, fl, fv, stats=c.stats)
-    return L1Corrected(data.frame, n8, burst)
+    series = Series(
+        time=t[order],
+        b_sc=b_sc[order],
+        btot=btot[order],
+        flags=flags[order],
+        filter_value=n8.filter_value,
+        stats=n8.stats,
+    )
+    return Rotated(series=series, b_rtn=b_rtn[order])
 
 
-def transform(data: L1Corrected) -> L1Rtn:
-    """SC -> RTN (SPICE) for the 8 Hz and burst series, in one kernel pool."""
-    sc = data.frame.sc
-    with kernels.kernel_pool(data.frame.kernels):
-        n8_rtn = sc_to_rtn(sc, data.n8.time, data.n8.b_sc)
-        b32_rtn = sc_to_rtn(sc, data.b32.time, data.b32.b_sc) if data.b32 is not None else None
-    return L1Rtn(data.frame, data.n8, n8_rtn, data.b32, b32_rtn)
-
-
-def average(data: L1Rtn) -> L1Averaged:
-    """1-s overlapped and 1-min averages of the 8 Hz series, in SC and RTN."""
-    s, t0, t1 = data.n8, data.frame.t0, data.frame.t1
+def average(data: L1Rotated) -> L1Averaged:
+    """The 8 Hz product series, and its 1-s overlapped and 1-min averages in SC and RTN."""
+    n8 = eight_hz_product(data)
+    s, t0, t1 = n8.series, data.frame.t0, data.frame.t1
     out = {}
-    for name, b in (("sc", s.b_sc), ("rtn", data.n8_rtn)):
+    for name, b in (("sc", s.b_sc), ("rtn", n8.b_rtn)):
         out[f"{name}_1s"] = average_1s_overlapped(s.time, b, t0, t1, s.btot)
         out[f"{name}_1min"] = average_bins(s.time, b, t0, t1, 60, s.btot)
-    return L1Averaged(data, out)
+    return L1Averaged(frame=data.frame, n8=n8, burst=data.burst, averages=out)
 
 
-def summary(s: Series) -> dict[str, int]:
-    """Counts of what the corrections did (for logs and tests)."""
-    out = dict(s.stats)
-    out["spikes"] = int(((s.flags & np.uint32(F.SPIKE)) != 0).sum())
-    out["x_glitches"] = int(((s.flags & np.uint32(F.X_GLITCH)) != 0).sum())
-    out["from_32hz"] = int(((s.flags & np.uint32(F.FROM_32HZ)) != 0).sum())
+def summary(n8: Series, r32: Series) -> dict[str, int]:
+    """Counts of what the corrections did (for the log)."""
+    out = dict(n8.stats)
+    flags = np.concatenate([n8.flags, r32.flags])
+    out["spikes"] = int(((flags & np.uint32(F.SPIKE)) != 0).sum())
+    out["x_glitches"] = int(((flags & np.uint32(F.X_GLITCH)) != 0).sum())
+    out["records_32hz"] = int(r32.time.size)
     return out
 
 
 def products(ctx: UnitContext, data: L1Averaged) -> list[Product]:
     """The day's CDFs, flat files and averages (SC and RTN; burst when present)."""
-    sc, r = data.rtn.frame.sc, data.rtn
+    sc = data.frame.sc
     out: list[Product] = []
-    s = r.n8
-    for name, b in (("sc", s.b_sc), ("rtn", r.n8_rtn)):
+    s, rtn = data.n8.series, data.n8.b_rtn
+    for name, b in (("sc", s.b_sc), ("rtn", rtn)):
         out.append(P.cdf_product(ctx, f"l1_mag_{name}", sc, name, s.time, b, s.btot, s.flags, s.filter_value))
         out.append(P.flat_product(ctx, f"l1_mag_{name}_ff", sc, s.time, b, s.btot, s.filter_value))
         out.append(P.average_product(ctx, f"l1_mag_{name}_1s", sc, data.averages[f"{name}_1s"]))
         out.append(P.average_product(ctx, f"l1_mag_{name}_1min", sc, data.averages[f"{name}_1min"]))
-    if r.b32 is not None and r.b32_rtn is not None:
-        s = r.b32
-        for name, b in (("sc", s.b_sc), ("rtn", r.b32_rtn)):
+    if data.burst is not None:
+        s, rtn = data.burst.series, data.burst.b_rtn
+        for name, b in (("sc", s.b_sc), ("rtn", rtn)):
             out.append(
                 P.cdf_product(ctx, f"l1_magb_{name}", sc, name, s.time, b, s.btot, s.flags, s.filter_value)
             )
@@ -222,12 +267,17 @@ def products(ctx: UnitContext, data: L1Averaged) -> list[Product]:
 def day_frame(ctx: UnitContext, inputs: Inputs) -> DayFrame:
     t0, t1 = time.day_bounds_tt2000(ctx.day)
     return DayFrame(
-        ctx.spacecraft or "A", ctx.day, int(t0), int(t1), [f.path for f in inputs.by_role("kernel")]
+        sc=ctx.spacecraft or "A",
+        day=ctx.day,
+        t0=int(t0),
+        t1=int(t1),
+        kernels=[f.path for f in inputs.by_role("kernel")],
     )
 
 
 class L1(NoCalibrate, NoQuality):
-    """The ``l1`` level object (``stereo.l1``)."""
+    """The ``l1`` level object: ``fetch``, ``read``, ``correct``, ``transform``, ``average``,
+    ``write`` (see the module notes for why there is no ``calibrate`` or ``quality``)."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The day's normal file (required) and burst file, the month's Counts table and the
@@ -254,13 +304,13 @@ class L1(NoCalibrate, NoQuality):
 
     def correct(self, ctx: UnitContext, data: L1Raw) -> L1Corrected:
         out = correct(data)
-        ctx.log.info("ST%s %s: %s", data.frame.sc, data.frame.day, summary(out.n8))
+        ctx.log.info("ST%s %s: %s", data.frame.sc, data.frame.day, summary(out.n8, out.r32))
         return out
 
-    def transform(self, ctx: UnitContext, data: L1Corrected) -> L1Rtn:
+    def transform(self, ctx: UnitContext, data: L1Corrected) -> L1Rotated:
         return transform(data)
 
-    def average(self, ctx: UnitContext, data: L1Rtn) -> L1Averaged:
+    def average(self, ctx: UnitContext, data: L1Rotated) -> L1Averaged:
         return average(data)
 
     def write(self, ctx: UnitContext, data: L1Averaged) -> list[Product]:

@@ -23,7 +23,9 @@ It is the level ``merge`` (unit: the month; it reads only the output tree), so t
 commits the four files together under the unit's lock and records the merge in the ledger
 (unit ``stereo/merge/{sc}/{yyyy-mm}``) with the SHA-256 of every daily file and monthly file;
 a rerun with unchanged daily files is skipped. Records are streamed: the writer reads one
-variable of one day at a time, so the month is held one variable at a time, never whole.
+variable of one day at a time, so the month is held one variable at a time, never whole. Its
+steps are ``fetch``, ``read`` (the days' layouts, checked) and ``write`` (the streamed files):
+a merge changes no value, so it has no middle step.
 """
 
 from __future__ import annotations
@@ -227,7 +229,7 @@ def review_product(review: ProductDefinition, data: MergeMonth, part: ReviewPart
 
 
 class Merge(NoMiddleSteps):
-    """The ``merge`` level object (``stereo.merge``): the month's review CDFs."""
+    """The ``merge`` level object (``fetch``, ``read``, ``write``): the month's review CDFs."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         """Every daily L1 CDF of the month (highest version per day), from the output tree."""

@@ -40,7 +40,9 @@ Documented choices (the seed zips the folder it made, so the folder is the zip's
   ``magfw.io.cdf`` notes: ~85-90 %), and level 6 would cost several times the time for a few
   per cent.
 - It is the level ``package`` (unit: the month, covering every spacecraft; it reads only the
-  output tree), so the runner stages the zip, commits it and records it in the ledger.
+  output tree), so the runner stages the zip, commits it and records it in the ledger. Its
+  steps are ``fetch``, ``read`` and ``write``: a package changes no value, so it has no middle
+  step.
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ def write_zip(path: Path, delivery: Delivery, password: str | None, method: str 
 
 
 class Package(NoMiddleSteps):
-    """The ``package`` level object (``stereo.package``): the month's delivery zip."""
+    """The ``package`` level object (``fetch``, ``read``, ``write``): the month's delivery zip."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         """Every spacecraft's daily L1 CDFs of the month and its newest Counts table."""

@@ -3,7 +3,8 @@
 Step 1 of the UCLA chain makes them "directly from these files": no magfw correction is
 applied (no lag, glitch or offset correction). Records outside the UTC day (spill-over) and
 exact duplicates are left out; bins are [k, k + 1 s) stamped at k + 0.5 s, BTOTAL is the mean
-of the high-rate |B|, NPTS the number of records in the bin.
+of the high-rate |B|, NPTS the number of records in the bin. So its one middle step is
+``average``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def average(data: PrepRecords) -> Averages:
 
 
 class Prep(NoCalibrate, NoCorrect, NoTransform, NoQuality):
-    """The ``prep`` level object (``stereo.prep``)."""
+    """The ``prep`` level object: ``fetch``, ``read``, ``average``, ``write``."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         normal = fetching.require_normal(ctx, ctx.spacecraft or "A", ctx.day)

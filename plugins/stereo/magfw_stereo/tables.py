@@ -18,7 +18,8 @@ month), so each import is a revision of the ``counts_table`` product (``offsets/
 - O is kept at the table's precision (0.001 nT); rounding and days without a row are noted.
 
 The yearly offsets table the seed keeps is the union of the newest revision of each month
-(:func:`yearly_table`).
+(:func:`yearly_table`). The level's steps are ``fetch``, ``read`` (the file, validated) and
+``write`` (the table): an import derives nothing, so it has no middle step.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def counts_from_offsets(imp: OffsetsImport) -> CountsTable:
 
 
 class Offsets(NoMiddleSteps):
-    """The ``offsets`` level object (``stereo.offsets``): import the researcher's file."""
+    """The ``offsets`` level object (``fetch``, ``read``, ``write``): import the researcher's file."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         sc, y, m = ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month

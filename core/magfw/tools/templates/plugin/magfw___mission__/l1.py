@@ -1,11 +1,12 @@
 """Level ``l1``: daily raw counts at 1 Hz -> calibrated, despiked 10-s averages (one CDF).
 
-The level object :class:`L1` implements the step hooks this level needs; each step is a pure
-function of the previous stage's object (a dataclass per stage), so it can be tested on
-arrays alone. ``transform`` and ``quality`` are absent: the data pass through unchanged.
+The level object :class:`L1` has one method per step; each is a pure function of the
+previous stage (a frozen dataclass per stage), so it can be tested on arrays alone, and mypy
+checks that each step takes what the one before it returns. The field stays in the sensor
+frame, so the level has no ``transform``: the ``NoTransform`` mixin passes the data through.
 
     fetch -> Inputs -> read -> Raw -> calibrate -> Calibrated -> correct -> Despiked
-          -> average -> Averaged -> write -> [Product]
+          -> average -> Averaged -> quality -> Flagged -> write -> [Product]
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from magfw.api import (
     InputFile,
     Inputs,
     MissingInputError,
-    NoQuality,
     NoTransform,
     Product,
     UnitContext,
@@ -34,7 +34,7 @@ SPIKE_NT = 50.0  #: a sample this far from its 9-sample running median is a spik
 NS = 1_000_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Raw:
     """What ``read`` decodes: sample times, counts and the calibration table."""
 
@@ -44,29 +44,37 @@ class Raw:
     offsets_nt: np.ndarray  #: (3,) zero offsets (nT), subtracted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Calibrated:
     time: np.ndarray  #: int64 TT2000 (ns)
     b: np.ndarray  #: (N, 3) nT, sensor frame
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Despiked:
     time: np.ndarray
     b: np.ndarray  #: (N, 3) nT, NaN where a spike was removed
     spike: np.ndarray  #: (N,) bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Averaged:
     epoch: np.ndarray  #: int64 TT2000 of each bin centre
     b: np.ndarray  #: (M, 3) nT, NaN where the bin is empty
+    samples: np.ndarray  #: (M,) samples averaged
+    spikes: np.ndarray  #: (M,) samples of the bin removed as spikes
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flagged:
+    epoch: np.ndarray
+    b: np.ndarray
     flag: np.ndarray  #: (M,) uint8: 0 good, 1 held a removed spike, 2 no samples
 
 
 def calibrate_counts(raw: Raw) -> Calibrated:
     """B = counts x scale - offsets (nT)."""
-    return Calibrated(raw.time, raw.counts * raw.scale_nt - raw.offsets_nt)
+    return Calibrated(time=raw.time, b=raw.counts * raw.scale_nt - raw.offsets_nt)
 
 
 def despike(cal: Calibrated, threshold_nt: float = SPIKE_NT) -> Despiked:
@@ -74,7 +82,7 @@ def despike(cal: Calibrated, threshold_nt: float = SPIKE_NT) -> Despiked:
     pad = np.pad(cal.b, ((4, 4), (0, 0)), mode="edge")
     median = np.median(np.lib.stride_tricks.sliding_window_view(pad, 9, axis=0), axis=-1)
     spike = (np.abs(cal.b - median) > threshold_nt).any(axis=1)
-    return Despiked(cal.time, np.where(spike[:, None], np.nan, cal.b), spike)
+    return Despiked(time=cal.time, b=np.where(spike[:, None], np.nan, cal.b), spike=spike)
 
 
 def bin_average(data: Despiked, t0: int, bin_s: int = BIN_S, day_s: int = 86400) -> Averaged:
@@ -88,14 +96,19 @@ def bin_average(data: Despiked, t0: int, bin_s: int = BIN_S, day_s: int = 86400)
     sums = np.stack([np.bincount(idx[good], b[good, k], minlength=n_bins) for k in range(3)], 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / counts[:, None]
-    had_spike = np.bincount(idx, spike, minlength=n_bins) > 0
-    flag = np.where(counts == 0, 2, np.where(had_spike, 1, 0)).astype(np.uint8)
+    spikes = np.bincount(idx, spike, minlength=n_bins).astype(np.int64)
     epoch = t0 + (np.arange(n_bins, dtype=np.int64) * bin_s + bin_s // 2) * NS
-    return Averaged(epoch, mean, flag)
+    return Averaged(epoch=epoch, b=mean, samples=counts, spikes=spikes)
 
 
-class L1(NoTransform, NoQuality):
-    """The ``l1`` level object."""
+def flag_bins(data: Averaged) -> Flagged:
+    """Each bin's quality flag: 2 without samples, 1 when it lost a spike, else 0."""
+    flag = np.where(data.samples == 0, 2, np.where(data.spikes > 0, 1, 0)).astype(np.uint8)
+    return Flagged(epoch=data.epoch, b=data.b, flag=flag)
+
+
+class L1(NoTransform):
+    """The ``l1`` level object: every step but ``transform``."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The day's raw file and the highest calibration table version."""
@@ -136,7 +149,12 @@ class L1(NoTransform, NoQuality):
                 f"bad calibration table: expected 4 numbers (scale and three offsets), found {cal.size}",
             )
         ctx.vectors += len(rec)
-        return Raw(rec["t"].astype(np.int64), rec["c"].astype(np.float64), float(cal[0]), cal[1:])
+        return Raw(
+            time=rec["t"].astype(np.int64),
+            counts=rec["c"].astype(np.float64),
+            scale_nt=float(cal[0]),
+            offsets_nt=cal[1:],
+        )
 
     def calibrate(self, ctx: UnitContext, data: Raw) -> Calibrated:
         return calibrate_counts(data)
@@ -147,7 +165,10 @@ class L1(NoTransform, NoQuality):
     def average(self, ctx: UnitContext, data: Despiked) -> Averaged:
         return bin_average(data, day_start(ctx.day))
 
-    def write(self, ctx: UnitContext, data: Averaged) -> list[Product]:
+    def quality(self, ctx: UnitContext, data: Averaged) -> Flagged:
+        return flag_bins(data)
+
+    def write(self, ctx: UnitContext, data: Flagged) -> list[Product]:
         """One daily CDF; the runner fills the date and version fields of its name, adds
         provenance and writes it (NaN becomes the definition's fill)."""
         return [

@@ -9,7 +9,7 @@ import pytest
 from magfw.api import read_cdf
 from magfw.testing import assert_valid_product, simulated_archive
 from magfw___mission__ import plugin
-from magfw___mission__.l1 import BIN_S, Calibrated, bin_average, despike
+from magfw___mission__.l1 import BIN_S, Calibrated, bin_average, despike, flag_bins
 from magfw___mission__.simulate import NOISE_NT, day_start
 
 DAY = date(2024, 1, 1)
@@ -24,7 +24,7 @@ def test_despike_removes_a_spike_and_nothing_else():
     t = np.arange(100, dtype=np.int64)
     b = np.zeros((100, 3))
     b[40, 1] = 500.0
-    out = despike(Calibrated(t, b))
+    out = despike(Calibrated(time=t, b=b))
     assert np.flatnonzero(out.spike).tolist() == [40]
     assert np.isnan(out.b[40]).all() and not np.isnan(np.delete(out.b, 40, axis=0)).any()
 
@@ -33,7 +33,7 @@ def test_bin_average_stamps_bin_centres_and_flags_empty_bins():
     t0 = day_start(DAY)
     t = t0 + np.arange(30, dtype=np.int64) * 1_000_000_000  # 30 s of 1 Hz samples
     b = np.tile(np.arange(30.0)[:, None], (1, 3))
-    out = bin_average(despike(Calibrated(t, b)), t0)
+    out = flag_bins(bin_average(despike(Calibrated(time=t, b=b)), t0))
     assert out.epoch[0] == t0 + 5_000_000_000
     assert out.b[0, 0] == pytest.approx(4.5) and out.b[2, 0] == pytest.approx(24.5)
     assert out.flag[:3].tolist() == [0, 0, 0] and out.flag[3] == 2
