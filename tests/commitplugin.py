@@ -56,7 +56,7 @@ class Day(NoMiddleSteps):
 
     def write(self, ctx: UnitContext, data: str) -> list[Product]:
         body = f"{data} v{ctx.version}\n".encode()
-        return [Product(ctx.product(pid), payload=body) for pid in ("fixed", "inc_i", "inc_j")]
+        return [Product(definition=ctx.product(pid), payload=body) for pid in ("fixed", "inc_i", "inc_j")]
 
 
 class Commit:

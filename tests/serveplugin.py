@@ -215,9 +215,9 @@ class TinyL1(NoMiddleSteps):
         xml = (f'<?xml version="1.0"?><tiny><quality factor="{9 - data % 3}" scale="1-10"/></tiny>').encode()
         return [
             Product(
-                ctx.product("mag"),
-                sc,
-                {
+                definition=ctx.product("mag"),
+                fields=sc,
+                variables={
                     "Epoch": t,
                     "B": b,
                     "BMAG": bmag,
@@ -227,12 +227,17 @@ class TinyL1(NoMiddleSteps):
                 },
             ),
             Product(
-                ctx.product("mag_nc"),
-                sc,
-                {"time": tt2000_to_unix(t), "Bx_gse": b[:, 0], "By_gse": b[:, 1], "Bz_gse": b[:, 2]},
+                definition=ctx.product("mag_nc"),
+                fields=sc,
+                variables={
+                    "time": tt2000_to_unix(t),
+                    "Bx_gse": b[:, 0],
+                    "By_gse": b[:, 1],
+                    "Bz_gse": b[:, 2],
+                },
             ),
-            Product(ctx.product("mag_ff"), sc, {"TIME": t, "B": b}),
-            Product(ctx.product("mag_q"), sc, payload=xml),
+            Product(definition=ctx.product("mag_ff"), fields=sc, variables={"TIME": t, "B": b}),
+            Product(definition=ctx.product("mag_q"), fields=sc, payload=xml),
         ]
 
 

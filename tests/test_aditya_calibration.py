@@ -31,7 +31,7 @@ DAY = "20240810"
 NS = 10**9
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Cal:
     out: Path
     root: Path
@@ -71,7 +71,7 @@ def cal(tmp_path_factory: pytest.TempPathFactory) -> Cal:
         )
         assert res.exit_code == 0, res.stderr
         assert "AL1_MAG_VS_DSCOVR_202408_V01.yaml" in res.stdout
-    return Cal(out, root, hooks, first, second)
+    return Cal(out=out, root=root, hooks=hooks, first=first, second=second)
 
 
 def _truth(c: Cal, kind: str) -> dict[str, np.ndarray]:

@@ -219,7 +219,9 @@ def test_kernel_names_follow_the_archive_manual():
 def test_processing_configuration_is_typed_and_checked(tmp_path: Path):
     c1, c2 = config.l1_config(), config.l2_config()
     assert (c1.despike_window, c1.despike_threshold_nt, c1.hk_max_gap_s, c1.error_nt) == (9, 3.0, 48.0, 0.3)
-    assert c2.gti == config.GtiConfig(2.048, 4.096, 0.4, (0.7, 1.4), 30.0)
+    assert c2.gti == config.GtiConfig(
+        smooth_s=2.048, lag_s=4.096, min_change_nt=0.4, ratio_range=(0.7, 1.4), dilate_s=30.0
+    )
     assert (c2.r_mag1_m, c2.r_mag2_m, c2.median_window, c2.bin_s, c2.error_nt) == (6.0, 3.0, 5, 10.0, 0.5)
     bad = tmp_path / "processing.yaml"
     bad.write_text(config.PROCESSING.read_text().replace("threshold_nT: 3.0", "threshold_nT: x"))

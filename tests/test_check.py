@@ -333,7 +333,9 @@ def test_flatfile_product_round_trip_and_check(tmp_path: Path) -> None:
 
     v = variables()
     v["BFIELD"][5, 1] = np.nan
-    product = Product(flatfile_definition(), {}, variables=v, attrs={"PI_name": "J. Luhmann"})
+    product = Product(
+        definition=flatfile_definition(), fields={}, variables=v, attrs={"PI_name": "J. Luhmann"}
+    )
     ffh, ffd = write_product(
         product,
         tmp_path / "STA_L1_MAG_RTN_20230715_V06.ffd",
@@ -361,7 +363,9 @@ def test_flatfile_missing_column(tmp_path: Path) -> None:
 
     raw = flatfile_definition().model_dump()
     raw["variables"] = [x for x in raw["variables"] if x["name"] != "FILTER_VALUE"]
-    product = Product(ProductDefinition.model_validate(raw), {}, variables=variables(drop="FILTER_VALUE"))
+    product = Product(
+        definition=ProductDefinition.model_validate(raw), fields={}, variables=variables(drop="FILTER_VALUE")
+    )
     [ffh, _] = write_product(
         product,
         tmp_path / "STA_L1_MAG_RTN_20230715_V06.ffh",
@@ -416,7 +420,7 @@ def test_flatfile_with_tick_time_variable_and_keywords(tmp_path: Path) -> None:
     ticks = 1_815_609_600.0 + 0.125 * np.arange(16)  # 2023-07-15 in Y1966 seconds
     b = np.ones((16, 3), np.float32)
     [ffh, ffd] = write_product(
-        Product(d, {}, variables={"TIME": ticks, "B": b}),
+        Product(definition=d, fields={}, variables={"TIME": ticks, "B": b}),
         tmp_path / "STA_20230715_V06.ffh",
         {"Software_version": "0.1"},
     )

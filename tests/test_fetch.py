@@ -462,7 +462,9 @@ def test_local_archive_get_list_glob(local_root: Path) -> None:
     path = local_root / STA
     before = (path.stat().st_mtime_ns, path.read_bytes())
     got = arc.get(STA, sha256=sha(FILES[STA]), size=len(FILES[STA]))
-    assert got == FetchedFile(path, STA, sha(FILES[STA]), len(FILES[STA]), str(path))
+    assert got == FetchedFile(
+        path=path, name=STA, sha256=sha(FILES[STA]), size=len(FILES[STA]), source=str(path)
+    )
     with pytest.raises(FetchError) as err:
         arc.get(STA, sha256="f" * 64)
     one_line(err, str(path))

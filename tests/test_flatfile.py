@@ -83,7 +83,7 @@ def test_real_paths_pair_by_base_name():
         np.testing.assert_array_equal(a.time, b.time)
         np.testing.assert_array_equal(a.data, b.data)
     assert a.names == ["UT", "BX SC", "BY SC", "BZ SC", "BT", "X  GSE", "Y  GSE", "Z  GSE"]
-    assert a.time_column == FlatFileColumn("UT", "SEC.", "ISEE 1", "D", 0)
+    assert a.time_column == FlatFileColumn(name="UT", units="SEC.", source="ISEE 1", type="D", loc=0)
     assert a.epoch == "Y1966"
     assert a.keywords["AVERAGE INTERVAL"] == "HIGH RESOLUTION"
 
@@ -132,7 +132,7 @@ def test_real_insight_blank_records_after_end():
     assert end < len(records) - 1 and all(not r.strip() for r in records[end + 1 :])
     ff = read_flatfile(base)
     assert ff.abstract == [] and ff.time_column.name == "SCET" and ff.time_column.type == "T"
-    assert ff.columns[2] == FlatFileColumn("Bx_IFG", "", "Bx_IFG", "R", 12)
+    assert ff.columns[2] == FlatFileColumn(name="Bx_IFG", units="", source="Bx_IFG", type="R", loc=12)
     assert ff.fill == F.DEFAULT_FILL  # no flag in the header
 
 

@@ -310,8 +310,8 @@ def test_failed_write_leaves_no_file_and_no_temporary(tmp_path: Path, monkeypatc
 def test_write_product_and_read_product_dispatch(tmp_path: Path) -> None:
     d = stereo_definition()
     product = Product(
-        d,
-        {"sc": "A", "date": 20230715},
+        definition=d,
+        fields={"sc": "A", "date": 20230715},
         variables=stereo_variables(),
         attrs={"Data_version": "07", "PI_name": "x"},
         variable_attrs={"BFIELD": {"VAR_NOTES": "spikes removed"}},

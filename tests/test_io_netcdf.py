@@ -209,7 +209,10 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
 
 def test_write_product_dispatches_netcdf(tmp_path: Path) -> None:
     product = Product(
-        aditya_definition(), {"date": 20241010}, variables=aditya_variables(), attrs={"summary": "test"}
+        definition=aditya_definition(),
+        fields={"date": 20241010},
+        variables=aditya_variables(),
+        attrs={"summary": "test"},
     )
     [path] = write_product(product, tmp_path / NAME, {"date_created": "2026-01-01T00:00:00Z"})
     back = read_product(path)

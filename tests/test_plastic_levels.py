@@ -48,8 +48,8 @@ def test_days_as_ranges_and_back():
 
 def test_coverage_names_the_missing_days_of_its_span():
     cov = Coverage(
-        date(2024, 2, 1),
-        date(2024, 2, 29),
+        first=date(2024, 2, 1),
+        last=date(2024, 2, 29),
         present=[date(2024, 2, 1), date(2024, 2, 2), date(2024, 2, 4)],
         no_plastic=[date(2024, 2, 2)],
     )
@@ -98,7 +98,9 @@ def synthetic_table(days: list[date], seed: int = 0) -> dict[str, np.ndarray]:
 def test_averages_made_a_day_at_a_time_equal_those_of_the_whole_year(width_s):
     days = [date(2024, 2, 28), date(2024, 2, 29), date(2024, 3, 1)]
     variables = pr.record_variables(synthetic_table(days))
-    records = YearRecords("A", variables, Coverage(days[0], days[-1], present=days))
+    records = YearRecords(
+        sc="A", variables=variables, coverage=Coverage(first=days[0], last=days[-1], present=days)
+    )
     by_day = day_averages(records, width_s)
     whole = pr.average_variables(pr.averages(pr.table_from_variables(variables), float(width_s)))
     assert by_day.keys() == whole.keys()
@@ -113,12 +115,12 @@ def write_daily(out: Path, day: date, **attrs: str) -> Path:
     gaps = {"Source_name": "Ahead>STEREO Ahead", "Logical_source": "STA_L2_MAGPLASMA_1M_DAILY", **attrs}
     fields = {"sc": "A", "yyyy": day.year, "mm": day.month, "dd": day.day, "version": 7}
     ff = Product(
-        DAILY_FF,
+        definition=DAILY_FF,
         variables=pr.flatfile_variables(table),
         attrs={k.upper().replace("_", " "): v for k, v in attrs.items()},
     )
     write_product(ff, out / DAILY_FF.filename.format(**fields), {})
-    product = Product(DAILY, variables=pr.cdf_variables(table), attrs=gaps)
+    product = Product(definition=DAILY, variables=pr.cdf_variables(table), attrs=gaps)
     write_product(product, out / DAILY.filename.format(**fields), {})
     return out / DAILY.filename.format(**fields)
 

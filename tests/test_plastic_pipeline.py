@@ -760,7 +760,7 @@ def test_merge_from_the_mag_flat_files_equals_the_merge_from_the_cdfs(hooks, arc
     target = flat_root / flat_def.filename.format(**fields)
     write_product(
         Product(
-            flat_def,
+            definition=flat_def,
             fields={"sc": SC},
             variables={
                 "TIME": np.asarray(tt2000_from_cdf_epoch(cdf.variables["Epoch"]), dtype=np.int64),

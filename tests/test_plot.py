@@ -208,9 +208,9 @@ def test_png_and_bytes_products(tmp_path: Path) -> None:
             }
         )
 
-    png = Product(definition("png", "png"), {"date": 20230715}, plot=spec((640, 480), 80))
+    png = Product(definition=definition("png", "png"), fields={"date": 20230715}, plot=spec((640, 480), 80))
     assert png_size(write_product(png, tmp_path / "ql_20230715_v00.png", {})[0]) == (640, 480)
-    raw = Product(definition("bytes", "xml"), {"date": 20230715}, payload=b"<label/>")
+    raw = Product(definition=definition("bytes", "xml"), fields={"date": 20230715}, payload=b"<label/>")
     [out] = write_product(raw, tmp_path / "ql_20230715_v00.xml", {})
     assert out.read_bytes() == b"<label/>"
 

@@ -3,6 +3,7 @@
 import json
 import os
 
+import pytest
 from toyplugin import Toy
 
 from magfw.api import hookimpl
@@ -174,13 +175,15 @@ def test_notes_reach_the_user_and_products_name_their_own_inputs(tmp_path):
     from magfw_example import plugin as example
 
     d = example.load_definitions(example.SCHEMAS)[0]
-    inputs = Inputs(files=[InputFile("data", n, tmp_path / n, "0" * 64, 1) for n in ("a", "b")])
+    inputs = Inputs(
+        files=[InputFile(role="data", name=n, path=tmp_path / n, sha256="0" * 64, size=1) for n in ("a", "b")]
+    )
 
     class Ctx:
         simulated, reason = False, None
 
-    whole = provenance_attrs(Ctx(), Product(d, {}), inputs, "sw")  # type: ignore[arg-type]
-    own = provenance_attrs(Ctx(), Product(d, {}, inputs=["b"]), inputs, "sw")  # type: ignore[arg-type]
+    whole = provenance_attrs(Ctx(), Product(definition=d, fields={}), inputs, "sw")  # type: ignore[arg-type]
+    own = provenance_attrs(Ctx(), Product(definition=d, fields={}, inputs=["b"]), inputs, "sw")  # type: ignore[arg-type]
     assert whole["Parents"] == ["a", "b"] and own["Parents"] == ["b"]
 
 
@@ -189,9 +192,9 @@ def test_major_minor_versions(tmp_path):
     one (m + 1, n = 0); the ledger's reason says which."""
     from commitplugin import Commit
 
-    from magfw.engine.process import next_version, revision_kind
+    from magfw.engine.versioning import bump, revision_kind
 
-    assert [next_version(v, k) for v, k in [(0, "minor"), (3, "major"), (19, "minor")]] == [1, 10, 20]
+    assert [bump(v, k) for v, k in [(0, "minor"), (3, "major"), (19, "minor")]] == [1, 10, 20]
     assert revision_kind({"calibration": {"a": "1"}}, {"calibration": {"a": "2"}}) == "major"
     assert revision_kind({"selection": {"a": "1"}}, {"selection": {"a": "2"}}) == "minor"
 
@@ -209,3 +212,89 @@ def test_major_minor_versions(tmp_path):
     s = run_level(hooks, "commit", "l1", "2024-01-01", out, source=str(src))
     assert s.results[0].version == 1 and s.results[0].reason.startswith("minor revision: input")
     assert (out / "inc/I_20240101_V01.txt").is_file()
+
+
+def _definition(policy: str, start: int = 0):
+    from magfw.api import ProductDefinition
+
+    return ProductDefinition.model_validate(
+        {
+            "id": f"p_{policy}",
+            "mission": "m",
+            "level": "l1",
+            "format": "bytes",
+            "filename": {
+                "template": "M_{yyyy}{mm}{dd}_V{version}.txt",
+                "fields": {
+                    "yyyy": {"kind": "int", "width": 4},
+                    "mm": {"kind": "int", "width": 2},
+                    "dd": {"kind": "int", "width": 2},
+                    "version": {"kind": "int", "width": 2},
+                },
+            },
+            "time_variable": None,
+            "variables": [],
+            "version": {"policy": policy, "start": start},
+        }
+    )
+
+
+def _previous(version: int, versions: dict, inputs: list, digest: str = "d"):
+    from magfw.engine.ledger import LedgerEntry
+
+    return LedgerEntry(
+        unit="m/l1/-/2024-01-01",
+        status="ok",
+        versions=versions,
+        inputs=inputs,
+        inputs_digest=digest,
+        product_version=version,
+    )
+
+
+A = [{"role": "data", "name": "a.dat", "sha256": "1" * 64, "size": 1, "version": None}]
+A2 = [{"role": "data", "name": "a.dat", "sha256": "2" * 64, "size": 1, "version": None}]
+
+
+@pytest.mark.parametrize(
+    "policy, start, first, new_input, new_calibration",
+    [
+        ("increment", 0, 0, 1, 1),  # +1 whatever changed
+        ("major_minor", 0, 0, 1, 10),  # a new input: minor; a new calibration: major
+        ("fixed", 6, 0, 1, 1),  # the unit's version counts; its files keep V06 (file_version)
+    ],
+)
+def test_a_version_per_policy(policy, start, first, new_input, new_calibration):
+    from magfw.engine.versioning import decide, file_version
+
+    d = [_definition(policy, start)]
+    cal1, cal2 = {"calibration": {"t": "V01"}}, {"calibration": {"t": "V02"}}
+    assert decide(None, A, "d", cal1, d).version == (start if policy != "fixed" else first)
+    unchanged = decide(_previous(0, cal1, A), A, "d", cal1, d)
+    assert not unchanged.run and unchanged.reason is None
+    forced = decide(_previous(0, cal1, A), A, "d", cal1, d, force=True)
+    assert forced.run and forced.version == 0 and forced.reason == "rerun forced"
+    missing = decide(_previous(0, cal1, A), A, "d", cal1, d, outputs_intact=False)
+    assert missing.run and missing.reason == "earlier outputs missing"
+    by_input = decide(_previous(0, cal1, A), A2, "e", cal1, d)
+    assert by_input.version == new_input and "input changed a.dat" in by_input.reason
+    by_cal = decide(_previous(0, cal1, A), A, "d", cal2, d)
+    assert by_cal.version == new_calibration and "calibration" in by_cal.reason
+    if policy == "major_minor":
+        assert (by_input.kind, by_cal.kind) == ("minor", "major")
+        assert by_cal.reason.startswith("major revision: ")
+    assert file_version(d[0], 3) == (start if policy == "fixed" else 3)
+
+
+def test_a_new_version_keeps_the_earlier_file_and_retires_what_it_no_longer_writes():
+    from magfw.engine.versioning import file_identity, superseded
+
+    d = _definition("increment")
+    assert file_identity(d, "M_20240101_V00.txt") == file_identity(d, "M_20240101_V01.txt")
+    assert file_identity(d, "M_20240101_V00.txt") != file_identity(d, "M_20240102_V00.txt")
+    before = [
+        {"path": "M_20240101_V00.txt", "product": d.id},
+        {"path": "M_20240102_V00.txt", "product": d.id},
+        {"path": "gone.txt", "product": "not_a_product"},
+    ]
+    assert superseded(before, [(d.id, "M_20240101_V01.txt")], {d.id: d}) == ["M_20240102_V00.txt", "gone.txt"]

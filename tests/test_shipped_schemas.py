@@ -898,7 +898,9 @@ def test_writes_a_product_that_magfw_check_accepts(d, tmp_path):
     per_file = {k: "set by the plugin" for k in d.required_global_attrs if k not in d.global_attrs}
     provenance = {name: "test" for name in d.provenance.model_dump().values() if name}
     target = tmp_path / d.filename.format(**fields)
-    written = write_product(Product(d, fields, _sample_arrays(d)), target, {**per_file, **provenance})
+    written = write_product(
+        Product(definition=d, fields=fields, variables=_sample_arrays(d)), target, {**per_file, **provenance}
+    )
     assert written[0] == target and all(Path(p).is_file() for p in written)
     report = check_file(target, shipped_definitions(d.mission))
     assert report.definition == d.key

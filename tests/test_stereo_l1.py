@@ -41,7 +41,7 @@ def hooks():
     return make_hooks(plugin, names=["stereo"])
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Run:
     out: Path
     archive: Path
@@ -54,7 +54,7 @@ def _run(hooks, tmp: Path, sc: str, period: str) -> Run:
     out = tmp / f"out{sc}"
     summary = run_level(hooks, "stereo", "l1", period, out, spacecraft=sc)
     days = [d.strftime("%Y%m%d") for d in parse_period(period).days()]
-    return Run(out, simulated_root(out, "stereo", sc, 0), sc, days, summary)
+    return Run(out=out, archive=simulated_root(out, "stereo", sc, 0), sc=sc, days=days, summary=summary)
 
 
 @pytest.fixture(scope="module")

@@ -62,7 +62,7 @@ def write_daily(
     frame = "RTN" if "rtn" in pid else "SC"
     burst = "B" if "magb" in pid else ""
     product = Product(
-        d,
+        definition=d,
         fields={"sc": sc, "yyyy": day.year, "mm": day.month, "dd": day.day},
         variables={
             "Epoch": tt2000_to_cdf_epoch(tt),
@@ -175,7 +175,10 @@ def test_offsets_import_gives_the_counts_table_exactly(tmp_path):
     ref.write_bytes(
         format_counts(
             CountsTable(
-                [date(2023, 12, 31)], k=[[0.0145, 0.0146, 0.0143]], offsets=[[1.0, 2.0, 3.0]], counts=None
+                days=[date(2023, 12, 31)],
+                k=[[0.0145, 0.0146, 0.0143]],
+                offsets=[[1.0, 2.0, 3.0]],
+                counts=None,
             )
         )
     )
@@ -367,7 +370,7 @@ def write_prep(out: Path, tt: np.ndarray, b: np.ndarray, sc: str = "A") -> None:
         npts = np.where(gap, 0, 8).astype(np.float32)
         fields = {"sc": sc, "yyyy": day.year, "mm": day.month, "dd": day.day, "version": d.version.start}
         write_product(
-            Product(d, fields=fields, variables={"TIME": tt[sel], "B": b4, "NPTS": npts}),
+            Product(definition=d, fields=fields, variables={"TIME": tt[sel], "B": b4, "NPTS": npts}),
             out / d.filename.format(**fields),
             {},
         )
@@ -523,7 +526,9 @@ def test_merge_records_out_of_order_inside_a_file(tmp_path):
     d = DEFS["l1_mag_sc"]
     variables = {v.name: data.variables[v.name] for v in d.variables}
     variables["Epoch"] = epoch
-    write_product(Product(d, {}, variables=variables, attrs=dict(data.global_attrs)), path, {})
+    write_product(
+        Product(definition=d, fields={}, variables=variables, attrs=dict(data.global_attrs)), path, {}
+    )
     _merge_fails(out, f"{path}: Epoch not increasing at record 11")
 
 

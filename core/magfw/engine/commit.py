@@ -19,10 +19,10 @@ its new ones, never a mixture:
 renamed back, new files removed), a ``done`` one rolled forward (backups removed). It runs at
 the start of every run and before each unit is processed, for commits whose run is dead.
 
-Earlier versions of a file stay in the tree when the new commit writes a newer version of
-the same file (an ``increment`` version policy: the names differ only in the version); any
-other earlier output of the unit that the new commit does not rewrite is *retired* (removed
-with the commit), so that the newest version of a unit is always one complete set.
+Which earlier outputs a commit *retires* (removes with it) is decided by
+:func:`magfw.engine.versioning.superseded`: an earlier version of a file stays beside its
+newer version, any other earlier output the new commit does not rewrite goes, so that the
+newest version of a unit is always one complete set.
 """
 
 from __future__ import annotations

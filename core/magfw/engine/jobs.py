@@ -17,7 +17,7 @@ Status = Literal["ok", "failed", "skipped"]
 SIMULATED_SOURCE = "simulated"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunRequest:
     """What ``magfw run`` asks for.
 
@@ -42,7 +42,7 @@ class RunRequest:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class StagedFile:
     """A product file written into the run's staging folder, waiting for its commit."""
 
@@ -53,7 +53,7 @@ class StagedFile:
     size: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UnitJob:
     """Everything a (possibly remote) worker needs to process one unit; picklable.
 
@@ -77,7 +77,7 @@ class UnitJob:
     sources: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class UnitResult:
     """How one unit ended."""
 

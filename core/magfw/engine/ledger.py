@@ -76,7 +76,7 @@ _ADDED = {
 }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LedgerEntry:
     """One run of one unit."""
 
@@ -98,7 +98,7 @@ class LedgerEntry:
     id: int | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PendingCommit:
     """A journal row: a unit commit that began and has not been cleaned up."""
 
@@ -318,7 +318,7 @@ class Ledger:
             rows = db.execute(
                 "SELECT id, unit, state, plan, created FROM commits ORDER BY created"
             ).fetchall()
-        return [PendingCommit(i, u, s, json.loads(p), c) for i, u, s, p, c in rows]
+        return [PendingCommit(id=i, unit=u, state=s, plan=json.loads(p), created=c) for i, u, s, p, c in rows]
 
 
 def describe_changes(

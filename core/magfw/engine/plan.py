@@ -106,17 +106,17 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
                 if planned[i].job.unit.start <= unit.end and planned[i].job.unit.end >= unit.start
             ]
             job = UnitJob(
-                mission_id,
-                level_name,
-                unit,
-                sc,
-                root,
-                request.out_dir,
-                options,
-                simulated,
-                request.force and top,
-                None,
-                uid,
+                mission=mission_id,
+                level=level_name,
+                unit=unit,
+                spacecraft=sc,
+                source=root,
+                out_dir=request.out_dir,
+                options=options,
+                simulated=simulated,
+                force=request.force and top,
+                previous=None,
+                unit_id=uid,
                 sources=sources,
             )
             indices.append(len(planned))

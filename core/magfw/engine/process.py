@@ -22,9 +22,10 @@ from typing import Any
 from magfw import __version__
 from magfw.config import state_dir
 from magfw.engine.jobs import StagedFile, Status, UnitJob, UnitResult
-from magfw.engine.ledger import LedgerEntry, describe_changes
+from magfw.engine.ledger import LedgerEntry
 from magfw.engine.provenance import provenance_attrs, software_text
 from magfw.engine.steps import fetch_inputs, run_steps
+from magfw.engine.versioning import decide, file_version
 from magfw.errors import MagfwError, os_error
 from magfw.io.finder import date_fields
 from magfw.plugin.context import Inputs, Product, UnitContext
@@ -45,24 +46,6 @@ def unit_versions(hooks: Hooks, job: UnitJob, inputs: Inputs) -> dict[str, Any]:
         "options": {k: v for k, v in sorted(job.options.items()) if k in affecting},
         **inputs.versions(),
     }
-
-
-#: Ledger version keys whose change is a *major* revision (a new calibration or algorithm);
-#: any other change (input files, kernels, selection) is *minor*.
-MAJOR_KEYS = ("calibration", "definitions", "plugin", "magfw", "options")
-
-
-def revision_kind(previous: dict[str, Any], current: dict[str, Any]) -> str:
-    """``major`` or ``minor``: what kind of revision regenerating with ``current`` is."""
-    changed = any(previous.get(k) != current.get(k) for k in MAJOR_KEYS)
-    return "major" if changed else "minor"
-
-
-def next_version(version: int, kind: str) -> int:
-    """The ``Vmn`` after ``version`` (m = version // 10) for a ``major``/``minor`` revision."""
-    if kind == "major" or version % 10 == 9:
-        return (version // 10 + 1) * 10
-    return version + 1
 
 
 def _outputs_intact(out_dir: Path, entry: LedgerEntry) -> bool:
@@ -90,7 +73,7 @@ def stage_products(
         fields = {k: v for k, v in dates.items() if k in d.filename.fields}
         fields.update(product.fields)
         if d.version.field in d.filename.fields:
-            fields[d.version.field] = ctx.version if d.version.policy != "fixed" else d.version.start
+            fields[d.version.field] = file_version(d, ctx.version)
         rel = d.filename.format(**fields)
         if rel in seen:
             raise MagfwError(rel, f"written twice in one unit (products {seen[rel]} and {d.id})")
@@ -102,7 +85,13 @@ def stage_products(
             raise os_error(exc, ctx.out_dir / rel) from exc
         for w in written:
             staged.append(
-                StagedFile(w.path, w.path.relative_to(commit_dir).as_posix(), d.id, w.sha256, w.size)
+                StagedFile(
+                    staged=w.path,
+                    rel=w.path.relative_to(commit_dir).as_posix(),
+                    product=d.id,
+                    sha256=w.sha256,
+                    size=w.size,
+                )
             )
     return staged
 
@@ -154,28 +143,21 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
         if inputs.skip_reason:
             return done("skipped", inputs.skip_reason)
         prev = job.previous
-        records = [f.record() for f in inputs.files]
-        policies = {
-            p.version.policy: p.version.start
-            for p in hooks.registry.get(job.mission).level_products(job.level)
-        }
-        if prev is not None:
-            reason = describe_changes(prev, records, versions)
-            unchanged = reason is None and prev.inputs_digest == inputs.digest()
-            if unchanged and not job.force and _outputs_intact(job.out_dir, prev):
-                when = datetime.fromtimestamp(prev.started, UTC).strftime("%Y-%m-%d %H:%M")
-                return done("skipped", f"unchanged since {when} UTC", product_version=prev.product_version)
-            base = prev.product_version if prev.product_version is not None else 0
-            if reason and "major_minor" in policies:
-                ctx.revision = revision_kind(prev.versions, versions)
-                ctx.version = next_version(base, ctx.revision)
-                reason = f"{ctx.revision} revision: {reason}"
-            else:
-                ctx.version = base + (1 if reason else 0)
-            ctx.reason = reason or ("rerun forced" if job.force else "earlier outputs missing")
-        else:
-            starts = [start for policy, start in policies.items() if policy != "fixed"]
-            ctx.version = max(starts, default=0)
+        definitions = hooks.registry.get(job.mission).level_products(job.level)
+        decision = decide(
+            prev,
+            [f.record() for f in inputs.files],
+            inputs.digest(),
+            versions,
+            definitions,
+            force=job.force,
+            outputs_intact=prev is None or _outputs_intact(job.out_dir, prev),
+        )
+        if not decision.run:
+            assert prev is not None
+            when = datetime.fromtimestamp(prev.started, UTC).strftime("%Y-%m-%d %H:%M")
+            return done("skipped", f"unchanged since {when} UTC", product_version=decision.version)
+        ctx.version, ctx.reason, ctx.revision = decision.version, decision.reason, decision.kind
 
         products = run_steps(level, ctx, inputs, who, step_s)
         software = software_text(__version__, who)
@@ -260,22 +242,22 @@ def _result(
         message=message if status != "failed" else "",
     )
     return UnitResult(
-        job.unit,
-        status,
-        message,
-        [],
-        entry.vectors,
-        duration,
-        entry,
-        job.mission,
-        job.level,
-        peak_rss_mb(),
-        staged or [],
-        job.spacecraft,
-        product_version,
-        reason,
-        simulated,
-        commit_dir,
-        list(ctx.warnings) if ctx else [],
-        dict(step_s or {}),
+        unit=job.unit,
+        status=status,
+        message=message,
+        outputs=[],
+        vectors=entry.vectors,
+        duration_s=duration,
+        entry=entry,
+        mission=job.mission,
+        level=job.level,
+        peak_rss_mb=peak_rss_mb(),
+        staged=staged or [],
+        spacecraft=job.spacecraft,
+        version=product_version,
+        reason=reason,
+        simulated=simulated,
+        commit_dir=commit_dir,
+        warnings=list(ctx.warnings) if ctx else [],
+        step_s=dict(step_s or {}),
     )

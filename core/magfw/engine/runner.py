@@ -32,6 +32,7 @@ from magfw.engine.locks import RunStage, UnitLock
 from magfw.engine.plan import PlannedJob, plan_graph
 from magfw.engine.process import process_unit
 from magfw.engine.simulation import ensure_simulated
+from magfw.engine.versioning import superseded
 from magfw.errors import MagfwError
 from magfw.plugin.manager import Hooks, PluginSpec, get_hooks, hooks_from_spec
 
@@ -137,24 +138,16 @@ class _Coordinator:
 
     def _retired(self, job: UnitJob, result: UnitResult) -> list[str]:
         """Earlier outputs of the unit that the new commit supersedes without writing a newer
-        version of the same file (see :mod:`magfw.engine.commit`): they are removed with it."""
+        version of the same file (:func:`magfw.engine.versioning.superseded`): they are
+        removed with it."""
         if job.previous is None:
             return []
         mission = self.hooks.registry.get(job.mission)
-
-        def same_file(product_id: str, rel: str) -> tuple[str, str] | None:
-            """The file's identity across versions: its product and name without version."""
-            try:
-                d = mission.product(product_id)
-            except MagfwError:
-                return None
-            fields = d.filename.parse(rel)
-            if fields is None:
-                return None
-            return product_id, repr(sorted((k, str(v)) for k, v in fields.items() if k != d.version.field))
-
-        kept = {same_file(s.product, s.rel) for s in result.staged} - {None}
-        return [o["path"] for o in job.previous.outputs if same_file(o["product"], o["path"]) not in kept]
+        return superseded(
+            job.previous.outputs,
+            [(s.product, s.rel) for s in result.staged],
+            {d.id: d for d in mission.products},
+        )
 
     def release_all(self) -> None:
         for lock in self._locks.values():
@@ -166,15 +159,15 @@ def _info(job: UnitJob, result: UnitResult) -> Any:
     from magfw.plugin.context import UnitInfo
 
     return UnitInfo(
-        job.mission,
-        job.level,
-        job.unit,
-        job.spacecraft,
-        job.out_dir,
-        result.version or 0,
-        result.reason,
-        result.simulated,
-        job.run_id,
+        mission=job.mission,
+        level=job.level,
+        unit=job.unit,
+        spacecraft=job.spacecraft,
+        out_dir=job.out_dir,
+        version=result.version or 0,
+        reason=result.reason,
+        simulated=result.simulated,
+        run_id=job.run_id,
     )
 
 
@@ -244,9 +237,9 @@ class Runner:
             )
             out.append(
                 UnitResult(
-                    p.job.unit,
-                    "skipped",
-                    msg,
+                    unit=p.job.unit,
+                    status="skipped",
+                    message=msg,
                     mission=p.job.mission,
                     level=p.job.level,
                     spacecraft=p.job.spacecraft,
@@ -293,9 +286,9 @@ def _run_graph(
         def failed(i: int, why: str) -> UnitResult:
             job = graph[i].job
             return UnitResult(
-                job.unit,
-                "failed",
-                f"unit {job.unit.key}: {why}",
+                unit=job.unit,
+                status="failed",
+                message=f"unit {job.unit.key}: {why}",
                 mission=job.mission,
                 level=job.level,
                 spacecraft=job.spacecraft,

@@ -29,7 +29,7 @@ from magfw.io.checksum import sha256_file
 SIMULATED_MARKER = "MAGFW-SIMULATED.json"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FetchedFile:
     """A file made available locally by an :class:`Archive`."""
 

@@ -355,7 +355,7 @@ class HttpArchive(Archive):
             if cached is not None:
                 digest, got_size = cached
                 log.debug("%s: reusing cached %s", url, target)
-                return FetchedFile(target, name, digest, got_size, url)
+                return FetchedFile(path=target, name=name, sha256=digest, size=got_size, source=url)
 
         def attempt() -> tuple[str, int]:
             return self._download_once(url, target, expected_sha, size)
@@ -365,7 +365,7 @@ class HttpArchive(Archive):
             digest, got_size = self._retrying(url, attempt)
         except OSError as exc:  # network failures are translated above; this is the cache
             raise FetchError(target, f"cannot write to the cache: {exc.strerror or exc}") from exc
-        return FetchedFile(target, name, digest, got_size, url)
+        return FetchedFile(path=target, name=name, sha256=digest, size=got_size, source=url)
 
     def _reusable(
         self, url: str, target: Path, sha256: str | None, size: int | None

@@ -90,7 +90,7 @@ _OF_DATE_FAMILIES = {
 FloatArray = NDArray[np.float64]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Frame:
     """A resolved frame: its SPICE name (None for GSM), rate class, slow grid and CK ids."""
 
@@ -209,17 +209,23 @@ def _classify_dynamic(code: int, name: str, depth: int) -> tuple[str, float] | N
 def _resolve(pool: KernelPool, frame: str, observer: str | int | None) -> _Frame:
     up = frame.strip().upper()
     if up == "GSM":
-        return _Frame("GSM", None, "slow", SLOW_GRID_S["earth"])
+        return _Frame(label="GSM", spice=None, rate="slow", grid=SLOW_GRID_S["earth"])
     if up == "RTN":
         if observer is None:
             raise ValueError("frame RTN needs an observer (NAIF name or ID of the spacecraft)")
         code = body_code(observer)
-        return _Frame(f"RTN({code})", pool.rtn_frame(code), "slow", SLOW_GRID_S["sun"], observer=code)
+        return _Frame(
+            label=f"RTN({code})",
+            spice=pool.rtn_frame(code),
+            rate="slow",
+            grid=SLOW_GRID_S["sun"],
+            observer=code,
+        )
     name = _ALIASES.get(up, up)
     if sp.namfrm(name) == 0:
         raise KernelError(frame, "unknown frame: not a magfw frame and not defined by any loaded kernel")
     rate, grid, cks = _classify_spice(name)
-    return _Frame(up, name, rate, grid, cks)
+    return _Frame(label=up, spice=name, rate=rate, grid=grid, ck_ids=cks)
 
 
 # ----------------------------------------------------------------------------------------
@@ -525,7 +531,7 @@ def _check_coverage(
                 require_coverage(pool, code, tt, kind=kind)
 
 
-_J2000 = _Frame("J2000", "J2000", "const", np.inf)
+_J2000 = _Frame(label="J2000", spice="J2000", rate="const", grid=np.inf)
 
 
 def rotation_matrices(
@@ -570,7 +576,7 @@ def rotation_matrices(
         windows = allw[np.argsort(allw[:, 0], kind="stable")]
 
     if a.rate == "fast" and b.rate == "slow":
-        slow_b = _Frame(b.label, b.spice, b.rate, b.grid)
+        slow_b = _Frame(label=b.label, spice=b.spice, rate=b.rate, grid=b.grid)
 
         def exact(e: FloatArray) -> FloatArray:
             s = _interpolated(e, lambda x: _exact_pair(_J2000, slow_b, x), grid_s or b.grid)

@@ -30,7 +30,7 @@ IGRF14_DEGREE1 = Path(str(files("magfw.geometry") / "data" / "igrf14_degree1.shc
 _JULIAN_YEAR_S = 365.25 * 86400.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DipoleTable:
     """Degree-1 Gauss coefficients (nT) of a spherical-harmonic model at its epochs (years)."""
 
@@ -70,7 +70,7 @@ def read_shc_degree1(path: str | Path) -> DipoleTable:
     missing = {(1, 0), (1, 1), (1, -1)} - rows.keys()
     if missing:
         raise InputError(path, f"degree-1 coefficients missing: {sorted(missing)}")
-    return DipoleTable(epochs, rows[(1, 0)], rows[(1, 1)], rows[(1, -1)], path.name)
+    return DipoleTable(epochs=epochs, g10=rows[(1, 0)], g11=rows[(1, 1)], h11=rows[(1, -1)], source=path.name)
 
 
 @lru_cache(maxsize=1)

@@ -59,7 +59,7 @@ class Message:
     body: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NotifySettings:
     """``[notify]`` of ``magfw.toml`` (module docstring)."""
 
@@ -156,7 +156,7 @@ _OPENS_WITH = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ZipNotice:
     """What a delivery mail says of a zip a run committed: its size and SHA-256 as the ledger
     recorded them at commit (the zip is not read again), how it opens, where to get it."""

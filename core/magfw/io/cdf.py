@@ -536,7 +536,9 @@ def read_cdf(
             gattrs[k] = vals[0] if len(vals) == 1 else vals
     except Exception as exc:
         raise _damage(path, exc) from exc
-    return ProductData(path, "cdf", out, var_attrs, gattrs, info)
+    return ProductData(
+        path=path, format="cdf", variables=out, var_attrs=var_attrs, global_attrs=gattrs, info=info
+    )
 
 
 __all__ = ["CDF_TYPES", "CdfData", "accepted_cdf_types", "cdf_type", "read_cdf", "write_cdf"]

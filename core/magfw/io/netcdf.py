@@ -261,7 +261,9 @@ def read_netcdf(path: str | Path, variables: list[str] | None = None) -> Product
         raise
     except Exception as exc:  # h5py raises OSError, KeyError, ValueError for damaged files
         raise InputError(path, f"not a readable netCDF: {type(exc).__name__}: {exc}") from exc
-    return ProductData(path, "netcdf", out, var_attrs, gattrs, info)
+    return ProductData(
+        path=path, format="netcdf", variables=out, var_attrs=var_attrs, global_attrs=gattrs, info=info
+    )
 
 
 def _var_info(
@@ -317,7 +319,9 @@ def _read_classic(path: Path, variables: list[str] | None) -> ProductData:
         raise
     except Exception as exc:
         raise InputError(path, f"not a readable netCDF: {type(exc).__name__}: {exc}") from exc
-    return ProductData(path, "netcdf", out, var_attrs, gattrs, info)
+    return ProductData(
+        path=path, format="netcdf", variables=out, var_attrs=var_attrs, global_attrs=gattrs, info=info
+    )
 
 
 __all__ = ["netcdf_fill", "read_netcdf", "write_netcdf"]

@@ -62,7 +62,7 @@ _NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".h5")
 _FLATFILE_SUFFIXES = (".ffh", ".ffd")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VarInfo:
     """How a variable is stored.
 
@@ -80,7 +80,7 @@ class VarInfo:
     attr_types: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ProductData:
     """The content of a product file: raw arrays (fill not masked), attributes, storage info."""
 
@@ -467,7 +467,7 @@ def _read_flatfile_product(path: Path, variables: list[str] | None) -> ProductDa
     var_attrs: dict[str, dict[str, Any]] = {
         tname: {"UNITS": "ns", "VAR_TYPE": "support_data", "FLATFILE_UNITS": ff.time_column.units}
     }
-    info: dict[str, VarInfo] = {tname: VarInfo("int64", (), True)}
+    info: dict[str, VarInfo] = {tname: VarInfo(data_type="int64", dims=(), record_varying=True)}
     data = np.asarray(ff.data)
     for i, col in enumerate(ff.data_columns):
         values = data[:, i]
@@ -479,7 +479,7 @@ def _read_flatfile_product(path: Path, variables: list[str] | None) -> ProductDa
             "VAR_TYPE": "data",
             "SOURCE": col.source,
         }
-        info[col.name] = VarInfo(values.dtype.name, (), True)
+        info[col.name] = VarInfo(data_type=values.dtype.name, dims=(), record_varying=True)
     if variables is not None:
         missing = [v for v in variables if v not in out]
         if missing:
@@ -492,5 +492,10 @@ def _read_flatfile_product(path: Path, variables: list[str] | None) -> ProductDa
             gattrs.setdefault(key.strip(), value.strip())
     gattrs.setdefault("EPOCH", ff.epoch)
     return ProductData(
-        Path(path), "flatfile", out, {k: var_attrs[k] for k in out}, gattrs, {k: info[k] for k in out}
+        path=Path(path),
+        format="flatfile",
+        variables=out,
+        var_attrs={k: var_attrs[k] for k in out},
+        global_attrs=gattrs,
+        info={k: info[k] for k in out},
     )

@@ -38,7 +38,7 @@ CALIBRATION_ROLE = "calibration"
 KERNEL_ROLE = "kernel"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InputFile:
     """One input of a unit: where it is, what it is for, and its SHA-256 (for the ledger).
 
@@ -60,7 +60,16 @@ class InputFile:
         cls, f: FetchedFile, role: str, version: str | None = None, *, simulated: bool = False
     ) -> InputFile:
         """An input brought by :meth:`Archive.get` (already hashed: no second read)."""
-        return cls(role, f.name, f.path, f.sha256, f.size, version, f.source, simulated)
+        return cls(
+            role=role,
+            name=f.name,
+            path=f.path,
+            sha256=f.sha256,
+            size=f.size,
+            version=version,
+            source=f.source,
+            simulated=simulated,
+        )
 
     @classmethod
     def from_path(
@@ -80,7 +89,16 @@ class InputFile:
             digest, size = sha256_file(path), path.stat().st_size
         except FileNotFoundError:
             raise MissingInputError(path, "no such file") from None
-        return cls(role, name or path.name, path, digest, size, version, str(path.resolve()), simulated)
+        return cls(
+            role=role,
+            name=name or path.name,
+            path=path,
+            sha256=digest,
+            size=size,
+            version=version,
+            source=str(path.resolve()),
+            simulated=simulated,
+        )
 
     def record(self) -> dict[str, Any]:
         """What the ledger keeps of it."""
@@ -93,7 +111,7 @@ class InputFile:
         }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Inputs:
     """What ``fetch`` found for one unit.
 
@@ -152,7 +170,7 @@ class PlotPanel:
     colors: list[str] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PlotSpec:
     """A quicklook image: time (int64 TT2000) and panels, rendered by :mod:`magfw.tools.plot`."""
 
@@ -163,7 +181,7 @@ class PlotSpec:
     dpi: int = 100
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Product:
     """An in-memory product returned by ``write``; the runner writes it to disk.
 
@@ -193,7 +211,7 @@ class Product:
     payload_from: Callable[[Mapping[str, Path]], bytes] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UnitInfo:
     """Which unit a committed product belongs to (what the notification hooks receive)."""
 
@@ -212,7 +230,7 @@ class UnitInfo:
         return self.unit.start
 
 
-@dataclass
+@dataclass(kw_only=True)
 class UnitContext:
     """Everything a step may know about the unit it processes. Steps must not write files.
 
@@ -318,7 +336,16 @@ class UnitContext:
                 f"changed since magfw wrote it ({actual} bytes, the ledger "
                 f"says {size}): rerun the level that makes it",
             )
-        return InputFile(role, rel, Path(path), sha256, size, version, str(Path(path).resolve()), simulated)
+        return InputFile(
+            role=role,
+            name=rel,
+            path=Path(path),
+            sha256=sha256,
+            size=size,
+            version=version,
+            source=str(Path(path).resolve()),
+            simulated=simulated,
+        )
 
     def inputs_of(
         self, mission: str, level: str, spacecraft: str | None, unit_key: str
@@ -350,13 +377,13 @@ class UnitContext:
     def info(self) -> UnitInfo:
         """The picklable description of this unit."""
         return UnitInfo(
-            self.mission.id,
-            self.level,
-            self.unit,
-            self.spacecraft,
-            self.out_dir,
-            self.version,
-            self.reason,
-            self.simulated,
-            self.run_id,
+            mission=self.mission.id,
+            level=self.level,
+            unit=self.unit,
+            spacecraft=self.spacecraft,
+            out_dir=self.out_dir,
+            version=self.version,
+            reason=self.reason,
+            simulated=self.simulated,
+            run_id=self.run_id,
         )

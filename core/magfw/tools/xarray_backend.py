@@ -270,7 +270,14 @@ def _flatfile_as_definition(data: ProductData, d: ProductDefinition) -> ProductD
             cols[0] if len(names) == 1 and var.attrs.get("columns") is None else np.stack(cols, axis=1)
         )
         var_attrs[var.name] = dict(data.var_attrs.get(names[0], {}))
-    return ProductData(data.path, data.format, variables, var_attrs, data.global_attrs, data.info)
+    return ProductData(
+        path=data.path,
+        format=data.format,
+        variables=variables,
+        var_attrs=var_attrs,
+        global_attrs=data.global_attrs,
+        info=data.info,
+    )
 
 
 class MagfwBackendEntrypoint(BackendEntrypoint):

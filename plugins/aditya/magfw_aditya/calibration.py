@@ -46,7 +46,7 @@ _VEC = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CalEntry:
     """Calibration of one sensor over [valid_from, valid_to] (UTC dates, inclusive)."""
 
@@ -80,7 +80,7 @@ class CalEntry:
         return b / (self.scale * (1.0 + self.scale_tc * dts))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CalDB:
     """A loaded calibration database: its version and every entry per sensor."""
 
@@ -142,21 +142,21 @@ def load_caldb(path: Path) -> CalDB:
                 raise InputError(path, f"{label}: scale_nT_per_count must be positive")
             out.append(
                 CalEntry(
-                    sensor,
-                    _date(item.get("valid_from"), path, label),
-                    _date(item.get("valid_to"), path, label),
-                    v["scale_nT_per_count"],
-                    v["scale_tc_per_C"],
-                    v["offset_nT"],
-                    v["offset_tc_nT_per_C"],
-                    v["electronics_offset_tc_nT_per_C"],
-                    float(item["reference_temperature_C"]),
-                    float(item["electronics_reference_temperature_C"]),
-                    m,
+                    sensor=sensor,
+                    valid_from=_date(item.get("valid_from"), path, label),
+                    valid_to=_date(item.get("valid_to"), path, label),
+                    scale=v["scale_nT_per_count"],
+                    scale_tc=v["scale_tc_per_C"],
+                    offset=v["offset_nT"],
+                    offset_tc=v["offset_tc_nT_per_C"],
+                    electronics_offset_tc=v["electronics_offset_tc_nT_per_C"],
+                    t_ref=float(item["reference_temperature_C"]),
+                    te_ref=float(item["electronics_reference_temperature_C"]),
+                    misalignment=m,
                 )
             )
         entries[sensor] = out
-    return CalDB(Path(path), str(raw.get("version", "")), entries)
+    return CalDB(path=Path(path), version=str(raw.get("version", "")), entries=entries)
 
 
 def dump_caldb(version: str, entries: dict[str, list[dict[str, Any]]], comment: str = "") -> str:

@@ -32,7 +32,7 @@ OPS_PATTERN = re.compile(r"(?P<key>AL1_MAG_CALIBRATION_OPS)_V(?P<version>\d{2})\
 FORMAT = "magfw-aditya-calibration-ops/1"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Manoeuvre:
     start: int  #: TT2000
     end: int  #: TT2000
@@ -62,10 +62,10 @@ def load_ops(path: Path) -> list[Manoeuvre]:
             raise InputError(path, f"manoeuvre {i}: end is not after start")
         out.append(
             Manoeuvre(
-                int(tt[0]),
-                int(tt[1]),
-                str(m.get("kind", "rotation")),
-                tuple(str(a) for a in m.get("axes", ())),
+                start=int(tt[0]),
+                end=int(tt[1]),
+                kind=str(m.get("kind", "rotation")),
+                axes=tuple(str(a) for a in m.get("axes", ())),
             )
         )
     return out

@@ -52,21 +52,21 @@ from magfw_aditya.common import FILL, NS
 MIN_COVER = 0.5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AdityaBins:
     start: np.ndarray  #: (M,) int64 TT2000 bin starts of the month's L2 files
     b_gse: np.ndarray  #: (M, 3) nT, NaN where flag 0 or fill
     bin_s: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CompareRead:
     month: str
     aditya: AdityaBins
     monitors: list[upstream.MonitorData]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Comparison:
     monitor: str
     files: list[str]
@@ -114,7 +114,7 @@ def align(a: AdityaBins, m: upstream.MonitorData) -> Comparison:
         mean = (csum[i1] - csum[i0]) / n[:, None]
     need = MIN_COVER * m.cadence_s / a.bin_s
     ok = (n >= need) & np.isfinite(m.b_gse).all(axis=1)
-    return Comparison(m.monitor, [m.name], m.tt[ok], mean[ok], m.b_gse[ok])
+    return Comparison(monitor=m.monitor, files=[m.name], tt=m.tt[ok], aditya=mean[ok], other=m.b_gse[ok])
 
 
 def merge(comps: list[Comparison]) -> list[Comparison]:
@@ -126,11 +126,11 @@ def merge(comps: list[Comparison]) -> list[Comparison]:
         o = np.argsort(tt, kind="stable")
         out.append(
             Comparison(
-                name,
-                [f for c in cs for f in c.files],
-                tt[o],
-                np.concatenate([c.aditya for c in cs])[o],
-                np.concatenate([c.other for c in cs])[o],
+                monitor=name,
+                files=[f for c in cs for f in c.files],
+                tt=tt[o],
+                aditya=np.concatenate([c.aditya for c in cs])[o],
+                other=np.concatenate([c.other for c in cs])[o],
             )
         )
     return out
@@ -284,7 +284,9 @@ class Compare(NoCalibrate, NoCorrect, NoTransform):
             )
         ctx.vectors += sum(m.tt.size for m in monitors)
         return CompareRead(
-            f"{ctx.day:%Y-%m}", AdityaBins(np.concatenate(starts), np.concatenate(bs), bin_s), monitors
+            month=f"{ctx.day:%Y-%m}",
+            aditya=AdityaBins(start=np.concatenate(starts), b_gse=np.concatenate(bs), bin_s=bin_s),
+            monitors=monitors,
         )
 
     def average(self, ctx: UnitContext, data: CompareRead) -> Aligned:

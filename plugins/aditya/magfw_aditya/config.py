@@ -17,7 +17,7 @@ DATA = Path(__file__).parent / "data"
 PROCESSING = DATA / "processing.yaml"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class L1Config:
     """``l1``: despiking, the housekeeping gap rule and the per-sample uncertainty."""
 
@@ -27,7 +27,7 @@ class L1Config:
     error_nt: float  #: per-component uncertainty of every L1 sample
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GtiConfig:
     """``l2.gti``: the derivative-ratio rule of :func:`magfw_aditya.gti.ratio_flags`."""
 
@@ -38,7 +38,7 @@ class GtiConfig:
     dilate_s: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class L2Config:
     """``l2``: dual-magnetometer geometry, median filter, GTI, bins and uncertainty."""
 

@@ -49,7 +49,7 @@ def day_dir(day: date) -> str:
     return f"{L0_DIR}/{day:%Y}/{day:%m}/{day:%d}"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class L0Data:
     """One decoded L0 tar: science records, OBT of every sample, HK, TCT, drop counts."""
 
@@ -154,14 +154,14 @@ def read_l0(path: Path, name: str, layout: Layout) -> L0Data:
     keep = np.r_[True, np.diff(obt) > dt / 2]  # duplicated packets
     hk_order = np.argsort(hk_obt, kind="stable")
     return L0Data(
-        name,
-        stem_s,
-        path,
-        obt[keep],
-        counts[keep].astype(np.int16),
-        hk_obt[hk_order],
-        temps[hk_order],
-        tct,
-        {**{f"science_{k}": v for k, v in sci.dropped.items()}, **hk_dropped},
-        notes,
+        name=name,
+        stem=stem_s,
+        path=path,
+        obt=obt[keep],
+        counts=counts[keep].astype(np.int16),
+        hk_obt=hk_obt[hk_order],
+        hk_temps=temps[hk_order],
+        tct=tct,
+        dropped={**{f"science_{k}": v for k, v in sci.dropped.items()}, **hk_dropped},
+        notes=notes,
     )

@@ -62,7 +62,7 @@ CADENCE_S = 0.128  #: nominal sample period, when the definition does not give o
 # ------------------------------------------------------------------------------------- stages
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class L0File:
     """One decoded L0 tar and its L0 version (``V00``)."""
 
@@ -70,7 +70,7 @@ class L0File:
     version: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class L1Raw:
     """What ``read`` gives: the day's decoded tars, the calibration database and the packet
     layout they were decoded with."""
@@ -80,7 +80,7 @@ class L1Raw:
     layout: Layout
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CalibratedFile:
     """One tar in UT and nT (spacecraft frame), before any sample is removed."""
 
@@ -92,13 +92,13 @@ class CalibratedFile:
     hk_missing: np.ndarray  #: (N,) bool, no housekeeping around the sample
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class L1Calibrated:
     files: list[CalibratedFile]
     caldb_name: str = ""  #: the caldb file used (for the meta-files' input list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CorrectedFile:
     """One tar with saturated samples and spikes removed (NaN)."""
 
@@ -111,7 +111,7 @@ class CorrectedFile:
     hk_missing: np.ndarray  #: (N,) bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class L1Corrected:
     files: list[CorrectedFile]
     caldb_name: str = ""
@@ -154,7 +154,7 @@ def calibrate_file(f: L0File, caldb: calibration.CalDB, layout: Layout, cfg: L1C
         b[sensor] = calibration.calibrate_counts(
             caldb, sensor.upper(), days, counts, temps[:, k], temps[:, 2]
         )
-    return CalibratedFile(f.l0, f.version, tt, b, saturated, hk_missing)
+    return CalibratedFile(l0=f.l0, version=f.version, tt=tt, b=b, saturated=saturated, hk_missing=hk_missing)
 
 
 def correct_file(f: CalibratedFile, cfg: L1Config) -> CorrectedFile:
@@ -168,7 +168,15 @@ def correct_file(f: CalibratedFile, cfg: L1Config) -> CorrectedFile:
         bs[spike] = np.nan
         b[sensor] = bs
         removed[sensor] = f.saturated[sensor] | spike
-    return CorrectedFile(f.l0, f.version, f.tt, b, f.saturated, removed, f.hk_missing)
+    return CorrectedFile(
+        l0=f.l0,
+        version=f.version,
+        tt=f.tt,
+        b=b,
+        saturated=f.saturated,
+        removed=removed,
+        hk_missing=f.hk_missing,
+    )
 
 
 def intervals(tt: np.ndarray, mask: np.ndarray) -> list[str]:
@@ -363,23 +371,27 @@ class L1(NoTransform, NoAverage, NoQuality):
 
     def read(self, ctx: UnitContext, inputs: Inputs) -> L1Raw:
         layout = load_layout()
-        files = [L0File(read_l0(f.path, f.name, layout), f.version or "V00") for f in inputs.by_role("data")]
+        files = [
+            L0File(l0=read_l0(f.path, f.name, layout), version=f.version or "V00")
+            for f in inputs.by_role("data")
+        ]
         caldb = calibration.load_caldb(inputs.one("calibration").path)
         ctx.vectors += sum(2 * f.l0.obt.size for f in files)
         for f in files:
             for note in f.l0.notes:
                 ctx.log.warning(note)
-        return L1Raw(files, caldb, layout)
+        return L1Raw(files=files, caldb=caldb, layout=layout)
 
     def calibrate(self, ctx: UnitContext, data: L1Raw) -> L1Calibrated:
         cfg = config.l1_config()
         return L1Calibrated(
-            [calibrate_file(f, data.caldb, data.layout, cfg) for f in data.files], data.caldb.path.name
+            files=[calibrate_file(f, data.caldb, data.layout, cfg) for f in data.files],
+            caldb_name=data.caldb.path.name,
         )
 
     def correct(self, ctx: UnitContext, data: L1Calibrated) -> L1Corrected:
         cfg = config.l1_config()
-        return L1Corrected([correct_file(f, cfg) for f in data.files], data.caldb_name)
+        return L1Corrected(files=[correct_file(f, cfg) for f in data.files], caldb_name=data.caldb_name)
 
     def write(self, ctx: UnitContext, data: L1Corrected) -> list[Product]:
         return l1_products(

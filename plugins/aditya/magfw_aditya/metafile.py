@@ -89,7 +89,7 @@ TABLE4 = {
 POOR = "Poor quality; > 50 % bad samples"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MetaInfo:
     """What the level knows of one data file when it returns its products."""
 

@@ -61,7 +61,7 @@ HIGHPASS_S = 600.0
 MIN_QUIET = 20_000  #: quiet samples a day needs for an estimate (~43 min)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DayData:
     day: date
     tt: np.ndarray
@@ -70,13 +70,13 @@ class DayData:
     hk_missing: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MonitorRead:
     month: str
     days: list[DayData]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DayEstimate:
     day: date
     quiet: int
@@ -84,7 +84,7 @@ class DayEstimate:
     gain_ratio: np.ndarray  #: (3,) MAG2 / MAG1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Monitored:
     month: str
     days: list[DayEstimate]
@@ -124,7 +124,7 @@ def estimate_day(d: DayData) -> DayEstimate | None:
     hp1, hp2 = m1 - boxcar(m1, n), m2 - boxcar(m2, n)
     ok = np.isfinite(hp1).all(axis=1) & np.isfinite(hp2).all(axis=1)
     gain = np.array([np.sum(hp1[ok, k] * hp2[ok, k]) / np.sum(hp1[ok, k] ** 2) for k in range(3)])
-    return DayEstimate(d.day, int(q.sum()), diff, gain)
+    return DayEstimate(day=d.day, quiet=int(q.sum()), diff_offset=diff, gain_ratio=gain)
 
 
 def trend(days: list[DayEstimate], values: np.ndarray) -> list[float]:
@@ -235,14 +235,14 @@ class Monitor(NoCalibrate, NoCorrect, NoTransform, NoAverage):
             o = np.argsort(tt, kind="stable")
             out.append(
                 DayData(
-                    day,
-                    tt[o],
-                    np.concatenate([p[1] for p in parts])[o],
-                    np.concatenate([p[2] for p in parts])[o],
-                    np.concatenate([p[3] for p in parts])[o],
+                    day=day,
+                    tt=tt[o],
+                    b1=np.concatenate([p[1] for p in parts])[o],
+                    b2=np.concatenate([p[2] for p in parts])[o],
+                    hk_missing=np.concatenate([p[3] for p in parts])[o],
                 )
             )
-        return MonitorRead(f"{ctx.day:%Y-%m}", out)
+        return MonitorRead(month=f"{ctx.day:%Y-%m}", days=out)
 
     def quality(self, ctx: UnitContext, data: MonitorRead) -> Monitored:
         """Each day's differential offset and gain ratio from its quiet samples."""
@@ -253,7 +253,7 @@ class Monitor(NoCalibrate, NoCorrect, NoTransform, NoAverage):
                 ctx.note(f"{d.day}: too few quiet samples for an estimate")
             else:
                 est.append(e)
-        return Monitored(data.month, est)
+        return Monitored(month=data.month, days=est)
 
     def write(self, ctx: UnitContext, data: Monitored) -> list[Product]:
         text = yaml.safe_dump(report(data), sort_keys=False, width=100)

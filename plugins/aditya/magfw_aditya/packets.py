@@ -24,7 +24,7 @@ from magfw.api import DefinitionError, InputError
 DEFAULT_LAYOUT = Path(__file__).parent / "data" / "l0_packets.yaml"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Field:
     """One field of a packet: numpy type, shape, bit sub-fields, expectations, conversion."""
 
@@ -42,7 +42,7 @@ class Field:
         return np.dtype(self.type).itemsize * 8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PacketType:
     """A fixed-length packet type and its fields; ``dtype`` is the packet as a numpy record."""
 
@@ -72,7 +72,7 @@ class PacketType:
         raise KeyError(sub)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Layout:
     """The whole L0 description: packet types, OBT convention, time-correlation table."""
 
@@ -127,16 +127,18 @@ def load_layout(path: str | Path = DEFAULT_LAYOUT) -> Layout:
     for name, p in raw["packets"].items():
         fields = tuple(_field(f, str(path)) for f in p["fields"])
         extra = {k: v for k, v in p.items() if k not in ("fields", "length")}
-        pt = PacketType(name, int(p["length"]), fields, bo, extra)
+        pt = PacketType(name=name, length=int(p["length"]), fields=fields, byte_order=bo, extra=extra)
         if pt.dtype.itemsize != pt.length:
             raise DefinitionError(
                 path, f"packet {name}: fields add up to {pt.dtype.itemsize} bytes, length says {pt.length}"
             )
         packets[name] = pt
-    return Layout(path, packets, raw["obt"], raw.get("time_correlation", {}))
+    return Layout(
+        path=path, packets=packets, obt=raw["obt"], time_correlation=raw.get("time_correlation", {})
+    )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Decoded:
     """Decoded packets of one file: the valid records and how many were dropped, and why."""
 
@@ -202,7 +204,7 @@ def decode(pt: PacketType, blob: bytes, where: str | Path) -> Decoded:
         good &= ~bad
     if not good.any():
         raise InputError(where, f"no valid {pt.name} packet among {rec.size} (failed: {', '.join(dropped)})")
-    return Decoded(rec[good], dropped)
+    return Decoded(records=rec[good], dropped=dropped)
 
 
 def encode(pt: PacketType, values: Mapping[str, ArrayLike], n: int) -> bytes:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OffsetFit:
     offset: np.ndarray  #: (3,) nT SCCS at ``t_mid``
     drift: np.ndarray  #: (3,) nT/s
@@ -83,5 +83,11 @@ def fit_offsets(
     resid = float(np.sqrt(np.mean(r**2)))
     cov = np.linalg.pinv(g.T @ g) * resid**2
     return OffsetFit(
-        x[:3], x[3:], np.sqrt(np.diag(cov)[:3]), resid, int(np.unique(win[use]).size), dropped, int(use.sum())
+        offset=x[:3],
+        drift=x[3:],
+        sigma=np.sqrt(np.diag(cov)[:3]),
+        residual_rms=resid,
+        windows=int(np.unique(win[use]).size),
+        dropped=dropped,
+        samples=int(use.sum()),
     )

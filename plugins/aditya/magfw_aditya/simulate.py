@@ -187,7 +187,7 @@ def _ac_part(tt: np.ndarray, seed: int) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DayEvents:
     """Injected defects of one UTC day, as TT2000 [start, end) intervals."""
 
@@ -219,7 +219,8 @@ def day_events(day: date, seed: int) -> DayEvents:
         for e in ev:
             hit = (e[:, 1] > clear[0]) & (e[:, 0] < clear[1])
             e[hit] += clear[1] - e[hit, 0:1]
-    return DayEvents(*ev)
+    disturbances, saturations, hk_gaps, data_gaps = ev
+    return DayEvents(disturbances=disturbances, saturations=saturations, hk_gaps=hk_gaps, data_gaps=data_gaps)
 
 
 def _days_of(tt: np.ndarray) -> list[date]:
@@ -417,7 +418,7 @@ def gse_to_sccs(et: np.ndarray, seed: int) -> np.ndarray:
 # ------------------------------------------------------------------------------------ the files
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FileSpec:
     day: date
     index: int
@@ -436,7 +437,9 @@ def _boundary_packet(day: date, index: int) -> int:
 
 def file_spec(day: date, index: int) -> FileSpec:
     nxt = (day, 1) if index == 0 else (day + timedelta(days=1), 0)
-    return FileSpec(day, index, _boundary_packet(day, index), _boundary_packet(*nxt))
+    return FileSpec(
+        day=day, index=index, first_packet=_boundary_packet(day, index), end_packet=_boundary_packet(*nxt)
+    )
 
 
 def packet_obt(p: np.ndarray, per: int = 65536) -> np.ndarray:

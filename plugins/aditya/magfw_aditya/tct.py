@@ -17,7 +17,7 @@ import numpy as np
 from magfw.api import InputError, time
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class TimeCorrelation:
     """Correlation points: OBT (s, float64) and TT2000 (int64 ns), OBT strictly increasing."""
 
@@ -61,7 +61,7 @@ def parse_tct(text: str, where: str | Path) -> TimeCorrelation:
         raise InputError(where, f"time-correlation table: unreadable row ({exc})") from exc
     if np.any(np.diff(obt) <= 0) or np.any(np.diff(tt) <= 0):
         raise InputError(where, "time-correlation table: OBT and UTC must increase row by row")
-    return TimeCorrelation(obt, tt, str(where))
+    return TimeCorrelation(obt=obt, tt=tt, where=str(where))
 
 
 def format_tct(obt: np.ndarray, tt: np.ndarray, header: str = "") -> str:

@@ -33,7 +33,7 @@ ACE_NAME = re.compile(r"^ac_(?P<kind>[hk]\d)_mfi_(?P<date>\d{8})_v(?P<version>\d
 FOLDERS = {"DSCOVR": "dscovr", "ACE": "ace"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MonitorData:
     monitor: str  #: "DSCOVR" or "ACE"
     name: str
@@ -77,7 +77,7 @@ def read_dscovr(path: Path) -> MonitorData:
         for key in ("missing_value", "_FillValue"):
             if key in attrs:
                 b[b == float(attrs[key])] = np.nan
-    return MonitorData("DSCOVR", path.name, tt, b, _cadence(tt))
+    return MonitorData(monitor="DSCOVR", name=path.name, tt=tt, b_gse=b, cadence_s=_cadence(tt))
 
 
 def read_ace(path: Path) -> MonitorData:
@@ -94,7 +94,7 @@ def read_ace(path: Path) -> MonitorData:
     b[np.abs(b) > 1e4] = np.nan
     desc = str(d.var_attrs["Epoch"].get("CATDESC", "")).lower()
     stamp = "centre" if ("centre" in desc or "center" in desc) else "start"
-    return MonitorData("ACE", path.name, tt, b, _cadence(tt), stamp)
+    return MonitorData(monitor="ACE", name=path.name, tt=tt, b_gse=b, cadence_s=_cadence(tt), stamp=stamp)
 
 
 def read_monitor(path: Path) -> MonitorData:

@@ -58,7 +58,7 @@ def max_bins(idx: np.ndarray, values: np.ndarray, nbins: int) -> np.ndarray:
     return out
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MagMinutes:
     """MAG L1 RTN reduced to the 1-min bins of one day (or several days end to end).
 
@@ -75,7 +75,13 @@ class MagMinutes:
     @classmethod
     def empty(cls, nbins: int = MINUTES_PER_DAY) -> MagMinutes:
         nan = np.full(nbins, np.nan)
-        return cls(np.full((nbins, 3), np.nan), nan.copy(), np.zeros(nbins, np.int64), np.nan, nan.copy())
+        return cls(
+            b=np.full((nbins, 3), np.nan),
+            btotal=nan.copy(),
+            n=np.zeros(nbins, np.int64),
+            expected=np.nan,
+            filter_value=nan.copy(),
+        )
 
 
 def bin_mag_minutes(
@@ -119,7 +125,7 @@ def bin_mag_minutes(
         if filter_value is not None
         else np.full(nbins, np.nan)
     )
-    return MagMinutes(mean, btotal, n, expected, fv)
+    return MagMinutes(b=mean, btotal=btotal, n=n, expected=expected, filter_value=fv)
 
 
 def average_table(

@@ -55,7 +55,7 @@ def parse_days(text: str) -> list[date]:
     return out
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Coverage:
     """Which days of a unit (``first``..``last``) a product holds, and which of those were
     merged without PLASTIC or without MAG."""
@@ -115,7 +115,7 @@ class DayStack:
         return {k: v[:n] for k, v in self._arrays.items()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DailyRecord:
     """One merged daily product read back: its day, its columns (the merged table of the CDF,
     or the flat file's variables; float64/float32, NaN = fill) and whether the day had PLASTIC
@@ -162,7 +162,7 @@ def read_daily(path: Path, day: date) -> DailyRecord:
     qf = table["Quality_Flag"]
     no_plastic = _said_missing(g.get("PLASTIC_missing_days"), day, bool(np.all((qf & 0xF) == 15)))
     no_mag = _said_missing(g.get("MAG_missing_days"), day, bool(np.all((qf & (1 << 6)) != 0)))
-    return DailyRecord(day, table, not no_plastic, not no_mag)
+    return DailyRecord(day=day, columns=table, has_plastic=not no_plastic, has_mag=not no_mag)
 
 
 def read_daily_flatfile(path: Path, day: date, definition: ProductDefinition) -> DailyRecord:
@@ -190,7 +190,7 @@ def read_daily_flatfile(path: Path, day: date, definition: ProductDefinition) ->
     qf = np.nan_to_num(columns["QUALITY"], nan=0.0).astype(np.uint16)
     no_plastic = _said_missing(g.get("PLASTIC MISSING DAYS"), day, bool(np.all((qf & 0xF) == 15)))
     no_mag = _said_missing(g.get("MAG MISSING DAYS"), day, bool(np.all((qf & (1 << 6)) != 0)))
-    return DailyRecord(day, columns, not no_plastic, not no_mag)
+    return DailyRecord(day=day, columns=columns, has_plastic=not no_plastic, has_mag=not no_mag)
 
 
 def daily_folder(ctx: UnitContext, product_id: str) -> Path:
@@ -211,7 +211,7 @@ def daily_inputs(ctx: UnitContext, product_id: str) -> Inputs:
             skip_reason=f"no merged daily product of ST{sc} "
             f"{ctx.unit.key} in {daily_folder(ctx, product_id)}",
         )
-    cov = Coverage(ctx.unit.start, ctx.unit.end, present=list(found))
+    cov = Coverage(first=ctx.unit.start, last=ctx.unit.end, present=list(found))
     absent = cov.absent()
     notes = [f"no merged daily product for {days_text(absent)}"] if absent else []
     return Inputs(

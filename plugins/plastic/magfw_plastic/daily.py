@@ -348,18 +348,25 @@ class Daily(NoCalibrate, NoCorrect, NoQuality):
         """The daily merged CDF and flat file; the runner fills the date fields of their names."""
         sc, day = data.sc, data.day
         gaps = Coverage(
-            day, day, [day], [] if data.has_plastic else [day], [] if data.has_mag else [day]
+            first=day,
+            last=day,
+            present=[day],
+            no_plastic=[] if data.has_plastic else [day],
+            no_mag=[] if data.has_mag else [day],
         ).attrs()
         # the daily file's own dataset: Logical_file_id (the file stem) begins with it
         attrs = {"Source_name": SOURCE_NAME[sc], "Logical_source": f"ST{sc}_L2_MAGPLASMA_1M_DAILY"}
         return [
             Product(
-                ctx.product("merged_daily"), {"sc": sc}, pr.cdf_variables(data.table), attrs={**attrs, **gaps}
+                definition=ctx.product("merged_daily"),
+                fields={"sc": sc},
+                variables=pr.cdf_variables(data.table),
+                attrs={**attrs, **gaps},
             ),
             Product(
-                ctx.product("merged_daily_ff"),
-                {"sc": sc},
-                pr.flatfile_variables(data.table),
+                definition=ctx.product("merged_daily_ff"),
+                fields={"sc": sc},
+                variables=pr.flatfile_variables(data.table),
                 attrs=flatfile_attrs(gaps),
             ),
         ]

@@ -36,7 +36,7 @@ from magfw_plastic.collect import (
 DAILY = "merged_daily_ff"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MonthFile:
     """The monthly flat file's columns (the month's days in order) and which days it holds."""
 
@@ -54,7 +54,7 @@ class Monthly(NoMiddleSteps):
 
     def read(self, ctx: UnitContext, inputs: Inputs) -> MonthFile:
         """Each day's flat file read in turn, its columns copied into the month's."""
-        coverage = Coverage(ctx.unit.start, ctx.unit.end)
+        coverage = Coverage(first=ctx.unit.start, last=ctx.unit.end)
         stack = DayStack(len(inputs.by_role(MERGED)))
         definition = ctx.product(DAILY)
         read = partial(read_daily_flatfile, definition=definition)
@@ -66,15 +66,15 @@ class Monthly(NoMiddleSteps):
                 daily_folder(ctx, DAILY),
                 f"no readable merged daily product for {ctx.unit.key} (see the warnings in the log)",
             )
-        return MonthFile(ctx.spacecraft or "A", stack.columns(), coverage)
+        return MonthFile(sc=ctx.spacecraft or "A", columns=stack.columns(), coverage=coverage)
 
     def write(self, ctx: UnitContext, data: MonthFile) -> list[Product]:
         """The monthly flat file; the runner fills the year and month of its name."""
         return [
             Product(
-                ctx.product("merged_monthly_ff"),
-                {"sc": data.sc},
-                data.columns,
+                definition=ctx.product("merged_monthly_ff"),
+                fields={"sc": data.sc},
+                variables=data.columns,
                 attrs=flatfile_attrs(data.coverage.attrs()),
             )
         ]

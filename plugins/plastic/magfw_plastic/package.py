@@ -61,7 +61,7 @@ def top_folder(year: int) -> str:
     return f"stereo_PLASTIC_MAG_yearly_cdf_{year:04d}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class YearDelivery:
     """``read``: the zip's files, in order (the checksum list last)."""
 
@@ -78,7 +78,7 @@ def delivery(year: int, files: list[tuple[Path, str]]) -> YearDelivery:
     top = top_folder(year)
     entries = [ZipEntry(f"{top}/{p.name}", path=p, sha256=h) for p, h in files]
     sums = "".join(f"{h}  {p.name}\n" for p, h in files).encode("ascii")
-    return YearDelivery(top, [*entries, ZipEntry(f"{top}/{CHECKSUM_NAME}", data=sums)])
+    return YearDelivery(top=top, entries=[*entries, ZipEntry(f"{top}/{CHECKSUM_NAME}", data=sums)])
 
 
 class Package(NoMiddleSteps):

@@ -99,7 +99,7 @@ def _norm(name: str) -> str:
     return " ".join(name.split()).lower()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PlasticTable:
     """One PLASTIC ASCII file: times (CDF_EPOCH ms, UTC, start of the cycle or average),
     numeric columns by header name (float64, NaN = fill), text columns, title facts."""
@@ -312,7 +312,7 @@ def check_day(table: PlasticTable, day: date) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PlasticBeacon:
     """A beacon PLASTIC browse CDF (``ST{A,B}_LB_PLA_BROWSE_YYYYMMDD_Vnn.cdf``): times (CDF_EPOCH
     ms, start of the 1-min interval) and moments (NaN = fill). Preliminary, not validated."""
@@ -350,4 +350,4 @@ def read_plastic_beacon(path: str | Path) -> PlasticBeacon:
             v[v <= FILL_THRESHOLD] = np.nan
             values[name] = v
     bad_t = time_ms <= FILL_THRESHOLD
-    return PlasticBeacon(Path(path), np.where(bad_t, np.nan, time_ms), values)
+    return PlasticBeacon(path=Path(path), time_ms=np.where(bad_t, np.nan, time_ms), values=values)

@@ -103,7 +103,7 @@ NUM_CYCLES = [
 ]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DayModel:
     """The solar wind and instrument timing of one day (all times CDF_EPOCH ms)."""
 

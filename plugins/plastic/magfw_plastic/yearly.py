@@ -54,7 +54,7 @@ DAILY = "merged_daily"
 AVERAGES = {"merged_10min": 600, "merged_1hr": 3600}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class YearRecords:
     """The yearly CDF's record variables (float32, NaN = fill; days in order) and its days."""
 
@@ -63,7 +63,7 @@ class YearRecords:
     coverage: Coverage
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class YearProducts:
     """The yearly records and the columns of each average flat file (by product id)."""
 
@@ -99,7 +99,7 @@ class Yearly(NoCalibrate, NoCorrect, NoTransform, NoQuality):
 
     def read(self, ctx: UnitContext, inputs: Inputs) -> YearRecords:
         """Each day's CDF read in turn, its records copied into the year's."""
-        coverage = Coverage(ctx.unit.start, ctx.unit.end)
+        coverage = Coverage(first=ctx.unit.start, last=ctx.unit.end)
         stack = DayStack(len(inputs.by_role(MERGED)))
         for rec in read_dailies(ctx, inputs, coverage, read_daily, ctx.product(DAILY)):
             stack.add(pr.record_variables(rec.columns))
@@ -109,11 +109,13 @@ class Yearly(NoCalibrate, NoCorrect, NoTransform, NoQuality):
                 daily_folder(ctx, DAILY),
                 f"no readable merged daily product for {ctx.unit.key} (see the warnings in the log)",
             )
-        return YearRecords(ctx.spacecraft or "A", stack.columns(), coverage)
+        return YearRecords(sc=ctx.spacecraft or "A", variables=stack.columns(), coverage=coverage)
 
     def average(self, ctx: UnitContext, data: YearRecords) -> YearProducts:
         """10-min and 1-hr averages: UTC bins stamped at their centres (products.averages)."""
-        return YearProducts(data, {pid: day_averages(data, w) for pid, w in AVERAGES.items()})
+        return YearProducts(
+            records=data, averages={pid: day_averages(data, w) for pid, w in AVERAGES.items()}
+        )
 
     def write(self, ctx: UnitContext, data: YearProducts) -> list[Product]:
         """The yearly CDF and the two average flat files; the runner fills the year."""
@@ -126,9 +128,9 @@ class Yearly(NoCalibrate, NoCorrect, NoTransform, NoQuality):
         }
         products = [
             Product(
-                ctx.product("merged_yearly"),
-                {"sc": sc.lower()},
-                {**rec.variables, **pr.support_variables()},
+                definition=ctx.product("merged_yearly"),
+                fields={"sc": sc.lower()},
+                variables={**rec.variables, **pr.support_variables()},
                 attrs={
                     "Source_name": SOURCE_NAME[sc],
                     # lower case as the SPDF file name (Logical_file_id)
@@ -138,5 +140,12 @@ class Yearly(NoCalibrate, NoCorrect, NoTransform, NoQuality):
             )
         ]
         for pid, columns in data.averages.items():
-            products.append(Product(ctx.product(pid), {"sc": sc}, columns, attrs=flatfile_attrs(gaps)))
+            products.append(
+                Product(
+                    definition=ctx.product(pid),
+                    fields={"sc": sc},
+                    variables=columns,
+                    attrs=flatfile_attrs(gaps),
+                )
+            )
         return products

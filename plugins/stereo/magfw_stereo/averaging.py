@@ -24,7 +24,7 @@ NS = 1_000_000_000
 DT8_NS = 125_000_000
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Averages:
     time: np.ndarray  # int64 TT2000 stamps
     b: np.ndarray  # (M, 3) nT, NaN where empty
@@ -82,7 +82,7 @@ def _binned(idx: np.ndarray, b: np.ndarray, btot: np.ndarray | None, nbins: int)
 
 def _finish(stamps: np.ndarray, n: np.ndarray, s: np.ndarray, m: np.ndarray) -> Averages:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return Averages(stamps, s / n[:, None], m / n, n)
+        return Averages(time=stamps, b=s / n[:, None], btotal=m / n, npts=n)
 
 
 def average_bins(

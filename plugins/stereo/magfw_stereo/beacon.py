@@ -45,7 +45,7 @@ TIME_VAR = "Epoch_MAG"
 FIELD_VAR = "MAGBField"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BeaconDay:
     """The day's 10-s RTN records (``read``, then ``correct``: spikes removed)."""
 
@@ -58,7 +58,7 @@ class BeaconDay:
     filter_value: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BeaconBins:
     """``average``: 10-s bins of the RTN field with the OR of their records' flags."""
 
@@ -90,7 +90,14 @@ def read(sc: str, t0: int, t1: int, inputs: Inputs) -> BeaconDay:
     tt, b = read_beacon(inputs.one("data").path)
     keep = drop_exact_duplicates(tt, b) & (tt >= t0) & (tt < t1)
     order = np.argsort(tt[keep], kind="stable")
-    return BeaconDay(sc, t0, t1, tt[keep][order], b[keep][order], np.zeros(int(keep.sum()), np.uint32))
+    return BeaconDay(
+        sc=sc,
+        t0=t0,
+        t1=t1,
+        time=tt[keep][order],
+        b_rtn=b[keep][order],
+        flags=np.zeros(int(keep.sum()), np.uint32),
+    )
 
 
 def correct(data: BeaconDay) -> BeaconDay:
@@ -105,7 +112,7 @@ def average(d: BeaconDay) -> BeaconBins:
     fl = np.zeros(rtn.time.size, np.uint32)
     ok = (idx >= 0) & (idx < fl.size)
     np.bitwise_or.at(fl, idx[ok], d.flags[ok])
-    return BeaconBins(d.sc, rtn, fl, d.filter_value)
+    return BeaconBins(sc=d.sc, rtn=rtn, bin_flags=fl, filter_value=d.filter_value)
 
 
 def product(ctx: UnitContext, data: BeaconBins) -> Product:

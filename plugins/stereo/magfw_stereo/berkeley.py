@@ -20,7 +20,7 @@ import numpy as np
 from magfw.api import InputError, read_cdf, time
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RawSeries:
     """One input file's records in file order: TT2000 ns, B (N, 3) nT SC axes, flags."""
 
@@ -67,7 +67,9 @@ def read_uv(path: Path, burst: bool) -> RawSeries:
         keep = ~bad_t
         tt, b, flags = tt[keep], b[keep], flags[keep]
     if tt.size == 0 and burst:
-        return RawSeries(Path(path), tt, b, flags, burst)  # no burst data: as if absent
+        return RawSeries(
+            path=Path(path), time=tt, b=b, flags=flags, burst=burst
+        )  # no burst data: as if absent
     if tt.size == 0:
         raise InputError(
             path,
@@ -81,4 +83,4 @@ def read_uv(path: Path, burst: bool) -> RawSeries:
             f"every B_SC value of its {tt.size} records is fill: no field "
             "on this day (docs/stereo.md: an all-fill day fails)",
         )
-    return RawSeries(Path(path), tt, b, flags, burst)
+    return RawSeries(path=Path(path), time=tt, b=b, flags=flags, burst=burst)

@@ -49,7 +49,7 @@ def counts_file_name(sc: str, year: int, month: int) -> str:
     return f"{year:04d}{month:02d}Stereo{sc}Counts.asc"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CountsTable:
     """Daily calibration rows: K (nT/count), O (nT) and counts at O, per SC axis X, Y, Z."""
 
@@ -73,7 +73,7 @@ class CountsTable:
         """A table of K and O per day, the counts at O computed (``round(-O / K)``)."""
         k = np.asarray(k, dtype=np.float64).reshape(-1, 3)
         offsets = np.asarray(offsets, dtype=np.float64).reshape(-1, 3)
-        return cls(days, k, offsets, counts_at(k, offsets))
+        return cls(days=days, k=k, offsets=offsets, counts=counts_at(k, offsets))
 
     def for_day(self, day: date) -> tuple[np.ndarray, np.ndarray]:
         """(K[3] nT/count, O[3] nT) of ``day``; MissingInputError when the table has no row."""

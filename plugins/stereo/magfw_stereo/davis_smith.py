@@ -18,7 +18,7 @@ import numpy as np
 from magfw.api import time
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class EstimateSettings:
     """Selection and combination settings of :func:`davis_smith` (documented choices).
 
@@ -56,7 +56,7 @@ class EstimateSettings:
 DEFAULT_SETTINGS = EstimateSettings()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class WindowStats:
     """Per-interval sums of the Davis-Smith regression (all arrays over K intervals)."""
 
@@ -68,7 +68,7 @@ class WindowStats:
     mean: np.ndarray  # [K, 3] mean of B (nT)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class OffsetEstimate:
     """Zero level z (nT, ``B_measured = B_true + z``) with 1-sigma and what supports it."""
 
@@ -96,7 +96,14 @@ def window_stats(tt: np.ndarray, b: np.ndarray, window_s: int, min_fill: float) 
     ok = np.isfinite(b).all(axis=1)
     if not ok.any():
         z = np.zeros(0)
-        return WindowStats(z.astype(np.int64), z, z.reshape(0, 3, 3), z.reshape(0, 3), z, z.reshape(0, 3))
+        return WindowStats(
+            start=z.astype(np.int64),
+            n=z,
+            cov=z.reshape(0, 3, 3),
+            cov_q=z.reshape(0, 3),
+            var_q=z,
+            mean=z.reshape(0, 3),
+        )
     t0 = int(time.day_bounds_tt2000(time.utc_day_of(tt[ok].min()))[0])  # windows aligned on UTC days
     sec = (tt - t0) // 1_000_000_000
     n_win = int(sec[ok].max()) // window_s + 1
@@ -118,7 +125,7 @@ def window_stats(tt: np.ndarray, b: np.ndarray, window_s: int, min_fill: float) 
     cov_q = np.einsum("kni,kn->ki", d, dq) / n[:, None]
     var_q = np.einsum("kn,kn->k", dq, dq) / n
     starts = t0 + np.flatnonzero(use).astype(np.int64) * window_s * 1_000_000_000
-    return WindowStats(starts, n, cov, cov_q, var_q, mean)
+    return WindowStats(start=starts, n=n, cov=cov, cov_q=cov_q, var_q=var_q, mean=mean)
 
 
 def _compressibility(stats: WindowStats, zero: np.ndarray) -> np.ndarray:
@@ -194,7 +201,13 @@ def davis_smith(
     cond = 0.0
     if zero is None:
         if sel.sum() < 3:
-            return OffsetEstimate(np.full(3, np.nan), np.full(3, np.nan), int(sel.sum()), 0.0, False), sel
+            return OffsetEstimate(
+                zero_level=np.full(3, np.nan),
+                sigma=np.full(3, np.nan),
+                windows=int(sel.sum()),
+                condition=0.0,
+                determined=False,
+            ), sel
         zero, cond = _solve(stats, sel)
     for _ in range(settings.iterations):
         if not np.all(np.isfinite(zero)):
@@ -218,11 +231,19 @@ def davis_smith(
             break
     n_sel = int(sel.sum())
     if n_sel < 3 or not np.all(np.isfinite(zero)):
-        return OffsetEstimate(np.full(3, np.nan), np.full(3, np.nan), n_sel, cond, False), sel
+        return OffsetEstimate(
+            zero_level=np.full(3, np.nan),
+            sigma=np.full(3, np.nan),
+            windows=n_sel,
+            condition=cond,
+            determined=False,
+        ), sel
     _, cond = _solve(stats, sel)
     sigma = _bootstrap(stats, sel, settings)
     determined = cond >= settings.min_condition and n_sel >= settings.min_windows
-    return OffsetEstimate(zero, sigma, n_sel, cond, determined), sel
+    return OffsetEstimate(
+        zero_level=zero, sigma=sigma, windows=n_sel, condition=cond, determined=determined
+    ), sel
 
 
 def _bootstrap(stats: WindowStats, sel: np.ndarray, settings: EstimateSettings) -> np.ndarray:

@@ -40,7 +40,7 @@ FILTER_MIN_NT = 100.0
 FILTER_FACTOR = 10.0
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Despiked:
     b: np.ndarray  # (N, 3) with spikes NaN and X glitches interpolated
     spike: np.ndarray  # bool (N,)
@@ -105,7 +105,7 @@ def despike(b: np.ndarray, max_glitch: int) -> Despiked:
     glitch = np.zeros(n, dtype=bool)
     if n < 3:
         b[spike] = np.nan
-        return Despiked(b, spike, glitch, limit)
+        return Despiked(b=b, spike=spike, glitch=glitch, filter_value=limit)
     e = np.diff(b, axis=0)
     e = np.where(np.isfinite(e), e, 0.0)
     for c in range(3):
@@ -143,4 +143,4 @@ def despike(b: np.ndarray, max_glitch: int) -> Despiked:
         span = (after - before)[k]
         frac = (idx - before[k]) / np.where(span == 0, 1, span)
         b[idx, 0] = b[before[k], 0] + frac * (b[after[k], 0] - b[before[k], 0])
-    return Despiked(b, spike, glitch, limit)
+    return Despiked(b=b, spike=spike, glitch=glitch, filter_value=limit)

@@ -46,7 +46,7 @@ ESTIMATE_PRODUCT = "offsets_estimate"
 PREP_PRODUCT = "prep_1s"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class MonthEstimate:
     """Proposed offsets of a month: the month's solution and one per day."""
 
@@ -91,7 +91,7 @@ def prep_series(paths: list[Path], columns: list[str], time_name: str) -> tuple[
     return np.concatenate(t_parts), np.concatenate(b_parts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PrepMonth:
     """``read``: the month's 1-s series and the files it came from."""
 
@@ -110,7 +110,15 @@ def estimate_month(data: PrepMonth, settings: EstimateSettings = DEFAULT_SETTING
     month_est, per_day = estimate_from_series(data.tt, data.b, days, settings)
     ok = np.isfinite(data.b).all(axis=1)
     covered = {date.fromisoformat(str(d)) for d in np.unique(time.utc_day_of(data.tt[ok]))}
-    return MonthEstimate(data.spacecraft, y, m, month_est, per_day, data.inputs, covered)
+    return MonthEstimate(
+        spacecraft=data.spacecraft,
+        year=y,
+        month=m,
+        month_estimate=month_est,
+        days=per_day,
+        inputs=data.inputs,
+        covered=covered,
+    )
 
 
 def format_estimate(est: MonthEstimate, settings: EstimateSettings = DEFAULT_SETTINGS) -> bytes:
@@ -183,7 +191,14 @@ class Estimate(NoCorrect, NoTransform, NoAverage, NoQuality):
         paths = [f.path for f in inputs.by_role(PREP_PRODUCT)]
         tt, b = prep_series(paths, cols, tv)
         ctx.vectors += int(tt.size)
-        return PrepMonth(ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month, tt, b, paths)
+        return PrepMonth(
+            spacecraft=ctx.spacecraft or "A",
+            year=ctx.unit.start.year,
+            month=ctx.unit.start.month,
+            tt=tt,
+            b=b,
+            inputs=paths,
+        )
 
     def calibrate(self, ctx: UnitContext, data: PrepMonth) -> MonthEstimate:
         """Davis-Smith offsets of the month and of each day."""

@@ -85,7 +85,7 @@ def month_days(year: int, month: int) -> list[date]:
     return [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class DailyFile:
     """One daily product file of the month (highest version of its day)."""
 
@@ -94,7 +94,7 @@ class DailyFile:
     version: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReviewPart:
     """What one monthly review file is made of."""
 
@@ -105,7 +105,7 @@ class ReviewPart:
     missing: list[date]  #: days of the month without a normal-mode file
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MergeMonth:
     """``read``: the month's daily files by review file, and the first file's metadata."""
 
@@ -119,7 +119,7 @@ class MergeMonth:
 
 
 def day_files(found: dict[date, FoundProduct]) -> list[DailyFile]:
-    return [DailyFile(d, f.path, f.version or 0) for d, f in sorted(found.items())]
+    return [DailyFile(day=d, path=f.path, version=f.version or 0) for d, f in sorted(found.items())]
 
 
 def _union(values: Iterable[Any]) -> list[str]:
@@ -272,14 +272,14 @@ class Merge(NoMiddleSteps):
                 fields = ctx.product(pid).filename.parse(f.name) or {}
                 files.append(
                     DailyFile(
-                        date(int(fields["yyyy"]), int(fields["mm"]), int(fields["dd"])),
-                        f.path,
-                        int(fields.get(ctx.product(pid).version.field, 0)),
+                        day=date(int(fields["yyyy"]), int(fields["mm"]), int(fields["dd"])),
+                        path=f.path,
+                        version=int(fields.get(ctx.product(pid).version.field, 0)),
                     )
                 )
             days = {f.day for f in files}
             missing = [] if burst else [d for d in month_days(y, m) if d not in days]
-            parts.append(ReviewPart(burst, frame, pid, files, missing))
+            parts.append(ReviewPart(burst=burst, frame=frame, daily_id=pid, files=files, missing=missing))
             if files:  # attributes only: the records are streamed when written
                 head = read_cdf(files[0].path, data=False)
                 first[pid] = head.global_attrs
@@ -287,7 +287,15 @@ class Merge(NoMiddleSteps):
                 day_attrs[pid] = [head.global_attrs] + [
                     read_cdf(f.path, [], data=False).global_attrs for f in files[1:]
                 ]
-        return MergeMonth(ctx.spacecraft or "A", y, m, parts, first, first_vars, day_attrs)
+        return MergeMonth(
+            sc=ctx.spacecraft or "A",
+            year=y,
+            month=m,
+            parts=parts,
+            first=first,
+            first_var_attrs=first_vars,
+            day_attrs=day_attrs,
+        )
 
     def write(self, ctx: UnitContext, data: MergeMonth) -> list[Product]:
         review = ctx.product(REVIEW_PRODUCT)

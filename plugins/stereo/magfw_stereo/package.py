@@ -85,7 +85,7 @@ FOLDERS: dict[str, str] = {
 NORMAL = ("l1_mag_sc", "l1_mag_rtn")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Entry:
     """One file of the delivery: its path inside the top folder, where it is, its digest."""
 
@@ -94,7 +94,7 @@ class Entry:
     sha256: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Delivery:
     """``read``: what goes into the month's zip (in order), and what is missing."""
 
@@ -183,7 +183,7 @@ class Package(NoMiddleSteps):
                     fields = ctx.product(pid).filename.parse(f.name) or {}
                     if fields.get("sc") != sc:
                         continue
-                    entries.append(Entry(f"{sub}/{f.path.name}", f.path, f.sha256))
+                    entries.append(Entry(arcname=f"{sub}/{f.path.name}", path=f.path, sha256=f.sha256))
                     if pid in NORMAL:
                         days.add(date(y, m, int(fields["dd"])))
             table = next(
@@ -197,7 +197,7 @@ class Package(NoMiddleSteps):
             if table is None:
                 continue
             spacecraft.append(sc)
-            entries.append(Entry(table.path.name, table.path, table.sha256))
+            entries.append(Entry(arcname=table.path.name, path=table.path, sha256=table.sha256))
             used = {d: ctx.inputs_of("stereo", "l1", sc, d.isoformat()) for d in sorted(days)}
             late = [
                 d
@@ -212,7 +212,12 @@ class Package(NoMiddleSteps):
                     " for them"
                 )
         ctx.vectors += len(entries)
-        return Delivery(f"stereo_MAG_MAGB_CDF_{y:04d}{MONTHS[m - 1]}", entries, spacecraft, other_table=other)
+        return Delivery(
+            top=f"stereo_MAG_MAGB_CDF_{y:04d}{MONTHS[m - 1]}",
+            entries=entries,
+            spacecraft=spacecraft,
+            other_table=other,
+        )
 
     def write(self, ctx: UnitContext, data: Delivery) -> list[Product]:
         password = zip_password_from_env()

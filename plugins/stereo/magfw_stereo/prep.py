@@ -21,7 +21,7 @@ from magfw_stereo.berkeley import read_uv
 from magfw_stereo.timing import drop_exact_duplicates
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PrepRecords:
     """``read``: the day's unvalidated records (duplicates and spill-over left out)."""
 
@@ -34,7 +34,7 @@ class PrepRecords:
 def read_records(path_records: tuple[np.ndarray, np.ndarray], t0: int, t1: int) -> PrepRecords:
     t, b = path_records
     keep = drop_exact_duplicates(t, b) & (t >= t0) & (t < t1)
-    return PrepRecords(t[keep], b[keep], t0, t1)
+    return PrepRecords(time=t[keep], b=b[keep], t0=t0, t1=t1)
 
 
 def average(data: PrepRecords) -> Averages:

@@ -69,7 +69,7 @@ def offsets_file_name(sc: str, year: int, month: int, kind: str = "avg") -> str:
     return f"STEREO_{sc}_offset_{year:04d}{MONTHS[month - 1]}_{kind}.txt"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class OffsetsFile:
     """A researcher's offsets file, validated: one spacecraft, one month, daily offsets."""
 

@@ -86,7 +86,7 @@ def yearly_table(mission: Mission, out_dir: Path, spacecraft: str, year: int) ->
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OffsetsImport:
     """``read``: the researcher's rows, the K to record, and what the import notices."""
 
@@ -171,7 +171,7 @@ class Offsets(NoMiddleSteps):
             )
         ctx.vectors += len(of.days)
         source = "K from " + ks[0].name if ks else "K default (public 2018 STEREO-A values)"
-        return OffsetsImport(of, k, source, rounded)
+        return OffsetsImport(offsets=of, k=k, k_source=source, rounded=rounded)
 
     def write(self, ctx: UnitContext, data: OffsetsImport) -> list[Product]:
         table = counts_from_offsets(data)

@@ -33,7 +33,7 @@ STEP_TOL_NS = 3_000_000
 MAX_GLITCH_RECORDS = 64
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Corrected:
     """A day's records after the timing corrections, sorted by time."""
 
@@ -138,7 +138,7 @@ def correct_timing(
         "rate_resync_records": int(resync.sum()),
         "outside_day": int((~inside).sum()),
     }
-    return Corrected(t[inside], b[inside], fl[inside], stats)
+    return Corrected(time=t[inside], b=b[inside], flags=fl[inside], stats=stats)
 
 
 def rate32_mask(t: np.ndarray) -> np.ndarray:

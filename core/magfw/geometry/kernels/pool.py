@@ -46,7 +46,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class KernelPool:
     """The kernels loaded for one unit of work, in load order, and caches tied to them."""
 
@@ -183,7 +183,7 @@ def kernel_pool(
             kfs = (generic_kernels() if generic else []) + [_as_kernel(k) for k in kernels]
             for k in kfs:
                 _furnsh(k)
-            pool = KernelPool(kfs)
+            pool = KernelPool(files=kfs)
             _ACTIVE[0] = pool
             yield pool
         finally:
