@@ -102,7 +102,8 @@ def quiet_mask(tt: np.ndarray, b1: np.ndarray, b2: np.ndarray, hk_missing: np.nd
     mean = boxcar(imf, n)
     var = boxcar(imf**2, n) - mean**2
     calm = np.sqrt(np.clip(var, 0, None)).max(axis=1) < QUIET_STD_NT
-    return present & ~bad & ~hk_missing & calm
+    out: np.ndarray = present & ~bad & ~hk_missing & calm
+    return out
 
 
 def estimate_day(d: DayData) -> DayEstimate | None:

@@ -341,7 +341,8 @@ def manoeuvre_rotation(et: np.ndarray) -> np.ndarray:
 def offset_drift(days: np.ndarray, sensor: str) -> np.ndarray:
     """The true offsets' drift (N,3) nT SCCS at UTC dates ``days`` (datetime64[D])."""
     on = days >= np.datetime64(OFFSET_DRIFT_FROM)
-    return on[:, None] * OFFSET_DRIFT[sensor][None, :]
+    out: np.ndarray = on[:, None] * OFFSET_DRIFT[sensor][None, :]
+    return out
 
 
 def attitude(et: np.ndarray, sun_from_sc: np.ndarray, seed: int) -> np.ndarray:

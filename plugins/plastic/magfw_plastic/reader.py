@@ -260,7 +260,8 @@ def _bin_starts(table: PlasticTable, path: Path, width_min: int) -> np.ndarray:
         raise InputError(path, f"YEAR, DOY, hour or min out of range for a {table.resolution} bin")
     jan1 = np.array([date(int(y), 1, 1).toordinal() for y in year], dtype=np.float64)
     days = jan1 - 1 + doy - 1
-    return _CDF_EPOCH_0001 + days * 86_400_000.0 + hour * 3_600_000.0 + minute * 60_000.0
+    out: np.ndarray = _CDF_EPOCH_0001 + days * 86_400_000.0 + hour * 3_600_000.0 + minute * 60_000.0
+    return out
 
 
 def _is_number(text: str) -> bool:

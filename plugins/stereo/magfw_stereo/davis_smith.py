@@ -138,7 +138,8 @@ def _compressibility(stats: WindowStats, zero: np.ndarray) -> np.ndarray:
     mean = stats.mean - zero[None, :]
     u = mean / np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12)
     along = np.einsum("ki,kij,kj->k", u, stats.cov, u)
-    return along / np.maximum(np.trace(stats.cov, axis1=1, axis2=2), 1e-30)
+    out: np.ndarray = along / np.maximum(np.trace(stats.cov, axis1=1, axis2=2), 1e-30)
+    return out
 
 
 def _residual(stats: WindowStats, zero: np.ndarray) -> np.ndarray:
@@ -150,7 +151,8 @@ def _residual(stats: WindowStats, zero: np.ndarray) -> np.ndarray:
         - 4 * np.einsum("ki,ki->k", z, stats.cov_q)
         + 4 * np.einsum("ki,kij,kj->k", z, stats.cov, z)
     )
-    return resid / np.maximum(stats.var_q, 1e-30)
+    out: np.ndarray = resid / np.maximum(stats.var_q, 1e-30)
+    return out
 
 
 def _solve(stats: WindowStats, sel: np.ndarray) -> tuple[np.ndarray, float]:

@@ -84,7 +84,8 @@ def _plateau(b: np.ndarray, s: np.ndarray, t: np.ndarray, max_len: int) -> np.nd
     mean = vals.sum(axis=1) / inside.sum(axis=1)[:, None]
     lo0, lo1 = np.clip(s - 2, 0, n - 1), np.clip(s - 1, 0, n - 1)
     hi0, hi1 = np.clip(t + 1, 0, n - 1), np.clip(t + 2, 0, n - 1)
-    return mean - 0.25 * (b[lo0] + b[lo1] + b[hi0] + b[hi1])
+    out: np.ndarray = mean - 0.25 * (b[lo0] + b[lo1] + b[hi0] + b[hi1])
+    return out
 
 
 def _mark(n: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

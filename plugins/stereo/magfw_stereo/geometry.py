@@ -79,9 +79,11 @@ def wobble(et: np.ndarray) -> np.ndarray:
 
 def sc_from_rtn(sc: str, et: np.ndarray) -> np.ndarray:
     """(N, 3, 3) matrices rotating RTN vectors into the SC frame: wobble @ permutation."""
-    return wobble(et) @ SC_FROM_RTN[sc]
+    out: np.ndarray = wobble(et) @ SC_FROM_RTN[sc]
+    return out
 
 
 def c_matrices(sc: str, et: np.ndarray) -> np.ndarray:
     """(N, 3, 3) CK C-matrices (J2000 -> SC) of the simulated attitude."""
-    return sc_from_rtn(sc, et) @ rtn_axes(sc, et).transpose(0, 2, 1)
+    out: np.ndarray = sc_from_rtn(sc, et) @ rtn_axes(sc, et).transpose(0, 2, 1)
+    return out

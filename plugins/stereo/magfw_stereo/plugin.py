@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from magfw.api import (
+    AnyLevel,
     DefaultPeriod,
     Level,
     LevelOption,
@@ -64,7 +65,7 @@ AES_OPTION = LevelOption(
 )
 
 
-def levels() -> dict[str, Level]:
+def levels() -> dict[str, AnyLevel]:
     """The mission's levels, each with its level object."""
     return {
         level.name: level

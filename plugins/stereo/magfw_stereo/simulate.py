@@ -368,7 +368,8 @@ def _free_starts(
 
 def _measure(rng: np.random.Generator, b_sc: np.ndarray, o: np.ndarray, k: np.ndarray) -> np.ndarray:
     meas = b_sc - o + rng.normal(0, NOISE_NT, b_sc.shape)
-    return np.round(meas / k) * k
+    out: np.ndarray = np.round(meas / k) * k
+    return out
 
 
 def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> dict[str, Any]:
@@ -382,7 +383,8 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
 
     def to_sc(tt: np.ndarray, b: np.ndarray) -> np.ndarray:
         et = np.asarray(time.tt2000_to_et(tt), dtype=np.float64)
-        return np.einsum("nij,nj->ni", geometry.sc_from_rtn(sc, et), b)
+        out: np.ndarray = np.einsum("nij,nj->ni", geometry.sc_from_rtn(sc, et), b)
+        return out
 
     def rtn_at(tt: np.ndarray) -> np.ndarray:
         return np.column_stack([np.interp(tt - t0, t8 - t0, b_rtn8[:, c]) for c in range(3)])
@@ -478,7 +480,7 @@ def simulate_day(root: Path, truth_dir: Path, sc: str, day: date, seed: int) -> 
 
     # burst file
     truth_b: dict[str, np.ndarray] = {}
-    defects_b: dict[str, list] = {"spikes": [], "xglitches": []}
+    defects_b: dict[str, list[Any]] = {"spikes": [], "xglitches": []}
     if burst_span:
         tb = np.arange(burst_span[0], burst_span[1], DT32, dtype=np.int64)
         rb = rtn_at(tb)

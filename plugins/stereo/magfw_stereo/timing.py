@@ -147,4 +147,5 @@ def rate32_mask(t: np.ndarray) -> np.ndarray:
         return np.zeros(t.size, dtype=bool)
     d = np.diff(t)
     near = np.abs(d - DT32_NS) <= 2_000_000
-    return np.r_[near, False] | np.r_[False, near]
+    out: np.ndarray = np.r_[near, False] | np.r_[False, near]
+    return out
