@@ -34,7 +34,7 @@ from magfw.errors import (
 )
 from magfw.fetch import Archive, FetchedFile, pick_highest_version
 from magfw.io.finder import FoundProduct, date_fields, find_products, highest, newest_products
-from magfw.period import DefaultPeriod, Period, Unit, day_ranges, parse_period
+from magfw.period import MONTH_ABBR, MONTH_NAMES, DefaultPeriod, Period, Unit, day_ranges, parse_period
 from magfw.plugin.context import (
     CALIBRATION_ROLE,
     KERNEL_ROLE,
@@ -128,6 +128,8 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CALIBRATION_ROLE",
     "KERNEL_ROLE",
+    "MONTH_ABBR",
+    "MONTH_NAMES",
     "AnyLevel",
     "Archive",
     "DefaultPeriod",

@@ -17,6 +17,24 @@ from typing import Literal
 
 from magfw.errors import UsageError
 
+#: English month names, January first: the one table of them (never the locale's).
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+#: Their three-letter lower-case abbreviations, as file names use them (``2024jan``).
+MONTH_ABBR = tuple(name[:3].lower() for name in MONTH_NAMES)
+
 UnitKind = Literal["day", "month", "year"]
 
 _FORMS = (

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+from magfw.period import MONTH_ABBR
 from magfw.plugin.definitions import ProductDefinition
 
 T = TypeVar("T")
@@ -22,7 +23,6 @@ K = TypeVar("K", bound=Hashable)
 
 #: File-name fields that give a product's date (the runner fills them from the unit).
 DATE_FIELDS = ("yyyy", "yy", "mm", "mmm", "dd", "doy")
-MONTH_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def highest(

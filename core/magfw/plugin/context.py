@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from magfw.errors import InputError, MissingInputError, UsageError
+from magfw.errors import InputError, MissingInputError, PluginError, UsageError
 from magfw.period import Unit
 
 if TYPE_CHECKING:
@@ -270,6 +270,14 @@ class UnitContext:
     def day(self) -> date:
         """The unit's day (day units) or its first day (month and year units)."""
         return self.unit.start
+
+    @property
+    def sc(self) -> str:
+        """The unit's spacecraft, for a level that runs per spacecraft (the runner has resolved
+        the mission's default); a unit covering every spacecraft has none (PluginError)."""
+        if self.spacecraft is None:
+            raise PluginError(None, f"{self.mission.id} {self.level}: this unit has no single spacecraft")
+        return self.spacecraft
 
     def note(self, text: str) -> None:
         """Tell the user something about this unit (shown in the run's summary line for it

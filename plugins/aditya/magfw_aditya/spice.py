@@ -15,10 +15,10 @@ The frames kernel ``data/al1_magfw_frames_v01.tf`` is written by :func:`write_mi
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
-from magfw.api import kernels
+from magfw.api import MONTH_ABBR, kernels
 
 SPACECRAFT = -156
 CK_ID = -156001
@@ -65,16 +65,22 @@ def name_dates(name: str) -> tuple[date, date] | None:
     m = NAME.match(name)
     if m is None:
         return None
-    return (
-        datetime.strptime(m.group("start"), "%d%b%Y").date(),
-        datetime.strptime(m.group("end"), "%d%b%Y").date(),
-    )
+    return _date(m.group("start")), _date(m.group("end"))
+
+
+def _date(text: str) -> date:
+    """``29Jul2024`` (the kernel names' day, English month, year; not the locale's)."""
+    return date(int(text[5:]), MONTH_ABBR.index(text[2:5].lower()) + 1, int(text[:2]))
+
+
+def _text(day: date) -> str:
+    return f"{day.day:02d}{MONTH_ABBR[day.month - 1].capitalize()}{day.year:04d}"
 
 
 def kernel_name(kind: str, start: date, end: date, version: int) -> str:
     """``al1_eph_29Jul2024_03Sep2024_v1.bsp`` / ``al1_att_...bc`` for a span and version."""
     ext = "bsp" if kind == "eph" else "bc"
-    return f"al1_{kind}_{start:%d%b%Y}_{end:%d%b%Y}_v{version}.{ext}"
+    return f"al1_{kind}_{_text(start)}_{_text(end)}_v{version}.{ext}"
 
 
 def month_span(year: int, month: int, kind: str) -> tuple[date, date]:

@@ -195,14 +195,14 @@ def read_daily_flatfile(path: Path, day: date, definition: ProductDefinition) ->
 
 def daily_folder(ctx: UnitContext, product_id: str) -> Path:
     """Where the unit's merged daily products are (for messages)."""
-    pattern = ctx.product(product_id).filename.glob(sc=ctx.spacecraft or "A", yyyy=ctx.unit.start.year)
+    pattern = ctx.product(product_id).filename.glob(sc=ctx.sc, yyyy=ctx.unit.start.year)
     return ctx.out_dir / pattern.rpartition("/")[0]
 
 
 def daily_inputs(ctx: UnitContext, product_id: str) -> Inputs:
     """The unit's merged daily products ``product_id`` in the output tree (highest version of
     each day) as inputs; the days without one are noted. A unit without any is skipped."""
-    sc = ctx.spacecraft or "A"
+    sc = ctx.sc
     selection = {product_id: "highest version of each day"}
     found = arc.find_dailies(ctx, sc, product_id)
     if not found:
@@ -242,9 +242,7 @@ def read_dailies(
         try:
             rec = read(f.path, day)
         except InputError as exc:
-            ctx.log.warning(
-                "plastic ST%s %s: day %s left out: %s", ctx.spacecraft or "A", ctx.unit.key, day, exc
-            )
+            ctx.log.warning("plastic ST%s %s: day %s left out: %s", ctx.sc, ctx.unit.key, day, exc)
             continue
         coverage.present.append(day)
         if not rec.has_plastic:

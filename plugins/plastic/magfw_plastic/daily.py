@@ -134,10 +134,6 @@ class MergedDay:
     has_mag: bool
 
 
-def spacecraft(ctx: UnitContext) -> str:
-    return ctx.spacecraft or "A"
-
-
 def file_day(f: InputFile) -> date | None:
     """The day in a PLASTIC file's name, or None."""
     m = ASCII_NAME.match(f.name.rsplit("/", 1)[-1])
@@ -280,7 +276,7 @@ class Daily(NoCalibrate, NoCorrect, NoQuality):
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The day's PLASTIC 1-min file and its neighbours', and the day's MAG L1 RTN."""
-        sc, day = spacecraft(ctx), ctx.day
+        sc, day = ctx.sc, ctx.day
         vnum = self.vnum(ctx)
         selection = {"plastic_version": "highest" if vnum is None else f"V{vnum:02d}"}
         plastic = arc.find_plastic(ctx.archive, sc, arc.neighbours(day), vnum)
@@ -312,7 +308,7 @@ class Daily(NoCalibrate, NoCorrect, NoQuality):
         return Inputs(files=files, selection=selection, notes=notes)
 
     def read(self, ctx: UnitContext, inputs: Inputs) -> DayRead:
-        sc, day = spacecraft(ctx), ctx.day
+        sc, day = ctx.sc, ctx.day
         parts = []
         for f in inputs.by_role(PLASTIC):  # the day's own file: any problem fails the day
             rows = plastic_rows(f, sc)

@@ -66,7 +66,7 @@ class Monthly(NoMiddleSteps):
                 daily_folder(ctx, DAILY),
                 f"no readable merged daily product for {ctx.unit.key} (see the warnings in the log)",
             )
-        return MonthFile(sc=ctx.spacecraft or "A", columns=stack.columns(), coverage=coverage)
+        return MonthFile(sc=ctx.sc, columns=stack.columns(), coverage=coverage)
 
     def write(self, ctx: UnitContext, data: MonthFile) -> list[Product]:
         """The monthly flat file; the runner fills the year and month of its name."""

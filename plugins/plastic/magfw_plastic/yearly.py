@@ -109,7 +109,7 @@ class Yearly(NoCalibrate, NoCorrect, NoTransform, NoQuality):
                 daily_folder(ctx, DAILY),
                 f"no readable merged daily product for {ctx.unit.key} (see the warnings in the log)",
             )
-        return YearRecords(sc=ctx.spacecraft or "A", variables=stack.columns(), coverage=coverage)
+        return YearRecords(sc=ctx.sc, variables=stack.columns(), coverage=coverage)
 
     def average(self, ctx: UnitContext, data: YearRecords) -> YearProducts:
         """10-min and 1-hr averages: UTC bins stamped at their centres (products.averages)."""

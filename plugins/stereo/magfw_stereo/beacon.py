@@ -86,7 +86,7 @@ def read_beacon(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return tt, b[good_t]
 
 
-def read(sc: str, t0: int, t1: int, inputs: Inputs) -> BeaconDay:
+def decode_day(sc: str, t0: int, t1: int, inputs: Inputs) -> BeaconDay:
     tt, b = read_beacon(inputs.one("data").path)
     keep = drop_exact_duplicates(tt, b) & (tt >= t0) & (tt < t1)
     order = np.argsort(tt[keep], kind="stable")
@@ -100,13 +100,13 @@ def read(sc: str, t0: int, t1: int, inputs: Inputs) -> BeaconDay:
     )
 
 
-def correct(data: BeaconDay) -> BeaconDay:
+def despike_day(data: BeaconDay) -> BeaconDay:
     d = despike(data.b_rtn, max_glitch=0)
     flags = data.flags | np.where(d.spike, np.uint32(F.SPIKE), np.uint32(0))
     return replace(data, b_rtn=d.b, filter_value=d.filter_value, flags=flags)
 
 
-def average(d: BeaconDay) -> BeaconBins:
+def bin_day(d: BeaconDay) -> BeaconBins:
     rtn = average_bins(d.time, d.b_rtn, d.t0, d.t1, STEP_S)
     idx = np.floor_divide(d.time - d.t0, STEP_S * 1_000_000_000)
     fl = np.zeros(rtn.time.size, np.uint32)
@@ -141,20 +141,20 @@ class Beacon(NoCalibrate, NoTransform, NoQuality):
     ``transform``: the input is RTN)."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
-        data = fetching.require_beacon(ctx, ctx.spacecraft or "A", ctx.day)
+        data = fetching.require_beacon(ctx, ctx.sc, ctx.day)
         return Inputs(files=[data], selection={"beacon": data.version or ""})
 
     def read(self, ctx: UnitContext, inputs: Inputs) -> BeaconDay:
         t0, t1 = time.day_bounds_tt2000(ctx.day)
-        data = read(ctx.spacecraft or "A", int(t0), int(t1), inputs)
+        data = decode_day(ctx.sc, int(t0), int(t1), inputs)
         ctx.vectors += int(data.time.size)
         return data
 
     def correct(self, ctx: UnitContext, data: BeaconDay) -> BeaconDay:
-        return correct(data)
+        return despike_day(data)
 
     def average(self, ctx: UnitContext, data: BeaconDay) -> BeaconBins:
-        return average(data)
+        return bin_day(data)
 
     def write(self, ctx: UnitContext, data: BeaconBins) -> list[Product]:
         return [product(ctx, data)]

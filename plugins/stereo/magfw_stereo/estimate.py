@@ -165,7 +165,7 @@ class Estimate(NoCorrect, NoTransform, NoAverage, NoQuality):
     settings = DEFAULT_SETTINGS
 
     def fetch(self, ctx: UnitContext) -> Inputs:
-        sc, y, m = ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month
+        sc, y, m = ctx.sc, ctx.unit.start.year, ctx.unit.start.month
         found = [
             f for f in ctx.newest_products("stereo", PREP_PRODUCT, sc=sc, yyyy=y, mm=m) if f.day is not None
         ]
@@ -192,7 +192,7 @@ class Estimate(NoCorrect, NoTransform, NoAverage, NoQuality):
         tt, b = prep_series(paths, cols, tv)
         ctx.vectors += int(tt.size)
         return PrepMonth(
-            spacecraft=ctx.spacecraft or "A",
+            spacecraft=ctx.sc,
             year=ctx.unit.start.year,
             month=ctx.unit.start.month,
             tt=tt,

@@ -122,7 +122,7 @@ class L1Averaged:
     averages: dict[str, Averages]  #: "sc_1s", "rtn_1s", "sc_1min", "rtn_1min"
 
 
-def read(frame: DayFrame, inputs: Inputs) -> L1Raw:
+def decode_day(frame: DayFrame, inputs: Inputs) -> L1Raw:
     normal = read_uv(inputs.one("data").path, burst=False)
     bursts = inputs.by_role("burst")
     burst = read_uv(bursts[0].path, burst=True) if bursts else None
@@ -153,7 +153,7 @@ def _clean(
     return Series(time=t, b_sc=d.b, btot=btot, flags=fl, filter_value=d.filter_value, stats=stats or {})
 
 
-def correct(data: L1Raw) -> L1Corrected:
+def repair_day(data: L1Raw) -> L1Corrected:
     """Timing, zero offsets, spikes and X glitches of each series at its own cadence."""
     t0, t1 = data.frame.t0, data.frame.t1
     c = correct_timing(data.normal.time, data.normal.b, data.normal.flags, t0, t1)
@@ -168,7 +168,7 @@ def correct(data: L1Raw) -> L1Corrected:
     return L1Corrected(frame=data.frame, n8=n8, r32=s32, burst=burst)
 
 
-def transform(data: L1Corrected) -> L1Rotated:
+def rotate_day(data: L1Corrected) -> L1Rotated:
     """SC -> RTN (SPICE) for every series, in one kernel pool."""
     sc = data.frame.sc
 
@@ -223,7 +223,7 @@ def eight_hz_product(data: L1Rotated) -> Rotated:
     return Rotated(series=series, b_rtn=b_rtn[order])
 
 
-def average(data: L1Rotated) -> L1Averaged:
+def resample_day(data: L1Rotated) -> L1Averaged:
     """The 8 Hz product series, and its 1-s overlapped and 1-min averages in SC and RTN."""
     n8 = eight_hz_product(data)
     s, t0, t1 = n8.series, data.frame.t0, data.frame.t1
@@ -267,7 +267,7 @@ def products(ctx: UnitContext, data: L1Averaged) -> list[Product]:
 def day_frame(ctx: UnitContext, inputs: Inputs) -> DayFrame:
     t0, t1 = time.day_bounds_tt2000(ctx.day)
     return DayFrame(
-        sc=ctx.spacecraft or "A",
+        sc=ctx.sc,
         day=ctx.day,
         t0=int(t0),
         t1=int(t1),
@@ -282,7 +282,7 @@ class L1(NoCalibrate, NoQuality):
     def fetch(self, ctx: UnitContext) -> Inputs:
         """The day's normal file (required) and burst file, the month's Counts table and the
         kernels covering the day."""
-        sc, day = ctx.spacecraft or "A", ctx.day
+        sc, day = ctx.sc, ctx.day
         normal = fetching.require_normal(ctx, sc, day)
         files = [normal]
         burst = fetching.uv_file(ctx, sc, day, burst=True)
@@ -298,20 +298,20 @@ class L1(NoCalibrate, NoQuality):
         )
 
     def read(self, ctx: UnitContext, inputs: Inputs) -> L1Raw:
-        data = read(day_frame(ctx, inputs), inputs)
+        data = decode_day(day_frame(ctx, inputs), inputs)
         ctx.vectors += len(data.normal) + (len(data.burst) if data.burst is not None else 0)
         return data
 
     def correct(self, ctx: UnitContext, data: L1Raw) -> L1Corrected:
-        out = correct(data)
+        out = repair_day(data)
         ctx.log.info("ST%s %s: %s", data.frame.sc, data.frame.day, summary(out.n8, out.r32))
         return out
 
     def transform(self, ctx: UnitContext, data: L1Corrected) -> L1Rotated:
-        return transform(data)
+        return rotate_day(data)
 
     def average(self, ctx: UnitContext, data: L1Rotated) -> L1Averaged:
-        return average(data)
+        return resample_day(data)
 
     def write(self, ctx: UnitContext, data: L1Averaged) -> list[Product]:
         return products(ctx, data)

@@ -233,7 +233,7 @@ class Merge(NoMiddleSteps):
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         """Every daily L1 CDF of the month (highest version per day), from the output tree."""
-        sc, y, m = ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month
+        sc, y, m = ctx.sc, ctx.unit.start.year, ctx.unit.start.month
         files = []
         notes = []
         normal = 0
@@ -288,7 +288,7 @@ class Merge(NoMiddleSteps):
                     read_cdf(f.path, [], data=False).global_attrs for f in files[1:]
                 ]
         return MergeMonth(
-            sc=ctx.spacecraft or "A",
+            sc=ctx.sc,
             year=y,
             month=m,
             parts=parts,

@@ -21,6 +21,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from magfw.api import (
+    MONTH_ABBR,
+    MONTH_NAMES,
     NotifyMessage,
     RunSummary,
     UnitResult,
@@ -30,26 +32,12 @@ from magfw.api import (
     notify_settings,
     send_notifications,
 )
-from magfw_stereo.researcher import LAYOUTS, MONTHS, offsets_file_name
+from magfw_stereo.researcher import LAYOUTS, offsets_file_name
 
 MISSION = "stereo"
 WEB_ROOT = "/mnt/MissionRepo/stereo/data"
 FLAT_ROOT = "l1_final_flat"
 SC_NAME = {"A": "STEREO-A", "B": "STEREO-B"}
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def offsets_needed(summary: RunSummary, out: Path) -> list[NotifyMessage]:
@@ -186,4 +174,4 @@ def magfw_run_finished(summary: RunSummary) -> None:
         send_notifications(found)
 
 
-__all__ = ["MONTHS", "delivery", "magfw_run_finished", "messages", "offsets_needed", "web_copy"]
+__all__ = ["MONTH_ABBR", "delivery", "magfw_run_finished", "messages", "offsets_needed", "web_copy"]

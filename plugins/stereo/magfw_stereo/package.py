@@ -52,6 +52,7 @@ from datetime import date
 from pathlib import Path
 
 from magfw.api import (
+    MONTH_ABBR,
     Inputs,
     MissingInputError,
     NoMiddleSteps,
@@ -67,7 +68,6 @@ from magfw.api import (
     zip_password_from_env,
 )
 from magfw_stereo.merge import month_days
-from magfw_stereo.researcher import MONTHS
 from magfw_stereo.tables import COUNTS_PRODUCT
 
 ZIP_PRODUCT = "delivery_zip"
@@ -213,7 +213,7 @@ class Package(NoMiddleSteps):
                 )
         ctx.vectors += len(entries)
         return Delivery(
-            top=f"stereo_MAG_MAGB_CDF_{y:04d}{MONTHS[m - 1]}",
+            top=f"stereo_MAG_MAGB_CDF_{y:04d}{MONTH_ABBR[m - 1]}",
             entries=entries,
             spacecraft=spacecraft,
             other_table=other,

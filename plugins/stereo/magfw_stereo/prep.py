@@ -37,7 +37,7 @@ def read_records(path_records: tuple[np.ndarray, np.ndarray], t0: int, t1: int) 
     return PrepRecords(time=t[keep], b=b[keep], t0=t0, t1=t1)
 
 
-def average(data: PrepRecords) -> Averages:
+def average_day(data: PrepRecords) -> Averages:
     """Plain 1-s bins of the day."""
     return average_bins(data.time, data.b, data.t0, data.t1, 1)
 
@@ -46,7 +46,7 @@ class Prep(NoCalibrate, NoCorrect, NoTransform, NoQuality):
     """The ``prep`` level object: ``fetch``, ``read``, ``average``, ``write``."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
-        normal = fetching.require_normal(ctx, ctx.spacecraft or "A", ctx.day)
+        normal = fetching.require_normal(ctx, ctx.sc, ctx.day)
         return Inputs(files=[normal], selection={"berkeley": normal.version or ""})
 
     def read(self, ctx: UnitContext, inputs: Inputs) -> PrepRecords:
@@ -57,7 +57,7 @@ class Prep(NoCalibrate, NoCorrect, NoTransform, NoQuality):
         return data
 
     def average(self, ctx: UnitContext, data: PrepRecords) -> Averages:
-        return average(data)
+        return average_day(data)
 
     def write(self, ctx: UnitContext, data: Averages) -> list[Product]:
-        return [P.average_product(ctx, "prep_1s", ctx.spacecraft or "A", data)]
+        return [P.average_product(ctx, "prep_1s", ctx.sc, data)]

@@ -50,10 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from magfw.api import InputError
-
-#: Three-letter lower-case month names as the seed's file names use them.
-MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+from magfw.api import MONTH_ABBR, InputError
 
 LAYOUT_LINE = "# magfw STEREO researcher offsets file, layout 1"
 _NAME = re.compile(
@@ -66,7 +63,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 def offsets_file_name(sc: str, year: int, month: int, kind: str = "avg") -> str:
     """The seed's name of a researcher file: ``STEREO_A_offset_2024jan_avg.txt``."""
-    return f"STEREO_{sc}_offset_{year:04d}{MONTHS[month - 1]}_{kind}.txt"
+    return f"STEREO_{sc}_offset_{year:04d}{MONTH_ABBR[month - 1]}_{kind}.txt"
 
 
 @dataclass(kw_only=True)
@@ -221,8 +218,8 @@ def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> Offset
     month_name: tuple[int, int] | None = None
     if name:
         mon = name["mon"].lower()
-        if mon in MONTHS:
-            month_name = (int(name["yyyy"]), MONTHS.index(mon) + 1)
+        if mon in MONTH_ABBR:
+            month_name = (int(name["yyyy"]), MONTH_ABBR.index(mon) + 1)
 
     sc_key: tuple[str, int] | None = None
     month_key: tuple[int, int, int] | None = None

@@ -44,7 +44,7 @@ from magfw.api import (
 )
 from magfw_stereo import fetch as fetching
 from magfw_stereo.counts import CountsTable, format_counts, parse_counts, read_counts
-from magfw_stereo.researcher import MONTHS, OffsetsFile, offsets_file_name, read_offsets_file
+from magfw_stereo.researcher import OffsetsFile, offsets_file_name, read_offsets_file
 
 COUNTS_PRODUCT = "counts_table"
 #: K (nT/count, range 0) used when no earlier table gives one: the constant values of the
@@ -112,7 +112,7 @@ class Offsets(NoMiddleSteps):
     """The ``offsets`` level object (``fetch``, ``read``, ``write``): import the researcher's file."""
 
     def fetch(self, ctx: UnitContext) -> Inputs:
-        sc, y, m = ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month
+        sc, y, m = ctx.sc, ctx.unit.start.year, ctx.unit.start.month
         given = ctx.options.get("file")
         archive, _ = fetching.role(ctx, "offsets", "")
         if given and Path(given).is_absolute():
@@ -154,7 +154,7 @@ class Offsets(NoMiddleSteps):
         return Inputs(files=files, calibration={"k_source": k_source})
 
     def read(self, ctx: UnitContext, inputs: Inputs) -> OffsetsImport:
-        sc, y, m = ctx.spacecraft or "A", ctx.unit.start.year, ctx.unit.start.month
+        sc, y, m = ctx.sc, ctx.unit.start.year, ctx.unit.start.month
         f = inputs.one("offsets")
         of = read_offsets_file(f.path, sc)
         if (of.year, of.month) != (y, m):
@@ -197,7 +197,6 @@ def month_of_file(path: Path, spacecraft: str | None) -> tuple[str, int, int]:
 __all__ = [
     "COUNTS_PRODUCT",
     "DEFAULT_K",
-    "MONTHS",
     "Offsets",
     "OffsetsImport",
     "counts_from_offsets",
