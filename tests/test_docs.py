@@ -183,3 +183,11 @@ def test_every_middle_step_lists_the_bundled_levels_that_implement_it(step):
     assert _used_by_in_the_guide(step) == implemented
     for link in re.findall(r"\(\.\./(plugins/[\w/]+\.py)\)", PLUGINS_MD.read_text()):
         assert (ROOT / link).is_file(), link
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    assert "```bash\ntests/run\n```" in readme
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci[-1] == "exec tests/run"
+    assert (ROOT / "tests" / "run").stat().st_mode & 0o111, "tests/run is executable"
