@@ -21,27 +21,28 @@ def software_text(core_version: str, plugin_version: str) -> str:
     return f"magfw {core_version} (core); {plugin_version}"
 
 
+def calibration_text(inputs: Inputs) -> list[str]:
+    """The calibration versions in force (``name=version``) and the calibration files not
+    named by one of them."""
+    cal = [f"{k}={v}" for k, v in sorted(inputs.calibration.items())]
+    cal += [f.name for f in inputs.by_role(CALIBRATION_ROLE) if not any(f.name in c for c in cal)]
+    return cal or ["none"]
+
+
 def provenance_attrs(ctx: UnitContext, product: Product, inputs: Inputs, software: str) -> dict[str, Any]:
-    """The attributes for ``product`` of the unit in ``ctx`` (names from its definition)."""
+    """The attributes for ``product`` of the unit in ``ctx`` (names from its definition; a name
+    the definition leaves out, null, is not written)."""
     names = product.definition.provenance
-    attrs: dict[str, Any] = {}
     data_inputs = [f.name for f in inputs.files if f.role not in (KERNEL_ROLE, CALIBRATION_ROLE)]
     if product.inputs is not None:  # the product says which of the unit's inputs it came from
         data_inputs = list(product.inputs)
-    if names.inputs:
-        attrs[names.inputs] = data_inputs or ["none"]
-    if names.software:
-        attrs[names.software] = software
-    if names.created:
-        attrs[names.created] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if names.calibration:
-        cal = [f"{k}={v}" for k, v in sorted(inputs.calibration.items())]
-        cal += [f.name for f in inputs.by_role(CALIBRATION_ROLE) if not any(f.name in c for c in cal)]
-        attrs[names.calibration] = cal or ["none"]
-    if names.kernels:
-        attrs[names.kernels] = [f.name for f in inputs.by_role(KERNEL_ROLE)] or ["none"]
-    if names.simulated:
-        attrs[names.simulated] = SIMULATED_TEXT if ctx.simulated else "observed"
-    if names.reason:
-        attrs[names.reason] = ctx.reason or "first version"
-    return attrs
+    values: dict[str | None, Any] = {
+        names.inputs: data_inputs or ["none"],
+        names.software: software,
+        names.created: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        names.calibration: calibration_text(inputs),
+        names.kernels: [f.name for f in inputs.by_role(KERNEL_ROLE)] or ["none"],
+        names.simulated: SIMULATED_TEXT if ctx.simulated else "observed",
+        names.reason: ctx.reason or "first version",
+    }
+    return {name: value for name, value in values.items() if name}

@@ -160,15 +160,10 @@ def _parse_stamps(stamps: np.ndarray, path: Path) -> np.ndarray:
     return np.asarray(magtime.tt2000_to_cdf_epoch(magtime.tt2000_from_datetime64(dt)), dtype=np.float64)
 
 
-def parse_plastic_text(text: str, path: Path, rows_wanted: slice | None = None) -> PlasticTable:
-    """Parse the content of one PLASTIC ASCII file (see the module notes); ``rows_wanted``
-    parses only those data rows (``slice(-10, None)``: the last ten), the others unchecked."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
+def _header(lines: list[str], path: Path) -> tuple[str, list[str]]:
+    """The title and the column names (lines 1 and 2), checked."""
     if len(lines) < 2:
         raise InputError(path, "too short: no title and column-name lines")
-    title = lines[0].strip()
     header = [h.strip() for h in lines[1].split("\t")]
     while header and not header[-1]:
         header.pop()
@@ -176,6 +171,14 @@ def parse_plastic_text(text: str, path: Path, rows_wanted: slice | None = None) 
         raise InputError(path, "line 2 is not a PLASTIC column header (no 'date and time' column)")
     if len(set(header)) != len(header):
         raise InputError(path, "column names repeat in the header")
+    return lines[0].strip(), header
+
+
+def _cells(
+    lines: list[str], ncol: int, path: Path, rows_wanted: slice | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The data rows (``rows_wanted`` of them) as a (rows, ncol) text array, and their line
+    numbers; every row must have the header's number of fields (trailing tabs stripped)."""
     rows = np.array(lines[2:], dtype=str)
     nonblank = np.char.str_len(np.char.strip(rows)) > 0
     lineno = np.flatnonzero(nonblank) + 3  # 1-based line numbers in the file
@@ -184,15 +187,57 @@ def parse_plastic_text(text: str, path: Path, rows_wanted: slice | None = None) 
         raise InputError(path, "header only: no data rows")
     if rows_wanted is not None:
         rows, lineno = rows[rows_wanted], lineno[rows_wanted]
-    ncol = len(header)
-    # strip trailing tabs, then check every row has the header's number of fields
     stripped = np.char.rstrip(rows, "\t ")
     counts = np.char.count(stripped, "\t") + 1
     bad = np.flatnonzero(counts != ncol)
     if bad.size:
         i = int(bad[0])
         raise InputError(path, f"line {lineno[i]} has {counts[i]} fields, the header has {ncol}")
-    cells = np.array("\t".join(stripped.tolist()).split("\t"), dtype=str).reshape(-1, ncol)
+    return np.array("\t".join(stripped.tolist()).split("\t"), dtype=str).reshape(-1, ncol), lineno
+
+
+def _column(table: PlasticTable, name: str, col: np.ndarray, lineno: np.ndarray, path: Path) -> None:
+    """One column into the table: text as it is, numbers with fill (and a flag's -1) as NaN."""
+    if _norm(name) in TEXT_COLUMNS:
+        table.text[name] = np.char.strip(col)
+        return
+    try:
+        values = col.astype(np.float64)
+    except ValueError:
+        bad_i = next(i for i, c in enumerate(col) if not _is_number(c))
+        raise InputError(
+            path, f"line {lineno[bad_i]}, column {name!r}: {str(col[bad_i])!r} is not a number"
+        ) from None
+    fill = values <= FILL_THRESHOLD
+    if _FLAG.match(_norm(name)):
+        fill |= values == -1.0
+    values[fill] = np.nan
+    table.values[name] = values
+
+
+def _times(table: PlasticTable, path: Path) -> np.ndarray:
+    """Each row's time (CDF_EPOCH ms): its stamp plus the 'millisec' fraction; the 10-min and
+    1-hr files' bin starts."""
+    time_ms = _parse_stamps(table.stamps(), path)
+    frac = table.column_name("millisec")
+    if frac is not None:
+        f = table.values[frac]
+        if np.any(np.nan_to_num(f) >= 1.0) or np.any(np.nan_to_num(f) < 0.0):
+            raise InputError(path, "'millisec' is expected to hold a fraction of a second (0 <= x < 1)")
+        time_ms = time_ms + np.round(np.nan_to_num(f) * 1000.0)
+    if table.resolution in ("10min", "1hr"):
+        time_ms = _bin_starts(table, path, 10 if table.resolution == "10min" else 60)
+    return time_ms
+
+
+def parse_plastic_text(text: str, path: Path, rows_wanted: slice | None = None) -> PlasticTable:
+    """Parse the content of one PLASTIC ASCII file (see the module notes); ``rows_wanted``
+    parses only those data rows (``slice(-10, None)``: the last ten), the others unchecked."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
+    title, header = _header(lines, path)
+    cells, lineno = _cells(lines, len(header), path, rows_wanted)
     m = re.search(r"Spacecraft\s+([AB])\b", title)
     table = PlasticTable(
         path=path,
@@ -203,32 +248,8 @@ def parse_plastic_text(text: str, path: Path, rows_wanted: slice | None = None) 
         time_ms=np.empty(0),
     )
     for j, name in enumerate(header):
-        col = cells[:, j]
-        if _norm(name) in TEXT_COLUMNS:
-            table.text[name] = np.char.strip(col)
-            continue
-        try:
-            values = col.astype(np.float64)
-        except ValueError:
-            bad_i = next(i for i, c in enumerate(col) if not _is_number(c))
-            raise InputError(
-                path, f"line {lineno[bad_i]}, column {name!r}: {str(col[bad_i])!r} is not a number"
-            ) from None
-        fill = values <= FILL_THRESHOLD
-        if _FLAG.match(_norm(name)):
-            fill |= values == -1.0
-        values[fill] = np.nan
-        table.values[name] = values
-    time_ms = _parse_stamps(table.stamps(), path)
-    frac = table.column_name("millisec")
-    if frac is not None:
-        f = table.values[frac]
-        if np.any(np.nan_to_num(f) >= 1.0) or np.any(np.nan_to_num(f) < 0.0):
-            raise InputError(path, "'millisec' is expected to hold a fraction of a second (0 <= x < 1)")
-        time_ms = time_ms + np.round(np.nan_to_num(f) * 1000.0)
-    if table.resolution in ("10min", "1hr"):
-        time_ms = _bin_starts(table, path, 10 if table.resolution == "10min" else 60)
-    table.time_ms = time_ms
+        _column(table, name, cells[:, j], lineno, path)
+    table.time_ms = _times(table, path)
     return table
 
 

@@ -177,39 +177,54 @@ def variable_chunks(files: list[DailyFile], name: str) -> Iterator[np.ndarray]:
         yield np.asarray(read_cdf(f.path, [name]).variables[name])
 
 
-def review_product(review: ProductDefinition, data: MergeMonth, part: ReviewPart) -> Product:
-    """The monthly review product of one part, its records read lazily day by day."""
+def _lazy_variables(review: ProductDefinition, files: list[DailyFile]) -> dict[str, Any]:
+    """Record-varying variables as functions yielding the days' chunks; the others (labels)
+    from the first day's file."""
     tv = review.time_variable or "Epoch"
-    files = part.files
     variables: dict[str, Any] = {}
     for v in review.variables:
-        if not v.record_varying:
-            continue
-        if v.name == tv:
-            variables[v.name] = lambda n=v.name: epoch_chunks(files, n)
-        else:
-            variables[v.name] = lambda n=v.name: variable_chunks(files, n)
-    first_vars = read_cdf(files[0].path, [v.name for v in review.variables if not v.record_varying]).variables
-    variables.update(first_vars)
-    var_attrs: dict[str, dict[str, Any]] = {}
+        if v.record_varying:
+            chunks = epoch_chunks if v.name == tv else variable_chunks
+            variables[v.name] = lambda n=v.name, c=chunks: c(files, n)
+    fixed = [v.name for v in review.variables if not v.record_varying]
+    variables.update(read_cdf(files[0].path, fixed).variables)
+    return variables
+
+
+def _descriptive_attrs(
+    review: ProductDefinition, source: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The first day's descriptive variable attributes (CATDESC, FIELDNAM...), as -dataonly."""
+    out: dict[str, dict[str, Any]] = {}
     for v in review.variables:
-        src = data.first_var_attrs[part.daily_id].get(v.name, {})
         keep = {
             k: val
-            for k, val in src.items()
+            for k, val in source.get(v.name, {}).items()
             if isinstance(val, str) and k not in _STRUCTURAL and not k.startswith(("DEPEND_", "LABL_PTR_"))
         }
         if keep:
-            var_attrs[v.name] = keep
-    first = data.first[part.daily_id]
+            out[v.name] = keep
+    return out
+
+
+def _global_attrs(
+    review: ProductDefinition, first: dict[str, Any], days: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The first day's globals but those the review fixes; unions over the days; SIMULATED
+    when any day is."""
     attrs = {k: v for k, v in first.items() if k not in review.global_attrs}
     attrs["Logical_file_id"] = None  # the writer names the monthly file itself
-    days = data.day_attrs[part.daily_id]
     for key in _UNION_ATTRS:
         attrs[key] = _union(g.get(key, []) for g in days) or ["none"]
     simulated = [s for s in (str(g.get("Data_source", "")) for g in days) if "SIMULATED" in s.upper()]
     if simulated:
         attrs["Data_source"] = simulated[0]
+    return attrs
+
+
+def review_product(review: ProductDefinition, data: MergeMonth, part: ReviewPart) -> Product:
+    """The monthly review product of one part, its records read lazily day by day."""
+    files = part.files
     versions = sorted({f.version for f in files})
     if len(versions) > 1:
         raise InputError(
@@ -221,9 +236,9 @@ def review_product(review: ProductDefinition, data: MergeMonth, part: ReviewPart
     return Product(
         definition=review,
         fields={"sc": data.sc, "burst": part.burst, "frame": part.frame, review.version.field: versions[0]},
-        variables=variables,
-        attrs=attrs,
-        variable_attrs=var_attrs,
+        variables=_lazy_variables(review, files),
+        attrs=_global_attrs(review, data.first[part.daily_id], data.day_attrs[part.daily_id]),
+        variable_attrs=_descriptive_attrs(review, data.first_var_attrs[part.daily_id]),
         inputs=[f.path.name for f in files],
     )
 

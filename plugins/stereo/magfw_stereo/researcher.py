@@ -199,6 +199,120 @@ def _split(line: str) -> list[str]:
     return line.split()
 
 
+@dataclass(kw_only=True)
+class _Parsed:
+    """What the lines of an offsets file say, before the parts are checked against each other."""
+
+    rows: list[tuple[int, date, tuple[float, float, float]]] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    layout: str | None = None
+    sc_key: tuple[str, int] | None = None  #: (spacecraft, line) of a ``spacecraft:`` key
+    month_key: tuple[int, int, int] | None = None  #: (year, month, line) of a ``month:`` key
+
+
+def _comment_key(path: Path, lineno: int, text: str, parsed: _Parsed) -> None:
+    """A ``# spacecraft: A`` or ``# month: 2024-01`` comment line, checked."""
+    m = _KEY.fullmatch(text)
+    if m is None:
+        return
+    if m["key"].lower() == "spacecraft":
+        value = m["value"].upper()
+        if value not in ("A", "B"):
+            raise InputError(path, f"line {lineno}: spacecraft {m['value']!r} is not A or B")
+        parsed.sc_key = (value, lineno)
+        return
+    mm = re.fullmatch(r"(\d{4})-(\d{2})", m["value"])
+    if mm is None or not 1 <= int(mm[2]) <= 12:
+        raise InputError(path, f"line {lineno}: month {m['value']!r} is not YYYY-MM")
+    parsed.month_key = (int(mm[1]), int(mm[2]), lineno)
+
+
+def _parse_lines(path: Path, text: str) -> _Parsed:
+    """Comments (and their keys) and data rows; the layout from the first data row (a header
+    line before it is skipped)."""
+    parsed = _Parsed()
+    header_seen = False
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if stripped.startswith(_COMMENT):
+            parsed.comments.append(stripped)
+            _comment_key(path, lineno, stripped, parsed)
+            continue
+        parts = _split(stripped.split("#", 1)[0].strip())
+        if parsed.layout is None:
+            parsed.layout = _detect(parts)
+            if parsed.layout is None:
+                if header_seen or parsed.rows:
+                    raise InputError(
+                        path,
+                        f"line {lineno}: cannot tell the layout of "
+                        f"{stripped[:60]!r}; accepted layouts: {LAYOUTS}",
+                    )
+                header_seen = True
+                continue
+        try:
+            day, values = _row(parsed.layout, parts)
+        except _Bad as exc:
+            raise InputError(
+                path,
+                f"line {lineno}: {exc} (layout {parsed.layout!r} from the first row); "
+                f"accepted layouts: {LAYOUTS}",
+            ) from None
+        parsed.rows.append((lineno, day, values))
+    if not parsed.rows:
+        raise InputError(path, f"no data rows; accepted layouts: {LAYOUTS}")
+    return parsed
+
+
+def _agreed_spacecraft(
+    path: Path, given: str | None, key: tuple[str, int] | None, from_name: str | None
+) -> str:
+    """--spacecraft, the file's key and its name must agree (A when none says)."""
+    said = [
+        (s, w)
+        for s, w in (
+            (given, "--spacecraft"),
+            (key[0] if key else None, f"line {key[1]}" if key else ""),
+            (from_name, "the file name"),
+        )
+        if s
+    ]
+    if len({s for s, _ in said}) > 1:
+        detail = ", ".join(f"{w} says {s}" for s, w in said)
+        raise InputError(path, f"spacecraft disagree: {detail}")
+    return said[0][0] if said else "A"
+
+
+def _agreed_month(path: Path, parsed: _Parsed, from_name: tuple[int, int] | None) -> tuple[int, int]:
+    """The file's month: its key, else its name, else its first row; every row in it, once."""
+    rows, key = parsed.rows, parsed.month_key
+    if key is not None:
+        year, month = key[0], key[1]
+        if from_name is not None and from_name != (year, month):
+            raise InputError(
+                path,
+                f"line {key[2]}: month {_month_text(year, month)} "
+                f"disagrees with the file name ({_month_text(*from_name)})",
+            )
+        where = f"the month {_month_text(year, month)} (line {key[2]})"
+    elif from_name is not None:
+        year, month = from_name
+        where = f"the month {_month_text(year, month)} of the file name"
+    else:
+        year, month = rows[0][1].year, rows[0][1].month
+        where = f"the month {_month_text(year, month)} of the first row"
+    seen: dict[date, int] = {}
+    for lineno, day, _ in rows:
+        if (day.year, day.month) != (year, month):
+            raise InputError(path, f"line {lineno}: date {day} is outside {where}")
+        if day in seen:
+            raise InputError(path, f"line {lineno}: date {day} is listed twice (also line {seen[day]})")
+        seen[day] = lineno
+    return year, month
+
+
 def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> OffsetsFile:
     """Read and validate a researcher's offsets file (layouts in the module docstring).
 
@@ -211,104 +325,14 @@ def read_offsets_file(path: str | Path, spacecraft: str | None = None) -> Offset
     from magfw_stereo.counts import read_ascii
 
     path = Path(path)
-    text = read_ascii(path, "offsets file")
-
+    parsed = _parse_lines(path, read_ascii(path, "offsets file"))
     name = _NAME.fullmatch(path.name)
-    sc_name = name["sc"].upper() if name else None
     month_name: tuple[int, int] | None = None
-    if name:
-        mon = name["mon"].lower()
-        if mon in MONTH_ABBR:
-            month_name = (int(name["yyyy"]), MONTH_ABBR.index(mon) + 1)
-
-    sc_key: tuple[str, int] | None = None
-    month_key: tuple[int, int, int] | None = None
-    rows: list[tuple[int, date, tuple[float, float, float]]] = []
-    comments: list[str] = []
-    layout: str | None = None
-    header_seen = False
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if stripped.startswith(_COMMENT):
-            comments.append(stripped)
-            m = _KEY.fullmatch(stripped)
-            if m and m["key"].lower() == "spacecraft":
-                value = m["value"].upper()
-                if value not in ("A", "B"):
-                    raise InputError(path, f"line {lineno}: spacecraft {m['value']!r} is not A or B")
-                sc_key = (value, lineno)
-            elif m:
-                mm = re.fullmatch(r"(\d{4})-(\d{2})", m["value"])
-                if mm is None or not 1 <= int(mm[2]) <= 12:
-                    raise InputError(path, f"line {lineno}: month {m['value']!r} is not YYYY-MM")
-                month_key = (int(mm[1]), int(mm[2]), lineno)
-            continue
-        stripped = stripped.split("#", 1)[0].strip()
-        parts = _split(stripped)
-        if layout is None:
-            layout = _detect(parts)
-            if layout is None:
-                if header_seen or rows:
-                    raise InputError(
-                        path,
-                        f"line {lineno}: cannot tell the layout of "
-                        f"{stripped[:60]!r}; accepted layouts: {LAYOUTS}",
-                    )
-                header_seen = True
-                continue
-        try:
-            day, values = _row(layout, parts)
-        except _Bad as exc:
-            raise InputError(
-                path,
-                f"line {lineno}: {exc} (layout {layout!r} from the first row); accepted layouts: {LAYOUTS}",
-            ) from None
-        rows.append((lineno, day, values))
-
-    if not rows:
-        raise InputError(path, f"no data rows; accepted layouts: {LAYOUTS}")
-
-    # spacecraft: --spacecraft, the file's key and its name must agree
-    said = [
-        (s, w)
-        for s, w in (
-            (spacecraft, "--spacecraft"),
-            (sc_key[0] if sc_key else None, f"line {sc_key[1]}" if sc_key else ""),
-            (sc_name, "the file name"),
-        )
-        if s
-    ]
-    if len({s for s, _ in said}) > 1:
-        detail = ", ".join(f"{w} says {s}" for s, w in said)
-        raise InputError(path, f"spacecraft disagree: {detail}")
-    sc = said[0][0] if said else "A"
-
-    # month: the key, else the file name, else the first row; every row in it
-    if month_key is not None:
-        year, month = month_key[0], month_key[1]
-        if month_name is not None and month_name != (year, month):
-            raise InputError(
-                path,
-                f"line {month_key[2]}: month {_month_text(year, month)} "
-                f"disagrees with the file name ({_month_text(*month_name)})",
-            )
-        where = f"the month {_month_text(year, month)} (line {month_key[2]})"
-    elif month_name is not None:
-        year, month = month_name
-        where = f"the month {_month_text(year, month)} of the file name"
-    else:
-        year, month = rows[0][1].year, rows[0][1].month
-        where = f"the month {_month_text(year, month)} of the first row"
-    seen: dict[date, int] = {}
-    for lineno, day, _ in rows:
-        if (day.year, day.month) != (year, month):
-            raise InputError(path, f"line {lineno}: date {day} is outside {where}")
-        if day in seen:
-            raise InputError(path, f"line {lineno}: date {day} is listed twice (also line {seen[day]})")
-        seen[day] = lineno
-
+    if name and name["mon"].lower() in MONTH_ABBR:
+        month_name = (int(name["yyyy"]), MONTH_ABBR.index(name["mon"].lower()) + 1)
+    sc = _agreed_spacecraft(path, spacecraft, parsed.sc_key, name["sc"].upper() if name else None)
+    year, month = _agreed_month(path, parsed, month_name)
+    rows, comments, layout = parsed.rows, parsed.comments, parsed.layout
     rows.sort(key=lambda r: r[1])
     return OffsetsFile(
         path=path,
