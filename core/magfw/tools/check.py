@@ -36,7 +36,8 @@ from magfw.io.products import (
     read_product,
     typed,
 )
-from magfw.plugin.definitions import FileName, ProductDefinition, Variable
+from magfw.plugin.definitions import ProductDefinition, Variable
+from magfw.plugin.filenames import FileName
 
 #: The one problem of a file no definition knows: said plainly, since nothing else is checked.
 NO_DEFINITION = (
