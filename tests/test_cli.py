@@ -29,7 +29,10 @@ def test_help_missions_plugins():
     res = run_cli(["missions"])
     assert res.exit_code == 0 and "stereo" in res.stdout and "aditya" in res.stdout
     res = run_cli(["plugins"])
-    assert res.exit_code == 0 and "register_missions" in res.stdout
+    assert res.exit_code == 0 and "magfw_register_missions" in res.stdout
+    # each plugin's levels under it: the level object's class and the steps it implements
+    assert "stereo l1 (day) magfw_stereo.l1.L1: fetch, read, correct, transform, average, write" in res.stdout
+    assert "aditya monitor (month) magfw_aditya.monitor.Monitor: fetch, read, quality, write" in res.stdout
     assert run_cli(["--version"]).stdout.startswith("magfw ")
 
 

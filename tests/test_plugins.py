@@ -269,3 +269,14 @@ def test_a_level_without_a_level_object_is_listed_but_not_runnable(tmp_path):
 
     with pytest.raises(MagfwError, match="not implemented yet"):
         run_level(hooks, "later", "l3", "2024-01-01", tmp_path / "out", source=str(tmp_path))
+
+
+def test_tracing_logs_every_step_call_with_its_stage_types(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("MAGFW_TRACE_PLUGINS", "1")
+    hooks = make_hooks(Toy())
+    with caplog.at_level("INFO", logger="magfw.plugins"):
+        summary = run_level(hooks, "toy", "l1", "2024-01-01", tmp_path / "out")
+    assert summary.ok and set(summary.results[0].step_s) >= {"fetch", "read", "correct", "write", "stage"}
+    lines = [r.getMessage() for r in caplog.records if r.name == "magfw.plugins"]
+    assert any("toy l1 2024-01-01: correct(ToyData) -> ToyData in" in line for line in lines), lines
+    assert any(": write(ToyData) -> list in" in line for line in lines), lines
