@@ -16,7 +16,6 @@ definition implies (the variable attributes it declares, the required global att
 from __future__ import annotations
 
 import contextlib
-import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,7 @@ from magfw.io.products import (
     read_product,
     typed,
 )
-from magfw.plugin.definitions import FileName, ProductDefinition, Variable
+from magfw.plugin.definitions import ProductDefinition, Variable
 
 #: The one problem of a file no definition knows: said plainly, since nothing else is checked.
 NO_DEFINITION = (
@@ -79,36 +78,12 @@ def format_report(report: CheckReport) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _last_segment(fn: FileName) -> FileName | None:
-    """The template's final path component as a template of its own (for a bare file)."""
-    last = fn.template.rsplit("/", 1)[-1]
-    used = [f for _, f, _, _ in string.Formatter().parse(last) if f]
-    try:
-        return FileName(template=last, fields={k: fn.fields[k] for k in used})
-    except ValueError:
-        return None
-
-
 def match_definition(path: str | Path, definitions: Iterable[ProductDefinition]) -> ProductDefinition | None:
-    """The definition whose file-name template matches ``path`` (its trailing components, or,
-    for a file outside its directory tree, its name against the template's last part)."""
-    defs = list(definitions)
-    path = Path(path)
-    candidates = [path]
-    if path.suffix.lower() in (".ffh", ".ffd"):  # a flat file is named by either half
-        other = ".ffd" if path.suffix.lower() == ".ffh" else ".ffh"
-        candidates.append(path.with_suffix(other))
-    for p in candidates:
-        for d in defs:
-            if d.filename.parse(p.as_posix()) is not None:
-                return d
-    for p in candidates:
-        for d in defs:
-            if "/" in d.filename.template:
-                seg = _last_segment(d.filename)
-                if seg is not None and seg.parse(p.name) is not None:
-                    return d
-    return None
+    """The definition whose file-name template matches ``path`` (:func:`magfw.io.identify.by_name`:
+    the rule the xarray engine uses too)."""
+    from magfw.io.identify import by_name
+
+    return by_name(path, definitions)
 
 
 # ---------------------------------------------------------------------------------------------
