@@ -199,6 +199,8 @@ def _synthetic(d, n: int, seed: int = 0, start: int = T0) -> dict:
             out[var.name] = tt2000_to_cdf_epoch(tt) if var.dtype == "cdf_epoch" else tt
         elif var.dtype == "str":
             out[var.name] = np.array([f"{var.name}_{i}" for i in range(int(np.prod(shape)))]).reshape(shape)
+        elif not var.record_varying:  # the same in every file, as support data is
+            out[var.name] = np.arange(int(np.prod(shape))).reshape(shape).astype(var.numpy_dtype)
         elif np.dtype(var.numpy_dtype).kind == "f":
             out[var.name] = rng.normal(0, 5, shape).astype(var.numpy_dtype)
         else:
