@@ -14,9 +14,10 @@ Long lines
     as FITS continues a long string: every record but the last ends with ``&``, and each
     continuation record starts with :data:`INDENT` blanks (under the value column of ``KEY<19>=
     value``). Lines are broken after a blank where one falls in the record (so no word is cut),
-    otherwise after a ``/`` (a long path), otherwise at the record's end. :func:`join_continued` undoes exactly that: a record ending
-    with ``&`` followed by a record whose first :data:`INDENT` characters are blank and whose
-    rest is not joins it, without the ``&`` and the indent. Trailing blanks of a line are not
+    otherwise after a ``/`` (a long path), otherwise at the record's end. :func:`join_continued`
+    undoes exactly that: a record ending with ``&`` followed by a record whose first
+    :data:`INDENT` characters are blank and whose rest is not joins it, without the ``&`` and
+    the indent. Trailing blanks of a line are not
     kept (records are blank-padded). No real UCLA sample holds such a pair, so their reading is
     unchanged; a program that does not know the rule sees the value on several lines.
 """
