@@ -234,11 +234,19 @@ def test_close_and_context_managers_incl_open_mfdataset(tmp_path):
     ds = xr.open_dataset(paths[0], engine="magfw")
     ds.close()
     ds.close()  # twice is fine
-    with xr.open_mfdataset(paths, engine="magfw", combine="by_coords", data_vars="minimal") as ds:
+    with xr.open_mfdataset(
+        paths, engine="magfw", combine="by_coords", data_vars="minimal", coords="minimal", compat="override"
+    ) as ds:
         assert ds.sizes["time"] == 90 and ds["HAE"].dims == ("time", "HAE_LABL_1")
         assert bool((np.diff(ds["time"].values) > np.timedelta64(0)).all())
     with xr.open_mfdataset(
-        paths, engine="magfw", combine="nested", concat_dim="time", data_vars="minimal"
+        paths,
+        engine="magfw",
+        combine="nested",
+        concat_dim="time",
+        data_vars="minimal",
+        coords="minimal",
+        compat="override",
     ) as ds:
         assert ds.sizes["time"] == 90
 

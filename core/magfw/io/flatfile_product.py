@@ -206,3 +206,28 @@ def read_flatfile_product(path: Path, variables: list[str] | None) -> ProductDat
     return ProductData(
         Path(path), "flatfile", out, {k: var_attrs[k] for k in out}, gattrs, {k: info[k] for k in out}
     )
+
+
+def as_definition(data: ProductData, definition: ProductDefinition) -> ProductData:
+    """A flat file read by columns put back into its definition's variables: the time column
+    under the time variable's name, each variable's columns (``attrs.columns``) stacked
+    ``[N, k]`` as float64 (fill kept), with its first column's attributes."""
+    time_var, time_name, cols = layout(definition, data.path)
+    variables: dict[str, np.ndarray] = {}
+    var_attrs: dict[str, dict[str, Any]] = {}
+    info: dict[str, VarInfo] = {}
+    if time_name in data.variables:
+        variables[time_var.name] = data.variables[time_name]
+        var_attrs[time_var.name] = data.var_attrs.get(time_name, {})
+        info[time_var.name] = data.info[time_name]
+    for var, names in cols:
+        if not all(n in data.variables for n in names):
+            continue
+        columns = [np.asarray(data.variables[n], dtype=np.float64) for n in names]
+        whole = len(names) == 1 and var.attrs.get("columns") is None
+        variables[var.name] = columns[0] if whole else np.stack(columns, axis=1)
+        attrs = dict(data.var_attrs.get(names[0], {}))
+        attrs["DEPEND_0"] = time_var.name
+        var_attrs[var.name] = attrs
+        info[var.name] = VarInfo("float64", () if whole else (len(names),), True)
+    return ProductData(data.path, data.format, variables, var_attrs, data.global_attrs, info)

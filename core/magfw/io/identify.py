@@ -39,7 +39,7 @@ _SELF_NAMES = {
 }
 
 
-def _last_segment(fn: FileName) -> FileName | None:
+def last_segment(fn: FileName) -> FileName | None:
     """The template's final path component as a template of its own (for a bare file)."""
     last = fn.template.rsplit("/", 1)[-1]
     used = [f for _, f, _, _ in string.Formatter().parse(last) if f]
@@ -51,7 +51,7 @@ def _last_segment(fn: FileName) -> FileName | None:
 
 def _name_matches(d: ProductDefinition, name: str) -> bool:
     """``name`` (a bare file name) fits the last part of ``d``'s template."""
-    seg = _last_segment(d.filename) if "/" in d.filename.template else d.filename
+    seg = last_segment(d.filename) if "/" in d.filename.template else d.filename
     return seg is not None and seg.parse(name) is not None
 
 
@@ -114,6 +114,17 @@ def _rank(d: ProductDefinition, data: ProductData) -> tuple[int, int]:
             continue
         score += 1 if _text(data.global_attrs[key]) == _text(want) else -1
     return named, score
+
+
+def name_fields(d: ProductDefinition, path: str | Path) -> dict[str, Any] | None:
+    """The file-name fields of ``path`` under ``d``'s template (its trailing components, else
+    its bare name against the template's last part), or None."""
+    path = Path(path)
+    fields = d.filename.parse(path.as_posix())
+    if fields is None and "/" in d.filename.template:
+        seg = last_segment(d.filename)
+        fields = None if seg is None else seg.parse(path.name)
+    return fields
 
 
 def by_content(data: ProductData, definitions: Iterable[ProductDefinition]) -> ProductDefinition:

@@ -299,7 +299,9 @@ def product_dataset(data: ProductData, d: ProductDefinition, how: Decoding | Non
     """The dataset of a product file read with magfw's readers (see the module notes)."""
     how = how or Decoding()
     if data.format == "flatfile":  # columns: the definition's vectors come back whole
-        data = _flatfile_as_definition(data, d)
+        from magfw.io.flatfile_product import as_definition
+
+        data = as_definition(data, d)
     time = _time_coord(d, data, how)
     builder = _Builder(d, data, how, None if time is None else int(np.shape(time[1])[0]))
     if time is not None:
@@ -327,27 +329,6 @@ def _global_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
             v = v.item()
         out[k] = v
     return out
-
-
-def _flatfile_as_definition(data: ProductData, d: ProductDefinition) -> ProductData:
-    """A flat file's columns put back into the definition's variables (``attrs.columns``)."""
-    from magfw.io.flatfile_product import layout
-
-    time_var, time_name, cols = layout(d, data.path)
-    variables: dict[str, np.ndarray] = {}
-    var_attrs: dict[str, dict[str, Any]] = {}
-    if time_name in data.variables:
-        variables[time_var.name] = data.variables[time_name]
-        var_attrs[time_var.name] = data.var_attrs.get(time_name, {})
-    for var, names in cols:
-        if not all(n in data.variables for n in names):
-            continue
-        columns = [np.asarray(data.variables[n], dtype=np.float64) for n in names]
-        variables[var.name] = (
-            columns[0] if len(names) == 1 and var.attrs.get("columns") is None else np.stack(columns, axis=1)
-        )
-        var_attrs[var.name] = dict(data.var_attrs.get(names[0], {}))
-    return ProductData(data.path, data.format, variables, var_attrs, data.global_attrs, data.info)
 
 
 __all__ = ["COMPONENT_DIM", "Decoding", "decode_time", "per_variable", "product_dataset"]
