@@ -49,13 +49,27 @@ _SHOW = 3
 TYPED = ("FILLVAL", "VALIDMIN", "VALIDMAX")
 
 
+#: ACDD-1.3 global attributes (highly recommended and recommended) a file of a definition whose
+#: Conventions name ACDD should carry, less the geospatial ones: a spacecraft far from Earth has
+#: no geographic extent. Missing ones are notes, not problems (the operator supplies some).
+ACDD_GLOBALS = (
+    "title", "summary", "keywords", "Conventions", "id", "naming_authority", "history", "source",
+    "processing_level", "comment", "acknowledgement", "license", "standard_name_vocabulary",
+    "date_created", "creator_name", "creator_email", "creator_url", "institution", "project",
+    "publisher_name", "publisher_email", "publisher_url", "time_coverage_start",
+    "time_coverage_end", "time_coverage_duration", "time_coverage_resolution",
+)  # fmt: skip
+
+
 @dataclass
 class CheckReport:
-    """The outcome of checking one file: the matched definition (key) and every problem."""
+    """The outcome of checking one file: the matched definition (key), every problem, and
+    notes (what a convention the file follows recommends and it lacks: not a failure)."""
 
     path: Path
     definition: str | None
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -65,12 +79,13 @@ class CheckReport:
 def format_report(report: CheckReport) -> str:
     """A human-readable report: one line for a good file, else one line per problem."""
     what = f" ({report.definition})" if report.definition else ""
+    notes = [f"  note: {n}" for n in report.notes]
     if report.ok:
-        return f"{report.path}: OK{what}"
+        return "\n".join([f"{report.path}: OK{what}", *notes])
     n = len(report.problems)
     lines = [f"{report.path}: {n} problem{'s' if n != 1 else ''}{what}"]
     lines += [f"  - {p}" for p in report.problems]
-    return "\n".join(lines)
+    return "\n".join(lines + notes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,7 +148,23 @@ def check_file(path: str | Path, definitions: Iterable[ProductDefinition]) -> Ch
         _check_variables(definition, data, report.problems)
         _check_time(definition.time_variable, data, report.problems)
     _check_globals(definition, data, report.problems)
+    report.notes += acdd_notes(definition, data)
     return report
+
+
+def acdd_notes(d: ProductDefinition, data: ProductData) -> list[str]:
+    """What ACDD-1.3 recommends and a file of an ACDD definition lacks (:data:`ACDD_GLOBALS`),
+    as one note; none for other definitions."""
+    if "ACDD" not in str(d.global_attrs.get("Conventions", "")):
+        return []
+    have = set(data.global_attrs) | ({"acknowledgement"} if "acknowledgment" in data.global_attrs else set())
+    missing = [k for k in ACDD_GLOBALS if k not in have]
+    if not missing:
+        return []
+    return [
+        f"ACDD-1.3 recommends {', '.join(missing)}, not in this file; what only the operator "
+        f"knows goes in [missions.{d.mission}] of magfw.toml"
+    ]
 
 
 def _check_variables(d: ProductDefinition, data: ProductData, problems: list[str]) -> None:

@@ -209,10 +209,10 @@ def l1_attrs(
     settings: dict[str, str] | None = None,
     file_id: str | None = None,
 ) -> dict[str, object]:
-    """The per-file global attributes (creator_email, naming_authority, institution and
-    license only when configured: ``settings``)."""
+    """The per-file global attributes (creator_email and the operator's ACDD attributes only
+    when configured: ``settings``)."""
     expected, missing = file_stats(f, cadence_s)
-    attrs = coverage_attrs(f.tt.size, f.tt[0], f.tt[-1], version, email)
+    attrs = coverage_attrs(f.tt.size, f.tt[0], f.tt[-1], version, email, cadence_s)
     attrs.update(
         {
             "missing_data_percentage": round(missing, 3),

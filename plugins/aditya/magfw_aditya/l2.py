@@ -345,7 +345,7 @@ def l2_attrs(
     """The per-file global attributes (creator_email, naming_authority, institution and
     license only when configured: ``settings``)."""
     b = data.bins
-    attrs = coverage_attrs(b.start.size, b.start[0], b.start[-1], version, email)
+    attrs = coverage_attrs(b.start.size, b.start[0], b.start[-1], version, email, config.l2_config().bin_s)
     attrs.update(
         {
             "missing_data_percentage": round(data.missing_percent, 3),
