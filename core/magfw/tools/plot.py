@@ -155,11 +155,43 @@ def _draw_panel(
         ax.text(0.5, 0.5, "no valid data", transform=ax.transAxes, ha="center", va="center", color="0.5")
 
 
+def quicklook_target(product: Path, output: Path | None) -> Path:
+    """Where ``magfw plot PRODUCT [-o OUTPUT]`` writes: ``OUTPUT``, or
+    ``<name>.quicklook.png`` in the current folder (a name no product definition uses).
+    A :class:`~magfw.errors.UsageError` when that file is the product itself or a product the
+    ledger of an output tree above it records: only the runner writes products."""
+    from magfw.errors import UsageError
+
+    name = product.name[: -len(product.suffix)] if product.suffix else product.name
+    target = Path(output) if output is not None else Path.cwd() / f"{name}.quicklook.png"
+    if target.resolve() == product.resolve():
+        raise UsageError(target, "is the product being plotted; choose another -o")
+    tree = _recording_tree(target)
+    if tree is not None:
+        raise UsageError(
+            target,
+            f"is a product recorded in the ledger of {tree}: only magfw run writes it; choose another -o",
+        )
+    return target
+
+
+def _recording_tree(path: Path) -> Path | None:
+    """The output tree whose ledger records ``path`` as a product, if any."""
+    from magfw.config import state_dir
+    from magfw.engine.ledger import Ledger
+
+    resolved = path.resolve()
+    for tree in resolved.parents:
+        ledger = state_dir(tree) / "ledger.sqlite"
+        if ledger.is_file() and Ledger(ledger).output_record(resolved.relative_to(tree).as_posix()):
+            return tree
+    return None
+
+
 from magfw.tools.quicklook import (  # noqa: E402  (after render: quicklook draws with it)
     fill_mask,
     quicklook,
     quicklook_spec,
-    quicklook_target,
     time_as_tt2000,
 )
 
