@@ -20,7 +20,6 @@ session runs every level once (about a minute) and shares the trees.
 from __future__ import annotations
 
 import contextlib
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matrix_readers import Independent, data_variables, read_independently
+from plot_helpers import overlaps
 
 from magfw.io.finder import find_products
 from magfw.plugin.definitions import ProductDefinition
@@ -206,33 +206,6 @@ def test_magfw_check_accepts_it(matrix, d):
         assert report.ok and report.definition == d.key, format_report(report)
 
 
-def _overlaps(fig) -> list[str]:
-    """Pairs of labels (y labels, tick labels, legends, the title) of different panels, or of
-    a panel and the title, whose boxes intersect."""
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    boxes: list[tuple[str, object]] = []
-    if fig._suptitle is not None:  # matplotlib keeps the suptitle here; no public getter
-        boxes.append(("title", fig._suptitle.get_window_extent(renderer)))
-    for i, ax in enumerate(fig.axes):
-        if ax.yaxis.label.get_text():
-            boxes.append((f"panel {i} y label", ax.yaxis.label.get_window_extent(renderer)))
-        lo, hi = sorted(ax.get_ylim())
-        for loc, tick in zip(ax.yaxis.get_majorticklocs(), ax.yaxis.get_ticklabels(), strict=True):
-            if lo <= loc <= hi and tick.get_visible() and tick.get_text():  # drawn ones only
-                boxes.append((f"panel {i} tick {tick.get_text()}", tick.get_window_extent(renderer)))
-        legend = ax.get_legend()
-        if legend is not None:
-            boxes.append((f"panel {i} legend", legend.get_window_extent(renderer)))
-    found = []
-    for (na, a), (nb, b) in itertools.combinations(boxes, 2):
-        if na.split(" ")[:2] == nb.split(" ")[:2]:
-            continue  # one panel's own labels (a tick under its legend is not a clash)
-        if a.overlaps(b) and a.width > 0 and b.width > 0:
-            found.append(f"{na} / {nb}")
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("d", KINDS, ids=_kind_ids)
 def test_magfw_plot_draws_the_declared_panels(matrix, d, tmp_path):
@@ -261,7 +234,7 @@ def test_magfw_plot_draws_the_declared_panels(matrix, d, tmp_path):
         values = np.concatenate([np.asarray(v, dtype=np.float64) for v in panel.series.values()])
         finite = values[np.isfinite(values)]
         assert finite.size and finite.min() < finite.max(), f"panel {i} ({panel.ylabel!r}) is constant"
-    assert _overlaps(figure(spec)) == []
+    assert overlaps(figure(spec)) == []
 
 
 def _hapi_dataset(d: ProductDefinition, path: Path, tree: Path) -> str:

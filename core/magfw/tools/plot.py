@@ -146,7 +146,7 @@ def _draw_panel(
     colors = panel.colors or _DEFAULT_COLORS
     for i, (label, y) in enumerate(zip(labels, ys, strict=True)):
         ax.plot(tt, y, lw=0.7, color=colors[i % len(colors)], label=label)
-    ax.set_ylabel(panel.ylabel, fontsize=size)
+    ax.set_ylabel(panel.ylabel, fontsize=size, rotation=0, ha="right", va="center")  # across: fits by lines
     ax.tick_params(labelsize=size)
     ax.grid(True, lw=0.3, alpha=0.5)
     if len(labels) > 1:
