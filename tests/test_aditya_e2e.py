@@ -699,3 +699,28 @@ def test_l2_over_hapi_reads_in_pyspedas_as_in_the_file(run: Run) -> None:
         raw = ds[f"B{comp}_gse"].values.astype(np.float64)  # xarray: -9999 already NaN
         assert np.isnan(raw).any() and np.isfinite(raw).any()
         np.testing.assert_array_equal(got.y, raw)
+
+
+def test_plot_leaves_the_committed_outreach_png_byte_identical(run: Run, monkeypatch) -> None:
+    """``magfw plot L2_...nc`` in the output tree once wrote L2_...png, which *is* the committed
+    outreach product; now it writes L2_...quicklook.png, and ``-o`` naming the outreach PNG is
+    refused (exit 2) because the ledger records it."""
+    from magfw.testing import run_cli
+
+    outreach = run.out / f"L2_AL1_MAG_{DAY}_V00.png"
+    before = outreach.read_bytes()
+    monkeypatch.chdir(run.out)
+    quick = run.out / f"L2_AL1_MAG_{DAY}_V00.quicklook.png"
+    try:
+        res = run_cli(["plot", str(_l2(run))], run.hooks)
+        assert res.exit_code == 0, res.stderr
+        assert quick.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        res = run_cli(["plot", str(_l2(run)), "-o", str(outreach)], run.hooks)
+        assert res.exit_code == 2 and "ledger" in res.stderr
+    finally:
+        quick.unlink(missing_ok=True)  # the session's tree stays as the run left it
+    assert outreach.read_bytes() == before
+    from magfw.engine.ledger import Ledger
+
+    record = Ledger(run.out / ".magfw" / "ledger.sqlite").output_record(outreach.name)
+    assert record is not None and record[0] == sha256_file(outreach)

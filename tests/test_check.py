@@ -431,3 +431,28 @@ def test_flatfile_with_tick_time_variable_and_keywords(tmp_path: Path) -> None:
     np.testing.assert_array_equal(data.variables["TIME"], tt2000_from_flatfile(ticks, "Y1966"))
     assert data.global_attrs["OWNER"] == "magfw test"
     assert check_file(ffd, [d]).problems == []
+
+
+def test_check_notes_what_acdd_recommends_and_the_file_lacks(tmp_path):
+    """An Aditya L2 file written without the operator's [missions.aditya] attributes is valid
+    (no problem) and ``magfw check`` names the ACDD attributes it lacks in a note; a STEREO CDF
+    (no ACDD) gets no note."""
+    from magfw.api import Product, shipped_definitions, write_product
+    from magfw.geometry.time import tt2000_from_iso, tt2000_to_unix
+    from magfw.testing import run_cli
+
+    d = {x.id: x for x in shipped_definitions("aditya")}["l2"]
+    n = 8640
+    t = tt2000_to_unix(
+        tt2000_from_iso(np.array(["2024-08-01T00:00:00"]))[0] + np.arange(n, dtype=np.int64) * 10**10
+    )
+    v = {"time": t, "Quality_flag_10s_data": np.ones(n, np.float32)}
+    for name in (x.name for x in d.variables if x.name not in v):
+        v[name] = np.zeros(n, np.float32)
+    (path,) = write_product(Product(definition=d, variables=v), tmp_path / "L2_AL1_MAG_20240801_V00.nc", {})
+    report = check_file(path, shipped_definitions("aditya"))
+    (note,) = report.notes
+    assert "creator_name" in note and "acknowledgement" in note and "[missions.aditya] of magfw.toml" in note
+    assert "geospatial" not in note and "title" not in note.split("recommends")[1].split("not in")[0]
+    res = run_cli(["check", str(path)])
+    assert "note: ACDD-1.3 recommends" in res.stdout

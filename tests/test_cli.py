@@ -273,6 +273,30 @@ def test_plot_quicklook(example_hooks, tmp_path):
     assert (tmp_path / "q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_plot_never_writes_a_product(example_hooks, tmp_path, monkeypatch):
+    """Without -o the quicklook is ./<name>.quicklook.png (no product is named so); an -o
+    naming the plotted file or a product the tree's ledger records is refused, exit 2, and the
+    product is left byte-identical."""
+    out = tmp_path / "tree"
+    run_cli(
+        ["run", "example", "l1", "2024-03-01..2024-03-02", "--source", "simulated", "--out", str(out)],
+        example_hooks,
+    )
+    (good,) = out.rglob("EXAMPLE_L1_MAG_20240301_V00.cdf")
+    (other,) = out.rglob("EXAMPLE_L1_MAG_20240302_V00.cdf")
+    before = good.read_bytes()
+    monkeypatch.chdir(good.parent)
+    res = run_cli(["plot", str(good)], example_hooks)
+    assert res.exit_code == 0, res.stderr
+    assert (good.parent / "EXAMPLE_L1_MAG_20240301_V00.quicklook.png").read_bytes()[:4] == b"\x89PNG"
+    others = other.read_bytes()
+    for target in (good, other):
+        res = run_cli(["plot", str(good), "-o", str(target)], example_hooks)
+        assert res.exit_code == 2 and target.name in _one_error_line(res.stderr)
+    assert "ledger" in _one_error_line(res.stderr)
+    assert good.read_bytes() == before and other.read_bytes() == others
+
+
 def test_sources_by_role(tmp_path, monkeypatch):
     from magfw.config import resolve_sources
     from magfw.errors import UsageError

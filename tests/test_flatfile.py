@@ -14,6 +14,7 @@ import pytest
 from magfw.errors import InputError, MissingInputError, UsageError
 from magfw.geometry import time as T
 from magfw.io import flatfile as F
+from magfw.io import flatfile_write as FW
 from magfw.io.flatfile import FlatFileColumn, read_flatfile, write_flatfile
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "flatfile"
@@ -173,7 +174,7 @@ def test_round_trip(tmp_path, epoch):
     assert ff.keywords["OWNER"] == "magfw" and ff.keywords["EPOCH"] == epoch
     assert ff.keywords["FIRST TIME"] == "2024 060 Feb 29 23:59:30.000"
     assert ff.keywords["LAST TIME"] == "2024 061 Mar 01 00:00:29.969"
-    assert ff.abstract[-3:] == ["a note", "x" * 72, "x" * 28]  # long line runs on
+    assert ff.abstract[-2:] == ["a note", "x" * 100]  # a long line goes on and reads back whole
     assert ffd.stat().st_size == 32 * 60 * 20 and ffh.stat().st_size % 72 == 0
     assert b"\n" not in ffh.read_bytes()
 
@@ -282,7 +283,7 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
         path.write_bytes(records.tobytes()[:100])
         raise OSError("disk full")
 
-    monkeypatch.setattr(F, "_write_ffd", broken)
+    monkeypatch.setattr(FW, "_write_ffd", broken)
     with pytest.raises(OSError, match="disk full"):
         write_flatfile(tmp_path / "x", time, data, COLS)
     assert list(tmp_path.iterdir()) == []
@@ -290,7 +291,7 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     ffh, ffd = write_flatfile(tmp_path / "x", time, data, COLS)
     before = (ffh.read_bytes(), ffd.read_bytes())
-    monkeypatch.setattr(F, "_write_ffd", broken)
+    monkeypatch.setattr(FW, "_write_ffd", broken)
     with pytest.raises(OSError):
         write_flatfile(tmp_path / "x", time[:50], data[:50], COLS)
     assert (ffh.read_bytes(), ffd.read_bytes()) == before
@@ -413,3 +414,82 @@ def test_real_sample_rewritten_round_trips(tmp_path, base):
     np.testing.assert_array_equal(again.time, ff.time)
     assert np.array_equal(again.data.view(np.uint32), ff.data.view(np.uint32))
     assert again.names == ff.names and again.epoch == ff.epoch
+
+
+# ----------------------------------------------------------------------------- long values
+
+LONG_WORDS = " ".join(f"word{i:03d}" for i in range(70))[:500].rstrip()  # 500 characters of words
+LONG_PATHS = ", ".join(f"stereo/gen/data/spice/ck/ahead/ahead_2024_{d:03d}_01.ah.bc" for d in range(11))[:500]
+LONG_TOKEN = "".join(chr(65 + i % 26) for i in range(500))  # no blank, no slash
+
+
+@pytest.mark.parametrize("value", [LONG_WORDS, LONG_PATHS, LONG_TOKEN, "a  b " * 100 + "end"])
+def test_500_character_values_read_back_exactly(tmp_path, value):
+    """Keywords and abstract lines of 500 characters go on in continuation records (a record
+    ending with '&', the next opening with 21 blanks) and read back whole; words are never cut
+    where a blank or a '/' falls in the record; every record stays 72 characters."""
+    time, data = _samples("2024-08-01", 10)
+    value = value.rstrip()
+    ffh, _ = write_flatfile(
+        tmp_path / "long", time, data, COLS,
+        keywords={"CALIBRATION": value, "SHORT": "x"}, abstract=["free text " + value, "after"],
+    )  # fmt: skip
+    raw = ffh.read_bytes()
+    assert b"\n" not in raw and len(raw) % 72 == 0
+    ff = read_flatfile(ffh)
+    assert ff.keywords["CALIBRATION"] == value and ff.keywords["SHORT"] == "x"
+    assert ff.abstract[-2:] == ["free text " + value, "after"]
+    records = [r.rstrip() for r in header_records(ffh)]
+    continued = [r for r in records if r.endswith("&")]
+    assert continued, "a 500-character value needs continuation records"
+    for rec, nxt in zip(records, records[1:], strict=False):
+        if rec.endswith("&"):
+            assert nxt.startswith(" " * 21) and nxt[21:].strip()
+            if " " in value.strip() or "/" in value:  # broken after a blank or a slash
+                assert rec[-2] in " /" or nxt[21] == " ", (rec, nxt)
+
+
+def test_real_samples_have_no_continuations():
+    """The continuation rule changes no real header: none has a record ending with '&'
+    followed by one opening with 21 blanks (their reading is unchanged)."""
+    for base in SAMPLES:
+        records = header_records(real(base).with_suffix(".ffh"))
+        for rec, nxt in zip(records, records[1:], strict=False):
+            assert not (rec.rstrip().endswith("&") and not nxt[:21].strip() and nxt[21:].strip()), base
+
+
+def test_stereo_rtn_product_attributes_round_trip_through_to_netcdf(tmp_path):
+    """A STEREO RTN flat file with long provenance values: read_product gives each attribute
+    whole and no junk attribute (the description's '=' is free text), and the xarray dataset
+    writes to netCDF and reads back with the same attributes."""
+    xr = pytest.importorskip("xarray")
+    from magfw.api import Product, shipped_definitions, write_product
+    from magfw.io.products import read_product
+
+    d = {x.id: x for x in shipped_definitions("stereo")}["l1_mag_rtn_ff"]
+    n = 100
+    tt = T.tt2000_from_iso("2024-08-01") + np.arange(n, dtype=np.int64) * (S // 8)
+    b = np.random.default_rng(0).normal(0, 5, (n, 4)).astype(np.float32)
+    attrs = {
+        "Calibration_version": "counts_table=offsets/202408StereoACounts.asc " + LONG_WORDS,
+        "SPICE_kernels": LONG_PATHS,
+        "Parents": ["impact/misc/uv/ahead/STA_L1_MAG_20240801_V01.cdf"] * 6,
+        "Data_source": "SIMULATED by magfw: not real data",
+    }
+    target = tmp_path / "L1_rtn/Afgy2024/STA_L1_MAG_RTN_20240801_V06.ffh"
+    (ffh, _ffd) = write_product(
+        Product(definition=d, variables={"TIME": tt, "B": b}, fields={"sc": "A"}), target, attrs
+    )
+    got = read_product(ffh).global_attrs
+    assert got["Calibration_version"] == attrs["Calibration_version"]
+    assert got["SPICE_kernels"] == LONG_PATHS
+    assert got["Parents"] == ", ".join(attrs["Parents"])
+    header_keys = {"DATA", "CDATE", "RECL", "NCOLS", "NROWS", "OPSYS", "EPOCH", "FIRST TIME", "LAST TIME",
+                   "MISSING DATA FLAG"}  # fmt: skip
+    assert set(got) == header_keys | set(d.global_attrs) | set(attrs), sorted(set(got) - header_keys)
+    ds = xr.open_dataset(ffh, engine="magfw")
+    ds.to_netcdf(tmp_path / "back.nc")
+    with xr.open_dataset(tmp_path / "back.nc") as back:
+        assert back.attrs["SPICE_kernels"] == LONG_PATHS
+        assert back.attrs["Calibration_version"] == attrs["Calibration_version"]
+        np.testing.assert_array_equal(back["B"].values, ds["B"].values)

@@ -442,7 +442,7 @@ def test_nan_is_written_as_the_declared_fill(tmp_path):
     assert b[1] == np.float32(-1e31) and b[0] == 1.0 and b[2] == 3.0
 
 
-@pytest.mark.parametrize("n_chunks", [1, 5, 40])  # 40 chunks: a VXR tree of several levels
+@pytest.mark.parametrize("n_chunks", [1, 5, 40])  # 40 chunks: more VVRs than cdflib puts in one VXR
 def test_lazy_variables_are_written_chunk_by_chunk_and_read_back_whole(tmp_path, n_chunks):
     """A month merged day by day: each record-varying variable given as a function yielding
     chunks is written one VVR per chunk; the file reads back (cdflib) exactly as the
@@ -514,3 +514,40 @@ def test_lazy_variable_holds_one_chunk_at_a_time(tmp_path):
     path = write_cdf(tmp_path / "c.cdf", d, lazy, {})
     assert read_cdf(path).variables["BFIELD"].shape == (n * per, 4)
     assert max(held) <= 2, held  # a list of all chunks would hold up to 12
+
+
+def test_streamed_file_read_back_by_cdflib_and_the_nasa_library_value_by_value(tmp_path):
+    """The streamed writer appends VVRs and a VXR itself (magfw.io.cdf_stream, from the CDF
+    format description, no private cdflib method): cdflib's public reader and the NASA CDF
+    library (spacepy.pycdf) read every record of every variable back exactly; a failure names
+    the library versions."""
+    import cdflib
+
+    from magfw.plugin.definitions import shipped_definitions
+
+    d = {x.id: x for x in shipped_definitions("stereo")}["monthly_review"]
+    rng = np.random.default_rng(7)
+    sizes = [0, 1, 250, 0, 999, 3] + [64] * 20
+    epochs = [63_871_000_000_000.0 + 1e7 * i + np.arange(n) * 125.0 for i, n in enumerate(sizes)]
+    bf = [rng.normal(0, 5, (n, 4)).astype(np.float32) for n in sizes]
+    flags = [rng.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32) for n in sizes]
+    fv = [rng.normal(5, 1, n).astype(np.float32) for n in sizes]
+    chunks = {"Epoch": epochs, "BFIELD": bf, "MAGFLAGUC": flags, "FILTER_VALUE": fv}
+    lazy = {k: (lambda v=v: iter(v)) for k, v in chunks.items()}
+    lazy["CART_LABL_1"] = np.array(["BX", "BY", "BZ", "BTotal"])
+    path = write_cdf(tmp_path / "s.cdf", d, lazy, {})
+    versions = f"cdflib {cdflib.__version__}"
+    public = cdflib.CDF(str(path))
+    for name, parts in chunks.items():
+        want = np.concatenate(parts)
+        got = np.asarray(public.varget(name))
+        assert got.dtype == want.dtype and np.array_equal(got, want), f"{name} differs under {versions}"
+        assert public.varinq(name).Last_Rec == len(want) - 1, versions
+    pycdf = pytest.importorskip("spacepy.pycdf", reason="the NASA CDF library through spacepy")
+    versions += f", NASA CDF {'.'.join(str(x) for x in pycdf.lib.version[:3])}"
+    with pycdf.CDF(str(path)) as nasa:
+        for name, parts in chunks.items():
+            want = np.concatenate(parts)
+            raw = nasa.raw_var(name)[...]
+            assert np.array_equal(np.asarray(raw), want), f"{name} differs under {versions}"
+        assert list(nasa["CART_LABL_1"][...]) == ["BX", "BY", "BZ", "BTotal"]

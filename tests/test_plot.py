@@ -262,3 +262,26 @@ def test_dense_series_are_drawn_as_min_max_envelopes():
     gap_cols = (t_env > 50_500 * 1e9) & (t_env < 59_500 * 1e9)
     assert np.isnan(env[gap_cols]).all()
     assert np.isfinite(env[~gap_cols & (t_env < 49_000 * 1e9)]).all()
+
+
+def test_eight_panels_with_long_labels_and_legends_do_not_overlap():
+    """Labels are sized to their panel and the top tick of each lower panel is pruned: no y
+    label, drawn tick label, legend or title overlaps another panel's (tests/plot_helpers.py)."""
+    from plot_helpers import overlaps
+
+    from magfw.tools.plot import figure
+
+    n = 3000
+    t = T0 + np.arange(n, dtype=np.int64) * 10_000_000_000
+    rng = np.random.default_rng(0)
+    panels = [
+        PlotPanel(
+            {f"B{c}": rng.normal(0, 5 * (i + 1), n) for c in "xyz"},
+            f"B_yaw_mag{i}\n_error\n[nano tesla - nT]",
+        )
+        for i in range(8)
+    ]
+    fig = figure(
+        PlotSpec(time=t, panels=panels, title="a long title\nwith a second line", size_px=(1200, 800))
+    )
+    assert overlaps(fig) == []

@@ -292,7 +292,8 @@ def test_quicklook_draws_the_definitions_panels_and_says_simulated(month, tmp_pa
     path = next(month.out.rglob("STA_L1_MAG_RTN_20240101_V06.cdf"))
     definition, _ = find_definition(path.as_posix(), get_hooks().registry.definitions())
     spec = quicklook_spec(path, definition=definition)
-    assert spec.title.startswith("STEREO-A IMPACT/MAG L1 8 Hz, RTN, V06")
+    assert spec.title.startswith("STEREO-A IMPACT/MAG L1 8 Hz, RTN\n")
+    assert "spacecraft A" in spec.title and "  ·  V06  ·  " in spec.title
     assert spec.title.endswith("SIMULATED")
     assert [list(p.series) for p in spec.panels] == [["BR", "BT", "BN"], ["BTotal"]]
     b = read_cdf(path).variables["BFIELD"].astype(np.float64)

@@ -164,10 +164,170 @@ def test_stereo_flat_file_columns_back_as_the_vector(tmp_path, suffix):
         assert xr.open_dataset(path)["B"].shape == (500, 4)
 
 
-def test_a_file_no_definition_names_is_one_clear_error(tmp_path):
+def test_a_file_no_definition_knows_is_one_clear_error(tmp_path):
+    """A netCDF that is no magfw product, and a damaged file: one InputError naming the file,
+    with no chained traceback (``__cause__`` and ``__context__`` suppressed)."""
     from magfw.errors import InputError
 
-    p = tmp_path / "something.nc"
-    p.write_bytes(b"\x89HDF\r\n\x1a\n")
-    with pytest.raises(InputError, match="not a magfw product"):
-        xr.open_dataset(p, engine="magfw")
+    foreign = tmp_path / "something.nc"
+    xr.Dataset({"x": ("t", np.arange(3.0))}).to_netcdf(foreign, engine="h5netcdf")
+    with pytest.raises(InputError, match="something.nc: not a magfw product") as info:
+        xr.open_dataset(foreign, engine="magfw")
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    damaged = tmp_path / "L2_AL1_MAG_20240801_V00.nc"
+    damaged.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+    with pytest.raises(InputError, match="L2_AL1_MAG_20240801_V00.nc: not a readable netCDF") as info:
+        xr.open_dataset(damaged, engine="magfw")
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+# ------------------------------------------------------------------- xarray's conventions
+
+
+def _synthetic(d, n: int, seed: int = 0, start: int = T0) -> dict:
+    """Arrays for every variable of ``d`` (the time variable 1 min apart from T0); each label
+    variable holds labels of its own (``HAE_LABL_1`` -> ``HAE_LABL_1_0`` ...)."""
+    from magfw.geometry.time import tt2000_to_cdf_epoch
+    from magfw.io.products import fixed_shape
+
+    rng = np.random.default_rng(seed)
+    tt = start + np.arange(n, dtype=np.int64) * 60 * NS
+    out: dict[str, np.ndarray] = {}
+    for var in d.variables:
+        shape = tuple(n if s is None else s for s in fixed_shape(d, var))
+        if var.name == d.time_variable:
+            out[var.name] = tt2000_to_cdf_epoch(tt) if var.dtype == "cdf_epoch" else tt
+        elif var.dtype == "str":
+            out[var.name] = np.array([f"{var.name}_{i}" for i in range(int(np.prod(shape)))]).reshape(shape)
+        elif not var.record_varying:  # the same in every file, as support data is
+            out[var.name] = np.arange(int(np.prod(shape))).reshape(shape).astype(var.numpy_dtype)
+        elif np.dtype(var.numpy_dtype).kind == "f":
+            out[var.name] = rng.normal(0, 5, shape).astype(var.numpy_dtype)
+        else:
+            out[var.name] = rng.integers(0, 3, shape).astype(var.numpy_dtype)
+    return out
+
+
+def _plastic_daily(tmp_path: Path, day: int = 1, name: str | None = None) -> tuple[Path, dict]:
+    d = _defs("plastic")["merged_daily"]
+    v = _synthetic(d, 30, seed=day, start=T0 + (day - 1) * 86400 * NS)
+    name = name or f"STA_L2_MAGPLASMA_1M_DAILY_202408{day:02d}_V01.cdf"
+    return _write(d, name, tmp_path, v, {"sc": "A"}), v
+
+
+def test_plastic_vectors_carry_their_own_labels(tmp_path):
+    """PLASTIC's BFIELDRTN, HAE, HEE, HEEQ, CARR and RTN all sit on the definition's ``cart``
+    but are labelled by different LABL_PTR_1 variables: each gets a dimension named after its
+    label variable, with the file's labels, so no vector carries another's."""
+    path, v = _plastic_daily(tmp_path)
+    with xr.open_dataset(path, engine="magfw") as ds:
+        for name in ("BFIELDRTN", "HAE", "HEE", "HEEQ", "CARR", "RTN"):
+            label_var = {"BFIELDRTN": "B_RTN_LABL_1"}.get(name, f"{name}_LABL_1")
+            assert ds[name].dims == ("time", label_var)
+            assert list(ds[label_var].values) == list(v[label_var])
+            np.testing.assert_array_equal(ds[name].sel({label_var: f"{label_var}_2"}).values, v[name][:, 2])
+        assert "cart" not in ds.coords  # nothing claims the shared labels
+
+
+def test_close_and_context_managers_incl_open_mfdataset(tmp_path):
+    paths = [_plastic_daily(tmp_path, day)[0] for day in (1, 2, 3)]
+    ds = xr.open_dataset(paths[0], engine="magfw")
+    ds.close()
+    ds.close()  # twice is fine
+    with xr.open_mfdataset(
+        paths, engine="magfw", combine="by_coords", data_vars="minimal", coords="minimal", compat="override"
+    ) as ds:
+        assert ds.sizes["time"] == 90 and ds["HAE"].dims == ("time", "HAE_LABL_1")
+        assert bool((np.diff(ds["time"].values) > np.timedelta64(0)).all())
+    with xr.open_mfdataset(
+        paths,
+        engine="magfw",
+        combine="nested",
+        concat_dim="time",
+        data_vars="minimal",
+        coords="minimal",
+        compat="override",
+    ) as ds:
+        assert ds.sizes["time"] == 90
+
+
+def test_standard_open_dataset_keywords_are_honoured(tmp_path):
+    """decode_times=False gives the stored times (CDF_EPOCH ms), mask_and_scale=False the
+    stored fill, drop_variables drops, use_cftime (or a CFDatetimeCoder) gives cftime
+    objects, decode_coords=False keeps the label variables as variables, decode_cf=False
+    turns every decoder off; decode_timedelta and concat_characters are accepted."""
+    from magfw.geometry.time import tt2000_to_cdf_epoch
+
+    path, v = _plastic_daily(tmp_path)
+    v_np = v["Np"].copy()
+    raw = xr.open_dataset(path, engine="magfw", decode_times=False)
+    np.testing.assert_array_equal(raw["time"].values, v["Epoch"])
+    assert raw["time"].dtype == np.float64
+    assert np.allclose(raw["time"].values[0], tt2000_to_cdf_epoch(np.array([T0]))[0])
+    d = _defs("plastic")["merged_daily"]
+    v2 = dict(v)
+    v2["Np"] = v_np.copy()
+    v2["Np"][3] = np.nan  # written as the fill
+    path2 = _write(d, "STA_L2_MAGPLASMA_1M_DAILY_20240810_V01.cdf", tmp_path, v2, {"sc": "A"})
+    masked = xr.open_dataset(path2, engine="magfw")
+    assert np.isnan(masked["Np"].values[3]) and "_FillValue" in masked["Np"].encoding
+    stored = xr.open_dataset(path2, engine="magfw", mask_and_scale=False)
+    assert stored["Np"].values[3] == np.float32(-1e31) and stored["Np"].attrs["_FillValue"] == np.float32(
+        -1e31
+    )
+    dropped = xr.open_dataset(path, engine="magfw", drop_variables=["HAE", "Np"])
+    assert "HAE" not in dropped and "Np" not in dropped and "Vp" in dropped
+    cf = xr.open_dataset(path, engine="magfw", decode_times=xr.coders.CFDatetimeCoder(use_cftime=True))
+    assert type(cf["time"].values[0]).__module__.startswith("cftime")
+    plain = xr.open_dataset(
+        path, engine="magfw", decode_coords=False, decode_timedelta=False, concat_characters=True
+    )
+    assert "HAE_LABL_1" in plain.data_vars and plain["HAE"].dims == ("time", "cart")
+    off = xr.open_dataset(path2, engine="magfw", decode_cf=False)
+    assert off["time"].dtype == np.float64 and off["Np"].values[3] == np.float32(-1e31)
+
+
+def test_file_objects_and_bytes_where_the_format_allows(tmp_path):
+    path, v = _plastic_daily(tmp_path)
+    with open(path, "rb") as fh:
+        ds = xr.open_dataset(fh, engine="magfw")
+    np.testing.assert_array_equal(ds["Vp"].values, v["Vp"])
+    ds = xr.open_dataset(path.read_bytes(), engine="magfw")  # no name: recognised by content
+    assert ds.attrs["magfw_definition"] == "plastic/merged_daily"
+    ff = _write(
+        _defs("stereo")["l1_mag_rtn_ff"], "L1_rtn/Afgy2024/STA_L1_MAG_RTN_20240801_V06.ffh", tmp_path,
+        {"TIME": T0 + np.arange(4, dtype=np.int64) * NS, "B": np.ones((4, 4), np.float32)}, {"sc": "A"},
+    )  # fmt: skip
+    from magfw.errors import InputError
+
+    with open(ff, "rb") as fh, pytest.raises(InputError, match="flat file is two files"):
+        xr.open_dataset(fh, engine="magfw")
+
+
+def test_renamed_products_and_bare_flat_file_copies_are_recognised_by_content(tmp_path):
+    """A product whose name no longer matches (renamed, moved, a bare copy of a flat-file pair
+    that ``magfw check`` accepts) is recognised by what it holds."""
+    import shutil
+
+    from magfw.testing import run_cli
+
+    path, v = _plastic_daily(tmp_path)
+    renamed = tmp_path / "my_copy.cdf"
+    shutil.copy(path, renamed)
+    assert xr.open_dataset(renamed, engine="magfw").attrs["magfw_definition"] == "plastic/merged_daily"
+    tt, b = _stereo_arrays(50)
+    ff = _write(
+        _defs("stereo")["l1_mag_rtn_ff"], "L1_rtn/Afgy2024/STA_L1_MAG_RTN_20240801_V06.ffh", tmp_path,
+        {"TIME": tt, "B": b}, {"sc": "A"},
+    )  # fmt: skip
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for half in (ff, ff.with_suffix(".ffd")):
+        shutil.copy(half, bare / half.name)
+    assert "(stereo/l1_mag_rtn_ff)" in run_cli(["check", str(bare / ff.name)]).stdout  # check knows it
+    ds = xr.open_dataset(bare / ff.name, engine="magfw")
+    assert ds.attrs["magfw_definition"] == "stereo/l1_mag_rtn_ff"
+    for half in (ff, ff.with_suffix(".ffd")):
+        shutil.copy(half, bare / ("renamed" + half.suffix))
+    ds = xr.open_dataset(bare / "renamed.ffd", engine="magfw")
+    assert ds.attrs["magfw_definition"] == "stereo/l1_mag_rtn_ff" and ds["B"].shape == (50, 4)

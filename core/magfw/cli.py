@@ -462,17 +462,22 @@ def check(
 @app.command()
 def plot(
     file: Annotated[Path, typer.Argument(help="product file")],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="PNG to write")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="PNG to write (default: ./<name>.quicklook.png)"),
+    ] = None,
 ) -> None:
     """Write a quicklook PNG of a product file: the panels its product definition names
     (quicklook block), else B components and |B| against time; the title says SIMULATED for
-    a file made from simulated inputs."""
-    from magfw.plugin.definitions import find_definition
-    from magfw.tools.plot import quicklook
+    a file made from simulated inputs. It never writes a product: the default name is
+    ``<name>.quicklook.png`` in the current folder, and an ``-o`` naming the input or a
+    product recorded in an output tree's ledger is refused (exit 2)."""
+    from magfw.io.identify import by_name
+    from magfw.tools.plot import quicklook, quicklook_target
 
     definitions = get_hooks().registry.definitions()
-    found = find_definition(file.resolve().as_posix(), definitions)
-    png = quicklook(file, output or file.with_suffix(".png"), definition=found[0] if found else None)
+    target = quicklook_target(file, output)
+    png = quicklook(file, target, definition=by_name(file.resolve(), definitions))
     out.print(f"wrote {png}")
 
 

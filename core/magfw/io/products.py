@@ -4,18 +4,7 @@
 the writer its definition's ``format`` names (CDF, netCDF, flat file, PNG or raw bytes);
 :func:`read_product` opens any CDF, netCDF or flat file into one :class:`ProductData`.
 
-Flat files. A flat-file definition's variables are its columns: the time variable (dtype
-``tt2000``, or ``float64`` ticks already in seconds of ``definition.flatfile_epoch``) becomes
-the ``T`` column, in seconds since ``definition.flatfile_epoch`` (name and units from the
-variable; units default ``SEC``); every other record-varying numeric variable becomes one
-``R`` (float32) column, or, if it is ``[N, k]``, ``k`` columns named by the variable's
-``attrs["columns"]`` list (a 1-D variable may rename its column the same way; flat-file
-names have at most 9 characters). A column's SOURCE is ``attrs["source"]`` or the mission
-name. Fill values (the variable's ``fill``) and NaN become the flat-file flag 1e34.
-Non-record-varying and text variables (labels) have no column. Integer flags are written as
-float32, exact up to 2**24. Global attributes go into the abstract as ``KEY = value`` records
-(upper-case keys that fit one record as aligned flat-file keywords, the rest as text lines).
-Reading gives the time column as int64 TT2000 (``UNITS`` ``ns``).
+Flat files: :mod:`magfw.io.flatfile_product` says how a definition maps onto columns.
 
 The helpers here (:func:`conform`, :func:`expected_fill`, :func:`effective_depend`,
 :func:`full_dims`) are shared by the writers and by ``magfw check`` so both read a definition
@@ -24,7 +13,6 @@ the same way.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +45,16 @@ ISTP_FILL: dict[str, int | float] = {
 
 #: The flat-file fill flag.
 FLATFILE_FILL = 1e34
+
+
+def flatfile_layout(
+    definition: ProductDefinition, where: str | Path | None = None
+) -> tuple[Variable, str, list[tuple[Variable, list[str]]]]:
+    """How a flat-file definition maps onto columns (:func:`magfw.io.flatfile_product.layout`)."""
+    from magfw.io.flatfile_product import layout
+
+    return layout(definition, where)
+
 
 _NETCDF_SUFFIXES = (".nc", ".nc4", ".netcdf", ".h5")
 _FLATFILE_SUFFIXES = (".ffh", ".ffd")
@@ -290,8 +288,10 @@ def write_product_files(product: Product, target: Path, extra_attrs: Mapping[str
 
         return [WrittenFile.of(write_netcdf(target, d, product.variables, attrs, product.variable_attrs))]
     if d.format == "flatfile":
+        from magfw.io.flatfile_product import write_flatfile_product
+
         digests: dict[Path, str] = {}
-        paths = _write_flatfile_product(product, target, attrs, digests)
+        paths = write_flatfile_product(product, target, attrs, digests)
         return [WrittenFile(p, digests[p], p.stat().st_size) for p in paths]
     if d.format == "png":
         if product.plot is None:
@@ -314,129 +314,6 @@ def write_product_files(product: Product, target: Path, extra_attrs: Mapping[str
     raise DefinitionError(target, f"unknown product format {d.format!r}")
 
 
-def _column_names(var: Variable, width: int, where: str | Path | None) -> list[str]:
-    names = var.attrs.get("columns")
-    if names is None:
-        if width != 1:
-            raise DefinitionError(
-                where, f"variable {var.name!r} has {width} columns but no attrs['columns'] naming them"
-            )
-        return [var.name]
-    names = [str(n) for n in names]
-    if len(names) != width:
-        raise DefinitionError(
-            where,
-            f"variable {var.name!r}: attrs['columns'] names {len(names)} columns, the data have {width}",
-        )
-    return names
-
-
-def flatfile_layout(
-    definition: ProductDefinition, where: str | Path | None = None
-) -> tuple[Variable, str, list[tuple[Variable, list[str]]]]:
-    """How a flat-file definition maps onto columns: the time variable, its column name, and
-    each data variable with its column names (see the module notes)."""
-    tv = definition.time_variable
-    if tv is None or definition.variable(tv).dtype not in ("tt2000", "float64"):
-        raise DefinitionError(
-            where, f"flat-file product {definition.key} needs a tt2000 (or float64 ticks) time variable"
-        )
-    time_var = definition.variable(tv)
-    cols: list[tuple[Variable, list[str]]] = []
-    for var in definition.variables:
-        if var.name == tv or not var.record_varying:
-            continue
-        if var.dtype in ("str", "tt2000", "cdf_epoch"):
-            continue
-        width = int(np.prod([s or 1 for s in fixed_shape(definition, var)[1:]]))
-        cols.append((var, _column_names(var, width, where)))
-    return time_var, _column_names(time_var, 1, where)[0], cols
-
-
-def _write_flatfile_product(
-    product: Product, target: Path, attrs: Mapping[str, Any], digests: dict[Path, str] | None = None
-) -> list[Path]:
-    from magfw.io.flatfile import write_flatfile
-
-    d = product.definition
-    arrays = conform(d, product.variables, target)
-    time_var, time_name, layout = flatfile_layout(d, target)
-    columns: list[tuple[str, str, str]] = []
-    blocks: list[np.ndarray] = []
-    for var, names in layout:
-        if var.name not in arrays:
-            continue
-        arr = arrays[var.name]
-        block = arr.reshape(arr.shape[0], -1).astype(np.float64)
-        bad = ~np.isfinite(block)
-        if var.fill is not None:
-            bad |= block == float(typed(var, var.fill))
-        block[bad] = FLATFILE_FILL
-        source = str(var.attrs.get("source", d.mission)).strip()
-        columns += [(name, (var.units or "").strip(), source) for name in names]
-        blocks.append(block)
-    time = arrays[time_var.name]
-    if time_var.dtype == "float64":  # ticks: seconds in the definition's flat-file epoch
-        from magfw.geometry.time import tt2000_from_flatfile
-
-        time = np.asarray(tt2000_from_flatfile(time, d.flatfile_epoch), dtype=np.int64)
-    data = np.concatenate(blocks, axis=1) if blocks else np.empty((time.shape[0], 0))
-    keywords: dict[str, str] = {}
-    abstract = [d.description] if d.description else []
-    for key, value in merged_globals(d, attrs).items():
-        text = _text(value)
-        if (
-            _FF_KEY.fullmatch(key)
-            and key not in _FF_RESERVED
-            and "=" not in text
-            and (len(f"{key:<19}= {text}") <= 72 and text.isascii())
-        ):
-            keywords[key] = text
-        else:
-            abstract.append(f"{key} = {text}")
-    ffh, ffd = write_flatfile(
-        target,
-        time,
-        data,
-        columns,
-        epoch=d.flatfile_epoch,
-        fill=FLATFILE_FILL,
-        time_name=time_name,
-        time_units=(time_var.units or "SEC").strip() or "SEC",
-        abstract=abstract,
-        keywords=keywords,
-        digests=digests,
-    )
-    return [Path(ffh), Path(ffd)]
-
-
-#: Attribute names the flat-file writer takes as header keywords (``KEY = value``, key padded).
-_FF_KEY = re.compile(r"[A-Z][A-Z0-9 _.()/&-]*")
-_FF_RESERVED = frozenset(
-    {
-        "DATA",
-        "CDATE",
-        "RECL",
-        "NCOLS",
-        "NROWS",
-        "OPSYS",
-        "EPOCH",
-        "FIRST TIME",
-        "LAST TIME",
-        "MISSING DATA FLAG",
-        "ERROR FLAG",
-        "ABSTRACT",
-        "END",
-    }
-)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
 def read_product(path: str | Path, variables: list[str] | None = None) -> ProductData:
     """Read a CDF (``.cdf``), netCDF (``.nc``) or flat file (``.ffh``/``.ffd``) by extension."""
     path = Path(path)
@@ -450,52 +327,7 @@ def read_product(path: str | Path, variables: list[str] | None = None) -> Produc
 
         return read_netcdf(path, variables)
     if suffix in _FLATFILE_SUFFIXES:
-        return _read_flatfile_product(path, variables)
+        from magfw.io.flatfile_product import read_flatfile_product
+
+        return read_flatfile_product(path, variables)
     raise InputError(path, f"unknown product file type {path.suffix!r} (expected .cdf, .nc, .ffh or .ffd)")
-
-
-def _read_flatfile_product(path: Path, variables: list[str] | None) -> ProductData:
-    """A flat file as ProductData: the time column (int64 TT2000) and one variable per data
-    column (values as stored, fill not masked), each with ``UNITS``, ``FILLVAL``,
-    ``DEPEND_0`` on the time column; ``KEY = value`` abstract records become global
-    attributes, after the header keywords."""
-    from magfw.io.flatfile import read_flatfile
-
-    ff = read_flatfile(path)
-    tname = ff.time_column.name
-    out: dict[str, np.ndarray] = {tname: np.asarray(ff.time, dtype=np.int64)}
-    var_attrs: dict[str, dict[str, Any]] = {
-        tname: {"UNITS": "ns", "VAR_TYPE": "support_data", "FLATFILE_UNITS": ff.time_column.units}
-    }
-    info: dict[str, VarInfo] = {tname: VarInfo(data_type="int64", dims=(), record_varying=True)}
-    data = np.asarray(ff.data)
-    for i, col in enumerate(ff.data_columns):
-        values = data[:, i]
-        out[col.name] = values
-        var_attrs[col.name] = {
-            "UNITS": col.units,
-            "FILLVAL": values.dtype.type(ff.fill),
-            "DEPEND_0": tname,
-            "VAR_TYPE": "data",
-            "SOURCE": col.source,
-        }
-        info[col.name] = VarInfo(data_type=values.dtype.name, dims=(), record_varying=True)
-    if variables is not None:
-        missing = [v for v in variables if v not in out]
-        if missing:
-            raise InputError(path, f"variable {missing[0]!r} not found (has: {', '.join(out)})")
-        out = {k: v for k, v in out.items() if k in set(variables) | {tname}}
-    gattrs: dict[str, Any] = dict(ff.keywords)
-    for line in ff.abstract:
-        key, sep, value = str(line).partition("=")
-        if sep and key.strip():
-            gattrs.setdefault(key.strip(), value.strip())
-    gattrs.setdefault("EPOCH", ff.epoch)
-    return ProductData(
-        path=Path(path),
-        format="flatfile",
-        variables=out,
-        var_attrs={k: var_attrs[k] for k in out},
-        global_attrs=gattrs,
-        info={k: info[k] for k in out},
-    )

@@ -125,10 +125,14 @@ class QuicklookPanel(DefinitionModel):
     Each entry is a variable name (a ``[N, k]`` variable draws its ``k`` columns), or one
     column or a range of columns of it, ``BFIELD[3]`` or ``BFIELD[0:3]`` (Python slices).
     ``label`` is the y label (default: the first variable's ``LABLAXIS`` or name, and units).
+    ``norm``: draw one line, the magnitude (root sum of squares) of the entries' columns, e.g.
+    |B| of ``[Bx_gse, By_gse, Bz_gse]`` (added later: a reader that ignores it draws the
+    components).
     """
 
     variables: list[str] = Field(min_length=1)
     label: str = ""
+    norm: bool = False
 
     @field_validator("variables")
     @classmethod
@@ -144,8 +148,11 @@ class Quicklook(DefinitionModel):
     that depends on time is drawn, at most eight panels).
 
     ``panels`` are drawn top to bottom; ``title`` is formatted with the file name's fields
-    (``STEREO-{sc} MAG L1 RTN 8 Hz V{version}``) and gets ``SIMULATED`` appended when the
-    file says its inputs were simulated.
+    (``STEREO-{sc} MAG L1 RTN 8 Hz V{version}``) and ``{mission}`` (the mission's title),
+    ``{spacecraft}`` (as the mission spells it), ``{product}`` (the definition id) and
+    ``{cadence}`` (``cadence_s`` as ``8 Hz``, ``128 ms``, ``10 s``...); ``magfw plot`` adds a
+    line naming mission, spacecraft, product, version and file, and ``SIMULATED`` when the file
+    says its inputs were simulated.
     """
 
     panels: list[QuicklookPanel] = Field(min_length=1)
@@ -267,13 +274,11 @@ class ProductDefinition(DefinitionModel):
     def digest(self) -> str:
         """A short hash of the definition: a changed definition means a changed product.
 
-        Where it is published (``publish``) is not part of the product; an absent
-        ``quicklook`` block is left out, so definitions written before it existed keep their
-        digest (and their products are not regenerated)."""
+        Where it is published (``publish``) and how it is drawn (``quicklook``) are not part
+        of the product: declaring or changing a quicklook regenerates nothing."""
         dump = self.model_dump(mode="json")
         dump.pop("publish", None)
-        if dump.get("quicklook") is None:
-            dump.pop("quicklook", None)
+        dump.pop("quicklook", None)
         blob = json.dumps(dump, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 

@@ -15,12 +15,9 @@ definition implies (the variable attributes it declares, the required global att
 
 from __future__ import annotations
 
-import contextlib
-import string
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -28,7 +25,6 @@ from magfw.errors import DefinitionError, InputError
 from magfw.io.products import (
     FLATFILE_FILL,
     ProductData,
-    effective_depend,
     expected_fill,
     fixed_shape,
     flatfile_layout,
@@ -37,7 +33,7 @@ from magfw.io.products import (
     typed,
 )
 from magfw.plugin.definitions import ProductDefinition, Variable
-from magfw.plugin.filenames import FileName
+from magfw.tools.check_conventions import acdd_notes, check_cf, check_istp
 
 #: The one problem of a file no definition knows: said plainly, since nothing else is checked.
 NO_DEFINITION = (
@@ -47,17 +43,17 @@ NO_DEFINITION = (
 )
 #: How many offending records a message names at most.
 _SHOW = 3
-#: ISTP attributes whose CDF type must be the variable's.
-TYPED = ("FILLVAL", "VALIDMIN", "VALIDMAX")
 
 
 @dataclass
 class CheckReport:
-    """The outcome of checking one file: the matched definition (key) and every problem."""
+    """The outcome of checking one file: the matched definition (key), every problem, and
+    notes (what a convention the file follows recommends and it lacks: not a failure)."""
 
     path: Path
     definition: str | None
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -67,12 +63,13 @@ class CheckReport:
 def format_report(report: CheckReport) -> str:
     """A human-readable report: one line for a good file, else one line per problem."""
     what = f" ({report.definition})" if report.definition else ""
+    notes = [f"  note: {n}" for n in report.notes]
     if report.ok:
-        return f"{report.path}: OK{what}"
+        return "\n".join([f"{report.path}: OK{what}", *notes])
     n = len(report.problems)
     lines = [f"{report.path}: {n} problem{'s' if n != 1 else ''}{what}"]
     lines += [f"  - {p}" for p in report.problems]
-    return "\n".join(lines)
+    return "\n".join(lines + notes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,36 +77,12 @@ def format_report(report: CheckReport) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _last_segment(fn: FileName) -> FileName | None:
-    """The template's final path component as a template of its own (for a bare file)."""
-    last = fn.template.rsplit("/", 1)[-1]
-    used = [f for _, f, _, _ in string.Formatter().parse(last) if f]
-    try:
-        return FileName(template=last, fields={k: fn.fields[k] for k in used})
-    except ValueError:
-        return None
-
-
 def match_definition(path: str | Path, definitions: Iterable[ProductDefinition]) -> ProductDefinition | None:
-    """The definition whose file-name template matches ``path`` (its trailing components, or,
-    for a file outside its directory tree, its name against the template's last part)."""
-    defs = list(definitions)
-    path = Path(path)
-    candidates = [path]
-    if path.suffix.lower() in (".ffh", ".ffd"):  # a flat file is named by either half
-        other = ".ffd" if path.suffix.lower() == ".ffh" else ".ffh"
-        candidates.append(path.with_suffix(other))
-    for p in candidates:
-        for d in defs:
-            if d.filename.parse(p.as_posix()) is not None:
-                return d
-    for p in candidates:
-        for d in defs:
-            if "/" in d.filename.template:
-                seg = _last_segment(d.filename)
-                if seg is not None and seg.parse(p.name) is not None:
-                    return d
-    return None
+    """The definition whose file-name template matches ``path`` (:func:`magfw.io.identify.by_name`:
+    the rule the xarray engine uses too)."""
+    from magfw.io.identify import by_name
+
+    return by_name(path, definitions)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,6 +132,7 @@ def check_file(path: str | Path, definitions: Iterable[ProductDefinition]) -> Ch
         _check_variables(definition, data, report.problems)
         _check_time(definition.time_variable, data, report.problems)
     _check_globals(definition, data, report.problems)
+    report.notes += acdd_notes(definition, data)
     return report
 
 
@@ -171,9 +145,9 @@ def _check_variables(d: ProductDefinition, data: ProductData, problems: list[str
             continue
         _check_type_and_shape(d, var, data, problems)
         if data.format == "cdf":
-            _check_istp(d, var, data, problems)
+            check_istp(d, var, data, problems)
         else:
-            _check_cf(d, var, data, problems)
+            check_cf(d, var, data, problems)
         _check_range(var, data, problems)
     for name in data.variables:
         if name not in declared:
@@ -224,98 +198,6 @@ def _check_type_and_shape(
         )
     if data.format == "netcdf" and info.dim_names and list(info.dim_names) != names:
         problems.append(f"variable {var.name!r} has dimensions {list(info.dim_names)}, expected {names}")
-
-
-def _show(value: Any) -> str:
-    """An attribute value for a message: numbers in their own precision, text quoted."""
-    if isinstance(value, np.generic) and not isinstance(value, np.str_ | np.bytes_):
-        return str(value)  # shortest repr of its own dtype: float32 -1e31 shows as -1e+31
-    return repr(value)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Attribute value equality that tolerates numpy scalars and one-element arrays."""
-    if isinstance(a, str) or isinstance(b, str):
-        return str(a).strip() == str(b).strip()
-    try:
-        return bool(np.all(np.asarray(a) == np.asarray(b)))
-    except (TypeError, ValueError):
-        return False
-
-
-def _check_istp(d: ProductDefinition, var: Variable, data: ProductData, problems: list[str]) -> None:
-    from magfw.io.cdf import CDF_TYPES, accepted_cdf_types
-
-    attrs = data.var_attrs[var.name]
-    types = data.info[var.name].attr_types
-    n = var.name
-
-    def need(key: str, want: Any) -> None:
-        if key not in attrs:
-            problems.append(f"variable {n!r}: missing {key} (expected {_show(want)})")
-            return
-        got = attrs[key]
-        if key in TYPED and var.dtype != "str" and not isinstance(got, str):
-            with contextlib.suppress(TypeError, ValueError, OverflowError):
-                got = np.asarray(got).astype(var.numpy_dtype)  # the type is checked apart
-        if not _same(got, want):
-            problems.append(f"variable {n!r}: {key} is {_show(attrs[key])}, expected {_show(want)}")
-
-    for key in ("CATDESC", "FIELDNAM"):
-        if key not in attrs:
-            problems.append(f"variable {n!r}: missing {key}")
-    need("VAR_TYPE", var.var_type)
-    if var.units is not None:
-        need("UNITS", var.units)
-    fill = expected_fill(var)
-    if fill is not None:
-        need("FILLVAL", fill)
-    ok_types = accepted_cdf_types(var)
-    for key in TYPED:
-        if key in types and var.dtype != "str" and types[key] not in ok_types:
-            problems.append(
-                f"variable {n!r}: {key} has type {types[key]}, expected "
-                f"{CDF_TYPES[var.dtype]} like the variable"
-            )
-    for key, want in (("VALIDMIN", var.valid_min), ("VALIDMAX", var.valid_max)):
-        if want is not None:
-            need(key, typed(var, want))
-    for key, target in {**effective_depend(d, var), **var.labl_ptr}.items():
-        need(key, target)
-
-
-def _check_cf(d: ProductDefinition, var: Variable, data: ProductData, problems: list[str]) -> None:
-    from magfw.io.netcdf import netcdf_fill
-
-    attrs = data.var_attrs[var.name]
-    types = data.info[var.name].attr_types
-    n = var.name
-    if var.units is not None:
-        if "units" not in attrs:
-            problems.append(f"variable {n!r}: missing units (expected {var.units!r})")
-        elif not _same(attrs["units"], var.units):
-            problems.append(f"variable {n!r}: units is {attrs['units']!r}, expected {var.units!r}")
-    fill = netcdf_fill(d, var)
-    if fill is not None and var.dtype != "str":
-        if "_FillValue" not in attrs:
-            problems.append(f"variable {n!r}: missing _FillValue (expected {_show(fill)})")
-        elif not _same(attrs["_FillValue"], fill):
-            problems.append(
-                f"variable {n!r}: _FillValue is {_show(attrs['_FillValue'])}, expected {_show(fill)}"
-            )
-        elif types.get("_FillValue") != var.numpy_dtype:
-            problems.append(
-                f"variable {n!r}: _FillValue has dtype {types.get('_FillValue')}, expected {var.numpy_dtype}"
-            )
-    for key, want in (("valid_min", var.valid_min), ("valid_max", var.valid_max)):
-        if want is None:
-            continue
-        if key not in attrs:
-            problems.append(f"variable {n!r}: missing {key} (expected {_show(typed(var, want))})")
-        elif not _same(attrs[key], typed(var, want)):
-            problems.append(
-                f"variable {n!r}: {key} is {_show(attrs[key])}, expected {_show(typed(var, want))}"
-            )
 
 
 def _records(mask: np.ndarray) -> str:

@@ -14,9 +14,23 @@ FILL = -9999.0  # the definitions' fill, as read back from L1 files (writes use 
 NS = 1_000_000_000
 
 
-#: ACDD global attributes taken from ``[missions.aditya]`` of magfw.toml when configured (the
-#: products carry none of them otherwise: never a placeholder).
-ACDD_SETTINGS = ("naming_authority", "institution", "license")
+#: ACDD global attributes only the operator knows, taken from ``[missions.aditya]`` of
+#: magfw.toml when configured (the products carry none of them otherwise: never a placeholder;
+#: ``magfw check`` names the ACDD attributes a file lacks).
+ACDD_SETTINGS = (
+    "naming_authority",
+    "institution",
+    "license",
+    "acknowledgement",
+    "creator_name",
+    "creator_url",
+    "creator_type",
+    "creator_institution",
+    "publisher_email",
+    "publisher_type",
+    "publisher_institution",
+    "references",
+)
 
 
 def aditya_setting(key: str) -> str | None:
@@ -46,14 +60,17 @@ def iso_z(tt: np.ndarray | np.int64) -> str:
 
 
 def coverage_attrs(
-    n: int, first: np.int64, last: np.int64, version: int, email: str | None
+    n: int, first: np.int64, last: np.int64, version: int, email: str | None, cadence_s: float
 ) -> dict[str, object]:
-    """The per-file attributes L1 and L2 share: sample count, time coverage, version and (when
-    configured) the creator's e-mail."""
+    """The per-file attributes L1 and L2 share: sample count, time coverage (its ACDD duration:
+    the first sample's start to the last sample's end, ``cadence_s`` after its stamp), version
+    and (when configured) the creator's e-mail."""
+    duration_ms = int(round((int(last) - int(first)) / 1e6 + cadence_s * 1000))
     attrs: dict[str, object] = {
         "number_of_samples": int(n),
         "time_coverage_start": iso_z(first),
         "time_coverage_end": iso_z(last),
+        "time_coverage_duration": f"PT{duration_ms // 1000}.{duration_ms % 1000:03d}S",
         "product_version": product_version(version),
     }
     if email:

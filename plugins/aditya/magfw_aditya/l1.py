@@ -221,10 +221,10 @@ def l1_attrs(
     settings: dict[str, str] | None = None,
     file_id: str | None = None,
 ) -> dict[str, object]:
-    """The per-file global attributes (creator_email, naming_authority, institution and
-    license only when configured: ``settings``)."""
+    """The per-file global attributes (creator_email and the operator's ACDD attributes only
+    when configured: ``settings``)."""
     expected, missing = file_stats(f, cadence_s)
-    attrs = coverage_attrs(f.tt.size, f.tt[0], f.tt[-1], version, email)
+    attrs = coverage_attrs(f.tt.size, f.tt[0], f.tt[-1], version, email, cadence_s)
     attrs.update(
         {
             "missing_data_percentage": round(missing, 3),
@@ -247,8 +247,9 @@ def l1_attrs(
     return attrs
 
 
-def preview(f: CorrectedFile) -> PlotSpec:
-    """MAG1 yaw/roll/pitch against UT, as 1.024-s means (8 samples) for a light image."""
+def preview(f: CorrectedFile, version: int = 0, simulated: bool = False) -> PlotSpec:
+    """MAG1 yaw/roll/pitch against UT, as 1.024-s means (8 samples) for a light image; the
+    title names spacecraft, product, version and SIMULATED."""
     n = f.tt.size // 8 * 8
     b = f.b["mag1"][:n].reshape(-1, 8, 3)
     with warnings.catch_warnings():
@@ -259,7 +260,9 @@ def preview(f: CorrectedFile) -> PlotSpec:
         PlotPanel(series={f"B_{axis}_mag1": mean[:, k]}, ylabel=f"B {axis} [nT]", colors=[c])
         for k, (axis, c) in enumerate(zip(AXES, ("tab:blue", "tab:orange", "tab:green"), strict=True))
     ]
-    title = f"Aditya-L1 MAG1 Level 1 (spacecraft frame)  {f.l0.stem}"
+    title = f"Aditya-L1 MAG L1 preview: MAG1, 1.024-s means, spacecraft frame  {f.l0.stem}  V{version:02d}"
+    if simulated:
+        title += "   SIMULATED"
     return PlotSpec(time=t, panels=panels, title=title, size_px=(1200, 800))
 
 
@@ -275,9 +278,10 @@ def l1_products(
     remark: str = "first version",
     proposal_id: str | None = None,
     settings: dict[str, str] | None = None,
+    simulated: bool = False,
 ) -> list[Product]:
     """One L1 netCDF, its ISSDC meta-file (when ``l1_meta`` is given) and one preview PNG per
-    tar, named by the tar's stem."""
+    tar, named by the tar's stem (``simulated``: the preview's title says so)."""
     products: list[Product] = []
     cadence = l1.cadence_s or CADENCE_S
     for f in files:
@@ -314,7 +318,7 @@ def l1_products(
             products.append(
                 Product(definition=l1_meta, fields=fields, payload_from=metafile.payload_from(meta))
             )
-        products.append(Product(definition=l1_preview, fields=fields, plot=preview(f)))
+        products.append(Product(definition=l1_preview, fields=fields, plot=preview(f, version, simulated)))
     return products
 
 
@@ -406,4 +410,5 @@ class L1(NoTransform, NoAverage, NoQuality):
             remark=ctx.reason or "first version",
             proposal_id=aditya_setting("proposal_id"),
             settings=acdd_settings(),
+            simulated=ctx.simulated,
         )

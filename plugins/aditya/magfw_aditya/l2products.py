@@ -10,7 +10,7 @@ from magfw.api import (
     UnitContext,
     time,
 )
-from magfw_aditya import spice
+from magfw_aditya import config, spice
 from magfw_aditya.common import (
     NS,
     coverage_attrs,
@@ -59,7 +59,7 @@ def l2_attrs(
     """The per-file global attributes (creator_email, naming_authority, institution and
     license only when configured: ``settings``)."""
     b = data.bins
-    attrs = coverage_attrs(b.start.size, b.start[0], b.start[-1], version, email)
+    attrs = coverage_attrs(b.start.size, b.start[0], b.start[-1], version, email, config.l2_config().bin_s)
     attrs.update(
         {
             "missing_data_percentage": round(data.missing_percent, 3),

@@ -53,12 +53,21 @@ def _f32(x: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(x), x, np.nan).astype(np.float32)
 
 
+#: Positions stay float64: in float32 an AU distance moves in 6e-8 AU (9 km) steps, a staircase
+#: at 1-min cadence.
+POSITIONS = ("R", *POSITION_NAMES)
+
+
 def record_variables(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The record-varying variables of a merged CDF (daily or yearly) from a merged table:
-    Epoch (CDF_EPOCH ms), float32 quantities with NaN for fill, the uint16 Quality_Flag."""
+    Epoch (CDF_EPOCH ms), float32 quantities and float64 positions with NaN for fill, the
+    uint16 Quality_Flag."""
     out: dict[str, np.ndarray] = {"Epoch": np.asarray(t["Epoch"], dtype=np.float64)}
     for name in (*SCALARS, *VECTORS):
         x = np.asarray(t[name], dtype=np.float64)
+        if name in POSITIONS:
+            out[name] = np.where(np.isfinite(x), x, np.nan)
+            continue
         out[name] = _f32(np.clip(x, -1.0, 1.0) if name in COSINES else x)
     out["Quality_Flag"] = np.asarray(t["Quality_Flag"], dtype=np.uint16)
     return out
