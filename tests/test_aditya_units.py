@@ -12,7 +12,7 @@ import pytest
 
 import magfw_aditya.plugin as aditya_plugin
 from magfw.api import shipped_definitions
-from magfw.errors import DefinitionError, InputError, MissingInputError
+from magfw.errors import DefinitionError, InputError, MissingInputError, UsageError
 from magfw.geometry.time import tt2000_from_iso
 from magfw.plugin.manager import plugin_problems
 from magfw.tools.check import required_globals
@@ -235,7 +235,8 @@ def test_levels_are_typed_objects_and_the_module_only_registers():
 
 def test_creator_email_only_when_configured(tmp_path: Path):
     """No magfw.toml (the tests run in an empty directory), or one without the setting: no
-    creator_email attribute, and the definitions do not require it; configured: its value."""
+    creator_email attribute, and the definitions do not require it; configured: its value; a
+    broken file stops the command (one line naming it)."""
     assert creator_email() is None
     setup = l2.DaySetup(date(2024, 8, 1), 0, 86400 * 10**9, (), (), "GSM")
     averaged = l2.average_day(_transformed(setup), 0.75)
@@ -243,8 +244,9 @@ def test_creator_email_only_when_configured(tmp_path: Path):
     (tmp_path / "magfw.toml").write_text('[missions.aditya]\ncreator_email = "mag@example.org"\n')
     assert creator_email() == "mag@example.org"
     assert l2.l2_attrs(l2.qualify(averaged), 0, creator_email())["creator_email"] == "mag@example.org"
-    (tmp_path / "magfw.toml").write_text("[missions.aditya\n")  # broken: products still made
-    assert creator_email() is None
+    (tmp_path / "magfw.toml").write_text("[missions.aditya\n")  # broken: stops the command
+    with pytest.raises(UsageError, match="magfw.toml: not valid TOML"):
+        creator_email()
     defs = {d.id: d for d in shipped_definitions("aditya")}
     assert "creator_email" not in required_globals(defs["l1"])
     assert "creator_email" not in required_globals(defs["l2"])

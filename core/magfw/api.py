@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from magfw import __version__
+from magfw.config.sections import MissionSettings
 from magfw.engine.jobs import RunRequest, RunSummary, UnitResult
 from magfw.errors import (
     DefinitionError,
@@ -134,6 +135,7 @@ __all__ = [
     "MagfwError",
     "Mission",
     "MissingInputError",
+    "MissionSettings",
     "NotifyMessage",
     "NotifySettings",
     "Period",

@@ -19,6 +19,7 @@ import sys
 import typer
 from rich.console import Console
 
+from magfw.config import load_config
 from magfw.errors import MagfwError
 from magfw.plugin.manager import get_hooks
 
@@ -78,12 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: one line per failure on stderr, exit 0/1/2, tracebacks to the log.
 
     The log is :func:`default_log_path` from the start (plugin loading included); a command
-    that works on an output tree moves it to ``<out>/.magfw/logs/magfw.log``."""
+    that works on an output tree moves it to ``<out>/.magfw/logs/magfw.log``. ``./magfw.toml``
+    is validated whole before any command (not before ``--help`` or ``--version``) works."""
     setup_logging()
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        get_hooks(warn=_plugin_warning)
+        hooks = get_hooks(warn=_plugin_warning)
+        if args and not args[0].startswith("-") and "--help" not in args:
+            load_config(registry=hooks.registry)  # a mistake in it: exit 2 before anything
         command = typer.main.get_command(build_app())
-        rv = command.main(args=argv, prog_name="magfw", standalone_mode=False)
+        rv = command.main(args=args, prog_name="magfw", standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
     except MagfwError as exc:
         log.warning("error: %s", exc, exc_info=exc.__cause__ is not None)

@@ -15,7 +15,14 @@ from rich.table import Table
 from magfw import cli
 from magfw.cli.app import app
 from magfw.cli.logs import log_path, setup_logging
-from magfw.config import load_config, resolve_out_dir, resolve_sources, state_dir
+from magfw.config import (
+    MissionSettings,
+    load_config,
+    mission_settings,
+    resolve_out_dir,
+    resolve_sources,
+    state_dir,
+)
 from magfw.engine.jobs import RunRequest
 from magfw.errors import MagfwError, UsageError
 from magfw.period import Period, parse_period
@@ -26,7 +33,7 @@ from magfw.plugin.mission import Level, Mission
 def output_tree(out_dir: Path | None) -> Path:
     """The output tree a command works on (``--out``, ``MAGFW_DATA``, ``magfw.toml``,
     ``./magfw-data``), with magfw's log inside it."""
-    path = resolve_out_dir(out_dir, load_config())
+    path = resolve_out_dir(out_dir)
     setup_logging(state_dir(path) / "logs" / "magfw.log")
     return path
 
@@ -129,7 +136,7 @@ def run(
     )
 
 
-def default_period_of(mission: Mission, level: Level, config: dict[str, Any]) -> tuple[Period, str]:
+def default_period_of(mission: Mission, level: Level, settings: MissionSettings) -> tuple[Period, str]:
     """The period of ``magfw run MISSION LEVEL`` given without one: the level's
     :class:`~magfw.period.DefaultPeriod`, its lag from ``[missions.<id>.default_period]
     <level>`` in ``magfw.toml`` when set. A level without a rule needs a PERIOD (usage error)."""
@@ -140,13 +147,7 @@ def default_period_of(mission: Mission, level: Level, config: dict[str, Any]) ->
             f"{mission.id} {level.name} needs a PERIOD (YYYY, YYYY-MM, "
             "YYYY-MM-DD or START..END): the level has no default period",
         )
-    table = config.get("missions", {}).get(mission.id, {}).get("default_period", {})
-    lag = table.get(level.name) if isinstance(table, dict) else None
-    if lag is not None and (not isinstance(lag, int) or isinstance(lag, bool) or lag < 0):
-        raise UsageError(
-            "magfw.toml",
-            f"[missions.{mission.id}.default_period] {level.name} must be a whole number >= 0, not {lag!r}",
-        )
+    lag = settings.default_period.get(level.name)  # validated with magfw.toml: an int >= 0
     return rule.period(lag=lag), rule.describe(lag) + (
         f" ([missions.{mission.id}.default_period] {level.name} = {lag})" if lag is not None else ""
     )
@@ -183,12 +184,13 @@ def run_level_command(
     lvl = m.level(level)
     if options is None:
         options = {o.name: o.default for o in lvl.options}
-    config = load_config()
+    config = load_config(registry=hooks.registry)
+    settings = mission_settings(m, config)
     out_path = resolve_out_dir(out_dir, config)
     given = [source] if isinstance(source, str) else list(source or [])
-    src, sources = resolve_sources(given, config, m.id, m.default_source)
+    src, sources = resolve_sources(given, settings, m.id, m.default_source)
     if period is None:
-        chosen, why = default_period_of(m, lvl, config)
+        chosen, why = default_period_of(m, lvl, settings)
         cli.out.print(f"no PERIOD given: {m.id} {lvl.name} {chosen} ({why})", markup=False)
     else:
         chosen = parse_period(period)

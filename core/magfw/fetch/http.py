@@ -23,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
+from magfw.config.sections import DEFAULT_BACKOFF_S, DEFAULT_DEADLINE_S, DEFAULT_RETRIES, DEFAULT_TIMEOUT_S
 from magfw.errors import FetchError, MagfwError, MissingInputError, UsageError
 from magfw.fetch.archive import Archive, FetchedFile, _check_expected, _split_relpath
 from magfw.io.atomic import atomic_path
@@ -127,10 +128,10 @@ class HttpArchive(Archive):
         base_url: str,
         cache_dir: Path,
         *,
-        timeout_s: float = 30.0,
-        retries: int = 3,
-        backoff_s: float = 0.5,
-        deadline_s: float = 900.0,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        retries: int = DEFAULT_RETRIES,
+        backoff_s: float = DEFAULT_BACKOFF_S,
+        deadline_s: float = DEFAULT_DEADLINE_S,
         user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
         parts = urllib.parse.urlsplit(base_url)

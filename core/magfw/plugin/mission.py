@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from magfw.config.sections import MissionSettings
 from magfw.errors import PluginError, UsageError
 from magfw.period import DefaultPeriod
 from magfw.plugin.definitions import ProductDefinition
@@ -92,7 +93,13 @@ class Level(BaseModel):
 
 
 class Mission(BaseModel):
-    """A mission: its spacecraft, levels and product definitions."""
+    """A mission: its spacecraft, levels and product definitions.
+
+    ``settings``: the model of its ``[missions.<id>]`` table in ``magfw.toml`` (a subclass of
+    :class:`~magfw.config.sections.MissionSettings` with the mission's own keys; the base
+    takes only ``source``, ``sources`` and ``default_period``); the file is checked against it
+    before any command works.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -106,6 +113,8 @@ class Mission(BaseModel):
     )
     levels: dict[str, Level]
     products: list[ProductDefinition] = Field(default_factory=list)
+    #: the model of its ``[missions.<id>]`` table in magfw.toml
+    settings: type[MissionSettings] = Field(default=MissionSettings, exclude=True, repr=False)
     plugin: str = ""  # set by the registry: the registering plugin's name
 
     @model_validator(mode="after")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from magfw.api import MagfwError, mission_setting, time
+from magfw.api import MissionSettings, time
 
 MISSION = "aditya"
 SENSORS = ("mag1", "mag2")
@@ -19,19 +19,28 @@ NS = 1_000_000_000
 ACDD_SETTINGS = ("naming_authority", "institution", "license")
 
 
+class AdityaSettings(MissionSettings):
+    """``[missions.aditya]``: the core's keys, and the attributes the products carry when they
+    are configured (left out otherwise, never a placeholder)."""
+
+    source_roles = ("upstream",)  # ``aditya compare``: DSCOVR and ACE files
+    creator_email: str | None = None
+    proposal_id: str | None = None  #: the ISSDC meta-files' proposal id
+    naming_authority: str | None = None
+    institution: str | None = None
+    license: str | None = None
+
+
 def aditya_setting(key: str) -> str | None:
-    """``[missions.aditya] KEY`` of magfw.toml; None when it is not configured or magfw.toml
-    cannot be read (a broken magfw.toml must not fail products)."""
-    try:
-        value = mission_setting(MISSION, key)
-    except MagfwError:
-        return None
+    """``[missions.aditya] KEY`` of magfw.toml (one of :class:`AdityaSettings`), None when not
+    configured."""
+    value = getattr(AdityaSettings.configured(MISSION), key)
     return str(value) if value else None
 
 
 def creator_email() -> str | None:
     """``[missions.aditya] creator_email`` of magfw.toml; None when it is not configured (the
-    products then carry no creator_email) or magfw.toml cannot be read."""
+    products then carry no creator_email)."""
     return aditya_setting("creator_email")
 
 

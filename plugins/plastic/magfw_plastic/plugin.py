@@ -26,6 +26,7 @@ from magfw_plastic.daily import MAG_FROM, VNUM, Daily
 from magfw_plastic.monthly import Monthly
 from magfw_plastic.notify import magfw_run_finished  # noqa: F401  (the notify step)
 from magfw_plastic.package import AES, Package
+from magfw_plastic.settings import PlasticSettings
 from magfw_plastic.yearly import Yearly
 
 
@@ -79,6 +80,7 @@ def register_missions(registry: PluginRegistrar) -> None:
                 ),
             },
             products=shipped_definitions("plastic"),
+            settings=PlasticSettings,
         )
     )
 

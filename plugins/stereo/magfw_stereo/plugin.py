@@ -30,6 +30,7 @@ from magfw_stereo.merge import Merge
 from magfw_stereo.notify import magfw_run_finished  # noqa: F401  (the notify step)
 from magfw_stereo.package import Package
 from magfw_stereo.prep import Prep
+from magfw_stereo.settings import StereoSettings
 from magfw_stereo.tables import Offsets
 
 L1_PRODUCTS = [
@@ -158,6 +159,7 @@ def register_missions(registry: PluginRegistrar) -> None:
             default_spacecraft="A",
             levels=levels(),
             products=shipped_definitions("stereo"),
+            settings=StereoSettings,
         )
     )
 
