@@ -45,7 +45,8 @@ def publish(
     ] = None,
 ) -> None:
     """Copy a level's products into DIR, in the layout their definitions declare (e.g. Aditya
-    into the PRADAN folders), else its flat files: only newer, never delete. E.g. the seed's
+    into the PRADAN folders), else its flat files: only newer, never delete, each unit's
+    files all or none, and only files whose size and SHA-256 the ledger recorded. E.g. the seed's
     monthly PLASTIC copy: magfw publish plastic l2 2024-01 --product merged_monthly_ff
     --from monthly_flatfile --to /mnt/MissionRepo/stereo_public/L2/MP/MONTHLY"""
     from magfw.handoff.publish import publish as do_publish
@@ -66,3 +67,7 @@ def publish(
     cli.out.print(f"copied {len(report.copied)} files, {len(report.up_to_date)} already up to date")
     if report.units_missing:
         cli.err.print(f"magfw: not processed yet, nothing to publish: {', '.join(report.units_missing)}")
+    for line in report.refused:
+        cli.err.print(f"magfw: error: {line}", markup=False)
+    if report.refused:
+        raise typer.Exit(1)
