@@ -148,7 +148,8 @@ def open_archive(source: str | Path, cache_dir: Path) -> Archive:
 
     Raises UsageError naming the source if it is neither.
     """
-    from magfw.fetch.http import HttpArchive, redact
+    from magfw.fetch.http import HttpArchive
+    from magfw.fetch.urls import redact
 
     text = str(source)
     if isinstance(source, str) and re.match(r"^https?://", text, re.IGNORECASE):
