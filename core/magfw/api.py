@@ -61,6 +61,8 @@ if TYPE_CHECKING:
     from magfw.handoff.deliveryzip import describe as describe_zip_encryption
     from magfw.handoff.deliveryzip import note as zip_encryption_note
     from magfw.handoff.deliveryzip import password_from_env as zip_password_from_env
+    from magfw.handoff.deliveryzip import preflight as zip_preflight
+    from magfw.handoff.deliveryzip import report_encryption as report_zip_encryption
     from magfw.handoff.deliveryzip import write_zip as write_delivery_zip
     from magfw.handoff.notify import Message as NotifyMessage
     from magfw.handoff.notify import NotifySettings, ZipNotice, delivered_zips, notify_settings
@@ -95,6 +97,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "choose_zip_encryption": ("magfw.handoff.deliveryzip", "choose"),
     "zip_encryption_note": ("magfw.handoff.deliveryzip", "note"),
     "zip_password_from_env": ("magfw.handoff.deliveryzip", "password_from_env"),
+    "zip_preflight": ("magfw.handoff.deliveryzip", "preflight"),
+    "report_zip_encryption": ("magfw.handoff.deliveryzip", "report_encryption"),
     "NotifyMessage": ("magfw.handoff.notify", "Message"),
     "NotifySettings": ("magfw.handoff.notify", "NotifySettings"),
     "notify_settings": ("magfw.handoff.notify", "notify_settings"),
@@ -181,6 +185,7 @@ __all__ = [
     "read_netcdf",
     "output_tree",
     "read_product",
+    "report_zip_encryption",
     "run_level_command",
     "say",
     "send_notifications",
@@ -192,4 +197,5 @@ __all__ = [
     "write_product",
     "zip_encryption_note",
     "zip_password_from_env",
+    "zip_preflight",
 ]

@@ -33,7 +33,7 @@ DRIP_S = 0.1  # the server's pause between bytes
 class _Dribbler(http.server.SimpleHTTPRequestHandler):
     """Files, except ``/drip-head/...`` (headers a byte at a time, for ever), ``/drip-body/...``
     (a byte at a time of a body that never ends), ``/late/...`` (each answer after 1 s) and the
-    paths containing one of ``drip`` (as ``drip-body``)."""
+    paths containing one of ``drip`` (as ``drip-head``)."""
 
     drip: tuple[str, ...] = ()
 
@@ -48,12 +48,12 @@ class _Dribbler(http.server.SimpleHTTPRequestHandler):
 
     def _answer(self) -> None:
         try:
-            if self.path.startswith("/drip-head/"):
+            if self.path.startswith("/drip-head/") or any(d in self.path for d in self.drip):
                 self.wfile.write(b"HTTP/1.0 200 OK\r\nX-Slow: ")
                 for _ in range(10_000):
                     self.wfile.write(b"z")
                     time.sleep(DRIP_S)
-            elif self.path.startswith("/drip-body/") or any(d in self.path for d in self.drip):
+            elif self.path.startswith("/drip-body/"):
                 self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", "1000000")
@@ -134,7 +134,8 @@ def test_the_deadline_spans_every_try_and_wait(base, tmp_path):
 
 @pytest.mark.slow  # a three-day run that waits for a deadline (3 s)
 def test_the_dribbling_day_fails_with_one_line_and_the_others_go_on(example_hooks, tmp_path, monkeypatch):
-    """A run over HTTP whose 2nd day's raw file dribbles: that day fails at the configured
+    """A run over HTTP whose 2nd day's raw file dribbles its headers (the existence check and
+    the download alike): that day fails at the configured
     deadline with one line naming the file, the 1st and 3rd are made, nothing partial is in
     the cache, and the run ends in seconds."""
     root = tmp_path / "served"

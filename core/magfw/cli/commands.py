@@ -169,7 +169,7 @@ def new_plugin(
     simulator and tests) to start a mission from: pip install -e NAME && pytest NAME."""
     from magfw.tools.scaffold import new_plugin as make
 
-    path = make(name, directory)
+    path = make(name, directory, installed=[m.id for m in get_hooks().registry])
     cli.out.print(
         f"wrote {path}: pip install -e {path} && pytest {path}; then "
         f"magfw run {name} l1 2024-01-01 --source simulated",

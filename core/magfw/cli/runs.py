@@ -23,7 +23,7 @@ from magfw.config import (
     resolve_sources,
     state_dir,
 )
-from magfw.engine.jobs import RunRequest
+from magfw.engine.jobs import RunRequest, RunSummary
 from magfw.errors import MagfwError, UsageError
 from magfw.period import Period, parse_period
 from magfw.plugin.manager import get_hooks
@@ -169,12 +169,15 @@ def run_level_command(
     dry_run: bool = False,
     seed: int = 0,
     show_outputs: bool = False,
+    nothing_fails: bool = False,
 ) -> Any:
     """What ``magfw run`` does, for plugin commands that run a level (``magfw stereo merge``):
     resolve the output tree and source, log into the tree, run with a progress bar, print the
     summary and warnings, and exit 1 if a unit failed. ``show_outputs`` also prints a
-    ``wrote PATH`` line for each file of the requested level. ``period`` None: the level's
-    default period (:func:`default_period_of`), said on the first line. Returns the
+    ``wrote PATH`` line for each file of the requested level. ``nothing_fails`` (an analysis
+    command): a run in which no unit of the level had anything to analyse (each skipped for
+    want of inputs, not as unchanged) says so in one line and exits 1. ``period`` None: the
+    level's default period (:func:`default_period_of`), said on the first line. Returns the
     :class:`RunSummary`."""
     from magfw.engine.executors import validate
     from magfw.engine.runner import Runner
@@ -229,7 +232,22 @@ def run_level_command(
         if log_file is not None:
             cli.err.print(f"details of failures: {log_file}", markup=False)
         raise typer.Exit(1)
+    if nothing_fails:
+        _check_something_analysed(summary, request)
     return summary
+
+
+def _check_something_analysed(summary: RunSummary, request: RunRequest) -> None:
+    """One line and exit 1 when every unit of the level was skipped with no input at all (a
+    unit skipped as unchanged had its inputs: it was analysed before)."""
+    own = [r for r in summary.results if (r.mission, r.level) == (request.mission, request.level)]
+    if any(r.status != "skipped" or (r.entry is not None and r.entry.inputs) for r in own):
+        return
+    first = own[0].message if own else "no unit planned"
+    more = f" ({len(own) - 1} more units skipped alike)" if len(own) > 1 else ""
+    raise MagfwError(
+        None, f"{request.mission} {request.level} {request.period}: nothing to analyse: {first}{more}"
+    )
 
 
 def _run_with_progress(runner: Any, request: Any) -> Any:

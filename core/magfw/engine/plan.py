@@ -97,6 +97,8 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
         options = {o.name: o.default for o in lvl.options}
         given = request.options if mission_id == request.mission else {}
         options.update({k: v for k, v in given.items() if top or k in options})
+        if lvl.preflight is not None:
+            lvl.preflight(options)  # a usage problem of the level: before anything runs
         sources = dict(request.sources) if mission_id == request.mission and not simulated else {}
         indices = []
         for unit in plan_units(period, lvl.unit):

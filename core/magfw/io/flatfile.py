@@ -442,8 +442,10 @@ def _wrap(line: str) -> list[str]:
 
 
 def _write_ffd(path: Path, records: np.ndarray) -> None:
+    """The records' bytes as they are in memory (no copy). ``write``, not numpy's ``tofile``:
+    a full disk is then an OSError with its errno (ENOSPC), not "N requested and M written"."""
     with open(path, "wb") as fh:
-        records.tofile(fh)
+        fh.write(memoryview(np.ascontiguousarray(records).reshape(-1).view(np.uint8)))
         fh.flush()
         os.fsync(fh.fileno())
 

@@ -6,7 +6,7 @@ plugin registered each, and the core dispatches every hook of a mission to exact
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -67,6 +67,9 @@ class Level(BaseModel):
     ``default_period``: what ``magfw run MISSION LEVEL`` without a PERIOD processes
     (:class:`magfw.period.DefaultPeriod`, e.g. the month two months back); None: a PERIOD is
     required. ``[missions.<id>.default_period] <level> = N`` in ``magfw.toml`` sets the lag.
+    ``preflight``: called with the level's options when a run that includes the level is
+    planned, before any unit runs; it raises :class:`~magfw.errors.UsageError` for a problem
+    it can see then (a delivery zip's password: :func:`magfw.api.zip_preflight`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
@@ -81,6 +84,7 @@ class Level(BaseModel):
     per_spacecraft: bool = True
     default_period: DefaultPeriod | None = Field(default=None, exclude=True)
     pipeline: object | None = Field(default=None, exclude=True, repr=False)
+    preflight: Callable[[dict[str, Any]], None] | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def implemented(self) -> bool:

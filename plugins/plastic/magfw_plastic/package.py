@@ -31,11 +31,10 @@ from magfw.api import (
     UnitContext,
     ZipEntry,
     check_cdf,
-    check_zip_password,
     choose_zip_encryption,
     hookimpl,
+    report_zip_encryption,
     write_delivery_zip,
-    zip_encryption_note,
     zip_password_from_env,
 )
 
@@ -95,8 +94,6 @@ class Package:
             )
         password = zip_password_from_env()
         method = choose_zip_encryption(password, bool(ctx.options.get("aes")))
-        if password is not None:
-            check_zip_password(password, method)
         return Inputs(files=files, selection={"encryption": method})
 
     @hookimpl
@@ -110,7 +107,7 @@ class Package:
     def write(self, ctx: UnitContext, data: YearDelivery) -> list[Product]:
         password = zip_password_from_env()
         method = choose_zip_encryption(password, bool(ctx.options.get("aes")))
-        ctx.note(zip_encryption_note(method))
+        report_zip_encryption(ctx, method)
 
         def stream(path: Path) -> None:
             write_delivery_zip(

@@ -20,6 +20,7 @@ from magfw.api import (
     PluginRegistrar,
     hookimpl,
     shipped_definitions,
+    zip_preflight,
 )
 from magfw_stereo import simulate as simulator
 from magfw_stereo.beacon import Beacon
@@ -136,6 +137,7 @@ def levels() -> dict[str, Level]:
                 per_spacecraft=False,
                 pipeline=Package(),
                 options=[AES_OPTION],
+                preflight=zip_preflight,  # MAGFW_ZIP_PASSWORD, before the run
                 description="the month's delivery zip for Berkeley (every spacecraft with data)",
             ),
             Level(
