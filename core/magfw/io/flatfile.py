@@ -445,7 +445,7 @@ def _write_ffd(path: Path, records: np.ndarray) -> None:
     """The records' bytes as they are in memory (no copy). ``write``, not numpy's ``tofile``:
     a full disk is then an OSError with its errno (ENOSPC), not "N requested and M written"."""
     with open(path, "wb") as fh:
-        fh.write(memoryview(np.ascontiguousarray(records).reshape(-1).view(np.uint8)))
+        fh.write(np.ascontiguousarray(records).reshape(-1).view(np.uint8).data)
         fh.flush()
         os.fsync(fh.fileno())
 
