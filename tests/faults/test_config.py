@@ -274,3 +274,15 @@ def test_help_and_version_work_with_a_broken_file(folder):
     assert run_cli(["run", "--help"]).exit_code == 0
     assert re.search(r"line 1: ou: unknown key", run_cli(["missions"]).stderr)
     assert os.listdir(folder) == ["magfw.toml"]
+
+
+def test_the_readmes_example_is_valid(folder):
+    """The annotated magfw.toml of the README passes the checks it describes."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    (folder / "magfw.toml").write_text(block)
+    from magfw.config import load_config
+
+    config = load_config(registry=get_hooks().registry)
+    assert config.fetch.deadline_s == 600 and config.out == "/data/magfw"
+    assert config.mission_table("stereo").default_period == {"l1": 2}
