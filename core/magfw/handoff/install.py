@@ -68,9 +68,9 @@ def _copy_checked(item: FileCopy, tmp: Path) -> None:
         fout.flush()
         os.fsync(fout.fileno())
     if size != item.size:
-        raise Refused(item.src, f"has {size} bytes, the ledger recorded {item.size}: changed since its run")
+        raise Refused(item.src, f"has {size} bytes, the ledger recorded {item.size} (changed since its run)")
     if digest.hexdigest() != item.sha256:
-        raise Refused(item.src, "its SHA-256 differs from the ledger's: changed since its run")
+        raise Refused(item.src, "its SHA-256 is not the one the ledger recorded (changed since its run)")
     shutil.copystat(item.src, tmp)
 
 

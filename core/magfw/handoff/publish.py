@@ -177,7 +177,7 @@ def _publish_unit(
     try:
         install_together(todo)
     except Refused as exc:
-        report.refused.append(f"{exc}: not published, {key} left as it was in {to}; rerun the level")
+        report.refused.append(f"{exc}: not published; {key} left as it was in {to} (rerun the level)")
         return
     except OSError as exc:
         where = exc.filename or todo[0].dst
