@@ -12,7 +12,7 @@ import pytest
 
 import magfw_aditya.plugin as aditya_plugin
 from magfw.api import shipped_definitions
-from magfw.errors import DefinitionError, InputError, MissingInputError
+from magfw.errors import DefinitionError, InputError, MissingInputError, UsageError
 from magfw.geometry.time import tt2000_from_iso
 from magfw.plugin.checks import level_problems, plugin_problems
 from magfw.tools.check import required_globals
@@ -249,7 +249,8 @@ def test_levels_are_typed_objects_and_the_module_only_registers():
 
 def test_creator_email_only_when_configured(tmp_path: Path):
     """No magfw.toml (the tests run in an empty directory), or one without the setting: no
-    creator_email attribute, and the definitions do not require it; configured: its value."""
+    creator_email attribute, and the definitions do not require it; configured: its value; a
+    broken file stops the command (one line naming it)."""
     assert creator_email() is None
     setup = l2stages.DaySetup(
         day=date(2024, 8, 1), t0=0, t1=86400 * 10**9, inputs=(), kernels=(), gsm_frame="GSM"
@@ -262,8 +263,9 @@ def test_creator_email_only_when_configured(tmp_path: Path):
         l2products.l2_attrs(l2steps.qualify(averaged), 0, creator_email())["creator_email"]
         == "mag@example.org"
     )
-    (tmp_path / "magfw.toml").write_text("[missions.aditya\n")  # broken: products still made
-    assert creator_email() is None
+    (tmp_path / "magfw.toml").write_text("[missions.aditya\n")  # broken: stops the command
+    with pytest.raises(UsageError, match="magfw.toml: not valid TOML"):
+        creator_email()
     defs = {d.id: d for d in shipped_definitions("aditya")}
     assert "creator_email" not in required_globals(defs["l1"])
     assert "creator_email" not in required_globals(defs["l2"])

@@ -298,21 +298,31 @@ def test_plot_never_writes_a_product(example_hooks, tmp_path, monkeypatch):
 
 
 def test_sources_by_role(tmp_path, monkeypatch):
-    from magfw.config import resolve_sources
+    from magfw.config import MissionSettings, resolve_sources
     from magfw.errors import UsageError
 
-    assert resolve_sources(["/a"], {}, "m") == ("/a", {})
-    assert resolve_sources(["/a", "spice=https://x/y", "offsets=/o"], {}, "m") == (
+    none = MissionSettings()
+    assert resolve_sources(["/a"], none, "m") == ("/a", {})
+    assert resolve_sources(["/a", "spice=https://x/y", "offsets=/o"], none, "m") == (
         "/a",
         {"spice": "https://x/y", "offsets": "/o"},
     )
     # roles only: the first is also the default; a URL is never taken for a role
-    assert resolve_sources(["berkeley=/b", "spice=/s"], {}, "m") == ("/b", {"berkeley": "/b", "spice": "/s"})
-    assert resolve_sources(["https://host/x=1"], {}, "m") == ("https://host/x=1", {})
-    config = {"missions": {"m": {"source": "/conf", "sources": {"spice": "/conf-spice"}}}}
-    assert resolve_sources(["spice=/cli"], config, "m") == ("/conf", {"spice": "/cli"})
+    assert resolve_sources(["berkeley=/b", "spice=/s"], none, "m") == (
+        "/b",
+        {"berkeley": "/b", "spice": "/s"},
+    )
+    assert resolve_sources(["https://host/x=1"], none, "m") == ("https://host/x=1", {})
+    configured = MissionSettings(source="/conf", sources={"spice": "/conf-spice"})
+    assert resolve_sources(["spice=/cli"], configured, "m") == ("/conf", {"spice": "/cli"})
     with pytest.raises(UsageError, match="more than one --source without a role"):
-        resolve_sources(["/a", "/b"], {}, "m")
+        resolve_sources(["/a", "/b"], none, "m")
+
+    class Named(MissionSettings):
+        source_roles = ("spice", "berkeley")
+
+    with pytest.raises(UsageError, match=r"reads no source role 'spcie' .*did you mean 'spice'"):
+        resolve_sources(["spcie=/s"], Named(), "m")
 
 
 def test_a_level_reads_its_sources_by_role(tmp_path):
@@ -424,4 +434,7 @@ def test_run_without_period_uses_the_levels_default_period(tmp_path, monkeypatch
     )
     (tmp_path / "magfw.toml").write_text("[missions.lagged.default_period]\nl1 = -1\n")
     res = run_cli(["run", "lagged", "l1", "--source", "simulated", "--dry-run"], hooks)
-    assert res.exit_code == 2 and "must be a whole number >= 0" in res.stderr
+    assert (
+        res.exit_code == 2
+        and "line 2: [missions.lagged.default_period] l1: must be >= 0, not -1" in res.stderr
+    )

@@ -24,7 +24,7 @@ def test_settings_from_magfw_toml():
     assert s.recipients == {"a": ["x@example.edu"], "b": ["y@example.edu", "z@example.edu"]}
     assert s.setting("url") == "https://box/s/1" and s.setting("none", "d") == "d"
     assert notify_settings({}).server is None
-    with pytest.raises(UsageError, match="unknown keys"):
+    with pytest.raises(UsageError, match=r"\[notify\] host: unknown key"):
         notify_settings({"notify": {"host": "x"}})
     with pytest.raises(UsageError, match="bad port"):
         notify_settings({"notify": {"server": "x:y"}})

@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from magfw import __version__
+from magfw.config.sections import MissionSettings
 from magfw.engine.jobs import RunRequest, RunSummary, UnitResult
 from magfw.errors import (
     DefinitionError,
@@ -69,6 +70,8 @@ if TYPE_CHECKING:
     from magfw.handoff.deliveryzip import describe as describe_zip_encryption
     from magfw.handoff.deliveryzip import note as zip_encryption_note
     from magfw.handoff.deliveryzip import password_from_env as zip_password_from_env
+    from magfw.handoff.deliveryzip import preflight as zip_preflight
+    from magfw.handoff.deliveryzip import report_encryption as report_zip_encryption
     from magfw.handoff.deliveryzip import write_zip as write_delivery_zip
     from magfw.handoff.notify import Message as NotifyMessage
     from magfw.handoff.notify import NotifySettings, ZipNotice, delivered_zips, notify_settings
@@ -103,6 +106,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "choose_zip_encryption": ("magfw.handoff.deliveryzip", "choose"),
     "zip_encryption_note": ("magfw.handoff.deliveryzip", "note"),
     "zip_password_from_env": ("magfw.handoff.deliveryzip", "password_from_env"),
+    "zip_preflight": ("magfw.handoff.deliveryzip", "preflight"),
+    "report_zip_encryption": ("magfw.handoff.deliveryzip", "report_encryption"),
     "NotifyMessage": ("magfw.handoff.notify", "Message"),
     "NotifySettings": ("magfw.handoff.notify", "NotifySettings"),
     "notify_settings": ("magfw.handoff.notify", "notify_settings"),
@@ -147,6 +152,7 @@ __all__ = [
     "MagfwError",
     "Mission",
     "MissingInputError",
+    "MissionSettings",
     "NoAverage",
     "NoCalibrate",
     "NoCorrect",
@@ -198,6 +204,7 @@ __all__ = [
     "read_netcdf",
     "output_tree",
     "read_product",
+    "report_zip_encryption",
     "run_level_command",
     "say",
     "send_notifications",
@@ -209,4 +216,5 @@ __all__ = [
     "write_product",
     "zip_encryption_note",
     "zip_password_from_env",
+    "zip_preflight",
 ]

@@ -5,8 +5,12 @@ no partial product, staging folder or temporary is left; after the repair a reru
 Inputs: ``corpus.STEREO_CASES`` on a two-day STEREO-A archive (processed once per session, then
 copied for each case). Environments: a file-size limit, a full disk and a read-only product
 folder (the last two in a private mount namespace, skipped where ``unshare`` cannot make one).
-Usage problems and network faults are in ``tests/test_cli.py`` and ``tests/test_fetch.py``;
-an interrupted commit in ``tests/test_commit.py``.
+Elsewhere: ``magfw.toml`` mistakes in ``test_config.py``, publishing in
+``test_publish_faults.py``, dribbling servers in ``test_fetch_faults.py``, usage mistakes and
+analysis commands in ``test_usage_faults.py``, Aditya records in ``test_aditya_faults.py``,
+PLASTIC in ``test_faults_plastic.py`` (all in this folder); more usage problems and network
+faults in ``tests/test_cli.py`` and ``tests/test_fetch.py``; an interrupted commit in
+``tests/test_commit.py``.
 """
 
 from __future__ import annotations

@@ -16,9 +16,11 @@ import test_plastic_pipeline as pp
 from test_faults import leftovers, products
 
 from magfw.api import read_cdf, read_product
+from magfw.testing import run_cli
 
 pytestmark = pytest.mark.slow
-archive, quiet_env = pp.archive, pp.quiet_env  # the pipeline tests' simulated archive fixtures
+# the pipeline tests' simulated archive and merged tree
+archive, quiet_env, merged = pp.archive, pp.quiet_env, pp.merged
 
 DAMAGE = {
     "header only": "header only: no data rows",
@@ -109,3 +111,18 @@ def test_without_earlier_products_the_month_and_year_name_the_failed_day(archive
     year = read_cdf(out / pp.YEARLY)
     assert year.global_attrs["Days_in_file"] == "2024-02-02"
     assert "2024-02-01, 2024-02-03" in year.global_attrs["Days_without_inputs"]
+
+
+def test_an_unencrypted_delivery_zip_is_a_warning_on_stderr(merged, tmp_path):
+    """No MAGFW_ZIP_PASSWORD: the year's zip is made, and stderr says it is not encrypted (it
+    was said only in the stdout table)."""
+    out = tmp_path / "out"
+    shutil.copytree(merged[0], out)
+    res = run_cli(["run", "plastic", "package", "2024", "--out", str(out)], pp.plastic_hooks())
+    assert res.exit_code == 0, res.stdout + res.stderr
+    warnings = [ln for ln in res.stderr.splitlines() if ln.startswith("magfw: warning: ")]
+    assert warnings == [
+        "magfw: warning: plastic package 2024: the delivery zip is NOT encrypted: MAGFW_ZIP_PASSWORD "
+        "is not set (set it to encrypt the zip)"
+    ], res.stderr
+    assert (out / "prep_zips/l2_merge/stereo_PLASTIC_MAG_yearly_cdf_2024.zip").is_file()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from magfw.config import load_config, mission_setting
+from magfw.config import load_config, mission_settings
 from magfw.engine.jobs import SIMULATED_SOURCE, RunRequest, UnitJob, unit_id
 from magfw.engine.simulation import simulated_root
 from magfw.errors import MagfwError, UsageError
@@ -36,14 +36,15 @@ def _source(hooks: Hooks, mission_id: str, level: str, request: RunRequest) -> s
         return str(request.out_dir)
     if mission_id == request.mission or request.source == SIMULATED_SOURCE:
         return request.source
-    return (
-        mission_setting(load_config(), mission_id, "source") or hooks.registry.get(mission_id).default_source
-    )
+    mission = hooks.registry.get(mission_id)
+    return mission_settings(mission, load_config(registry=hooks.registry)).source or mission.default_source
 
 
 def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str | None]:
     """Every job of the request and of the levels it needs, dependencies first; and the
-    resolved spacecraft. Usage problems (unknown level, no source, a cycle) raise first."""
+    resolved spacecraft. Usage problems (a mistake in ``magfw.toml``, an unknown level, no
+    source, a cycle) raise first."""
+    load_config(registry=hooks.registry)  # the whole file, against these missions
     mission = hooks.registry.get(request.mission)
     level = mission.level(request.level)
     spacecraft = mission.resolve_spacecraft(request.spacecraft)  # usage errors first
@@ -96,6 +97,8 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
         options = {o.name: o.default for o in lvl.options}
         given = request.options if mission_id == request.mission else {}
         options.update({k: v for k, v in given.items() if top or k in options})
+        if lvl.preflight is not None:
+            lvl.preflight(options)  # a usage problem of the level: before anything runs
         sources = dict(request.sources) if mission_id == request.mission and not simulated else {}
         indices = []
         for unit in plan_units(period, lvl.unit):

@@ -13,7 +13,9 @@ from magfw.fetch.archive import (
     open_archive,
     pick_highest_version,
 )
-from magfw.fetch.http import HttpArchive, cache_key, parse_index
+from magfw.fetch.http import HttpArchive
+from magfw.fetch.index import parse_index
+from magfw.fetch.urls import cache_key
 
 __all__ = [
     "SIMULATED_MARKER",

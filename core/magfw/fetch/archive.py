@@ -20,7 +20,6 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict, cast
 
 from magfw.errors import FetchError, MissingInputError, UsageError
 from magfw.io.checksum import sha256_file
@@ -144,51 +143,19 @@ class LocalArchive(Archive):
         return FetchedFile(path=path, name=name, sha256=digest, size=got_size, source=str(path))
 
 
-class HttpSettings(TypedDict, total=False):
-    """The ``[fetch]`` keys of magfw.toml: HttpArchive's settings."""
-
-    timeout_s: float
-    retries: int
-    backoff_s: float
-    deadline_s: float
-
-
-FETCH_SETTINGS: dict[str, type] = {
-    "timeout_s": float,
-    "retries": int,
-    "backoff_s": float,
-    "deadline_s": float,
-}
-
-
-def http_settings() -> HttpSettings:
-    """Download settings from the ``[fetch]`` table of ``./magfw.toml`` (``timeout_s``,
-    ``retries``, ``backoff_s``, ``deadline_s``); absent keys keep their defaults."""
-    from magfw.config import load_config
-
-    table = load_config().get("fetch", {})
-    out: dict[str, Any] = {}
-    for key, kind in FETCH_SETTINGS.items():
-        if key in table:
-            try:
-                out[key] = kind(table[key])
-            except (TypeError, ValueError):
-                raise UsageError(
-                    "magfw.toml", f"[fetch] {key} = {table[key]!r} is not a {kind.__name__}"
-                ) from None
-    return cast(HttpSettings, out)
-
-
 def open_archive(source: str | Path, cache_dir: Path) -> Archive:
     """The archive for ``source``: an http(s) URL (cached in ``cache_dir``) or a directory.
 
     Raises UsageError naming the source if it is neither.
     """
-    from magfw.fetch.http import HttpArchive, redact
+    from magfw.fetch.http import HttpArchive
+    from magfw.fetch.urls import redact
 
     text = str(source)
     if isinstance(source, str) and re.match(r"^https?://", text, re.IGNORECASE):
-        return HttpArchive(text, cache_dir, **http_settings())
+        from magfw.config import load_config
+
+        return HttpArchive(text, cache_dir, **load_config().fetch.model_dump())
     if isinstance(source, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
         raise UsageError(redact(text), "unsupported URL scheme (use http://, https:// or a directory)")
     path = Path(source)

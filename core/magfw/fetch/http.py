@@ -12,19 +12,24 @@ import hashlib
 import http.client
 import logging
 import os
-import ssl
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from html.parser import HTMLParser
 from importlib import metadata
 from pathlib import Path
 from typing import TypeVar
 
+from magfw.config.sections import DEFAULT_BACKOFF_S, DEFAULT_DEADLINE_S, DEFAULT_RETRIES, DEFAULT_TIMEOUT_S
 from magfw.errors import FetchError, MagfwError, MissingInputError, UsageError
 from magfw.fetch.archive import Archive, FetchedFile, _check_expected, _split_relpath
+from magfw.fetch.deadline import current as current_deadline
+from magfw.fetch.deadline import deadline as within
+from magfw.fetch.deadline import handlers as deadline_handlers
+from magfw.fetch.failures import Retryable, translate
+from magfw.fetch.index import parse_index
+from magfw.fetch.urls import cache_key, redact
 from magfw.io.atomic import atomic_path
 from magfw.io.checksum import sha256_file
 
@@ -44,70 +49,6 @@ def _magfw_version() -> str:
 DEFAULT_USER_AGENT = f"magfw/{_magfw_version()}"
 
 
-class _IndexParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.hrefs: builtins.list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: builtins.list[tuple[str, str | None]]) -> None:
-        if tag.lower() == "a":
-            for key, value in attrs:
-                if key.lower() == "href" and value:
-                    self.hrefs.append(value.strip())
-
-
-def parse_index(html: str, dir_url: str) -> builtins.list[str]:
-    """Names of the direct children listed in an HTML directory index at ``dir_url``.
-
-    Keeps ``<a href>`` links that resolve to an entry directly inside ``dir_url``; drops the
-    parent link, sort/query links (``?C=N;O=D``), fragments and links elsewhere. Names are
-    URL-unquoted, without trailing slash, de-duplicated and sorted.
-    """
-    if not dir_url.endswith("/"):
-        dir_url += "/"
-    base = urllib.parse.urlsplit(dir_url)
-    base_path = urllib.parse.unquote(base.path)
-    parser = _IndexParser()
-    parser.feed(html)
-    parser.close()
-    names: set[str] = set()
-    for href in parser.hrefs:
-        if href.startswith(("?", "#")):
-            continue
-        target = urllib.parse.urlsplit(urllib.parse.urljoin(dir_url, href))
-        if target.query or target.scheme != base.scheme or target.netloc != base.netloc:
-            continue
-        path = urllib.parse.unquote(target.path)
-        if not path.startswith(base_path):
-            continue
-        name = path[len(base_path) :].rstrip("/")
-        if name and "/" not in name and name not in (".", ".."):
-            names.add(name)
-    return sorted(names)
-
-
-def cache_key(url: str) -> str:
-    """Cache directory name for the server of ``url``: ``host_port`` (e.g. ``127.0.0.1_8765``)."""
-    parts = urllib.parse.urlsplit(url)
-    host = (parts.hostname or "unknown").replace(":", "_")
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
-    return f"{host}_{port}"
-
-
-class _Retryable(Exception):
-    """One attempt failed in a way worth trying again (time-out, 5xx, 429, truncation...)."""
-
-    def __init__(self, problem: str, *, timed_out: bool = False) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.timed_out = timed_out
-
-    def final(self, tries: int) -> str:
-        if self.timed_out:
-            return f"{self.problem} ({tries} {'try' if tries == 1 else 'tries'})"
-        return f"{self.problem} after {tries} {'try' if tries == 1 else 'tries'}"
-
-
 class HttpArchive(Archive):
     """An archive on an HTTP(S) server with HTML directory indexes, cached on disk.
 
@@ -118,8 +59,10 @@ class HttpArchive(Archive):
     for HTTP basic auth and removed from ``root``, ``source``, messages, logs and the cache path.
 
     ``timeout_s`` bounds each wait for the server (connect, each read); ``deadline_s`` bounds a
-    whole download or listing, so a server that sends a few bytes a second cannot hold a unit
-    for ever: past it the file fails with one line (not retried: it would take as long again).
+    whole download, listing or existence check, every try and back-off included
+    (:mod:`magfw.fetch.deadline`), so a server that sends a few bytes a second, in its headers
+    or its body, cannot hold a unit for ever: past it the file fails with one line and its
+    partial copy is removed.
     """
 
     def __init__(
@@ -127,10 +70,10 @@ class HttpArchive(Archive):
         base_url: str,
         cache_dir: Path,
         *,
-        timeout_s: float = 30.0,
-        retries: int = 3,
-        backoff_s: float = 0.5,
-        deadline_s: float = 900.0,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        retries: int = DEFAULT_RETRIES,
+        backoff_s: float = DEFAULT_BACKOFF_S,
+        deadline_s: float = DEFAULT_DEADLINE_S,
         user_agent: str = DEFAULT_USER_AGENT,
     ) -> None:
         parts = urllib.parse.urlsplit(base_url)
@@ -168,7 +111,7 @@ class HttpArchive(Archive):
                 urllib.parse.unquote(parts.password or ""),
             )
             handlers.append(urllib.request.HTTPBasicAuthHandler(passwords))
-        self._opener = urllib.request.build_opener(*handlers)
+        self._opener = urllib.request.build_opener(*handlers, *deadline_handlers())
 
     # -- paths ------------------------------------------------------------------------------
 
@@ -186,64 +129,62 @@ class HttpArchive(Archive):
     # -- one request, with retries ----------------------------------------------------------
 
     def _translate(self, exc: BaseException, url: str) -> BaseException | None:
-        """Map a urllib/http.client/socket failure to MagfwError or _Retryable (None: unknown)."""
-        if isinstance(exc, (MagfwError, _Retryable)):
+        """:func:`~magfw.fetch.failures.translate`; past the deadline, whatever failed is the
+        deadline's (its timer shut the socket)."""
+        if isinstance(exc, (MagfwError, Retryable)):
             return exc
-        if isinstance(exc, urllib.error.HTTPError):
-            problem = f"HTTP {exc.code} {exc.reason or ''}".strip()
-            exc.close()
-            if exc.code in (404, 410):
-                return MissingInputError(url, problem)
-            if exc.code == 429 or exc.code >= 500:
-                return _Retryable(problem)
-            return FetchError(url, problem)
-        if isinstance(exc, urllib.error.URLError):
-            if not isinstance(exc.reason, BaseException):
-                return FetchError(url, str(exc.reason))
-            exc = exc.reason
-        if isinstance(exc, TimeoutError):
-            return _Retryable(f"timed out after {self.timeout_s:g} s", timed_out=True)
-        if isinstance(exc, ssl.SSLError):
-            return FetchError(url, f"TLS error: {exc}")
-        if isinstance(exc, http.client.IncompleteRead):
-            return _Retryable(f"truncated body: connection closed after {len(exc.partial)} bytes")
-        if isinstance(exc, (http.client.HTTPException, ConnectionError)):
-            return _Retryable(f"connection error: {exc or type(exc).__name__}")
-        if isinstance(exc, OSError):
-            return _Retryable(f"connection failed: {exc.strerror or exc}")
-        return None
+        guard = current_deadline()
+        if guard is not None and guard.expired:
+            return self._too_slow(url)
+        return translate(exc, url, self.timeout_s)
 
     def _open(self, url: str, method: str) -> http.client.HTTPResponse:
         request = urllib.request.Request(url, method=method, headers={"User-Agent": self.user_agent})
+        guard = current_deadline()
+        if guard is not None:
+            guard.tries += 1
         try:
             response: http.client.HTTPResponse = self._opener.open(request, timeout=self.timeout_s)
-            return response
         except Exception as exc:
             translated = self._translate(exc, url)
             if translated is None:
                 raise
             raise translated from exc
+        if guard is not None and guard.expired:  # headers cut short by the deadline
+            response.close()
+            raise self._too_slow(url)
+        return response
 
     def _read(self, response: http.client.HTTPResponse, url: str, amount: int) -> bytes:
         """Up to ``amount`` bytes, as soon as some have arrived (``read1``: a slow server is
         seen at once, so the download's deadline can stop it)."""
         try:
-            return response.read1(amount)
+            data = response.read1(amount)
         except Exception as exc:
             translated = self._translate(exc, url)
             if translated is None:
                 raise
             raise translated from exc
+        guard = current_deadline()
+        if guard is not None:
+            guard.received += len(data)
+            if guard.expired:
+                raise self._too_slow(url)
+        return data
 
     def _retrying(self, url: str, attempt: Callable[[], _T]) -> _T:
         """Run ``attempt`` up to ``self.retries`` times, backing off between retryable failures."""
         for n in range(1, self.retries + 1):
             try:
                 return attempt()
-            except _Retryable as exc:
+            except Retryable as exc:
                 if n == self.retries:
                     raise FetchError(url, exc.final(n)) from exc
                 wait = self.backoff_s * 2 ** (n - 1)
+                guard = current_deadline()
+                if guard is not None and guard.remaining() <= wait:  # no time for another try
+                    tries = f"{n} {'try' if n == 1 else 'tries'}"
+                    raise self._too_slow(url, f"{tries}, the last: {exc.problem}") from exc
                 log.warning(
                     "%s: %s; retrying in %.3g s (try %d of %d)",
                     url,
@@ -263,27 +204,33 @@ class HttpArchive(Archive):
         except ValueError:
             return None
 
-    def _past_deadline(self, url: str, started: float, got: int) -> None:
-        if time.monotonic() - started > self.deadline_s:
-            raise FetchError(
-                url,
-                f"did not finish within {self.deadline_s:g} s ({got} bytes "
-                "received; the server is too slow): [fetch] deadline_s in "
-                "magfw.toml sets the limit",
-            )
+    def _too_slow(self, url: str, detail: str | None = None) -> FetchError:
+        """The one line of a download past its deadline."""
+        guard = current_deadline()
+        got, tries = (guard.received, guard.tries) if guard is not None else (0, 1)
+        why = (
+            detail
+            or f"{tries} {'try' if tries == 1 else 'tries'}, {got} bytes received; the server is too slow"
+        )
+        limit = "[fetch] deadline_s in magfw.toml sets the limit"
+        return FetchError(url, f"did not finish within {self.deadline_s:g} s ({why}): {limit}")
 
     def _read_all(self, response: http.client.HTTPResponse, url: str) -> bytes:
         length = self._content_length(response)
         chunks = []
         got = 0
-        started = time.monotonic()
         while chunk := self._read(response, url, CHUNK):
             chunks.append(chunk)
             got += len(chunk)
-            self._past_deadline(url, started, got)
+        self._check_deadline(url)  # the end may be the deadline's shutting the socket
         if length is not None and got < length:
-            raise _Retryable(f"truncated body: got {got} of {length} bytes")
+            raise Retryable(f"truncated body: got {got} of {length} bytes")
         return b"".join(chunks)
+
+    def _check_deadline(self, url: str) -> None:
+        guard = current_deadline()
+        if guard is not None and guard.expired:
+            raise self._too_slow(url)
 
     def _head_length(self, url: str) -> int | None:
         """Content-Length the server reports for ``url`` (HEAD request)."""
@@ -318,7 +265,8 @@ class HttpArchive(Archive):
                 return parse_index(body.decode(charset, errors="replace"), response.geturl())
 
         try:
-            names = self._retrying(url, attempt)
+            with within(self.deadline_s):
+                names = self._retrying(url, attempt)
         except MissingInputError:
             names = []
         self._listings[key] = names
@@ -331,7 +279,8 @@ class HttpArchive(Archive):
         """
         url = self.url(relpath)
         try:
-            self._head_length(url)
+            with within(self.deadline_s):
+                self._head_length(url)
         except MissingInputError:
             return False
         return True
@@ -340,8 +289,13 @@ class HttpArchive(Archive):
         """Download ``relpath`` into the cache (or reuse a cached copy) and verify it.
 
         A cached copy is reused without download when it matches ``sha256``/``size`` if one is
-        given, or else when its size equals the Content-Length of a HEAD request.
+        given, or else when its size equals the Content-Length of a HEAD request. The whole
+        (check, tries, back-off) has ``deadline_s``.
         """
+        with within(self.deadline_s):
+            return self._get(relpath, sha256, size)
+
+    def _get(self, relpath: str, sha256: str | None, size: int | None) -> FetchedFile:
         name = "/".join(_split_relpath(relpath))
         url = self.url(name)
         target = self.cache_path(name)
@@ -391,7 +345,6 @@ class HttpArchive(Archive):
 
     def _download_once(self, url: str, target: Path, sha256: str | None, size: int | None) -> tuple[str, int]:
         """One GET into a temporary beside ``target``, renamed into place only if verified."""
-        started = time.monotonic()
         with self._open(url, "GET") as response:
             final = response.geturl()
             if final.endswith("/") and not url.endswith("/"):
@@ -407,20 +360,11 @@ class HttpArchive(Archive):
                         fh.write(chunk)
                         digest.update(chunk)
                         got += len(chunk)
-                        self._past_deadline(url, started, got)
                     fh.flush()
                     os.fsync(fh.fileno())
+                self._check_deadline(url)  # the end may be the deadline's shutting the socket
                 if length is not None and got < length:
-                    raise _Retryable(f"truncated body: got {got} of {length} bytes")
+                    raise Retryable(f"truncated body: got {got} of {length} bytes")
                 hexdigest = digest.hexdigest()
                 _check_expected(url, sha256, size, hexdigest, got)
         return hexdigest, got
-
-
-def redact(source: str) -> str:
-    """``source`` with any ``user:password@`` removed (safe to print)."""
-    parts = urllib.parse.urlsplit(source)
-    if parts.username is None and parts.password is None:
-        return source
-    netloc = parts.netloc.rpartition("@")[2]
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))

@@ -38,12 +38,15 @@ import select
 import shutil
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from magfw.errors import InputError, MagfwError, UsageError
+
+if TYPE_CHECKING:
+    from magfw.plugin.context import UnitContext
 
 Encryption = Literal["zipcrypto", "aes", "none"]
 #: Longest password Info-ZIP ``zip -e`` accepts at its prompt (its 80-byte buffer).
@@ -109,6 +112,23 @@ def choose(password: str | None, aes: bool) -> Encryption:
 def note(encryption: str) -> str:
     """What a packaging unit reports: :func:`describe`, or why the zip is not encrypted."""
     return describe(encryption) if encryption != "none" else f"NOT encrypted: {PASSWORD_ENV} is not set"
+
+
+def preflight(options: Mapping[str, Any]) -> None:
+    """The usage problems of a run that writes a delivery zip, raised before anything runs (a
+    level's ``preflight``): an empty ``MAGFW_ZIP_PASSWORD``, a password the encryption cannot
+    take, a missing ``zip`` command (``options["aes"]`` true: AES-256)."""
+    password = password_from_env()
+    if password is not None:
+        check_password(password, choose(password, bool(options.get("aes"))))
+
+
+def report_encryption(ctx: UnitContext, encryption: str) -> None:
+    """Say how the unit's zip is encrypted (:func:`note`, in the run's table); a zip that is
+    not is also a warning on the terminal."""
+    ctx.note(note(encryption))
+    if encryption == "none":
+        ctx.warn(f"the delivery zip is NOT encrypted: {PASSWORD_ENV} is not set (set it to encrypt the zip)")
 
 
 def check_password(password: str, encryption: str) -> None:

@@ -42,7 +42,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from magfw.config import CONFIG_FILE, load_config
-from magfw.errors import MagfwError, UsageError
+from magfw.config.load import validate
+from magfw.errors import MagfwError
 
 if TYPE_CHECKING:
     from magfw.engine.jobs import RunSummary
@@ -79,63 +80,26 @@ class NotifySettings:
         return self.settings.get(key, default)
 
 
-def _strings(value: Any, where: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise UsageError(CONFIG_FILE, f"{where} must be an address or a list of addresses")
-
-
 def notify_settings(config: dict[str, Any] | None = None) -> NotifySettings:
-    """The ``[notify]`` settings (of ``./magfw.toml`` unless ``config`` is given)."""
-    table = (load_config() if config is None else config).get("notify", {})
-    if not isinstance(table, dict):
-        raise UsageError(CONFIG_FILE, "[notify] must be a table")
-    known = {
-        "server",
-        "sender",
-        "starttls",
-        "ssl",
-        "user_env",
-        "password_env",
-        "timeout_s",
-        "recipients",
-        "settings",
-    }
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise UsageError(
-            CONFIG_FILE, f"[notify] has unknown keys {unknown} (known: {', '.join(sorted(known))})"
-        )
-    server, port = table.get("server"), 25
-    if server is not None:
-        if not isinstance(server, str) or not server:
-            raise UsageError(CONFIG_FILE, "[notify] server must be 'host' or 'host:port'")
-        host, _, port_text = server.rpartition(":") if ":" in server else (server, "", "")
-        if port_text:
-            if not port_text.isdigit():
-                raise UsageError(CONFIG_FILE, f"[notify] server {server!r}: bad port")
-            server, port = host, int(port_text)
-    use_ssl = bool(table.get("ssl", False))
-    starttls = bool(table.get("starttls", port == 587))
-    recipients = table.get("recipients", {})
-    if not isinstance(recipients, dict):
-        raise UsageError(CONFIG_FILE, "[notify.recipients] must be a table")
-    extra = table.get("settings", {})
-    if not isinstance(extra, dict):
-        raise UsageError(CONFIG_FILE, "[notify.settings] must be a table")
+    """The ``[notify]`` settings of ``./magfw.toml`` (validated with the whole file), or of
+    ``config`` (a parsed TOML document) when given."""
+    if config is None:
+        section = load_config().notify
+    else:
+        section = validate({"notify": config.get("notify", {})}, CONFIG_FILE).notify
+    use_ssl = section.ssl
+    starttls = section.port == 587 if section.starttls is None else section.starttls
     return NotifySettings(
-        server=server,
-        port=port,
-        sender=str(table.get("sender", "magfw@localhost")),
+        server=section.host,
+        port=section.port,
+        sender=section.sender,
         starttls=starttls and not use_ssl,
         ssl=use_ssl,
-        user_env=str(table.get("user_env", "MAGFW_SMTP_USER")),
-        password_env=str(table.get("password_env", "MAGFW_SMTP_PASSWORD")),
-        timeout_s=float(table.get("timeout_s", 30.0)),
-        recipients={str(k): _strings(v, f"[notify.recipients] {k}") for k, v in recipients.items()},
-        settings={str(k): str(v) for k, v in extra.items()},
+        user_env=section.user_env,
+        password_env=section.password_env,
+        timeout_s=section.timeout_s,
+        recipients={k: list(v) for k, v in section.recipients.items()},
+        settings=dict(section.settings),
     )
 
 

@@ -2,8 +2,12 @@
 
 ``magfw publish MISSION LEVEL PERIOD --to DIR`` copies the outputs the ledger recorded for the
 period's units (the newest run of each) under DIR, like ``cp -pu``: a file is copied when the
-destination is missing or older than the source, modification times are preserved, nothing is
-ever deleted, and each copy is atomic.
+destination is missing, older than the source or of another size; modification times are
+preserved and nothing is ever deleted. A file is copied only if its size and SHA-256 are the
+ones the ledger recorded (a product overwritten outside the runner is refused, with one line,
+and its unit left as it is in DIR). A unit's files go in together, all or none
+(:mod:`magfw.handoff.install`): a full disk or a read-only folder leaves DIR's earlier copy of
+the unit (a flat-file pair, say) whole, never the new header beside the old data.
 
 Which files and where: a product whose definition declares a ``publish`` folder template
 (e.g. Aditya's ``mag/level2/{yyyy}/{mm}/{dd}``, the ISSDC PRADAN layout) goes into that folder;
@@ -24,16 +28,14 @@ instead. A selection narrows or widens that:
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from magfw.config import state_dir
 from magfw.engine.ledger import Ledger, LedgerEntry
-from magfw.errors import MagfwError, UsageError
-from magfw.io.atomic import atomic_path
+from magfw.errors import MagfwError, UsageError, os_error
+from magfw.handoff.install import FileCopy, Refused, install_together
 from magfw.period import Period, plan_units
 from magfw.plugin.definitions import ProductDefinition
 from magfw.plugin.mission import Mission
@@ -41,9 +43,13 @@ from magfw.plugin.mission import Mission
 
 @dataclass
 class PublishReport:
+    """What a publish did: files copied, files already there, units not processed yet, and one
+    line for each unit refused (a file not what the ledger recorded)."""
+
     copied: list[Path] = field(default_factory=list)
     up_to_date: list[Path] = field(default_factory=list)
     units_missing: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
 
 
 def _levels(mission: Mission, level: str) -> list[str]:
@@ -77,6 +83,7 @@ def publish(
     from magfw.engine.jobs import unit_id
 
     mission.level(level)
+    _check_target(to)
     for pid in products:
         mission.product(pid)  # an unknown product id is a usage error
     sc = mission.resolve_spacecraft(spacecraft)
@@ -124,6 +131,14 @@ def publish(
     return report
 
 
+def _check_target(to: Path) -> None:
+    """``--to`` must be a folder, or a path one can be made at (usage error otherwise)."""
+    existing = next((p for p in (to, *to.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        what = "--to" if existing == to else f"--to {to}: {existing}"
+        raise UsageError(to if existing == to else None, f"{what} is a file, not a folder")
+
+
 def _publish_unit(
     entry: LedgerEntry | None,
     key: str,
@@ -135,10 +150,12 @@ def _publish_unit(
     prefix: Path | None,
     report: PublishReport,
 ) -> None:
+    """Install the unit's newer files together (or refuse the unit with one line)."""
     if entry is None:
         if own:
             report.units_missing.append(key)
         return
+    todo: list[FileCopy] = []
     for o in entry.outputs:
         if o["product"] not in wanted:
             continue
@@ -151,10 +168,30 @@ def _publish_unit(
         src, dst = out_dir / o["path"], to / rel
         if not src.is_file():
             raise MagfwError(src, "recorded in the ledger but missing: rerun the level")
-        if dst.exists() and dst.stat().st_mtime >= src.stat().st_mtime:
+        if _up_to_date(src, dst, int(o["size"])):
             report.up_to_date.append(dst)
-            continue
-        with atomic_path(dst) as tmp:
-            shutil.copy2(src, tmp)
-        os.utime(dst, ns=(src.stat().st_atime_ns, src.stat().st_mtime_ns))
-        report.copied.append(dst)
+        else:
+            todo.append(FileCopy(src=src, dst=dst, size=int(o["size"]), sha256=str(o["sha256"])))
+    if not todo:
+        return
+    try:
+        install_together(todo)
+    except Refused as exc:
+        report.refused.append(f"{exc}: not published; {key} left as it was in {to} (rerun the level)")
+        return
+    except OSError as exc:
+        where = exc.filename or todo[0].dst
+        done = f" ({len(report.copied)} files published before it)" if report.copied else ""
+        raise MagfwError(
+            None, f"{os_error(exc, where, 'publishing to')}: {key} left as it was{done}"
+        ) from exc
+    report.copied += [c.dst for c in todo]
+
+
+def _up_to_date(src: Path, dst: Path, size: int) -> bool:
+    """``cp -pu``: the copy is there, as new as the source, and of the recorded size."""
+    try:
+        st = dst.stat()
+    except (FileNotFoundError, NotADirectoryError):  # a file in the way: install says so
+        return False
+    return st.st_size == size and st.st_mtime_ns >= src.stat().st_mtime_ns

@@ -65,12 +65,14 @@ def _owner_alive(name: str) -> bool:
     return True
 
 
-def clean_stale_temporaries(directory: str | os.PathLike[str]) -> int:
-    """Remove temporaries left under ``directory`` by processes that died (a killed download,
-    an interrupted simulation); a live process's temporaries are left alone. Returns how
-    many were removed."""
+def clean_stale_temporaries(directory: str | os.PathLike[str], *, recursive: bool = True) -> int:
+    """Remove temporaries left under ``directory`` (in it alone unless ``recursive``) by
+    processes that died (a killed download, an interrupted simulation or publish); a live
+    process's temporaries are left alone. Returns how many were removed."""
     n = 0
-    for p in Path(directory).rglob(f"{TMP_PREFIX}*"):
+    pattern = f"{TMP_PREFIX}*"
+    found = Path(directory).rglob(pattern) if recursive else Path(directory).glob(pattern)
+    for p in found:
         if _owner_alive(p.name):
             continue
         with contextlib.suppress(OSError):

@@ -54,8 +54,10 @@ def _fill_text(fill: float) -> str:
 
 
 def _write_ffd(path: Path, records: np.ndarray) -> None:
+    """The records' bytes as they are in memory (no copy). ``write``, not numpy's ``tofile``:
+    a full disk is then an OSError with its errno (ENOSPC), not "N requested and M written"."""
     with open(path, "wb") as fh:
-        records.tofile(fh)
+        fh.write(np.ascontiguousarray(records).reshape(-1).view(np.uint8).data)
         fh.flush()
         os.fsync(fh.fileno())
 

@@ -6,11 +6,12 @@ plugin registered each, and the core dispatches every hook of a mission to exact
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation, model_validator
 
+from magfw.config.sections import MissionSettings
 from magfw.errors import PluginError, UsageError
 from magfw.period import DefaultPeriod
 from magfw.plugin.definitions import ProductDefinition
@@ -68,6 +69,9 @@ class Level(BaseModel, Generic[S0, S1, S2, S3, S4, S5]):
     ``default_period``: what ``magfw run MISSION LEVEL`` without a PERIOD processes
     (:class:`magfw.period.DefaultPeriod`, e.g. the month two months back); None: a PERIOD is
     required. ``[missions.<id>.default_period] <level> = N`` in ``magfw.toml`` sets the lag.
+    ``preflight``: called with the level's options when a run that includes the level is
+    planned, before any unit runs; it raises :class:`~magfw.errors.UsageError` for a problem
+    it can see then (a delivery zip's password: :func:`magfw.api.zip_preflight`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
@@ -84,6 +88,7 @@ class Level(BaseModel, Generic[S0, S1, S2, S3, S4, S5]):
     pipeline: SkipValidation[LevelObject[S0, S1, S2, S3, S4, S5] | None] = Field(
         default=None, exclude=True, repr=False
     )
+    preflight: Callable[[dict[str, Any]], None] | None = Field(default=None, exclude=True, repr=False)
 
     @property
     def implemented(self) -> bool:
@@ -100,7 +105,13 @@ AnyLevel = Level[Any, Any, Any, Any, Any, Any]
 
 
 class Mission(BaseModel):
-    """A mission: its spacecraft, levels and product definitions."""
+    """A mission: its spacecraft, levels and product definitions.
+
+    ``settings``: the model of its ``[missions.<id>]`` table in ``magfw.toml`` (a subclass of
+    :class:`~magfw.config.sections.MissionSettings` with the mission's own keys; the base
+    takes only ``source``, ``sources`` and ``default_period``); the file is checked against it
+    before any command works.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -114,6 +125,8 @@ class Mission(BaseModel):
     )
     levels: dict[str, AnyLevel]
     products: list[ProductDefinition] = Field(default_factory=list)
+    #: the model of its ``[missions.<id>]`` table in magfw.toml
+    settings: type[MissionSettings] = Field(default=MissionSettings, exclude=True, repr=False)
     plugin: str = ""  # set by the registry: the registering plugin's name
 
     @model_validator(mode="after")

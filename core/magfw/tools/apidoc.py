@@ -109,7 +109,7 @@ def _fields(cls: type) -> Iterator[tuple[str, str, str, str]]:
     model_fields = getattr(cls, "model_fields", None)
     if isinstance(model_fields, dict):
         for name, info in model_fields.items():
-            if info.exclude and name != "pipeline":
+            if info.exclude and name not in ("pipeline", "settings"):
                 continue
             default = (
                 ""
@@ -117,6 +117,8 @@ def _fields(cls: type) -> Iterator[tuple[str, str, str, str]]:
                 else (
                     f"{getattr(info.default_factory, '__name__', 'factory')}()"
                     if info.default_factory is not None
+                    else info.default.__name__
+                    if isinstance(info.default, type)
                     else repr(info.default)
                 )
             )

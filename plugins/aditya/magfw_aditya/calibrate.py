@@ -134,6 +134,9 @@ class Calibrate(NoCorrect, NoTransform, NoAverage, NoQuality):
 
     def fetch(self, ctx: UnitContext) -> Inputs:
         ops = l2inputs.ops_input(ctx)
+        if not ops:
+            record = f"{calops.OPS_DIR}/AL1_MAG_CALIBRATION_OPS_Vnn.yaml"
+            return Inputs(skip_reason=f"no calibration operations record {record} in {ctx.archive.root}")
         mans = [m for f in ops for m in calops.load_ops(f.path) if m.day == ctx.day]
         if not mans:
             return Inputs(

@@ -32,6 +32,7 @@ import numpy as np
 import yaml
 
 from magfw.api import InputError, InputFile, MissingInputError, UnitContext
+from magfw_aditya.common import read_yaml
 
 CALDB_DIR = "caldb"
 CALDB_PATTERN = re.compile(r"(?P<key>AL1_MAG_CALDB)_V(?P<version>\d{2})\.yaml$")
@@ -120,10 +121,7 @@ def _date(value: Any, where: Path, label: str) -> date:
 
 def load_caldb(path: Path) -> CalDB:
     """Read and validate a caldb YAML; any defect is one InputError line naming the file."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, f"not a readable calibration database: {exc}") from exc
+    raw = read_yaml(path, "calibration database")
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise InputError(path, f"not a calibration database (format must be {FORMAT!r})")
     entries: dict[str, list[CalEntry]] = {}

@@ -26,6 +26,7 @@ import numpy as np
 import yaml
 
 from magfw.api import InputError, time
+from magfw_aditya.common import read_yaml
 
 OPS_DIR = "ops"
 OPS_PATTERN = re.compile(r"(?P<key>AL1_MAG_CALIBRATION_OPS)_V(?P<version>\d{2})\.yaml$")
@@ -46,10 +47,7 @@ class Manoeuvre:
 
 def load_ops(path: Path) -> list[Manoeuvre]:
     """Read an operations record; a defect is one InputError line naming the file."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(path, f"not a readable calibration operations record: {exc}") from exc
+    raw = read_yaml(path, "calibration operations record")
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise InputError(path, f"not a calibration operations record (format must be {FORMAT!r})")
     out = []

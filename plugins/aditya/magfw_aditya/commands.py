@@ -9,7 +9,9 @@ writer of the output tree), as ``magfw run aditya LEVEL PERIOD`` would:
 - ``magfw aditya compare PERIOD --upstream DIR``: level ``compare``: Aditya L2 against
   DSCOVR or ACE 1-min files, per-component differences and their trend.
 
-``--source`` makes the levels these need (l1, l2) run first where they are out of date.
+``--source`` makes the levels these need (l1, l2) run first where they are out of date. With
+nothing to analyse in the period (no L1, no L2 or upstream file, no manoeuvre) each says so and
+exits 1.
 """
 
 from __future__ import annotations
@@ -63,18 +65,29 @@ def rotations_cmd(
 ) -> None:
     """Offsets of both sensors from the rotation manoeuvres of PERIOD (the calibration
     operations record): a new caldb revision valid from each manoeuvre's day, and a report."""
-    run_level_command(MISSION, "calibrate", period, out_dir=out, source=source, seed=seed, show_outputs=True)
+    run_level_command(
+        MISSION,
+        "calibrate",
+        period,
+        out_dir=out,
+        source=source,
+        seed=seed,
+        show_outputs=True,
+        nothing_fails=True,
+    )
 
 
 @aditya_app.command("compare")
 def compare_cmd(period: PeriodArg, out: OutOption = None, source: SourceOption = None) -> None:
     """Aditya L2 of each month of PERIOD (already in the tree) against the DSCOVR and ACE files
     under dscovr/ and ace/ of --source (or --source upstream=DIR): differences and trend."""
-    run_level_command(MISSION, "compare", period, out_dir=out, source=source, show_outputs=True)
+    run_level_command(
+        MISSION, "compare", period, out_dir=out, source=source, show_outputs=True, nothing_fails=True
+    )
 
 
 @aditya_app.command("monitor")
 def monitor_cmd(period: PeriodArg, out: OutOption = None) -> None:
     """Quiet-time monitoring of both sensors for each month of PERIOD from the L1 files in the
     tree: per-day differential offset and gain ratio, their trend, and a plot."""
-    run_level_command(MISSION, "monitor", period, out_dir=out, show_outputs=True)
+    run_level_command(MISSION, "monitor", period, out_dir=out, show_outputs=True, nothing_fails=True)

@@ -1,11 +1,15 @@
 """What the L1 and L2 products share: sensor axes, the fill value, time stamps as the real
-files write them, the product version text and the creator e-mail."""
+files write them, the product version text, the mission's settings (creator e-mail...) and
+reading the YAML records (calibration database, operations record)."""
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-from magfw.api import MagfwError, mission_setting, time
+import numpy as np
+import yaml
+
+from magfw.api import InputError, MissionSettings, time
 
 MISSION = "aditya"
 SENSORS = ("mag1", "mag2")
@@ -33,25 +37,46 @@ ACDD_SETTINGS = (
 )
 
 
+class AdityaSettings(MissionSettings):
+    """``[missions.aditya]``: the core's keys, and the attributes the products carry when they
+    are configured (left out otherwise, never a placeholder)."""
+
+    source_roles = ("upstream",)  # ``aditya compare``: DSCOVR and ACE files
+    creator_email: str | None = None
+    proposal_id: str | None = None  #: the ISSDC meta-files' proposal id
+    naming_authority: str | None = None
+    institution: str | None = None
+    license: str | None = None
+
+
 def aditya_setting(key: str) -> str | None:
-    """``[missions.aditya] KEY`` of magfw.toml; None when it is not configured or magfw.toml
-    cannot be read (a broken magfw.toml must not fail products)."""
-    try:
-        value = mission_setting(MISSION, key)
-    except MagfwError:
-        return None
+    """``[missions.aditya] KEY`` of magfw.toml (one of :class:`AdityaSettings`), None when not
+    configured."""
+    value = getattr(AdityaSettings.configured(MISSION), key)
     return str(value) if value else None
 
 
 def creator_email() -> str | None:
     """``[missions.aditya] creator_email`` of magfw.toml; None when it is not configured (the
-    products then carry no creator_email) or magfw.toml cannot be read."""
+    products then carry no creator_email)."""
     return aditya_setting("creator_email")
 
 
 def acdd_settings() -> dict[str, str]:
     """The configured ACDD attributes among :data:`ACDD_SETTINGS` (only those set)."""
     return {k: v for k in ACDD_SETTINGS if (v := aditya_setting(k))}
+
+
+def read_yaml(path: Path, what: str) -> object:
+    """A YAML record's contents; a file that is not UTF-8 YAML is one InputError line naming it
+    (``not a readable WHAT: ...``)."""
+    try:
+        return yaml.safe_load(Path(path).read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        raise InputError(path, f"not a readable {what}: {problem}") from None
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(path, f"not a readable {what}: {' '.join(str(exc).split())}") from exc
 
 
 def iso_z(tt: np.ndarray | np.int64) -> str:

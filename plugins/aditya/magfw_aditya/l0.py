@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from magfw.api import InputError, MissingInputError, ProductDefinition
-from magfw_aditya.packets import Layout, decode, engineering
+from magfw_aditya.packets import Layout, TruncatedPackets, decode, engineering
 from magfw_aditya.tct import TimeCorrelation, parse_tct
 
 L0_DIR = "l0"
@@ -84,9 +84,9 @@ def _read(tar: tarfile.TarFile, m: tarfile.TarInfo, path: Path) -> bytes:
 
 
 def read_l0(path: Path, name: str, layout: Layout) -> L0Data:
-    """Decode one L0 tar. A corrupt tar, a missing or truncated payload, or a missing TCT is an
-    InputError naming the file; a missing or unusable HK member is a note (the samples then lack
-    HK and count as bad)."""
+    """Decode one L0 tar. A corrupt tar, a missing or truncated payload, a truncated HK member
+    or a missing TCT is an InputError naming the file; a missing HK member, or one with no valid
+    packet, is a note (the samples then lack HK and count as bad)."""
     stem = TAR_PATTERN.search(Path(name).name)
     if stem is None:
         raise InputError(path, "not an L0 tar name <stem>_Vnn.tar")
@@ -132,7 +132,9 @@ def read_l0(path: Path, name: str, layout: Layout) -> L0Data:
         else:
             try:
                 hk = decode(hk_pt, _read(tar, hk_m, path), f"{path}[{hk_m.name}]")
-            except InputError as exc:  # unusable HK: like missing HK, lowers the quality
+            except TruncatedPackets:  # a member cut short is an error, as the payload's
+                raise
+            except InputError as exc:  # empty, or no valid packet: like missing HK, lowers the quality
                 notes.append(f"{exc}: housekeeping not used, quality lowered")
                 hk = None
             if hk is None:

@@ -173,6 +173,10 @@ def engineering(pt: PacketType, rec: np.ndarray, name: str) -> np.ndarray:
     return np.polynomial.polynomial.polyval(raw, f.poly)
 
 
+class TruncatedPackets(InputError):
+    """A packet file whose size is not a whole number of packets: cut short, always an error."""
+
+
 def decode(pt: PacketType, blob: bytes, where: str | Path) -> Decoded:
     """Decode a file of ``pt`` packets. A size that is not a whole number of packets is an
     InputError (truncated file); packets with a bad checksum or an unexpected header value are
@@ -180,7 +184,7 @@ def decode(pt: PacketType, blob: bytes, where: str | Path) -> Decoded:
     if len(blob) == 0:
         raise InputError(where, f"empty {pt.name} packet file")
     if len(blob) % pt.length:
-        raise InputError(
+        raise TruncatedPackets(
             where, f"truncated: {len(blob)} bytes is not a whole number of {pt.length}-byte {pt.name} packets"
         )
     packed = np.frombuffer(blob, dtype=np.uint8).reshape(-1, pt.length)

@@ -10,7 +10,7 @@ from magfw.api import Level, LevelOption, Mission, Period, PluginRegistrar, hook
 from magfw_aditya import simulate as sim
 from magfw_aditya.calibrate import Calibrate
 from magfw_aditya.commands import magfw_register_commands  # noqa: F401  (a hook of this plugin)
-from magfw_aditya.common import MISSION
+from magfw_aditya.common import MISSION, AdityaSettings
 from magfw_aditya.compare import Compare
 from magfw_aditya.l1 import L1
 from magfw_aditya.l2 import L2
@@ -79,6 +79,7 @@ def magfw_register_missions(registry: PluginRegistrar) -> None:
                 ),
             },
             products=shipped_definitions(MISSION),
+            settings=AdityaSettings,
         )
     )
 

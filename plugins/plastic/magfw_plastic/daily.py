@@ -37,7 +37,6 @@ from magfw.api import (
     NoQuality,
     Product,
     UnitContext,
-    mission_setting,
     time,
 )
 from magfw_plastic import archive as arc
@@ -47,6 +46,7 @@ from magfw_plastic.averaging import MINUTES_PER_DAY, MagMinutes, bin_mag_minutes
 from magfw_plastic.collect import Coverage, flatfile_attrs
 from magfw_plastic.positions import positions
 from magfw_plastic.reader import ASCII_NAME, FILL_THRESHOLD, MERGE_COLUMNS, check_day, read_plastic_ascii
+from magfw_plastic.settings import PlasticSettings
 
 PLASTIC, PLASTIC_EDGE, MAG = "plastic", "plastic_edge", "mag"
 #: Rows of a neighbour's file that are read: its last (day before) or first (day after) ones.
@@ -245,7 +245,7 @@ class Daily(NoCalibrate, NoCorrect, NoQuality):
         """The PLASTIC version asked for: ``--vnum``, else ``[missions.plastic] vnum``."""
         value = ctx.options.get("vnum")
         if value is None:
-            value = mission_setting(ctx.mission.id, "vnum")
+            value = PlasticSettings.configured(ctx.mission.id).vnum
         return None if value is None else int(value)
 
     @staticmethod

@@ -34,10 +34,9 @@ from magfw.api import (
     UnitContext,
     ZipEntry,
     check_cdf,
-    check_zip_password,
     choose_zip_encryption,
+    report_zip_encryption,
     write_delivery_zip,
-    zip_encryption_note,
     zip_password_from_env,
 )
 
@@ -96,8 +95,6 @@ class Package(NoMiddleSteps):
             )
         password = zip_password_from_env()
         method = choose_zip_encryption(password, bool(ctx.options.get("aes")))
-        if password is not None:
-            check_zip_password(password, method)
         return Inputs(files=files, selection={"encryption": method})
 
     def read(self, ctx: UnitContext, inputs: Inputs) -> YearDelivery:
@@ -109,7 +106,7 @@ class Package(NoMiddleSteps):
     def write(self, ctx: UnitContext, data: YearDelivery) -> list[Product]:
         password = zip_password_from_env()
         method = choose_zip_encryption(password, bool(ctx.options.get("aes")))
-        ctx.note(zip_encryption_note(method))
+        report_zip_encryption(ctx, method)
 
         def stream(path: Path) -> None:
             write_delivery_zip(

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from magfw.api import Level, Mission, Period, PluginRegistrar, hookimpl, shipped_definitions
+from magfw.api import Level, Mission, Period, PluginRegistrar, hookimpl, shipped_definitions, zip_preflight
 from magfw_plastic.daily import MAG_FROM, VNUM, Daily
 from magfw_plastic.monthly import Monthly
 from magfw_plastic.notify import magfw_run_finished  # noqa: F401  (the notify step)
 from magfw_plastic.package import AES, Package
+from magfw_plastic.settings import PlasticSettings
 from magfw_plastic.yearly import Yearly
 
 
@@ -72,6 +73,7 @@ def magfw_register_missions(registry: PluginRegistrar) -> None:
                     inputs_from="output",
                     per_spacecraft=False,
                     options=[AES],
+                    preflight=zip_preflight,  # MAGFW_ZIP_PASSWORD, before the run
                     description="the year's delivery zip stereo_PLASTIC_MAG_yearly_cdf_{yyyy}.zip for "
                     "UC Berkeley (encrypted when MAGFW_ZIP_PASSWORD is set)",
                     products=["yearly_zip"],
@@ -79,6 +81,7 @@ def magfw_register_missions(registry: PluginRegistrar) -> None:
                 ),
             },
             products=shipped_definitions("plastic"),
+            settings=PlasticSettings,
         )
     )
 

@@ -92,12 +92,9 @@ def package_cmd(
 ) -> None:
     """Build the delivery zip stereo_MAG_MAGB_CDF_{yyyy}{mmm}.zip of every spacecraft with
     data, encrypted when MAGFW_ZIP_PASSWORD is set: by default with the traditional PKWARE
-    encryption the seed's `zip -er` makes (opens with `unzip -P`), with --aes as AES-256."""
-    from magfw.api import check_zip_password, zip_password_from_env
-
-    password = zip_password_from_env()  # an empty password is a usage error, found before anything
-    if password is not None:  # runs, as is a missing zip command or a password it cannot take
-        check_zip_password(password, "aes" if aes else "zipcrypto")
+    encryption the seed's `zip -er` makes (opens with `unzip -P`), with --aes as AES-256. An
+    empty password, or one the encryption cannot take, is refused before anything runs (the
+    level's preflight)."""
     run_level_command(
         MISSION,
         "package",

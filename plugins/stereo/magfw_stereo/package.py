@@ -60,11 +60,10 @@ from magfw.api import (
     UnitContext,
     ZipEntry,
     check_cdf,
-    check_zip_password,
     choose_zip_encryption,
     day_ranges,
+    report_zip_encryption,
     write_delivery_zip,
-    zip_encryption_note,
     zip_password_from_env,
 )
 from magfw_stereo.merge import month_days
@@ -163,8 +162,6 @@ class Package(NoMiddleSteps):
             )
         password = zip_password_from_env()
         method = choose_zip_encryption(password, bool(ctx.options.get("aes")))
-        if password is not None:
-            check_zip_password(password, method)  # a missing zip command: one line, no zip
         return Inputs(files=files, notes=notes, selection={"encryption": method})
 
     def read(self, ctx: UnitContext, inputs: Inputs) -> Delivery:
@@ -222,7 +219,7 @@ class Package(NoMiddleSteps):
     def write(self, ctx: UnitContext, data: Delivery) -> list[Product]:
         password = zip_password_from_env()
         method = choose_zip_encryption(password, bool(ctx.options.get("aes")))
-        ctx.note(zip_encryption_note(method))
+        report_zip_encryption(ctx, method)
 
         def stream(path: Path) -> None:
             write_zip(path, data, password, method)

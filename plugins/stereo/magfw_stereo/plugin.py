@@ -21,6 +21,7 @@ from magfw.api import (
     PluginRegistrar,
     hookimpl,
     shipped_definitions,
+    zip_preflight,
 )
 from magfw_stereo import simulate as simulator
 from magfw_stereo.beacon import Beacon
@@ -31,6 +32,7 @@ from magfw_stereo.merge import Merge
 from magfw_stereo.notify import magfw_run_finished  # noqa: F401  (the notify step)
 from magfw_stereo.package import Package
 from magfw_stereo.prep import Prep
+from magfw_stereo.settings import StereoSettings
 from magfw_stereo.tables import Offsets
 
 L1_PRODUCTS = [
@@ -136,6 +138,7 @@ def levels() -> dict[str, AnyLevel]:
                 per_spacecraft=False,
                 pipeline=Package(),
                 options=[AES_OPTION],
+                preflight=zip_preflight,  # MAGFW_ZIP_PASSWORD, before the run
                 description="the month's delivery zip for Berkeley (every spacecraft with data)",
             ),
             Level(
@@ -159,6 +162,7 @@ def magfw_register_missions(registry: PluginRegistrar) -> None:
             default_spacecraft="A",
             levels=levels(),
             products=shipped_definitions("stereo"),
+            settings=StereoSettings,
         )
     )
 
