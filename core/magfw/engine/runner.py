@@ -263,73 +263,106 @@ def _run_graph(
     scheduler retries a unit whose worker died once, then raises ``KilledWorker``.)
     """
     from concurrent.futures import FIRST_COMPLETED, wait
-    from concurrent.futures.process import BrokenProcessPool
 
     from magfw.engine.executors import LocalPool, dask_executor
 
-    done: set[int] = set()
-    waiting = list(range(len(graph)))
-    suspects: list[int] = []
-    running: dict[Any, int] = {}
-    isolated: dict[Any, int] = {}
-    jobs: dict[int, UnitJob] = {}
     with contextlib.ExitStack() as stack:
-        pool = alone = None
         if request.executor == "dask":
-            executor = stack.enter_context(dask_executor(request.workers, request.scheduler))
+            run = _GraphRun(
+                graph, spec, coord, stack.enter_context(dask_executor(request.workers, request.scheduler))
+            )
         else:
             pool, alone = LocalPool(request.workers), LocalPool(1)
             stack.callback(pool.shutdown)
             stack.callback(alone.shutdown)
-            executor = pool.executor
-
-        def failed(i: int, why: str) -> UnitResult:
-            job = graph[i].job
-            return UnitResult(
-                unit=job.unit,
-                status="failed",
-                message=f"unit {job.unit.key}: {why}",
-                mission=job.mission,
-                level=job.level,
-                spacecraft=job.spacecraft,
-            )
-
-        while waiting or running or isolated or suspects:
-            held = False
-            for i in [i for i in waiting if all(d in done for d in graph[i].after)]:
-                job = coord.prepare(graph[i].job, wait=False)
-                if job is None:  # another run holds this unit: look again soon
-                    held = True
-                    continue
-                waiting.remove(i)
-                jobs[i] = job
-                running[executor.submit(_process_in_worker, job, spec)] = i
-            if suspects and not isolated and alone is not None:
-                i = suspects.pop(0)
-                isolated[alone.executor.submit(_process_in_worker, jobs[i], spec)] = i
-            if not running and not isolated:
+            run = _GraphRun(graph, spec, coord, pool.executor, pool, alone)
+        while run.waiting or run.running or run.isolated or run.suspects:
+            held = run.submit_ready()
+            run.submit_suspect()
+            if not run.running and not run.isolated:
                 time.sleep(POLL_S)
                 continue
             finished, _ = wait(
-                [*running, *isolated], return_when=FIRST_COMPLETED, timeout=POLL_S if held else None
+                [*run.running, *run.isolated], return_when=FIRST_COMPLETED, timeout=POLL_S if held else None
             )
-            broken = False
-            for fut in finished:
-                alone_run = fut in isolated
-                i = isolated.pop(fut) if alone_run else running.pop(fut)
-                try:
-                    result = fut.result()
-                except BrokenProcessPool:
-                    if not alone_run:
-                        broken = True
-                        suspects.append(i)
-                        continue
-                    result = failed(i, "its worker process died (twice; the second time alone)")
-                    alone.rebuild()  # type: ignore[union-attr]
-                except Exception as exc:  # Dask: KilledWorker after its retry; a broken job
-                    result = failed(i, f"worker died: {type(exc).__name__}: {exc}")
-                done.add(i)
-                coord.finish(jobs[i], result)
-            if broken and pool is not None:  # the pool is gone: its other units are suspects too
-                suspects += [running.pop(f) for f in list(running)]
-                executor = pool.rebuild()
+            run.collect(finished)
+
+
+class _GraphRun:
+    """The state of one graph run on a pool: which jobs wait, run, ran, or are suspected of
+    having killed their pool."""
+
+    def __init__(
+        self,
+        graph: list[PlannedJob],
+        spec: PluginSpec,
+        coord: _Coordinator,
+        executor: Any,
+        pool: Any = None,
+        alone: Any = None,
+    ) -> None:
+        self.graph, self.spec, self.coord = graph, spec, coord
+        self.executor, self.pool, self.alone = executor, pool, alone
+        self.done: set[int] = set()
+        self.waiting = list(range(len(graph)))
+        self.suspects: list[int] = []
+        self.running: dict[Any, int] = {}
+        self.isolated: dict[Any, int] = {}
+        self.jobs: dict[int, UnitJob] = {}
+
+    def submit_ready(self) -> bool:
+        """Submit every waiting job whose dependencies are done; True if another run holds
+        one of their units (look again soon)."""
+        held = False
+        for i in [i for i in self.waiting if all(d in self.done for d in self.graph[i].after)]:
+            job = self.coord.prepare(self.graph[i].job, wait=False)
+            if job is None:
+                held = True
+                continue
+            self.waiting.remove(i)
+            self.jobs[i] = job
+            self.running[self.executor.submit(_process_in_worker, job, self.spec)] = i
+        return held
+
+    def submit_suspect(self) -> None:
+        """Retry one unit of a broken pool alone, if none is being retried."""
+        if self.suspects and not self.isolated and self.alone is not None:
+            i = self.suspects.pop(0)
+            self.isolated[self.alone.executor.submit(_process_in_worker, self.jobs[i], self.spec)] = i
+
+    def collect(self, finished: Any) -> None:
+        """Finish the units whose futures are done; a broken pool makes its other units
+        suspects and is rebuilt."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        broken = False
+        for fut in finished:
+            alone_run = fut in self.isolated
+            i = self.isolated.pop(fut) if alone_run else self.running.pop(fut)
+            try:
+                result = fut.result()
+            except BrokenProcessPool:
+                if not alone_run:
+                    broken = True
+                    self.suspects.append(i)
+                    continue
+                result = self._failed(i, "its worker process died (twice; the second time alone)")
+                self.alone.rebuild()
+            except Exception as exc:  # Dask: KilledWorker after its retry; a broken job
+                result = self._failed(i, f"worker died: {type(exc).__name__}: {exc}")
+            self.done.add(i)
+            self.coord.finish(self.jobs[i], result)
+        if broken and self.pool is not None:  # the pool is gone: its other units are suspects too
+            self.suspects += [self.running.pop(f) for f in list(self.running)]
+            self.executor = self.pool.rebuild()
+
+    def _failed(self, i: int, why: str) -> UnitResult:
+        job = self.graph[i].job
+        return UnitResult(
+            unit=job.unit,
+            status="failed",
+            message=f"unit {job.unit.key}: {why}",
+            mission=job.mission,
+            level=job.level,
+            spacecraft=job.spacecraft,
+        )
