@@ -67,6 +67,41 @@ def _damage(path: Path, exc: Exception) -> InputError:
     return InputError(path, f"not a readable CDF: {detail}")
 
 
+def _variable(
+    cdf: cdflib.CDF, name: str, *, data: bool, attributes: bool
+) -> tuple[np.ndarray | None, dict[str, Any], VarInfo]:
+    """One variable: its records (None without ``data``), its attributes, its storage."""
+    vinq = cdf.varinq(name)
+    dims = tuple(int(d) for d in vinq.Dim_Sizes)
+    rv = bool(vinq.Rec_Vary)
+    arr = None
+    if data:
+        arr = np.asarray(cdf.varget(name))
+        if rv:
+            arr = arr.reshape((-1, *dims)) if arr.size or dims else arr.reshape(0)
+        elif arr.ndim != len(dims):
+            arr = arr.reshape(dims)
+    attrs = {k: _scalarise(v) for k, v in (cdf.varattsget(name) or {}).items()} if attributes else {}
+    attr_types = {k: cdf.attget(k, name).Data_Type for k, v in attrs.items() if not isinstance(v, str)}
+    info = VarInfo(
+        data_type=vinq.Data_Type_Description,
+        dims=dims,
+        record_varying=rv,
+        num_elements=int(vinq.Num_Elements),
+        attr_types=attr_types,
+    )
+    return arr, attrs, info
+
+
+def _global_attrs(cdf: cdflib.CDF) -> dict[str, Any]:
+    """Global attributes: one entry as its value, several as a list."""
+    out: dict[str, Any] = {}
+    for k, entries in (cdf.globalattsget() or {}).items():
+        vals = [_scalarise(e) for e in entries]
+        out[k] = vals[0] if len(vals) == 1 else vals
+    return out
+
+
 def read_cdf(
     path: str | Path, variables: list[str] | None = None, *, data: bool = True, attributes: bool = True
 ) -> ProductData:
@@ -99,32 +134,10 @@ def read_cdf(
         var_attrs: dict[str, dict[str, Any]] = {}
         info: dict[str, VarInfo] = {}
         for name in names:
-            vinq = cdf.varinq(name)
-            dims = tuple(int(d) for d in vinq.Dim_Sizes)
-            rv = bool(vinq.Rec_Vary)
-            if data:
-                arr = np.asarray(cdf.varget(name))
-                if rv:
-                    arr = arr.reshape((-1, *dims)) if arr.size or dims else arr.reshape(0)
-                elif arr.ndim != len(dims):
-                    arr = arr.reshape(dims)
+            arr, var_attrs[name], info[name] = _variable(cdf, name, data=data, attributes=attributes)
+            if arr is not None:
                 out[name] = arr
-            attrs = {k: _scalarise(v) for k, v in (cdf.varattsget(name) or {}).items()} if attributes else {}
-            attr_types = {
-                k: cdf.attget(k, name).Data_Type for k, v in attrs.items() if not isinstance(v, str)
-            }
-            var_attrs[name] = attrs
-            info[name] = VarInfo(
-                data_type=vinq.Data_Type_Description,
-                dims=dims,
-                record_varying=rv,
-                num_elements=int(vinq.Num_Elements),
-                attr_types=attr_types,
-            )
-        gattrs: dict[str, Any] = {}
-        for k, entries in (cdf.globalattsget() or {}).items():
-            vals = [_scalarise(e) for e in entries]
-            gattrs[k] = vals[0] if len(vals) == 1 else vals
+        gattrs = _global_attrs(cdf)
     except Exception as exc:
         raise _damage(path, exc) from exc
     return ProductData(
