@@ -388,3 +388,11 @@ def test_issdc_metafile_has_the_section7_fields(tmp_path, proposal):
     )  # MAG manual Table 4
     assert root.findtext("remarks/remark") == "major revision: new caldb"
     assert "placeholder" not in xml.decode() and "not configured" not in xml.decode()
+
+
+def test_every_acdd_setting_is_a_key_of_the_settings_model():
+    """The operator's ACDD attributes are read from [missions.aditya]: each must be a key the
+    settings model accepts (else magfw.toml could not set it)."""
+    from magfw_aditya.common import ACDD_SETTINGS, AdityaSettings
+
+    assert set(ACDD_SETTINGS) <= set(AdityaSettings.model_fields)

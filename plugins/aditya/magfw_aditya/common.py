@@ -44,9 +44,19 @@ class AdityaSettings(MissionSettings):
     source_roles = ("upstream",)  # ``aditya compare``: DSCOVR and ACE files
     creator_email: str | None = None
     proposal_id: str | None = None  #: the ISSDC meta-files' proposal id
+    # the ACDD attributes only the operator knows (ACDD_SETTINGS)
     naming_authority: str | None = None
     institution: str | None = None
     license: str | None = None
+    acknowledgement: str | None = None
+    creator_name: str | None = None
+    creator_url: str | None = None
+    creator_type: str | None = None
+    creator_institution: str | None = None
+    publisher_email: str | None = None
+    publisher_type: str | None = None
+    publisher_institution: str | None = None
+    references: str | None = None
 
 
 def aditya_setting(key: str) -> str | None:
