@@ -277,7 +277,11 @@ def _burst_file(
         gl_b.append((int(tb[i]), int(tb[i + length - 1])))
     fb = np.full(tb.size, BASE_FLAGS | ((day.toordinal() % 16) << 4), dtype=np.uint32)
     write_uv_cdf(uvdir / layout.uv_name(sc, day, 1, burst=True), sc, tb - LAG_NS, mb, fb, True, 1)
-    truth: dict[str, np.ndarray] = {"t_burst": tb, "b_sc_burst": sb.astype(np.float32), "b_rtn_burst": rb.astype(np.float32)}
+    truth: dict[str, np.ndarray] = {
+        "t_burst": tb,
+        "b_sc_burst": sb.astype(np.float32),
+        "b_rtn_burst": rb.astype(np.float32),
+    }
     return truth, {"spikes": [int(tb[i]) for i in sp_b], "xglitches": gl_b}
 
 
