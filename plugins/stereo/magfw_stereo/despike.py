@@ -1,11 +1,13 @@
 """Spike and X-sensor glitch removal on a uniform-rate series (4, 8 or 32 Hz), vectorised, with
 thresholds that scale with the field's own variability.
 
-**The scale.** ``sigma`` is, per component and record, the field's local one-record step
-spread: 1.4826 x the median absolute one-record step in blocks of ``BLOCK`` records, the
-largest of each block and its two neighbours (so a record near a jump in activity, a shock,
-takes the larger). In quiet solar wind at 8 Hz it is ~0.036 nT (0.029 of it noise), behind a
-shock up to 0.15 nT. Steps across a gap in time are not steps.
+**The scale** (:func:`scale`). ``sigma`` is, per component and record, the field's local step
+spread: 1.4826 x the median absolute one-record step in blocks of ``BLOCK`` records (16 s at
+8 Hz), the largest of each block and its two neighbours (so a record near a jump in activity,
+a shock, takes the larger); and where two-record steps spread more than sqrt 2 times that (a
+field smooth at the record scale, whose bumps rise over several records) their spread over
+sqrt 2. In quiet solar wind at 8 Hz it is ~0.036 nT (0.029 of it noise), behind a shock up to
+0.15 nT. Steps across a gap in time, or to a fill value, are not steps.
 
 Both defects are *pulses*: the field jumps at one record and jumps back a few records later.
 
@@ -32,10 +34,10 @@ Both defects are *pulses*: the field jumps at one record and jumps back a few re
   (a straight line across the glitch would not, in turbulence); Y and Z are kept.
 
   The limit is physical: a glitch is found when ``z`` clears the threshold, i.e. when ``a`` is
-  more than about 3.2 sigma (sharp edges; 3.9 sigma with a soft one). In quiet solar wind
-  (sigma ~0.036 nT) that is every glitch above ~0.15 nT; at the 0.15 nT steps just behind a
-  strong shock only glitches above ~0.5 nT can be told from the turbulence at a false-repair
-  rate below 1e-4.
+  more than about 3.2 sigma (sharp edges; 3.9 sigma with a soft first record). In quiet solar wind
+  (sigma ~0.036 nT) that is every glitch above the 0.2 nT floor; at the 0.15 nT steps just
+  behind a strong shock only glitches above ~0.5 nT can be told from the turbulence's own
+  one-record pulses at a false-repair rate below 1e-4.
 
 Recall and false positives, quiet and disturbed days, are measured in ``tests/test_stereo_l1.py``
 and ``tests/test_stereo_disturbed.py`` (docs/stereo.md quotes them); the cost is a few numpy
@@ -44,6 +46,7 @@ passes over the records (``benchmarks/bench_detectors.py``).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,36 +79,50 @@ class Despiked:
     filter_value: float  # nT
 
 
-def steps(b: np.ndarray, t: np.ndarray | None, step_ns: int | None) -> np.ndarray:
-    """(N-1, 3) one-record steps; 0 across a gap in time (more than 1.5 steps) or fill."""
+def steps(b: np.ndarray, t: np.ndarray | None, step_ns: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """(N-1, 3) one-record steps, 0 across a gap in time (more than 1.5 steps) or fill, and
+    the mask of the real ones."""
     e = np.diff(b, axis=0)
     bad = ~np.isfinite(e)
     if t is not None and step_ns:
         bad |= (np.diff(t) > 1.5 * step_ns)[:, None]
     e[bad] = 0.0
-    out: np.ndarray = e
-    return out
+    return e, ~bad
 
 
-def local_sigma(e: np.ndarray) -> np.ndarray:
+def local_sigma(e: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
     """(N-1, 3) local spread of the steps ``e`` (module notes: block medians, widened to the
-    neighbouring blocks). A block of zero steps (gaps) takes its neighbours' value."""
-    n = e.shape[0]
+    neighbouring blocks); steps not ``valid`` (gaps, fill) are left out, and a block without
+    any takes its neighbours' value. Blocks without a gap take their median by a partial sort
+    (the upper middle of the block); only blocks with gaps use the NaN-aware median."""
+    n, k = e.shape
     nb = max(1, -(-n // BLOCK))
-    pad = np.full((nb * BLOCK, e.shape[1]), np.nan)
-    a = np.abs(e)
-    a[a == 0] = np.nan
-    pad[:n] = a
-    with np.errstate(all="ignore"):
-        import warnings
-
+    a = np.full((nb * BLOCK, k), np.nan)
+    a[:n] = np.where(valid, np.abs(e), np.nan) if valid is not None else np.abs(e)
+    blocks = a.reshape(nb, BLOCK, k)
+    holed = np.isnan(blocks).any(axis=1)  # (nb, k)
+    med = np.partition(np.where(np.isnan(blocks), 0.0, blocks), BLOCK // 2, axis=1)[:, BLOCK // 2]
+    if holed.any():
+        rows = np.flatnonzero(holed.any(axis=1))
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(pad.reshape(nb, BLOCK, -1), axis=1)
-    fill = np.nanmedian(med, axis=0) if np.isfinite(med).any() else np.ones(e.shape[1])
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks give NaN
+            med[rows] = np.where(holed[rows], np.nanmedian(blocks[rows], axis=1), med[rows])
+    fill = np.nanmedian(med, axis=0) if np.isfinite(med).any() else np.ones(k)
     med = np.where(np.isfinite(med), med, fill)
     wide = np.maximum(med, np.maximum(np.r_[med[:1], med[:-1]], np.r_[med[1:], med[-1:]]))
     out: np.ndarray = np.repeat(MAD_TO_SIGMA * wide, BLOCK, axis=0)[:n]
+    return out
+
+
+def scale(e: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """(N-1, 3) sigma: the larger of the local spread of one-record steps and that of
+    two-record steps over sqrt 2. They agree for white steps (noise, turbulence up to the
+    Nyquist frequency); where the field is smooth at the record scale (a steep spectrum) its
+    bumps rise over several records, two-record steps are the larger, and a jump spread over
+    two steps (a soft edge) must be larger to be told from them."""
+    one = local_sigma(e, valid)
+    two = local_sigma(np.r_[e[:-1] + e[1:], e[-1:]], np.r_[valid[:-1] & valid[1:], valid[-1:]])
+    out: np.ndarray = np.maximum(one, two / np.sqrt(2))
     return out
 
 
@@ -313,15 +330,15 @@ def despike(
     if n < 3:
         b[spike] = np.nan
         return Despiked(b=b, spike=spike, glitch=glitch, filter_value=limit)
-    e = steps(b, t, step_ns)
-    sig = local_sigma(e)
+    e, valid = steps(b, t, step_ns)
+    sig = scale(e, valid)
     big = np.maximum(SPIKE_NT, SPIKE_SIGMA * sig)
     for c in range(3):
         s, last = _pulses(e[:, c], np.abs(e[:, c]) > big[:, c], SPIKE_MAX_LEN)
         spike |= _mark(n, s, last)
     b[spike] = np.nan
     if max_glitch > 0:
-        e = steps(b, t, step_ns)
+        e, _ = steps(b, t, step_ns)
         g = find_glitches(b, e, sig, max_glitch, spike)
         glitch = repair(b, g)
     return Despiked(b=b, spike=spike, glitch=glitch, filter_value=limit)
