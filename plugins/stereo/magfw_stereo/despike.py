@@ -100,7 +100,7 @@ def local_sigma(e: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
     a = np.full((nb * BLOCK, k), np.nan)
     a[:n] = np.where(valid, np.abs(e), np.nan) if valid is not None else np.abs(e)
     blocks = a.reshape(nb, BLOCK, k)
-    holed: np.ndarray = np.isnan(blocks).any(axis=1)  # (nb, k)
+    holed = np.asarray(np.isnan(blocks).any(axis=1))  # (nb, k)
     med = np.partition(np.where(np.isnan(blocks), 0.0, blocks), BLOCK // 2, axis=1)[:, BLOCK // 2]
     if holed.any():
         rows = np.flatnonzero(holed.any(axis=1))
