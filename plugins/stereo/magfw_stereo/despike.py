@@ -34,9 +34,9 @@ Both defects are *pulses*: the field jumps at one record and jumps back a few re
   (a straight line across the glitch would not, in turbulence); Y and Z are kept.
 
   The limit is physical: a glitch is found when ``z`` clears the threshold, i.e. when ``a`` is
-  more than about 3.2 sigma (sharp edges; 3.9 sigma with a soft first record). In quiet solar wind
+  more than about 2.8 sigma (sharp edges; 3.5 sigma with a soft first record). In quiet solar wind
   (sigma ~0.036 nT) that is every glitch above the 0.2 nT floor; at the 0.15 nT steps just
-  behind a strong shock only glitches above ~0.5 nT can be told from the turbulence's own
+  behind a strong shock only glitches above ~0.45 nT can be told from the turbulence's own
   one-record pulses at a false-repair rate below 1e-4.
 
 Recall and false positives, quiet and disturbed days, are measured in ``tests/test_stereo_l1.py``
@@ -60,7 +60,7 @@ FILTER_FACTOR = 10.0
 BLOCK = 128
 MAD_TO_SIGMA = 1.4826
 EDGE_SIGMA = 2.5
-Z_GLITCH = 4.5
+Z_GLITCH = 4.0
 GLITCH_NT = 0.2
 FIT_SIGMA = 4.0
 YZ_SIGMA = 4.5
