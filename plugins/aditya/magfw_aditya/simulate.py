@@ -24,6 +24,10 @@ Model (all fields in nT):
   (2.0, 6.6, 1.2) x 1e5 km excursions, period 178 d; attitude: +X (yaw) to the Sun, +Y
   (roll) toward ecliptic north with a 2 deg slow roll, 0.05 deg three-axis wobble.
 
+Disturbed days (:mod:`magfw_aditya.simstorm`: a storm in the IMF, the on-board clock jumping,
+packets sent twice, a time-correlation row every 900 s with an outage) are added on top; every
+other day is as above, byte for byte.
+
 Truth (``truth/``): per L0 tar the 128-ms IMF in SCCS, GSE and GSM and the full field at each
 sensor; per day the 10-s averages in GSE and GSM, spacecraft positions (GSE, GSM, bin centres)
 and the injected bad intervals. The truth GSE/GSM is computed here, sample by sample, from
