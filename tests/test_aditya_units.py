@@ -30,9 +30,10 @@ from magfw_aditya import (
     spice,
 )
 from magfw_aditya import simulate as sim
+from magfw_aditya.clock import packet_clock
 from magfw_aditya.common import creator_email
 from magfw_aditya.packets import decode, encode, load_layout
-from magfw_aditya.tct import format_tct, parse_tct
+from magfw_aditya.tct import format_tct, parse_tct, segment_times
 
 
 def _science(n: int = 50) -> tuple[bytes, np.ndarray]:
@@ -90,6 +91,53 @@ def test_tct_interpolates_and_refuses_extrapolation():
         table.to_tt2000(np.array([5000.0]), 900.0)
     with pytest.raises(InputError, match="needs 2 or more"):
         parse_tct("# empty\n", "t.tct")
+
+
+def test_packet_clock_finds_duplicates_and_jumps():
+    """Packets 3.298 s apart with consecutive counts: a +1.25 s jump; a gap of lost packets
+    with a jump inside it: its size from the counts; a counter restart: a jump of unknown
+    size; a packet sent twice: dropped and counted."""
+    p = np.arange(100)
+    obt = 2.048 * p + 1000.0
+    obt[30:] += 1.25  # the clock jumps between packets 29 and 30
+    obt[60:] -= 1.25  # ... and is set back while packets 50-59 were lost
+    seq = p % 16384
+    seq[80:] = np.arange(20)  # a reboot before packet 80: the count restarts
+    obt[80:] += 0.5
+    keep = np.ones(100, bool)
+    keep[50:60] = False
+    order = np.r_[np.flatnonzero(keep)[:20], 19, np.flatnonzero(keep)[20:]]  # packet 19 twice
+    c = packet_clock(obt[order], seq[order], 2.048)
+    assert c.duplicated == 1 and c.keep.sum() == keep.sum()
+    assert [j.jump_s is None for j in c.jumps] == [False, False, True]
+    assert c.jumps[0].jump_s == pytest.approx(1.25) and c.jumps[0].lost_packets == 0
+    assert c.jumps[1].jump_s == pytest.approx(-1.25) and c.jumps[1].lost_packets == 10
+    assert np.bincount(c.segment).tolist() == [30, 20, 20, 20]
+
+
+def test_tct_is_split_at_clock_jumps_and_untimed_samples_are_flagged():
+    """A +1.25 s jump between two rows 900 s apart: each side timed from its own rows, every
+    sample within 1 us; a segment whose rows are more than 900 s away is flagged, not
+    failed."""
+    true_obt = np.arange(0.0, 5400.0, 0.128)  # the model clock
+    jump_at = 2.048 * 977  # between two packets
+    stamp = true_obt + np.where(true_obt >= jump_at, 1.25, 0.0)
+    rows = np.arange(0.0, 5401.0, 900.0)
+    row_stamp = rows + np.where(rows >= jump_at, 1.25, 0.0)
+    tct = parse_tct(format_tct(row_stamp + 3.0e7, sim.tt_of_obt(rows + 3.0e7)), "t.tct")
+    c = packet_clock(stamp[::16] + 3.0e7, np.arange(stamp[::16].size), 2.048)
+    seg = np.repeat(c.segment, 16)[: stamp.size]
+    timed = segment_times(tct, stamp + 3.0e7, seg, c.jumps, 2.048, 900.0)
+    truth = sim.tt_of_obt(true_obt + 3.0e7)
+    assert np.abs(timed.tt - truth).max() < 10_000 and not timed.untrusted.any()  # extrapolated: < 10 us
+    naive = tct.to_tt2000(stamp + 3.0e7, 900.0)
+    assert np.abs(naive - truth).max() > 0.5e9  # the unsplit table is wrong by up to a second
+    few = parse_tct(format_tct(row_stamp[[0, 1, 6]] + 3.0e7, sim.tt_of_obt(rows[[0, 1, 6]] + 3.0e7)), "t.tct")
+    timed = segment_times(few, stamp + 3.0e7, seg, c.jumps, 2.048, 900.0)
+    after = true_obt >= jump_at
+    far = (true_obt > 900.0 + 900.0) & ~after | (after & (true_obt < 5400.0 - 900.0))
+    assert np.array_equal(timed.untrusted, far)
+    assert np.abs(timed.tt - truth)[~timed.untrusted].max() < 100_000  # one row: its neighbour's rate
 
 
 def test_caldb_model_inverts_and_missing_date_is_clear(tmp_path):
@@ -255,12 +303,12 @@ def test_creator_email_only_when_configured(tmp_path: Path):
     setup = l2stages.DaySetup(
         day=date(2024, 8, 1), t0=0, t1=86400 * 10**9, inputs=(), kernels=(), gsm_frame="GSM"
     )
-    averaged = l2steps.average_day(_transformed(setup), 0.75)
-    assert "creator_email" not in l2products.l2_attrs(l2steps.qualify(averaged), 0, creator_email())
+    averaged = l2steps.average_day(_transformed(setup))
+    assert "creator_email" not in l2products.l2_attrs(l2steps.qualify(averaged, 0.75), 0, creator_email())
     (tmp_path / "magfw.toml").write_text('[missions.aditya]\ncreator_email = "mag@example.org"\n')
     assert creator_email() == "mag@example.org"
     assert (
-        l2products.l2_attrs(l2steps.qualify(averaged), 0, creator_email())["creator_email"]
+        l2products.l2_attrs(l2steps.qualify(averaged, 0.75), 0, creator_email())["creator_email"]
         == "mag@example.org"
     )
     (tmp_path / "magfw.toml").write_text("[missions.aditya\n")  # broken: stops the command
@@ -293,6 +341,7 @@ def _transformed(setup: l2stages.DaySetup) -> l2stages.L2Transformed:
         pos_gsm=pos,
         no_attitude=none,
         calibrating=none,
+        time_untrusted=none,
     )
 
 
@@ -302,16 +351,17 @@ def test_l2_average_and_quality_are_pure_functions_of_arrays():
     )
     data = _transformed(setup)
     before = data.gse.copy()
-    avg = l2steps.average_day(data, 0.75)
+    avg = l2steps.average_day(data)
     assert np.array_equal(data.gse, before)
-    assert avg.n_good[:2].tolist() == [79, 39] and avg.flag[:2].tolist() == [True, False]
+    assert avg.n_good[:2].tolist() == [79, 39]
     assert np.allclose(avg.gse[:2], [[1, 2, 3], [4, 5, 6]]) and np.allclose(avg.gsm[0], [-1, -2, -3])
     assert np.isnan(avg.gse[2:]).all() and avg.start.size == 8640
-    q = l2steps.qualify(avg)
+    q = l2steps.qualify(avg, 0.75)  # the bin flags are judged in quality
+    assert q.flag[:2].tolist() == [True, False]
     assert q.missing_percent == pytest.approx(100 * 8639 / 8640) and q.quality_factor == gti.quality_factor(
         q.missing_percent
     )
-    assert l2products.l2_variables(avg, 0.5)["Bx_gse_error"][:2].tolist() == [0.5, 0.5]
+    assert l2products.l2_variables(q, 0.5)["Bx_gse_error"][:2].tolist() == [0.5, 0.5]
 
 
 #: The ISSDC meta-file parameters, from the ASPEX-SWIS user manual, section 7 "Meta-file

@@ -208,6 +208,39 @@ def test_select_kernels(tmp_path: Path) -> None:
         assert handle == sp.kinfo(str(definitive.path))[2]
 
 
+def test_a_damaged_neighbour_is_left_out_when_the_required_span_is_covered(tmp_path: Path) -> None:
+    """A day's CK covers the day +- 60 s; its neighbours' CKs would only add the margin. A
+    neighbour SPICE cannot read is left out when the day itself (``required``) is covered, and
+    fails the selection when the day needs it."""
+    d = tmp_path
+    sclk = kernels.write_sclk(d / "ahead_science_01.sclk", -234, start_et=T0 - 10 * DAY_S)
+    et = T0 + np.arange(-2 * DAY_S, 3 * DAY_S, 1.0)
+    q = np.tile([1.0, 0, 0, 0], (et.size, 1))
+    cks = []
+    with kernels.kernel_pool([sclk]):
+        for k in range(3):  # days 0, 1, 2, each +- 60 s
+            sel = (et >= T0 + k * DAY_S - 60) & (et <= T0 + (k + 1) * DAY_S + 60)
+            cks.append(
+                kernels.write_ck(
+                    d / f"ahead_2024_00{k + 1}_01.ah.bc", -234000, "J2000", -234, et[sel], q[sel]
+                )
+            )
+    cks[0].unlink()
+    cks[0].write_bytes(np.random.default_rng(7).integers(0, 256, 8192, np.uint8).tobytes())
+    day = (T0 + DAY_S, T0 + 2 * DAY_S)
+    span = (day[0] - 120, day[1] + 120)
+    chosen = kernels.select_kernels([sclk, *cks], *span, ck_ids=[-234000], required=day)
+    assert [k.name for k in chosen] == [
+        "ahead_science_01.sclk",
+        "ahead_2024_002_01.ah.bc",
+        "ahead_2024_003_01.ah.bc",
+    ]
+    with pytest.raises(KernelError, match=r"ahead_2024_001_01\.ah\.bc: SPICE cannot read this CK"):
+        kernels.select_kernels([sclk, *cks], *span, ck_ids=[-234000])  # the margin is required
+    with pytest.raises(KernelError, match=r"ahead_2024_001_01\.ah\.bc"):  # the damaged day itself
+        kernels.select_kernels([sclk, *cks], T0, T0 + DAY_S, ck_ids=[-234000], required=(T0, T0 + DAY_S))
+
+
 def test_require_coverage_message_and_mask(tmp_path: Path) -> None:
     spk = spk_for(tmp_path / "ahead_2024_001_01.depm.bsp", 0, 1)
     spk2 = spk_for(tmp_path / "ahead_2024_003_01.depm.bsp", 2, 1)

@@ -12,7 +12,7 @@ from magfw_stereo import flags as F
 from magfw_stereo.averaging import average_1s_overlapped, average_bins, to_125ms
 from magfw_stereo.counts import CountsTable, format_counts, read_counts
 from magfw_stereo.despike import despike
-from magfw_stereo.timing import DT8_NS, DT32_NS, LAG_NS, NS, correct_timing
+from magfw_stereo.timing import DT4_NS, DT8_NS, DT32_NS, LAG_NS, NS, correct_timing, normal_step
 
 K = [0.0146328, 0.0144910, 0.0142581]
 
@@ -97,6 +97,95 @@ def test_timing_lag_glitch_resync_duplicates_spill():
     assert np.all(c.flags[100:105] & F.TIME_RESYNC) and not np.any(c.flags[:100] & F.TIME_RESYNC)
     assert ((c.flags & F.RATE_RESYNC) > 0).sum() == 8
     assert c.stats["duplicates"] == 8 and c.stats["outside_day"] == 3
+
+
+def _uniform(n: int, step: int = DT8_NS) -> np.ndarray:
+    return np.arange(n, dtype=np.int64) * step + 10 * NS
+
+
+def test_timing_runs_of_any_length_late_and_early():
+    """1-s runs of 1 to 7200 records (15 min at 8 Hz), stamped late or early, all moved back;
+    a lone second-long gap (a missing packet) is left alone."""
+    true = _uniform(60_000)
+    raw = true - LAG_NS
+    runs = [
+        (1000, 1001, NS),
+        (3000, 3100, NS),
+        (6000, 13_200, NS),
+        (20_000, 24_800, -NS),
+        (30_000, 30_016, -NS),
+    ]
+    for a, e, shift in runs:
+        raw[a:e] += shift
+    keep = np.ones(true.size, dtype=bool)
+    keep[40_000:40_008] = False  # one second of data never received
+    raw, true = raw[keep], true[keep]
+    b = np.random.default_rng(2).normal(0, 1, (raw.size, 3))
+    c = correct_timing(raw, b, np.zeros(raw.size, np.uint32), 0, int(true.max()) + 1)
+    assert np.array_equal(c.time, true)
+    moved = (c.flags & F.TIME_RESYNC) > 0
+    want = np.zeros(true.size, dtype=bool)
+    for a, e, _ in runs:
+        want[a:e] = True
+    assert np.array_equal(moved, want) and c.stats["second_glitch_runs"] == 5
+
+
+def test_timing_collisions_go_to_the_hole_beside_them():
+    """A record carrying its neighbour's stamp goes to the hole next to it, whether it comes
+    first or second in the file; the right one keeps its stamp."""
+    true = _uniform(2000)
+    raw = true - LAG_NS
+    raw[500] = raw[501]  # wrong one first
+    raw[900] = raw[899]  # wrong one second
+    b = np.arange(true.size, dtype=np.float64)[:, None] * np.ones(3)
+    c = correct_timing(raw, b, np.zeros(raw.size, np.uint32), 0, int(true.max()) + 1)
+    assert np.array_equal(c.time, true) and np.array_equal(c.b[:, 0], b[:, 0])  # right records
+    assert np.flatnonzero(c.flags & F.TIME_RESYNC).tolist() == [500, 900]
+    raw[1500] = raw[1501] = raw[1499]  # three records on one stamp: none can be trusted
+    c = correct_timing(raw, b, np.zeros(raw.size, np.uint32), 0, int(true.max()) + 1)
+    assert not np.isin(true[1499:1502], c.time).any() and c.stats["collisions_dropped"] == 3
+
+
+@pytest.mark.parametrize("step", [DT8_NS, DT4_NS])
+def test_timing_stale_stamps_after_both_rate_switches(step):
+    """The first 32 Hz packet after the normal rate, stamped at the old step (reaching 3 or 7 s
+    into the stretch), and the first normal packet after it, stamped 31.25 ms apart."""
+    a, e = 100 * NS, 112 * NS
+    normal = np.r_[np.arange(0, a, step), np.arange(e, 130 * NS, step)]
+    fast = np.arange(a, e, DT32_NS)
+    true = np.sort(np.r_[normal, fast]).astype(np.int64)
+    raw = true - LAG_NS
+    first32 = (true >= a) & (true < a + NS)
+    raw[first32] = a - LAG_NS + np.arange(32) * step
+    after = (true >= e) & (true < e + NS)
+    raw[after] = e - LAG_NS + np.arange(int(after.sum())) * DT32_NS
+    b = np.random.default_rng(3).normal(0, 1, (raw.size, 3))
+    c = correct_timing(raw, b, np.zeros(raw.size, np.uint32), 0, 131 * NS)
+    assert np.array_equal(c.time, true)
+    assert np.array_equal((c.flags & F.RATE_RESYNC) > 0, first32 | after)
+    assert normal_step(c.time) == step
+
+
+def test_x_glitches_with_soft_edges_and_in_turbulence():
+    """A soft-edged glitch (first record at half height) is repaired on every record; in
+    turbulence five times the noise a 0.6 nT glitch is found and repaired by subtracting its
+    height (the field's own fluctuation kept), while the turbulence alone is left alone."""
+    rng = np.random.default_rng(4)
+    n = 20_000
+    quiet = rng.normal(0, 0.02, (n, 3)) + 5.0
+    dirty = quiet.copy()
+    dirty[5000:5006, 0] += 0.4
+    dirty[5000, 0] -= 0.2  # soft first record
+    out = despike(dirty, 8)
+    assert np.flatnonzero(out.glitch).tolist() == list(range(5000, 5006))
+    assert np.abs(out.b[5000:5006, 0] - quiet[5000:5006, 0]).max() < 0.06
+    walk = np.cumsum(rng.normal(0, 0.1, (n, 3)), axis=0) + quiet  # steps ~0.1 nT RMS
+    assert not despike(walk, 8).glitch.any()
+    bumped = walk.copy()
+    bumped[9000:9004, 0] += 0.6
+    out = despike(bumped, 8)
+    assert np.flatnonzero(out.glitch).tolist() == list(range(9000, 9004))
+    assert np.abs(out.b[9000:9004, 0] - walk[9000:9004, 0]).max() < 0.15
 
 
 def test_pulses_spikes_and_x_glitches_but_not_smooth_changes():

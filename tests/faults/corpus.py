@@ -116,6 +116,9 @@ class Case:
     damage: Callable[[Path], None]
     line: str  #: regular expression the one failure line must match
     failed: tuple[str, ...] = ("2024-01-01",)  #: the units that fail; the others are ok
+    #: units that complete but whose inputs changed (a damaged neighbour kernel left out):
+    #: remade, so their products are not compared byte for byte
+    remade: tuple[str, ...] = ()
     repair: Callable[[Path, Path], None] | None = None  #: (archive, intact) -> None
 
 
@@ -203,13 +206,14 @@ STEREO_CASES = [
         failed=("2024-01-01", "2024-01-02"),
         repair=restore(COUNTS),
     ),
-    # the 2nd needs the 1st's CK too, for the 2 minutes of margin before its first record
+    # the 2nd's own CK covers it (the 1st's would only have added the margin): only the 1st fails
     Case(
         id="ck-garbage",
         kind="kernel",
         damage=garbage(CK_DAY1, 8192),
         line=r"ahead_2024_001_01\.ah\.bc: SPICE cannot read this CK: SPICE\(INVALIDARCHTYPE\)",
-        failed=("2024-01-01", "2024-01-02"),
+        failed=("2024-01-01",),
+        remade=("2024-01-02",),
         repair=restore(CK_DAY1),
     ),
     Case(

@@ -45,6 +45,7 @@ class L2Config:
     r_mag1_m: float
     r_mag2_m: float
     exponent: float
+    sc_field_window_s: float  #: running window (s) of the spacecraft-field model at MAG1
     median_window: int
     gti: GtiConfig
     bin_s: float
@@ -110,6 +111,7 @@ def l2_config(path: str | Path = PROCESSING) -> L2Config:
         r_mag1_m=_number(s, "l2.dual_magnetometer.r_mag1_m", path),
         r_mag2_m=_number(s, "l2.dual_magnetometer.r_mag2_m", path),
         exponent=_number(s, "l2.dual_magnetometer.exponent", path),
+        sc_field_window_s=_number(s, "l2.dual_magnetometer.spacecraft_field_window_s", path),
         median_window=_count(s, "l2.median_window", path),
         gti=GtiConfig(
             smooth_s=_number(s, "l2.gti.smooth_s", path),

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from magfw.api import InputError, MissingInputError, ProductDefinition
-from magfw_aditya.packets import Layout, TruncatedPackets, decode, engineering
+from magfw_aditya.clock import ClockJump, packet_clock
+from magfw_aditya.packets import Layout, TruncatedPackets, bit_value, decode, engineering
 from magfw_aditya.tct import TimeCorrelation, parse_tct
 
 L0_DIR = "l0"
@@ -51,7 +52,8 @@ def day_dir(day: date) -> str:
 
 @dataclass(kw_only=True)
 class L0Data:
-    """One decoded L0 tar: science records, OBT of every sample, HK, TCT, drop counts."""
+    """One decoded L0 tar: science records, OBT and clock segment of every sample, HK, TCT,
+    the clock jumps the packets show, drop counts (duplicated packets among them)."""
 
     name: str
     stem: str
@@ -63,6 +65,8 @@ class L0Data:
     tct: TimeCorrelation
     dropped: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    segment: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # (N,) clock segment
+    jumps: tuple[ClockJump, ...] = ()
 
 
 def _members(tar: tarfile.TarFile, path: Path) -> dict[str, tarfile.TarInfo]:
@@ -148,12 +152,17 @@ def read_l0(path: Path, name: str, layout: Layout) -> L0Data:
     rec = sci.records
     n = int(sci_pt.extra["samples_per_packet"])
     dt = float(sci_pt.extra["sample_period_s"])
+    clock = packet_clock(layout.obt_seconds(rec), bit_value(sci_pt, rec, "sequence_count"), n * dt)
+    rec = rec[clock.keep]
     pkt_obt = layout.obt_seconds(rec)
     obt = (pkt_obt[:, None] + dt * np.arange(n)[None, :]).reshape(-1)
+    segment = np.repeat(clock.segment, n)
     counts = np.asarray(rec[sci_pt.extra["counts_field"]]).reshape(-1, 2, 3)
-    order = np.argsort(obt, kind="stable")
-    obt, counts = obt[order], counts[order]
-    keep = np.r_[True, np.diff(obt) > dt / 2]  # duplicated packets
+    order = np.lexsort((obt, segment))  # each clock segment in OBT order, segments in file order
+    obt, counts, segment = obt[order], counts[order], segment[order]
+    keep = np.r_[True, (np.diff(obt) > dt / 2) | (np.diff(segment) != 0)]  # overlapping packets
+    if clock.duplicated:
+        notes.append(f"{name}: {clock.duplicated} duplicated science packet(s) dropped")
     hk_order = np.argsort(hk_obt, kind="stable")
     return L0Data(
         name=name,
@@ -164,6 +173,12 @@ def read_l0(path: Path, name: str, layout: Layout) -> L0Data:
         hk_obt=hk_obt[hk_order],
         hk_temps=temps[hk_order],
         tct=tct,
-        dropped={**{f"science_{k}": v for k, v in sci.dropped.items()}, **hk_dropped},
+        dropped={
+            **{f"science_{k}": v for k, v in sci.dropped.items()},
+            **({"science_duplicate": clock.duplicated} if clock.duplicated else {}),
+            **hk_dropped,
+        },
         notes=notes,
+        segment=segment[keep],
+        jumps=clock.jumps,
     )

@@ -104,7 +104,7 @@ class L2(NoCalibrate):
     def read(self, ctx: UnitContext, inputs: Inputs) -> L2Read:
         t0, t1 = (int(x) for x in time.day_bounds_tt2000(ctx.day.isoformat()))
         lo, hi = t0 - int(PAD_S * NS), t1 + int(PAD_S * NS)
-        tts, b1s, b2s, gaps = [], [], [], []
+        tts, b1s, b2s, gaps, untrusted = [], [], [], [], []
         for f in inputs.by_role("l1"):
             d = read_netcdf(f.path)
             try:
@@ -122,6 +122,7 @@ class L2(NoCalibrate):
             b1s.append(b["mag1"][sel])
             b2s.append(b["mag2"][sel])
             gaps.append(hk_intervals(d.global_attrs.get("housekeeping_gaps", "none"), f.path))
+            untrusted.append(hk_intervals(d.global_attrs.get("time_untrusted", "none"), f.path))
         tt = np.concatenate(tts)
         order = np.argsort(tt, kind="stable")
         tt = tt[order]
@@ -143,19 +144,20 @@ class L2(NoCalibrate):
             b1=np.concatenate(b1s)[order][keep],
             b2=np.concatenate(b2s)[order][keep],
             hk_gaps=np.concatenate(gaps),
+            time_untrusted=np.concatenate(untrusted),
         )
 
     def correct(self, ctx: UnitContext, data: L2Read) -> L2Corrected:
-        return correct_day(data, config.l2_config())
+        return correct_day(data, config.l2_config(), dual=bool(ctx.options.get("dual_magnetometer")))
 
     def transform(self, ctx: UnitContext, data: L2Corrected) -> L2Transformed:
         return transform_day(data, config.l2_config().bin_s)
 
     def average(self, ctx: UnitContext, data: L2Transformed) -> L2Averaged:
-        return average_day(data, config.l2_config().min_good_fraction)
+        return average_day(data)
 
     def quality(self, ctx: UnitContext, data: L2Averaged) -> L2Qualified:
-        return qualify(data)
+        return qualify(data, config.l2_config().min_good_fraction)
 
     def write(self, ctx: UnitContext, data: L2Qualified) -> list[Product]:
         """The netCDF, its ISSDC meta-file, the provenance XML and the outreach image; the
@@ -166,7 +168,7 @@ class L2(NoCalibrate):
         name = d.filename.format(**date_fields(b.setup.day), version=ctx.version)
         gsm = GSM_TEXT[b.setup.gsm_frame]
         remark = ctx.reason or "first version"
-        if b.calibration:
+        if data.calibration:
             remark += "; " + CALIBRATION_REASON
         xml = l2_metadata_xml(
             product_name=name,
@@ -188,7 +190,7 @@ class L2(NoCalibrate):
             observation_ids=[obs for n in l1_names if (obs := l1_obsid(ctx, n))],
             start=iso_z(b.start[0]),
             stop=iso_z(b.start[-1]),
-            exposure_s=float(np.count_nonzero(b.flag)) * float(b.start[1] - b.start[0]) / NS,
+            exposure_s=float(np.count_nonzero(data.flag)) * float(b.start[1] - b.start[0]) / NS,
             content_type="L2 interplanetary magnetic field, 10 s, GSE, GSM and SCCS",
             inputs=[f.name for f in b.setup.inputs],
             software=f"magfw {__version__}",
@@ -199,13 +201,13 @@ class L2(NoCalibrate):
         return [
             Product(
                 definition=d,
-                variables=l2_variables(b, config.l2_config().error_nt),
+                variables=l2_variables(data, config.l2_config().error_nt),
                 attrs=l2_attrs(data, ctx.version, creator_email(), acdd_settings(), Path(name).stem),
             ),
             Product(definition=ctx.product("l2_meta"), payload_from=metafile.payload_from(meta)),
             Product(definition=ctx.product("l2_metadata"), payload=xml),
             Product(
                 definition=ctx.product("l2_outreach"),
-                plot=outreach(b, ctx.version, qf, missing, ctx.simulated),
+                plot=outreach(data, ctx.version, ctx.simulated),
             ),
         ]

@@ -15,15 +15,16 @@ from magfw_aditya.common import (
     NS,
     coverage_attrs,
 )
-from magfw_aditya.l2stages import CALIBRATION_REASON, GSM_OTHER, GSM_TEXT, L2Averaged, L2Qualified
+from magfw_aditya.l2stages import CALIBRATION_REASON, GSM_OTHER, GSM_TEXT, IMF_TEXT, L2Qualified
 
 
 def _f32(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)  # NaN: the writer stores the definition's fill
 
 
-def l2_variables(b: L2Averaged, error_nt: float) -> dict[str, np.ndarray]:
+def l2_variables(q: L2Qualified, error_nt: float) -> dict[str, np.ndarray]:
     """Table 3: time (bin starts, UNIX s), B in GSE and GSM, their errors, positions, flag."""
+    b = q.bins
     variables: dict[str, np.ndarray] = {"time": time.tt2000_to_unix(b.start)}
     field = {"gse": b.gse, "gsm": b.gsm, "sccs": b.sccs}
     position = {"gse": b.pos_gse, "gsm": b.pos_gsm}
@@ -38,7 +39,7 @@ def l2_variables(b: L2Averaged, error_nt: float) -> dict[str, np.ndarray]:
     for frame in ("gse", "gsm"):
         for k, c in enumerate("xyz"):
             variables[f"{c}_{frame}"] = _f32(position[frame][:, k])
-    variables["Quality_flag_10s_data"] = b.flag.astype(np.float32)
+    variables["Quality_flag_10s_data"] = q.flag.astype(np.float32)
     for frame in ("sccs",):
         for k, c in enumerate("xyz"):
             variables[f"B{c}_{frame}"] = _f32(field[frame][:, k])
@@ -67,24 +68,24 @@ def l2_attrs(
             "gsm_dipole": "fixed2000" if b.setup.gsm_frame == spice.GSM_FIXED_FRAME else "igrf",
             "gsm_definition": GSM_TEXT[b.setup.gsm_frame],
             "gsm_alternative": GSM_OTHER[b.setup.gsm_frame],
-            "dual_magnetometer": "B_IMF = (q B_MAG1 - B_MAG2) / (q - 1), q = (6 m / 3 m)^3 = 8 "
-            "(centre dipole, r^-3)",
-            "attitude_gaps": b.attitude_gaps or ["none"],
-            "ephemeris_gaps": b.ephemeris_gaps or ["none"],
-            "calibration_intervals": b.calibration or ["none"],
+            "dual_magnetometer": IMF_TEXT[b.imf_method],
+            "imf_method": b.imf_method,
+            "attitude_gaps": data.attitude_gaps or ["none"],
+            "ephemeris_gaps": data.ephemeris_gaps or ["none"],
+            "calibration_intervals": data.calibration or ["none"],
         }
     )
-    if b.attitude_gaps:
+    if data.attitude_gaps:
         attrs["attitude_gaps_note"] = (
             "bins flagged 0: the attitude kernel (CK) does not cover "
             "their samples, so they cannot be rotated to GSE/GSM"
         )
-    if b.ephemeris_gaps:
+    if data.ephemeris_gaps:
         attrs["ephemeris_gaps_note"] = (
             "bins flagged 0: the ephemeris kernel (SPK) does not "
             "cover them, so the spacecraft position is missing"
         )
-    if b.calibration:
+    if data.calibration:
         attrs["calibration_intervals_note"] = "bins left out (fill, flag 0): " + CALIBRATION_REASON
     if file_id:
         attrs["id"] = file_id
@@ -92,9 +93,10 @@ def l2_attrs(
     return attrs
 
 
-def outreach(b: L2Averaged, version: int, qf: int, missing: float, simulated: bool) -> PlotSpec:
+def outreach(q: L2Qualified, version: int, simulated: bool) -> PlotSpec:
     """Bx, By, Bz (GSE) and |B| over the day, valid (GTI) bins only."""
-    v = np.where(b.flag[:, None], b.gse, np.nan)
+    b, qf, missing = q.bins, q.quality_factor, q.missing_percent
+    v = np.where(q.flag[:, None], b.gse, np.nan)
     mag = np.linalg.norm(v, axis=1)
     colors = ("tab:blue", "tab:orange", "tab:green")
     panels = [

@@ -1,4 +1,6 @@
-"""The steps of Aditya-L1 MAG level 2 on arrays: correct, transform, average, quality."""
+"""The steps of Aditya-L1 MAG level 2 on arrays: correct (the spacecraft field removed and the
+per-sample flags), transform, average (bin means and counts), quality (each bin's flag and the
+day's quality)."""
 
 from __future__ import annotations
 
@@ -35,22 +37,36 @@ def hk_intervals(attr: object, where: Path) -> np.ndarray:
     return np.asarray(time.tt2000_from_iso(flat), dtype=np.int64).reshape(-1, 2)
 
 
-def correct_day(data: L2Read, cfg: L2Config) -> L2Corrected:
-    """Dual-magnetometer removal, median filter; the per-sample flags that decide which
-    samples the averages take (GTI, housekeeping, calibration manoeuvres)."""
+def correct_day(data: L2Read, cfg: L2Config, dual: bool = False) -> L2Corrected:
+    """The spacecraft field removed, median filter; the per-sample flags that decide which
+    samples the averages take (GTI, housekeeping, untrusted time, calibration manoeuvres).
+
+    The IMF is MAG1 minus the spacecraft field at MAG1 modelled from both sensors over the
+    good samples (:func:`magfw_aditya.dualmag.spacecraft_field_model`, the MAG manual's L2),
+    or with ``dual`` the per-sample combination ``(q B1 - B2) / (q - 1)``."""
     q = dualmag.ratio(cfg.r_mag1_m, cfg.r_mag2_m, cfg.exponent)
-    raw, _ = dualmag.remove_spacecraft_field(data.b1, data.b2, q)
-    imf = running_median(raw, cfg.median_window)
-    imf[np.isnan(raw).any(axis=1)] = np.nan  # the median does not fill removed samples
     ts = (data.tt - data.tt[0]) / 1e9
     bad_gti = gti.ratio_flags(ts, data.b1, data.b2, cfg.gti, CADENCE_S)
+    hk_missing = gti.in_intervals(data.tt, data.hk_gaps)
+    untrusted = gti.in_intervals(data.tt, data.time_untrusted)
+    if dual:
+        raw, _ = dualmag.remove_spacecraft_field(data.b1, data.b2, q)
+    else:
+        good = ~bad_gti & ~hk_missing & ~untrusted
+        raw = data.b1 - dualmag.spacecraft_field_model(ts, data.b1, data.b2, good, q, cfg.sc_field_window_s)
+    # a sample both sensors do not have cannot be judged by the GTI (MAG manual 4): not used
+    raw[np.isnan(data.b1).any(axis=1) | np.isnan(data.b2).any(axis=1)] = np.nan
+    imf = running_median(raw, cfg.median_window)
+    imf[np.isnan(raw).any(axis=1)] = np.nan  # the median does not fill removed samples
     return L2Corrected(
         setup=data.setup,
         tt=data.tt,
         imf=imf,
         bad_gti=bad_gti,
-        hk_missing=gti.in_intervals(data.tt, data.hk_gaps),
+        hk_missing=hk_missing,
         calibrating=gti.in_intervals(data.tt, data.setup.calibration),
+        time_untrusted=untrusted,
+        imf_method="dual" if dual else "mag1",
     )
 
 
@@ -105,6 +121,8 @@ def transform_day(data: L2Corrected, bin_s: float) -> L2Transformed:
         pos_gsm=pos_gsm,
         no_attitude=in_day & ~covered,
         calibrating=data.calibrating,
+        time_untrusted=data.time_untrusted,
+        imf_method=data.imf_method,
     )
 
 
@@ -118,32 +136,29 @@ def bin_runs(starts: np.ndarray, mask: np.ndarray, bin_ns: int) -> list[str]:
     return [f"{iso_z(starts[i])}/{iso_z(starts[j] + bin_ns)}" for i, j in zip(a, b, strict=True)]
 
 
-def average_day(data: L2Transformed, min_good_fraction: float) -> L2Averaged:
-    """Bins [start, start + 10 s): means of the good samples (present, HK, GTI, attitude); a
-    bin is valid with at least ``min_good_fraction`` of its nominal samples and a spacecraft
-    position. Bins touching a calibration manoeuvre are left out (fill, flag 0)."""
+def average_day(data: L2Transformed) -> L2Averaged:
+    """Bins [start, start + 10 s): means of the good samples (present, HK, GTI, trusted time,
+    attitude) and their number; the bins that lack attitude for a sample, and those touching
+    a calibration manoeuvre (left out: fill)."""
     starts = data.start
     bin_ns = int(starts[1] - starts[0])
     nb = starts.size
     idx = (data.tt - starts[0]) // bin_ns
     inside = (idx >= 0) & (idx < nb)
-    good = inside & ~np.isnan(data.gse).any(axis=1) & ~data.bad_gti & ~data.hk_missing
+    good = inside & ~np.isnan(data.gse).any(axis=1) & ~data.bad_gti & ~data.hk_missing & ~data.time_untrusted
     gi = idx[good]
     n = np.bincount(gi, minlength=nb)
     means = []
     with np.errstate(invalid="ignore", divide="ignore"):
         for arr in (data.gse, data.gsm, data.sccs):
             means.append(np.stack([np.bincount(gi, arr[good, k], nb) for k in range(3)], 1) / n[:, None])
-    nominal = bin_ns / 1e9 / CADENCE_S
     no_att = np.bincount(idx[inside & data.no_attitude], minlength=nb) > 0
-    no_pos = np.isnan(data.pos_gse).any(axis=1)
     cal = np.bincount(idx[inside & data.calibrating], minlength=nb) > 0
     cal |= gti.in_intervals(starts, data.setup.calibration) | gti.in_intervals(
         starts + bin_ns - 1, data.setup.calibration
     )
     for m in means:
         m[cal] = np.nan  # nothing of a calibration interval is disseminated
-    flag = (n >= min_good_fraction * nominal) & ~no_pos & ~cal
     return L2Averaged(
         setup=data.setup,
         start=starts,
@@ -153,15 +168,29 @@ def average_day(data: L2Transformed, min_good_fraction: float) -> L2Averaged:
         pos_gse=data.pos_gse,
         pos_gsm=data.pos_gsm,
         n_good=np.where(cal, 0, n),
-        flag=flag,
-        attitude_gaps=bin_runs(starts, no_att & ~flag, bin_ns),
-        ephemeris_gaps=bin_runs(starts, no_pos, bin_ns),
-        calibration=bin_runs(starts, cal, bin_ns),
+        no_attitude=no_att,
+        calibration_bins=cal,
+        imf_method=data.imf_method,
     )
 
 
-def qualify(data: L2Averaged) -> L2Qualified:
-    """``missing_data_percentage`` (the share of bins without a valid mean) and the 1-10
-    quality factor it gives."""
-    missing = float(100.0 * np.count_nonzero(~data.flag) / data.flag.size)
-    return L2Qualified(bins=data, missing_percent=missing, quality_factor=gti.quality_factor(missing))
+def qualify(data: L2Averaged, min_good_fraction: float) -> L2Qualified:
+    """Each bin's flag: 1 with at least ``min_good_fraction`` of its nominal samples good, a
+    spacecraft position and no calibration manoeuvre; the runs of bins flagged for lack of
+    attitude or position, or left out for calibration; ``missing_data_percentage`` (the share
+    of bins flagged 0) and the 1-10 quality factor it gives."""
+    starts = data.start
+    bin_ns = int(starts[1] - starts[0])
+    nominal = bin_ns / 1e9 / CADENCE_S
+    no_pos = np.isnan(data.pos_gse).any(axis=1)
+    flag = (data.n_good >= min_good_fraction * nominal) & ~no_pos & ~data.calibration_bins
+    missing = float(100.0 * np.count_nonzero(~flag) / flag.size)
+    return L2Qualified(
+        bins=data,
+        flag=flag,
+        attitude_gaps=bin_runs(starts, data.no_attitude & ~flag, bin_ns),
+        ephemeris_gaps=bin_runs(starts, no_pos, bin_ns),
+        calibration=bin_runs(starts, data.calibration_bins, bin_ns),
+        missing_percent=missing,
+        quality_factor=gti.quality_factor(missing),
+    )

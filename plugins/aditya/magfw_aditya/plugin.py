@@ -48,7 +48,15 @@ def magfw_register_missions(registry: PluginRegistrar) -> None:
                             default="fixed2000",
                             help="GSM pole: the fixed 2000.0 pole of the public Aditya frames kernel "
                             "(frame GSM_FIXED2000, default) or the IGRF-14 dipole of date",
-                        )
+                        ),
+                        LevelOption(
+                            name="dual_magnetometer",
+                            type="bool",
+                            default=False,
+                            help="IMF from the per-sample dual-magnetometer combination (q B1 - B2) / "
+                            "(q - 1) instead of MAG1 minus the modelled spacecraft field (default, as "
+                            "the MAG manual's L2)",
+                        ),
                     ],
                 ),
                 "calibrate": Level(

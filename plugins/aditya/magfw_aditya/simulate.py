@@ -24,6 +24,10 @@ Model (all fields in nT):
   (2.0, 6.6, 1.2) x 1e5 km excursions, period 178 d; attitude: +X (yaw) to the Sun, +Y
   (roll) toward ecliptic north with a 2 deg slow roll, 0.05 deg three-axis wobble.
 
+Disturbed days (:mod:`magfw_aditya.simstorm`: a storm in the IMF, the on-board clock jumping,
+packets sent twice, a time-correlation row every 900 s with an outage) are added on top; every
+other day is as above, byte for byte.
+
 Truth (``truth/``): per L0 tar the 128-ms IMF in SCCS, GSE and GSM and the full field at each
 sensor; per day the 10-s averages in GSE and GSM, spacecraft positions (GSE, GSM, bin centres)
 and the injected bad intervals. The truth GSE/GSM is computed here, sample by sample, from
@@ -45,7 +49,7 @@ import spiceypy as sp
 from spiceypy import cyice
 
 from magfw.api import Period, frames, igrf, kernels, time, write_bytes_atomic
-from magfw_aditya import calibration, spice
+from magfw_aditya import calibration, simstorm, spice
 from magfw_aditya.l0 import day_dir
 from magfw_aditya.packets import encode, load_layout
 from magfw_aditya.tct import format_tct
@@ -158,7 +162,7 @@ def imf_gse(tt: np.ndarray, seed: int) -> np.ndarray:
     b = vec[i - 1] + (vec[i] - vec[i - 1]) * sig[:, None]
     f, a, ph, e = _modes(seed)
     b += (np.sin(2 * np.pi * s[:, None] * f[None, :] + ph[None, :]) * a[None, :]) @ e
-    out: np.ndarray = b
+    out: np.ndarray = b + simstorm.storm_gse(np.asarray(tt, dtype=np.int64), b, seed)
     return out
 
 
@@ -220,6 +224,8 @@ def day_events(day: date, seed: int) -> DayEvents:
             hit = (e[:, 1] > clear[0]) & (e[:, 0] < clear[1])
             e[hit] += clear[1] - e[hit, 0:1]
     disturbances, saturations, hk_gaps, data_gaps = ev
+    if simstorm.is_disturbed(day):  # the gaps that hide the clock's set-backs and reboot
+        data_gaps = np.concatenate([data_gaps, simstorm.extra_gaps(day)])
     return DayEvents(disturbances=disturbances, saturations=saturations, hk_gaps=hk_gaps, data_gaps=data_gaps)
 
 
@@ -570,14 +576,15 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
         counts[:, k, :] = c
     counts = np.clip(np.round(counts), -32767, 32767).astype(np.int16)
     n_pk = p.size
-    coarse, fine = layout.obt_fields(packet_obt(p))
+    pkt_tt = tt.reshape(n_pk, 16)[:, 0]
+    coarse, fine = layout.obt_fields(packet_obt(p) + simstorm.clock_offset(pkt_tt))
     blob = bytearray(
         encode(
             sci,
             {
                 "apid": 0x240,
                 "sequence_flags": 3,
-                "sequence_count": p % 16384,
+                "sequence_count": simstorm.sequence_counts(p, pkt_tt),
                 "obt_coarse": coarse,
                 "obt_fine": fine,
                 "mode": 0,
@@ -588,14 +595,18 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
         )
     )
     # telemetry gaps (packets never received) and corrupt packets (checksum fails)
-    pkt_tt = tt.reshape(n_pk, 16)[:, 0]
     gaps = np.concatenate([day_events(d, seed).data_gaps for d in _days_of(tt)])
     lost = _inside(pkt_tt, gaps)
     corrupt = rng.choice(n_pk, 5, replace=False)
     for c in corrupt:
         blob[c * sci.length + 40] ^= 0x5A
     keep = ~lost
-    pld = np.frombuffer(bytes(blob), np.uint8).reshape(n_pk, sci.length)[keep].tobytes()
+    order = np.flatnonzero(keep)
+    if simstorm.is_disturbed(spec.day):  # packets sent twice
+        good = np.flatnonzero(keep & ~np.isin(np.arange(n_pk), corrupt))
+        twice = np.sort(rng.choice(good, simstorm.DUPLICATED_PACKETS, replace=False))
+        order = np.sort(np.r_[order, twice], kind="stable")
+    pld = np.frombuffer(bytes(blob), np.uint8).reshape(n_pk, sci.length)[order].tobytes()
     # housekeeping every 16 s of OBT, except during the day's HK gap
     h0 = np.ceil(obt[0] / 16.0) * 16.0
     hk_obt = np.arange(h0, obt[-1] + 16.0, 16.0)
@@ -604,7 +615,7 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
     hk_keep = ~_inside(hk_tt, hk_gaps)
     ht = temperatures(hk_tt)
     raw = np.round((ht + 100.0) / 0.01).astype(np.uint16)
-    hc, hf = layout.obt_fields(hk_obt)
+    hc, hf = layout.obt_fields(hk_obt + simstorm.clock_offset(hk_tt))
     hk = encode(
         hkp,
         {
@@ -621,9 +632,13 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
         hk_obt.size,
     )
     hk_rec = np.frombuffer(hk, np.uint8).reshape(hk_obt.size, hkp.length)[hk_keep].tobytes()
-    # time-correlation table every 600 s of OBT, beyond both ends
-    t_obt = np.arange(np.floor(obt[0] / 600) * 600 - 600, obt[-1] + 1200, 600.0)
-    tct = format_tct(t_obt, tt_of_obt(t_obt), "Aditya-L1 MAG time correlation (simulated)")
+    # time-correlation table every 600 s of OBT (900 s on disturbed days), beyond both ends
+    step = simstorm.TCT_STEP_S if simstorm.is_disturbed(spec.day) else 600.0
+    t_obt = np.arange(np.floor(obt[0] / step) * step - step, obt[-1] + 2 * step, step)
+    t_tt = tt_of_obt(t_obt)
+    rows = ~simstorm.tct_outage(t_tt)
+    stamp = t_obt[rows] + simstorm.clock_offset(t_tt[rows])
+    tct = format_tct(stamp, t_tt[rows], "Aditya-L1 MAG time correlation (simulated)")
     stem = stem_of(spec, int(tt[0]))
     tar = _tar({f"{stem}.pld": pld, f"{stem}.hk": hk_rec, f"{stem}.tct": tct.encode()})
     rel = f"{day_dir(spec.day)}/{stem}_V00.tar"
@@ -643,6 +658,7 @@ def write_file(out: Path, spec: FileSpec, seed: int, caldb: calibration.CalDB) -
         spikes_mag1=spike_idx["MAG1"],
         spikes_mag2=spike_idx["MAG2"],
         temperatures=temps.astype(np.float32),
+        **({"clock_offset_s": simstorm.clock_offset(tt)} if simstorm.is_disturbed(spec.day) else {}),
     )
     return rel
 

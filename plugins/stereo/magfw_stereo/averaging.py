@@ -5,7 +5,7 @@
   the 32 Hz samples within +-62.5 ms (weights 1/2, 1, 1, 1, 1/2: the samples exactly on the edges
   are shared by the two neighbouring records), so it is centred on t_k like the 8 Hz records
   (documented choice: averaging, not decimation). The grid phase is that of the file's 8 Hz
-  records.
+  records. On a 4 Hz day the grid is the day's own 250 ms one (weights 1/2, 1 x 7, 1/2).
 - **1 s** (overlapped): windows of 2 s centred on k + 0.5 s, stepped by 1 s, so every sample
   enters two averages; BTOTAL is the mean of the high-rate |B| (not |mean B|).
 - **1 min**: [m, m + 60 s) stamped at m + 30 s; BTOTAL the mean of the high-rate |B|.
@@ -39,12 +39,15 @@ def grid_phase(t: np.ndarray, day_start: int, step: int = DT8_NS) -> int:
     return int(np.median(np.mod(t - day_start, step)))
 
 
-def to_125ms(t: np.ndarray, b: np.ndarray, day_start: int, phase: int) -> tuple[np.ndarray, np.ndarray]:
-    """Trapezoid means of 32 Hz samples (N, k) on the 8 Hz grid: (stamps, (M, k) means)."""
+def to_125ms(
+    t: np.ndarray, b: np.ndarray, day_start: int, phase: int, step: int = DT8_NS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Trapezoid means of 32 Hz samples (N, k) on the normal-mode grid of ``step`` ns (8 Hz;
+    250 ms on 4 Hz days): (stamps, (M, k) means)."""
     k_cols = b.shape[1]
     if t.size == 0:
         return np.empty(0, np.int64), np.empty((0, k_cols))
-    u = (t - day_start - phase) / DT8_NS
+    u = (t - day_start - phase) / step
     lo = np.floor(u).astype(np.int64)
     frac = u - lo
     edge = np.abs(frac - 0.5) < 0.05
@@ -62,7 +65,7 @@ def to_125ms(t: np.ndarray, b: np.ndarray, day_start: int, phase: int) -> tuple[
     used = wsum > 0
     sums = np.stack([np.bincount(j, w * vals[:, c], minlength=wsum.size) for c in range(k_cols)], 1)
     k = np.flatnonzero(used) + base
-    return day_start + phase + k * DT8_NS, sums[used] / wsum[used, None]
+    return day_start + phase + k * step, sums[used] / wsum[used, None]
 
 
 def _binned(idx: np.ndarray, b: np.ndarray, btot: np.ndarray | None, nbins: int) -> tuple[np.ndarray, ...]:

@@ -13,8 +13,10 @@ place ``layout.ROLE_ROOT`` names, so the single-root form works as before (:func
 - Kernels: ``gen/`` and the spacecraft's ``sclk/`` (all), ``epm/`` (all, predictive),
   ``ah/`` of the day and its neighbours and the ``depm/`` files of the last three start days
   up to the day after (by the ``YYYY_DDD`` in their names: a definitive SPK may span weeks);
-  then :func:`magfw.geometry.kernels.select_kernels` keeps what covers the day. They are inputs, so the
-  ledger sees a new kernel.
+  then :func:`magfw.geometry.kernels.select_kernels` keeps what covers the day and its margin
+  (``MARGIN_S``). A kernel SPICE cannot read fails the day only when the day itself (its
+  00:00 to 24:00) is not covered without it: a neighbour's damaged attitude file, which would
+  only have added the margin, is left out. They are inputs, so the ledger sees a new kernel.
 """
 
 from __future__ import annotations
@@ -154,6 +156,7 @@ def day_kernels(ctx: UnitContext, sc: str, day: date) -> list[InputFile]:
         et1 + MARGIN_S,
         bodies=[layout.NAIF_ID[sc]],
         ck_ids=[layout.CK_ID[sc]],
+        required=(et0, et1),
     )
     by_path = {f.path.resolve(): f for f in fetched}
     return [InputFile.from_fetched(by_path[k.path], "kernel", version=k.name) for k in chosen]

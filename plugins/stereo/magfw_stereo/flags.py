@@ -1,7 +1,7 @@
 """MAGFLAGUC status bits (research note 1.5) and the spare bits magfw uses.
 
 Bits 0-16 come from the instrument (carried through from Berkeley's file); 17-21 are set by
-the L1 corrections as the public flag table describes them; 22-23 are spare bits that magfw
+the L1 corrections as the public flag table describes them; 22-24 are spare bits that magfw
 uses (documented choice, docs/stereo.md).
 """
 
@@ -19,3 +19,6 @@ FROM_32HZ = 1 << 21
 X_GLITCH = 1 << 22
 #: magfw (spare bit): a spike was found on this record; its field is fill.
 SPIKE = 1 << 23
+#: magfw (spare bit): a record of a 4 Hz normal-mode day (250 ms cadence, STEREO-A around the
+#: 2014-2015 solar conjunction); the file's Time_resolution says 00:00:00.250.
+FOUR_HZ = 1 << 24

@@ -23,7 +23,7 @@ def _smooth_step(t: np.ndarray, t0: float, width: float) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh((t - t0) / width))
 
 
-def _turbulence(rng: np.random.Generator, n: int, dt: float, rms: float) -> np.ndarray:
+def turbulence(rng: np.random.Generator, n: int, dt: float, rms: float) -> np.ndarray:
     f = np.fft.rfftfreq(n, dt)
     f_low, f_break = 1.0 / 10800.0, 0.3
     fs = np.maximum(f, f_low)
@@ -76,5 +76,5 @@ def day_field(
         mag *= 1.0 + 1.2 * step
         turb_amp += 1.0 * step
         events["shock"].append(t0)
-    turb = _turbulence(rng, n, dt, 1.2)
+    turb = turbulence(rng, n, dt, 1.2)
     return base * mag[:, None] + turb * turb_amp[:, None], events

@@ -7,8 +7,11 @@
 31.25 ms stretches, the burst file): timing, zero offsets, spikes and X glitches, flagged where
 repaired; ``transform`` rotates each SC -> RTN (SPICE); ``average`` builds the 8 Hz product
 (the 31.25 ms stretches as 125 ms means, burst means filling 8 Hz gaps) and its 1 s and 1 min
-averages. Berkeley's B_SC is already in nT, so there is no ``calibrate`` step; the flags are set
-where the corrections and the re-sampling happen, so there is no ``quality`` step.
+averages. A 4 Hz day (STEREO-A around the 2014-2015 solar conjunction) keeps its own
+250 ms cadence throughout: its "8 Hz" products hold 250 ms records (MAGFLAGUC bit 24,
+Time_resolution 00:00:00.250), as the published files of those days do. Berkeley's B_SC is
+already in nT, so there is no ``calibrate`` step; the flags are set where the corrections and
+the re-sampling happen, so there is no ``quality`` step.
 
 Offsets: Berkeley's B_SC is K x counts in nT without zero offsets, so the day's O from the
 Counts table is *added*, ``B = B_SC + O`` (K is recorded, not re-applied; docs/stereo.md).
@@ -38,7 +41,7 @@ from magfw_stereo.berkeley import RawSeries, read_uv
 from magfw_stereo.counts import read_counts
 from magfw_stereo.despike import despike
 from magfw_stereo.rtn import sc_to_rtn
-from magfw_stereo.timing import correct_timing, rate32_mask
+from magfw_stereo.timing import DT32_NS, NS, correct_timing, normal_step, rate32_mask
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,9 +100,10 @@ class L1Corrected:
     """``correct``: each series at its own cadence, repaired, in SC axes."""
 
     frame: DayFrame
-    n8: Series  #: the normal file's 8 Hz records
+    n8: Series  #: the normal file's 8 Hz records (250 ms ones on a 4 Hz day)
     r32: Series  #: the normal file's 31.25 ms stretches
     burst: Series | None  #: the burst file (31.25 ms)
+    step_ns: int = DT8_NS  #: the day's normal-mode sample step (125 ms; 250 ms on 4 Hz days)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,6 +114,7 @@ class L1Rotated:
     n8: Rotated
     r32: Rotated
     burst: Rotated | None
+    step_ns: int = DT8_NS
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,6 +125,7 @@ class L1Averaged:
     n8: Rotated  #: the 8 Hz records, 125 ms means of the 31.25 ms stretches, burst fill
     burst: Rotated | None
     averages: dict[str, Averages]  #: "sc_1s", "rtn_1s", "sc_1min", "rtn_1min"
+    step_ns: int = DT8_NS  #: the 8 Hz product's cadence (250 ms on 4 Hz days)
 
 
 def decode_day(frame: DayFrame, inputs: Inputs) -> L1Raw:
@@ -140,10 +146,11 @@ def _nearest_flags(t_src: np.ndarray, f_src: np.ndarray, t: np.ndarray) -> np.nd
 
 
 def _clean(
-    t: np.ndarray, b: np.ndarray, fl: np.ndarray, max_glitch: int, stats: dict[str, int] | None = None
+    t: np.ndarray, b: np.ndarray, fl: np.ndarray, step_ns: int, stats: dict[str, int] | None = None
 ) -> Series:
-    """Despike a uniform-rate series (spikes to fill, X glitches interpolated, both flagged)."""
-    d = despike(b, max_glitch)
+    """Despike a uniform-rate series of ``step_ns`` (spikes to fill, X glitches repaired, both
+    flagged; glitches last at most 1 s)."""
+    d = despike(b, NS // step_ns, t, step_ns)
     fl = fl.copy()
     fl[d.spike] |= np.uint32(F.SPIKE)
     fl[d.glitch] |= np.uint32(F.X_GLITCH)
@@ -159,13 +166,15 @@ def repair_day(data: L1Raw) -> L1Corrected:
     c = correct_timing(data.normal.time, data.normal.b, data.normal.flags, t0, t1)
     b = c.b + data.offsets
     r32 = rate32_mask(c.time)
-    n8 = _clean(c.time[~r32], b[~r32], c.flags[~r32], 8, c.stats)
-    s32 = _clean(c.time[r32], b[r32], c.flags[r32] | np.uint32(F.FROM_32HZ), 32)
+    step = normal_step(c.time[~r32])
+    fl8 = c.flags[~r32] | np.uint32(F.FOUR_HZ if step != DT8_NS else 0)
+    n8 = _clean(c.time[~r32], b[~r32], fl8, step, c.stats)
+    s32 = _clean(c.time[r32], b[r32], c.flags[r32] | np.uint32(F.FROM_32HZ), DT32_NS)
     burst = None
     if data.burst is not None and len(data.burst):
         cb = correct_timing(data.burst.time, data.burst.b, data.burst.flags, t0, t1)
-        burst = _clean(cb.time, cb.b + data.offsets, cb.flags | np.uint32(F.FROM_32HZ), 32, cb.stats)
-    return L1Corrected(frame=data.frame, n8=n8, r32=s32, burst=burst)
+        burst = _clean(cb.time, cb.b + data.offsets, cb.flags | np.uint32(F.FROM_32HZ), DT32_NS, cb.stats)
+    return L1Corrected(frame=data.frame, n8=n8, r32=s32, burst=burst, step_ns=step)
 
 
 def rotate_day(data: L1Corrected) -> L1Rotated:
@@ -178,13 +187,16 @@ def rotate_day(data: L1Corrected) -> L1Rotated:
     with kernels.kernel_pool(data.frame.kernels):
         n8, r32 = rotated(data.n8), rotated(data.r32)
         burst = rotated(data.burst) if data.burst is not None else None
-    return L1Rotated(frame=data.frame, n8=n8, r32=r32, burst=burst)
+    return L1Rotated(frame=data.frame, n8=n8, r32=r32, burst=burst, step_ns=data.step_ns)
 
 
-def _to_8hz(r: Rotated, t0: int, phase: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """31.25 ms samples as trapezoid means on the 8 Hz grid: stamps, SC, RTN, mean |B|."""
+def _to_8hz(
+    r: Rotated, t0: int, phase: int, step: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """31.25 ms samples as trapezoid means on the normal-mode grid (``step`` ns): stamps, SC,
+    RTN, mean |B|."""
     s = r.series
-    tm, m = to_125ms(s.time, np.column_stack([s.b_sc, r.b_rtn, s.btot]), t0, phase)
+    tm, m = to_125ms(s.time, np.column_stack([s.b_sc, r.b_rtn, s.btot]), t0, phase, step)
     return tm, m[:, :3], m[:, 3:6], m[:, 6]
 
 
@@ -192,22 +204,22 @@ def eight_hz_product(data: L1Rotated) -> Rotated:
     """The 8 Hz product series: the normal file's 8 Hz records, its 31.25 ms stretches as
     125 ms means on the records' grid, and burst means where the normal file has no record
     within half a step; each record keeps the flags of the samples it came from."""
-    t0, n8 = data.frame.t0, data.n8.series
-    phase = grid_phase(n8.time, t0)
+    t0, n8, step = data.frame.t0, data.n8.series, data.step_ns
+    phase = grid_phase(n8.time, t0, step)
     parts = [(n8.time, n8.b_sc, data.n8.b_rtn, n8.btot, n8.flags)]
     r32 = data.r32.series
-    tm, sc, rtn, bt = _to_8hz(data.r32, t0, phase)
+    tm, sc, rtn, bt = _to_8hz(data.r32, t0, phase, step)
     parts.append((tm, sc, rtn, bt, _nearest_flags(r32.time, r32.flags, tm)))
     if data.burst is not None:
         have = np.sort(np.concatenate([n8.time, tm]))
-        tb, sc, rtn, bt = _to_8hz(data.burst, t0, phase)
+        tb, sc, rtn, bt = _to_8hz(data.burst, t0, phase, step)
         i = np.clip(np.searchsorted(have, tb), 1, max(have.size - 1, 1))
         near = (
             np.minimum(np.abs(have[i] - tb), np.abs(have[i - 1] - tb))
             if have.size
             else np.full(tb.size, np.iinfo(np.int64).max)
         )
-        new = near >= DT8_NS // 2
+        new = near >= step // 2
         bs = data.burst.series
         parts.append((tb[new], sc[new], rtn[new], bt[new], _nearest_flags(bs.time, bs.flags, tb[new])))
     t, b_sc, b_rtn, btot, flags = (np.concatenate(col) for col in zip(*parts, strict=True))
@@ -231,7 +243,7 @@ def resample_day(data: L1Rotated) -> L1Averaged:
     for name, b in (("sc", s.b_sc), ("rtn", n8.b_rtn)):
         out[f"{name}_1s"] = average_1s_overlapped(s.time, b, t0, t1, s.btot)
         out[f"{name}_1min"] = average_bins(s.time, b, t0, t1, 60, s.btot)
-    return L1Averaged(frame=data.frame, n8=n8, burst=data.burst, averages=out)
+    return L1Averaged(frame=data.frame, n8=n8, burst=data.burst, averages=out, step_ns=data.step_ns)
 
 
 def summary(n8: Series, r32: Series) -> dict[str, int]:
@@ -249,9 +261,12 @@ def products(ctx: UnitContext, data: L1Averaged) -> list[Product]:
     sc = data.frame.sc
     out: list[Product] = []
     s, rtn = data.n8.series, data.n8.b_rtn
+    res = P.time_resolution(data.step_ns)
     for name, b in (("sc", s.b_sc), ("rtn", rtn)):
-        out.append(P.cdf_product(ctx, f"l1_mag_{name}", sc, name, s.time, b, s.btot, s.flags, s.filter_value))
-        out.append(P.flat_product(ctx, f"l1_mag_{name}_ff", sc, s.time, b, s.btot, s.filter_value))
+        out.append(
+            P.cdf_product(ctx, f"l1_mag_{name}", sc, name, s.time, b, s.btot, s.flags, s.filter_value, res)
+        )
+        out.append(P.flat_product(ctx, f"l1_mag_{name}_ff", sc, s.time, b, s.btot, s.filter_value, res))
         out.append(P.average_product(ctx, f"l1_mag_{name}_1s", sc, data.averages[f"{name}_1s"]))
         out.append(P.average_product(ctx, f"l1_mag_{name}_1min", sc, data.averages[f"{name}_1min"]))
     if data.burst is not None:

@@ -18,6 +18,15 @@ LABELS = {"sc": ["BX", "BY", "BZ", "BTotal"], "rtn": ["BR", "BT", "BN", "BTotal"
 SOURCE_NAME = {"A": "Ahead>STEREO Ahead", "B": "Behind>STEREO Behind"}
 
 
+def time_resolution(step_ns: int) -> str | None:
+    """The ``Time_resolution`` of a day's normal-mode products when it is not the definition's
+    8 Hz one (``00:00:00.250`` on a 4 Hz day); None on 8 Hz days."""
+    if step_ns == 125_000_000:
+        return None
+    ms = step_ns / 1e6
+    return f"00:00:{ms / 1000:06.3f}"
+
+
 def _b4(b: np.ndarray, btot: np.ndarray) -> np.ndarray:
     """(N, 4) float32 of the components and the magnitude; a row with any non-finite value is
     all NaN (the writer stores the fill)."""
@@ -38,7 +47,9 @@ def cdf_product(
     btot: np.ndarray,
     flags: np.ndarray,
     filter_value: float,
+    resolution: str | None = None,
 ) -> Product:
+    """A daily CDF; ``resolution`` overrides the definition's Time_resolution (4 Hz days)."""
     d = ctx.product(pid)
     b4 = _b4(b, btot)  # NaN: the writer stores the definition's fill
     burst = "MAGB" if "magb" in pid else "MAG"
@@ -52,7 +63,11 @@ def cdf_product(
             "FILTER_VALUE": np.full(t.size, filter_value, dtype=np.float32),
             "CART_LABL_1": np.array(LABELS[frame]),
         },
-        attrs={"Source_name": SOURCE_NAME[sc], "Logical_source": f"ST{sc}_L1_{burst}_{frame.upper()}"},
+        attrs={
+            "Source_name": SOURCE_NAME[sc],
+            "Logical_source": f"ST{sc}_L1_{burst}_{frame.upper()}",
+            **({"Time_resolution": resolution} if resolution else {}),
+        },
     )
 
 
@@ -64,10 +79,14 @@ def flat_product(
     b: np.ndarray,
     btot: np.ndarray,
     filter_value: float | None = None,
+    resolution: str | None = None,
 ) -> Product:
     """A high-rate flat file; ``filter_value`` (the day's spike limit, the CDF's FILTER_VALUE)
-    goes into the abstract as ``FILTER_VALUE = <nT>`` (float32, exact)."""
+    goes into the abstract as ``FILTER_VALUE = <nT>`` (float32, exact), and on a 4 Hz day
+    ``resolution`` as ``TIME_RESOLUTION = 00:00:00.250``."""
     attrs = {} if filter_value is None else {"FILTER_VALUE": f"{float(np.float32(filter_value))!r} nT"}
+    if resolution:
+        attrs["TIME_RESOLUTION"] = resolution
     return Product(
         definition=ctx.product(pid),
         fields={"sc": sc},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,82 @@ def _name_known(name: str) -> bool:
         return False
 
 
+def _newest_per_series(kfs: list[KernelFile], version_pattern: str | re.Pattern[str]) -> list[KernelFile]:
+    """The highest version of each series (same kind, same name apart from the version)."""
+    best: dict[tuple[str, str], tuple[int, KernelFile]] = {}
+    for k in kfs:
+        series, version = kernel_series(k.name, version_pattern)
+        key = (k.kind, series)
+        if key not in best or version > best[key][0]:
+            best[key] = (version, k)
+    return [k for _, k in best.values()]
+
+
+@dataclass(kw_only=True)
+class _Coverage:
+    """What the readable SPKs and CKs of a selection hold: the kept kernels, the kernels SPICE
+    could not read (with what it said) and, per (kind, object), the coverage windows."""
+
+    start: float
+    end: float
+    keep: list[KernelFile] = field(default_factory=list)
+    unreadable: list[tuple[KernelFile, str]] = field(default_factory=list)
+    windows: dict[tuple[str, int], list[NDArray[np.float64]]] = field(default_factory=dict)
+
+    def consider(self, k: KernelFile, read: Any, ids: set[int] | None) -> None:
+        """Keep ``k`` when its windows for ``ids`` overlap the span; note it if unreadable."""
+        try:
+            windows = read(k.path, ids)
+        except SpiceyError as exc:
+            self.unreadable.append((k, spice_error_text(exc)))
+            return
+        if any(bool(np.any((w[:, 0] <= self.end) & (w[:, 1] >= self.start))) for w in windows.values()):
+            self.keep.append(k)
+            for code, w in windows.items():
+                self.windows.setdefault((k.kind, code), []).append(w)
+
+    def complete(self, kind: str, wanted: set[int] | None, span: tuple[float, float]) -> bool:
+        """Whether the readable kernels of ``kind`` cover ``span`` for every wanted object."""
+        return bool(wanted) and all(
+            _covers(self.windows.get((kind, code), []), span[0], span[1]) for code in wanted or ()
+        )
+
+
+def _load_order(version_pattern: str | re.Pattern[str], predictive_pattern: str | re.Pattern[str]) -> Any:
+    """Sort key of the load order: kind, then predictive before definitive, series, version."""
+    pred = (
+        re.compile(predictive_pattern, re.IGNORECASE)
+        if isinstance(predictive_pattern, str)
+        else predictive_pattern
+    )
+
+    def order(k: KernelFile) -> tuple[int, int, str, int]:
+        series, version = kernel_series(k.name, version_pattern)
+        return (_LOAD_ORDER[k.kind], 0 if pred.search(k.name) else 1, series, version)
+
+    return order
+
+
+def _read_coverage(
+    chosen: list[KernelFile], wanted: dict[str, set[int] | None], start: float, end: float
+) -> _Coverage:
+    """The coverage of the chosen SPKs and CKs (CKs read with the SCLKs and FKs loaded); the
+    other kinds are kept as they are."""
+    from magfw.geometry.kernels.pool import _spice_session  # (pool imports this module)
+
+    cov = _Coverage(start=start, end=end)
+    cov.keep += [k for k in chosen if k.kind not in ("spk", "ck")]
+    for k in chosen:
+        if k.kind == "spk":
+            cov.consider(k, _spk_windows, wanted["spk"])
+    cks = [k for k in chosen if k.kind == "ck"]
+    if cks:
+        with _spice_session([k for k in chosen if k.kind in ("sclk", "fk")]):
+            for k in cks:
+                cov.consider(k, _ck_windows, wanted["ck"])
+    return cov
+
+
 def select_kernels(
     candidates: Sequence[str | os.PathLike[str] | KernelFile],
     start_et: float,
@@ -113,6 +190,7 @@ def select_kernels(
     *,
     bodies: Iterable[str | int] = (),
     ck_ids: Iterable[int] = (),
+    required: tuple[float, float] | None = None,
     version_pattern: str | re.Pattern[str] = DEFAULT_VERSION_PATTERN,
     predictive_pattern: str | re.Pattern[str] = DEFAULT_PREDICTIVE_PATTERN,
 ) -> list[KernelFile]:
@@ -130,68 +208,19 @@ def select_kernels(
     (so call this before entering :func:`kernel_pool`, or inside it with the SCLKs loaded).
 
     A candidate SPICE cannot read (a damaged file, a CK whose SCLK is missing) is left out
-    when the readable kernels cover the span for the wanted objects without it; otherwise a
-    :class:`KernelError` names that file and what SPICE said, in one line. So a damaged
-    kernel fails only the units that need it.
+    when the readable kernels cover ``required`` (ET [start, end]; default the whole span)
+    for the wanted objects without it; otherwise a :class:`KernelError` names that file and
+    what SPICE said, in one line. So a damaged kernel fails only the units that need it: a
+    day whose own kernels cover it is not failed by a neighbour's damaged kernel that would
+    only have added the margin around it (``required`` = the day, the span = the day and
+    its margin).
     """
-    from magfw.geometry.kernels.pool import _spice_session  # (pool imports this module)
-
-    kfs = [_as_kernel(c) for c in candidates]
-    best: dict[tuple[str, str], tuple[int, KernelFile]] = {}
-    for k in kfs:
-        series, version = kernel_series(k.name, version_pattern)
-        key = (k.kind, series)
-        if key not in best or version > best[key][0]:
-            best[key] = (version, k)
-    chosen = [k for _, k in best.values()]
-    body_ids = {body_code(b) for b in bodies} or None
-    ck_set = {int(i) for i in ck_ids} or None
-
-    def overlaps(windows: dict[int, NDArray[np.float64]]) -> bool:
-        return any(bool(np.any((w[:, 0] <= end_et) & (w[:, 1] >= start_et))) for w in windows.values())
-
-    keep: list[KernelFile] = []
-    unreadable: list[tuple[KernelFile, str]] = []
-    covered: dict[tuple[str, int], list[NDArray[np.float64]]] = {}
-
-    def consider(k: KernelFile, read: Any, ids: set[int] | None) -> None:
-        try:
-            windows = read(k.path, ids)
-        except SpiceyError as exc:
-            unreadable.append((k, spice_error_text(exc)))
-            return
-        if overlaps(windows):
-            keep.append(k)
-            for code, w in windows.items():
-                covered.setdefault((k.kind, code), []).append(w)
-
-    cks = [k for k in chosen if k.kind == "ck"]
-    for k in chosen:
-        if k.kind == "spk":
-            consider(k, _spk_windows, body_ids)
-        elif k.kind != "ck":
-            keep.append(k)
-    if cks:
-        sclks = [k for k in chosen if k.kind in ("sclk", "fk")]
-        with _spice_session(sclks):
-            for k in cks:
-                consider(k, _ck_windows, ck_set)
-    for k, why in unreadable:
-        wanted = body_ids if k.kind == "spk" else ck_set
-        if not wanted or not all(
-            _covers(covered.get((k.kind, code), []), start_et, end_et) for code in wanted
-        ):
+    chosen = _newest_per_series([_as_kernel(c) for c in candidates], version_pattern)
+    wanted = {"spk": {body_code(b) for b in bodies} or None, "ck": {int(i) for i in ck_ids} or None}
+    cov = _read_coverage(chosen, wanted, start_et, end_et)
+    span = required if required is not None else (start_et, end_et)
+    for k, why in cov.unreadable:
+        if not cov.complete(k.kind, wanted[k.kind], span):
             hint = " (no SCLK kernel for it?)" if k.kind == "ck" and "SCLK" in why.upper() else ""
             raise KernelError(k.path, f"SPICE cannot read this {k.kind.upper()}{hint}: {why}")
-    pred = (
-        re.compile(predictive_pattern, re.IGNORECASE)
-        if isinstance(predictive_pattern, str)
-        else predictive_pattern
-    )
-
-    def order(k: KernelFile) -> tuple[int, int, str, int]:
-        series, version = kernel_series(k.name, version_pattern)
-        definitive = 0 if pred.search(k.name) else 1
-        return (_LOAD_ORDER[k.kind], definitive, series, version)
-
-    return sorted(keep, key=order)
+    return sorted(cov.keep, key=_load_order(version_pattern, predictive_pattern))
