@@ -228,6 +228,8 @@ def run_level_command(
                     cli.out.print(f"wrote {path}", markup=False)
     for warning in summary.warnings:
         cli.err.print(f"magfw: warning: {warning}", markup=False)
+    for failure in summary.failures:
+        cli.err.print(f"magfw: {failure}", markup=False)
     if not summary.ok:
         if log_file is not None:
             cli.err.print(f"details of failures: {log_file}", markup=False)

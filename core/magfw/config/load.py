@@ -10,7 +10,8 @@ key and the problem, with the nearest known key for a misspelt one::
 :func:`load_config` without a registry checks the sections only (what a worker process needs
 to read its settings); with the installed missions' registry (what the CLI and the planner
 pass) it also checks the mission tables, their default periods and source roles, and that
-every event and setting under ``[notify]`` belongs to an installed mission.
+every event and setting under ``[notify]`` (and every event under ``[delivery.events]``)
+belongs to an installed mission.
 """
 
 from __future__ import annotations
@@ -161,6 +162,10 @@ def mission_problems(config: MagfwConfig, registry: MissionRegistry) -> list[Pro
         if event not in events:
             text = f"no installed mission sends this event (events: {', '.join(events) or 'none'})"
             found.append(Problem(("notify", "recipients", event), text, events))
+    for event in config.delivery.events:
+        if event not in events:
+            text = f"no installed mission sends this event (events: {', '.join(events) or 'none'})"
+            found.append(Problem(("delivery", "events", event), text, events))
     keys = sorted({k for m in registry for k in m.settings.notify_settings})
     for key in config.notify.settings:
         if key not in keys:
