@@ -99,6 +99,8 @@ class UnitResult:
     commit_dir: Path | None = None  #: where the staged files wait (None once committed)
     warnings: list[str] = field(default_factory=list)  #: what ``ctx.warn`` said
     step_s: dict[str, float] = field(default_factory=dict)  #: seconds per step (and "stage")
+    #: a dry run's answer (:mod:`magfw.engine.dryrun`): "run", "unchanged", "skip" or "fail"
+    forecast: str | None = None
 
 
 @dataclass
