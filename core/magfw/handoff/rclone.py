@@ -39,8 +39,9 @@ _SECRET_NAME = re.compile(r"PASS|TOKEN|SECRET|KEY|AUTH|CRED|BEARER|COOKIE|SAS")
 #: rclone's log prefix (``2024/03/01 12:00:00 ERROR : ``) and its "Failed to <verb>: ".
 _PREFIX = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:[A-Z]+\s*: )?")
 _FAILED = re.compile(r"^(?:CRITICAL: )?Failed to [a-z]+: ")
-#: ``lsjson --stat`` of a file that is not there.
-EXIT_NOT_FOUND = 3
+#: ``lsjson --stat`` of a file that is not there: rclone's "directory not found" (3) or
+#: "object not found" (4).
+EXIT_NOT_FOUND = (3, 4)
 
 
 class RcloneError(MagfwError):
@@ -164,8 +165,8 @@ class Rclone:
         args = ["lsjson", "--stat", path]
         if hash_type is not None:
             args[2:2] = ["--hash", "--hash-type", hash_type]
-        done = self.run(args, path, ok=(0, EXIT_NOT_FOUND))
-        if done.returncode == EXIT_NOT_FOUND:
+        done = self.run(args, path, ok=(0, *EXIT_NOT_FOUND))
+        if done.returncode in EXIT_NOT_FOUND:
             return None
         try:
             data = json.loads(done.stdout)
