@@ -215,3 +215,15 @@ def test_the_ledger_and_the_remote_agree_on_the_zip(hooks, archive, mailbox, tmp
     (record,) = entry.outputs
     data = (tmp_path / "box" / ZIP).read_bytes()
     assert (len(data), hashlib.sha256(data).hexdigest()) == (record["size"], record["sha256"])
+
+
+def test_a_link_that_cannot_be_had_is_a_warning_and_the_mail_gives_the_remote_path(
+    hooks, archive, mailbox, tmp_path, monkeypatch
+):
+    with s3_remote(monkeypatch, "bucket") as remote:
+        configure(tmp_path, mailbox, f'remote = "{remote}"\nlink_expire = "a fortnight"\n')
+        res = package(hooks, archive, tmp_path / "out")
+        assert res.exit_code == 0, res.stderr
+    assert "magfw: warning: parcel package 2024-01: parcel_2024jan.zip: no shared link (" in res.stderr
+    (body,) = bodies(mailbox)
+    assert f"download: bucket:deliveries/{ZIP}\n" in body

@@ -102,6 +102,7 @@ def deliver_zips(
                     f"{level} {r.unit.key}` uploads what is missing"
                 )
                 continue
+            summary.warnings += [f"{mission} {level} {r.unit.key}: {parcel.name}: {n}" for n in done.notes]
             if fresh or done.uploaded:
                 notices.append(_notice(r, entry, done, url))
             else:
