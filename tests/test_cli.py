@@ -100,7 +100,7 @@ def test_dry_run_writes_nothing(example_hooks, tmp_path):
         ["run", "example", "l1", "2024-03", "--source", "simulated", "--out", str(tmp_path), "--dry-run"],
         example_hooks,
     )
-    assert res.exit_code == 0 and "31 skipped" in res.stdout
+    assert res.exit_code == 0 and "dry run: 31 would run, 0 unchanged" in res.stdout
     assert _files(tmp_path) == []
 
 
@@ -421,7 +421,7 @@ def test_run_without_period_uses_the_levels_default_period(tmp_path, monkeypatch
     )
     assert res.exit_code == 0, res.stderr
     assert "no PERIOD given: lagged l1 2024-01 (the current month minus 2)" in res.stdout
-    assert "31 skipped" in res.stdout
+    assert "dry run: 31 would run" in res.stdout
     monkeypatch.chdir(tmp_path)
     (tmp_path / "magfw.toml").write_text("[missions.lagged.default_period]\nl1 = 3\n")
     res = run_cli(

@@ -653,6 +653,38 @@ def test_the_yearly_delivery_zip_exists_and_opens(merged, tmp_path, monkeypatch,
 
 
 @pytest.mark.slow
+def test_the_yearly_zip_is_uploaded_through_rclone_and_the_mail_says_where(
+    merged, tmp_path, monkeypatch, smtp_server
+):
+    """[delivery.events] plastic_delivery: the package run uploads the zip and its SHA256SUMS to
+    the rclone remote (a local one here), and the mail names where it went."""
+    from rclone_helpers import alias_remote, need_rclone
+
+    need_rclone()
+    out = tmp_path / "out"
+    shutil.copytree(merged[0], out)
+    monkeypatch.setenv("MAGFW_ZIP_PASSWORD", "Yearly-canary-4e1b")
+    monkeypatch.chdir(tmp_path)
+    remote = alias_remote(monkeypatch, "ucla", tmp_path / "box")
+    (tmp_path / "magfw.toml").write_text(
+        smtp_server.toml({"plastic_delivery": ["berkeley@example.edu"]})
+        + f'[delivery.events]\nplastic_delivery = "{remote}STEREO PLASTIC"\n'
+    )
+    summary = run_level(plastic_hooks(), "plastic", "package", "2024", out, source=None)
+    assert summary.ok, [r.message for r in summary.results] + summary.failures
+    name = "stereo_PLASTIC_MAG_yearly_cdf_2024.zip"
+    zipped = (out / "prep_zips/l2_merge" / name).read_bytes()
+    there = tmp_path / "box" / "STEREO PLASTIC"
+    assert (there / name).read_bytes() == zipped
+    sums = f"{hashlib.sha256(zipped).hexdigest()}  {name}\n"
+    assert (there / "stereo_PLASTIC_MAG_yearly_cdf_2024.SHA256SUMS").read_text() == sums
+    ((_, _, msg),) = smtp_server.messages
+    text = msg.get_content().replace("\r\n", "\n")
+    assert f"download: ucla:STEREO PLASTIC/{name}\n" in text
+    assert f"uploaded: ucla:STEREO PLASTIC/{name} (SHA-256 checked on the remote" in text
+
+
+@pytest.mark.slow
 def test_the_web_operator_is_told_which_monthly_flat_files_to_copy(
     merged, smtp_server, tmp_path, monkeypatch
 ):

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import smtp_mailbox
+from rclone_helpers import alias_remote, need_rclone
 
 from magfw.engine.simulation import simulated_root
 from magfw.io.cdf import read_cdf
@@ -62,6 +63,9 @@ def month(hooks, tmp_path_factory) -> Iterator[Month]:
     base = tmp_path_factory.mktemp("handoff")
     out = base / "out"
     with smtp_mailbox() as box, pytest.MonkeyPatch.context() as mp:
+        delivery = ""
+        if shutil.which("rclone"):  # the zip goes to UCLA Box: here a local rclone remote
+            delivery = f'[delivery]\nremote = "{alias_remote(mp, "box", base / "box")}STEREO L1"\n'
         (base / "magfw.toml").write_text(
             box.toml(
                 RECIPIENTS,
@@ -70,6 +74,7 @@ def month(hooks, tmp_path_factory) -> Iterator[Month]:
                     "stereo_download_url": "https://box.example.edu/s/{name}",
                 },
             )
+            + delivery
         )
         mp.chdir(base)
         for var in ("MAGFW_DATA", "MAGFW_PLUGINS", "MAGFW_ZIP_PASSWORD"):
@@ -187,6 +192,20 @@ def test_berkeley_is_told_the_zip_name_checksum_and_link(month):
     assert "traditional PKWARE encryption: opens with `unzip -P`" in text
     assert PASSWORD not in text and "the password comes separately" in text
     assert "traditional PKWARE encryption" in month.zip_output  # the command said so too
+
+
+def test_the_zip_went_to_the_remote_and_the_mail_says_where(month):
+    """[delivery] remote: the month's zip and its SHA256SUMS on the rclone remote, byte for
+    byte, and the mail's "uploaded:" line; the remote makes no link, so the download URL stays
+    the configured one."""
+    need_rclone()
+    (zip_path,) = (month.out / "prep_zips" / "l1_MAG").glob("*.zip")
+    there = month.out.parent / "box" / "STEREO L1"
+    assert (there / zip_path.name).read_bytes() == zip_path.read_bytes()
+    sums = (there / "stereo_MAG_MAGB_CDF_2024jan.SHA256SUMS").read_text()
+    assert sums == f"{hashlib.sha256(zip_path.read_bytes()).hexdigest()}  {zip_path.name}\n"
+    text = body(mails(month, "stereo_delivery")[0])
+    assert f"  uploaded: box:STEREO L1/{zip_path.name} (SHA-256 checked on the remote; checksums: " in text
 
 
 def test_pyspedas_stereo_loader_reads_a_magfw_l1_day_from_local_files(month, tmp_path, monkeypatch):

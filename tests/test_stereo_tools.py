@@ -872,11 +872,11 @@ def test_stereo_l1_without_period_processes_the_seeds_month(tmp_path, monkeypatc
     res = run_cli(["run", "stereo", "l1", "--source", "simulated", "--out", str(tmp_path / "o"), "--dry-run"])
     assert res.exit_code == 0, res.stderr
     assert "no PERIOD given: stereo l1 2024-01 (the current month minus 2)" in res.stdout
-    assert "31 skipped" in res.stdout  # every day of January 2024, nothing else
+    assert "dry run: 31 would run" in res.stdout  # every day of January 2024, nothing else
     monkeypatch.setattr(period, "utc_today", lambda: date(2024, 1, 31))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "magfw.toml").write_text("[missions.stereo.default_period]\nl1 = 3\n")
     res = run_cli(["run", "stereo", "l1", "--source", "simulated", "--out", str(tmp_path / "o"), "--dry-run"])
     assert res.exit_code == 0, res.stderr
     assert "no PERIOD given: stereo l1 2023-10 (the current month minus 3" in res.stdout
-    assert "31 skipped" in res.stdout
+    assert "dry run: 31 would run" in res.stdout

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from magfw.cli import output_tree, run_level_command, say, warn
     from magfw.config import setting as mission_setting
     from magfw.geometry import frames, igrf, kernels, time
+    from magfw.handoff.delivery import deliver_zips
     from magfw.handoff.deliveryzip import ZipEntry
     from magfw.handoff.deliveryzip import check_password as check_zip_password
     from magfw.handoff.deliveryzip import choose as choose_zip_encryption
@@ -113,6 +114,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "notify_settings": ("magfw.handoff.notify", "notify_settings"),
     "ZipNotice": ("magfw.handoff.notify", "ZipNotice"),
     "delivered_zips": ("magfw.handoff.notify", "delivered_zips"),
+    "deliver_zips": ("magfw.handoff.delivery", "deliver_zips"),
     "send_notifications": ("magfw.handoff.notify", "send"),
     "output_tree": ("magfw.cli", "output_tree"),
     "say": ("magfw.cli", "say"),
@@ -185,6 +187,7 @@ __all__ = [
     "choose_zip_encryption",
     "date_fields",
     "day_ranges",
+    "deliver_zips",
     "delivered_zips",
     "describe_zip_encryption",
     "find_products",

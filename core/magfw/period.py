@@ -160,30 +160,44 @@ class DefaultPeriod:
     month or year) ``lag`` units before today's (UTC). ``DefaultPeriod("month", 2)`` is the
     STEREO seed's rule: at the start of month N it processes month N-2 (``auto_step1.sh``).
 
+    ``span`` widens the period to the whole month or year holding that unit:
+    ``DefaultPeriod("month", 2, span="year")`` is the year of the current month minus two (the
+    PLASTIC merge of the year the STEREO L1 month belongs to: every day of it is looked at
+    again, so late PLASTIC releases are seen).
+
     The lag may be set per level in ``magfw.toml``::
 
         [missions.stereo.default_period]
         l1 = 3          # months (the rule's unit) before the current one
     """
 
-    __slots__ = ("lag", "unit")
+    __slots__ = ("lag", "span", "unit")
 
-    def __init__(self, unit: UnitKind, lag: int = 0) -> None:
-        if unit not in ("day", "month", "year"):
-            raise ValueError(f"unknown unit {unit!r}")
+    def __init__(self, unit: UnitKind, lag: int = 0, span: UnitKind | None = None) -> None:
+        order = ("day", "month", "year")
+        if unit not in order or (span is not None and span not in order):
+            raise ValueError(f"unknown unit {unit!r}" if unit not in order else f"unknown span {span!r}")
+        if span is not None and order.index(span) < order.index(unit):
+            raise ValueError(f"span {span!r} is shorter than the unit {unit!r}")
         if lag < 0:
             raise ValueError("lag must be >= 0")
         self.unit: UnitKind = unit
         self.lag = lag
+        self.span: UnitKind | None = None if span == unit else span
 
     def __repr__(self) -> str:
-        return f"DefaultPeriod({self.unit!r}, {self.lag})"
+        span = f", span={self.span!r}" if self.span else ""
+        return f"DefaultPeriod({self.unit!r}, {self.lag}{span})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, DefaultPeriod) and (self.unit, self.lag) == (other.unit, other.lag)
+        return isinstance(other, DefaultPeriod) and (self.unit, self.lag, self.span) == (
+            other.unit,
+            other.lag,
+            other.span,
+        )
 
     def __hash__(self) -> int:
-        return hash((self.unit, self.lag))
+        return hash((self.unit, self.lag, self.span))
 
     def period(self, today: date | None = None, lag: int | None = None) -> Period:
         """The period this rule gives on ``today`` (default: UTC today), with ``lag`` (default:
@@ -191,18 +205,22 @@ class DefaultPeriod:
         today = today or utc_today()
         n = self.lag if lag is None else lag
         if self.unit == "day":
-            d = today - timedelta(days=n)
-            return parse_period(d.isoformat())
-        if self.unit == "month":
+            start = today - timedelta(days=n)
+        elif self.unit == "month":
             index = today.year * 12 + (today.month - 1) - n
-            return parse_period(f"{index // 12:04d}-{index % 12 + 1:02d}")
-        return parse_period(f"{today.year - n:04d}")
+            start = date(index // 12, index % 12 + 1, 1)
+        else:
+            start = date(today.year - n, 1, 1)
+        if self.span == "year":
+            return parse_period(f"{start.year:04d}")
+        if self.span == "month" or self.unit == "month":
+            return parse_period(f"{start:%Y-%m}")
+        return parse_period(start.isoformat() if self.unit == "day" else f"{start.year:04d}")
 
     def describe(self, lag: int | None = None) -> str:
         n = self.lag if lag is None else lag
-        if n == 0:
-            return f"the current {self.unit}"
-        return f"the current {self.unit} minus {n}"
+        base = f"the current {self.unit}" if n == 0 else f"the current {self.unit} minus {n}"
+        return f"the {self.span} of {base}" if self.span else base
 
 
 def day_ranges(days: Iterable[date]) -> str:

@@ -8,7 +8,8 @@ folder (the last two in a private mount namespace, skipped where ``unshare`` can
 Elsewhere: ``magfw.toml`` mistakes in ``test_config.py``, publishing in
 ``test_publish_faults.py``, dribbling servers in ``test_fetch_faults.py``, usage mistakes and
 analysis commands in ``test_usage_faults.py``, Aditya records in ``test_aditya_faults.py``,
-PLASTIC in ``test_faults_plastic.py`` (all in this folder); more usage problems and network
+PLASTIC in ``test_faults_plastic.py``, deliveries through rclone in
+``test_delivery_faults.py`` (all in this folder); more usage problems and network
 faults in ``tests/test_cli.py`` and ``tests/test_fetch.py``; an interrupted commit in
 ``tests/test_commit.py``.
 """

@@ -112,7 +112,12 @@ def run(
         str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster)")
     ] = None,
     force: Annotated[bool, typer.Option(help="redo units even if unchanged")] = False,
-    dry_run: Annotated[bool, typer.Option(help="list the units, process nothing")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            help="say what would run and why (fetch and compare with the ledger), process and write nothing"
+        ),
+    ] = False,
     seed: Annotated[int, typer.Option(help="simulator seed for --source simulated")] = 0,
 ) -> None:
     """Process MISSION LEVEL over PERIOD (or the level's default period). Level-specific
@@ -217,6 +222,11 @@ def run_level_command(
     check_request(request)
     runner = Runner(hooks)
     runner.plan_graph(request)
+    if dry_run:  # what would run, and why: nothing written into the tree (its log neither)
+        setup_logging()
+        summary = runner.run(request)
+        _print_forecast(summary, request)
+        return summary
     setup_logging(state_dir(out_path) / "logs" / "magfw.log")
     summary = _run_with_progress(runner, request)
     _print_summary(summary, request)
@@ -228,6 +238,8 @@ def run_level_command(
                     cli.out.print(f"wrote {path}", markup=False)
     for warning in summary.warnings:
         cli.err.print(f"magfw: warning: {warning}", markup=False)
+    for failure in summary.failures:
+        cli.err.print(f"magfw: {failure}", markup=False)
     if not summary.ok:
         if log_file is not None:
             cli.err.print(f"details of failures: {log_file}", markup=False)
@@ -286,6 +298,26 @@ def _run_with_progress(runner: Any, request: Any) -> Any:
 
         progress.update(task, total=len(runner.plan_graph(request)[0]))
         return runner.run(request, on_result=on_result)
+
+
+def _print_forecast(summary: RunSummary, request: RunRequest) -> None:
+    """A dry run's table: each unit, what it would do, and why; then the tally."""
+    from magfw.engine.dryrun import tally
+
+    table = Table(title=f"{request.mission} {request.level} {request.period} (dry run)", show_lines=False)
+    for col in ("unit", "would", "why"):
+        table.add_column(col)
+    style = {"run": "green", "unchanged": "yellow", "skip": "yellow", "fail": "red"}
+    for r in summary.results:
+        own = (r.mission, r.level) == (request.mission, request.level)
+        sc = f" ST{r.spacecraft}" if r.spacecraft and not own else ""
+        label = r.unit.key if own else f"{r.mission} {r.level}{sc} {r.unit.key}"
+        word = r.forecast or "?"
+        head, colon, rest = r.message.partition(": ")
+        why = rest if colon and head.startswith("would ") and "after" not in head else r.message
+        table.add_row(label, f"[{style.get(word, 'white')}]{word}[/]", why, style=None)
+    cli.out.print(table)
+    cli.out.print(tally(summary.results), markup=False)
 
 
 def _print_summary(summary: Any, request: Any) -> None:

@@ -10,7 +10,8 @@ key and the problem, with the nearest known key for a misspelt one::
 :func:`load_config` without a registry checks the sections only (what a worker process needs
 to read its settings); with the installed missions' registry (what the CLI and the planner
 pass) it also checks the mission tables, their default periods and source roles, and that
-every event and setting under ``[notify]`` belongs to an installed mission.
+every event and setting under ``[notify]`` (and every event under ``[delivery.events]``)
+belongs to an installed mission.
 """
 
 from __future__ import annotations
@@ -156,11 +157,20 @@ def mission_problems(config: MagfwConfig, registry: MissionRegistry) -> list[Pro
             if roles is not None and role not in roles:
                 text = f"{mission_id} reads no source role {role!r} (roles: {', '.join(roles) or 'none'})"
                 found.append(Problem(("missions", mission_id, "sources", role), text, roles))
+    return found + _event_problems(config, registry)
+
+
+def _event_problems(config: MagfwConfig, registry: MissionRegistry) -> list[Problem]:
+    """The e-mail events of ``[notify.recipients]`` and ``[delivery.events]``, and the keys of
+    ``[notify.settings]``, that no installed mission has."""
+    found: list[Problem] = []
     events = sorted({e for m in registry for e in m.settings.notify_events})
-    for event in config.notify.recipients:
-        if event not in events:
+    named = [("notify", "recipients", e) for e in config.notify.recipients]
+    named += [("delivery", "events", e) for e in config.delivery.events]
+    for loc in named:
+        if loc[-1] not in events:
             text = f"no installed mission sends this event (events: {', '.join(events) or 'none'})"
-            found.append(Problem(("notify", "recipients", event), text, events))
+            found.append(Problem(loc, text, events))
     keys = sorted({k for m in registry for k in m.settings.notify_settings})
     for key in config.notify.settings:
         if key not in keys:

@@ -5,6 +5,7 @@
     out = "/data/magfw"              # MagfwConfig.out: the output tree
     [fetch]                          # FetchSettings: downloads from HTTP(S) archives
     [notify]                         # NotifySection: e-mail (magfw.handoff.notify)
+    [delivery]                       # DeliverySection: uploads through rclone (magfw.handoff.upload)
     [missions.<id>]                  # the mission's settings model: MissionSettings, or the
                                      # subclass its plugin declares (Mission(settings=...))
 
@@ -96,6 +97,58 @@ class NotifySection(Section):
         return int(self.server.rpartition(":")[2])
 
 
+#: Keys of an rclone connection string (``remote,KEY=value:path``) that would put a credential
+#: into ``magfw.toml``: refused (the credentials belong in rclone's configuration).
+_SECRET_WORDS = ("pass", "token", "secret", "key", "auth", "cred", "sas", "bearer", "cookie")
+
+
+def _check_remote(value: str) -> str:
+    """An rclone destination: ``REMOTE:FOLDER`` (a remote of rclone's configuration), an
+    on-the-fly ``:backend:FOLDER``, or a local folder; never one carrying a credential."""
+    if not value.strip():
+        raise ValueError('must name an rclone remote and folder, e.g. "box:STEREO deliveries"')
+    head, colon, _ = value.removeprefix(":").partition(":")  # ``:backend,k=v:`` on the fly
+    if colon and "," in head:  # a connection string: remote,key=value,...:path
+        for option in head.split(",")[1:]:
+            key = option.partition("=")[0].strip().lower()
+            if any(word in key for word in _SECRET_WORDS):
+                raise ValueError(
+                    f"the connection string sets {key!r}: credentials stay in rclone's own "
+                    "configuration (`rclone config`) or its RCLONE_CONFIG_<NAME>_* variables, "
+                    "never in magfw.toml"
+                )
+    return value
+
+
+class DeliverySection(Section):
+    """``[delivery]``: where delivery zips are uploaded, through rclone
+    (:mod:`magfw.handoff.upload` documents each key)."""
+
+    remote: str | None = None  #: ``REMOTE:FOLDER`` for every delivery event
+    events: dict[str, str] = Field(default_factory=dict)  #: event -> ``REMOTE:FOLDER``
+    rclone: str = "rclone"  #: the rclone program (a name on PATH or a path)
+    link: bool = True  #: ask ``rclone link`` for a shared link where the backend makes one
+    link_expire: str | None = None  #: ``rclone link --expire`` (``30d``); default: the backend's
+    timeout_s: float = Field(default=3600.0, gt=0)  #: one rclone call (an upload) at most
+    retries: int = Field(default=3, ge=1)  #: rclone ``--retries``
+
+    @field_validator("remote")
+    @classmethod
+    def _remote(cls, value: str | None) -> str | None:
+        return None if value is None else _check_remote(value)
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: dict[str, str]) -> dict[str, str]:
+        for remote in value.values():
+            _check_remote(remote)
+        return value
+
+    def remote_for(self, event: str) -> str | None:
+        """The destination of ``event``'s deliveries: its own, else ``remote``; None: none."""
+        return self.events.get(event, self.remote)
+
+
 Lag = Annotated[int, Field(ge=0)]
 
 
@@ -137,5 +190,6 @@ class MagfwConfig(Section):
     out: str | None = None  #: the output tree (after ``--out`` and ``MAGFW_DATA``)
     fetch: FetchSettings = FetchSettings()
     notify: NotifySection = NotifySection()
+    delivery: DeliverySection = DeliverySection()
     #: ``[missions.<id>]`` tables, each validated by its mission's settings model
     missions: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -99,6 +99,8 @@ class UnitResult:
     commit_dir: Path | None = None  #: where the staged files wait (None once committed)
     warnings: list[str] = field(default_factory=list)  #: what ``ctx.warn`` said
     step_s: dict[str, float] = field(default_factory=dict)  #: seconds per step (and "stage")
+    #: a dry run's answer (:mod:`magfw.engine.dryrun`): "run", "unchanged", "skip" or "fail"
+    forecast: str | None = None
 
 
 @dataclass
@@ -106,13 +108,20 @@ class RunSummary:
     """The end of a run: every unit's result and the totals.
 
     ``request`` is what was asked; ``warnings`` collects what did not fail a unit but is
-    worth telling (a notification hook that failed, a unit waiting for another run).
+    worth telling (a notification hook that failed, a unit waiting for another run);
+    ``failures`` the hand-offs after the units that did not happen (an upload that failed:
+    :meth:`fail`), each one line; they fail the run (exit 1) as a failed unit does.
     """
 
     results: list[UnitResult]
     wall_s: float
     request: RunRequest | None = None
     warnings: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def fail(self, line: str) -> None:
+        """Record a hand-off of this run that did not happen (one line): the run fails."""
+        self.failures.append(" ".join(line.split()))
 
     def count(self, status: Status) -> int:
         """How many units ended with ``status``."""
@@ -125,8 +134,8 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        """True when no unit failed."""
-        return self.count("failed") == 0
+        """True when no unit failed and no hand-off failed."""
+        return self.count("failed") == 0 and not self.failures
 
     @property
     def vectors_per_s(self) -> float:

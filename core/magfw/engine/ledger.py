@@ -22,6 +22,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,20 @@ _ADDED = {
 }
 
 
+_TRACELESS: ContextVar[bool] = ContextVar("magfw_ledger_traceless", default=False)
+
+
+@contextmanager
+def traceless() -> Iterator[None]:
+    """Within it, read-only ledgers leave no file behind (see :class:`Ledger`): for a dry run,
+    which must not write into the output tree, in the one process that runs it."""
+    token = _TRACELESS.set(True)
+    try:
+        yield
+    finally:
+        _TRACELESS.reset(token)
+
+
 @dataclass(kw_only=True)
 class LedgerEntry:
     """One run of one unit."""
@@ -110,10 +125,19 @@ class PendingCommit:
 
 
 class Ledger:
-    """Read and append run records in ``path`` (created on first use)."""
+    """Read and append run records in ``path`` (created on first use).
 
-    def __init__(self, path: Path) -> None:
+    ``read_only`` (:meth:`reader`): only read (SQLite's ``mode=ro``: no folder, no schema),
+    for the readers of a run (a level's ``fetch`` asking what another unit recorded). Inside
+    :func:`traceless` (``magfw run --dry-run``) it leaves no trace either: without a writer's
+    ``-wal`` file present it opens the database ``immutable`` (``mode=ro`` would leave
+    ``-wal``/``-shm`` files behind)."""
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
+        self.read_only = read_only
+        if read_only:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(SCHEMA)
@@ -123,8 +147,22 @@ class Ledger:
                     if name not in have:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
+    @classmethod
+    def reader(cls, path: Path) -> Ledger | None:
+        """The ledger at ``path`` opened read-only, or None when there is none."""
+        return cls(path, read_only=True) if Path(path).is_file() else None
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        if self.read_only:
+            live = Path(f"{self.path}-wal").exists()  # a writer's WAL: read it too, with locks
+            mode = "immutable=1" if _TRACELESS.get() and not live else "mode=ro"
+            db = sqlite3.connect(f"{self.path.absolute().as_uri()}?{mode}", uri=True, timeout=60)
+            try:
+                yield db
+            finally:
+                db.close()
+            return
         db = sqlite3.connect(self.path, timeout=60)
         try:
             db.execute("PRAGMA journal_mode=WAL")

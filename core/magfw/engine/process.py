@@ -25,7 +25,7 @@ from magfw.engine.jobs import StagedFile, Status, UnitJob, UnitResult
 from magfw.engine.ledger import LedgerEntry
 from magfw.engine.provenance import provenance_attrs, software_text
 from magfw.engine.steps import fetch_inputs, run_steps
-from magfw.engine.versioning import decide, file_version
+from magfw.engine.versioning import decide, file_version, outputs_intact
 from magfw.errors import MagfwError, os_error
 from magfw.io.finder import date_fields
 from magfw.plugin.context import Inputs, Product, UnitContext
@@ -46,14 +46,6 @@ def unit_versions(hooks: Hooks, job: UnitJob, inputs: Inputs) -> dict[str, Any]:
         "options": {k: v for k, v in sorted(job.options.items()) if k in affecting},
         **inputs.versions(),
     }
-
-
-def _outputs_intact(out_dir: Path, entry: LedgerEntry) -> bool:
-    for o in entry.outputs:
-        p = out_dir / o["path"]
-        if not p.is_file() or p.stat().st_size != o["size"]:
-            return False
-    return True
 
 
 def stage_products(
@@ -96,13 +88,16 @@ def stage_products(
     return staged
 
 
-def open_context(hooks: Hooks, job: UnitJob) -> UnitContext:
-    """The unit's context: its archives opened, simulated if any archive says so."""
+def open_context(
+    hooks: Hooks, job: UnitJob, cache_dir: Path | None = None, read_cache: Path | None = None
+) -> UnitContext:
+    """The unit's context: its archives opened, simulated if any archive says so. Downloads
+    go to the tree's cache, or to ``cache_dir`` (reusing ``read_cache``'s copies: a dry run)."""
     from magfw.fetch import open_archive
 
-    cache = state_dir(job.out_dir) / "cache"
-    archive = open_archive(job.source, cache)
-    archives = {role: open_archive(src, cache) for role, src in job.sources.items()}
+    cache = cache_dir or state_dir(job.out_dir) / "cache"
+    archive = open_archive(job.source, cache, read_cache=read_cache)
+    archives = {role: open_archive(src, cache, read_cache=read_cache) for role, src in job.sources.items()}
     simulated = job.simulated or any(a.is_simulated() for a in (archive, *archives.values()))
     return UnitContext(
         mission=hooks.registry.get(job.mission),
@@ -151,7 +146,7 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
             versions,
             definitions,
             force=job.force,
-            outputs_intact=prev is None or _outputs_intact(job.out_dir, prev),
+            outputs_intact=prev is None or outputs_intact(job.out_dir, prev),
         )
         if not decision.run:
             assert prev is not None

@@ -225,27 +225,11 @@ class Runner:
         return summary
 
     def _dry_run(self, request: RunRequest, graph: list[PlannedJob]) -> list[UnitResult]:
-        path = state_dir(request.out_dir) / "ledger.sqlite"
-        ledger = Ledger(path) if path.exists() else None
-        out = []
-        for p in graph:
-            before = ledger.last_ok(p.job.unit_id) if ledger else None
-            msg = (
-                "dry run: would process"
-                if before is None
-                else "dry run: processed before, would check for changes"
-            )
-            out.append(
-                UnitResult(
-                    unit=p.job.unit,
-                    status="skipped",
-                    message=msg,
-                    mission=p.job.mission,
-                    level=p.job.level,
-                    spacecraft=p.job.spacecraft,
-                )
-            )
-        return out
+        """What each unit would do, and why; nothing processed or written
+        (:mod:`magfw.engine.dryrun`)."""
+        from magfw.engine.dryrun import forecast
+
+        return forecast(self.hooks, request, graph)
 
 
 def _run_graph(

@@ -11,11 +11,14 @@ share one version (``ctx.version``); a ``fixed`` product's files keep their own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from magfw.engine.ledger import LedgerEntry, describe_changes
+from magfw.plugin.context import CALIBRATION_ROLE, KERNEL_ROLE
 from magfw.plugin.definitions import ProductDefinition
 
 #: Ledger version keys whose change is a *major* revision (a new calibration or algorithm);
@@ -33,6 +36,7 @@ class Decision:
     version: int  #: the unit's product version (``ctx.version``)
     kind: Kind | None  #: the revision kind of a ``major_minor`` regeneration, else None
     reason: str | None  #: why this is a regeneration; None the first time (and when skipped)
+    why: tuple[str, ...] = ()  #: why it runs, in words (:func:`explain`); () when skipped
 
 
 def revision_kind(previous: Mapping[str, Any], current: Mapping[str, Any]) -> Kind:
@@ -66,11 +70,18 @@ def decide(
     records and digest), its versions (:func:`magfw.engine.process.unit_versions`) and the
     definitions of its level's products."""
     if previous is None:
-        return Decision(run=True, version=first_version(definitions), kind=None, reason=None)
+        return Decision(
+            run=True, version=first_version(definitions), kind=None, reason=None, why=("never processed",)
+        )
     reason = describe_changes(previous, inputs, versions)
     base = previous.product_version if previous.product_version is not None else 0
     if reason is None and previous.inputs_digest == inputs_digest and not force and outputs_intact:
         return Decision(run=False, version=base, kind=None, reason=None)
+    why = explain(previous, inputs, versions)
+    if force:
+        why.append("rerun forced (--force)")
+    if not outputs_intact:
+        why.append("its earlier outputs are missing or changed")
     kind: Kind | None = None
     if reason and any(d.version.policy == "major_minor" for d in definitions):
         kind = revision_kind(previous.versions, versions)
@@ -82,7 +93,88 @@ def decide(
         version=version,
         kind=kind,
         reason=reason or ("rerun forced" if force else "earlier outputs missing"),
+        why=tuple(why or ["its inputs changed"]),
     )
+
+
+# ------------------------------------------------------------------------------ in words
+
+_VERSION = re.compile(r"([._-])[vV]\d+(?=[._-]|$)")
+_ROLE_WORDS = {CALIBRATION_ROLE: "calibration", KERNEL_ROLE: "kernel"}
+
+
+def _unversioned(name: str) -> str:
+    """A file name without its version (``STA_L1_MAG_20240102_V02.cdf`` -> ``..._20240102.cdf``)."""
+    return _VERSION.sub(r"\1", name.rsplit("/", 1)[-1])
+
+
+def _input_changes(previous: list[dict[str, Any]], current: list[dict[str, Any]]) -> list[str]:
+    old = {(i["role"], i["name"]): i["sha256"] for i in previous}
+    new = {(i["role"], i["name"]): i["sha256"] for i in current}
+    added, gone = sorted(new.keys() - old.keys()), sorted(old.keys() - new.keys())
+    words: list[str] = []
+    for role, name in added:
+        what = _ROLE_WORDS.get(role, "input")
+        was = next((g for g in gone if g[0] == role and _unversioned(g[1]) == _unversioned(name)), None)
+        base = name.rsplit("/", 1)[-1]
+        if was is not None:
+            gone.remove(was)
+            words.append(f"new {what} version {base} (was {was[1].rsplit('/', 1)[-1]})")
+        else:
+            words.append(f"new {what} {base}")
+    for role, name in gone:
+        words.append(f"{_ROLE_WORDS.get(role, 'input')} {name.rsplit('/', 1)[-1]} no longer used")
+    for role, name in sorted(new.keys() & old.keys()):
+        if old[(role, name)] != new[(role, name)]:
+            words.append(f"changed {_ROLE_WORDS.get(role, 'input')} {name.rsplit('/', 1)[-1]} (new content)")
+    return words
+
+
+def _version_changes(
+    previous: Mapping[str, Any], current: Mapping[str, Any], inputs_changed: bool
+) -> list[str]:
+    words: list[str] = []
+    software = [k for k in ("magfw", "plugin") if previous.get(k) != current.get(k)]
+    if software:
+        words.append(
+            "new software (" + "; ".join(f"{k} {previous.get(k)} -> {current.get(k)}" for k in software) + ")"
+        )
+    old_defs, new_defs = previous.get("definitions") or {}, current.get("definitions") or {}
+    changed = sorted(k for k in set(old_defs) | set(new_defs) if old_defs.get(k) != new_defs.get(k))
+    if changed:
+        words.append("new product definition " + ", ".join(changed))
+    if previous.get("options") != current.get("options"):
+        words.append(f"changed options ({previous.get('options')} -> {current.get('options')})")
+    for key, what in (
+        ("calibration", "calibration"),
+        ("kernels", "kernel set"),
+        ("selection", "input selection"),
+    ):
+        a, b = previous.get(key) or {}, current.get(key) or {}
+        if a != b and not inputs_changed:  # else the inputs above say it
+            diff = ", ".join(
+                f"{k}: {a.get(k)} -> {b.get(k)}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)
+            )
+            words.append(f"changed {what} ({diff})")
+    return words
+
+
+def explain(previous: LedgerEntry, inputs: list[dict[str, Any]], versions: Mapping[str, Any]) -> list[str]:
+    """Why a unit last run as ``previous`` would run again with these ``inputs`` and
+    ``versions``, in words: ``new input version STA_L1_MAG_20240102_V02.cdf (was ..._V01.cdf)``,
+    ``changed calibration 202401StereoACounts.asc (new content)``, ``new kernel ...``,
+    ``new software (...)``, ``new product definition ...``; [] when nothing differs."""
+    words = _input_changes(previous.inputs, inputs)
+    return words + _version_changes(previous.versions, versions, bool(words))
+
+
+def outputs_intact(out_dir: Path, entry: LedgerEntry) -> bool:
+    """Whether every output of ``entry`` is still in ``out_dir`` with its recorded size."""
+    for o in entry.outputs:
+        p = out_dir / o["path"]
+        if not p.is_file() or p.stat().st_size != o["size"]:
+            return False
+    return True
 
 
 def file_version(definition: ProductDefinition, unit_version: int) -> int:

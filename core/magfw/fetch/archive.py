@@ -143,8 +143,9 @@ class LocalArchive(Archive):
         return FetchedFile(path=path, name=name, sha256=digest, size=got_size, source=str(path))
 
 
-def open_archive(source: str | Path, cache_dir: Path) -> Archive:
-    """The archive for ``source``: an http(s) URL (cached in ``cache_dir``) or a directory.
+def open_archive(source: str | Path, cache_dir: Path, *, read_cache: Path | None = None) -> Archive:
+    """The archive for ``source``: an http(s) URL (cached in ``cache_dir``, reusing what
+    ``read_cache`` holds without writing there) or a directory.
 
     Raises UsageError naming the source if it is neither.
     """
@@ -155,7 +156,7 @@ def open_archive(source: str | Path, cache_dir: Path) -> Archive:
     if isinstance(source, str) and re.match(r"^https?://", text, re.IGNORECASE):
         from magfw.config import load_config
 
-        return HttpArchive(text, cache_dir, **load_config().fetch.model_dump())
+        return HttpArchive(text, cache_dir, read_cache=read_cache, **load_config().fetch.model_dump())
     if isinstance(source, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", text):
         raise UsageError(redact(text), "unsupported URL scheme (use http://, https:// or a directory)")
     path = Path(source)

@@ -63,6 +63,10 @@ class HttpArchive(Archive):
     (:mod:`magfw.fetch.deadline`), so a server that sends a few bytes a second, in its headers
     or its body, cannot hold a unit for ever: past it the file fails with one line and its
     partial copy is removed.
+
+    ``read_cache``: another cache (laid out alike) whose copies are reused as they are and
+    never written, e.g. the output tree's cache for a dry run that downloads into a temporary
+    one.
     """
 
     def __init__(
@@ -75,6 +79,7 @@ class HttpArchive(Archive):
         backoff_s: float = DEFAULT_BACKOFF_S,
         deadline_s: float = DEFAULT_DEADLINE_S,
         user_agent: str = DEFAULT_USER_AGENT,
+        read_cache: Path | None = None,
     ) -> None:
         parts = urllib.parse.urlsplit(base_url)
         scheme = parts.scheme.lower()
@@ -93,6 +98,9 @@ class HttpArchive(Archive):
         self.cache_dir = Path(cache_dir)
         self._cache_root = self.cache_dir / cache_key(self.base_url)
         self._cache_root = self._cache_root.joinpath(*_split_relpath(urllib.parse.unquote(path)))
+        self._read_root = (
+            None if read_cache is None else Path(read_cache) / self._cache_root.relative_to(self.cache_dir)
+        )
         if deadline_s <= 0:
             raise ValueError(f"deadline_s must be > 0, got {deadline_s}")
         self.timeout_s = float(timeout_s)
@@ -301,15 +309,18 @@ class HttpArchive(Archive):
         target = self.cache_path(name)
         expected_sha = sha256.lower() if sha256 is not None else None
 
-        if target.is_file():
+        shared = self._read_root.joinpath(*_split_relpath(name)) if self._read_root else None
+        for copy in (target, shared):
+            if copy is None or not copy.is_file():
+                continue
             try:
-                cached = self._reusable(url, target, expected_sha, size)
+                cached = self._reusable(url, copy, expected_sha, size)
             except OSError as exc:
-                raise FetchError(target, f"cannot read the cache: {exc.strerror or exc}") from exc
+                raise FetchError(copy, f"cannot read the cache: {exc.strerror or exc}") from exc
             if cached is not None:
                 digest, got_size = cached
-                log.debug("%s: reusing cached %s", url, target)
-                return FetchedFile(path=target, name=name, sha256=digest, size=got_size, source=url)
+                log.debug("%s: reusing cached %s", url, copy)
+                return FetchedFile(path=copy, name=name, sha256=digest, size=got_size, source=url)
 
         def attempt() -> tuple[str, int]:
             return self._download_once(url, target, expected_sha, size)

@@ -123,14 +123,38 @@ _OPENS_WITH = {
 @dataclass(frozen=True, kw_only=True)
 class ZipNotice:
     """What a delivery mail says of a zip a run committed: its size and SHA-256 as the ledger
-    recorded them at commit (the zip is not read again), how it opens, where to get it."""
+    recorded them at commit (the zip is not read again), how it opens, where to get it, and,
+    when it was uploaded (:mod:`magfw.handoff.delivery`), where it went and how that was
+    checked."""
 
     path: Path
     unit_start: date  #: the unit's first day
     size: int
     sha256: str
     opens_with: str
-    download: str
+    download: str  #: the shared link, the download URL, or where the zip is
+    remote: str | None = None  #: the zip's rclone path (``box:folder/NAME.zip``) once uploaded
+    sums: str | None = None  #: its checksum list's rclone path (``NAME.SHA256SUMS``)
+    checked: str | None = None  #: how the remote copy was checked ("SHA-1", "size only")
+
+    @property
+    def uploaded_text(self) -> str:
+        """``box:f/NAME.zip (SHA-1 checked on the remote; checksums: box:f/NAME.SHA256SUMS)``,
+        or "" when the zip was not uploaded."""
+        if self.remote is None:
+            return ""
+        return f"{self.remote} ({self.checked} checked on the remote; checksums: {self.sums})"
+
+
+def download_url(url: str, name: str) -> str:
+    """The download URL of file ``name``: ``url`` a folder, or a template with ``{name}``."""
+    return url.replace("{name}", name) if "{name}" in url else f"{url.rstrip('/')}/{name}"
+
+
+def opens_with(versions: dict[str, Any]) -> str:
+    """How a delivery zip opens, from its unit's ledger versions (the encryption chosen)."""
+    encryption = str((versions.get("selection") or {}).get("encryption") or "unknown")
+    return _OPENS_WITH.get(encryption, encryption)
 
 
 def delivered_zips(
@@ -138,7 +162,9 @@ def delivered_zips(
 ) -> list[ZipNotice]:
     """The ``.zip`` files ``mission``'s ``level`` committed in this run. ``url`` (the
     ``[notify.settings]`` value named ``url_setting``) is the download folder, or a template
-    with ``{name}``; without it the mail names this host's path and asks for the upload."""
+    with ``{name}``; without it the mail names this host's path and asks for the upload.
+    (:func:`magfw.handoff.delivery.deliver_zips` uploads them first, where ``[delivery]``
+    names a remote.)"""
     import socket
 
     from magfw.io.checksum import sha256_file
@@ -146,14 +172,11 @@ def delivered_zips(
     out = []
     for r in summary.committed(mission, level):
         recorded = {Path(o["path"]).name: o for o in (r.entry.outputs if r.entry is not None else [])}
-        selection = (r.entry.versions.get("selection") or {}) if r.entry is not None else {}
-        encryption = str(selection.get("encryption") or "unknown")
+        versions = r.entry.versions if r.entry is not None else {}
         for path in (p for p in r.outputs if p.suffix == ".zip"):
             rec = recorded.get(path.name)
             if url:
-                where = (
-                    url.replace("{name}", path.name) if "{name}" in url else f"{url.rstrip('/')}/{path.name}"
-                )
+                where = download_url(url, path.name)
             else:
                 where = (
                     f"{socket.gethostname()}:{path} (no {url_setting} in [notify.settings]: "
@@ -165,7 +188,7 @@ def delivered_zips(
                     unit_start=r.unit.start,
                     size=int(rec["size"]) if rec else path.stat().st_size,
                     sha256=str(rec["sha256"]) if rec else sha256_file(path),
-                    opens_with=_OPENS_WITH.get(encryption, encryption),
+                    opens_with=opens_with(versions),
                     download=where,
                 )
             )

@@ -329,8 +329,8 @@ class UnitContext:
         version = None
         if not isinstance(found, Path) and found.version is not None:
             version = f"V{found.version:02d}"
-        ledger_path = state_dir(self.out_dir) / "ledger.sqlite"
-        record = Ledger(ledger_path).output_record(rel) if ledger_path.exists() else None
+        ledger = Ledger.reader(state_dir(self.out_dir) / "ledger.sqlite")
+        record = ledger.output_record(rel) if ledger is not None else None
         if record is None:
             return InputFile.from_path(path, role, version, name=rel)
         sha256, size, simulated = record
@@ -364,10 +364,10 @@ class UnitContext:
         from magfw.config import state_dir
         from magfw.engine.ledger import Ledger
 
-        path = state_dir(self.out_dir) / "ledger.sqlite"
-        if not path.exists():
+        ledger = Ledger.reader(state_dir(self.out_dir) / "ledger.sqlite")
+        if ledger is None:
             return None
-        entry = Ledger(path).last_ok(f"{mission}/{level}/{spacecraft or '-'}/{unit_key}")
+        entry = ledger.last_ok(f"{mission}/{level}/{spacecraft or '-'}/{unit_key}")
         return None if entry is None else entry.inputs
 
     def shipped_input(

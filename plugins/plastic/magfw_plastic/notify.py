@@ -3,8 +3,10 @@
 :mod:`magfw.handoff.notify`; without configuration the text is printed):
 
 - ``plastic_delivery`` (Berkeley): a ``package`` run wrote the year's zip; its name, size,
-  SHA-256, encryption, contents and download location (``[notify.settings]
-  plastic_download_url``; the password is never in the mail).
+  SHA-256, encryption, contents and download location: with ``[delivery] remote`` (or
+  ``[delivery.events] plastic_delivery``) the zip is uploaded first and the mail gives its
+  shared link and where it went (:mod:`magfw.handoff.delivery`); else ``[notify.settings]
+  plastic_download_url``. The password is never in the mail.
 - ``plastic_web_copy`` (the web operator): a ``monthly`` run wrote monthly merged flat files;
   the seed's copy, ``cd /mnt/MissionRepo/stereo_public/L2/MP/MONTHLY/Afgy{yyyy}`` then ``cp -pu
   .../monthly_flatfile/Afgy{yyyy}/{mmm}_* .``, with the exact files (``[notify.settings]
@@ -21,7 +23,8 @@ from pathlib import Path
 from magfw.api import (
     NotifyMessage,
     RunSummary,
-    delivered_zips,
+    ZipNotice,
+    deliver_zips,
     hookimpl,
     notify_settings,
     send_notifications,
@@ -31,9 +34,18 @@ MISSION = "plastic"
 WEB_ROOT = "/mnt/MissionRepo/stereo_public/L2/MP/MONTHLY"
 
 
+def uploaded(z: ZipNotice) -> str:
+    """The mail's line saying where the zip was uploaded, and how it was checked ("" when
+    ``[delivery]`` names no remote)."""
+    return f"\n  uploaded: {z.uploaded_text}" if z.remote else ""
+
+
 def delivery(summary: RunSummary, url: str) -> list[NotifyMessage]:
+    """One mail per zip the package level committed (or, with ``[delivery]``, uploaded)."""
     messages = []
-    for z in delivered_zips(summary, MISSION, "package", url, "plastic_download_url"):
+    for z in deliver_zips(
+        summary, MISSION, "package", event="plastic_delivery", url=url, url_setting="plastic_download_url"
+    ):
         year, path = z.unit_start.year, z.path
         body = f"""Hello,
 
@@ -42,7 +54,7 @@ the merged STEREO MAG + PLASTIC 1-minute yearly CDF for {year} is ready for you:
   file:     {path.name}
   size:     {z.size:,} bytes
   SHA-256:  {z.sha256}
-  download: {z.download}
+  download: {z.download}{uploaded(z)}
   encryption: {z.opens_with}; the password comes separately, as before.
 
 Inside, under {path.stem}/: st{{a,b}}_l2_magplasma_1m_{year}0101_vNN.cdf and SHA256SUMS

@@ -21,13 +21,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from magfw.api import Level, Mission, Period, PluginRegistrar, hookimpl, shipped_definitions, zip_preflight
+from magfw.api import (
+    DefaultPeriod,
+    Level,
+    Mission,
+    Period,
+    PluginRegistrar,
+    hookimpl,
+    shipped_definitions,
+    zip_preflight,
+)
 from magfw_plastic.daily import MAG_FROM, VNUM, Daily
 from magfw_plastic.monthly import Monthly
 from magfw_plastic.notify import magfw_run_finished  # noqa: F401  (the notify step)
 from magfw_plastic.package import AES, Package
 from magfw_plastic.settings import PlasticSettings
 from magfw_plastic.yearly import Yearly
+
+#: Without a PERIOD: the whole year of the STEREO seed's month (the current month minus two),
+#: so each monthly run looks at every day of that year again and sees late PLASTIC releases
+#: (the seed's "check the L2 data website periodically"); ``[missions.plastic.default_period]
+#: l2 = N`` changes the lag.
+SEED_YEAR = DefaultPeriod("month", 2, span="year")
 
 
 @hookimpl
@@ -42,6 +57,7 @@ def magfw_register_missions(registry: PluginRegistrar) -> None:
             levels={
                 "daily": Level(
                     name="daily",
+                    default_period=SEED_YEAR,
                     unit="day",
                     needs=["stereo/l1"],
                     description="daily merged CDF and flat file (one unit per day)",
@@ -51,6 +67,7 @@ def magfw_register_missions(registry: PluginRegistrar) -> None:
                 ),
                 "monthly": Level(
                     name="monthly",
+                    default_period=SEED_YEAR,
                     unit="month",
                     needs=["plastic/daily"],
                     description="monthly merged flat file from the month's daily products",
@@ -59,6 +76,7 @@ def magfw_register_missions(registry: PluginRegistrar) -> None:
                 ),
                 "l2": Level(
                     name="l2",
+                    default_period=SEED_YEAR,
                     unit="year",
                     needs=["plastic/monthly"],
                     description="yearly merged CDF and 10-min / 1-hr averages from the year's daily "
@@ -68,6 +86,7 @@ def magfw_register_missions(registry: PluginRegistrar) -> None:
                 ),
                 "package": Level(
                     name="package",
+                    default_period=SEED_YEAR,
                     unit="year",
                     needs=["plastic/l2"],
                     inputs_from="output",

@@ -5,13 +5,16 @@
 - ``stereo_offsets_needed`` (the researcher): a ``prep`` run wrote a month's 1-s averages; the
   offsets file to write, its name, where to put it, the layouts accepted, the next commands.
 - ``stereo_delivery`` (Berkeley): a ``package`` run wrote the month's zip; its name, size,
-  SHA-256, encryption, contents and download location (``[notify.settings]
-  stereo_download_url``; the password is never in the mail).
+  SHA-256, encryption, contents and download location: with ``[delivery] remote`` in magfw.toml
+  the zip is uploaded first (rclone, e.g. to UCLA Box) and the mail gives its shared link and
+  where it went (:mod:`magfw.handoff.delivery`); else ``[notify.settings] stereo_download_url``.
+  The password is never in the mail.
 - ``stereo_web_copy`` (the web operator): an ``l1`` run wrote daily flat files; the exact files
   to copy into the web-serving tree (``[notify.settings] stereo_web_root``, default the seed's
   ``/mnt/MissionRepo/stereo/data``), as ``cp -pu`` commands per folder.
 
-Nothing is sent for units that were skipped (unchanged) or failed.
+Nothing is sent for units that were skipped (unchanged) or failed, except a zip whose upload a
+rerun completes.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from magfw.api import (
     NotifyMessage,
     RunSummary,
     UnitResult,
+    ZipNotice,
     day_ranges,
-    delivered_zips,
+    deliver_zips,
     hookimpl,
     notify_settings,
     send_notifications,
@@ -84,9 +88,18 @@ Once the file is there, the processing goes on with
     return messages
 
 
+def uploaded(z: ZipNotice) -> str:
+    """The mail's line saying where the zip was uploaded, and how it was checked ("" when
+    ``[delivery]`` names no remote)."""
+    return f"\n  uploaded: {z.uploaded_text}" if z.remote else ""
+
+
 def delivery(summary: RunSummary, url: str) -> list[NotifyMessage]:
+    """One mail per zip the package level committed (or, with ``[delivery]``, uploaded)."""
     messages = []
-    for z in delivered_zips(summary, MISSION, "package", url, "stereo_download_url"):
+    for z in deliver_zips(
+        summary, MISSION, "package", event="stereo_delivery", url=url, url_setting="stereo_download_url"
+    ):
         y, m, path = z.unit_start.year, z.unit_start.month, z.path
         body = f"""Hello,
 
@@ -96,7 +109,7 @@ the STEREO IMPACT/MAG L1 daily CDFs (MAG 8 Hz and MAGB 32 Hz, SC and RTN) for
   file:     {path.name}
   size:     {z.size:,} bytes
   SHA-256:  {z.sha256}
-  download: {z.download}
+  download: {z.download}{uploaded(z)}
   encryption: {z.opens_with}; the password comes separately, as before.
 
 Inside, under {path.stem}/: sc/ and rtn/ folders {{A,B}}fgy{y:04d} (normal mode) and

@@ -83,6 +83,7 @@ def levels() -> dict[str, AnyLevel]:
             Level(
                 name="offsets",
                 unit="month",
+                default_period=SEED_MONTH,
                 products=["counts_table"],
                 pipeline=Offsets(),
                 description="the researcher's monthly offsets file imported as the month's "
