@@ -124,6 +124,8 @@ class Server:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
                     raise RuntimeError("magfw serve did not start") from None
                 time.sleep(0.2)
+        # the server learns every dataset's first and last records at start: wait for it
+        httpx.get(self.url + "/hapi/catalog?depth=all", timeout=3600).raise_for_status()
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -141,7 +143,7 @@ def served(server: Server, start: date, stop: date) -> tuple[int, float, float, 
     last_sample = t0
     with httpx.stream("GET", url, headers={"Accept-Encoding": "identity"}, timeout=3600) as r:
         r.raise_for_status()
-        for chunk in r.iter_raw(1 << 20):
+        for chunk in r.iter_raw():  # the bytes as they arrive (no re-chunking)
             if first is None:
                 first = time.perf_counter() - t0
             nbytes += len(chunk)

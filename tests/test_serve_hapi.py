@@ -112,8 +112,16 @@ def test_info_is_built_from_the_definition_and_the_ledger(server):
     assert b["coordinateSystemName"] == "GSE" and b["vectorComponents"] == ["x", "y", "z"]
     assert bmag["type"] == "double" and flag["type"] == "integer" and flag["fill"] == "255"
     assert status["type"] == "double" and status["fill"] == "4294967295"
-    # days 1..3 are complete; the failed 4th and skipped 5th hold nothing
-    assert (info["startDate"], info["stopDate"]) == ("2024-03-01T00:00:00.000Z", "2024-03-04T00:00:00.000Z")
+    # the first and last records of days 1..3 (the failed 4th and skipped 5th hold nothing)
+    assert (info["startDate"], info["stopDate"]) == (
+        "2024-03-01T00:00:30.000000000Z",
+        "2024-03-03T23:59:30.000000000Z",
+    )
+    # a sample window with data: 1000 records at the cadence from the first
+    assert (info["sampleStartDate"], info["sampleStopDate"]) == (
+        "2024-03-01T00:00:30.000000000Z",
+        "2024-03-01T16:40:30.000000000Z",
+    )
     assert info["cadence"] == "PT1M" and info["timeStampLocation"] == "center"
     assert info["resourceURL"].endswith("/datasets/TINY_X_MAG")
     nc = get(server + "/hapi/info?dataset=TINY_X_MAG_NC").json()
@@ -263,7 +271,7 @@ def test_include_header_and_parameter_subsets(server):
         ("info?dataset=TINY_X_MAG&parameters=BMAG,B", 1411, 400),
         ("info?dataset=TINY_X_MAG&parameters=B,B", 1411, 400),
         ("info?dataset=TINY_X_MAG&resolve_references=maybe", 1412, 400),
-        ("catalog?depth=everything", 1400, 400),
+        ("catalog?depth=everything", 1413, 400),
         ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&avg=5s", 1401, 400),
         ("data?dataset=TINY_X_MAG&start=2024-13-01&stop=2024-03-02", 1402, 400),
         ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=tomorrow", 1403, 400),
@@ -285,7 +293,8 @@ def test_error_codes(server, query, code, http):
     r = get(f"{server}/hapi/{query}")
     assert r.status_code == http, r.text
     body = r.json()
-    validate("error", body)
+    if code != 1413:  # in the 3.3.1 specification's table, not in the schema's status enum
+        validate("error", body)
     assert body["status"]["code"] == code
     assert "tomorrow" not in body["status"]["message"]  # bad values are not echoed
 

@@ -547,10 +547,10 @@ def serve(
 ) -> None:
     """Serve the output tree read-only: HAPI 3.3 at BASE_PATH, the monthly review site at /.
     MAGFW_SERVE_TOKEN, if set, is required as a bearer token (docs/serve.md)."""
-    from magfw.serve import ServeSettings
+    from magfw.serve import ServeSettings, create_app
     from magfw.serve import serve as run_server
 
-    path = output_tree(out_dir)
+    path = resolve_out_dir(out_dir, load_config())
     settings = ServeSettings.from_env(
         path,
         host=host,
@@ -561,6 +561,8 @@ def serve(
         max_streams=max_streams,
         max_records=max_records,
     )
+    server = create_app(settings)  # the ledger is checked first: nothing is written before
+    setup_logging(state_dir(path) / "logs" / "magfw.log")
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.token:
         warn(
             f"serving {path} on {host} without MAGFW_SERVE_TOKEN: anyone who reaches it can read the products"
@@ -570,7 +572,7 @@ def serve(
         f"http://{host}:{port}/ (review); Ctrl-C stops",
         markup=False,
     )
-    run_server(settings)
+    run_server(settings, server)
 
 
 @app.command("new-plugin")

@@ -121,14 +121,14 @@ class Review:
         catalog: dict[str, Dataset],
         missions: list[Mission],
         hapi: Hapi,
-        limiter: anyio.CapacityLimiter,
+        cache: Any,
     ) -> None:
         self.settings = settings
         self.h = holdings
         self.catalog = catalog
         self.missions = {m.id: m for m in missions}
         self.hapi = hapi
-        self.limiter = limiter
+        self.limiter = anyio.CapacityLimiter(settings.max_renders)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["STATES"] = STATES
         cache = state_dir(holdings.out_dir) / "serve"
@@ -151,9 +151,9 @@ class Review:
             Route("/files/{path:path}", self.file, name="review_file", methods=g),
         ]
 
-    def render(self, request: Request, name: str, **context: Any) -> Response:
-        context.setdefault("base", self.settings.base_path)
-        return self.templates.TemplateResponse(request, name, context)
+    def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+        context.setdefault("base", request.scope.get("root_path", "") + self.settings.base_path)
+        return self.templates.TemplateResponse(request, name, context, status_code=status_code)
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -190,7 +190,7 @@ class Review:
                     "n_months": len(months),
                 }
             )
-        served = self.hapi.served()
+        served = [ds for ds, _ in await self.hapi.served()]
         return self.render(
             request, "index.html", missions=missions, datasets=served, tree=str(self.h.out_dir)
         )
@@ -565,7 +565,7 @@ class Review:
         ds = self.catalog.get(request.path_params["dataset"])
         if ds is None:
             return self._not_found(request, "no such dataset")
-        cov = self.hapi.coverage(ds)
+        cov = await self.hapi.coverage(ds)
         units = []
         for u, files in self.h.dataset_units(ds):
             units.append(
@@ -615,7 +615,16 @@ class Review:
         return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
 
     def _not_found(self, request: Request, text: str) -> Response:
-        return self.render(request, "error.html", message=text)
+        return self.render(request, "error.html", status_code=404, message=text)
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        return self._not_found(request, "no such page")
+
+    async def not_allowed(self, request: Request, exc: Exception) -> Response:
+        return Response("read-only server: GET and HEAD only", 405, headers={"Allow": "GET, HEAD"})
+
+    async def server_error(self, request: Request, exc: Exception) -> Response:
+        return Response("internal error: see the server log", 500, media_type="text/plain")
 
 
 def _is_month(text: str) -> bool:
