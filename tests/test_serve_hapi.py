@@ -391,11 +391,39 @@ def test_review_month_of_the_tiny_mission(server):
     assert 'data-day="2024-03-02" data-state="missing"' in html  # Y
     assert "bit 3 (timing glitch fixed)" in html or "timing glitch fixed" in html
     assert "TINY_CAL_V01.txt" in html and "quality factor=" in html
+    assert 'data-coverage="100.0"' in html  # a full day: 1440 of 1440 records
+    assert "/figure/tiny/l1/X/2024-03.png" in html and "/figure/tiny/l1/Y/2024-03.png" in html
+    fig = get(f"{server}/figure/tiny/l1/X/2024-03.png")
+    assert fig.status_code == 200 and fig.content[:8] == b"\x89PNG\r\n\x1a\n"
     day = get(f"{server}/day/tiny/l1/X/2024-03-01")
     assert day.status_code == 200 and "/plot/tiny/l1/X/2024-03-01/mag.png" in day.text
     png = get(f"{server}/plot/tiny/l1/X/2024-03-01/mag.png")
     assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
-    assert get(f"{server}/review/tiny/2024-3").text.count("Not found") == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/review/tiny/2024-3",
+        "/review/tiny/9999-12",
+        "/review/tiny/0000-01",
+        "/review/tiny/2024-13",
+        "/review/nope",
+        "/review/nope/2024-03",
+        "/day/tiny/l1/X/2024-02-30",
+        "/day/tiny/l1/Z/2024-03-01",
+        "/day/tiny/l1/-/2024-03-01",
+        "/day/tiny/l9/X/2024-03-01",
+        "/day/tiny/l1/X/99999-01-01",
+        "/datasets/NOPE",
+        "/no/such/page",
+        "/plot/tiny/l1/X/2024-03-01/nope.png",
+        "/figure/tiny/l1/X/9999-13.png",
+    ],
+)
+def test_unknown_or_malformed_pages_are_404(server, path):
+    r = get(server + path)
+    assert r.status_code == 404, (path, r.status_code)
 
 
 @pytest.mark.slow

@@ -309,6 +309,11 @@ def write_cdf(
     return path
 
 
+#: Most bytes in one VVR of a variable written chunk by chunk: a reader of a record range (cdflib
+#: reads the VVRs holding it whole) then reads a few MiB, not a day's or a month's records.
+VVR_BYTES = 4 << 20
+
+
 def _write_streamed(
     cdf: CdfWriter,
     definition: ProductDefinition,
@@ -317,8 +322,8 @@ def _write_streamed(
     extra: Mapping[str, Any],
     where: Path,
 ) -> int:
-    """Write a lazy record-varying variable chunk by chunk, one VVR per chunk, so a month of
-    records never sits in memory; return its record count.
+    """Write a lazy record-varying variable chunk by chunk, in VVRs of at most
+    :data:`VVR_BYTES`, so a month of records never sits in memory; return its record count.
 
     cdflib writes a variable's records in one call; this follows its own uncompressed layout
     (VDR, then VVRs indexed by VXRs, a VXR tree when they are many) through its record-level
@@ -348,16 +353,16 @@ def _write_streamed(
     num = cdf.zvars.index(var.name)
     vdr = cdf.zvarsinfo[num][1]
     values = cdf._num_values(True, num)
+    per_vvr = max(1, VVR_BYTES // max(1, first.dtype.itemsize * values if first is not None else 8))
     rec = 0
     vxr = head = -1
     used = n_vxr = 0
     with cdf.path.open("rb+") as f:
         pending = [] if first is None or not first.shape[0] else [first]
         # chained lazily: a list here would hold every chunk of the month at once
-        for chunk in itertools.chain(pending, (conform_one(definition, var, c, where) for c in chunks)):
+        given = itertools.chain(pending, (conform_one(definition, var, c, where) for c in chunks))
+        for chunk in (c[i : i + per_vvr] for c in given for i in range(0, int(c.shape[0]), per_vvr)):
             n = int(chunk.shape[0])
-            if n == 0:
-                continue
             f.seek(0, 2)
             _, data = cdf._convert_data(_TYPE_CODES[ctype], 1, values, chunk)
             offset = cdf._write_vvr(f, data)

@@ -18,7 +18,7 @@ No loop runs over records in Python.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,19 +36,22 @@ MEDIA_TYPES = {
     "json": "application/json",
 }
 #: Records encoded into one piece of the stream.
-PIECE_RECORDS = 65_536
+PIECE_RECORDS = 16_384
 
 
 @dataclass
 class Chunk:
-    """Records to send: the time as fixed-width text, and each parameter's stored values."""
+    """Records to send: their times as fixed-width text (``text(lo, hi)``: an (n, length)
+    ASCII array of rows ``lo`` to ``hi``, made or read piece by piece), and each parameter's
+    stored values."""
 
-    text: npt.NDArray[np.uint8]  #: (N, length) ASCII
+    n: int
+    text: Callable[[int, int], npt.NDArray[np.uint8]]
     raw: list[np.ndarray]  #: one per data parameter, (N, *size), as stored
     fills: list[float | None]  #: each parameter's stored fill
 
     def __len__(self) -> int:
-        return int(self.text.shape[0])
+        return self.n
 
 
 class Encoder:
@@ -87,7 +90,7 @@ class Encoder:
 
     def _binary(self, chunk: Chunk, lo: int, hi: int) -> memoryview:
         rec = np.empty(hi - lo, dtype=self.binary_dtype)
-        rec["t"] = chunk.text[lo:hi].view(f"S{self.length}")[:, 0]
+        rec["t"] = np.ascontiguousarray(chunk.text(lo, hi)).view(f"S{self.length}")[:, 0]
         for i, p in enumerate(self.data_params):
             put_values(p, rec[f"p{i}"], chunk.raw[i][lo:hi], chunk.fills[i])
         return memoryview(rec.view(np.uint8).data)
@@ -110,7 +113,7 @@ class Encoder:
         return out
 
     def _text(self, chunk: Chunk, lo: int, hi: int) -> bytes:
-        times = fixed(np.ascontiguousarray(chunk.text[lo:hi]))
+        times = fixed(np.ascontiguousarray(chunk.text(lo, hi)))
         columns = [
             self._columns(p, chunk.raw[i][lo:hi], chunk.fills[i]) for i, p in enumerate(self.data_params)
         ]

@@ -4,15 +4,18 @@ learnt on first use."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+import numpy as np
 
 from magfw.serve.cache import Cache
 from magfw.serve.datasets import Dataset
 from magfw.serve.holdings import Holdings, ProductFile
 from magfw.serve.records import Records, open_records
-from magfw.serve.timeindex import STRIDE, FileTimes, TimesStore, scan
+from magfw.serve.timeindex import STRIDE, FileTimes, TimesStore, first_at_or_after, scan
 
 #: Bytes of times read at once when a file's index is made.
 SCAN_BYTES = 4 << 20
@@ -79,3 +82,21 @@ class ProductFiles:
     def known_times(self, ds: Dataset, product: ProductFile) -> FileTimes | None:
         """The index if it is known already (nothing is read)."""
         return self.store.cached(product.main.sha256, ds.time_digits)
+
+
+def window_ranges(
+    op: OpenProduct, t0: int, t1: int, chunk: int
+) -> Iterator[tuple[int, int, np.ndarray | None]]:
+    """(lo, hi, keep) for reading the records of [t0, t1) chunk by chunk: ranges of a clean
+    file (keep None: every record of the range is in), chunks with a mask otherwise."""
+    ft, rec = op.times, op.records
+    if ft.clean and ft.first is not None and ft.last is not None:
+        lo = 0 if ft.first >= t0 else first_at_or_after(ft, rec, t0)
+        hi = ft.n if ft.last < t1 else first_at_or_after(ft, rec, t1)
+        for a in range(lo, hi, chunk):
+            yield a, min(hi, a + chunk), None
+        return
+    for a in range(0, rec.n, chunk):
+        b = min(rec.n, a + chunk)
+        tt, ok = rec.times(a, b)
+        yield a, b, ok & (tt >= t0) & (tt < t1)

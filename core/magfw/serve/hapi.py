@@ -265,7 +265,8 @@ class Hapi:
             chunk_bytes=self.settings.chunk_mib << 20,
         )
         pieces = Streamer(plan, self.files).pieces()
-        return StreamingResponse(stream_body(pieces, self.limiter, token), media_type=media, headers=headers)
+        stream = stream_body(pieces, self.limiter, token)
+        return StreamingResponse(stream, media_type=media, headers=headers)
 
 
 __all__ = ["Hapi", "iso_duration"]

@@ -50,6 +50,10 @@ class Records:
         assert var is not None
         return var.fill if var.fill is not None and not isinstance(var.fill, str) else None
 
+    def attributes(self) -> dict[str, Any]:
+        """The file's global attributes (flat files: the header's keywords)."""
+        return {}
+
     def close(self) -> None:
         """Release the open file(s)."""
 
@@ -95,6 +99,13 @@ class CdfRecords(Records):
     def raw(self, p: Parameter, lo: int, hi: int) -> np.ndarray:
         return self._get(p.name, lo, hi)
 
+    def attributes(self) -> dict[str, Any]:
+        out = {}
+        for k, entries in (self.cdf.globalattsget() or {}).items():
+            vals = list(entries) if isinstance(entries, list) else [entries]
+            out[k] = vals[0] if len(vals) == 1 else vals
+        return out
+
     def close(self) -> None:
         self.cdf = None  # cdflib closes its file when the reader goes
 
@@ -128,6 +139,9 @@ class NetcdfRecords(Records):
     def raw(self, p: Parameter, lo: int, hi: int) -> np.ndarray:
         arr = self._get(p.name, lo, hi)
         return arr.reshape(-1, *p.size) if p.size and arr.ndim == 1 else arr
+
+    def attributes(self) -> dict[str, Any]:
+        return {k: v.decode() if isinstance(v, bytes) else v for k, v in self.h5.attrs.items()}
 
     def close(self) -> None:
         self.h5.close()
@@ -169,6 +183,9 @@ class FlatRecords(Records):
 
     def stored_fill(self, p: Parameter) -> float | None:
         return float(self.layout.fill)
+
+    def attributes(self) -> dict[str, Any]:
+        return dict(self.layout.keywords)
 
     def close(self) -> None:
         self.fh.close()
