@@ -34,7 +34,8 @@ _COMPONENT = re.compile(r"^(?:[bB]?([xyzXYZ])|(x|y|z|r|t|n|yaw|roll|pitch))$")
 _LETTERS = {"RTN": "RTN", "HGRTN": "RTN"}
 _MIN_NS = 60_000_000_000
 _CHUNK = 1 << 20
-VERSION = "month-2"
+VERSION = "month-3"  #: of the figure
+SUMMARY_VERSION = "minutes-2"  #: of the per-file summaries
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,32 @@ def add(summaries: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray] | None:
     return out
 
 
+def _means(
+    panels: list[Panel], total: dict[str, np.ndarray] | None, nmin: int
+) -> list[tuple[Panel, list[np.ndarray]]]:
+    """Each panel with its series' minute means; a panel equal to an earlier one (|B| of the
+    same field in two frames) is dropped."""
+    out: list[tuple[Panel, list[np.ndarray]]] = []
+    k = 0
+    for panel in panels:
+        means = []
+        for _ in panel.series:
+            if total is None:
+                means.append(np.full(nmin, np.nan))
+            else:
+                c = total["counts"][k]
+                means.append(np.divide(total["sums"][k], c, out=np.full(nmin, np.nan), where=c > 0))
+            k += 1
+        twin = any(
+            len(m) == len(means)
+            and all(np.allclose(a, b, rtol=1e-6, equal_nan=True) for a, b in zip(m, means, strict=True))
+            for _, m in out
+        )
+        if not twin:
+            out.append((panel, means))
+    return out
+
+
 def render(title: str, panels: list[Panel], total: dict[str, np.ndarray] | None, m0: int, m1: int) -> bytes:
     """The month figure's PNG (module notes); ``total``: the month's files added up."""
     import datetime as _dt
@@ -233,24 +260,17 @@ def render(title: str, panels: list[Panel], total: dict[str, np.ndarray] | None,
     from magfw.geometry.time import tt2000_to_datetime64
 
     nmin = (m1 - m0) // _MIN_NS
+    drawn = _means(panels, total, nmin)
     has_flags = total is not None and int(total["flags"][0]) > 0
-    rows = max(1, len(panels)) + (1 if has_flags else 0)
+    rows = max(1, len(drawn)) + (1 if has_flags else 0)
     fig = Figure(figsize=(14, 1.5 * rows + 1.1), dpi=100)
     FigureCanvasAgg(fig)
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
     t = tt2000_to_datetime64(m0 + np.arange(nmin, dtype=np.int64) * _MIN_NS + _MIN_NS // 2)
     gap = np.ones(nmin, dtype=bool) if total is None else total["counts"][:1].sum(axis=0) == 0
-    k = 0
-    for ax, panel in zip(axes, panels, strict=False):
-        for s in panel.series:
-            c = total["counts"][k] if total is not None else np.zeros(nmin)
-            mean = (
-                np.divide(total["sums"][k], c, out=np.full(nmin, np.nan), where=c > 0)
-                if total is not None
-                else c * np.nan
-            )
+    for ax, (panel, means) in zip(axes, drawn, strict=False):
+        for s, mean in zip(panel.series, means, strict=True):
             ax.plot(t, mean, lw=0.6, label=s.label)
-            k += 1
         ax.set_ylabel(panel.label, fontsize="small")
         if len(panel.series) > 1:
             ax.legend(loc="upper right", fontsize="x-small", ncols=len(panel.series), frameon=False)

@@ -21,7 +21,6 @@ prefix (``root_path``).
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from urllib.parse import parse_qs
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
@@ -38,6 +37,7 @@ from magfw.serve import dayfigure, ledgerviews
 from magfw.serve.cache import Cache
 from magfw.serve.calendars import STATES, build_calendar, month_last, parse_day, parse_month, unit_state, when
 from magfw.serve.datasets import Dataset
+from magfw.serve.downloads import recorded_file
 from magfw.serve.hapi import Hapi
 from magfw.serve.holdings import Holdings, UnitKey
 from magfw.serve.settings import ServeSettings
@@ -387,31 +387,7 @@ class Review:
         )
 
     async def file(self, request: Request) -> Response:
-        rel = request.path_params["path"]
-        opened = await anyio.to_thread.run_sync(self.h.open_recorded, rel)
-        if opened is None:
-            return Response("not a recorded output of this tree", 404, media_type="text/plain")
-        ref, fh = opened
-        headers = {
-            "ETag": f'"{ref.sha256[:32]}"',
-            "Content-Length": str(ref.size),
-            "Content-Disposition": f'attachment; filename="{Path(ref.rel).name}"',
-        }
-        if request.method == "HEAD":
-            fh.close()
-            return Response(b"", media_type="application/octet-stream", headers=headers)
-
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                while True:
-                    data = await anyio.to_thread.run_sync(fh.read, 1 << 20)
-                    if not data:
-                        break
-                    yield data
-            finally:
-                fh.close()
-
-        return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
+        return await recorded_file(self.h, request)
 
 
 def _text(ds: Dataset, tt: int) -> str:

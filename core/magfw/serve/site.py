@@ -131,7 +131,7 @@ class Site:
         return h.hexdigest() + ".png"
 
     def _summary(self, ds: Dataset, pf: ProductFile, panels: list[mf.Panel], m0: int, m1: int) -> Any:
-        key = f"{pf.main.sha256}-{m0}-{mf.panels_digest(panels)}-{mf.VERSION}.npz"
+        key = f"{pf.main.sha256}-{m0}-{mf.panels_digest(panels)}-{mf.SUMMARY_VERSION}.npz"
         hit = self.cache.read("minutes", key)
         if hit is not None:
             try:

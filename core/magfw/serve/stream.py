@@ -113,7 +113,9 @@ class Streamer:
         for a in range(0, rec.n, step):
             b = min(rec.n, a + step)
             tt, ok = rec.times(a, b)
-            keep = ok & (tt >= self.plan.start) & (tt < self.plan.stop) & (tt > self.last)
+            keep = ok & (tt >= self.plan.start) & (tt < self.plan.stop)
+            running = np.maximum.accumulate(np.where(keep, tt, _NEVER))  # the latest time so far
+            keep &= tt > np.concatenate(([self.last], running[:-1])).clip(min=self.last)
             if not keep.any():
                 continue
             t = tt[keep]
