@@ -311,7 +311,7 @@ def write_cdf(
 
 #: Most bytes in one VVR of a variable written chunk by chunk: a reader of a record range (cdflib
 #: reads the VVRs holding it whole) then reads a few MiB, not a day's or a month's records.
-VVR_BYTES = 4 << 20
+VVR_BYTES = 1 << 20
 
 
 def _write_streamed(

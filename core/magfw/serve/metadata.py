@@ -9,9 +9,10 @@
 - ``cadence``: the definition's, for a merged product its source's (:mod:`.datasets`), else
   the median step of the first file's records; ``maxRequestDuration`` is ``max_records``
   records at that cadence (1408 beyond);
-- requests may span the UTC days of the records (from the start of the day of the first
-  record to the end of the day of the last; 1405 outside), so a client asking for whole days
-  gets every record held, and nothing outside the records exists to be sent.
+- requests may span the units that hold the products (a monthly product's month, a yearly
+  one's year) and the UTC days of the records (a file's records past midnight); 1405
+  outside. A client asking for whole days or the unit gets every record held, and nothing
+  outside the records exists to be sent.
 
 Computed on the first request of a dataset after the ledger changed, in a worker thread.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -48,13 +49,17 @@ class Coverage:
     modified: float  #: UNIX seconds of the newest commit
     simulated: bool  #: any product made from simulated inputs
     cadence_s: float | None
+    units: tuple[date, date]  #: the first and last day of the units holding the products
 
     @property
     def allowed(self) -> tuple[int, int]:
-        """The span requests may have: the UTC days of the first and last records."""
+        """The span requests may have: the units held (a month product's month) and the UTC
+        days of the first and last records."""
         lo = int(day_bounds_tt2000(utc_day_of(self.first).astype("datetime64[D]"))[0])
         hi = int(day_bounds_tt2000(utc_day_of(self.last).astype("datetime64[D]"))[1])
-        return lo, hi
+        return min(lo, int(day_bounds_tt2000(self.units[0])[0])), max(
+            hi, int(day_bounds_tt2000(self.units[1])[1])
+        )
 
 
 def iso_duration(seconds: float) -> str:
@@ -135,7 +140,14 @@ class Metadata:
             return None
         first, last, step = ends
         cadence = ds.cadence_s or (step / _NS if step else None)
-        return Coverage(first=first, last=last, modified=ledger[2], simulated=ledger[3], cadence_s=cadence)
+        return Coverage(
+            first=first,
+            last=last,
+            modified=ledger[2],
+            simulated=ledger[3],
+            cadence_s=cadence,
+            units=(ledger[0], ledger[1]),
+        )
 
     def known(self, ds: Dataset) -> Coverage | None:
         """The coverage if computed for the current ledger state (nothing is read)."""

@@ -30,7 +30,7 @@ class ServeSettings:
     max_connections: int = 64  #: uvicorn's limit_concurrency (503 beyond)
     max_records: int = 32_000_000
     max_span_days: int = 3660
-    chunk_mib: int = 8  #: records read at once from a long file, in MiB as read (bounds memory)
+    chunk_mib: int = 4  #: records read at once from a long file, in MiB as read (bounds memory)
     cache_gib: float = 20.0  #: most the caches in .magfw/serve may hold; least used go first
     max_renders: int = 2  #: figures drawn at once; more wait
     server_id: str = "magfw"
