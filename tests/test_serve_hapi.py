@@ -285,6 +285,12 @@ def test_include_header_and_parameter_subsets(server):
         ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&include=all", 1410, 400),
         ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&parameters=FLAG,B", 1411, 400),
         ("data?dataset=TINY_X_MAG&id=TINY_X_MAG&start=2024-03-01&stop=2024-03-02", 1400, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-03-01&time.max=2024-03-02", 1400, 400),  # mixed 3.x/2.x
+        ("data?id=TINY_X_MAG&time.min=2024-03-01&stop=2024-03-02", 1400, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-02&format=csv&format=csv", 1411, 400),
+        ("info?dataset=TINY_X_MAG&dataset=TINY_X_MAG", 1411, 400),  # a repeated request parameter
+        ("data?dataset=TINY_X_MAG&start=2024-02-29T23:59:59&stop=2024-03-02", 1405, 400),
+        ("data?dataset=TINY_X_MAG&start=2024-03-03&stop=2024-03-04T00:00:01", 1405, 400),
         ("data?dataset=TINY_X_MAG&stop=2024-03-02", 1402, 400),
         ("nosuchendpoint", 1400, 400),
     ],
@@ -297,6 +303,13 @@ def test_error_codes(server, query, code, http):
         validate("error", body)
     assert body["status"]["code"] == code
     assert "tomorrow" not in body["status"]["message"]  # bad values are not echoed
+
+
+def test_requests_span_the_days_of_the_records(server):
+    """startDate is the first record (00:00:30), stopDate the last (03-03 23:59:30); a request
+    for whole days from the first day's start to the last day's end is answered whole."""
+    r = get(f"{server}/hapi/data?dataset=TINY_X_MAG&start=2024-03-01&stop=2024-03-04&parameters=BMAG")
+    assert r.status_code == 200 and len(r.text.splitlines()) == 3 * 1440
 
 
 def test_too_long_a_request_is_1408_with_the_limit_said(tree, missions):

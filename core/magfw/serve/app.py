@@ -205,7 +205,7 @@ def create_app(settings: ServeSettings, missions: list[Any] | None = None) -> Gu
 
 def warm_up(hapi: Hapi) -> None:
     """Learn every served dataset's coverage (the first and last files' time indexes), so
-    that the first ``info`` of each answers at once; run in a thread at start-up."""
+    that the first ``info`` of each answers at once."""
     for ds in hapi.catalog.values():
         try:
             if hapi.holdings.has_products(ds):
@@ -216,13 +216,13 @@ def warm_up(hapi: Hapi) -> None:
 
 def serve(settings: ServeSettings, app: Guard | None = None) -> None:
     """Run the server (``app``, or one made for ``settings``) with uvicorn until
-    interrupted; the datasets' coverage is learnt in a thread meanwhile."""
-    import threading
-
+    interrupted, once every dataset's first and last records are known (:func:`warm_up`:
+    the first files read then, their indexes cached by content for the next start), so that
+    no metadata request waits for a file."""
     import uvicorn
 
     app = app or create_app(settings)
-    threading.Thread(target=app.warm, name="magfw-serve-warm-up", daemon=True).start()
+    app.warm()
     uvicorn.run(
         app,
         host=settings.host,

@@ -387,13 +387,9 @@ def _with_source_cadence(catalog: dict[str, Dataset], missions: list[Mission]) -
     for key, ds in catalog.items():
         if ds.cadence_s:
             continue
-        needs = {
-            tuple(n.split("/", 1))
-            for lvl in ds.levels
-            for n in by_id[ds.mission].levels[lvl].needs
-            if "/" in n
-        }
-        source = _source(ds, catalog, needs)  # type: ignore[arg-type]
+        levels = by_id[ds.mission].levels
+        needs = {(m, lvl) for own in ds.levels for m, _, lvl in (n.partition("/") for n in levels[own].needs)}
+        source = _source(ds, catalog, needs)
         if source is not None:
             out[key] = replace(ds, cadence_s=source.cadence_s)
     return out
