@@ -34,6 +34,18 @@ class Cache:
         self.enabled = os.access(self.root if self.root.exists() else self.root.parent, os.W_OK)
         self._lock = threading.Lock()
         self._size: int | None = None
+        if self.enabled:
+            self._drop_stale_temporaries()
+
+    def _drop_stale_temporaries(self) -> None:
+        """Remove the temporaries of writes that never finished (a killed server)."""
+        now = time.time()
+        for tmp in self.root.glob("*/.tmp-*") if self.root.is_dir() else []:
+            try:
+                if now - tmp.stat().st_mtime > _TOUCH_S:
+                    tmp.unlink()
+            except OSError:
+                pass
 
     def path(self, kind: str, name: str) -> Path:
         return self.root / kind / name

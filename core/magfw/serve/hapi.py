@@ -17,6 +17,7 @@ import json
 import math
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from html import escape
 from typing import Any
 
 import anyio
@@ -133,8 +134,10 @@ class Hapi:
         check_params(request, set())
         base = request.scope.get("root_path", "") + self.settings.base_path
         home = request.scope.get("root_path", "") + "/"
+        base, home = escape(base), escape(home)
         rows = "".join(
-            f'<li><a href="{base}/info?dataset={ds.id}">{ds.id}</a> {ds.title}</li>' for ds in self.listed()
+            f'<li><a href="{base}/info?dataset={escape(ds.id)}">{escape(ds.id)}</a> {escape(ds.title)}</li>'
+            for ds in self.listed()
         )
         return HTMLResponse(
             f"<!doctype html><html><head><meta charset='utf-8'><title>magfw HAPI</title>"

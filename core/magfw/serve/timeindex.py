@@ -187,21 +187,23 @@ class TimesStore:
         key = self.key(sha256, digits)
         with self._lock:
             lock = self._building.setdefault(key, threading.Lock())
-        with lock:
-            hit = self.cached(sha256, digits)
-            if hit is not None:
-                return hit
-            with self.cache.writing("times", key + ".txt") as text_out:
-                ft = scanner(text_out)
-                if not ft.clean and text_out is not None:
-                    raise _NotClean  # the partial text is discarded
-            text = self.cache.get("times", key + ".txt") if ft.clean else None
-            ft = FileTimes(**{**ft.__dict__, "text": text})
-            self.cache.put("times", key + ".npz", ft.to_bytes())
-            self._remember(key, ft)
+        try:
+            with lock:
+                hit = self.cached(sha256, digits)
+                if hit is not None:
+                    return hit
+                with self.cache.writing("times", key + ".txt") as text_out:
+                    ft = scanner(text_out)
+                    if not ft.clean and text_out is not None:
+                        raise _NotClean  # the partial text is discarded
+                text = self.cache.get("times", key + ".txt") if ft.clean else None
+                ft = FileTimes(**{**ft.__dict__, "text": text})
+                self.cache.put("times", key + ".npz", ft.to_bytes())
+                self._remember(key, ft)
+                return ft
+        finally:
             with self._lock:
                 self._building.pop(key, None)
-            return ft
 
 
 class _NotClean(OSError):
