@@ -18,6 +18,9 @@ indexes and time text as a new server over a new tree does.
   to the first byte and the whole, the first request of the server (its SHA-256 checks of
   the files, and with ``--cold`` the time indexes) and the best of ``--repeat`` more.
 
+``curl -o /dev/null`` then fetches each span ``--repeat`` times: the server with a client
+that costs next to nothing (on two cores the Python client takes one of them).
+
 Memory: the server's resident memory (VmRSS) before the request and its peak while the month
 streams, sampled every 20 ms from another thread. Prints the rows and the served / direct
 ratio of the best month.
@@ -144,6 +147,21 @@ def served(server: Server, start: date, stop: date) -> tuple[int, float, float, 
     return nbytes // RECORD_BYTES, first or total, total, before, peak[0]
 
 
+def curl(server: Server, start: date, stop: date) -> float | None:
+    """Seconds ``curl -o /dev/null`` takes for the span (None without curl): the server
+    with a client that costs next to nothing."""
+    exe = shutil.which("curl")
+    if exe is None:
+        return None
+    url = (
+        f"{server.url}/hapi/data?dataset=STA_L1_MAG_RTN&parameters=BFIELD&format=binary"
+        f"&start={start}T00:00:00Z&stop={stop}T00:00:00Z"
+    )
+    t0 = time.perf_counter()
+    subprocess.run([exe, "-s", "-o", "/dev/null", url], check=True)
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("bench-serve-data"))
@@ -171,6 +189,7 @@ def main() -> None:
         try:
             stop = first + timedelta(days=days)
             runs = [served(server, first, stop) for _ in range(1 + args.repeat)]
+            by_curl = [curl(server, first, stop) for _ in range(args.repeat)]
         finally:
             server.stop()
         for label, (n, ttfb, total, before, peak) in (
@@ -181,6 +200,12 @@ def main() -> None:
                 f"served {days:2d} d ({label}): {n:,} records, first byte {ttfb:.2f} s, {total:.2f} s = "
                 f"{n / total:,.0f} records/s; server RSS {before:.0f} -> {peak:.0f} MiB"
                 + (f"; server ready {start_s:.1f} s after start" if label == "first" else "")
+            )
+        if by_curl and by_curl[0] is not None:
+            best = min(t for t in by_curl if t is not None)
+            print(
+                f"served {days:2d} d (curl -o /dev/null, best): "
+                f"{runs[0][0] / best:,.0f} records/s, {best:.2f} s"
             )
         best_month = max(r[0] / r[2] for r in runs[1:])
     print(
