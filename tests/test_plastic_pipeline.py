@@ -16,6 +16,7 @@ tests that share it.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -835,6 +836,12 @@ def test_merged_products_over_hapi_are_the_cdfs(merged, tmp_path):
             format_hapi_time(int(epoch[0])),
             format_hapi_time(int(epoch[-1])),
         )
+        # the review site lists the months with data (January and February), not the year's 12
+        index = httpx.get(url + "/", timeout=300).text
+        assert sorted(set(re.findall(r'/review/plastic/(\d{4}-\d{2})"', index))) == ["2024-01", "2024-02"]
+        month = httpx.get(url + "/review/plastic/2024-01", timeout=300).text
+        assert re.search(r"/figure/plastic/daily/[AB]/2024-01\.png", month)
+        assert re.search(r"/figure/plastic/l2/[AB]/2024-01\.png", month)
         opts = {"cache": False, "usecache": False, "cachedir": str(tmp_path), "logging": False}
         data, _ = hapi(
             url + "/hapi",
