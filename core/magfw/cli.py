@@ -540,10 +540,16 @@ def serve(
         str, typer.Option(help="prefix a reverse proxy serves this under, e.g. /magfw")
     ] = "",
     timeout: Annotated[float, typer.Option(min=1, help="seconds a request may take")] = 600.0,
-    max_streams: Annotated[int, typer.Option(min=1, help="data streams and plots at once")] = 4,
+    max_streams: Annotated[int, typer.Option(min=1, help="data streams at once")] = 4,
     max_records: Annotated[
         int, typer.Option(min=1, help="most records a /data request may span")
     ] = 32_000_000,
+    queue_wait: Annotated[
+        float, typer.Option(min=0, help="seconds a data request waits for a stream slot (then 503)")
+    ] = 30.0,
+    cache_gib: Annotated[
+        float, typer.Option(min=0, help="most GiB the caches in .magfw/serve may hold")
+    ] = 20.0,
 ) -> None:
     """Serve the output tree read-only: HAPI 3.3 at BASE_PATH, the monthly review site at /.
     MAGFW_SERVE_TOKEN, if set, is required as a bearer token (docs/serve.md)."""
@@ -560,6 +566,8 @@ def serve(
         timeout_s=timeout,
         max_streams=max_streams,
         max_records=max_records,
+        queue_wait_s=queue_wait,
+        cache_gib=cache_gib,
     )
     server = create_app(settings)  # the ledger is checked first: nothing is written before
     setup_logging(state_dir(path) / "logs" / "magfw.log")
