@@ -75,3 +75,41 @@ def validate(kind: str, body: dict[str, Any]) -> None:
     doc = copy.deepcopy(_schema_document())
     doc["$ref"] = f"#/{kind}"
     jsonschema.Draft7Validator(doc).validate(body)
+
+
+@contextmanager
+def prefix_proxy(upstream: str, prefix: str) -> Iterator[str]:
+    """A reverse proxy as docs/serve.md's nginx block sets one up: requests for ``prefix/...``
+    are sent to ``upstream`` as ``/...`` (the prefix stripped, the Host kept), answers
+    streamed back as they come, redirects passed on unchanged. Yields the proxy's URL with
+    the prefix."""
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.background import BackgroundTask
+    from starlette.requests import Request
+    from starlette.responses import Response, StreamingResponse
+    from starlette.routing import Route
+
+    hop = {b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"te", b"upgrade"}
+    client = httpx.AsyncClient(base_url=upstream, timeout=120)
+
+    async def forward(request: Request) -> Response:
+        path = request.url.path
+        if path != prefix and not path.startswith(prefix + "/"):
+            return Response("outside the proxied prefix", 404)
+        target = (path[len(prefix) :] or "/") + (f"?{request.url.query}" if request.url.query else "")
+        headers = [(k, v) for k, v in request.headers.raw if k.lower() not in hop]
+        upstream_request = client.build_request(
+            request.method, target, headers=headers, content=await request.body()
+        )
+        answer = await client.send(upstream_request, stream=True, follow_redirects=False)
+        response = StreamingResponse(
+            answer.aiter_raw(), status_code=answer.status_code, background=BackgroundTask(answer.aclose)
+        )
+        response.raw_headers = [(k, v) for k, v in answer.headers.raw if k.lower() not in hop]
+        return response
+
+    methods = ["GET", "HEAD", "POST", "PUT", "DELETE"]
+    app = Starlette(routes=[Route("/{path:path}", forward, methods=methods)])
+    with running_server(app) as url:
+        yield url + prefix

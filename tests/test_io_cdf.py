@@ -551,3 +551,29 @@ def test_streamed_file_read_back_by_cdflib_and_the_nasa_library_value_by_value(t
             raw = nasa.raw_var(name)[...]
             assert np.array_equal(np.asarray(raw), want), f"{name} differs under {versions}"
         assert list(nasa["CART_LABL_1"][...]) == ["BX", "BY", "BZ", "BTotal"]
+
+
+def test_a_long_lazy_chunk_is_cut_into_vvrs_a_range_reader_reads_back(tmp_path, monkeypatch):
+    """A chunk longer than VVR_BYTES is written as several VVRs (so a reader of a record range,
+    which reads the VVRs holding it, reads a few MiB of a month): whole and ranges read back
+    exactly with cdflib's record-range reading."""
+    import magfw.io.cdf_stream as cdfmod
+    from magfw.plugin.definitions import shipped_definitions
+
+    monkeypatch.setattr(cdfmod, "VVR_BYTES", 1000)
+    d = {x.id: x for x in shipped_definitions("stereo")}["monthly_review"]
+    n = 2500
+    epoch = 63_871_000_000_000.0 + np.arange(n) * 125.0
+    bf = np.arange(n * 4, dtype=np.float32).reshape(n, 4)
+    lazy = {
+        "Epoch": lambda: iter([epoch[:1700], epoch[1700:]]),
+        "BFIELD": lambda: iter([bf[:1700], bf[1700:]]),
+        "MAGFLAGUC": lambda: iter([np.zeros(n, np.uint32)]),
+        "FILTER_VALUE": lambda: iter([np.full(n, 5.0, np.float32)]),
+        "CART_LABL_1": np.array(["BX", "BY", "BZ", "BTotal"]),
+    }
+    path = write_cdf(tmp_path / "m.cdf", d, lazy, {})
+    c = cdflib.CDF(str(path))
+    assert np.array_equal(c.varget("BFIELD"), bf) and np.array_equal(c.varget("Epoch"), epoch)
+    for lo, hi in [(0, 1), (55, 1801), (2400, 2500), (1699, 1701)]:
+        assert np.array_equal(c.varget("BFIELD", startrec=lo, endrec=hi - 1), bf[lo:hi])

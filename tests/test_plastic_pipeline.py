@@ -16,6 +16,7 @@ tests that share it.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -850,6 +851,7 @@ def test_merged_products_over_hapi_are_the_cdfs(merged, tmp_path):
 
     from magfw.geometry.time import tt2000_from_cdf_epoch, tt2000_from_iso
     from magfw.serve import ServeSettings, create_app
+    from magfw.serve.timefmt import format_hapi_time
 
     out, _ = merged
     app = create_app(ServeSettings(out_dir=out), missions=list(plastic_hooks().registry))
@@ -860,11 +862,18 @@ def test_merged_products_over_hapi_are_the_cdfs(merged, tmp_path):
         assert {"STA_L2_MAGPLASMA_1M", "STA_L2_MAGPLASMA_1M_DAILY"} <= ids, ids
         info = httpx.get(url + "/hapi/info?dataset=STA_L2_MAGPLASMA_1M", timeout=60).json()
         validate("info", info)
-        # a yearly product spans its unit (docs/serve.md)
+        # the first and last records of the yearly product, not its year (docs/serve.md)
+        epoch = tt2000_from_cdf_epoch(np.asarray(read_cdf(out / YEARLY).variables["Epoch"], dtype=np.float64))
         assert (info["startDate"], info["stopDate"]) == (
-            "2024-01-01T00:00:00.000Z",
-            "2025-01-01T00:00:00.000Z",
+            format_hapi_time(int(epoch[0])),
+            format_hapi_time(int(epoch[-1])),
         )
+        # the review site lists the months with data (January and February), not the year's 12
+        index = httpx.get(url + "/", timeout=300).text
+        assert sorted(set(re.findall(r'/review/plastic/(\d{4}-\d{2})"', index))) == ["2024-01", "2024-02"]
+        month = httpx.get(url + "/review/plastic/2024-01", timeout=300).text
+        assert re.search(r"/figure/plastic/daily/[AB]/2024-01\.png", month)
+        assert re.search(r"/figure/plastic/l2/[AB]/2024-01\.png", month)
         opts = {"cache": False, "usecache": False, "cachedir": str(tmp_path), "logging": False}
         data, _ = hapi(
             url + "/hapi",

@@ -198,11 +198,3 @@ def test_ledger_runs_after_gives_what_history_gives(tmp_path):
     assert [e.__dict__ for e in ledger.runs_after(0)] == [e.__dict__ for e in everything]
     assert [e.id for e in ledger.runs_after(everything[2].id)] == [e.id for e in everything[3:]]
     assert ledger.runs_after(everything[-1].id) == []
-
-
-def test_serve_refuses_a_tree_without_a_ledger_in_one_line(tmp_path):
-    from magfw.testing import run_cli
-
-    result = run_cli(["serve", "--out", str(tmp_path / "empty")])
-    assert result.exit_code == 1
-    assert "no ledger here" in result.stderr and "Traceback" not in result.stderr

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from magfw import cli
 from magfw.cli.app import app
-from magfw.cli.runs import output_tree
 from magfw.period import parse_period
 from magfw.plugin.manager import get_hooks
 
@@ -131,17 +130,25 @@ def serve(
         str, typer.Option(help="prefix a reverse proxy serves this under, e.g. /magfw")
     ] = "",
     timeout: Annotated[float, typer.Option(min=1, help="seconds a request may take")] = 600.0,
-    max_streams: Annotated[int, typer.Option(min=1, help="data streams and plots at once")] = 4,
+    max_streams: Annotated[int, typer.Option(min=1, help="data streams at once")] = 4,
     max_records: Annotated[
         int, typer.Option(min=1, help="most records a /data request may span")
     ] = 32_000_000,
+    queue_wait: Annotated[
+        float, typer.Option(min=0, help="seconds a data request waits for a stream slot (then 503)")
+    ] = 30.0,
+    cache_gib: Annotated[
+        float, typer.Option(min=0, help="most GiB the caches in .magfw/serve may hold")
+    ] = 20.0,
 ) -> None:
     """Serve the output tree read-only: HAPI 3.3 at BASE_PATH, the monthly review site at /.
     MAGFW_SERVE_TOKEN, if set, is required as a bearer token (docs/serve.md)."""
-    from magfw.serve import ServeSettings
+    from magfw.cli.logs import setup_logging
+    from magfw.config import resolve_out_dir, state_dir
+    from magfw.serve import ServeSettings, create_app
     from magfw.serve import serve as run_server
 
-    path = output_tree(out_dir)
+    path = resolve_out_dir(out_dir)
     settings = ServeSettings.from_env(
         path,
         host=host,
@@ -151,7 +158,11 @@ def serve(
         timeout_s=timeout,
         max_streams=max_streams,
         max_records=max_records,
+        queue_wait_s=queue_wait,
+        cache_gib=cache_gib,
     )
+    server = create_app(settings)  # the ledger is checked first: nothing is written before
+    setup_logging(state_dir(path) / "logs" / "magfw.log")
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.token:
         cli.warn(
             f"serving {path} on {host} without MAGFW_SERVE_TOKEN: anyone who reaches it can read the products"
@@ -161,7 +172,7 @@ def serve(
         f"http://{host}:{port}/ (review); Ctrl-C stops",
         markup=False,
     )
-    run_server(settings)
+    run_server(settings, server)
 
 
 @app.command("new-plugin")

@@ -128,7 +128,8 @@ class Ledger:
     """Read and append run records in ``path`` (created on first use).
 
     ``read_only`` (:meth:`reader`): only read (SQLite's ``mode=ro``: no folder, no schema),
-    for the readers of a run (a level's ``fetch`` asking what another unit recorded). Inside
+    for the readers of a run (a level's ``fetch`` asking what another unit recorded) and for
+    ``magfw serve``: nothing is created, migrated or written. Inside
     :func:`traceless` (``magfw run --dry-run``) it leaves no trace either: without a writer's
     ``-wal`` file present it opens the database ``immutable`` (``mode=ro`` would leave
     ``-wal``/``-shm`` files behind)."""

@@ -112,9 +112,15 @@ def _vxr_chain(f: BinaryIO, entries: list[tuple[int, int, int]]) -> tuple[int, i
     return first, last
 
 
+#: Most bytes in one VVR: a reader of a record range (cdflib reads the VVRs holding it whole)
+#: then reads a few MiB, not a day's or a month's records.
+VVR_BYTES = 1 << 20
+
+
 def append_records(path: Path, name: str, chunks: Iterable[np.ndarray], where: Path) -> int:
     """Append the records of the declared, still empty, variable ``name`` to the closed CDF at
-    ``path``, one VVR per non-empty chunk; return the number of records written.
+    ``path``, in VVRs of at most :data:`VVR_BYTES` (one or more per non-empty chunk); return
+    the number of records written.
 
     Each chunk is ``[n, *dims]`` of the variable's numpy dtype; it is written and released
     before the next is asked for."""
@@ -139,13 +145,16 @@ def append_records(path: Path, name: str, chunks: Iterable[np.ndarray], where: P
                     f"variable {name!r}: a chunk of shape {list(chunk.shape)} and type {chunk.dtype} "
                     f"does not fit records of {list(dims)} values of {_SIZES[code]} bytes",
                 )
-            data = np.ascontiguousarray(chunk, dtype=chunk.dtype.newbyteorder(order))
-            offset = f.tell()
-            f.write(struct.pack(">qi", 12 + data.nbytes, _VVR))
-            f.write(data.data)  # the buffer itself: no copy
-            del data
-            entries.append((rec, rec + n - 1, offset))
-            rec += n
+            per_vvr = max(1, VVR_BYTES // max(1, chunk[:1].nbytes))
+            for i in range(0, n, per_vvr):
+                data = np.ascontiguousarray(chunk[i : i + per_vvr], dtype=chunk.dtype.newbyteorder(order))
+                offset = f.tell()
+                f.write(struct.pack(">qi", 12 + data.nbytes, _VVR))
+                f.write(data.data)  # the buffer itself: no copy
+                m = int(data.shape[0])
+                del data
+                entries.append((rec, rec + m - 1, offset))
+                rec += m
         if entries:
             head, tail = _vxr_chain(f, entries)
             _write_int(f, vdr + 28, 8, head)  # VXRhead

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +45,8 @@ __all__ = [
     "DEFAULT_FILL",
     "FlatFile",
     "FlatFileColumn",
+    "FlatFileRecords",
+    "flatfile_records",
     "format_abstract_time",
     "parse_abstract_time",
     "read_flatfile",
@@ -53,7 +56,7 @@ __all__ = [
 _MAX_PLAUSIBLE_TICK = 1e11  # s; ~3000 years: beyond this the byte order is wrong
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FlatFile:
     """A decoded flat file.
 
@@ -177,13 +180,50 @@ def _rows(ffh: Path, ffd: Path, recl: int, nrows: int | None, needed: int) -> in
     return size // recl
 
 
-def read_flatfile(path: str | os.PathLike[str]) -> FlatFile:
-    """Read a UCLA/IGPP flat file given as ``x.ffh``, ``x.ffd`` or the base name ``x``.
+@dataclass(frozen=True, kw_only=True)
+class FlatFileRecords:
+    """A flat file's header facts and record layout, checked against the ``.ffd`` size, for
+    reading all or a range of its records (:meth:`read`): a month of 8 Hz records need not be
+    read to serve an hour of it. ``dtype`` is the big-endian record (fields ``c0``, ``c1``...
+    in table order)."""
 
-    Raises :class:`~magfw.errors.InputError` (one line, naming the file) for a missing half,
-    a malformed header, an unknown TYPE or EPOCH, a RECL/NROWS/size mismatch or a truncated
-    ``.ffd``, the VERSION=3.0 dialect, or little-endian data.
-    """
+    ffh: Path
+    ffd: Path
+    columns: list[FlatFileColumn]
+    keywords: dict[str, str]
+    abstract: list[str]
+    epoch: str
+    fill: float
+    recl: int
+    nrows: int  #: records in the .ffd
+    dtype: np.dtype[np.void]
+
+    @property
+    def time_index(self) -> int:
+        return _time_index(self.columns)
+
+    def read(self, start: int = 0, stop: int | None = None, fh: BinaryIO | None = None) -> np.ndarray:
+        """Records ``start`` to ``stop`` (exclusive) as a structured array, read from ``fh``
+        (an open ``.ffd``) or from the ``.ffd`` by name."""
+        stop = self.nrows if stop is None else min(stop, self.nrows)
+        count = max(0, stop - start)
+        if fh is None:
+            return np.fromfile(self.ffd, dtype=self.dtype, count=count, offset=start * self.recl)
+        fh.seek(start * self.recl)
+        raw = fh.read(count * self.recl)
+        if len(raw) != count * self.recl:
+            raise InputError(self.ffd, f"ends early: record {start + len(raw) // self.recl} of {self.nrows}")
+        return np.frombuffer(raw, dtype=self.dtype, count=count)
+
+    def times(self, records: np.ndarray) -> np.ndarray:
+        """int64 TT2000 of the records' time column."""
+        ticks = records[f"c{self.time_index}"].astype(np.float64)
+        return np.asarray(tt2000_from_flatfile(ticks, self.epoch), dtype=np.int64)
+
+
+def flatfile_records(path: str | os.PathLike[str]) -> FlatFileRecords:
+    """The layout of the flat file ``x.ffh``/``x.ffd``/``x`` (header read and checked, no
+    record read); the errors of :func:`read_flatfile`."""
     ffh, ffd = pair(path)
     if not ffh.is_file():
         raise MissingInputError(ffh, "flat-file header (.ffh) not found")
@@ -199,8 +239,31 @@ def read_flatfile(path: str | os.PathLike[str]) -> FlatFile:
     dtype = _record_dtype(columns, recl, ffh)
     needed = max(c.loc + c.width for c in columns)
     rows = _rows(ffh, ffd, recl, int_key(keys, "NROWS", ffh, required=False), needed)
-    records = np.fromfile(ffd, dtype=dtype, count=rows)
-    t_index = _time_index(columns)
+    return FlatFileRecords(
+        ffh=ffh,
+        ffd=ffd,
+        columns=columns,
+        keywords=keys,
+        abstract=header.abstract,
+        epoch=epoch,
+        fill=header.fill,
+        recl=recl,
+        nrows=rows,
+        dtype=dtype,
+    )
+
+
+def read_flatfile(path: str | os.PathLike[str]) -> FlatFile:
+    """Read a UCLA/IGPP flat file given as ``x.ffh``, ``x.ffd`` or the base name ``x``.
+
+    Raises :class:`~magfw.errors.InputError` (one line, naming the file) for a missing half,
+    a malformed header, an unknown TYPE or EPOCH, a RECL/NROWS/size mismatch or a truncated
+    ``.ffd``, the VERSION=3.0 dialect, or little-endian data.
+    """
+    layout = flatfile_records(path)
+    columns, ffd, rows = layout.columns, layout.ffd, layout.nrows
+    records = layout.read()
+    t_index = layout.time_index
     t_field = f"c{t_index}"
     ticks = records[t_field].astype(np.float64)
     if rows and not _plausible(ticks):
@@ -215,5 +278,15 @@ def read_flatfile(path: str | os.PathLike[str]) -> FlatFile:
         data = recfunctions.structured_to_unstructured(records[data_fields], dtype=out_dtype)
     else:
         data = np.empty((rows, 0), dtype=out_dtype)
-    time = np.asarray(tt2000_from_flatfile(ticks, epoch), dtype=np.int64)
-    return FlatFile(columns, time, data, epoch, header.fill, keys, header.abstract, ffh, ticks)
+    time = np.asarray(tt2000_from_flatfile(ticks, layout.epoch), dtype=np.int64)
+    return FlatFile(
+        columns=columns,
+        time=time,
+        data=data,
+        epoch=layout.epoch,
+        fill=layout.fill,
+        keywords=layout.keywords,
+        abstract=layout.abstract,
+        path=layout.ffh,
+        raw_ticks=ticks,
+    )

@@ -52,7 +52,7 @@ _TABLE_TOKENS = {"#", "NAME", "UNITS", "SOURCE", "TYPE", "LOC"}
 _ABSTRACT_KEY = re.compile(r"([A-Z][A-Z0-9 _.()/&-]*?)\s*=(?!.*=)\s*(.*)$")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FlatFileColumn:
     """One row of the column table: LOC is the byte offset inside a ``.ffd`` record."""
 
@@ -197,7 +197,7 @@ def _parse_row(rec: str, pos: Mapping[str, int], ffh: Path) -> tuple[int, FlatFi
         raise InputError(ffh, f"column {number} ({name}) has LOC {loc!r}, not an integer") from None
     if offset < 0:
         raise InputError(ffh, f"column {number} ({name}) has negative LOC {offset}")
-    return number, FlatFileColumn(name, units, source, typ.upper(), offset)  # type: ignore[arg-type]
+    return number, FlatFileColumn(name=name, units=units, source=source, type=typ.upper(), loc=offset)  # type: ignore[arg-type]
 
 
 def _parse_table(heading: str, rows: list[str], ffh: Path) -> list[FlatFileColumn]:

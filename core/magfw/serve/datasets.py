@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from magfw.io.finder import DATE_FIELDS
@@ -90,6 +90,8 @@ class Dataset:
     time_digits: int  #: fraction digits of the time column (6 or 9)
     daily: bool  #: one file per UTC day holding that day (else a day of margin is read)
     title: str = ""
+    #: nominal seconds between records: the definition's, else (a merged product) its source's
+    cadence_s: float | None = None
 
     @property
     def fields(self) -> dict[str, str]:
@@ -304,7 +306,7 @@ def build_catalog(missions: list[Mission]) -> dict[str, Dataset]:
                     )
                     cid = derived_id(d, {**values, **({"sc": sc} if sc else {})})
                     drafts.append((cid, ds, len([t for t in cid.split("_") if t])))
-    return _assign_ids(drafts)
+    return _with_source_cadence(_assign_ids(drafts), missions)
 
 
 def _title(d: ProductDefinition) -> str:
@@ -355,6 +357,39 @@ def _assign_ids(drafts: list[tuple[str, Dataset, int]]) -> dict[str, Dataset]:
 
 
 def _with_id(ds: Dataset, dataset_id: str) -> Dataset:
-    from dataclasses import replace
+    return replace(ds, id=dataset_id, cadence_s=ds.definition.cadence_s)
 
-    return replace(ds, id=dataset_id)
+
+def _source(ds: Dataset, catalog: dict[str, Dataset], needs: set[tuple[str, str]]) -> Dataset | None:
+    """The dataset a merged product is made from: among the datasets of the levels its level
+    needs, of the same spacecraft, with the same parameter names and a cadence, the one whose
+    id parts are all parts of this id (the most of them): ``STA_L1_MAGB_RTN`` for
+    ``STA_L1_MAGB_RTN_REVIEW``."""
+    parts = set(ds.id.split("_"))
+    names = [p.name for p in ds.parameters[1:]]
+    found = [
+        other
+        for other in catalog.values()
+        if any((other.mission, lvl) in needs for lvl in other.levels)
+        and other.spacecraft == ds.spacecraft
+        and other.definition.cadence_s
+        and [p.name for p in other.parameters[1:]] == names
+        and set(other.id.split("_")) <= parts
+    ]
+    return max(found, key=lambda o: len(o.id.split("_")), default=None)
+
+
+def _with_source_cadence(catalog: dict[str, Dataset], missions: list[Mission]) -> dict[str, Dataset]:
+    """A dataset whose definition has no cadence (a merge of 8 Hz or 32 Hz dailies) takes its
+    source's (:func:`_source`)."""
+    by_id = {m.id: m for m in missions}
+    out = dict(catalog)
+    for key, ds in catalog.items():
+        if ds.cadence_s:
+            continue
+        levels = by_id[ds.mission].levels
+        needs = {(m, lvl) for own in ds.levels for m, _, lvl in (n.partition("/") for n in levels[own].needs)}
+        source = _source(ds, catalog, needs)
+        if source is not None:
+            out[key] = replace(ds, cadence_s=source.cadence_s)
+    return out

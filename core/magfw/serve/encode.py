@@ -1,28 +1,33 @@
-"""HAPI data stream formats: csv, binary and json, one block of records at a time.
+"""HAPI data stream formats: csv, binary and json, one chunk of records at a time.
 
 - ``binary``: each record is the time (``length`` ASCII bytes, fixed width) followed by each
   parameter's values, little-endian float64 for ``double`` and int32 for ``integer``, array
-  parameters unrolled; built as one packed structured array per block.
+  parameters unrolled; built as one packed structured array per piece, filled column by
+  column (the time text copied in, each parameter's stored values converted on assignment).
 - ``csv``: RFC 4180 lines, array parameters unrolled into columns; numbers as
   :mod:`magfw.serve.numfmt` writes them.
 - ``json``: the info header with ``"data": [...]``, each record ``["time", v, [v, v], ...]``;
   NaN and infinities (not JSON) are ``null``.
 
 With ``include=header`` csv and binary start with the info header, each line prefixed ``#``.
-Blocks are encoded independently (bounded memory whatever the request's length).
+A chunk is encoded in pieces of :data:`PIECE_RECORDS` records, each sent as it is made
+(memory bounded whatever the request's length; a piece of 8 Hz vectors is about 4 MB).
+No loop runs over records in Python.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from magfw.serve.datasets import Parameter
 from magfw.serve.numfmt import Text, fixed, format_floats, format_ints, join_rows
-from magfw.serve.reader import Block
-from magfw.serve.timefmt import TimeWriter
+from magfw.serve.reader import output_dtype, put_values
 
 FORMATS = ("csv", "binary", "json")
 MEDIA_TYPES = {
@@ -30,20 +35,35 @@ MEDIA_TYPES = {
     "binary": "application/octet-stream",
     "json": "application/json",
 }
-#: Records encoded at once (about 4 MB of csv for 4-vectors).
-BLOCK_RECORDS = 65_536
+#: Records encoded into one piece of the stream.
+PIECE_RECORDS = 16_384
+
+
+@dataclass
+class Chunk:
+    """Records to send: their times as fixed-width text (``text(lo, hi)``: an (n, length)
+    ASCII array of rows ``lo`` to ``hi``, made or read piece by piece), and each parameter's
+    stored values."""
+
+    n: int
+    text: Callable[[int, int], npt.NDArray[np.uint8]]
+    raw: list[np.ndarray]  #: one per data parameter, (N, *size), as stored
+    fills: list[float | None]  #: each parameter's stored fill
+
+    def __len__(self) -> int:
+        return self.n
 
 
 class Encoder:
-    """Encodes blocks of records of ``params`` (time first) in ``fmt``."""
+    """Encodes chunks of records of ``params`` (time first) in ``fmt``."""
 
-    def __init__(self, fmt: str, params: list[Parameter], time_digits: int) -> None:
+    def __init__(self, fmt: str, params: list[Parameter], time_length: int) -> None:
         self.fmt = fmt
         self.params = params
         self.data_params = params[1:]
-        self.time = TimeWriter(time_digits)
+        self.length = time_length
         self.first = True
-        fields: list[tuple[str, Any] | tuple[str, Any, tuple[int, ...]]] = [("t", self.time.dtype)]
+        fields: list[tuple[str, Any] | tuple[str, Any, tuple[int, ...]]] = [("t", f"S{time_length}")]
         for i, p in enumerate(self.data_params):
             base = "<i4" if p.hapi_type == "integer" else "<f8"
             fields.append((f"p{i}", base, p.size) if p.size else (f"p{i}", base))
@@ -61,27 +81,25 @@ class Encoder:
     def footer(self) -> bytes:
         return b"\n]\n}\n" if self.fmt == "json" else b""
 
-    def encode(self, block: Block) -> list[bytes]:
-        """The records of ``block`` in this format, in pieces of :data:`BLOCK_RECORDS`
-        records (json: with the separator before them)."""
-        parts = []
-        for lo in range(0, len(block), BLOCK_RECORDS):
-            part = block.select(slice(lo, lo + BLOCK_RECORDS))
-            if self.fmt == "binary":
-                parts.append(self._binary(part))
-            else:
-                parts.append(self._text(part))
-        return parts
+    def encode(self, chunk: Chunk) -> Iterator[bytes | memoryview]:
+        """The records of ``chunk`` in this format, piece by piece (json: with the separator
+        before them)."""
+        for lo in range(0, len(chunk), PIECE_RECORDS):
+            hi = min(len(chunk), lo + PIECE_RECORDS)
+            yield self._binary(chunk, lo, hi) if self.fmt == "binary" else self._text(chunk, lo, hi)
 
-    def _binary(self, block: Block) -> bytes:
-        rec = np.empty(len(block), dtype=self.binary_dtype)
-        self.time.fill(rec["t"], block.time)
-        for i, values in enumerate(block.values):
-            rec[f"p{i}"] = values
-        return rec.tobytes()
+    def _binary(self, chunk: Chunk, lo: int, hi: int) -> memoryview:
+        rec = np.empty(hi - lo, dtype=self.binary_dtype)
+        rec["t"] = np.ascontiguousarray(chunk.text(lo, hi)).view(f"S{self.length}")[:, 0]
+        for i, p in enumerate(self.data_params):
+            put_values(p, rec[f"p{i}"], chunk.raw[i][lo:hi], chunk.fills[i])
+        return memoryview(rec.view(np.uint8).data)
 
-    def _columns(self, p: Parameter, values: np.ndarray) -> list[Text]:
-        flat = values.reshape(values.shape[0], -1)
+    def _columns(self, p: Parameter, raw: np.ndarray, fill: float | None) -> list[Text]:
+        n = raw.shape[0]
+        values = np.empty((n, *p.size), dtype=output_dtype(p))
+        put_values(p, values, raw, fill)
+        flat = values.reshape(n, -1)
         out = []
         for k in range(flat.shape[1]):
             col = flat[:, k]
@@ -94,19 +112,21 @@ class Encoder:
                 out.append(text)
         return out
 
-    def _text(self, block: Block) -> bytes:
-        times = fixed(self.time.format(block.time))
+    def _text(self, chunk: Chunk, lo: int, hi: int) -> bytes:
+        times = fixed(np.ascontiguousarray(chunk.text(lo, hi)))
+        columns = [
+            self._columns(p, chunk.raw[i][lo:hi], chunk.fills[i]) for i, p in enumerate(self.data_params)
+        ]
         items: list[Text | bytes] = []
         if self.fmt == "csv":
             items.append(times)
-            for p, values in zip(self.data_params, block.values, strict=True):
-                for col in self._columns(p, values):
+            for cols in columns:
+                for col in cols:
                     items += [b",", col]
             items.append(b"\n")
             return join_rows(items)
         items += [b',\n["', times, b'"']
-        for p, values in zip(self.data_params, block.values, strict=True):
-            cols = self._columns(p, values)
+        for p, cols in zip(self.data_params, columns, strict=True):
             if p.size:
                 items.append(b",[")
                 for k, col in enumerate(cols):

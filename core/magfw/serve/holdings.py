@@ -22,18 +22,19 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import BinaryIO, TypeVar
 
-from magfw.config import state_dir
-from magfw.engine.ledger import Ledger, LedgerEntry
+from magfw.engine.ledger import LedgerEntry
 from magfw.errors import MagfwError
 from magfw.serve.datasets import Dataset
+from magfw.serve.ledger import ledger_error, open_ledger
 
 T = TypeVar("T")
 
@@ -113,17 +114,14 @@ class Holdings:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = Path(out_dir).resolve()
-        path = state_dir(self.out_dir) / "ledger.sqlite"
-        if not path.is_file():
-            raise MagfwError(
-                self.out_dir,
-                "no ledger here (.magfw/ledger.sqlite): nothing has been processed into this tree",
-            )
-        self.ledger = Ledger(path)
+        self.ledger = open_ledger(self.out_dir)
         self._lock = threading.Lock()
         self._state = _State()
         self._verified: dict[tuple[str, int, int, int, int], str] = {}
-        self.refresh()
+        try:
+            self.refresh()
+        except sqlite3.Error as exc:
+            raise ledger_error(self.out_dir, exc) from exc
 
     # -- the index -------------------------------------------------------------------------
 
@@ -250,6 +248,15 @@ class Holdings:
                 if files:
                     yield unit, files
 
+    def has_products(self, ds: Dataset) -> bool:
+        """Whether any unit's latest successful run wrote a file of the dataset."""
+        return next(self.dataset_units(ds), None) is not None
+
+    def currents(self) -> list[LedgerEntry]:
+        """Every unit's latest successful run."""
+        with self._lock:
+            return list(self._state.current.values())
+
     def coverage(self, ds: Dataset) -> tuple[date, date, float, bool] | None:
         """(first day, last day, last commit time, any simulated) of the dataset's holdings."""
         first: date | None = None
@@ -309,16 +316,26 @@ class Holdings:
             try:
                 st = os.stat(self.path(ref))
             except OSError:
-                return None
-            if (st.st_dev, st.st_ino) != inode:
+                st = None
+            if st is None or (st.st_dev, st.st_ino) != inode:
+                close = getattr(result, "close", None)
+                if callable(close):  # an opened file that turned out stale is let go
+                    close()
                 return None
         return result
 
-    def read_product(
-        self, ds: Dataset, product: ProductFile, reader: Callable[[Path], T], timeout_s: float = 10.0
+    def open_verified(
+        self,
+        ds: Dataset,
+        product: ProductFile,
+        opener: Callable[[ProductFile, Path], T],
+        timeout_s: float = 10.0,
     ) -> T | None:
-        """Read one product file consistently (see the module notes); None if a newer commit
-        removed it meanwhile. A file that stays unlike its record is a :class:`MagfwError`."""
+        """``opener(product, path)`` once every file of the product holds what the ledger
+        recorded, checked again after it returned: what it keeps open (or read) is that
+        content, whatever a commit renames meanwhile (module notes). A newer commit that
+        replaced the product gives the newer one; None if the unit no longer has one; a file
+        that stays unlike its record is a :class:`MagfwError`."""
         deadline = time.monotonic() + timeout_s
         pause = 0.02
         current: ProductFile | None = product
@@ -326,10 +343,10 @@ class Holdings:
             chosen = current
             main = self.path(chosen.main)
 
-            def read_main(path: Path = main) -> T:
-                return reader(path)
+            def run(path: Path = main, pf: ProductFile = chosen) -> T:
+                return opener(pf, path)
 
-            got = self.read_verified(chosen.files, read_main)
+            got = self.read_verified(chosen.files, run)
             if got is not None:
                 return got
             if time.monotonic() > deadline:
@@ -374,19 +391,3 @@ class Holdings:
             if time.monotonic() > deadline:
                 raise MagfwError(rel, "does not match its ledger record (size or SHA-256)")
             time.sleep(0.05)
-
-
-def describe(entry: LedgerEntry | None) -> dict[str, Any]:
-    """A run as plain values for pages and JSON."""
-    if entry is None:
-        return {}
-    return {
-        "status": entry.status,
-        "version": entry.product_version,
-        "reason": entry.reason,
-        "message": entry.message,
-        "error": entry.error,
-        "started": entry.started,
-        "simulated": entry.simulated,
-        "id": entry.id,
-    }

@@ -1,114 +1,50 @@
-"""The review site: per mission and month, what the monthly review needs in one page.
+"""The review site: per mission and month, what the monthly review needs on one page.
 
-- a coverage calendar per level and spacecraft: each day ok, failed (with the ledger's one-line
-  reason), missing input (a failed run that got no input), skipped (with its reason) or not
-  processed; a day whose latest run failed but which has older products says which version is
-  still served;
-- per-day quality figures of the level's first time-series product (:mod:`magfw.serve.quality`);
-- the calibration tables the month's units used (role ``calibration`` in the ledger; a table
-  that is itself a recorded output of the tree, such as STEREO's imported Counts table, shown
-  in full);
-- the version history of every unit, with the ledger's reasons;
-- a day page: quicklook (drawn by :mod:`magfw.tools.plot` on demand, cached in
-  ``<tree>/.magfw/serve/plots``), quality, files, runs, and HAPI links for each dataset.
+- ``/``: the missions with the months they have data in, and the datasets served;
+- ``/review/MISSION``: every month with its day counts by state;
+- ``/review/MISSION/YYYY-MM``: for each level and spacecraft the month figure (1-min means of
+  the field in each frame, data gaps shaded, flagged fraction per hour; :mod:`.site`) with
+  the calibration tables the month used beside it (STEREO's Counts table of offsets), the
+  coverage calendar (each day's state and coverage, linking to the day), the days to look at,
+  quality day by day, the units of monthly and yearly levels with their files, and the
+  version history;
+- ``/day/MISSION/LEVEL/SC/YYYY-MM-DD``: the day figure and quality from all the unit's files,
+  its files, runs, calibration and, for each dataset, HAPI links for the day.
 
-Files are served only if they are outputs of a unit's latest successful run, verified against
-the ledger (:meth:`Holdings.open_recorded`); no URL names a path on disk otherwise.
+Figures are drawn on request in a worker thread (at most ``max_renders`` at once) and cached
+under ``.magfw/serve``. Files are served only if they are outputs of a unit's latest
+successful run, verified against the ledger (:meth:`Holdings.open_recorded`). An unknown
+mission, level, day or month, or a malformed one, is a 404 page; every link carries the proxy
+prefix (``root_path``).
 """
 
 from __future__ import annotations
 
-import calendar
 import hmac
-import html
-import re
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from magfw.config import state_dir
-from magfw.plugin.mission import AnyLevel, Mission
-from magfw.serve import quality
-from magfw.serve.datasets import TIME_SERIES_FORMATS, Dataset
+from magfw.plugin.mission import Mission
+from magfw.serve import dayfigure, ledgerviews
+from magfw.serve.cache import Cache
+from magfw.serve.calendars import STATES, build_calendar, month_last, parse_day, parse_month, unit_state, when
+from magfw.serve.datasets import Dataset
+from magfw.serve.downloads import recorded_file
 from magfw.serve.hapi import Hapi
 from magfw.serve.holdings import Holdings, UnitKey
 from magfw.serve.settings import ServeSettings
+from magfw.serve.site import Site
 
 HERE = Path(__file__).parent
-STATES = {
-    "ok": "ok",
-    "failed": "failed",
-    "missing": "missing input",
-    "skipped": "skipped",
-    "none": "not processed",
-}
-
-
-@dataclass
-class DayCell:
-    day: date
-    state: str  #: ok | failed | missing | skipped | none
-    reason: str = ""
-    serving: str = ""  #: "serving V06 of 2024-02-03" when a failed rerun left older products
-    link: str = ""
-
-    @property
-    def short(self) -> str:
-        """The reason with a leading absolute path cut to its file name (for the cell)."""
-        return short_reason(self.reason)
-
-
-def short_reason(text: str) -> str:
-    m = re.match(r"(?:/[^:]*)?/([^/:]+): (.*)", text)
-    return f"{m.group(1)}: {m.group(2)}" if m else text
-
-
-@dataclass
-class Calendar:
-    level: str
-    spacecraft: str
-    weeks: list[list[DayCell | None]] = field(default_factory=list)
-    problems: list[DayCell] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-
-
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def unit_state(h: Holdings, unit: str) -> tuple[str, str, str]:
-    """(state, reason, serving) of a unit from its latest run and latest successful run."""
-    latest, current = h.latest(unit), h.current(unit)
-    serving = ""
-    if current is not None and latest is not None and latest.id != current.id:
-        v = "" if current.product_version is None else f"V{current.product_version:02d} "
-        serving = f"serving {v}of {_when(current.started)}"
-    if latest is None:
-        return "none", "", ""
-    if latest.status == "ok":
-        return "ok", latest.message, ""
-    if latest.status == "skipped":
-        if current is not None and latest.message.startswith("unchanged since"):
-            return "ok", current.message, ""
-        return "skipped", latest.message, serving
-    reason = latest.error or latest.message or "failed"
-    return ("missing" if not latest.inputs else "failed"), reason, serving
-
-
-def _primary(mission: Mission, level: AnyLevel) -> list[str]:
-    """The level's time-series products, CDF and netCDF first (the first is the primary)."""
-    defs = [mission.product(p) for p in level.products]
-    ts = [d for d in defs if d.format in TIME_SERIES_FORMATS and d.time_variable is not None]
-    ts.sort(key=lambda d: d.format == "flatfile")
-    return [d.id for d in ts]
+_PNG = {"Cache-Control": "max-age=3600"}
 
 
 class Review:
@@ -121,19 +57,18 @@ class Review:
         catalog: dict[str, Dataset],
         missions: list[Mission],
         hapi: Hapi,
-        limiter: anyio.CapacityLimiter,
+        cache: Cache,
     ) -> None:
         self.settings = settings
         self.h = holdings
         self.catalog = catalog
         self.missions = {m.id: m for m in missions}
         self.hapi = hapi
-        self.limiter = limiter
+        self.cache = cache
+        self.site = Site(holdings, catalog, missions, hapi.files, hapi.meta, cache)
+        self.renders = anyio.CapacityLimiter(settings.max_renders)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["STATES"] = STATES
-        cache = state_dir(holdings.out_dir) / "serve"
-        self.plot_dir = cache / "plots"
-        self.quality_dir = cache / "quality"
 
     def routes(self) -> list[BaseRoute]:
         g = ["GET", "HEAD"]
@@ -147,13 +82,30 @@ class Review:
             Route(
                 "/plot/{mission}/{level}/{sc}/{day}/{product}.png", self.plot, name="review_plot", methods=g
             ),
+            Route("/figure/{mission}/{level}/{sc}/{month}.png", self.figure, name="review_figure", methods=g),
             Route("/datasets/{dataset}", self.dataset_page, name="review_dataset", methods=g),
             Route("/files/{path:path}", self.file, name="review_file", methods=g),
         ]
 
-    def render(self, request: Request, name: str, **context: Any) -> Response:
-        context.setdefault("base", self.settings.base_path)
-        return self.templates.TemplateResponse(request, name, context)
+    def render(self, request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+        context.setdefault("base", request.scope.get("root_path", "") + self.settings.base_path)
+        return self.templates.TemplateResponse(request, name, context, status_code=status_code)
+
+    def _not_found(self, request: Request, text: str) -> Response:
+        return self.render(request, "error.html", status_code=404, message=text)
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        return self._not_found(request, "no such page")
+
+    async def not_allowed(self, request: Request, exc: Exception) -> Response:
+        return Response("read-only server: GET and HEAD only", 405, headers={"Allow": "GET, HEAD"})
+
+    async def server_error(self, request: Request, exc: Exception) -> Response:
+        return Response("internal error: see the server log", 500, media_type="text/plain")
+
+    async def _drawn(self, fn: Any, *args: Any) -> Any:
+        async with self.renders:
+            return await anyio.to_thread.run_sync(fn, *args)
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -161,17 +113,16 @@ class Review:
         return Response(status_code=204)
 
     async def login(self, request: Request) -> Response:
-        nxt = request.query_params.get("next", "/")
+        prefix = request.scope.get("root_path", "")
+        nxt = request.query_params.get("next", prefix + "/")
         if not nxt.startswith("/") or nxt.startswith("//"):
-            nxt = "/"
+            nxt = prefix + "/"
         if request.method == "POST":
-            from urllib.parse import parse_qs
-
             body = (await request.body())[:4096].decode("utf-8", "replace")
             token = (parse_qs(body).get("token") or [""])[0]
             if self.settings.token and hmac.compare_digest(token.encode(), self.settings.token.encode()):
                 resp = RedirectResponse(nxt, 303)
-                resp.set_cookie("magfw_token", token, httponly=True, samesite="strict")
+                resp.set_cookie("magfw_token", token, httponly=True, samesite="strict", path=prefix + "/")
                 return resp
             return self.render(request, "login.html", next=nxt, failed=True)
         return self.render(request, "login.html", next=nxt, failed=False)
@@ -181,299 +132,159 @@ class Review:
         missions = []
         for mid in self.h.missions_with_units():
             m = self.missions.get(mid)
-            months = self._months(mid)
+            months = await anyio.to_thread.run_sync(self.site.months, m) if m else []
             missions.append(
-                {
-                    "id": mid,
-                    "title": m.title if m else mid,
-                    "months": months[-6:][::-1],
-                    "n_months": len(months),
-                }
+                {"id": mid, "title": m.title if m else mid, "months": months[-6:][::-1], "n": len(months)}
             )
-        served = self.hapi.served()
         return self.render(
-            request, "index.html", missions=missions, datasets=served, tree=str(self.h.out_dir)
+            request, "index.html", missions=missions, datasets=self.hapi.listed(), tree=str(self.h.out_dir)
         )
-
-    def _months(self, mission: str) -> list[str]:
-        m = self.missions.get(mission)
-        months: set[str] = set()
-        for level in m.levels if m else {}:
-            for sc in [*(m.spacecraft if m else []), None]:
-                for u in self.h.units(mission, level, sc):
-                    d = u.start
-                    while d <= u.end and len(months) < 100_000:
-                        months.add(f"{d:%Y-%m}")
-                        d = (d.replace(day=1) + timedelta(days=32)).replace(day=1)
-        return sorted(months)
 
     async def mission_page(self, request: Request) -> Response:
         self.h.refresh()
-        mission = request.path_params["mission"]
-        if mission not in self.missions:
-            return self._not_found(request, f"no mission {mission!r}")
+        m = self.missions.get(request.path_params["mission"])
+        if m is None:
+            return self._not_found(request, "no such mission")
         months = []
-        for month in self._months(mission)[::-1]:
+        for month in (await anyio.to_thread.run_sync(self.site.months, m))[::-1]:
+            first = parse_month(month)
+            assert first is not None
             counts: dict[str, int] = {}
-            for cal in self._calendars(request, mission, month):
-                for k, v in cal.counts.items():
-                    counts[k] = counts.get(k, 0) + v
+            for level, sc in self.site.levels(m):
+                if level.unit == "day":
+                    for u in self.site.units_in(m.id, level.name, sc, first):
+                        state = unit_state(self.h, u.unit)[0]
+                        counts[state] = counts.get(state, 0) + 1
             months.append({"month": month, "counts": counts})
-        return self.render(request, "mission.html", mission=self.missions[mission], months=months)
+        return self.render(request, "mission.html", mission=m, months=months)
 
-    def _levels(self, mission: Mission) -> Iterator[tuple[AnyLevel, str | None]]:
-        for level in mission.levels.values():
-            for sc in mission.spacecraft if level.per_spacecraft and mission.spacecraft else [None]:
-                yield level, sc
+    def _section(
+        self, request: Request, m: Mission, level: Any, sc: str | None, first: date
+    ) -> dict[str, Any] | None:
+        units = self.site.units_in(m.id, level.name, sc, first)
+        if not units:
+            return None
+        datasets = self.site.datasets(m.id, level.name, sc)
+        section: dict[str, Any] = {
+            "level": level.name,
+            "sc": sc or "-",
+            "unit": level.unit,
+            "figure": None,
+            "calibration": ledgerviews.calibration(self.h, units),
+            "history": ledgerviews.history(self.h, units),
+            "datasets": [ds.id for ds in datasets],
+        }
+        if datasets and self.site.month_figure_key(datasets, first) is not None:
+            section["figure"] = str(
+                request.url_for(
+                    "review_figure", mission=m.id, level=level.name, sc=sc or "-", month=f"{first:%Y-%m}"
+                )
+            )
+        if level.unit != "day":
+            section["units"] = [
+                {
+                    "unit": u.key,
+                    **dict(zip(("state", "reason", "serving"), unit_state(self.h, u.unit), strict=True)),
+                    "files": ledgerviews.files(self.h, request, u),
+                }
+                for u in units
+            ]
+            return section
+        quality = []
+        coverage: dict[date, float] = {}
+        for u in units:
+            if datasets and self.h.current(u.unit) is not None:
+                q = self.site.unit_quality(datasets[0], u)
+                entry = self.h.current(u.unit)
+                message = entry.message if entry is not None else ""
+                quality.append({"day": u.key, **q, "xml_quality": self.site.unit_xml(u), "message": message})
+                if q.get("coverage_pct") is not None:
+                    coverage[u.start] = q["coverage_pct"]
 
-    def _calendars(self, request: Request, mission: str, month: str) -> list[Calendar]:
-        m = self.missions[mission]
-        y, mo = int(month[:4]), int(month[5:7])
-        out = []
-        for level, sc in self._levels(m):
-            if level.unit != "day":
-                continue
-            units = {
-                u.start: u
-                for u in self.h.units(mission, level.name, sc)
-                if u.start.year == y and u.start.month == mo
-            }
-            if not units:
-                continue
-            cal = Calendar(level.name, sc or "-")
-            for week in calendar.Calendar(firstweekday=0).monthdatescalendar(y, mo):
-                row: list[DayCell | None] = []
-                for d in week:
-                    if d.month != mo:
-                        row.append(None)
-                        continue
-                    u = units.get(d)
-                    if u is None:
-                        cell = DayCell(d, "none")
-                    else:
-                        state, reason, serving = unit_state(self.h, u.unit)
-                        cell = DayCell(
-                            d,
-                            state,
-                            reason,
-                            serving,
-                            str(
-                                request.url_for(
-                                    "review_day",
-                                    mission=mission,
-                                    level=level.name,
-                                    sc=sc or "-",
-                                    day=d.isoformat(),
-                                )
-                            ),
-                        )
-                    cal.counts[cell.state] = cal.counts.get(cell.state, 0) + 1
-                    if cell.state in ("failed", "missing", "skipped"):
-                        cal.problems.append(cell)
-                    row.append(cell)
-                cal.weeks.append(row)
-            out.append(cal)
-        return out
+        def link(d: date) -> str:
+            return str(
+                request.url_for("review_day", mission=m.id, level=level.name, sc=sc or "-", day=d.isoformat())
+            )
+
+        section["calendar"] = build_calendar(self.h, units, level.name, sc or "-", first, link, coverage)
+        section["quality"] = quality
+        return section
 
     async def month_page(self, request: Request) -> Response:
         self.h.refresh()
-        mission, month = request.path_params["mission"], request.path_params["month"]
-        if mission not in self.missions or not _is_month(month):
+        m = self.missions.get(request.path_params["mission"])
+        first = parse_month(request.path_params["month"])
+        if m is None or first is None:
             return self._not_found(request, "no such mission or month (YYYY-MM)")
-        m = self.missions[mission]
-        y, mo = int(month[:4]), int(month[5:7])
-        first = date(y, mo, 1)
-        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-        calendars = self._calendars(request, mission, month)
         sections = []
-        for cal in calendars:
-            level = m.level(cal.level)
-            sc = None if cal.spacecraft == "-" else cal.spacecraft
-            units = [u for u in self.h.units(mission, level.name, sc) if first <= u.start <= last]
-            figures = await anyio.to_thread.run_sync(self._month_quality, m, level, units)
-            sections.append(
-                {
-                    "calendar": cal,
-                    "quality": figures,
-                    "calibration": self._calibration(units),
-                    "history": self._history(units),
-                }
-            )
-        others = []  # month- and year-unit levels overlapping the month
-        for level, sc in self._levels(m):
-            if level.unit == "day":
-                continue
-            for u in self.h.units(mission, level.name, sc):
-                if u.start <= last and u.end >= first:
-                    state, reason, serving = unit_state(self.h, u.unit)
-                    others.append(
-                        {
-                            "level": level.name,
-                            "sc": sc or "-",
-                            "unit": u.key,
-                            "state": state,
-                            "reason": reason,
-                            "serving": serving,
-                            "files": self._files(request, u),
-                        }
-                    )
+        for level, sc in self.site.levels(m):
+            section = await anyio.to_thread.run_sync(self._section, request, m, level, sc, first)
+            if section is not None:
+                sections.append(section)
         prev_m = (first - timedelta(days=1)).strftime("%Y-%m")
-        next_m = (last + timedelta(days=1)).strftime("%Y-%m")
+        next_m = (month_last(first) + timedelta(days=1)).strftime("%Y-%m")
         return self.render(
             request,
             "month.html",
             mission=m,
-            month=month,
+            month=f"{first:%Y-%m}",
             title=first.strftime("%B %Y"),
             sections=sections,
-            others=others,
             prev_month=prev_m,
             next_month=next_m,
         )
 
-    def _month_quality(self, m: Mission, level: AnyLevel, units: list[UnitKey]) -> list[dict[str, Any]]:
-        rows = []
-        products = _primary(m, level)
-        for u in units:
-            e = self.h.current(u.unit)
-            if e is None or not products:
-                continue
-            rows.append({"day": u.key, **self._unit_quality(m, products[0], u)})
-        return rows
-
-    def _unit_quality(self, m: Mission, product_id: str, u: UnitKey) -> dict[str, Any]:
-        e = self.h.current(u.unit)
-        if e is None:
-            return {}
-        d = m.product(product_id)
-        out: dict[str, Any] = {}
-        for o in e.outputs:
-            if o["product"] == d.id and out == {}:
-                ref = self.h.recorded(o["path"])
-                if ref is None:
-                    continue
-                path = self.h.path(ref[0])
-                if _writable(self.quality_dir.parent.parent):
-                    self.quality_dir.mkdir(parents=True, exist_ok=True)
-                try:
-                    out = quality.cached(
-                        self.quality_dir if self.quality_dir.is_dir() else None,
-                        ref[0].sha256,
-                        lambda p=path: quality.figures(d, p),
-                    )
-                except Exception as exc:  # a damaged file is shown, not fatal to the page
-                    out = {"error": f"{type(exc).__name__}: {exc}"}
-        xml = []
-        for o in e.outputs:
-            if o["path"].lower().endswith(".xml"):
-                rec = self.h.recorded(o["path"])
-                if rec is not None:
-                    xml += quality.xml_quality(self.h.path(rec[0]))
-        if xml:
-            out["xml_quality"] = xml
-        out["message"] = e.message
-        return out
-
-    def _calibration(self, units: list[UnitKey]) -> list[dict[str, Any]]:
-        tables: dict[tuple[str, str], dict[str, Any]] = {}
-        for u in units:
-            e = self.h.current(u.unit)
-            if e is None:
-                continue
-            for i in e.inputs:
-                if i["role"] != "calibration":
-                    continue
-                key = (i["name"], i["sha256"])
-                t = tables.setdefault(
-                    key,
-                    {
-                        "name": i["name"],
-                        "sha256": i["sha256"],
-                        "version": i.get("version"),
-                        "days": [],
-                        "content": None,
-                    },
-                )
-                t["days"].append(u.key)
-        for (name, sha), t in tables.items():
-            rec = self.h.recorded(name)
-            if rec is not None and rec[0].sha256 == sha and rec[0].size < 512 * 1024:
-                try:
-                    text = self.h.path(rec[0]).read_text(errors="replace")
-                except OSError:
-                    continue
-                t["content"] = _table(text)
-                t["in_tree"] = True
-        return list(tables.values())
-
-    def _history(self, units: list[UnitKey]) -> list[dict[str, Any]]:
-        rows = []
-        for u in units:
-            for r in self.h.runs(u.unit):
-                rows.append(
-                    {
-                        "day": u.key,
-                        "when": _when(r.started),
-                        "status": r.status,
-                        "version": r.product_version,
-                        "reason": r.reason or "",
-                        "message": r.error or r.message,
-                        "simulated": r.simulated,
-                    }
-                )
-        return rows
-
-    def _files(self, request: Request, u: UnitKey) -> list[dict[str, Any]]:
-        e = self.h.current(u.unit)
-        if e is None:
-            return []
-        return [
-            {
-                "path": o["path"],
-                "product": o["product"],
-                "size": o["size"],
-                "url": str(request.url_for("review_file", path=o["path"])),
-            }
-            for o in sorted(e.outputs, key=lambda o: o["path"])
-        ]
+    def _unit(self, p: dict[str, str]) -> tuple[Mission, Any, UnitKey] | None:
+        m = self.missions.get(p["mission"])
+        day = parse_day(p["day"])
+        if m is None or p["level"] not in m.levels or day is None or m.levels[p["level"]].unit != "day":
+            return None
+        if (p["sc"] == "-") != (not (m.spacecraft and m.levels[p["level"]].per_spacecraft)):
+            return None
+        if p["sc"] != "-" and p["sc"] not in m.spacecraft:
+            return None
+        u = UnitKey.parse(f"{m.id}/{p['level']}/{p['sc']}/{day.isoformat()}")
+        return None if u is None else (m, m.levels[p["level"]], u)
 
     async def day_page(self, request: Request) -> Response:
         self.h.refresh()
-        p = request.path_params
-        mission, level_name, sc, day_text = p["mission"], p["level"], p["sc"], p["day"]
-        m = self.missions.get(mission)
-        if m is None or level_name not in m.levels or not _is_day(day_text):
-            return self._not_found(request, "no such mission, level or day")
-        unit = f"{mission}/{level_name}/{sc}/{day_text}"
-        u = UnitKey.parse(unit)
-        assert u is not None
-        level = m.level(level_name)
-        state, reason, serving = unit_state(self.h, unit)
-        current = self.h.current(unit)
-        written = {o["product"] for o in current.outputs} if current is not None else set()
-        products = [pid for pid in _primary(m, level) if pid in written]
+        found = self._unit(dict(request.path_params))
+        if found is None:
+            return self._not_found(request, "no such mission, level, spacecraft or day")
+        m, level, u = found
+        sc = None if u.spacecraft == "-" else u.spacecraft
+        state, reason, serving = unit_state(self.h, u.unit)
+        datasets = [ds for ds in self.site.datasets(m.id, level.name, sc) if self.h.unit_products(ds, u)]
         plots = [
             {
-                "product": pid,
+                "product": ds.definition.id,
+                "dataset": ds.id,
                 "url": str(
                     request.url_for(
-                        "review_plot", mission=mission, level=level_name, sc=sc, day=day_text, product=pid
+                        "review_plot",
+                        mission=m.id,
+                        level=level.name,
+                        sc=u.spacecraft,
+                        day=u.key,
+                        product=ds.definition.id,
                     )
                 ),
             }
-            for pid in products
+            for ds in datasets
         ]
-        day = date.fromisoformat(day_text)
-        start, stop = f"{day.isoformat()}T00:00:00Z", f"{day + timedelta(days=1)}T00:00:00Z"
+        figures = await anyio.to_thread.run_sync(self.site.unit_quality, datasets[0], u) if datasets else {}
+        current = self.h.current(u.unit)
+        xml = self.site.unit_xml(u)
+        start, stop = f"{u.start}T00:00:00Z", f"{u.start + timedelta(days=1)}T00:00:00Z"
+        base = request.scope.get("root_path", "") + self.settings.base_path
         links = []
         for ds in self.catalog.values():
             if (
-                ds.mission == mission
-                and level_name in ds.levels
-                and (ds.spacecraft or "-") == sc
+                ds.mission == m.id
+                and level.name in ds.levels
+                and ds.spacecraft == sc
                 and self.h.unit_products(ds, u)
             ):
-                base = self.settings.base_path
                 q = f"dataset={ds.id}&start={start}&stop={stop}"
                 links.append(
                     {
@@ -484,174 +295,102 @@ class Review:
                         "page": str(request.url_for("review_dataset", dataset=ds.id)),
                     }
                 )
-        figures = await anyio.to_thread.run_sync(self._unit_quality, m, products[0], u) if products else {}
-        runs = [
-            {
-                "when": _when(r.started),
-                "status": r.status,
-                "version": r.product_version,
-                "reason": r.reason or "",
-                "message": r.error or r.message,
-            }
-            for r in self.h.runs(unit)
-        ]
+        runs = ledgerviews.history(self.h, [u])
         return self.render(
             request,
             "day.html",
             mission=m,
             level=level,
-            sc=sc,
-            day=day_text,
-            month=day_text[:7],
+            sc=u.spacecraft,
+            day=u.key,
+            month=u.key[:7],
             state=state,
             reason=reason,
             serving=serving,
             plots=plots,
             links=links,
             quality=figures,
+            xml_quality=xml,
+            message=current.message if current else "",
             runs=runs,
-            files=self._files(request, u),
-            calibration=self._calibration([u]),
+            files=ledgerviews.files(self.h, request, u),
+            calibration=ledgerviews.calibration(self.h, [u]),
         )
 
     async def plot(self, request: Request) -> Response:
         self.h.refresh()
+        p = dict(request.path_params)
+        found = self._unit(p)
+        ds = None
+        if found is not None:
+            m, level, u = found
+            sc = None if u.spacecraft == "-" else u.spacecraft
+            ds = next(
+                (d for d in self.site.datasets(m.id, level.name, sc) if d.definition.id == p["product"]), None
+            )
+        products = self.h.unit_products(ds, u) if ds is not None and found is not None else []
+        if ds is None or not products:
+            return Response("no such product", 404, media_type="text/plain")
+        refs = [f for pf in products for f in pf.files]
+        key = dayfigure.cache_key([r.sha256 for r in refs])
+        data = self.cache.read("plots", key)
+        if data is None:
+
+            def draw() -> bytes:
+                paths = [self.h.path(pf.main) for pf in products]
+                got = self.h.read_verified(tuple(refs), lambda: dayfigure.day_png(ds.definition, paths))
+                if got is None:
+                    raise RuntimeError(f"{products[0].main.rel} changed while drawing; reload")
+                self.cache.put("plots", key, got)
+                return got
+
+            data = await self._drawn(draw)
+        return Response(data, media_type="image/png", headers={"ETag": f'"{key[:32]}"', **_PNG})
+
+    async def figure(self, request: Request) -> Response:
+        self.h.refresh()
         p = request.path_params
         m = self.missions.get(p["mission"])
-        unit = f"{p['mission']}/{p['level']}/{p['sc']}/{p['day']}"
-        e = self.h.current(unit)
-        if m is None or e is None or not _is_day(p["day"]):
-            return Response("no such product", 404, media_type="text/plain")
-        out = next((o for o in e.outputs if o["product"] == p["product"]), None)
-        if out is None:
-            return Response("no such product", 404, media_type="text/plain")
-        rec = self.h.recorded(out["path"])
-        if rec is None:
-            return Response("no such product", 404, media_type="text/plain")
-        ref = rec[0]
-        png = self.plot_dir / f"{ref.sha256}.png"
-        if not png.is_file():
-            async with self.limiter:
-                data = await anyio.to_thread.run_sync(self._render, ref)
-        else:
-            data = png.read_bytes()
-        return Response(
-            data,
-            media_type="image/png",
-            headers={"ETag": f'"{ref.sha256[:32]}"', "Cache-Control": "max-age=3600"},
-        )
-
-    def _render(self, ref: Any) -> bytes:
-        from magfw.tools.plot import quicklook_spec, render_png
-
-        def draw(path: Path) -> bytes:
-            return render_png(quicklook_spec(path, size_px=(1000, 560)))
-
-        data = self.h.read_verified((ref,), lambda: draw(self.h.path(ref)))
-        if data is None:
-            raise RuntimeError(f"{ref.rel} changed while drawing; reload")
-        if _writable(self.plot_dir.parent.parent):
-            try:
-                from magfw.io.atomic import write_bytes_atomic
-
-                self.plot_dir.mkdir(parents=True, exist_ok=True)
-                write_bytes_atomic(self.plot_dir / f"{ref.sha256}.png", data)
-            except OSError:
-                pass
-        return data
+        first = parse_month(p["month"])
+        if m is None or first is None or p["level"] not in m.levels:
+            return Response("no such figure", 404, media_type="text/plain")
+        sc = None if p["sc"] == "-" else p["sc"]
+        png = await self._drawn(self.site.month_png, m, p["level"], sc, first)
+        if png is None:
+            return Response("nothing to draw for this month", 404, media_type="text/plain")
+        return Response(png, media_type="image/png", headers=_PNG)
 
     async def dataset_page(self, request: Request) -> Response:
         self.h.refresh()
         ds = self.catalog.get(request.path_params["dataset"])
         if ds is None:
             return self._not_found(request, "no such dataset")
-        cov = self.hapi.coverage(ds)
+        cov = await self.hapi.coverage(ds) if self.h.has_products(ds) else None
         units = []
         for u, files in self.h.dataset_units(ds):
-            units.append(
-                {
-                    "unit": u.key,
-                    "files": [
-                        {
-                            "path": f.rel,
-                            "size": f.size,
-                            "url": str(request.url_for("review_file", path=f.rel)),
-                        }
-                        for pf in files
-                        for f in pf.files
-                    ],
-                    "version": files[0].product_version,
-                }
-            )
+            refs = [
+                {"path": f.rel, "size": f.size, "url": str(request.url_for("review_file", path=f.rel))}
+                for pf in files
+                for f in pf.files
+            ]
+            units.append({"unit": u.key, "files": refs, "version": files[0].product_version})
         return self.render(
-            request, "dataset.html", ds=ds, coverage=cov, units=units[::-1][:400], n_units=len(units)
+            request,
+            "dataset.html",
+            ds=ds,
+            coverage=cov,
+            units=units[::-1][:400],
+            n_units=len(units),
+            first=_text(ds, cov.first) if cov else "",
+            last=_text(ds, cov.last) if cov else "",
+            committed=when(cov.modified) if cov else "",
         )
 
     async def file(self, request: Request) -> Response:
-        rel = request.path_params["path"]
-        opened = await anyio.to_thread.run_sync(self.h.open_recorded, rel)
-        if opened is None:
-            return Response("not a recorded output of this tree", 404, media_type="text/plain")
-        ref, fh = opened
-        headers = {
-            "ETag": f'"{ref.sha256[:32]}"',
-            "Content-Length": str(ref.size),
-            "Content-Disposition": f'attachment; filename="{Path(ref.rel).name}"',
-        }
-        if request.method == "HEAD":
-            fh.close()
-            return Response(b"", media_type="application/octet-stream", headers=headers)
-
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                while True:
-                    data = await anyio.to_thread.run_sync(fh.read, 1 << 20)
-                    if not data:
-                        break
-                    yield data
-            finally:
-                fh.close()
-
-        return StreamingResponse(chunks(), media_type="application/octet-stream", headers=headers)
-
-    def _not_found(self, request: Request, text: str) -> Response:
-        return self.render(request, "error.html", message=text)
+        return await recorded_file(self.h, request)
 
 
-def _is_month(text: str) -> bool:
-    try:
-        datetime.strptime(text, "%Y-%m")
-    except ValueError:
-        return False
-    return len(text) == 7
+def _text(ds: Dataset, tt: int) -> str:
+    from magfw.serve.timefmt import format_hapi_time
 
-
-def _is_day(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return len(text) == 10
-
-
-def _writable(path: Path) -> bool:
-    import os
-
-    return os.access(path, os.W_OK)
-
-
-def _table(text: str) -> dict[str, Any]:
-    """A text table: a comment header line (``%``/``#``) naming the columns, rows of numbers."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    head: list[str] = []
-    rows: list[list[str]] = []
-    for ln in lines:
-        if ln.lstrip().startswith(("%", "#")):
-            names = [html.unescape(c.strip()) for c in ln.lstrip("%# ").split(",")]
-            if len(names) > 1:
-                head = names
-            continue
-        rows.append(ln.split())
-    if head and rows and all(len(r) == len(head) for r in rows):
-        return {"columns": head, "rows": rows}
-    return {"text": text}
+    return format_hapi_time(tt, ds.time_digits)
