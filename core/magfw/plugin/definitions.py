@@ -226,6 +226,12 @@ class ProductDefinition(DefinitionModel):
             unknown = [n for n in self.quicklook.variable_names() if n not in known]
             if unknown:
                 raise ValueError(f"quicklook names unknown variables {unknown}")
+        from magfw.plugin.format_rules import format_problems
+
+        problems = format_problems(self)
+        if problems:
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ValueError(problems[0] + more)
         return self
 
     def publish_path(self, rel: str) -> str | None:
