@@ -178,8 +178,8 @@ class QuaternionSeries:
         f = (t - t0).astype(np.float64) / (t1 - t0).astype(np.float64)
         out = slerp(self.q[i], self.q[i + 1], np.clip(f, 0.0, 1.0))
         bad = (t < self.time[0]) | (t > self.time[-1])
-        if self.max_gap_ns is not None:
-            bad |= (t1 - t0) > self.max_gap_ns
+        if self.max_gap_ns is not None:  # inside a gap (its two samples themselves are known)
+            bad |= ((t1 - t0) > self.max_gap_ns) & (t > t0) & (t < t1)
         out[bad] = np.nan
         return out
 

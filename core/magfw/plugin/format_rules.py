@@ -7,8 +7,8 @@ time a CF time (:mod:`magfw.io.netcdf_time`), ``var_type`` is magfw's own (what 
 offers as data; not in the file), ``attrs`` are written verbatim. The ISTP keys with no
 netCDF meaning (``field_name``, ``display_type``), CDF's ``cdf_epoch`` type, a ``tt2000``
 time whose units are not a CF ``<unit> since <UTC time>`` and the flat-file key
-``flatfile_epoch`` are refused with one line naming the variable and the key, never dropped
-silently (``docs/plugins.md``, *netCDF product definitions*).
+``flatfile_epoch`` (other than its default) are refused with one line naming the variable and
+the key, never dropped silently (``docs/plugins.md``, *netCDF product definitions*).
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ def _netcdf_problems(d: ProductDefinition) -> list[str]:
     from magfw.io.netcdf_time import DEFAULT_UNITS, parse_units
 
     problems = []
-    if "flatfile_epoch" in d.model_fields_set:
-        problems.append("flatfile_epoch is a flat-file key: a netCDF product has no flat-file ticks")
+    if d.flatfile_epoch != "Y1966":  # the default: a definition dumped and loaded again keeps it
+        problems.append(
+            f"flatfile_epoch {d.flatfile_epoch} is a flat-file key: a netCDF product has no flat-file ticks"
+        )
     for v in d.variables:
         if v.field_name is not None:
             problems.append(

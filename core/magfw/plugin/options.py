@@ -64,8 +64,9 @@ class LevelOption(BaseModel):
             raise ValueError(f"option {self.name}: min {self.min} is above max {self.max}")
         try:
             self.checked(self.default)
-        except UsageError as exc:
-            raise ValueError(f"default {self.default!r}: {exc.problem}") from None
+        except UsageError as exc:  # "option --w: 4 must be odd" -> "option --w: default 4 ..."
+            lead = f"option --{self.flag}: "
+            raise ValueError(exc.problem.replace(lead, lead + "default ", 1)) from None
         return self
 
     @property
