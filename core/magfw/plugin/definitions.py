@@ -226,6 +226,11 @@ class ProductDefinition(DefinitionModel):
             unknown = [n for n in self.quicklook.variable_names() if n not in known]
             if unknown:
                 raise ValueError(f"quicklook names unknown variables {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _format(self) -> ProductDefinition:
+        """Keys the format cannot take (:mod:`magfw.plugin.format_rules`), refused in one line."""
         from magfw.plugin.format_rules import format_problems
 
         problems = format_problems(self)
