@@ -139,6 +139,19 @@ def test_a_bool_option_takes_yes_and_no_and_refuses_anything_else():
 # ---------------------------------------------------------------------------------------------
 
 
+def test_magfw_options_lists_what_a_run_of_a_level_takes(hooks):
+    res = run_cli(["options", "zeta", "l2"], hooks)
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.splitlines() == [
+        "zeta l2:",
+        "  --despike-window INT (default 9; 3 to 99, checked, from l1)",
+        "      samples in the running median",
+        "  --spike-nt FLOAT (default 50.0; >= 0.0, from l1)",
+        "      spike threshold (nT)",
+    ]
+    assert run_cli(["options", "zeta", "nope"], hooks).exit_code == 2
+
+
 def test_a_dependent_level_hands_its_options_to_the_levels_it_needs(hooks, tmp_path):
     out = tmp_path / "out"
     res = _run(hooks, out, "l2", DAY, "--despike-window", "5")

@@ -158,7 +158,13 @@ class LevelOption(BaseModel):
 def run_options(mission: Mission, level: str) -> list[LevelOption]:
     """The options a run of ``mission``'s ``level`` takes: the level's own, then those of the
     levels of the same mission it needs (directly or through others), one per name."""
-    seen: dict[str, LevelOption] = {}
+    return [o for _, o in declared_options(mission, level)]
+
+
+def declared_options(mission: Mission, level: str) -> list[tuple[str, LevelOption]]:
+    """(declaring level, option) of every option a run of ``level`` takes, the level's own
+    first, then the levels it needs in the order they are found; one per name."""
+    seen: dict[str, tuple[str, LevelOption]] = {}
     todo, done = [level], set()
     while todo:
         name = todo.pop(0)
@@ -167,6 +173,20 @@ def run_options(mission: Mission, level: str) -> list[LevelOption]:
         done.add(name)
         lvl = mission.levels[name]
         for o in lvl.options:
-            seen.setdefault(o.name, o)
+            seen.setdefault(o.name, (name, o))
         todo += [n.partition("/")[2] for n in lvl.needs if n.partition("/")[0] == mission.id]
     return list(seen.values())
+
+
+def describe_bounds(option: LevelOption) -> str:
+    """What values an option allows, in words: ``one of a, b``, ``3 to 99, checked``..."""
+    parts = []
+    if option.choices is not None:
+        parts.append("one of " + ", ".join(option.choices))
+    if option.min is not None or option.max is not None:
+        lo = "" if option.min is None else option._bound(option.min)
+        hi = "" if option.max is None else option._bound(option.max)
+        parts.append(f">= {lo}" if not hi else (f"<= {hi}" if not lo else f"{lo} to {hi}"))
+    if option.check is not None:
+        parts.append("checked")
+    return ", ".join(parts) or "any " + option.type
