@@ -131,12 +131,12 @@ class QuaternionSeries:
     it came from in error lines; ``max_gap_ns``: no interpolation across a longer gap (NaN).
     """
 
-    time: NDArray[np.int64]
+    time: NDArray[np.int64]  #: (N,) TT2000 (ns), strictly increasing
     q: FloatArray  #: (N, 4) unit quaternions (w, x, y, z), signs made continuous
-    ref: str = "J2000"
-    body: str = "BODY"
-    max_gap_ns: int | None = None
-    source: str | None = None
+    ref: str = "J2000"  #: the frame whose components ``C = q2m(q)`` takes
+    body: str = "BODY"  #: the frame ``C`` gives components in
+    max_gap_ns: int | None = None  #: no interpolation across a longer gap (NaN inside it)
+    source: str | None = None  #: where the samples came from, for error lines
 
     @classmethod
     def from_array(

@@ -44,15 +44,17 @@ class LevelOption(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    type: OptionType = "str"
-    default: Any = None
-    choices: list[str] | None = None
-    min: float | None = None
-    max: float | None = None
-    check: Callable[[Any], str | None] | None = Field(default=None, exclude=True, repr=False)
-    help: str = ""
-    affects_output: bool = True
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  #: ``spike_nt``: ``--spike-nt``
+    type: OptionType = "str"  #: str, int, float or bool: what a value is parsed into
+    default: Any = None  #: when not given; None: unset (checked like any value)
+    choices: list[str] | None = None  #: the values a str option allows
+    min: float | None = None  #: inclusive lower bound (int and float options)
+    max: float | None = None  #: inclusive upper bound (int and float options)
+    check: Callable[[Any], str | None] | None = Field(
+        default=None, exclude=True, repr=False, description="value -> None, or what is wrong with it in words"
+    )
+    help: str = ""  #: shown by ``magfw options``
+    affects_output: bool = True  #: part of the ledger's versions: another value, a new version
 
     @model_validator(mode="after")
     def _consistent(self) -> LevelOption:

@@ -110,7 +110,7 @@ def _fields(cls: type) -> Iterator[tuple[str, str, str, str]]:
     model_fields = getattr(cls, "model_fields", None)
     if isinstance(model_fields, dict):
         for name, info in model_fields.items():
-            if info.exclude and name not in ("pipeline", "settings"):
+            if info.exclude and name not in ("pipeline", "settings", "preflight", "check"):
                 continue
             default = (
                 ""
