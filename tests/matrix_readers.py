@@ -2,7 +2,7 @@
 product file holds, read without magfw's readers.
 
 - CDF: cdflib's public reader (``varget``, ``varattsget``), times by ``cdfepoch.to_datetime``;
-- netCDF: h5netcdf, UNIX-second times turned into datetime64 here;
+- netCDF: h5netcdf, UNIX-second times (or CF counts since 1970) turned into datetime64 here;
 - UCLA flat files: read by hand from the format (research/flatfile.md): 72-character header
   records, the column table's TYPE and LOC, big-endian records of RECL bytes, Y1966 ticks
   (seconds since 1966-01-01, no leap second), the MISSING DATA FLAG.
@@ -80,10 +80,15 @@ def read_netcdf(path: Path, d: ProductDefinition) -> Independent:
 
     with h5netcdf.File(path, "r") as nc:
         tv = nc.variables[d.time_variable]
-        seconds = np.asarray(tv[...], dtype=np.float64)
         units = str(tv.attrs.get("units", ""))
         assert "unix" in units.lower() or "since 1970-01-01" in units, units
-        time = np.datetime64("1970-01-01", "ns") + np.round(seconds * 1e9).astype("timedelta64[ns]")
+        # a count of UNIX seconds, or of CF "<unit> since 1970-01-01" (a tt2000 written as CF)
+        ns = {"nanoseconds": 1, "microseconds": 1_000, "milliseconds": 1_000_000}.get(units.split()[0], 10**9)
+        if np.asarray(tv[...]).dtype.kind == "i":
+            counts = np.asarray(tv[...], dtype=np.int64) * ns
+        else:
+            counts = np.round(np.asarray(tv[...], dtype=np.float64) * ns).astype(np.int64)
+        time = np.datetime64("1970-01-01", "ns") + counts.astype("timedelta64[ns]")
         raw: dict[str, np.ndarray] = {}
         fill: dict[str, np.ndarray] = {}
         for v in data_variables(d):

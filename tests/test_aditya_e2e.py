@@ -115,12 +115,13 @@ def test_inputs_name_what_they_are(run: Run) -> None:
     processing digest in calibration_version, the kernels in spice_kernels (L2), and L2's L1
     inputs are the L1 products of the tree (simulated, so L2 says so)."""
     l1 = read_netcdf(sorted(run.out.glob("L1_*.nc"))[0]).global_attrs
-    cal = list(l1["calibration_version"])
+    cal = l1["calibration_version"].split("; ")  # one text: entries joined by "; "
     assert cal[0] == "caldb=AL1_MAG_CALDB_V00" and cal[1].startswith("processing=")
     assert cal[2:] == ["caldb/AL1_MAG_CALDB_V00.yaml"]
     l2 = read_netcdf(_l2(run)).global_attrs
-    cal = list(l2["calibration_version"])  # the caldb its L1 inputs were made with, too
-    assert cal[0] == "l1_caldb=AL1_MAG_CALDB_V00" and cal[1].startswith("processing=")
+    cal2 = l2["calibration_version"].split("; ")  # the caldb its L1 inputs were made with, too
+    assert cal2[0] == "l1_caldb=AL1_MAG_CALDB_V00" and cal2[1].startswith("processing=")
+    assert set(cal) <= set(cal2)  # and the L1's own calibration, inherited
     assert "al1_magfw_frames_v01.tf" in list(l2["spice_kernels"])
     assert all(n.startswith("L1_") for n in l2["input_files"])
     assert l2["comment"].startswith("SIMULATED")
@@ -749,4 +750,4 @@ def test_plot_leaves_the_committed_outreach_png_byte_identical(run: Run, monkeyp
     from magfw.engine.ledger import Ledger
 
     record = Ledger(run.out / ".magfw" / "ledger.sqlite").output_record(outreach.name)
-    assert record is not None and record[0] == sha256_file(outreach)
+    assert record is not None and record.sha256 == sha256_file(outreach)

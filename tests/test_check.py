@@ -36,7 +36,7 @@ def definition(
             "name": "Epoch",
             "dtype": "tt2000",
             "dims": ["time"],
-            "units": "ns",
+            "units": "ns" if fmt == "cdf" else None,  # netCDF: a CF time, its default units
             "var_type": "support_data",
             "description": "time tag",
         },

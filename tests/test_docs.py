@@ -98,16 +98,46 @@ def test_every_api_name_is_documented_in_the_reference():
         getattr(api, name)  # and importable (lazy names too)
 
 
-def test_the_annotated_definition_in_the_guide_is_the_templates_and_loads():
+def test_the_annotated_definitions_in_the_guide_are_the_templates_and_load():
     from magfw.plugin.definitions import load_definition
     from magfw.tools.scaffold import render
 
-    (block,) = _blocks(PLUGINS_MD.read_text(), "yaml")
-    assert block == render((TEMPLATE / "schemas" / "l1.yaml").read_text(), "acme")
-    definition = load_definition("docs/plugins.md", block)  # loads as written
-    assert definition.id == "l1" and definition.mission == "acme"
-    raw = yaml.safe_load(block)
-    assert set(raw) >= {"filename", "variables", "global_attrs", "version", "provenance"}
+    cdf, netcdf = _blocks(PLUGINS_MD.read_text(), "yaml")
+    for block, name, fmt in ((cdf, "l1", "cdf"), (netcdf, "l2", "netcdf")):
+        assert block == render((TEMPLATE / "schemas" / f"{name}.yaml").read_text(), "acme")
+        definition = load_definition("docs/plugins.md", block)  # loads as written
+        assert (definition.id, definition.mission, definition.format) == (name, "acme", fmt)
+        raw = yaml.safe_load(block)
+        assert set(raw) >= {"filename", "variables", "global_attrs", "version", "provenance"}
+
+
+def test_the_annotated_netcdf_definition_writes_a_file_xarray_and_cftime_decode(tmp_path):
+    """The guide's netCDF definition, as written: its tt2000 time opens as the right UTC in
+    xarray (pandas) and cftime, and magfw reads TT2000 back."""
+    import numpy as np
+
+    xr = pytest.importorskip("xarray")
+    from magfw.geometry import time
+    from magfw.io.netcdf import read_netcdf, write_netcdf
+    from magfw.plugin.definitions import load_definition
+
+    d = load_definition("docs/plugins.md", _blocks(PLUGINS_MD.read_text(), "yaml")[1])
+    tt = np.asarray(time.tt2000_from_iso(np.array(["2024-01-01T00:00:30", "2024-01-01T00:01:30.000001"])))
+    variables = {
+        "time": tt,
+        "B": np.ones((2, 3), np.float32),
+        "B_LABL": np.array(["Bx", "By", "Bz"]),
+        "NAVG": np.array([6, 6], np.uint8),
+    }
+    path = write_netcdf(tmp_path / "ACME_L2_MAG_202401_V00.nc", d, variables, {})
+    with xr.open_dataset(path) as ds:
+        assert (ds.time.values == time.tt2000_to_datetime64(tt)).all()
+    with xr.open_dataset(path, decode_times=xr.coders.CFDatetimeCoder(use_cftime=True)) as ds:
+        assert [t.isoformat() for t in ds.time.values] == [
+            "2024-01-01T00:00:30",
+            "2024-01-01T00:01:30.000001",
+        ]
+    assert (read_netcdf(path).variables["time"] == tt).all()
 
 
 def test_the_example_level_in_the_guide_is_the_templates():

@@ -83,7 +83,7 @@ def test_new_plugin_installs_passes_its_tests_and_runs(fresh_env, tmp_path):
     # the plugin's own tests, written with magfw.testing, pass unchanged
     tests = _run(fresh_env, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=plugin_dir)
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
-    assert "4 passed" in tests.stdout
+    assert "5 passed" in tests.stdout
 
     run = _run(
         fresh_env,

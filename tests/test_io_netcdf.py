@@ -11,6 +11,7 @@ import pytest
 
 from magfw.errors import InputError
 from magfw.io import netcdf as netcdf_module
+from magfw.io import netcdf_time
 from magfw.io.netcdf import TT2000_COMMENT, read_netcdf, write_netcdf
 from magfw.io.products import read_product, write_product
 from magfw.plugin.context import Product
@@ -117,6 +118,9 @@ def test_round_trip_with_h5py(tmp_path: Path, level: int) -> None:
             got = h[name][...]
             if name == "labels":
                 assert [s.decode() for s in got] == arr.tolist()
+            elif name == "epoch_tt2000":  # a CF time: microseconds since 1970, read back as TT2000
+                np.testing.assert_array_equal(got, netcdf_time.encode(arr, netcdf_time.DEFAULT_UNITS))
+                np.testing.assert_array_equal(read_netcdf(path).variables[name], arr)
             else:
                 np.testing.assert_array_equal(got, arr)
                 assert h[name].dtype == arr.dtype, name
@@ -130,7 +134,8 @@ def test_round_trip_with_h5py(tmp_path: Path, level: int) -> None:
         assert h["Bx_gse"].attrs["long_name"] == "Field component along the X-axis in GSE frame"
         assert "_FillValue" not in h["time"].attrs  # float64 time with no fill: as given
         assert h["time"].attrs["units"] == "Seconds (UNIX time)"
-        assert h["epoch_tt2000"].attrs["units"] == "ns"
+        assert h["epoch_tt2000"].attrs["units"] == "microseconds since 1970-01-01T00:00:00Z"
+        assert h["epoch_tt2000"].attrs["calendar"] == "standard"
         assert h["epoch_tt2000"].attrs["comment"] == TT2000_COMMENT
         assert h.attrs["Conventions"] == "CF-1.8, ACDD-1.3"
         assert h.attrs["title"] == "Aditya-L1 Magnetometer data"

@@ -34,7 +34,9 @@ def test_rerun_skips_unchanged_units_and_force_redoes_them(tmp_path):
     assert "read" not in toy.calls  # skipped before any processing
     s = run_level(hooks, "toy", "l1", "2024-01-01", out, force=True)
     assert s.results[0].status == "ok"
-    assert json.loads((out / "toy/TOY_20240101_V00.json").read_text())["reason"] == "rerun forced"
+    # a forced rerun is a new version beside the earlier one: V00 is never rewritten
+    assert json.loads((out / "toy/TOY_20240101_V01.json").read_text())["reason"] == "rerun forced"
+    assert json.loads((out / "toy/TOY_20240101_V00.json").read_text())["reason"] is None
 
 
 def test_changed_input_regenerates_with_higher_version(tmp_path):
@@ -273,9 +275,13 @@ def test_a_version_per_policy(policy, start, first, new_input, new_calibration):
     unchanged = decide(_previous(0, cal1, A), A, "d", cal1, d)
     assert not unchanged.run and unchanged.reason is None
     forced = decide(_previous(0, cal1, A), A, "d", cal1, d, force=True)
-    assert forced.run and forced.version == 0 and forced.reason == "rerun forced"
+    assert forced.run and forced.version == 1  # a forced rerun never rewrites a version
+    assert forced.reason == ("minor revision: rerun forced" if policy == "major_minor" else "rerun forced")
     missing = decide(_previous(0, cal1, A), A, "d", cal1, d, outputs_intact=False)
     assert missing.run and missing.reason == "earlier outputs missing"
+    assert missing.version == 0  # the same product, repaired
+    both = decide(_previous(0, cal1, A), A2, "e", cal1, d, force=True)
+    assert both.version == new_input and "input changed a.dat" in both.reason
     by_input = decide(_previous(0, cal1, A), A2, "e", cal1, d)
     assert by_input.version == new_input and "input changed a.dat" in by_input.reason
     by_cal = decide(_previous(0, cal1, A), A, "d", cal2, d)

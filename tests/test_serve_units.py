@@ -167,7 +167,7 @@ def test_dataset_ids_of_the_shipped_definitions():
 def test_logical_source_names_the_dataset_when_a_definition_has_one(example_hooks):
     (m,) = list(example_hooks.registry)
     catalog = build_catalog([m])
-    assert list(catalog) == ["example_l1_mag"]
+    assert list(catalog) == ["example_l1_mag", "example_l2_mag"]  # the daily CDF, the monthly netCDF
     assert derived_id(m.products[0], {}) == "example_l1_mag"
 
 

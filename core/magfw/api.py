@@ -8,10 +8,12 @@ Names not listed in ``__all__`` (and modules other than this one) are magfw's ow
 change without notice. The reference of every name here is ``docs/api.md``, generated from
 the docstrings by ``python -m magfw.tools.apidoc`` and checked by a test.
 
-The services (time conversions, SPICE frames and kernels, the IGRF dipole) are reached as
-modules: ``api.time`` (:mod:`magfw.geometry.time`), ``api.frames`` (:mod:`magfw.geometry.frames`),
-``api.kernels`` (:mod:`magfw.geometry.kernels`), ``api.igrf`` (:mod:`magfw.geometry.igrf`). They, the readers
-and writers are loaded on first use, so that ``import magfw.api`` stays light.
+The services (time conversions, SPICE frames and kernels, the IGRF dipole, attitude from
+quaternions) are reached as modules: ``api.time`` (:mod:`magfw.geometry.time`), ``api.frames``
+(:mod:`magfw.geometry.frames`), ``api.kernels`` (:mod:`magfw.geometry.kernels`), ``api.igrf``
+(:mod:`magfw.geometry.igrf`), ``api.attitude`` (:mod:`magfw.geometry.attitude`, with
+``QuaternionSeries``). They, the readers and writers are loaded on first use, so that
+``import magfw.api`` stays light.
 """
 
 from __future__ import annotations
@@ -58,12 +60,14 @@ from magfw.plugin.level import (
     NoQuality,
     NoTransform,
 )
-from magfw.plugin.mission import AnyLevel, Level, LevelOption, Mission, PluginRegistrar
+from magfw.plugin.mission import AnyLevel, Level, Mission, PluginRegistrar
+from magfw.plugin.options import LevelOption
 
 if TYPE_CHECKING:
     from magfw.cli import output_tree, run_level_command, say, warn
     from magfw.config import setting as mission_setting
-    from magfw.geometry import frames, igrf, kernels, time
+    from magfw.geometry import attitude, frames, igrf, kernels, time
+    from magfw.geometry.attitude import QuaternionSeries
     from magfw.handoff.delivery import deliver_zips
     from magfw.handoff.deliveryzip import ZipEntry
     from magfw.handoff.deliveryzip import check_password as check_zip_password
@@ -89,6 +93,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "frames": ("magfw.geometry.frames", None),
     "kernels": ("magfw.geometry.kernels", None),
     "igrf": ("magfw.geometry.igrf", None),
+    "attitude": ("magfw.geometry.attitude", None),
+    "QuaternionSeries": ("magfw.geometry.attitude", "QuaternionSeries"),
     "atomic_path": ("magfw.io.atomic", "atomic_path"),
     "write_product": ("magfw.io.products", "write_product"),
     "mission_setting": ("magfw.config", "setting"),
@@ -171,6 +177,7 @@ __all__ = [
     "Product",
     "ProductData",
     "ProductDefinition",
+    "QuaternionSeries",
     "RunRequest",
     "RunSummary",
     "Unit",
@@ -182,6 +189,7 @@ __all__ = [
     "ZipNotice",
     "__version__",
     "atomic_path",
+    "attitude",
     "check_cdf",
     "check_zip_password",
     "choose_zip_encryption",

@@ -3,25 +3,51 @@
 Every error a user can cause (bad input, missing calibration, HTTP failure, bad usage) is a
 :class:`MagfwError`. The CLI prints ``str(error)`` on one line and exits with ``exit_code``;
 the traceback goes to the log only.
+
+Each class takes the problem alone or the file (or thing) it concerns first::
+
+    raise UsageError("--window must be odd")              # magfw: error: --window must be odd
+    raise InputError(path, "truncated: 12 bytes")         # .../raw.dat: truncated: 12 bytes
+    raise MissingInputError(None, "no calibration table")  # where unknown: the problem alone
+
+What the user then sees and the exit code depend on where it is raised (a level step fails its
+unit; a command or an option check ends the command): ``docs/plugins.md``, *Errors*.
 """
 
 from __future__ import annotations
 
 from os import PathLike
+from typing import overload
+
+Where = str | PathLike[str] | None
 
 
 class MagfwError(Exception):
-    """A failure with a one-line explanation naming the file (or object) and the problem."""
+    """A failure with a one-line explanation naming the file (or object) and the problem.
+
+    ``MagfwError(problem)`` or ``MagfwError(where, problem)``: ``where`` (a path, a URL, a
+    name, or None) is shown before the problem (``where: problem``); the problem is folded onto
+    one line. ``exit_code``: what the command exits with (1; ``UsageError`` 2).
+    """
 
     exit_code = 1
 
-    def __init__(self, where: str | PathLike[str] | None, problem: str) -> None:
+    @overload
+    def __init__(self, problem: str, /) -> None: ...
+
+    @overload
+    def __init__(self, where: str | PathLike[str] | None, problem: str, /) -> None: ...
+
+    def __init__(self, where: Where, problem: str | None = None, /) -> None:
+        if problem is None:  # the one-argument form: the problem alone
+            where, problem = None, str(where)
         self.where = None if where is None else str(where)
         self.problem = " ".join(str(problem).split())  # one line, always
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
+        """``where: problem``, or the problem alone when there is no ``where``."""
         return self.problem if self.where is None else f"{self.where}: {self.problem}"
 
     def __str__(self) -> str:
@@ -33,13 +59,16 @@ class MagfwError(Exception):
 
 
 class UsageError(MagfwError):
-    """The command line or configuration asked for something that cannot be done (exit 2)."""
+    """The command line, an option or the configuration asks for something that cannot be
+    done: exit 2, raised before anything is written (an option's ``check``, a level's
+    ``preflight``, a plugin command checking its arguments)."""
 
     exit_code = 2
 
 
 class InputError(MagfwError):
-    """An input file is unreadable, truncated, or does not hold what it should."""
+    """An input file is unreadable, truncated, or does not hold what it should (``where``: the
+    file)."""
 
 
 class MissingInputError(InputError):

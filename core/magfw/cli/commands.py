@@ -61,6 +61,29 @@ def missions() -> None:
 
 
 @app.command()
+def options(
+    mission: Annotated[str, typer.Argument(help="mission id (see `magfw missions`)")],
+    level: Annotated[str | None, typer.Argument(help="one level (default: every level)")] = None,
+) -> None:
+    """The options `magfw run MISSION LEVEL` takes: the level's own and those of the levels of
+    its mission it needs (a value reaches every planned level declaring that name)."""
+    from magfw.plugin.options import declared_options, describe_bounds
+
+    m = get_hooks().registry.get(mission)
+    for name in [m.level(level).name] if level is not None else list(m.levels):
+        declared = declared_options(m, name)
+        cli.say(f"{m.id} {name}:" + ("" if declared else " no options"))
+        for by, o in declared:
+            where = "" if by == name else f", from {by}"
+            output = "" if o.affects_output else ", does not change the products"
+            cli.say(
+                f"  --{o.flag} {o.type.upper()} (default {o.default!r}; {describe_bounds(o)}{where}{output})"
+            )
+            if o.help:
+                cli.say(f"      {o.help}")
+
+
+@app.command()
 def plugins() -> None:
     """List plugins (distribution, version, module, the hooks each implements) and, under
     each, its missions' levels: the level object's class and the steps it implements."""

@@ -57,19 +57,27 @@ def check_request(request: RunRequest) -> None:
             raise UsageError(None, f"{what}{exc}") from None
 
 
-def parse_level_options(level: AnyLevel, args: list[str]) -> dict[str, Any]:
-    """``--name value`` / ``--name=value`` / ``--flag`` against the level's declared options."""
-    values = {o.name: o.default for o in level.options}
+def parse_level_options(mission: Mission, level: AnyLevel, args: list[str]) -> dict[str, Any]:
+    """The options given as ``--name value`` / ``--name=value`` / ``--flag``, parsed and
+    checked: the level's own and those of the levels of its mission it needs
+    (:func:`~magfw.plugin.options.run_options`). Only what is given is returned; each planned
+    level takes its defaults for the rest."""
+    from magfw.plugin.options import run_options
+
+    declared = {o.name: o for o in run_options(mission, level.name)}
+    values: dict[str, Any] = {}
     i = 0
     while i < len(args):
         arg = args[i]
         if not arg.startswith("--"):
             raise UsageError(None, f"unexpected argument {arg!r}")
         name, eq, text = arg[2:].partition("=")
-        option = level.option(name)
+        option = declared.get(name.replace("-", "_"))
         if option is None:
-            known = ", ".join(f"--{o.flag}" for o in level.options) or "none"
-            raise UsageError(None, f"no such option --{name} for level {level.name} (level options: {known})")
+            known = ", ".join(f"--{o.flag}" for o in declared.values()) or "none"
+            raise UsageError(
+                None, f"no such option --{name} for {mission.id} {level.name} (level options: {known})"
+            )
         if eq:
             values[option.name] = option.parse(text)
         elif option.type == "bool":
@@ -111,7 +119,12 @@ def run(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster)")
     ] = None,
-    force: Annotated[bool, typer.Option(help="redo units even if unchanged")] = False,
+    force: Annotated[
+        bool, typer.Option(help="redo the level's units even if unchanged (a new version of each)")
+    ] = False,
+    force_all: Annotated[
+        bool, typer.Option(help="redo every planned unit, the needed levels' too (implies --force)")
+    ] = False,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -122,8 +135,8 @@ def run(
 ) -> None:
     """Process MISSION LEVEL over PERIOD (or the level's default period). Level-specific
     options follow as --name value."""
-    lvl = get_hooks().registry.get(mission).level(level)
-    options = parse_level_options(lvl, list(ctx.args))
+    m = get_hooks().registry.get(mission)
+    options = parse_level_options(m, m.level(level), list(ctx.args))
     run_level_command(
         mission,
         level,
@@ -135,7 +148,8 @@ def run(
         workers=workers,
         executor=executor,
         scheduler=scheduler,
-        force=force,
+        force=force or force_all,
+        force_all=force_all,
         dry_run=dry_run,
         seed=seed,
     )
@@ -171,6 +185,7 @@ def run_level_command(
     executor: str = "local",
     scheduler: str | None = None,
     force: bool = False,
+    force_all: bool = False,
     dry_run: bool = False,
     seed: int = 0,
     show_outputs: bool = False,
@@ -182,7 +197,9 @@ def run_level_command(
     ``wrote PATH`` line for each file of the requested level. ``nothing_fails`` (an analysis
     command): a run in which no unit of the level had anything to analyse (each skipped for
     want of inputs, not as unchanged) says so in one line and exits 1. ``period`` None: the
-    level's default period (:func:`default_period_of`), said on the first line. Returns the
+    level's default period (:func:`default_period_of`), said on the first line. ``options``:
+    the values given, by option name (checked; each planned level takes its defaults for the
+    rest); ``force`` redoes the level's units, ``force_all`` every planned unit. Returns the
     :class:`RunSummary`."""
     from magfw.engine.executors import validate
     from magfw.engine.runner import Runner
@@ -190,8 +207,7 @@ def run_level_command(
     hooks = get_hooks()
     m = hooks.registry.get(mission)
     lvl = m.level(level)
-    if options is None:
-        options = {o.name: o.default for o in lvl.options}
+    options = dict(options or {})  # what is given; each planned level has its defaults
     config = load_config(registry=hooks.registry)
     settings = mission_settings(m, config)
     out_path = resolve_out_dir(out_dir, config)
@@ -211,7 +227,8 @@ def run_level_command(
         sources=sources,
         spacecraft=spacecraft,
         options=options,
-        force=force,
+        force=force or force_all,
+        force_all=force_all,
         dry_run=dry_run,
         workers=workers or os.cpu_count() or 1,
         seed=seed,
@@ -226,6 +243,8 @@ def run_level_command(
         setup_logging()
         summary = runner.run(request)
         _print_forecast(summary, request)
+        for warning in summary.warnings:
+            cli.err.print(f"magfw: warning: {warning}", markup=False)
         return summary
     setup_logging(state_dir(out_path) / "logs" / "magfw.log")
     summary = _run_with_progress(runner, request)

@@ -23,7 +23,10 @@ class RunRequest:
 
     ``source`` is the default archive (a directory, an http(s) URL or ``simulated``);
     ``sources`` adds archives by role (``{"spice": "https://..."}``), which a level reads
-    with ``ctx.archive_for(role)``.
+    with ``ctx.archive_for(role)``. ``options``: the option values the user gives, by name
+    (each planned level of the mission that declares one gets it; the rest take their
+    defaults). ``force`` redoes the requested level's units even if unchanged; ``force_all``
+    every planned unit, the needed levels' too.
     """
 
     mission: str
@@ -34,6 +37,7 @@ class RunRequest:
     spacecraft: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     force: bool = False
+    force_all: bool = False
     dry_run: bool = False
     workers: int = 1
     seed: int = 0
@@ -59,6 +63,9 @@ class UnitJob:
 
     ``previous`` (the unit's last successful run) is read by the coordinator once it holds
     the unit's lock, just before the job is sent, so two runs never both redo a unit.
+    ``needed_by`` names the level that needs this one (None: the requested level);
+    ``given_options`` the options whose values the user gave (a needed unit keeps its last
+    run's values of the others: :func:`magfw.engine.plan.keep_last_options`).
     """
 
     mission: str
@@ -75,6 +82,8 @@ class UnitJob:
     run_id: str = ""
     stage_dir: Path | None = None  #: this run's staging folder
     sources: dict[str, str] = field(default_factory=dict)
+    needed_by: str | None = None
+    given_options: frozenset[str] = frozenset()
 
 
 @dataclass(kw_only=True)
@@ -101,6 +110,8 @@ class UnitResult:
     step_s: dict[str, float] = field(default_factory=dict)  #: seconds per step (and "stage")
     #: a dry run's answer (:mod:`magfw.engine.dryrun`): "run", "unchanged", "skip" or "fail"
     forecast: str | None = None
+    #: options a needed unit kept from its last run: name -> (kept value, planned value)
+    kept_options: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
 @dataclass

@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
     duration_s REAL NOT NULL,
     simulated INTEGER NOT NULL DEFAULT 0,
     run_id TEXT NOT NULL DEFAULT '',
-    message TEXT NOT NULL DEFAULT ''   -- the unit's one-line summary (notes, missing days)
+    message TEXT NOT NULL DEFAULT '',  -- the unit's one-line summary (notes, missing days)
+    calibration TEXT NOT NULL DEFAULT '[]'  -- JSON list: the calibration its products carry
 );
 CREATE INDEX IF NOT EXISTS runs_unit ON runs(unit, id);
 CREATE TABLE IF NOT EXISTS inputs (
@@ -73,6 +74,7 @@ _ADDED = {
         "simulated": "INTEGER NOT NULL DEFAULT 0",
         "run_id": "TEXT NOT NULL DEFAULT ''",
         "message": "TEXT NOT NULL DEFAULT ''",
+        "calibration": "TEXT NOT NULL DEFAULT '[]'",
     }
 }
 
@@ -111,6 +113,19 @@ class LedgerEntry:
     run_id: str = ""
     message: str = ""
     id: int | None = None
+    #: the calibration entries the unit's products carry (their calibration attribute),
+    #: inherited by the products made from them (:meth:`Ledger.output_record`)
+    calibration: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputRecord:
+    """What the ledger knows of one file of the output tree, from the run that wrote it."""
+
+    sha256: str
+    size: int
+    simulated: bool
+    calibration: tuple[str, ...]  #: the calibration entries of that run's products
 
 
 @dataclass(kw_only=True)
@@ -179,8 +194,8 @@ class Ledger:
     def _insert(self, db: sqlite3.Connection, entry: LedgerEntry) -> int:
         cur = db.execute(
             "INSERT INTO runs (unit, status, inputs_digest, versions, product_version, reason,"
-            " error, vectors, started, duration_s, simulated, run_id, message)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " error, vectors, started, duration_s, simulated, run_id, message, calibration)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 entry.unit,
                 entry.status,
@@ -195,6 +210,7 @@ class Ledger:
                 int(entry.simulated),
                 entry.run_id,
                 entry.message,
+                json.dumps(entry.calibration),
             ),
         )
         run_id = int(cur.lastrowid or 0)
@@ -219,7 +235,8 @@ class Ledger:
         row: tuple[Any, ...], inputs: list[dict[str, Any]], outputs: list[dict[str, Any]]
     ) -> LedgerEntry:
         """A runs row (in :attr:`_COLS` order) with its inputs and outputs as an entry."""
-        rid, unit, status, digest, versions, pver, reason, error, vectors, started, dur, sim, run, msg = row
+        rid, unit, status, digest, versions, pver, reason, error, vectors, started, dur, sim, run = row[:13]
+        msg, cal = row[13:]
         return LedgerEntry(
             unit=unit,
             status=status,
@@ -237,6 +254,7 @@ class Ledger:
             run_id=run,
             message=msg,
             id=rid,
+            calibration=list(json.loads(cal or "[]")),
         )
 
     def _entry(self, db: sqlite3.Connection, row: tuple[Any, ...]) -> LedgerEntry:
@@ -255,7 +273,7 @@ class Ledger:
 
     _COLS = (
         "id, unit, status, inputs_digest, versions, product_version, reason, error,"
-        " vectors, started, duration_s, simulated, run_id, message"
+        " vectors, started, duration_s, simulated, run_id, message, calibration"
     )
 
     def last_ok(self, unit: str) -> LedgerEntry | None:
@@ -314,17 +332,20 @@ class Ledger:
                 )
         return [self._from_row(row, inputs.get(row[0], []), outputs.get(row[0], [])) for row in rows]
 
-    def output_record(self, rel_path: str) -> tuple[str, int, bool] | None:
-        """(sha256, size, simulated) of ``rel_path`` as the run that last wrote it recorded,
-        or None if no run did."""
+    def output_record(self, rel_path: str) -> OutputRecord | None:
+        """``rel_path`` as the run that last wrote it recorded it (SHA-256, size, simulated,
+        the calibration its products carry), or None if no run did."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT o.sha256, o.size, r.simulated FROM outputs o JOIN runs r"
+                "SELECT o.sha256, o.size, r.simulated, r.calibration FROM outputs o JOIN runs r"
                 " ON r.id = o.run_id WHERE o.path=? AND r.status='ok'"
                 " ORDER BY r.id DESC LIMIT 1",
                 (rel_path,),
             ).fetchone()
-        return None if row is None else (str(row[0]), int(row[1]), bool(row[2]))
+        if row is None:
+            return None
+        cal = tuple(str(c) for c in json.loads(row[3] or "[]"))
+        return OutputRecord(sha256=str(row[0]), size=int(row[1]), simulated=bool(row[2]), calibration=cal)
 
     # -- commit journal ----------------------------------------------------------------------
 

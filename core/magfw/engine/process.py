@@ -23,7 +23,8 @@ from magfw import __version__
 from magfw.config import state_dir
 from magfw.engine.jobs import StagedFile, Status, UnitJob, UnitResult
 from magfw.engine.ledger import LedgerEntry
-from magfw.engine.provenance import provenance_attrs, software_text
+from magfw.engine.plan import keep_last_options, kept_text
+from magfw.engine.provenance import calibration_entries, provenance_attrs, software_text
 from magfw.engine.steps import fetch_inputs, run_steps
 from magfw.engine.versioning import decide, file_version, outputs_intact
 from magfw.errors import MagfwError, os_error
@@ -124,11 +125,17 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
     ctx: UnitContext | None = None
     step_s: dict[str, float] = {}
     commit_dir = (job.stage_dir or state_dir(job.out_dir) / "staging" / "unowned") / uuid.uuid4().hex
+    kept: dict[str, tuple[Any, Any]] = {}
 
     def done(status: Status, message: str, **kw: Any) -> UnitResult:
-        return _result(job, status, message, t0, started, versions, inputs, ctx, step_s=step_s, **kw)
+        if kept and status != "failed":
+            message += f"; {kept_text(kept)}"
+        return _result(
+            job, status, message, t0, started, versions, inputs, ctx, step_s=step_s, kept_options=kept, **kw
+        )
 
     try:
+        job, kept = keep_last_options(job, hooks.registry.get(job.mission).level(job.level))
         ctx = open_context(hooks, job)
         level = hooks.level_object(job.mission, job.level)
         who = hooks.plugin_version(job.mission)
@@ -217,6 +224,7 @@ def _result(
     staged: list[StagedFile] | None = None,
     commit_dir: Path | None = None,
     step_s: dict[str, float] | None = None,
+    kept_options: dict[str, tuple[Any, Any]] | None = None,
 ) -> UnitResult:
     duration = time.perf_counter() - t0
     simulated = bool(ctx and ctx.simulated)
@@ -230,6 +238,7 @@ def _result(
         reason=reason,
         error=message if status == "failed" else None,
         vectors=ctx.vectors if ctx else 0,
+        calibration=calibration_entries(inputs) if status == "ok" else [],
         started=started,
         duration_s=duration,
         simulated=simulated,
@@ -255,4 +264,5 @@ def _result(
         commit_dir=commit_dir,
         warnings=list(ctx.warnings) if ctx else [],
         step_s=dict(step_s or {}),
+        kept_options=dict(kept_options or {}),
     )

@@ -4,6 +4,13 @@ Which attribute holds what is the product definition's choice (``provenance:`` i
 ISTP names by default): the input files it was made from, the software (core and plugin,
 named apart), the creation time, the calibration versions and files in force, the SPICE
 kernels, whether the inputs were simulated, and why this version was made.
+
+Calibration is one text in every format (CDF, netCDF, flat file): its entries joined by
+``"; "`` (:data:`CALIBRATION_SEPARATOR`): the unit's own versions in force (``name=version``),
+its calibration files not named by one of them, then the calibration its input *products*
+carry (from the ledger: :meth:`~magfw.plugin.context.UnitContext.product_input`), each entry
+once, so a derived product names the calibration of what it was made from; ``none`` when there
+is none. The ledger keeps the entries of each unit for the products made from it.
 """
 
 from __future__ import annotations
@@ -21,12 +28,23 @@ def software_text(core_version: str, plugin_version: str) -> str:
     return f"magfw {core_version} (core); {plugin_version}"
 
 
-def calibration_text(inputs: Inputs) -> list[str]:
-    """The calibration versions in force (``name=version``) and the calibration files not
-    named by one of them."""
-    cal = [f"{k}={v}" for k, v in sorted(inputs.calibration.items())]
-    cal += [f.name for f in inputs.by_role(CALIBRATION_ROLE) if not any(f.name in c for c in cal)]
-    return cal or ["none"]
+#: Between the entries of the calibration attribute.
+CALIBRATION_SEPARATOR = "; "
+
+
+def calibration_entries(inputs: Inputs) -> list[str]:
+    """The calibration of a unit's products, each entry once: the versions in force
+    (``name=version``), the calibration files not named by one of them, then the entries the
+    input products carry (inherited)."""
+    own = [f"{k}={v}" for k, v in sorted(inputs.calibration.items())]
+    own += [f.name for f in inputs.by_role(CALIBRATION_ROLE) if not any(f.name in c for c in own)]
+    inherited = [c for f in inputs.files for c in f.calibration if c != "none"]
+    return list(dict.fromkeys(own + inherited))
+
+
+def calibration_text(inputs: Inputs) -> str:
+    """The calibration attribute: :func:`calibration_entries` joined by ``"; "`` (``none``)."""
+    return CALIBRATION_SEPARATOR.join(calibration_entries(inputs)) or "none"
 
 
 def provenance_attrs(ctx: UnitContext, product: Product, inputs: Inputs, software: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from magfw.engine.commit import commit_outputs, recover
 from magfw.engine.jobs import RunRequest, RunSummary, UnitJob, UnitResult
 from magfw.engine.ledger import Ledger
 from magfw.engine.locks import RunStage, UnitLock
-from magfw.engine.plan import PlannedJob, plan_graph
+from magfw.engine.plan import Plan, PlannedJob, kept_warnings, make_plan
 from magfw.engine.process import process_unit
 from magfw.engine.simulation import ensure_simulated
 from magfw.engine.versioning import superseded
@@ -185,13 +185,19 @@ class Runner:
 
     def plan_graph(self, request: RunRequest) -> tuple[list[PlannedJob], str | None]:
         """Every job of the request and of the levels it needs, dependencies first."""
-        return plan_graph(self.hooks, request)
+        plan = self.make_plan(request)
+        return plan.jobs, plan.spacecraft
+
+    def make_plan(self, request: RunRequest) -> Plan:
+        """The request's plan (:func:`magfw.engine.plan.make_plan`): its jobs and warnings."""
+        return make_plan(self.hooks, request)
 
     def run(self, request: RunRequest, on_result: Callable[[UnitResult], None] | None = None) -> RunSummary:
         t0 = time.perf_counter()
-        graph, _ = self.plan_graph(request)
+        plan = self.make_plan(request)
+        graph = plan.jobs
         if request.dry_run:
-            return RunSummary(self._dry_run(request, graph), time.perf_counter() - t0, request)
+            return RunSummary(self._dry_run(request, graph), time.perf_counter() - t0, request, plan.warnings)
         out_dir = Path(request.out_dir)
         ledger = Ledger(state_dir(out_dir) / "ledger.sqlite")
         warnings = [f"recovery: {line}" for line in recover(out_dir, ledger)]
@@ -220,6 +226,7 @@ class Runner:
                 r.unit,
             ),
         )
+        warnings += plan.warnings + kept_warnings(results)
         summary = RunSummary(results, time.perf_counter() - t0, request, warnings + coord.warnings)
         summary.warnings += self.hooks.run_finished(summary)
         return summary

@@ -7,6 +7,19 @@ calibration, definition, software or output-affecting option is a *major* revisi
 n = 0; new input files, kernels or selection a *minor* one, n + 1) or ``fixed`` (always its
 ``start``, overwritten in place: a processing release such as STEREO's V06). A unit's products
 share one version (``ctx.version``); a ``fixed`` product's files keep their own.
+
+The rule (stated once, in ``docs/plugins.md``, *Versions, reruns and --force*): a version,
+once written, is never rewritten with other content, except under ``fixed``.
+
+- nothing changed and the outputs are intact: the unit is skipped;
+- something changed (an input, a calibration, kernels, the selection, an output-affecting
+  option, a definition, the software): the next version, with the change as its reason;
+- forced (``--force``, ``--force-all``) with nothing changed: the next version too (``rerun
+  forced``; a *minor* revision under ``major_minor``), beside the earlier one, since the
+  rerun may differ in what the ledger cannot see;
+- nothing changed but an output of the last run is missing or damaged: the same version is
+  written again (``earlier outputs missing``): made from the same inputs, versions and
+  software, it is the same product, repaired.
 """
 
 from __future__ import annotations
@@ -75,25 +88,25 @@ def decide(
         )
     reason = describe_changes(previous, inputs, versions)
     base = previous.product_version if previous.product_version is not None else 0
-    if reason is None and previous.inputs_digest == inputs_digest and not force and outputs_intact:
-        return Decision(run=False, version=base, kind=None, reason=None)
-    why = explain(previous, inputs, versions)
+    unchanged = reason is None and previous.inputs_digest == inputs_digest
+    if unchanged and not force:
+        if outputs_intact:
+            return Decision(run=False, version=base, kind=None, reason=None)
+        why = ("its earlier outputs are missing or changed",)
+        return Decision(run=True, version=base, kind=None, reason="earlier outputs missing", why=why)
+    words = explain(previous, inputs, versions)
     if force:
-        why.append("rerun forced (--force)")
-    if not outputs_intact:
-        why.append("its earlier outputs are missing or changed")
+        words.append("rerun forced (--force)")
+    if reason is None:
+        reason = "rerun forced" if force else "inputs changed"
     kind: Kind | None = None
-    if reason and any(d.version.policy == "major_minor" for d in definitions):
-        kind = revision_kind(previous.versions, versions)
+    if any(d.version.policy == "major_minor" for d in definitions):
+        kind = revision_kind(previous.versions, versions) if not unchanged else "minor"
         version, reason = bump(base, kind), f"{kind} revision: {reason}"
     else:
-        version = base + (1 if reason else 0)
+        version = base + 1
     return Decision(
-        run=True,
-        version=version,
-        kind=kind,
-        reason=reason or ("rerun forced" if force else "earlier outputs missing"),
-        why=tuple(why or ["its inputs changed"]),
+        run=True, version=version, kind=kind, reason=reason, why=tuple(words or ["its inputs changed"])
     )
 
 

@@ -9,10 +9,14 @@ definition's ``global_attrs`` overridden by those passed in, with ``Conventions`
 to ``CF-1.8, ACDD-1.3``.
 
 Time. A ``float64`` time variable (e.g. Aditya ``time`` in UNIX seconds) is written as
-given, with the units the definition declares. A ``tt2000`` variable is written as int64
-nanoseconds since J2000 TT with leap seconds counted (CDF TT2000): its ``units`` is plain
-``ns`` (no "since", so no CF decoder silently drops the leap seconds) and a ``comment``
-states the time scale; convert with :mod:`magfw.geometry.time`.
+given, with the units the definition declares. A ``tt2000`` variable is written as a CF time,
+int64 counts of UTC ``<unit> since <epoch>`` in the ``standard`` calendar
+(:mod:`magfw.io.netcdf_time`: xarray and cftime decode it), and read back as TT2000.
+
+Labels and support variables. A variable's ``labl_ptr`` targets (component labels) and its
+``depend`` targets other than the time variable are written as CF auxiliary coordinates (its
+``coordinates`` attribute, after any the definition's ``attrs`` give): CF's labels (section
+6.1) are string-valued auxiliary coordinates.
 
 Compression follows ``definition.compression`` (gzip level, 0 = none), chunks of about
 1 MiB along the record dimension. Files are written atomically.
@@ -32,6 +36,7 @@ import h5py
 import numpy as np
 
 from magfw.errors import DefinitionError, InputError
+from magfw.io import netcdf_time
 from magfw.io.atomic import atomic_path
 from magfw.io.products import (
     ProductData,
@@ -46,10 +51,7 @@ from magfw.io.products import (
 from magfw.plugin.definitions import ProductDefinition, Variable
 
 #: Comment given to TT2000 time variables.
-TT2000_COMMENT = (
-    "CDF TT2000: nanoseconds since 2000-01-01T12:00:00 TT (J2000), leap seconds "
-    "counted; not a CF 'since' time"
-)
+TT2000_COMMENT = netcdf_time.COMMENT
 
 _CHUNK_BYTES = 1 << 20
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -66,23 +68,43 @@ def netcdf_fill(definition: ProductDefinition, var: Variable) -> Any:
     gets none unless the definition declares one (CF coordinates have no missing values)."""
     if var.name == definition.time_variable and var.fill is None:
         return None
-    return expected_fill(var)
+    return _stored(var, expected_fill(var))
 
 
-def _cf_attrs(var: Variable) -> dict[str, Any]:
+def time_units(var: Variable) -> str:
+    """The CF units a ``tt2000`` variable is written with: its definition's, or
+    :data:`magfw.io.netcdf_time.DEFAULT_UNITS`."""
+    return var.units if var.units is not None else netcdf_time.DEFAULT_UNITS
+
+
+def _cf_attrs(definition: ProductDefinition, var: Variable) -> dict[str, Any]:
     """CF attributes of ``var`` from the definition (``_FillValue`` is set at creation)."""
     a: dict[str, Any] = {}
     if var.description:
         a["long_name"] = var.description
-    units = var.units if var.units is not None else ("ns" if var.dtype == "tt2000" else None)
-    if units is not None:
-        a["units"] = units
+    if var.units is not None or var.dtype == "tt2000":
+        a["units"] = time_units(var) if var.dtype == "tt2000" else var.units
     for key, value in (("valid_min", var.valid_min), ("valid_max", var.valid_max)):
         if value is not None:
-            a[key] = typed(var, value)
+            a[key] = _stored(var, typed(var, value))
     if var.dtype == "tt2000":
-        a["comment"] = TT2000_COMMENT
+        a.update(calendar="standard", standard_name="time", comment=TT2000_COMMENT)
+        a[netcdf_time.MARKER] = "tt2000"
+    tv = definition.time_variable
+    refs = [r for k, r in sorted(var.depend.items()) if not (k == "DEPEND_0" and r == tv)]
+    refs += [r for _, r in sorted(var.labl_ptr.items())]
+    given = str(var.attrs.get("coordinates", "")).split()
+    coords = list(dict.fromkeys([*given, *refs]))
+    if refs:
+        a["coordinates"] = " ".join(coords)
     return a
+
+
+def _stored(var: Variable, value: Any) -> Any:
+    """A value of ``var`` as the file stores it (a ``tt2000`` value as its CF count)."""
+    if var.dtype != "tt2000" or value is None:
+        return value
+    return netcdf_time.encode(np.asarray([value], dtype=np.int64), time_units(var))[0]
 
 
 def _nc_value(var: Variable, key: str, value: Any) -> Any:
@@ -154,7 +176,7 @@ def _write_variable(
         data: Any = arr.astype(object)
     else:
         dtype = np.dtype(var.numpy_dtype)
-        data = arr
+        data = netcdf_time.encode(arr, time_units(var)) if var.dtype == "tt2000" else arr
         fill = netcdf_fill(definition, var)
         if fill is not None:
             kwargs["fillvalue"] = fill
@@ -169,8 +191,8 @@ def _write_variable(
     v = nc.create_variable(var.name, dims, dtype, **kwargs)
     if arr.size:
         v[...] = data
-    attrs = _cf_attrs(var)
-    attrs.update(writable_attrs(var))
+    attrs = _cf_attrs(definition, var)
+    attrs.update({k: v for k, v in writable_attrs(var).items() if not (k == "coordinates" and k in attrs)})
     attrs.update(extra)
     for key, value in attrs.items():
         if key == "_FillValue":
@@ -219,7 +241,8 @@ def _type_name(arr: np.ndarray) -> str:
 
 
 def read_netcdf(path: str | Path, variables: list[str] | None = None) -> ProductData:
-    """Read a netCDF file: raw arrays (fill not masked), attributes and storage info.
+    """Read a netCDF file: raw arrays (fill not masked), attributes and storage info; a
+    ``tt2000`` variable magfw wrote as a CF time is given back as TT2000 (int64 ns).
 
     ``info[name].data_type`` is the numpy dtype name (``str`` for text), ``dim_names`` the
     dimension names and ``record_varying`` whether the first dimension is unlimited. An
@@ -252,6 +275,8 @@ def read_netcdf(path: str | Path, variables: list[str] | None = None) -> Product
                 v = nc.variables[name]
                 arr = _native(np.asarray(v[...]))
                 attrs = {k: _plain(a) for k, a in v.attrs.items()}
+                if netcdf_time.is_encoded(attrs):  # a TT2000 written as a CF time
+                    arr = netcdf_time.decode(arr, str(attrs["units"]))
                 rv = bool(v.dimensions) and v.dimensions[0] in unlimited
                 out[name] = arr
                 var_attrs[name] = attrs

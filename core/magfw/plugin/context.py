@@ -54,6 +54,8 @@ class InputFile:
     version: str | None = None  #: the file's own version (``V06``), if its name has one
     source: str = ""  #: where it came from (absolute path or URL, never with credentials)
     simulated: bool = False
+    #: a product of the output tree: the calibration it carries (inherited by what is made of it)
+    calibration: tuple[str, ...] = ()
 
     @classmethod
     def from_fetched(
@@ -318,9 +320,9 @@ class UnitContext:
         """An input that is a product of the output tree, named by its path in the tree.
 
         Its SHA-256 is the one the ledger recorded when magfw wrote it (no read now), and it
-        is simulated when the run that made it was. A file whose size differs from that
-        record was changed outside magfw: an :class:`InputError`. A file no run recorded
-        (put there by hand) is hashed now."""
+        is simulated when the run that made it was; it carries that run's calibration, which
+        the products made from it inherit. A file whose size differs from that record was
+        changed outside magfw: an :class:`InputError`. A file no run recorded is hashed now."""
         from magfw.config import state_dir
         from magfw.engine.ledger import Ledger
 
@@ -333,26 +335,26 @@ class UnitContext:
         record = ledger.output_record(rel) if ledger is not None else None
         if record is None:
             return InputFile.from_path(path, role, version, name=rel)
-        sha256, size, simulated = record
         try:
             actual = Path(path).stat().st_size
         except FileNotFoundError:
             raise MissingInputError(path, "recorded in the ledger but gone") from None
-        if actual != size:
+        if actual != record.size:
             raise InputError(
                 path,
                 f"changed since magfw wrote it ({actual} bytes, the ledger "
-                f"says {size}): rerun the level that makes it",
+                f"says {record.size}): rerun the level that makes it",
             )
         return InputFile(
             role=role,
             name=rel,
             path=Path(path),
-            sha256=sha256,
-            size=size,
+            sha256=record.sha256,
+            size=record.size,
             version=version,
             source=str(Path(path).resolve()),
-            simulated=simulated,
+            simulated=record.simulated,
+            calibration=record.calibration,
         )
 
     def inputs_of(

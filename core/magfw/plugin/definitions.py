@@ -228,6 +228,17 @@ class ProductDefinition(DefinitionModel):
                 raise ValueError(f"quicklook names unknown variables {unknown}")
         return self
 
+    @model_validator(mode="after")
+    def _format(self) -> ProductDefinition:
+        """Keys the format cannot take (:mod:`magfw.plugin.format_rules`), refused in one line."""
+        from magfw.plugin.format_rules import format_problems
+
+        problems = format_problems(self)
+        if problems:
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ValueError(problems[0] + more)
+        return self
+
     def publish_path(self, rel: str) -> str | None:
         """Where ``magfw publish`` puts the file ``rel`` (relative to the output tree): its
         :attr:`publish` folder filled from the name's fields and date, plus its name; None

@@ -16,36 +16,7 @@ from magfw.errors import PluginError, UsageError
 from magfw.period import DefaultPeriod
 from magfw.plugin.definitions import ProductDefinition
 from magfw.plugin.level import S0, S1, S2, S3, S4, S5, LevelObject
-
-
-class LevelOption(BaseModel):
-    """A level-specific option, given on the command line as ``--name value`` (``--name``
-    alone for booleans); ``affects_output`` options are part of the ledger's versions."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    type: Literal["str", "int", "float", "bool"] = "str"
-    default: Any = None
-    choices: list[str] | None = None
-    help: str = ""
-    affects_output: bool = True
-
-    def parse(self, text: str | None) -> Any:
-        if self.type == "bool":
-            return True if text is None else text.lower() in ("1", "true", "yes", "on")
-        if text is None:
-            raise UsageError(None, f"option --{self.flag} needs a value")
-        if self.choices is not None and text not in self.choices:
-            raise UsageError(None, f"option --{self.flag}: {text!r} is not one of {self.choices}")
-        try:
-            return {"str": str, "int": int, "float": float}[self.type](text)
-        except ValueError:
-            raise UsageError(None, f"option --{self.flag}: {text!r} is not a {self.type}") from None
-
-    @property
-    def flag(self) -> str:
-        return self.name.replace("_", "-")
+from magfw.plugin.options import LevelOption
 
 
 class Level(BaseModel, Generic[S0, S1, S2, S3, S4, S5]):
@@ -55,7 +26,12 @@ class Level(BaseModel, Generic[S0, S1, S2, S3, S4, S5]):
     (a PERIOD selects which months or years; the unit always covers all of it). ``products``
     are the ids of the product definitions it writes; ``needs`` other levels
     (``mission/level``) whose products it reads: the runner plans them first, over the
-    requested period. ``pipeline`` is the level object whose methods (``fetch``, ``read``,
+    requested period. ``options`` (:class:`~magfw.plugin.options.LevelOption`) become
+    ``--name value`` of ``magfw run``; a run of this level also takes the options of the levels
+    of its mission it needs, and hands each value to every planned level that declares an
+    option of that name; a needed unit keeps the output-affecting values of its last run for
+    the options the user does not give (``docs/plugins.md``, *Level options and needs*).
+    ``pipeline`` is the level object whose methods (``fetch``, ``read``,
     ``calibrate``... ``write``, :class:`magfw.api.LevelObject`) process one unit; the level is
     generic over its stage types, so mypy checks that each step takes what the one before it
     returns. A level without one is listed but not runnable ("not implemented yet").
@@ -148,6 +124,15 @@ class Mission(BaseModel):
         for key, level in self.levels.items():
             if key != level.name:
                 raise ValueError(f"level key {key!r} differs from its name {level.name!r}")
+        declared: dict[str, tuple[str, LevelOption]] = {}
+        for level in self.levels.values():
+            for o in level.options:
+                first = declared.setdefault(o.name, (level.name, o))
+                if not o.same_as(first[1]):
+                    raise ValueError(
+                        f"option {o.name!r} is declared differently by levels {first[0]} and "
+                        f"{level.name}: a run gives one value to every level that takes it"
+                    )
         return self
 
     def level(self, name: str) -> AnyLevel:

@@ -15,6 +15,7 @@ import dataclasses
 import inspect
 import sys
 import textwrap
+import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -109,7 +110,7 @@ def _fields(cls: type) -> Iterator[tuple[str, str, str, str]]:
     model_fields = getattr(cls, "model_fields", None)
     if isinstance(model_fields, dict):
         for name, info in model_fields.items():
-            if info.exclude and name not in ("pipeline", "settings"):
+            if info.exclude and name not in ("pipeline", "settings", "preflight", "check"):
                 continue
             default = (
                 ""
@@ -158,9 +159,27 @@ def _members(cls: type) -> Iterator[tuple[str, str, str]]:
             )
 
 
+def _raised_as(name: str, cls: type) -> list[str]:
+    """An exception's constructor forms (its ``__init__`` overloads) and exit code."""
+    init = getattr(cls, "__init__")  # noqa: B009 - the class's (inherited) constructor
+    forms = typing.get_overloads(init) or [init]
+    sigs = [
+        _sig(f, name).replace("(self, ", "(").replace(", /)", ")").replace(" -> None", "")
+        for f in forms
+        if (getattr(f, "__module__", None) or "").startswith("magfw")
+    ]
+    if not sigs:
+        return []
+    code = getattr(cls, "exit_code", None)
+    tail = f"; `exit_code = {code}`" if isinstance(code, int) else ""
+    return ["Raised as " + " or ".join(f"`{s}`" for s in sigs) + tail + ".", ""]
+
+
 def _class(name: str, cls: type) -> list[str]:
     kind = "exception" if issubclass(cls, BaseException) else "class"
     out = [f"## `{name}` ({kind})", "", _doc(cls) or "(no docstring)", ""]
+    if kind == "exception":
+        out += _raised_as(name, cls)
     rows = list(_fields(cls))
     if rows:
         out += ["| field | type | default | |", "|---|---|---|---|"]

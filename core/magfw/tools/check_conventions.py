@@ -92,6 +92,14 @@ def check_cf(d: ProductDefinition, var: Variable, data: ProductData, problems: l
     attrs = data.var_attrs[var.name]
     types = data.info[var.name].attr_types
     n = var.name
+    if var.dtype == "tt2000":
+        from magfw.io.netcdf_time import is_encoded
+
+        if not is_encoded(attrs):
+            problems.append(
+                f"variable {n!r}: a tt2000 time is not written as a CF time "
+                f"(units {attrs.get('units')!r}; a file of an earlier magfw: remake it)"
+            )
     if var.units is not None:
         if "units" not in attrs:
             problems.append(f"variable {n!r}: missing units (expected {var.units!r})")

@@ -60,8 +60,8 @@ def time_as_tt2000(values: np.ndarray, data_type: str, attrs: dict[str, Any]) ->
     """
     from magfw.geometry.time import tt2000_from_cdf_epoch, tt2000_from_unix
 
-    if data_type == "CDF_TIME_TT2000":
-        return values.astype(np.int64)
+    if data_type == "CDF_TIME_TT2000" or attrs.get("magfw_dtype") == "tt2000":
+        return values.astype(np.int64)  # a CDF's, or a netCDF CF time read back as TT2000
     if data_type == "CDF_EPOCH":
         return np.asarray(tt2000_from_cdf_epoch(values.astype(np.float64)), dtype=np.int64)
     units = str(attrs.get("units", attrs.get("UNITS", ""))).strip()

@@ -133,6 +133,11 @@ def _time_coord(d: ProductDefinition, data: ProductData, how: Decoding) -> tuple
             epoch = str(data.global_attrs.get("EPOCH", "Y1966"))
             raw = np.asarray(tt2000_to_flatfile(raw, epoch), dtype=np.float64)
             units = f"s ({epoch} flat-file ticks, {file_attrs.get('FLATFILE_UNITS', 'SEC')})"
+        elif data.format == "netcdf" and var.dtype == "tt2000" and units is not None:
+            from magfw.io import netcdf_time  # the CF counts the file stores (read as TT2000)
+
+            if netcdf_time.is_encoded(file_attrs):
+                raw = netcdf_time.encode(raw, str(units))
         elif units is None and var.dtype == "tt2000":
             units = "ns (CDF TT2000, since J2000 in Terrestrial Time)"
         if units is not None:

@@ -104,8 +104,9 @@ def l1_caldbs(files: list[InputFile]) -> list[str]:
         items = value if isinstance(value, np.ndarray | list) else [value]
         for item in items:
             text = item.decode() if isinstance(item, bytes) else str(item)
-            if text.startswith("caldb="):
-                out.add(text.removeprefix("caldb="))
+            for entry in text.split("; "):  # one text, its entries joined by "; "
+                if entry.startswith("caldb="):
+                    out.add(entry.removeprefix("caldb="))
     return sorted(out)
 
 

@@ -160,7 +160,7 @@ class L1(NoTransform):
         return calibrate_counts(data)
 
     def correct(self, ctx: UnitContext, data: Calibrated) -> Despiked:
-        return despike(data)
+        return despike(data, ctx.options["spike_nt"])  # --spike-nt, checked before the run
 
     def average(self, ctx: UnitContext, data: Despiked) -> Averaged:
         return bin_average(data, day_start(ctx.day))

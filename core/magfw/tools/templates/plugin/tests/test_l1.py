@@ -1,12 +1,12 @@
 """The plugin's own tests, written with magfw.testing: steps on arrays, then end to end
-against the simulator's truth, then the command line."""
+against the simulator's truth (l1, and the monthly l2 made from it), then the command line."""
 
 from datetime import date
 
 import numpy as np
 import pytest
 
-from magfw.api import read_cdf
+from magfw.api import read_cdf, read_netcdf
 from magfw.testing import assert_valid_product, simulated_archive
 from magfw___mission__ import plugin
 from magfw___mission__.l1 import BIN_S, Calibrated, bin_average, despike, flag_bins
@@ -56,7 +56,24 @@ def test_l1_matches_truth(hooks, magfw_run):
     assert "SIMULATED" in str(data.global_attrs["Data_source"])
 
 
+def test_l2_is_the_month_of_l1_in_a_netcdf(hooks, magfw_run):
+    summary = magfw_run(hooks, "__mission__", "l2", DAY.isoformat())  # makes the day's l1 first
+    assert summary.ok, [r.message for r in summary.results]
+    (l1,) = [p for p in summary.outputs if p.suffix == ".cdf"]
+    (l2,) = [p for p in summary.outputs if p.suffix == ".nc"]
+    assert_valid_product(l2, hooks)
+    day, month = read_cdf(l1), read_netcdf(l2)
+    # the time is a CF time in the file; magfw's reader gives TT2000 back
+    assert month.variables["time"][0] == day_start(DAY) + 30 * 1_000_000_000
+    assert month.variables["B"].shape == (31 * 1440, 3)
+    assert np.allclose(month.variables["B"][0], day.variables["B"][:6].mean(axis=0), atol=1e-4)
+    # l2 carries the calibration its l1 input was made with
+    assert month.global_attrs["calibration_version"] == day.global_attrs["Calibration_version"]
+
+
 def test_cli_run_and_check(hooks, magfw_cli, tmp_path):
+    bad = magfw_cli(["run", "__mission__", "l1", "2024-01-02", "--spike-nt", "-1", "--out", str(tmp_path)], hooks)
+    assert bad.exit_code == 2 and "--spike-nt: -1.0 is below the minimum 0.0" in bad.stderr  # nothing run
     res = magfw_cli(
         ["run", "__mission__", "l1", "2024-01-02", "--source", "simulated", "--out", str(tmp_path)], hooks
     )
