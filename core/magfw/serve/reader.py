@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from magfw.errors import InputError
 from magfw.geometry.time import day_bounds_tt2000
+from magfw.io import netcdf_time
 from magfw.serve.datasets import Dataset, Parameter
 
 _DAY_MS = 86_400_000.0
@@ -69,6 +70,8 @@ def decode_times(
         ms = raw.astype(np.float64)
         tt, ok = calendar_to_tt2000(ms, _DAY_MS, _CDF_EPOCH_TO_1970_DAYS)
         return tt, ok & (ms > 0)
+    if raw.dtype == np.int64 and netcdf_time.is_encoded(attrs):  # a TT2000 written as a CF time
+        return netcdf_time.decode(raw, str(attrs["units"])), raw != netcdf_time.FILL
     if raw.dtype == np.int64:
         tt = raw.astype(np.int64, copy=False)
         ok = tt > _NAT

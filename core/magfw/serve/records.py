@@ -122,8 +122,12 @@ class NetcdfRecords(Records):
         except Exception as exc:  # h5py raises OSError, KeyError... for a damaged file
             raise InputError(path, f"not a readable netCDF-4 file: {type(exc).__name__}: {exc}") from exc
         self.n = int(tvar.shape[0]) if tvar.shape else 0
-        units = tvar.attrs.get("units", b"")
-        self.time_attrs = {"units": units.decode() if isinstance(units, bytes) else str(units)}
+        # units and magfw_dtype: a TT2000 written as a CF time (magfw.io.netcdf_time) decodes back
+        self.time_attrs = {
+            k: v.decode() if isinstance(v, bytes) else str(v)
+            for k, v in tvar.attrs.items()
+            if k in ("units", "magfw_dtype")
+        }
 
     def _get(self, name: str, lo: int, hi: int) -> np.ndarray:
         try:
