@@ -114,7 +114,7 @@ class UnitResult:
     kept_options: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunSummary:
     """The end of a run: every unit's result and the totals.
 

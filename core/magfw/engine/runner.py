@@ -197,7 +197,12 @@ class Runner:
         plan = self.make_plan(request)
         graph = plan.jobs
         if request.dry_run:
-            return RunSummary(self._dry_run(request, graph), time.perf_counter() - t0, request, plan.warnings)
+            return RunSummary(
+                results=self._dry_run(request, graph),
+                wall_s=time.perf_counter() - t0,
+                request=request,
+                warnings=plan.warnings,
+            )
         out_dir = Path(request.out_dir)
         ledger = Ledger(state_dir(out_dir) / "ledger.sqlite")
         warnings = [f"recovery: {line}" for line in recover(out_dir, ledger)]
@@ -227,7 +232,12 @@ class Runner:
             ),
         )
         warnings += plan.warnings + kept_warnings(results)
-        summary = RunSummary(results, time.perf_counter() - t0, request, warnings + coord.warnings)
+        summary = RunSummary(
+            results=results,
+            wall_s=time.perf_counter() - t0,
+            request=request,
+            warnings=warnings + coord.warnings,
+        )
         summary.warnings += self.hooks.run_finished(summary)
         return summary
 

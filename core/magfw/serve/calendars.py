@@ -27,7 +27,7 @@ STATES = {
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DayCell:
     day: date
     state: str  #: ok | failed | missing | skipped | none
@@ -50,7 +50,7 @@ class DayCell:
         return "full" if c >= 99.5 else "most" if c >= 90 else "part" if c >= 50 else "little"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Calendar:
     level: str
     spacecraft: str
@@ -122,7 +122,7 @@ def build_calendar(
 ) -> Calendar:
     """The month's calendar of a day-unit level from its ``units``."""
     by_day = {u.start: u for u in units}
-    cal = Calendar(level, spacecraft)
+    cal = Calendar(level=level, spacecraft=spacecraft)
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month):
         row: list[DayCell | None] = []
         for d in week:
@@ -131,10 +131,12 @@ def build_calendar(
                 continue
             u = by_day.get(d)
             if u is None:
-                cell = DayCell(d, "none")
+                cell = DayCell(day=d, state="none")
             else:
                 state, reason, serving = unit_state(h, u.unit)
-                cell = DayCell(d, state, reason, serving, link(d), coverage.get(d))
+                cell = DayCell(
+                    day=d, state=state, reason=reason, serving=serving, link=link(d), coverage=coverage.get(d)
+                )
             cal.counts[cell.state] = cal.counts.get(cell.state, 0) + 1
             if cell.state in ("failed", "missing", "skipped"):
                 cal.problems.append(cell)

@@ -54,7 +54,7 @@ _ALLOWED = re.compile(r"[^A-Za-z0-9_\-.+:/~]")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Parameter:
     """One HAPI parameter: the definition's variable, how it is typed and written."""
 
@@ -75,7 +75,7 @@ class Parameter:
         return n
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Dataset:
     """A HAPI dataset: one definition, spacecraft and choice-field values."""
 
@@ -195,7 +195,9 @@ def _parameter(d: ProductDefinition, var: Variable, columns: tuple[str, ...]) ->
             m = _COMPONENT.match(var.name)
             if m:
                 info["vectorComponents"] = m.group(1).lower()
-    return Parameter(var.name, var, hapi_type, size, digits, columns, info)
+    return Parameter(
+        name=var.name, variable=var, hapi_type=hapi_type, size=size, digits=digits, columns=columns, info=info
+    )
 
 
 def time_series_parameters(d: ProductDefinition) -> tuple[Parameter, ...] | None:
@@ -208,13 +210,13 @@ def time_series_parameters(d: ProductDefinition) -> tuple[Parameter, ...] | None
         return None
     digits = 9 if tv.dtype == "tt2000" and d.format != "flatfile" else 6
     time = Parameter(
-        tv.name,
-        None,
-        "isotime",
-        (),
-        0,
-        (),
-        {"name": tv.name, "type": "isotime", "units": "UTC", "fill": None, "length": 21 + digits},
+        name=tv.name,
+        variable=None,
+        hapi_type="isotime",
+        size=(),
+        digits=0,
+        columns=(),
+        info={"name": tv.name, "type": "isotime", "units": "UTC", "fill": None, "length": 21 + digits},
     )
     params: list[Parameter] = [time]
     if d.format == "flatfile":
@@ -302,7 +304,17 @@ def build_catalog(missions: list[Mission]) -> dict[str, Dataset]:
                     given = tuple(sorted(values.items()))
                     title = _title(d)
                     ds = Dataset(
-                        "", mission.id, d, sc, given, tuple(levels), level.unit, params, digits, daily, title
+                        id="",
+                        mission=mission.id,
+                        definition=d,
+                        spacecraft=sc,
+                        given=given,
+                        levels=tuple(levels),
+                        unit=level.unit,
+                        parameters=params,
+                        time_digits=digits,
+                        daily=daily,
+                        title=title,
                     )
                     cid = derived_id(d, {**values, **({"sc": sc} if sc else {})})
                     drafts.append((cid, ds, len([t for t in cid.split("_") if t])))

@@ -43,7 +43,7 @@ def bit_names(notes: str) -> dict[int, str]:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Flag:
     """One flag variable of a dataset."""
 
@@ -82,10 +82,10 @@ def dataset_flags(ds: Dataset) -> list[Flag]:
             bits = bit_names(notes) or (bit_names(var.description) if described else {})
             if bits or (named and var.dtype != "uint8"):
                 counters = sum(1 << b for b, name in bits.items() if name.endswith(f"(bit {b})"))
-                out.append(Flag(p, "bits", bits=bits, counters=counters))
+                out.append(Flag(param=p, kind="bits", bits=bits, counters=counters))
                 continue
         if named:
-            out.append(Flag(p, "values", meanings=_meanings(var.attrs)))
+            out.append(Flag(param=p, kind="values", meanings=_meanings(var.attrs)))
     return out
 
 

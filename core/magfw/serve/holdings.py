@@ -39,7 +39,7 @@ from magfw.serve.ledger import ledger_error, open_ledger
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UnitKey:
     """A ledger unit id split into its parts, with the UTC days it covers (inclusive)."""
 
@@ -69,7 +69,7 @@ class UnitKey:
                 return None
         except ValueError:
             return None
-        return cls(unit, mission, level, sc, key, start, end)
+        return cls(unit=unit, mission=mission, level=level, spacecraft=sc, key=key, start=start, end=end)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class FileRef:
     size: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProductFile:
     """One product of a dataset in a unit: its file(s) (a flat file is .ffh + .ffd)."""
 
@@ -98,7 +98,7 @@ class ProductFile:
         return (self.main, *self.companions)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _State:
     last_id: int = 0
     latest: dict[str, LedgerEntry] = field(default_factory=dict)
@@ -225,13 +225,13 @@ class Holdings:
                 companions.append(FileRef(ffd["path"], ffd["sha256"], int(ffd["size"])))
             out.append(
                 ProductFile(
-                    unit,
-                    FileRef(rel, o["sha256"], int(o["size"])),
-                    tuple(companions),
-                    int(e.id or 0),
-                    e.started + e.duration_s,
-                    e.product_version,
-                    e.simulated,
+                    unit=unit,
+                    main=FileRef(rel, o["sha256"], int(o["size"])),
+                    companions=tuple(companions),
+                    run_id=int(e.id or 0),
+                    committed=e.started + e.duration_s,
+                    product_version=e.product_version,
+                    simulated=e.simulated,
                 )
             )
         return out

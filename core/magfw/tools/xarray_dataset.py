@@ -237,7 +237,7 @@ def _contested(d: ProductDefinition) -> set[str]:
     return {dim for dim, refs in seen.items() if len(refs) > 1}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Builder:
     """The dataset's coordinates and variables, collected variable by variable."""
 
@@ -308,7 +308,7 @@ def product_dataset(data: ProductData, d: ProductDefinition, how: Decoding | Non
 
         data = as_definition(data, d)
     time = _time_coord(d, data, how)
-    builder = _Builder(d, data, how, None if time is None else int(np.shape(time[1])[0]))
+    builder = _Builder(d=d, data=data, how=how, nrec=None if time is None else int(np.shape(time[1])[0]))
     if time is not None:
         builder.coords["time"] = time
     contested = _contested(d) if how.decode_coords else set()
