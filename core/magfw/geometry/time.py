@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,23 @@ def _as_tt(tt: npt.ArrayLike) -> np.ndarray:
     return arr.astype(np.int64, copy=False)
 
 
+#: Elements converted per pass: a conversion's temporaries stay small (in the CPU cache, and
+#: below the allocator's threshold for fresh, page-faulting memory).
+_CHUNK = 8192
+
+
+def _chunked(fn: Callable[[np.ndarray], np.ndarray], arr: np.ndarray, dtype: npt.DTypeLike) -> np.ndarray:
+    """``fn(arr)`` for an elementwise ``fn``, computed chunk by chunk: the same values,
+    without a dozen full-size temporaries."""
+    if arr.size <= _CHUNK:
+        return np.asarray(fn(arr))
+    flat = arr.reshape(-1)
+    out = np.empty(flat.size, dtype=dtype)
+    for lo in range(0, flat.size, _CHUNK):
+        out[lo : lo + _CHUNK] = fn(flat[lo : lo + _CHUNK])
+    return out.reshape(arr.shape)
+
+
 def _out(arr: np.ndarray, like: np.ndarray) -> Any:
     """Return a numpy scalar for 0-d input, the array otherwise."""
     return arr[()] if np.ndim(like) == 0 else arr
@@ -324,17 +342,25 @@ def tt2000_from_cdf_epoch(ms: npt.ArrayLike) -> Any:
     Rounded to the ns; CDF_EPOCH resolves ~8 us at present-day values. NaN gives the fill value.
     """
     arr = np.asarray(ms, dtype=np.float64)
-    rel = arr - float(_CDF_EPOCH_2000_MS)  # exact for CDF_EPOCH magnitudes
-    ns, bad = _seconds_to_ns(rel, 1_000_000)
-    return _out(np.where(bad, TT2000_FILL, _tt_from_calendar_ns(ns)), arr)
+
+    def convert(a: np.ndarray) -> np.ndarray:
+        rel = a - float(_CDF_EPOCH_2000_MS)  # exact for CDF_EPOCH magnitudes
+        ns, bad = _seconds_to_ns(rel, 1_000_000)
+        return np.where(bad, TT2000_FILL, _tt_from_calendar_ns(ns))
+
+    return _out(_chunked(convert, arr, np.int64), arr)
 
 
 def tt2000_to_cdf_epoch(tt: npt.ArrayLike) -> Any:
     """CDF_EPOCH (float64 ms since 0000-01-01) of TT2000; a leap second is folded onto :59."""
     arr = _as_tt(tt)
-    bad, safe = _fill_mask(arr)
-    ms = _ns_to_seconds(_folded_ns_since_2000(safe), 1_000_000, _CDF_EPOCH_2000_MS)
-    return _out(np.where(bad, np.nan, ms), arr)
+
+    def convert(a: np.ndarray) -> np.ndarray:
+        bad, safe = _fill_mask(a)
+        ms = _ns_to_seconds(_folded_ns_since_2000(safe), 1_000_000, _CDF_EPOCH_2000_MS)
+        return np.where(bad, np.nan, ms)
+
+    return _out(_chunked(convert, arr, np.float64), arr)
 
 
 # --------------------------------------------------------------------------- ISO 8601
@@ -479,12 +505,16 @@ def tt2000_to_flatfile(tt: npt.ArrayLike, epoch: str) -> Any:
     of 23:59:59.x. Fill and pad give NaN."""
     name = _check_epoch(epoch)
     arr = _as_tt(tt)
-    bad, safe = _fill_mask(arr)
-    if FLATFILE_EPOCHS[name]:
-        ns = safe - _LEAP_EPOCH_OFFSET_NS[name]
-    else:
-        ns = _folded_ns_since_2000(safe) - _CAL_EPOCH_OFFSET_NS[name]
-    return _out(np.where(bad, np.nan, _ns_to_seconds(ns)), arr)
+
+    def convert(a: np.ndarray) -> np.ndarray:
+        bad, safe = _fill_mask(a)
+        if FLATFILE_EPOCHS[name]:
+            ns = safe - _LEAP_EPOCH_OFFSET_NS[name]
+        else:
+            ns = _folded_ns_since_2000(safe) - _CAL_EPOCH_OFFSET_NS[name]
+        return np.where(bad, np.nan, _ns_to_seconds(ns))
+
+    return _out(_chunked(convert, arr, np.float64), arr)
 
 
 # --------------------------------------------------------------------------- UTC days
@@ -568,9 +598,13 @@ def tt2000_to_et(tt: npt.ArrayLike) -> Any:
     ET = TT + K·sin(E) with the LSK's DELTET constants, as SPICE ``unitim`` TDT->TDB. Fill gives NaN.
     """
     arr = _as_tt(tt)
-    bad, safe = _fill_mask(arr)
-    t = _ns_to_seconds(safe)
-    return _out(np.where(bad, np.nan, t + _tdb_minus_tt(t)), arr)
+
+    def convert(a: np.ndarray) -> np.ndarray:
+        bad, safe = _fill_mask(a)
+        t = _ns_to_seconds(safe)
+        return np.where(bad, np.nan, t + _tdb_minus_tt(t))
+
+    return _out(_chunked(convert, arr, np.float64), arr)
 
 
 def tt2000_from_et(et: npt.ArrayLike) -> Any:
