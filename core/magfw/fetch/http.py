@@ -26,7 +26,7 @@ from typing import TypeVar
 from magfw.errors import FetchError, MagfwError, MissingInputError, UsageError
 from magfw.fetch.archive import Archive, FetchedFile, _check_expected, _split_relpath
 from magfw.io.atomic import atomic_path
-from magfw.io.checksum import sha256_file
+from magfw.io.checksum import input_digest
 
 log = logging.getLogger("magfw.fetch")
 
@@ -384,7 +384,7 @@ class HttpArchive(Archive):
                 return None
             if reported != got_size:
                 return None
-        digest = sha256_file(target)
+        digest, _ = input_digest(target)
         if sha256 is not None and digest != sha256:
             return None
         return digest, got_size

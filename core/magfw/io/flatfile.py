@@ -32,7 +32,6 @@ Writer choices
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,6 +53,7 @@ from magfw.geometry.time import (
     tt2000_to_flatfile,
 )
 from magfw.io.atomic import atomic_path
+from magfw.io.checksum import write_hashed
 
 __all__ = [
     "DEFAULT_FILL",
@@ -441,18 +441,13 @@ def _wrap(line: str) -> list[str]:
     return [line[i : i + RECORD] for i in range(0, len(line), RECORD)] or [""]
 
 
-def _write_ffd(path: Path, records: np.ndarray) -> None:
-    with open(path, "wb") as fh:
-        records.tofile(fh)
-        fh.flush()
-        os.fsync(fh.fileno())
+def _write_ffd(path: Path, records: np.ndarray) -> str:
+    """Write the records in one write, flushed to disk, hashed while written; the digest."""
+    return write_hashed(path, np.ascontiguousarray(records)).sha256
 
 
-def _write_ffh(path: Path, header: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(header)
-        fh.flush()
-        os.fsync(fh.fileno())
+def _write_ffh(path: Path, header: bytes) -> str:
+    return write_hashed(path, header).sha256
 
 
 def write_flatfile(
@@ -567,11 +562,11 @@ def write_flatfile(
     header = "".join(r.ljust(RECORD) for r in recs).encode("ascii")
 
     with atomic_path(ffh) as tmp_h:
-        _write_ffh(tmp_h, header)
+        head = _write_ffh(tmp_h, header)
         with atomic_path(ffd) as tmp_d:
-            _write_ffd(tmp_d, records)
+            body = _write_ffd(tmp_d, records)
         # the .ffd is in place; the .ffh follows when this block ends
-    if digests is not None:  # hashed from the buffers just written, not read back
-        digests[Path(ffh)] = hashlib.sha256(header).hexdigest()
-        digests[Path(ffd)] = hashlib.sha256(np.ascontiguousarray(records).data).hexdigest()
+    if digests is not None:  # hashed from the buffers as they were written, not read back
+        digests[Path(ffh)] = head
+        digests[Path(ffd)] = body
     return ffh, ffd
