@@ -68,7 +68,7 @@ def to_125ms(t: np.ndarray, b: np.ndarray, day_start: int, phase: int) -> tuple[
 def finite_rows(b: np.ndarray) -> np.ndarray:
     """Rows of (N, k) ``b`` with every component finite (component by component: no slow
     row reduction)."""
-    ok = np.isfinite(b[:, 0])
+    ok: np.ndarray = np.isfinite(b[:, 0])
     for c in range(1, b.shape[1]):
         ok &= np.isfinite(b[:, c])
     return ok

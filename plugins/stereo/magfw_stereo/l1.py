@@ -135,7 +135,8 @@ def _nearest_flags(t_src: np.ndarray, f_src: np.ndarray, t: np.ndarray) -> np.nd
 def _norm(b: np.ndarray) -> np.ndarray:
     """|b| of (N, 3) vectors, component by component (the values of ``np.linalg.norm``)."""
     x, y, z = b[:, 0], b[:, 1], b[:, 2]
-    return np.sqrt((x * x + y * y) + z * z)
+    out: np.ndarray = np.sqrt((x * x + y * y) + z * z)
+    return out
 
 
 def _clean(
