@@ -49,6 +49,7 @@ from magfw.plugin.context import (
 from magfw.plugin.definitions import ProductDefinition, load_definitions, shipped_definitions
 from magfw.plugin.hookspecs import hookimpl
 from magfw.plugin.level import (
+    LazyLevel,
     LevelObject,
     NoAverage,
     NoCalibrate,
@@ -56,6 +57,7 @@ from magfw.plugin.level import (
     NoMiddleSteps,
     NoQuality,
     NoTransform,
+    lazy_level,
 )
 from magfw.plugin.mission import AnyLevel, Level, LevelOption, Mission, PluginRegistrar
 
@@ -139,6 +141,7 @@ __all__ = [
     "InputFile",
     "Inputs",
     "KernelError",
+    "LazyLevel",
     "Level",
     "LevelObject",
     "LevelOption",
@@ -185,6 +188,7 @@ __all__ = [
     "hookimpl",
     "igrf",
     "kernels",
+    "lazy_level",
     "load_definitions",
     "mission_registry",
     "mission_setting",

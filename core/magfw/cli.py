@@ -294,9 +294,9 @@ def run_level_command(
     # usage problems are found before anything is written (exit 2, no output tree made)
     check_request(request)
     runner = Runner(hooks)
-    runner.plan_graph(request)
+    graph, _ = runner.plan_graph(request)  # the run's one plan
     setup_logging(state_dir(out_path) / "logs" / "magfw.log")
-    summary = _run_with_progress(runner, request)
+    summary = _run_with_progress(runner, request, graph)
     _print_summary(summary, request)
     log_file = log_path()
     if show_outputs:
@@ -313,7 +313,7 @@ def run_level_command(
     return summary
 
 
-def _run_with_progress(runner: Any, request: Any) -> Any:
+def _run_with_progress(runner: Any, request: Any, graph: list[Any]) -> Any:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -322,7 +322,6 @@ def _run_with_progress(runner: Any, request: Any) -> Any:
         TimeRemainingColumn,
     )
 
-    n_units = request.period.n_days  # an upper bound for month/year units, refined below
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -334,7 +333,7 @@ def _run_with_progress(runner: Any, request: Any) -> Any:
         transient=True,
     )
     with progress:
-        task = progress.add_task(f"{request.mission} {request.level}", total=n_units, rate="")
+        task = progress.add_task(f"{request.mission} {request.level}", total=len(graph), rate="")
         state = {"vectors": 0, "done": 0, "failed": 0}
         import time
 
@@ -349,8 +348,7 @@ def _run_with_progress(runner: Any, request: Any) -> Any:
                 task, completed=state["done"], rate=f"{rate:,.0f} vectors/s, {state['failed']} failed"
             )
 
-        progress.update(task, total=len(runner.plan_graph(request)[0]))
-        return runner.run(request, on_result=on_result)
+        return runner.run(request, on_result=on_result, graph=graph)
 
 
 def _print_summary(summary: Any, request: Any) -> None:

@@ -68,6 +68,8 @@ def plan_graph(hooks: Hooks, request: RunRequest) -> tuple[list[PlannedJob], str
             )
         m = hooks.registry.get(mission_id)
         lvl = m.level(level_name)
+        if lvl.implemented:  # a lazy level object is imported and checked here, before any unit
+            hooks.level_object(mission_id, level_name)
         source = _source(hooks, mission_id, level_name, request)
         needed: list[int] = []
         for need in lvl.needs:

@@ -187,9 +187,17 @@ class Runner:
         """Every job of the request and of the levels it needs, dependencies first."""
         return plan_graph(self.hooks, request)
 
-    def run(self, request: RunRequest, on_result: Callable[[UnitResult], None] | None = None) -> RunSummary:
+    def run(
+        self,
+        request: RunRequest,
+        on_result: Callable[[UnitResult], None] | None = None,
+        graph: list[PlannedJob] | None = None,
+    ) -> RunSummary:
+        """Run ``request``: its plan (``graph``, from :meth:`plan_graph`, made here when not
+        given: a run is planned once), every unit, the commits and the notifications."""
         t0 = time.perf_counter()
-        graph, _ = self.plan_graph(request)
+        if graph is None:
+            graph, _ = self.plan_graph(request)
         if request.dry_run:
             return RunSummary(self._dry_run(request, graph), time.perf_counter() - t0, request)
         out_dir = Path(request.out_dir)

@@ -5,6 +5,8 @@
 :func:`pick_highest_version` keeps the highest version of each file of a listing.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from magfw.fetch.archive import (
     SIMULATED_MARKER,
     Archive,
@@ -13,7 +15,22 @@ from magfw.fetch.archive import (
     open_archive,
     pick_highest_version,
 )
-from magfw.fetch.http import HttpArchive, cache_key, parse_index
+
+if TYPE_CHECKING:
+    from magfw.fetch.http import HttpArchive, cache_key, parse_index
+
+_HTTP = ("HttpArchive", "cache_key", "parse_index")
+
+
+def __getattr__(name: str) -> Any:
+    """The HTTP archive's names, imported on first use (http.client, ssl and certifi are
+    not needed to read a local archive)."""
+    if name in _HTTP:
+        from magfw.fetch import http
+
+        return getattr(http, name)
+    raise AttributeError(f"module 'magfw.fetch' has no attribute {name!r}")
+
 
 __all__ = [
     "SIMULATED_MARKER",

@@ -99,11 +99,19 @@ def _load_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.nd
     return day, rows[:, 3], rows[:, 4], rows[:, 5], ymd[:, 0] < 1972
 
 
+@cache
+def _table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The leap-second table, loaded from cdflib on first use (importing magfw's time
+    service does not import cdflib)."""
+    return _load_table()
+
+
 def leap_seconds() -> list[tuple[np.datetime64, int]]:
     """Leap-second table from 1972 on: (UTC date it takes effect, TAI-UTC in s) pairs."""
-    keep = ~_LEAP_PRE1972
-    days = (_LEAP_DAY[keep] + _DAYS_1970_TO_2000).astype("datetime64[D]")
-    return [(d, int(v)) for d, v in zip(days, _LEAP_TAI_UTC[keep], strict=True)]
+    leap_day, tai_utc, _, _, pre1972 = _table()
+    keep = ~pre1972
+    days = (leap_day[keep] + _DAYS_1970_TO_2000).astype("datetime64[D]")
+    return [(d, int(v)) for d, v in zip(days, tai_utc[keep], strict=True)]
 
 
 def _tai_utc_ns(day: np.ndarray) -> np.ndarray:
@@ -113,15 +121,16 @@ def _tai_utc_ns(day: np.ndarray) -> np.ndarray:
     month of samples, nearly always), the offset is one number: no table look-up per sample.
     """
     day = np.asarray(day)
+    leap_day, tai_utc, mjd, rate, pre1972 = _table()
     if day.size > 16:
-        lo, hi = np.searchsorted(_LEAP_DAY, [day.min(), day.max()], side="right") - 1
-        if lo == hi and lo >= 0 and not _LEAP_PRE1972[lo]:
-            return np.full(day.shape, np.int64(_LEAP_TAI_UTC[lo] * 1e9), dtype=np.int64)
-    j = np.searchsorted(_LEAP_DAY, day, side="right") - 1
+        lo, hi = np.searchsorted(leap_day, [day.min(), day.max()], side="right") - 1
+        if lo == hi and lo >= 0 and not pre1972[lo]:
+            return np.full(day.shape, np.int64(tai_utc[lo] * 1e9), dtype=np.int64)
+    j = np.searchsorted(leap_day, day, side="right") - 1
     jj = np.clip(j, 0, None)
     # cdflib: da = TAI-UTC + ((JD(noon) - 2400000.5) - MJDref) * drift, then int(da * 1e9).
-    drift = _LEAP_TAI_UTC[jj] + ((day + 2_451_545 - 2_400_000.5) - _LEAP_MJD[jj]) * _LEAP_DRIFT[jj]
-    ns = np.where(_LEAP_PRE1972[jj], np.trunc(drift * 1e9), _LEAP_TAI_UTC[jj] * 1e9)
+    drift = tai_utc[jj] + ((day + 2_451_545 - 2_400_000.5) - mjd[jj]) * rate[jj]
+    ns = np.where(pre1972[jj], np.trunc(drift * 1e9), tai_utc[jj] * 1e9)
     return np.where(j < 0, 0, ns).astype(np.int64)
 
 
@@ -178,9 +187,6 @@ def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
     ny = np.where(m == 12, y + 1, y)
     nm = np.where(m == 12, 1, m + 1)
     return np.asarray(_days_from_civil(ny, nm, 1) - _days_from_civil(y, m, 1), dtype=np.int64)
-
-
-_LEAP_DAY, _LEAP_TAI_UTC, _LEAP_MJD, _LEAP_DRIFT, _LEAP_PRE1972 = _load_table()
 
 
 # --------------------------------------------------------------------------- array helpers

@@ -79,15 +79,14 @@ def _binned_many(
 ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
     """Per bin: samples, the sums of each column of ``cols`` (contiguous float64 columns of
     vectors that share the good samples ``finite``), and the |B| sums. The bin indices, the
-    counts and the |B| sums are computed once for all the columns."""
+    counts and the |B| sums are computed once for all the columns; samples that are not good
+    go to one extra bin, dropped, so no column is copied (the sums of the other bins add the
+    same samples in the same order)."""
     good = finite & (idx >= 0) & (idx < nbins)
-    if good.all():  # the usual day: no masked copies
-        i, mg, cs = idx, mag, cols
-    else:
-        sel = np.flatnonzero(good)
-        i, mg, cs = idx[sel], mag[sel], [c[sel] for c in cols]
-    n = np.bincount(i, minlength=nbins)
-    return n, [np.bincount(i, c, minlength=nbins) for c in cs], np.bincount(i, mg, minlength=nbins)
+    i = idx if good.all() else np.where(good, idx, nbins)
+    n = np.bincount(i, minlength=nbins + 1)[:nbins]
+    sums = [np.bincount(i, c, minlength=nbins + 1)[:nbins] for c in cols]
+    return n, sums, np.bincount(i, mag, minlength=nbins + 1)[:nbins]
 
 
 def _binned(idx: np.ndarray, b: np.ndarray, btot: np.ndarray | None, nbins: int) -> tuple[np.ndarray, ...]:
