@@ -9,6 +9,7 @@ the only writer of the tree. It never raises for a unit's own failure.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import resource
 import time
@@ -27,6 +28,7 @@ from magfw.engine.provenance import provenance_attrs, software_text
 from magfw.engine.steps import fetch_inputs, run_steps
 from magfw.engine.versioning import decide, file_version
 from magfw.errors import MagfwError, os_error
+from magfw.io.checksum import Flushes, write_behind
 from magfw.io.finder import date_fields
 from magfw.plugin.context import Inputs, Product, UnitContext
 from magfw.plugin.manager import Hooks, get_hooks
@@ -121,7 +123,16 @@ def open_context(hooks: Hooks, job: UnitJob) -> UnitContext:
 
 
 def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
-    """Fetch, decide, process and stage one unit. Never raises for a unit's own failure."""
+    """Fetch, decide, process and stage one unit, its files on disk when this returns. Never
+    raises for a unit's own failure."""
+    return durable(job, *process_unit_behind(job, hooks))
+
+
+def process_unit_behind(job: UnitJob, hooks: Hooks | None = None) -> tuple[UnitResult, Flushes]:
+    """:func:`process_unit`, returning as soon as the files are written: the disk flushes
+    them meanwhile (:func:`magfw.io.checksum.write_behind`); :func:`durable` waits for them.
+    The runner computes the next unit in the meantime."""
+    flushes = Flushes()
     hooks = hooks or get_hooks()
     t0, started = time.perf_counter(), time.time()
     versions: dict[str, Any] = {}
@@ -141,7 +152,7 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
         ctx.simulated = ctx.simulated or inputs.simulated
         versions = unit_versions(hooks, job, inputs)
         if inputs.skip_reason:
-            return done("skipped", inputs.skip_reason)
+            return done("skipped", inputs.skip_reason), flushes
         prev = job.previous
         definitions = hooks.registry.get(job.mission).level_products(job.level)
         decision = decide(
@@ -156,41 +167,75 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
         if not decision.run:
             assert prev is not None
             when = datetime.fromtimestamp(prev.started, UTC).strftime("%Y-%m-%d %H:%M")
-            return done("skipped", f"unchanged since {when} UTC", product_version=decision.version)
+            return done("skipped", f"unchanged since {when} UTC", product_version=decision.version), flushes
         ctx.version, ctx.reason, ctx.revision = decision.version, decision.reason, decision.kind
 
         products = run_steps(level, ctx, inputs, who, step_s)
         software = software_text(__version__, who)
         t_stage = time.perf_counter()
-        staged = stage_products(ctx, products, inputs, software, commit_dir)
+        with write_behind(flushes):
+            staged = stage_products(ctx, products, inputs, software, commit_dir)
         step_s["stage"] = time.perf_counter() - t_stage
         msg = f"{len(staged)} files" + (f" (v{ctx.version}: {ctx.reason})" if prev else "")
         if inputs.notes or ctx.notes:
             msg += "; " + "; ".join([*inputs.notes, *ctx.notes])
-        return done(
+        result = done(
             "ok", msg, product_version=ctx.version, reason=ctx.reason, staged=staged, commit_dir=commit_dir
         )
+        return result, flushes
     except MagfwError as exc:
         log.warning("unit %s failed: %s", job.unit_id, exc, exc_info=exc.__cause__ is not None)
-        _discard(commit_dir)
-        return done("failed", str(exc))
+        _discard(commit_dir, flushes)
+        return done("failed", str(exc)), flushes
     except OSError as exc:  # disk full, a file-size limit, a read-only folder...
         line = str(os_error(exc))
         log.warning("unit %s failed: %s", job.unit_id, line, exc_info=True)
-        _discard(commit_dir)
-        return done("failed", line)
+        _discard(commit_dir, flushes)
+        return done("failed", line), flushes
     except Exception as exc:  # a bug in a step: report it, keep the traceback in the log
         log.error("unit %s: internal error\n%s", job.unit_id, traceback.format_exc())
-        _discard(commit_dir)
+        _discard(commit_dir, flushes)
         return done(
             "failed",
             f"unit {job.unit.key}: internal error {type(exc).__name__}: {exc} (traceback in the log)",
-        )
+        ), flushes
 
 
-def _discard(commit_dir: Path) -> None:
+def durable(job: UnitJob, result: UnitResult, flushes: Flushes) -> UnitResult:
+    """``result`` once its staged files are on disk. A flush that failed (EIO, a disk found full
+    only now) fails the unit with one line naming the product, its staging discarded."""
+    try:
+        flushes.wait()
+    except OSError as exc:
+        line = str(os_error(exc, _final_path(job, result, exc.filename)))
+        log.warning("unit %s failed: %s", job.unit_id, line, exc_info=True)
+        if result.commit_dir is not None:
+            _discard(result.commit_dir, flushes)
+        result.status, result.message = "failed", line
+        result.staged, result.commit_dir, result.version = [], None, None
+        if result.entry is not None:
+            result.entry.status, result.entry.error, result.entry.message = "failed", line, ""
+            result.entry.outputs, result.entry.inputs_digest = [], None
+    return result
+
+
+def _final_path(job: UnitJob, result: UnitResult, failed: str | None) -> Path | None:
+    """Where the file a flush failed on goes in the output tree: the staged file, or the one
+    whose temporary (beside it, same suffix) it was."""
+    if failed is None:
+        return None
+    f = Path(failed)
+    for s in result.staged:
+        if s.staged == f or (s.staged.parent == f.parent and s.staged.suffix == f.suffix):
+            return job.out_dir / s.rel
+    return None
+
+
+def _discard(commit_dir: Path, flushes: Flushes) -> None:
     import shutil
 
+    with contextlib.suppress(OSError):
+        flushes.wait()  # nothing still writing into it
     shutil.rmtree(commit_dir, ignore_errors=True)
 
 

@@ -30,10 +30,11 @@ from magfw.engine.jobs import RunRequest, RunSummary, UnitJob, UnitResult
 from magfw.engine.ledger import Ledger
 from magfw.engine.locks import RunStage, UnitLock
 from magfw.engine.plan import PlannedJob, plan_graph
-from magfw.engine.process import process_unit
+from magfw.engine.process import durable, process_unit, process_unit_behind
 from magfw.engine.simulation import ensure_simulated
 from magfw.engine.versioning import superseded
 from magfw.errors import MagfwError
+from magfw.io.checksum import Flushes
 from magfw.plugin.manager import Hooks, PluginSpec, get_hooks, hooks_from_spec
 
 log = logging.getLogger("magfw.engine.runner")
@@ -211,10 +212,7 @@ class Runner:
             coord = _Coordinator(self.hooks, ledger, stage, on_result)
             try:
                 if request.executor == "local" and (request.workers <= 1 or len(graph) <= 1):
-                    for p in graph:  # planned dependencies first
-                        job = coord.prepare(p.job, wait=True)
-                        assert job is not None
-                        coord.finish(job, process_unit(job, self.hooks))
+                    _run_in_process(graph, coord, self.hooks)
                 else:
                     _run_graph(graph, request, self.hooks.plugin_spec(), coord)
             finally:
@@ -254,6 +252,25 @@ class Runner:
                 )
             )
         return out
+
+
+def _run_in_process(graph: list[PlannedJob], coord: _Coordinator, hooks: Hooks) -> None:
+    """The units one after another in this process, dependencies first. Each unit's files are
+    flushed to disk while the next unit is computed, and committed right after it (at once
+    when the next unit needs it): the disk and the CPU work side by side."""
+    behind: tuple[int, UnitJob, UnitResult, Flushes] | None = None
+    for i, p in enumerate(graph):
+        if behind is not None and behind[0] in p.after:
+            coord.finish(behind[1], durable(*behind[1:]))
+            behind = None
+        job = coord.prepare(p.job, wait=True)
+        assert job is not None
+        result, flushes = process_unit_behind(job, hooks)
+        if behind is not None:
+            coord.finish(behind[1], durable(*behind[1:]))
+        behind = (i, job, result, flushes)
+    if behind is not None:
+        coord.finish(behind[1], durable(*behind[1:]))
 
 
 def _run_graph(

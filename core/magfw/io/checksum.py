@@ -8,6 +8,9 @@
   digest costs no time beside the disk's; :func:`seal` does the same for a file a seeking
   writer (cdflib, h5py) has just closed, hashing it from the page cache through a memory map
   (no read copies) while it is flushed. Either way the product is on disk before its commit.
+- **Write-behind**: inside :func:`write_behind` the flushes are left to a second helper thread
+  and collected in a :class:`Flushes`, which the runner waits for just before it commits the
+  files: the disk writes one unit's products while the next unit is computed.
 """
 
 from __future__ import annotations
@@ -15,15 +18,17 @@ from __future__ import annotations
 import hashlib
 import mmap
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 CHUNK = 1 << 20
 
-_HASHER: ThreadPoolExecutor | None = None
+_HELPERS: dict[str, ThreadPoolExecutor] = {}
 _DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
@@ -67,12 +72,68 @@ class WrittenFile:
         return seal(path)
 
 
+def _helper(name: str) -> ThreadPoolExecutor:
+    """One helper thread per purpose ("sha256", "fsync") and process, made on first use."""
+    if name not in _HELPERS:
+        _HELPERS[name] = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"magfw-{name}")
+    return _HELPERS[name]
+
+
 def _meanwhile(fn: Callable[[], str]) -> Future[str]:
-    """Run ``fn`` in the helper thread (one per process, made on first use)."""
-    global _HASHER
-    if _HASHER is None:
-        _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="magfw-sha256")
-    return _HASHER.submit(fn)
+    """Run ``fn`` in the hashing thread."""
+    return _helper("sha256").submit(fn)
+
+
+@dataclass
+class Flushes:
+    """The flushes (fsyncs) of files written inside :func:`write_behind`, still under way."""
+
+    pending: list[tuple[Path, Future[None]]] = field(default_factory=list)
+
+    def wait(self) -> None:
+        """Return once every file is on disk; an OSError (EIO, a full disk found late) names
+        the file it struck."""
+        failed: tuple[Path, OSError] | None = None
+        for path, future in self.pending:
+            try:
+                future.result()
+            except OSError as exc:
+                failed = failed or (path, exc)
+        self.pending.clear()
+        if failed is not None:
+            where, error = failed
+            raise OSError(error.errno, error.strerror, str(where)) from error
+
+
+_BEHIND: ContextVar[Flushes | None] = ContextVar("magfw_write_behind", default=None)
+
+
+@contextmanager
+def write_behind(flushes: Flushes | None = None) -> Iterator[Flushes]:
+    """Files written inside are flushed to disk by a helper thread: wait for them with the
+    :class:`Flushes` (``flushes``, or a new one, yielded) before relying on them."""
+    flushes = Flushes() if flushes is None else flushes
+    token = _BEHIND.set(flushes)
+    try:
+        yield flushes
+    finally:
+        _BEHIND.reset(token)
+
+
+def _fsync_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _flush(fd: int, path: Path) -> None:
+    """fsync the file open on ``fd`` (a descriptor this takes over), now or in write-behind."""
+    flushes = _BEHIND.get()
+    if flushes is None:
+        _fsync_close(fd)
+    else:
+        flushes.pending.append((path, _helper("fsync").submit(_fsync_close, fd)))
 
 
 def _view(data: Any) -> memoryview:
@@ -89,7 +150,7 @@ def write_hashed(path: str | os.PathLike[str], data: Any) -> WrittenFile:
         with open(path, "wb") as fh:
             fh.write(view)
             fh.flush()
-            os.fsync(fh.fileno())
+            _flush(os.dup(fh.fileno()), Path(path))
     finally:
         sha = digest.result()
     return WrittenFile(Path(path), sha, view.nbytes)
@@ -111,10 +172,11 @@ def seal(path: str | os.PathLike[str]) -> WrittenFile:
     try:
         fd = os.open(p, os.O_RDONLY)
         try:
-            os.fsync(fd)
             size = os.fstat(fd).st_size
-        finally:
+        except BaseException:
             os.close(fd)
+            raise
+        _flush(fd, p)
     finally:
         sha = digest.result()
     return WrittenFile(p, sha, size)

@@ -517,7 +517,7 @@ def write_flatfile(
 
     with np.errstate(over="ignore", invalid="ignore"):
         values32 = values.astype(np.float32)
-    if np.any(np.isinf(values32) & np.isfinite(values)):
+    if values.dtype != np.float32 and np.any(np.isinf(values32) & np.isfinite(values)):
         raise UsageError(where, "data values exceed the float32 range")
     values32[np.isnan(values32)] = np.float32(fill)
     n, k = values32.shape
