@@ -131,3 +131,20 @@ def test_a_lazy_level_is_checked_when_first_resolved_before_any_unit(tmp_path):
     assert not (tmp_path / "out").exists()  # found while planning: nothing was written
     with pytest.raises(PluginError, match=r"level lazytoy\.l2: cannot load: ModuleNotFoundError"):
         hooks.level_object("lazytoy", "l2")
+
+
+def test_a_worker_imports_only_the_level_it_runs():
+    """What a worker does before its first step: rebuild the plugins from the caller's spec,
+    name the plugin, resolve its one level: only that level's code is imported (and what
+    that level needs), none of the other levels' or missions'."""
+    mods = _imported(
+        "from magfw.plugin.manager import get_hooks, hooks_from_spec\n"
+        "hooks = hooks_from_spec(get_hooks().plugin_spec())\n"
+        "hooks.plugin_version('stereo')\n"
+        "hooks.level_object('stereo', 'l1')"
+    )
+    assert "magfw_stereo.l1" in mods
+    others = [m for m in _level_code(mods) if m != "magfw_stereo.l1"]
+    assert not others, others
+    needed = ("spiceypy", "cdflib")  # STEREO L1 reads CDFs and rotates with SPICE
+    assert not [m for m in _heavy(mods) if m.split(".")[0] not in needed], _heavy(mods)

@@ -224,12 +224,25 @@ class Hooks:
 
     # -- introspection ------------------------------------------------------------------------
 
-    def plugin_infos(self) -> list[PluginInfo]:
-        """Every registered plugin, with its hooks, missions and levels."""
+    def _plugin_meta(self) -> dict[str, tuple[str, str | None, str | None]]:
+        """(module, distribution, version) of every registered plugin, by name."""
         dists = {id(p): d for p, d in self.pm.list_plugin_distinfo()}
+        out = {}
+        for name, plugin in self.pm.list_name_plugin():
+            dist = dists.get(id(plugin))
+            out[name] = (
+                _module_name(plugin),
+                dist.metadata["Name"] if dist else None,
+                dist.version if dist else None,
+            )
+        return out
+
+    def plugin_infos(self) -> list[PluginInfo]:
+        """Every registered plugin, with its hooks, missions and levels (each level's code
+        imported to name its class and steps)."""
+        meta = self._plugin_meta()
         infos = []
         for name, plugin in sorted(self.pm.list_name_plugin()):
-            dist = dists.get(id(plugin))
             missions = [m for m in self.registry if m.plugin == name]
             levels = [
                 LevelInfo(
@@ -243,12 +256,13 @@ class Hooks:
                 for lvl in m.levels.values()
                 if lvl.pipeline is not None
             ]
+            module, distribution, version = meta[name]
             infos.append(
                 PluginInfo(
                     name=name,
-                    module=_module_name(plugin),
-                    distribution=dist.metadata["Name"] if dist else None,
-                    version=dist.version if dist else None,
+                    module=module,
+                    distribution=distribution,
+                    version=version,
                     hooks=sorted(h.name for h in (self.pm.get_hookcallers(plugin) or [])),
                     missions=[m.id for m in missions],
                     levels=levels,
@@ -263,14 +277,10 @@ class Hooks:
         if mission_id not in self._versions:
             name = self.registry.get(mission_id).plugin
             text = f"{name} plugin"
-            for info in self.plugin_infos():
-                if info.name == name:
-                    dist = (
-                        f"{info.distribution} {info.version or 'unversioned'}"
-                        if info.distribution
-                        else "no distribution"
-                    )
-                    text = f"{name} plugin {info.module} ({dist})"
+            if name in (meta := self._plugin_meta()):
+                module, distribution, version = meta[name]
+                dist = f"{distribution} {version or 'unversioned'}" if distribution else "no distribution"
+                text = f"{name} plugin {module} ({dist})"
             self._versions[mission_id] = text
         return self._versions[mission_id]
 
