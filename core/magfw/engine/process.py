@@ -28,7 +28,7 @@ from magfw.engine.provenance import provenance_attrs, software_text
 from magfw.engine.steps import fetch_inputs, run_steps
 from magfw.engine.versioning import decide, file_version
 from magfw.errors import MagfwError, os_error
-from magfw.io.checksum import Flushes, write_behind
+from magfw.io.checksum import Flushes, WrittenFile, write_behind
 from magfw.io.finder import date_fields
 from magfw.plugin.context import Inputs, Product, UnitContext
 from magfw.plugin.manager import Hooks, get_hooks
@@ -65,12 +65,13 @@ def stage_products(
     provenance; return the staged files with their digests."""
     from magfw.io.products import write_product_files
 
-    staged: list[StagedFile] = []
+    written: list[tuple[WrittenFile, str]] = []  # each file and its product
     seen: dict[str, str] = {}
     dates = date_fields(ctx.unit.start)
     for product in products:
         if product.payload_from is not None:  # a file describing those staged before it
-            product = replace(product, payload=product.payload_from({s.rel: s.staged for s in staged}))
+            before = {w.path.relative_to(commit_dir).as_posix(): w.path for w, _ in written}
+            product = replace(product, payload=product.payload_from(before))
         d = product.definition
         fields = {k: v for k, v in dates.items() if k in d.filename.fields}
         fields.update(product.fields)
@@ -82,20 +83,20 @@ def stage_products(
         seen[rel] = d.id
         attrs = provenance_attrs(ctx, product, inputs, software)
         try:
-            written = write_product_files(product, commit_dir / rel, attrs)
+            written += [(w, d.id) for w in write_product_files(product, commit_dir / rel, attrs)]
         except OSError as exc:  # disk full, a file-size limit: name the product, not staging
             raise os_error(exc, ctx.out_dir / rel) from exc
-        for w in written:
-            staged.append(
-                StagedFile(
-                    staged=w.path,
-                    rel=w.path.relative_to(commit_dir).as_posix(),
-                    product=d.id,
-                    sha256=w.sha256,
-                    size=w.size,
-                )
-            )
-    return staged
+    # the digests last: a file's is computed while the next ones are written
+    return [
+        StagedFile(
+            staged=w.path,
+            rel=w.path.relative_to(commit_dir).as_posix(),
+            product=pid,
+            sha256=w.sha256,
+            size=w.size,
+        )
+        for w, pid in written
+    ]
 
 
 def open_context(hooks: Hooks, job: UnitJob) -> UnitContext:

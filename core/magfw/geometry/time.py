@@ -142,7 +142,19 @@ def _day_start(day: np.ndarray) -> np.ndarray:
 
 def _split_utc(tt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split TT2000 into UTC day (days since 2000-01-01) and ns of that day (86 400e9 or more
-    inside a leap second). Fill values must have been replaced by the caller."""
+    inside a leap second). Fill values must have been replaced by the caller.
+
+    Fast path: when every time lies in one UTC day (a day of samples, nearly always), the
+    day and its start are one number each: the same integers, without a table look-up per
+    sample."""
+    if tt.size > 16:
+        lo, hi = int(tt.min()), int(tt.max())
+        day = (lo - _TT_MINUS_TAI_NS + _HALF_DAY_NS) // DAY_NS
+        start, after = (int(x) for x in _day_start(np.array([day, day + 1])))
+        if lo < start:
+            day, after, start = day - 1, start, int(_day_start(np.array([day - 1]))[0])
+        if start <= lo and hi < after:
+            return np.full(tt.shape, day, dtype=np.int64), np.asarray(tt - start, dtype=np.int64)
     guess = np.floor_divide(tt - _TT_MINUS_TAI_NS + _HALF_DAY_NS, DAY_NS)  # TAI-UTC >= 0
     start = _day_start(guess)
     before = tt < start

@@ -60,11 +60,17 @@ def input_digest(path: str | os.PathLike[str]) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class WrittenFile:
-    """A file a writer produced, with the SHA-256 and size of what it wrote."""
+    """A file a writer produced, with the SHA-256 and size of what it wrote. ``digest`` may
+    still be being computed (written inside :func:`write_behind`): ``sha256`` waits for it."""
 
     path: Path
-    sha256: str
+    digest: str | Future[str]
     size: int
+
+    @property
+    def sha256(self) -> str:
+        """The hex SHA-256 digest (waiting for it if it is still being computed)."""
+        return self.digest if isinstance(self.digest, str) else self.digest.result()
 
     @classmethod
     def of(cls, path: str | os.PathLike[str]) -> WrittenFile:
@@ -166,7 +172,8 @@ def _mapped_sha256(path: Path) -> str:
 
 def seal(path: str | os.PathLike[str]) -> WrittenFile:
     """Flush a file a seeking writer has just closed to disk and return its digest, hashed
-    meanwhile in the helper thread from the page cache (a memory map: no read copies)."""
+    meanwhile in the helper thread from the page cache (a memory map: no read copies). Inside
+    :func:`write_behind` this returns at once: the digest and the flush follow."""
     p = Path(path)
     digest = _meanwhile(lambda: _mapped_sha256(p))
     try:
@@ -177,6 +184,9 @@ def seal(path: str | os.PathLike[str]) -> WrittenFile:
             os.close(fd)
             raise
         _flush(fd, p)
-    finally:
-        sha = digest.result()
-    return WrittenFile(p, sha, size)
+    except BaseException:
+        digest.result()
+        raise
+    if _BEHIND.get() is None:
+        return WrittenFile(p, digest.result(), size)
+    return WrittenFile(p, digest, size)
