@@ -15,7 +15,8 @@ import resource
 import time
 import traceback
 import uuid
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -126,13 +127,59 @@ def open_context(hooks: Hooks, job: UnitJob) -> UnitContext:
 def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
     """Fetch, decide, process and stage one unit, its files on disk when this returns. Never
     raises for a unit's own failure."""
-    return durable(job, *process_unit_behind(job, hooks))
+    return process_unit_behind(job, hooks, stage_behind=False).result()
 
 
-def process_unit_behind(job: UnitJob, hooks: Hooks | None = None) -> tuple[UnitResult, Flushes]:
-    """:func:`process_unit`, returning as soon as the files are written: the disk flushes
-    them meanwhile (:func:`magfw.io.checksum.write_behind`); :func:`durable` waits for them.
-    The runner computes the next unit in the meantime."""
+@dataclass
+class Pending:
+    """A unit whose steps have run and whose files may still be being written (staged in the
+    staging thread, flushed by the helper thread): :meth:`result` waits for both."""
+
+    job: UnitJob
+    outcome: Future[tuple[UnitResult, Flushes]]
+
+    def result(self) -> UnitResult:
+        """The unit's result, its staged files on disk (:func:`durable`)."""
+        return durable(self.job, *self.outcome.result())
+
+
+_STAGER: ThreadPoolExecutor | None = None
+
+
+def _stager() -> ThreadPoolExecutor:
+    """The thread that writes units' files behind the computation (one per process)."""
+    global _STAGER
+    if _STAGER is None:
+        _STAGER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="magfw-stage")
+    return _STAGER
+
+
+def _now(value: tuple[UnitResult, Flushes]) -> Future[tuple[UnitResult, Flushes]]:
+    done: Future[tuple[UnitResult, Flushes]] = Future()
+    done.set_result(value)
+    return done
+
+
+def _failed(job: UnitJob, exc: BaseException, commit_dir: Path, flushes: Flushes) -> tuple[Status, str]:
+    """How a unit's own failure is reported: one line (the traceback of a bug in the log);
+    whatever it staged is discarded."""
+    _discard(commit_dir, flushes)
+    if isinstance(exc, MagfwError):
+        log.warning("unit %s failed: %s", job.unit_id, exc, exc_info=exc.__cause__ is not None)
+        return "failed", str(exc)
+    if isinstance(exc, OSError):  # disk full, a file-size limit, a read-only folder...
+        line = str(os_error(exc))
+        log.warning("unit %s failed: %s", job.unit_id, line, exc_info=True)
+        return "failed", line
+    log.error("unit %s: internal error\n%s", job.unit_id, traceback.format_exc())
+    return "failed", f"unit {job.unit.key}: internal error {type(exc).__name__}: {exc} (traceback in the log)"
+
+
+def process_unit_behind(job: UnitJob, hooks: Hooks | None = None, *, stage_behind: bool = True) -> Pending:
+    """:func:`process_unit`, returning once the unit's steps have run: its products are then
+    written by the staging thread and flushed by the helper thread while the caller computes
+    the next unit (``stage_behind``; else they are written here). :meth:`Pending.result`
+    waits for them."""
     flushes = Flushes()
     hooks = hooks or get_hooks()
     t0, started = time.perf_counter(), time.time()
@@ -142,8 +189,11 @@ def process_unit_behind(job: UnitJob, hooks: Hooks | None = None) -> tuple[UnitR
     step_s: dict[str, float] = {}
     commit_dir = (job.stage_dir or state_dir(job.out_dir) / "staging" / "unowned") / uuid.uuid4().hex
 
-    def done(status: Status, message: str, **kw: Any) -> UnitResult:
+    def made(status: Status, message: str, **kw: Any) -> UnitResult:
         return _result(job, status, message, t0, started, versions, inputs, ctx, step_s=step_s, **kw)
+
+    def done(status: Status, message: str, **kw: Any) -> Pending:
+        return Pending(job, _now((made(status, message, **kw), flushes)))
 
     try:
         ctx = open_context(hooks, job)
@@ -153,7 +203,7 @@ def process_unit_behind(job: UnitJob, hooks: Hooks | None = None) -> tuple[UnitR
         ctx.simulated = ctx.simulated or inputs.simulated
         versions = unit_versions(hooks, job, inputs)
         if inputs.skip_reason:
-            return done("skipped", inputs.skip_reason), flushes
+            return done("skipped", inputs.skip_reason)
         prev = job.previous
         definitions = hooks.registry.get(job.mission).level_products(job.level)
         decision = decide(
@@ -168,38 +218,37 @@ def process_unit_behind(job: UnitJob, hooks: Hooks | None = None) -> tuple[UnitR
         if not decision.run:
             assert prev is not None
             when = datetime.fromtimestamp(prev.started, UTC).strftime("%Y-%m-%d %H:%M")
-            return done("skipped", f"unchanged since {when} UTC", product_version=decision.version), flushes
+            return done("skipped", f"unchanged since {when} UTC", product_version=decision.version)
         ctx.version, ctx.reason, ctx.revision = decision.version, decision.reason, decision.kind
-
         products = run_steps(level, ctx, inputs, who, step_s)
-        software = software_text(__version__, who)
+    except Exception as exc:
+        return done(*_failed(job, exc, commit_dir, flushes))
+    unit_ctx = ctx
+
+    def stage() -> tuple[UnitResult, Flushes]:
         t_stage = time.perf_counter()
-        with write_behind(flushes):
-            staged = stage_products(ctx, products, inputs, software, commit_dir)
+        try:
+            software = software_text(__version__, who)
+            with write_behind(flushes):
+                staged = stage_products(unit_ctx, products, inputs, software, commit_dir)
+        except Exception as exc:
+            step_s["stage"] = time.perf_counter() - t_stage
+            return made(*_failed(job, exc, commit_dir, flushes)), flushes
         step_s["stage"] = time.perf_counter() - t_stage
-        msg = f"{len(staged)} files" + (f" (v{ctx.version}: {ctx.reason})" if prev else "")
-        if inputs.notes or ctx.notes:
-            msg += "; " + "; ".join([*inputs.notes, *ctx.notes])
-        result = done(
-            "ok", msg, product_version=ctx.version, reason=ctx.reason, staged=staged, commit_dir=commit_dir
+        msg = f"{len(staged)} files" + (f" (v{unit_ctx.version}: {unit_ctx.reason})" if job.previous else "")
+        if inputs.notes or unit_ctx.notes:
+            msg += "; " + "; ".join([*inputs.notes, *unit_ctx.notes])
+        ok = made(
+            "ok",
+            msg,
+            product_version=unit_ctx.version,
+            reason=unit_ctx.reason,
+            staged=staged,
+            commit_dir=commit_dir,
         )
-        return result, flushes
-    except MagfwError as exc:
-        log.warning("unit %s failed: %s", job.unit_id, exc, exc_info=exc.__cause__ is not None)
-        _discard(commit_dir, flushes)
-        return done("failed", str(exc)), flushes
-    except OSError as exc:  # disk full, a file-size limit, a read-only folder...
-        line = str(os_error(exc))
-        log.warning("unit %s failed: %s", job.unit_id, line, exc_info=True)
-        _discard(commit_dir, flushes)
-        return done("failed", line), flushes
-    except Exception as exc:  # a bug in a step: report it, keep the traceback in the log
-        log.error("unit %s: internal error\n%s", job.unit_id, traceback.format_exc())
-        _discard(commit_dir, flushes)
-        return done(
-            "failed",
-            f"unit {job.unit.key}: internal error {type(exc).__name__}: {exc} (traceback in the log)",
-        ), flushes
+        return ok, flushes
+
+    return Pending(job, _stager().submit(stage) if stage_behind else _now(stage()))
 
 
 def durable(job: UnitJob, result: UnitResult, flushes: Flushes) -> UnitResult:

@@ -30,11 +30,10 @@ from magfw.engine.jobs import RunRequest, RunSummary, UnitJob, UnitResult
 from magfw.engine.ledger import Ledger
 from magfw.engine.locks import RunStage, UnitLock
 from magfw.engine.plan import PlannedJob, plan_graph
-from magfw.engine.process import durable, process_unit, process_unit_behind
+from magfw.engine.process import Pending, process_unit, process_unit_behind
 from magfw.engine.simulation import ensure_simulated
 from magfw.engine.versioning import superseded
 from magfw.errors import MagfwError
-from magfw.io.checksum import Flushes
 from magfw.plugin.manager import Hooks, PluginSpec, get_hooks, hooks_from_spec
 
 log = logging.getLogger("magfw.engine.runner")
@@ -256,21 +255,21 @@ class Runner:
 
 def _run_in_process(graph: list[PlannedJob], coord: _Coordinator, hooks: Hooks) -> None:
     """The units one after another in this process, dependencies first. Each unit's files are
-    flushed to disk while the next unit is computed, and committed right after it (at once
-    when the next unit needs it): the disk and the CPU work side by side."""
-    behind: tuple[int, UnitJob, UnitResult, Flushes] | None = None
+    written and flushed to disk behind the computation of the next unit, and committed right
+    after it (at once when the next unit needs it): the disk and the CPU work side by side."""
+    behind: tuple[int, UnitJob, Pending] | None = None
     for i, p in enumerate(graph):
         if behind is not None and behind[0] in p.after:
-            coord.finish(behind[1], durable(*behind[1:]))
+            coord.finish(behind[1], behind[2].result())
             behind = None
         job = coord.prepare(p.job, wait=True)
         assert job is not None
-        result, flushes = process_unit_behind(job, hooks)
+        pending = process_unit_behind(job, hooks)
         if behind is not None:
-            coord.finish(behind[1], durable(*behind[1:]))
-        behind = (i, job, result, flushes)
+            coord.finish(behind[1], behind[2].result())
+        behind = (i, job, pending)
     if behind is not None:
-        coord.finish(behind[1], durable(*behind[1:]))
+        coord.finish(behind[1], behind[2].result())
 
 
 def _run_graph(

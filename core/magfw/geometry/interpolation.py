@@ -37,7 +37,7 @@ SCREEN = 0.1
 #: A gap longer than this many grid steps starts a new segment.
 GAP_FACTOR = 4.0
 #: Samples evaluated per pass (their temporaries fit the CPU cache).
-CHUNK = 4096
+CHUNK = 8192
 
 Exact = Callable[[FloatArray], FloatArray]
 IntArray = NDArray[np.int64]
@@ -111,13 +111,13 @@ class _Grid:
         c = np.empty(cell.size)
         for comp in range(4):  # Horner, one contiguous row at a time
             row = q[comp]
-            np.take(coef[12 + comp], cell, out=row)
+            coef[12 + comp].take(cell, out=row)
             row *= tau
-            row += np.take(coef[8 + comp], cell, out=c)
+            row += coef[8 + comp].take(cell, out=c)
             row *= tau
-            row += np.take(coef[4 + comp], cell, out=c)
+            row += coef[4 + comp].take(cell, out=c)
             row *= tau
-            row += np.take(coef[comp], cell, out=c)
+            row += coef[comp].take(cell, out=c)
         return q
 
 

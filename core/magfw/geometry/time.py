@@ -149,12 +149,12 @@ def _split_utc(tt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sample."""
     if tt.size > 16:
         lo, hi = int(tt.min()), int(tt.max())
-        day = (lo - _TT_MINUS_TAI_NS + _HALF_DAY_NS) // DAY_NS
-        start, after = (int(x) for x in _day_start(np.array([day, day + 1])))
-        if lo < start:
-            day, after, start = day - 1, start, int(_day_start(np.array([day - 1]))[0])
-        if start <= lo and hi < after:
-            return np.full(tt.shape, day, dtype=np.int64), np.asarray(tt - start, dtype=np.int64)
+        one = (lo - _TT_MINUS_TAI_NS + _HALF_DAY_NS) // DAY_NS
+        first, after = (int(x) for x in _day_start(np.array([one, one + 1])))
+        if lo < first:
+            one, after, first = one - 1, first, int(_day_start(np.array([one - 1]))[0])
+        if first <= lo and hi < after:
+            return np.full(tt.shape, one, dtype=np.int64), np.asarray(tt - first, dtype=np.int64)
     guess = np.floor_divide(tt - _TT_MINUS_TAI_NS + _HALF_DAY_NS, DAY_NS)  # TAI-UTC >= 0
     start = _day_start(guess)
     before = tt < start
