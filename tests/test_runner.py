@@ -324,3 +324,33 @@ def test_a_flush_that_fails_fails_its_unit_with_one_line(tmp_path, monkeypatch, 
     monkeypatch.undo()
     s = run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out, workers=workers)
     assert [r.status for r in s.results] == ["ok", "ok"]
+
+
+def test_a_rerun_reads_no_unchanged_input_again(tmp_path, monkeypatch):
+    """Input digests are kept in the output tree (path, size, mtime_ns): a rerun in a fresh
+    process decides "unchanged" without reading the inputs, and a changed input is read."""
+    import time
+
+    from magfw.engine.simulation import simulated_root
+    from magfw.io import digests
+
+    hooks = make_hooks(Toy(), names=["toy"])
+    out = tmp_path / "out"
+    assert run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out).ok
+    assert (out / ".magfw" / "cache" / "digests.sqlite").is_file()
+    day = simulated_root(out, "toy", None, 0) / "20240102.txt"
+    old = time.time_ns() - 10**10  # (a file modified just before it was hashed is not trusted)
+    for f in day.parent.glob("*.txt"):
+        os.utime(f, ns=(old, old))
+    monkeypatch.setattr(digests, "_DIGESTS", {})  # as a new process
+    assert run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out, force=True).ok  # stored now
+    monkeypatch.setattr(digests, "_DIGESTS", {})
+    read: list[str] = []
+    real = digests.sha256_file
+    monkeypatch.setattr(digests, "sha256_file", lambda p: read.append(str(p)) or real(p))
+    s = run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out)
+    assert [r.status for r in s.results] == ["skipped", "skipped"] and read == []
+    day.write_text(day.read_text() + " ")
+    os.utime(day, ns=(old + 10**9, old + 10**9))
+    s = run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out)
+    assert [r.status for r in s.results][1] == "ok" and read == [str(day.resolve())]

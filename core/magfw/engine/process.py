@@ -30,6 +30,7 @@ from magfw.engine.steps import fetch_inputs, run_steps
 from magfw.engine.versioning import decide, file_version
 from magfw.errors import MagfwError, os_error
 from magfw.io.checksum import Flushes, WrittenFile, write_behind
+from magfw.io.digests import use_store
 from magfw.io.finder import date_fields
 from magfw.plugin.context import Inputs, Product, UnitContext
 from magfw.plugin.manager import Hooks, get_hooks
@@ -196,6 +197,7 @@ def process_unit_behind(job: UnitJob, hooks: Hooks | None = None, *, stage_behin
         return Pending(job, _now((made(status, message, **kw), flushes)))
 
     try:
+        use_store(state_dir(job.out_dir) / "cache" / "digests.sqlite")  # inputs hashed once
         ctx = open_context(hooks, job)
         level = hooks.level_object(job.mission, job.level)
         who = hooks.plugin_version(job.mission)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypedDict, cast
 
 from magfw.errors import FetchError, MissingInputError, UsageError
-from magfw.io.checksum import input_digest
+from magfw.io.digests import input_digest
 
 #: The file a magfw simulator leaves at the root of a simulated archive.
 SIMULATED_MARKER = "MAGFW-SIMULATED.json"

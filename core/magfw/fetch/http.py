@@ -26,7 +26,7 @@ from typing import TypeVar
 from magfw.errors import FetchError, MagfwError, MissingInputError, UsageError
 from magfw.fetch.archive import Archive, FetchedFile, _check_expected, _split_relpath
 from magfw.io.atomic import atomic_path
-from magfw.io.checksum import input_digest
+from magfw.io.digests import input_digest
 
 log = logging.getLogger("magfw.fetch")
 

@@ -1,8 +1,7 @@
-"""SHA-256 of files: of inputs once per process, of outputs while they are written.
+"""SHA-256 of files: of outputs while they are written.
 
-- **Inputs** (:func:`input_digest`): one digest cache on (path, size, mtime_ns) shared by the
-  archives (:mod:`magfw.fetch`), the kernels (:mod:`magfw.geometry.kernels`) and local inputs,
-  so a kernel or table that many units use is read once per process.
+- **Inputs**: :func:`magfw.io.digests.input_digest` (one digest cache on path, size and
+  mtime, kept across runs in the output tree).
 - **Outputs**: :func:`write_hashed` writes a buffer in one write, flushes it to disk (fsync)
   and computes its digest meanwhile in a helper thread (``hashlib`` releases the GIL), so the
   digest costs no time beside the disk's; :func:`seal` does the same for a file a seeking
@@ -29,7 +28,6 @@ from typing import Any
 CHUNK = 1 << 20
 
 _HELPERS: dict[str, ThreadPoolExecutor] = {}
-_DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -44,18 +42,6 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 def sha256_bytes(data: bytes | memoryview) -> str:
     """Hex SHA-256 digest of an in-memory buffer (what is about to be written)."""
     return hashlib.sha256(data).hexdigest()
-
-
-def input_digest(path: str | os.PathLike[str]) -> tuple[str, int]:
-    """(SHA-256, size) of an input file, cached on (resolved path, size, mtime_ns): a file
-    is read again only when it changed."""
-    p = Path(path).resolve()
-    st = p.stat()
-    key = (str(p), st.st_size, st.st_mtime_ns)
-    digest = _DIGESTS.get(key)
-    if digest is None:
-        digest = _DIGESTS[key] = sha256_file(p)
-    return digest, st.st_size
 
 
 @dataclass(frozen=True)

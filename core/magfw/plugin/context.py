@@ -82,7 +82,7 @@ class InputFile:
         simulated: bool = False,
     ) -> InputFile:
         """An input that is a local file (a shipped table, a generic kernel), hashed now."""
-        from magfw.io.checksum import input_digest
+        from magfw.io.digests import input_digest
 
         path = Path(path)
         try:

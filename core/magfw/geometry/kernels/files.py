@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from magfw.errors import KernelError, MissingInputError
-from magfw.io.checksum import input_digest
+from magfw.io.digests import input_digest
 
 Kind = Literal["lsk", "spk", "ck", "sclk", "fk", "pck", "ik"]
 KINDS: tuple[str, ...] = get_args(Kind)
