@@ -25,6 +25,10 @@ each step's share of the wall time, peak memory.
   figures of one repeat, and the best repeat when the machine was busy).
 - Printed: wall times, the ratio month / floor (aim: <= 3 with 1 worker), the speed-up with
   2 workers (aim: >= 1.8), peak RSS; ``--json`` prints everything as JSON too.
+- **Staging in line**: the 1-worker run writes each unit's files in a staging thread while the
+  next unit is computed, so it already keeps a second core partly busy; the month is run a
+  third time with the files written in line (one core), the reference against which 2 workers
+  show how the work divides between cores.
 """
 
 from __future__ import annotations
@@ -53,7 +57,13 @@ from magfw.engine.jobs import RunRequest
 from magfw.engine.process import peak_rss_mb
 from magfw.engine.runner import Runner
 from magfw.period import parse_period
-archive, out, period, workers = sys.argv[1:5]
+archive, out, period, workers, inline = sys.argv[1:6]
+if inline == "1":  # the reference run on one core: the staging in line, not behind the next unit
+    import functools
+    import magfw.engine.runner as runner_module
+    runner_module.process_unit_behind = functools.partial(
+        runner_module.process_unit_behind, stage_behind=False
+    )
 req = RunRequest(mission="stereo", level="l1", period=parse_period(period), out_dir=Path(out),
                  source=archive, spacecraft="A", workers=int(workers))
 t0 = time.perf_counter()
@@ -71,12 +81,12 @@ print(json.dumps({"run_s": time.perf_counter() - t0, "vectors": s.vectors, "ok":
 STEPS = ("fetch", "read", "calibrate", "correct", "transform", "average", "quality", "write", "stage")
 
 
-def run(archive: Path, out: Path, period: str, workers: int) -> dict:
+def run(archive: Path, out: Path, period: str, workers: int, inline: bool = False) -> dict:
     """One ``stereo l1`` run in a fresh process; its wall time includes the start-up."""
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.perf_counter()
     res = subprocess.run(
-        [sys.executable, "-c", CHILD, str(archive), str(out), period, str(workers)],
+        [sys.executable, "-c", CHILD, str(archive), str(out), period, str(workers), str(int(inline))],
         capture_output=True,
         text=True,
         timeout=7200,
@@ -146,12 +156,15 @@ def repeat(archive: Path, work: Path, period: str, workers: int) -> dict:
     one = run(archive, work / "one", period, 1)
     floor = raw_floor(archive, work / "one", work / "scratch")
     many = run(archive, work / "many", period, workers)
+    inline = run(archive, work / "inline", period, 1, inline=True)
     return {
         "one": one,
         "many": many,
+        "inline": inline,
         "floor": floor,
         "ratio": one["wall"] / floor["floor"],
         "speedup": one["wall"] / many["wall"],
+        "speedup_inline": inline["wall"] / many["wall"],
         "load": os.getloadavg(),
     }
 
@@ -174,6 +187,12 @@ def report(r: dict, days: int, workers: int) -> None:
     print(
         f"  {workers} workers               {many['wall']:7.1f} s  speed-up {r['speedup']:4.2f} x "
         f"(aim >= 1.8); peak {many['rss']:.0f} MiB per process"
+    )
+    inline = r["inline"]
+    ratio = inline["wall"] / floor["floor"]
+    print(
+        f"  1 worker, staging in line {inline['wall']:5.1f} s  = {ratio:5.2f} x floor; "
+        f"{workers} workers are {r['speedup_inline']:4.2f} x faster (one core against {workers})"
     )
     print(f"  {'step (1 worker)':30s} {'s':>7s} {'share of wall':>14s}")
     for what, s, share in step_table(one, floor):
