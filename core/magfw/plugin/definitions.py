@@ -20,7 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from magfw.errors import DefinitionError
@@ -436,7 +435,7 @@ def _parsed_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "magfw" / "definitions"
 
 
-def _parse_yaml(text: str) -> Any:
+def _parse_yaml(text: str, path: str | Path) -> Any:
     """A definition's YAML parsed, through a cache of earlier parses keyed by the text's
     SHA-256 (a JSON file each: every process, each worker included, loads ~40 definitions, and
     JSON reads 20x faster than YAML). A definition JSON cannot hold exactly is not cached; a
@@ -446,8 +445,12 @@ def _parse_yaml(text: str) -> Any:
         return json.loads(cached.read_text())
     except (OSError, ValueError):
         pass
-    # libyaml's loader when PyYAML has it (10x faster than the pure-Python one)
-    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    import yaml  # (only when a definition is not in the cache)
+
+    try:  # libyaml's loader when PyYAML has it (10x faster than the pure-Python one)
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise DefinitionError(path, f"cannot read YAML: {exc}") from exc
     try:
         blob = json.dumps(raw)
         if json.loads(blob) == raw:
@@ -463,8 +466,8 @@ def _parse_yaml(text: str) -> Any:
 def load_definition(path: str | Path, text: str | None = None) -> ProductDefinition:
     """Load and validate one YAML product definition; a bad one is a one-line DefinitionError."""
     try:
-        raw = _parse_yaml(text if text is not None else Path(path).read_text())
-    except (OSError, yaml.YAMLError) as exc:
+        raw = _parse_yaml(text if text is not None else Path(path).read_text(), path)
+    except OSError as exc:
         raise DefinitionError(path, f"cannot read YAML: {exc}") from exc
     if not isinstance(raw, Mapping):
         raise DefinitionError(path, "a product definition must be a YAML mapping")
