@@ -304,3 +304,59 @@ def test_a_new_version_keeps_the_earlier_file_and_retires_what_it_no_longer_writ
         {"path": "gone.txt", "product": "not_a_product"},
     ]
     assert superseded(before, [(d.id, "M_20240101_V01.txt")], {d.id: d}) == ["M_20240102_V00.txt", "gone.txt"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_flush_that_fails_fails_its_unit_with_one_line(tmp_path, monkeypatch, workers):
+    """Files are flushed to disk behind the computation (in one process, while the next unit
+    runs): a flush that fails (EIO, a disk found full only then) fails that unit with one line
+    naming the product, commits nothing of it, and a rerun completes it."""
+    import errno
+
+    from magfw.io import checksum
+
+    def failing(fd):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    out = tmp_path / "out"
+    hooks = make_hooks(Toy(), names=["toy"])
+    monkeypatch.setattr(checksum, "_fsync_close", failing)
+    s = run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out, workers=1)
+    assert [r.status for r in s.results] == ["failed", "failed"]
+    line = s.results[0].message
+    assert line.lower().startswith("input/output error writing ") and "\n" not in line
+    assert line.endswith("out/toy/TOY_20240101_V00.json")
+    assert not list(out.rglob("TOY_*"))
+    monkeypatch.undo()
+    s = run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out, workers=workers)
+    assert [r.status for r in s.results] == ["ok", "ok"]
+
+
+def test_a_rerun_reads_no_unchanged_input_again(tmp_path, monkeypatch):
+    """Input digests are kept in the output tree (path, size, mtime_ns): a rerun in a fresh
+    process decides "unchanged" without reading the inputs, and a changed input is read."""
+    import time
+
+    from magfw.engine.simulation import simulated_root
+    from magfw.io import digests
+
+    hooks = make_hooks(Toy(), names=["toy"])
+    out = tmp_path / "out"
+    assert run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out).ok
+    assert (out / ".magfw" / "cache" / "digests.sqlite").is_file()
+    day = simulated_root(out, "toy", None, 0) / "20240102.txt"
+    old = time.time_ns() - 10**10  # (a file modified just before it was hashed is not trusted)
+    for f in day.parent.glob("*.txt"):
+        os.utime(f, ns=(old, old))
+    monkeypatch.setattr(digests, "_DIGESTS", {})  # as a new process
+    assert run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out, force=True).ok  # stored now
+    monkeypatch.setattr(digests, "_DIGESTS", {})
+    read: list[str] = []
+    real = digests.sha256_file
+    monkeypatch.setattr(digests, "sha256_file", lambda p: read.append(str(p)) or real(p))
+    s = run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out)
+    assert [r.status for r in s.results] == ["skipped", "skipped"] and read == []
+    day.write_text(day.read_text() + " ")
+    os.utime(day, ns=(old + 10**9, old + 10**9))
+    s = run_level(hooks, "toy", "l1", "2024-01-01..2024-01-02", out)
+    assert [r.status for r in s.results][1] == "ok" and read == [str(day.resolve())]

@@ -52,6 +52,7 @@ from magfw.plugin.context import (
 from magfw.plugin.definitions import ProductDefinition, load_definitions, shipped_definitions
 from magfw.plugin.hookspecs import hookimpl
 from magfw.plugin.level import (
+    LazyLevel,
     LevelObject,
     NoAverage,
     NoCalibrate,
@@ -59,6 +60,7 @@ from magfw.plugin.level import (
     NoMiddleSteps,
     NoQuality,
     NoTransform,
+    lazy_level,
 )
 from magfw.plugin.mission import AnyLevel, Level, Mission, PluginRegistrar
 from magfw.plugin.options import LevelOption
@@ -154,6 +156,7 @@ __all__ = [
     "InputFile",
     "Inputs",
     "KernelError",
+    "LazyLevel",
     "Level",
     "LevelObject",
     "LevelOption",
@@ -204,6 +207,7 @@ __all__ = [
     "hookimpl",
     "igrf",
     "kernels",
+    "lazy_level",
     "load_definitions",
     "mission_registry",
     "mission_setting",

@@ -238,16 +238,16 @@ def run_level_command(
     # usage problems are found before anything is written (exit 2, no output tree made)
     check_request(request)
     runner = Runner(hooks)
-    runner.plan_graph(request)
+    plan = runner.make_plan(request)  # the run's one plan (usage problems raise here)
     if dry_run:  # what would run, and why: nothing written into the tree (its log neither)
         setup_logging()
-        summary = runner.run(request)
+        summary = runner.run(request, plan=plan)
         _print_forecast(summary, request)
         for warning in summary.warnings:
             cli.err.print(f"magfw: warning: {warning}", markup=False)
         return summary
     setup_logging(state_dir(out_path) / "logs" / "magfw.log")
-    summary = _run_with_progress(runner, request)
+    summary = _run_with_progress(runner, request, plan)
     _print_summary(summary, request)
     log_file = log_path()
     if show_outputs:
@@ -281,7 +281,7 @@ def _check_something_analysed(summary: RunSummary, request: RunRequest) -> None:
     )
 
 
-def _run_with_progress(runner: Any, request: Any) -> Any:
+def _run_with_progress(runner: Any, request: Any, plan: Any) -> Any:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -290,7 +290,6 @@ def _run_with_progress(runner: Any, request: Any) -> Any:
         TimeRemainingColumn,
     )
 
-    n_units = request.period.n_days  # an upper bound for month/year units, refined below
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -302,7 +301,7 @@ def _run_with_progress(runner: Any, request: Any) -> Any:
         transient=True,
     )
     with progress:
-        task = progress.add_task(f"{request.mission} {request.level}", total=n_units, rate="")
+        task = progress.add_task(f"{request.mission} {request.level}", total=len(plan.jobs), rate="")
         state = {"vectors": 0, "done": 0, "failed": 0}
         t0 = time.perf_counter()
 
@@ -315,8 +314,7 @@ def _run_with_progress(runner: Any, request: Any) -> Any:
                 task, completed=state["done"], rate=f"{rate:,.0f} vectors/s, {state['failed']} failed"
             )
 
-        progress.update(task, total=len(runner.plan_graph(request)[0]))
-        return runner.run(request, on_result=on_result)
+        return runner.run(request, on_result=on_result, plan=plan)
 
 
 def _print_forecast(summary: RunSummary, request: RunRequest) -> None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from magfw.engine.ledger import LedgerEntry
 from magfw.period import Period, Unit
+
+if TYPE_CHECKING:  # (the ledger, and sqlite3, are not needed to describe a run)
+    from magfw.engine.ledger import LedgerEntry
 
 Status = Literal["ok", "failed", "skipped"]
 SIMULATED_SOURCE = "simulated"

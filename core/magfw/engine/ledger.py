@@ -169,7 +169,8 @@ class Ledger:
         return cls(path, read_only=True) if Path(path).is_file() else None
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction; ``durable`` ones are on disk when it ends (fsynced)."""
         if self.read_only:
             live = Path(f"{self.path}-wal").exists()  # a writer's WAL: read it too, with locks
             mode = "immutable=1" if _TRACELESS.get() and not live else "mode=ro"
@@ -182,7 +183,7 @@ class Ledger:
         db = sqlite3.connect(self.path, timeout=60)
         try:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             db.execute("PRAGMA foreign_keys=ON")
             with db:  # one transaction
                 yield db
@@ -368,8 +369,9 @@ class Ledger:
             return run_id
 
     def forget_commit(self, commit_id: str) -> None:
-        """Drop a journal row once its commit is rolled forward or back."""
-        with self._connect() as db:
+        """Drop a journal row once its commit is rolled forward or back. Not waited onto the
+        disk: a row a crash brings back is only rolled forward (or back) again, a no-op."""
+        with self._connect(durable=False) as db:
             db.execute("DELETE FROM commits WHERE id=?", (commit_id,))
 
     def commits(self) -> list[PendingCommit]:

@@ -136,6 +136,8 @@ class _Planner:
             self.warnings.append(_not_run(mission_id, level_name, chain, self.request))
             self.by_level[key] = []  # its options are still this run's to take
             return
+        if lvl.implemented:  # a lazy level object is imported and checked here, before any unit
+            self.hooks.level_object(mission_id, level_name)
         needed: list[int] = []
         for need in lvl.needs:
             needed += self._need(need, (*chain, here))

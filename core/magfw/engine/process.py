@@ -9,12 +9,14 @@ the only writer of the tree. It never raises for a unit's own failure.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import resource
 import time
 import traceback
 import uuid
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ from magfw.engine.provenance import calibration_entries, provenance_attrs, softw
 from magfw.engine.steps import fetch_inputs, run_steps
 from magfw.engine.versioning import decide, file_version, outputs_intact
 from magfw.errors import MagfwError, os_error
+from magfw.io.checksum import Flushes, WrittenFile, write_behind
+from magfw.io.digests import use_store
 from magfw.io.finder import date_fields
 from magfw.plugin.context import Inputs, Product, UnitContext
 from magfw.plugin.manager import Hooks, get_hooks
@@ -56,12 +60,13 @@ def stage_products(
     provenance; return the staged files with their digests."""
     from magfw.io.products import write_product_files
 
-    staged: list[StagedFile] = []
+    written: list[tuple[WrittenFile, str]] = []  # each file and its product
     seen: dict[str, str] = {}
     dates = date_fields(ctx.unit.start)
     for product in products:
         if product.payload_from is not None:  # a file describing those staged before it
-            product = replace(product, payload=product.payload_from({s.rel: s.staged for s in staged}))
+            before = {w.path.relative_to(commit_dir).as_posix(): w.path for w, _ in written}
+            product = replace(product, payload=product.payload_from(before))
         d = product.definition
         fields = {k: v for k, v in dates.items() if k in d.filename.fields}
         fields.update(product.fields)
@@ -73,20 +78,20 @@ def stage_products(
         seen[rel] = d.id
         attrs = provenance_attrs(ctx, product, inputs, software)
         try:
-            written = write_product_files(product, commit_dir / rel, attrs)
+            written += [(w, d.id) for w in write_product_files(product, commit_dir / rel, attrs)]
         except OSError as exc:  # disk full, a file-size limit: name the product, not staging
             raise os_error(exc, ctx.out_dir / rel) from exc
-        for w in written:
-            staged.append(
-                StagedFile(
-                    staged=w.path,
-                    rel=w.path.relative_to(commit_dir).as_posix(),
-                    product=d.id,
-                    sha256=w.sha256,
-                    size=w.size,
-                )
-            )
-    return staged
+    # the digests last: a file's is computed while the next ones are written
+    return [
+        StagedFile(
+            staged=w.path,
+            rel=w.path.relative_to(commit_dir).as_posix(),
+            product=pid,
+            sha256=w.sha256,
+            size=w.size,
+        )
+        for w, pid in written
+    ]
 
 
 def open_context(
@@ -117,7 +122,62 @@ def open_context(
 
 
 def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
-    """Fetch, decide, process and stage one unit. Never raises for a unit's own failure."""
+    """Fetch, decide, process and stage one unit, its files on disk when this returns. Never
+    raises for a unit's own failure."""
+    return process_unit_behind(job, hooks, stage_behind=False).result()
+
+
+@dataclass
+class Pending:
+    """A unit whose steps have run and whose files may still be being written (staged in the
+    staging thread, flushed by the helper thread): :meth:`result` waits for both."""
+
+    job: UnitJob
+    outcome: Future[tuple[UnitResult, Flushes]]
+
+    def result(self) -> UnitResult:
+        """The unit's result, its staged files on disk (:func:`durable`)."""
+        return durable(self.job, *self.outcome.result())
+
+
+_STAGER: ThreadPoolExecutor | None = None
+
+
+def _stager() -> ThreadPoolExecutor:
+    """The thread that writes units' files behind the computation (one per process)."""
+    global _STAGER
+    if _STAGER is None:
+        _STAGER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="magfw-stage")
+    return _STAGER
+
+
+def _now(value: tuple[UnitResult, Flushes]) -> Future[tuple[UnitResult, Flushes]]:
+    done: Future[tuple[UnitResult, Flushes]] = Future()
+    done.set_result(value)
+    return done
+
+
+def _failed(job: UnitJob, exc: BaseException, commit_dir: Path, flushes: Flushes) -> tuple[Status, str]:
+    """How a unit's own failure is reported: one line (the traceback of a bug in the log);
+    whatever it staged is discarded."""
+    _discard(commit_dir, flushes)
+    if isinstance(exc, MagfwError):
+        log.warning("unit %s failed: %s", job.unit_id, exc, exc_info=exc.__cause__ is not None)
+        return "failed", str(exc)
+    if isinstance(exc, OSError):  # disk full, a file-size limit, a read-only folder...
+        line = str(os_error(exc))
+        log.warning("unit %s failed: %s", job.unit_id, line, exc_info=True)
+        return "failed", line
+    log.error("unit %s: internal error\n%s", job.unit_id, traceback.format_exc())
+    return "failed", f"unit {job.unit.key}: internal error {type(exc).__name__}: {exc} (traceback in the log)"
+
+
+def process_unit_behind(job: UnitJob, hooks: Hooks | None = None, *, stage_behind: bool = True) -> Pending:
+    """:func:`process_unit`, returning once the unit's steps have run: its products are then
+    written by the staging thread and flushed by the helper thread while the caller computes
+    the next unit (``stage_behind``; else they are written here). :meth:`Pending.result`
+    waits for them."""
+    flushes = Flushes()
     hooks = hooks or get_hooks()
     t0, started = time.perf_counter(), time.time()
     versions: dict[str, Any] = {}
@@ -127,15 +187,19 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
     commit_dir = (job.stage_dir or state_dir(job.out_dir) / "staging" / "unowned") / uuid.uuid4().hex
     kept: dict[str, tuple[Any, Any]] = {}
 
-    def done(status: Status, message: str, **kw: Any) -> UnitResult:
+    def made(status: Status, message: str, **kw: Any) -> UnitResult:
         if kept and status != "failed":
             message += f"; {kept_text(kept)}"
         return _result(
             job, status, message, t0, started, versions, inputs, ctx, step_s=step_s, kept_options=kept, **kw
         )
 
+    def done(status: Status, message: str, **kw: Any) -> Pending:
+        return Pending(job, _now((made(status, message, **kw), flushes)))
+
     try:
         job, kept = keep_last_options(job, hooks.registry.get(job.mission).level(job.level))
+        use_store(state_dir(job.out_dir) / "cache" / "digests.sqlite")  # inputs hashed once
         ctx = open_context(hooks, job)
         level = hooks.level_object(job.mission, job.level)
         who = hooks.plugin_version(job.mission)
@@ -160,39 +224,72 @@ def process_unit(job: UnitJob, hooks: Hooks | None = None) -> UnitResult:
             when = datetime.fromtimestamp(prev.started, UTC).strftime("%Y-%m-%d %H:%M")
             return done("skipped", f"unchanged since {when} UTC", product_version=decision.version)
         ctx.version, ctx.reason, ctx.revision = decision.version, decision.reason, decision.kind
-
         products = run_steps(level, ctx, inputs, who, step_s)
-        software = software_text(__version__, who)
+    except Exception as exc:
+        return done(*_failed(job, exc, commit_dir, flushes))
+    unit_ctx = ctx
+
+    def stage() -> tuple[UnitResult, Flushes]:
         t_stage = time.perf_counter()
-        staged = stage_products(ctx, products, inputs, software, commit_dir)
+        try:
+            software = software_text(__version__, who)
+            with write_behind(flushes):
+                staged = stage_products(unit_ctx, products, inputs, software, commit_dir)
+        except Exception as exc:
+            step_s["stage"] = time.perf_counter() - t_stage
+            return made(*_failed(job, exc, commit_dir, flushes)), flushes
         step_s["stage"] = time.perf_counter() - t_stage
-        msg = f"{len(staged)} files" + (f" (v{ctx.version}: {ctx.reason})" if prev else "")
-        if inputs.notes or ctx.notes:
-            msg += "; " + "; ".join([*inputs.notes, *ctx.notes])
-        return done(
-            "ok", msg, product_version=ctx.version, reason=ctx.reason, staged=staged, commit_dir=commit_dir
+        msg = f"{len(staged)} files" + (f" (v{unit_ctx.version}: {unit_ctx.reason})" if job.previous else "")
+        if inputs.notes or unit_ctx.notes:
+            msg += "; " + "; ".join([*inputs.notes, *unit_ctx.notes])
+        ok = made(
+            "ok",
+            msg,
+            product_version=unit_ctx.version,
+            reason=unit_ctx.reason,
+            staged=staged,
+            commit_dir=commit_dir,
         )
-    except MagfwError as exc:
-        log.warning("unit %s failed: %s", job.unit_id, exc, exc_info=exc.__cause__ is not None)
-        _discard(commit_dir)
-        return done("failed", str(exc))
-    except OSError as exc:  # disk full, a file-size limit, a read-only folder...
-        line = str(os_error(exc))
+        return ok, flushes
+
+    return Pending(job, _stager().submit(stage) if stage_behind else _now(stage()))
+
+
+def durable(job: UnitJob, result: UnitResult, flushes: Flushes) -> UnitResult:
+    """``result`` once its staged files are on disk. A flush that failed (EIO, a disk found full
+    only now) fails the unit with one line naming the product, its staging discarded."""
+    try:
+        flushes.wait()
+    except OSError as exc:
+        line = str(os_error(exc, _final_path(job, result, exc.filename)))
         log.warning("unit %s failed: %s", job.unit_id, line, exc_info=True)
-        _discard(commit_dir)
-        return done("failed", line)
-    except Exception as exc:  # a bug in a step: report it, keep the traceback in the log
-        log.error("unit %s: internal error\n%s", job.unit_id, traceback.format_exc())
-        _discard(commit_dir)
-        return done(
-            "failed",
-            f"unit {job.unit.key}: internal error {type(exc).__name__}: {exc} (traceback in the log)",
-        )
+        if result.commit_dir is not None:
+            _discard(result.commit_dir, flushes)
+        result.status, result.message = "failed", line
+        result.staged, result.commit_dir, result.version = [], None, None
+        if result.entry is not None:
+            result.entry.status, result.entry.error, result.entry.message = "failed", line, ""
+            result.entry.outputs, result.entry.inputs_digest = [], None
+    return result
 
 
-def _discard(commit_dir: Path) -> None:
+def _final_path(job: UnitJob, result: UnitResult, failed: str | None) -> Path | None:
+    """Where the file a flush failed on goes in the output tree: the staged file, or the one
+    whose temporary (beside it, same suffix) it was."""
+    if failed is None:
+        return None
+    f = Path(failed)
+    for s in result.staged:
+        if s.staged == f or (s.staged.parent == f.parent and s.staged.suffix == f.suffix):
+            return job.out_dir / s.rel
+    return None
+
+
+def _discard(commit_dir: Path, flushes: Flushes) -> None:
     import shutil
 
+    with contextlib.suppress(OSError):
+        flushes.wait()  # nothing still writing into it
     shutil.rmtree(commit_dir, ignore_errors=True)
 
 

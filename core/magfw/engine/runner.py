@@ -30,7 +30,7 @@ from magfw.engine.jobs import RunRequest, RunSummary, UnitJob, UnitResult
 from magfw.engine.ledger import Ledger
 from magfw.engine.locks import RunStage, UnitLock
 from magfw.engine.plan import Plan, PlannedJob, kept_warnings, make_plan
-from magfw.engine.process import process_unit
+from magfw.engine.process import Pending, process_unit, process_unit_behind
 from magfw.engine.simulation import ensure_simulated
 from magfw.engine.versioning import superseded
 from magfw.errors import MagfwError
@@ -192,9 +192,16 @@ class Runner:
         """The request's plan (:func:`magfw.engine.plan.make_plan`): its jobs and warnings."""
         return make_plan(self.hooks, request)
 
-    def run(self, request: RunRequest, on_result: Callable[[UnitResult], None] | None = None) -> RunSummary:
+    def run(
+        self,
+        request: RunRequest,
+        on_result: Callable[[UnitResult], None] | None = None,
+        plan: Plan | None = None,
+    ) -> RunSummary:
+        """Run ``request``: its plan (from :meth:`make_plan`, made here when not given: a run
+        is planned once), every unit, the commits and the notifications."""
         t0 = time.perf_counter()
-        plan = self.make_plan(request)
+        plan = plan or self.make_plan(request)
         graph = plan.jobs
         if request.dry_run:
             return RunSummary(
@@ -214,10 +221,7 @@ class Runner:
             coord = _Coordinator(self.hooks, ledger, stage, on_result)
             try:
                 if request.executor == "local" and (request.workers <= 1 or len(graph) <= 1):
-                    for p in graph:  # planned dependencies first
-                        job = coord.prepare(p.job, wait=True)
-                        assert job is not None
-                        coord.finish(job, process_unit(job, self.hooks))
+                    _run_in_process(graph, coord, self.hooks)
                 else:
                     _run_graph(graph, request, self.hooks.plugin_spec(), coord)
             finally:
@@ -247,6 +251,25 @@ class Runner:
         from magfw.engine.dryrun import forecast
 
         return forecast(self.hooks, request, graph)
+
+
+def _run_in_process(graph: list[PlannedJob], coord: _Coordinator, hooks: Hooks) -> None:
+    """The units one after another in this process, dependencies first. Each unit's files are
+    written and flushed to disk behind the computation of the next unit, and committed right
+    after it (at once when the next unit needs it): the disk and the CPU work side by side."""
+    behind: tuple[int, UnitJob, Pending] | None = None
+    for i, p in enumerate(graph):
+        if behind is not None and behind[0] in p.after:
+            coord.finish(behind[1], behind[2].result())
+            behind = None
+        job = coord.prepare(p.job, wait=True)
+        assert job is not None
+        pending = process_unit_behind(job, hooks)
+        if behind is not None:
+            coord.finish(behind[1], behind[2].result())
+        behind = (i, job, pending)
+    if behind is not None:
+        coord.finish(behind[1], behind[2].result())
 
 
 def _run_graph(

@@ -5,6 +5,8 @@
 :func:`pick_highest_version` keeps the highest version of each file of a listing.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from magfw.fetch.archive import (
     SIMULATED_MARKER,
     Archive,
@@ -13,9 +15,28 @@ from magfw.fetch.archive import (
     open_archive,
     pick_highest_version,
 )
-from magfw.fetch.http import HttpArchive
-from magfw.fetch.index import parse_index
-from magfw.fetch.urls import cache_key
+
+if TYPE_CHECKING:
+    from magfw.fetch.http import HttpArchive
+    from magfw.fetch.index import parse_index
+    from magfw.fetch.urls import cache_key
+
+#: The HTTP archive's names, imported on first use (http.client, ssl and certifi are not needed
+#: to read a local archive): name -> module.
+_HTTP = {
+    "HttpArchive": "magfw.fetch.http",
+    "cache_key": "magfw.fetch.urls",
+    "parse_index": "magfw.fetch.index",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HTTP:
+        import importlib
+
+        return getattr(importlib.import_module(_HTTP[name]), name)
+    raise AttributeError(f"module 'magfw.fetch' has no attribute {name!r}")
+
 
 __all__ = [
     "SIMULATED_MARKER",

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from magfw.errors import FetchError, MissingInputError, UsageError
-from magfw.io.checksum import sha256_file
+from magfw.io.digests import input_digest
 
 #: The file a magfw simulator leaves at the root of a simulated archive.
 SIMULATED_MARKER = "MAGFW-SIMULATED.json"
@@ -135,7 +135,7 @@ class LocalArchive(Archive):
         try:
             got_size = path.stat().st_size
             _check_expected(str(path), None, size, None, got_size)
-            digest = sha256_file(path)
+            digest, got_size = input_digest(path)  # cached: hashed once per process
         except OSError as exc:
             raise FetchError(path, f"cannot read: {exc.strerror or exc}") from exc
         _check_expected(str(path), sha256, None, digest, got_size)

@@ -31,7 +31,7 @@ from magfw.fetch.failures import Retryable, translate
 from magfw.fetch.index import parse_index
 from magfw.fetch.urls import cache_key, redact
 from magfw.io.atomic import atomic_path
-from magfw.io.checksum import sha256_file
+from magfw.io.digests import input_digest
 
 log = logging.getLogger("magfw.fetch")
 
@@ -349,7 +349,7 @@ class HttpArchive(Archive):
                 return None
             if reported != got_size:
                 return None
-        digest = sha256_file(target)
+        digest, _ = input_digest(target)
         if sha256 is not None and digest != sha256:
             return None
         return digest, got_size

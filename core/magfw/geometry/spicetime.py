@@ -16,6 +16,7 @@ from magfw.geometry.timebase import (
     TT2000_FILL,
     TimeError,
     as_tt,
+    chunked,
     fill_mask,
     ns_to_seconds,
     seconds_to_ns,
@@ -69,9 +70,13 @@ def tt2000_to_et(tt: npt.ArrayLike) -> Any:
     ET = TT + K·sin(E) with the LSK's DELTET constants, as SPICE ``unitim`` TDT->TDB. Fill gives NaN.
     """
     arr = as_tt(tt)
-    bad, safe = fill_mask(arr)
-    t = ns_to_seconds(safe)
-    return shaped_like(np.where(bad, np.nan, t + _tdb_minus_tt(t)), arr)
+
+    def convert(a: np.ndarray) -> np.ndarray:
+        bad, safe = fill_mask(a)
+        t = ns_to_seconds(safe)
+        return np.where(bad, np.nan, t + _tdb_minus_tt(t))
+
+    return shaped_like(chunked(convert, arr, np.float64), arr)
 
 
 def tt2000_from_et(et: npt.ArrayLike) -> Any:

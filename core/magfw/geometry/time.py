@@ -47,6 +47,7 @@ from magfw.geometry.timebase import (
     TT_MINUS_TAI_NS,
     TimeError,
     as_tt,
+    chunked,
     components,
     day_length,
     day_start,
@@ -156,17 +157,25 @@ def tt2000_from_cdf_epoch(ms: npt.ArrayLike) -> Any:
     Rounded to the ns; CDF_EPOCH resolves ~8 us at present-day values. NaN gives the fill value.
     """
     arr = np.asarray(ms, dtype=np.float64)
-    rel = arr - float(CDF_EPOCH_2000_MS)  # exact for CDF_EPOCH magnitudes
-    ns, bad = seconds_to_ns(rel, 1_000_000)
-    return shaped_like(np.where(bad, TT2000_FILL, tt_from_calendar_ns(ns)), arr)
+
+    def convert(a: np.ndarray) -> np.ndarray:
+        rel = a - float(CDF_EPOCH_2000_MS)  # exact for CDF_EPOCH magnitudes
+        ns, bad = seconds_to_ns(rel, 1_000_000)
+        return np.where(bad, TT2000_FILL, tt_from_calendar_ns(ns))
+
+    return shaped_like(chunked(convert, arr, np.int64), arr)
 
 
 def tt2000_to_cdf_epoch(tt: npt.ArrayLike) -> Any:
     """CDF_EPOCH (float64 ms since 0000-01-01) of TT2000; a leap second is folded onto :59."""
     arr = as_tt(tt)
-    bad, safe = fill_mask(arr)
-    ms = ns_to_seconds(folded_ns_since_2000(safe), 1_000_000, CDF_EPOCH_2000_MS)
-    return shaped_like(np.where(bad, np.nan, ms), arr)
+
+    def convert(a: np.ndarray) -> np.ndarray:
+        bad, safe = fill_mask(a)
+        ms = ns_to_seconds(folded_ns_since_2000(safe), 1_000_000, CDF_EPOCH_2000_MS)
+        return np.where(bad, np.nan, ms)
+
+    return shaped_like(chunked(convert, arr, np.float64), arr)
 
 
 # --------------------------------------------------------------------------- ISO 8601
@@ -311,12 +320,16 @@ def tt2000_to_flatfile(tt: npt.ArrayLike, epoch: str) -> Any:
     of 23:59:59.x. Fill and pad give NaN."""
     name = _check_epoch(epoch)
     arr = as_tt(tt)
-    bad, safe = fill_mask(arr)
-    if FLATFILE_EPOCHS[name]:
-        ns = safe - _LEAP_EPOCH_OFFSET_NS[name]
-    else:
-        ns = folded_ns_since_2000(safe) - _CAL_EPOCH_OFFSET_NS[name]
-    return shaped_like(np.where(bad, np.nan, ns_to_seconds(ns)), arr)
+
+    def convert(a: np.ndarray) -> np.ndarray:
+        bad, safe = fill_mask(a)
+        if FLATFILE_EPOCHS[name]:
+            ns = safe - _LEAP_EPOCH_OFFSET_NS[name]
+        else:
+            ns = folded_ns_since_2000(safe) - _CAL_EPOCH_OFFSET_NS[name]
+        return np.where(bad, np.nan, ns_to_seconds(ns))
+
+    return shaped_like(chunked(convert, arr, np.float64), arr)
 
 
 # --------------------------------------------------------------------------- UTC days

@@ -1,9 +1,12 @@
 """The internals of :mod:`magfw.geometry.time`: the constants, the one leap-second table
-(cdflib's), UTC day and calendar arithmetic and the int64-nanosecond helpers every conversion
-is built on. Use :mod:`magfw.geometry.time`; nothing here is part of the API."""
+(cdflib's, loaded on first use), UTC day and calendar arithmetic and the int64-nanosecond
+helpers every conversion is built on. Use :mod:`magfw.geometry.time`; nothing here is part of
+the API."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -48,11 +51,19 @@ def _load_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.nd
     return day, rows[:, 3], rows[:, 4], rows[:, 5], ymd[:, 0] < 1972
 
 
+@cache
+def _table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The leap-second table, loaded from cdflib on first use (importing magfw's time
+    service does not import cdflib)."""
+    return _load_table()
+
+
 def leap_seconds() -> list[tuple[np.datetime64, int]]:
     """Leap-second table from 1972 on: (UTC date it takes effect, TAI-UTC in s) pairs."""
-    keep = ~_LEAP_PRE1972
-    days = (_LEAP_DAY[keep] + DAYS_1970_TO_2000).astype("datetime64[D]")
-    return [(d, int(v)) for d, v in zip(days, _LEAP_TAI_UTC[keep], strict=True)]
+    leap_day, tai_utc, _, _, pre1972 = _table()
+    keep = ~pre1972
+    days = (leap_day[keep] + DAYS_1970_TO_2000).astype("datetime64[D]")
+    return [(d, int(v)) for d, v in zip(days, tai_utc[keep], strict=True)]
 
 
 def _tai_utc_ns(day: np.ndarray) -> np.ndarray:
@@ -62,15 +73,16 @@ def _tai_utc_ns(day: np.ndarray) -> np.ndarray:
     month of samples, nearly always), the offset is one number: no table look-up per sample.
     """
     day = np.asarray(day)
+    leap_day, tai_utc, mjd, rate, pre1972 = _table()
     if day.size > 16:
-        lo, hi = np.searchsorted(_LEAP_DAY, [day.min(), day.max()], side="right") - 1
-        if lo == hi and lo >= 0 and not _LEAP_PRE1972[lo]:
-            return np.full(day.shape, np.int64(_LEAP_TAI_UTC[lo] * 1e9), dtype=np.int64)
-    j = np.searchsorted(_LEAP_DAY, day, side="right") - 1
+        lo, hi = np.searchsorted(leap_day, [day.min(), day.max()], side="right") - 1
+        if lo == hi and lo >= 0 and not pre1972[lo]:
+            return np.full(day.shape, np.int64(tai_utc[lo] * 1e9), dtype=np.int64)
+    j = np.searchsorted(leap_day, day, side="right") - 1
     jj = np.clip(j, 0, None)
     # cdflib: da = TAI-UTC + ((JD(noon) - 2400000.5) - MJDref) * drift, then int(da * 1e9).
-    drift = _LEAP_TAI_UTC[jj] + ((day + 2_451_545 - 2_400_000.5) - _LEAP_MJD[jj]) * _LEAP_DRIFT[jj]
-    ns = np.where(_LEAP_PRE1972[jj], np.trunc(drift * 1e9), _LEAP_TAI_UTC[jj] * 1e9)
+    drift = tai_utc[jj] + ((day + 2_451_545 - 2_400_000.5) - mjd[jj]) * rate[jj]
+    ns = np.where(pre1972[jj], np.trunc(drift * 1e9), tai_utc[jj] * 1e9)
     return np.where(j < 0, 0, ns).astype(np.int64)
 
 
@@ -82,7 +94,19 @@ def day_start(day: np.ndarray) -> np.ndarray:
 
 def split_utc(tt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split TT2000 into UTC day (days since 2000-01-01) and ns of that day (86 400e9 or more
-    inside a leap second). Fill values must have been replaced by the caller."""
+    inside a leap second). Fill values must have been replaced by the caller.
+
+    Fast path: when every time lies in one UTC day (a day of samples, nearly always), the
+    day and its start are one number each: the same integers, without a table look-up per
+    sample."""
+    if tt.size > 16:
+        lo, hi = int(tt.min()), int(tt.max())
+        one = (lo - TT_MINUS_TAI_NS + HALF_DAY_NS) // DAY_NS
+        first, after = (int(x) for x in day_start(np.array([one, one + 1])))
+        if lo < first:
+            one, after, first = one - 1, first, int(day_start(np.array([one - 1]))[0])
+        if first <= lo and hi < after:
+            return np.full(tt.shape, one, dtype=np.int64), np.asarray(tt - first, dtype=np.int64)
     guess = np.floor_divide(tt - TT_MINUS_TAI_NS + HALF_DAY_NS, DAY_NS)  # TAI-UTC >= 0
     start = day_start(guess)
     before = tt < start
@@ -129,9 +153,6 @@ def days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
     return np.asarray(days_from_civil(ny, nm, 1) - days_from_civil(y, m, 1), dtype=np.int64)
 
 
-_LEAP_DAY, _LEAP_TAI_UTC, _LEAP_MJD, _LEAP_DRIFT, _LEAP_PRE1972 = _load_table()
-
-
 # --------------------------------------------------------------------------- array helpers
 
 
@@ -141,6 +162,23 @@ def as_tt(tt: npt.ArrayLike) -> np.ndarray:
     if arr.dtype.kind not in "iu":
         raise TimeError(None, f"TT2000 must be integer nanoseconds, got dtype {arr.dtype}")
     return arr.astype(np.int64, copy=False)
+
+
+#: Elements converted per pass: a conversion's temporaries stay small (in the CPU cache, and
+#: below the allocator's threshold for fresh, page-faulting memory).
+_CHUNK = 8192
+
+
+def chunked(fn: Callable[[np.ndarray], np.ndarray], arr: np.ndarray, dtype: npt.DTypeLike) -> np.ndarray:
+    """``fn(arr)`` for an elementwise ``fn``, computed chunk by chunk: the same values,
+    without a dozen full-size temporaries."""
+    if arr.size <= _CHUNK:
+        return np.asarray(fn(arr))
+    flat = arr.reshape(-1)
+    out = np.empty(flat.size, dtype=dtype)
+    for lo in range(0, flat.size, _CHUNK):
+        out[lo : lo + _CHUNK] = fn(flat[lo : lo + _CHUNK])
+    return out.reshape(arr.shape)
 
 
 def shaped_like(arr: np.ndarray, like: np.ndarray) -> Any:

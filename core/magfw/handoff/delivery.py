@@ -24,14 +24,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from magfw.config import load_config, state_dir
 from magfw.engine.jobs import RunSummary, UnitResult, unit_id
-from magfw.engine.ledger import Ledger, LedgerEntry
 from magfw.errors import MagfwError
 from magfw.handoff.notify import ZipNotice, delivered_zips, download_url, opens_with
 from magfw.handoff.upload import Delivered, Parcel, deliver
+
+if TYPE_CHECKING:  # the ledger (sqlite3) is imported when a delivery looks into it
+    from magfw.engine.ledger import LedgerEntry
 
 log = logging.getLogger("magfw.handoff.upload")
 
@@ -41,6 +43,8 @@ def _holdings(
 ) -> Iterator[tuple[UnitResult, LedgerEntry, bool]]:
     """(result, its ledger entry, committed now?) of every unit of the level this run
     committed, or skipped while an earlier run's products stand (from the ledger)."""
+    from magfw.engine.ledger import Ledger
+
     assert summary.request is not None
     ledger_path = state_dir(Path(summary.request.out_dir)) / "ledger.sqlite"
     for r in summary.results:

@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import logging
 import os
-import smtplib
-import ssl as _ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -46,6 +44,8 @@ from magfw.config.load import validate
 from magfw.errors import MagfwError
 
 if TYPE_CHECKING:
+    import smtplib
+
     from magfw.engine.jobs import RunSummary
 
 log = logging.getLogger("magfw.handoff.notify")
@@ -209,6 +209,9 @@ def render(message: Message, sender: str, to: Sequence[str]) -> EmailMessage:
 
 
 def _connect(s: NotifySettings) -> smtplib.SMTP:
+    import smtplib  # (imported when mail is sent, not with the hooks that compose it)
+    import ssl as _ssl
+
     assert s.server is not None
     if s.ssl:
         return smtplib.SMTP_SSL(s.server, s.port, timeout=s.timeout_s, context=_ssl.create_default_context())
@@ -259,6 +262,8 @@ def send(
             to_send.append((m, to))
     if not to_send:
         return out
+    import smtplib
+
     user = os.environ.get(s.user_env)
     password = os.environ.get(s.password_env)
     try:

@@ -114,7 +114,8 @@ def _columns(
         if var.name not in arrays:
             continue
         arr = arrays[var.name]
-        block = arr.reshape(arr.shape[0], -1).astype(np.float64)
+        # float32 stays float32 (the file's type): no round trip through float64
+        block = arr.reshape(arr.shape[0], -1).astype(np.float32 if arr.dtype == np.float32 else np.float64)
         bad = ~np.isfinite(block)
         if var.fill is not None:
             bad |= block == float(typed(var, var.fill))

@@ -14,7 +14,6 @@ Writer choices
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +25,7 @@ import numpy.typing as npt
 from magfw.errors import UsageError
 from magfw.geometry.time import TT2000_FILL, TimeError, tt2000_from_flatfile, tt2000_to_flatfile
 from magfw.io.atomic import atomic_path
+from magfw.io.checksum import write_hashed
 from magfw.io.flatfile_header import (
     DEFAULT_FILL,
     MAX_NAME,
@@ -53,20 +53,14 @@ def _fill_text(fill: float) -> str:
     return text if float(text) == fill else f" {fill!r}"
 
 
-def _write_ffd(path: Path, records: np.ndarray) -> None:
-    """The records' bytes as they are in memory (no copy). ``write``, not numpy's ``tofile``:
-    a full disk is then an OSError with its errno (ENOSPC), not "N requested and M written"."""
-    with open(path, "wb") as fh:
-        fh.write(np.ascontiguousarray(records).reshape(-1).view(np.uint8).data)
-        fh.flush()
-        os.fsync(fh.fileno())
+def _write_ffd(path: Path, records: np.ndarray) -> str:
+    """Write the records in one write (``write``, not numpy's ``tofile``: a full disk is then an
+    OSError with its errno, ENOSPC), flushed to disk, hashed while written; the digest."""
+    return write_hashed(path, np.ascontiguousarray(records)).sha256
 
 
-def _write_ffh(path: Path, header: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(header)
-        fh.flush()
-        os.fsync(fh.fileno())
+def _write_ffh(path: Path, header: bytes) -> str:
+    return write_hashed(path, header).sha256
 
 
 def _checked_time(time_tt2000: npt.ArrayLike, where: Path) -> np.ndarray:
@@ -93,7 +87,7 @@ def _checked_values(data: npt.ArrayLike, n: int, ncols: int, fill: float, where:
         raise UsageError(where, f"fill value {fill!r} is not a finite float32")
     with np.errstate(over="ignore", invalid="ignore"):
         values32 = values.astype(np.float32)
-    if np.any(np.isinf(values32) & np.isfinite(values)):
+    if values.dtype != np.float32 and np.any(np.isinf(values32) & np.isfinite(values)):
         raise UsageError(where, "data values exceed the float32 range")
     values32[np.isnan(values32)] = np.float32(fill)
     return values32
@@ -228,11 +222,11 @@ def write_flatfile(
         body=body,
     )
     with atomic_path(ffh) as tmp_h:
-        _write_ffh(tmp_h, header)
+        head = _write_ffh(tmp_h, header)
         with atomic_path(ffd) as tmp_d:
-            _write_ffd(tmp_d, records)
+            data_digest = _write_ffd(tmp_d, records)
         # the .ffd is in place; the .ffh follows when this block ends
     if digests is not None:  # hashed from the buffers just written, not read back
-        digests[Path(ffh)] = hashlib.sha256(header).hexdigest()
-        digests[Path(ffd)] = hashlib.sha256(np.ascontiguousarray(records).data).hexdigest()
+        digests[Path(ffh)] = head
+        digests[Path(ffd)] = data_digest
     return ffh, ffd

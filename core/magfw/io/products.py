@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from magfw.errors import DefinitionError, InputError
-from magfw.io.checksum import WrittenFile, sha256_bytes
+from magfw.io.checksum import WrittenFile, seal, write_hashed
 
 if TYPE_CHECKING:
     from magfw.plugin.context import Product
@@ -270,23 +270,22 @@ def write_product(product: Product, target: Path, extra_attrs: Mapping[str, Any]
 def write_product_files(product: Product, target: Path, extra_attrs: Mapping[str, Any]) -> list[WrittenFile]:
     """:func:`write_product`, returning each file with the SHA-256 of what was written.
 
-    Flat files, PNGs and byte payloads are hashed from the buffers as they are written; CDF
-    and netCDF writers seek back into their files, so those are hashed right after closing
-    (from the page cache).
+    Every file is on disk (fsynced) when this returns. Flat files, PNGs and byte payloads are
+    written in one write each and hashed while written (:func:`magfw.io.checksum.write_hashed`);
+    CDF and netCDF writers seek back into their files, so those are hashed from the page cache
+    while they are flushed (:func:`magfw.io.checksum.seal`).
     """
-    from magfw.io.atomic import write_bytes_atomic
-
     d = product.definition
     target = Path(target)
     attrs = {**product.attrs, **extra_attrs}
     if d.format == "cdf":
         from magfw.io.cdf import write_cdf
 
-        return [WrittenFile.of(write_cdf(target, d, product.variables, attrs, product.variable_attrs))]
+        return [seal(write_cdf(target, d, product.variables, attrs, product.variable_attrs))]
     if d.format == "netcdf":
         from magfw.io.netcdf import write_netcdf
 
-        return [WrittenFile.of(write_netcdf(target, d, product.variables, attrs, product.variable_attrs))]
+        return [seal(write_netcdf(target, d, product.variables, attrs, product.variable_attrs))]
     if d.format == "flatfile":
         from magfw.io.flatfile_product import write_flatfile_product
 
@@ -298,20 +297,27 @@ def write_product_files(product: Product, target: Path, extra_attrs: Mapping[str
             raise DefinitionError(target, f"png product {d.key} has no plot")
         from magfw.tools.plot import render_png
 
-        data = render_png(product.plot)
-        return [WrittenFile(write_bytes_atomic(target, data), sha256_bytes(data), len(data))]
+        return [_write_bytes(target, render_png(product.plot))]
     if d.format == "bytes":
         if product.stream is not None:
             from magfw.io.atomic import atomic_path
 
             with atomic_path(target) as tmp:
                 product.stream(tmp)
-            return [WrittenFile.of(target)]
+            return [seal(target)]
         if product.payload is None:
             raise DefinitionError(target, f"bytes product {d.key} has no payload")
-        data = product.payload
-        return [WrittenFile(write_bytes_atomic(target, data), sha256_bytes(data), len(data))]
+        return [_write_bytes(target, product.payload)]
     raise DefinitionError(target, f"unknown product format {d.format!r}")
+
+
+def _write_bytes(target: Path, data: bytes) -> WrittenFile:
+    """``data`` written atomically to ``target``, hashed while written."""
+    from magfw.io.atomic import atomic_path
+
+    with atomic_path(target) as tmp:
+        written = write_hashed(tmp, data)
+    return WrittenFile(target, written.sha256, written.size)
 
 
 def read_product(path: str | Path, variables: list[str] | None = None) -> ProductData:

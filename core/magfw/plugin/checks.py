@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from magfw.plugin import hookspecs
-from magfw.plugin.level import MIDDLE_STEPS, STEP_ARGS, STEPS, step_is_used
+from magfw.plugin.level import MIDDLE_STEPS, STEP_ARGS, STEPS, resolve_level, step_is_used
 
 
 def _spec_args() -> dict[str, list[str]]:
@@ -78,6 +78,7 @@ def plugin_problems(plugin: object) -> list[str]:
 
 def level_problems(obj: object) -> list[str]:
     """What is wrong with a level object (empty when nothing is)."""
+    obj = resolve_level(obj)
     problems: list[str] = []
     kind = type(obj)
     for name in dir(kind):
@@ -108,12 +109,14 @@ def level_problems(obj: object) -> list[str]:
 def missing_steps(obj: object) -> list[str]:
     """Middle steps a level object neither implements nor skips with its mixin (the previous
     release's way to skip: they still pass the data through, with a deprecation warning)."""
+    obj = resolve_level(obj)
     return [s for s in MIDDLE_STEPS if getattr(obj, s, None) is None]
 
 
 def chain_problems(obj: object) -> list[str]:
     """Steps whose declared types do not chain (``read`` returns X, the next used step takes
     Y); pass-through steps hand the type on."""
+    obj = resolve_level(obj)
     problems: list[str] = []
     previous: tuple[str, Any] | None = None
     for step in STEPS[1:]:

@@ -84,11 +84,11 @@ class InputFile:
         simulated: bool = False,
     ) -> InputFile:
         """An input that is a local file (a shipped table, a generic kernel), hashed now."""
-        from magfw.io.checksum import sha256_file
+        from magfw.io.digests import input_digest
 
         path = Path(path)
         try:
-            digest, size = sha256_file(path), path.stat().st_size
+            digest, size = input_digest(path)
         except FileNotFoundError:
             raise MissingInputError(path, "no such file") from None
         return cls(

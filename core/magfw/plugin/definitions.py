@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from magfw.errors import DefinitionError
@@ -299,13 +299,44 @@ class ProductDefinition(DefinitionModel):
 # ---------------------------------------------------------------------------------------------
 
 
+def _parsed_cache() -> Path:
+    """Where parsed definitions are kept: ``$XDG_CACHE_HOME/magfw/definitions``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "magfw" / "definitions"
+
+
+def _parse_yaml(text: str, path: str | Path) -> Any:
+    """A definition's YAML parsed, through a cache of earlier parses keyed by the text's
+    SHA-256 (a JSON file each: every process, each worker included, loads ~40 definitions, and
+    JSON reads 20x faster than YAML). A definition JSON cannot hold exactly is not cached; a
+    cache that cannot be read or written is ignored."""
+    cached = _parsed_cache() / f"{hashlib.sha256(text.encode()).hexdigest()}.json"
+    try:
+        return json.loads(cached.read_text())
+    except (OSError, ValueError):
+        pass
+    import yaml  # (only when a definition is not in the cache)
+
+    try:  # libyaml's loader when PyYAML has it (10x faster than the pure-Python one)
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise DefinitionError(path, f"cannot read YAML: {exc}") from exc
+    try:
+        blob = json.dumps(raw)
+        if json.loads(blob) == raw:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f".{cached.name}.{os.getpid()}")
+            tmp.write_text(blob)
+            os.replace(tmp, cached)
+    except (OSError, TypeError, ValueError):
+        pass
+    return raw
+
+
 def load_definition(path: str | Path, text: str | None = None) -> ProductDefinition:
     """Load and validate one YAML product definition; a bad one is a one-line DefinitionError."""
     try:
-        # libyaml's loader when PyYAML has it (10x faster: every process loads ~40 definitions)
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        raw = yaml.load(text if text is not None else Path(path).read_text(), Loader=loader)
-    except (OSError, yaml.YAMLError) as exc:
+        raw = _parse_yaml(text if text is not None else Path(path).read_text(), path)
+    except OSError as exc:
         raise DefinitionError(path, f"cannot read YAML: {exc}") from exc
     if not isinstance(raw, Mapping):
         raise DefinitionError(path, "a product definition must be a YAML mapping")

@@ -29,7 +29,9 @@ the runner writes them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, TypeVar
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from magfw.plugin.context import Inputs, Product, UnitContext
@@ -169,10 +171,61 @@ _PASS_THROUGH = {
 }
 
 
+class LazyLevel:
+    """A level object whose module is imported when it is first used (a step called, its
+    class or steps inspected): what a class given by :func:`lazy_level` makes. Everything
+    else is the level object's own (attributes are looked up on it)."""
+
+    def __init__(self, target: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._target, self._args, self._kwargs = target, args, kwargs
+        self._object: object | None = None
+
+    def resolve(self) -> object:
+        """The level object itself (its module imported and the object made, once)."""
+        if self._object is None:
+            module, _, name = self._target.partition(":")
+            self._object = getattr(importlib.import_module(module), name)(*self._args, **self._kwargs)
+        return self._object
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_target", "_args", "_kwargs", "_object"):
+            raise AttributeError(name)
+        return getattr(self.resolve(), name)
+
+    def __repr__(self) -> str:
+        state = "imported" if self._object is not None else "not imported yet"
+        return f"<level {self._target} ({state})>"
+
+
+def lazy_level(target: str) -> Callable[..., LazyLevel]:
+    """The level class ``"module:Class"``, imported when a level object made from it is first
+    used, so that loading a plugin imports none of its level code. For mypy the plugin names
+    the real class, so ``Level(name=..., pipeline=L1())`` is still checked end to end::
+
+        if TYPE_CHECKING:  # mypy checks each level with its real class
+            from magfw_acme.l1 import L1
+        else:  # at run time the module is imported on first use
+            L1 = lazy_level("magfw_acme.l1:L1")
+
+    The core checks a lazy level object (steps, arguments, chained types) when it first
+    resolves it, which the runner does while planning, before any unit is processed."""
+
+    def make(*args: Any, **kwargs: Any) -> LazyLevel:
+        return LazyLevel(target, args, kwargs)
+
+    make.__qualname__ = make.__name__ = target.rpartition(":")[2]
+    return make
+
+
+def resolve_level(obj: object) -> object:
+    """``obj`` itself, or the level object a :class:`LazyLevel` stands for."""
+    return obj.resolve() if isinstance(obj, LazyLevel) else obj
+
+
 def step_is_used(obj: object, step: str) -> bool:
     """Whether level object ``obj`` does the work of ``step`` (not a pass-through mixin, not
     absent)."""
-    func = getattr(type(obj), step, None)
+    func = getattr(type(resolve_level(obj)), step, None)
     return callable(func) and func is not _PASS_THROUGH.get(step)
 
 

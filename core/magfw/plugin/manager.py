@@ -23,7 +23,7 @@ import pluggy
 from magfw.errors import MagfwError, PluginError
 from magfw.plugin import hookspecs
 from magfw.plugin.checks import level_problems, missing_steps
-from magfw.plugin.level import LevelObject, step_is_used, used_steps
+from magfw.plugin.level import LazyLevel, LevelObject, resolve_level, step_is_used, used_steps
 from magfw.plugin.loading import Reporter, Warn, build_plugin_manager, strict_default
 from magfw.plugin.mission import Mission, MissionRegistry, PluginRegistrar
 
@@ -80,6 +80,7 @@ class Hooks:
         self.warnings: list[str] = []
         self._callers: dict[tuple[int, str], Any] = {}
         self._versions: dict[str, str] = {}
+        self._resolved: set[tuple[str, str]] = set()  # lazy level objects imported and checked
         outer = warn or log.warning
 
         def _warn(text: str) -> None:
@@ -98,8 +99,8 @@ class Hooks:
         try:
             self._call(plugin, "magfw_register_missions", registry=registrar)
             for mission in registrar.missions:
-                for level in mission.levels.values():
-                    if level.pipeline is not None:
+                for level in mission.levels.values():  # a lazy one when it is first used
+                    if level.pipeline is not None and not isinstance(level.pipeline, LazyLevel):
                         self._check_level(mission, level.name, level.pipeline)
         except Exception as exc:  # an invalid definition, a bug: leave this plugin out
             what = "" if isinstance(exc, PluginError) else "register_missions failed: "
@@ -155,10 +156,19 @@ class Hooks:
         return plugin
 
     def level_object(self, mission_id: str, level: str) -> AnyLevelObject:
-        """The level object of ``mission_id``'s ``level``."""
-        lvl = self.registry.get(mission_id).level(level)
+        """The level object of ``mission_id``'s ``level``; a lazy one is imported and checked
+        here, the first time (a PluginError names its problems)."""
+        mission = self.registry.get(mission_id)
+        lvl = mission.level(level)
         if lvl.pipeline is None:
             raise MagfwError(None, f"{mission_id} {level}: not implemented yet")
+        if isinstance(lvl.pipeline, LazyLevel) and (mission_id, level) not in self._resolved:
+            try:
+                lvl.pipeline.resolve()
+            except Exception as exc:
+                raise PluginError(None, f"level {mission_id}.{level}: cannot load: {_one_line(exc)}") from exc
+            self._check_level(mission, level, lvl.pipeline)
+            self._resolved.add((mission_id, level))
         return lvl.pipeline
 
     def implements(self, mission_id: str, level: str, step: str) -> bool:
@@ -214,31 +224,45 @@ class Hooks:
 
     # -- introspection ------------------------------------------------------------------------
 
-    def plugin_infos(self) -> list[PluginInfo]:
-        """Every registered plugin, with its hooks, missions and levels."""
+    def _plugin_meta(self) -> dict[str, tuple[str, str | None, str | None]]:
+        """(module, distribution, version) of every registered plugin, by name."""
         dists = {id(p): d for p, d in self.pm.list_plugin_distinfo()}
+        out = {}
+        for name, plugin in self.pm.list_name_plugin():
+            dist = dists.get(id(plugin))
+            out[name] = (
+                _module_name(plugin),
+                dist.metadata["Name"] if dist else None,
+                dist.version if dist else None,
+            )
+        return out
+
+    def plugin_infos(self) -> list[PluginInfo]:
+        """Every registered plugin, with its hooks, missions and levels (each level's code
+        imported to name its class and steps)."""
+        meta = self._plugin_meta()
         infos = []
         for name, plugin in sorted(self.pm.list_name_plugin()):
-            dist = dists.get(id(plugin))
             missions = [m for m in self.registry if m.plugin == name]
             levels = [
                 LevelInfo(
                     mission=m.id,
                     level=lvl.name,
                     unit=lvl.unit,
-                    cls=f"{type(lvl.pipeline).__module__}.{type(lvl.pipeline).__qualname__}",
+                    cls=_class_name(self.level_object(m.id, lvl.name)),
                     steps=used_steps(lvl.pipeline),
                 )
                 for m in missions
                 for lvl in m.levels.values()
                 if lvl.pipeline is not None
             ]
+            module, distribution, version = meta[name]
             infos.append(
                 PluginInfo(
                     name=name,
-                    module=_module_name(plugin),
-                    distribution=dist.metadata["Name"] if dist else None,
-                    version=dist.version if dist else None,
+                    module=module,
+                    distribution=distribution,
+                    version=version,
                     hooks=sorted(h.name for h in (self.pm.get_hookcallers(plugin) or [])),
                     missions=[m.id for m in missions],
                     levels=levels,
@@ -253,14 +277,10 @@ class Hooks:
         if mission_id not in self._versions:
             name = self.registry.get(mission_id).plugin
             text = f"{name} plugin"
-            for info in self.plugin_infos():
-                if info.name == name:
-                    dist = (
-                        f"{info.distribution} {info.version or 'unversioned'}"
-                        if info.distribution
-                        else "no distribution"
-                    )
-                    text = f"{name} plugin {info.module} ({dist})"
+            if name in (meta := self._plugin_meta()):
+                module, distribution, version = meta[name]
+                dist = f"{distribution} {version or 'unversioned'}" if distribution else "no distribution"
+                text = f"{name} plugin {module} ({dist})"
             self._versions[mission_id] = text
         return self._versions[mission_id]
 
@@ -279,6 +299,11 @@ class Hooks:
             )
             for name, plugin in self.pm.list_name_plugin()
         )
+
+
+def _class_name(obj: object) -> str:
+    kind = type(resolve_level(obj))
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _module_name(plugin: object) -> str:

@@ -5,16 +5,33 @@ its simulator. Each level's processing is a level object: :class:`magfw_aditya.l
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from magfw.api import Level, LevelOption, Mission, Period, PluginRegistrar, hookimpl, shipped_definitions
-from magfw_aditya import simulate as sim
-from magfw_aditya.calibrate import Calibrate
+from magfw.api import (
+    Level,
+    LevelOption,
+    Mission,
+    Period,
+    PluginRegistrar,
+    hookimpl,
+    lazy_level,
+    shipped_definitions,
+)
 from magfw_aditya.commands import magfw_register_commands  # noqa: F401  (a hook of this plugin)
 from magfw_aditya.common import MISSION, AdityaSettings
-from magfw_aditya.compare import Compare
-from magfw_aditya.l1 import L1
-from magfw_aditya.l2 import L2
-from magfw_aditya.monitor import Monitor
+
+if TYPE_CHECKING:  # mypy checks each level with its real class
+    from magfw_aditya.calibrate import Calibrate
+    from magfw_aditya.compare import Compare
+    from magfw_aditya.l1 import L1
+    from magfw_aditya.l2 import L2
+    from magfw_aditya.monitor import Monitor
+else:  # at run time each is imported when its level is first used (so is the simulator)
+    Calibrate = lazy_level("magfw_aditya.calibrate:Calibrate")
+    Compare = lazy_level("magfw_aditya.compare:Compare")
+    L1 = lazy_level("magfw_aditya.l1:L1")
+    L2 = lazy_level("magfw_aditya.l2:L2")
+    Monitor = lazy_level("magfw_aditya.monitor:Monitor")
 
 
 @hookimpl
@@ -94,4 +111,6 @@ def magfw_register_missions(registry: PluginRegistrar) -> None:
 
 @hookimpl
 def magfw_simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
+    from magfw_aditya import simulate as sim
+
     return sim.simulate(period, out_dir, seed)

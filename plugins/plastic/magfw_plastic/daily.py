@@ -31,7 +31,6 @@ from magfw.api import (
     InputError,
     InputFile,
     Inputs,
-    LevelOption,
     NoCalibrate,
     NoCorrect,
     NoQuality,
@@ -73,20 +72,6 @@ ROW_KEYS = (
 )
 
 #: ``--mag-from``: where the MAG field comes from (the seed merges from the daily flat files).
-MAG_FROM = LevelOption(
-    name="mag_from",
-    choices=["flatfile", "cdf"],
-    default="flatfile",
-    help="MAG L1 RTN input: the daily flat files (l1_final_flat, as the seed "
-    "does; the CDF when a day has none) or the CDFs only",
-)
-VNUM = LevelOption(
-    name="vnum",
-    type="int",
-    default=None,
-    help="use PLASTIC files of this version only (e.g. 11); default: "
-    "[missions.plastic] vnum of magfw.toml, else the highest version of each day",
-)
 
 
 @dataclass(frozen=True, kw_only=True)

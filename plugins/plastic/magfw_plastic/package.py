@@ -27,7 +27,6 @@ from pathlib import Path
 
 from magfw.api import (
     Inputs,
-    LevelOption,
     MissingInputError,
     NoMiddleSteps,
     Product,
@@ -44,15 +43,6 @@ ZIP_PRODUCT = "yearly_zip"
 YEARLY = "merged_yearly"
 CHECKSUM_NAME = "SHA256SUMS"
 COMPRESSLEVEL = 1
-
-#: ``--aes``: AES-256 instead of the traditional PKWARE encryption.
-AES = LevelOption(
-    name="aes",
-    type="bool",
-    default=False,
-    help="encrypt with WinZip AES-256 (7-Zip, WinZip, pyzipper) instead of the "
-    "traditional PKWARE encryption a standard `unzip -P` opens",
-)
 
 
 def top_folder(year: int) -> str:

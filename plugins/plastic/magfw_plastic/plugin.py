@@ -15,11 +15,15 @@ Three levels, each a level object (docs/plastic.md):
 So ``magfw run plastic l2 2024 --spacecraft A`` makes everything, ``magfw run plastic daily
 2024-03-05`` that day alone, and ``magfw run plastic l2 2024-03`` March's days, March's flat
 file and the 2024 yearly products (the other days of 2024 from the tree).
+
+Loading the plugin imports none of the level modules: each level class is imported when its
+level is first used (:func:`magfw.api.lazy_level`), mypy seeing the classes themselves.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from magfw.api import (
     DefaultPeriod,
@@ -28,15 +32,24 @@ from magfw.api import (
     Period,
     PluginRegistrar,
     hookimpl,
+    lazy_level,
     shipped_definitions,
     zip_preflight,
 )
-from magfw_plastic.daily import MAG_FROM, VNUM, Daily
-from magfw_plastic.monthly import Monthly
 from magfw_plastic.notify import magfw_run_finished  # noqa: F401  (the notify step)
-from magfw_plastic.package import AES, Package
+from magfw_plastic.options import AES, MAG_FROM, VNUM
 from magfw_plastic.settings import PlasticSettings
-from magfw_plastic.yearly import Yearly
+
+if TYPE_CHECKING:  # mypy checks each level with its real class
+    from magfw_plastic.daily import Daily
+    from magfw_plastic.monthly import Monthly
+    from magfw_plastic.package import Package
+    from magfw_plastic.yearly import Yearly
+else:  # at run time each is imported when its level is first used
+    Daily = lazy_level("magfw_plastic.daily:Daily")
+    Monthly = lazy_level("magfw_plastic.monthly:Monthly")
+    Package = lazy_level("magfw_plastic.package:Package")
+    Yearly = lazy_level("magfw_plastic.yearly:Yearly")
 
 #: Without a PERIOD: the whole year of the STEREO seed's month (the current month minus two),
 #: so each monthly run looks at every day of that year again and sees late PLASTIC releases

@@ -68,19 +68,36 @@ def to_125ms(
     return day_start + phase + k * step, sums[used] / wsum[used, None]
 
 
+def finite_rows(b: np.ndarray) -> np.ndarray:
+    """Rows of (N, k) ``b`` with every component finite (component by component: no slow
+    row reduction)."""
+    ok: np.ndarray = np.isfinite(b[:, 0])
+    for c in range(1, b.shape[1]):
+        ok &= np.isfinite(b[:, c])
+    return ok
+
+
+def _binned_many(
+    idx: np.ndarray, cols: list[np.ndarray], finite: np.ndarray, mag: np.ndarray, nbins: int
+) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Per bin: samples, the sums of each column of ``cols`` (contiguous float64 columns of
+    vectors that share the good samples ``finite``), and the |B| sums. The bin indices, the
+    counts and the |B| sums are computed once for all the columns; samples that are not good
+    go to one extra bin, dropped, so no column is copied (the sums of the other bins add the
+    same samples in the same order)."""
+    good = finite & (idx >= 0) & (idx < nbins)
+    i = idx if good.all() else np.where(good, idx, nbins)
+    n = np.bincount(i, minlength=nbins + 1)[:nbins]
+    sums = [np.bincount(i, c, minlength=nbins + 1)[:nbins] for c in cols]
+    return n, sums, np.bincount(i, mag, minlength=nbins + 1)[:nbins]
+
+
 def _binned(idx: np.ndarray, b: np.ndarray, btot: np.ndarray | None, nbins: int) -> tuple[np.ndarray, ...]:
     """Per bin: samples, component sums, |B| sums (``btot`` per sample, else |b|)."""
     mag = np.sqrt(np.einsum("ij,ij->i", b, b)) if btot is None else btot
-    good = np.isfinite(b).all(axis=1) & np.isfinite(mag) & (idx >= 0) & (idx < nbins)
-    if good.all():  # the usual day: no masked copies
-        i, bg, mg = idx, b, mag
-    else:
-        i, bg, mg = idx[good], b[good], mag[good]
-    cols = np.ascontiguousarray(bg.T, dtype=np.float64)  # each component contiguous, once
-    n = np.bincount(i, minlength=nbins)
-    s = np.stack([np.bincount(i, cols[c], minlength=nbins) for c in range(3)], 1)
-    m = np.bincount(i, mg, minlength=nbins)
-    return n, s, m
+    cols = list(np.ascontiguousarray(b.T, dtype=np.float64))  # each component contiguous, once
+    n, s, m = _binned_many(idx, cols, finite_rows(b) & np.isfinite(mag), mag, nbins)
+    return n, np.stack(s, 1), m
 
 
 def _finish(stamps: np.ndarray, n: np.ndarray, s: np.ndarray, m: np.ndarray) -> Averages:
@@ -88,16 +105,32 @@ def _finish(stamps: np.ndarray, n: np.ndarray, s: np.ndarray, m: np.ndarray) -> 
         return Averages(time=stamps, b=s / n[:, None], btotal=m / n, npts=n)
 
 
+def _minute_bins(
+    t: np.ndarray, day_start: int, day_end: int, width_s: int
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """Bin indices of [k w, (k + 1) w) over the day, the bin count and the centre stamps."""
+    w = width_s * NS
+    nbins = int((day_end - day_start) // w)
+    stamps = day_start + np.arange(nbins, dtype=np.int64) * w + w // 2
+    return np.floor_divide(t - day_start, w), nbins, stamps
+
+
+def _overlapped_bins(t: np.ndarray, day_start: int, day_end: int) -> tuple[np.ndarray, int, np.ndarray]:
+    """Half-second-shifted 1-s bin indices (window k holds bins k and k + 1), the window
+    count and the window stamps (k + 0.5 s)."""
+    nbins = int((day_end - day_start) // NS)
+    stamps = day_start + np.arange(nbins, dtype=np.int64) * NS + NS // 2
+    return np.floor_divide(t - day_start + NS // 2, NS), nbins, stamps
+
+
 def average_bins(
     t: np.ndarray, b: np.ndarray, day_start: int, day_end: int, width_s: int, btot: np.ndarray | None = None
 ) -> Averages:
     """Non-overlapping bins [k w, (k + 1) w) over the day, stamped at the centres; BTOTAL the
     mean of ``btot`` (the high-rate |B|; |b| when not given)."""
-    w = width_s * NS
-    nbins = int((day_end - day_start) // w)
-    idx = np.floor_divide(t - day_start, w)
+    idx, nbins, stamps = _minute_bins(t, day_start, day_end, width_s)
     n, s, m = _binned(idx, b, btot, nbins)
-    return _finish(day_start + np.arange(nbins, dtype=np.int64) * w + w // 2, n, s, m)
+    return _finish(stamps, n, s, m)
 
 
 def average_1s_overlapped(
@@ -105,12 +138,40 @@ def average_1s_overlapped(
 ) -> Averages:
     """2-s windows centred on k + 0.5 s, stepped by 1 s (each sample in two windows): the sums
     of the half-second-shifted 1-s bins k and k + 1."""
-    nbins = int((day_end - day_start) // NS)
-    v = np.floor_divide(t - day_start + NS // 2, NS)  # window k holds v in {k, k + 1}
+    v, nbins, stamps = _overlapped_bins(t, day_start, day_end)
     n, s, m = _binned(v, b, btot, nbins + 1)
-    return _finish(
-        day_start + np.arange(nbins, dtype=np.int64) * NS + NS // 2,
-        n[:-1] + n[1:],
-        s[:-1] + s[1:],
-        m[:-1] + m[1:],
-    )
+    return _finish(stamps, n[:-1] + n[1:], s[:-1] + s[1:], m[:-1] + m[1:])
+
+
+def average_day(
+    t: np.ndarray, frames: dict[str, np.ndarray], btot: np.ndarray, day_start: int, day_end: int
+) -> dict[str, Averages]:
+    """The 1-s overlapped and 1-min averages of one series in several frames at once
+    (``{"sc": b_sc, "rtn": b_rtn}`` gives ``sc_1s``, ``sc_1min``, ``rtn_1s``, ``rtn_1min``),
+    each exactly what :func:`average_1s_overlapped` and :func:`average_bins` give: per cadence
+    the bin indices, counts and |B| sums are computed once, each component is made contiguous
+    once. Frames whose fill differs (never, for one series rotated) are binned apart."""
+    finite = {name: finite_rows(b) & np.isfinite(btot) for name, b in frames.items()}
+    groups: list[list[str]] = []
+    for name in frames:
+        same = next((g for g in groups if np.array_equal(finite[g[0]], finite[name])), None)
+        if same is None:
+            groups.append([name])
+        else:
+            same.append(name)
+    cols = {name: list(np.ascontiguousarray(b.T, dtype=np.float64)) for name, b in frames.items()}
+    out: dict[str, Averages] = {}
+    for suffix, overlapped, (idx, nbins, stamps) in (
+        ("1s", True, _overlapped_bins(t, day_start, day_end)),
+        ("1min", False, _minute_bins(t, day_start, day_end, 60)),
+    ):
+        for group in groups:
+            columns = [c for name in group for c in cols[name]]
+            n, sums, m = _binned_many(idx, columns, finite[group[0]], btot, nbins + overlapped)
+            for k, name in enumerate(group):
+                s = np.stack(sums[3 * k : 3 * k + 3], 1)
+                if overlapped:
+                    out[f"{name}_{suffix}"] = _finish(stamps, n[:-1] + n[1:], s[:-1] + s[1:], m[:-1] + m[1:])
+                else:
+                    out[f"{name}_{suffix}"] = _finish(stamps, n, s, m)
+    return out

@@ -29,14 +29,7 @@ from magfw.api import Inputs, NoCalibrate, NoQuality, Product, UnitContext, kern
 from magfw_stereo import fetch as fetching
 from magfw_stereo import flags as F
 from magfw_stereo import products as P
-from magfw_stereo.averaging import (
-    DT8_NS,
-    Averages,
-    average_1s_overlapped,
-    average_bins,
-    grid_phase,
-    to_125ms,
-)
+from magfw_stereo.averaging import DT8_NS, Averages, average_day, grid_phase, to_125ms
 from magfw_stereo.berkeley import RawSeries, read_uv
 from magfw_stereo.counts import read_counts
 from magfw_stereo.despike import despike
@@ -145,6 +138,13 @@ def _nearest_flags(t_src: np.ndarray, f_src: np.ndarray, t: np.ndarray) -> np.nd
     return f_src[pick]
 
 
+def _norm(b: np.ndarray) -> np.ndarray:
+    """|b| of (N, 3) vectors, component by component (the values of ``np.linalg.norm``)."""
+    x, y, z = b[:, 0], b[:, 1], b[:, 2]
+    out: np.ndarray = np.sqrt((x * x + y * y) + z * z)
+    return out
+
+
 def _clean(
     t: np.ndarray, b: np.ndarray, fl: np.ndarray, step_ns: int, stats: dict[str, int] | None = None
 ) -> Series:
@@ -154,22 +154,22 @@ def _clean(
     fl = fl.copy()
     fl[d.spike] |= np.uint32(F.SPIKE)
     fl[d.glitch] |= np.uint32(F.X_GLITCH)
-    changed = d.spike | d.glitch
-    btot = np.linalg.norm(b, axis=1)
-    btot[changed] = np.linalg.norm(d.b[changed], axis=1)
-    return Series(time=t, b_sc=d.b, btot=btot, flags=fl, filter_value=d.filter_value, stats=stats or {})
+    return Series(time=t, b_sc=d.b, btot=_norm(d.b), flags=fl, filter_value=d.filter_value, stats=stats or {})
 
 
 def repair_day(data: L1Raw) -> L1Corrected:
     """Timing, zero offsets, spikes and X glitches of each series at its own cadence."""
     t0, t1 = data.frame.t0, data.frame.t1
     c = correct_timing(data.normal.time, data.normal.b, data.normal.flags, t0, t1)
-    b = c.b + data.offsets
     r32 = rate32_mask(c.time)
-    step = normal_step(c.time[~r32])
-    fl8 = c.flags[~r32] | np.uint32(F.FOUR_HZ if step != DT8_NS else 0)
-    n8 = _clean(c.time[~r32], b[~r32], fl8, step, c.stats)
-    s32 = _clean(c.time[r32], b[r32], c.flags[r32] | np.uint32(F.FROM_32HZ), DT32_NS)
+    i8, i32 = np.flatnonzero(~r32), np.flatnonzero(r32)  # the split, found once
+    b8, b32 = c.b[i8], c.b[i32]
+    b8 += data.offsets
+    b32 += data.offsets
+    step = normal_step(c.time[i8])
+    fl8 = c.flags[i8] | np.uint32(F.FOUR_HZ if step != DT8_NS else 0)
+    n8 = _clean(c.time[i8], b8, fl8, step, c.stats)
+    s32 = _clean(c.time[i32], b32, c.flags[i32] | np.uint32(F.FROM_32HZ), DT32_NS)
     burst = None
     if data.burst is not None and len(data.burst):
         cb = correct_timing(data.burst.time, data.burst.b, data.burst.flags, t0, t1)
@@ -200,6 +200,14 @@ def _to_8hz(
     return tm, m[:, :3], m[:, 3:6], m[:, 6]
 
 
+def _merged(parts: list[np.ndarray], places: list[np.ndarray], n: int) -> np.ndarray:
+    """One column of the merged series: each part written once at its places."""
+    out = np.empty((n, *parts[0].shape[1:]), dtype=parts[0].dtype)
+    for part, where in zip(parts, places, strict=True):
+        out[where] = part
+    return out
+
+
 def eight_hz_product(data: L1Rotated) -> Rotated:
     """The 8 Hz product series: the normal file's 8 Hz records, its 31.25 ms stretches as
     125 ms means on the records' grid, and burst means where the normal file has no record
@@ -219,63 +227,56 @@ def eight_hz_product(data: L1Rotated) -> Rotated:
             if have.size
             else np.full(tb.size, np.iinfo(np.int64).max)
         )
-        new = near >= step // 2
+        new = np.flatnonzero(near >= step // 2)
         bs = data.burst.series
         parts.append((tb[new], sc[new], rtn[new], bt[new], _nearest_flags(bs.time, bs.flags, tb[new])))
-    t, b_sc, b_rtn, btot, flags = (np.concatenate(col) for col in zip(*parts, strict=True))
-    order = np.argsort(t, kind="stable")
-    series = Series(
-        time=t[order],
-        b_sc=b_sc[order],
-        btot=btot[order],
-        flags=flags[order],
-        filter_value=n8.filter_value,
-        stats=n8.stats,
-    )
-    return Rotated(series=series, b_rtn=b_rtn[order])
+    # where each record goes in time order (stable: the parts' order breaks ties), found once
+    times = [p[0] for p in parts]
+    order = np.argsort(np.concatenate(times), kind="stable")
+    place = np.empty_like(order)
+    place[order] = np.arange(order.size)
+    bounds = np.cumsum([0, *(t.size for t in times)])
+    places = [place[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    t, b_sc, b_rtn, btot, flags = (_merged(list(col), places, order.size) for col in zip(*parts, strict=True))
+    series = Series(time=t, b_sc=b_sc, btot=btot, flags=flags, filter_value=n8.filter_value, stats=n8.stats)
+    return Rotated(series=series, b_rtn=b_rtn)
 
 
 def resample_day(data: L1Rotated) -> L1Averaged:
     """The 8 Hz product series, and its 1-s overlapped and 1-min averages in SC and RTN."""
     n8 = eight_hz_product(data)
-    s, t0, t1 = n8.series, data.frame.t0, data.frame.t1
-    out = {}
-    for name, b in (("sc", s.b_sc), ("rtn", n8.b_rtn)):
-        out[f"{name}_1s"] = average_1s_overlapped(s.time, b, t0, t1, s.btot)
-        out[f"{name}_1min"] = average_bins(s.time, b, t0, t1, 60, s.btot)
+    s = n8.series
+    out = average_day(s.time, {"sc": s.b_sc, "rtn": n8.b_rtn}, s.btot, data.frame.t0, data.frame.t1)
     return L1Averaged(frame=data.frame, n8=n8, burst=data.burst, averages=out, step_ns=data.step_ns)
 
 
 def summary(n8: Series, r32: Series) -> dict[str, int]:
     """Counts of what the corrections did (for the log)."""
     out = dict(n8.stats)
-    flags = np.concatenate([n8.flags, r32.flags])
-    out["spikes"] = int(((flags & np.uint32(F.SPIKE)) != 0).sum())
-    out["x_glitches"] = int(((flags & np.uint32(F.X_GLITCH)) != 0).sum())
+    for name, bit in (("spikes", F.SPIKE), ("x_glitches", F.X_GLITCH)):
+        out[name] = sum(int(np.count_nonzero(s.flags & np.uint32(bit))) for s in (n8, r32))
     out["records_32hz"] = int(r32.time.size)
     return out
 
 
 def products(ctx: UnitContext, data: L1Averaged) -> list[Product]:
-    """The day's CDFs, flat files and averages (SC and RTN; burst when present)."""
+    """The day's CDFs, flat files and averages (SC and RTN; burst when present). Each
+    series' CDF_EPOCH stamps and each frame's (N, 4) field are made once, for the CDF and
+    the flat file alike."""
     sc = data.frame.sc
     out: list[Product] = []
-    s, rtn = data.n8.series, data.n8.b_rtn
-    res = P.time_resolution(data.step_ns)
-    for name, b in (("sc", s.b_sc), ("rtn", rtn)):
-        out.append(
-            P.cdf_product(ctx, f"l1_mag_{name}", sc, name, s.time, b, s.btot, s.flags, s.filter_value, res)
-        )
-        out.append(P.flat_product(ctx, f"l1_mag_{name}_ff", sc, s.time, b, s.btot, s.filter_value, res))
-        out.append(P.average_product(ctx, f"l1_mag_{name}_1s", sc, data.averages[f"{name}_1s"]))
-        out.append(P.average_product(ctx, f"l1_mag_{name}_1min", sc, data.averages[f"{name}_1min"]))
-    if data.burst is not None:
-        s, rtn = data.burst.series, data.burst.b_rtn
-        for name, b in (("sc", s.b_sc), ("rtn", rtn)):
-            out.append(
-                P.cdf_product(ctx, f"l1_magb_{name}", sc, name, s.time, b, s.btot, s.flags, s.filter_value)
-            )
-            out.append(P.flat_product(ctx, f"l1_magb_{name}_ff", sc, s.time, b, s.btot, s.filter_value))
+    series = [("l1_mag", data.n8)] + ([("l1_magb", data.burst)] if data.burst is not None else [])
+    for pid, rotated in series:
+        s = rotated.series
+        epoch = P.cdf_epoch(s.time)
+        res = P.time_resolution(data.step_ns) if pid == "l1_mag" else None
+        for name, b in (("sc", s.b_sc), ("rtn", rotated.b_rtn)):
+            b4 = P.b4(b, s.btot)
+            out.append(P.cdf_product(ctx, f"{pid}_{name}", sc, name, epoch, b4, s.flags, s.filter_value, res))
+            out.append(P.flat_product(ctx, f"{pid}_{name}_ff", sc, s.time, b4, s.filter_value, res))
+            if pid == "l1_mag":
+                out.append(P.average_product(ctx, f"l1_mag_{name}_1s", sc, data.averages[f"{name}_1s"]))
+                out.append(P.average_product(ctx, f"l1_mag_{name}_1min", sc, data.averages[f"{name}_1min"]))
     return out
 
 

@@ -5,11 +5,16 @@ Each level is a level object in its own module: ``prep`` (:mod:`magfw_stereo.pre
 (:mod:`magfw_stereo.tables`), ``estimate`` (:mod:`magfw_stereo.estimate`), ``merge``
 (:mod:`magfw_stereo.merge`) and ``package`` (:mod:`magfw_stereo.package`). The monthly tools
 of ``magfw stereo ...`` (:mod:`magfw_stereo.commands`) run those levels through the runner.
+
+Loading the plugin imports none of the level modules or the simulator: each level class is
+imported when its level is first used (:func:`magfw.api.lazy_level`); mypy sees the classes
+themselves, so every ``Level(..., pipeline=...)`` is still checked end to end.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from magfw.api import (
     AnyLevel,
@@ -20,20 +25,30 @@ from magfw.api import (
     Period,
     PluginRegistrar,
     hookimpl,
+    lazy_level,
     shipped_definitions,
     zip_preflight,
 )
-from magfw_stereo import simulate as simulator
-from magfw_stereo.beacon import Beacon
 from magfw_stereo.commands import magfw_register_commands  # noqa: F401  (a hook of this plugin)
-from magfw_stereo.estimate import Estimate
-from magfw_stereo.l1 import L1
-from magfw_stereo.merge import Merge
 from magfw_stereo.notify import magfw_run_finished  # noqa: F401  (the notify step)
-from magfw_stereo.package import Package
-from magfw_stereo.prep import Prep
 from magfw_stereo.settings import StereoSettings
-from magfw_stereo.tables import Offsets
+
+if TYPE_CHECKING:  # mypy checks each level with its real class
+    from magfw_stereo.beacon import Beacon
+    from magfw_stereo.estimate import Estimate
+    from magfw_stereo.l1 import L1
+    from magfw_stereo.merge import Merge
+    from magfw_stereo.package import Package
+    from magfw_stereo.prep import Prep
+    from magfw_stereo.tables import Offsets
+else:  # at run time each is imported when its level is first used
+    Beacon = lazy_level("magfw_stereo.beacon:Beacon")
+    Estimate = lazy_level("magfw_stereo.estimate:Estimate")
+    L1 = lazy_level("magfw_stereo.l1:L1")
+    Merge = lazy_level("magfw_stereo.merge:Merge")
+    Package = lazy_level("magfw_stereo.package:Package")
+    Prep = lazy_level("magfw_stereo.prep:Prep")
+    Offsets = lazy_level("magfw_stereo.tables:Offsets")
 
 L1_PRODUCTS = [
     "l1_mag_sc",
@@ -170,4 +185,6 @@ def magfw_register_missions(registry: PluginRegistrar) -> None:
 
 @hookimpl
 def magfw_simulate(mission: str, period: Period, out_dir: Path, spacecraft: str | None, seed: int) -> Path:
+    from magfw_stereo import simulate as simulator
+
     return simulator.simulate(period, out_dir, spacecraft, seed)

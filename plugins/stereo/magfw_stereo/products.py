@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from magfw.api import Product, UnitContext, time
-from magfw_stereo.averaging import Averages
+from magfw_stereo.averaging import Averages, finite_rows
 
 LABELS = {"sc": ["BX", "BY", "BZ", "BTotal"], "rtn": ["BR", "BT", "BN", "BTotal"]}
 SOURCE_NAME = {"A": "Ahead>STEREO Ahead", "B": "Behind>STEREO Behind"}
@@ -27,14 +27,22 @@ def time_resolution(step_ns: int) -> str | None:
     return f"00:00:{ms / 1000:06.3f}"
 
 
-def _b4(b: np.ndarray, btot: np.ndarray) -> np.ndarray:
+def b4(b: np.ndarray, btot: np.ndarray) -> np.ndarray:
     """(N, 4) float32 of the components and the magnitude; a row with any non-finite value is
-    all NaN (the writer stores the fill)."""
+    all NaN (the writer stores the fill). Made once per series and frame, for the CDF and the
+    flat file."""
     out = np.empty((b.shape[0], 4), dtype=np.float32)
     out[:, :3] = b
     out[:, 3] = btot
-    out[~np.isfinite(out).all(axis=1)] = np.nan
+    bad = ~finite_rows(out)
+    if bad.any():
+        out[bad] = np.nan
     return out
+
+
+def cdf_epoch(t: np.ndarray) -> np.ndarray:
+    """CDF_EPOCH (ms) of TT2000 stamps: the CDFs' Epoch, made once per series."""
+    return np.asarray(time.tt2000_to_cdf_epoch(t), dtype=np.float64)
 
 
 def cdf_product(
@@ -42,25 +50,24 @@ def cdf_product(
     pid: str,
     sc: str,
     frame: str,
-    t: np.ndarray,
-    b: np.ndarray,
-    btot: np.ndarray,
+    epoch: np.ndarray,
+    b4: np.ndarray,
     flags: np.ndarray,
     filter_value: float,
     resolution: str | None = None,
 ) -> Product:
-    """A daily CDF; ``resolution`` overrides the definition's Time_resolution (4 Hz days)."""
+    """A daily CDF from its CDF_EPOCH stamps (:func:`cdf_epoch`) and (N, 4) field (:func:`b4`);
+    ``resolution`` overrides the definition's Time_resolution (4 Hz days)."""
     d = ctx.product(pid)
-    b4 = _b4(b, btot)  # NaN: the writer stores the definition's fill
     burst = "MAGB" if "magb" in pid else "MAG"
     return Product(
         definition=d,
         fields={"sc": sc},
         variables={
-            "Epoch": np.asarray(time.tt2000_to_cdf_epoch(t), dtype=np.float64),
-            "BFIELD": b4,
-            "MAGFLAGUC": flags.astype(np.uint32),
-            "FILTER_VALUE": np.full(t.size, filter_value, dtype=np.float32),
+            "Epoch": epoch,
+            "BFIELD": b4,  # NaN: the writer stores the definition's fill
+            "MAGFLAGUC": np.asarray(flags, dtype=np.uint32),
+            "FILTER_VALUE": np.full(epoch.size, filter_value, dtype=np.float32),
             "CART_LABL_1": np.array(LABELS[frame]),
         },
         attrs={
@@ -76,21 +83,20 @@ def flat_product(
     pid: str,
     sc: str,
     t: np.ndarray,
-    b: np.ndarray,
-    btot: np.ndarray,
+    b4: np.ndarray,
     filter_value: float | None = None,
     resolution: str | None = None,
 ) -> Product:
-    """A high-rate flat file; ``filter_value`` (the day's spike limit, the CDF's FILTER_VALUE)
-    goes into the abstract as ``FILTER_VALUE = <nT>`` (float32, exact), and on a 4 Hz day
-    ``resolution`` as ``TIME_RESOLUTION = 00:00:00.250``."""
+    """A high-rate flat file of (N, 4) ``b4`` (:func:`b4`); ``filter_value`` (the day's spike
+    limit, the CDF's FILTER_VALUE) goes into the abstract as ``FILTER_VALUE = <nT>`` (float32,
+    exact), and on a 4 Hz day ``resolution`` as ``TIME_RESOLUTION = 00:00:00.250``."""
     attrs = {} if filter_value is None else {"FILTER_VALUE": f"{float(np.float32(filter_value))!r} nT"}
     if resolution:
         attrs["TIME_RESOLUTION"] = resolution
     return Product(
         definition=ctx.product(pid),
         fields={"sc": sc},
-        variables={"TIME": t.astype(np.int64), "B": _b4(b, btot)},
+        variables={"TIME": np.asarray(t, dtype=np.int64), "B": b4},
         attrs=attrs,
     )
 
@@ -99,5 +105,5 @@ def average_product(ctx: UnitContext, pid: str, sc: str, avg: Averages) -> Produ
     return Product(
         definition=ctx.product(pid),
         fields={"sc": sc},
-        variables={"TIME": avg.time, "B": _b4(avg.b, avg.btotal), "NPTS": avg.npts.astype(np.float32)},
+        variables={"TIME": avg.time, "B": b4(avg.b, avg.btotal), "NPTS": avg.npts.astype(np.float32)},
     )

@@ -8,6 +8,7 @@ Each concept is its own module (:mod:`magfw.geometry.kernels.files`, ``.selectio
 from __future__ import annotations
 
 from magfw.geometry.kernels.coverage import (
+    all_covered,
     covered_mask,
     require_coverage,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "MAGFW_PCK",
     "RTN_FRAME_ID0",
     "active_pool",
+    "all_covered",
     "body_code",
     "ck_frame_definition",
     "classify",

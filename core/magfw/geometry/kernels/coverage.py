@@ -40,6 +40,25 @@ def covered_mask(windows: NDArray[np.float64], et: NDArray[np.float64]) -> NDArr
     return np.asarray((i >= 0) & (et <= windows[np.clip(i, 0, None), 1]), dtype=bool)
 
 
+def all_covered(windows: NDArray[np.float64], et: NDArray[np.float64]) -> bool:
+    """Whether every time of ``et`` lies inside one of the (M, 2) [start, end] windows, as
+    ``covered_mask(windows, et).all()``; for sorted ``et`` found from the gaps between the
+    windows (a few binary searches, not one per sample)."""
+    if et.size == 0:
+        return True
+    if windows.size == 0:
+        return False
+    if not np.all(et[1:] >= et[:-1]):
+        return bool(covered_mask(windows, et).all())
+    w = windows[np.argsort(windows[:, 0], kind="stable")]
+    ends = np.maximum.accumulate(w[:, 1])  # the union's end so far
+    gap = w[1:, 0] > ends[:-1]  # a gap between the union so far and the next window
+    lo = np.r_[-np.inf, ends[:-1][gap], ends[-1]]  # uncovered: lo < t < hi
+    hi = np.r_[w[0, 0], w[1:, 0][gap], np.inf]
+    inside = np.searchsorted(et, hi, side="left") - np.searchsorted(et, lo, side="right")
+    return not bool(np.any(inside > 0))
+
+
 def require_coverage(
     pool: KernelPool,
     code: str | int,

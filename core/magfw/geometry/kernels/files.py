@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from magfw.errors import KernelError, MissingInputError
-from magfw.io.checksum import sha256_file
+from magfw.io.digests import input_digest
 
 Kind = Literal["lsk", "spk", "ck", "sclk", "fk", "pck", "ik"]
 KINDS: tuple[str, ...] = get_args(Kind)
@@ -50,16 +50,11 @@ _DATA = files("magfw.geometry") / "data"
 MAGFW_FRAMES_TF = Path(str(_DATA / "magfw_frames.tf"))
 MAGFW_PCK = Path(str(_DATA / "magfw_pck.tpc"))
 
-_SHA_CACHE: dict[tuple[str, int, int], str] = {}
-
 
 def _sha256(path: Path) -> str:
-    """SHA-256 of a file, cached on (path, size, mtime) so de421 is hashed once per process."""
-    st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
-    if key not in _SHA_CACHE:
-        _SHA_CACHE[key] = sha256_file(path)
-    return _SHA_CACHE[key]
+    """SHA-256 of a kernel, from the inputs' digest cache (de421 is hashed once per process,
+    and a kernel an archive brought is not hashed again)."""
+    return input_digest(path)[0]
 
 
 def classify(path: str | os.PathLike[str]) -> Kind:
