@@ -249,7 +249,11 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``[PATH]``: write the reference there (default ``docs/api.md``; ``-``: print it)."""
     args = sys.argv[1:] if argv is None else argv
+    if len(args) > 1 or (args and args[0] != "-" and args[0].startswith("-")):
+        print("usage: python -m magfw.tools.apidoc [PATH | -]", file=sys.stderr)
+        return 2
     text = render()
     target = args[0] if args else "docs/api.md"
     if target == "-":
