@@ -2,7 +2,8 @@
 
 ``tests/data/stereo_l1_fingerprint.json`` was made from the products of STEREO-A
 2024-01-01..03 (a listed-twice day, a burst day) and STEREO-B 2014-02-02..03 (a burst day)
-before the speed work of issue 23, and is compared with the products of the current code:
+by the code just before the speed work of issue 23 was merged (commit b3a86da), and is compared
+with the products of the current code:
 
 - every file is there, with nothing more;
 - every variable of every CDF and every column of every flat file is identical to the bit
