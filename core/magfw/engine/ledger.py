@@ -2,9 +2,9 @@
 
 For each unit run it keeps the inputs (name, role, SHA-256), the outputs (path, SHA-256), the
 versions in force (software, plugin, product definitions, calibration, kernels, options), the
-product version given, whether the inputs were simulated, the status and the duration. The
-runner asks it whether a unit is unchanged since its last success (then it is skipped) and
-which product version comes next.
+product version given, whether the inputs were simulated, the status and the duration. A
+unit's last success, read from it, is what :mod:`magfw.engine.versioning` compares a new run
+with: whether the unit is skipped, which product version comes next and why.
 
 It also holds the commit journal (table ``commits``): a unit's files are moved into place only
 after a journal row says which, and the row is marked done in the same transaction that
@@ -381,31 +381,3 @@ class Ledger:
                 "SELECT id, unit, state, plan, created FROM commits ORDER BY created"
             ).fetchall()
         return [PendingCommit(id=i, unit=u, state=s, plan=json.loads(p), created=c) for i, u, s, p, c in rows]
-
-
-def describe_changes(
-    previous: LedgerEntry, inputs: list[dict[str, Any]], versions: dict[str, Any]
-) -> str | None:
-    """A one-line reason for regenerating a unit, or None if nothing changed."""
-    parts: list[str] = []
-    old = {(i["role"], i["name"]): i["sha256"] for i in previous.inputs}
-    new = {(i["role"], i["name"]): i["sha256"] for i in inputs}
-    added = sorted(n for (_, n) in new.keys() - old.keys())
-    gone = sorted(n for (_, n) in old.keys() - new.keys())
-    changed = sorted(k[1] for k in new.keys() & old.keys() if old[k] != new[k])
-    if added:
-        parts.append("new input " + ", ".join(added))
-    if gone:
-        parts.append("input no longer used " + ", ".join(gone))
-    if changed:
-        parts.append("input changed " + ", ".join(changed))
-    for key in sorted(set(versions) | set(previous.versions)):
-        a, b = previous.versions.get(key), versions.get(key)
-        if a != b:
-            parts.append(f"{key} {_short(a)} -> {_short(b)}")
-    return "; ".join(parts) or None
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
-    return text if len(text) <= 60 else text[:57] + "..."

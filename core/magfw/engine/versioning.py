@@ -24,13 +24,14 @@ once written, is never rewritten with other content, except under ``fixed``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from magfw.engine.ledger import LedgerEntry, describe_changes
+from magfw.engine.ledger import LedgerEntry
 from magfw.plugin.context import CALIBRATION_ROLE, KERNEL_ROLE
 from magfw.plugin.definitions import ProductDefinition
 
@@ -170,6 +171,35 @@ def _version_changes(
             )
             words.append(f"changed {what} ({diff})")
     return words
+
+
+def describe_changes(
+    previous: LedgerEntry, inputs: list[dict[str, Any]], versions: dict[str, Any]
+) -> str | None:
+    """A one-line reason for regenerating a unit, or None if nothing changed: the reason the
+    ledger records with the new version (:func:`explain` says it at length)."""
+    parts: list[str] = []
+    old = {(i["role"], i["name"]): i["sha256"] for i in previous.inputs}
+    new = {(i["role"], i["name"]): i["sha256"] for i in inputs}
+    added = sorted(n for (_, n) in new.keys() - old.keys())
+    gone = sorted(n for (_, n) in old.keys() - new.keys())
+    changed = sorted(k[1] for k in new.keys() & old.keys() if old[k] != new[k])
+    if added:
+        parts.append("new input " + ", ".join(added))
+    if gone:
+        parts.append("input no longer used " + ", ".join(gone))
+    if changed:
+        parts.append("input changed " + ", ".join(changed))
+    for key in sorted(set(versions) | set(previous.versions)):
+        a, b = previous.versions.get(key), versions.get(key)
+        if a != b:
+            parts.append(f"{key} {_short(a)} -> {_short(b)}")
+    return "; ".join(parts) or None
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def explain(previous: LedgerEntry, inputs: list[dict[str, Any]], versions: Mapping[str, Any]) -> list[str]:

@@ -88,25 +88,8 @@ def publish(
         mission.product(pid)  # an unknown product id is a usage error
     sc = mission.resolve_spacecraft(spacecraft)
     defs = {p.id: p for p in mission.products}
-    chain = _levels(mission, level)
-    if products:
-        chosen = [n for n in chain if set(mission.level(n).products) & set(products)]
-        if not chosen:
-            raise UsageError(
-                None,
-                f"{', '.join(products)}: not made by {mission.id} {level} "
-                f"or the levels it needs ({', '.join(chain)})",
-            )
-    else:
-        chosen = chain if all_levels else [level]
-    if products:
-        wanted = set(products) if formats is None else {p for p in products if defs[p].format in formats}
-    elif formats is None:
-        made = [p for n in chosen for p in mission.level_products(n)]
-        laid_out = {p.id for p in made if p.publish is not None}
-        wanted = laid_out or {p.id for p in made if p.format == "flatfile"}
-    else:
-        wanted = {p.id for p in mission.products if p.format in formats}
+    chosen = _chosen_levels(mission, level, products, all_levels)
+    wanted = _wanted_products(mission, chosen, products, formats, defs)
     prefix = Path(from_dir.strip("/")) if from_dir else None
     ledger_path = state_dir(out_dir) / "ledger.sqlite"
     if not ledger_path.exists():
@@ -129,6 +112,44 @@ def publish(
                 report,
             )
     return report
+
+
+def _chosen_levels(mission: Mission, level: str, products: tuple[str, ...], all_levels: bool) -> list[str]:
+    """The levels whose units are published, ``level`` first: with ``--product``, those of
+    ``level`` and the levels it needs that make one of them (a usage error when none does);
+    else ``level``, or with ``--all-levels`` it and every level it needs."""
+    chain = _levels(mission, level)
+    if not products:
+        return chain if all_levels else [level]
+    chosen = [n for n in chain if set(mission.level(n).products) & set(products)]
+    if not chosen:
+        raise UsageError(
+            None,
+            f"{', '.join(products)}: not made by {mission.id} {level} "
+            f"or the levels it needs ({', '.join(chain)})",
+        )
+    return chosen
+
+
+def _wanted_products(
+    mission: Mission,
+    chosen: list[str],
+    products: tuple[str, ...],
+    formats: tuple[str, ...] | None,
+    defs: Mapping[str, ProductDefinition],
+) -> set[str]:
+    """The ids of the products published: those given (of the ``formats`` given); else the
+    products of ``formats``; else those of the chosen levels with a publish layout, or where
+    none has one, their flat files."""
+    if products:
+        if formats is None:
+            return set(products)
+        return {p for p in products if defs[p].format in formats}
+    if formats is not None:
+        return {p.id for p in mission.products if p.format in formats}
+    made = [p for n in chosen for p in mission.level_products(n)]
+    laid_out = {p.id for p in made if p.publish is not None}
+    return laid_out or {p.id for p in made if p.format == "flatfile"}
 
 
 def _check_target(to: Path) -> None:

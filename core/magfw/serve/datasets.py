@@ -20,59 +20,24 @@ Dataset ids (stable, readable, no definition field added for them):
    it, the others get ``_CDF``/``_NC``/``_FF`` after it, and where that still collides, or the
    id had a single part, ``{MISSION}_{PRODUCT}[_{SC}]`` upper-cased (``ADITYA_L1``).
 
-Parameters are the definition's variables in file order (the time variable first, as the
-``isotime`` parameter). float32/float64 are ``double``; int8..int32, uint8, uint16 are
-``integer``; uint32 and int64 are ``double`` (exact below 2**53; HAPI integers are 32-bit
-signed). ``coordinateSystemName`` is the ISTP ``COORDINATE_SYSTEM`` attribute's short name,
-else a frame named in the description ("... in GSE frame"); ``vectorComponents`` follow for
-vectors of 3 (x, y, z) or 4 with a magnitude (x, y, z, r), and for scalar components named
-``Bx_...``/``x_...``.
+The parameters of a dataset are its definition's variables (:mod:`magfw.serve.parameters`).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 from magfw.io.finder import DATE_FIELDS
-from magfw.plugin.definitions import ProductDefinition, Variable
+from magfw.plugin.definitions import ProductDefinition
 from magfw.plugin.mission import Mission
+from magfw.serve.parameters import Parameter, time_digits, time_series_parameters
 
-TIME_SERIES_FORMATS = ("cdf", "netcdf", "flatfile")
 _FORMAT_RANK = {"cdf": 0, "netcdf": 1, "flatfile": 2}
 _FORMAT_SUFFIX = {"cdf": "CDF", "netcdf": "NC", "flatfile": "FF"}
-_INTEGER = ("int8", "int16", "int32", "uint8", "uint16")
-_FRAME = re.compile(
-    r"\b(GSE|GSM|GEO|GEI|GSEQ|SM|MAG|RTN|HGRTN|HEEQ|HEE|HAE|HCI|SC|SRF)\b"
-    r"(?:\s+(?:frame|coordinates))",
-    re.IGNORECASE,
-)
-_COMPONENT = re.compile(r"^[Bb]?([xyzXYZ])(?:_|$)")
 _ALLOWED = re.compile(r"[^A-Za-z0-9_\-.+:/~]")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Parameter:
-    """One HAPI parameter: the definition's variable, how it is typed and written."""
-
-    name: str
-    variable: Variable | None  #: None for the time parameter
-    hapi_type: str  #: isotime | double | integer
-    size: tuple[int, ...] = ()  #: () for a scalar
-    digits: int = 0  #: significant digits in csv/json (9 float32, 17 float64; 0: integer text)
-    columns: tuple[str, ...] = ()  #: flat-file column names of the variable
-    info: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-
-    @property
-    def width(self) -> int:
-        """Values per record (columns in csv and binary)."""
-        n = 1
-        for s in self.size:
-            n *= s
-        return n
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,120 +96,6 @@ def _choice_fields(d: ProductDefinition, sc_field: str | None) -> dict[str, list
     }
 
 
-def _frame(var: Variable) -> str | None:
-    cs = var.attrs.get("COORDINATE_SYSTEM")
-    if isinstance(cs, str) and cs.strip():
-        return cs.split(">")[0].strip() or None
-    m = _FRAME.search(var.description)
-    return m.group(1).upper() if m else None
-
-
-def _units(var: Variable) -> str | None:
-    text = (var.units or "").strip()
-    return text or None
-
-
-def _fill_text(var: Variable, hapi_type: str) -> str | None:
-    if var.fill is None or isinstance(var.fill, str):
-        return None
-    if hapi_type == "integer" or (var.dtype in ("uint32", "int64")):
-        return str(int(var.fill))
-    return repr(float(var.fill))
-
-
-def _parameter(d: ProductDefinition, var: Variable, columns: tuple[str, ...]) -> Parameter:
-    size = tuple(int(d.dims[dim] or 0) for dim in var.dims[1:])
-    if columns and len(columns) > 1:
-        size = (len(columns),)
-    elif columns:
-        size = ()
-    if var.dtype in _INTEGER:
-        hapi_type, digits = "integer", 0
-    elif var.dtype in ("uint32", "int64"):
-        hapi_type, digits = "double", 0
-    else:
-        hapi_type, digits = "double", 9 if var.dtype == "float32" else 17
-    info: dict[str, Any] = {
-        "name": var.name,
-        "type": hapi_type,
-        "units": _units(var),
-        "fill": _fill_text(var, hapi_type),
-    }
-    if size:
-        info["size"] = list(size)
-    if var.description:
-        info["description"] = var.description
-    labels = columns if columns else ()
-    if size and len(labels) == size[0] and len(size) == 1:
-        info["label"] = list(labels)
-    else:
-        label = var.attrs.get("LABLAXIS") or var.field_name
-        if isinstance(label, str) and label.strip():
-            info["label"] = label.strip()
-    frame = _frame(var)
-    if frame:
-        info["coordinateSystemName"] = frame
-        if size == (3,):
-            info["vectorComponents"] = ["x", "y", "z"]
-        elif size == (4,) and (
-            "magnitude" in var.description.lower()
-            or (labels and labels[-1].upper() in ("BT", "BTOTAL", "|B|"))
-        ):
-            info["vectorComponents"] = ["x", "y", "z", "r"]
-        elif not size:
-            m = _COMPONENT.match(var.name)
-            if m:
-                info["vectorComponents"] = m.group(1).lower()
-    return Parameter(
-        name=var.name, variable=var, hapi_type=hapi_type, size=size, digits=digits, columns=columns, info=info
-    )
-
-
-def time_series_parameters(d: ProductDefinition) -> tuple[Parameter, ...] | None:
-    """The HAPI parameters of a definition (time first), or None if it is not a time series
-    HAPI can serve."""
-    if d.format not in TIME_SERIES_FORMATS or d.time_variable is None:
-        return None
-    tv = d.variable(d.time_variable)
-    if tv.dtype not in ("tt2000", "cdf_epoch", "float64", "int64"):
-        return None
-    digits = 9 if tv.dtype == "tt2000" and d.format != "flatfile" else 6
-    time = Parameter(
-        name=tv.name,
-        variable=None,
-        hapi_type="isotime",
-        size=(),
-        digits=0,
-        columns=(),
-        info={"name": tv.name, "type": "isotime", "units": "UTC", "fill": None, "length": 21 + digits},
-    )
-    params: list[Parameter] = [time]
-    if d.format == "flatfile":
-        from magfw.errors import DefinitionError
-        from magfw.io.products import flatfile_layout
-
-        try:
-            _, _, layout = flatfile_layout(d)
-        except DefinitionError:
-            return None
-        params += [_parameter(d, var, tuple(names)) for var, names in layout]
-    else:
-        for var in d.variables:
-            if (
-                var.name == tv.name
-                or not var.record_varying
-                or not var.dims
-                or var.dtype in ("str", "tt2000", "cdf_epoch")
-                or var.var_type in ("metadata", "ignore_data")
-                or d.dims.get(var.dims[0], 0) is not None
-                or var.depend.get("DEPEND_0", tv.name) != tv.name
-                or any(d.dims.get(dim) is None for dim in var.dims[1:])
-            ):
-                continue
-            params.append(_parameter(d, var, ()))
-    return tuple(params) if len(params) > 1 else None
-
-
 def _stem_tokens(d: ProductDefinition) -> list[str]:
     name = d.filename.template.rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name else name
@@ -274,6 +125,13 @@ def _levels_writing(mission: Mission, d: ProductDefinition) -> list[str]:
     return names or ([d.level] if d.level in mission.levels else [])
 
 
+def _named_by_day(d: ProductDefinition) -> bool:
+    """File names carry a date (year and month and day, or day of year) and no time of day."""
+    fields = set(d.filename.fields)
+    day_fields = {"yyyy", "mm", "dd"} <= fields or {"yyyy", "doy"} <= fields or {"yy", "doy"} <= fields
+    return day_fields and not ({"hh", "mi"} & fields)
+
+
 def build_catalog(missions: list[Mission]) -> dict[str, Dataset]:
     """Every servable dataset of ``missions``, by id, in mission and definition order."""
     drafts: list[tuple[str, Dataset, int]] = []  # (candidate id, dataset, id parts)
@@ -289,13 +147,8 @@ def build_catalog(missions: list[Mission]) -> dict[str, Dataset]:
                 list(mission.spacecraft) if mission.spacecraft and level.per_spacecraft else [None]
             )
             choices = _choice_fields(d, sc_field)
-            fields = set(d.filename.fields)
-            day_fields = (
-                {"yyyy", "mm", "dd"} <= fields or {"yyyy", "doy"} <= fields or {"yy", "doy"} <= fields
-            )
-            daily = level.unit == "day" and day_fields and not ({"hh", "mi"} & fields)
-            tv = d.variable(str(d.time_variable))
-            digits = 9 if tv.dtype == "tt2000" and d.format != "flatfile" else 6
+            daily = level.unit == "day" and _named_by_day(d)
+            digits = time_digits(d)
             for sc in spacecraft:
                 for combo in itertools.product(*choices.values()):
                     values = dict(zip(choices, combo, strict=True))

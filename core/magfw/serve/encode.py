@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from magfw.serve.datasets import Parameter
 from magfw.serve.numfmt import Text, fixed, format_floats, format_ints, join_rows
+from magfw.serve.parameters import Parameter
 from magfw.serve.reader import output_dtype, put_values
 
 FORMATS = ("csv", "binary", "json")

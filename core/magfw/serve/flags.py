@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from magfw.serve.datasets import Dataset, Parameter
+from magfw.serve.datasets import Dataset
+from magfw.serve.parameters import Parameter
 
 _BITS = re.compile(r"(?:bits?\s+)?(\d+)(?:\s*-\s*(\d+))?\s+([^;]+)")
 _GOOD = re.compile(r"\b(valid|good|ok|nominal)\b", re.IGNORECASE)

@@ -27,9 +27,10 @@ from typing import Any
 from starlette.requests import Request
 
 from magfw.geometry.time import day_bounds_tt2000, utc_day_of
-from magfw.serve.datasets import Dataset, Parameter
+from magfw.serve.datasets import Dataset
 from magfw.serve.files import ProductFiles
 from magfw.serve.holdings import Holdings, ProductFile, UnitKey
+from magfw.serve.parameters import Parameter
 from magfw.serve.settings import ServeSettings
 from magfw.serve.status import HAPI_VERSION, status
 from magfw.serve.timefmt import format_hapi_time

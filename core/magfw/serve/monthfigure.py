@@ -27,6 +27,7 @@ import numpy as np
 from magfw.serve.datasets import Dataset
 from magfw.serve.files import OpenProduct, window_ranges
 from magfw.serve.flags import common_of, dataset_flags, flagged
+from magfw.serve.parameters import Parameter
 
 _B_UNITS = re.compile(r"\bnt\b|nano ?tesla", re.IGNORECASE)
 FRAME_NAMES = re.compile(r"GSE|GSM|GEO|GEI|GSEQ|SM|MAG|RTN|HGRTN|HEEQ|HEE|HAE|HCI|SC|SRF|SCCS", re.IGNORECASE)
@@ -90,6 +91,20 @@ def frame_of(ds: Dataset, name: str) -> str:
 
 def month_panels(ds: Dataset) -> list[Panel]:
     """The panels of ``ds`` in the month figure (module notes), flags excluded."""
+    vectors, vector_names = _vector_panels(ds)
+    components, component_names = _component_panels(ds)
+    drawn = vector_names | component_names | {f.param.name for f in dataset_flags(ds)}
+    return vectors + components + _quicklook_panels(ds, drawn)
+
+
+def _field_panels(frame: str, comps: tuple[Series, ...], mag: Series, mag_label: str) -> list[Panel]:
+    """A field's two panels: its components in ``frame``, then ``|B|``."""
+    return [Panel(f"B {frame}\n[nT]".strip(), comps), Panel(f"{mag_label}\n[nT]".strip(), (mag,))]
+
+
+def _vector_panels(ds: Dataset) -> tuple[list[Panel], set[str]]:
+    """The panels of each field vector (``[N, 3]``, or ``[N, 4]`` with its magnitude last, in
+    nT), and the names of the parameters they draw."""
     panels: list[Panel] = []
     used: set[str] = set()
     for p in ds.parameters[1:]:
@@ -98,32 +113,51 @@ def month_panels(ds: Dataset) -> list[Panel]:
             letters = _LETTERS.get(frame.upper(), "xyz")
             comps = tuple(Series(f"B{letters[i]}", ((p.name, i),)) for i in range(3))
             mag = Series("|B|", ((p.name, 3),) if p.size == (4,) else tuple((p.name, i) for i in range(3)))
-            panels += [Panel(f"B {frame}\n[nT]".strip(), comps), Panel("|B|\n[nT]", (mag,))]
+            panels += _field_panels(frame, comps, mag, "|B|")
             used.add(p.name)
+    return panels, used
+
+
+def _component_panels(ds: Dataset) -> tuple[list[Panel], set[str]]:
+    """The panels of each field stored as three scalar components (:func:`_triplets`), its
+    frame read from the names they share, and the names of the parameters they draw."""
+    panels: list[Panel] = []
+    used: set[str] = set()
     for stem, members in _triplets(ds):
         frame = stem.replace("*", "").replace("__", "_").strip("_").replace("B_", "").replace("B", "") or ""
         comps = tuple(Series(f"B{letter}", ((name, None),)) for name, letter in members)
         mag = Series("|B|", tuple((name, None) for name, _ in members))
-        panels += [Panel(f"B {frame}\n[nT]".strip(), comps), Panel(f"|B| {frame}\n[nT]".strip(), (mag,))]
+        panels += _field_panels(frame, comps, mag, f"|B| {frame}")
         used |= {name for name, _ in members}
-    flagged_names = {f.param.name for f in dataset_flags(ds)}
+    return panels, used
+
+
+def _quicklook_panels(ds: Dataset, drawn: set[str]) -> list[Panel]:
+    """The other panels the definition's ``quicklook`` declares, without the parameters in
+    ``drawn`` (fields drawn already, flags drawn below) and any other field in nT."""
     block = ds.definition.quicklook
+    panels: list[Panel] = []
     for qp in block.panels if block is not None else []:
-        series = []
+        series: list[Series] = []
         for item in qp.variables:
             name, _, cols = item.partition("[")
             found = ds.parameter(name)
-            if found is None or name in used or name in flagged_names or _b_units(ds, name):
-                continue  # the field is drawn already (its components and |B|), flags below
-            if not cols:
-                columns: list[int | None] = list(range(found.width)) if found.size else [None]
-            else:
-                lo, _, hi = cols.rstrip("]").partition(":")
-                columns = list(range(int(lo), int(hi) if hi else int(lo) + 1))
+            if found is None or name in drawn or _b_units(ds, name):
+                continue
+            columns = _columns(found, cols)
             series += [Series(name if c is None else f"{name}[{c}]", ((name, c),)) for c in columns]
         if series:
             panels.append(Panel(qp.label or series[0].label, tuple(series)))
     return panels
+
+
+def _columns(p: Parameter, spec: str) -> list[int | None]:
+    """The columns of a quicklook item: ``i]`` or ``i:j]`` (after the ``[``), else every
+    column of a vector, or None for a scalar."""
+    if not spec:
+        return list(range(p.width)) if p.size else [None]
+    lo, _, hi = spec.rstrip("]").partition(":")
+    return list(range(int(lo), int(hi) if hi else int(lo) + 1))
 
 
 def panels_digest(panels: list[Panel]) -> str:

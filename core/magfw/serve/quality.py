@@ -29,6 +29,8 @@ from magfw.serve.datasets import Dataset
 from magfw.serve.files import OpenProduct, ProductFiles, window_ranges
 from magfw.serve.flags import Flag, dataset_flags
 from magfw.serve.holdings import ProductFile
+from magfw.serve.parameters import Parameter
+from magfw.serve.records import Records
 
 _QUALITY_ATTR = re.compile(r"quality|missing|percent|spike|glitch|gap", re.IGNORECASE)
 _CHUNK = 1 << 20
@@ -66,31 +68,43 @@ def file_figures(ds: Dataset, op: OpenProduct, t0: int, t1: int) -> dict[str, An
         if n == 0:
             continue
         records += n
-        bad = np.zeros(n, dtype=bool)
-        for p in data:
-            raw = rec.raw(p, a, b)
-            raw = raw if keep is None else raw[keep]
-            fill = rec.stored_fill(p)
-            miss = ~np.isfinite(raw) if raw.dtype.kind == "f" else np.zeros(raw.shape, dtype=bool)
-            if fill is not None:
-                miss |= raw == np.asarray(fill, dtype=raw.dtype)
-            bad |= miss.reshape(n, -1).any(axis=1)
-        missing += int(bad.sum())
+        missing += _missing_records(rec, data, a, b, keep, n)
         for f in flags:
             raw = rec.raw(f.param, a, b)
             _flag_counts(f, raw if keep is None else raw[keep], counts)
-    attrs = {
-        k: v.item() if isinstance(v, np.generic) else v
-        for k, v in rec.attributes().items()
-        if _QUALITY_ATTR.search(k) and isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
-    }
     return {
         "file": rec.path.name,
         "records": records,
         "outside": op.times.valid - records if op.times.clean else None,
         "missing": missing,
         "flags": {k: {str(x): c for x, c in v.items()} for k, v in counts.items()},
-        "attributes": attrs,
+        "attributes": _quality_attributes(rec),
+    }
+
+
+def _missing_records(
+    rec: Records, data: list[Parameter], a: int, b: int, keep: np.ndarray | None, n: int
+) -> int:
+    """How many of the ``n`` records [a, b) (those ``keep`` selects) have a fill or non-finite
+    value in any of the ``data`` parameters."""
+    bad = np.zeros(n, dtype=bool)
+    for p in data:
+        raw = rec.raw(p, a, b)
+        raw = raw if keep is None else raw[keep]
+        fill = rec.stored_fill(p)
+        miss = ~np.isfinite(raw) if raw.dtype.kind == "f" else np.zeros(raw.shape, dtype=bool)
+        if fill is not None:
+            miss |= raw == np.asarray(fill, dtype=raw.dtype)
+        bad |= miss.reshape(n, -1).any(axis=1)
+    return int(bad.sum())
+
+
+def _quality_attributes(rec: Records) -> dict[str, Any]:
+    """The file's numeric global attributes about quality (``missing_data_percentage``...)."""
+    return {
+        k: v.item() if isinstance(v, np.generic) else v
+        for k, v in rec.attributes().items()
+        if _QUALITY_ATTR.search(k) and isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
     }
 
 

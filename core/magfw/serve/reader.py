@@ -25,7 +25,8 @@ import numpy.typing as npt
 from magfw.errors import InputError
 from magfw.geometry.time import day_bounds_tt2000
 from magfw.io import netcdf_time
-from magfw.serve.datasets import Dataset, Parameter
+from magfw.serve.datasets import Dataset
+from magfw.serve.parameters import Parameter
 
 _DAY_MS = 86_400_000.0
 _DAY_NS = 86_400_000_000_000

@@ -24,7 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from magfw.errors import InputError
-from magfw.serve.datasets import Dataset, Parameter
+from magfw.serve.datasets import Dataset
+from magfw.serve.parameters import Parameter
 from magfw.serve.reader import decode_times
 
 TimeArrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from magfw.serve.datasets import Dataset, Parameter
+from magfw.serve.datasets import Dataset
 from magfw.serve.encode import FORMATS
+from magfw.serve.parameters import Parameter
 from magfw.serve.status import HapiError
 from magfw.serve.timefmt import HapiTimeError, parse_hapi_time
 

@@ -30,10 +30,11 @@ import anyio
 import numpy as np
 import numpy.typing as npt
 
-from magfw.serve.datasets import Dataset, Parameter
+from magfw.serve.datasets import Dataset
 from magfw.serve.encode import Chunk, Encoder
 from magfw.serve.files import OpenProduct, ProductFiles
 from magfw.serve.holdings import ProductFile
+from magfw.serve.parameters import Parameter
 from magfw.serve.records import chunk_records, record_bytes
 from magfw.serve.status import status
 from magfw.serve.timefmt import TimeWriter

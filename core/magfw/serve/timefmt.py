@@ -46,30 +46,44 @@ def parse_hapi_time(text: str) -> int:
     g = m.groupdict()
     if g["d"] is None and g["doy"] is None and g["H"] is not None:
         raise HapiTimeError(text)  # a time of day needs a full date
-    try:
-        year = int(g["y"])
-        if g["doy"] is not None:
-            doy = int(g["doy"])
-            day = date(year, 1, 1) + timedelta(days=doy - 1)
-            if doy < 1 or day.year != year:
-                raise HapiTimeError(text)
-        else:
-            day = date(year, int(g["m"] or 1), int(g["d"] or 1))
-    except ValueError as exc:
-        raise HapiTimeError(text) from exc
-    hour, minute, second = int(g["H"] or 0), int(g["M"] or 0), int(g["S"] or 0)
-    frac = (g["f"] or "").ljust(9, "0")
-    if hour == 24:  # 24:00[:00[.000]] is the end of the day
-        if minute or second or int(frac):
-            raise HapiTimeError(text)
-        day, hour = day + timedelta(days=1), 0
-    if hour > 23 or minute > 59 or second > 60:
-        raise HapiTimeError(text)
-    iso = f"{day.isoformat()}T{hour:02d}:{minute:02d}:{second:02d}.{frac}"
+    day = _day(g, text)
+    days, clock = _clock(g, text)
+    iso = f"{(day + timedelta(days=days)).isoformat()}T{clock}"
     try:
         return int(tt2000_from_iso(iso))
     except (ValueError, TimeError) as exc:  # :60 outside a leap second
         raise HapiTimeError(text) from exc
+
+
+def _day(g: dict[str, str | None], text: str) -> date:
+    """The date of a matched request time: year, month and day or year and day of year
+    (a missing month or day is 1)."""
+    try:
+        year = int(str(g["y"]))
+        if g["doy"] is None:
+            return date(year, int(g["m"] or 1), int(g["d"] or 1))
+        doy = int(g["doy"])
+        day = date(year, 1, 1) + timedelta(days=doy - 1)
+    except ValueError as exc:
+        raise HapiTimeError(text) from exc
+    if doy < 1 or day.year != year:
+        raise HapiTimeError(text)
+    return day
+
+
+def _clock(g: dict[str, str | None], text: str) -> tuple[int, str]:
+    """The time of day of a matched request time as ``hh:mm:ss.fffffffff`` (missing fields
+    0), with the days to add to its date: 1 for ``24:00``, the end of the day, else 0."""
+    hour, minute, second = int(g["H"] or 0), int(g["M"] or 0), int(g["S"] or 0)
+    frac = (g["f"] or "").ljust(9, "0")
+    days = 0
+    if hour == 24:  # 24:00[:00[.000]] is the end of the day
+        if minute or second or int(frac):
+            raise HapiTimeError(text)
+        days, hour = 1, 0
+    if hour > 23 or minute > 59 or second > 60:
+        raise HapiTimeError(text)
+    return days, f"{hour:02d}:{minute:02d}:{second:02d}.{frac}"
 
 
 def format_hapi_time(tt: int, digits: int = 6) -> str:
