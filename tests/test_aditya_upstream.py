@@ -93,6 +93,7 @@ def _aditya_l2_like(
     return out / name
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_comparison_runs_on_the_real_ace_file_and_recovers_a_known_offset(tmp_path):
     """The level ``compare`` through the runner on the real ACE file: alignment of its centred
     hourly stamps with the 10-s L2 bins, per-component differences, the trend."""

@@ -86,6 +86,7 @@ def test_plugin_warnings_reach_the_terminal_as_one_line_each(monkeypatch, tmp_pa
     assert len(lines) == 1 and lines[0].startswith("magfw: warning: plugin 'no_such_plugin_module'")
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_run_simulated_then_rerun_skips(example_hooks, tmp_path):
     args = ["run", "example", "l1", "2024-03-01..2024-03-02", "--source", "simulated", "--out", str(tmp_path)]
     res = run_cli(args, example_hooks)
@@ -273,6 +274,7 @@ def test_plot_quicklook(example_hooks, tmp_path):
     assert (tmp_path / "q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_plot_never_writes_a_product(example_hooks, tmp_path, monkeypatch):
     """Without -o the quicklook is ./<name>.quicklook.png (no product is named so); an -o
     naming the plotted file or a product the tree's ledger records is refused, exit 2, and the

@@ -63,6 +63,7 @@ def committed(out: Path) -> Path:
     return out / "prep_zips" / ZIP
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_a_package_run_uploads_the_zip_and_its_checksums_and_the_mail_says_where(
     hooks, archive, mailbox, tmp_path, monkeypatch
 ):
@@ -140,6 +141,7 @@ def test_an_sftp_remote_is_checked_by_its_sha1_and_the_password_stays_in_rclone(
         assert PASSWORD not in text
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_a_webdav_remote_without_checksums_is_checked_by_size_and_says_so(
     hooks, archive, mailbox, tmp_path, monkeypatch
 ):
@@ -153,6 +155,7 @@ def test_a_webdav_remote_without_checksums_is_checked_by_size_and_says_so(
     assert f"uploaded: dav:d/{ZIP} (size only checked on the remote" in body
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_an_s3_remote_gives_a_shared_link_that_downloads_the_zip(
     hooks, archive, mailbox, tmp_path, monkeypatch
 ):
@@ -217,6 +220,7 @@ def test_the_ledger_and_the_remote_agree_on_the_zip(hooks, archive, mailbox, tmp
     assert (len(data), hashlib.sha256(data).hexdigest()) == (record["size"], record["sha256"])
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_a_link_that_cannot_be_had_is_a_warning_and_the_mail_gives_the_remote_path(
     hooks, archive, mailbox, tmp_path, monkeypatch
 ):

@@ -140,6 +140,7 @@ def test_deploy_magfw_toml_is_valid_for_the_installed_missions():
     assert config.missions["stereo"]["sources"]["offsets"] == config.out
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_the_step2_condition_starts_it_only_when_something_would_run(tmp_path, monkeypatch):
     """The ExecCondition of step 2, run as systemd runs it (bash, ``$$`` as ``$``, the
     credential in ``$CREDENTIALS_DIRECTORY``) on a tree of STEREO's month N-2 from the

@@ -72,6 +72,7 @@ def rows(stdout: str) -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_a_dry_run_over_http_names_the_changed_day_and_writes_nothing(
     example_hooks, served, tmp_path, monkeypatch
 ):

@@ -365,6 +365,7 @@ def test_flaky_server_succeeds_on_third_try(http: Http) -> None:
     assert http.requests("GET") == ["/flaky/a/b.cdf"] * 3
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_timeout_is_retried_then_fails(http: Http) -> None:
     arc = http.archive("slow/", timeout_s=0.3, retries=3)
     t0 = time.monotonic()
@@ -587,6 +588,7 @@ def test_an_interrupted_download_leaves_a_temporary_that_the_next_run_removes(tm
     assert not stale.exists() and live.exists()
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_a_dripping_server_fails_at_the_total_deadline_with_one_line(http):
     """Each read returns within the per-read time-out, but the whole download never ends:
     the total deadline stops it, with one line, and nothing is left in the cache."""

@@ -243,6 +243,7 @@ SLOW = pytest.mark.slow  # the exhaustive cases; a representative few stay in th
         pytest.param("RTN", "HEEQ", ADITYA, marks=SLOW),
     ],
 )
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_ephemeris_frames_match_pxform(pool, day, a, b, observer) -> None:
     """A day at 8 Hz through the default (ephemeris) grid vs pxform at 3,000 spread samples,
     which include the last sample and samples in the middle of grid cells."""
@@ -479,6 +480,7 @@ def test_gsm_fixed_2000_differs_from_igrf_as_published(pool) -> None:
     assert np.all((d > 0.5) & (d < 1.3))
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_positions_match_spkpos(pool, day) -> None:
     """Positions within 1 m of spkpos in the same frame (1 m is the project's requirement).
     The J2000 position is spkpos itself; only the interpolated rotation adds error: measured

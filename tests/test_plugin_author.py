@@ -159,6 +159,7 @@ def test_a_dependent_level_hands_its_options_to_the_levels_it_needs(hooks, tmp_p
     assert _options(out, f"zeta/l1/-/{DAY}") == {"despike_window": 5, "spike_nt": 50.0}
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_a_plain_run_of_a_dependent_level_keeps_the_options_its_needs_were_made_with(hooks, tmp_path):
     out = tmp_path / "out"
     assert _run(hooks, out, "l1", DAY, "--despike-window", "5").exit_code == 0

@@ -7,6 +7,7 @@ import pytest
 from magfw.testing import run_cli
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_publish_copies_only_newer_and_never_deletes(example_hooks, tmp_path):
     out, web = tmp_path / "out", tmp_path / "web"
     run_cli(

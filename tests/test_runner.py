@@ -124,6 +124,7 @@ def test_products_say_they_are_simulated(tmp_path, example_hooks):
     assert "observed" in source_of(s.outputs[0])
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_workers_give_the_same_products(tmp_path, example_hooks):
     """Two processes produce byte-identical data to one (creation time aside)."""
     import cdflib

@@ -125,6 +125,7 @@ def test_kill_and_resume(tmp_path):
         assert (out / "chain" / name).read_bytes() == content
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_runs_share_a_tree_unit_by_unit(tmp_path):
     """A second run waits for a unit another run holds, does the others meanwhile, then finds
     the held unit done (here: still to do, as the holder did nothing) and completes."""

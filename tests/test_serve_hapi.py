@@ -395,6 +395,7 @@ def test_token_guards_data_and_pages(tree, missions, monkeypatch):
             assert client.get("/review/tiny/2024-03").status_code == 200
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_review_month_of_the_tiny_mission(server):
     html = get(f"{server}/review/tiny/2024-03").text
     assert 'data-day="2024-03-04" data-state="failed"' in html

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import pytest
 from radon.complexity import cc_visit
 from radon.visitors import Class, Function
 
@@ -93,6 +94,7 @@ def test_no_module_over_400_lines():
     assert not long, f"modules over {MAX_LINES} lines, split them along their seams: {long}"
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_no_function_over_complexity_20():
     high = [
         f"{p.relative_to(ROOT).as_posix()}:{f.lineno} {name} ({f.complexity})"

@@ -88,6 +88,7 @@ def test_compute_matches_cdflib_random(random_tt):
     np.testing.assert_array_equal(ours, random_tt)
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_encode_matches_cdflib(random_tt, leap_day_tt):
     for tt in (random_tt[:500], leap_day_tt):
         assert list(T.tt2000_to_iso(tt)) == list(cdfepoch.encode_tt2000(tt))

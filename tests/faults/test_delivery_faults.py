@@ -113,6 +113,7 @@ def test_an_unreachable_remote_is_one_line(setup, tmp_path, monkeypatch):
     assert_one_line_and_zip_kept(res, out, box, "far:incoming", "connection refused")
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_an_upload_past_its_time_limit_is_interrupted_and_a_rerun_completes_it(setup, tmp_path, monkeypatch):
     hooks, archive, box = setup
     need_rclone()
@@ -128,6 +129,7 @@ def test_an_upload_past_its_time_limit_is_interrupted_and_a_rerun_completes_it(s
     assert_rerun_delivers(hooks, archive, out, box, tmp_path / "box")
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_an_upload_killed_midway_leaves_a_partial_copy_that_a_rerun_replaces(setup, tmp_path, monkeypatch):
     hooks, archive, box = setup
     remote = alias_remote(monkeypatch, "dlv", tmp_path / "box")
@@ -149,6 +151,7 @@ def test_an_upload_killed_midway_leaves_a_partial_copy_that_a_rerun_replaces(set
     assert_rerun_delivers(hooks, archive, out, box, tmp_path / "box")
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_a_copy_damaged_on_the_remote_is_a_checksum_mismatch_and_is_removed(setup, tmp_path, monkeypatch):
     hooks, archive, box = setup
     there = tmp_path / "box"

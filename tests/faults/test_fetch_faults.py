@@ -95,6 +95,7 @@ def _cache(tmp_path: Path) -> list[Path]:
     return [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 @pytest.mark.parametrize("route", ["drip-head", "drip-body"])
 def test_a_dribbling_server_stops_at_the_files_deadline(route, base, tmp_path):
     archive = HttpArchive(base + route + "/", tmp_path / "cache", timeout_s=2.0, retries=3, deadline_s=0.6)
@@ -109,6 +110,7 @@ def test_a_dribbling_server_stops_at_the_files_deadline(route, base, tmp_path):
     assert _cache(tmp_path) == []  # the partial download is removed
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 @pytest.mark.parametrize("call", ["exists", "list", "get"])
 def test_every_request_has_the_deadline(call, base, tmp_path):
     """A HEAD (``exists``, the cache check of ``get``) and a listing drip as much as a GET."""
@@ -119,6 +121,7 @@ def test_every_request_has_the_deadline(call, base, tmp_path):
     assert time.monotonic() - t0 < 1.5
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 def test_the_deadline_spans_every_try_and_wait(base, tmp_path):
     """Time-outs are retried, but all the tries of a file share its deadline: 10 tries of a
     1-s answer with a 0.3-s time-out would take 3 s and more; the deadline ends it at 1 s."""

@@ -129,6 +129,7 @@ def _state_of(files: dict[str, str], old: dict, new: dict) -> list[str]:
     return found
 
 
+@pytest.mark.slow  # over half a second: the whole suite runs it
 @needs_namespace
 def test_a_full_disk_leaves_every_pair_old_or_new(trees, tmp_path):
     """Published the old pairs onto a small tmpfs, then the regenerated ones: whatever the size
