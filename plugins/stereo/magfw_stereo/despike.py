@@ -97,16 +97,19 @@ def local_sigma(e: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
     (the upper middle of the block); only blocks with gaps use the NaN-aware median."""
     n, k = e.shape
     nb = max(1, -(-n // BLOCK))
-    a = np.full((nb * BLOCK, k), np.nan)
-    a[:n] = np.where(valid, np.abs(e), np.nan) if valid is not None else np.abs(e)
-    blocks = a.reshape(nb, BLOCK, k)
-    holed = np.asarray(np.isnan(blocks).any(axis=1))  # (nb, k)
-    med = np.partition(np.where(np.isnan(blocks), 0.0, blocks), BLOCK // 2, axis=1)[:, BLOCK // 2]
+    a = np.full((k, nb * BLOCK), np.nan)  # component-major: each block's records contiguous
+    a[:, :n] = np.abs(e.T)
+    if valid is not None:
+        a[:, :n][~valid.T] = np.nan
+    blocks = a.reshape(k, nb, BLOCK)
+    nan = np.isnan(blocks)
+    holed = nan.any(axis=2)  # (k, nb)
+    med = np.partition(np.where(nan, 0.0, blocks), BLOCK // 2, axis=2)[:, :, BLOCK // 2]
     if holed.any():
-        rows = np.flatnonzero(holed.any(axis=1))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN blocks give NaN
-            med[rows] = np.where(holed[rows], np.nanmedian(blocks[rows], axis=1), med[rows])
+            med[holed] = np.nanmedian(blocks[holed], axis=1)
+    med = med.T  # (nb, k)
     fill = np.nanmedian(med, axis=0) if np.isfinite(med).any() else np.ones(k)
     med = np.where(np.isfinite(med), med, fill)
     wide = np.maximum(med, np.maximum(np.r_[med[:1], med[:-1]], np.r_[med[1:], med[-1:]]))
