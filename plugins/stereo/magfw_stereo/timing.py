@@ -168,22 +168,24 @@ def correct_timing(
     """Apply steps 1-7 of the module docstring to one file's records (file order)."""
     keep = drop_exact_duplicates(t, b)
     n_dup = int((~keep).sum())
-    t, b, fl = t[keep] + lag_ns, b[keep], flags[keep] | np.uint32(F.LAG_FIXED)
+    # the records' file indices travel with the times; the (N, 3) field is gathered once, at the end
+    idx = np.flatnonzero(keep)
+    t, fl = t[idx] + lag_ns, flags[idx] | np.uint32(F.LAG_FIXED)
     t, resync = fix_rate_resync(t)
     fl[resync] |= np.uint32(F.RATE_RESYNC)
     t, moved, runs = fix_second_glitches(t)
     fl[moved] |= np.uint32(F.TIME_RESYNC)
     t, restamped, drop = fix_collisions(t)
     fl[restamped] |= np.uint32(F.TIME_RESYNC)
-    t, b, fl = t[~drop], b[~drop], fl[~drop]
+    idx, t, fl = idx[~drop], t[~drop], fl[~drop]
     order = np.argsort(t, kind="stable")
-    t, b, fl = t[order], b[order], fl[order]
+    idx, t, fl = idx[order], t[order], fl[order]
     same = np.zeros(t.size, dtype=bool)
     if t.size > 1:
         eq = t[1:] == t[:-1]
         same[1:] |= eq
         same[:-1] |= eq
-    t, b, fl = t[~same], b[~same], fl[~same]
+    idx, t, fl = idx[~same], t[~same], fl[~same]
     inside = (t >= day_start) & (t < day_end)
     stats = {
         "records_in": int(keep.size),
@@ -196,7 +198,7 @@ def correct_timing(
         "same_stamp_dropped": int(same.sum()),
         "outside_day": int((~inside).sum()),
     }
-    return Corrected(time=t[inside], b=b[inside], flags=fl[inside], stats=stats)
+    return Corrected(time=t[inside], b=b[idx[inside]], flags=fl[inside], stats=stats)
 
 
 def rate32_mask(t: np.ndarray) -> np.ndarray:
