@@ -17,6 +17,7 @@ is its chunk size (:func:`chunk_records`), which bounds the memory a request hol
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -31,19 +32,19 @@ from magfw.serve.reader import decode_times
 TimeArrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]
 
 
-class Records:
+class Records(ABC):
     """An open product file: ``n`` records of the dataset's time and parameters."""
 
     n: int = 0
     path: Path
 
+    @abstractmethod
     def times(self, lo: int, hi: int) -> TimeArrays:
         """(TT2000, valid) of records ``lo`` to ``hi``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def raw(self, p: Parameter, lo: int, hi: int) -> np.ndarray:
         """The stored values of one parameter for records ``lo`` to ``hi``, (N, *size)."""
-        raise NotImplementedError
 
     def stored_fill(self, p: Parameter) -> float | None:
         """The value the file stores for missing data of ``p`` (None: none)."""
@@ -55,7 +56,7 @@ class Records:
         """The file's global attributes (flat files: the header's keywords)."""
         return {}
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (a reader without an open file has nothing to release)
         """Release the open file(s)."""
 
     def __enter__(self) -> Records:
