@@ -148,7 +148,7 @@ def run(
         workers=workers,
         executor=executor,
         scheduler=scheduler,
-        force=force or force_all,
+        force=force,
         force_all=force_all,
         dry_run=dry_run,
         seed=seed,
